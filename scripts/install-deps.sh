@@ -1,0 +1,26 @@
+#!/bin/sh
+# Installs the Debian packages gpuvisor needs to build and test, only those
+# that are missing. Needs root (or sudo) when something is missing.
+set -eu
+PKGS="build-essential cmake pkg-config libsqlite3-dev libmicrohttpd-dev
+libjansson-dev libcurl4-openssl-dev libcmocka-dev libxxhash-dev jq curl procps"
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+echo "install-deps: installing:$missing"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo >/dev/null 2>&1 || {
+		echo "install-deps: missing packages:$missing; run as root or install them" >&2
+		exit 1
+	}
+	SUDO=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing
