@@ -13,7 +13,22 @@
  *                 "mem_mib": 81559,               (optional; catalog if absent)
  *                 "mig_mode": true,               (optional, default false)
  *                 "mig_instances": [ { "profile": "3g.40gb", "start": 0,
- *                                      "uuid": "MIG-..." } ] } ] }
+ *                                      "uuid": "MIG-..." } ] } ],
+ *     "seed": "gpuvisor-sim",                     (optional; UUID seed, see below)
+ *     "mig_serial": 3 }                           (optional; MIG creations so far)
+ *
+ * Rules: unknown keys, wrong types, unknown models or profiles, duplicate
+ * UUIDs, mig_instances on a GPU without mig_mode, mig_mode on a model without
+ * MIG, and MIG layouts that NVML would refuse (gv_place_mig_check) are errors
+ * whose message starts with the JSON path of the bad field, e.g.
+ * "gpus[1].mig_instances[0].start: 3g.40gb cannot start at slot 2".
+ *
+ * Derived values (stable for the same description): a GPU without "uuid"
+ * gets gv_uuid_make("GPU-", "<seed>:gpu:<index>"); a MIG instance without
+ * "uuid" gets gv_uuid_make("MIG-", "<gpu uuid>:mig:<start>:<profile>:<n>")
+ * where n is the node's creation counter (mig_serial, incremented and
+ * persisted). name and pci_device_id come from the catalog model, pci_bus_id
+ * is "00000000:<0x10 + index, 2 hex digits>:00.0".
  */
 #ifndef GPUVISOR_NODE_H
 #define GPUVISOR_NODE_H
@@ -49,9 +64,14 @@ struct gv_gpu_info {
 	int n_mig;
 };
 
+#define GV_NODE_DEFAULT_SEED "gpuvisor-sim"
+
 struct gv_node_desc {
 	struct gv_gpu_info gpus[GV_NODE_MAX_GPUS];
 	int n_gpus;
+	/* Simulated nodes only (empty / 0 for NVML): */
+	char seed[GV_NAME_MAX]; /* UUID seed; GV_NODE_DEFAULT_SEED when not given */
+	uint64_t mig_serial;	/* MIG instances created so far (MIG UUID derivation) */
 };
 
 /* Parses a node description; every model must be in cat. Unknown fields are
@@ -60,12 +80,17 @@ int gv_node_parse(const struct gv_catalog *cat, const char *buf, size_t len,
 		  struct gv_node_desc *out, struct gv_err *err);
 int gv_node_load(const struct gv_catalog *cat, const char *path, struct gv_node_desc *out,
 		 struct gv_err *err);
-/* "a100-40gb:1,h100-80gb:2" -> GPUs in that order, MIG mode off. */
+/* "a100-40gb:1,h100-80gb:2" -> GPUs in that order, MIG mode off. ":N" may be
+ * omitted (1); 1..GV_NODE_MAX_GPUS GPUs in total; seed GV_NODE_DEFAULT_SEED,
+ * so the UUIDs equal those of the same GPUs written as JSON. */
 int gv_node_from_spec(const struct gv_catalog *cat, const char *spec, struct gv_node_desc *out,
 		      struct gv_err *err);
-/* Writes the description atomically (temp file + rename). */
+/* Writes the description atomically (temp file in the same directory, fsync,
+ * rename, fsync of the directory). Every GPU must have a catalog model. */
 int gv_node_save(const struct gv_node_desc *node, const char *path, struct gv_err *err);
-/* Deterministic UUIDs: GPU-/MIG- followed by a v4-shaped UUID derived from seed. */
+/* Deterministic UUIDs: prefix ("GPU-"/"MIG-") followed by a v4-shaped UUID
+ * (xxxxxxxx-xxxx-4xxx-8xxx-xxxxxxxxxxxx, lowercase hex) taken from the
+ * XXH3-128 hash of seed. */
 void gv_uuid_make(char out[GV_UUID_MAX], const char *prefix, const char *seed);
 
 /* An inventory backend: the real GPUs through NVML, or a simulated node.
@@ -97,7 +122,28 @@ int gv_backend_nvml_new(const struct gv_catalog *cat, struct gv_backend **out,
 			struct gv_err *err);
 /* Simulated node: starts from desc unless state_path already holds a
  * simulated node (the "hardware" survives a daemon restart, as MIG instances
- * do on a real GPU); every change is saved to state_path. */
+ * do on a real GPU); every change is saved to state_path (gv_node_save)
+ * before the call returns. desc may be NULL when state_path exists. When both
+ * are given and the state file's GPUs (count, models, UUIDs) differ from
+ * desc, it fails with -EEXIST rather than silently pick one. state_path NULL:
+ * in memory only.
+ *
+ * Errors, as NVML gives them: set_mig_mode on a model without MIG ->
+ * -EOPNOTSUPP; MIG off while MIG instances exist -> -EBUSY. mig_create on a
+ * GPU not in MIG mode -> -EOPNOTSUPP; a profile that is not a MIG profile of
+ * the GPU's model or a start that is not one of its start slots -> -EINVAL;
+ * overlap, compute slices or per-profile maximum exceeded -> -ENOSPC (the
+ * reasons come from gv_place_mig_check). mig_destroy of a UUID not on that
+ * GPU -> -ENOENT. A GPU index out of range -> -EINVAL.
+ *
+ * Fault injection for tests (read when the backend is created):
+ *   GPUVISOR_SIM_FAIL="op:N[,op:N...]", op one of mig_create, mig_destroy,
+ *     set_mig_mode: the Nth call (1-based, counted per backend) of op fails
+ *     with -EIO and changes nothing.
+ *   GPUVISOR_SIM_CRASH="mig_create_after": the process kills itself with
+ *     SIGKILL right after a MIG instance was created and saved to state_path,
+ *     before mig_create returns (daemon crash-consistency tests).
+ * A malformed value makes gv_backend_sim_new fail with -EINVAL. */
 int gv_backend_sim_new(const struct gv_catalog *cat, const struct gv_node_desc *desc,
 		       const char *state_path, struct gv_backend **out, struct gv_err *err);
 void gv_backend_free(struct gv_backend *be);
