@@ -46,6 +46,7 @@ struct gv_profile {
 	bool media_ext;		/* +me profile */
 	/* MIG-backed vGPU: the MIG profile it lives in (NULL otherwise) */
 	const struct gv_profile *mig;
+	const char *source;	/* provenance note from the catalog, NULL if none */
 };
 
 struct gv_model {
@@ -59,6 +60,15 @@ struct gv_model {
 	int mig_compute_slices;	 /* 7, 4 on A30 */
 	const struct gv_profile *profiles; /* all kinds, catalog order */
 	size_t n_profiles;
+	/* Added fields (all NUL-free strings owned by the catalog). The first
+	 * profile is always the synthetic "passthrough" (whole GPU, max 1). */
+	const char *const *aliases;	  /* other ids accepted by find_model */
+	size_t n_aliases;
+	const char *const *names;	  /* every NVML name; names[0] == name */
+	size_t n_names;
+	const char *const *board_aliases; /* other C-series prefixes ("h100xm") */
+	size_t n_board_aliases;
+	const char *source;		  /* provenance note, NULL if none */
 };
 
 struct gv_catalog;
@@ -83,8 +93,16 @@ const struct gv_model *gv_catalog_find_model(const struct gv_catalog *cat, const
  * passthrough and timeslice with an explicit framebuffer). */
 const struct gv_model *gv_catalog_match(const struct gv_catalog *cat, uint32_t pci_device_id,
 					const char *name, uint64_t mem_mib);
+/* Same, and *how (may be NULL) is set to "pci_id", "name" or "memory", or to
+ * NULL when nothing matched. pci_device_id 0, name NULL and mem_mib 0 are
+ * skipped. A memory match must be unique: two models equally close (A100
+ * 80GB and H100 80GB) match nothing. */
+const struct gv_model *gv_catalog_match_ex(const struct gv_catalog *cat, uint32_t pci_device_id,
+					   const char *name, uint64_t mem_mib, const char **how);
 
-/* A profile of a model by name, case-insensitive; NULL when unknown. */
+/* A profile of a model by name, case-insensitive; NULL when unknown. Board
+ * aliases are accepted for C-series names ("h100xm-8c" on h100-80gb), and
+ * so is NVIDIA's "grid_" prefix ("grid_a100-8c"). */
 const struct gv_profile *gv_model_find_profile(const struct gv_model *m, const char *name);
 
 const char *gv_mode_name(enum gv_mode mode);
