@@ -1,0 +1,109 @@
+/* gpuvisor: the daemon's persistent state (SQLite, WAL).
+ *
+ * One database file per state directory. The schema is versioned with
+ * PRAGMA user_version; gv_store_open() applies the migrations a file needs
+ * and refuses a file written by a newer schema. Every call is one statement
+ * or, between gv_store_begin() and gv_store_commit(), part of one
+ * transaction; a process killed at any moment leaves the last committed
+ * state. A store handle is not thread-safe: the daemon calls it under its
+ * lock.
+ */
+#ifndef GPUVISOR_STORE_H
+#define GPUVISOR_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "gpuvisor/catalog.h"
+#include "gpuvisor/err.h"
+
+#define GV_STORE_SCHEMA_VERSION 1
+#define GV_STORE_ID_MAX 32
+#define GV_STORE_UUID_MAX 48
+#define GV_STORE_KIND_MAX 48
+#define GV_STORE_MSG_MAX 512
+
+enum gv_inst_state {
+	GV_INST_CREATING = 0,
+	GV_INST_READY = 1,
+	GV_INST_DESTROYING = 2,
+};
+
+struct gv_store_inst {
+	char id[GV_STORE_ID_MAX];		/* "i-3" */
+	char gpu_uuid[GV_STORE_UUID_MAX];
+	char profile[GV_NAME_MAX];		/* catalog name, or "passthrough" */
+	enum gv_profile_kind kind;
+	int start;				/* MIG start slot, -1 otherwise */
+	uint64_t fb_mib;
+	enum gv_inst_state state;
+	char device_uuid[GV_STORE_UUID_MAX];	/* GPU-/MIG- uuid; "" while creating a MIG instance */
+	int64_t created;			/* unix seconds */
+	/* workload: pid 0 means none */
+	pid_t wl_pid;
+	pid_t wl_pgid;
+	uint64_t wl_starttime;			/* /proc/<pid>/stat field 22, clock ticks */
+	int64_t wl_since;			/* unix seconds */
+};
+
+struct gv_store_event {
+	int64_t seq;
+	int64_t time;				/* unix seconds */
+	char kind[GV_STORE_KIND_MAX];		/* "instance.created" ... */
+	int gpu;				/* -1: none */
+	char instance[GV_STORE_ID_MAX];		/* "": none */
+	char message[GV_STORE_MSG_MAX];
+};
+
+struct gv_store;
+
+/* Opens (creating if needed) the database at path and migrates it to
+ * GV_STORE_SCHEMA_VERSION. -EPROTO when the file has a newer schema. */
+int gv_store_open(const char *path, struct gv_store **out, struct gv_err *err);
+void gv_store_close(struct gv_store *st);
+int gv_store_schema_version(struct gv_store *st);
+
+/* Transactions (BEGIN IMMEDIATE). Not nestable: -EBUSY when one is open. */
+int gv_store_begin(struct gv_store *st, struct gv_err *err);
+int gv_store_commit(struct gv_store *st, struct gv_err *err);
+void gv_store_rollback(struct gv_store *st);
+
+/* Allocates the next value of a named counter (first value 1); values are
+ * never handed out twice, even after the rows using them are deleted. */
+int gv_store_next_id(struct gv_store *st, const char *counter, int64_t *out, struct gv_err *err);
+
+/* Instances. -EEXIST when the id is taken, -ENOENT when it is unknown. */
+int gv_store_inst_insert(struct gv_store *st, const struct gv_store_inst *inst,
+			 struct gv_err *err);
+int gv_store_inst_get(struct gv_store *st, const char *id, struct gv_store_inst *out,
+		      struct gv_err *err);
+/* All instances ordered by creation (id counter); *out is malloc'd (NULL
+ * when there are none), free() it. */
+int gv_store_inst_list(struct gv_store *st, struct gv_store_inst **out, size_t *n,
+		       struct gv_err *err);
+int gv_store_inst_set_state(struct gv_store *st, const char *id, enum gv_inst_state state,
+			    const char *device_uuid, struct gv_err *err);
+/* pid 0 clears the workload. */
+int gv_store_inst_set_workload(struct gv_store *st, const char *id, pid_t pid, pid_t pgid,
+			       uint64_t starttime, int64_t since, struct gv_err *err);
+int gv_store_inst_delete(struct gv_store *st, const char *id, struct gv_err *err);
+
+/* Per-GPU settings, keyed by GPU uuid. -ENOENT when none were stored. */
+int gv_store_gpu_get_mode(struct gv_store *st, const char *uuid, enum gv_mode *out,
+			  struct gv_err *err);
+int gv_store_gpu_set_mode(struct gv_store *st, const char *uuid, enum gv_mode mode,
+			  struct gv_err *err);
+
+/* Events: seq increases strictly and is never reused. */
+int gv_store_event_add(struct gv_store *st, int64_t time, const char *kind, int gpu,
+		       const char *instance, const char *message, int64_t *seq_out,
+		       struct gv_err *err);
+/* Events with seq > since, oldest first, at most limit; *out malloc'd. */
+int gv_store_event_list(struct gv_store *st, int64_t since, size_t limit,
+			struct gv_store_event **out, size_t *n, struct gv_err *err);
+
+const char *gv_inst_state_name(enum gv_inst_state s);
+
+#endif

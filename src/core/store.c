@@ -1,0 +1,584 @@
+/* gv_store_: the daemon's SQLite state (see include/gpuvisor/store.h). */
+#include "gpuvisor/store.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct gv_store {
+	sqlite3 *db;
+	bool in_tx;
+};
+
+/* migrations[i] brings a database from user_version i to i + 1. Append
+ * only: a released step is never edited. */
+static const char *const migrations[] = {
+	"CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+	"CREATE TABLE gpus (uuid TEXT PRIMARY KEY, mode TEXT NOT NULL);"
+	"CREATE TABLE instances ("
+	" id TEXT PRIMARY KEY, seq INTEGER NOT NULL, gpu_uuid TEXT NOT NULL,"
+	" profile TEXT NOT NULL, kind INTEGER NOT NULL, start INTEGER NOT NULL,"
+	" fb_mib INTEGER NOT NULL, state INTEGER NOT NULL, device_uuid TEXT NOT NULL,"
+	" created INTEGER NOT NULL, wl_pid INTEGER NOT NULL DEFAULT 0,"
+	" wl_pgid INTEGER NOT NULL DEFAULT 0, wl_starttime INTEGER NOT NULL DEFAULT 0,"
+	" wl_since INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL,"
+	" kind TEXT NOT NULL, gpu INTEGER, instance TEXT, message TEXT NOT NULL);",
+};
+#define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+_Static_assert(N_MIGRATIONS == GV_STORE_SCHEMA_VERSION, "one migration per schema version");
+
+static int db_fail(struct gv_store *st, struct gv_err *err, int rc, const char *what)
+{
+	int code = (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) ? EBUSY
+		   : rc == SQLITE_CONSTRAINT			 ? EEXIST
+		   : rc == SQLITE_FULL				 ? ENOSPC
+		   : rc == SQLITE_NOMEM				 ? ENOMEM
+								 : EIO;
+
+	return gv_err_set(err, code, "state database: %s: %s", what,
+			  st && st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+}
+
+static int exec_sql(struct gv_store *st, const char *sql, struct gv_err *err)
+{
+	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+
+	if (rc != SQLITE_OK)
+		return db_fail(st, err, rc, sql);
+	return 0;
+}
+
+static int prepare(struct gv_store *st, const char *sql, sqlite3_stmt **stmt, struct gv_err *err)
+{
+	int rc = sqlite3_prepare_v2(st->db, sql, -1, stmt, NULL);
+
+	if (rc != SQLITE_OK) {
+		*stmt = NULL;
+		return db_fail(st, err, rc, "prepare");
+	}
+	return 0;
+}
+
+static int user_version(struct gv_store *st, int *out, struct gv_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int ret = prepare(st, "PRAGMA user_version", &s, err);
+
+	if (ret)
+		return ret;
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		ret = db_fail(st, err, sqlite3_errcode(st->db), "read schema version");
+		goto out;
+	}
+	*out = sqlite3_column_int(s, 0);
+out:
+	sqlite3_finalize(s);
+	return ret;
+}
+
+static int migrate(struct gv_store *st, struct gv_err *err)
+{
+	char sql[64];
+	int ver = 0;
+	int ret;
+
+	ret = exec_sql(st, "BEGIN IMMEDIATE", err);
+	if (ret)
+		return ret;
+	ret = user_version(st, &ver, err);
+	if (ret)
+		goto out;
+	if (ver > GV_STORE_SCHEMA_VERSION) {
+		ret = gv_err_set(err, EPROTO,
+				 "state database has schema version %d; this gpuvisor knows up to %d "
+				 "(written by a newer gpuvisord?)",
+				 ver, GV_STORE_SCHEMA_VERSION);
+		goto out;
+	}
+	for (; ver < GV_STORE_SCHEMA_VERSION; ver++) {
+		ret = exec_sql(st, migrations[ver], err);
+		if (ret)
+			goto out;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", ver + 1);
+		ret = exec_sql(st, sql, err);
+		if (ret)
+			goto out;
+	}
+	ret = exec_sql(st, "COMMIT", err);
+out:
+	if (ret)
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return ret;
+}
+
+int gv_store_open(const char *path, struct gv_store **out, struct gv_err *err)
+{
+	struct gv_store *st = NULL;
+	int rc, ret = 0;
+
+	*out = NULL;
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return gv_err_set(err, ENOMEM, "out of memory");
+	rc = sqlite3_open_v2(path, &st->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		ret = gv_err_set(err, EIO, "cannot open state database %s: %s", path,
+				 st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+		goto out;
+	}
+	sqlite3_busy_timeout(st->db, 5000);
+	/* WAL + synchronous=FULL: a committed transaction survives kill -9 and
+	 * power loss; NORMAL would only guarantee the former. */
+	ret = exec_sql(st, "PRAGMA journal_mode=WAL", err);
+	if (!ret)
+		ret = exec_sql(st, "PRAGMA synchronous=FULL", err);
+	if (!ret)
+		ret = exec_sql(st, "PRAGMA foreign_keys=ON", err);
+	if (!ret)
+		ret = migrate(st, err);
+	if (ret)
+		gv_err_prefix(err, "%s", path);
+out:
+	if (ret) {
+		gv_store_close(st);
+		return ret;
+	}
+	*out = st;
+	return 0;
+}
+
+void gv_store_close(struct gv_store *st)
+{
+	if (!st)
+		return;
+	if (st->in_tx)
+		gv_store_rollback(st);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+int gv_store_schema_version(struct gv_store *st)
+{
+	int v = -1;
+
+	if (user_version(st, &v, NULL))
+		return -EIO;
+	return v;
+}
+
+int gv_store_begin(struct gv_store *st, struct gv_err *err)
+{
+	int ret;
+
+	if (st->in_tx)
+		return gv_err_set(err, EBUSY, "state database: a transaction is already open");
+	ret = exec_sql(st, "BEGIN IMMEDIATE", err);
+	if (!ret)
+		st->in_tx = true;
+	return ret;
+}
+
+int gv_store_commit(struct gv_store *st, struct gv_err *err)
+{
+	int ret;
+
+	if (!st->in_tx)
+		return gv_err_set(err, EINVAL, "state database: no transaction to commit");
+	ret = exec_sql(st, "COMMIT", err);
+	if (ret)
+		gv_store_rollback(st);
+	st->in_tx = false;
+	return ret;
+}
+
+void gv_store_rollback(struct gv_store *st)
+{
+	if (sqlite3_get_autocommit(st->db) == 0)
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	st->in_tx = false;
+}
+
+/* Runs a write statement that must touch exactly one row when must_change. */
+static int step_done(struct gv_store *st, sqlite3_stmt *s, bool must_change, const char *what,
+		     const char *id, struct gv_err *err)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc != SQLITE_DONE)
+		return db_fail(st, err, rc, what);
+	if (must_change && sqlite3_changes(st->db) == 0)
+		return gv_err_set(err, ENOENT, "no instance %s", id);
+	return 0;
+}
+
+int gv_store_next_id(struct gv_store *st, const char *counter, int64_t *out, struct gv_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int ret = prepare(st,
+			  "INSERT INTO counters(name, value) VALUES(?1, 1) "
+			  "ON CONFLICT(name) DO UPDATE SET value = value + 1 RETURNING value",
+			  &s, err);
+
+	if (ret)
+		return ret;
+	sqlite3_bind_text(s, 1, counter, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		ret = db_fail(st, err, sqlite3_errcode(st->db), "next id");
+		goto out;
+	}
+	*out = sqlite3_column_int64(s, 0);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		ret = db_fail(st, err, sqlite3_errcode(st->db), "next id");
+out:
+	sqlite3_finalize(s);
+	return ret;
+}
+
+static void copy_col(char *dst, size_t cap, sqlite3_stmt *s, int col)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+
+	snprintf(dst, cap, "%s", t ? (const char *)t : "");
+}
+
+#define INST_COLS                                                                    \
+	"id, gpu_uuid, profile, kind, start, fb_mib, state, device_uuid, created, wl_pid, " \
+	"wl_pgid, wl_starttime, wl_since"
+
+static void inst_from_row(sqlite3_stmt *s, struct gv_store_inst *o)
+{
+	memset(o, 0, sizeof(*o));
+	copy_col(o->id, sizeof(o->id), s, 0);
+	copy_col(o->gpu_uuid, sizeof(o->gpu_uuid), s, 1);
+	copy_col(o->profile, sizeof(o->profile), s, 2);
+	o->kind = (enum gv_profile_kind)sqlite3_column_int(s, 3);
+	o->start = sqlite3_column_int(s, 4);
+	o->fb_mib = (uint64_t)sqlite3_column_int64(s, 5);
+	o->state = (enum gv_inst_state)sqlite3_column_int(s, 6);
+	copy_col(o->device_uuid, sizeof(o->device_uuid), s, 7);
+	o->created = sqlite3_column_int64(s, 8);
+	o->wl_pid = (pid_t)sqlite3_column_int(s, 9);
+	o->wl_pgid = (pid_t)sqlite3_column_int(s, 10);
+	o->wl_starttime = (uint64_t)sqlite3_column_int64(s, 11);
+	o->wl_since = sqlite3_column_int64(s, 12);
+}
+
+/* The numeric suffix of "i-12" orders instances by creation. */
+static int64_t id_seq(const char *id)
+{
+	const char *dash = strrchr(id, '-');
+
+	return dash ? strtoll(dash + 1, NULL, 10) : 0;
+}
+
+int gv_store_inst_insert(struct gv_store *st, const struct gv_store_inst *in, struct gv_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int ret;
+
+	if (!in->id[0] || !in->gpu_uuid[0] || !in->profile[0])
+		return gv_err_set(err, EINVAL, "instance needs an id, a GPU and a profile");
+	ret = prepare(st,
+		      "INSERT INTO instances(seq, " INST_COLS ") "
+		      "VALUES(?14, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+		      &s, err);
+	if (ret)
+		return ret;
+	sqlite3_bind_text(s, 1, in->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, in->gpu_uuid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, in->profile, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 4, (int)in->kind);
+	sqlite3_bind_int(s, 5, in->start);
+	sqlite3_bind_int64(s, 6, (sqlite3_int64)in->fb_mib);
+	sqlite3_bind_int(s, 7, (int)in->state);
+	sqlite3_bind_text(s, 8, in->device_uuid, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 9, in->created);
+	sqlite3_bind_int(s, 10, (int)in->wl_pid);
+	sqlite3_bind_int(s, 11, (int)in->wl_pgid);
+	sqlite3_bind_int64(s, 12, (sqlite3_int64)in->wl_starttime);
+	sqlite3_bind_int64(s, 13, in->wl_since);
+	sqlite3_bind_int64(s, 14, id_seq(in->id));
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		int ext = sqlite3_extended_errcode(st->db);
+
+		if (ext == SQLITE_CONSTRAINT_PRIMARYKEY || ext == SQLITE_CONSTRAINT_UNIQUE)
+			ret = gv_err_set(err, EEXIST, "instance %s already exists", in->id);
+		else
+			ret = db_fail(st, err, sqlite3_errcode(st->db), "insert instance");
+	}
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int gv_store_inst_get(struct gv_store *st, const char *id, struct gv_store_inst *out,
+		      struct gv_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, ret = prepare(st, "SELECT " INST_COLS " FROM instances WHERE id = ?1", &s, err);
+
+	if (ret)
+		return ret;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		inst_from_row(s, out);
+	else if (rc == SQLITE_DONE)
+		ret = gv_err_set(err, ENOENT, "no instance %s", id);
+	else
+		ret = db_fail(st, err, rc, "read instance");
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int gv_store_inst_list(struct gv_store *st, struct gv_store_inst **out, size_t *n,
+		       struct gv_err *err)
+{
+	struct gv_store_inst *arr = NULL, *grown;
+	size_t cnt = 0, cap = 0;
+	sqlite3_stmt *s = NULL;
+	int rc, ret;
+
+	*out = NULL;
+	*n = 0;
+	ret = prepare(st, "SELECT " INST_COLS " FROM instances ORDER BY seq, id", &s, err);
+	if (ret)
+		return ret;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 8;
+			grown = realloc(arr, cap * sizeof(*arr));
+			if (!grown) {
+				ret = gv_err_set(err, ENOMEM, "out of memory");
+				goto out;
+			}
+			arr = grown;
+		}
+		inst_from_row(s, &arr[cnt++]);
+	}
+	if (rc != SQLITE_DONE)
+		ret = db_fail(st, err, rc, "list instances");
+out:
+	sqlite3_finalize(s);
+	if (ret) {
+		free(arr);
+		return ret;
+	}
+	*out = arr;
+	*n = cnt;
+	return 0;
+}
+
+int gv_store_inst_set_state(struct gv_store *st, const char *id, enum gv_inst_state state,
+			    const char *device_uuid, struct gv_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int ret = prepare(st,
+			  "UPDATE instances SET state = ?2, device_uuid = COALESCE(?3, device_uuid) "
+			  "WHERE id = ?1",
+			  &s, err);
+
+	if (ret)
+		return ret;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, (int)state);
+	if (device_uuid)
+		sqlite3_bind_text(s, 3, device_uuid, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 3);
+	ret = step_done(st, s, true, "update instance", id, err);
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int gv_store_inst_set_workload(struct gv_store *st, const char *id, pid_t pid, pid_t pgid,
+			       uint64_t starttime, int64_t since, struct gv_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int ret = prepare(st,
+			  "UPDATE instances SET wl_pid = ?2, wl_pgid = ?3, wl_starttime = ?4, "
+			  "wl_since = ?5 WHERE id = ?1",
+			  &s, err);
+
+	if (ret)
+		return ret;
+	if (pid == 0) {
+		pgid = 0;
+		starttime = 0;
+		since = 0;
+	}
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, (int)pid);
+	sqlite3_bind_int(s, 3, (int)pgid);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)starttime);
+	sqlite3_bind_int64(s, 5, since);
+	ret = step_done(st, s, true, "update workload", id, err);
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int gv_store_inst_delete(struct gv_store *st, const char *id, struct gv_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int ret = prepare(st, "DELETE FROM instances WHERE id = ?1", &s, err);
+
+	if (ret)
+		return ret;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	ret = step_done(st, s, true, "delete instance", id, err);
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int gv_store_gpu_get_mode(struct gv_store *st, const char *uuid, enum gv_mode *out,
+			  struct gv_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, ret = prepare(st, "SELECT mode FROM gpus WHERE uuid = ?1", &s, err);
+
+	if (ret)
+		return ret;
+	sqlite3_bind_text(s, 1, uuid, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const char *m = (const char *)sqlite3_column_text(s, 0);
+
+		/* names are fixed here rather than taken from the catalog
+		 * module so the store stays readable on its own */
+		if (m && strcmp(m, "passthrough") == 0)
+			*out = GV_MODE_PASSTHROUGH;
+		else if (m && strcmp(m, "timeslice") == 0)
+			*out = GV_MODE_TIMESLICE;
+		else if (m && strcmp(m, "mig") == 0)
+			*out = GV_MODE_MIG;
+		else
+			ret = gv_err_set(err, EIO, "state database: GPU %s has unknown mode '%s'",
+					 uuid, m ? m : "");
+	} else if (rc == SQLITE_DONE) {
+		ret = gv_err_set(err, ENOENT, "no settings stored for GPU %s", uuid);
+	} else {
+		ret = db_fail(st, err, rc, "read GPU mode");
+	}
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int gv_store_gpu_set_mode(struct gv_store *st, const char *uuid, enum gv_mode mode,
+			  struct gv_err *err)
+{
+	static const char *const names[] = { "passthrough", "timeslice", "mig" };
+	sqlite3_stmt *s = NULL;
+	int ret;
+
+	if ((int)mode < 0 || (int)mode > 2)
+		return gv_err_set(err, EINVAL, "invalid GPU mode %d", (int)mode);
+	ret = prepare(st,
+		      "INSERT INTO gpus(uuid, mode) VALUES(?1, ?2) "
+		      "ON CONFLICT(uuid) DO UPDATE SET mode = excluded.mode",
+		      &s, err);
+	if (ret)
+		return ret;
+	sqlite3_bind_text(s, 1, uuid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, names[mode], -1, SQLITE_STATIC);
+	ret = step_done(st, s, false, "store GPU mode", uuid, err);
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int gv_store_event_add(struct gv_store *st, int64_t time, const char *kind, int gpu,
+		       const char *instance, const char *message, int64_t *seq_out,
+		       struct gv_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int ret = prepare(st,
+			  "INSERT INTO events(time, kind, gpu, instance, message) "
+			  "VALUES(?1, ?2, ?3, ?4, ?5)",
+			  &s, err);
+
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(s, 1, time);
+	sqlite3_bind_text(s, 2, kind, -1, SQLITE_STATIC);
+	if (gpu >= 0)
+		sqlite3_bind_int(s, 3, gpu);
+	else
+		sqlite3_bind_null(s, 3);
+	if (instance && instance[0])
+		sqlite3_bind_text(s, 4, instance, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 4);
+	sqlite3_bind_text(s, 5, message ? message : "", -1, SQLITE_STATIC);
+	ret = step_done(st, s, false, "add event", NULL, err);
+	if (!ret && seq_out)
+		*seq_out = sqlite3_last_insert_rowid(st->db);
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int gv_store_event_list(struct gv_store *st, int64_t since, size_t limit,
+			struct gv_store_event **out, size_t *n, struct gv_err *err)
+{
+	struct gv_store_event *arr = NULL, *grown, *e;
+	size_t cnt = 0, cap = 0;
+	sqlite3_stmt *s = NULL;
+	int rc, ret;
+
+	*out = NULL;
+	*n = 0;
+	ret = prepare(st,
+		      "SELECT seq, time, kind, gpu, instance, message FROM events "
+		      "WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+		      &s, err);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(s, 1, since);
+	sqlite3_bind_int64(s, 2, limit > (size_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)limit);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 16;
+			grown = realloc(arr, cap * sizeof(*arr));
+			if (!grown) {
+				ret = gv_err_set(err, ENOMEM, "out of memory");
+				goto out;
+			}
+			arr = grown;
+		}
+		e = &arr[cnt++];
+		memset(e, 0, sizeof(*e));
+		e->seq = sqlite3_column_int64(s, 0);
+		e->time = sqlite3_column_int64(s, 1);
+		copy_col(e->kind, sizeof(e->kind), s, 2);
+		e->gpu = sqlite3_column_type(s, 3) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 3);
+		copy_col(e->instance, sizeof(e->instance), s, 4);
+		copy_col(e->message, sizeof(e->message), s, 5);
+	}
+	if (rc != SQLITE_DONE)
+		ret = db_fail(st, err, rc, "list events");
+out:
+	sqlite3_finalize(s);
+	if (ret) {
+		free(arr);
+		return ret;
+	}
+	*out = arr;
+	*n = cnt;
+	return 0;
+}
+
+const char *gv_inst_state_name(enum gv_inst_state s)
+{
+	switch (s) {
+	case GV_INST_CREATING:
+		return "creating";
+	case GV_INST_READY:
+		return "ready";
+	case GV_INST_DESTROYING:
+		return "destroying";
+	}
+	return "unknown";
+}
