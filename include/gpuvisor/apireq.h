@@ -1,0 +1,67 @@
+/* gpuvisor: strict parsers of the daemon's API request bodies and query
+ * arguments (docs/api.md). Pure functions: no I/O, no global state.
+ *
+ * Every parser refuses, with a reason naming the field: a body over
+ * GV_APIREQ_MAX_BODY (-E2BIG, HTTP 413), malformed JSON, a top level that is
+ * not an object, unknown or duplicate fields, wrong types and out-of-range
+ * values (-EINVAL, HTTP 400). On failure *out is zeroed.
+ */
+#ifndef GPUVISOR_APIREQ_H
+#define GPUVISOR_APIREQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "gpuvisor/catalog.h"
+#include "gpuvisor/err.h"
+
+#define GV_APIREQ_MAX_BODY (64 * 1024)
+#define GV_APIREQ_GPU_MAX 64
+
+/* POST /v1/instances */
+struct gv_apireq_create {
+	char profile[GV_NAME_MAX];
+	char gpu[GV_APIREQ_GPU_MAX]; /* index ("0") or UUID; "" = any */
+	int placement;		      /* -1 = choose */
+	uint64_t framebuffer_mib;     /* 0 = not given */
+	bool spread;		      /* policy "spread" (default "pack") */
+};
+
+int gv_apireq_create_parse(const char *body, size_t len, struct gv_apireq_create *out,
+			   struct gv_err *err);
+
+/* PUT /v1/gpus/{gpu}/mode */
+int gv_apireq_mode_parse(const char *body, size_t len, enum gv_mode *out, struct gv_err *err);
+
+/* POST /v1/instances/{id}/workload */
+int gv_apireq_workload_parse(const char *body, size_t len, pid_t *out, struct gv_err *err);
+
+/* Query arguments. The caller says which keys a route takes; any other key,
+ * a key given twice, or a bad value is refused. */
+enum {
+	GV_APIREQ_Q_SINCE = 1u << 0, /* events: since=SEQ (>= 0) */
+	GV_APIREQ_Q_FORCE = 1u << 1, /* destroy: force=1|0|true|false */
+	GV_APIREQ_Q_GPU = 1u << 2,   /* profiles: gpu=INDEX|UUID */
+};
+
+struct gv_apireq_query {
+	unsigned allowed; /* GV_APIREQ_Q_* the route takes */
+	unsigned seen;	  /* GV_APIREQ_Q_* given */
+	int64_t since;	  /* 0 when not given */
+	bool force;
+	char gpu[GV_APIREQ_GPU_MAX];
+};
+
+void gv_apireq_query_init(struct gv_apireq_query *q, unsigned allowed);
+/* One decoded key/value pair (value NULL: key without '='). */
+int gv_apireq_query_add(struct gv_apireq_query *q, const char *key, const char *value,
+			struct gv_err *err);
+
+/* A GPU reference as given in a path, body or query: "3" (index, no sign, no
+ * leading zeros beyond "0") or a "GPU-..." UUID. Sets *index (-1 for a UUID).
+ * -EINVAL for anything else. */
+int gv_apireq_gpu_ref(const char *s, int *index, struct gv_err *err);
+
+#endif

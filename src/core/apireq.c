@@ -1,0 +1,318 @@
+/* gv_apireq_: strict parsers of API requests (see include/gpuvisor/apireq.h). */
+#include "gpuvisor/apireq.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Longest JSON integer we accept for a pid / slot / size before range checks. */
+#define MAX_FB_MIB (UINT64_C(1) << 32)
+
+static int load_object(const char *body, size_t len, json_t **out, struct gv_err *err)
+{
+	json_error_t jerr;
+	json_t *root;
+
+	*out = NULL;
+	if (len > GV_APIREQ_MAX_BODY)
+		return gv_err_set(err, E2BIG, "request body is %zu bytes; the limit is %d", len,
+				  GV_APIREQ_MAX_BODY);
+	if (!body || len == 0)
+		return gv_err_set(err, EINVAL, "request body is empty; a JSON object is expected");
+	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root)
+		return gv_err_set(err, EINVAL, "malformed JSON at line %d column %d: %s",
+				  jerr.line, jerr.column, jerr.text);
+	if (!json_is_object(root)) {
+		json_decref(root);
+		return gv_err_set(err, EINVAL, "request body must be a JSON object");
+	}
+	*out = root;
+	return 0;
+}
+
+/* Refuses any key of obj not in allowed (NULL-terminated). */
+static int only_fields(json_t *obj, const char *const *allowed, struct gv_err *err)
+{
+	const char *key;
+	json_t *val;
+	size_t i;
+
+	json_object_foreach(obj, key, val) {
+		for (i = 0; allowed[i]; i++)
+			if (strcmp(key, allowed[i]) == 0)
+				break;
+		if (!allowed[i])
+			return gv_err_set(err, EINVAL, "unknown field '%.64s'", key);
+	}
+	return 0;
+}
+
+static int get_string(json_t *obj, const char *key, bool required, char *dst, size_t cap,
+		      struct gv_err *err)
+{
+	json_t *v = json_object_get(obj, key);
+	size_t n;
+
+	if (!v) {
+		if (required)
+			return gv_err_set(err, EINVAL, "field '%s' is required", key);
+		return 0;
+	}
+	if (!json_is_string(v))
+		return gv_err_set(err, EINVAL, "field '%s' must be a string", key);
+	n = json_string_length(v);
+	if (n == 0)
+		return gv_err_set(err, EINVAL, "field '%s' must not be empty", key);
+	if (n >= cap)
+		return gv_err_set(err, EINVAL, "field '%s' is longer than %zu characters", key,
+				  cap - 1);
+	memcpy(dst, json_string_value(v), n + 1);
+	return 0;
+}
+
+/* An integer field within [lo, hi]; *present tells whether it was given. */
+static int get_int(json_t *obj, const char *key, long long lo, long long hi, long long *out,
+		   bool *present, struct gv_err *err)
+{
+	json_t *v = json_object_get(obj, key);
+
+	*present = false;
+	if (!v)
+		return 0;
+	if (!json_is_integer(v))
+		return gv_err_set(err, EINVAL, "field '%s' must be an integer", key);
+	*out = json_integer_value(v);
+	if (*out < lo || *out > hi)
+		return gv_err_set(err, EINVAL, "field '%s' must be between %lld and %lld", key, lo,
+				  hi);
+	*present = true;
+	return 0;
+}
+
+int gv_apireq_gpu_ref(const char *s, int *index, struct gv_err *err)
+{
+	size_t n, i;
+	long v = 0;
+
+	*index = -1;
+	if (!s)
+		return gv_err_set(err, EINVAL, "no GPU given");
+	n = strlen(s);
+	if (n >= 5 && strncmp(s, "GPU-", 4) == 0 && n < GV_APIREQ_GPU_MAX) {
+		for (i = 4; i < n; i++)
+			if (!(s[i] == '-' || (s[i] >= '0' && s[i] <= '9') ||
+			      (s[i] >= 'a' && s[i] <= 'f') || (s[i] >= 'A' && s[i] <= 'F')))
+				return gv_err_set(err, EINVAL,
+						  "'%.64s' is not a GPU UUID (GPU-<hex>)", s);
+		return 0;
+	}
+	if (n == 0 || n > 2 || (n > 1 && s[0] == '0'))
+		goto bad;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			goto bad;
+		v = v * 10 + (s[i] - '0');
+	}
+	*index = (int)v;
+	return 0;
+bad:
+	return gv_err_set(err, EINVAL, "'%.64s' is not a GPU index or a GPU-... UUID", s);
+}
+
+int gv_apireq_create_parse(const char *body, size_t len, struct gv_apireq_create *out,
+			   struct gv_err *err)
+{
+	static const char *const fields[] = { "profile", "gpu", "placement", "framebuffer_mib",
+					      "policy", NULL };
+	struct gv_apireq_create r = { .placement = -1 };
+	char policy[16] = "";
+	json_t *root = NULL, *gpu;
+	long long v;
+	bool present;
+	int idx, ret;
+
+	memset(out, 0, sizeof(*out));
+	ret = load_object(body, len, &root, err);
+	if (ret)
+		return ret;
+	ret = only_fields(root, fields, err);
+	if (!ret)
+		ret = get_string(root, "profile", true, r.profile, sizeof(r.profile), err);
+	if (ret)
+		goto out;
+	gpu = json_object_get(root, "gpu");
+	if (json_is_integer(gpu)) {
+		v = json_integer_value(gpu);
+		if (v < 0 || v > 99) {
+			ret = gv_err_set(err, EINVAL, "field 'gpu' must be between 0 and 99");
+			goto out;
+		}
+		snprintf(r.gpu, sizeof(r.gpu), "%lld", v);
+	} else if (gpu) {
+		if (!json_is_string(gpu)) {
+			ret = gv_err_set(err, EINVAL,
+					 "field 'gpu' must be an index or a GPU UUID string");
+			goto out;
+		}
+		ret = get_string(root, "gpu", false, r.gpu, sizeof(r.gpu), err);
+		if (!ret)
+			ret = gv_apireq_gpu_ref(r.gpu, &idx, err);
+		if (ret) {
+			gv_err_prefix(err, "field 'gpu'");
+			goto out;
+		}
+	}
+	ret = get_int(root, "placement", 0, GV_MIG_MAX_SLOTS - 1, &v, &present, err);
+	if (ret)
+		goto out;
+	if (present)
+		r.placement = (int)v;
+	ret = get_int(root, "framebuffer_mib", 1, (long long)MAX_FB_MIB, &v, &present, err);
+	if (ret)
+		goto out;
+	if (present)
+		r.framebuffer_mib = (uint64_t)v;
+	ret = get_string(root, "policy", false, policy, sizeof(policy), err);
+	if (ret && err && err->code == EINVAL && json_is_string(json_object_get(root, "policy")))
+		ret = gv_err_set(err, EINVAL, "field 'policy' must be \"pack\" or \"spread\"");
+	if (ret)
+		goto out;
+	if (policy[0] && strcmp(policy, "pack") != 0 && strcmp(policy, "spread") != 0) {
+		ret = gv_err_set(err, EINVAL, "field 'policy' must be \"pack\" or \"spread\"");
+		goto out;
+	}
+	r.spread = strcmp(policy, "spread") == 0;
+	*out = r;
+out:
+	json_decref(root);
+	return ret;
+}
+
+int gv_apireq_mode_parse(const char *body, size_t len, enum gv_mode *out, struct gv_err *err)
+{
+	static const char *const fields[] = { "mode", NULL };
+	json_t *root = NULL;
+	char mode[16] = "";
+	int ret;
+
+	*out = GV_MODE_PASSTHROUGH;
+	ret = load_object(body, len, &root, err);
+	if (ret)
+		return ret;
+	ret = only_fields(root, fields, err);
+	if (!ret)
+		ret = get_string(root, "mode", true, mode, sizeof(mode), err);
+	if (ret && json_is_string(json_object_get(root, "mode")))
+		ret = gv_err_set(err, EINVAL,
+				 "field 'mode' must be \"passthrough\", \"timeslice\" or \"mig\"");
+	if (ret)
+		goto out;
+	if (strcmp(mode, "passthrough") == 0)
+		*out = GV_MODE_PASSTHROUGH;
+	else if (strcmp(mode, "timeslice") == 0)
+		*out = GV_MODE_TIMESLICE;
+	else if (strcmp(mode, "mig") == 0)
+		*out = GV_MODE_MIG;
+	else
+		ret = gv_err_set(err, EINVAL,
+				 "field 'mode' must be \"passthrough\", \"timeslice\" or \"mig\"");
+out:
+	json_decref(root);
+	return ret;
+}
+
+int gv_apireq_workload_parse(const char *body, size_t len, pid_t *out, struct gv_err *err)
+{
+	static const char *const fields[] = { "pid", NULL };
+	json_t *root = NULL;
+	long long v = 0;
+	bool present;
+	int ret;
+
+	*out = 0;
+	ret = load_object(body, len, &root, err);
+	if (ret)
+		return ret;
+	ret = only_fields(root, fields, err);
+	if (!ret)
+		ret = get_int(root, "pid", 2, INT_MAX, &v, &present, err);
+	if (!ret && !present)
+		ret = gv_err_set(err, EINVAL, "field 'pid' is required");
+	if (!ret)
+		*out = (pid_t)v;
+	json_decref(root);
+	return ret;
+}
+
+void gv_apireq_query_init(struct gv_apireq_query *q, unsigned allowed)
+{
+	memset(q, 0, sizeof(*q));
+	q->allowed = allowed;
+}
+
+static int parse_since(const char *v, int64_t *out, struct gv_err *err)
+{
+	int64_t n = 0;
+	size_t i, len = v ? strlen(v) : 0;
+
+	if (len == 0 || len > 18)
+		goto bad;
+	for (i = 0; i < len; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			goto bad;
+		n = n * 10 + (v[i] - '0');
+	}
+	*out = n;
+	return 0;
+bad:
+	return gv_err_set(err, EINVAL, "query 'since' must be an event sequence number (0 or more)");
+}
+
+int gv_apireq_query_add(struct gv_apireq_query *q, const char *key, const char *value,
+			struct gv_err *err)
+{
+	unsigned bit;
+	int idx, ret;
+
+	if (!key)
+		return gv_err_set(err, EINVAL, "empty query argument");
+	if (strcmp(key, "since") == 0)
+		bit = GV_APIREQ_Q_SINCE;
+	else if (strcmp(key, "force") == 0)
+		bit = GV_APIREQ_Q_FORCE;
+	else if (strcmp(key, "gpu") == 0)
+		bit = GV_APIREQ_Q_GPU;
+	else
+		bit = 0;
+	if (!(bit & q->allowed))
+		return gv_err_set(err, EINVAL, "unknown query argument '%.64s'", key);
+	if (q->seen & bit)
+		return gv_err_set(err, EINVAL, "query argument '%s' given twice", key);
+	switch (bit) {
+	case GV_APIREQ_Q_SINCE:
+		ret = parse_since(value, &q->since, err);
+		break;
+	case GV_APIREQ_Q_FORCE:
+		ret = 0;
+		if (!value || strcmp(value, "1") == 0 || strcmp(value, "true") == 0)
+			q->force = true;
+		else if (strcmp(value, "0") == 0 || strcmp(value, "false") == 0)
+			q->force = false;
+		else
+			ret = gv_err_set(err, EINVAL, "query 'force' must be 1, 0, true or false");
+		break;
+	default:
+		ret = gv_apireq_gpu_ref(value, &idx, err);
+		if (!ret)
+			snprintf(q->gpu, sizeof(q->gpu), "%s", value);
+		else
+			gv_err_prefix(err, "query 'gpu'");
+		break;
+	}
+	if (!ret)
+		q->seen |= bit;
+	return ret;
+}
