@@ -1,0 +1,84 @@
+/* gpuvisor: cross-process memory accounting in a shared file.
+ *
+ * One accounting file holds one limit (an instance's framebuffer for the
+ * shim, a simulated device's memory for libcudasim) and what every process
+ * using it has charged. It is a small file (on tmpfs: /dev/shm or the
+ * daemon's run directory) that every process maps:
+ *
+ *   header: magic, version, limit_bytes, n_slots, atomic total
+ *   slots:  atomic owner (pid), process start time, atomic bytes
+ *
+ * Contracts:
+ * - gv_acct_charge() succeeds only if total + bytes <= limit, decided by a
+ *   compare-and-swap on total: concurrent processes together never exceed
+ *   the limit. There is no lock anywhere, so a process killed at any
+ *   instruction cannot block the others.
+ * - A process gets a slot on its first charge (after fork() the child gets
+ *   its own). When a process dies without uncharging (SIGKILL), its slot
+ *   still holds its bytes until it is reclaimed: by gv_acct_reclaim_dead(),
+ *   which gv_acct_charge() calls before failing with -ENOMEM (and then
+ *   retries once), which gv_acct_used() calls, and which the daemon calls
+ *   when it sweeps. A slot is dead when its pid no longer exists, is a
+ *   zombie, or belongs to a process with another start time (pid reuse).
+ *   A dead slot's bytes are given back exactly once, whatever the number of
+ *   processes reclaiming at the same time.
+ * - Pids are those of the PID namespace of the process that charged; all
+ *   processes sharing a file (and the daemon sweeping it) must see the
+ *   same PID namespace, or live processes could be reclaimed.
+ * - Known window: a process killed between the compare-and-swap on total
+ *   and the update of its slot (two adjacent atomic instructions) leaks
+ *   that one charge until the file is recreated; it never under-counts.
+ */
+#ifndef GPUVISOR_ACCT_H
+#define GPUVISOR_ACCT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "gpuvisor/err.h"
+
+#define GV_ACCT_MAGIC 0x54434341u /* "ACCT" little-endian */
+#define GV_ACCT_VERSION 1u
+#define GV_ACCT_SLOTS 1024 /* processes that may hold charges at once */
+
+struct gv_acct;
+
+struct gv_acct_usage {
+	pid_t pid;
+	uint64_t bytes;
+};
+
+/* Creates the accounting file at path with the given limit, mode 0660
+ * (regardless of umask), all slots free. The file appears complete or not at
+ * all (written aside, then linked into place): -EEXIST when path exists. */
+int gv_acct_create(const char *path, uint64_t limit_bytes, struct gv_err *err);
+/* Maps an existing file. -ENOENT when absent; -EINVAL when it is not an
+ * accounting file of this version (bad magic, version or size). */
+int gv_acct_open(const char *path, struct gv_acct **out, struct gv_err *err);
+/* Opens path, creating it with limit_bytes first when absent; safe when
+ * several processes race to create the same file (one wins, all open it). An
+ * existing file keeps its own limit. */
+int gv_acct_open_or_create(const char *path, uint64_t limit_bytes, struct gv_acct **out,
+			   struct gv_err *err);
+void gv_acct_close(struct gv_acct *acct);
+
+/* Charges bytes to the calling process: 0, or -ENOMEM (over the limit even
+ * after reclaiming dead processes; nothing changed), -ENOSPC (no free slot
+ * for a new process), -EINVAL (acct NULL). Charging 0 bytes succeeds. */
+int gv_acct_charge(struct gv_acct *acct, uint64_t bytes);
+/* Gives back bytes charged by the calling process: 0, or -EINVAL when this
+ * process has charged less than that (nothing changed). */
+int gv_acct_uncharge(struct gv_acct *acct, uint64_t bytes);
+/* Bytes charged by all live processes (dead ones are reclaimed first). */
+uint64_t gv_acct_used(struct gv_acct *acct);
+uint64_t gv_acct_limit(const struct gv_acct *acct);
+/* Bytes charged by the calling process. */
+uint64_t gv_acct_mine(const struct gv_acct *acct);
+/* Reclaims the slots of dead processes; returns how many this call freed. */
+int gv_acct_reclaim_dead(struct gv_acct *acct);
+/* Writes up to max (pid, bytes) pairs of processes holding slots and returns
+ * how many processes hold slots (which may exceed max), or -EINVAL. */
+int gv_acct_slots(struct gv_acct *acct, struct gv_acct_usage *out, size_t max);
+
+#endif
