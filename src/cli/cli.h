@@ -1,0 +1,85 @@
+/* gpuvisor CLI: what every subcommand shares (dispatch entry, exit codes,
+ * usage errors, formatting helpers). Private to src/cli. */
+#ifndef GV_CLI_H
+#define GV_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "client.h"
+
+/* Exit codes, the CLI's contract with scripts. */
+enum {
+	GV_EXIT_OK = 0,
+	GV_EXIT_REFUSED = 1,	 /* the daemon refused, or the command itself failed */
+	GV_EXIT_USAGE = 2,	 /* bad command line */
+	GV_EXIT_UNREACHABLE = 3, /* no daemon at the socket */
+};
+
+struct gv_cmd;
+
+struct gv_cli {
+	const char *socket;	   /* daemon socket path */
+	const struct gv_cmd *cmd;  /* the subcommand being run */
+	struct gv_client *client;  /* created on first use by gv_cli_client() */
+};
+
+typedef int (*gv_cmd_fn)(struct gv_cli *cli, int argc, char **argv);
+
+struct gv_cmd {
+	const char *name;
+	gv_cmd_fn run;	    /* returns the process exit code */
+	const char *usage;  /* "create --profile P [--gpu GPU] ..." */
+	const char *summary;/* one line for `gpuvisor help` */
+	const char *help;   /* options and examples for `gpuvisor help NAME` */
+};
+
+int gv_cmd_gpus(struct gv_cli *cli, int argc, char **argv);
+int gv_cmd_profiles(struct gv_cli *cli, int argc, char **argv);
+int gv_cmd_create(struct gv_cli *cli, int argc, char **argv);
+int gv_cmd_destroy(struct gv_cli *cli, int argc, char **argv);
+int gv_cmd_list(struct gv_cli *cli, int argc, char **argv);
+int gv_cmd_mode(struct gv_cli *cli, int argc, char **argv);
+int gv_cmd_events(struct gv_cli *cli, int argc, char **argv);
+int gv_cmd_run(struct gv_cli *cli, int argc, char **argv);
+int gv_cmd_cdi(struct gv_cli *cli, int argc, char **argv);
+int gv_cmd_version(struct gv_cli *cli, int argc, char **argv);
+
+/* Prints the subcommand's usage and help to f. */
+void gv_cli_help(const struct gv_cmd *cmd, FILE *f);
+/* Prints "gpuvisor: <msg>" and the usage line to stderr; returns GV_EXIT_USAGE. */
+int gv_cli_usage_error(const struct gv_cli *cli, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* getopt_long error for the current option (unknown option, missing argument). */
+int gv_cli_bad_option(const struct gv_cli *cli, char **argv);
+
+/* The client for cli->socket (created once). NULL after printing why. */
+struct gv_client *gv_cli_client(struct gv_cli *cli);
+/* Calls the daemon; on failure prints "gpuvisor: <reason>" and returns the
+ * exit code (GV_EXIT_REFUSED or GV_EXIT_UNREACHABLE); 0 with *out set on
+ * success. */
+int gv_cli_call(struct gv_cli *cli, const char *method, const char *path, json_t *body,
+		json_t **out);
+/* Maps a gv_client_* return code to an exit code. */
+int gv_cli_exit_for(int rc);
+/* Prints a JSON value, indented, with a final newline. */
+int gv_cli_print_json(const json_t *v);
+
+/* Human sizes: "40.0 GiB", "512 MiB", "3.2 KiB". */
+void gv_fmt_mib(uint64_t mib, char *buf, size_t len);
+void gv_fmt_bytes(uint64_t bytes, char *buf, size_t len);
+/* Parses "20g", "512m", "1.5GiB", "4096" (MiB) into MiB; -EINVAL when it is
+ * not a size or is under 1 MiB. */
+int gv_parse_size_mib(const char *s, uint64_t *out);
+/* Parses a non-negative decimal integer that fits in an int. */
+int gv_parse_uint(const char *s, int *out);
+
+/* Field readers that tolerate absent/null members. */
+const char *gv_json_str(const json_t *obj, const char *key, const char *dflt);
+/* Integer member as text ("-" when absent or null). */
+void gv_json_int_text(const json_t *obj, const char *key, char *buf, size_t len);
+
+#endif

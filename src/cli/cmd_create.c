@@ -1,0 +1,103 @@
+/* gpuvisor create: POST /v1/instances. */
+#include "cli.h"
+
+#include <getopt.h>
+#include <string.h>
+
+int gv_cmd_create(struct gv_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"profile", required_argument, NULL, 'p'},
+		{"gpu", required_argument, NULL, 'g'},
+		{"placement", required_argument, NULL, 'P'},
+		{"framebuffer", required_argument, NULL, 'f'},
+		{"spread", no_argument, NULL, 's'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *profile = NULL, *gpu = NULL;
+	int placement = -1;
+	uint64_t fb_mib = 0;
+	bool spread = false, as_json = false;
+	json_t *body = NULL, *inst = NULL;
+	int c, rc;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			profile = optarg;
+			break;
+		case 'g':
+			gpu = optarg;
+			break;
+		case 'P':
+			if (gv_parse_uint(optarg, &placement) < 0)
+				return gv_cli_usage_error(
+					cli, "--placement needs a start slot number, not '%s'", optarg);
+			break;
+		case 'f':
+			if (gv_parse_size_mib(optarg, &fb_mib) < 0)
+				return gv_cli_usage_error(
+					cli, "--framebuffer needs a size like 20g or 512m, not '%s'",
+					optarg);
+			break;
+		case 's':
+			spread = true;
+			break;
+		case 'j':
+			as_json = true;
+			break;
+		case 'h':
+			gv_cli_help(cli->cmd, stdout);
+			return GV_EXIT_OK;
+		default:
+			return gv_cli_bad_option(cli, argv);
+		}
+	}
+	if (optind < argc)
+		return gv_cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+	/* a framebuffer alone asks for a timeslice vGPU of that size (the way to
+	 * share a GPU whose model the catalog does not know) */
+	if (!profile && fb_mib)
+		profile = "timeslice";
+	if (!profile || !*profile)
+		return gv_cli_usage_error(cli, "--profile is required (see gpuvisor profiles)");
+	if (gpu && !*gpu)
+		return gv_cli_usage_error(cli, "--gpu needs an index or a UUID");
+
+	body = json_object();
+	if (!body || json_object_set_new(body, "profile", json_string(profile)) < 0 ||
+	    (gpu && json_object_set_new(body, "gpu", json_string(gpu)) < 0) ||
+	    (placement >= 0 && json_object_set_new(body, "placement", json_integer(placement)) < 0) ||
+	    (fb_mib && json_object_set_new(body, "framebuffer_mib", json_integer((json_int_t)fb_mib)) < 0) ||
+	    (spread && json_object_set_new(body, "policy", json_string("spread")) < 0)) {
+		fprintf(stderr, "gpuvisor: out of memory\n");
+		rc = GV_EXIT_REFUSED;
+		goto out;
+	}
+	rc = gv_cli_call(cli, "POST", "/v1/instances", body, &inst);
+	if (rc)
+		goto out;
+	if (as_json) {
+		rc = gv_cli_print_json(inst);
+		goto out;
+	} else {
+		char gpu_txt[32], start[32], fb[32];
+
+		gv_json_int_text(inst, "gpu", gpu_txt, sizeof(gpu_txt));
+		gv_json_int_text(inst, "start", start, sizeof(start));
+		gv_fmt_mib((uint64_t)json_integer_value(json_object_get(inst, "fb_mib")), fb,
+			   sizeof(fb));
+		printf("created %s: %s (%s) on gpu %s", gv_json_str(inst, "id", "?"),
+		       gv_json_str(inst, "profile", "?"), gv_json_str(inst, "kind", "?"), gpu_txt);
+		if (strcmp(start, "-") != 0)
+			printf(" at slot %s", start);
+		printf(", %s, device %s\n", fb, gv_json_str(inst, "device_uuid", "-"));
+	}
+out:
+	json_decref(body);
+	json_decref(inst);
+	return rc;
+}

@@ -1,0 +1,63 @@
+/* gpuvisor destroy: DELETE /v1/instances/ID[?force=1], for each ID. */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+
+int gv_cmd_destroy(struct gv_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"force", no_argument, NULL, 'f'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	bool force = false;
+	int c, i, rc = GV_EXIT_OK;
+
+	opterr = 0;
+	/* options may follow the ids: "destroy i-1 --force" */
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			force = true;
+			break;
+		case 'h':
+			gv_cli_help(cli->cmd, stdout);
+			return GV_EXIT_OK;
+		default:
+			return gv_cli_bad_option(cli, argv);
+		}
+	}
+	if (optind >= argc)
+		return gv_cli_usage_error(cli, "which instance? (see gpuvisor list)");
+	if (!gv_cli_client(cli))
+		return GV_EXIT_REFUSED;
+	/* every id is tried; the exit code is the worst one */
+	for (i = optind; i < argc; i++) {
+		json_t *resp = NULL;
+		char *esc = gv_client_escape(cli->client, argv[i]);
+		char *path = NULL;
+		int r;
+
+		if (!*argv[i]) {
+			free(esc);
+			rc = gv_cli_usage_error(cli, "an instance id cannot be empty");
+			continue;
+		}
+		if (!esc || asprintf(&path, "/v1/instances/%s%s", esc, force ? "?force=1" : "") < 0) {
+			free(esc);
+			return GV_EXIT_REFUSED;
+		}
+		r = gv_cli_call(cli, "DELETE", path, NULL, &resp);
+		if (r == GV_EXIT_OK)
+			printf("destroyed %s\n", gv_json_str(resp, "deleted", argv[i]));
+		else if (r > rc)
+			rc = r;
+		json_decref(resp);
+		free(path);
+		free(esc);
+		if (r == GV_EXIT_UNREACHABLE)
+			break;
+	}
+	return rc;
+}

@@ -1,0 +1,126 @@
+/* gpuvisor gpus: the node's GPUs as a table (or the daemon's JSON). */
+#include "cli.h"
+#include "table.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+
+static const char *gv_gpus_mig_text(const json_t *g, char *buf, size_t len)
+{
+	const char *slots = gv_json_str(g, "mig_slots", NULL);
+
+	if (!json_is_true(json_object_get(g, "mig_capable")))
+		return "n/a";
+	if (!json_is_true(json_object_get(g, "mig_mode")))
+		return "off";
+	if (!slots)
+		return "on";
+	snprintf(buf, len, "on (%s)", slots);
+	return buf;
+}
+
+static const char *gv_gpus_model_text(const json_t *g, char *buf, size_t len)
+{
+	const char *model = gv_json_str(g, "model", NULL);
+	const char *by = gv_json_str(g, "matched_by", NULL);
+
+	if (!model)
+		return "unknown";
+	if (by)
+		snprintf(buf, len, "%s (by %s)", model, by);
+	else
+		snprintf(buf, len, "%s", model);
+	return buf;
+}
+
+int gv_cmd_gpus(struct gv_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	static const char *const hdr[] = {">GPU", "NAME", "MODEL", "MODE", ">MEMORY", ">ALLOCATED",
+					  ">FREE", ">INSTANCES", "MIG", "UUID"};
+	struct gv_table *t = NULL;
+	json_t *resp = NULL, *gpus, *g;
+	bool as_json = false;
+	size_t i;
+	int c, rc;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			as_json = true;
+			break;
+		case 'h':
+			gv_cli_help(cli->cmd, stdout);
+			return GV_EXIT_OK;
+		default:
+			return gv_cli_bad_option(cli, argv);
+		}
+	}
+	if (optind < argc)
+		return gv_cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+
+	rc = gv_cli_call(cli, "GET", "/v1/gpus", NULL, &resp);
+	if (rc)
+		goto out;
+	if (as_json) {
+		rc = gv_cli_print_json(resp);
+		goto out;
+	}
+	gpus = json_object_get(resp, "gpus");
+	if (!json_is_array(gpus)) {
+		fprintf(stderr, "gpuvisor: gpuvisord's answer has no \"gpus\" list\n");
+		rc = GV_EXIT_REFUSED;
+		goto out;
+	}
+	t = gv_table_new(sizeof(hdr) / sizeof(hdr[0]), hdr);
+	if (!t) {
+		rc = GV_EXIT_REFUSED;
+		goto out;
+	}
+	json_array_foreach(gpus, i, g) {
+		char idx[32], n[32], mem[32], alloc[32], freeb[32], model[128], mig[128];
+
+		gv_json_int_text(g, "index", idx, sizeof(idx));
+		gv_json_int_text(g, "instances", n, sizeof(n));
+		gv_fmt_mib((uint64_t)json_integer_value(json_object_get(g, "mem_mib")), mem,
+			   sizeof(mem));
+		gv_fmt_mib((uint64_t)json_integer_value(json_object_get(g, "allocated_mib")), alloc,
+			   sizeof(alloc));
+		gv_fmt_mib((uint64_t)json_integer_value(json_object_get(g, "free_mib")), freeb,
+			   sizeof(freeb));
+		gv_table_row(t);
+		gv_table_cell(t, "%s", idx);
+		gv_table_cell(t, "%s", gv_json_str(g, "name", "-"));
+		gv_table_cell(t, "%s", gv_gpus_model_text(g, model, sizeof(model)));
+		gv_table_cell(t, "%s", gv_json_str(g, "mode", "-"));
+		gv_table_cell(t, "%s", mem);
+		gv_table_cell(t, "%s", alloc);
+		gv_table_cell(t, "%s", freeb);
+		gv_table_cell(t, "%s", n);
+		gv_table_cell(t, "%s", gv_gpus_mig_text(g, mig, sizeof(mig)));
+		gv_table_cell(t, "%s", gv_json_str(g, "uuid", "-"));
+	}
+	if (gv_table_rows(t) == 0) {
+		printf("no GPUs\n");
+		goto out;
+	}
+	gv_table_print(t, stdout);
+	json_array_foreach(gpus, i, g) {
+		char idx[32];
+
+		if (gv_json_str(g, "model", NULL))
+			continue;
+		gv_json_int_text(g, "index", idx, sizeof(idx));
+		printf("gpu %s: unknown model: passthrough/timeslice with --framebuffer only\n",
+		       idx);
+	}
+out:
+	gv_table_free(t);
+	json_decref(resp);
+	return rc;
+}

@@ -1,0 +1,90 @@
+/* gpuvisor list: instances with their device, workload and memory in use. */
+#include "cli.h"
+#include "table.h"
+
+#include <getopt.h>
+
+int gv_cmd_list(struct gv_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	static const char *const hdr[] = {"ID",		  ">GPU",  "PROFILE", "KIND",
+					  ">PLACEMENT",	  ">FRAMEBUFFER", "STATE", "DEVICE",
+					  ">PID",	  ">MEM USED"};
+	struct gv_table *t = NULL;
+	json_t *resp = NULL, *insts, *in;
+	bool as_json = false;
+	size_t i;
+	int c, rc;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			as_json = true;
+			break;
+		case 'h':
+			gv_cli_help(cli->cmd, stdout);
+			return GV_EXIT_OK;
+		default:
+			return gv_cli_bad_option(cli, argv);
+		}
+	}
+	if (optind < argc)
+		return gv_cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+
+	rc = gv_cli_call(cli, "GET", "/v1/instances", NULL, &resp);
+	if (rc)
+		goto out;
+	if (as_json) {
+		rc = gv_cli_print_json(resp);
+		goto out;
+	}
+	insts = json_object_get(resp, "instances");
+	if (!json_is_array(insts)) {
+		fprintf(stderr, "gpuvisor: gpuvisord's answer has no \"instances\" list\n");
+		rc = GV_EXIT_REFUSED;
+		goto out;
+	}
+	t = gv_table_new(sizeof(hdr) / sizeof(hdr[0]), hdr);
+	if (!t) {
+		rc = GV_EXIT_REFUSED;
+		goto out;
+	}
+	json_array_foreach(insts, i, in) {
+		const json_t *wl = json_object_get(in, "workload");
+		char gpu[32], start[32], fb[32], pid[32] = "-", used[32] = "-";
+
+		gv_json_int_text(in, "gpu", gpu, sizeof(gpu));
+		gv_json_int_text(in, "start", start, sizeof(start));
+		gv_fmt_mib((uint64_t)json_integer_value(json_object_get(in, "fb_mib")), fb,
+			   sizeof(fb));
+		if (json_is_object(wl)) {
+			gv_json_int_text(wl, "pid", pid, sizeof(pid));
+			gv_fmt_bytes((uint64_t)json_integer_value(json_object_get(wl, "mem_used_bytes")),
+				     used, sizeof(used));
+		}
+		gv_table_row(t);
+		gv_table_cell(t, "%s", gv_json_str(in, "id", "-"));
+		gv_table_cell(t, "%s", gpu);
+		gv_table_cell(t, "%s", gv_json_str(in, "profile", "-"));
+		gv_table_cell(t, "%s", gv_json_str(in, "kind", "-"));
+		gv_table_cell(t, "%s", start);
+		gv_table_cell(t, "%s", fb);
+		gv_table_cell(t, "%s", gv_json_str(in, "state", "-"));
+		gv_table_cell(t, "%s", gv_json_str(in, "device_uuid", "-"));
+		gv_table_cell(t, "%s", pid);
+		gv_table_cell(t, "%s", used);
+	}
+	if (gv_table_rows(t) == 0)
+		printf("no instances\n");
+	else
+		gv_table_print(t, stdout);
+out:
+	gv_table_free(t);
+	json_decref(resp);
+	return rc;
+}

@@ -1,0 +1,66 @@
+/* gpuvisor mode GPU MODE: PUT /v1/gpus/GPU/mode. */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+int gv_cmd_mode(struct gv_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	static const char *const modes[] = {"passthrough", "timeslice", "mig"};
+	json_t *body = NULL, *gpu = NULL;
+	char *esc = NULL, *path = NULL;
+	const char *mode;
+	size_t i;
+	int c, rc;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			gv_cli_help(cli->cmd, stdout);
+			return GV_EXIT_OK;
+		default:
+			return gv_cli_bad_option(cli, argv);
+		}
+	}
+	if (argc - optind != 2)
+		return gv_cli_usage_error(cli, "mode takes a GPU and a mode");
+	mode = argv[optind + 1];
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (strcmp(mode, modes[i]) == 0)
+			break;
+	if (i == sizeof(modes) / sizeof(modes[0]))
+		return gv_cli_usage_error(cli, "unknown mode '%s': passthrough, timeslice or mig",
+					  mode);
+	if (!*argv[optind])
+		return gv_cli_usage_error(cli, "the GPU is an index or a UUID");
+	if (!gv_cli_client(cli))
+		return GV_EXIT_REFUSED;
+	esc = gv_client_escape(cli->client, argv[optind]);
+	body = json_pack("{s:s}", "mode", mode);
+	if (!esc || !body || asprintf(&path, "/v1/gpus/%s/mode", esc) < 0) {
+		path = NULL;
+		rc = GV_EXIT_REFUSED;
+		goto out;
+	}
+	rc = gv_cli_call(cli, "PUT", path, body, &gpu);
+	if (rc)
+		goto out;
+	{
+		char idx[32];
+
+		gv_json_int_text(gpu, "index", idx, sizeof(idx));
+		printf("gpu %s: mode %s\n", idx, gv_json_str(gpu, "mode", mode));
+	}
+out:
+	json_decref(body);
+	json_decref(gpu);
+	free(path);
+	free(esc);
+	return rc;
+}

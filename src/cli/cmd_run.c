@@ -1,0 +1,348 @@
+/* gpuvisor run --instance ID -- CMD ARGS: runs CMD as the instance's workload.
+ *
+ * Protocol with the daemon: GET /v1/instances/ID/env gives the environment;
+ * the child is forked into a process group of its own and held on a pipe
+ * until POST /v1/instances/ID/workload {"pid":child} succeeded, so no CUDA
+ * call can run unregistered; after the child ends, DELETE .../workload. If
+ * this process dies first, the daemon clears the registration when the
+ * child's process group is gone. */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* process group of the running workload, for the forwarding handler; 0 when
+ * there is none (never while a reaped group id could be reused) */
+static volatile sig_atomic_t gv_run_pgid;
+
+static const int gv_run_fwd_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+#define GV_RUN_N_FWD (sizeof(gv_run_fwd_signals) / sizeof(gv_run_fwd_signals[0]))
+
+static void gv_run_forward(int sig)
+{
+	int saved = errno;
+
+	if (gv_run_pgid > 0)
+		kill(-(pid_t)gv_run_pgid, sig);
+	errno = saved;
+}
+
+static void gv_run_free_envp(char **envp)
+{
+	size_t i;
+
+	for (i = 0; envp && envp[i]; i++)
+		free(envp[i]);
+	free(envp);
+}
+
+/* environ, minus what the instance sets, plus the instance's variables, with
+ * LD_LIBRARY_PATH_PREPEND put in front of LD_LIBRARY_PATH. NULL with the
+ * reason printed on failure. */
+static char **gv_run_build_envp(const json_t *vars)
+{
+	const char *prepend = NULL, *old_llp = getenv("LD_LIBRARY_PATH");
+	const char *key;
+	json_t *val;
+	size_t n = 0, i, k = 0;
+	char **envp = NULL;
+
+	json_object_foreach((json_t *)vars, key, val) {
+		if (!json_is_string(val)) {
+			fprintf(stderr, "gpuvisor: gpuvisord sent a non-string value for %s\n", key);
+			return NULL;
+		}
+		if (strcmp(key, "LD_LIBRARY_PATH_PREPEND") == 0)
+			prepend = json_string_value(val);
+	}
+	while (environ[n])
+		n++;
+	envp = calloc(n + json_object_size(vars) + 2, sizeof(*envp));
+	if (!envp)
+		goto nomem;
+	for (i = 0; i < n; i++) {
+		const char *eq = strchr(environ[i], '=');
+		char name[256];
+		size_t len = eq ? (size_t)(eq - environ[i]) : strlen(environ[i]);
+
+		if (len < sizeof(name)) {
+			memcpy(name, environ[i], len);
+			name[len] = '\0';
+			if (json_object_get(vars, name) || strcmp(name, "LD_LIBRARY_PATH") == 0)
+				continue;
+		}
+		if (!(envp[k++] = strdup(environ[i])))
+			goto nomem;
+	}
+	json_object_foreach((json_t *)vars, key, val) {
+		if (strcmp(key, "LD_LIBRARY_PATH_PREPEND") == 0 ||
+		    strcmp(key, "LD_LIBRARY_PATH") == 0)
+			continue;
+		if (asprintf(&envp[k], "%s=%s", key, json_string_value(val)) < 0) {
+			envp[k] = NULL;
+			goto nomem;
+		}
+		k++;
+	}
+	if (!prepend)
+		prepend = json_string_value(json_object_get(vars, "LD_LIBRARY_PATH"));
+	if (prepend && *prepend) {
+		int r = (old_llp && *old_llp)
+				? asprintf(&envp[k], "LD_LIBRARY_PATH=%s:%s", prepend, old_llp)
+				: asprintf(&envp[k], "LD_LIBRARY_PATH=%s", prepend);
+
+		if (r < 0) {
+			envp[k] = NULL;
+			goto nomem;
+		}
+		k++;
+	} else if (old_llp) {
+		if (asprintf(&envp[k], "LD_LIBRARY_PATH=%s", old_llp) < 0) {
+			envp[k] = NULL;
+			goto nomem;
+		}
+		k++;
+	}
+	return envp;
+nomem:
+	fprintf(stderr, "gpuvisor: out of memory\n");
+	gv_run_free_envp(envp);
+	return NULL;
+}
+
+/* The child: own process group, wait for the go byte, exec. Never returns. */
+static void gv_run_child(int go_fd, int ex_fd, const sigset_t *mask, char **cmd, char **envp)
+{
+	char go = 0;
+	ssize_t n;
+	int e;
+
+	setpgid(0, 0);
+	do
+		n = read(go_fd, &go, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		_exit(127); /* the parent gave up: registration failed */
+	sigprocmask(SIG_SETMASK, mask, NULL);
+	execvpe(cmd[0], cmd, envp);
+	e = errno;
+	if (write(ex_fd, &e, sizeof(e)) < 0)
+		_exit(127);
+	_exit(127);
+}
+
+static char *gv_run_path(struct gv_cli *cli, const char *id, const char *suffix)
+{
+	char *esc = gv_client_escape(cli->client, id);
+	char *path = NULL;
+
+	if (esc && asprintf(&path, "/v1/instances/%s%s", esc, suffix) < 0)
+		path = NULL;
+	free(esc);
+	return path;
+}
+
+/* Best effort: the daemon also clears a workload whose processes are gone. */
+static void gv_run_unregister(struct gv_cli *cli, const char *path)
+{
+	struct gv_err err = {0};
+	json_t *resp = NULL;
+	long status = 0;
+	int rc = gv_client_call(cli->client, "DELETE", path, NULL, &resp, &status, &err);
+
+	if (rc < 0 && status != 404 && status != 409)
+		fprintf(stderr, "gpuvisor: warning: could not unregister the workload: %s\n",
+			err.msg);
+	json_decref(resp);
+}
+
+int gv_cmd_run(struct gv_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"instance", required_argument, NULL, 'i'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *id = NULL;
+	char *env_path = NULL, *wl_path = NULL, **envp = NULL, **cmd;
+	json_t *resp = NULL, *body = NULL, *reg = NULL;
+	int go[2] = {-1, -1}, ex[2] = {-1, -1};
+	struct sigaction sa, old_sa[GV_RUN_N_FWD];
+	sigset_t fwd, old_mask;
+	bool handlers = false, tty_fg = false;
+	pid_t child = -1;
+	siginfo_t info;
+	int c, rc, status = 0, exec_errno = 0;
+	size_t i;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			id = optarg;
+			break;
+		case 'h':
+			gv_cli_help(cli->cmd, stdout);
+			return GV_EXIT_OK;
+		default:
+			return gv_cli_bad_option(cli, argv);
+		}
+	}
+	if (!id || !*id)
+		return gv_cli_usage_error(cli, "--instance is required (see gpuvisor list)");
+	if (optind >= argc)
+		return gv_cli_usage_error(cli, "which command? (gpuvisor run --instance ID -- CMD)");
+	cmd = &argv[optind];
+	if (!gv_cli_client(cli))
+		return GV_EXIT_REFUSED;
+	env_path = gv_run_path(cli, id, "/env");
+	wl_path = gv_run_path(cli, id, "/workload");
+	if (!env_path || !wl_path) {
+		rc = GV_EXIT_REFUSED;
+		goto out;
+	}
+	rc = gv_cli_call(cli, "GET", env_path, NULL, &resp);
+	if (rc)
+		goto out;
+	if (!json_is_object(json_object_get(resp, "env"))) {
+		fprintf(stderr, "gpuvisor: gpuvisord's answer has no \"env\" object\n");
+		rc = GV_EXIT_REFUSED;
+		goto out;
+	}
+	envp = gv_run_build_envp(json_object_get(resp, "env"));
+	if (!envp) {
+		rc = GV_EXIT_REFUSED;
+		goto out;
+	}
+	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(ex, O_CLOEXEC) < 0) {
+		fprintf(stderr, "gpuvisor: pipe: %s\n", strerror(errno));
+		rc = GV_EXIT_REFUSED;
+		goto out;
+	}
+
+	/* signals stay blocked until the handler knows the child's group */
+	sigemptyset(&fwd);
+	for (i = 0; i < GV_RUN_N_FWD; i++)
+		sigaddset(&fwd, gv_run_fwd_signals[i]);
+	sigprocmask(SIG_BLOCK, &fwd, &old_mask);
+	fflush(NULL);
+	child = fork();
+	if (child < 0) {
+		sigprocmask(SIG_SETMASK, &old_mask, NULL);
+		fprintf(stderr, "gpuvisor: fork: %s\n", strerror(errno));
+		rc = GV_EXIT_REFUSED;
+		goto out;
+	}
+	if (child == 0) {
+		close(go[1]);
+		close(ex[0]);
+		gv_run_child(go[0], ex[1], &old_mask, cmd, envp);
+	}
+	/* both sides set the group, so it exists whichever runs first */
+	setpgid(child, child);
+	close(go[0]);
+	close(ex[1]);
+	go[0] = ex[1] = -1;
+	gv_run_pgid = child;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = gv_run_forward;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < GV_RUN_N_FWD; i++)
+		sigaction(gv_run_fwd_signals[i], &sa, &old_sa[i]);
+	handlers = true;
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
+
+	body = json_pack("{s:I}", "pid", (json_int_t)child);
+	rc = body ? gv_cli_call(cli, "POST", wl_path, body, &reg) : GV_EXIT_REFUSED;
+	if (rc) {
+		/* closing the go pipe unblocks the child, which exits unexec'd */
+		close(go[1]);
+		go[1] = -1;
+		kill(-child, SIGKILL);
+		fprintf(stderr, "gpuvisor: %s not started: its registration with gpuvisord failed\n",
+			cmd[0]);
+		goto reap;
+	}
+	/* an interactive command gets the terminal (Ctrl-C, reads) */
+	if (isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp()) {
+		sigset_t ttou, prev;
+
+		sigemptyset(&ttou);
+		sigaddset(&ttou, SIGTTOU);
+		sigprocmask(SIG_BLOCK, &ttou, &prev);
+		tty_fg = tcsetpgrp(STDIN_FILENO, child) == 0;
+		sigprocmask(SIG_SETMASK, &prev, NULL);
+	}
+	if (write(go[1], "g", 1) != 1) {
+		fprintf(stderr, "gpuvisor: cannot release the workload: %s\n", strerror(errno));
+		kill(-child, SIGKILL);
+	}
+	close(go[1]);
+	go[1] = -1;
+	for (;;) {
+		ssize_t n = read(ex[0], &exec_errno, sizeof(exec_errno));
+
+		if (n >= 0 || errno != EINTR) {
+			if (n != (ssize_t)sizeof(exec_errno))
+				exec_errno = 0;
+			break;
+		}
+	}
+reap:
+	/* wait without reaping, so the group id stays ours while signals can
+	 * still be forwarded to it */
+	while (waitid(P_PID, (id_t)child, &info, WEXITED | WNOWAIT) < 0 && errno == EINTR)
+		;
+	sigprocmask(SIG_BLOCK, &fwd, NULL);
+	gv_run_pgid = 0;
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
+	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+		;
+	if (tty_fg) {
+		sigset_t ttou, prev;
+
+		sigemptyset(&ttou);
+		sigaddset(&ttou, SIGTTOU);
+		sigprocmask(SIG_BLOCK, &ttou, &prev);
+		tcsetpgrp(STDIN_FILENO, getpgrp());
+		sigprocmask(SIG_SETMASK, &prev, NULL);
+	}
+	if (rc)
+		goto out;
+	gv_run_unregister(cli, wl_path);
+	if (exec_errno) {
+		fprintf(stderr, "gpuvisor: cannot run %s: %s\n", cmd[0], strerror(exec_errno));
+		rc = exec_errno == ENOENT ? 127 : 126;
+	} else if (WIFEXITED(status)) {
+		rc = WEXITSTATUS(status);
+	} else if (WIFSIGNALED(status)) {
+		rc = 128 + WTERMSIG(status);
+	} else {
+		rc = GV_EXIT_REFUSED;
+	}
+out:
+	if (handlers)
+		for (i = 0; i < GV_RUN_N_FWD; i++)
+			sigaction(gv_run_fwd_signals[i], &old_sa[i], NULL);
+	for (i = 0; i < 2; i++) {
+		if (go[i] >= 0)
+			close(go[i]);
+		if (ex[i] >= 0)
+			close(ex[i]);
+	}
+	gv_run_free_envp(envp);
+	json_decref(resp);
+	json_decref(body);
+	json_decref(reg);
+	free(env_path);
+	free(wl_path);
+	return rc;
+}

@@ -1,0 +1,196 @@
+/* gpuvisor: the command-line client of gpuvisord.
+ *
+ *   gpuvisor [--socket PATH] SUBCOMMAND [ARGS]
+ *
+ * The socket is --socket, else $GPUVISOR_SOCKET, else /run/gpuvisor/api.sock.
+ * Exit codes: 0 success, 1 refused by the daemon (or the command failed),
+ * 2 usage error, 3 daemon unreachable. */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#define GV_DEFAULT_SOCKET "/run/gpuvisor/api.sock"
+
+static int gv_cmd_help(struct gv_cli *cli, int argc, char **argv);
+
+static const struct gv_cmd gv_cmds[] = {
+	{"gpus", gv_cmd_gpus, "gpus [--json]",
+	 "List the node's GPUs: model match, mode, memory, instances.",
+	 "  --json   print the daemon's JSON ({\"gpus\": [...]})\n"
+	 "\nA GPU whose model is not in the catalog shows \"unknown model\": it works in\n"
+	 "passthrough, and in timeslice with `create --framebuffer SIZE`.\n"
+	 "\nexample:\n  gpuvisor gpus\n"},
+	{"profiles", gv_cmd_profiles, "profiles [--gpu GPU] [--json]",
+	 "List each GPU's profiles and how many more fit now (like nvidia-smi mig -lgip).",
+	 "  --gpu GPU  only this GPU (index or UUID)\n"
+	 "  --json     print the daemon's JSON ({\"profiles\": [...]})\n"
+	 "\nFREE is how many more instances of the profile fit on the GPU now, given\n"
+	 "its mode and its instances (0 when the mode does not take that kind).\n"
+	 "\nexample:\n  gpuvisor profiles --gpu 0\n"},
+	{"create", gv_cmd_create,
+	 "create --profile P [--gpu GPU] [--placement START] [--framebuffer SIZE] [--spread] [--json]",
+	 "Create an instance (a vGPU) of a profile.",
+	 "  --profile P         3g.40gb (MIG), h100-8c (timeslice), h100-3-40c (MIG-backed\n"
+	 "                      vGPU), passthrough\n"
+	 "  --gpu GPU           index or UUID (default: the daemon chooses)\n"
+	 "  --placement START   MIG start slot (memory slice), e.g. 4\n"
+	 "  --framebuffer SIZE  timeslice on a GPU the catalog does not know: 20g, 512m\n"
+	 "                      (without --profile this means --profile timeslice)\n"
+	 "  --spread            prefer the emptiest GPU (default: pack the fullest)\n"
+	 "  --json              print the new instance as JSON\n"
+	 "\nexamples:\n"
+	 "  gpuvisor create --profile 3g.40gb --gpu 0 --placement 4\n"
+	 "  gpuvisor create --profile l40s-8c --spread\n"
+	 "  gpuvisor create --framebuffer 12g --gpu 2\n"},
+	{"destroy", gv_cmd_destroy, "destroy ID... [--force]",
+	 "Destroy instances.",
+	 "  --force  also when a workload runs: its process group is killed first\n"
+	 "\nexample:\n  gpuvisor destroy i-3\n"},
+	{"list", gv_cmd_list, "list [--json]",
+	 "List instances with their device, workload and memory in use.",
+	 "  --json  print the daemon's JSON ({\"instances\": [...]})\n"
+	 "\nexample:\n  gpuvisor list\n"},
+	{"mode", gv_cmd_mode, "mode GPU passthrough|timeslice|mig",
+	 "Set a GPU's mode (refused while it has instances).",
+	 "Setting mig turns the GPU's MIG mode on; leaving mig turns it off.\n"
+	 "\nexample:\n  gpuvisor mode 0 mig\n"},
+	{"events", gv_cmd_events, "events [--since N] [--json]",
+	 "Show the daemon's event log.",
+	 "  --since N  only events with a sequence number above N\n"
+	 "  --json     print the daemon's JSON ({\"events\": [...]})\n"
+	 "\nexample:\n  gpuvisor events --since 10\n"},
+	{"run", gv_cmd_run, "run --instance ID [--] CMD [ARGS...]",
+	 "Run a command as the workload of an instance.",
+	 "The command gets the instance's environment (CUDA_VISIBLE_DEVICES, the shim\n"
+	 "first on LD_LIBRARY_PATH, ...) in a process group of its own, registered\n"
+	 "with the daemon while it runs. SIGINT/SIGTERM/SIGHUP/SIGQUIT are forwarded\n"
+	 "to that group. The exit status is the command's (128+N when killed by\n"
+	 "signal N; 127 when it cannot be started).\n"
+	 "\n  --instance ID  the instance (see gpuvisor list)\n"
+	 "\nexample:\n  gpuvisor run --instance i-1 -- python3 serve.py --port 8000\n"},
+	{"cdi", gv_cmd_cdi, "cdi [--output PATH] [--cdi-version V]",
+	 "Write a CDI spec (kind gpuvisor.io/vgpu) with one device per instance.",
+	 "  --output PATH      where to write it (default /var/run/cdi/gpuvisor.json,\n"
+	 "                     replaced atomically); - for stdout\n"
+	 "  --cdi-version V    cdiVersion to declare: 0.5.0 (default; the lowest that\n"
+	 "                     has what the spec uses, readable by podman 4.3) .. 0.8.0\n"
+	 "\nexamples:\n"
+	 "  gpuvisor cdi && podman run --device gpuvisor.io/vgpu=i-1 ...\n"
+	 "  gpuvisor cdi --output - --cdi-version 0.8.0\n"},
+	{"version", gv_cmd_version, "version",
+	 "Print the versions of gpuvisor and of the daemon it reaches.", ""},
+	{"help", gv_cmd_help, "help [SUBCOMMAND]", "Show help for gpuvisor or a subcommand.", ""},
+};
+
+#define GV_N_CMDS (sizeof(gv_cmds) / sizeof(gv_cmds[0]))
+
+static const struct gv_cmd *gv_find_cmd(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < GV_N_CMDS; i++)
+		if (strcmp(gv_cmds[i].name, name) == 0)
+			return &gv_cmds[i];
+	return NULL;
+}
+
+static void gv_main_usage(FILE *f)
+{
+	size_t i;
+
+	fputs("usage: gpuvisor [--socket PATH] SUBCOMMAND [ARGS]\n\n"
+	      "Shares NVIDIA GPUs between workloads through gpuvisord (passthrough,\n"
+	      "timeslice vGPUs, MIG).\n\nsubcommands:\n",
+	      f);
+	for (i = 0; i < GV_N_CMDS; i++)
+		fprintf(f, "  %-9s %s\n", gv_cmds[i].name, gv_cmds[i].summary);
+	fputs("\noptions:\n"
+	      "  --socket PATH  the daemon's socket (default $GPUVISOR_SOCKET, else\n"
+	      "                 " GV_DEFAULT_SOCKET ")\n"
+	      "  --version      print gpuvisor's version\n"
+	      "  --help         this text; `gpuvisor help SUBCOMMAND` or\n"
+	      "                 `gpuvisor SUBCOMMAND --help` for one subcommand\n"
+	      "\nexit status: 0 success, 1 refused by gpuvisord, 2 usage error,\n"
+	      "3 gpuvisord unreachable\n",
+	      f);
+}
+
+static int gv_cmd_help(struct gv_cli *cli, int argc, char **argv)
+{
+	const struct gv_cmd *cmd;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		gv_main_usage(stdout);
+		return GV_EXIT_OK;
+	}
+	if (argc > 2)
+		return gv_cli_usage_error(cli, "help takes one subcommand");
+	cmd = gv_find_cmd(argv[1]);
+	if (!cmd)
+		return gv_cli_usage_error(cli, "unknown subcommand '%s'", argv[1]);
+	gv_cli_help(cmd, stdout);
+	return GV_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"socket", required_argument, NULL, 's'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	struct gv_cli cli = {0};
+	const char *env = getenv("GPUVISOR_SOCKET");
+	int c, rc;
+
+	cli.socket = (env && *env) ? env : GV_DEFAULT_SOCKET;
+	opterr = 0;
+	/* '+': stop at the subcommand; its options are its own */
+	while ((c = getopt_long(argc, argv, "+hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (!*optarg)
+				return gv_cli_usage_error(&cli, "--socket needs a path");
+			cli.socket = optarg;
+			break;
+		case 'h':
+			gv_main_usage(stdout);
+			return GV_EXIT_OK;
+		case 'V':
+			printf("gpuvisor %s\n", GV_VERSION);
+			return GV_EXIT_OK;
+		default:
+			gv_cli_bad_option(&cli, argv);
+			fputs("usage: gpuvisor [--socket PATH] SUBCOMMAND [ARGS] (gpuvisor help)\n",
+			      stderr);
+			return GV_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		gv_main_usage(stderr);
+		return GV_EXIT_USAGE;
+	}
+	cli.cmd = gv_find_cmd(argv[optind]);
+	if (!cli.cmd) {
+		fprintf(stderr, "gpuvisor: unknown subcommand '%s' (gpuvisor help)\n",
+			argv[optind]);
+		return GV_EXIT_USAGE;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fputs("gpuvisor: cannot initialise libcurl\n", stderr);
+		return GV_EXIT_REFUSED;
+	}
+	/* each subcommand parses its own argv with getopt from scratch */
+	argc -= optind;
+	argv += optind;
+	optind = 0;
+	rc = cli.cmd->run(&cli, argc, argv);
+	gv_client_free(cli.client);
+	curl_global_cleanup();
+	return rc;
+}
