@@ -282,6 +282,9 @@ static int parse_gpu(const struct gv_catalog *cat, struct gv_node_desc *n, json_
 	/* g is not counted yet, so this sees only the GPUs before it */
 	if (uuid_taken(n, g->uuid))
 		return gv_err_set(err, EINVAL, "%s.uuid: %s is used twice", path, g->uuid);
+	/* counted from here on, so its MIG instances are checked against it too
+	 * (n is a scratch copy: a failure below discards it) */
+	n->n_gpus = index + 1;
 
 	if ((rc = get_int(jg, "mem_mib", path, false, 1, (long long)NODE_MEM_MIB_MAX, &present,
 			  &mem, err)) < 0)
@@ -312,7 +315,6 @@ static int parse_gpu(const struct gv_catalog *cat, struct gv_node_desc *n, json_
 				return rc;
 		}
 	}
-	n->n_gpus = index + 1;
 	return 0;
 }
 
