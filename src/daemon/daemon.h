@@ -1,0 +1,140 @@
+/* gpuvisord internals shared by the daemon's files (not a public header). */
+#ifndef GPUVISORD_DAEMON_H
+#define GPUVISORD_DAEMON_H
+
+#include <jansson.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "gpuvisor/apireq.h"
+#include "gpuvisor/catalog.h"
+#include "gpuvisor/err.h"
+#include "gpuvisor/node.h"
+#include "gpuvisor/place.h"
+#include "gpuvisor/store.h"
+
+enum gvd_log_level { GVD_LOG_ERROR = 0, GVD_LOG_WARN, GVD_LOG_INFO, GVD_LOG_DEBUG };
+
+struct gvd_opts {
+	const char *socket_path;
+	const char *state_dir;
+	const char *run_dir;
+	const char *catalog_path;
+	const char *backend; /* auto | nvml | sim */
+	const char *sim_spec;
+	const char *sim_file;
+	bool mixed_size;
+	const char *listen; /* ADDR:PORT or NULL */
+	const char *lib_dir;
+	enum gvd_log_level log_level;
+};
+
+#define GVD_METRIC_SLOTS 64
+
+struct gvd_metrics {
+	pthread_mutex_t lock;
+	struct {
+		char method[8];
+		int code;
+		uint64_t count;
+	} req[GVD_METRIC_SLOTS];
+	int n_req;
+	uint64_t errors;
+};
+
+struct gvd {
+	struct gvd_opts o;
+	char db_path[PATH_MAX];
+	char sim_node_path[PATH_MAX];
+	char acct_dir[PATH_MAX];
+	char token[80]; /* TCP bearer token; "" without --listen */
+	/* Serialises every state change and every backend call. */
+	pthread_mutex_t lock;
+	struct gv_catalog *cat;
+	struct gv_backend *be;
+	struct gv_store *st;
+	bool sim;
+	struct gvd_metrics metrics;
+	atomic_bool stopping;
+};
+
+/* log.c */
+void gvd_log_set_level(enum gvd_log_level lvl);
+void gvd_log(enum gvd_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* view.c: one consistent picture of the node (hardware + store), taken under
+ * the lock, in the shape placement wants. */
+struct gvd_view {
+	struct gv_node_desc hw;
+	struct gv_store_inst *insts;
+	size_t n_insts;
+	int *gpu_of;	 /* per store instance: GPU index, -1 when the GPU is gone */
+	enum gv_mode mode[GV_NODE_MAX_GPUS];
+	struct gv_place_gpu pg[GV_NODE_MAX_GPUS];
+	struct gv_place_inst *pinsts;
+	struct gv_place_node node;
+};
+
+int gvd_view_load(struct gvd *d, struct gvd_view *v, struct gv_err *err);
+void gvd_view_free(struct gvd_view *v);
+int gvd_view_gpu_by_uuid(const struct gvd_view *v, const char *uuid);
+/* "0" or "GPU-...": index, or -ENOENT with the reason. */
+int gvd_view_gpu_ref(const struct gvd_view *v, const char *ref, struct gv_err *err);
+/* Effective mode of a GPU: MIG when the hardware is in MIG mode, else the
+ * stored mode (default passthrough). */
+enum gv_mode gvd_gpu_mode(struct gvd *d, const struct gv_gpu_info *g);
+
+/* json.c */
+void gvd_time_str(int64_t t, char out[32]);
+json_t *gvd_json_gpu(struct gvd *d, const struct gvd_view *v, int gi);
+json_t *gvd_json_instance(struct gvd *d, const struct gvd_view *v, const struct gv_store_inst *in);
+void gvd_acct_path(struct gvd *d, const char *id, char out[PATH_MAX]);
+/* Bytes charged to a timeslice instance's accounting file; -1 when unknown. */
+int64_t gvd_acct_used(struct gvd *d, const struct gv_store_inst *in);
+
+/* events */
+void gvd_event(struct gvd *d, const char *kind, int gpu, const char *inst, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+/* instance.c: state changes; the caller holds d->lock. Each returns 0 or a
+ * negative errno with err set; *http is the status to answer with. */
+int gvd_instance_create(struct gvd *d, const struct gv_apireq_create *req,
+			struct gv_store_inst *out, int *http, struct gv_err *err);
+int gvd_instance_destroy(struct gvd *d, const char *id, bool force, int *http,
+			 struct gv_err *err);
+int gvd_gpu_set_mode(struct gvd *d, const char *ref, enum gv_mode mode, int *gpu_out, int *http,
+		     struct gv_err *err);
+
+/* workload.c */
+bool gvd_workload_alive(const struct gv_store_inst *in);
+int gvd_workload_attach(struct gvd *d, const char *id, pid_t pid, int *http, struct gv_err *err);
+int gvd_workload_detach(struct gvd *d, const char *id, int *http, struct gv_err *err);
+/* Clears every workload whose process group is gone (caller holds lock). */
+void gvd_workload_sweep(struct gvd *d);
+int gvd_liveness_start(struct gvd *d, pthread_t *th);
+
+/* reconcile.c: makes the store agree with the hardware at start. */
+int gvd_reconcile(struct gvd *d, struct gv_err *err);
+
+/* metrics.c */
+void gvd_metrics_init(struct gvd_metrics *m);
+void gvd_metrics_count(struct gvd_metrics *m, const char *method, int code);
+char *gvd_metrics_render(struct gvd *d);
+
+/* api.c */
+struct gvd_http;
+int gvd_http_start(struct gvd *d, int unix_fd, struct gvd_http **out, struct gv_err *err);
+void gvd_http_stop(struct gvd_http *h);
+
+/* listen.c */
+int gvd_unix_listen(const char *path, int *fd_out, struct gv_err *err);
+int gvd_state_lock(const char *state_dir, int *fd_out, struct gv_err *err);
+int gvd_token_load(const char *state_dir, char *out, size_t cap, struct gv_err *err);
+bool gvd_token_equal(const char *expected, const char *given);
+int gvd_mkdir_p(const char *path, mode_t mode, struct gv_err *err);
+
+#endif

@@ -1,0 +1,174 @@
+/* Sockets, the state directory's lock and the TCP token. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+int gvd_mkdir_p(const char *path, mode_t mode, struct gv_err *err)
+{
+	char tmp[PATH_MAX];
+	size_t len = strlen(path), i;
+
+	if (len == 0 || len >= sizeof(tmp))
+		return gv_err_set(err, ENAMETOOLONG, "bad directory path '%s'", path);
+	memcpy(tmp, path, len + 1);
+	for (i = 1; i <= len; i++) {
+		if (tmp[i] != '/' && tmp[i] != '\0')
+			continue;
+		tmp[i] = '\0';
+		if (mkdir(tmp, mode) != 0 && errno != EEXIST)
+			return gv_err_set(err, errno, "cannot create directory %s: %s", tmp,
+					  strerror(errno));
+		if (i < len)
+			tmp[i] = '/';
+	}
+	return 0;
+}
+
+int gvd_unix_listen(const char *path, int *fd_out, struct gv_err *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct group *gr;
+	char dir[PATH_MAX];
+	char *slash;
+	int fd = -1, probe, ret = 0;
+
+	*fd_out = -1;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return gv_err_set(err, ENAMETOOLONG, "socket path %s is longer than %zu bytes", path,
+				  sizeof(sa.sun_path) - 1);
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		ret = gvd_mkdir_p(dir, 0755, err);
+		if (ret)
+			return ret;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	/* a socket someone answers on belongs to a running daemon; one nobody
+	 * answers on is a leftover of a crash */
+	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (probe >= 0) {
+		if (connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			close(probe);
+			return gv_err_set(err, EADDRINUSE,
+					  "another gpuvisord is listening on %s", path);
+		}
+		close(probe);
+	}
+	unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return gv_err_set(err, errno, "socket: %s", strerror(errno));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		ret = gv_err_set(err, errno, "cannot bind %s: %s", path, strerror(errno));
+		goto out;
+	}
+	gr = getgrnam("gpuvisor");
+	if (chown(path, 0, gr ? gr->gr_gid : 0) != 0 && geteuid() == 0)
+		gvd_log(GVD_LOG_WARN, "cannot set the owner of %s: %s", path, strerror(errno));
+	if (chmod(path, 0660) != 0) {
+		ret = gv_err_set(err, errno, "cannot chmod %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (listen(fd, 64) != 0) {
+		ret = gv_err_set(err, errno, "cannot listen on %s: %s", path, strerror(errno));
+		goto out;
+	}
+out:
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	*fd_out = fd;
+	return 0;
+}
+
+int gvd_state_lock(const char *state_dir, int *fd_out, struct gv_err *err)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	*fd_out = -1;
+	snprintf(path, sizeof(path), "%s/gpuvisord.lock", state_dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return gv_err_set(err, errno, "cannot open %s: %s", path, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+
+		close(fd);
+		if (e == EWOULDBLOCK)
+			return gv_err_set(err, EBUSY, "another gpuvisord uses the state directory %s",
+					  state_dir);
+		return gv_err_set(err, e, "cannot lock %s: %s", path, strerror(e));
+	}
+	*fd_out = fd;
+	return 0;
+}
+
+int gvd_token_load(const char *state_dir, char *out, size_t cap, struct gv_err *err)
+{
+	char path[PATH_MAX], tmp[PATH_MAX];
+	unsigned char raw[32];
+	ssize_t n;
+	size_t i;
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "%s/token", state_dir);
+	if (cap < 2 * sizeof(raw) + 1)
+		return gv_err_set(err, EINVAL, "token buffer too small");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, out, cap - 1);
+		close(fd);
+		if (n < 0)
+			return gv_err_set(err, errno, "cannot read %s: %s", path, strerror(errno));
+		out[n] = '\0';
+		out[strcspn(out, "\r\n")] = '\0';
+		if (strlen(out) < 16)
+			return gv_err_set(err, EINVAL,
+					  "%s holds no usable token (16 characters or more)", path);
+		return 0;
+	}
+	if (errno != ENOENT)
+		return gv_err_set(err, errno, "cannot open %s: %s", path, strerror(errno));
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+		return gv_err_set(err, EIO, "getrandom failed: %s", strerror(errno));
+	for (i = 0; i < sizeof(raw); i++)
+		snprintf(out + 2 * i, 3, "%02x", raw[i]);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return gv_err_set(err, errno, "cannot create %s: %s", tmp, strerror(errno));
+	if (fchmod(fd, 0600) != 0 || write(fd, out, strlen(out)) != (ssize_t)strlen(out) ||
+	    write(fd, "\n", 1) != 1 || fsync(fd) != 0)
+		ret = gv_err_set(err, errno, "cannot write %s: %s", tmp, strerror(errno));
+	close(fd);
+	if (!ret && rename(tmp, path) != 0)
+		ret = gv_err_set(err, errno, "cannot rename %s: %s", tmp, strerror(errno));
+	if (ret)
+		unlink(tmp);
+	return ret;
+}
+
+bool gvd_token_equal(const char *expected, const char *given)
+{
+	size_t le = strlen(expected), lg = given ? strlen(given) : 0, i;
+	unsigned char diff = (unsigned char)(le != lg);
+
+	/* time depends only on the length of the expected token */
+	for (i = 0; i < le; i++)
+		diff |= (unsigned char)(expected[i] ^ (i < lg ? given[i] : 0));
+	return le > 0 && diff == 0;
+}

@@ -1,0 +1,148 @@
+/* /metrics: Prometheus text exposition format 0.0.4. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+
+void gvd_metrics_init(struct gvd_metrics *m)
+{
+	memset(m, 0, sizeof(*m));
+	pthread_mutex_init(&m->lock, NULL);
+}
+
+void gvd_metrics_count(struct gvd_metrics *m, const char *method, int code)
+{
+	int i;
+
+	pthread_mutex_lock(&m->lock);
+	if (code >= 400)
+		m->errors++;
+	for (i = 0; i < m->n_req; i++)
+		if (m->req[i].code == code && strcmp(m->req[i].method, method) == 0)
+			break;
+	if (i == m->n_req && i < GVD_METRIC_SLOTS) {
+		/* only the methods the API knows get their own series */
+		if (strcmp(method, "GET") && strcmp(method, "POST") && strcmp(method, "PUT") &&
+		    strcmp(method, "DELETE") && strcmp(method, "HEAD"))
+			method = "other";
+		snprintf(m->req[i].method, sizeof(m->req[i].method), "%s", method);
+		m->req[i].code = code;
+		m->n_req++;
+	}
+	if (i < GVD_METRIC_SLOTS)
+		m->req[i].count++;
+	pthread_mutex_unlock(&m->lock);
+}
+
+struct buf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void put(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void put(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->oom)
+		return;
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->oom = true;
+			return;
+		}
+		if ((size_t)n < b->cap - b->len) {
+			b->len += (size_t)n;
+			return;
+		}
+		char *g = realloc(b->p, b->cap * 2 + (size_t)n);
+
+		if (!g) {
+			b->oom = true;
+			return;
+		}
+		b->p = g;
+		b->cap = b->cap * 2 + (size_t)n;
+	}
+}
+
+/* Caller holds d->lock. */
+char *gvd_metrics_render(struct gvd *d)
+{
+	struct buf b = { .cap = 4096 };
+	struct gvd_view v;
+	size_t i;
+	int g, m;
+
+	b.p = malloc(b.cap);
+	if (!b.p)
+		return NULL;
+	b.p[0] = '\0';
+	if (gvd_view_load(d, &v, NULL) == 0) {
+		put(&b, "# HELP gpuvisor_instances Instances per GPU, labelled with the GPU's mode.\n"
+			"# TYPE gpuvisor_instances gauge\n");
+		for (g = 0; g < v.hw.n_gpus; g++) {
+			int n = 0;
+
+			for (i = 0; i < v.n_insts; i++)
+				n += v.gpu_of[i] == g;
+			for (m = GV_MODE_PASSTHROUGH; m <= GV_MODE_MIG; m++)
+				put(&b, "gpuvisor_instances{gpu=\"%d\",uuid=\"%s\",mode=\"%s\"} %d\n", g,
+				    v.hw.gpus[g].uuid, gv_mode_name((enum gv_mode)m),
+				    v.mode[g] == (enum gv_mode)m ? n : 0);
+		}
+		put(&b, "# HELP gpuvisor_gpu_memory_allocated_bytes Framebuffer given to instances.\n"
+			"# TYPE gpuvisor_gpu_memory_allocated_bytes gauge\n");
+		for (g = 0; g < v.hw.n_gpus; g++) {
+			uint64_t a = 0;
+
+			for (i = 0; i < v.n_insts; i++)
+				if (v.gpu_of[i] == g)
+					a += v.insts[i].fb_mib;
+			put(&b, "gpuvisor_gpu_memory_allocated_bytes{gpu=\"%d\"} %llu\n", g,
+			    (unsigned long long)(a * 1024 * 1024));
+		}
+		put(&b, "# HELP gpuvisor_gpu_memory_total_bytes GPU framebuffer.\n"
+			"# TYPE gpuvisor_gpu_memory_total_bytes gauge\n");
+		for (g = 0; g < v.hw.n_gpus; g++)
+			put(&b, "gpuvisor_gpu_memory_total_bytes{gpu=\"%d\"} %llu\n", g,
+			    (unsigned long long)(v.hw.gpus[g].mem_mib * 1024 * 1024));
+		put(&b, "# HELP gpuvisor_instance_memory_used_bytes Memory charged by a timeslice "
+			"instance's processes.\n"
+			"# TYPE gpuvisor_instance_memory_used_bytes gauge\n");
+		for (i = 0; i < v.n_insts; i++) {
+			int64_t used = gvd_acct_used(d, &v.insts[i]);
+
+			if (used >= 0)
+				put(&b, "gpuvisor_instance_memory_used_bytes{instance=\"%s\",gpu=\"%d\"} "
+					"%lld\n",
+				    v.insts[i].id, v.gpu_of[i], (long long)used);
+		}
+		gvd_view_free(&v);
+	}
+	pthread_mutex_lock(&d->metrics.lock);
+	put(&b, "# HELP gpuvisor_api_requests_total API requests by method and status code.\n"
+		"# TYPE gpuvisor_api_requests_total counter\n");
+	for (i = 0; i < (size_t)d->metrics.n_req; i++)
+		put(&b, "gpuvisor_api_requests_total{method=\"%s\",code=\"%d\"} %llu\n",
+		    d->metrics.req[i].method, d->metrics.req[i].code,
+		    (unsigned long long)d->metrics.req[i].count);
+	put(&b, "# HELP gpuvisor_api_errors_total API requests answered with a 4xx or 5xx.\n"
+		"# TYPE gpuvisor_api_errors_total counter\n"
+		"gpuvisor_api_errors_total %llu\n",
+	    (unsigned long long)d->metrics.errors);
+	pthread_mutex_unlock(&d->metrics.lock);
+	if (b.oom) {
+		free(b.p);
+		return NULL;
+	}
+	return b.p;
+}
