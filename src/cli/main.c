@@ -123,8 +123,12 @@ static int gv_cmd_help(struct gv_cli *cli, int argc, char **argv)
 {
 	const struct gv_cmd *cmd;
 
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+	if (argc < 2) {
 		gv_main_usage(stdout);
+		return GV_EXIT_OK;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		gv_cli_help(cli->cmd, stdout);
 		return GV_EXIT_OK;
 	}
 	if (argc > 2)

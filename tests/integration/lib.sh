@@ -300,3 +300,34 @@ jout() { jfield "$GV_OUT" "$1"; }
 jvalid() {
 	printf '%s' "$1" | jq -e . >/dev/null 2>&1 || fail "not valid JSON: $1"
 }
+
+# gv_create ARGS...: `gv create ARGS --json` must succeed; the new instance's
+# id is left in GV_ID and its JSON in GV_OUT.
+gv_create() {
+	expect_ok gv create "$@" --json
+	GV_ID=$(jout .id)
+}
+
+# gv_gpu_field GPU FILTER: a field of one GPU from `gv gpus --json`
+# (e.g. gv_gpu_field 1 .mode).
+gv_gpu_field() {
+	local json
+	json=$(gv gpus --json) || fail "gv gpus --json failed"
+	jfield "$json" ".gpus[] | select(.index == $1) | $2"
+}
+
+# gv_profile_free GPU PROFILE: the "free" count of one profile on one GPU.
+gv_profile_free() {
+	local json
+	json=$(gv profiles --gpu "$1" --json) || fail "gv profiles --gpu $1 --json failed"
+	printf '%s' "$json" | jq -er --arg p "$2" \
+		'[.profiles[] | select(.name == $p) | .free] | if length == 1 then .[0] else error("profile not listed once") end' ||
+		fail "profile $2 not listed once for gpu $1: $json"
+}
+
+# gv_instance_field ID FILTER: a field of one instance from `gv list --json`.
+gv_instance_field() {
+	local json
+	json=$(gv list --json) || fail "gv list --json failed"
+	printf '%s' "$json" | jq -r --arg id "$1" ".instances[] | select(.id == \$id) | $2"
+}
