@@ -125,7 +125,8 @@ static enum mig_fit mig_fit(const struct mig_state *st, const struct gv_profile 
 	mig_counts(st, p, &exact, &base);
 	if (exact >= p->max_count)
 		return FIT_MAX;
-	if (b != p && base >= b->max_count)
+	/* MIG-backed vGPUs occupy an instance of their MIG profile */
+	if (base >= b->max_count)
 		return FIT_BASE_MAX;
 	if (p->media_ext && st->media >= 1)
 		return FIT_MEDIA;
@@ -634,6 +635,10 @@ static int try_gpu(const struct gv_place_gpu *g, const struct gv_place_req *req,
 		enum mig_fit f;
 		int start;
 
+		if (!m) {
+			snprintf(why, len, "model not in the catalog, so no MIG profiles");
+			return TRY_FULL;
+		}
 		if (!p || !is_mig_kind(p->kind)) {
 			snprintf(why, len, "mode is mig");
 			return TRY_FULL;
