@@ -1,0 +1,58 @@
+/* Shim start-up: resolve the real driver, then open the partition.
+ *
+ * Runs from the library constructor, or earlier from whichever entry point
+ * is called first (a lazy trampoline stub or an intercepted function), so a
+ * call made before the constructor (another library's constructor) still
+ * works. pthread_once makes it run exactly once; afterwards the only cost on
+ * an intercepted call is one acquire load of gv_ready.
+ */
+#include "shim_internal.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static pthread_once_t gv_once = PTHREAD_ONCE_INIT;
+static atomic_bool gv_ready;
+
+static void gv_init_once(void)
+{
+	gv_shim_resolve();
+	gv_part_init();
+	atomic_store_explicit(&gv_ready, true, memory_order_release);
+}
+
+void gv_shim_init(void)
+{
+	pthread_once(&gv_once, gv_init_once);
+}
+
+void gv_shim_ensure_init(void)
+{
+	if (GV_UNLIKELY(!atomic_load_explicit(&gv_ready, memory_order_acquire)))
+		gv_shim_init();
+}
+
+__attribute__((constructor)) static void gv_shim_ctor(void)
+{
+	gv_shim_init();
+}
+
+void gv_shim_log(bool debug, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (debug) {
+		const char *d = getenv("GPUVISOR_SHIM_DEBUG");
+
+		if (!d || !*d || (d[0] == '0' && !d[1]))
+			return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "gpuvisor-cuda: %s\n", msg);
+}

@@ -1,0 +1,128 @@
+/* libgpuvisor-cuda: state shared by the shim's files (never installed).
+ *
+ * Every source of the shim includes cuda.h through this header with
+ * __CUDA_API_VERSION_INTERNAL defined, so each driver name means itself
+ * (cuMemAlloc is the 32-bit legacy entry point, cuMemAlloc_v2 the current
+ * one, cuLaunchKernel_ptsz the per-thread-stream one) instead of being
+ * renamed by cuda.h's versioning macros.
+ */
+#ifndef GV_SHIM_INTERNAL_H
+#define GV_SHIM_INTERNAL_H
+
+#define __CUDA_API_VERSION_INTERNAL 1
+#include <cuda.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gv_shim_syms.h" /* generated: enum gv_sym */
+
+#define GV_EXPORT __attribute__((visibility("default")))
+#define GV_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* Generated tables (gen-trampolines.cmake), indexed by enum gv_sym.
+ * gv_shim_real[i] is the real driver's entry point once resolved (a lazy
+ * stub that resolves first until then; a CUDA_ERROR_NOT_FOUND stub when the
+ * driver lacks it). gv_shim_hook[i] is the shim's own function for an
+ * intercepted name, NULL otherwise. */
+extern void *gv_shim_real[GV_SYM_COUNT];
+extern const char *const gv_shim_names[GV_SYM_COUNT];
+extern void *const gv_shim_hook[GV_SYM_COUNT];
+
+/* The real driver's function for a name, typed with cuda.h's prototype. */
+#define GV_REAL(name) ((__typeof__(&name))gv_shim_real[GV_SYM_##name])
+
+/* --- resolve.c: the only place that loads the driver and looks up symbols */
+
+/* Finds and dlopens the real driver and fills gv_shim_real (every slot:
+ * real or the NOT_FOUND stub). Called once, by gv_shim_init(). */
+void gv_shim_resolve(void);
+/* The symbol index whose real entry point is fn, preferring an intercepted
+ * name when several names share an address; -1 when fn is not one of them. */
+int gv_shim_lookup_real(const void *fn);
+
+/* --- init.c */
+
+/* Idempotent and thread-safe; also run by the library constructor and by
+ * the lazy trampoline stubs. */
+void gv_shim_init(void);
+/* Cheap: one acquire load once initialised. */
+void gv_shim_ensure_init(void);
+/* Writes "gpuvisor-cuda: <message>" to stderr (always for errors; for
+ * debug messages only when $GPUVISOR_SHIM_DEBUG is set). */
+void gv_shim_log(bool debug, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* --- partition.c: the instance's memory partition */
+
+/* Opens $GPUVISOR_ACCT; without it the partition is off. */
+void gv_part_init(void);
+/* True when allocations are charged. */
+bool gv_part_on(void);
+/* 0, or CUDA_ERROR_OUT_OF_MEMORY (nothing charged). */
+CUresult gv_part_charge(uint64_t bytes);
+void gv_part_uncharge(uint64_t bytes);
+/* The partition as cuMemGetInfo reports it. */
+void gv_part_info(uint64_t *free_bytes, uint64_t *total_bytes);
+uint64_t gv_part_limit(void);
+
+/* --- track.c: what each live allocation charged */
+
+enum gv_track_kind {
+	GV_TRACK_DPTR,	   /* linear memory: cuMemAlloc*, pitch, managed, async */
+	GV_TRACK_VMM,	   /* cuMemCreate physical memory handle */
+	GV_TRACK_ARRAY,	   /* CUarray */
+	GV_TRACK_MIPMAP,   /* CUmipmappedArray */
+	GV_TRACK_CTX,	   /* a context's own reservation */
+};
+
+/* Records that key (of kind) charged bytes, made while ctx was current
+ * (NULL: not tied to a context). 0, or -ENOMEM / -EEXIST. */
+int gv_track_add(enum gv_track_kind kind, uint64_t key, uint64_t bytes, CUcontext ctx);
+/* Removes key's record and returns 0 with its bytes and context (ctx may
+ * be NULL), or -ENOENT. */
+int gv_track_remove(enum gv_track_kind kind, uint64_t key, uint64_t *bytes, CUcontext *ctx);
+/* Removes every record tied to ctx (the context is gone, and with it its
+ * allocations) and returns the bytes they charged. */
+uint64_t gv_track_remove_ctx(CUcontext ctx);
+
+/* --- alloc.c helpers shared with array.c and ctx.c */
+
+/* A free in two steps: the record is taken out before the driver frees (so
+ * an address the driver hands out again at once is not mistaken for the old
+ * one), then gv_untrack_end() uncharges it when the driver's result r is
+ * success, or puts it back when the driver refused. Returns r. */
+struct gv_untrack {
+	bool had;
+	uint64_t bytes;
+	CUcontext ctx;
+};
+struct gv_untrack gv_untrack_begin(enum gv_track_kind kind, uint64_t key);
+CUresult gv_untrack_end(CUresult r, enum gv_track_kind kind, uint64_t key,
+			const struct gv_untrack *u);
+
+static inline uint64_t gv_mul_sat(uint64_t a, uint64_t b)
+{
+	uint64_t p;
+
+	return __builtin_mul_overflow(a, b, &p) ? UINT64_MAX : p;
+}
+
+/* The context current on this thread, NULL when none or on error. */
+CUcontext gv_shim_current_ctx(void);
+
+/* --- ctx.c */
+
+/* Forgets the cached per-device context overhead (tests, fork). */
+void gv_ctx_reset_cache(void);
+
+/* --- launch.c: issue 4 puts the time-slice gate here.
+ * Every work-submitting entry point the shim intercepts calls
+ * gv_shim_submit_gate() before forwarding. It must stay free of syscalls
+ * and locks on the path where the caller holds the slice. */
+static inline void gv_shim_submit_gate(void)
+{
+	/* TIMESLICE GATE HOOK (issue 4): nothing to wait for yet. */
+}
+
+#endif
