@@ -5,8 +5,10 @@
  * Each device's containerEdits carry the instance's environment (as
  * `gpuvisor run` would set it) and bind mounts of the host paths that
  * environment names, at the same paths: the shim's library directory, the
- * simulated node file, the daemon's socket directory, the real libcuda (read
+ * simulated node file, the daemon's socket, the real libcuda (read
  * only) and the instance's accounting file (read-write: the shim writes it).
+ * The daemon's "mounts" list comes first; the CLI adds what it misses and
+ * decides ro/rw.
  * The spec uses only env and mounts, which cdiVersion 0.5.0 has; that is the
  * default because older runtimes (podman 4.3) refuse newer versions. */
 #include "cli.h"
@@ -138,15 +140,11 @@ static json_t *gv_cdi_device(const char *id, const json_t *envresp)
 	    gv_cdi_add_mount(mounts, json_string_value(json_object_get(vars, "GPUVISOR_SIM_NODE")),
 			     NULL, false) < 0)
 		goto out;
-	if (sock && sock[0] == '/') {
-		char *copy = strdup(sock);
-		int r = copy ? gv_cdi_add_mount(mounts, dirname(copy), NULL, false) : -ENOMEM;
-
-		free(copy);
-		if (r < 0)
-			goto out;
-	}
-	if (gv_cdi_add_mount(mounts, acct, NULL, true) < 0)
+	/* the socket itself, not its directory: that may be /tmp or hold the
+	 * state dir. A daemon restart re-creates the socket, so containers
+	 * started before it must be restarted to reach the new one. */
+	if (gv_cdi_add_mount(mounts, sock, NULL, false) < 0 ||
+	    gv_cdi_add_mount(mounts, acct, NULL, true) < 0)
 		goto out;
 	json_array_foreach(mounts, i, m) {
 		const char *host = json_string_value(json_object_get(m, "hostPath"));

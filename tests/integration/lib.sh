@@ -285,11 +285,11 @@ $1" ;;
 	esac
 }
 
-# jfield JSON FILTER: prints jq -r FILTER of JSON; fails the test when JSON does
-# not parse or FILTER yields null/false/nothing.
+# jfield JSON FILTER: prints jq -r FILTER of JSON (null prints "null", false
+# "false"); fails the test when JSON does not parse or the filter errors.
 jfield() {
 	local v
-	v=$(printf '%s' "$1" | jq -er "$2" 2>&1) || fail "jq '$2' failed on: $1 ($v)"
+	v=$(printf '%s' "$1" | jq -r "$2" 2>&1) || fail "jq '$2' failed on: $1 ($v)"
 	printf '%s\n' "$v"
 }
 
