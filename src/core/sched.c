@@ -1,0 +1,1171 @@
+/* gpuvisor scheduler: the shared segment, the gate, the handover and the
+ * liveness rules. The policy arithmetic lives in sched_policy.c.
+ *
+ * Concurrency model (see also sched_internal.h and docs/scheduler.md):
+ *  - The 64-bit `holder` word is a lease, not a lock: the client it names
+ *    (holding a slice, or "deciding" after a CAS claim) is the only one
+ *    that may change decision state. A waiter that finds the lease past its
+ *    deadline checks the named process (pid, start time, zombie state) and
+ *    takes the lease over by CAS when the process is gone, so a SIGKILL at
+ *    any point costs the others about one slice.
+ *  - Inside one process, a pthread mutex (process-private, so it dies with
+ *    its holder) serialises the gate's slow path, the watchdog and detach.
+ *  - Waiters sleep on their own client's futex word (shared, not
+ *    FUTEX_PRIVATE), bumped by whoever grants them the slice or changes
+ *    something they must re-check.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sched_internal.h"
+
+#define LD(x) atomic_load_explicit(&(x), memory_order_relaxed)
+#define ST(x, v) atomic_store_explicit(&(x), (v), memory_order_relaxed)
+#define LDA(x) atomic_load_explicit(&(x), memory_order_acquire)
+#define STR(x, v) atomic_store_explicit(&(x), (v), memory_order_release)
+
+/* How long past a lease's deadline a waiter waits before it checks whether
+ * the holder's process is still alive, and how often it re-checks a live
+ * holder that overruns (a long kernel being drained). */
+#define GV_SCHED_GRACE_NS 1000000ull
+#define GV_SCHED_POLL_MIN_NS 2000000ull
+
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2 && ATOMIC_INT_LOCK_FREE == 2,
+	       "segment atomics must be lock-free to work across processes");
+_Static_assert(GV_SCHED_MAX_TENANTS <= 32, "want masks are 32-bit");
+_Static_assert(GV_SCHED_MAX_CLIENTS < 127, "holder word has 7 index bits");
+
+struct gv_sched {
+	struct gv_sched_seg *g;
+	uint64_t (*now_fn)(void *arg);
+	void *now_arg;
+};
+
+struct gv_sched_client {
+	struct gv_sched *s;
+	struct gv_sched_seg *g;
+	struct gv_sched_client_rec *rec;
+	int idx;
+	int tenant;
+	gv_sched_sync_fn sync;
+	void *sync_arg;
+	unsigned flags;
+	/* read by the fast path of any thread */
+	_Atomic uint64_t my_word;  /* holder word of our current grant */
+	_Atomic uint64_t deadline; /* 0 once the slice stops admitting */
+	_Atomic uint32_t active;   /* the gate admitted something this slice */
+	/* under mtx */
+	pthread_mutex_t mtx;
+	pthread_cond_t cond;
+	uint64_t start; /* our slice began (pickup or extension) */
+	uint64_t len;
+	bool try_pending; /* try_gate left a want registered */
+	bool stop;
+	bool has_watchdog;
+	pthread_t watchdog;
+};
+
+/* ------------------------------------------------------------------ time */
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t now_of(const struct gv_sched *s)
+{
+	return s->now_fn ? s->now_fn(s->now_arg) : mono_ns();
+}
+
+void gv_sched_set_clock(struct gv_sched *s, uint64_t (*now_ns)(void *arg),
+			void *arg)
+{
+	if (!s)
+		return;
+	s->now_fn = now_ns;
+	s->now_arg = arg;
+}
+
+/* ----------------------------------------------------------------- futex */
+
+static void futex_wait(_Atomic uint32_t *word, uint32_t seen, uint64_t timeout_ns)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)(timeout_ns / 1000000000ull),
+		.tv_nsec = (long)(timeout_ns % 1000000000ull),
+	};
+
+	/* shared futex (no FUTEX_PRIVATE_FLAG): the word lives in a file
+	 * mapping that other processes wake */
+	syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT, seen, &ts, NULL, 0);
+}
+
+static void futex_wake_all(_Atomic uint32_t *word)
+{
+	syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+static void poke(struct gv_sched_client_rec *r)
+{
+	atomic_fetch_add(&r->wake, 1);
+	futex_wake_all(&r->wake);
+}
+
+/* -------------------------------------------------------------- liveness */
+
+int gv_sched_parse_proc_stat(const char *buf, size_t len,
+			     struct gv_sched_procinfo *out)
+{
+	char tmp[1024];
+	const char *p, *close_paren = NULL;
+	char *end;
+	unsigned long long v;
+
+	if (!buf || !out || len == 0)
+		return -EINVAL;
+	if (len >= sizeof(tmp))
+		len = sizeof(tmp) - 1;
+	memcpy(tmp, buf, len);
+	tmp[len] = '\0';
+	/* comm (field 2) may hold spaces and parentheses: the fields resume
+	 * after the last ')' */
+	for (p = tmp; *p; p++)
+		if (*p == ')')
+			close_paren = p;
+	if (!close_paren || close_paren[1] != ' ' || close_paren[2] == '\0' ||
+	    (close_paren[3] != ' '))
+		return -EINVAL;
+	out->state = close_paren[2];
+	p = close_paren + 3;
+	/* skip fields 4..21 */
+	for (int field = 4; field <= 21; field++) {
+		if (*p != ' ')
+			return -EINVAL;
+		p++;
+		if (*p == ' ' || *p == '\0')
+			return -EINVAL;
+		while (*p && *p != ' ')
+			p++;
+	}
+	if (*p != ' ' || p[1] < '0' || p[1] > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(p + 1, &end, 10);
+	if (errno != 0 || (*end != ' ' && *end != '\n' && *end != '\0'))
+		return -EINVAL;
+	out->starttime = v;
+	return 0;
+}
+
+/* 0 with *info filled, -ENOENT when the process does not exist (for us),
+ * another negative errno when it cannot be told. */
+static int read_proc(pid_t pid, struct gv_sched_procinfo *info)
+{
+	char path[64], buf[1024];
+	ssize_t n;
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf));
+	ret = n < 0 ? -errno : gv_sched_parse_proc_stat(buf, (size_t)n, info);
+	close(fd);
+	return ret;
+}
+
+static bool client_alive(struct gv_sched_seg *g, int k)
+{
+	struct gv_sched_client_rec *r;
+	struct gv_sched_procinfo info;
+	pid_t pid;
+	uint64_t st;
+	int ret;
+
+	if (k < 0 || k >= GV_SCHED_MAX_CLIENTS)
+		return false;
+	r = &g->clients[k];
+	if (LDA(r->state) != GV_SLOT_ACTIVE)
+		return false;
+	pid = (pid_t)LD(r->pid);
+	st = LD(r->starttime);
+	if (pid == getpid())
+		return true;
+	if (pid <= 0 || (kill(pid, 0) < 0 && errno == ESRCH))
+		return false;
+	ret = read_proc(pid, &info);
+	if (ret == -ENOENT || ret == -ESRCH)
+		return false;
+	if (ret < 0)
+		return true; /* cannot tell: never take a slice from the living */
+	/* a SIGKILLed process stays a zombie until reaped: it is dead to us */
+	if (info.state == 'Z' || info.state == 'X' || info.state == 'x')
+		return false;
+	return st == 0 || info.starttime == st;
+}
+
+/* Frees a client slot whose process is gone (any process may do this). */
+static void free_dead_client(struct gv_sched_seg *g, int k)
+{
+	uint32_t expect = GV_SLOT_ACTIVE;
+	struct gv_sched_client_rec *r = &g->clients[k];
+
+	if (!atomic_compare_exchange_strong(&r->state, &expect, GV_SLOT_CLAIMING))
+		return;
+	ST(r->want, 0);
+	ST(r->pid, 0);
+	STR(r->state, GV_SLOT_FREE);
+}
+
+/* ------------------------------------------------------------- segment */
+
+static void wake_wanting(struct gv_sched_seg *g)
+{
+	for (int k = 0; k < GV_SCHED_MAX_CLIENTS; k++)
+		if (LDA(g->clients[k].state) == GV_SLOT_ACTIVE &&
+		    atomic_load(&g->clients[k].want) > 0)
+			poke(&g->clients[k]);
+}
+
+static uint64_t policy_word(uint32_t policy, uint32_t slice_us)
+{
+	return ((uint64_t)policy << 32) | slice_us;
+}
+
+static bool policy_pending(struct gv_sched_seg *g)
+{
+	return LDA(g->policy_req) != policy_word(LD(g->policy), LD(g->slice_us));
+}
+
+static int check_policy(enum gv_sched_policy policy, uint32_t slice_us,
+			struct gv_err *err)
+{
+	if (!gv_sched_policy_name(policy))
+		return gv_err_set(err, EINVAL, "unknown scheduling policy %d",
+				  (int)policy);
+	if (slice_us < GV_SCHED_SLICE_MIN_US || slice_us > GV_SCHED_SLICE_MAX_US)
+		return gv_err_set(err, EINVAL,
+				  "time slice %u us is outside %u-%u us (1-30 ms)",
+				  slice_us, GV_SCHED_SLICE_MIN_US,
+				  GV_SCHED_SLICE_MAX_US);
+	return 0;
+}
+
+const char *gv_sched_policy_name(enum gv_sched_policy policy)
+{
+	switch (policy) {
+	case GV_SCHED_BEST_EFFORT:
+		return "best-effort";
+	case GV_SCHED_EQUAL_SHARE:
+		return "equal-share";
+	case GV_SCHED_FIXED_SHARE:
+		return "fixed-share";
+	}
+	return NULL;
+}
+
+int gv_sched_policy_from_name(const char *name, enum gv_sched_policy *out,
+			      struct gv_err *err)
+{
+	static const enum gv_sched_policy all[] = {
+		GV_SCHED_BEST_EFFORT, GV_SCHED_EQUAL_SHARE, GV_SCHED_FIXED_SHARE
+	};
+
+	for (size_t i = 0; name && i < sizeof(all) / sizeof(all[0]); i++) {
+		if (strcmp(name, gv_sched_policy_name(all[i])) == 0) {
+			if (out)
+				*out = all[i];
+			return 0;
+		}
+	}
+	return gv_err_set(err, EINVAL,
+			  "unknown scheduling policy '%s' (best-effort, "
+			  "equal-share or fixed-share)",
+			  name ? name : "(null)");
+}
+
+static int validate_seg(const struct gv_sched_seg *g, const char *path,
+			struct gv_err *err)
+{
+	if (g->magic != GV_SCHED_MAGIC || g->version != GV_SCHED_VERSION ||
+	    g->size != sizeof(*g) || g->max_tenants != GV_SCHED_MAX_TENANTS ||
+	    g->max_clients != GV_SCHED_MAX_CLIENTS)
+		return gv_err_set(err, EPROTO,
+				  "%s is not a gpuvisor scheduler segment of "
+				  "version %u",
+				  path, GV_SCHED_VERSION);
+	return 0;
+}
+
+static int map_fd(int fd, const char *path, struct gv_sched **out,
+		  struct gv_err *err)
+{
+	struct gv_sched *s = NULL;
+	void *m;
+	int ret;
+
+	m = mmap(NULL, sizeof(struct gv_sched_seg), PROT_READ | PROT_WRITE,
+		 MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return gv_err_set(err, errno, "cannot map %s: %s", path,
+				  strerror(errno));
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		ret = gv_err_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	s->g = m;
+	*out = s;
+	return 0;
+out:
+	munmap(m, sizeof(struct gv_sched_seg));
+	return ret;
+}
+
+int gv_sched_open(const char *path, struct gv_sched **out,
+		  struct gv_err *err)
+{
+	struct stat st;
+	int fd = -1, ret;
+
+	if (out)
+		*out = NULL;
+	if (!path || !out)
+		return gv_err_set(err, EINVAL, "gv_sched_open: NULL argument");
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		ret = gv_err_set(err, errno, "cannot open scheduler segment %s: %s",
+				 path, strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &st) < 0 || (size_t)st.st_size != sizeof(struct gv_sched_seg)) {
+		ret = gv_err_set(err, EPROTO,
+				 "%s is not a gpuvisor scheduler segment of "
+				 "version %u (size)",
+				 path, GV_SCHED_VERSION);
+		goto out;
+	}
+	ret = map_fd(fd, path, out, err);
+	if (ret == 0) {
+		ret = validate_seg((*out)->g, path, err);
+		if (ret < 0) {
+			gv_sched_free(*out);
+			*out = NULL;
+		}
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+int gv_sched_create(const char *path, enum gv_sched_policy policy,
+		    uint32_t slice_us, struct gv_sched **out, struct gv_err *err)
+{
+	char tmp[PATH_MAX];
+	struct gv_sched *s = NULL;
+	struct gv_sched_seg *g;
+	int fd = -1, ret;
+	uint64_t now;
+
+	if (out)
+		*out = NULL;
+	if (!path || !out)
+		return gv_err_set(err, EINVAL, "gv_sched_create: NULL argument");
+	ret = check_policy(policy, slice_us, err);
+	if (ret < 0)
+		return ret;
+	if (access(path, F_OK) == 0) {
+		/* daemon restart: adopt what the tenants are running on */
+		ret = gv_sched_open(path, &s, err);
+		if (ret < 0)
+			return ret;
+		ret = gv_sched_set_policy(s, policy, slice_us, err);
+		if (ret < 0) {
+			gv_sched_free(s);
+			return ret;
+		}
+		*out = s;
+		return 0;
+	}
+	/* build the segment under a temporary name and rename it into place,
+	 * so that a tenant never maps a half-initialised segment */
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >=
+	    (int)sizeof(tmp))
+		return gv_err_set(err, ENAMETOOLONG, "path too long: %s", path);
+	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (fd < 0)
+		return gv_err_set(err, errno, "cannot create %s: %s", tmp,
+				  strerror(errno));
+	/* every tenant, whatever its uid, must be able to map it */
+	if (fchmod(fd, 0666) < 0 || ftruncate(fd, sizeof(struct gv_sched_seg)) < 0) {
+		ret = gv_err_set(err, errno, "cannot size %s: %s", tmp,
+				 strerror(errno));
+		goto out;
+	}
+	ret = map_fd(fd, tmp, &s, err);
+	if (ret < 0)
+		goto out;
+	g = s->g;
+	now = mono_ns();
+	g->magic = GV_SCHED_MAGIC;
+	g->version = GV_SCHED_VERSION;
+	g->size = sizeof(*g);
+	g->max_tenants = GV_SCHED_MAX_TENANTS;
+	g->max_clients = GV_SCHED_MAX_CLIENTS;
+	ST(g->policy, (uint32_t)policy);
+	ST(g->slice_us, slice_us);
+	ST(g->policy_req, policy_word((uint32_t)policy, slice_us));
+	ST(g->policy_applied_ns, now);
+	ST(g->last_accrue, now);
+	ST(g->last_tenant, -1);
+	atomic_thread_fence(memory_order_seq_cst);
+	if (rename(tmp, path) < 0) {
+		ret = gv_err_set(err, errno, "cannot create %s: %s", path,
+				 strerror(errno));
+		goto out;
+	}
+	*out = s;
+	s = NULL;
+	ret = 0;
+out:
+	if (s) {
+		gv_sched_free(s);
+		unlink(tmp);
+	} else if (ret < 0) {
+		unlink(tmp);
+	}
+	close(fd);
+	return ret;
+}
+
+void gv_sched_free(struct gv_sched *s)
+{
+	if (!s)
+		return;
+	munmap(s->g, sizeof(struct gv_sched_seg));
+	free(s);
+}
+
+struct gv_sched_seg *gv_sched_seg_of(struct gv_sched *s)
+{
+	return s ? s->g : NULL;
+}
+
+int gv_sched_set_policy(struct gv_sched *s, enum gv_sched_policy policy,
+			uint32_t slice_us, struct gv_err *err)
+{
+	int ret;
+
+	if (!s)
+		return gv_err_set(err, EINVAL, "gv_sched_set_policy: NULL segment");
+	ret = check_policy(policy, slice_us, err);
+	if (ret < 0)
+		return ret;
+	STR(s->g->policy_req, policy_word((uint32_t)policy, slice_us));
+	/* an idle GPU (nobody holding, fixed-share waiters asleep) must
+	 * re-decide now rather than at the next handover */
+	wake_wanting(s->g);
+	return 0;
+}
+
+static bool valid_instance_id(const char *id)
+{
+	size_t n;
+
+	if (!id)
+		return false;
+	n = strnlen(id, GV_SCHED_INSTANCE_ID_MAX);
+	if (n == 0 || n >= GV_SCHED_INSTANCE_ID_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (id[i] <= ' ' || id[i] > '~')
+			return false;
+	return true;
+}
+
+static int find_tenant(struct gv_sched_seg *g, const char *id)
+{
+	for (int t = 0; t < GV_SCHED_MAX_TENANTS; t++)
+		if (LDA(g->tenants[t].state) == GV_SLOT_ACTIVE &&
+		    strncmp(g->tenants[t].instance_id, id,
+			    GV_SCHED_INSTANCE_ID_MAX) == 0)
+			return t;
+	return -1;
+}
+
+int gv_sched_tenant_set(struct gv_sched *s, const char *instance_id,
+			uint32_t weight, uint32_t share_ppm, struct gv_err *err)
+{
+	struct gv_sched_seg *g;
+	struct gv_sched_tenant_rec *r;
+	int t;
+
+	if (!s)
+		return gv_err_set(err, EINVAL, "gv_sched_tenant_set: NULL segment");
+	if (!valid_instance_id(instance_id))
+		return gv_err_set(err, EINVAL,
+				  "instance id must be 1-%d printable characters "
+				  "without spaces",
+				  GV_SCHED_INSTANCE_ID_MAX - 1);
+	if (weight < GV_SCHED_WEIGHT_MIN || weight > GV_SCHED_WEIGHT_MAX)
+		return gv_err_set(err, EINVAL, "weight %u is outside %d-%d", weight,
+				  GV_SCHED_WEIGHT_MIN, GV_SCHED_WEIGHT_MAX);
+	if (share_ppm > GV_SCHED_SHARE_FULL)
+		return gv_err_set(err, EINVAL,
+				  "share %u ppm is more than the whole GPU (%u)",
+				  share_ppm, GV_SCHED_SHARE_FULL);
+	g = s->g;
+	t = find_tenant(g, instance_id);
+	if (t >= 0) {
+		ST(g->tenants[t].weight, weight);
+		ST(g->tenants[t].share_ppm, share_ppm);
+		return t;
+	}
+	for (t = 0; t < GV_SCHED_MAX_TENANTS; t++)
+		if (LDA(g->tenants[t].state) == GV_SLOT_FREE)
+			break;
+	if (t == GV_SCHED_MAX_TENANTS)
+		return gv_err_set(err, ENOSPC,
+				  "the scheduler segment already has %d tenants",
+				  GV_SCHED_MAX_TENANTS);
+	r = &g->tenants[t];
+	/* the daemon is the only writer of tenant slots: plain reset */
+	ST(r->weight, weight);
+	ST(r->share_ppm, share_ppm);
+	ST(r->rr_client, 0);
+	ST(r->used_ns, 0);
+	ST(r->slices, 0);
+	ST(r->overruns, 0);
+	ST(r->overrun_ns, 0);
+	ST(r->vtime, LD(g->vclock));
+	ST(r->credit_ns, (int64_t)LD(g->slice_us) * 1000);
+	ST(r->wait_ns, 0);
+	for (int k = 0; k < GV_SCHED_BUCKETS; k++) {
+		ST(r->bucket_epoch[k], 0);
+		ST(r->bucket_ns[k], 0);
+	}
+	memset(r->instance_id, 0, sizeof(r->instance_id));
+	memcpy(r->instance_id, instance_id, strlen(instance_id));
+	STR(r->state, GV_SLOT_ACTIVE);
+	return t;
+}
+
+int gv_sched_tenant_remove(struct gv_sched *s, const char *instance_id,
+			   struct gv_err *err)
+{
+	struct gv_sched_seg *g;
+	int t;
+
+	if (!s || !instance_id)
+		return gv_err_set(err, EINVAL, "gv_sched_tenant_remove: NULL argument");
+	g = s->g;
+	t = find_tenant(g, instance_id);
+	if (t < 0)
+		return gv_err_set(err, ENOENT,
+				  "instance %s is not registered with the scheduler",
+				  instance_id);
+	for (int k = 0; k < GV_SCHED_MAX_CLIENTS; k++) {
+		if (LDA(g->clients[k].state) != GV_SLOT_ACTIVE ||
+		    LD(g->clients[k].tenant) != t)
+			continue;
+		if (client_alive(g, k))
+			return gv_err_set(err, EBUSY,
+					  "instance %s still has process %d "
+					  "attached to the scheduler",
+					  instance_id, (int)LD(g->clients[k].pid));
+		free_dead_client(g, k);
+	}
+	STR(g->tenants[t].state, GV_SLOT_FREE);
+	return 0;
+}
+
+uint32_t gv_sched_share_1s(const struct gv_sched_seg *g, int t, uint64_t now)
+{
+	const struct gv_sched_tenant_rec *r = &g->tenants[t];
+	uint64_t e = now / GV_SCHED_BUCKET_NS, sum = 0, from, window;
+	uint64_t h;
+	int k;
+
+	from = e >= GV_SCHED_BUCKETS - 1 ? (e - (GV_SCHED_BUCKETS - 1)) * GV_SCHED_BUCKET_NS
+					 : 0;
+	for (int i = 0; i < GV_SCHED_BUCKETS; i++) {
+		uint64_t be = LD(r->bucket_epoch[i]);
+
+		if (be <= e && be + GV_SCHED_BUCKETS > e)
+			sum += LD(r->bucket_ns[i]);
+	}
+	/* the slice in progress is charged only when it ends */
+	h = LDA(g->holder);
+	k = GV_SCHED_H_IDX(h);
+	if (k >= 0 && !(h & GV_SCHED_H_DECIDING) &&
+	    LD(g->clients[k].tenant) == t) {
+		uint64_t start = LD(g->hold_start);
+
+		if (start != 0 && start < now)
+			sum += now - (start > from ? start : from);
+	}
+	window = now > from ? now - from : 0;
+	if (window == 0)
+		return 0;
+	if (sum >= window)
+		return GV_SCHED_SHARE_FULL;
+	return (uint32_t)(sum * GV_SCHED_SHARE_FULL / window);
+}
+
+int gv_sched_stats(struct gv_sched *s, struct gv_sched_stats *out,
+		   struct gv_err *err)
+{
+	struct gv_sched_seg *g;
+	uint64_t now, h, req;
+	int hk, ht = -1;
+
+	if (!s || !out)
+		return gv_err_set(err, EINVAL, "gv_sched_stats: NULL argument");
+	g = s->g;
+	now = now_of(s);
+	memset(out, 0, sizeof(*out));
+	out->policy = (enum gv_sched_policy)LD(g->policy);
+	out->slice_us = LD(g->slice_us);
+	req = LDA(g->policy_req);
+	out->policy_requested = (enum gv_sched_policy)(req >> 32);
+	out->slice_us_requested = (uint32_t)req;
+	out->handovers = LD(g->generation);
+	out->policy_applied_ns = LD(g->policy_applied_ns);
+	h = LDA(g->holder);
+	hk = GV_SCHED_H_IDX(h);
+	if (hk >= 0 && !(h & GV_SCHED_H_DECIDING))
+		ht = LD(g->clients[hk].tenant);
+	out->holder_slot = ht;
+	for (int t = 0; t < GV_SCHED_MAX_TENANTS; t++) {
+		struct gv_sched_tenant_rec *r = &g->tenants[t];
+		struct gv_sched_tenant_stats *o;
+
+		if (LDA(r->state) != GV_SLOT_ACTIVE)
+			continue;
+		o = &out->tenants[out->n_tenants++];
+		o->slot = t;
+		memcpy(o->instance_id, r->instance_id, sizeof(o->instance_id));
+		o->instance_id[sizeof(o->instance_id) - 1] = '\0';
+		o->weight = LD(r->weight);
+		o->share_ppm = gv_sched_fixed_rate(g, t);
+		o->used_ns = LD(r->used_ns);
+		o->wait_ns = LD(r->wait_ns);
+		o->slices = LD(r->slices);
+		o->overruns = LD(r->overruns);
+		o->overrun_ns = LD(r->overrun_ns);
+		o->holding = ht == t;
+		if (o->holding) {
+			uint64_t start = LD(g->hold_start);
+
+			if (start != 0 && start < now)
+				o->used_ns += now - start;
+		}
+		o->share_1s_ppm = gv_sched_share_1s(g, t, now);
+		for (int k = 0; k < GV_SCHED_MAX_CLIENTS; k++) {
+			if (LDA(g->clients[k].state) != GV_SLOT_ACTIVE ||
+			    LD(g->clients[k].tenant) != t || !client_alive(g, k))
+				continue;
+			o->procs++;
+			if (LD(g->clients[k].want) > 0)
+				o->waiting = true;
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------- decisions */
+
+/* Tenants (bit t) with a client that waits at the gate, skipping client
+ * `skip`. */
+static uint32_t wanting_mask(struct gv_sched_seg *g, int skip)
+{
+	uint32_t m = 0;
+
+	for (int k = 0; k < GV_SCHED_MAX_CLIENTS; k++) {
+		struct gv_sched_client_rec *r = &g->clients[k];
+		int t;
+
+		if (k == skip || LDA(r->state) != GV_SLOT_ACTIVE ||
+		    atomic_load(&r->want) == 0)
+			continue;
+		t = LD(r->tenant);
+		if (t >= 0 && t < GV_SCHED_MAX_TENANTS)
+			m |= 1u << t;
+	}
+	return m;
+}
+
+/* A live client of tenant t that wants the slice, round robin inside the
+ * tenant (several processes of one instance share its time); `self` when it
+ * belongs to t and wants without waiting (it keeps submitting). */
+static int choose_client(struct gv_sched_seg *g, int t, int self)
+{
+	int last = (int)LD(g->tenants[t].rr_client);
+
+	for (int i = 1; i <= GV_SCHED_MAX_CLIENTS; i++) {
+		int k = (last + i) % GV_SCHED_MAX_CLIENTS;
+		struct gv_sched_client_rec *r = &g->clients[k];
+
+		if (LDA(r->state) != GV_SLOT_ACTIVE || LD(r->tenant) != t ||
+		    atomic_load(&r->want) == 0)
+			continue;
+		if (client_alive(g, k))
+			return k;
+		free_dead_client(g, k);
+	}
+	if (self >= 0 && LD(g->clients[self].tenant) == t &&
+	    LDA(g->clients[self].state) == GV_SLOT_ACTIVE)
+		return self;
+	return -1;
+}
+
+static void publish_grant(struct gv_sched_seg *g, uint64_t now, int k,
+			  uint64_t len)
+{
+	uint64_t gen = LD(g->generation) + 1;
+	int t = LD(g->clients[k].tenant);
+
+	ST(g->generation, gen);
+	ST(g->hold_granted, now);
+	ST(g->hold_len, len);
+	ST(g->hold_start, 0);
+	ST(g->hold_deadline, now + len);
+	ST(g->idle_until, 0);
+	ST(g->last_tenant, t);
+	ST(g->tenants[t].rr_client, (uint32_t)k);
+	atomic_store(&g->holder, GV_SCHED_H_MAKE(k, gen, false));
+	poke(&g->clients[k]);
+}
+
+static void publish_none(struct gv_sched_seg *g, uint64_t wake_at)
+{
+	ST(g->idle_until, wake_at);
+	atomic_store(&g->holder, 0);
+	/* whoever started waiting while we decided re-checks now (their want
+	 * store and our holder store are both sequentially consistent) */
+	wake_wanting(g);
+}
+
+/* The decider's step: choose who runs next and publish it. Called with the
+ * lease held by this process (its slice, or a CAS claim) and c->mtx held. */
+static void decide(struct gv_sched_client *c, uint64_t now, int prev,
+		   bool self_wants)
+{
+	struct gv_sched_seg *g = c->g;
+
+	for (int tries = 0; tries <= GV_SCHED_MAX_CLIENTS; tries++) {
+		uint32_t mask = wanting_mask(g, -1);
+		struct gv_sched_pick p;
+		int k;
+
+		if (self_wants)
+			mask |= 1u << c->tenant;
+		p = gv_sched_pick(g, now, mask, prev);
+		if (p.tenant < 0) {
+			publish_none(g, p.wake_at);
+			return;
+		}
+		k = choose_client(g, p.tenant, self_wants ? c->idx : -1);
+		if (k >= 0) {
+			publish_grant(g, now, k, p.len);
+			return;
+		}
+		/* every waiter of that tenant was dead and is freed now */
+	}
+	publish_none(g, 0);
+}
+
+static bool claim(struct gv_sched_client *c, uint64_t h, uint64_t now)
+{
+	struct gv_sched_seg *g = c->g;
+	uint64_t mine = GV_SCHED_H_MAKE(c->idx, GV_SCHED_H_TOKEN(h), true);
+
+	if (!atomic_compare_exchange_strong(&g->holder, &h, mine))
+		return false;
+	ST(g->hold_deadline, now + (uint64_t)LD(g->slice_us) * 1000u);
+	return true;
+}
+
+/* We hold the lease over a dead client's: charge what it held, free it. */
+static void takeover(struct gv_sched_client *c, uint64_t h, uint64_t now)
+{
+	struct gv_sched_seg *g = c->g;
+	int k = GV_SCHED_H_IDX(h), t = LD(g->clients[k].tenant);
+	uint64_t start = LD(g->hold_start);
+
+	if (!(h & GV_SCHED_H_DECIDING) && start != 0 && start < now &&
+	    t >= 0 && t < GV_SCHED_MAX_TENANTS) {
+		gv_sched_charge(g, t, start, now);
+		gv_sched_finish_slice(g, t, now - start, LD(g->hold_len));
+	}
+	free_dead_client(g, k);
+	decide(c, now, t, true);
+}
+
+static void pickup(struct gv_sched_client *c, uint64_t h, uint64_t now)
+{
+	struct gv_sched_seg *g = c->g;
+	uint64_t len = LD(g->hold_len), since = LD(c->rec->want_since);
+
+	c->start = now;
+	c->len = len;
+	ST(g->hold_start, now);
+	ST(g->hold_deadline, now + len);
+	if (since != 0 && since < now)
+		atomic_fetch_add(&g->tenants[c->tenant].wait_ns, now - since);
+	ST(c->rec->want_since, now);
+	ST(c->active, 1);
+	ST(c->deadline, now + len);
+	atomic_store(&c->my_word, h);
+	pthread_cond_broadcast(&c->cond);
+}
+
+/* Ends our slice at `now` (c->mtx held, the lease is ours): keep it for a
+ * new slice when nobody else wants it, else drain, charge and hand over. */
+static void end_slice(struct gv_sched_client *c, uint64_t now, bool caller_wants,
+		      bool release)
+{
+	struct gv_sched_seg *g = c->g;
+	int t = c->tenant;
+	bool self_wants;
+	uint64_t now2;
+
+	ST(c->deadline, 0); /* stop admitting before anything else */
+	self_wants = !release &&
+		     (caller_wants || atomic_exchange(&c->active, 0) ||
+		      atomic_load(&c->rec->want) > 0);
+	gv_sched_charge(g, t, c->start, now);
+	if (self_wants && !policy_pending(g) && wanting_mask(g, c->idx) == 0) {
+		uint64_t len = gv_sched_slice_len(g, t);
+		bool keep = true;
+
+		if (LD(g->policy) == GV_SCHED_FIXED_SHARE) {
+			gv_sched_accrue(g, now);
+			keep = LD(g->tenants[t].credit_ns) >= (int64_t)len;
+		}
+		if (keep) {
+			/* alone: a new slice without draining the pipeline */
+			gv_sched_finish_slice(g, t, now - c->start, c->len);
+			c->start = now;
+			c->len = len;
+			ST(g->hold_start, now);
+			ST(g->hold_len, len);
+			ST(g->hold_deadline, now + len);
+			ST(c->active, caller_wants ? 1u : 0u);
+			ST(c->deadline, now + len);
+			pthread_cond_broadcast(&c->cond);
+			return;
+		}
+	}
+	if (c->sync)
+		(void)c->sync(c->sync_arg);
+	now2 = now_of(c->s);
+	if (now2 < now)
+		now2 = now;
+	gv_sched_charge(g, t, now, now2);
+	gv_sched_finish_slice(g, t, now2 - c->start, c->len);
+	decide(c, now2, t, self_wants);
+}
+
+/* Own tenant could run now under fixed share (estimate, read-only). */
+static bool eligible_estimate(struct gv_sched_seg *g, int t, uint64_t now)
+{
+	int64_t c = LD(g->tenants[t].credit_ns);
+	uint64_t last = LD(g->last_accrue);
+
+	if (LD(g->policy) != GV_SCHED_FIXED_SHARE)
+		return true;
+	if (now > last)
+		c += (int64_t)((now - last) * gv_sched_fixed_rate(g, t) /
+			       GV_SCHED_SHARE_FULL);
+	return c >= (int64_t)LD(g->slice_us) * 1000;
+}
+
+static int gate_slow(struct gv_sched_client *c, bool block)
+{
+	struct gv_sched_seg *g = c->g;
+	struct gv_sched_client_rec *rec = c->rec;
+	bool decided_none = false;
+	int ret = 0;
+
+	pthread_mutex_lock(&c->mtx);
+	if (!c->try_pending) {
+		if (atomic_fetch_add(&rec->want, 1) == 0)
+			ST(rec->want_since, now_of(c->s));
+	}
+	c->try_pending = false;
+	for (;;) {
+		uint32_t seen = atomic_load(&rec->wake);
+		uint64_t now = now_of(c->s), h = atomic_load(&g->holder);
+		uint64_t timeout, dl;
+		int k = GV_SCHED_H_IDX(h);
+
+		if (k == c->idx && !(h & GV_SCHED_H_DECIDING)) {
+			if (h != LD(c->my_word)) {
+				pickup(c, h, now);
+				break;
+			}
+			if (now < LD(c->deadline))
+				break;
+			end_slice(c, now, true, false);
+			continue;
+		}
+		if (k < 0) {
+			uint64_t idle = LD(g->idle_until);
+
+			if (!decided_none &&
+			    (now >= idle || policy_pending(g) ||
+			     eligible_estimate(g, c->tenant, now))) {
+				if (claim(c, h, now)) {
+					decide(c, now, LD(g->last_tenant), true);
+					decided_none = true;
+				}
+				continue;
+			}
+			/* nobody eligible yet (fixed share) or we just decided
+			 * so: sleep until the next eligibility, never spin */
+			timeout = idle > now ? idle - now
+					     : (uint64_t)LD(g->slice_us) * 1000u;
+			decided_none = false;
+		} else {
+			dl = LD(g->hold_deadline);
+			if (now > dl + GV_SCHED_GRACE_NS && !client_alive(g, k)) {
+				if (claim(c, h, now))
+					takeover(c, h, now);
+				continue;
+			}
+			if (now > dl + GV_SCHED_GRACE_NS) {
+				timeout = (uint64_t)LD(g->slice_us) * 1000u;
+				if (timeout < GV_SCHED_POLL_MIN_NS)
+					timeout = GV_SCHED_POLL_MIN_NS;
+			} else {
+				timeout = dl + GV_SCHED_GRACE_NS - now;
+			}
+		}
+		if (!block) {
+			c->try_pending = true;
+			ret = -EAGAIN;
+			goto out;
+		}
+		pthread_mutex_unlock(&c->mtx);
+		futex_wait(&rec->wake, seen, timeout);
+		pthread_mutex_lock(&c->mtx);
+	}
+	atomic_fetch_sub(&rec->want, 1);
+out:
+	pthread_mutex_unlock(&c->mtx);
+	return ret;
+}
+
+int gv_sched_gate(struct gv_sched_client *c)
+{
+	uint64_t h;
+
+	if (!c)
+		return -EINVAL;
+	h = atomic_load_explicit(&c->g->holder, memory_order_acquire);
+	if (h == atomic_load_explicit(&c->my_word, memory_order_relaxed) &&
+	    now_of(c->s) < atomic_load_explicit(&c->deadline, memory_order_relaxed)) {
+		/* read-mostly: a store only on the first admission of a slice */
+		if (!atomic_load_explicit(&c->active, memory_order_relaxed))
+			atomic_store_explicit(&c->active, 1, memory_order_relaxed);
+		return 0;
+	}
+	return gate_slow(c, true);
+}
+
+int gv_sched_try_gate(struct gv_sched_client *c)
+{
+	uint64_t h;
+
+	if (!c)
+		return -EINVAL;
+	h = atomic_load_explicit(&c->g->holder, memory_order_acquire);
+	if (h == atomic_load_explicit(&c->my_word, memory_order_relaxed) &&
+	    now_of(c->s) < atomic_load_explicit(&c->deadline, memory_order_relaxed)) {
+		if (!atomic_load_explicit(&c->active, memory_order_relaxed))
+			atomic_store_explicit(&c->active, 1, memory_order_relaxed);
+		return 0;
+	}
+	return gate_slow(c, false);
+}
+
+int gv_sched_yield(struct gv_sched_client *c)
+{
+	if (!c)
+		return -EINVAL;
+	pthread_mutex_lock(&c->mtx);
+	if (atomic_load(&c->g->holder) == LD(c->my_word) && LD(c->deadline) != 0)
+		end_slice(c, now_of(c->s), false, true);
+	pthread_mutex_unlock(&c->mtx);
+	return 0;
+}
+
+/* ------------------------------------------------------------ attach */
+
+/* Ends our slice on time even when no application thread calls the gate
+ * (long kernels, CPU phases): drains and hands over at the deadline. */
+static void *watchdog_main(void *arg)
+{
+	struct gv_sched_client *c = arg;
+
+	pthread_mutex_lock(&c->mtx);
+	while (!c->stop) {
+		uint64_t dl = LD(c->deadline);
+
+		if (atomic_load(&c->g->holder) == LD(c->my_word) && dl != 0) {
+			uint64_t now = mono_ns();
+			struct timespec ts;
+
+			if (now >= dl) {
+				end_slice(c, now, false, false);
+				continue;
+			}
+			ts.tv_sec = (time_t)(dl / 1000000000ull);
+			ts.tv_nsec = (long)(dl % 1000000000ull);
+			pthread_cond_timedwait(&c->cond, &c->mtx, &ts);
+		} else {
+			pthread_cond_wait(&c->cond, &c->mtx);
+		}
+	}
+	pthread_mutex_unlock(&c->mtx);
+	return NULL;
+}
+
+static int claim_client_slot(struct gv_sched_seg *g)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		for (int k = 0; k < GV_SCHED_MAX_CLIENTS; k++) {
+			uint32_t expect = GV_SLOT_FREE;
+
+			if (pass == 1 && LDA(g->clients[k].state) == GV_SLOT_ACTIVE &&
+			    !client_alive(g, k))
+				free_dead_client(g, k);
+			if (atomic_compare_exchange_strong(&g->clients[k].state,
+							   &expect, GV_SLOT_CLAIMING))
+				return k;
+		}
+	}
+	return -1;
+}
+
+int gv_sched_attach(struct gv_sched *s, const char *instance_id,
+		    const struct gv_sched_attach_opts *opts,
+		    struct gv_sched_client **out, struct gv_err *err)
+{
+	struct gv_sched_client *c = NULL;
+	struct gv_sched_procinfo self = { 0 };
+	pthread_condattr_t ca;
+	int t, k = -1, ret;
+
+	if (out)
+		*out = NULL;
+	if (!s || !instance_id || !out)
+		return gv_err_set(err, EINVAL, "gv_sched_attach: NULL argument");
+	t = find_tenant(s->g, instance_id);
+	if (t < 0)
+		return gv_err_set(err, ENOENT,
+				  "instance %s is not registered with the scheduler "
+				  "of this GPU",
+				  instance_id);
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return gv_err_set(err, ENOMEM, "out of memory");
+	c->s = s;
+	c->g = s->g;
+	c->tenant = t;
+	c->idx = -1;
+	if (opts) {
+		c->sync = opts->sync;
+		c->sync_arg = opts->sync_arg;
+		c->flags = opts->flags;
+	}
+	ST(c->my_word, UINT64_MAX);
+	pthread_mutex_init(&c->mtx, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&c->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	k = claim_client_slot(s->g);
+	if (k < 0) {
+		ret = gv_err_set(err, ENOSPC,
+				 "all %d scheduler client slots of this GPU are "
+				 "taken by live processes",
+				 GV_SCHED_MAX_CLIENTS);
+		goto out;
+	}
+	c->idx = k;
+	c->rec = &s->g->clients[k];
+	(void)read_proc(getpid(), &self); /* no /proc: liveness by pid only */
+	ST(c->rec->tenant, t);
+	ST(c->rec->pid, (int32_t)getpid());
+	ST(c->rec->starttime, self.starttime);
+	ST(c->rec->want, 0);
+	ST(c->rec->want_since, 0);
+	STR(c->rec->state, GV_SLOT_ACTIVE);
+	if (!(c->flags & GV_SCHED_NO_WATCHDOG)) {
+		ret = -pthread_create(&c->watchdog, NULL, watchdog_main, c);
+		if (ret < 0) {
+			gv_err_set(err, -ret, "cannot start the scheduler watchdog");
+			goto out;
+		}
+		c->has_watchdog = true;
+	}
+	*out = c;
+	return 0;
+out:
+	if (k >= 0)
+		STR(s->g->clients[k].state, GV_SLOT_FREE);
+	pthread_cond_destroy(&c->cond);
+	pthread_mutex_destroy(&c->mtx);
+	free(c);
+	return ret;
+}
+
+void gv_sched_detach(struct gv_sched_client *c)
+{
+	uint64_t h;
+
+	if (!c)
+		return;
+	pthread_mutex_lock(&c->mtx);
+	c->stop = true;
+	pthread_cond_broadcast(&c->cond);
+	pthread_mutex_unlock(&c->mtx);
+	if (c->has_watchdog)
+		pthread_join(c->watchdog, NULL);
+	pthread_mutex_lock(&c->mtx);
+	ST(c->rec->want, 0);
+	h = atomic_load(&c->g->holder);
+	if (h == LD(c->my_word) && LD(c->deadline) != 0)
+		end_slice(c, now_of(c->s), false, true);
+	else if (GV_SCHED_H_IDX(h) == c->idx)
+		/* granted but never picked up: pass it on */
+		if (claim(c, h, now_of(c->s)))
+			decide(c, now_of(c->s), c->tenant, false);
+	STR(c->rec->state, GV_SLOT_CLAIMING);
+	ST(c->rec->pid, 0);
+	STR(c->rec->state, GV_SLOT_FREE);
+	pthread_mutex_unlock(&c->mtx);
+	pthread_cond_destroy(&c->cond);
+	pthread_mutex_destroy(&c->mtx);
+	free(c);
+}
