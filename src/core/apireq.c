@@ -21,7 +21,7 @@ static int load_object(const char *body, size_t len, json_t **out, struct gv_err
 				  GV_APIREQ_MAX_BODY);
 	if (!body || len == 0)
 		return gv_err_set(err, EINVAL, "request body is empty; a JSON object is expected");
-	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (!root)
 		return gv_err_set(err, EINVAL, "malformed JSON at line %d column %d: %s",
 				  jerr.line, jerr.column, jerr.text);

@@ -1,0 +1,122 @@
+/* Fuzz target for the API request parsers (gv_apireq_*). The first byte
+ * picks the parser ('c' create, 'm' mode, 'w' workload, 'q' query; any
+ * other byte by its value modulo 4); the rest is the body, or for queries "key=value&..."
+ * pairs split here the way the HTTP server hands them over. Besides not
+ * crashing, checks the contract: success gives values in range, failure
+ * gives a message and a zeroed output. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gpuvisor/apireq.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check_create(const char *body, size_t len)
+{
+	struct gv_apireq_create r;
+	struct gv_err err = { 0 };
+	int ret = gv_apireq_create_parse(body, len, &r, &err);
+
+	if (ret == 0) {
+		if (!r.profile[0] || r.placement < -1 || r.placement >= GV_MIG_MAX_SLOTS ||
+		    strnlen(r.gpu, sizeof(r.gpu)) == sizeof(r.gpu))
+			abort();
+		if (r.gpu[0]) {
+			int idx;
+
+			if (gv_apireq_gpu_ref(r.gpu, &idx, NULL) != 0)
+				abort();
+		}
+	} else {
+		if ((ret != -EINVAL && ret != -E2BIG) || !err.msg[0] || r.profile[0] ||
+		    r.placement != 0)
+			abort();
+	}
+}
+
+static void check_mode(const char *body, size_t len)
+{
+	enum gv_mode m;
+	struct gv_err err = { 0 };
+	int ret = gv_apireq_mode_parse(body, len, &m, &err);
+
+	if (ret == 0 && (m < GV_MODE_PASSTHROUGH || m > GV_MODE_MIG))
+		abort();
+	if (ret && !err.msg[0])
+		abort();
+}
+
+static void check_workload(const char *body, size_t len)
+{
+	pid_t pid = 1;
+	struct gv_err err = { 0 };
+	int ret = gv_apireq_workload_parse(body, len, &pid, &err);
+
+	if (ret == 0 && pid < 2)
+		abort();
+	if (ret && (pid != 0 || !err.msg[0]))
+		abort();
+}
+
+static void check_query(char *qs)
+{
+	struct gv_apireq_query q;
+	struct gv_err err = { 0 };
+	char *save = NULL, *pair, *eq;
+
+	gv_apireq_query_init(&q, GV_APIREQ_Q_SINCE | GV_APIREQ_Q_FORCE | GV_APIREQ_Q_GPU);
+	for (pair = strtok_r(qs, "&", &save); pair; pair = strtok_r(NULL, "&", &save)) {
+		eq = strchr(pair, '=');
+		if (eq)
+			*eq++ = '\0';
+		if (gv_apireq_query_add(&q, pair, eq, &err) != 0) {
+			if (!err.msg[0])
+				abort();
+			break;
+		}
+	}
+	if (q.since < 0)
+		abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *buf;
+	size_t len;
+
+	if (size < 1)
+		return 0;
+	len = size - 1;
+	/* a copy without a terminator past len, so reads beyond it are caught */
+	buf = malloc(len ? len : 1);
+	if (!buf)
+		return 0;
+	memcpy(buf, data + 1, len);
+	switch (data[0] == 'c' ? 0 : data[0] == 'm' ? 1 : data[0] == 'w' ? 2 : data[0] == 'q' ? 3 : data[0] % 4) {
+	case 0:
+		check_create(buf, len);
+		break;
+	case 1:
+		check_mode(buf, len);
+		break;
+	case 2:
+		check_workload(buf, len);
+		break;
+	default: {
+		char *qs = malloc(len + 1);
+
+		if (qs) {
+			memcpy(qs, buf, len);
+			qs[len] = '\0';
+			check_query(qs);
+			free(qs);
+		}
+		break;
+	}
+	}
+	free(buf);
+	return 0;
+}

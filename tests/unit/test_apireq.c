@@ -1,0 +1,263 @@
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "gpuvisor/apireq.h"
+
+static int create(const char *body, struct gv_apireq_create *out, struct gv_err *err)
+{
+	return gv_apireq_create_parse(body, strlen(body), out, err);
+}
+
+static void test_create_minimal(void **state)
+{
+	struct gv_apireq_create r;
+	struct gv_err err = { 0 };
+
+	(void)state;
+	assert_int_equal(create("{\"profile\":\"h100-8c\"}", &r, &err), 0);
+	assert_string_equal(r.profile, "h100-8c");
+	assert_string_equal(r.gpu, "");
+	assert_int_equal(r.placement, -1);
+	assert_int_equal(r.framebuffer_mib, 0);
+	assert_false(r.spread);
+}
+
+static void test_create_full(void **state)
+{
+	struct gv_apireq_create r;
+	struct gv_err err = { 0 };
+
+	(void)state;
+	assert_int_equal(create("{\"profile\":\"3g.40gb\",\"gpu\":1,\"placement\":4,"
+				"\"framebuffer_mib\":8192,\"policy\":\"spread\"}",
+				&r, &err),
+			 0);
+	assert_string_equal(r.gpu, "1");
+	assert_int_equal(r.placement, 4);
+	assert_int_equal(r.framebuffer_mib, 8192);
+	assert_true(r.spread);
+	assert_int_equal(create("{\"profile\":\"x\",\"gpu\":\"GPU-0a1b-ff\",\"policy\":\"pack\"}",
+				&r, &err),
+			 0);
+	assert_string_equal(r.gpu, "GPU-0a1b-ff");
+	assert_false(r.spread);
+	assert_int_equal(create(" {\"gpu\":\"0\", \"profile\":\"x\"} \n", &r, &err), 0);
+	assert_string_equal(r.gpu, "0");
+}
+
+/* Every refusal: -EINVAL, a message naming the problem, output zeroed. */
+static void test_create_refusals(void **state)
+{
+	static const struct {
+		const char *body;
+		const char *why;
+	} bad[] = {
+		{ "", "empty" },
+		{ "{", "malformed JSON" },
+		{ "{\"profile\":\"a\"} x", "malformed JSON" },
+		{ "[]", "JSON object" },
+		{ "\"h100-8c\"", "JSON object" },
+		{ "null", "JSON object" },
+		{ "{}", "'profile' is required" },
+		{ "{\"profile\":1}", "'profile' must be a string" },
+		{ "{\"profile\":null}", "'profile' must be a string" },
+		{ "{\"profile\":\"\"}", "must not be empty" },
+		{ "{\"profile\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}",
+		  "longer than" },
+		{ "{\"profile\":\"a\",\"profile\":\"b\"}", "malformed JSON" },
+		{ "{\"profile\":\"a\",\"bogus\":1}", "unknown field 'bogus'" },
+		{ "{\"profile\":\"a\",\"gpu\":-1}", "'gpu'" },
+		{ "{\"profile\":\"a\",\"gpu\":100}", "'gpu'" },
+		{ "{\"profile\":\"a\",\"gpu\":1.5}", "'gpu'" },
+		{ "{\"profile\":\"a\",\"gpu\":true}", "'gpu'" },
+		{ "{\"profile\":\"a\",\"gpu\":\"\"}", "'gpu'" },
+		{ "{\"profile\":\"a\",\"gpu\":\"01\"}", "'gpu'" },
+		{ "{\"profile\":\"a\",\"gpu\":\"-1\"}", "'gpu'" },
+		{ "{\"profile\":\"a\",\"gpu\":\"GPU-\"}", "'gpu'" },
+		{ "{\"profile\":\"a\",\"gpu\":\"GPU-xyz\"}", "'gpu'" },
+		{ "{\"profile\":\"a\",\"gpu\":\"MIG-1234\"}", "'gpu'" },
+		{ "{\"profile\":\"a\",\"placement\":-1}", "'placement'" },
+		{ "{\"profile\":\"a\",\"placement\":8}", "'placement'" },
+		{ "{\"profile\":\"a\",\"placement\":\"4\"}", "'placement' must be an integer" },
+		{ "{\"profile\":\"a\",\"placement\":4.0}", "'placement' must be an integer" },
+		{ "{\"profile\":\"a\",\"framebuffer_mib\":0}", "'framebuffer_mib'" },
+		{ "{\"profile\":\"a\",\"framebuffer_mib\":-8}", "'framebuffer_mib'" },
+		{ "{\"profile\":\"a\",\"framebuffer_mib\":99999999999999}", "'framebuffer_mib'" },
+		{ "{\"profile\":\"a\",\"policy\":\"random\"}", "'policy'" },
+		{ "{\"profile\":\"a\",\"policy\":\"\"}", "'policy'" },
+		{ "{\"profile\":\"a\",\"policy\":1}", "'policy'" },
+		{ "{\"profile\":\"a\\u0000b\"}", "malformed JSON" },
+	};
+	struct gv_apireq_create r;
+	struct gv_err err;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&err, 0, sizeof(err));
+		memset(&r, 0x5a, sizeof(r));
+		assert_int_equal(create(bad[i].body, &r, &err), -EINVAL);
+		if (!strstr(err.msg, bad[i].why)) {
+			print_error("body %s: message '%s' lacks '%s'\n", bad[i].body, err.msg,
+				    bad[i].why);
+			fail();
+		}
+		assert_string_equal(r.profile, "");
+		assert_int_equal(r.placement, 0);
+	}
+}
+
+static void test_body_limit(void **state)
+{
+	struct gv_apireq_create r;
+	struct gv_err err = { 0 };
+	size_t n = GV_APIREQ_MAX_BODY + 1;
+	char *big = malloc(n);
+	enum gv_mode m;
+	pid_t pid;
+
+	(void)state;
+	assert_non_null(big);
+	memset(big, ' ', n);
+	memcpy(big, "{\"profile\":\"a\"}", 15);
+	assert_int_equal(gv_apireq_create_parse(big, n, &r, &err), -E2BIG);
+	assert_int_equal(gv_apireq_mode_parse(big, n, &m, &err), -E2BIG);
+	assert_int_equal(gv_apireq_workload_parse(big, n, &pid, &err), -E2BIG);
+	/* exactly at the limit is fine */
+	assert_int_equal(gv_apireq_create_parse(big, n - 1, &r, &err), 0);
+	free(big);
+}
+
+static void test_not_nul_terminated(void **state)
+{
+	char buf[32];
+	struct gv_apireq_create r;
+
+	(void)state;
+	memcpy(buf, "{\"profile\":\"abc\"}XXXXXXXXXXXXXX", 32);
+	assert_int_equal(gv_apireq_create_parse(buf, 17, &r, NULL), 0);
+	assert_string_equal(r.profile, "abc");
+}
+
+static void test_mode(void **state)
+{
+	static const char *const bad[] = {
+		"{}", "{\"mode\":\"MIG\"}", "{\"mode\":\"vgpu\"}", "{\"mode\":1}",
+		"{\"mode\":\"mig\",\"x\":1}", "{\"mode\":\"\"}", "[\"mig\"]", "{\"mode\":\"mig\"",
+	};
+	enum gv_mode m = GV_MODE_MIG;
+	struct gv_err err = { 0 };
+	size_t i;
+
+	(void)state;
+	assert_int_equal(gv_apireq_mode_parse("{\"mode\":\"mig\"}", 14, &m, &err), 0);
+	assert_int_equal(m, GV_MODE_MIG);
+	assert_int_equal(gv_apireq_mode_parse("{\"mode\":\"timeslice\"}", 20, &m, &err), 0);
+	assert_int_equal(m, GV_MODE_TIMESLICE);
+	assert_int_equal(gv_apireq_mode_parse("{\"mode\":\"passthrough\"}", 22, &m, &err), 0);
+	assert_int_equal(m, GV_MODE_PASSTHROUGH);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&err, 0, sizeof(err));
+		assert_int_equal(gv_apireq_mode_parse(bad[i], strlen(bad[i]), &m, &err), -EINVAL);
+		assert_true(err.msg[0] != '\0');
+	}
+}
+
+static void test_workload(void **state)
+{
+	static const char *const bad[] = {
+		"{}", "{\"pid\":0}", "{\"pid\":1}", "{\"pid\":-5}", "{\"pid\":\"12\"}",
+		"{\"pid\":12.5}", "{\"pid\":4294967296}", "{\"pid\":12,\"x\":1}", "{\"pid\":null}",
+	};
+	struct gv_err err = { 0 };
+	pid_t pid = 0;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(gv_apireq_workload_parse("{\"pid\":4242}", 12, &pid, &err), 0);
+	assert_int_equal(pid, 4242);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		pid = 77;
+		assert_int_equal(gv_apireq_workload_parse(bad[i], strlen(bad[i]), &pid, &err),
+				 -EINVAL);
+		assert_int_equal(pid, 0);
+	}
+}
+
+static void test_query(void **state)
+{
+	struct gv_apireq_query q;
+	struct gv_err err = { 0 };
+
+	(void)state;
+	gv_apireq_query_init(&q, GV_APIREQ_Q_SINCE);
+	assert_int_equal(gv_apireq_query_add(&q, "since", "42", &err), 0);
+	assert_int_equal(q.since, 42);
+	assert_int_equal(gv_apireq_query_add(&q, "since", "43", &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "twice"));
+	assert_int_equal(gv_apireq_query_add(&q, "force", "1", &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "unknown query argument 'force'"));
+
+	gv_apireq_query_init(&q, GV_APIREQ_Q_SINCE);
+	assert_int_equal(gv_apireq_query_add(&q, "since", "-1", &err), -EINVAL);
+	assert_int_equal(gv_apireq_query_add(&q, "since", "", &err), -EINVAL);
+	assert_int_equal(gv_apireq_query_add(&q, "since", NULL, &err), -EINVAL);
+	assert_int_equal(gv_apireq_query_add(&q, "since", "1x", &err), -EINVAL);
+	assert_int_equal(gv_apireq_query_add(&q, "since", "9999999999999999999", &err), -EINVAL);
+	assert_int_equal(q.seen, 0);
+
+	gv_apireq_query_init(&q, GV_APIREQ_Q_FORCE);
+	assert_int_equal(gv_apireq_query_add(&q, "force", NULL, &err), 0);
+	assert_true(q.force);
+	gv_apireq_query_init(&q, GV_APIREQ_Q_FORCE);
+	assert_int_equal(gv_apireq_query_add(&q, "force", "false", &err), 0);
+	assert_false(q.force);
+	gv_apireq_query_init(&q, GV_APIREQ_Q_FORCE);
+	assert_int_equal(gv_apireq_query_add(&q, "force", "yes", &err), -EINVAL);
+
+	gv_apireq_query_init(&q, GV_APIREQ_Q_GPU);
+	assert_int_equal(gv_apireq_query_add(&q, "gpu", "GPU-abc", &err), 0);
+	assert_string_equal(q.gpu, "GPU-abc");
+	gv_apireq_query_init(&q, GV_APIREQ_Q_GPU);
+	assert_int_equal(gv_apireq_query_add(&q, "gpu", "x", &err), -EINVAL);
+	assert_int_equal(gv_apireq_query_add(&q, NULL, "x", &err), -EINVAL);
+	gv_apireq_query_init(&q, 0);
+	assert_int_equal(gv_apireq_query_add(&q, "gpu", "0", &err), -EINVAL);
+}
+
+static void test_gpu_ref(void **state)
+{
+	int idx = 5;
+
+	(void)state;
+	assert_int_equal(gv_apireq_gpu_ref("0", &idx, NULL), 0);
+	assert_int_equal(idx, 0);
+	assert_int_equal(gv_apireq_gpu_ref("15", &idx, NULL), 0);
+	assert_int_equal(idx, 15);
+	assert_int_equal(gv_apireq_gpu_ref("GPU-12ab-CD", &idx, NULL), 0);
+	assert_int_equal(idx, -1);
+	assert_int_equal(gv_apireq_gpu_ref("100", &idx, NULL), -EINVAL);
+	assert_int_equal(gv_apireq_gpu_ref("+1", &idx, NULL), -EINVAL);
+	assert_int_equal(gv_apireq_gpu_ref(" 1", &idx, NULL), -EINVAL);
+	assert_int_equal(gv_apireq_gpu_ref("gpu-1", &idx, NULL), -EINVAL);
+	assert_int_equal(gv_apireq_gpu_ref(NULL, &idx, NULL), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_create_minimal),	  cmocka_unit_test(test_create_full),
+		cmocka_unit_test(test_create_refusals),	  cmocka_unit_test(test_body_limit),
+		cmocka_unit_test(test_not_nul_terminated), cmocka_unit_test(test_mode),
+		cmocka_unit_test(test_workload),	  cmocka_unit_test(test_query),
+		cmocka_unit_test(test_gpu_ref),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

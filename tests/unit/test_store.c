@@ -1,0 +1,348 @@
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "gpuvisor/store.h"
+
+struct fx {
+	char dir[64];
+	char path[128];
+	struct gv_store *st;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct gv_err err = { 0 };
+
+	if (!f)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/gv-store-XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/gpuvisor.db", f->dir);
+	if (gv_store_open(f->path, &f->st, &err) != 0) {
+		fprintf(stderr, "%s\n", err.msg);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	char p[160];
+
+	gv_store_close(f->st);
+	unlink(f->path);
+	snprintf(p, sizeof(p), "%s-wal", f->path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", f->path);
+	unlink(p);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static struct gv_store_inst mk(const char *id, const char *gpu, const char *profile, int start)
+{
+	struct gv_store_inst in;
+
+	memset(&in, 0, sizeof(in));
+	snprintf(in.id, sizeof(in.id), "%s", id);
+	snprintf(in.gpu_uuid, sizeof(in.gpu_uuid), "%s", gpu);
+	snprintf(in.profile, sizeof(in.profile), "%s", profile);
+	in.kind = start >= 0 ? GV_PROFILE_MIG : GV_PROFILE_TIMESLICE;
+	in.start = start;
+	in.fb_mib = 4864;
+	in.state = GV_INST_CREATING;
+	in.created = 1700000000;
+	return in;
+}
+
+static void reopen(struct fx *f)
+{
+	struct gv_err err = { 0 };
+
+	gv_store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(gv_store_open(f->path, &f->st, &err), 0);
+}
+
+static void test_schema_version(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(gv_store_schema_version(f->st), GV_STORE_SCHEMA_VERSION);
+	reopen(f);
+	assert_int_equal(gv_store_schema_version(f->st), GV_STORE_SCHEMA_VERSION);
+}
+
+static void test_newer_schema_refused(void **state)
+{
+	struct fx *f = *state;
+	struct gv_err err = { 0 };
+	struct gv_store *st = (struct gv_store *)0x1;
+	sqlite3 *db;
+
+	gv_store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(gv_store_open(f->path, &st, &err), -EPROTO);
+	assert_null(st);
+	assert_non_null(strstr(err.msg, "schema version 99"));
+	/* the refused file is left as it was */
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	sqlite3_exec(db, "PRAGMA user_version = 1", NULL, NULL, NULL);
+	sqlite3_close(db);
+	reopen(f);
+}
+
+static void test_open_bad_path(void **state)
+{
+	struct gv_err err = { 0 };
+	struct gv_store *st = (struct gv_store *)0x1;
+
+	(void)state;
+	assert_true(gv_store_open("/nonexistent-dir/x/gpuvisor.db", &st, &err) < 0);
+	assert_null(st);
+	assert_true(err.msg[0] != '\0');
+}
+
+static void test_instance_crud(void **state)
+{
+	struct fx *f = *state;
+	struct gv_store_inst a = mk("i-1", "GPU-a", "3g.40gb", 4), b = mk("i-2", "GPU-b", "h100-8c", -1);
+	struct gv_store_inst got, *arr = NULL;
+	struct gv_err err = { 0 };
+	size_t n = 0;
+
+	assert_int_equal(gv_store_inst_insert(f->st, &a, &err), 0);
+	assert_int_equal(gv_store_inst_insert(f->st, &b, &err), 0);
+	assert_int_equal(gv_store_inst_insert(f->st, &a, &err), -EEXIST);
+
+	assert_int_equal(gv_store_inst_get(f->st, "i-1", &got, &err), 0);
+	assert_string_equal(got.gpu_uuid, "GPU-a");
+	assert_string_equal(got.profile, "3g.40gb");
+	assert_int_equal(got.kind, GV_PROFILE_MIG);
+	assert_int_equal(got.start, 4);
+	assert_int_equal(got.fb_mib, 4864);
+	assert_int_equal(got.state, GV_INST_CREATING);
+	assert_string_equal(got.device_uuid, "");
+	assert_int_equal(got.created, 1700000000);
+
+	assert_int_equal(gv_store_inst_set_state(f->st, "i-1", GV_INST_READY, "MIG-x", &err), 0);
+	assert_int_equal(gv_store_inst_get(f->st, "i-1", &got, &err), 0);
+	assert_int_equal(got.state, GV_INST_READY);
+	assert_string_equal(got.device_uuid, "MIG-x");
+	/* NULL keeps the device uuid */
+	assert_int_equal(gv_store_inst_set_state(f->st, "i-1", GV_INST_DESTROYING, NULL, &err), 0);
+	assert_int_equal(gv_store_inst_get(f->st, "i-1", &got, &err), 0);
+	assert_string_equal(got.device_uuid, "MIG-x");
+	assert_int_equal(got.state, GV_INST_DESTROYING);
+
+	assert_int_equal(gv_store_inst_set_workload(f->st, "i-2", 1234, 1200, 99, 1700000100, &err), 0);
+	assert_int_equal(gv_store_inst_get(f->st, "i-2", &got, &err), 0);
+	assert_int_equal(got.wl_pid, 1234);
+	assert_int_equal(got.wl_pgid, 1200);
+	assert_int_equal(got.wl_starttime, 99);
+	assert_int_equal(got.wl_since, 1700000100);
+	assert_int_equal(gv_store_inst_set_workload(f->st, "i-2", 0, 5, 5, 5, &err), 0);
+	assert_int_equal(gv_store_inst_get(f->st, "i-2", &got, &err), 0);
+	assert_int_equal(got.wl_pid, 0);
+	assert_int_equal(got.wl_pgid, 0);
+
+	assert_int_equal(gv_store_inst_list(f->st, &arr, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(arr[0].id, "i-1");
+	assert_string_equal(arr[1].id, "i-2");
+	free(arr);
+
+	assert_int_equal(gv_store_inst_delete(f->st, "i-1", &err), 0);
+	assert_int_equal(gv_store_inst_delete(f->st, "i-1", &err), -ENOENT);
+	assert_int_equal(gv_store_inst_get(f->st, "i-1", &got, &err), -ENOENT);
+	assert_int_equal(gv_store_inst_set_state(f->st, "i-9", GV_INST_READY, NULL, &err), -ENOENT);
+	assert_int_equal(gv_store_inst_set_workload(f->st, "i-9", 1, 1, 1, 1, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "i-9"));
+}
+
+static void test_list_orders_by_creation(void **state)
+{
+	struct fx *f = *state;
+	struct gv_store_inst a = mk("i-10", "G", "p", -1), b = mk("i-9", "G", "p", -1);
+	struct gv_store_inst *arr = NULL;
+	size_t n = 0;
+
+	assert_int_equal(gv_store_inst_insert(f->st, &a, NULL), 0);
+	assert_int_equal(gv_store_inst_insert(f->st, &b, NULL), 0);
+	assert_int_equal(gv_store_inst_list(f->st, &arr, &n, NULL), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(arr[0].id, "i-9");
+	assert_string_equal(arr[1].id, "i-10");
+	free(arr);
+}
+
+static void test_empty_list(void **state)
+{
+	struct fx *f = *state;
+	struct gv_store_inst *arr = (struct gv_store_inst *)0x1;
+	size_t n = 7;
+
+	assert_int_equal(gv_store_inst_list(f->st, &arr, &n, NULL), 0);
+	assert_null(arr);
+	assert_int_equal(n, 0);
+}
+
+static void test_insert_requires_fields(void **state)
+{
+	struct fx *f = *state;
+	struct gv_store_inst a = mk("", "G", "p", -1);
+	struct gv_err err = { 0 };
+
+	assert_int_equal(gv_store_inst_insert(f->st, &a, &err), -EINVAL);
+}
+
+static void test_transactions(void **state)
+{
+	struct fx *f = *state;
+	struct gv_store_inst a = mk("i-1", "G", "p", -1), b = mk("i-2", "G", "p", -1), got;
+	struct gv_err err = { 0 };
+	int64_t id = 0;
+
+	assert_int_equal(gv_store_begin(f->st, &err), 0);
+	assert_int_equal(gv_store_begin(f->st, &err), -EBUSY);
+	assert_int_equal(gv_store_inst_insert(f->st, &a, &err), 0);
+	assert_int_equal(gv_store_next_id(f->st, "instance", &id, &err), 0);
+	gv_store_rollback(f->st);
+	assert_int_equal(gv_store_inst_get(f->st, "i-1", &got, &err), -ENOENT);
+	/* the rolled-back counter value comes again */
+	assert_int_equal(gv_store_next_id(f->st, "instance", &id, &err), 0);
+	assert_int_equal(id, 1);
+
+	assert_int_equal(gv_store_begin(f->st, &err), 0);
+	assert_int_equal(gv_store_inst_insert(f->st, &b, &err), 0);
+	assert_int_equal(gv_store_event_add(f->st, 5, "instance.created", 0, "i-2", "m", NULL, &err), 0);
+	assert_int_equal(gv_store_commit(f->st, &err), 0);
+	assert_int_equal(gv_store_commit(f->st, &err), -EINVAL);
+	reopen(f);
+	assert_int_equal(gv_store_inst_get(f->st, "i-2", &got, &err), 0);
+}
+
+static void test_uncommitted_lost_on_close(void **state)
+{
+	struct fx *f = *state;
+	struct gv_store_inst a = mk("i-1", "G", "p", -1), got;
+
+	assert_int_equal(gv_store_begin(f->st, NULL), 0);
+	assert_int_equal(gv_store_inst_insert(f->st, &a, NULL), 0);
+	reopen(f); /* close with an open transaction = crash before commit */
+	assert_int_equal(gv_store_inst_get(f->st, "i-1", &got, NULL), -ENOENT);
+}
+
+static void test_counters(void **state)
+{
+	struct fx *f = *state;
+	int64_t v = 0;
+
+	assert_int_equal(gv_store_next_id(f->st, "instance", &v, NULL), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(gv_store_next_id(f->st, "instance", &v, NULL), 0);
+	assert_int_equal(v, 2);
+	assert_int_equal(gv_store_next_id(f->st, "other", &v, NULL), 0);
+	assert_int_equal(v, 1);
+	reopen(f);
+	assert_int_equal(gv_store_next_id(f->st, "instance", &v, NULL), 0);
+	assert_int_equal(v, 3);
+}
+
+static void test_gpu_mode(void **state)
+{
+	struct fx *f = *state;
+	enum gv_mode m = GV_MODE_PASSTHROUGH;
+
+	assert_int_equal(gv_store_gpu_get_mode(f->st, "GPU-a", &m, NULL), -ENOENT);
+	assert_int_equal(gv_store_gpu_set_mode(f->st, "GPU-a", GV_MODE_MIG, NULL), 0);
+	assert_int_equal(gv_store_gpu_get_mode(f->st, "GPU-a", &m, NULL), 0);
+	assert_int_equal(m, GV_MODE_MIG);
+	assert_int_equal(gv_store_gpu_set_mode(f->st, "GPU-a", GV_MODE_TIMESLICE, NULL), 0);
+	reopen(f);
+	assert_int_equal(gv_store_gpu_get_mode(f->st, "GPU-a", &m, NULL), 0);
+	assert_int_equal(m, GV_MODE_TIMESLICE);
+	assert_int_equal(gv_store_gpu_set_mode(f->st, "GPU-a", (enum gv_mode)7, NULL), -EINVAL);
+}
+
+static void test_events(void **state)
+{
+	struct fx *f = *state;
+	struct gv_store_event *ev = NULL;
+	size_t n = 0;
+	int64_t s1 = 0, s2 = 0, s3 = 0;
+
+	assert_int_equal(gv_store_event_add(f->st, 10, "gpu.mode", 0, NULL, "a", &s1, NULL), 0);
+	assert_int_equal(gv_store_event_add(f->st, 11, "instance.created", -1, "i-1", "b", &s2, NULL), 0);
+	assert_int_equal(gv_store_event_add(f->st, 12, "instance.destroyed", 2, "i-1", "c", &s3, NULL), 0);
+	assert_true(s1 < s2 && s2 < s3);
+
+	assert_int_equal(gv_store_event_list(f->st, 0, 100, &ev, &n, NULL), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(ev[0].seq, s1);
+	assert_string_equal(ev[0].kind, "gpu.mode");
+	assert_int_equal(ev[0].gpu, 0);
+	assert_string_equal(ev[0].instance, "");
+	assert_int_equal(ev[1].gpu, -1);
+	assert_string_equal(ev[1].instance, "i-1");
+	assert_string_equal(ev[2].message, "c");
+	assert_int_equal(ev[2].time, 12);
+	free(ev);
+
+	assert_int_equal(gv_store_event_list(f->st, s2, 100, &ev, &n, NULL), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ev[0].seq, s3);
+	free(ev);
+	assert_int_equal(gv_store_event_list(f->st, 0, 2, &ev, &n, NULL), 0);
+	assert_int_equal(n, 2);
+	free(ev);
+	assert_int_equal(gv_store_event_list(f->st, s3, 100, &ev, &n, NULL), 0);
+	assert_int_equal(n, 0);
+	assert_null(ev);
+}
+
+static void test_state_names(void **state)
+{
+	(void)state;
+	assert_string_equal(gv_inst_state_name(GV_INST_CREATING), "creating");
+	assert_string_equal(gv_inst_state_name(GV_INST_READY), "ready");
+	assert_string_equal(gv_inst_state_name(GV_INST_DESTROYING), "destroying");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_schema_version, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+		cmocka_unit_test(test_open_bad_path),
+		cmocka_unit_test_setup_teardown(test_instance_crud, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_orders_by_creation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_empty_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_insert_requires_fields, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_uncommitted_lost_on_close, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_counters, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gpu_mode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
+		cmocka_unit_test(test_state_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
