@@ -564,12 +564,41 @@ static const struct gv_backend_ops nvml_ops = {
 	.free = nvml_free,
 };
 
-int gv_backend_nvml_new(const struct gv_catalog *cat, struct gv_backend **out,
-			struct gv_err *err)
+/* Initialises NVML through n->fn and takes the device handles. */
+static int nvml_start(struct nvml_backend *n, struct gv_err *err)
 {
-	struct nvml_backend *n = NULL;
 	unsigned int count = 0;
 	gv_nvml_ret r;
+	int rc;
+
+	if ((r = n->fn.init_v2()) != GV_NVML_SUCCESS)
+		return gv_err_set(err, ENODEV, "nvmlInit_v2: %s (NVML error %d)", nvml_str(n, r),
+				  r);
+	n->inited = true;
+	if ((r = n->fn.device_get_count_v2(&count)) != GV_NVML_SUCCESS)
+		return gv_err_set(err, ENODEV, "nvmlDeviceGetCount_v2: %s (NVML error %d)",
+				  nvml_str(n, r), r);
+	if (count == 0)
+		return gv_err_set(err, ENODEV, "NVML reports no NVIDIA GPU");
+	if (count > GV_NODE_MAX_GPUS)
+		return gv_err_set(err, ENODEV, "NVML reports %u GPUs; gpuvisor handles at most %d",
+				  count, GV_NODE_MAX_GPUS);
+	for (unsigned int i = 0; i < count; i++) {
+		r = n->fn.device_get_handle_by_index_v2(i, &n->dev[i]);
+		if (r != GV_NVML_SUCCESS) {
+			rc = nvml_fail(n, r, err, "nvmlDeviceGetHandleByIndex_v2");
+			gv_err_prefix(err, "GPU %u", i);
+			return rc;
+		}
+	}
+	n->n_dev = count;
+	return 0;
+}
+
+static int nvml_new(const struct gv_catalog *cat, const struct gv_nvml_fns *fns,
+		    struct gv_backend **out, struct gv_err *err)
+{
+	struct nvml_backend *n = NULL;
 	int rc;
 
 	if (out)
@@ -585,44 +614,23 @@ int gv_backend_nvml_new(const struct gv_catalog *cat, struct gv_backend **out,
 	}
 	n->base.ops = &nvml_ops;
 	n->base.cat = cat;
-	n->lib = dlopen(NVML_LIB, RTLD_NOW | RTLD_LOCAL);
-	if (!n->lib) {
-		const char *why = dlerror();
+	if (fns) {
+		n->fn = *fns;
+	} else {
+		n->lib = dlopen(NVML_LIB, RTLD_NOW | RTLD_LOCAL);
+		if (!n->lib) {
+			const char *why = dlerror();
 
-		rc = gv_err_set(err, ENODEV, "cannot load %s (is the NVIDIA driver installed?): %s",
-				NVML_LIB, why ? why : "unknown reason");
-		goto out;
-	}
-	if ((rc = nvml_resolve(n, err)) < 0)
-		goto out;
-	if ((r = n->fn.init_v2()) != GV_NVML_SUCCESS) {
-		rc = gv_err_set(err, ENODEV, "nvmlInit_v2: %s (NVML error %d)", nvml_str(n, r), r);
-		goto out;
-	}
-	n->inited = true;
-	if ((r = n->fn.device_get_count_v2(&count)) != GV_NVML_SUCCESS) {
-		rc = gv_err_set(err, ENODEV, "nvmlDeviceGetCount_v2: %s (NVML error %d)",
-				nvml_str(n, r), r);
-		goto out;
-	}
-	if (count == 0) {
-		rc = gv_err_set(err, ENODEV, "NVML reports no NVIDIA GPU");
-		goto out;
-	}
-	if (count > GV_NODE_MAX_GPUS) {
-		rc = gv_err_set(err, ENODEV, "NVML reports %u GPUs; gpuvisor handles at most %d",
-				count, GV_NODE_MAX_GPUS);
-		goto out;
-	}
-	for (unsigned int i = 0; i < count; i++) {
-		r = n->fn.device_get_handle_by_index_v2(i, &n->dev[i]);
-		if (r != GV_NVML_SUCCESS) {
-			rc = nvml_fail(n, r, err, "nvmlDeviceGetHandleByIndex_v2");
-			gv_err_prefix(err, "GPU %u", i);
+			rc = gv_err_set(err, ENODEV,
+					"cannot load %s (is the NVIDIA driver installed?): %s",
+					NVML_LIB, why ? why : "unknown reason");
 			goto out;
 		}
+		if ((rc = nvml_resolve(n, err)) < 0)
+			goto out;
 	}
-	n->n_dev = count;
+	if ((rc = nvml_start(n, err)) < 0)
+		goto out;
 	*out = &n->base;
 	n = NULL;
 	rc = 0;
@@ -630,6 +638,23 @@ out:
 	if (n)
 		nvml_free(&n->base);
 	return rc;
+}
+
+int gv_backend_nvml_new(const struct gv_catalog *cat, struct gv_backend **out,
+			struct gv_err *err)
+{
+	return nvml_new(cat, NULL, out, err);
+}
+
+int gv_nvml_backend_new_with(const struct gv_catalog *cat, const struct gv_nvml_fns *fns,
+			     struct gv_backend **out, struct gv_err *err)
+{
+	if (!fns) {
+		if (out)
+			*out = NULL;
+		return gv_err_set(err, EINVAL, "nvml backend: no entry points");
+	}
+	return nvml_new(cat, fns, out, err);
 }
 
 int gv_nvml_print_profiles(struct gv_backend *be, int gpu, FILE *f, struct gv_err *err)

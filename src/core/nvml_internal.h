@@ -166,6 +166,11 @@ struct gv_nvml_fns {
 	gv_nvml_ret (*device_get_compute_instance_id)(gv_nvml_device, unsigned int *);
 };
 
+/* The NVML backend over the given entry points instead of libnvidia-ml.so.1
+ * (unit tests drive it with an in-process fake; fns is copied). */
+int gv_nvml_backend_new_with(const struct gv_catalog *cat, const struct gv_nvml_fns *fns,
+			     struct gv_backend **out, struct gv_err *err);
+
 /* For tests/gpu/nvml_probe: prints what NVML says about gpu's MIG profiles
  * (index, id, name, slices, memory, possible placements) and the catalog
  * profile each maps to. Read-only. be must come from gv_backend_nvml_new. */
