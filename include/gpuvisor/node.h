@@ -117,7 +117,12 @@ struct gv_backend {
 };
 
 /* NVML: -ENODEV (with reason) when libnvidia-ml.so.1 cannot be loaded or
- * reports no GPU. */
+ * reports no GPU. Same error classes as the simulated node below, plus:
+ * set_mig_mode -> -EAGAIN when the driver accepted the change but it waits
+ * for a GPU reset, -EPERM without root; NVML's IN_USE -> -EBUSY. query: model
+ * NULL for a GPU the catalog does not match; a GPU instance whose profile the
+ * catalog does not know is left out of mig[]; one without a compute instance
+ * (made outside gpuvisor) is listed with an empty uuid. */
 int gv_backend_nvml_new(const struct gv_catalog *cat, struct gv_backend **out,
 			struct gv_err *err);
 /* Simulated node: starts from desc unless state_path already holds a
