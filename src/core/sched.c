@@ -863,6 +863,7 @@ static void end_slice(struct gv_sched_client *c, uint64_t now, bool caller_wants
 		}
 		if (keep) {
 			/* alone: a new slice without draining the pipeline */
+			gv_sched_note_alone(g, t);
 			gv_sched_finish_slice(g, t, now - c->start, c->len);
 			c->start = now;
 			c->len = len;
@@ -1008,13 +1009,34 @@ int gv_sched_try_gate(struct gv_sched_client *c)
 	return gate_slow(c, false);
 }
 
+/* Withdraws this client (c->mtx held): a want left by try_gate, the slice
+ * it holds (drained) and a grant it has not picked up yet. */
+static void give_up(struct gv_sched_client *c)
+{
+	uint64_t h;
+
+	if (c->try_pending) {
+		atomic_fetch_sub(&c->rec->want, 1);
+		c->try_pending = false;
+	}
+	h = atomic_load(&c->g->holder);
+	if (h == LD(c->my_word) && LD(c->deadline) != 0) {
+		end_slice(c, now_of(c->s), false, true);
+	} else if (GV_SCHED_H_IDX(h) == c->idx && !(h & GV_SCHED_H_DECIDING) &&
+		   h != LD(c->my_word)) {
+		uint64_t now = now_of(c->s);
+
+		if (claim(c, h, now))
+			decide(c, now, c->tenant, false);
+	}
+}
+
 int gv_sched_yield(struct gv_sched_client *c)
 {
 	if (!c)
 		return -EINVAL;
 	pthread_mutex_lock(&c->mtx);
-	if (atomic_load(&c->g->holder) == LD(c->my_word) && LD(c->deadline) != 0)
-		end_slice(c, now_of(c->s), false, true);
+	give_up(c);
 	pthread_mutex_unlock(&c->mtx);
 	return 0;
 }
@@ -1142,8 +1164,6 @@ out:
 
 void gv_sched_detach(struct gv_sched_client *c)
 {
-	uint64_t h;
-
 	if (!c)
 		return;
 	pthread_mutex_lock(&c->mtx);
@@ -1153,17 +1173,16 @@ void gv_sched_detach(struct gv_sched_client *c)
 	if (c->has_watchdog)
 		pthread_join(c->watchdog, NULL);
 	pthread_mutex_lock(&c->mtx);
+	/* a slot taken from us (we were found dead) is no longer ours */
+	if (LDA(c->rec->state) != GV_SLOT_ACTIVE || LD(c->rec->pid) != getpid())
+		goto out;
 	ST(c->rec->want, 0);
-	h = atomic_load(&c->g->holder);
-	if (h == LD(c->my_word) && LD(c->deadline) != 0)
-		end_slice(c, now_of(c->s), false, true);
-	else if (GV_SCHED_H_IDX(h) == c->idx)
-		/* granted but never picked up: pass it on */
-		if (claim(c, h, now_of(c->s)))
-			decide(c, now_of(c->s), c->tenant, false);
+	c->try_pending = false;
+	give_up(c);
 	STR(c->rec->state, GV_SLOT_CLAIMING);
 	ST(c->rec->pid, 0);
 	STR(c->rec->state, GV_SLOT_FREE);
+out:
 	pthread_mutex_unlock(&c->mtx);
 	pthread_cond_destroy(&c->cond);
 	pthread_mutex_destroy(&c->mtx);

@@ -117,6 +117,9 @@ void gv_sched_charge(struct gv_sched_seg *g, int t, uint64_t from, uint64_t to);
 /* Ends one slice of t that lasted `held` ns against its length `len`. */
 void gv_sched_finish_slice(struct gv_sched_seg *g, int t, uint64_t held,
 			   uint64_t len);
+/* Tenant t keeps the slice without a decision (nobody else wants it): the
+ * equal-share floor follows its virtual time, as a decision would. */
+void gv_sched_note_alone(struct gv_sched_seg *g, int t);
 /* Slice length a grant to tenant t gets under the policy in force. */
 uint64_t gv_sched_slice_len(const struct gv_sched_seg *g, int t);
 

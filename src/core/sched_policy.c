@@ -158,6 +158,14 @@ void gv_sched_finish_slice(struct gv_sched_seg *g, int t, uint64_t held,
 	}
 }
 
+void gv_sched_note_alone(struct gv_sched_seg *g, int t)
+{
+	uint64_t v = LD(g->tenants[t].vtime);
+
+	if (v > LD(g->vclock))
+		ST(g->vclock, v);
+}
+
 uint64_t gv_sched_slice_len(const struct gv_sched_seg *g, int t)
 {
 	/* Best effort has no accounting, so a weight lengthens the turn;
