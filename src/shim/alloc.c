@@ -77,8 +77,8 @@ GV_EXPORT CUresult CUDAAPI cuMemAlloc_v2(CUdeviceptr *dptr, size_t bytesize)
 	CUcontext ctx;
 	CUresult r;
 
-	gv_shim_ensure_init();
-	if (!gv_part_on() || !dptr)
+	GV_ENTER();
+	if (GV_PART_OFF() || !dptr)
 		return GV_REAL(cuMemAlloc_v2)(dptr, bytesize);
 	ctx = gv_shim_current_ctx();
 	if ((r = gv_part_charge(bytesize)) != CUDA_SUCCESS)
@@ -92,8 +92,8 @@ GV_EXPORT CUresult CUDAAPI cuMemAlloc(CUdeviceptr_v1 *dptr, unsigned int bytesiz
 	CUcontext ctx;
 	CUresult r;
 
-	gv_shim_ensure_init();
-	if (!gv_part_on() || !dptr)
+	GV_ENTER();
+	if (GV_PART_OFF() || !dptr)
 		return GV_REAL(cuMemAlloc)(dptr, bytesize);
 	ctx = gv_shim_current_ctx();
 	if ((r = gv_part_charge(bytesize)) != CUDA_SUCCESS)
@@ -132,8 +132,8 @@ GV_EXPORT CUresult CUDAAPI cuMemAllocPitch_v2(CUdeviceptr *dptr, size_t *pPitch,
 	CUcontext ctx;
 	CUresult r;
 
-	gv_shim_ensure_init();
-	if (!gv_part_on() || !dptr || !pPitch)
+	GV_ENTER();
+	if (GV_PART_OFF() || !dptr || !pPitch)
 		return GV_REAL(cuMemAllocPitch_v2)(dptr, pPitch, WidthInBytes, Height,
 						   ElementSizeBytes);
 	ctx = gv_shim_current_ctx();
@@ -155,8 +155,8 @@ GV_EXPORT CUresult CUDAAPI cuMemAllocPitch(CUdeviceptr_v1 *dptr, unsigned int *p
 	CUcontext ctx;
 	CUresult r;
 
-	gv_shim_ensure_init();
-	if (!gv_part_on() || !dptr || !pPitch)
+	GV_ENTER();
+	if (GV_PART_OFF() || !dptr || !pPitch)
 		return GV_REAL(cuMemAllocPitch)(dptr, pPitch, WidthInBytes, Height,
 						ElementSizeBytes);
 	ctx = gv_shim_current_ctx();
@@ -176,8 +176,8 @@ GV_EXPORT CUresult CUDAAPI cuMemAllocManaged(CUdeviceptr *dptr, size_t bytesize,
 	CUcontext ctx;
 	CUresult r;
 
-	gv_shim_ensure_init();
-	if (!gv_part_on() || !dptr)
+	GV_ENTER();
+	if (GV_PART_OFF() || !dptr)
 		return GV_REAL(cuMemAllocManaged)(dptr, bytesize, flags);
 	ctx = gv_shim_current_ctx();
 	if ((r = gv_part_charge(bytesize)) != CUDA_SUCCESS)
@@ -192,8 +192,8 @@ GV_EXPORT CUresult CUDAAPI cuMemAllocManaged(CUdeviceptr *dptr, size_t bytesize,
 		CUcontext ctx;                                                               \
 		CUresult r;                                                                  \
                                                                                              \
-		gv_shim_ensure_init();                                                       \
-		if (!gv_part_on() || !dptr)                                                  \
+		GV_ENTER();                                                                  \
+		if (GV_PART_OFF() || !dptr)                                                  \
 			return GV_REAL(name) args;                                           \
 		ctx = gv_shim_current_ctx();                                                 \
 		if ((r = gv_part_charge(bytesize)) != CUDA_SUCCESS)                          \
@@ -217,8 +217,8 @@ GV_EXPORT CUresult CUDAAPI cuMemFree_v2(CUdeviceptr dptr)
 {
 	struct gv_untrack u;
 
-	gv_shim_ensure_init();
-	if (!gv_part_on())
+	GV_ENTER();
+	if (GV_PART_OFF())
 		return GV_REAL(cuMemFree_v2)(dptr);
 	u = gv_untrack_begin(GV_TRACK_DPTR, dptr);
 	return gv_untrack_end(GV_REAL(cuMemFree_v2)(dptr), GV_TRACK_DPTR, dptr, &u);
@@ -228,8 +228,8 @@ GV_EXPORT CUresult CUDAAPI cuMemFree(CUdeviceptr_v1 dptr)
 {
 	struct gv_untrack u;
 
-	gv_shim_ensure_init();
-	if (!gv_part_on())
+	GV_ENTER();
+	if (GV_PART_OFF())
 		return GV_REAL(cuMemFree)(dptr);
 	u = gv_untrack_begin(GV_TRACK_DPTR, dptr);
 	return gv_untrack_end(GV_REAL(cuMemFree)(dptr), GV_TRACK_DPTR, dptr, &u);
@@ -239,8 +239,8 @@ GV_EXPORT CUresult CUDAAPI cuMemFreeAsync(CUdeviceptr dptr, CUstream hStream)
 {
 	struct gv_untrack u;
 
-	gv_shim_ensure_init();
-	if (!gv_part_on())
+	GV_ENTER();
+	if (GV_PART_OFF())
 		return GV_REAL(cuMemFreeAsync)(dptr, hStream);
 	u = gv_untrack_begin(GV_TRACK_DPTR, dptr);
 	return gv_untrack_end(GV_REAL(cuMemFreeAsync)(dptr, hStream), GV_TRACK_DPTR, dptr, &u);
@@ -250,8 +250,8 @@ GV_EXPORT CUresult CUDAAPI cuMemFreeAsync_ptsz(CUdeviceptr dptr, CUstream hStrea
 {
 	struct gv_untrack u;
 
-	gv_shim_ensure_init();
-	if (!gv_part_on())
+	GV_ENTER();
+	if (GV_PART_OFF())
 		return GV_REAL(cuMemFreeAsync_ptsz)(dptr, hStream);
 	u = gv_untrack_begin(GV_TRACK_DPTR, dptr);
 	return gv_untrack_end(GV_REAL(cuMemFreeAsync_ptsz)(dptr, hStream), GV_TRACK_DPTR, dptr,
@@ -278,8 +278,8 @@ GV_EXPORT CUresult CUDAAPI cuMemCreate(CUmemGenericAllocationHandle *handle, siz
 	CUresult r;
 	int rc;
 
-	gv_shim_ensure_init();
-	if (!gv_part_on() || !handle || !prop || !gv_prop_on_device(prop))
+	GV_ENTER();
+	if (GV_PART_OFF() || !handle || !prop || !gv_prop_on_device(prop))
 		return GV_REAL(cuMemCreate)(handle, size, prop, flags);
 	if ((r = gv_part_charge(size)) != CUDA_SUCCESS)
 		return r;
@@ -303,8 +303,8 @@ GV_EXPORT CUresult CUDAAPI cuMemRelease(CUmemGenericAllocationHandle handle)
 {
 	struct gv_untrack u;
 
-	gv_shim_ensure_init();
-	if (!gv_part_on())
+	GV_ENTER();
+	if (GV_PART_OFF())
 		return GV_REAL(cuMemRelease)(handle);
 	u = gv_untrack_begin(GV_TRACK_VMM, handle);
 	return gv_untrack_end(GV_REAL(cuMemRelease)(handle), GV_TRACK_VMM, handle, &u);

@@ -161,8 +161,8 @@ static CUresult gv_array_done(CUresult r, enum gv_track_kind kind, uint64_t hand
 		CUcontext ctx;                                                               \
 		CUresult r;                                                                  \
                                                                                              \
-		gv_shim_ensure_init();                                                       \
-		if (!gv_part_on() || !pHandle || !d)                                         \
+		GV_ENTER();                                                                  \
+		if (GV_PART_OFF() || !pHandle || !d)                                         \
 			return GV_REAL(name)(pHandle, d);                                    \
 		bytes = (bytes_expr);                                                        \
 		if (!bytes)                                                                  \
@@ -172,7 +172,7 @@ static CUresult gv_array_done(CUresult r, enum gv_track_kind kind, uint64_t hand
 			return r;                                                            \
 		r = GV_REAL(name)(pHandle, d);                                               \
 		return gv_array_done(r, GV_TRACK_ARRAY,                                      \
-				     r == CUDA_SUCCESS ? (uintptr_t)*pHandle : 0, bytes, ctx);   \
+				     r == CUDA_SUCCESS ? (uintptr_t)*pHandle : 0, bytes, ctx); \
 	}
 
 GV_ARRAY_CREATE(cuArrayCreate_v2, CUDA_ARRAY_DESCRIPTOR,
@@ -198,8 +198,8 @@ GV_EXPORT CUresult CUDAAPI cuMipmappedArrayCreate(CUmipmappedArray *pHandle,
 	CUcontext ctx;
 	CUresult r;
 
-	gv_shim_ensure_init();
-	if (!gv_part_on() || !pHandle || !d || (d->Flags & GV_NO_MEMORY_FLAGS))
+	GV_ENTER();
+	if (GV_PART_OFF() || !pHandle || !d || (d->Flags & GV_NO_MEMORY_FLAGS))
 		return GV_REAL(cuMipmappedArrayCreate)(pHandle, d, numMipmapLevels);
 	bytes = gv_mipmap_bytes(d, numMipmapLevels);
 	ctx = gv_shim_current_ctx();
@@ -215,8 +215,8 @@ GV_EXPORT CUresult CUDAAPI cuArrayDestroy(CUarray hArray)
 	struct gv_untrack u;
 	uint64_t key = (uintptr_t)hArray;
 
-	gv_shim_ensure_init();
-	if (!gv_part_on())
+	GV_ENTER();
+	if (GV_PART_OFF())
 		return GV_REAL(cuArrayDestroy)(hArray);
 	u = gv_untrack_begin(GV_TRACK_ARRAY, key);
 	return gv_untrack_end(GV_REAL(cuArrayDestroy)(hArray), GV_TRACK_ARRAY, key, &u);
@@ -227,8 +227,8 @@ GV_EXPORT CUresult CUDAAPI cuMipmappedArrayDestroy(CUmipmappedArray hMipmappedAr
 	struct gv_untrack u;
 	uint64_t key = (uintptr_t)hMipmappedArray;
 
-	gv_shim_ensure_init();
-	if (!gv_part_on())
+	GV_ENTER();
+	if (GV_PART_OFF())
 		return GV_REAL(cuMipmappedArrayDestroy)(hMipmappedArray);
 	u = gv_untrack_begin(GV_TRACK_MIPMAP, key);
 	return gv_untrack_end(GV_REAL(cuMipmappedArrayDestroy)(hMipmappedArray),

@@ -124,8 +124,8 @@ static void gv_ctx_gone(CUcontext ctx, uint64_t overhead)
 		bool known;                                                                  \
 		CUresult r;                                                                  \
                                                                                              \
-		gv_shim_ensure_init();                                                       \
-		if (!gv_part_on() || !pctx)                                                  \
+		GV_ENTER();                                                                  \
+		if (GV_PART_OFF() || !pctx)                                                  \
 			return GV_REAL(name) args;                                           \
 		pthread_mutex_lock(&gv_ctx_lock);                                            \
 		known = gv_overhead_cached(dev, &oh);                                        \
@@ -176,8 +176,8 @@ GV_CTX_CREATE(cuCtxCreate_v4,
 		bool had;                                                                    \
 		CUresult r;                                                                  \
                                                                                              \
-		gv_shim_ensure_init();                                                       \
-		if (!gv_part_on())                                                           \
+		GV_ENTER();                                                                  \
+		if (GV_PART_OFF())                                                           \
 			return GV_REAL(name)(ctx);                                           \
 		pthread_mutex_lock(&gv_ctx_lock);                                            \
 		had = gv_track_remove(GV_TRACK_CTX, (uintptr_t)ctx, &oh, NULL) == 0;         \
@@ -200,8 +200,8 @@ GV_EXPORT CUresult CUDAAPI cuDevicePrimaryCtxRetain(CUcontext *pctx, CUdevice de
 	bool known;
 	CUresult r;
 
-	gv_shim_ensure_init();
-	if (!gv_part_on() || !pctx || dev < 0 || dev >= GV_MAX_DEVICES)
+	GV_ENTER();
+	if (GV_PART_OFF() || !pctx || dev < 0 || dev >= GV_MAX_DEVICES)
 		return GV_REAL(cuDevicePrimaryCtxRetain)(pctx, dev);
 	p = &gv_prim[dev];
 	pthread_mutex_lock(&gv_ctx_lock);
@@ -260,8 +260,8 @@ static void gv_prim_gone(CUdevice dev, bool release)
 	{                                                                                    \
 		CUresult r;                                                                  \
                                                                                              \
-		gv_shim_ensure_init();                                                       \
-		if (!gv_part_on() || dev < 0 || dev >= GV_MAX_DEVICES)                       \
+		GV_ENTER();                                                                  \
+		if (GV_PART_OFF() || dev < 0 || dev >= GV_MAX_DEVICES)                       \
 			return GV_REAL(name)(dev);                                           \
 		pthread_mutex_lock(&gv_ctx_lock);                                            \
 		r = GV_REAL(name)(dev);                                                      \

@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+__thread unsigned gv_shim_depth __attribute__((tls_model("initial-exec")));
+
 static pthread_once_t gv_once = PTHREAD_ONCE_INIT;
 static atomic_bool gv_ready;
 

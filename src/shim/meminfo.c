@@ -15,9 +15,9 @@ GV_EXPORT CUresult CUDAAPI cuMemGetInfo_v2(size_t *free, size_t *total)
 	uint64_t f, t;
 	CUresult r;
 
-	gv_shim_ensure_init();
+	GV_ENTER();
 	r = GV_REAL(cuMemGetInfo_v2)(free, total);
-	if (r != CUDA_SUCCESS || !gv_part_on())
+	if (r != CUDA_SUCCESS || GV_PART_OFF())
 		return r;
 	gv_part_info(&f, &t);
 	if (free)
@@ -32,9 +32,9 @@ GV_EXPORT CUresult CUDAAPI cuMemGetInfo(unsigned int *free, unsigned int *total)
 	uint64_t f, t;
 	CUresult r;
 
-	gv_shim_ensure_init();
+	GV_ENTER();
 	r = GV_REAL(cuMemGetInfo)(free, total);
-	if (r != CUDA_SUCCESS || !gv_part_on())
+	if (r != CUDA_SUCCESS || GV_PART_OFF())
 		return r;
 	gv_part_info(&f, &t);
 	if (free)
@@ -48,7 +48,7 @@ GV_EXPORT CUresult CUDAAPI cuDeviceTotalMem_v2(size_t *bytes, CUdevice dev)
 {
 	CUresult r;
 
-	gv_shim_ensure_init();
+	GV_ENTER();
 	r = GV_REAL(cuDeviceTotalMem_v2)(bytes, dev);
 	if (r == CUDA_SUCCESS && gv_part_on() && bytes && *bytes > gv_part_limit())
 		*bytes = gv_part_limit();
@@ -59,7 +59,7 @@ GV_EXPORT CUresult CUDAAPI cuDeviceTotalMem(unsigned int *bytes, CUdevice dev)
 {
 	CUresult r;
 
-	gv_shim_ensure_init();
+	GV_ENTER();
 	r = GV_REAL(cuDeviceTotalMem)(bytes, dev);
 	if (r == CUDA_SUCCESS && gv_part_on() && bytes && *bytes > gv_part_limit())
 		*bytes = (unsigned int)gv_part_limit();

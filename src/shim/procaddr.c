@@ -25,9 +25,9 @@ GV_EXPORT CUresult CUDAAPI cuGetProcAddress_v2(const char *symbol, void **pfn,
 {
 	CUresult r;
 
-	gv_shim_ensure_init();
+	GV_ENTER();
 	r = GV_REAL(cuGetProcAddress_v2)(symbol, pfn, cudaVersion, flags, symbolStatus);
-	if (r == CUDA_SUCCESS && pfn && *pfn)
+	if (r == CUDA_SUCCESS && pfn && *pfn && !GV_NESTED())
 		gv_map_pfn(pfn);
 	return r;
 }
@@ -37,9 +37,9 @@ GV_EXPORT CUresult CUDAAPI cuGetProcAddress(const char *symbol, void **pfn, int 
 {
 	CUresult r;
 
-	gv_shim_ensure_init();
+	GV_ENTER();
 	r = GV_REAL(cuGetProcAddress)(symbol, pfn, cudaVersion, flags);
-	if (r == CUDA_SUCCESS && pfn && *pfn)
+	if (r == CUDA_SUCCESS && pfn && *pfn && !GV_NESTED())
 		gv_map_pfn(pfn);
 	return r;
 }

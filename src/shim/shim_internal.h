@@ -53,6 +53,29 @@ void gv_shim_ensure_init(void);
  * debug messages only when $GPUVISOR_SHIM_DEBUG is set). */
 void gv_shim_log(bool debug, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Re-entry guard. A driver may call its own exported names while serving a
+ * call (libcudasim's cuCtxDestroy calls cuCtxDestroy_v2 unless it is linked
+ * -Bsymbolic), and those calls land in the shim again. Every intercepted
+ * partition/context entry point starts with GV_ENTER(): nested calls on the
+ * same thread are forwarded untouched (GV_PART_OFF() is true for them), so
+ * nothing is charged twice and no shim lock is taken twice. The depth is
+ * restored by a cleanup handler on every return path. */
+extern __thread unsigned gv_shim_depth __attribute__((tls_model("initial-exec")));
+
+static inline unsigned gv_shim_enter(void)
+{
+	return gv_shim_depth++;
+}
+
+static inline void gv_shim_leave(const unsigned *prev)
+{
+	gv_shim_depth = *prev;
+}
+
+#define GV_ENTER()                                                                           	gv_shim_ensure_init();                                                               	const unsigned gv_nested_ __attribute__((cleanup(gv_shim_leave))) = gv_shim_enter()
+#define GV_NESTED() (gv_nested_ != 0)
+#define GV_PART_OFF() (GV_NESTED() || !gv_part_on())
+
 /* --- partition.c: the instance's memory partition */
 
 /* Opens $GPUVISOR_ACCT; without it the partition is off. */
