@@ -1,0 +1,243 @@
+/* libcudasim internals: a CPU implementation of a CUDA driver API subset.
+ *
+ * Built with __CUDA_API_VERSION_INTERNAL so that cuda.h declares every
+ * exported name (cuMemAlloc_v2, cuMemcpyHtoD_v2_ptds, cuCtxCreate_v4 ...)
+ * and the sources define functions under their real exported names.
+ *
+ * Objects handed to the application (contexts, streams, events, modules,
+ * functions, pools) are checked against registries before they are used, so
+ * a stale or garbage handle gives CUDA_ERROR_INVALID_HANDLE / _CONTEXT
+ * instead of a crash.
+ */
+#ifndef GV_SIM_INTERNAL_H
+#define GV_SIM_INTERNAL_H
+
+#include <cuda.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gpuvisor/acct.h"
+#include "gpuvisor/node.h"
+
+#define SIM_API __attribute__((visibility("default")))
+
+#define SIM_MIB (1024ull * 1024ull)
+/* Device memory every context reserves (charged to the device as a real
+ * driver's context does; visible in cuMemGetInfo). */
+#define SIM_CTX_OVERHEAD (16ull * SIM_MIB)
+#define SIM_VMM_GRANULARITY (2ull * SIM_MIB)
+#define SIM_ALLOC_ALIGN 256u
+#define SIM_PITCH_ALIGN 512u
+
+/* ---- first-fit allocator over an address range (sim_heap.c) ---- */
+struct sim_extent {
+	uintptr_t start;
+	size_t size;
+	bool used;
+	struct sim_extent *prev, *next;
+};
+
+struct sim_heap {
+	uintptr_t base;
+	size_t size;
+	struct sim_extent *head;
+	pthread_mutex_t lock;
+};
+
+int sim_heap_init(struct sim_heap *h, uintptr_t base, size_t size);
+void sim_heap_fini(struct sim_heap *h);
+/* 0 when no free range fits. align is a power of two. */
+uintptr_t sim_heap_alloc(struct sim_heap *h, size_t size, size_t align);
+/* Reserves exactly [addr, addr + size) if free; false otherwise. */
+bool sim_heap_alloc_at(struct sim_heap *h, uintptr_t addr, size_t size);
+/* Frees the used extent starting at addr; returns its size (0: none). */
+size_t sim_heap_free(struct sim_heap *h, uintptr_t addr);
+
+/* ---- devices (sim_init.c, sim_device.c) ---- */
+struct sim_ctx;
+
+struct sim_pool {
+	uint32_t magic;
+	struct sim_dev *dev;
+	uint64_t release_threshold;
+	uint64_t used;	    /* bytes currently allocated from the pool */
+	uint64_t used_high; /* high watermark */
+};
+
+struct sim_dev {
+	int ordinal;
+	char uuid[GV_UUID_MAX];
+	CUuuid uuid_bytes;
+	char name[128];
+	char pci_bus_id[32];
+	int pci_bus;
+	uint32_t pci_device_id;
+	uint64_t total;
+	int sms;
+	int cc_major, cc_minor;
+	bool is_mig;
+	void *mem;		/* MAP_NORESERVE reservation of total bytes */
+	struct sim_heap heap;
+	struct gv_acct *acct;
+	pthread_mutex_t lock;	/* primary context state */
+	struct sim_ctx *primary;
+	unsigned primary_flags;
+	struct sim_pool pool;	/* the default memory pool */
+};
+
+struct sim_state {
+	CUresult init_rc;
+	int n_dev;
+	struct sim_dev devs[GV_NODE_MAX_GPUS];
+};
+
+extern struct sim_state sim_g;
+
+/* CUDA_ERROR_NOT_INITIALIZED before a successful cuInit. */
+CUresult sim_check_init(void);
+/* The device, or NULL (after init) when ordinal is out of range. */
+struct sim_dev *sim_dev_get(CUdevice d);
+CUresult sim_dev_charge(struct sim_dev *dev, uint64_t bytes);
+void sim_dev_uncharge(struct sim_dev *dev, uint64_t bytes);
+
+/* ---- contexts (sim_ctx.c) ---- */
+struct sim_stream;
+
+struct sim_ctx {
+	uint32_t magic;
+	bool live;
+	bool primary;
+	int refs;		/* primary: retain count */
+	struct sim_dev *dev;
+	unsigned flags;
+	unsigned long long id;
+	struct sim_stream *null_stream;
+	struct sim_stream *streams; /* every stream of the context, null stream excluded */
+	pthread_mutex_t lock;
+};
+
+/* The calling thread's current context (validated), or NULL. */
+struct sim_ctx *sim_ctx_current(void);
+/* Current context or the error the driver gives without one. */
+CUresult sim_ctx_require(struct sim_ctx **out);
+bool sim_ctx_valid(struct sim_ctx *c);
+/* Waits for all work of every stream of c. */
+void sim_ctx_sync(struct sim_ctx *c);
+/* Frees everything c owns; called with c about to die. */
+void sim_mem_ctx_teardown(struct sim_ctx *c);
+void sim_module_ctx_teardown(struct sim_ctx *c);
+
+/* ---- streams and events (sim_stream.c) ---- */
+struct sim_op;
+typedef void (*sim_op_fn)(struct sim_op *op);
+
+struct sim_op {
+	sim_op_fn run;
+	void (*fini)(struct sim_op *op); /* optional: frees what the op owns */
+	struct sim_op *next;
+	union {
+		struct { void *dst; const void *src; size_t n; } copy;
+		struct { void *dst; uint32_t val; size_t elem, n; } set;
+		struct { struct sim_event *ev; uint64_t gen; } ev;
+		struct { CUhostFn fn; void *data; } host;
+		struct { CUstreamCallback fn; void *data; struct sim_stream *s; } cb;
+		struct { struct sim_dev *dev; uintptr_t ptr; size_t charged; } free;
+		struct {
+			void (*fn)(void **, const void *);
+			void *args;	/* copied arguments, owned */
+			unsigned grid[3], block[3];
+		} launch;
+	} u;
+};
+
+struct sim_stream {
+	uint32_t magic;
+	struct sim_ctx *ctx;
+	unsigned flags;
+	int priority;
+	bool is_null;
+	bool per_thread;
+	unsigned long long id;
+	pthread_t thread;
+	bool thread_started;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct sim_op *head, *tail;
+	uint64_t submitted, completed;
+	bool stop;
+	struct sim_stream *next; /* in ctx->streams */
+};
+
+struct sim_event {
+	uint32_t magic;
+	struct sim_ctx *ctx;
+	unsigned flags;
+	uint64_t rec_gen, done_gen; /* guarded by sim_ev_lock */
+	struct timespec when;
+	struct sim_event *next;
+};
+
+struct sim_stream *sim_stream_new(struct sim_ctx *c, unsigned flags, int priority, bool is_null);
+/* Stops the worker after the queued work and frees s (caller unlinked it). */
+void sim_stream_free(struct sim_stream *s);
+/* Resolves a handle (NULL, CU_STREAM_LEGACY, CU_STREAM_PER_THREAD or a
+ * stream) for the current context; per_thread_default: the _ptsz/_ptds
+ * entry point was called, so NULL means the per-thread stream. */
+CUresult sim_stream_resolve(CUstream h, bool per_thread_default, struct sim_stream **out);
+/* Queues op (allocated with calloc, freed after it ran). */
+void sim_stream_submit(struct sim_stream *s, struct sim_op *op);
+void sim_stream_sync(struct sim_stream *s);
+bool sim_stream_idle(struct sim_stream *s);
+/* Runs op on s and waits for it (the synchronous copy/set calls). */
+void sim_stream_run_sync(struct sim_stream *s, struct sim_op *op);
+void sim_event_ctx_teardown(struct sim_ctx *c);
+
+/* ---- memory (sim_mem.c) ---- */
+enum sim_mem_kind {
+	SIM_MEM_DEVICE = 1,
+	SIM_MEM_MANAGED,
+	SIM_MEM_ASYNC,	     /* stream-ordered allocation (pool) */
+	SIM_MEM_HOST,	     /* cuMemAllocHost / cuMemHostAlloc */
+	SIM_MEM_HOST_REG,    /* cuMemHostRegister */
+	SIM_MEM_VMM,	     /* a mapped VMM range */
+	SIM_MEM_GLOBAL,	     /* a module global */
+};
+
+struct sim_alloc {
+	uintptr_t start;
+	size_t size;	     /* as requested */
+	size_t charged;	     /* bytes charged to the device */
+	enum sim_mem_kind kind;
+	struct sim_ctx *ctx; /* NULL: not owned by a context */
+	struct sim_dev *dev;
+	unsigned flags;
+	unsigned long long id;
+	struct sim_alloc *next;
+};
+
+/* Looks up the allocation containing [p, p + n); copies it to *out. */
+bool sim_mem_find(uintptr_t p, size_t n, struct sim_alloc *out);
+/* Validates a device range for a copy/set: CUDA_SUCCESS or INVALID_VALUE. */
+CUresult sim_mem_check_dev(CUdeviceptr p, size_t n);
+void sim_mem_register(const struct sim_alloc *a);
+bool sim_mem_unregister(uintptr_t start, enum sim_mem_kind kind, struct sim_alloc *out);
+/* Frees device memory allocated with sim_mem_dev_alloc. */
+void sim_mem_dev_release(struct sim_dev *dev, uintptr_t p, size_t charged);
+
+bool sim_mem_set_flags(uintptr_t start, enum sim_mem_kind kind, unsigned flags);
+
+/* ---- VMM (sim_vmm.c) ---- */
+/* Inside a device's memory or the VMM address range: a pointer there that
+ * is not a live allocation is an invalid device pointer. */
+bool sim_addr_in_device_space(uintptr_t p);
+
+/* ---- module (sim_module.c) ---- */
+/* ---- names (sim_error.c / sim_proc.c) ---- */
+const char *sim_error_name(CUresult r);
+
+/* Timestamps for events. */
+void sim_now(struct timespec *ts);
+
+#endif
