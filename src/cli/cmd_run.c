@@ -255,8 +255,13 @@ int gv_cmd_run(struct gv_cli *cli, int argc, char **argv)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = gv_run_forward;
 	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < GV_RUN_N_FWD; i++)
-		sigaction(gv_run_fwd_signals[i], &sa, &old_sa[i]);
+	/* a signal ignored on entry (nohup, `cmd &` in a script) stays ignored
+	 * here and in the command, as a shell would leave it */
+	for (i = 0; i < GV_RUN_N_FWD; i++) {
+		sigaction(gv_run_fwd_signals[i], NULL, &old_sa[i]);
+		if (old_sa[i].sa_handler != SIG_IGN)
+			sigaction(gv_run_fwd_signals[i], &sa, NULL);
+	}
 	handlers = true;
 	sigprocmask(SIG_SETMASK, &old_mask, NULL);
 

@@ -186,6 +186,15 @@ gv_bg() {
 	GV_BG_PIDS+=("$!")
 }
 
+# gv_bg_cli ARGS...: the CLI in the background, as its own process (so $! is
+# gpuvisor's pid and signals sent to it reach gpuvisor itself). SIGINT and
+# SIGQUIT get their default action back: bash ignores them in background
+# jobs of scripts, and gpuvisor keeps signals ignored on entry ignored.
+gv_bg_cli() {
+	env --default-signal=INT,QUIT "$GV_BIN_DIR/gpuvisor" --socket "$GV_SOCK" "$@" &
+	GV_BG_PIDS+=("$!")
+}
+
 # api METHOD PATH [BODY]: raw HTTP on the socket; prints the response body and
 # records the HTTP status (read it with api_status). Never fails by itself.
 api() {
