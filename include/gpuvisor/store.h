@@ -104,6 +104,9 @@ int gv_store_event_add(struct gv_store *st, int64_t time, const char *kind, int 
 int gv_store_event_list(struct gv_store *st, int64_t since, size_t limit,
 			struct gv_store_event **out, size_t *n, struct gv_err *err);
 
+/* Deletes all but the newest keep events (sequence numbers are not reused). */
+int gv_store_event_prune(struct gv_store *st, size_t keep, struct gv_err *err);
+
 const char *gv_inst_state_name(enum gv_inst_state s);
 
 #endif

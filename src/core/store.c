@@ -570,6 +570,22 @@ out:
 	return 0;
 }
 
+int gv_store_event_prune(struct gv_store *st, size_t keep, struct gv_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int ret = prepare(st,
+			  "DELETE FROM events WHERE seq <= "
+			  "(SELECT COALESCE(MAX(seq), 0) FROM events) - ?1",
+			  &s, err);
+
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(s, 1, keep > (size_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)keep);
+	ret = step_done(st, s, false, "prune events", NULL, err);
+	sqlite3_finalize(s);
+	return ret;
+}
+
 const char *gv_inst_state_name(enum gv_inst_state s)
 {
 	switch (s) {

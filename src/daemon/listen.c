@@ -74,9 +74,11 @@ int gvd_unix_listen(const char *path, int *fd_out, struct gv_err *err)
 		ret = gv_err_set(err, errno, "cannot bind %s: %s", path, strerror(errno));
 		goto out;
 	}
+	/* without a gpuvisor group the socket keeps the daemon's own group
+	 * (root's when run as root) */
 	gr = getgrnam("gpuvisor");
-	if (chown(path, 0, gr ? gr->gr_gid : 0) != 0 && geteuid() == 0)
-		gvd_log(GVD_LOG_WARN, "cannot set the owner of %s: %s", path, strerror(errno));
+	if (gr && chown(path, (uid_t)-1, gr->gr_gid) != 0)
+		gvd_log(GVD_LOG_WARN, "cannot give %s to group gpuvisor: %s", path, strerror(errno));
 	if (chmod(path, 0660) != 0) {
 		ret = gv_err_set(err, errno, "cannot chmod %s: %s", path, strerror(errno));
 		goto out;

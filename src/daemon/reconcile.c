@@ -17,6 +17,8 @@
 #include "daemon.h"
 #include "gpuvisor/acct.h"
 
+#define GVD_EVENTS_KEEP 100000
+
 static bool is_mig_kind(enum gv_profile_kind k)
 {
 	return k == GV_PROFILE_MIG || k == GV_PROFILE_MIG_VGPU;
@@ -176,6 +178,9 @@ int gvd_reconcile(struct gvd *d, struct gv_err *err)
 		ret = adopt_mig(d, err);
 	if (!ret)
 		gvd_workload_sweep(d);
+	/* the event log is bounded; old events go at start, never mid-run */
+	if (!ret && gv_store_event_prune(d->st, GVD_EVENTS_KEEP, err) != 0)
+		gvd_log(GVD_LOG_WARN, "cannot prune old events: %s", err->msg);
 	if (ret)
 		gv_err_prefix(err, "reconciling state with the hardware");
 	return ret;

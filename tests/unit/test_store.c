@@ -318,6 +318,28 @@ static void test_events(void **state)
 	assert_null(ev);
 }
 
+static void test_event_prune(void **state)
+{
+	struct fx *f = *state;
+	struct gv_store_event *ev = NULL;
+	size_t n = 0;
+	int64_t seq = 0;
+	int i;
+
+	for (i = 0; i < 10; i++)
+		assert_int_equal(gv_store_event_add(f->st, i, "k", -1, NULL, "m", &seq, NULL), 0);
+	assert_int_equal(gv_store_event_prune(f->st, 3, NULL), 0);
+	assert_int_equal(gv_store_event_list(f->st, 0, 100, &ev, &n, NULL), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(ev[0].seq, seq - 2);
+	assert_int_equal(ev[2].seq, seq);
+	free(ev);
+	/* numbering continues after pruning */
+	assert_int_equal(gv_store_event_prune(f->st, 0, NULL), 0);
+	assert_int_equal(gv_store_event_add(f->st, 11, "k", -1, NULL, "m", &seq, NULL), 0);
+	assert_int_equal(seq, 11);
+}
+
 static void test_state_names(void **state)
 {
 	(void)state;
@@ -341,6 +363,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_counters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gpu_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_event_prune, setup, teardown),
 		cmocka_unit_test(test_state_names),
 	};
 
