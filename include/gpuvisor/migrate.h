@@ -229,8 +229,9 @@ void gv_mig_report_free(struct gv_mig_report *r);
  * (report->result GV_MIG_OK) and a negative errno otherwise: an invalid
  * configuration or ops (nothing called, report->result GV_MIG_NONE), or an
  * abort (report->result GV_MIG_ABORTED, the source untouched and live). The
- * report, which the caller owns, is reset and filled in every case; err gets
- * the abort reason. Not thread-safe per endpoint: one run per ctx. */
+ * report, which the caller owns (from gv_mig_report_new, or zeroed), is reset
+ * and filled in every case; err gets the abort reason. Callbacks run on the
+ * calling thread, one at a time; one run per ctx at a time. */
 int gv_mig_run(const struct gv_mig_config *cfg, const struct gv_mig_ops *ops,
 	       void *ctx, struct gv_mig_report *report, struct gv_err *err);
 

@@ -609,12 +609,39 @@ static bool ops_complete(const struct gv_mig_ops *o)
 	       o->copy && o->stun && o->switch_over && o->resume && o->src_release;
 }
 
+/* Setup, pre-copy, stun and switch: 0 once the destination is live (the
+ * workload still stunned), or the error that calls for an abort. */
+static int migrate(struct mig *m, uint64_t t0, uint64_t *t_stun, struct gv_err *why)
+{
+	struct gv_mig_report *rep = m->rep;
+	uint64_t t1;
+	int rc;
+
+	rc = check_cancel(m, why);
+	if (rc == 0)
+		rc = reconcile(m, why);
+	rep->setup_ns = mig_now(m) - t0;
+	if (rc < 0)
+		return rc;
+	if (m->cfg->mode == GV_MIG_PRECOPY) {
+		m->phase = GV_MIG_PHASE_PRECOPY;
+		t1 = mig_now(m);
+		rc = precopy(m, why);
+		rep->precopy_ns = mig_now(m) - t1;
+		if (rc < 0)
+			return rc;
+	} else {
+		rep->stop = GV_MIG_STOP_STOPCOPY;
+	}
+	return stun_and_switch(m, t_stun, why);
+}
+
 int gv_mig_run(const struct gv_mig_config *cfg, const struct gv_mig_ops *ops,
 	       void *ctx, struct gv_mig_report *report, struct gv_err *err)
 {
 	struct mig m = { 0 };
 	struct gv_err why = { 0 }, rel = { 0 };
-	uint64_t t0, t1, t_stun = 0;
+	uint64_t t0, t_stun = 0;
 	int rc;
 
 	if (!report)
@@ -637,46 +664,26 @@ int gv_mig_run(const struct gv_mig_config *cfg, const struct gv_mig_ops *ops,
 	m.phase = GV_MIG_PHASE_SETUP;
 
 	t0 = mig_now(&m);
-	rc = check_cancel(&m, &why);
-	if (rc == 0)
-		rc = reconcile(&m, &why);
-	report->setup_ns = mig_now(&m) - t0;
-	if (rc < 0)
-		goto abort;
-	if (cfg->mode == GV_MIG_PRECOPY) {
-		m.phase = GV_MIG_PHASE_PRECOPY;
-		t1 = mig_now(&m);
-		rc = precopy(&m, &why);
-		report->precopy_ns = mig_now(&m) - t1;
-		if (rc < 0)
-			goto abort;
+	rc = migrate(&m, t0, &t_stun, &why);
+	if (rc < 0) {
+		if (m.stunned)
+			report->downtime_ns = mig_now(&m) - t_stun;
+		rc = do_abort(&m, rc, &why);
+		if (err)
+			*err = why;
 	} else {
-		report->stop = GV_MIG_STOP_STOPCOPY;
-		report->expected_downtime_ns = 0;
-	}
-	rc = stun_and_switch(&m, &t_stun, &why);
-	if (rc < 0)
-		goto abort;
-	/* The destination is live from here on: nothing may abort. */
-	m.phase = GV_MIG_PHASE_DONE;
-	ops->resume(ctx);
-	m.stunned = false;
-	report->downtime_ns = mig_now(&m) - t_stun;
-	set_throttle(&m, 0);
-	if (ops->src_release(ctx, &rel) < 0)
-		add_warning(&m, "releasing the source", &rel);
-	else
-		report->source_released = true;
-	report->result = GV_MIG_OK;
-	rc = 0;
-	goto out;
-abort:
-	if (m.stunned)
+		/* The destination is live from here on: nothing may abort. */
+		m.phase = GV_MIG_PHASE_DONE;
+		ops->resume(ctx);
+		m.stunned = false;
 		report->downtime_ns = mig_now(&m) - t_stun;
-	rc = do_abort(&m, rc, &why);
-	if (err)
-		*err = why;
-out:
+		set_throttle(&m, 0);
+		if (ops->src_release(ctx, &rel) < 0)
+			add_warning(&m, "releasing the source", &rel);
+		else
+			report->source_released = true;
+		report->result = GV_MIG_OK;
+	}
 	report->bandwidth_bps = rate_bps(m.copy_bytes, m.copy_ns);
 	report->hash_rate_bps = rate_bps(report->bytes_hashed, m.hash_ns);
 	report->total_ns = mig_now(&m) - t0;
@@ -815,6 +822,7 @@ static double ms(uint64_t ns)
 json_t *gv_mig_report_to_json(const struct gv_mig_report *r)
 {
 	json_t *o, *rounds;
+	bool ok = false;
 
 	o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f}",
 		      "mode", gv_mig_mode_name(r->mode),
@@ -846,7 +854,7 @@ json_t *gv_mig_report_to_json(const struct gv_mig_report *r)
 	    json_object_set_new(o, "hash_rate_bps", JI(r->hash_rate_bps)) < 0 ||
 	    json_object_set_new(o, "throttle_max_pct", JI(r->throttle_max_pct)) < 0 ||
 	    json_object_set_new(o, "source_released", json_boolean(r->source_released)) < 0)
-		goto fail;
+		goto out;
 	for (size_t i = 0; i < r->nround; i++) {
 		const struct gv_mig_round *d = &r->round[i];
 		json_t *e = json_pack(
@@ -863,20 +871,21 @@ json_t *gv_mig_report_to_json(const struct gv_mig_report *r)
 			"throttle_pct", (json_int_t)d->throttle_pct);
 
 		if (json_array_append_new(rounds, e) < 0)
-			goto fail;
+			goto out;
 	}
 	if (r->result == GV_MIG_ABORTED &&
 	    (json_object_set_new(o, "failed_phase",
 				 json_string(gv_mig_phase_name(r->failed_phase))) < 0 ||
 	     json_object_set_new(o, "error", JI(r->error)) < 0 ||
 	     json_object_set_new(o, "reason", json_string(r->reason)) < 0))
-		goto fail;
+		goto out;
 	if (r->warning[0] && json_object_set_new(o, "warning", json_string(r->warning)) < 0)
-		goto fail;
-	goto out;
-fail:
-	json_decref(o);
-	o = NULL;
+		goto out;
+	ok = true;
 out:
+	if (!ok) {
+		json_decref(o);
+		o = NULL;
+	}
 	return o;
 }
