@@ -62,11 +62,16 @@ int gv_cmd_list(struct gv_cli *cli, int argc, char **argv)
 		gv_json_int_text(in, "start", start, sizeof(start));
 		gv_fmt_mib((uint64_t)json_integer_value(json_object_get(in, "fb_mib")), fb,
 			   sizeof(fb));
-		if (json_is_object(wl)) {
+		if (json_is_object(wl))
 			gv_json_int_text(wl, "pid", pid, sizeof(pid));
+		/* the instance's accounting (timeslice), else the workload's; null
+		 * means not measured, which is not 0 */
+		if (json_is_integer(json_object_get(in, "mem_used_bytes")))
+			gv_fmt_bytes((uint64_t)json_integer_value(json_object_get(in, "mem_used_bytes")),
+				     used, sizeof(used));
+		else if (json_is_object(wl) && json_is_integer(json_object_get(wl, "mem_used_bytes")))
 			gv_fmt_bytes((uint64_t)json_integer_value(json_object_get(wl, "mem_used_bytes")),
 				     used, sizeof(used));
-		}
 		gv_table_row(t);
 		gv_table_cell(t, "%s", gv_json_str(in, "id", "-"));
 		gv_table_cell(t, "%s", gpu);
