@@ -75,6 +75,7 @@ struct gv_sched_client {
 	bool try_pending; /* try_gate left a want registered */
 	bool stop;
 	bool has_watchdog;
+	bool wd_idle; /* the watchdog waits for a grant, untimed */
 	pthread_t watchdog;
 };
 
@@ -835,7 +836,8 @@ static void pickup(struct gv_sched_client *c, uint64_t h, uint64_t now)
 	ST(c->active, 1);
 	ST(c->deadline, now + len);
 	atomic_store(&c->my_word, h);
-	pthread_cond_broadcast(&c->cond);
+	if (c->wd_idle)
+		pthread_cond_broadcast(&c->cond);
 }
 
 /* Ends our slice at `now` (c->mtx held, the lease is ours): keep it for a
@@ -872,7 +874,9 @@ static void end_slice(struct gv_sched_client *c, uint64_t now, bool caller_wants
 			ST(g->hold_deadline, now + len);
 			ST(c->active, caller_wants ? 1u : 0u);
 			ST(c->deadline, now + len);
-			pthread_cond_broadcast(&c->cond);
+			/* no wake-up: the watchdog, asleep until the old
+			 * deadline, re-reads the new one then; waking it here
+			 * would contend with this thread at every slice */
 			return;
 		}
 	}
@@ -1057,6 +1061,10 @@ static void *watchdog_main(void *arg)
 			uint64_t now = mono_ns();
 			struct timespec ts;
 
+			/* A busy application thread ends its own slice in the
+			 * gate; the watchdog steps in a little later, so the two
+			 * do not contend for the mutex at every deadline. */
+			dl += c->len / 10 > 100000 ? c->len / 10 : 100000;
 			if (now >= dl) {
 				end_slice(c, now, false, false);
 				continue;
@@ -1065,7 +1073,9 @@ static void *watchdog_main(void *arg)
 			ts.tv_nsec = (long)(dl % 1000000000ull);
 			pthread_cond_timedwait(&c->cond, &c->mtx, &ts);
 		} else {
+			c->wd_idle = true;
 			pthread_cond_wait(&c->cond, &c->mtx);
+			c->wd_idle = false;
 		}
 	}
 	pthread_mutex_unlock(&c->mtx);

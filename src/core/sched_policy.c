@@ -192,12 +192,18 @@ static struct gv_sched_pick pick_equal(struct gv_sched_seg *g, uint32_t wanting,
 	struct gv_sched_pick p = { .tenant = -1 };
 	uint64_t floor = LD(g->vclock), best = UINT64_MAX;
 
-	/* A tenant returning from idle restarts at the floor (the smallest
-	 * virtual time among tenants that kept wanting), so it neither banks
-	 * idle time nor loses what it is owed while it was busy. */
-	for (int t = 0; t < GV_SCHED_MAX_TENANTS; t++)
-		if ((wanting & (1u << t)) && LD(g->tenants[t].vtime) < floor)
-			ST(g->tenants[t].vtime, floor);
+	/* A tenant returning from idle restarts no further than two slices
+	 * behind the floor (the smallest virtual time among tenants that kept
+	 * wanting): it cannot bank idle time, yet a tenant that merely missed
+	 * a decision point (its thread was not back at the gate yet, e.g. on
+	 * a loaded CPU) keeps what it is owed. */
+	for (int t = 0; t < GV_SCHED_MAX_TENANTS; t++) {
+		uint64_t allow = 2 * slice_ns(g) * GV_SCHED_VTIME_SCALE /
+				 tenant_weight(g, t);
+
+		if ((wanting & (1u << t)) && LD(g->tenants[t].vtime) + allow < floor)
+			ST(g->tenants[t].vtime, floor - allow);
+	}
 	for (int k = 1; k <= GV_SCHED_MAX_TENANTS; k++) {
 		int t = (prev + k + GV_SCHED_MAX_TENANTS) % GV_SCHED_MAX_TENANTS;
 		uint64_t v;
@@ -211,7 +217,8 @@ static struct gv_sched_pick pick_equal(struct gv_sched_seg *g, uint32_t wanting,
 		}
 	}
 	if (p.tenant >= 0) {
-		ST(g->vclock, best);
+		if (best > floor)
+			ST(g->vclock, best);
 		p.len = slice_ns(g);
 	}
 	return p;

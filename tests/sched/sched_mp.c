@@ -1,0 +1,454 @@
+/* Multi-process scheduler tests: tenant processes forked from here attach
+ * to one segment and "run kernels" of fixed duration (busy-waiting on the
+ * wall clock while holding the gate, as a device would run them), and each
+ * adds up its device time inside measurement windows fixed in advance. The
+ * checks are on SHARES of device time, never on speed, so that a loaded
+ * 2-core machine changes nothing but the noise; time appears only in
+ * generous hang bounds.
+ *
+ * usage: sched_mp SCENARIO   (equal2 equal3 fixed_lone best_lone greedy
+ *                             kill policy)
+ */
+#include <errno.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gpuvisor/sched.h"
+
+#define MS 1000000ull
+#define MAXK 4
+#define MAXW 3
+
+struct window {
+	uint64_t from, to;
+};
+
+struct kid {
+	_Atomic uint64_t dev_ns[MAXW]; /* device time inside each window */
+	_Atomic uint64_t kernels;
+	_Atomic uint64_t gate_ns; /* time spent inside gv_sched_gate */
+	_Atomic uint64_t max_gate_ns;
+	_Atomic uint64_t last_start;
+	_Atomic uint32_t in_kernel; /* futex word */
+	_Atomic int ready;
+};
+
+struct shared {
+	struct window w[MAXW];
+	_Atomic int stop;
+	struct kid kid[MAXK];
+};
+
+static struct shared *sh;
+static char dir[] = "/tmp/gv-sched-mp-XXXXXX";
+static char path[96];
+static pid_t pids[MAXK];
+static int nkids;
+static int failures;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void sleep_until(uint64_t t)
+{
+	struct timespec ts = { .tv_sec = (time_t)(t / 1000000000ull),
+			       .tv_nsec = (long)(t % 1000000000ull) };
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+static void die(const char *what, const struct gv_err *err)
+{
+	fprintf(stderr, "sched_mp: %s: %s\n", what, err ? err->msg : strerror(errno));
+	exit(2);
+}
+
+/* the shim's sync callback: wait until the kernel in flight has ended,
+ * sleeping as a blocking stream synchronisation would */
+static int drain(void *arg)
+{
+	struct kid *k = arg;
+
+	while (atomic_load(&k->in_kernel))
+		syscall(SYS_futex, (uint32_t *)&k->in_kernel, FUTEX_WAIT, 1, NULL,
+			NULL, 0);
+	return 0;
+}
+
+static void kernel_done(struct kid *k)
+{
+	atomic_store(&k->in_kernel, 0);
+	syscall(SYS_futex, (uint32_t *)&k->in_kernel, FUTEX_WAKE, 1, NULL, NULL, 0);
+}
+
+static void tenant_main(int i, const char *id, uint64_t kernel_ns)
+{
+	struct kid *k = &sh->kid[i];
+	struct gv_sched *s = NULL;
+	struct gv_sched_client *c = NULL;
+	struct gv_err err = { 0 };
+	struct gv_sched_attach_opts o = { .sync = drain, .sync_arg = k };
+
+	alarm(100); /* hang bound */
+	if (gv_sched_open(path, &s, &err) < 0)
+		die("open", &err);
+	if (gv_sched_attach(s, id, &o, &c, &err) < 0)
+		die("attach", &err);
+	atomic_store(&k->ready, 1);
+	while (!atomic_load(&sh->stop)) {
+		uint64_t a, b;
+
+		uint64_t g0 = now_ns();
+
+		if (gv_sched_gate(c) != 0)
+			die("gate", NULL);
+		atomic_store(&k->in_kernel, 1);
+		a = now_ns();
+		atomic_fetch_add(&k->gate_ns, a - g0);
+		if (a - g0 > atomic_load(&k->max_gate_ns))
+			atomic_store(&k->max_gate_ns, a - g0);
+		atomic_store(&k->last_start, a);
+		do
+			b = now_ns();
+		while (b - a < kernel_ns);
+		kernel_done(k);
+		atomic_fetch_add(&k->kernels, 1);
+		for (int w = 0; w < MAXW; w++) {
+			uint64_t lo = a > sh->w[w].from ? a : sh->w[w].from;
+			uint64_t hi = b < sh->w[w].to ? b : sh->w[w].to;
+
+			if (hi > lo)
+				atomic_fetch_add(&k->dev_ns[w], hi - lo);
+		}
+	}
+	gv_sched_detach(c);
+	gv_sched_free(s);
+	_exit(0);
+}
+
+static struct gv_sched *setup(enum gv_sched_policy policy, uint32_t slice_us,
+			      int ntenants, const uint32_t *share_ppm)
+{
+	struct gv_sched *s = NULL;
+	struct gv_err err = { 0 };
+
+	if (!mkdtemp(dir))
+		die("mkdtemp", NULL);
+	snprintf(path, sizeof(path), "%s/seg", dir);
+	if (gv_sched_create(path, policy, slice_us, &s, &err) < 0)
+		die("create", &err);
+	for (int t = 0; t < ntenants; t++) {
+		char id[16];
+
+		snprintf(id, sizeof(id), "t%d", t);
+		if (gv_sched_tenant_set(s, id, 1, share_ppm ? share_ppm[t] : 0, &err) != t)
+			die("tenant_set", &err);
+	}
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (sh == MAP_FAILED)
+		die("mmap", NULL);
+	return s;
+}
+
+/* windows are relative to now; set before the tenants start */
+static void set_windows(uint64_t base, const uint64_t (*w)[2], int n)
+{
+	for (int i = 0; i < n; i++) {
+		sh->w[i].from = base + w[i][0];
+		sh->w[i].to = base + w[i][1];
+	}
+}
+
+static void spawn(int ntenants_busy, const uint64_t *kernel_ns)
+{
+	for (int i = 0; i < ntenants_busy; i++) {
+		char id[16];
+
+		snprintf(id, sizeof(id), "t%d", i);
+		pids[i] = fork();
+		if (pids[i] < 0)
+			die("fork", NULL);
+		if (pids[i] == 0)
+			tenant_main(i, id, kernel_ns[i]);
+		nkids++;
+	}
+	for (int i = 0; i < ntenants_busy; i++)
+		while (!atomic_load(&sh->kid[i].ready))
+			usleep(1000);
+}
+
+static void teardown(struct gv_sched *s)
+{
+	atomic_store(&sh->stop, 1);
+	for (int i = 0; i < nkids; i++)
+		if (pids[i] > 0) {
+			kill(pids[i], SIGKILL);
+			waitpid(pids[i], NULL, 0);
+		}
+	gv_sched_free(s);
+	unlink(path);
+	rmdir(dir);
+}
+
+static double frac(int i, int w)
+{
+	return (double)atomic_load(&sh->kid[i].dev_ns[w]) /
+	       (double)(sh->w[w].to - sh->w[w].from);
+}
+
+static double share_of_busy(int i, int n, int w)
+{
+	uint64_t sum = 0;
+
+	for (int j = 0; j < n; j++)
+		sum += atomic_load(&sh->kid[j].dev_ns[w]);
+	return sum ? (double)atomic_load(&sh->kid[i].dev_ns[w]) / (double)sum : 0;
+}
+
+static void check(bool ok, const char *fmt, double got, double lo, double hi)
+{
+	printf("  %-40s %.4f  (allowed %.4f .. %.4f)  %s\n", fmt, got, lo, hi,
+	       ok ? "ok" : "FAIL");
+	if (!ok)
+		failures++;
+}
+
+static void range(const char *what, double got, double lo, double hi)
+{
+	check(got >= lo && got <= hi, what, got, lo, hi);
+}
+
+static void print_stats(struct gv_sched *s)
+{
+	struct gv_sched_stats st;
+	struct gv_err err = { 0 };
+
+	if (gv_sched_stats(s, &st, &err) < 0)
+		die("stats", &err);
+	printf("  policy %s slice %u us, %llu handovers\n",
+	       gv_sched_policy_name(st.policy), st.slice_us,
+	       (unsigned long long)st.handovers);
+	for (size_t i = 0; i < st.n_tenants; i++) {
+		struct gv_sched_tenant_stats *t = &st.tenants[i];
+
+		if (i < MAXK && atomic_load(&sh->kid[i].kernels))
+			printf("  %-3s %llu kernels, %.1f ms in the gate (longest %.2f ms)\n",
+			       t->instance_id,
+			       (unsigned long long)atomic_load(&sh->kid[i].kernels),
+			       atomic_load(&sh->kid[i].gate_ns) / 1e6,
+			       atomic_load(&sh->kid[i].max_gate_ns) / 1e6);
+
+		printf("  %-3s used %7.1f ms  last 1s %5.1f%%  wait %7.1f ms  "
+		       "slices %5llu  overruns %4llu  procs %u\n",
+		       t->instance_id, t->used_ns / 1e6, t->share_1s_ppm / 1e4,
+		       t->wait_ns / 1e6, (unsigned long long)t->slices,
+		       (unsigned long long)t->overruns, t->procs);
+	}
+}
+
+/* n busy tenants, equal share: each within 5% of 1/n of the device time */
+static void scenario_equal(int n)
+{
+	static const uint64_t kern[3] = { 300000, 700000, 1500000 };
+	const uint64_t win[1][2] = { { 300 * MS, 1800 * MS } };
+	struct gv_sched *s = setup(GV_SCHED_EQUAL_SHARE, 3000, n, NULL);
+	uint64_t base;
+
+	base = now_ns();
+	set_windows(base, win, 1);
+	spawn(n, kern);
+	sleep_until(base + win[0][1] + 50 * MS);
+	for (int i = 0; i < n; i++) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "equal share of t%d (kernel %llu us)", i,
+			 (unsigned long long)kern[i] / 1000);
+		range(what, share_of_busy(i, n, 0), 0.95 / n, 1.05 / n);
+	}
+	print_stats(s);
+	teardown(s);
+}
+
+/* fixed share: a lone busy tenant gets its 1/4, not more */
+static void scenario_fixed_lone(void)
+{
+	const uint32_t shares[4] = { 250000, 250000, 250000, 250000 };
+	const uint64_t kern[1] = { 400000 };
+	const uint64_t win[1][2] = { { 300 * MS, 1800 * MS } };
+	struct gv_sched *s = setup(GV_SCHED_FIXED_SHARE, 2000, 4, shares);
+	uint64_t base = now_ns();
+
+	set_windows(base, win, 1);
+	spawn(1, kern);
+	sleep_until(base + win[0][1] + 50 * MS);
+	/* upper bound is the point; the lower one only catches a stall */
+	range("fixed share of lone t0 (owns 1/4)", frac(0, 0), 0.15, 0.25 * 1.05);
+	print_stats(s);
+	teardown(s);
+}
+
+/* best effort: a lone busy tenant gets (nearly) all of the device */
+static void scenario_best_lone(void)
+{
+	const uint64_t kern[1] = { 400000 };
+	const uint64_t win[1][2] = { { 300 * MS, 1800 * MS } };
+	struct gv_sched *s = setup(GV_SCHED_BEST_EFFORT, 2000, 3, NULL);
+	uint64_t base = now_ns();
+
+	set_windows(base, win, 1);
+	spawn(1, kern);
+	sleep_until(base + win[0][1] + 50 * MS);
+	range("best effort share of lone t0", frac(0, 0), 0.90, 1.0);
+	print_stats(s);
+	teardown(s);
+}
+
+/* equal share: many 50 us kernels cannot starve 8 ms kernels */
+static void scenario_greedy(void)
+{
+	const uint64_t kern[2] = { 8 * MS, 50000 };
+	const uint64_t win[1][2] = { { 300 * MS, 2300 * MS } };
+	struct gv_sched *s = setup(GV_SCHED_EQUAL_SHARE, 2000, 2, NULL);
+	uint64_t base = now_ns();
+
+	set_windows(base, win, 1);
+	spawn(2, kern);
+	sleep_until(base + win[0][1] + 50 * MS);
+	range("share of t0 (8 ms kernels)", share_of_busy(0, 2, 0), 0.45, 0.55);
+	range("share of t1 (50 us kernels)", share_of_busy(1, 2, 0), 0.45, 0.55);
+	print_stats(s);
+	teardown(s);
+}
+
+/* kill -9 of the holder in the middle of a kernel: the others go on within
+ * about a slice and share the device equally afterwards */
+static void scenario_kill(void)
+{
+	const uint64_t kern[3] = { 1 * MS, 500000, 700000 };
+	struct gv_sched *s = setup(GV_SCHED_EQUAL_SHARE, 5000, 3, NULL);
+	uint64_t base = now_ns(), t_kill, t_next = 0, deadline;
+	struct gv_sched_stats st;
+	struct gv_err err = { 0 };
+	const uint64_t never[1][2] = { { 0, 0 } };
+
+	set_windows(base, never, 1);
+	spawn(3, kern);
+	usleep(300000);
+	/* wait until t0 is inside a kernel, i.e. holds the slice */
+	deadline = now_ns() + 20000 * MS;
+	while (!atomic_load(&sh->kid[0].in_kernel) && now_ns() < deadline)
+		;
+	kill(pids[0], SIGKILL);
+	t_kill = now_ns();
+	/* not reaped on purpose: a zombie holder must count as dead */
+	deadline = t_kill + 5000 * MS;
+	while (now_ns() < deadline) {
+		uint64_t a = atomic_load(&sh->kid[1].last_start);
+		uint64_t b = atomic_load(&sh->kid[2].last_start);
+		uint64_t m = a > b ? a : b;
+
+		if (m > t_kill) {
+			t_next = m;
+			break;
+		}
+		usleep(200);
+	}
+	printf("  survivors resumed %.2f ms after the kill (slice 5 ms)\n",
+	       t_next ? (double)(t_next - t_kill) / 1e6 : -1.0);
+	if (!t_next)
+		failures++;
+	sh->w[1].from = now_ns() + 100 * MS;
+	sh->w[1].to = sh->w[1].from + 1000 * MS;
+	sleep_until(sh->w[1].to + 50 * MS);
+	range("t1 share after the kill", share_of_busy(1, 3, 1), 0.475, 0.525);
+	range("t2 share after the kill", share_of_busy(2, 3, 1), 0.475, 0.525);
+	range("busy time after the kill",
+	      frac(1, 1) + frac(2, 1), 0.5, 1.0);
+	if (gv_sched_stats(s, &st, &err) < 0)
+		die("stats", &err);
+	range("live processes of t0 after the kill", st.tenants[0].procs, 0, 0);
+	print_stats(s);
+	waitpid(pids[0], NULL, 0);
+	pids[0] = 0;
+	teardown(s);
+}
+
+/* fixed share -> best effort at run time: in force within a second, and
+ * the lone busy tenant goes from 1/4 to (nearly) all of the device */
+static void scenario_policy(void)
+{
+	const uint32_t shares[4] = { 250000, 250000, 250000, 250000 };
+	const uint64_t kern[1] = { 400000 };
+	const uint64_t win[2][2] = { { 200 * MS, 1200 * MS }, { 1400 * MS, 2400 * MS } };
+	struct gv_sched *s = setup(GV_SCHED_FIXED_SHARE, 2000, 4, shares);
+	uint64_t base = now_ns(), t_change;
+	struct gv_sched_stats st;
+	struct gv_err err = { 0 };
+
+	set_windows(base, win, 2);
+	spawn(1, kern);
+	sleep_until(base + 1300 * MS);
+	t_change = now_ns();
+	if (gv_sched_set_policy(s, GV_SCHED_BEST_EFFORT, 2000, &err) < 0)
+		die("set_policy", &err);
+	sleep_until(base + win[1][1] + 50 * MS);
+	if (gv_sched_stats(s, &st, &err) < 0)
+		die("stats", &err);
+	range("fixed share before the change", frac(0, 0), 0.15, 0.25 * 1.05);
+	range("policy in force (1 = best effort)",
+	      st.policy == GV_SCHED_BEST_EFFORT, 1, 1);
+	range("seconds from request to effect",
+	      (double)(st.policy_applied_ns - t_change) / 1e9, 0, 1.0);
+	range("best effort share after the change", frac(0, 1), 0.90, 1.0);
+	print_stats(s);
+	teardown(s);
+}
+
+int main(int argc, char **argv)
+{
+	const char *sc = argc > 1 ? argv[1] : "";
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	alarm(110);
+	printf("scenario %s\n", sc);
+	if (strcmp(sc, "equal2") == 0)
+		scenario_equal(2);
+	else if (strcmp(sc, "equal3") == 0)
+		scenario_equal(3);
+	else if (strcmp(sc, "fixed_lone") == 0)
+		scenario_fixed_lone();
+	else if (strcmp(sc, "best_lone") == 0)
+		scenario_best_lone();
+	else if (strcmp(sc, "greedy") == 0)
+		scenario_greedy();
+	else if (strcmp(sc, "kill") == 0)
+		scenario_kill();
+	else if (strcmp(sc, "policy") == 0)
+		scenario_policy();
+	else {
+		fprintf(stderr, "usage: %s equal2|equal3|fixed_lone|best_lone|greedy|"
+				"kill|policy\n",
+			argv[0]);
+		return 2;
+	}
+	printf("%s\n", failures ? "FAILED" : "passed");
+	return failures ? 1 : 0;
+}
