@@ -48,6 +48,23 @@ step "the slot is usable again"
 expect_api 201 POST /v1/instances '{"profile":"2g.10gb","gpu":0}'
 consistent
 
+step "backend failures (injected) are 500s that change nothing"
+gv_stop_daemon || fail "clean shutdown failed"
+GPUVISOR_SIM_FAIL=mig_create:1,mig_destroy:1 gv_start_daemon
+before=$(api GET /v1/instances)
+expect_api 500 POST /v1/instances '{"profile":"1g.5gb","gpu":0}'
+expect_eq "$(jout .error.code)" internal "error code"
+expect_eq "$(api GET /v1/instances)" "$before" "instances after a failed MIG create"
+consistent
+victim=$(printf '%s' "$before" | jq -r '.instances[-1].id')
+expect_api 500 DELETE "/v1/instances/$victim"
+expect_eq "$(api GET /v1/instances)" "$before" "instances after a failed MIG destroy"
+consistent
+expect_api 200 DELETE "/v1/instances/$victim"
+consistent
+gv_stop_daemon || fail "clean shutdown failed"
+gv_start_daemon
+
 step "kill -9 at random moments during a loop of creates and destroys"
 loop() {
 	local i code body id
