@@ -97,8 +97,13 @@ void gv_sched_accrue(struct gv_sched_seg *g, uint64_t now)
 	uint64_t last = LD(g->last_accrue);
 	int64_t cap = 2 * (int64_t)slice_ns(g);
 
-	if (now <= last)
+	if (now <= last) {
+		/* a time base that starts later than the segment's (a test
+		 * clock) restarts accrual instead of freezing it */
+		if (now < last)
+			ST(g->last_accrue, now);
 		return;
+	}
 	for (int t = 0; t < GV_SCHED_MAX_TENANTS; t++) {
 		int64_t c;
 

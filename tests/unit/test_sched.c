@@ -49,6 +49,13 @@ static int count_sync(void *arg)
 	return 0;
 }
 
+/* the watchdog calls it from its own thread */
+static int count_sync_atomic(void *arg)
+{
+	atomic_fetch_add((_Atomic int *)arg, 1);
+	return 0;
+}
+
 static void fx_init(struct fx *f, enum gv_sched_policy policy, uint32_t slice_us)
 {
 	struct gv_err err = { 0 };
@@ -58,7 +65,7 @@ static void fx_init(struct fx *f, enum gv_sched_policy policy, uint32_t slice_us
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->path, sizeof(f->path), "%s/seg", f->dir);
 	/* start far from 0 so that bucket epochs are realistic */
-	fake_now = 1000ull * 1000 * MS;
+	fake_now = 1000000ull * 1000 * MS;
 	assert_int_equal(gv_sched_create(f->path, policy, slice_us, &f->s, &err), 0);
 	gv_sched_set_clock(f->s, fake_clock, NULL);
 }
@@ -646,7 +653,7 @@ static void test_pid_reuse_is_dead(void **state)
 
 struct thr {
 	struct gv_sched_client *c;
-	volatile int admitted;
+	_Atomic int admitted;
 };
 
 static void *blocking_gate(void *arg)
@@ -654,7 +661,7 @@ static void *blocking_gate(void *arg)
 	struct thr *t = arg;
 
 	if (gv_sched_gate(t->c) == 0)
-		t->admitted = 1;
+		atomic_store(&t->admitted, 1);
 	return NULL;
 }
 
@@ -666,8 +673,9 @@ static void test_idle_holder_gives_up_slice(void **state)
 	struct gv_err err = { 0 };
 	struct thr t = { 0 };
 	pthread_t th;
-	int syncs_a = 0;
-	struct gv_sched_attach_opts oa = { .sync = count_sync, .sync_arg = &syncs_a };
+	_Atomic int syncs_a = 0;
+	struct gv_sched_attach_opts oa = { .sync = count_sync_atomic,
+					   .sync_arg = &syncs_a };
 	struct timespec t0, t1;
 
 	(void)state;
@@ -684,12 +692,12 @@ static void test_idle_holder_gives_up_slice(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_int_equal(pthread_create(&th, NULL, blocking_gate, &t), 0);
 	/* the watchdog ends a's slice at its deadline, drains, hands over */
-	for (int i = 0; i < 10000 && !t.admitted; i++)
+	for (int i = 0; i < 10000 && !atomic_load(&t.admitted); i++)
 		usleep(1000);
-	assert_int_equal(t.admitted, 1);
+	assert_int_equal(atomic_load(&t.admitted), 1);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	assert_true(t1.tv_sec - t0.tv_sec < 5); /* hang bound only */
-	assert_true(syncs_a >= 1);
+	assert_true(atomic_load(&syncs_a) >= 1);
 	pthread_join(th, NULL);
 	/* b idles too: after its slice nobody wants the GPU -> nobody holds it */
 	for (int i = 0; i < 5000; i++) {
