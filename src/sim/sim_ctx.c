@@ -123,8 +123,9 @@ static void ctx_teardown(struct sim_ctx *c)
 	sim_module_ctx_teardown(c);
 	sim_mem_ctx_teardown(c);
 	sim_dev_uncharge(c->dev, SIM_CTX_OVERHEAD);
-	/* this thread's stack forgets it; other threads see it dead */
-	for (int i = 0; i < tls_depth; i++)
+	/* a destroyed context leaves this thread's stack (other threads see it
+	 * dead); a primary context stays bound, usable again once retained */
+	for (int i = 0; i < tls_depth && !c->primary; i++)
 		if (tls_stack[i] == c) {
 			for (int j = i; j + 1 < tls_depth; j++)
 				tls_stack[j] = tls_stack[j + 1];

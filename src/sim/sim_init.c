@@ -187,11 +187,15 @@ static int cvd_match(const char *tok, const struct cand *c, int n, const struct 
 		*extra = c[idx];
 		return (int)idx;
 	}
-	/* UUIDs: GPU-... names a GPU; MIG-... any MIG instance (unique prefix) */
+	/* UUIDs (or a unique prefix): GPU-... a GPU (in MIG mode: its first
+	 * instance, as without CUDA_VISIBLE_DEVICES), MIG-... any instance */
 	for (int i = 0; i < n_all; i++) {
 		const char *u = all[i].mig ? all[i].mig->uuid : all[i].gpu->uuid;
+		bool hit = !strncasecmp(u, tok, strlen(tok));
 
-		if (strncasecmp(u, tok, strlen(tok)))
+		if (!hit && all[i].mig && all[i].mig == &all[i].gpu->mig[0])
+			hit = !strncasecmp(all[i].gpu->uuid, tok, strlen(tok));
+		if (!hit)
 			continue;
 		if (found >= 0)
 			return -1; /* ambiguous */
