@@ -135,10 +135,14 @@ int gv_sched_parse_proc_stat(const char *buf, size_t len,
 {
 	char tmp[1024];
 	const char *p, *close_paren = NULL;
-	char *end;
+	char *end, state;
 	unsigned long long v;
+	int ret = -EINVAL;
 
-	if (!buf || !out || len == 0)
+	if (!out)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	if (!buf || len == 0)
 		return -EINVAL;
 	if (len >= sizeof(tmp))
 		len = sizeof(tmp) - 1;
@@ -149,29 +153,32 @@ int gv_sched_parse_proc_stat(const char *buf, size_t len,
 	for (p = tmp; *p; p++)
 		if (*p == ')')
 			close_paren = p;
-	if (!close_paren || close_paren[1] != ' ' || close_paren[2] == '\0' ||
-	    (close_paren[3] != ' '))
-		return -EINVAL;
-	out->state = close_paren[2];
+	if (!close_paren || close_paren[1] != ' ' || close_paren[2] <= ' ' ||
+	    close_paren[2] > '~' || close_paren[3] != ' ')
+		goto out;
+	state = close_paren[2];
 	p = close_paren + 3;
 	/* skip fields 4..21 */
 	for (int field = 4; field <= 21; field++) {
 		if (*p != ' ')
-			return -EINVAL;
+			goto out;
 		p++;
 		if (*p == ' ' || *p == '\0')
-			return -EINVAL;
+			goto out;
 		while (*p && *p != ' ')
 			p++;
 	}
 	if (*p != ' ' || p[1] < '0' || p[1] > '9')
-		return -EINVAL;
+		goto out;
 	errno = 0;
 	v = strtoull(p + 1, &end, 10);
 	if (errno != 0 || (*end != ' ' && *end != '\n' && *end != '\0'))
-		return -EINVAL;
+		goto out;
+	out->state = state;
 	out->starttime = v;
-	return 0;
+	ret = 0;
+out:
+	return ret;
 }
 
 /* 0 with *info filled, -ENOENT when the process does not exist (for us),
