@@ -173,10 +173,15 @@ void gv_sched_note_alone(struct gv_sched_seg *g, int t)
 
 uint64_t gv_sched_slice_len(const struct gv_sched_seg *g, int t)
 {
-	/* Best effort has no accounting, so a weight lengthens the turn;
-	 * the share policies express weights through accounting instead. */
-	if (LD(g->policy) == GV_SCHED_BEST_EFFORT)
-		return slice_ns(g) * tenant_weight(g, t);
+	/* Best effort has no accounting, so a weight lengthens the turn (up
+	 * to the longest slice, 30 ms, to bound everybody's wait); the share
+	 * policies express weights through accounting instead. */
+	if (LD(g->policy) == GV_SCHED_BEST_EFFORT) {
+		uint64_t len = slice_ns(g) * tenant_weight(g, t);
+		uint64_t cap = (uint64_t)GV_SCHED_SLICE_MAX_US * 1000u;
+
+		return len > cap ? (slice_ns(g) > cap ? slice_ns(g) : cap) : len;
+	}
 	return slice_ns(g);
 }
 

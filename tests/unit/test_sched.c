@@ -427,6 +427,27 @@ static void test_best_effort(void **state)
 	fx_free(&f);
 }
 
+/* best effort weights lengthen the turn: 2 ms vs 6 ms turns -> 1:3 */
+static void test_best_effort_weights(void **state)
+{
+	struct fx f;
+	struct gv_sched_seg *g;
+	bool busy[2] = { true, true };
+	uint64_t k[2] = { 100 * US, 100 * US }, got[2] = { 0 };
+
+	(void)state;
+	fx_init(&f, GV_SCHED_BEST_EFFORT, 2000);
+	fx_add(&f, "w1", 1, 0);
+	fx_add(&f, "w3", 3, 0);
+	simulate(&f, busy, k, 2000 * MS, got);
+	assert_near((double)got[1] / (double)sum(got, 2), 0.75, 0.01, "weighted turns");
+	/* turns never exceed the longest slice */
+	g = gv_sched_seg_of(f.s);
+	assert_int_equal(gv_sched_tenant_set(f.s, "w1", 100, 0, NULL), 0);
+	assert_int_equal(gv_sched_slice_len(g, 0), 30 * MS);
+	fx_free(&f);
+}
+
 static void test_fixed_share_lone_and_pair(void **state)
 {
 	struct fx f;
@@ -736,6 +757,7 @@ int main(void)
 		cmocka_unit_test(test_equal_share_many_tenants),
 		cmocka_unit_test(test_equal_share_no_banking),
 		cmocka_unit_test(test_best_effort),
+		cmocka_unit_test(test_best_effort_weights),
 		cmocka_unit_test(test_fixed_share_lone_and_pair),
 		cmocka_unit_test(test_fixed_share_overrun_and_auto_share),
 		cmocka_unit_test(test_fixed_share_weights_normalised),
