@@ -33,8 +33,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-B=$(tput bold 2>/dev/null || true)
-N=$(tput sgr0 2>/dev/null || true)
+B=
+N=
+if [ -t 1 ]; then
+	B=$(tput bold 2>/dev/null || true)
+	N=$(tput sgr0 2>/dev/null || true)
+fi
 heading() { printf '\n%s== %s ==%s\n' "$B" "$*" "$N"; }
 note() { printf '   (%s)\n' "$*"; }
 # gv ARGS: shows the command, runs it, shows a non-zero exit status
@@ -119,7 +123,7 @@ if [ "$REAL" = 0 ]; then
 	# --- simulated node: all three modes ----------------------------------
 	heading "profiles of the H100 (FREE: how many more fit now)"
 	gv profiles --gpu 1
-	note "every profile is 0 free: the GPU is in passthrough mode, which takes only 'passthrough'"
+	note "the GPU is in passthrough mode: only whole-GPU profiles are free"
 
 	heading "modes: gpu 0 passthrough, gpu 1 MIG, gpu 2 (L40S) timeslice"
 	gv mode 0 passthrough
