@@ -880,11 +880,15 @@ const struct gv_profile *gv_model_find_profile(const struct gv_model *m, const c
 
 	if (!m || !name)
 		return NULL;
-	if (strncasecmp(name, "grid_", 5) == 0 || strncasecmp(name, "grid ", 5) == 0)
-		name += 5;
 	p = find_exact(m, name);
 	if (p)
 		return p;
+	if (strncasecmp(name, "grid_", 5) == 0 || strncasecmp(name, "grid ", 5) == 0) {
+		name += 5;
+		p = find_exact(m, name);
+		if (p)
+			return p;
+	}
 	for (i = 0; i < m->n_board_aliases; i++) {
 		size_t n = strlen(m->board_aliases[i]);
 
