@@ -76,6 +76,7 @@ struct gv_sched_client {
 	bool stop;
 	bool has_watchdog;
 	bool wd_idle; /* the watchdog waits for a grant, untimed */
+	bool wd_live; /* the watchdog holds the liveness mutex */
 	pthread_t watchdog;
 };
 
@@ -130,81 +131,14 @@ static void poke(struct gv_sched_client_rec *r)
 
 /* -------------------------------------------------------------- liveness */
 
-int gv_sched_parse_proc_stat(const char *buf, size_t len,
-			     struct gv_sched_procinfo *out)
-{
-	char tmp[1024];
-	const char *p, *close_paren = NULL;
-	char *end, state;
-	unsigned long long v;
-	int ret = -EINVAL;
-
-	if (!out)
-		return -EINVAL;
-	memset(out, 0, sizeof(*out));
-	if (!buf || len == 0)
-		return -EINVAL;
-	if (len >= sizeof(tmp))
-		len = sizeof(tmp) - 1;
-	memcpy(tmp, buf, len);
-	tmp[len] = '\0';
-	/* comm (field 2) may hold spaces and parentheses: the fields resume
-	 * after the last ')' */
-	for (p = tmp; *p; p++)
-		if (*p == ')')
-			close_paren = p;
-	if (!close_paren || close_paren[1] != ' ' || close_paren[2] <= ' ' ||
-	    close_paren[2] > '~' || close_paren[3] != ' ')
-		goto out;
-	state = close_paren[2];
-	p = close_paren + 3;
-	/* skip fields 4..21 */
-	for (int field = 4; field <= 21; field++) {
-		if (*p != ' ')
-			goto out;
-		p++;
-		if (*p == ' ' || *p == '\0')
-			goto out;
-		while (*p && *p != ' ')
-			p++;
-	}
-	if (*p != ' ' || p[1] < '0' || p[1] > '9')
-		goto out;
-	errno = 0;
-	v = strtoull(p + 1, &end, 10);
-	if (errno != 0 || (*end != ' ' && *end != '\n' && *end != '\0'))
-		goto out;
-	out->state = state;
-	out->starttime = v;
-	ret = 0;
-out:
-	return ret;
-}
-
-/* 0 with *info filled, -ENOENT when the process does not exist (for us),
- * another negative errno when it cannot be told. */
-static int read_proc(pid_t pid, struct gv_sched_procinfo *info)
-{
-	char path[64], buf[1024];
-	ssize_t n;
-	int fd, ret;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf));
-	ret = n < 0 ? -errno : gv_sched_parse_proc_stat(buf, (size_t)n, info);
-	close(fd);
-	return ret;
-}
-
+/* Liveness of an attached process: a process-shared robust mutex in its
+ * client record, locked for the whole attachment by its watchdog thread.
+ * When that thread dies (the process is killed), the kernel marks the
+ * mutex "owner died" before the process becomes a zombie, whatever pid
+ * namespace the owner and the checker live in; a trylock tells. */
 static bool client_alive(struct gv_sched_seg *g, int k)
 {
 	struct gv_sched_client_rec *r;
-	struct gv_sched_procinfo info;
-	pid_t pid;
-	uint64_t st;
 	int ret;
 
 	if (k < 0 || k >= GV_SCHED_MAX_CLIENTS)
@@ -212,21 +146,19 @@ static bool client_alive(struct gv_sched_seg *g, int k)
 	r = &g->clients[k];
 	if (LDA(r->state) != GV_SLOT_ACTIVE)
 		return false;
-	pid = (pid_t)LD(r->pid);
-	st = LD(r->starttime);
-	if (pid == getpid())
-		return true;
-	if (pid <= 0 || (kill(pid, 0) < 0 && errno == ESRCH))
+	ret = pthread_mutex_trylock(&r->live);
+	if (ret == EOWNERDEAD) {
+		/* ours now: make it reusable for the next process in the slot */
+		pthread_mutex_consistent(&r->live);
+		pthread_mutex_unlock(&r->live);
 		return false;
-	ret = read_proc(pid, &info);
-	if (ret == -ENOENT || ret == -ESRCH)
+	}
+	if (ret == 0) {
+		/* nobody holds it: its holder thread released it (detaching) */
+		pthread_mutex_unlock(&r->live);
 		return false;
-	if (ret < 0)
-		return true; /* cannot tell: never take a slice from the living */
-	/* a SIGKILLed process stays a zombie until reaped: it is dead to us */
-	if (info.state == 'Z' || info.state == 'X' || info.state == 'x')
-		return false;
-	return st == 0 || info.starttime == st;
+	}
+	return ret != ENOTRECOVERABLE;
 }
 
 /* Frees a client slot whose process is gone (any process may do this). */
@@ -1054,13 +986,23 @@ int gv_sched_yield(struct gv_sched_client *c)
 
 /* ------------------------------------------------------------ attach */
 
+static void release_liveness(struct gv_sched_client *c)
+{
+	/* unlocked by the thread that locked it (robust mutexes insist) */
+	pthread_mutex_unlock(&c->rec->live);
+}
+
 /* Ends our slice on time even when no application thread calls the gate
  * (long kernels, CPU phases): drains and hands over at the deadline. */
 static void *watchdog_main(void *arg)
 {
 	struct gv_sched_client *c = arg;
 
+	/* held for as long as this thread lives: the process's liveness */
+	pthread_mutex_lock(&c->rec->live);
 	pthread_mutex_lock(&c->mtx);
+	c->wd_live = true;
+	pthread_cond_broadcast(&c->cond);
 	while (!c->stop) {
 		uint64_t dl = LD(c->deadline);
 
@@ -1086,8 +1028,10 @@ static void *watchdog_main(void *arg)
 		}
 	}
 	pthread_mutex_unlock(&c->mtx);
+	release_liveness(c);
 	return NULL;
 }
+
 
 static int claim_client_slot(struct gv_sched_seg *g)
 {
@@ -1111,8 +1055,8 @@ int gv_sched_attach(struct gv_sched *s, const char *instance_id,
 		    struct gv_sched_client **out, struct gv_err *err)
 {
 	struct gv_sched_client *c = NULL;
-	struct gv_sched_procinfo self = { 0 };
 	pthread_condattr_t ca;
+	pthread_mutexattr_t ma;
 	int t, k = -1, ret;
 
 	if (out)
@@ -1153,21 +1097,35 @@ int gv_sched_attach(struct gv_sched *s, const char *instance_id,
 	}
 	c->idx = k;
 	c->rec = &s->g->clients[k];
-	(void)read_proc(getpid(), &self); /* no /proc: liveness by pid only */
 	ST(c->rec->tenant, t);
 	ST(c->rec->pid, (int32_t)getpid());
-	ST(c->rec->starttime, self.starttime);
 	ST(c->rec->want, 0);
 	ST(c->rec->want_since, 0);
-	STR(c->rec->state, GV_SLOT_ACTIVE);
-	if (!(c->flags & GV_SCHED_NO_WATCHDOG)) {
+	/* the slot is CLAIMING: nobody else touches its liveness mutex */
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+	pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
+	ret = -pthread_mutex_init(&c->rec->live, &ma);
+	pthread_mutexattr_destroy(&ma);
+	if (ret < 0) {
+		gv_err_set(err, -ret, "cannot initialise the liveness mutex");
+		goto out;
+	}
+	if (c->flags & GV_SCHED_NO_WATCHDOG) {
+		pthread_mutex_lock(&c->rec->live);
+	} else {
 		ret = -pthread_create(&c->watchdog, NULL, watchdog_main, c);
 		if (ret < 0) {
 			gv_err_set(err, -ret, "cannot start the scheduler watchdog");
 			goto out;
 		}
 		c->has_watchdog = true;
+		pthread_mutex_lock(&c->mtx);
+		while (!c->wd_live)
+			pthread_cond_wait(&c->cond, &c->mtx);
+		pthread_mutex_unlock(&c->mtx);
 	}
+	STR(c->rec->state, GV_SLOT_ACTIVE);
 	*out = c;
 	return 0;
 out:
@@ -1181,26 +1139,31 @@ out:
 
 void gv_sched_detach(struct gv_sched_client *c)
 {
+	bool owned;
+
 	if (!c)
 		return;
 	pthread_mutex_lock(&c->mtx);
+	/* give everything back while still alive to the others, then leave
+	 * the slot CLAIMING so that nobody judges it while liveness goes */
+	owned = LDA(c->rec->state) == GV_SLOT_ACTIVE && LD(c->rec->pid) == getpid();
+	if (owned) {
+		ST(c->rec->want, 0);
+		c->try_pending = false;
+		give_up(c);
+		STR(c->rec->state, GV_SLOT_CLAIMING);
+	}
 	c->stop = true;
 	pthread_cond_broadcast(&c->cond);
 	pthread_mutex_unlock(&c->mtx);
 	if (c->has_watchdog)
-		pthread_join(c->watchdog, NULL);
-	pthread_mutex_lock(&c->mtx);
-	/* a slot taken from us (we were found dead) is no longer ours */
-	if (LDA(c->rec->state) != GV_SLOT_ACTIVE || LD(c->rec->pid) != getpid())
-		goto out;
-	ST(c->rec->want, 0);
-	c->try_pending = false;
-	give_up(c);
-	STR(c->rec->state, GV_SLOT_CLAIMING);
-	ST(c->rec->pid, 0);
-	STR(c->rec->state, GV_SLOT_FREE);
-out:
-	pthread_mutex_unlock(&c->mtx);
+		pthread_join(c->watchdog, NULL); /* it releases liveness */
+	else if (owned)
+		release_liveness(c);
+	if (owned) {
+		ST(c->rec->pid, 0);
+		STR(c->rec->state, GV_SLOT_FREE);
+	}
 	pthread_cond_destroy(&c->cond);
 	pthread_mutex_destroy(&c->mtx);
 	free(c);

@@ -12,13 +12,14 @@
 #ifndef GV_SCHED_INTERNAL_H
 #define GV_SCHED_INTERNAL_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
 #include "gpuvisor/sched.h"
 
 #define GV_SCHED_MAGIC 0x44484353u /* "SCHD" */
-#define GV_SCHED_VERSION 1u
+#define GV_SCHED_VERSION 2u
 #define GV_SCHED_BUCKETS 10		   /* ring of the last second */
 #define GV_SCHED_BUCKET_NS 100000000ull	   /* 100 ms */
 #define GV_SCHED_VTIME_SCALE 100ull	   /* vtime += ns * SCALE / weight */
@@ -57,11 +58,13 @@ struct gv_sched_client_rec {
 	_Atomic uint32_t state;	 /* FREE, CLAIMING, ACTIVE */
 	_Atomic uint32_t wake;	 /* futex word: bumped when granted */
 	_Atomic int32_t tenant;
-	_Atomic int32_t pid;
-	_Atomic uint64_t starttime; /* /proc/<pid>/stat field 22 */
-	_Atomic uint32_t want;	    /* threads of it inside the gate's slow path */
-	_Atomic uint32_t pad;
+	_Atomic int32_t pid;	 /* as the process sees itself (messages only) */
+	_Atomic uint32_t want;	 /* threads of it inside the gate's slow path */
 	_Atomic uint64_t want_since;
+	/* process-shared robust mutex, locked by the client's watchdog thread
+	 * for the whole attachment: "owner died" means the process is gone,
+	 * in any pid namespace */
+	pthread_mutex_t live;
 };
 
 struct gv_sched_seg {
@@ -90,17 +93,6 @@ struct gv_sched_seg {
 	struct gv_sched_tenant_rec tenants[GV_SCHED_MAX_TENANTS];
 	struct gv_sched_client_rec clients[GV_SCHED_MAX_CLIENTS];
 };
-
-/* Liveness of an attached process: pid exists, is not a zombie, and has the
- * start time recorded at attach (pid reuse). */
-struct gv_sched_procinfo {
-	char state;
-	uint64_t starttime;
-};
-/* Parses the text of /proc/<pid>/stat (len bytes, not NUL-terminated):
- * state (field 3) and starttime (field 22). -EINVAL when malformed. */
-int gv_sched_parse_proc_stat(const char *buf, size_t len,
-			     struct gv_sched_procinfo *out);
 
 /* ---- policy decisions (sched_policy.c), all pure functions of the segment
  * and `now`; called only by the decider. ---- */

@@ -268,30 +268,6 @@ static void test_attach_rules(void **state)
 	fx_free(&f);
 }
 
-static void test_parse_proc_stat(void **state)
-{
-	struct gv_sched_procinfo pi;
-	const char *good = "4242 (my (odd) prog) S 1 4242 4242 0 -1 4194560 "
-			   "100 0 0 0 5 3 0 0 20 0 1 0 987654 10000 100\n";
-	const char *zombie = "7 (x) Z 1 7 7 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 55 0 0";
-
-	(void)state;
-	assert_int_equal(gv_sched_parse_proc_stat(good, strlen(good), &pi), 0);
-	assert_int_equal(pi.state, 'S');
-	assert_int_equal(pi.starttime, 987654);
-	assert_int_equal(gv_sched_parse_proc_stat(zombie, strlen(zombie), &pi), 0);
-	assert_int_equal(pi.state, 'Z');
-	assert_int_equal(pi.starttime, 55);
-	assert_int_equal(gv_sched_parse_proc_stat("", 0, &pi), -EINVAL);
-	assert_int_equal(gv_sched_parse_proc_stat("12 (x) S 1 2", 12, &pi), -EINVAL);
-	assert_int_equal(gv_sched_parse_proc_stat("12 x S 1 2 3", 12, &pi), -EINVAL);
-	/* starttime field not a number */
-	assert_int_equal(gv_sched_parse_proc_stat(
-				 "7 (x) Z 1 7 7 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5x5",
-				 50, &pi),
-			 -EINVAL);
-}
-
 /* ------------------------------------------------------------ policies */
 
 static void test_equal_share_three(void **state)
@@ -642,31 +618,43 @@ static void test_dead_holder_taken_over(void **state)
 	fx_free(&f);
 }
 
-static void test_pid_reuse_is_dead(void **state)
+/* a process that died while waiting for the slice is skipped when chosen,
+ * and its slot freed */
+static void test_dead_waiter_skipped(void **state)
 {
 	struct fx f;
-	struct gv_sched_seg *g;
 	struct gv_sched_stats st;
 	struct gv_err err = { 0 };
-	int k;
+	bool busy[1] = { true };
+	uint64_t k[1] = { 500 * US }, got[1] = { 0 };
+	int status;
+	pid_t pid;
 
 	(void)state;
 	fx_init(&f, GV_SCHED_EQUAL_SHARE, 2000);
-	fx_add(&f, "a", 1, 0);
-	fx_add(&f, "b", 1, 0);
-	assert_int_equal(gv_sched_try_gate(f.c[1]), 0);
-	g = gv_sched_seg_of(f.s);
-	k = GV_SCHED_H_IDX(atomic_load(&g->holder));
-	/* pretend the holder's pid now belongs to another process: pid 1
-	 * exists, but started at a different time */
-	atomic_store(&g->clients[k].pid, 1);
-	atomic_store(&g->clients[k].starttime, 123456789);
-	assert_int_equal(gv_sched_try_gate(f.c[0]), -EAGAIN);
-	fake_now += 10 * MS;
+	fx_add(&f, "survivor", 1, 0);
+	assert_int_equal(gv_sched_tenant_set(f.s, "victim", 1, 0, &err), 1);
 	assert_int_equal(gv_sched_try_gate(f.c[0]), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct gv_sched_client *c = NULL;
+		struct gv_sched_attach_opts o = { .flags = GV_SCHED_NO_WATCHDOG };
+
+		if (gv_sched_attach(f.s, "victim", &o, &c, &err) != 0 ||
+		    gv_sched_try_gate(c) != -EAGAIN)
+			_exit(1);
+		_exit(0); /* dies wanting the slice */
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	assert_int_equal(gv_sched_stats(f.s, &st, &err), 0);
-	assert_int_equal(st.tenants[1].procs, 0);
-	/* c[1]'s slot was taken over: detaching it leaves the slot alone */
+	assert_int_equal(st.tenants[1].procs, 0); /* dead: its liveness is gone */
+	/* the victim, owed the most, is chosen at the slice end, found dead,
+	 * freed, and the survivor goes on alone */
+	simulate(&f, busy, k, 100 * MS, got);
+	assert_near((double)got[0] / (100.0 * MS), 1.0, 0.02, "survivor alone");
+	assert_int_equal(gv_sched_tenant_remove(f.s, "victim", &err), 0);
 	fx_free(&f);
 }
 
@@ -750,7 +738,6 @@ int main(void)
 		cmocka_unit_test(test_policy_names),
 		cmocka_unit_test(test_create_open_validation),
 		cmocka_unit_test(test_attach_rules),
-		cmocka_unit_test(test_parse_proc_stat),
 		cmocka_unit_test(test_equal_share_three),
 		cmocka_unit_test(test_equal_share_weights),
 		cmocka_unit_test(test_equal_share_overrun_deficit),
@@ -764,7 +751,7 @@ int main(void)
 		cmocka_unit_test(test_policy_change_at_next_handover),
 		cmocka_unit_test(test_stats_figures),
 		cmocka_unit_test(test_dead_holder_taken_over),
-		cmocka_unit_test(test_pid_reuse_is_dead),
+		cmocka_unit_test(test_dead_waiter_skipped),
 		cmocka_unit_test(test_idle_holder_gives_up_slice),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
