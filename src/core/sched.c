@@ -5,7 +5,8 @@
  *  - The 64-bit `holder` word is a lease, not a lock: the client it names
  *    (holding a slice, or "deciding" after a CAS claim) is the only one
  *    that may change decision state. A waiter that finds the lease past its
- *    deadline checks the named process (pid, start time, zombie state) and
+ *    deadline checks whether the named process lives (its robust liveness
+ *    mutex, see client_alive) and
  *    takes the lease over by CAS when the process is gone, so a SIGKILL at
  *    any point costs the others about one slice.
  *  - Inside one process, a pthread mutex (process-private, so it dies with
