@@ -743,9 +743,9 @@ static bool path_under(const char *path, const char *dir)
 
 const char *gv_catalog_default_path(void)
 {
-	/* Rebuilt on every call: the environment may change between calls in
-	 * tests; one static buffer is enough for a path returned by value. */
-	static char exe[4096];
+	/* Resolved on every call (the environment may change); only string
+	 * constants or the environment's own storage are returned. */
+	char exe[4096];
 	const char *env = getenv("GPUVISOR_CATALOG");
 	const char *src = GV_SOURCE_DIR "/data/catalog.json";
 	ssize_t n;
