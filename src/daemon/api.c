@@ -391,6 +391,20 @@ out:
 	return 0;
 }
 
+static void bound_addr(int fd, char *out, size_t cap)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char host[NI_MAXHOST], serv[NI_MAXSERV];
+
+	out[0] = '\0';
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0 ||
+	    getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), serv, sizeof(serv),
+			NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+		return;
+	snprintf(out, cap, ss.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, serv);
+}
+
 static struct MHD_Daemon *start_mhd(struct gvd_listener *l, int fd)
 {
 	return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
@@ -420,6 +434,7 @@ int gvd_http_start(struct gvd *d, int unix_fd, struct gvd_http **out, struct gv_
 		ret = tcp_listen(d->o.listen, &tfd, err);
 		if (ret)
 			goto out;
+		bound_addr(tfd, d->listen_addr, sizeof(d->listen_addr));
 		h->tcp_mhd = start_mhd(&h->tcp_l, tfd);
 		if (!h->tcp_mhd) {
 			close(tfd);

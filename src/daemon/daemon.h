@@ -52,6 +52,7 @@ struct gvd {
 	char sim_node_path[PATH_MAX];
 	char acct_dir[PATH_MAX];
 	char token[80]; /* TCP bearer token; "" without --listen */
+	char listen_addr[80]; /* the TCP address actually bound (port 0 resolved) */
 	/* Serialises every state change and every backend call. */
 	pthread_mutex_t lock;
 	struct gv_catalog *cat;

@@ -301,7 +301,7 @@ int main(int argc, char **argv)
 	}
 	live_started = true;
 	fprintf(stderr, "gpuvisord: listening on %s%s%s (state %s)\n", d.o.socket_path,
-		d.o.listen ? " and " : "", d.o.listen ? d.o.listen : "", d.o.state_dir);
+		d.o.listen ? " and tcp " : "", d.o.listen ? d.listen_addr : "", d.o.state_dir);
 
 	while (sigwait(&sigs, &sig) != 0 || (sig != SIGTERM && sig != SIGINT))
 		;

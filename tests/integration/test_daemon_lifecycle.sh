@@ -23,8 +23,9 @@ expect_eq "$(stat -c %a "$GV_STATE/token")" 600 "token mode"
 
 step "TCP listener needs the bearer token"
 gv_stop_daemon || fail "clean shutdown failed"
-port=$((20000 + RANDOM % 20000))
-gv_start_daemon --sim h100-80gb:1 --listen "127.0.0.1:$port"
+gv_start_daemon --sim h100-80gb:1 --listen 127.0.0.1:0
+port=$(sed -n 's/.* and tcp 127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$T/daemon.log" | tail -n 1)
+[ -n "$port" ] && [ "$port" != 0 ] || fail "no bound TCP port in the log: $(cat "$T/daemon.log")"
 tok=$(cat "$GV_STATE/token")
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v1/node")
 expect_eq "$code" 401 "TCP without token"
