@@ -108,7 +108,9 @@ struct gv_mig_ops {
 	int (*dst_destroy)(void *ctx, uint64_t id, struct gv_err *err);
 	/* Hashes chunks [first, first + count) of source region id into
 	 * out[0..count): XXH3-128 of each chunk's bytes (see chunkhash.h).
-	 * May run while the workload writes to the region. */
+	 * May run while the workload writes to the region. -ENOENT during
+	 * pre-copy means the workload freed the region since it was listed:
+	 * the engine drops it (same for copy); in the stun it is an error. */
 	int (*src_hash)(void *ctx, uint64_t id, uint64_t chunk_size, uint64_t first,
 			uint64_t count, struct gv_chunk_hash *out, struct gv_err *err);
 	/* Copies chunks [first, first + count) of region id from the source

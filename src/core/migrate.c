@@ -25,6 +25,7 @@ struct mig_reg {
 	struct gv_chunk_hash *cur;
 	uint8_t *have;
 	uint8_t *dirty;
+	bool gone; /* freed by the workload during pre-copy */
 };
 
 struct mig {
@@ -260,6 +261,40 @@ out:
 	return rc;
 }
 
+/* While the workload runs, a region listed a moment ago may be freed
+ * before the engine reaches it: the endpoint answers ENOENT and the region
+ * is dropped at the end of the pass instead of aborting the migration. In
+ * the stun nothing can vanish, so ENOENT is an error there. */
+static bool vanished(struct mig *m, struct mig_reg *r, int rc, struct gv_err *err)
+{
+	if (rc != -ENOENT || m->phase != GV_MIG_PHASE_PRECOPY)
+		return false;
+	r->gone = true;
+	memset(r->dirty, 0, (size_t)r->nchunks);
+	gv_err_clear(err);
+	return true;
+}
+
+/* Destroys the destination regions of vanished source regions. */
+static void sweep(struct mig *m)
+{
+	size_t k = 0;
+	uint64_t total = 0;
+
+	for (size_t i = 0; i < m->nreg; i++) {
+		if (m->reg[i].gone) {
+			drop_reg(m, &m->reg[i]);
+			continue;
+		}
+		total += m->reg[i].size;
+		m->reg[k++] = m->reg[i];
+	}
+	m->nreg = k;
+	m->bytes_total = total;
+	m->rep->regions = k;
+	m->rep->bytes_total = total;
+}
+
 /* Hashes every source chunk and marks the ones whose source hash differs
  * from what the destination holds. */
 static int hash_pass(struct mig *m, uint64_t *dirty_bytes, uint64_t *dirty_chunks,
@@ -281,12 +316,18 @@ static int hash_pass(struct mig *m, uint64_t *dirty_bytes, uint64_t *dirty_chunk
 			if (rc < 0)
 				goto out;
 			rc = m->ops->src_hash(m->ctx, r->id, cs, first, cnt, r->cur + first, err);
+			if (rc < 0 && vanished(m, r, rc, err)) {
+				rc = 0;
+				break;
+			}
 			if (rc < 0) {
 				gv_err_prefix(err, "hashing source region %llu",
 					      (unsigned long long)r->id);
 				goto out;
 			}
 		}
+		if (r->gone)
+			continue;
 		m->rep->bytes_hashed += r->size;
 		for (uint64_t c = 0; c < r->nchunks; c++) {
 			r->dirty[c] = !r->have[c] || !gv_chunkhash_equal(&r->cur[c], &r->dst[c]);
@@ -298,6 +339,7 @@ static int hash_pass(struct mig *m, uint64_t *dirty_bytes, uint64_t *dirty_chunk
 	}
 	*dirty_bytes = bytes;
 	*dirty_chunks = chunks;
+	sweep(m);
 out:
 	m->hash_ns += mig_now(m) - t;
 	return rc;
@@ -347,6 +389,10 @@ static int copy_dirty(struct mig *m, bool hashes, bool verify, uint64_t *bytes_o
 			memset(r->have + first, 0, (size_t)cnt);
 			rc = m->ops->copy(m->ctx, r->id, cs, first, cnt,
 					  hashes ? r->dst + first : NULL, err);
+			if (rc < 0 && vanished(m, r, rc, err)) {
+				rc = 0;
+				break;
+			}
 			if (rc < 0) {
 				gv_err_prefix(err, "copying region %llu chunks %llu..%llu",
 					      (unsigned long long)r->id,
@@ -369,6 +415,7 @@ static int copy_dirty(struct mig *m, bool hashes, bool verify, uint64_t *bytes_o
 			chunks += cnt;
 		}
 	}
+	sweep(m);
 out:
 	m->copy_bytes += bytes;
 	m->copy_ns += mig_now(m) - t;

@@ -34,6 +34,9 @@ struct fregion {
 	bool on_dst;	 /* after the switch the workload uses dst */
 	int appear_pass; /* appears before this pass (0: from the start) */
 	int vanish_pass; /* vanishes before this pass (0: never) */
+	int vanish_after_list; /* freed right after being listed in this pass */
+	int vanish_after_hash; /* freed right after being hashed in this pass */
+	bool gone_late;	       /* freed while the engine still had it listed */
 };
 
 struct fake {
@@ -54,6 +57,8 @@ struct fake {
 	int fail_pass;
 	bool fail_stunned;
 	bool fail_hit;
+	int fail_code; /* errno of injected hash/copy failures (EIO if 0) */
+	int enoent_hash, enoent_copy;
 	bool bad_copy_hash; /* copy reports a wrong destination hash */
 	bool fail_release, fail_destroy;
 	/* observations */
@@ -86,6 +91,18 @@ static struct fregion *find(struct fake *f, uint64_t id)
 	for (int i = 0; i < f->n; i++)
 		if (f->r[i].id == id && f->r[i].live)
 			return &f->r[i];
+	return NULL;
+}
+
+/* A region the engine asks about: live, or freed after it was listed (the
+ * endpoint then answers ENOENT); anything else is an engine bug. */
+static struct fregion *find_listed(struct fake *f, uint64_t id)
+{
+	for (int i = 0; i < f->n; i++)
+		if (f->r[i].id == id && (f->r[i].live || f->r[i].gone_late))
+			return &f->r[i];
+	fail_msg("engine asked about region %llu, which it was never given",
+		 (unsigned long long)id);
 	return NULL;
 }
 
@@ -243,6 +260,13 @@ static int f_list(void *ctx, struct gv_mig_region *out, size_t cap, size_t *coun
 		n++;
 	}
 	*count = n;
+	for (int i = 0; i < f->n && n <= cap; i++) {
+		if (f->r[i].live && f->r[i].vanish_after_list &&
+		    f->r[i].vanish_after_list == f->passes && !f->stunned) {
+			f->r[i].live = false;
+			f->r[i].gone_late = true;
+		}
+	}
 	/* the engine asks again with more room: same listing, same pass */
 	f->list_retry = n > cap;
 	if (f->list_retry)
@@ -293,15 +317,23 @@ static int f_hash(void *ctx, uint64_t id, uint64_t cs, uint64_t first, uint64_t 
 	int rc;
 
 	pthread_mutex_lock(&f->mu);
-	r = find(f, id);
-	assert_non_null(r);
+	r = find_listed(f, id);
 	assert_false(r->on_dst);
+	if (!r->live) {
+		f->enoent_hash++;
+		pthread_mutex_unlock(&f->mu);
+		return gv_err_set(err, ENOENT, "region %llu was freed", (unsigned long long)id);
+	}
 	if (fail_now(f, OP_HASH)) {
 		pthread_mutex_unlock(&f->mu);
-		return gv_err_set(err, EIO, "injected hash failure");
+		return gv_err_set(err, f->fail_code ? f->fail_code : EIO, "injected hash failure");
 	}
 	rc = gv_chunkhash_range(r->src, r->size, cs, first, count, out, err);
 	advance(f, count * cs, f->hash_bps);
+	if (r->vanish_after_hash && r->vanish_after_hash == f->passes && !f->stunned) {
+		r->live = false;
+		r->gone_late = true;
+	}
 	pthread_mutex_unlock(&f->mu);
 	return rc;
 }
@@ -314,13 +346,17 @@ static int f_copy(void *ctx, uint64_t id, uint64_t cs, uint64_t first, uint64_t 
 	int rc = 0;
 
 	pthread_mutex_lock(&f->mu);
-	r = find(f, id);
-	assert_non_null(r);
+	r = find_listed(f, id);
 	assert_non_null(r->dst);
+	if (!r->live) {
+		f->enoent_copy++;
+		rc = gv_err_set(err, ENOENT, "region %llu was freed", (unsigned long long)id);
+		goto out;
+	}
 	if (fail_now(f, OP_COPY)) {
 		/* a failed copy may leave the destination half written */
 		r->dst[first * cs] ^= 1;
-		rc = gv_err_set(err, EIO, "injected copy failure");
+		rc = gv_err_set(err, f->fail_code ? f->fail_code : EIO, "injected copy failure");
 		goto out;
 	}
 	for (uint64_t c = first; c < first + count; c++) {
@@ -861,6 +897,45 @@ static void test_regions_come_and_go(void **state)
 	fake_fini(&f);
 }
 
+static const unsigned many_writes[] = { 400 };
+
+/* Regions freed by the workload between the engine's listing and its hash
+ * or copy of them: dropped, not a reason to abort. */
+static void test_regions_vanish_mid_pass(void **state)
+{
+	struct fake f;
+	struct gv_mig_config cfg;
+	struct gv_mig_ops ops;
+	struct gv_mig_report *rep = gv_mig_report_new();
+	struct gv_err err = { 0 };
+
+	(void)state;
+	fake_init(&f);
+	f.sim = true;
+	three_regions(&f);
+	fake_add(&f, 30, 1 * MIB, 0, 0);
+	f.r[3].vanish_after_list = 2; /* hash answers ENOENT */
+	fake_add(&f, 31, 1 * MIB, 0, 0);
+	f.r[4].vanish_after_hash = 1; /* copy answers ENOENT */
+	f.sched = many_writes;
+	f.nsched = 1;
+	small_config(&cfg);
+	cfg.downtime_limit_ns = 1;
+	cfg.max_rounds = 4;
+	cfg.stall_rounds = 0;
+	ops = fake_ops(true);
+	assert_int_equal(gv_mig_run(&cfg, &ops, &f, rep, &err), 0);
+	assert_true(f.r[3].gone_late);
+	assert_true(f.r[4].gone_late);
+	assert_true(f.enoent_hash > 0);
+	assert_true(f.enoent_copy > 0);
+	assert_switched_ok(&f, rep);
+	assert_int_equal(rep->regions, 3);
+	assert_int_equal(rep->bytes_total, live_bytes(&f));
+	gv_mig_report_free(rep);
+	fake_fini(&f);
+}
+
 struct fault {
 	enum op op;
 	int pass;
@@ -885,6 +960,7 @@ static void run_fault(const struct fault *ft, enum gv_mig_mode mode)
 	f.fail_op = ft->op;
 	f.fail_pass = ft->pass;
 	f.fail_stunned = ft->stunned;
+	f.fail_code = ft->err;
 	three_regions(&f);
 	small_config(&cfg);
 	cfg.mode = mode;
@@ -918,6 +994,9 @@ static void test_faults_abort_cleanly(void **state)
 		{ OP_HASH, 0, true, GV_MIG_PHASE_STUN, EIO },
 		{ OP_COPY, 0, true, GV_MIG_PHASE_STUN, EIO },
 		{ OP_SWITCH, 0, true, GV_MIG_PHASE_SWITCH, EIO },
+		/* nothing may vanish while stunned: ENOENT is an error there */
+		{ OP_HASH, 0, true, GV_MIG_PHASE_STUN, ENOENT },
+		{ OP_COPY, 0, true, GV_MIG_PHASE_STUN, ENOENT },
 	};
 	static const struct fault stopcopy[] = {
 		{ OP_CREATE, 0, false, GV_MIG_PHASE_SETUP, ENOSPC },
@@ -1346,6 +1425,7 @@ int main(void)
 		cmocka_unit_test(test_auto_converge),
 		cmocka_unit_test(test_write_during_copy_aba),
 		cmocka_unit_test(test_regions_come_and_go),
+		cmocka_unit_test(test_regions_vanish_mid_pass),
 		cmocka_unit_test(test_faults_abort_cleanly),
 		cmocka_unit_test(test_stun_verification_aborts),
 		cmocka_unit_test(test_cancel),
