@@ -37,6 +37,8 @@ struct fregion {
 	int vanish_after_list; /* freed right after being listed in this pass */
 	int vanish_after_hash; /* freed right after being hashed in this pass */
 	bool gone_late;	       /* freed while the engine still had it listed */
+	int resize_pass;       /* freed and allocated again, same id, new size */
+	uint64_t resize_to;
 };
 
 struct fake {
@@ -239,6 +241,15 @@ static int f_list(void *ctx, struct gv_mig_region *out, size_t cap, size_t *coun
 				f->r[i].live = true;
 			if (f->r[i].vanish_pass && f->r[i].vanish_pass == f->passes)
 				f->r[i].live = false;
+			if (f->r[i].resize_pass && f->r[i].resize_pass == f->passes) {
+				struct fregion *r = &f->r[i];
+				uint8_t *dst = r->dst;
+
+				free(r->src);
+				free(r->shadow);
+				region_alloc(r, r->id, r->resize_to, &f->rng);
+				r->dst = dst; /* the engine's to destroy */
+			}
 		}
 		if (f->passes > 0)
 			dirty_pass(f, f->passes);
@@ -883,6 +894,8 @@ static void test_regions_come_and_go(void **state)
 	three_regions(&f);
 	fake_add(&f, 20, 1 * MIB, 2, 0); /* allocated before pass 2 */
 	fake_add(&f, 21, 512 * KIB, 0, 3); /* freed before pass 3 */
+	f.r[0].resize_pass = 2; /* id 7 comes back with another size */
+	f.r[0].resize_to = 3 * MIB + 5;
 	small_config(&cfg);
 	cfg.downtime_limit_ns = 1;
 	cfg.max_rounds = 5;
@@ -893,6 +906,7 @@ static void test_regions_come_and_go(void **state)
 	assert_int_equal(rep->regions, 4);
 	assert_true(f.r[3].live);
 	assert_false(f.r[4].live);
+	assert_int_equal(f.r[0].size, 3 * MIB + 5);
 	gv_mig_report_free(rep);
 	fake_fini(&f);
 }
