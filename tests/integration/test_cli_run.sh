@@ -49,6 +49,17 @@ expect_eq "$(workload_pid)" null "cleared after a failed exec"
 # the form without --
 expect_rc 3 "" gv run --instance "$id" sh -c 'exit 3'
 
+step "on a terminal the command gets the foreground, and gives it back"
+if command -v script >/dev/null 2>&1; then
+	expect_ok script -qec "$GVB --socket $GV_SOCK run --instance $id -- sh -c 'ps -o pgid=,tpgid= -p \$\$'; ps -o pgid=,tpgid= -p \$\$" /dev/null
+	inner=$(printf '%s\n' "$GV_OUT" | tr -d '\r' | sed -n 1p | awk '{print ($1 == $2) ? "fg" : "bg"}')
+	outer=$(printf '%s\n' "$GV_OUT" | tr -d '\r' | sed -n 2p | awk '{print ($1 == $2) ? "fg" : "bg"}')
+	expect_eq "$inner" fg "the command's group owns the terminal: $GV_OUT"
+	expect_eq "$outer" fg "the caller's group owns it again: $GV_OUT"
+else
+	echo "no script(1): terminal check skipped"
+fi
+
 step "refusals: unknown instance, a second workload"
 expect_rc 1 "gpuvisor: " gv run --instance i-424242 -- true
 expect_contains "$GV_ERR" "i-424242"
