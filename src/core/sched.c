@@ -43,6 +43,12 @@
  * holder that overruns (a long kernel being drained). */
 #define GV_SCHED_GRACE_NS 1000000ull
 #define GV_SCHED_POLL_MIN_NS 2000000ull
+/* A live holder (or grantee) that is this far past its deadline is taken
+ * off the GPU: a stopped process (SIGSTOP, a debugger, a cgroup freezer)
+ * would otherwise stall every tenant. max(10 slices, 100 ms), so that only
+ * kernels longer than that lose exact accounting. */
+#define GV_SCHED_REVOKE_MIN_NS 100000000ull
+#define GV_SCHED_REVOKE_SLICES 10ull
 
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2 && ATOMIC_INT_LOCK_FREE == 2,
 	       "segment atomics must be lock-free to work across processes");
@@ -645,7 +651,7 @@ static uint32_t wanting_mask(struct gv_sched_seg *g, int skip)
 		int t;
 
 		if (k == skip || LDA(r->state) != GV_SLOT_ACTIVE ||
-		    atomic_load(&r->want) == 0)
+		    atomic_load(&r->want) == 0 || LD(r->stalled))
 			continue;
 		t = LD(r->tenant);
 		if (t >= 0 && t < GV_SCHED_MAX_TENANTS)
@@ -666,7 +672,7 @@ static int choose_client(struct gv_sched_seg *g, int t, int self)
 		struct gv_sched_client_rec *r = &g->clients[k];
 
 		if (LDA(r->state) != GV_SLOT_ACTIVE || LD(r->tenant) != t ||
-		    atomic_load(&r->want) == 0)
+		    atomic_load(&r->want) == 0 || LD(r->stalled))
 			continue;
 		if (client_alive(g, k))
 			return k;
@@ -678,12 +684,16 @@ static int choose_client(struct gv_sched_seg *g, int t, int self)
 	return -1;
 }
 
-static void publish_grant(struct gv_sched_seg *g, uint64_t now, int k,
-			  uint64_t len)
+/* Publishing replaces our lease word by CAS: if somebody revoked our lease
+ * meanwhile (we were stopped for a long time), our decision is dropped. */
+static void publish_grant(struct gv_sched_seg *g, uint64_t lease, uint64_t now,
+			  int k, uint64_t len)
 {
 	uint64_t gen = LD(g->generation) + 1;
 	int t = LD(g->clients[k].tenant);
 
+	if (atomic_load(&g->holder) != lease)
+		return;
 	ST(g->generation, gen);
 	ST(g->hold_granted, now);
 	ST(g->hold_len, len);
@@ -692,14 +702,20 @@ static void publish_grant(struct gv_sched_seg *g, uint64_t now, int k,
 	ST(g->idle_until, 0);
 	ST(g->last_tenant, t);
 	ST(g->tenants[t].rr_client, (uint32_t)k);
-	atomic_store(&g->holder, GV_SCHED_H_MAKE(k, gen, false));
+	if (!atomic_compare_exchange_strong(&g->holder, &lease,
+					    GV_SCHED_H_MAKE(k, gen, false)))
+		return;
 	poke(&g->clients[k]);
 }
 
-static void publish_none(struct gv_sched_seg *g, uint64_t wake_at)
+static void publish_none(struct gv_sched_seg *g, uint64_t lease,
+			 uint64_t wake_at)
 {
+	if (atomic_load(&g->holder) != lease)
+		return;
 	ST(g->idle_until, wake_at);
-	atomic_store(&g->holder, 0);
+	if (!atomic_compare_exchange_strong(&g->holder, &lease, 0))
+		return;
 	/* whoever started waiting while we decided re-checks now (their want
 	 * store and our holder store are both sequentially consistent) */
 	wake_wanting(g);
@@ -707,8 +723,8 @@ static void publish_none(struct gv_sched_seg *g, uint64_t wake_at)
 
 /* The decider's step: choose who runs next and publish it. Called with the
  * lease held by this process (its slice, or a CAS claim) and c->mtx held. */
-static void decide(struct gv_sched_client *c, uint64_t now, int prev,
-		   bool self_wants)
+static void decide(struct gv_sched_client *c, uint64_t lease, uint64_t now,
+		   int prev, bool self_wants)
 {
 	struct gv_sched_seg *g = c->g;
 
@@ -721,32 +737,35 @@ static void decide(struct gv_sched_client *c, uint64_t now, int prev,
 			mask |= 1u << c->tenant;
 		p = gv_sched_pick(g, now, mask, prev);
 		if (p.tenant < 0) {
-			publish_none(g, p.wake_at);
+			publish_none(g, lease, p.wake_at);
 			return;
 		}
 		k = choose_client(g, p.tenant, self_wants ? c->idx : -1);
 		if (k >= 0) {
-			publish_grant(g, now, k, p.len);
+			publish_grant(g, lease, now, k, p.len);
 			return;
 		}
 		/* every waiter of that tenant was dead and is freed now */
 	}
-	publish_none(g, 0);
+	publish_none(g, lease, 0);
 }
 
-static bool claim(struct gv_sched_client *c, uint64_t h, uint64_t now)
+/* Takes the lease h by CAS; returns our "deciding" lease word, 0 if lost. */
+static uint64_t claim(struct gv_sched_client *c, uint64_t h, uint64_t now)
 {
 	struct gv_sched_seg *g = c->g;
 	uint64_t mine = GV_SCHED_H_MAKE(c->idx, GV_SCHED_H_TOKEN(h), true);
 
 	if (!atomic_compare_exchange_strong(&g->holder, &h, mine))
-		return false;
+		return 0;
 	ST(g->hold_deadline, now + (uint64_t)LD(g->slice_us) * 1000u);
-	return true;
+	return mine;
 }
 
-/* We hold the lease over a dead client's: charge what it held, free it. */
-static void takeover(struct gv_sched_client *c, uint64_t h, uint64_t now)
+/* We hold the lease (lease) over a dead client's (h): charge what it
+ * held, free it, decide. */
+static void takeover(struct gv_sched_client *c, uint64_t h, uint64_t lease,
+		     uint64_t now)
 {
 	struct gv_sched_seg *g = c->g;
 	int k = GV_SCHED_H_IDX(h), t = LD(g->clients[k].tenant);
@@ -758,7 +777,33 @@ static void takeover(struct gv_sched_client *c, uint64_t h, uint64_t now)
 		gv_sched_finish_slice(g, t, now - start, LD(g->hold_len));
 	}
 	free_dead_client(g, k);
-	decide(c, now, t, true);
+	decide(c, lease, now, t, true);
+}
+
+/* We hold the lease over a live client's that is far past its deadline:
+ * charge it up to now and leave it out of decisions until it runs its
+ * gate again (it is stopped, or drains a very long kernel). */
+static void revoke_lease(struct gv_sched_client *c, uint64_t h, uint64_t lease,
+		   uint64_t now)
+{
+	struct gv_sched_seg *g = c->g;
+	int k = GV_SCHED_H_IDX(h), t = LD(g->clients[k].tenant);
+	uint64_t start = LD(g->hold_start);
+
+	if (!(h & GV_SCHED_H_DECIDING) && start != 0 && start < now &&
+	    t >= 0 && t < GV_SCHED_MAX_TENANTS) {
+		gv_sched_charge(g, t, start, now);
+		gv_sched_finish_slice(g, t, now - start, LD(g->hold_len));
+	}
+	ST(g->clients[k].stalled, 1);
+	decide(c, lease, now, t, true);
+}
+
+static uint64_t revoke_after(struct gv_sched_seg *g)
+{
+	uint64_t r = GV_SCHED_REVOKE_SLICES * LD(g->slice_us) * 1000u;
+
+	return r > GV_SCHED_REVOKE_MIN_NS ? r : GV_SCHED_REVOKE_MIN_NS;
 }
 
 static void pickup(struct gv_sched_client *c, uint64_t h, uint64_t now)
@@ -773,6 +818,7 @@ static void pickup(struct gv_sched_client *c, uint64_t h, uint64_t now)
 	if (since != 0 && since < now)
 		atomic_fetch_add(&g->tenants[c->tenant].wait_ns, now - since);
 	ST(c->rec->want_since, now);
+	ST(c->rec->stalled, 0);
 	ST(c->active, 1);
 	ST(c->deadline, now + len);
 	atomic_store(&c->my_word, h);
@@ -786,11 +832,14 @@ static void end_slice(struct gv_sched_client *c, uint64_t now, bool caller_wants
 		      bool release)
 {
 	struct gv_sched_seg *g = c->g;
+	uint64_t lease = LD(c->my_word);
 	int t = c->tenant;
 	bool self_wants;
 	uint64_t now2;
 
 	ST(c->deadline, 0); /* stop admitting before anything else */
+	if (atomic_load(&g->holder) != lease)
+		return; /* revoked while we were stopped: nothing is ours */
 	self_wants = !release &&
 		     (caller_wants || atomic_exchange(&c->active, 0) ||
 		      atomic_load(&c->rec->want) > 0);
@@ -822,12 +871,14 @@ static void end_slice(struct gv_sched_client *c, uint64_t now, bool caller_wants
 	}
 	if (c->sync)
 		(void)c->sync(c->sync_arg);
+	if (atomic_load(&g->holder) != lease)
+		return; /* revoked during a very long drain: charged up to then */
 	now2 = now_of(c->s);
 	if (now2 < now)
 		now2 = now;
 	gv_sched_charge(g, t, now, now2);
 	gv_sched_finish_slice(g, t, now2 - c->start, c->len);
-	decide(c, now2, t, self_wants);
+	decide(c, lease, now2, t, self_wants);
 }
 
 /* Own tenant could run now under fixed share (estimate, read-only). */
@@ -863,6 +914,9 @@ static int gate_slow(struct gv_sched_client *c, bool block)
 		uint64_t timeout, dl;
 		int k = GV_SCHED_H_IDX(h);
 
+		if (LD(rec->stalled)) /* we run: take part in decisions again */
+			ST(rec->stalled, 0);
+
 		if (k == c->idx && !(h & GV_SCHED_H_DECIDING)) {
 			if (h != LD(c->my_word)) {
 				pickup(c, h, now);
@@ -879,8 +933,10 @@ static int gate_slow(struct gv_sched_client *c, bool block)
 			if (!decided_none &&
 			    (now >= idle || policy_pending(g) ||
 			     eligible_estimate(g, c->tenant, now))) {
-				if (claim(c, h, now)) {
-					decide(c, now, LD(g->last_tenant), true);
+				uint64_t lease = claim(c, h, now);
+
+				if (lease) {
+					decide(c, lease, now, LD(g->last_tenant), true);
 					decided_none = true;
 				}
 				continue;
@@ -893,8 +949,17 @@ static int gate_slow(struct gv_sched_client *c, bool block)
 		} else {
 			dl = LD(g->hold_deadline);
 			if (now > dl + GV_SCHED_GRACE_NS && !client_alive(g, k)) {
-				if (claim(c, h, now))
-					takeover(c, h, now);
+				uint64_t lease = claim(c, h, now);
+
+				if (lease)
+					takeover(c, h, lease, now);
+				continue;
+			}
+			if (now > dl + revoke_after(g)) {
+				uint64_t lease = claim(c, h, now);
+
+				if (lease)
+					revoke_lease(c, h, lease, now);
 				continue;
 			}
 			if (now > dl + GV_SCHED_GRACE_NS) {
@@ -968,10 +1033,10 @@ static void give_up(struct gv_sched_client *c)
 		end_slice(c, now_of(c->s), false, true);
 	} else if (GV_SCHED_H_IDX(h) == c->idx && !(h & GV_SCHED_H_DECIDING) &&
 		   h != LD(c->my_word)) {
-		uint64_t now = now_of(c->s);
+		uint64_t now = now_of(c->s), lease = claim(c, h, now);
 
-		if (claim(c, h, now))
-			decide(c, now, c->tenant, false);
+		if (lease)
+			decide(c, lease, now, c->tenant, false);
 	}
 }
 

@@ -60,6 +60,7 @@ struct gv_sched_client_rec {
 	_Atomic int32_t tenant;
 	_Atomic int32_t pid;	 /* as the process sees itself (messages only) */
 	_Atomic uint32_t want;	 /* threads of it inside the gate's slow path */
+	_Atomic uint32_t stalled; /* revoked while alive: skipped until it runs */
 	_Atomic uint64_t want_since;
 	/* process-shared robust mutex, locked by the client's watchdog thread
 	 * for the whole attachment: "owner died" means the process is gone,

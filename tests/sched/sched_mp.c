@@ -7,7 +7,7 @@
  * generous hang bounds.
  *
  * usage: sched_mp SCENARIO   (equal2 equal3 fixed_lone best_lone greedy
- *                             kill policy)
+ *                             kill stop policy)
  */
 #include <errno.h>
 #include <linux/futex.h>
@@ -391,6 +391,55 @@ static void scenario_kill(void)
 	teardown(s);
 }
 
+/* SIGSTOP of the holder (a debugger, ^Z): the others go on once it is
+ * 100 ms past its deadline; after SIGCONT it rejoins and all three share
+ * equally again */
+static void scenario_stop(void)
+{
+	const uint64_t kern[3] = { 1 * MS, 500000, 700000 };
+	struct gv_sched *s = setup(GV_SCHED_EQUAL_SHARE, 5000, 3, NULL);
+	uint64_t base = now_ns(), t_stop, t_next = 0, deadline;
+	const uint64_t never[1][2] = { { 0, 0 } };
+
+	set_windows(base, never, 1);
+	spawn(3, kern);
+	usleep(300000);
+	deadline = now_ns() + 20000 * MS;
+	while (!atomic_load(&sh->kid[0].in_kernel) && now_ns() < deadline)
+		;
+	kill(pids[0], SIGSTOP);
+	t_stop = now_ns();
+	deadline = t_stop + 5000 * MS;
+	while (now_ns() < deadline) {
+		uint64_t a = atomic_load(&sh->kid[1].last_start);
+		uint64_t b = atomic_load(&sh->kid[2].last_start);
+		uint64_t m = a > b ? a : b;
+
+		if (m > t_stop) {
+			t_next = m;
+			break;
+		}
+		usleep(200);
+	}
+	printf("  others resumed %.2f ms after SIGSTOP (revoked 100 ms past the deadline)\n",
+	       t_next ? (double)(t_next - t_stop) / 1e6 : -1.0);
+	if (!t_next)
+		failures++;
+	usleep(200000);
+	kill(pids[0], SIGCONT);
+	sh->w[1].from = now_ns() + 400 * MS;
+	sh->w[1].to = sh->w[1].from + 1000 * MS;
+	sleep_until(sh->w[1].to + 50 * MS);
+	for (int i = 0; i < 3; i++) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "t%d share after SIGCONT", i);
+		range(what, share_of_busy(i, 3, 1), 0.95 / 3, 1.05 / 3);
+	}
+	print_stats(s);
+	teardown(s);
+}
+
 /* fixed share -> best effort at run time: in force within a second, and
  * the lone busy tenant goes from 1/4 to (nearly) all of the device */
 static void scenario_policy(void)
@@ -441,11 +490,13 @@ int main(int argc, char **argv)
 		scenario_greedy();
 	else if (strcmp(sc, "kill") == 0)
 		scenario_kill();
+	else if (strcmp(sc, "stop") == 0)
+		scenario_stop();
 	else if (strcmp(sc, "policy") == 0)
 		scenario_policy();
 	else {
 		fprintf(stderr, "usage: %s equal2|equal3|fixed_lone|best_lone|greedy|"
-				"kill|policy\n",
+				"kill|stop|policy\n",
 			argv[0]);
 		return 2;
 	}

@@ -658,6 +658,67 @@ static void test_dead_waiter_skipped(void **state)
 	fx_free(&f);
 }
 
+/* a live holder that stops (SIGSTOP, a debugger) loses the slice 100 ms
+ * past its deadline, is charged for it, and rejoins when it runs again */
+static void test_stopped_holder_revoked(void **state)
+{
+	struct fx f;
+	struct gv_sched_stats st;
+	struct gv_err err = { 0 };
+	struct gv_sched_seg *g;
+
+	(void)state;
+	fx_init(&f, GV_SCHED_EQUAL_SHARE, 2000);
+	fx_add(&f, "stopped", 1, 0);
+	fx_add(&f, "other", 1, 0);
+	g = gv_sched_seg_of(f.s);
+	assert_int_equal(gv_sched_try_gate(f.c[0]), 0);
+	assert_int_equal(gv_sched_try_gate(f.c[1]), -EAGAIN);
+	fake_now += 50 * MS; /* a long kernel may run this long: kept */
+	assert_int_equal(gv_sched_try_gate(f.c[1]), -EAGAIN);
+	fake_now += 60 * MS;
+	assert_int_equal(gv_sched_try_gate(f.c[1]), 0);
+	assert_int_equal(gv_sched_stats(f.s, &st, &err), 0);
+	assert_int_equal(st.holder_slot, 1);
+	assert_int_equal(st.tenants[0].used_ns, 110 * MS);
+	assert_int_equal(st.tenants[0].overruns, 1);
+	assert_int_equal(atomic_load(&g->clients[0].stalled), 1);
+	/* it runs again: no longer skipped, waits its turn */
+	assert_int_equal(gv_sched_try_gate(f.c[0]), -EAGAIN);
+	assert_int_equal(atomic_load(&g->clients[0].stalled), 0);
+	fx_free(&f);
+}
+
+/* a grant to a process that stopped while waiting is taken back */
+static void test_unpicked_grant_revoked(void **state)
+{
+	struct fx f;
+	struct gv_sched_stats st;
+	struct gv_err err = { 0 };
+	struct gv_sched_seg *g;
+
+	(void)state;
+	fx_init(&f, GV_SCHED_EQUAL_SHARE, 2000);
+	fx_add(&f, "runner", 1, 0);
+	fx_add(&f, "sleeper", 1, 0);
+	g = gv_sched_seg_of(f.s);
+	assert_int_equal(gv_sched_try_gate(f.c[0]), 0);
+	assert_int_equal(gv_sched_try_gate(f.c[1]), -EAGAIN);
+	fake_now += 2500 * US;
+	/* the slice ends and goes to the sleeper, which never picks it up */
+	assert_int_equal(gv_sched_try_gate(f.c[0]), -EAGAIN);
+	assert_int_equal(GV_SCHED_H_IDX(atomic_load(&g->holder)), 1);
+	fake_now += 50 * MS;
+	assert_int_equal(gv_sched_try_gate(f.c[0]), -EAGAIN);
+	fake_now += 60 * MS;
+	assert_int_equal(gv_sched_try_gate(f.c[0]), 0);
+	assert_int_equal(gv_sched_stats(f.s, &st, &err), 0);
+	assert_int_equal(st.holder_slot, 0);
+	assert_int_equal(st.tenants[1].used_ns, 0); /* never ran: not charged */
+	assert_int_equal(atomic_load(&g->clients[1].stalled), 1);
+	fx_free(&f);
+}
+
 /* ---------------------------------------------- real clock, threads */
 
 struct thr {
@@ -752,6 +813,8 @@ int main(void)
 		cmocka_unit_test(test_stats_figures),
 		cmocka_unit_test(test_dead_holder_taken_over),
 		cmocka_unit_test(test_dead_waiter_skipped),
+		cmocka_unit_test(test_stopped_holder_revoked),
+		cmocka_unit_test(test_unpicked_grant_revoked),
 		cmocka_unit_test(test_idle_holder_gives_up_slice),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
