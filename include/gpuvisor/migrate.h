@@ -241,6 +241,11 @@ int gv_mig_run(const struct gv_mig_config *cfg, const struct gv_mig_ops *ops,
  * Times in ms (double) and ns, bytes and rates as integers, enums as names. */
 json_t *gv_mig_report_to_json(const struct gv_mig_report *r);
 
+/* A progress event as a JSON object (new reference; NULL on allocation
+ * failure): phase, round, bytes_total, bytes_copied, bytes_dirty,
+ * dirty_rate_bps, bandwidth_bps, expected_downtime_ms, throttle_pct. */
+json_t *gv_mig_progress_to_json(const struct gv_mig_progress *p);
+
 const char *gv_mig_mode_name(enum gv_mig_mode m);
 /* "precopy" | "stopcopy" -> mode; EINVAL otherwise. */
 int gv_mig_mode_parse(const char *s, enum gv_mig_mode *out, struct gv_err *err);

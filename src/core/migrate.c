@@ -936,3 +936,17 @@ out:
 	}
 	return o;
 }
+
+json_t *gv_mig_progress_to_json(const struct gv_mig_progress *p)
+{
+	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:I}",
+			 "phase", gv_mig_phase_name(p->phase),
+			 "round", (json_int_t)p->round,
+			 "bytes_total", (json_int_t)p->bytes_total,
+			 "bytes_copied", (json_int_t)p->bytes_copied,
+			 "bytes_dirty", (json_int_t)p->bytes_dirty,
+			 "dirty_rate_bps", (json_int_t)p->dirty_rate_bps,
+			 "bandwidth_bps", (json_int_t)p->bandwidth_bps,
+			 "expected_downtime_ms", ms(p->expected_downtime_ns),
+			 "throttle_pct", (json_int_t)p->throttle_pct);
+}

@@ -505,11 +505,31 @@ static int f_throttle(void *ctx, unsigned pct)
 	return 0;
 }
 
+/* Bytes of the regions the engine tracks: those it created a destination
+ * region for and has not destroyed. */
+static uint64_t tracked_bytes(const struct fake *f)
+{
+	uint64_t t = 0;
+
+	for (int i = 0; i < f->n; i++)
+		if (f->r[i].dst)
+			t += f->r[i].size;
+	return t;
+}
+
 static void f_progress(void *ctx, const struct gv_mig_progress *p)
 {
 	struct fake *f = ctx;
+	json_t *j = gv_mig_progress_to_json(p);
 
 	assert_true(p->bytes_copied <= f->bytes_copied_seen);
+	assert_int_equal(p->bytes_total, tracked_bytes(f));
+	assert_non_null(j);
+	assert_int_equal(json_integer_value(json_object_get(j, "round")), p->round);
+	assert_int_equal(json_integer_value(json_object_get(j, "bytes_dirty")), p->bytes_dirty);
+	assert_string_equal(json_string_value(json_object_get(j, "phase")),
+			    gv_mig_phase_name(p->phase));
+	json_decref(j);
 	f->progress_calls++;
 }
 
