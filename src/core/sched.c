@@ -844,6 +844,9 @@ static void end_slice(struct gv_sched_client *c, uint64_t now, bool caller_wants
 		     (caller_wants || atomic_exchange(&c->active, 0) ||
 		      atomic_load(&c->rec->want) > 0);
 	gv_sched_charge(g, t, c->start, now);
+	/* charged up to now: a revoker (see revoke_lease) or the figures
+	 * count the rest from here, not twice */
+	ST(g->hold_start, now);
 	if (self_wants && !policy_pending(g) && wanting_mask(g, c->idx) == 0) {
 		uint64_t len = gv_sched_slice_len(g, t);
 		bool keep = true;
