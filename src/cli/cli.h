@@ -71,8 +71,9 @@ int gv_cli_print_json(const json_t *v);
 /* Human sizes: "40.0 GiB", "512 MiB", "3.2 KiB". */
 void gv_fmt_mib(uint64_t mib, char *buf, size_t len);
 void gv_fmt_bytes(uint64_t bytes, char *buf, size_t len);
-/* Parses "20g", "512m", "1.5GiB", "4096" (MiB) into MiB; -EINVAL when it is
- * not a size or is under 1 MiB. */
+/* Parses "20g", "512m", "1.5GiB", "4096" (MiB) into MiB (binary units k, m,
+ * g, t, p, optionally followed by "b" or "ib"); -EINVAL when it is not a size
+ * or is under 1 MiB, -ERANGE above 1 PiB. */
 int gv_parse_size_mib(const char *s, uint64_t *out);
 /* Parses a non-negative decimal integer that fits in an int. */
 int gv_parse_uint(const char *s, int *out);

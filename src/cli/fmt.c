@@ -8,31 +8,35 @@
 #include <string.h>
 #include <strings.h>
 
-void gv_fmt_bytes(uint64_t bytes, char *buf, size_t len)
-{
-	static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
-	double v = (double)bytes;
-	size_t u = 0;
+static const char *const gv_fmt_units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+#define GV_FMT_N_UNITS (sizeof(gv_fmt_units) / sizeof(gv_fmt_units[0]))
 
-	if (bytes < 1024) {
-		snprintf(buf, len, "%" PRIu64 " B", bytes);
-		return;
-	}
-	v /= 1024.0;
-	while (v >= 1024.0 && u + 1 < sizeof(units) / sizeof(units[0])) {
+/* v in units of gv_fmt_units[u], scaled up while it is 1024 or more */
+static void gv_fmt_scaled(double v, size_t u, char *buf, size_t len)
+{
+	while (v >= 1024.0 && u + 1 < GV_FMT_N_UNITS) {
 		v /= 1024.0;
 		u++;
 	}
-	snprintf(buf, len, "%.1f %s", v, units[u]);
+	snprintf(buf, len, "%.1f %s", v, gv_fmt_units[u]);
+}
+
+void gv_fmt_bytes(uint64_t bytes, char *buf, size_t len)
+{
+	if (bytes < 1024)
+		snprintf(buf, len, "%" PRIu64 " B", bytes);
+	else
+		gv_fmt_scaled((double)bytes / 1024.0, 0, buf, len);
 }
 
 void gv_fmt_mib(uint64_t mib, char *buf, size_t len)
 {
-	/* below 1 GiB, whole MiB read better than "0.5 GiB" */
+	/* below 1 GiB, whole MiB read better than "0.5 GiB"; scaled from MiB,
+	 * not bytes, so no size overflows */
 	if (mib < 1024)
 		snprintf(buf, len, "%" PRIu64 " MiB", mib);
 	else
-		gv_fmt_bytes(mib << 20, buf, len);
+		gv_fmt_scaled((double)mib, 1, buf, len);
 }
 
 int gv_parse_uint(const char *s, int *out)
@@ -93,6 +97,9 @@ int gv_parse_size_mib(const char *s, uint64_t *out)
 		case 't':
 			unit_kib = 1024ull * 1024 * 1024;
 			break;
+		case 'p':
+			unit_kib = 1024ull * 1024 * 1024 * 1024;
+			break;
 		default:
 			return -EINVAL;
 		}
@@ -105,6 +112,9 @@ int gv_parse_size_mib(const char *s, uint64_t *out)
 	kib = whole * unit_kib + frac_num * unit_kib / frac_den;
 	if (kib < 1024)
 		return -EINVAL;
+	/* 1 PiB: far above any GPU, and what gv_fmt_mib prints parses back */
+	if (kib / 1024 > (1ull << 30))
+		return -ERANGE;
 	*out = kib / 1024;
 	return 0;
 }
