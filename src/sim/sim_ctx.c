@@ -43,6 +43,18 @@ bool sim_ctx_valid(struct sim_ctx *c)
 	return ok;
 }
 
+/* A context this library created, alive or destroyed. */
+static bool ctx_known(const struct sim_ctx *c)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&ctx_reg_lock);
+	for (struct ctx_node *n = ctx_reg; n && !found; n = n->next)
+		found = n->c == c;
+	pthread_mutex_unlock(&ctx_reg_lock);
+	return found;
+}
+
 static struct sim_ctx *ctx_alloc(struct sim_dev *dev, bool primary)
 {
 	struct sim_ctx *c = calloc(1, sizeof(*c));
@@ -215,7 +227,8 @@ SIM_API CUresult cuCtxDestroy_v2(CUcontext ctx)
 	if (rc != CUDA_SUCCESS)
 		return rc;
 	if (!sim_ctx_valid(c) || c->primary)
-		return CUDA_ERROR_INVALID_CONTEXT;
+		return ctx_known(c) && !c->primary ? CUDA_ERROR_CONTEXT_IS_DESTROYED
+						   : CUDA_ERROR_INVALID_CONTEXT;
 	ctx_teardown(c);
 	return CUDA_SUCCESS;
 }

@@ -269,11 +269,12 @@ SIM_API CUresult cuMemGetInfo_v2(size_t *free_bytes, size_t *total)
 
 	if (rc != CUDA_SUCCESS)
 		return rc;
-	if (!free_bytes || !total)
-		return CUDA_ERROR_INVALID_VALUE;
+	/* either pointer may be NULL: the driver then fills in the other one */
 	used = gv_acct_used(c->dev->acct);
-	*total = c->dev->total;
-	*free_bytes = used >= c->dev->total ? 0 : c->dev->total - used;
+	if (total)
+		*total = c->dev->total;
+	if (free_bytes)
+		*free_bytes = used >= c->dev->total ? 0 : c->dev->total - used;
 	return CUDA_SUCCESS;
 }
 

@@ -4,9 +4,16 @@
  * 3020 or later -> cuMemAlloc_v2); with CU_GET_PROC_ADDRESS_PER_THREAD_
  * DEFAULT_STREAM the _ptsz/_ptds variant is preferred where one exists. A
  * known name whose oldest variant is newer than cudaVersion gives
- * CU_GET_PROC_ADDRESS_VERSION_NOT_SUFFICIENT; an unknown one
- * CU_GET_PROC_ADDRESS_SYMBOL_NOT_FOUND (both CUDA_ERROR_NOT_FOUND). It works
- * before cuInit: the CUDA runtime looks up cuInit itself this way. */
+ * CU_GET_PROC_ADDRESS_VERSION_NOT_SUFFICIENT, an unknown one
+ * CU_GET_PROC_ADDRESS_SYMBOL_NOT_FOUND, with *pfn NULL. As NVIDIA's driver
+ * does (checked on R580 / CUDA 13.0), cuGetProcAddress_v2 then returns
+ * CUDA_SUCCESS (whether or not symbolStatus is given) while the 4-argument
+ * cuGetProcAddress returns CUDA_ERROR_NOT_FOUND. It works before cuInit:
+ * the CUDA runtime looks up cuInit itself this way.
+ *
+ * Deviation: variants from before 64-bit device pointers (cuMemAlloc with
+ * cudaVersion < 3020 ...) are not implemented, so they are "version not
+ * sufficient" here where the driver returns the old entry point. */
 #include <string.h>
 
 #include "sim_internal.h"
@@ -21,7 +28,7 @@ static const struct proc_entry {
 };
 
 static CUresult lookup(const char *symbol, void **pfn, int cudaVersion, cuuint64_t flags,
-		       CUdriverProcAddressQueryResult *status)
+		       CUdriverProcAddressQueryResult *status, CUresult not_found)
 {
 	const struct proc_entry *best = NULL;
 	bool known = false, want_pt, has_pt = false;
@@ -52,7 +59,7 @@ static CUresult lookup(const char *symbol, void **pfn, int cudaVersion, cuuint64
 		if (status)
 			*status = known ? CU_GET_PROC_ADDRESS_VERSION_NOT_SUFFICIENT
 					: CU_GET_PROC_ADDRESS_SYMBOL_NOT_FOUND;
-		return CUDA_ERROR_NOT_FOUND;
+		return not_found;
 	}
 	*pfn = best->fn;
 	if (status)
@@ -63,13 +70,13 @@ static CUresult lookup(const char *symbol, void **pfn, int cudaVersion, cuuint64
 SIM_API CUresult cuGetProcAddress_v2(const char *symbol, void **pfn, int cudaVersion,
 				     cuuint64_t flags, CUdriverProcAddressQueryResult *symbolStatus)
 {
-	return lookup(symbol, pfn, cudaVersion, flags, symbolStatus);
+	return lookup(symbol, pfn, cudaVersion, flags, symbolStatus, CUDA_SUCCESS);
 }
 
 SIM_API CUresult cuGetProcAddress(const char *symbol, void **pfn, int cudaVersion,
 				  cuuint64_t flags)
 {
-	return lookup(symbol, pfn, cudaVersion, flags, NULL);
+	return lookup(symbol, pfn, cudaVersion, flags, NULL, CUDA_ERROR_NOT_FOUND);
 }
 
 SIM_API CUresult cuGetExportTable(const void **ppExportTable, const CUuuid *pExportTableId)

@@ -813,8 +813,9 @@ SIM_API CUresult cuEventElapsedTime_v2(float *pMilliseconds, CUevent hStart, CUe
 
 	if (rc != CUDA_SUCCESS)
 		return rc;
+	/* the driver answers a NULL result pointer with INVALID_HANDLE */
 	if (!pMilliseconds)
-		return CUDA_ERROR_INVALID_VALUE;
+		return CUDA_ERROR_INVALID_HANDLE;
 	a = event_get(hStart);
 	b = event_get(hEnd);
 	if (!a || !b)

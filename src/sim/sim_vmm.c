@@ -332,14 +332,20 @@ SIM_API CUresult cuMemMap(CUdeviceptr ptr, size_t size, size_t offset,
 		return CUDA_ERROR_INVALID_VALUE;
 	pthread_mutex_lock(&vmm_lock);
 	h = handle_find_locked(handle);
-	if (!h || h->urefs == 0 || offset > h->size || size > h->size - offset ||
+	if (!h || h->urefs == 0 || offset >= h->size ||
 	    !in_reservation_locked((uintptr_t)ptr, size)) {
 		rc = CUDA_ERROR_INVALID_VALUE;
 		goto out;
 	}
+	/* what NVIDIA's driver (R580) refuses as not supported: an offset
+	 * into the handle, a range past its end, a range already mapped */
+	if (offset || size > h->size) {
+		rc = CUDA_ERROR_NOT_SUPPORTED;
+		goto out;
+	}
 	for (struct vmm_map *o = maps; o; o = o->next)
 		if (o->start < (uintptr_t)ptr + size && (uintptr_t)ptr < o->start + o->size) {
-			rc = CUDA_ERROR_INVALID_VALUE; /* already mapped there */
+			rc = CUDA_ERROR_NOT_SUPPORTED;
 			goto out;
 		}
 	m = calloc(1, sizeof(*m));
@@ -369,8 +375,9 @@ out:
 	return rc;
 }
 
-/* Mappings inside [p, p + size), which they must cover exactly. */
-static bool covered_locked(uintptr_t p, size_t size)
+/* Mappings inside [p, p + size), which they must cover exactly, or none
+ * at all inside a reservation (unmapping that is a no-op for the driver). */
+static bool covered_locked(uintptr_t p, size_t size, bool allow_empty)
 {
 	size_t sum = 0;
 
@@ -383,7 +390,7 @@ static bool covered_locked(uintptr_t p, size_t size)
 		if (inside)
 			sum += m->size;
 	}
-	return sum == size;
+	return sum == size || (allow_empty && sum == 0 && in_reservation_locked(p, size));
 }
 
 SIM_API CUresult cuMemUnmap(CUdeviceptr ptr, size_t size)
@@ -399,7 +406,7 @@ SIM_API CUresult cuMemUnmap(CUdeviceptr ptr, size_t size)
 	if (sim_ctx_current())
 		sim_ctx_sync(sim_ctx_current());
 	pthread_mutex_lock(&vmm_lock);
-	if (!covered_locked(p, size)) {
+	if (!covered_locked(p, size, true)) {
 		rc = CUDA_ERROR_INVALID_VALUE;
 		goto out;
 	}
@@ -447,7 +454,7 @@ SIM_API CUresult cuMemSetAccess(CUdeviceptr ptr, size_t size, const CUmemAccessD
 			access = desc[i].flags;
 	}
 	pthread_mutex_lock(&vmm_lock);
-	if (!covered_locked(p, size)) {
+	if (!covered_locked(p, size, false)) {
 		rc = CUDA_ERROR_INVALID_VALUE;
 		goto out;
 	}

@@ -43,6 +43,7 @@ int main(void)
 	unsigned flags;
 	int prio, lo, hi;
 	float ms;
+	int base = 0;
 
 	OK(cuInit(0));
 	EXPECT_RC(cuStreamCreate(&a, 0), CUDA_ERROR_INVALID_CONTEXT);
@@ -57,7 +58,7 @@ int main(void)
 	EXPECT(flags == CU_STREAM_NON_BLOCKING);
 	OK(cuStreamGetPriority(nb, &prio));
 	EXPECT(prio == hi);
-	EXPECT_RC(cuStreamQuery((CUstream)&prio), CUDA_ERROR_INVALID_HANDLE);
+	SIM_ONLY(EXPECT_RC(cuStreamQuery((CUstream)&prio), CUDA_ERROR_INVALID_HANDLE));
 
 	/* in order on a stream, asynchronous to the host */
 	atomic_store(&gate, 0);
@@ -78,25 +79,29 @@ int main(void)
 	EXPECT_RC(cuEventQuery(e1), CUDA_ERROR_NOT_READY);
 	OK(cuStreamWaitEvent(b, e1, 0));
 	OK(cuLaunchHostFunc(b, note, (void *)4));
-	/* a non-blocking stream is not held up by either */
-	OK(cuLaunchHostFunc(nb, note, (void *)0));
-	OK(cuStreamSynchronize(nb));
-	EXPECT(atomic_load(&n_order) == 1 && order[0] == 0);
+	/* another stream is not held up by them */
+	SIM_ONLY({
+		OK(cuLaunchHostFunc(nb, note, (void *)0));
+		OK(cuStreamSynchronize(nb));
+		EXPECT(atomic_load(&n_order) == 1 && order[0] == 0);
+		base = 1;
+	});
 	EXPECT_RC(cuStreamQuery(b), CUDA_ERROR_NOT_READY);
 	atomic_store(&gate, 1);
 	OK(cuStreamSynchronize(b));
 	OK(cuEventSynchronize(e1));
 	OK(cuEventQuery(e1));
 	OK(cuStreamSynchronize(a));
-	EXPECT(atomic_load(&n_order) == 5);
-	EXPECT(order[1] == 1 && order[2] == 2 && order[3] == 3 && order[4] == 4);
+	EXPECT(atomic_load(&n_order) == base + 4);
+	EXPECT(order[base] == 1 && order[base + 1] == 2 && order[base + 2] == 3 &&
+	       order[base + 3] == 4);
 	OK(cuStreamQuery(a));
 
 	/* elapsed time: two records 50 ms apart */
 	OK(cuEventRecord(e1, a));
 	OK(cuLaunchHostFunc(a, sleep_ms, (void *)50));
 	OK(cuEventRecord(e2, a));
-	EXPECT_RC(cuEventElapsedTime(NULL, e1, e2), CUDA_ERROR_INVALID_VALUE);
+	EXPECT_RC(cuEventElapsedTime(NULL, e1, e2), CUDA_ERROR_INVALID_HANDLE);
 	OK(cuEventSynchronize(e2));
 	OK(cuEventElapsedTime(&ms, e1, e2));
 	EXPECT(ms >= 45.0f && ms < 10000.0f);
@@ -111,7 +116,7 @@ int main(void)
 	/* the legacy default stream waits for blocking streams, not for nb */
 	atomic_store(&gate, 0);
 	atomic_store(&n_order, 0);
-	OK(cuLaunchHostFunc(nb, wait_gate, NULL));
+	SIM_ONLY(OK(cuLaunchHostFunc(nb, wait_gate, NULL)));
 	OK(cuLaunchHostFunc(a, sleep_ms, (void *)20));
 	OK(cuLaunchHostFunc(a, note, (void *)7));
 	OK(cuLaunchHostFunc(NULL, note, (void *)8));
@@ -126,18 +131,18 @@ int main(void)
 	EXPECT(order[2] == 9);
 
 	OK(cuEventDestroy(e1));
-	EXPECT_RC(cuEventDestroy(e1), CUDA_ERROR_INVALID_HANDLE);
-	EXPECT_RC(cuEventRecord(e1, a), CUDA_ERROR_INVALID_HANDLE);
+	SIM_ONLY(EXPECT_RC(cuEventDestroy(e1), CUDA_ERROR_INVALID_HANDLE));
+	SIM_ONLY(EXPECT_RC(cuEventRecord(e1, a), CUDA_ERROR_INVALID_HANDLE));
 	OK(cuEventDestroy(e2));
 	OK(cuEventDestroy(e3));
 	OK(cuEventDestroy(nt));
 	OK(cuStreamDestroy(a));
-	EXPECT_RC(cuStreamDestroy(a), CUDA_ERROR_INVALID_HANDLE);
-	EXPECT_RC(cuStreamSynchronize(a), CUDA_ERROR_INVALID_HANDLE);
+	SIM_ONLY(EXPECT_RC(cuStreamDestroy(a), CUDA_ERROR_INVALID_HANDLE));
+	SIM_ONLY(EXPECT_RC(cuStreamSynchronize(a), CUDA_ERROR_INVALID_HANDLE));
 	OK(cuStreamDestroy(b));
 	/* streams die with their context */
 	OK(cuCtxDestroy(ctx));
-	EXPECT_RC(cuStreamQuery(nb), CUDA_ERROR_INVALID_HANDLE);
+	SIM_ONLY(EXPECT_RC(cuStreamQuery(nb), CUDA_ERROR_INVALID_HANDLE));
 	printf("sim.stream: ok\n");
 	return 0;
 }
