@@ -357,12 +357,13 @@ int gv_sched_create(const char *path, enum gv_sched_policy policy,
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >=
 	    (int)sizeof(tmp))
 		return gv_err_set(err, ENAMETOOLONG, "path too long: %s", path);
-	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0660);
 	if (fd < 0)
 		return gv_err_set(err, errno, "cannot create %s: %s", tmp,
 				  strerror(errno));
-	/* every tenant, whatever its uid, must be able to map it */
-	if (fchmod(fd, 0666) < 0 || ftruncate(fd, sizeof(struct gv_sched_seg)) < 0) {
+	/* tenants map it read-write: the daemon's group, as the accounting
+	 * files (a umask must not take that away) */
+	if (fchmod(fd, 0660) < 0 || ftruncate(fd, sizeof(struct gv_sched_seg)) < 0) {
 		ret = gv_err_set(err, errno, "cannot size %s: %s", tmp,
 				 strerror(errno));
 		goto out;
