@@ -6,7 +6,7 @@
  * 2-core machine changes nothing but the noise; time appears only in
  * generous hang bounds.
  *
- * usage: sched_mp SCENARIO   (equal2 equal3 fixed_lone best_lone greedy
+ * usage: sched_mp SCENARIO   (equal2 equal3 procs fixed_lone best_lone greedy
  *                             kill stop policy)
  */
 #include <errno.h>
@@ -177,12 +177,13 @@ static void set_windows(uint64_t base, const uint64_t (*w)[2], int n)
 	}
 }
 
-static void spawn(int ntenants_busy, const uint64_t *kernel_ns)
+/* process i attaches to tenant "t<tenant_of[i]>" (NULL: tenant i) */
+static void spawn_as(int nprocs, const uint64_t *kernel_ns, const int *tenant_of)
 {
-	for (int i = 0; i < ntenants_busy; i++) {
+	for (int i = 0; i < nprocs; i++) {
 		char id[16];
 
-		snprintf(id, sizeof(id), "t%d", i);
+		snprintf(id, sizeof(id), "t%d", tenant_of ? tenant_of[i] : i);
 		pids[i] = fork();
 		if (pids[i] < 0)
 			die("fork", NULL);
@@ -190,9 +191,14 @@ static void spawn(int ntenants_busy, const uint64_t *kernel_ns)
 			tenant_main(i, id, kernel_ns[i]);
 		nkids++;
 	}
-	for (int i = 0; i < ntenants_busy; i++)
+	for (int i = 0; i < nprocs; i++)
 		while (!atomic_load(&sh->kid[i].ready))
 			usleep(1000);
+}
+
+static void spawn(int ntenants_busy, const uint64_t *kernel_ns)
+{
+	spawn_as(ntenants_busy, kernel_ns, NULL);
 }
 
 static void teardown(struct gv_sched *s)
@@ -243,18 +249,17 @@ static void print_stats(struct gv_sched *s)
 
 	if (gv_sched_stats(s, &st, &err) < 0)
 		die("stats", &err);
+	for (int i = 0; i < nkids; i++)
+		printf("  process %d: %llu kernels, %.1f ms in the gate (longest %.2f ms)\n",
+		       i, (unsigned long long)atomic_load(&sh->kid[i].kernels),
+		       atomic_load(&sh->kid[i].gate_ns) / 1e6,
+		       atomic_load(&sh->kid[i].max_gate_ns) / 1e6);
 	printf("  policy %s slice %u us, %llu handovers\n",
 	       gv_sched_policy_name(st.policy), st.slice_us,
 	       (unsigned long long)st.handovers);
 	for (size_t i = 0; i < st.n_tenants; i++) {
 		struct gv_sched_tenant_stats *t = &st.tenants[i];
 
-		if (i < MAXK && atomic_load(&sh->kid[i].kernels))
-			printf("  %-3s %llu kernels, %.1f ms in the gate (longest %.2f ms)\n",
-			       t->instance_id,
-			       (unsigned long long)atomic_load(&sh->kid[i].kernels),
-			       atomic_load(&sh->kid[i].gate_ns) / 1e6,
-			       atomic_load(&sh->kid[i].max_gate_ns) / 1e6);
 
 		printf("  %-3s used %7.1f ms  last 1s %5.1f%%  wait %7.1f ms  "
 		       "slices %5llu  overruns %4llu  procs %u\n",
@@ -283,6 +288,27 @@ static void scenario_equal(int n)
 			 (unsigned long long)kern[i] / 1000);
 		range(what, share_of_busy(i, n, 0), 0.95 / n, 1.05 / n);
 	}
+	print_stats(s);
+	teardown(s);
+}
+
+/* two processes of instance t0 and one of t1: the instances share 50/50
+ * (the shares are the instances', not the processes') */
+static void scenario_procs(void)
+{
+	const uint64_t kern[3] = { 300000, 500000, 700000 };
+	const int tenant_of[3] = { 0, 0, 1 };
+	const uint64_t win[1][2] = { { 300 * MS, 1800 * MS } };
+	struct gv_sched *s = setup(GV_SCHED_EQUAL_SHARE, 3000, 2, NULL);
+	uint64_t base = now_ns();
+
+	set_windows(base, win, 1);
+	spawn_as(3, kern, tenant_of);
+	sleep_until(base + win[0][1] + 50 * MS);
+	range("share of t0 (two processes)",
+	      share_of_busy(0, 3, 0) + share_of_busy(1, 3, 0), 0.475, 0.525);
+	range("share of t1 (one process)", share_of_busy(2, 3, 0), 0.475, 0.525);
+	range("t0 process 2 of 2 gets turns", share_of_busy(1, 3, 0), 0.1, 0.5);
 	print_stats(s);
 	teardown(s);
 }
@@ -482,6 +508,8 @@ int main(int argc, char **argv)
 		scenario_equal(2);
 	else if (strcmp(sc, "equal3") == 0)
 		scenario_equal(3);
+	else if (strcmp(sc, "procs") == 0)
+		scenario_procs();
 	else if (strcmp(sc, "fixed_lone") == 0)
 		scenario_fixed_lone();
 	else if (strcmp(sc, "best_lone") == 0)
@@ -495,7 +523,7 @@ int main(int argc, char **argv)
 	else if (strcmp(sc, "policy") == 0)
 		scenario_policy();
 	else {
-		fprintf(stderr, "usage: %s equal2|equal3|fixed_lone|best_lone|greedy|"
+		fprintf(stderr, "usage: %s equal2|equal3|procs|fixed_lone|best_lone|greedy|"
 				"kill|stop|policy\n",
 			argv[0]);
 		return 2;

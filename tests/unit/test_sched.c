@@ -378,6 +378,31 @@ static void test_equal_share_no_banking(void **state)
 	fx_free(&f);
 }
 
+/* two processes of one instance share that instance's time: the tenant,
+ * not the process, is the unit of fairness */
+static void test_equal_share_two_procs_one_tenant(void **state)
+{
+	struct fx f;
+	struct gv_err err = { 0 };
+	struct gv_sched_attach_opts o = { .flags = GV_SCHED_NO_WATCHDOG };
+	bool busy[3] = { true, true, true };
+	uint64_t k[3] = { 300 * US, 200 * US, 500 * US }, got[3] = { 0 };
+
+	(void)state;
+	fx_init(&f, GV_SCHED_EQUAL_SHARE, 2000);
+	fx_add(&f, "pair", 1, 0);
+	fx_add(&f, "single", 1, 0);
+	/* a second process of "pair" */
+	assert_int_equal(gv_sched_attach(f.s, "pair", &o, &f.c[2], &err), 0);
+	f.n = 3;
+	simulate(&f, busy, k, 2000 * MS, got);
+	assert_near((double)(got[0] + got[2]) / (double)sum(got, 3), 0.5, 0.02,
+		    "instance with two processes");
+	/* and inside the instance, both processes get turns */
+	assert_true(got[0] > 2000 * MS / 10 && got[2] > 2000 * MS / 10);
+	fx_free(&f);
+}
+
 static void test_best_effort(void **state)
 {
 	struct fx f;
@@ -804,6 +829,7 @@ int main(void)
 		cmocka_unit_test(test_equal_share_overrun_deficit),
 		cmocka_unit_test(test_equal_share_many_tenants),
 		cmocka_unit_test(test_equal_share_no_banking),
+		cmocka_unit_test(test_equal_share_two_procs_one_tenant),
 		cmocka_unit_test(test_best_effort),
 		cmocka_unit_test(test_best_effort_weights),
 		cmocka_unit_test(test_fixed_share_lone_and_pair),
