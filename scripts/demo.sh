@@ -78,6 +78,9 @@ else
 	DARGS=(--backend sim --sim a100-40gb:1,h100-80gb:1,l40s:1)
 fi
 heading "gpuvisord"
+
+# this build's shim and simulator, whatever the daemon was compiled to expect
+[ -d "$BIN/../lib" ] && DARGS+=(--lib-dir "$(cd "$BIN/../lib" && pwd)")
 echo "gpuvisord --socket $SOCK --state-dir $T/state --run-dir $T/run ${DARGS[*]}"
 "$GVD" --socket "$SOCK" --state-dir "$T/state" --run-dir "$T/run" \
 	--catalog "$SRC/data/catalog.json" "${DARGS[@]}" >"$T/daemon.log" 2>&1 &
@@ -110,7 +113,11 @@ run_workload() {
 		[ "$(q list --json | jq -r --arg id "$id" '.instances[] | select(.id == $id) | .workload != null')" = true ] && break
 		sleep 0.1
 	done
-	sleep 1
+	# until the shim has charged something (timeslice), at most 3 s
+	for i in $(seq 30); do
+		[ "$(q list --json | jq -r --arg id "$id" '.instances[] | select(.id == $id) | (.mem_used_bytes // 1) > 0')" = true ] && break
+		sleep 0.1
+	done
 	gv list
 	local rc=0
 	wait "$runner" || rc=$?
