@@ -59,9 +59,9 @@ int gv_sched_policy_from_name(const char *name, enum gv_sched_policy *out,
 /* Daemon: create the segment file at path with the given policy and slice
  * (GV_SCHED_SLICE_MIN_US..GV_SCHED_SLICE_MAX_US), or, when a valid segment
  * already exists there (daemon restart), map it unchanged: its tenants,
- * figures and current holder survive, and the given policy/slice are
- * requested as by gv_sched_set_policy. A file of the wrong size, magic or
- * version is refused with -EPROTO rather than overwritten. */
+ * figures, current holder and policy survive (policy and slice_us are then
+ * only validated; change them with gv_sched_set_policy). A file of the
+ * wrong size, magic or version is refused with -EPROTO, not overwritten. */
 int gv_sched_create(const char *path, enum gv_sched_policy policy,
 		    uint32_t slice_us, struct gv_sched **out, struct gv_err *err);
 /* Tenants, CLI: map an existing segment (-ENOENT when the daemon has not

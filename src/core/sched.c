@@ -340,15 +340,11 @@ int gv_sched_create(const char *path, enum gv_sched_policy policy,
 	if (ret < 0)
 		return ret;
 	if (access(path, F_OK) == 0) {
-		/* daemon restart: adopt what the tenants are running on */
+		/* daemon restart: adopt what the tenants are running on, as it
+		 * is (a policy change is an explicit gv_sched_set_policy) */
 		ret = gv_sched_open(path, &s, err);
 		if (ret < 0)
 			return ret;
-		ret = gv_sched_set_policy(s, policy, slice_us, err);
-		if (ret < 0) {
-			gv_sched_free(s);
-			return ret;
-		}
 		*out = s;
 		return 0;
 	}

@@ -223,12 +223,16 @@ static void test_create_open_validation(void **state)
 	assert_int_equal(st.n_tenants, 2);
 	assert_int_equal(st.tenants[0].weight, 3);
 	assert_int_equal(st.holder_slot, -1);
-	/* daemon restart: create adopts the segment, tenants survive, the
-	 * policy given is requested */
+	/* daemon restart: create adopts the segment as it is: tenants and
+	 * policy survive */
 	assert_int_equal(gv_sched_create(f.path, GV_SCHED_BEST_EFFORT, 5000, &s2, &err), 0);
 	assert_int_equal(gv_sched_stats(s2, &st, &err), 0);
 	assert_int_equal(st.n_tenants, 2);
 	assert_string_equal(st.tenants[1].instance_id, "inst-b");
+	assert_int_equal(st.policy_requested, GV_SCHED_EQUAL_SHARE);
+	assert_int_equal(st.slice_us_requested, 2000);
+	assert_int_equal(gv_sched_set_policy(s2, GV_SCHED_BEST_EFFORT, 5000, &err), 0);
+	assert_int_equal(gv_sched_stats(f.s, &st, &err), 0);
 	assert_int_equal(st.policy_requested, GV_SCHED_BEST_EFFORT);
 	assert_int_equal(st.slice_us_requested, 5000);
 	gv_sched_free(s2);
