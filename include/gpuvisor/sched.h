@@ -132,8 +132,10 @@ typedef int (*gv_sched_sync_fn)(void *arg);
 
 /* No watchdog thread: slices end only inside gv_sched_gate/try_gate/yield
  * (deterministic tests with a fake clock). Without the watchdog, a holder
- * that stops calling the gate keeps the slice until another tenant finds
- * it dead; the shim must not use this flag. */
+ * that stops calling the gate keeps the slice until the others revoke it
+ * (100 ms past its deadline) or find it dead, and the process counts as
+ * alive exactly as long as the attaching thread lives (detach from that
+ * thread). The shim must not use this flag. */
 #define GV_SCHED_NO_WATCHDOG 0x1u
 
 struct gv_sched_attach_opts {
@@ -144,7 +146,10 @@ struct gv_sched_attach_opts {
 
 /* Shim: attaches the calling process to the registered tenant instance_id
  * (-ENOENT when the daemon did not register it, -ENOSPC when every client
- * slot is taken by live processes). opts may be NULL. */
+ * slot is taken by live processes). opts may be NULL. Starts the client's
+ * watchdog thread, which ends slices on time and, for as long as it lives,
+ * holds the process's liveness token in the segment. One client per
+ * process; a forked child attaches for itself. */
 int gv_sched_attach(struct gv_sched *s, const char *instance_id,
 		    const struct gv_sched_attach_opts *opts,
 		    struct gv_sched_client **out, struct gv_err *err);
