@@ -42,10 +42,10 @@ static inline void simtest_fail(void)
  * SIMTEST_SOFT runs: an error code (not a crash) for garbage or stale
  * handles and NULL names, and host functions of different streams running
  * concurrently (the driver runs them on one thread). */
-#define SIM_ONLY(stmt)                                                                           \
+#define SIM_ONLY(...)                                                                          \
 	do {                                                                                   \
 		if (!getenv("SIMTEST_SOFT")) {                                                 \
-			stmt;                                                                  \
+			__VA_ARGS__;                                                           \
 		}                                                                              \
 	} while (0)
 

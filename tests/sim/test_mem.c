@@ -50,6 +50,23 @@ static void alloc_free(void)
 	OK(cuMemFree(p));
 	EXPECT(free_mem() == f0);
 
+	/* first fit with coalescing: two freed neighbours serve one larger
+	 * request at the first one's address (the simulator's allocator) */
+	SIM_ONLY({
+		CUdeviceptr x, y, z, w;
+
+		OK(cuMemAlloc(&x, MIB));
+		OK(cuMemAlloc(&y, MIB));
+		OK(cuMemAlloc(&z, MIB));
+		EXPECT(y == x + MIB && z == y + MIB);
+		OK(cuMemFree(x));
+		OK(cuMemFree(y));
+		OK(cuMemAlloc(&w, 2 * MIB));
+		EXPECT(w == x);
+		OK(cuMemFree(w));
+		OK(cuMemFree(z));
+	});
+
 	/* pitch */
 	EXPECT_RC(cuMemAllocPitch(&p, &pitch, 100, 10, 3), CUDA_ERROR_INVALID_VALUE);
 	EXPECT_RC(cuMemAllocPitch(&p, NULL, 100, 10, 4), CUDA_ERROR_INVALID_VALUE);
