@@ -59,7 +59,7 @@ static const struct gv_profile *prof(const struct gv_model *m, const char *name)
 
 /* ---- the independent reference -------------------------------------------- */
 
-/* One row of mig.md's 8-slot placement table. */
+/* One row of mig.md's placement tables. */
 struct ref_prof {
 	const char *name;
 	int mem_slices, compute_slices;
@@ -69,22 +69,47 @@ struct ref_prof {
 	int me;
 };
 
-static const int st_1g[] = { 0, 1, 2, 3, 4, 5, 6 }, st_1gd[] = { 0, 2, 4, 6 },
-		 st_2g[] = { 0, 2, 4 }, st_3g[] = { 0, 4 }, st_0[] = { 0 };
+/* A GPU's geometry (memory slices, compute slices) and its profiles. */
+struct ref_gpu {
+	const struct ref_prof *p;
+	int n;
+	int slices, compute;
+};
 
-#define REF_N 7
-static const struct ref_prof ref_a100[REF_N] = {
+static const int st_1g[] = { 0, 1, 2, 3, 4, 5, 6 }, st_1gd[] = { 0, 2, 4, 6 },
+		 st_2g[] = { 0, 2, 4 }, st_3g[] = { 0, 4 }, st_0[] = { 0 },
+		 st_a30_1g[] = { 0, 1, 2, 3 }, st_a30_2g[] = { 0, 2 };
+
+#define REF_MAX 8
+static const struct ref_prof ref_a100[] = {
 	{ "1g.5gb", 1, 1, st_1g, 7, 7, 0 },   { "1g.5gb+me", 1, 1, st_1g, 7, 1, 1 },
 	{ "1g.10gb", 2, 1, st_1gd, 4, 4, 0 }, { "2g.10gb", 2, 2, st_2g, 3, 3, 0 },
 	{ "3g.20gb", 4, 3, st_3g, 2, 2, 0 },  { "4g.20gb", 4, 4, st_0, 1, 1, 0 },
 	{ "7g.40gb", 8, 7, st_0, 1, 1, 0 },
 };
-static const struct ref_prof ref_h100[REF_N] = {
+static const struct ref_prof ref_h100[] = {
 	{ "1g.10gb", 1, 1, st_1g, 7, 7, 0 },  { "1g.10gb+me", 1, 1, st_1g, 7, 1, 1 },
 	{ "1g.20gb", 2, 1, st_1gd, 4, 4, 0 }, { "2g.20gb", 2, 2, st_2g, 3, 3, 0 },
 	{ "3g.40gb", 4, 3, st_3g, 2, 2, 0 },  { "4g.40gb", 4, 4, st_0, 1, 1, 0 },
 	{ "7g.80gb", 8, 7, st_0, 1, 1, 0 },
 };
+static const struct ref_prof ref_a30[] = {
+	{ "1g.6gb", 1, 1, st_a30_1g, 4, 4, 0 },	    { "1g.6gb+me", 1, 1, st_a30_1g, 4, 1, 1 },
+	{ "2g.12gb", 2, 2, st_a30_2g, 2, 2, 0 },    { "2g.12gb+me", 2, 2, st_a30_2g, 2, 1, 1 },
+	{ "4g.24gb", 4, 4, st_0, 1, 1, 0 },
+};
+#define REF_8SLOT(g1, g2, g4, g8)                                                          \
+	{ { "1g." g1 "gb", 1, 1, st_1g, 7, 7, 0 },  { "1g." g1 "gb+me", 1, 1, st_1g, 7, 1, 1 }, \
+	  { "1g." g2 "gb", 2, 1, st_1gd, 4, 4, 0 }, { "2g." g2 "gb", 2, 2, st_2g, 3, 3, 0 },    \
+	  { "3g." g4 "gb", 4, 3, st_3g, 2, 2, 0 },  { "4g." g4 "gb", 4, 4, st_0, 1, 1, 0 },     \
+	  { "7g." g8 "gb", 8, 7, st_0, 1, 1, 0 } }
+/* mig.md: the other 8-slot parts have H100's shapes under their own names */
+static const struct ref_prof ref_nvl[] = REF_8SLOT("12", "24", "47", "94");
+static const struct ref_prof ref_h200[] = REF_8SLOT("18", "35", "71", "141");
+static const struct ref_prof ref_b200[] = REF_8SLOT("23", "45", "90", "180");
+static const struct ref_gpu ref_gpu_a100 = { ref_a100, 7, 8, 7 };
+static const struct ref_gpu ref_gpu_h100 = { ref_h100, 7, 8, 7 };
+static const struct ref_gpu ref_gpu_a30 = { ref_a30, 5, 4, 4 };
 
 struct ref_inst {
 	int p; /* index into the ref table */
@@ -102,20 +127,21 @@ static int ref_start_ok(const struct ref_prof *rp, int start)
 }
 
 /* The published rules, applied to a whole set: documented starts, no shared
- * memory slice, at most 7 compute slices, per-profile maxima, one +me. */
-static int ref_valid(const struct ref_prof *ref, const struct ref_inst *set, int n)
+ * memory slice, at most the GPU's compute slices (7; 4 on A30), per-profile
+ * maxima, one +me instance. */
+static int ref_valid(const struct ref_gpu *ref, const struct ref_inst *set, int n)
 {
-	int slice_owner[8], count[REF_N] = { 0 }, compute = 0, me = 0, i, k;
+	int slice_owner[8], count[REF_MAX] = { 0 }, compute = 0, me = 0, i, k;
 
 	for (k = 0; k < 8; k++)
 		slice_owner[k] = -1;
 	for (i = 0; i < n; i++) {
-		const struct ref_prof *rp = &ref[set[i].p];
+		const struct ref_prof *rp = &ref->p[set[i].p];
 
 		if (!ref_start_ok(rp, set[i].start))
 			return 0;
 		for (k = set[i].start; k < set[i].start + rp->mem_slices; k++) {
-			if (k >= 8 || slice_owner[k] >= 0)
+			if (k >= ref->slices || slice_owner[k] >= 0)
 				return 0;
 			slice_owner[k] = i;
 		}
@@ -123,20 +149,20 @@ static int ref_valid(const struct ref_prof *ref, const struct ref_inst *set, int
 		count[set[i].p]++;
 		me += rp->me;
 	}
-	if (compute > 7 || me > 1)
+	if (compute > ref->compute || me > 1)
 		return 0;
-	for (i = 0; i < REF_N; i++)
-		if (count[i] > ref[i].max)
+	for (i = 0; i < ref->n; i++)
+		if (count[i] > ref->p[i].max)
 			return 0;
 	return 1;
 }
 
 /* Most instances of profile p that can be added to set at once. */
-static int ref_free(const struct ref_prof *ref, struct ref_inst *set, int n, int p, int from)
+static int ref_free(const struct ref_gpu *ref, struct ref_inst *set, int n, int p, int from)
 {
 	int best = 0, s;
 
-	for (s = from; s < 8; s++) {
+	for (s = from; s < ref->slices; s++) {
 		int got;
 
 		set[n].p = p;
@@ -154,8 +180,8 @@ static int ref_free(const struct ref_prof *ref, struct ref_inst *set, int n, int
 
 struct enum_ctx {
 	const struct gv_model *m;
-	const struct ref_prof *ref;
-	const struct gv_profile *cp[REF_N]; /* catalog profile of each ref row */
+	const struct ref_gpu *ref;
+	const struct gv_profile *cp[REF_MAX]; /* catalog profile of each ref row */
 	struct ref_inst cand[64];
 	int n_cand;
 	long configs, checks;
@@ -210,7 +236,7 @@ static void enum_dfs(struct enum_ctx *c, struct ref_inst *set, int n, int from)
 	one_gpu(c->m, insts, n, GV_MODE_MIG, &g, &node);
 
 	/* free counts as nvidia-smi mig -lgip, and automatic placement */
-	for (i = 0; i < REF_N; i++) {
+	for (i = 0; i < c->ref->n; i++) {
 		struct ref_inst tmp[16];
 		struct gv_place_req req = { .profile = c->cp[i]->name, .gpu = -1, .start = -1 };
 		struct gv_place_result res;
@@ -276,7 +302,7 @@ static void enum_dfs(struct enum_ctx *c, struct ref_inst *set, int n, int from)
 	}
 }
 
-static void enumerate_model(const char *id, const struct ref_prof *ref)
+static void enumerate_model(const char *id, const struct ref_gpu *ref)
 {
 	struct enum_ctx c = { 0 };
 	struct ref_inst set[16];
@@ -284,54 +310,79 @@ static void enumerate_model(const char *id, const struct ref_prof *ref)
 
 	c.m = model(id);
 	c.ref = ref;
-	assert_int_equal(c.m->mig_mem_slices, 8);
-	assert_int_equal(c.m->mig_compute_slices, 7);
-	for (i = 0; i < REF_N; i++) {
-		const struct gv_profile *p = prof(c.m, ref[i].name);
+	assert_int_equal(c.m->mig_mem_slices, ref->slices);
+	assert_int_equal(c.m->mig_compute_slices, ref->compute);
+	for (i = 0; i < ref->n; i++) {
+		const struct ref_prof *rp = &ref->p[i];
+		const struct gv_profile *p = prof(c.m, rp->name);
 		uint32_t mask = 0;
 
 		/* the data file says what the reference table says */
-		for (s = 0; s < ref[i].n_starts; s++)
-			mask |= 1u << ref[i].starts[s];
+		for (s = 0; s < rp->n_starts; s++)
+			mask |= 1u << rp->starts[s];
 		assert_int_equal(p->kind, GV_PROFILE_MIG);
-		assert_int_equal(p->mem_slices, ref[i].mem_slices);
-		assert_int_equal(p->compute_slices, ref[i].compute_slices);
+		assert_int_equal(p->mem_slices, rp->mem_slices);
+		assert_int_equal(p->compute_slices, rp->compute_slices);
 		assert_int_equal(p->start_mask, mask);
-		assert_int_equal(p->max_count, ref[i].max);
-		assert_int_equal(p->media_ext, ref[i].me);
+		assert_int_equal(p->max_count, rp->max);
+		assert_int_equal(p->media_ext, rp->me);
 		c.cp[i] = p;
-		for (s = 0; s < ref[i].n_starts; s++) {
+		for (s = 0; s < rp->n_starts; s++) {
 			c.cand[c.n_cand].p = i;
-			c.cand[c.n_cand].start = ref[i].starts[s];
+			c.cand[c.n_cand].start = rp->starts[s];
 			c.n_cand++;
 		}
 		/* starts the table does not list are never valid */
-		for (s = 0; s < 8; s++) {
+		for (s = 0; s < GV_MIG_MAX_SLOTS; s++) {
 			struct gv_err err = { 0 };
 
-			if (ref_start_ok(&ref[i], s))
+			if (ref_start_ok(rp, s))
 				continue;
 			assert_int_equal(gv_place_mig_check(c.m, NULL, 0, p, s, &err), -EINVAL);
 			assert_non_null(strstr(err.msg, "cannot start at slot"));
 		}
 	}
+	/* every MIG profile of the model is in the reference */
+	for (s = 0, i = 0; s < (int)c.m->n_profiles; s++)
+		i += c.m->profiles[s].kind == GV_PROFILE_MIG;
+	assert_int_equal(i, ref->n);
 	enum_dfs(&c, set, 0, 0);
-	/* 7 x 1g is the deepest layout; the walk must have got there */
-	assert_int_equal(c.max_depth, 7);
-	assert_true(c.configs > 100);
+	/* the first row is the 1-slice profile: as many of it is the deepest
+	 * layout, and the walk must have got there */
+	assert_int_equal(c.max_depth, ref->p[0].max);
+	assert_true(c.configs > 10);
 	print_message("%s: %ld valid configurations, %ld checks\n", id, c.configs, c.checks);
 }
 
 static void test_enumerate_a100_40gb(void **state)
 {
 	(void)state;
-	enumerate_model("a100-40gb", ref_a100);
+	enumerate_model("a100-40gb", &ref_gpu_a100);
 }
 
 static void test_enumerate_h100_80gb(void **state)
 {
 	(void)state;
-	enumerate_model("h100-80gb", ref_h100);
+	enumerate_model("h100-80gb", &ref_gpu_h100);
+}
+
+static void test_enumerate_other_8slot_models(void **state)
+{
+	static const struct ref_gpu nvl = { ref_nvl, 7, 8, 7 }, h200 = { ref_h200, 7, 8, 7 },
+				    b200 = { ref_b200, 7, 8, 7 };
+
+	(void)state;
+	enumerate_model("a100-80gb", &ref_gpu_h100);
+	enumerate_model("h100-80gb-pcie", &ref_gpu_h100);
+	enumerate_model("h100-nvl", &nvl);
+	enumerate_model("h200", &h200);
+	enumerate_model("b200", &b200);
+}
+
+static void test_enumerate_a30(void **state)
+{
+	(void)state;
+	enumerate_model("a30-24gb", &ref_gpu_a30);
 }
 
 /* ---- documented layouts, one by one ---------------------------------------- */
@@ -850,6 +901,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_enumerate_a100_40gb),
 		cmocka_unit_test(test_enumerate_h100_80gb),
+		cmocka_unit_test(test_enumerate_a30),
+		cmocka_unit_test(test_enumerate_other_8slot_models),
 		cmocka_unit_test(test_documented_layouts),
 		cmocka_unit_test(test_free_counts_like_lgip),
 		cmocka_unit_test(test_automatic_start),
