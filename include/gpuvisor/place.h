@@ -52,6 +52,8 @@ struct gv_place_req {
 	enum gv_place_policy policy;
 };
 
+/* kind is what the instance is; it may differ from profile->kind: the
+ * full-size C profile (h100-80c) on a passthrough-mode GPU is passthrough. */
 struct gv_place_result {
 	int gpu;			  /* index into node->gpus */
 	const struct gv_profile *profile; /* NULL for passthrough/timeslice on an unknown model */
@@ -61,7 +63,9 @@ struct gv_place_result {
 };
 
 /* Chooses where a new instance goes, or explains why it cannot go anywhere
- * (err names each GPU considered and why it was refused). */
+ * (err names each GPU considered and why it was refused). -ENOSPC: nothing
+ * fits now; -EINVAL: unknown profile or GPU, or a start slot that is never
+ * valid for the profile. Rules: docs/catalog.md, "Placement". */
 int gv_place(const struct gv_place_node *node, const struct gv_place_req *req,
 	     struct gv_place_result *out, struct gv_err *err);
 

@@ -595,6 +595,15 @@ static int try_gpu(const struct gv_place_gpu *g, const struct gv_place_req *req,
 			 req->profile);
 		return TRY_NEVER;
 	}
+	/* never valid whatever the GPU's state: 400, not 409 */
+	if (req->start >= 0 && !(p->start_mask & (1u << req->start))) {
+		char starts[64];
+
+		fmt_starts(starts, sizeof(starts), p->start_mask, ", ");
+		snprintf(why, len, "%s cannot start at slot %d (valid starts: %s)", p->name,
+			 req->start, starts);
+		return TRY_NEVER;
+	}
 
 	switch (g->mode) {
 	case GV_MODE_PASSTHROUGH:

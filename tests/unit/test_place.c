@@ -566,6 +566,13 @@ static void test_explicit_refusals(void **state)
 	req.gpu = -1;
 	assert_int_equal(gv_place(&node, &req, &res, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "3g.40gb cannot start at slot 2 (valid starts: 0, 4)"));
+	/* never valid is never valid, whatever the GPU's mode */
+	g.mode = GV_MODE_TIMESLICE;
+	assert_int_equal(gv_place(&node, &req, &res, &err), -EINVAL);
+	req.start = 4;
+	assert_int_equal(gv_place(&node, &req, &res, &err), -ENOSPC);
+	assert_non_null(strstr(err.msg, "mode is timeslice"));
+	g.mode = GV_MODE_MIG;
 	req.start = 4;
 	assert_int_equal(gv_place(&node, &req, &res, &err), -ENOSPC);
 	assert_non_null(strstr(err.msg, "overlaps 1g.10gb at slot 6"));
