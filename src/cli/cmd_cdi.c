@@ -65,22 +65,22 @@ static json_t *gv_cdi_sorted(json_t *mounts)
 {
 	size_t n = json_array_size(mounts), i;
 	json_t **v = calloc(n ? n : 1, sizeof(*v));
-	json_t *out = json_array();
+	json_t *out = json_array(), *ret = NULL;
 
 	if (!v || !out)
-		goto fail;
+		goto out;
 	for (i = 0; i < n; i++)
 		v[i] = json_array_get(mounts, i);
 	qsort(v, n, sizeof(*v), gv_cdi_cmp_mount);
 	for (i = 0; i < n; i++)
 		if (json_array_append(out, v[i]) < 0)
-			goto fail;
-	free(v);
-	return out;
-fail:
+			goto out;
+	ret = out;
+	out = NULL;
+out:
 	free(v);
 	json_decref(out);
-	return NULL;
+	return ret;
 }
 
 /* One CDI device from GET /v1/instances/ID/env; NULL (reason printed) on error. */

@@ -54,6 +54,7 @@ static char **gv_run_build_envp(const json_t *vars)
 	json_t *val;
 	size_t n = 0, i, k = 0;
 	char **envp = NULL;
+	bool ok = false;
 
 	json_object_foreach((json_t *)vars, key, val) {
 		if (!json_is_string(val)) {
@@ -67,7 +68,7 @@ static char **gv_run_build_envp(const json_t *vars)
 		n++;
 	envp = calloc(n + json_object_size(vars) + 2, sizeof(*envp));
 	if (!envp)
-		goto nomem;
+		goto out;
 	for (i = 0; i < n; i++) {
 		const char *eq = strchr(environ[i], '=');
 		char name[256];
@@ -80,7 +81,7 @@ static char **gv_run_build_envp(const json_t *vars)
 				continue;
 		}
 		if (!(envp[k++] = strdup(environ[i])))
-			goto nomem;
+			goto out;
 	}
 	json_object_foreach((json_t *)vars, key, val) {
 		if (strcmp(key, "LD_LIBRARY_PATH_PREPEND") == 0 ||
@@ -88,7 +89,7 @@ static char **gv_run_build_envp(const json_t *vars)
 			continue;
 		if (asprintf(&envp[k], "%s=%s", key, json_string_value(val)) < 0) {
 			envp[k] = NULL;
-			goto nomem;
+			goto out;
 		}
 		k++;
 	}
@@ -101,21 +102,24 @@ static char **gv_run_build_envp(const json_t *vars)
 
 		if (r < 0) {
 			envp[k] = NULL;
-			goto nomem;
+			goto out;
 		}
 		k++;
 	} else if (old_llp) {
 		if (asprintf(&envp[k], "LD_LIBRARY_PATH=%s", old_llp) < 0) {
 			envp[k] = NULL;
-			goto nomem;
+			goto out;
 		}
 		k++;
 	}
+	ok = true;
+out:
+	if (!ok) {
+		fprintf(stderr, "gpuvisor: out of memory\n");
+		gv_run_free_envp(envp);
+		envp = NULL;
+	}
 	return envp;
-nomem:
-	fprintf(stderr, "gpuvisor: out of memory\n");
-	gv_run_free_envp(envp);
-	return NULL;
 }
 
 /* The child: own process group, wait for the go byte, exec. Never returns. */
@@ -137,6 +141,42 @@ static void gv_run_child(int go_fd, int ex_fd, const sigset_t *mask, char **cmd,
 	if (write(ex_fd, &e, sizeof(e)) < 0)
 		_exit(127);
 	_exit(127);
+}
+
+/* After registration: hands the terminal to the child's group when we own
+ * it, releases the child (closing go_w) and waits until it has exec'd (ex_r
+ * reaches EOF) or failed to (*exec_errno set). Returns whether the terminal
+ * was handed over. */
+static bool gv_run_release(pid_t child, int go_w, int ex_r, int *exec_errno)
+{
+	bool tty_fg = false;
+
+	/* an interactive command gets the terminal (Ctrl-C, reads) */
+	if (isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp()) {
+		sigset_t ttou, prev;
+
+		sigemptyset(&ttou);
+		sigaddset(&ttou, SIGTTOU);
+		sigprocmask(SIG_BLOCK, &ttou, &prev);
+		tty_fg = tcsetpgrp(STDIN_FILENO, child) == 0;
+		sigprocmask(SIG_SETMASK, &prev, NULL);
+	}
+	if (write(go_w, "g", 1) != 1) {
+		fprintf(stderr, "gpuvisor: cannot release the workload: %s\n", strerror(errno));
+		kill(-child, SIGKILL);
+	}
+	close(go_w);
+	*exec_errno = 0;
+	for (;;) {
+		ssize_t n = read(ex_r, exec_errno, sizeof(*exec_errno));
+
+		if (n >= 0 || errno != EINTR) {
+			if (n != (ssize_t)sizeof(*exec_errno))
+				*exec_errno = 0;
+			break;
+		}
+	}
+	return tty_fg;
 }
 
 static char *gv_run_path(struct gv_cli *cli, const char *id, const char *suffix)
@@ -274,34 +314,10 @@ int gv_cmd_run(struct gv_cli *cli, int argc, char **argv)
 		kill(-child, SIGKILL);
 		fprintf(stderr, "gpuvisor: %s not started: its registration with gpuvisord failed\n",
 			cmd[0]);
-		goto reap;
+	} else {
+		tty_fg = gv_run_release(child, go[1], ex[0], &exec_errno);
+		go[1] = -1;
 	}
-	/* an interactive command gets the terminal (Ctrl-C, reads) */
-	if (isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp()) {
-		sigset_t ttou, prev;
-
-		sigemptyset(&ttou);
-		sigaddset(&ttou, SIGTTOU);
-		sigprocmask(SIG_BLOCK, &ttou, &prev);
-		tty_fg = tcsetpgrp(STDIN_FILENO, child) == 0;
-		sigprocmask(SIG_SETMASK, &prev, NULL);
-	}
-	if (write(go[1], "g", 1) != 1) {
-		fprintf(stderr, "gpuvisor: cannot release the workload: %s\n", strerror(errno));
-		kill(-child, SIGKILL);
-	}
-	close(go[1]);
-	go[1] = -1;
-	for (;;) {
-		ssize_t n = read(ex[0], &exec_errno, sizeof(exec_errno));
-
-		if (n >= 0 || errno != EINTR) {
-			if (n != (ssize_t)sizeof(exec_errno))
-				exec_errno = 0;
-			break;
-		}
-	}
-reap:
 	/* wait without reaping, so the group id stays ours while signals can
 	 * still be forwarded to it */
 	while (waitid(P_PID, (id_t)child, &info, WEXITED | WNOWAIT) < 0 && errno == EINTR)

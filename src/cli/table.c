@@ -33,12 +33,12 @@ struct gv_table *gv_table_new(size_t ncols, const char *const *headers)
 	size_t i;
 
 	if (!t)
-		return NULL;
+		goto out;
 	t->ncols = ncols;
 	t->headers = calloc(ncols, sizeof(*t->headers));
 	t->right = calloc(ncols, sizeof(*t->right));
 	if (!t->headers || !t->right)
-		goto fail;
+		goto out;
 	for (i = 0; i < ncols; i++) {
 		const char *h = headers[i];
 
@@ -48,10 +48,10 @@ struct gv_table *gv_table_new(size_t ncols, const char *const *headers)
 		}
 		t->headers[i] = strdup(h);
 		if (!t->headers[i])
-			goto fail;
+			goto out;
 	}
 	return t;
-fail:
+out:
 	gv_table_free(t);
 	return NULL;
 }
