@@ -98,17 +98,15 @@ static CUresult ctx_activate(struct sim_ctx *c, unsigned flags)
 	return CUDA_SUCCESS;
 }
 
+/* The context lock is held while waiting so that no stream of the list is
+ * destroyed under us; stream work never takes it (host functions must not
+ * call the API, as in CUDA). */
 void sim_ctx_sync(struct sim_ctx *c)
 {
-	struct sim_stream *s;
-
 	sim_stream_sync(c->null_stream);
 	pthread_mutex_lock(&c->lock);
-	for (s = c->streams; s; s = s->next) {
-		pthread_mutex_unlock(&c->lock);
+	for (struct sim_stream *s = c->streams; s; s = s->next)
 		sim_stream_sync(s);
-		pthread_mutex_lock(&c->lock);
-	}
 	pthread_mutex_unlock(&c->lock);
 }
 

@@ -131,8 +131,10 @@ static int dev_setup(struct sim_dev *d, int ordinal, const struct cand *c, const
 	d->pci_device_id = g->pci_device_id;
 
 	want = (void *)(uintptr_t)(SIM_DEV_BASE + (uint64_t)ordinal * SIM_DEV_STRIDE);
-	mem = mmap(want, d->total, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+	mem = MAP_FAILED;
+	if (SIM_FIXED_ADDRESSES)
+		mem = mmap(want, d->total, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
 	if (mem == MAP_FAILED)
 		mem = mmap(NULL, d->total, PROT_READ | PROT_WRITE,
 			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);

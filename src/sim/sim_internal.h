@@ -29,6 +29,13 @@
 #define SIM_CTX_OVERHEAD (16ull * SIM_MIB)
 #define SIM_VMM_GRANULARITY (2ull * SIM_MIB)
 #define SIM_ALLOC_ALIGN 256u
+/* Fixed addresses for device memory and VMM ranges, except under
+ * ThreadSanitizer, which owns that part of the address space. */
+#ifdef __SANITIZE_THREAD__
+#define SIM_FIXED_ADDRESSES 0
+#else
+#define SIM_FIXED_ADDRESSES 1
+#endif
 #define SIM_PITCH_ALIGN 512u
 
 /* ---- first-fit allocator over an address range (sim_heap.c) ---- */

@@ -185,14 +185,11 @@ static void legacy_order(struct sim_stream *s)
 	struct sim_ctx *c = s->ctx;
 
 	if (s->is_null) {
+		/* held while waiting: no stream of the list goes away meanwhile */
 		pthread_mutex_lock(&c->lock);
-		for (struct sim_stream *o = c->streams; o; o = o->next) {
-			if (o->flags & CU_STREAM_NON_BLOCKING)
-				continue;
-			pthread_mutex_unlock(&c->lock);
-			sim_stream_sync(o);
-			pthread_mutex_lock(&c->lock);
-		}
+		for (struct sim_stream *o = c->streams; o; o = o->next)
+			if (!(o->flags & CU_STREAM_NON_BLOCKING))
+				sim_stream_sync(o);
 		pthread_mutex_unlock(&c->lock);
 	} else if (!(s->flags & CU_STREAM_NON_BLOCKING) && c->null_stream) {
 		sim_stream_sync(c->null_stream);

@@ -19,7 +19,7 @@
 #include "sim_internal.h"
 
 #define SIM_VA_BASE 0x300000000000ull
-#define SIM_VA_SIZE (4ull << 40)
+#define SIM_VA_SIZE (SIM_FIXED_ADDRESSES ? 4ull << 40 : 256ull << 30)
 #define HANDLE_MAGIC 0x564d4d48u
 
 struct vmm_handle {
@@ -57,9 +57,11 @@ static struct vmm_map *maps;
 
 static void va_init(void)
 {
-	void *p = mmap((void *)(uintptr_t)SIM_VA_BASE, SIM_VA_SIZE, PROT_NONE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+	void *p = MAP_FAILED;
 
+	if (SIM_FIXED_ADDRESSES)
+		p = mmap((void *)(uintptr_t)SIM_VA_BASE, SIM_VA_SIZE, PROT_NONE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
 	if (p == MAP_FAILED)
 		p = mmap(NULL, SIM_VA_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
 			 -1, 0);
