@@ -7,9 +7,10 @@
  * generous hang bounds.
  *
  * usage: sched_mp SCENARIO   (equal2 equal3 procs fixed_lone best_lone greedy
- *                             kill stop policy)
+ *                             kill stop policy; bench: not a test)
  */
 #include <errno.h>
+#include <math.h>
 #include <linux/futex.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -51,11 +52,12 @@ struct shared {
 };
 
 static struct shared *sh;
-static char dir[] = "/tmp/gv-sched-mp-XXXXXX";
+static char dir[32];
 static char path[96];
 static pid_t pids[MAXK];
 static int nkids;
 static int failures;
+static double last_error; /* relative share error of the last scenario */
 
 static uint64_t now_ns(void)
 {
@@ -149,6 +151,10 @@ static struct gv_sched *setup(enum gv_sched_policy policy, uint32_t slice_us,
 	struct gv_sched *s = NULL;
 	struct gv_err err = { 0 };
 
+	/* scenarios may run one after another (bench) */
+	strcpy(dir, "/tmp/gv-sched-mp-XXXXXX");
+	nkids = 0;
+	memset(pids, 0, sizeof(pids));
 	if (!mkdtemp(dir))
 		die("mkdtemp", NULL);
 	snprintf(path, sizeof(path), "%s/seg", dir);
@@ -212,6 +218,8 @@ static void teardown(struct gv_sched *s)
 	gv_sched_free(s);
 	unlink(path);
 	rmdir(dir);
+	munmap(sh, sizeof(*sh));
+	sh = NULL;
 }
 
 static double frac(int i, int w)
@@ -281,12 +289,16 @@ static void scenario_equal(int n)
 	set_windows(base, win, 1);
 	spawn(n, kern);
 	sleep_until(base + win[0][1] + 50 * MS);
+	last_error = 0;
 	for (int i = 0; i < n; i++) {
 		char what[64];
+		double sh_i = share_of_busy(i, n, 0), e = fabs(sh_i * n - 1.0);
 
 		snprintf(what, sizeof(what), "equal share of t%d (kernel %llu us)", i,
 			 (unsigned long long)kern[i] / 1000);
-		range(what, share_of_busy(i, n, 0), 0.95 / n, 1.05 / n);
+		range(what, sh_i, 0.95 / n, 1.05 / n);
+		if (e > last_error)
+			last_error = e;
 	}
 	print_stats(s);
 	teardown(s);
@@ -327,6 +339,7 @@ static void scenario_fixed_lone(void)
 	sleep_until(base + win[0][1] + 50 * MS);
 	/* upper bound is the point; the lower one only catches a stall */
 	range("fixed share of lone t0 (owns 1/4)", frac(0, 0), 0.15, 0.25 * 1.05);
+	last_error = fabs(frac(0, 0) / 0.25 - 1.0);
 	print_stats(s);
 	teardown(s);
 }
@@ -343,6 +356,7 @@ static void scenario_best_lone(void)
 	spawn(1, kern);
 	sleep_until(base + win[0][1] + 50 * MS);
 	range("best effort share of lone t0", frac(0, 0), 0.90, 1.0);
+	last_error = 1.0 - frac(0, 0);
 	print_stats(s);
 	teardown(s);
 }
@@ -359,6 +373,7 @@ static void scenario_greedy(void)
 	spawn(2, kern);
 	sleep_until(base + win[0][1] + 50 * MS);
 	range("share of t0 (8 ms kernels)", share_of_busy(0, 2, 0), 0.45, 0.55);
+	last_error = fabs(share_of_busy(0, 2, 0) * 2 - 1.0);
 	range("share of t1 (50 us kernels)", share_of_busy(1, 2, 0), 0.45, 0.55);
 	print_stats(s);
 	teardown(s);
@@ -497,6 +512,67 @@ static void scenario_policy(void)
 	teardown(s);
 }
 
+/* Not a test: the overhead of the gate and the share error per policy,
+ * printed as ratios (the core's part of bench/). */
+static void bench(void)
+{
+	struct gv_sched *s = setup(GV_SCHED_BEST_EFFORT, 2000, 1, NULL);
+	struct gv_sched_client *c = NULL;
+	struct gv_err err = { 0 };
+	const uint64_t kernel = 20000, span = 2000 * MS;
+	uint64_t t0, n_plain = 0, n_gated = 0;
+	const int calls = 5000000;
+	double e[5];
+
+	if (gv_sched_attach(s, "t0", NULL, &c, &err) < 0)
+		die("attach", &err);
+	gv_sched_gate(c);
+	t0 = now_ns();
+	for (int i = 0; i < calls; i++)
+		gv_sched_gate(c);
+	printf("gate fast path: %.1f ns per call\n",
+	       (double)(now_ns() - t0) / calls);
+	/* one tenant alone, 20 us kernels: throughput with the gate / without,
+	 * in alternating rounds so that other load on the machine hits both */
+	for (int round = 0; round < 10; round++) {
+		for (t0 = now_ns(); now_ns() - t0 < span / 10; n_plain++) {
+			uint64_t a = now_ns();
+
+			while (now_ns() - a < kernel)
+				;
+		}
+		for (t0 = now_ns(); now_ns() - t0 < span / 10; n_gated++) {
+			uint64_t a;
+
+			gv_sched_gate(c);
+			a = now_ns();
+			while (now_ns() - a < kernel)
+				;
+		}
+	}
+	gv_sched_detach(c);
+	teardown(s);
+	scenario_equal(2);
+	e[0] = last_error;
+	scenario_equal(3);
+	e[1] = last_error;
+	scenario_greedy();
+	e[2] = last_error;
+	scenario_fixed_lone();
+	e[3] = last_error;
+	scenario_best_lone();
+	e[4] = last_error;
+	printf("\nlone tenant throughput with / without the scheduler: %.4f\n",
+	       (double)n_gated / (double)n_plain);
+	printf("share error, |measured/intended - 1|:\n"
+	       "  equal share, 2 tenants      %.4f\n"
+	       "  equal share, 3 tenants      %.4f\n"
+	       "  equal share, 8 ms vs 50 us  %.4f\n"
+	       "  fixed share 1/4, lone       %.4f\n"
+	       "  best effort, lone (1 - share) %.4f\n",
+	       e[0], e[1], e[2], e[3], e[4]);
+}
+
 int main(int argc, char **argv)
 {
 	const char *sc = argc > 1 ? argv[1] : "";
@@ -522,9 +598,11 @@ int main(int argc, char **argv)
 		scenario_stop();
 	else if (strcmp(sc, "policy") == 0)
 		scenario_policy();
+	else if (strcmp(sc, "bench") == 0)
+		bench();
 	else {
 		fprintf(stderr, "usage: %s equal2|equal3|procs|fixed_lone|best_lone|greedy|"
-				"kill|stop|policy\n",
+				"kill|stop|policy|bench\n",
 			argv[0]);
 		return 2;
 	}
