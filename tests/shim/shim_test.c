@@ -3,6 +3,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,11 +21,10 @@ const char *gvt_err_name(CUresult r)
 	return buf;
 }
 
-void *gvt_real(const char *name)
+void *gvt_real_opt(const char *name)
 {
 	static void *h;
 	const char *path = getenv("GPUVISOR_REAL_LIBCUDA");
-	void *fn;
 
 	if (!h) {
 		CHECK(path && *path);
@@ -34,7 +34,13 @@ void *gvt_real(const char *name)
 			fprintf(stderr, "dlopen %s: %s\n", path, dlerror());
 		CHECK(h);
 	}
-	fn = dlsym(h, name);
+	return dlsym(h, name);
+}
+
+void *gvt_real(const char *name)
+{
+	void *fn = gvt_real_opt(name);
+
 	if (!fn)
 		fprintf(stderr, "real driver lacks %s\n", name);
 	CHECK(fn);
@@ -125,7 +131,7 @@ pid_t gvt_spawn(char *const args[], const char *acct, int *rd)
 	int fds[2];
 	pid_t pid;
 
-	CHECK(pipe(fds) == 0);
+	CHECK(pipe2(fds, O_CLOEXEC) == 0);
 	fflush(NULL);
 	pid = fork();
 	CHECK(pid >= 0);

@@ -48,6 +48,8 @@
 const char *gvt_err_name(CUresult r);
 /* The real driver's (simulator's) own function, bypassing the shim. */
 void *gvt_real(const char *name);
+/* Same, NULL when the driver does not have it. */
+void *gvt_real_opt(const char *name);
 /* cuInit + a new context on device 0, made current. */
 CUcontext gvt_ctx(void);
 /* cuMemGetInfo through the shim. */

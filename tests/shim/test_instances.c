@@ -4,6 +4,7 @@
 #include "shim_test.h"
 
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #define L1 (64ull << 20)
@@ -49,7 +50,7 @@ int main(int argc, char **argv)
 	gvt_acct_create(a1, L1);
 	gvt_acct_create(a2, L2);
 
-	CHECK(pipe(in1) == 0 && pipe(in2) == 0);
+	CHECK(pipe2(in1, O_CLOEXEC) == 0 && pipe2(in2, O_CLOEXEC) == 0);
 	saved = dup(STDIN_FILENO);
 	CHECK(saved >= 0);
 	CHECK(dup2(in1[0], STDIN_FILENO) >= 0);

@@ -5,6 +5,7 @@
 #include "shim_test.h"
 
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #define A (3u << 20)
@@ -57,7 +58,7 @@ int main(int argc, char **argv)
 	CHECK_EQ_U64(gvt_used(), oh + A);
 
 	/* a second process of the same instance (inherits GPUVISOR_ACCT) */
-	CHECK(pipe(in) == 0);
+	CHECK(pipe2(in, O_CLOEXEC) == 0);
 	{
 		char *args[] = {argv[0], (char[]){"child"}, NULL};
 		int saved = dup(STDIN_FILENO);
