@@ -51,8 +51,13 @@ step "unreachable daemon exits 3 and names the socket"
 expect_rc 3 "cannot reach gpuvisord at $T/nothing-here.sock" "$GVB" list
 expect_contains "$GV_ERR" "is it running? (--socket / GPUVISOR_SOCKET)"
 expect_contains "$GV_ERR" "No such file or directory"
-# --socket wins over GPUVISOR_SOCKET
+# --socket wins over GPUVISOR_SOCKET; --socket=PATH works too
 expect_rc 3 "cannot reach gpuvisord at $T/other.sock" "$GVB" --socket "$T/other.sock" gpus
+expect_rc 3 "cannot reach gpuvisord at $T/eq.sock" "$GVB" --socket="$T/eq.sock" gpus
+# an empty GPUVISOR_SOCKET means the default (unless a daemon really is there)
+if [ ! -e /run/gpuvisor/api.sock ]; then
+	GPUVISOR_SOCKET= expect_rc 3 "cannot reach gpuvisord at /run/gpuvisor/api.sock" "$GVB" gpus
+fi
 # a socket nobody listens on
 python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$T/dead.sock" 2>/dev/null ||
 	touch "$T/dead.sock"
