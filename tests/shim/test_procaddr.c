@@ -81,7 +81,7 @@ int main(void)
 	      shim_sym("cuMemAllocAsync_ptsz"));
 	CHECK(proc("cuCtxCreate", CUDA_VERSION, 0) == shim_sym("cuCtxCreate_v4"));
 	/* an older cudaVersion gets the older variant, still the shim's */
-	CHECK(proc("cuMemAlloc", 3000, 0) == shim_sym("cuMemAlloc"));
+	CHECK(proc("cuCtxCreate", 3020, 0) == shim_sym("cuCtxCreate_v2"));
 
 	/* and what it returns charges the partition */
 	f = gvt_free();
