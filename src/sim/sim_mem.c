@@ -269,7 +269,10 @@ SIM_API CUresult cuMemGetInfo_v2(size_t *free_bytes, size_t *total)
 
 	if (rc != CUDA_SUCCESS)
 		return rc;
-	/* either pointer may be NULL: the driver then fills in the other one */
+	/* one pointer may be NULL (the driver, R580 on an H200, then fills in
+	 * the other); both NULL is refused */
+	if (!free_bytes && !total)
+		return CUDA_ERROR_INVALID_VALUE;
 	used = gv_acct_used(c->dev->acct);
 	if (total)
 		*total = c->dev->total;

@@ -113,6 +113,7 @@ static void contexts(void)
 	OK(cuMemGetInfo(NULL, &t)); /* the driver accepts a NULL half */
 	EXPECT(t > 0);
 	OK(cuMemGetInfo(&f0, NULL));
+	EXPECT_RC(cuMemGetInfo(NULL, NULL), CUDA_ERROR_INVALID_VALUE);
 	OK(cuMemGetInfo(&f0, &t));
 	/* a context's own reservation is visible as used memory */
 	EXPECT(t - f0 >= 16 * MIB);
