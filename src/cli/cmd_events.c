@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* the most events GET /v1/events returns at once (docs/api.md) */
+#define GV_EVENTS_PAGE 1000
+
 int gv_cmd_events(struct gv_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -16,10 +19,11 @@ int gv_cmd_events(struct gv_cli *cli, int argc, char **argv)
 	};
 	static const char *const hdr[] = {">SEQ", "TIME", "KIND", ">GPU", "INSTANCE", "MESSAGE"};
 	struct gv_table *t = NULL;
-	json_t *resp = NULL, *events, *e;
+	json_t *resp = NULL, *all = NULL, *events, *e;
 	char *path = NULL;
 	bool as_json = false;
-	int since = -1;
+	int since_arg = -1;
+	json_int_t since;
 	size_t i;
 	int c, rc;
 
@@ -27,7 +31,7 @@ int gv_cmd_events(struct gv_cli *cli, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			if (gv_parse_uint(optarg, &since) < 0)
+			if (gv_parse_uint(optarg, &since_arg) < 0)
 				return gv_cli_usage_error(cli, "--since needs a sequence number, not '%s'",
 							  optarg);
 			break;
@@ -43,25 +47,59 @@ int gv_cmd_events(struct gv_cli *cli, int argc, char **argv)
 	}
 	if (optind < argc)
 		return gv_cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
-	if (since >= 0 ? asprintf(&path, "/v1/events?since=%d", since) < 0
-		       : !(path = strdup("/v1/events"))) {
-		path = NULL;
+	since = since_arg < 0 ? 0 : since_arg;
+	/* the daemon answers at most GV_EVENTS_PAGE events per call: page on
+	 * from the last seq until a short page */
+	all = json_array();
+	if (!all) {
 		rc = GV_EXIT_REFUSED;
 		goto out;
 	}
-	rc = gv_cli_call(cli, "GET", path, NULL, &resp);
-	if (rc)
+	for (;;) {
+		json_t *page, *ev;
+		json_int_t last = since;
+		size_t n;
+
+		if (asprintf(&path, "/v1/events?since=%lld", (long long)since) < 0) {
+			path = NULL;
+			rc = GV_EXIT_REFUSED;
+			goto out;
+		}
+		rc = gv_cli_call(cli, "GET", path, NULL, &resp);
+		free(path);
+		path = NULL;
+		if (rc)
+			goto out;
+		page = json_object_get(resp, "events");
+		if (!json_is_array(page)) {
+			fprintf(stderr, "gpuvisor: gpuvisord's answer has no \"events\" list\n");
+			rc = GV_EXIT_REFUSED;
+			goto out;
+		}
+		n = json_array_size(page);
+		json_array_foreach(page, i, ev) {
+			if (json_array_append(all, ev) < 0) {
+				rc = GV_EXIT_REFUSED;
+				goto out;
+			}
+			last = json_integer_value(json_object_get(ev, "seq"));
+		}
+		json_decref(resp);
+		resp = NULL;
+		if (n < GV_EVENTS_PAGE || last <= since)
+			break;
+		since = last;
+	}
+	resp = json_pack("{s:O}", "events", all);
+	if (!resp) {
+		rc = GV_EXIT_REFUSED;
 		goto out;
+	}
 	if (as_json) {
 		rc = gv_cli_print_json(resp);
 		goto out;
 	}
-	events = json_object_get(resp, "events");
-	if (!json_is_array(events)) {
-		fprintf(stderr, "gpuvisor: gpuvisord's answer has no \"events\" list\n");
-		rc = GV_EXIT_REFUSED;
-		goto out;
-	}
+	events = all;
 	t = gv_table_new(sizeof(hdr) / sizeof(hdr[0]), hdr);
 	if (!t) {
 		rc = GV_EXIT_REFUSED;
@@ -87,6 +125,7 @@ int gv_cmd_events(struct gv_cli *cli, int argc, char **argv)
 out:
 	gv_table_free(t);
 	json_decref(resp);
+	json_decref(all);
 	free(path);
 	return rc;
 }
