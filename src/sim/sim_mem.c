@@ -269,8 +269,10 @@ SIM_API CUresult cuMemGetInfo_v2(size_t *free_bytes, size_t *total)
 
 	if (rc != CUDA_SUCCESS)
 		return rc;
-	/* one pointer may be NULL (the driver, R580 on an H200, then fills in
-	 * the other); both NULL is refused */
+	/* One pointer may be NULL: the driver (580.159.04 on an H200) fills in
+	 * the other. It also returns CUDA_SUCCESS for both NULL; here that is
+	 * refused, which the shim's bad-argument test relies on (to revisit
+	 * with its owner). */
 	if (!free_bytes && !total)
 		return CUDA_ERROR_INVALID_VALUE;
 	used = gv_acct_used(c->dev->acct);

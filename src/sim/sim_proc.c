@@ -6,7 +6,7 @@
  * known name whose oldest variant is newer than cudaVersion gives
  * CU_GET_PROC_ADDRESS_VERSION_NOT_SUFFICIENT, an unknown one
  * CU_GET_PROC_ADDRESS_SYMBOL_NOT_FOUND, with *pfn NULL. As NVIDIA's driver
- * does (checked on R580 / CUDA 13.0), cuGetProcAddress_v2 then returns
+ * does (checked with driver 580.159.04 on an H200), cuGetProcAddress_v2 then returns
  * CUDA_SUCCESS (whether or not symbolStatus is given) while the 4-argument
  * cuGetProcAddress returns CUDA_ERROR_NOT_FOUND. It works before cuInit:
  * the CUDA runtime looks up cuInit itself this way.
