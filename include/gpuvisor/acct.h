@@ -81,4 +81,10 @@ int gv_acct_reclaim_dead(struct gv_acct *acct);
  * how many processes hold slots (which may exceed max), or -EINVAL. */
 int gv_acct_slots(struct gv_acct *acct, struct gv_acct_usage *out, size_t max);
 
+/* Parses the text of /proc/<pid>/stat (NUL-terminated): the state letter
+ * (field 3) and the start time in clock ticks (field 22). 0, or -EINVAL
+ * when the text is not in that format. Used to tell dead processes and
+ * reused pids apart; public for its fuzz target. */
+int gv_acct_parse_proc_stat(const char *text, char *state, uint64_t *start);
+
 #endif

@@ -55,14 +55,44 @@ struct gv_acct {
 #define OWNER_RECLAIMER(o) ((pid_t)((o) >> 32))
 #define OWNER_MAKE(pid, rec) (((uint64_t)(uint32_t)(rec) << 32) | (uint32_t)(pid))
 
+int gv_acct_parse_proc_stat(const char *text, char *state, uint64_t *start)
+{
+	const char *p;
+	char *end;
+	int field;
+
+	if (!text || !state || !start)
+		return -EINVAL;
+	/* comm may contain spaces and parentheses: fields resume after the last ')' */
+	p = strrchr(text, ')');
+	if (!p || p[1] != ' ' || !p[2])
+		return -EINVAL;
+	p += 2;
+	*state = *p;
+	/* field 3 is the state; field 22 the start time */
+	for (field = 3; field < 22; field++) {
+		p = strchr(p, ' ');
+		if (!p)
+			return -EINVAL;
+		p++;
+	}
+	if (*p < '0' || *p > '9')
+		return -EINVAL;
+	errno = 0;
+	*start = strtoull(p, &end, 10);
+	if (errno || end == p)
+		return -EINVAL;
+	return 0;
+}
+
 /* Reads state and start time (field 22, clock ticks since boot) of pid from
  * /proc. Returns 0, -ESRCH when the process does not exist, -EIO when /proc
  * is unreadable. */
 static int proc_stat(pid_t pid, char *state, uint64_t *start)
 {
-	char path[64], buf[1024], *p, *end;
+	char path[64], buf[1024];
 	ssize_t n;
-	int fd, field;
+	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -73,24 +103,7 @@ static int proc_stat(pid_t pid, char *state, uint64_t *start)
 	if (n <= 0)
 		return n == 0 ? -ESRCH : -EIO;
 	buf[n] = '\0';
-	/* comm may contain spaces and parentheses: fields resume after the last ')' */
-	p = strrchr(buf, ')');
-	if (!p || p[1] != ' ')
-		return -EIO;
-	p += 2;
-	*state = *p;
-	/* field 3 is the state; field 22 the start time */
-	for (field = 3; field < 22; field++) {
-		p = strchr(p, ' ');
-		if (!p)
-			return -EIO;
-		p++;
-	}
-	errno = 0;
-	*start = strtoull(p, &end, 10);
-	if (errno || end == p)
-		return -EIO;
-	return 0;
+	return gv_acct_parse_proc_stat(buf, state, start) < 0 ? -EIO : 0;
 }
 
 static uint64_t self_start(void)

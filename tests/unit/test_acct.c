@@ -373,9 +373,36 @@ static void test_concurrent_reclaim_exactly_once(void **state)
 	gv_acct_close(a);
 }
 
+static void test_parse_proc_stat(void **state)
+{
+	char st = 0;
+	uint64_t start = 0;
+
+	(void)state;
+	assert_int_equal(gv_acct_parse_proc_stat("1234 (a (weird) name) S 1 1234 1234 0 -1 "
+						 "4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000",
+						 &st, &start),
+			 0);
+	assert_int_equal(st, 'S');
+	assert_int_equal(start, 987654);
+	assert_int_equal(gv_acct_parse_proc_stat("42 (z) Z 1 42 42 0 -1 4 0 0 0 0 0 0 0 0 20 0 1 0 5",
+						 &st, &start),
+			 0);
+	assert_int_equal(st, 'Z');
+	assert_int_equal(start, 5);
+	assert_int_equal(gv_acct_parse_proc_stat("42 (truncated) S 1 2 3", &st, &start), -EINVAL);
+	assert_int_equal(gv_acct_parse_proc_stat("no parenthesis", &st, &start), -EINVAL);
+	assert_int_equal(gv_acct_parse_proc_stat("42 (x)", &st, &start), -EINVAL);
+	assert_int_equal(gv_acct_parse_proc_stat("42 (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 0 0 1 0 -5",
+						 &st, &start),
+			 -EINVAL);
+	assert_int_equal(gv_acct_parse_proc_stat(NULL, &st, &start), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_proc_stat),
 		cmocka_unit_test_setup_teardown(test_create_open_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_charge_uncharge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_children_never_exceed, setup,
