@@ -183,6 +183,43 @@ static void contexts(void)
 	EXPECT_RC(cuDevicePrimaryCtxRetain(&prim, 9), CUDA_ERROR_INVALID_DEVICE);
 }
 
+/* Copies between contexts on two devices. */
+static void peer(void)
+{
+	CUcontext c0, c1;
+	CUdeviceptr a, b;
+	CUstream s;
+	int can;
+	unsigned v[64], w[64];
+
+	for (unsigned i = 0; i < 64; i++)
+		v[i] = i * 7u;
+	OK(cuDeviceCanAccessPeer(&can, 0, 1));
+	EXPECT(can == 1);
+	OK(cuDeviceCanAccessPeer(&can, 0, 0));
+	EXPECT(can == 0);
+	EXPECT_RC(cuDeviceCanAccessPeer(&can, 0, 4), CUDA_ERROR_INVALID_DEVICE);
+	OK(cuCtxCreate(&c1, NULL, 0, 1));
+	OK(cuMemAlloc(&b, sizeof(v)));
+	OK(cuCtxCreate(&c0, NULL, 0, 0));
+	OK(cuMemAlloc(&a, sizeof(v)));
+	OK(cuCtxEnablePeerAccess(c1, 0));
+	OK(cuMemcpyHtoD(a, v, sizeof(v)));
+	OK(cuMemcpyPeer(b, c1, a, c0, sizeof(v)));
+	OK(cuMemcpyDtoH(w, b, sizeof(w)));
+	EXPECT(!memcmp(v, w, sizeof(v)));
+	OK(cuStreamCreate(&s, 0));
+	OK(cuMemsetD32(b, 3, 64));
+	OK(cuMemcpyPeerAsync(a, c0, b, c1, sizeof(v), s));
+	OK(cuStreamSynchronize(s));
+	OK(cuMemcpyDtoH(w, a, sizeof(w)));
+	EXPECT(w[0] == 3 && w[63] == 3);
+	SIM_ONLY(EXPECT_RC(cuMemcpyPeer(b, (CUcontext)&can, a, c0, 4), CUDA_ERROR_INVALID_CONTEXT));
+	OK(cuStreamDestroy(s));
+	OK(cuCtxDestroy(c0));
+	OK(cuCtxDestroy(c1));
+}
+
 static void errors(void)
 {
 	const char *s;
@@ -231,6 +268,7 @@ int main(void)
 	before_init();
 	devices();
 	contexts();
+	peer();
 	errors();
 	printf("sim.init: ok\n");
 	return 0;
