@@ -81,6 +81,16 @@ int gv_acct_reclaim_dead(struct gv_acct *acct);
  * how many processes hold slots (which may exceed max), or -EINVAL. */
 int gv_acct_slots(struct gv_acct *acct, struct gv_acct_usage *out, size_t max);
 
+/* The accounting file libcudasim uses for one simulated device, so that the
+ * daemon can read (gv_acct_slots) and sweep the device-wide use of every
+ * process simulating it: <dir>/gpuvisor-sim-<16 hex digits>.acct, where dir
+ * is $GPUVISOR_SIM_SHM_DIR or /dev/shm and the digits are the XXH64 of
+ * "<real path of the node file>\n<device UUID>" (node_path NULL or empty:
+ * devices from $GPUVISOR_SIM_MODELS or the default, key ""). The UUID is
+ * the GPU- UUID, or the MIG- UUID of a MIG device. -ENAMETOOLONG if out is
+ * too small. */
+int gv_acct_sim_path(const char *node_path, const char *uuid, char *out, size_t len);
+
 /* Parses the text of /proc/<pid>/stat (NUL-terminated): the state letter
  * (field 3) and the start time in clock ticks (field 22). 0, or -EINVAL
  * when the text is not in that format. Used to tell dead processes and

@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <xxhash.h>
 
 #include "gpuvisor/catalog.h"
 #include "sim_internal.h"
@@ -94,14 +93,12 @@ static void compute_capability(const char *model, int *major, int *minor)
 		*major = 8;
 }
 
-static int dev_setup(struct sim_dev *d, int ordinal, const struct cand *c, const char *acct_key)
+static int dev_setup(struct sim_dev *d, int ordinal, const struct cand *c, const char *node_path)
 {
 	const struct gv_gpu_info *g = c->gpu;
 	const struct gv_model *m = g->model;
-	char dir[PATH_MAX], path[PATH_MAX + 64];
-	const char *env;
+	char path[PATH_MAX + 64];
 	struct gv_err err = { 0 };
-	XXH64_hash_t h;
 	void *want, *mem;
 
 	memset(d, 0, sizeof(*d));
@@ -146,21 +143,10 @@ static int dev_setup(struct sim_dev *d, int ordinal, const struct cand *c, const
 	if (sim_heap_init(&d->heap, (uintptr_t)mem, d->total) < 0)
 		return -1;
 
-	env = getenv("GPUVISOR_SIM_SHM_DIR");
-	snprintf(dir, sizeof(dir), "%s", env && *env ? env : "/dev/shm");
-	{
-		XXH64_state_t *st = XXH64_createState();
-
-		if (!st)
-			return -1;
-		XXH64_reset(st, 0);
-		XXH64_update(st, acct_key, strlen(acct_key));
-		XXH64_update(st, "\n", 1);
-		XXH64_update(st, d->uuid, strlen(d->uuid));
-		h = XXH64_digest(st);
-		XXH64_freeState(st);
+	if (gv_acct_sim_path(node_path, d->uuid, path, sizeof(path)) < 0) {
+		sim_log("device memory accounting: path too long");
+		return -1;
 	}
-	snprintf(path, sizeof(path), "%s/gpuvisor-sim-%016llx.acct", dir, (unsigned long long)h);
 	if (gv_acct_open_or_create(path, d->total, &d->acct, &err) < 0) {
 		sim_log("device memory accounting: %s", err.msg);
 		return -1;
@@ -220,7 +206,6 @@ static CUresult sim_setup(void)
 	const char *node_path = getenv("GPUVISOR_SIM_NODE");
 	const char *models = getenv("GPUVISOR_SIM_MODELS");
 	const char *cvd = getenv("CUDA_VISIBLE_DEVICES");
-	char key[PATH_MAX] = "";
 	CUresult rc = CUDA_ERROR_NO_DEVICE;
 
 	node = calloc(1, sizeof(*node));
@@ -235,8 +220,6 @@ static CUresult sim_setup(void)
 			sim_log("GPUVISOR_SIM_NODE: %s", err.msg);
 			goto out;
 		}
-		if (!realpath(node_path, key))
-			snprintf(key, sizeof(key), "%s", node_path);
 	} else if (gv_node_from_spec(cat, models && *models ? models : "h100-80gb", node, &err) < 0) {
 		sim_log("GPUVISOR_SIM_MODELS: %s", err.msg);
 		goto out;
@@ -283,7 +266,8 @@ static CUresult sim_setup(void)
 	if (n_chosen == 0)
 		goto out;
 	for (int i = 0; i < n_chosen; i++) {
-		if (dev_setup(&sim_g.devs[i], i, &chosen[i], key) < 0) {
+		if (dev_setup(&sim_g.devs[i], i, &chosen[i],
+			      node_path && *node_path ? node_path : NULL) < 0) {
 			rc = CUDA_ERROR_OPERATING_SYSTEM;
 			goto out;
 		}

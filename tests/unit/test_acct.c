@@ -399,10 +399,39 @@ static void test_parse_proc_stat(void **state)
 	assert_int_equal(gv_acct_parse_proc_stat(NULL, &st, &start), -EINVAL);
 }
 
+static void test_sim_path(void **state)
+{
+	struct fixture *f = *state;
+	char a[512], b[512], c[512], rel[256];
+	FILE *fp;
+
+	setenv("GPUVISOR_SIM_SHM_DIR", f->dir, 1);
+	fp = fopen(f->path, "w");
+	assert_non_null(fp);
+	fclose(fp);
+	assert_int_equal(gv_acct_sim_path(f->path, "GPU-1", a, sizeof(a)), 0);
+	assert_int_equal(strncmp(a, f->dir, strlen(f->dir)), 0);
+	assert_non_null(strstr(a, "/gpuvisor-sim-"));
+	/* the same file by another name is the same device */
+	snprintf(rel, sizeof(rel), "%s/../%s/acct", f->dir, strrchr(f->dir, '/') + 1);
+	assert_int_equal(gv_acct_sim_path(rel, "GPU-1", b, sizeof(b)), 0);
+	assert_string_equal(a, b);
+	assert_int_equal(gv_acct_sim_path(f->path, "GPU-2", c, sizeof(c)), 0);
+	assert_string_not_equal(a, c);
+	assert_int_equal(gv_acct_sim_path(NULL, "GPU-1", c, sizeof(c)), 0);
+	assert_string_not_equal(a, c);
+	assert_int_equal(gv_acct_sim_path(f->path, "GPU-1", c, 10), -ENAMETOOLONG);
+	assert_int_equal(gv_acct_sim_path(f->path, NULL, c, sizeof(c)), -EINVAL);
+	unsetenv("GPUVISOR_SIM_SHM_DIR");
+	assert_int_equal(gv_acct_sim_path(NULL, "GPU-1", c, sizeof(c)), 0);
+	assert_int_equal(strncmp(c, "/dev/shm/gpuvisor-sim-", 22), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_proc_stat),
+		cmocka_unit_test_setup_teardown(test_sim_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_create_open_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_charge_uncharge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_children_never_exceed, setup,
