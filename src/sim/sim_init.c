@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "gpuvisor/catalog.h"
 #include "sim_internal.h"
@@ -150,6 +151,23 @@ static int dev_setup(struct sim_dev *d, int ordinal, const struct cand *c, const
 	if (gv_acct_open_or_create(path, d->total, &d->acct, &err) < 0) {
 		sim_log("device memory accounting: %s", err.msg);
 		return -1;
+	}
+	if (gv_acct_limit(d->acct) != d->total) {
+		/* the description changed the device's memory: an unused file is
+		 * replaced, one in use is not second-guessed */
+		if (gv_acct_used(d->acct) != 0) {
+			sim_log("%s: accounting file %s is in use with another memory size",
+				d->uuid, path);
+			return -1;
+		}
+		gv_acct_close(d->acct);
+		d->acct = NULL;
+		unlink(path);
+		if (gv_acct_open_or_create(path, d->total, &d->acct, &err) < 0 ||
+		    gv_acct_limit(d->acct) != d->total) {
+			sim_log("device memory accounting: %s", err.msg[0] ? err.msg : path);
+			return -1;
+		}
 	}
 	pthread_mutex_init(&d->lock, NULL);
 	d->pool.dev = d;
