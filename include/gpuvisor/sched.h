@@ -103,6 +103,7 @@ struct gv_sched_tenant_stats {
 	uint64_t slices;	/* slices taken */
 	uint64_t overruns;	/* slices that ran past their length */
 	uint64_t overrun_ns;	/* total time past the slice lengths */
+	uint64_t revocations;	/* slices taken from it while alive (stopped) */
 	uint32_t share_1s_ppm;	/* GPU time in the last second / that second */
 };
 

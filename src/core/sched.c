@@ -499,6 +499,7 @@ int gv_sched_tenant_set(struct gv_sched *s, const char *instance_id,
 	ST(r->slices, 0);
 	ST(r->overruns, 0);
 	ST(r->overrun_ns, 0);
+	ST(r->revocations, 0);
 	ST(r->vtime, LD(g->vclock));
 	ST(r->credit_ns, (int64_t)LD(g->slice_us) * 1000);
 	ST(r->wait_ns, 0);
@@ -615,6 +616,7 @@ int gv_sched_stats(struct gv_sched *s, struct gv_sched_stats *out,
 		o->slices = LD(r->slices);
 		o->overruns = LD(r->overruns);
 		o->overrun_ns = LD(r->overrun_ns);
+		o->revocations = LD(r->revocations);
 		o->holding = ht == t;
 		if (o->holding) {
 			uint64_t start = LD(g->hold_start);
@@ -793,6 +795,8 @@ static void revoke_lease(struct gv_sched_client *c, uint64_t h, uint64_t lease,
 		gv_sched_finish_slice(g, t, now - start, LD(g->hold_len));
 	}
 	ST(g->clients[k].stalled, 1);
+	if (t >= 0 && t < GV_SCHED_MAX_TENANTS)
+		atomic_fetch_add(&g->tenants[t].revocations, 1);
 	decide(c, lease, now, t, true);
 }
 

@@ -46,6 +46,7 @@ struct gv_sched_tenant_rec {
 	_Atomic uint64_t slices;
 	_Atomic uint64_t overruns;
 	_Atomic uint64_t overrun_ns;
+	_Atomic uint64_t revocations;
 	_Atomic uint64_t vtime;	 /* equal share: weighted service */
 	_Atomic int64_t credit_ns; /* fixed share: entitlement not yet used */
 	_Atomic uint64_t bucket_epoch[GV_SCHED_BUCKETS];

@@ -711,6 +711,8 @@ static void test_stopped_holder_revoked(void **state)
 	assert_int_equal(st.holder_slot, 1);
 	assert_int_equal(st.tenants[0].used_ns, 110 * MS);
 	assert_int_equal(st.tenants[0].overruns, 1);
+	assert_int_equal(st.tenants[0].revocations, 1);
+	assert_int_equal(st.tenants[1].revocations, 0);
 	assert_int_equal(atomic_load(&g->clients[0].stalled), 1);
 	/* it runs again: no longer skipped, waits its turn */
 	assert_int_equal(gv_sched_try_gate(f.c[0]), -EAGAIN);
@@ -744,6 +746,7 @@ static void test_unpicked_grant_revoked(void **state)
 	assert_int_equal(gv_sched_stats(f.s, &st, &err), 0);
 	assert_int_equal(st.holder_slot, 0);
 	assert_int_equal(st.tenants[1].used_ns, 0); /* never ran: not charged */
+	assert_int_equal(st.tenants[1].revocations, 1);
 	assert_int_equal(atomic_load(&g->clients[1].stalled), 1);
 	fx_free(&f);
 }
