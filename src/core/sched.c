@@ -78,14 +78,17 @@ struct gv_sched_client {
 	pthread_mutex_t mtx;
 	pthread_cond_t cond;
 	uint64_t start; /* our slice began (pickup or extension) */
-	uint64_t len;
+	_Atomic uint64_t len; /* written under mtx, read by the watchdog too */
 	bool try_pending; /* try_gate left a want registered */
-	bool stop;
 	bool has_watchdog;
-	bool wd_idle; /* the watchdog waits for a grant, untimed */
-	bool wd_live; /* the watchdog holds the liveness mutex */
+	bool wd_live; /* the watchdog holds the liveness mutex (attach waits) */
+	_Atomic bool stop;
+	_Atomic uint32_t wd_idle; /* the watchdog waits for a grant, untimed */
+	_Atomic uint32_t wd_seq;  /* futex word the watchdog sleeps on */
 	pthread_t watchdog;
 };
+
+static void wd_kick(struct gv_sched_client *c, bool force);
 
 /* ------------------------------------------------------------------ time */
 
@@ -813,7 +816,7 @@ static void pickup(struct gv_sched_client *c, uint64_t h, uint64_t now)
 	uint64_t len = LD(g->hold_len), since = LD(c->rec->want_since);
 
 	c->start = now;
-	c->len = len;
+	ST(c->len, len);
 	ST(g->hold_start, now);
 	ST(g->hold_deadline, now + len);
 	if (since != 0 && since < now)
@@ -823,8 +826,7 @@ static void pickup(struct gv_sched_client *c, uint64_t h, uint64_t now)
 	ST(c->active, 1);
 	ST(c->deadline, now + len);
 	atomic_store(&c->my_word, h);
-	if (c->wd_idle)
-		pthread_cond_broadcast(&c->cond);
+	wd_kick(c, false);
 }
 
 /* Ends our slice at `now` (c->mtx held, the lease is ours): keep it for a
@@ -859,9 +861,9 @@ static void end_slice(struct gv_sched_client *c, uint64_t now, bool caller_wants
 		if (keep) {
 			/* alone: a new slice without draining the pipeline */
 			gv_sched_note_alone(g, t);
-			gv_sched_finish_slice(g, t, now - c->start, c->len);
+			gv_sched_finish_slice(g, t, now - c->start, LD(c->len));
 			c->start = now;
-			c->len = len;
+			ST(c->len, len);
 			ST(g->hold_start, now);
 			ST(g->hold_len, len);
 			ST(g->hold_deadline, now + len);
@@ -881,7 +883,7 @@ static void end_slice(struct gv_sched_client *c, uint64_t now, bool caller_wants
 	if (now2 < now)
 		now2 = now;
 	gv_sched_charge(g, t, now, now2);
-	gv_sched_finish_slice(g, t, now2 - c->start, c->len);
+	gv_sched_finish_slice(g, t, now2 - c->start, LD(c->len));
 	decide(c, lease, now2, t, self_wants);
 }
 
@@ -1062,8 +1064,24 @@ static void release_liveness(struct gv_sched_client *c)
 	pthread_mutex_unlock(&c->rec->live);
 }
 
+static void futex_wait_local(_Atomic uint32_t *word, uint32_t seen,
+			     uint64_t timeout_ns)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)(timeout_ns / 1000000000ull),
+		.tv_nsec = (long)(timeout_ns % 1000000000ull),
+	};
+
+	syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT_PRIVATE, seen,
+		timeout_ns ? &ts : NULL, NULL, 0);
+}
+
 /* Ends our slice on time even when no application thread calls the gate
- * (long kernels, CPU phases): drains and hands over at the deadline. */
+ * (long kernels, CPU phases, idleness): drains and hands over shortly
+ * after the deadline. It never blocks on c->mtx while an application
+ * thread holds it (that thread is ending the slice itself), and nobody
+ * wakes it except for a new grant while it idles, so the two do not
+ * contend at every deadline. */
 static void *watchdog_main(void *arg)
 {
 	struct gv_sched_client *c = arg;
@@ -1073,35 +1091,50 @@ static void *watchdog_main(void *arg)
 	pthread_mutex_lock(&c->mtx);
 	c->wd_live = true;
 	pthread_cond_broadcast(&c->cond);
-	while (!c->stop) {
-		uint64_t dl = LD(c->deadline);
+	pthread_mutex_unlock(&c->mtx);
+	while (!atomic_load(&c->stop)) {
+		uint32_t seen = atomic_load(&c->wd_seq);
+		uint64_t dl = atomic_load(&c->deadline);
+		uint64_t len = LD(c->len), delay = len / 10 > 100000 ? len / 10 : 100000;
 
-		if (atomic_load(&c->g->holder) == LD(c->my_word) && dl != 0) {
+		if (atomic_load(&c->g->holder) == atomic_load(&c->my_word) && dl != 0) {
 			uint64_t now = mono_ns();
-			struct timespec ts;
 
-			/* A busy application thread ends its own slice in the
-			 * gate; the watchdog steps in a little later, so the two
-			 * do not contend for the mutex at every deadline. */
-			dl += c->len / 10 > 100000 ? c->len / 10 : 100000;
-			if (now >= dl) {
-				end_slice(c, now, false, false);
+			if (now < dl + delay) {
+				futex_wait_local(&c->wd_seq, seen, dl + delay - now);
 				continue;
 			}
-			ts.tv_sec = (time_t)(dl / 1000000000ull);
-			ts.tv_nsec = (long)(dl % 1000000000ull);
-			pthread_cond_timedwait(&c->cond, &c->mtx, &ts);
+			if (pthread_mutex_trylock(&c->mtx) != 0) {
+				futex_wait_local(&c->wd_seq, seen, delay);
+				continue;
+			}
+			dl = LD(c->deadline);
+			now = mono_ns();
+			if (atomic_load(&c->g->holder) == LD(c->my_word) && dl != 0 &&
+			    now >= dl)
+				end_slice(c, now, false, false);
+			pthread_mutex_unlock(&c->mtx);
 		} else {
-			c->wd_idle = true;
-			pthread_cond_wait(&c->cond, &c->mtx);
-			c->wd_idle = false;
+			atomic_store(&c->wd_idle, 1);
+			if (!(atomic_load(&c->g->holder) == atomic_load(&c->my_word) &&
+			      atomic_load(&c->deadline) != 0) &&
+			    !atomic_load(&c->stop))
+				futex_wait_local(&c->wd_seq, seen, 0);
+			atomic_store(&c->wd_idle, 0);
 		}
 	}
-	pthread_mutex_unlock(&c->mtx);
 	release_liveness(c);
 	return NULL;
 }
 
+/* A new slice for the watchdog to watch, or stop (force). */
+static void wd_kick(struct gv_sched_client *c, bool force)
+{
+	atomic_fetch_add(&c->wd_seq, 1);
+	if (force || atomic_load(&c->wd_idle))
+		syscall(SYS_futex, (uint32_t *)&c->wd_seq, FUTEX_WAKE_PRIVATE,
+			INT_MAX, NULL, NULL, 0);
+}
 
 static int claim_client_slot(struct gv_sched_seg *g)
 {
@@ -1223,9 +1256,10 @@ void gv_sched_detach(struct gv_sched_client *c)
 		give_up(c);
 		STR(c->rec->state, GV_SLOT_CLAIMING);
 	}
-	c->stop = true;
-	pthread_cond_broadcast(&c->cond);
+	atomic_store(&c->stop, true);
 	pthread_mutex_unlock(&c->mtx);
+	if (c->has_watchdog)
+		wd_kick(c, true);
 	if (c->has_watchdog)
 		pthread_join(c->watchdog, NULL); /* it releases liveness */
 	else if (owned)
