@@ -4,13 +4,19 @@
 # until a short page, for the table, --json and --since.
 . "$(dirname "$0")/lib.sh"
 gv_start_daemon
-expect_ok gv mode 2 timeslice
-# 1 mode event + 2 per create/destroy: 1041 events, more than one page
-for i in $(seq 520); do
-	expect_api 201 POST /v1/instances '{"profile":"l40s-48c","gpu":"2"}'
-	id=$(jout .id)
-	expect_api 200 DELETE "/v1/instances/$id"
+# 1041 mode changes (one event each), more than one page; one curl process
+# sends them all, alternating, so each one changes the mode
+: >"$T/requests"
+for i in $(seq 1041); do
+	[ $((i % 2)) = 1 ] && m=timeslice || m=passthrough
+	# "next" resets every option, so each request names the socket again
+	[ "$i" = 1 ] || echo next >>"$T/requests"
+	printf 'unix-socket = "%s"\nurl = "http://localhost/v1/gpus/2/mode"\nrequest = "PUT"\nheader = "Content-Type: application/json"\ndata = "{\\"mode\\":\\"%s\\"}"\noutput = "/dev/null"\nfail\n' \
+		"$GV_SOCK" "$m" >>"$T/requests"
 done
+curl -s -K "$T/requests" ||
+	fail "curl could not send the mode changes"
+expect_eq "$(gv_gpu_field 2 .mode)" timeslice "mode after 1041 changes"
 expect_api 200 GET /v1/events
 total=$(printf '%s' "$GV_OUT" | jq '.events | length')
 [ "$total" -lt 1041 ] || fail "the API answered all $total events at once: paging untested"
