@@ -1,12 +1,13 @@
 /* Multi-process scheduler tests: tenant processes forked from here attach
- * to one segment and "run kernels" of fixed duration (busy-waiting on the
- * wall clock while holding the gate, as a device would run them), and each
- * adds up its device time inside measurement windows fixed in advance. The
+ * to one segment and "run kernels" of fixed duration on an emulated device
+ * (queued asynchronously like GPU launches, or with --busy as busy-waits
+ * on the wall clock while holding the gate), and each adds up its device
+ * time inside measurement windows fixed in advance. The
  * checks are on SHARES of device time, never on speed, so that a loaded
  * 2-core machine changes nothing but the noise; time appears only in
  * generous hang bounds.
  *
- * usage: sched_mp SCENARIO   (equal2 equal3 procs fixed_lone best_lone greedy
+ * usage: sched_mp SCENARIO [--busy]   (equal2 equal3 procs fixed_lone best_lone greedy
  *                             kill stop policy; bench: not a test)
  */
 #include <errno.h>
@@ -41,7 +42,8 @@ struct kid {
 	_Atomic uint64_t gate_ns; /* time spent inside gv_sched_gate */
 	_Atomic uint64_t max_gate_ns;
 	_Atomic uint64_t last_start;
-	_Atomic uint32_t in_kernel; /* futex word */
+	_Atomic uint32_t in_kernel; /* futex word (--busy) */
+	_Atomic uint64_t q_end;	    /* when its queued work ends on the device */
 	_Atomic int ready;
 };
 
@@ -83,15 +85,28 @@ static void die(const char *what, const struct gv_err *err)
 	exit(2);
 }
 
-/* the shim's sync callback: wait until the kernel in flight has ended,
+/* The emulated device. Default: like a GPU, a tenant enqueues kernels
+ * asynchronously on its stream (at most QUEUE_NS of work ahead of now) and
+ * the device runs them back to back on the wall clock whatever the CPU does
+ * meanwhile, so a submitting thread that the host deschedules briefly does
+ * not lose device time. With --busy, a kernel is a busy-wait of the calling
+ * thread while it holds the gate (synchronous launches). */
+#define QUEUE_NS (2 * MS)
+static bool busy_kernels;
+
+/* the shim's sync callback: wait until this process's work has finished,
  * sleeping as a blocking stream synchronisation would */
 static int drain(void *arg)
 {
 	struct kid *k = arg;
 
-	while (atomic_load(&k->in_kernel))
-		syscall(SYS_futex, (uint32_t *)&k->in_kernel, FUTEX_WAIT, 1, NULL,
-			NULL, 0);
+	if (busy_kernels) {
+		while (atomic_load(&k->in_kernel))
+			syscall(SYS_futex, (uint32_t *)&k->in_kernel, FUTEX_WAIT, 1,
+				NULL, NULL, 0);
+		return 0;
+	}
+	sleep_until(atomic_load(&k->q_end));
 	return 0;
 }
 
@@ -99,6 +114,27 @@ static void kernel_done(struct kid *k)
 {
 	atomic_store(&k->in_kernel, 0);
 	syscall(SYS_futex, (uint32_t *)&k->in_kernel, FUTEX_WAKE, 1, NULL, NULL, 0);
+}
+
+/* one kernel of kernel_ns; returns its [start, end) on the device */
+static void launch(struct kid *k, uint64_t kernel_ns, uint64_t *start, uint64_t *end)
+{
+	uint64_t now = now_ns();
+
+	if (busy_kernels) {
+		atomic_store(&k->in_kernel, 1);
+		*start = now;
+		do
+			*end = now_ns();
+		while (*end - *start < kernel_ns);
+		kernel_done(k);
+		return;
+	}
+	*start = now > atomic_load(&k->q_end) ? now : atomic_load(&k->q_end);
+	*end = *start + kernel_ns;
+	atomic_store(&k->q_end, *end);
+	if (*end > now + QUEUE_NS)
+		sleep_until(*end - QUEUE_NS); /* the stream's queue is full */
 }
 
 static void tenant_main(int i, const char *id, uint64_t kernel_ns)
@@ -116,22 +152,16 @@ static void tenant_main(int i, const char *id, uint64_t kernel_ns)
 		die("attach", &err);
 	atomic_store(&k->ready, 1);
 	while (!atomic_load(&sh->stop)) {
-		uint64_t a, b;
-
-		uint64_t g0 = now_ns();
+		uint64_t a, b, g0 = now_ns(), g1;
 
 		if (gv_sched_gate(c) != 0)
 			die("gate", NULL);
-		atomic_store(&k->in_kernel, 1);
-		a = now_ns();
-		atomic_fetch_add(&k->gate_ns, a - g0);
-		if (a - g0 > atomic_load(&k->max_gate_ns))
-			atomic_store(&k->max_gate_ns, a - g0);
+		g1 = now_ns();
+		atomic_fetch_add(&k->gate_ns, g1 - g0);
+		if (g1 - g0 > atomic_load(&k->max_gate_ns))
+			atomic_store(&k->max_gate_ns, g1 - g0);
+		launch(k, kernel_ns, &a, &b);
 		atomic_store(&k->last_start, a);
-		do
-			b = now_ns();
-		while (b - a < kernel_ns);
-		kernel_done(k);
 		atomic_fetch_add(&k->kernels, 1);
 		for (int w = 0; w < MAXW; w++) {
 			uint64_t lo = a > sh->w[w].from ? a : sh->w[w].from;
@@ -385,6 +415,30 @@ static void scenario_greedy(void)
 	teardown(s);
 }
 
+/* SIGSTOPs process 0 (tenant t0) at a moment it holds the slice, checked
+ * after the stop (a stopped process cannot hand over); false on timeout */
+static bool stop_while_holding(struct gv_sched *s)
+{
+	uint64_t deadline = now_ns() + 20000 * MS;
+	struct gv_sched_stats st;
+	struct gv_err err = { 0 };
+
+	while (now_ns() < deadline) {
+		if (gv_sched_stats(s, &st, &err) < 0)
+			die("stats", &err);
+		if (st.holder_slot != 0)
+			continue;
+		kill(pids[0], SIGSTOP);
+		usleep(1000); /* the signal is delivered */
+		if (gv_sched_stats(s, &st, &err) < 0)
+			die("stats", &err);
+		if (st.holder_slot == 0)
+			return true;
+		kill(pids[0], SIGCONT);
+	}
+	return false;
+}
+
 /* kill -9 of the holder in the middle of a kernel: the others go on within
  * about a slice and share the device equally afterwards */
 static void scenario_kill(void)
@@ -399,10 +453,8 @@ static void scenario_kill(void)
 	set_windows(base, never, 1);
 	spawn(3, kern);
 	usleep(300000);
-	/* wait until t0 is inside a kernel, i.e. holds the slice */
-	deadline = now_ns() + 20000 * MS;
-	while (!atomic_load(&sh->kid[0].in_kernel) && now_ns() < deadline)
-		;
+	if (!stop_while_holding(s))
+		die("t0 never held the slice", NULL);
 	kill(pids[0], SIGKILL);
 	t_kill = now_ns();
 	/* not reaped on purpose: a zombie holder must count as dead */
@@ -451,10 +503,8 @@ static void scenario_stop(void)
 	set_windows(base, never, 1);
 	spawn(3, kern);
 	usleep(300000);
-	deadline = now_ns() + 20000 * MS;
-	while (!atomic_load(&sh->kid[0].in_kernel) && now_ns() < deadline)
-		;
-	kill(pids[0], SIGSTOP);
+	if (!stop_while_holding(s))
+		die("t0 never held the slice", NULL);
 	t_stop = now_ns();
 	deadline = t_stop + 5000 * MS;
 	while (now_ns() < deadline) {
@@ -610,15 +660,19 @@ int main(int argc, char **argv)
 {
 	const char *sc = argc > 1 ? argv[1] : "";
 
+	if (argc > 2 && strcmp(argv[2], "--busy") == 0)
+		busy_kernels = true;
+
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	alarm(110);
 	for (int attempt = 1; attempt <= 3; attempt++) {
-		printf("scenario %s%s\n", sc, attempt > 1 ? " (again)" : "");
+		printf("scenario %s%s%s\n", sc, busy_kernels ? " (busy-wait kernels)" : "",
+		       attempt > 1 ? " (again)" : "");
 		failures = 0;
 		starved_ms = 0;
 		if (run(sc) < 0) {
 			fprintf(stderr, "usage: %s equal2|equal3|procs|fixed_lone|"
-					"best_lone|greedy|kill|stop|policy|bench\n",
+					"best_lone|greedy|kill|stop|policy|bench [--busy]\n",
 				argv[0]);
 			return 2;
 		}
