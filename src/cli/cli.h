@@ -63,6 +63,10 @@ struct gv_client *gv_cli_client(struct gv_cli *cli);
  * success. */
 int gv_cli_call(struct gv_cli *cli, const char *method, const char *path, json_t *body,
 		json_t **out);
+/* GET /v1/instances/ID/env, completed with what the workload also needs
+ * (env.c); *out is the {"env":{...},"mounts":[...]} object. 0 or the exit
+ * code, with the reason printed. */
+int gv_cli_instance_env(struct gv_cli *cli, const char *id, json_t **out);
 /* Maps a gv_client_* return code to an exit code. */
 int gv_cli_exit_for(int rc);
 /* Prints a JSON value, indented, with a final newline. */

@@ -8,7 +8,8 @@
  * simulated node file, the daemon's socket, the real libcuda (read
  * only) and the instance's accounting file (read-write: the shim writes it).
  * The daemon's "mounts" list comes first; the CLI adds what it misses and
- * decides ro/rw.
+ * decides ro/rw. The environment is env.c's (on a simulated node it names
+ * the daemon's catalog for libcudasim, mounted too).
  * The spec uses only env and mounts, which cdiVersion 0.5.0 has; that is the
  * default because older runtimes (podman 4.3) refuse newer versions. */
 #include "cli.h"
@@ -276,7 +277,6 @@ int gv_cmd_cdi(struct gv_cli *cli, int argc, char **argv)
 	devices = json_object_get(spec, "devices");
 	json_array_foreach(json_object_get(list, "instances"), i, in) {
 		const char *id = gv_json_str(in, "id", NULL);
-		char *esc = NULL, *path = NULL;
 		json_t *envresp = NULL, *dev = NULL;
 
 		if (!id) {
@@ -284,18 +284,13 @@ int gv_cmd_cdi(struct gv_cli *cli, int argc, char **argv)
 			rc = GV_EXIT_REFUSED;
 			goto out;
 		}
-		esc = gv_client_escape(cli->client, id);
-		if (!esc || asprintf(&path, "/v1/instances/%s/env", esc) < 0)
-			path = NULL;
-		rc = path ? gv_cli_call(cli, "GET", path, NULL, &envresp) : GV_EXIT_REFUSED;
+		rc = gv_cli_instance_env(cli, id, &envresp);
 		if (rc == GV_EXIT_OK) {
 			dev = gv_cdi_device(id, envresp);
 			if (!dev || json_array_append_new(devices, dev) < 0)
 				rc = GV_EXIT_REFUSED;
 		}
 		json_decref(envresp);
-		free(path);
-		free(esc);
 		if (rc)
 			goto out;
 	}

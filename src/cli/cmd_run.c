@@ -1,6 +1,7 @@
 /* gpuvisor run --instance ID -- CMD ARGS: runs CMD as the instance's workload.
  *
- * Protocol with the daemon: GET /v1/instances/ID/env gives the environment;
+ * Protocol with the daemon: GET /v1/instances/ID/env gives the environment
+ * (completed by env.c);
  * the child is forked into a process group of its own and held on a pipe
  * until POST /v1/instances/ID/workload {"pid":child} succeeded, so no CUDA
  * call can run unregistered; after the child ends, DELETE .../workload. If
@@ -212,7 +213,7 @@ int gv_cmd_run(struct gv_cli *cli, int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *id = NULL;
-	char *env_path = NULL, *wl_path = NULL, **envp = NULL, **cmd;
+	char *wl_path = NULL, **envp = NULL, **cmd;
 	json_t *resp = NULL, *body = NULL, *reg = NULL;
 	int go[2] = {-1, -1}, ex[2] = {-1, -1};
 	struct sigaction sa, old_sa[GV_RUN_N_FWD];
@@ -243,20 +244,14 @@ int gv_cmd_run(struct gv_cli *cli, int argc, char **argv)
 	cmd = &argv[optind];
 	if (!gv_cli_client(cli))
 		return GV_EXIT_REFUSED;
-	env_path = gv_run_path(cli, id, "/env");
 	wl_path = gv_run_path(cli, id, "/workload");
-	if (!env_path || !wl_path) {
+	if (!wl_path) {
 		rc = GV_EXIT_REFUSED;
 		goto out;
 	}
-	rc = gv_cli_call(cli, "GET", env_path, NULL, &resp);
+	rc = gv_cli_instance_env(cli, id, &resp);
 	if (rc)
 		goto out;
-	if (!json_is_object(json_object_get(resp, "env"))) {
-		fprintf(stderr, "gpuvisor: gpuvisord's answer has no \"env\" object\n");
-		rc = GV_EXIT_REFUSED;
-		goto out;
-	}
 	envp = gv_run_build_envp(json_object_get(resp, "env"));
 	if (!envp) {
 		rc = GV_EXIT_REFUSED;
@@ -363,7 +358,6 @@ out:
 	json_decref(resp);
 	json_decref(body);
 	json_decref(reg);
-	free(env_path);
 	free(wl_path);
 	return rc;
 }

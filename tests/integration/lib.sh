@@ -37,6 +37,7 @@ GV_RUN=$T/run
 GV_DAEMON_PID=
 GV_DAEMON_ARGS=()
 GV_BG_PIDS=()
+GV_CLEANUP_FILES=() # removed by the EXIT trap (files a test puts outside $T)
 GV_OUT=
 GV_ERR=
 GV_RC=0
@@ -74,6 +75,9 @@ _gv_cleanup() {
 		kill -9 "$p" 2>/dev/null && wait "$p" 2>/dev/null
 	done
 	gv_stop_daemon >/dev/null 2>&1
+	for p in "${GV_CLEANUP_FILES[@]}"; do
+		rm -f -- "$p"
+	done
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
 		if [ -s "$T/daemon.log" ]; then
 			echo "---- daemon log (last 40 lines) ----" >&2

@@ -90,16 +90,34 @@ expect_ok gv cdi --output -
 expect_eq "$(jout '.devices | length')" 0
 
 if command -v podman >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && [ -n "${GV_TEST_PODMAN:-}" ]; then
-	step "podman resolves the device (GV_TEST_PODMAN=1)"
+	# podman reads /etc/cdi and /var/run/cdi: two specs naming the same
+	# device make it unresolvable, so this spec is the only gpuvisor one
+	step "podman resolves the device and a workload runs in the container (GV_TEST_PODMAN=1)"
+	ls /etc/cdi/*.json /var/run/cdi/*.json 2>/dev/null | xargs -r grep -l '"gpuvisor.io/vgpu"' |
+		grep -q . && skip "another gpuvisor CDI spec is installed"
+	expect_ok gv mode 2 timeslice
 	gv_create --profile l40s-12c --gpu 2
-	expect_ok gv cdi --output /var/run/cdi/gpuvisor-test-$$.json
+	spec_file=/var/run/cdi/gpuvisor-test-$$.json
+	GV_CLEANUP_FILES+=("$spec_file")
+	expect_ok gv cdi --output "$spec_file"
 	root=$T/root
 	mkdir -p "$root"/{usr,proc,dev,sys,tmp,run,etc}
 	for l in lib lib64 bin sbin; do ln -s usr/$l "$root/$l"; done
-	expect_ok podman --runtime runc --cgroup-manager=cgroupfs run --rm --net=none \
-		--ulimit nofile=1024:1024 --ulimit nproc=1024:1024 -v /usr:/usr:ro \
-		--device "gpuvisor.io/vgpu=$GV_ID" --rootfs "$root" /usr/bin/env
-	rm -f /var/run/cdi/gpuvisor-test-$$.json
+	pod=(podman --runtime runc --cgroup-manager=cgroupfs run --rm --net=none
+		--ulimit nofile=1024:1024 --ulimit nproc=1024:1024 -v /usr:/usr:ro
+		--device "gpuvisor.io/vgpu=$GV_ID")
+	# --rootfs takes the root and then the command: it comes last
+	expect_ok "${pod[@]}" --rootfs "$root" /usr/bin/env
 	expect_contains "$GV_OUT" "GPUVISOR_INSTANCE=$GV_ID"
+	expect_contains "$GV_OUT" "CUDA_VISIBLE_DEVICES=$(jfield "$(gv list --json)" ".instances[] | select(.id == \"$GV_ID\") | .device_uuid")"
+	# a workload inside the container, through the shim, charging the
+	# instance's accounting file that the spec mounts read-write
+	if [ -x "$GV_BIN_DIR/gv-infer" ]; then
+		bd=$(cd "$GV_BIN_DIR/.." && pwd)
+		expect_ok "${pod[@]}" -v "$bd/bin:$bd/bin:ro" -v "$bd/lib:$bd/lib:ro" \
+			--rootfs "$root" "$bd/bin/gv-infer" --steps 4
+		expect_contains "$GV_OUT" "checksum: 0x"
+	fi
+	rm -f "$spec_file"
 fi
 gv_done

@@ -1,0 +1,82 @@
+/* The environment a workload gets from an instance: GET
+ * /v1/instances/ID/env, completed where the daemon leaves something out
+ * that the workload needs. Shared by `gpuvisor run` and `gpuvisor cdi`.
+ *
+ * Completion: on a simulated node, libcudasim reads the catalog to know the
+ * devices' models. It must be the daemon's catalog (GET /v1/node), and in a
+ * container it must be mounted, so GPUVISOR_CATALOG and a mount of that file
+ * are added when the answer has GPUVISOR_SIM_NODE but no GPUVISOR_CATALOG. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int gv_env_complete(struct gv_cli *cli, json_t *resp)
+{
+	json_t *vars = json_object_get(resp, "env");
+	json_t *mounts = json_object_get(resp, "mounts");
+	json_t *node = NULL;
+	const char *catalog;
+	int rc;
+
+	if (!json_is_object(vars) || !json_object_get(vars, "GPUVISOR_SIM_NODE") ||
+	    json_object_get(vars, "GPUVISOR_CATALOG"))
+		return GV_EXIT_OK;
+	rc = gv_cli_call(cli, "GET", "/v1/node", NULL, &node);
+	if (rc)
+		goto out;
+	catalog = gv_json_str(node, "catalog", NULL);
+	if (!catalog || catalog[0] != '/')
+		goto out; /* nothing better to give than the workload's default */
+	if (json_object_set_new(vars, "GPUVISOR_CATALOG", json_string(catalog)) < 0) {
+		rc = GV_EXIT_REFUSED;
+		goto out;
+	}
+	if (!json_is_array(mounts)) {
+		mounts = json_array();
+		if (!mounts || json_object_set_new(resp, "mounts", mounts) < 0) {
+			rc = GV_EXIT_REFUSED;
+			goto out;
+		}
+	}
+	if (json_array_append_new(mounts, json_pack("{s:s, s:s}", "host", catalog, "container",
+						     catalog)) < 0)
+		rc = GV_EXIT_REFUSED;
+out:
+	json_decref(node);
+	return rc;
+}
+
+int gv_cli_instance_env(struct gv_cli *cli, const char *id, json_t **out)
+{
+	char *esc = NULL, *path = NULL;
+	json_t *resp = NULL;
+	int rc = GV_EXIT_REFUSED;
+
+	*out = NULL;
+	if (!gv_cli_client(cli))
+		goto out;
+	esc = gv_client_escape(cli->client, id);
+	if (!esc || asprintf(&path, "/v1/instances/%s/env", esc) < 0) {
+		path = NULL;
+		goto out;
+	}
+	rc = gv_cli_call(cli, "GET", path, NULL, &resp);
+	if (rc)
+		goto out;
+	if (!json_is_object(json_object_get(resp, "env"))) {
+		fprintf(stderr, "gpuvisor: gpuvisord's answer for %s has no \"env\" object\n", id);
+		rc = GV_EXIT_REFUSED;
+		goto out;
+	}
+	rc = gv_env_complete(cli, resp);
+	if (rc)
+		goto out;
+	*out = resp;
+	resp = NULL;
+out:
+	json_decref(resp);
+	free(path);
+	free(esc);
+	return rc;
+}
