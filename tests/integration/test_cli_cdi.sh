@@ -41,6 +41,13 @@ for id in "$mig" "$ts" "$pt"; do
 	for kv in $(jfield "$envjson" '.env | to_entries[] | select(.key != "LD_LIBRARY_PATH_PREPEND") | "\(.key)=\(.value)"'); do
 		expect_contains "$envlist" "$kv" "$id env"
 	done
+	# a simulated node: libcudasim gets the daemon's catalog, mounted
+	if [ "$(jfield "$envjson" '.env | has("GPUVISOR_SIM_NODE")')" = true ]; then
+		expect_api 200 GET /v1/node
+		cat=$(jout .catalog)
+		expect_contains "$envlist" "GPUVISOR_CATALOG=$cat" "$id env"
+		expect_contains "$(jfield "$dev" '.containerEdits.mounts[].hostPath')" "$cat" "$id catalog mount"
+	fi
 	# mounts: same path inside, bind, ro except the accounting file (rw)
 	expect_eq "$(jfield "$dev" '[.containerEdits.mounts[] | .hostPath == .containerPath] | all')" true "$id same paths"
 	expect_eq "$(jfield "$dev" '[.containerEdits.mounts[] | .options | index("bind") != null] | all')" true "$id bind"

@@ -29,6 +29,11 @@ expect_eq "$(printf '%s\n' "$GV_OUT" | sed -n 4p)" unset "LD_LIBRARY_PATH_PREPEN
 (unset LD_LIBRARY_PATH; expect_ok gv run --instance "$id" -- sh -c 'echo "$LD_LIBRARY_PATH"'
  expect_eq "$GV_OUT" "$prepend" "LD_LIBRARY_PATH without one before") || exit 1
 
+expect_api 200 GET /v1/node
+cat=$(jout .catalog)
+expect_ok env -u GPUVISOR_CATALOG "$GVB" --socket "$GV_SOCK" run --instance "$id" -- sh -c 'echo "$GPUVISOR_CATALOG"'
+expect_eq "$GV_OUT" "$cat" "GPUVISOR_CATALOG on a simulated node: the daemon's catalog"
+
 step "registered before the command starts, in its own process group, cleared after"
 expect_ok gv run --instance "$id" -- sh -c \
 	"echo \$\$; ps -o pgid= -p \$\$; $GVB --socket $GV_SOCK list --json"
