@@ -383,6 +383,16 @@ int gv_sched_create(const char *path, enum gv_sched_policy policy,
 	ST(g->policy_applied_ns, now);
 	ST(g->last_accrue, now);
 	ST(g->last_tenant, -1);
+	{
+		pthread_mutexattr_t ma;
+
+		pthread_mutexattr_init(&ma);
+		pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+		pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
+		for (int k = 0; k < GV_SCHED_MAX_CLIENTS; k++)
+			pthread_mutex_init(&g->clients[k].live, &ma);
+		pthread_mutexattr_destroy(&ma);
+	}
 	atomic_thread_fence(memory_order_seq_cst);
 	if (rename(tmp, path) < 0) {
 		ret = gv_err_set(err, errno, "cannot create %s: %s", path,
@@ -1058,6 +1068,17 @@ int gv_sched_yield(struct gv_sched_client *c)
 
 /* ------------------------------------------------------------ attach */
 
+/* The liveness mutexes are initialised once, with the segment, and never
+ * again: a checker may hold one for an instant (client_alive), and
+ * re-initialising a mutex linked into another thread's robust list would
+ * corrupt that list. A previous owner that died leaves it "owner died":
+ * we recover it. */
+static void take_liveness(struct gv_sched_client *c)
+{
+	if (pthread_mutex_lock(&c->rec->live) == EOWNERDEAD)
+		pthread_mutex_consistent(&c->rec->live);
+}
+
 static void release_liveness(struct gv_sched_client *c)
 {
 	/* unlocked by the thread that locked it (robust mutexes insist) */
@@ -1087,7 +1108,7 @@ static void *watchdog_main(void *arg)
 	struct gv_sched_client *c = arg;
 
 	/* held for as long as this thread lives: the process's liveness */
-	pthread_mutex_lock(&c->rec->live);
+	take_liveness(c);
 	pthread_mutex_lock(&c->mtx);
 	c->wd_live = true;
 	pthread_cond_broadcast(&c->cond);
@@ -1159,7 +1180,6 @@ int gv_sched_attach(struct gv_sched *s, const char *instance_id,
 {
 	struct gv_sched_client *c = NULL;
 	pthread_condattr_t ca;
-	pthread_mutexattr_t ma;
 	int t, k = -1, ret;
 
 	if (out)
@@ -1204,18 +1224,8 @@ int gv_sched_attach(struct gv_sched *s, const char *instance_id,
 	ST(c->rec->pid, (int32_t)getpid());
 	ST(c->rec->want, 0);
 	ST(c->rec->want_since, 0);
-	/* the slot is CLAIMING: nobody else touches its liveness mutex */
-	pthread_mutexattr_init(&ma);
-	pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
-	pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
-	ret = -pthread_mutex_init(&c->rec->live, &ma);
-	pthread_mutexattr_destroy(&ma);
-	if (ret < 0) {
-		gv_err_set(err, -ret, "cannot initialise the liveness mutex");
-		goto out;
-	}
 	if (c->flags & GV_SCHED_NO_WATCHDOG) {
-		pthread_mutex_lock(&c->rec->live);
+		take_liveness(c);
 	} else {
 		ret = -pthread_create(&c->watchdog, NULL, watchdog_main, c);
 		if (ret < 0) {
