@@ -642,8 +642,12 @@ static void test_dead_holder_taken_over(void **state)
 	assert_true(st.tenants[1].used_ns >= 3 * MS);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	/* its slot is free: the instance can be removed */
+	/* its slot is free: the instance can be removed, and a new process
+	 * can attach in its place (the liveness mutex it left is reusable) */
 	assert_int_equal(gv_sched_tenant_remove(f.s, "victim", &err), 0);
+	fx_add(&f, "next", 1, 0);
+	assert_int_equal(gv_sched_stats(f.s, &st, &err), 0);
+	assert_int_equal(st.tenants[1].procs, 1);
 	fx_free(&f);
 }
 
