@@ -8,6 +8,7 @@ set -u
 b=$(cd "${1:-build}" && pwd)
 real=$(ldconfig -p | awk '/libcuda\.so\.1 .*x86-64/ { print $NF; exit }')
 nvidia-smi -L || true
+ldd --version | head -1
 echo "real driver: $real"
 [ -n "$real" ] || { echo "no libcuda.so.1 on this machine"; exit 1; }
 fail=0
@@ -25,12 +26,12 @@ runtest() {
 }
 sh tests/shim/check-exports.sh "$b/lib/libgpuvisor-cuda.so" src/shim/symbols.txt || fail=1
 runtest noacct none
-runtest procaddr 268435456
-runtest badargs 268435456
-runtest limit 268435456
-runtest meminfo 1073741824
+runtest procaddr 4294967296
+runtest badargs 4294967296
+runtest limit 4294967296
+runtest meminfo 4294967296
 runtest instances none
-runtest kill 268435456
+runtest kill 4294967296
 
 for wl in infer train; do
 	d=$(timeout 120 env -u LD_LIBRARY_PATH "$b/bin/gv-$wl" 2>&1 | grep '^checksum:')

@@ -7,8 +7,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#define L1 (64ull << 20)
-#define L2 (96ull << 20)
+#define L1 (1024ull << 20)
+#define L2 (1536ull << 20)
 
 static int child(void)
 {
