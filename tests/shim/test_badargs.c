@@ -10,7 +10,11 @@
 #define SAME_ANY(shim_call, real_call, may_succeed)                                          \
 	do {                                                                                 \
 		uint64_t u_ = gvt_used();                                                    \
-		CUresult rs_ = (shim_call), rr_ = (real_call);                               \
+		CUresult rs_, rr_;                                                           \
+		fprintf(stderr, "%s\n", #shim_call);                                         \
+		rr_ = (real_call);                                                           \
+		fprintf(stderr, "  driver: %s\n", gvt_err_name(rr_));                        \
+		rs_ = (shim_call);                                                           \
 		if (rs_ != rr_) {                                                            \
 			fprintf(stderr, "%s:%d: shim %s, driver %s: %s\n", __FILE__,         \
 				__LINE__, gvt_err_name(rs_), gvt_err_name(rr_), #shim_call); \
@@ -75,7 +79,9 @@ int main(void)
 	prop.location.id = 0;
 	SAME(cuMemCreate(NULL, 2u << 20, &prop, 0), REAL(cuMemCreate)(NULL, 2u << 20, &prop, 0));
 	SAME(cuMemCreate(&h, 2u << 20, NULL, 0), REAL(cuMemCreate)(&h, 2u << 20, NULL, 0));
-	SAME(cuMemRelease(0xdeadull), REAL(cuMemRelease)(0xdeadull));
+	/* a made-up non-zero handle crashes NVIDIA's driver itself (R580:
+	 * SIGSEGV in cuMemRelease), so only the handle it checks: 0 */
+	SAME(cuMemRelease(0), REAL(cuMemRelease)(0));
 	SAME(cuArrayCreate(NULL, &ad), REAL(cuArrayCreate_v2)(NULL, &ad));
 	SAME(cuArrayCreate(&arr, NULL), REAL(cuArrayCreate_v2)(&arr, NULL));
 	SAME(cuArray3DCreate(NULL, NULL), REAL(cuArray3DCreate_v2)(NULL, NULL));
@@ -88,10 +94,12 @@ int main(void)
 	SAME(cuDevicePrimaryCtxRelease(99), REAL(cuDevicePrimaryCtxRelease_v2)(99));
 	SAME(cuDeviceTotalMem(NULL, 0), REAL(cuDeviceTotalMem_v2)(NULL, 0));
 	SAME(cuDeviceTotalMem(&sz, 99), REAL(cuDeviceTotalMem_v2)(&sz, 99));
-	SAME(cuGetProcAddress(NULL, (void **)&p, CUDA_VERSION, 0, NULL),
-	     REAL(cuGetProcAddress_v2)(NULL, (void **)&p, CUDA_VERSION, 0, NULL));
-	SAME(cuGetProcAddress("cuInit", NULL, CUDA_VERSION, 0, NULL),
-	     REAL(cuGetProcAddress_v2)("cuInit", NULL, CUDA_VERSION, 0, NULL));
+	/* an unknown name: the driver answers CUDA_SUCCESS with *pfn = NULL */
+	SAME_ANY(cuGetProcAddress("", (void **)&p, CUDA_VERSION, 0, NULL),
+		 REAL(cuGetProcAddress_v2)("", (void **)&p, CUDA_VERSION, 0, NULL), 1);
+	/* cuGetProcAddress_v2 with a NULL symbol or a NULL pfn crashes NVIDIA's
+	 * driver itself (R580, SIGSEGV before the shim is involved): the shim
+	 * forwards those unchanged, so there is no error to compare */
 	SAME(cuLaunchKernel(NULL, 1, 1, 1, 1, 1, 1, 0, NULL, NULL, NULL),
 	     REAL(cuLaunchKernel)(NULL, 1, 1, 1, 1, 1, 1, 0, NULL, NULL, NULL));
 	/* total memory is the partition's */
