@@ -7,9 +7,11 @@
  *
  * read with the real cuMemGetInfo while a context of dev is current: after
  * the first context of dev exists (created or primary), the shim makes it
- * current, creates and destroys a probe context around two reads, twice,
- * and keeps the smaller delta (another process allocating between the reads
- * can only enlarge it). The value is cached per device for the life of the
+ * current and creates and destroys a probe context between two reads,
+ * until two deltas agree (at most 5 probes), keeping the smallest: another
+ * process allocating or creating its own context between the reads can
+ * only enlarge a delta (on an H200, two processes starting together read
+ * 549 MB and 1001 MB with a single pair of probes). The value is cached per device for the life of the
  * process, so every later context is charged before it is made; the first
  * one is charged right after (it must exist to be measured) and destroyed
  * again if the charge fails. A driver whose cuMemGetInfo does not move when
@@ -24,6 +26,8 @@
 #include <pthread.h>
 
 #define GV_MAX_DEVICES 64
+/* Probe contexts per measurement at most; it stops at two equal readings. */
+#define GV_MEASURE_TRIALS 5
 
 struct gv_prim {
 	int refs;	/* retains seen by the shim */
@@ -83,9 +87,11 @@ static uint64_t gv_overhead_of(CUdevice dev, CUcontext ctx)
 		return gv_overhead[dev];
 	if (GV_REAL(cuCtxPushCurrent_v2)(ctx) != CUDA_SUCCESS)
 		return 0;
-	for (int trial = 0; trial < 2; trial++) {
+	for (int trial = 0; trial < GV_MEASURE_TRIALS; trial++) {
 		uint64_t d = gv_measure_once(dev);
 
+		if (d != UINT64_MAX && d == best)
+			break; /* two equal readings: nothing else moved in between */
 		if (d < best)
 			best = d;
 	}
