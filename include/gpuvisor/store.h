@@ -19,7 +19,7 @@
 #include "gpuvisor/catalog.h"
 #include "gpuvisor/err.h"
 
-#define GV_STORE_SCHEMA_VERSION 1
+#define GV_STORE_SCHEMA_VERSION 2
 #define GV_STORE_ID_MAX 32
 #define GV_STORE_UUID_MAX 48
 #define GV_STORE_KIND_MAX 48
@@ -95,6 +95,21 @@ int gv_store_gpu_get_mode(struct gv_store *st, const char *uuid, enum gv_mode *o
 			  struct gv_err *err);
 int gv_store_gpu_set_mode(struct gv_store *st, const char *uuid, enum gv_mode mode,
 			  struct gv_err *err);
+
+/* Time-slice scheduler settings of a GPU (schema 2): policy name as
+ * gv_sched_policy_name spells it, slice in microseconds. The store only
+ * keeps them; the daemon validates. get: -ENOENT when none were stored.
+ * set creates the GPU's row (mode passthrough) when it has none. */
+int gv_store_gpu_get_sched(struct gv_store *st, const char *uuid, char *policy, size_t cap,
+			   uint32_t *slice_us, struct gv_err *err);
+int gv_store_gpu_set_sched(struct gv_store *st, const char *uuid, const char *policy,
+			   uint32_t slice_us, struct gv_err *err);
+/* Scheduler weight of an instance (schema 2; 1 unless set). -ENOENT when
+ * the instance is unknown; set refuses 0. */
+int gv_store_inst_get_weight(struct gv_store *st, const char *id, uint32_t *out,
+			     struct gv_err *err);
+int gv_store_inst_set_weight(struct gv_store *st, const char *id, uint32_t weight,
+			     struct gv_err *err);
 
 /* Events: seq increases strictly and is never reused. */
 int gv_store_event_add(struct gv_store *st, int64_t time, const char *kind, int gpu,

@@ -27,6 +27,10 @@ static const char *const migrations[] = {
 	" wl_since INTEGER NOT NULL DEFAULT 0);"
 	"CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL,"
 	" kind TEXT NOT NULL, gpu INTEGER, instance TEXT, message TEXT NOT NULL);",
+	/* 2: time-slice scheduler settings (NULL policy: the default) */
+	"ALTER TABLE gpus ADD COLUMN sched_policy TEXT;"
+	"ALTER TABLE gpus ADD COLUMN sched_slice_us INTEGER;"
+	"ALTER TABLE instances ADD COLUMN sched_weight INTEGER NOT NULL DEFAULT 1;",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -486,6 +490,110 @@ int gv_store_gpu_set_mode(struct gv_store *st, const char *uuid, enum gv_mode mo
 	sqlite3_bind_text(s, 1, uuid, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, names[mode], -1, SQLITE_STATIC);
 	ret = step_done(st, s, false, "store GPU mode", uuid, err);
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int gv_store_gpu_get_sched(struct gv_store *st, const char *uuid, char *policy, size_t cap,
+			   uint32_t *slice_us, struct gv_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, ret;
+
+	if (cap)
+		policy[0] = '\0';
+	*slice_us = 0;
+	ret = prepare(st, "SELECT sched_policy, sched_slice_us FROM gpus WHERE uuid = ?1", &s, err);
+	if (ret)
+		return ret;
+	sqlite3_bind_text(s, 1, uuid, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
+		int64_t us = sqlite3_column_int64(s, 1);
+
+		copy_col(policy, cap, s, 0);
+		if (us <= 0 || us > UINT32_MAX)
+			ret = gv_err_set(err, EIO, "state database: GPU %s has slice %lld us", uuid,
+					 (long long)us);
+		else
+			*slice_us = (uint32_t)us;
+	} else if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
+		ret = gv_err_set(err, ENOENT, "no scheduler settings stored for GPU %s", uuid);
+	} else {
+		ret = db_fail(st, err, rc, "read GPU scheduler settings");
+	}
+	sqlite3_finalize(s);
+	if (ret && cap)
+		policy[0] = '\0';
+	return ret;
+}
+
+int gv_store_gpu_set_sched(struct gv_store *st, const char *uuid, const char *policy,
+			   uint32_t slice_us, struct gv_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int ret;
+
+	if (!uuid || !uuid[0] || !policy || !policy[0] || slice_us == 0)
+		return gv_err_set(err, EINVAL, "scheduler settings need a GPU, a policy and a slice");
+	/* a GPU without a stored mode is in passthrough (gvd_gpu_mode) */
+	ret = prepare(st,
+		      "INSERT INTO gpus(uuid, mode, sched_policy, sched_slice_us) "
+		      "VALUES(?1, 'passthrough', ?2, ?3) ON CONFLICT(uuid) DO UPDATE SET "
+		      "sched_policy = excluded.sched_policy, sched_slice_us = excluded.sched_slice_us",
+		      &s, err);
+	if (ret)
+		return ret;
+	sqlite3_bind_text(s, 1, uuid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, policy, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)slice_us);
+	ret = step_done(st, s, false, "store GPU scheduler settings", uuid, err);
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int gv_store_inst_get_weight(struct gv_store *st, const char *id, uint32_t *out,
+			     struct gv_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, ret = prepare(st, "SELECT sched_weight FROM instances WHERE id = ?1", &s, err);
+
+	*out = 0;
+	if (ret)
+		return ret;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		int64_t w = sqlite3_column_int64(s, 0);
+
+		if (w < 1 || w > UINT32_MAX)
+			ret = gv_err_set(err, EIO, "state database: instance %s has weight %lld", id,
+					 (long long)w);
+		else
+			*out = (uint32_t)w;
+	} else if (rc == SQLITE_DONE) {
+		ret = gv_err_set(err, ENOENT, "no instance %s", id);
+	} else {
+		ret = db_fail(st, err, rc, "read instance weight");
+	}
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int gv_store_inst_set_weight(struct gv_store *st, const char *id, uint32_t weight,
+			     struct gv_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int ret;
+
+	if (weight == 0)
+		return gv_err_set(err, EINVAL, "a weight is 1 or more");
+	ret = prepare(st, "UPDATE instances SET sched_weight = ?2 WHERE id = ?1", &s, err);
+	if (ret)
+		return ret;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)weight);
+	ret = step_done(st, s, true, "update instance weight", id, err);
 	sqlite3_finalize(s);
 	return ret;
 }

@@ -12,6 +12,9 @@
 
 #include "gpuvisor/store.h"
 
+#define GV_STR_(x) #x
+#define GV_STR(x) GV_STR_(x)
+
 struct fx {
 	char dir[64];
 	char path[128];
@@ -104,9 +107,107 @@ static void test_newer_schema_refused(void **state)
 	assert_non_null(strstr(err.msg, "schema version 99"));
 	/* the refused file is left as it was */
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	sqlite3_exec(db, "PRAGMA user_version = 1", NULL, NULL, NULL);
+	sqlite3_exec(db, "PRAGMA user_version = " GV_STR(GV_STORE_SCHEMA_VERSION), NULL, NULL,
+		     NULL);
 	sqlite3_close(db);
 	reopen(f);
+}
+
+/* A database written by schema 1 (the first release) opens, gets the
+ * scheduler columns with their defaults, and keeps its rows. */
+static void test_migrate_from_v1(void **state)
+{
+	struct fx *f = *state;
+	struct gv_store_inst in;
+	enum gv_mode m = GV_MODE_PASSTHROUGH;
+	char policy[32] = "x";
+	uint32_t w = 0, us = 7;
+	sqlite3 *db;
+
+	gv_store_close(f->st);
+	f->st = NULL;
+	unlink(f->path);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(
+		sqlite3_exec(db,
+			     "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+			     "CREATE TABLE gpus (uuid TEXT PRIMARY KEY, mode TEXT NOT NULL);"
+			     "CREATE TABLE instances ("
+			     " id TEXT PRIMARY KEY, seq INTEGER NOT NULL, gpu_uuid TEXT NOT NULL,"
+			     " profile TEXT NOT NULL, kind INTEGER NOT NULL, start INTEGER NOT NULL,"
+			     " fb_mib INTEGER NOT NULL, state INTEGER NOT NULL,"
+			     " device_uuid TEXT NOT NULL, created INTEGER NOT NULL,"
+			     " wl_pid INTEGER NOT NULL DEFAULT 0, wl_pgid INTEGER NOT NULL DEFAULT 0,"
+			     " wl_starttime INTEGER NOT NULL DEFAULT 0,"
+			     " wl_since INTEGER NOT NULL DEFAULT 0);"
+			     "CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+			     " time INTEGER NOT NULL, kind TEXT NOT NULL, gpu INTEGER,"
+			     " instance TEXT, message TEXT NOT NULL);"
+			     "INSERT INTO gpus VALUES('GPU-a', 'timeslice');"
+			     "INSERT INTO instances(id, seq, gpu_uuid, profile, kind, start, fb_mib,"
+			     " state, device_uuid, created) VALUES('i-4', 4, 'GPU-a', 'h100-20c',"
+			     " 1, -1, 20480, 1, 'GPU-a', 1700000000);"
+			     "PRAGMA user_version = 1;",
+			     NULL, NULL, NULL),
+		SQLITE_OK);
+	sqlite3_close(db);
+	reopen(f);
+	assert_int_equal(gv_store_schema_version(f->st), GV_STORE_SCHEMA_VERSION);
+	assert_int_equal(gv_store_inst_get(f->st, "i-4", &in, NULL), 0);
+	assert_string_equal(in.profile, "h100-20c");
+	assert_int_equal(gv_store_inst_get_weight(f->st, "i-4", &w, NULL), 0);
+	assert_int_equal(w, 1);
+	assert_int_equal(gv_store_gpu_get_mode(f->st, "GPU-a", &m, NULL), 0);
+	assert_int_equal(m, GV_MODE_TIMESLICE);
+	assert_int_equal(gv_store_gpu_get_sched(f->st, "GPU-a", policy, sizeof(policy), &us, NULL),
+			 -ENOENT);
+	assert_string_equal(policy, "");
+	assert_int_equal(us, 0);
+	/* opening again applies nothing twice */
+	reopen(f);
+	assert_int_equal(gv_store_schema_version(f->st), GV_STORE_SCHEMA_VERSION);
+}
+
+static void test_sched_settings(void **state)
+{
+	struct fx *f = *state;
+	struct gv_store_inst in = mk("i-1", "GPU-b", "h100-20c", -1);
+	enum gv_mode m = GV_MODE_MIG;
+	char policy[32];
+	uint32_t us = 0, w = 0;
+
+	assert_int_equal(gv_store_gpu_get_sched(f->st, "GPU-b", policy, sizeof(policy), &us, NULL),
+			 -ENOENT);
+	assert_int_equal(gv_store_gpu_set_sched(f->st, "GPU-b", "equal-share", 5000, NULL), 0);
+	/* a GPU first seen here counts as passthrough, like one never stored */
+	assert_int_equal(gv_store_gpu_get_mode(f->st, "GPU-b", &m, NULL), 0);
+	assert_int_equal(m, GV_MODE_PASSTHROUGH);
+	assert_int_equal(gv_store_gpu_set_mode(f->st, "GPU-b", GV_MODE_TIMESLICE, NULL), 0);
+	assert_int_equal(gv_store_gpu_set_sched(f->st, "GPU-b", "fixed-share", 30000, NULL), 0);
+	reopen(f);
+	assert_int_equal(gv_store_gpu_get_sched(f->st, "GPU-b", policy, sizeof(policy), &us, NULL),
+			 0);
+	assert_string_equal(policy, "fixed-share");
+	assert_int_equal(us, 30000);
+	/* setting the mode keeps the scheduler settings */
+	assert_int_equal(gv_store_gpu_get_mode(f->st, "GPU-b", &m, NULL), 0);
+	assert_int_equal(m, GV_MODE_TIMESLICE);
+	assert_int_equal(gv_store_gpu_set_sched(f->st, "GPU-b", "", 1000, NULL), -EINVAL);
+	assert_int_equal(gv_store_gpu_set_sched(f->st, "GPU-b", "best-effort", 0, NULL), -EINVAL);
+	assert_int_equal(gv_store_gpu_get_sched(f->st, "GPU-b", policy, sizeof(policy), &us, NULL),
+			 0);
+	assert_string_equal(policy, "fixed-share");
+
+	assert_int_equal(gv_store_inst_get_weight(f->st, "i-1", &w, NULL), -ENOENT);
+	assert_int_equal(gv_store_inst_set_weight(f->st, "i-1", 3, NULL), -ENOENT);
+	assert_int_equal(gv_store_inst_insert(f->st, &in, NULL), 0);
+	assert_int_equal(gv_store_inst_get_weight(f->st, "i-1", &w, NULL), 0);
+	assert_int_equal(w, 1);
+	assert_int_equal(gv_store_inst_set_weight(f->st, "i-1", 0, NULL), -EINVAL);
+	assert_int_equal(gv_store_inst_set_weight(f->st, "i-1", 42, NULL), 0);
+	reopen(f);
+	assert_int_equal(gv_store_inst_get_weight(f->st, "i-1", &w, NULL), 0);
+	assert_int_equal(w, 42);
 }
 
 static void test_open_bad_path(void **state)
@@ -354,6 +455,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_schema_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
 		cmocka_unit_test(test_open_bad_path),
+		cmocka_unit_test_setup_teardown(test_migrate_from_v1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sched_settings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_instance_crud, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_orders_by_creation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_list, setup, teardown),
