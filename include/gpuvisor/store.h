@@ -19,7 +19,7 @@
 #include "gpuvisor/catalog.h"
 #include "gpuvisor/err.h"
 
-#define GV_STORE_SCHEMA_VERSION 2
+#define GV_STORE_SCHEMA_VERSION 3
 #define GV_STORE_ID_MAX 32
 #define GV_STORE_UUID_MAX 48
 #define GV_STORE_KIND_MAX 48
@@ -121,6 +121,54 @@ int gv_store_event_list(struct gv_store *st, int64_t since, size_t limit,
 
 /* Deletes all but the newest keep events (sequence numbers are not reused). */
 int gv_store_event_prune(struct gv_store *st, size_t keep, struct gv_err *err);
+
+/* Live migrations (schema 3), one row per `POST /v1/migrations`.
+ * running -> switched (the workload is on dst, its registration moved)
+ * -> completed; running -> failed | aborted. A row left running or
+ * switched by a crash is resolved at start by asking the workload's shim
+ * where it runs (daemon/migration.c). */
+enum gv_store_mig_state {
+	GV_MIGST_RUNNING = 0,
+	GV_MIGST_SWITCHED = 1,
+	GV_MIGST_COMPLETED = 2,
+	GV_MIGST_FAILED = 3,
+	GV_MIGST_ABORTED = 4,
+};
+
+#define GV_STORE_CTL_MAX 128 /* AF_UNIX paths are at most 108 bytes */
+
+struct gv_store_mig {
+	char id[GV_STORE_ID_MAX];		/* "m-3" */
+	char src[GV_STORE_ID_MAX];		/* source instance */
+	char dst[GV_STORE_ID_MAX];		/* destination instance; "" until made */
+	bool dst_created;			/* made by the migration (destroyed on failure) */
+	char src_device[GV_STORE_UUID_MAX];
+	char dst_device[GV_STORE_UUID_MAX];
+	char mode[16];				/* precopy | stopcopy */
+	uint64_t downtime_limit_ms;
+	pid_t pid;				/* the workload's process */
+	char ctl[GV_STORE_CTL_MAX];		/* its shim's control socket */
+	enum gv_store_mig_state state;
+	int64_t created, finished;		/* unix seconds; finished 0 while running */
+	char error[GV_STORE_MSG_MAX];		/* why it failed, or a note */
+	char *report;				/* JSON text or NULL (malloc'd) */
+	char *progress;				/* JSON array of progress objects or NULL */
+};
+
+/* Insert: -EEXIST when the id is taken. Update writes every field but id,
+ * src, created (-ENOENT when unknown). get/list fill malloc'd report and
+ * progress: release them with gv_store_mig_release / gv_store_mig_list_free.
+ * list: oldest first. */
+int gv_store_mig_insert(struct gv_store *st, const struct gv_store_mig *m, struct gv_err *err);
+int gv_store_mig_update(struct gv_store *st, const struct gv_store_mig *m, struct gv_err *err);
+int gv_store_mig_get(struct gv_store *st, const char *id, struct gv_store_mig *out,
+		     struct gv_err *err);
+int gv_store_mig_list(struct gv_store *st, struct gv_store_mig **out, size_t *n,
+		      struct gv_err *err);
+int gv_store_mig_delete(struct gv_store *st, const char *id, struct gv_err *err);
+void gv_store_mig_release(struct gv_store_mig *m);
+void gv_store_mig_list_free(struct gv_store_mig *arr, size_t n);
+const char *gv_store_mig_state_name(enum gv_store_mig_state s);
 
 const char *gv_inst_state_name(enum gv_inst_state s);
 

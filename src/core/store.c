@@ -31,6 +31,13 @@ static const char *const migrations[] = {
 	"ALTER TABLE gpus ADD COLUMN sched_policy TEXT;"
 	"ALTER TABLE gpus ADD COLUMN sched_slice_us INTEGER;"
 	"ALTER TABLE instances ADD COLUMN sched_weight INTEGER NOT NULL DEFAULT 1;",
+	/* 3: live migrations */
+	"CREATE TABLE migrations (id TEXT PRIMARY KEY, seq INTEGER NOT NULL,"
+	" src TEXT NOT NULL, dst TEXT NOT NULL, dst_created INTEGER NOT NULL,"
+	" src_device TEXT NOT NULL, dst_device TEXT NOT NULL, mode TEXT NOT NULL,"
+	" downtime_limit_ms INTEGER NOT NULL, pid INTEGER NOT NULL, ctl TEXT NOT NULL,"
+	" state INTEGER NOT NULL, created INTEGER NOT NULL, finished INTEGER NOT NULL,"
+	" error TEXT NOT NULL, report TEXT, progress TEXT);",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -703,6 +710,227 @@ const char *gv_inst_state_name(enum gv_inst_state s)
 		return "ready";
 	case GV_INST_DESTROYING:
 		return "destroying";
+	}
+	return "unknown";
+}
+
+#define MIG_COLS                                                                           \
+	"id, src, dst, dst_created, src_device, dst_device, mode, downtime_limit_ms, pid, ctl, " \
+	"state, created, finished, error, report, progress"
+
+static char *dup_col(sqlite3_stmt *s, int col)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+
+	return t ? strdup((const char *)t) : NULL;
+}
+
+static void mig_from_row(sqlite3_stmt *s, struct gv_store_mig *o)
+{
+	memset(o, 0, sizeof(*o));
+	copy_col(o->id, sizeof(o->id), s, 0);
+	copy_col(o->src, sizeof(o->src), s, 1);
+	copy_col(o->dst, sizeof(o->dst), s, 2);
+	o->dst_created = sqlite3_column_int(s, 3) != 0;
+	copy_col(o->src_device, sizeof(o->src_device), s, 4);
+	copy_col(o->dst_device, sizeof(o->dst_device), s, 5);
+	copy_col(o->mode, sizeof(o->mode), s, 6);
+	o->downtime_limit_ms = (uint64_t)sqlite3_column_int64(s, 7);
+	o->pid = (pid_t)sqlite3_column_int(s, 8);
+	copy_col(o->ctl, sizeof(o->ctl), s, 9);
+	o->state = (enum gv_store_mig_state)sqlite3_column_int(s, 10);
+	o->created = sqlite3_column_int64(s, 11);
+	o->finished = sqlite3_column_int64(s, 12);
+	copy_col(o->error, sizeof(o->error), s, 13);
+	o->report = dup_col(s, 14);
+	o->progress = dup_col(s, 15);
+}
+
+static void bind_text_or_null(sqlite3_stmt *s, int i, const char *t)
+{
+	if (t)
+		sqlite3_bind_text(s, i, t, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+/* Binds ?1..?16 in MIG_COLS order. */
+static void mig_bind(sqlite3_stmt *s, const struct gv_store_mig *m)
+{
+	sqlite3_bind_text(s, 1, m->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, m->src, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, m->dst, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 4, m->dst_created ? 1 : 0);
+	sqlite3_bind_text(s, 5, m->src_device, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, m->dst_device, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 7, m->mode, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 8, (sqlite3_int64)m->downtime_limit_ms);
+	sqlite3_bind_int(s, 9, (int)m->pid);
+	sqlite3_bind_text(s, 10, m->ctl, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 11, (int)m->state);
+	sqlite3_bind_int64(s, 12, m->created);
+	sqlite3_bind_int64(s, 13, m->finished);
+	sqlite3_bind_text(s, 14, m->error, -1, SQLITE_STATIC);
+	bind_text_or_null(s, 15, m->report);
+	bind_text_or_null(s, 16, m->progress);
+}
+
+int gv_store_mig_insert(struct gv_store *st, const struct gv_store_mig *m, struct gv_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int ret;
+
+	if (!m->id[0] || !m->src[0])
+		return gv_err_set(err, EINVAL, "migration needs an id and a source instance");
+	ret = prepare(st,
+		      "INSERT INTO migrations(seq, " MIG_COLS ") VALUES(?17, ?1, ?2, ?3, ?4, ?5, "
+		      "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+		      &s, err);
+	if (ret)
+		return ret;
+	mig_bind(s, m);
+	sqlite3_bind_int64(s, 17, id_seq(m->id));
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		int ext = sqlite3_extended_errcode(st->db);
+
+		if (ext == SQLITE_CONSTRAINT_PRIMARYKEY || ext == SQLITE_CONSTRAINT_UNIQUE)
+			ret = gv_err_set(err, EEXIST, "migration %s already exists", m->id);
+		else
+			ret = db_fail(st, err, sqlite3_errcode(st->db), "insert migration");
+	}
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int gv_store_mig_update(struct gv_store *st, const struct gv_store_mig *m, struct gv_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, ret = prepare(st,
+			      "UPDATE migrations SET dst = ?3, dst_created = ?4, src_device = ?5, "
+			      "dst_device = ?6, mode = ?7, downtime_limit_ms = ?8, pid = ?9, ctl = ?10, "
+			      "state = ?11, finished = ?13, error = ?14, report = ?15, progress = ?16 "
+			      "WHERE id = ?1 AND src = ?2 AND created = ?12",
+			      &s, err);
+
+	if (ret)
+		return ret;
+	mig_bind(s, m);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE)
+		ret = db_fail(st, err, rc, "update migration");
+	else if (sqlite3_changes(st->db) == 0)
+		ret = gv_err_set(err, ENOENT, "no migration %s", m->id);
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int gv_store_mig_get(struct gv_store *st, const char *id, struct gv_store_mig *out,
+		     struct gv_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, ret = prepare(st, "SELECT " MIG_COLS " FROM migrations WHERE id = ?1", &s, err);
+
+	memset(out, 0, sizeof(*out));
+	if (ret)
+		return ret;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		mig_from_row(s, out);
+	else if (rc == SQLITE_DONE)
+		ret = gv_err_set(err, ENOENT, "no migration %s", id);
+	else
+		ret = db_fail(st, err, rc, "read migration");
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int gv_store_mig_list(struct gv_store *st, struct gv_store_mig **out, size_t *n,
+		      struct gv_err *err)
+{
+	struct gv_store_mig *arr = NULL, *grown;
+	size_t cnt = 0, cap = 0;
+	sqlite3_stmt *s = NULL;
+	int rc, ret;
+
+	*out = NULL;
+	*n = 0;
+	ret = prepare(st, "SELECT " MIG_COLS " FROM migrations ORDER BY seq, id", &s, err);
+	if (ret)
+		return ret;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 8;
+			grown = realloc(arr, cap * sizeof(*arr));
+			if (!grown) {
+				ret = gv_err_set(err, ENOMEM, "out of memory");
+				goto out;
+			}
+			arr = grown;
+		}
+		mig_from_row(s, &arr[cnt++]);
+	}
+	if (rc != SQLITE_DONE)
+		ret = db_fail(st, err, rc, "list migrations");
+out:
+	sqlite3_finalize(s);
+	if (ret) {
+		gv_store_mig_list_free(arr, cnt);
+		return ret;
+	}
+	*out = arr;
+	*n = cnt;
+	return 0;
+}
+
+int gv_store_mig_delete(struct gv_store *st, const char *id, struct gv_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, ret = prepare(st, "DELETE FROM migrations WHERE id = ?1", &s, err);
+
+	if (ret)
+		return ret;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE)
+		ret = db_fail(st, err, rc, "delete migration");
+	else if (sqlite3_changes(st->db) == 0)
+		ret = gv_err_set(err, ENOENT, "no migration %s", id);
+	sqlite3_finalize(s);
+	return ret;
+}
+
+void gv_store_mig_release(struct gv_store_mig *m)
+{
+	if (!m)
+		return;
+	free(m->report);
+	free(m->progress);
+	m->report = NULL;
+	m->progress = NULL;
+}
+
+void gv_store_mig_list_free(struct gv_store_mig *arr, size_t n)
+{
+	size_t i;
+
+	for (i = 0; arr && i < n; i++)
+		gv_store_mig_release(&arr[i]);
+	free(arr);
+}
+
+const char *gv_store_mig_state_name(enum gv_store_mig_state s)
+{
+	switch (s) {
+	case GV_MIGST_RUNNING:
+	case GV_MIGST_SWITCHED:
+		return "running";
+	case GV_MIGST_COMPLETED:
+		return "completed";
+	case GV_MIGST_FAILED:
+		return "failed";
+	case GV_MIGST_ABORTED:
+		return "aborted";
 	}
 	return "unknown";
 }
