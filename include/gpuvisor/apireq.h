@@ -16,6 +16,7 @@
 
 #include "gpuvisor/catalog.h"
 #include "gpuvisor/err.h"
+#include "gpuvisor/sched.h"
 
 #define GV_APIREQ_MAX_BODY (64 * 1024)
 #define GV_APIREQ_GPU_MAX 64
@@ -37,6 +38,21 @@ int gv_apireq_mode_parse(const char *body, size_t len, enum gv_mode *out, struct
 
 /* POST /v1/instances/{id}/workload */
 int gv_apireq_workload_parse(const char *body, size_t len, pid_t *out, struct gv_err *err);
+
+/* PUT /v1/gpus/{gpu}/sched: {"policy":"best-effort|equal-share|fixed-share",
+ * "slice_ms":1..30}; at least one of the two. */
+struct gv_apireq_sched {
+	bool has_policy;
+	enum gv_sched_policy policy;
+	bool has_slice;
+	uint32_t slice_ms; /* GV_SCHED_SLICE_MIN_US / 1000 .. GV_SCHED_SLICE_MAX_US / 1000 */
+};
+
+int gv_apireq_sched_parse(const char *body, size_t len, struct gv_apireq_sched *out,
+			  struct gv_err *err);
+
+/* PUT /v1/instances/{id}/weight: {"weight":1..100} (GV_SCHED_WEIGHT_MIN..MAX). */
+int gv_apireq_weight_parse(const char *body, size_t len, uint32_t *out, struct gv_err *err);
 
 /* Query arguments. The caller says which keys a route takes; any other key,
  * a key given twice, or a bad value is refused. */

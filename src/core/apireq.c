@@ -247,6 +247,81 @@ int gv_apireq_workload_parse(const char *body, size_t len, pid_t *out, struct gv
 	return ret;
 }
 
+int gv_apireq_sched_parse(const char *body, size_t len, struct gv_apireq_sched *out,
+			  struct gv_err *err)
+{
+	static const char *const fields[] = { "policy", "slice_ms", NULL };
+	struct gv_apireq_sched r = { 0 };
+	json_t *root = NULL, *pol;
+	long long v = 0;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	ret = load_object(body, len, &root, err);
+	if (ret)
+		return ret;
+	ret = only_fields(root, fields, err);
+	if (ret)
+		goto out;
+	pol = json_object_get(root, "policy");
+	if (pol) {
+		int p;
+
+		ret = -EINVAL;
+		for (p = GV_SCHED_BEST_EFFORT; json_is_string(pol) && p <= GV_SCHED_FIXED_SHARE; p++)
+			if (strcmp(json_string_value(pol), gv_sched_policy_name(p)) == 0 &&
+			    strlen(gv_sched_policy_name(p)) == json_string_length(pol)) {
+				r.policy = (enum gv_sched_policy)p;
+				ret = 0;
+				break;
+			}
+		if (ret) {
+			ret = gv_err_set(err, EINVAL,
+					 "field 'policy' must be \"best-effort\", \"equal-share\" or "
+					 "\"fixed-share\"");
+			goto out;
+		}
+		r.has_policy = true;
+	}
+	ret = get_int(root, "slice_ms", GV_SCHED_SLICE_MIN_US / 1000, GV_SCHED_SLICE_MAX_US / 1000,
+		      &v, &r.has_slice, err);
+	if (ret)
+		goto out;
+	r.slice_ms = (uint32_t)v;
+	if (!r.has_policy && !r.has_slice) {
+		ret = gv_err_set(err, EINVAL, "give 'policy', 'slice_ms' or both");
+		goto out;
+	}
+	*out = r;
+out:
+	json_decref(root);
+	return ret;
+}
+
+int gv_apireq_weight_parse(const char *body, size_t len, uint32_t *out, struct gv_err *err)
+{
+	static const char *const fields[] = { "weight", NULL };
+	json_t *root = NULL;
+	long long v = 0;
+	bool present;
+	int ret;
+
+	*out = 0;
+	ret = load_object(body, len, &root, err);
+	if (ret)
+		return ret;
+	ret = only_fields(root, fields, err);
+	if (!ret)
+		ret = get_int(root, "weight", GV_SCHED_WEIGHT_MIN, GV_SCHED_WEIGHT_MAX, &v, &present,
+			      err);
+	if (!ret && !present)
+		ret = gv_err_set(err, EINVAL, "field 'weight' is required");
+	if (!ret)
+		*out = (uint32_t)v;
+	json_decref(root);
+	return ret;
+}
+
 void gv_apireq_query_init(struct gv_apireq_query *q, unsigned allowed)
 {
 	memset(q, 0, sizeof(*q));

@@ -54,6 +54,9 @@ static const struct route routes[] = {
 	{ "DELETE", { "v1", "instances", "*", "workload" }, 4, 0, false,
 	  gvd_route_workload_detach },
 	{ "GET", { "v1", "instances", "*", "env" }, 4, 0, false, gvd_route_instance_env },
+	{ "GET", { "v1", "gpus", "*", "sched" }, 4, 0, false, gvd_route_gpu_sched },
+	{ "PUT", { "v1", "gpus", "*", "sched" }, 4, 0, true, gvd_route_gpu_sched_set },
+	{ "PUT", { "v1", "instances", "*", "weight" }, 4, 0, true, gvd_route_instance_weight },
 	{ "GET", { "v1", "events" }, 2, GV_APIREQ_Q_SINCE, false, gvd_route_events },
 	{ "GET", { "metrics" }, 1, 0, false, gvd_route_metrics },
 };

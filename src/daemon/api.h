@@ -50,5 +50,9 @@ void gvd_route_instance_destroy(struct gvd_req *q, struct gvd_resp *r);
 void gvd_route_workload_attach(struct gvd_req *q, struct gvd_resp *r);
 void gvd_route_workload_detach(struct gvd_req *q, struct gvd_resp *r);
 void gvd_route_instance_env(struct gvd_req *q, struct gvd_resp *r);
+/* routes_sched.c */
+void gvd_route_gpu_sched(struct gvd_req *q, struct gvd_resp *r);
+void gvd_route_gpu_sched_set(struct gvd_req *q, struct gvd_resp *r);
+void gvd_route_instance_weight(struct gvd_req *q, struct gvd_resp *r);
 
 #endif

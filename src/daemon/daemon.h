@@ -15,6 +15,7 @@
 #include "gpuvisor/err.h"
 #include "gpuvisor/node.h"
 #include "gpuvisor/place.h"
+#include "gpuvisor/sched.h"
 #include "gpuvisor/store.h"
 
 enum gvd_log_level { GVD_LOG_ERROR = 0, GVD_LOG_WARN, GVD_LOG_INFO, GVD_LOG_DEBUG };
@@ -46,11 +47,19 @@ struct gvd_metrics {
 	uint64_t errors;
 };
 
+/* The scheduler segment of one timeslice GPU (sched.c). */
+struct gvd_sched_gpu {
+	char uuid[GV_UUID_MAX];
+	struct gv_sched *s; /* NULL: slot free */
+};
+
 struct gvd {
 	struct gvd_opts o;
 	char db_path[PATH_MAX];
 	char sim_node_path[PATH_MAX];
 	char acct_dir[PATH_MAX];
+	char sched_dir[PATH_MAX]; /* <run-dir>/sched */
+	struct gvd_sched_gpu sched[GV_NODE_MAX_GPUS];
 	char token[80]; /* TCP bearer token; "" without --listen */
 	char listen_addr[80]; /* the TCP address actually bound (port 0 resolved) */
 	/* Serialises every state change and every backend call. */
@@ -117,6 +126,29 @@ int gvd_workload_detach(struct gvd *d, const char *id, int *http, struct gv_err 
 /* Clears every workload whose process group is gone (caller holds lock). */
 void gvd_workload_sweep(struct gvd *d);
 int gvd_liveness_start(struct gvd *d, pthread_t *th);
+
+/* sched.c: scheduler segments of timeslice GPUs (caller holds d->lock). */
+void gvd_sched_path(struct gvd *d, const char *gpu_uuid, char out[PATH_MAX]);
+/* The open segment of a GPU, NULL when it has none. */
+struct gv_sched *gvd_sched_of(struct gvd *d, const char *gpu_uuid);
+/* Stored policy/slice of a GPU, or the defaults. */
+int gvd_sched_settings(struct gvd *d, const char *gpu_uuid, enum gv_sched_policy *policy,
+		       uint32_t *slice_us);
+/* Fixed-share entitlement of a timeslice instance: 1 / max count of its
+ * profile (max_mixed on a mixed-size node), else its part of the memory. */
+uint32_t gvd_sched_share_ppm(struct gvd *d, const struct gv_gpu_info *g,
+			     const struct gv_store_inst *in);
+/* Every timeslice GPU gets its segment (created or adopted) with the stored
+ * policy and its instances as tenants; a GPU in another mode without
+ * instances loses its segment. Errors are logged; the first is returned. */
+int gvd_sched_sync(struct gvd *d, struct gv_err *err);
+void gvd_sched_close_all(struct gvd *d);
+int gvd_sched_tenant_add(struct gvd *d, const struct gv_gpu_info *g,
+			 const struct gv_store_inst *in, struct gv_err *err);
+/* wait: retry a while when a process is still attached (a killed workload). */
+void gvd_sched_tenant_del(struct gvd *d, const char *gpu_uuid, const char *id, bool wait);
+/* Prometheus lines for the scheduler figures (malloc'd, NULL on ENOMEM). */
+char *gvd_sched_metrics(struct gvd *d, const struct gvd_view *v);
 
 /* reconcile.c: makes the store agree with the hardware at start. */
 int gvd_reconcile(struct gvd *d, struct gv_err *err);

@@ -148,6 +148,13 @@ int gvd_instance_create(struct gvd *d, const struct gv_apireq_create *req,
 		ret = gv_acct_create(path, res.fb_mib * 1024 * 1024, err);
 		if (ret)
 			goto out;
+		ret = gvd_sched_tenant_add(d, g, &in, err);
+		if (ret) {
+			gv_err_prefix(err, "gpu %d: registering with the scheduler", res.gpu);
+			*http = ret == -ENOSPC ? 409 : 500;
+			unlink(path);
+			goto out;
+		}
 	}
 
 	ret = gv_store_begin(d->st, err);
@@ -182,6 +189,7 @@ undo_hw:
 	if (uuid[0])
 		d->be->ops->mig_destroy(d->be, res.gpu, uuid, NULL);
 	if (res.kind == GV_PROFILE_TIMESLICE) {
+		gvd_sched_tenant_del(d, in.gpu_uuid, in.id, false);
 		gvd_acct_path(d, in.id, path);
 		unlink(path);
 	}
@@ -244,6 +252,8 @@ int gvd_instance_destroy(struct gvd *d, const char *id, bool force, int *http,
 			goto out;
 		}
 	}
+	if (in.kind == GV_PROFILE_TIMESLICE)
+		gvd_sched_tenant_del(d, in.gpu_uuid, id, true);
 	gvd_acct_path(d, id, path);
 	unlink(path);
 	ret = gv_store_begin(d->st, err);
@@ -324,6 +334,13 @@ int gvd_gpu_set_mode(struct gvd *d, const char *ref, enum gv_mode mode, int *gpu
 		goto out;
 	gvd_event(d, "gpu.mode", gi, NULL, "gpu %d: mode %s -> %s", gi, gv_mode_name(v.mode[gi]),
 		  gv_mode_name(mode));
+	{
+		/* the segment follows the mode; a failure is logged and the
+		 * next timeslice instance create tries again */
+		struct gv_err serr = { 0 };
+
+		gvd_sched_sync(d, &serr);
+	}
 	*http = 200;
 out:
 	gvd_view_free(&v);

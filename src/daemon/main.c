@@ -254,6 +254,7 @@ int main(int argc, char **argv)
 		d.o.socket_path = socket_abs;
 	}
 	snprintf(d.acct_dir, sizeof(d.acct_dir), "%s/acct", d.o.run_dir);
+	snprintf(d.sched_dir, sizeof(d.sched_dir), "%s/sched", d.o.run_dir);
 	ret = gvd_mkdir_p(d.acct_dir, 0755, &err);
 	if (ret)
 		goto out;
@@ -283,6 +284,12 @@ int main(int argc, char **argv)
 
 	pthread_mutex_lock(&d.lock);
 	ret = gvd_reconcile(&d, &err);
+	if (!ret) {
+		/* a GPU without its segment fails only its own requests */
+		struct gv_err serr = { 0 };
+
+		gvd_sched_sync(&d, &serr);
+	}
 	pthread_mutex_unlock(&d.lock);
 	if (ret)
 		goto out;
@@ -315,6 +322,7 @@ out:
 		close(sock_fd);
 	if (http || sock_fd >= 0)
 		unlink(d.o.socket_path);
+	gvd_sched_close_all(&d);
 	gv_store_close(d.st);
 	gv_backend_free(d.be);
 	gv_catalog_free(d.cat);

@@ -126,6 +126,13 @@ char *gvd_metrics_render(struct gvd *d)
 					"%lld\n",
 				    v.insts[i].id, v.gpu_of[i], (long long)used);
 		}
+		{
+			char *sched = gvd_sched_metrics(d, &v);
+
+			if (sched)
+				put(&b, "%s", sched);
+			free(sched);
+		}
 		gvd_view_free(&v);
 	}
 	pthread_mutex_lock(&d->metrics.lock);

@@ -151,6 +151,13 @@ void gvd_route_instance_env(struct gvd_req *q, struct gvd_resp *r)
 		set_path(env, mounts, "LD_LIBRARY_PATH_PREPEND", path);
 		gvd_acct_path(d, in.id, path);
 		set_path(env, mounts, "GPUVISOR_ACCT", path);
+		/* the scheduler segment, mounted read-write like the accounting
+		 * file (tenants write their records); GPUVISOR_INSTANCE names
+		 * the tenant */
+		if (gvd_sched_of(d, in.gpu_uuid)) {
+			gvd_sched_path(d, in.gpu_uuid, path);
+			set_path(env, mounts, "GPUVISOR_SCHED", path);
+		}
 		if (d->sim) {
 			snprintf(path, sizeof(path), "%s/libcudasim.so", d->o.lib_dir);
 			set_path(env, mounts, "GPUVISOR_REAL_LIBCUDA", path);

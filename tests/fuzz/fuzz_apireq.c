@@ -1,6 +1,7 @@
 /* Fuzz target for the API request parsers (gv_apireq_*). The first byte
- * picks the parser ('c' create, 'm' mode, 'w' workload, 'q' query; any
- * other byte by its value modulo 4); the rest is the body, or for queries "key=value&..."
+ * picks the parser ('c' create, 'm' mode, 'w' workload, 'q' query, 's'
+ * sched, 'W' weight; any other byte by its value modulo 6); the rest is
+ * the body, or for queries "key=value&..."
  * pairs split here the way the HTTP server hands them over. Besides not
  * crashing, checks the contract: success gives values in range, failure
  * gives a message and a zeroed output. */
@@ -61,6 +62,36 @@ static void check_workload(const char *body, size_t len)
 		abort();
 }
 
+static void check_sched(const char *body, size_t len)
+{
+	struct gv_apireq_sched r;
+	struct gv_err err = { 0 };
+	int ret = gv_apireq_sched_parse(body, len, &r, &err);
+
+	if (ret == 0) {
+		if (!r.has_policy && !r.has_slice)
+			abort();
+		if (r.has_policy && !gv_sched_policy_name(r.policy))
+			abort();
+		if (r.has_slice && (r.slice_ms < 1 || r.slice_ms > 30))
+			abort();
+	} else if (!err.msg[0] || r.has_policy || r.has_slice || r.slice_ms) {
+		abort();
+	}
+}
+
+static void check_weight(const char *body, size_t len)
+{
+	uint32_t w = 1000;
+	struct gv_err err = { 0 };
+	int ret = gv_apireq_weight_parse(body, len, &w, &err);
+
+	if (ret == 0 && (w < GV_SCHED_WEIGHT_MIN || w > GV_SCHED_WEIGHT_MAX))
+		abort();
+	if (ret && (w != 0 || !err.msg[0]))
+		abort();
+}
+
 static void check_query(char *qs)
 {
 	struct gv_apireq_query q;
@@ -95,7 +126,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!buf)
 		return 0;
 	memcpy(buf, data + 1, len);
-	switch (data[0] == 'c' ? 0 : data[0] == 'm' ? 1 : data[0] == 'w' ? 2 : data[0] == 'q' ? 3 : data[0] % 4) {
+	switch (data[0] == 'c' ? 0 : data[0] == 'm' ? 1 : data[0] == 'w' ? 2 : data[0] == 'q' ? 3 :
+		data[0] == 's' ? 4 : data[0] == 'W' ? 5 : data[0] % 6) {
 	case 0:
 		check_create(buf, len);
 		break;
@@ -104,6 +136,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 2:
 		check_workload(buf, len);
+		break;
+	case 4:
+		check_sched(buf, len);
+		break;
+	case 5:
+		check_weight(buf, len);
 		break;
 	default: {
 		char *qs = malloc(len + 1);

@@ -190,6 +190,93 @@ static void test_workload(void **state)
 	}
 }
 
+static int sched(const char *body, struct gv_apireq_sched *out, struct gv_err *err)
+{
+	return gv_apireq_sched_parse(body, strlen(body), out, err);
+}
+
+static void test_sched(void **state)
+{
+	static const struct {
+		const char *body;
+		const char *why;
+	} bad[] = {
+		{ "{}", "give 'policy'" },
+		{ "{\"policy\":\"round-robin\"}", "field 'policy'" },
+		{ "{\"policy\":\"Equal-Share\"}", "field 'policy'" },
+		{ "{\"policy\":\"equal-share\\u0000x\"}", "not allowed" },
+		{ "{\"policy\":\"equal-share \"}", "field 'policy'" },
+		{ "{\"policy\":\"\"}", "field 'policy'" },
+		{ "{\"policy\":2}", "field 'policy'" },
+		{ "{\"policy\":null}", "field 'policy'" },
+		{ "{\"slice_ms\":0}", "between 1 and 30" },
+		{ "{\"slice_ms\":31}", "between 1 and 30" },
+		{ "{\"slice_ms\":-1}", "between 1 and 30" },
+		{ "{\"slice_ms\":2.5}", "must be an integer" },
+		{ "{\"slice_ms\":\"2\"}", "must be an integer" },
+		{ "{\"slice_ms\":2,\"slice_ms\":3}", "duplicate" },
+		{ "{\"policy\":\"best-effort\",\"weight\":2}", "unknown field 'weight'" },
+		{ "[\"best-effort\"]", "JSON object" },
+		{ "{\"slice_ms\":2", "malformed" },
+	};
+	struct gv_apireq_sched r;
+	struct gv_err err = { 0 };
+	size_t i;
+
+	(void)state;
+	assert_int_equal(sched("{\"policy\":\"equal-share\",\"slice_ms\":5}", &r, &err), 0);
+	assert_true(r.has_policy);
+	assert_int_equal(r.policy, GV_SCHED_EQUAL_SHARE);
+	assert_true(r.has_slice);
+	assert_int_equal(r.slice_ms, 5);
+	assert_int_equal(sched("{\"policy\":\"fixed-share\"}", &r, &err), 0);
+	assert_int_equal(r.policy, GV_SCHED_FIXED_SHARE);
+	assert_false(r.has_slice);
+	assert_int_equal(sched("{\"policy\":\"best-effort\"}", &r, &err), 0);
+	assert_int_equal(r.policy, GV_SCHED_BEST_EFFORT);
+	assert_int_equal(sched("{\"slice_ms\":30}", &r, &err), 0);
+	assert_false(r.has_policy);
+	assert_int_equal(r.slice_ms, 30);
+	assert_int_equal(sched("{\"slice_ms\":1}", &r, &err), 0);
+	assert_int_equal(r.slice_ms, 1);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&err, 0, sizeof(err));
+		memset(&r, 0x5a, sizeof(r));
+		assert_int_equal(sched(bad[i].body, &r, &err), -EINVAL);
+		if (!strstr(err.msg, bad[i].why))
+			fail_msg("%s: message '%s' lacks '%s'", bad[i].body, err.msg, bad[i].why);
+		assert_false(r.has_policy);
+		assert_false(r.has_slice);
+		assert_int_equal(r.slice_ms, 0);
+	}
+	assert_int_equal(gv_apireq_sched_parse(NULL, 0, &r, &err), -EINVAL);
+}
+
+static void test_weight(void **state)
+{
+	static const char *const bad[] = {
+		"{}", "{\"weight\":0}", "{\"weight\":101}", "{\"weight\":-1}",
+		"{\"weight\":\"2\"}", "{\"weight\":1.5}", "{\"weight\":2,\"x\":1}",
+		"{\"weight\":null}", "{\"weight\":2,\"weight\":3}", "[2]",
+	};
+	struct gv_err err = { 0 };
+	uint32_t w = 0;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(gv_apireq_weight_parse("{\"weight\":100}", 14, &w, &err), 0);
+	assert_int_equal(w, 100);
+	assert_int_equal(gv_apireq_weight_parse("{\"weight\":1}", 12, &w, &err), 0);
+	assert_int_equal(w, 1);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&err, 0, sizeof(err));
+		w = 77;
+		assert_int_equal(gv_apireq_weight_parse(bad[i], strlen(bad[i]), &w, &err), -EINVAL);
+		assert_int_equal(w, 0);
+		assert_true(err.msg[0] != '\0');
+	}
+}
+
 static void test_query(void **state)
 {
 	struct gv_apireq_query q;
@@ -256,7 +343,8 @@ int main(void)
 		cmocka_unit_test(test_create_refusals),	  cmocka_unit_test(test_body_limit),
 		cmocka_unit_test(test_not_nul_terminated), cmocka_unit_test(test_mode),
 		cmocka_unit_test(test_workload),	  cmocka_unit_test(test_query),
-		cmocka_unit_test(test_gpu_ref),
+		cmocka_unit_test(test_gpu_ref),		  cmocka_unit_test(test_sched),
+		cmocka_unit_test(test_weight),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
