@@ -90,6 +90,8 @@ static json_t *gv_cdi_device(const char *id, const json_t *envresp)
 	const json_t *vars = json_object_get(envresp, "env");
 	const json_t *dmounts = json_object_get(envresp, "mounts");
 	const char *acct = json_string_value(json_object_get(vars, "GPUVISOR_ACCT"));
+	/* the scheduler segment: tenants write to it too */
+	const char *sched = json_string_value(json_object_get(vars, "GPUVISOR_SCHED"));
 	const char *prepend = json_string_value(json_object_get(vars, "LD_LIBRARY_PATH_PREPEND"));
 	const char *sock = json_string_value(json_object_get(vars, "GPUVISOR_SOCKET"));
 	json_t *dev = NULL, *env = json_array(), *mounts = json_array(), *sorted = NULL, *val, *m;
@@ -131,7 +133,8 @@ static json_t *gv_cdi_device(const char *id, const json_t *envresp)
 		const char *host = json_string_value(json_object_get(m, "host"));
 
 		if (gv_cdi_add_mount(mounts, host, json_string_value(json_object_get(m, "container")),
-				     acct && host && strcmp(host, acct) == 0) < 0)
+				     host && ((acct && strcmp(host, acct) == 0) ||
+					      (sched && strcmp(host, sched) == 0))) < 0)
 			goto out;
 	}
 	if (gv_cdi_add_mount(mounts, prepend, NULL, false) < 0 ||
@@ -145,7 +148,8 @@ static json_t *gv_cdi_device(const char *id, const json_t *envresp)
 	 * state dir. A daemon restart re-creates the socket, so containers
 	 * started before it must be restarted to reach the new one. */
 	if (gv_cdi_add_mount(mounts, sock, NULL, false) < 0 ||
-	    gv_cdi_add_mount(mounts, acct, NULL, true) < 0)
+	    gv_cdi_add_mount(mounts, acct, NULL, true) < 0 ||
+	    gv_cdi_add_mount(mounts, sched, NULL, true) < 0)
 		goto out;
 	json_array_foreach(mounts, i, m) {
 		const char *host = json_string_value(json_object_get(m, "hostPath"));

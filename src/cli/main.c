@@ -81,6 +81,38 @@ static const struct gv_cmd gv_cmds[] = {
 	 "\nexamples:\n"
 	 "  gpuvisor cdi && podman run --device gpuvisor.io/vgpu=i-1 ...\n"
 	 "  gpuvisor cdi --output - --cdi-version 0.8.0\n"},
+	{"sched", gv_cmd_sched,
+	 "sched GPU [--policy P] [--slice-ms N] [--weight INSTANCE=W]... [--json]",
+	 "Show or set the time-slice scheduler of a timeslice GPU.",
+	 "  --policy P          best-effort (round robin among instances with work; the\n"
+	 "                      default), equal-share (equal GPU time among instances\n"
+	 "                      with work), fixed-share (each instance gets 1/max count\n"
+	 "                      of its profile, busy or not; not in mixed-size mode)\n"
+	 "  --slice-ms N        time slice, 1 to 30 ms (default 2)\n"
+	 "  --weight INST=W     weight 1-100 of a timeslice instance (default 1): W times\n"
+	 "                      the time under equal-share, W times the share under\n"
+	 "                      fixed-share, W-slice turns under best-effort; repeatable\n"
+	 "  --json              print the daemon's JSON (GET /v1/gpus/GPU/sched)\n"
+	 "\nWithout options it shows the GPU's policy and, per instance (tenant), its\n"
+	 "weight, fixed share, share of the last second, GPU time, time spent waiting,\n"
+	 "slices, overruns, revocations and attached processes. A change is in force\n"
+	 "from the next handover (within a slice plus the running kernel).\n"
+	 "\nexamples:\n"
+	 "  gpuvisor sched 0\n"
+	 "  gpuvisor sched 0 --policy equal-share --slice-ms 5\n"
+	 "  gpuvisor sched 0 --weight i-3=2\n"},
+	{"top", gv_cmd_top, "top [--gpu GPU] [--interval MS] [--once] [--json]",
+	 "Live view of the instances: scheduler share, GPU time, waiting, memory.",
+	 "  --gpu GPU       only this GPU (index or UUID)\n"
+	 "  --interval MS   redraw every MS milliseconds (default 1000, 100 or more)\n"
+	 "  --once          print one frame and exit\n"
+	 "  --json          one JSON object per frame (indented with --once, else one\n"
+	 "                  line each)\n"
+	 "\nPer instance: GPU, profile, policy (or the kind of a non-timeslice\n"
+	 "instance), share of the last second, GPU time used, time spent waiting for\n"
+	 "the slice, slices, overruns, memory used, framebuffer, workload pid. The\n"
+	 "screen is cleared between frames when the output is a terminal.\n"
+	 "\nexample:\n  gpuvisor top --gpu 0 --interval 500\n"},
 	{"version", gv_cmd_version, "version",
 	 "Print the versions of gpuvisor and of the daemon it reaches.", ""},
 	{"help", gv_cmd_help, "help [SUBCOMMAND]", "Show help for gpuvisor or a subcommand.", ""},
