@@ -58,6 +58,12 @@ static const struct route routes[] = {
 	{ "PUT", { "v1", "gpus", "*", "sched" }, 4, 0, true, gvd_route_gpu_sched_set },
 	{ "PUT", { "v1", "instances", "*", "weight" }, 4, 0, true, gvd_route_instance_weight },
 	{ "GET", { "v1", "events" }, 2, GV_APIREQ_Q_SINCE, false, gvd_route_events },
+	{ "GET", { "v1", "migrations" }, 2, 0, false, gvd_route_migrations },
+	{ "POST", { "v1", "migrations" }, 2, 0, true, gvd_route_migration_start },
+	{ "GET", { "v1", "migrations", "*" }, 3, 0, false, gvd_route_migration },
+	{ "DELETE", { "v1", "migrations", "*" }, 3, 0, false, gvd_route_migration_cancel },
+	{ "GET", { "v1", "migrations", "*", "progress" }, 4, GV_APIREQ_Q_SINCE, false,
+	  gvd_route_migration_progress },
 	{ "GET", { "metrics" }, 1, 0, false, gvd_route_metrics },
 };
 

@@ -50,6 +50,12 @@ void gvd_route_instance_destroy(struct gvd_req *q, struct gvd_resp *r);
 void gvd_route_workload_attach(struct gvd_req *q, struct gvd_resp *r);
 void gvd_route_workload_detach(struct gvd_req *q, struct gvd_resp *r);
 void gvd_route_instance_env(struct gvd_req *q, struct gvd_resp *r);
+/* routes_migrations.c */
+void gvd_route_migrations(struct gvd_req *q, struct gvd_resp *r);
+void gvd_route_migration_start(struct gvd_req *q, struct gvd_resp *r);
+void gvd_route_migration(struct gvd_req *q, struct gvd_resp *r);
+void gvd_route_migration_cancel(struct gvd_req *q, struct gvd_resp *r);
+void gvd_route_migration_progress(struct gvd_req *q, struct gvd_resp *r);
 /* routes_sched.c */
 void gvd_route_gpu_sched(struct gvd_req *q, struct gvd_resp *r);
 void gvd_route_gpu_sched_set(struct gvd_req *q, struct gvd_resp *r);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "migration.h"
 
 #define DEFAULT_SOCKET "/run/gpuvisor/api.sock"
 #define DEFAULT_STATE_DIR "/var/lib/gpuvisor"
@@ -293,6 +294,7 @@ int main(int argc, char **argv)
 	pthread_mutex_unlock(&d.lock);
 	if (ret)
 		goto out;
+	gvd_mig_recover(&d);
 
 	ret = gvd_unix_listen(d.o.socket_path, &sock_fd, &err);
 	if (ret)
@@ -316,6 +318,7 @@ int main(int argc, char **argv)
 out:
 	atomic_store(&d.stopping, true);
 	gvd_http_stop(http);
+	gvd_mig_shutdown(&d);
 	if (live_started)
 		pthread_join(live, NULL);
 	if (sock_fd >= 0)

@@ -162,11 +162,24 @@ void gvd_route_instance_env(struct gvd_req *q, struct gvd_resp *r)
 			snprintf(path, sizeof(path), "%s/libcudasim.so", d->o.lib_dir);
 			set_path(env, mounts, "GPUVISOR_REAL_LIBCUDA", path);
 		}
-	} else if (d->sim) {
-		snprintf(path, sizeof(path), "%s/sim", d->o.lib_dir);
+	} else {
+		/* MIG and passthrough workloads get the shim too: without a
+		 * partition (no GPUVISOR_ACCT) it only forwards, and it is what
+		 * migrates them (docs/migration.md) */
+		snprintf(path, sizeof(path), "%s/shim", d->o.lib_dir);
 		set_path(env, mounts, "LD_LIBRARY_PATH_PREPEND", path);
+		if (d->sim) {
+			snprintf(path, sizeof(path), "%s/libcudasim.so", d->o.lib_dir);
+			set_path(env, mounts, "GPUVISOR_REAL_LIBCUDA", path);
+		}
 	}
 	if (d->sim)
 		set_path(env, mounts, "GPUVISOR_SIM_NODE", d->sim_node_path);
+	/* the workload's shim listens here for migrations (docs/migration.md);
+	 * a container gets the directory, where the socket appears later */
+	snprintf(path, sizeof(path), "%s/ctl/%s.sock", d->o.run_dir, in.id);
+	json_object_set_new(env, "GPUVISOR_CTL", json_string(path));
+	snprintf(path, sizeof(path), "%s/ctl", d->o.run_dir);
+	json_array_append_new(mounts, json_pack("{s:s, s:s}", "host", path, "container", path));
 	gvd_resp_json(r, 200, json_pack("{s:o, s:o}", "env", env, "mounts", mounts));
 }

@@ -88,7 +88,8 @@ id=$(jout .id)
 uuid=$(jout .device_uuid)
 expect_api 200 GET "/v1/instances/$id/env"
 expect_eq "$(jout .env.CUDA_VISIBLE_DEVICES)" "$uuid" "MIG CUDA_VISIBLE_DEVICES"
-expect_contains "$(jout .env.LD_LIBRARY_PATH_PREPEND)" "/sim" "sim driver dir"
+expect_contains "$(jout .env.LD_LIBRARY_PATH_PREPEND)" "/shim" "shim dir (it migrates MIG workloads too)"
+expect_contains "$(jout .env.GPUVISOR_REAL_LIBCUDA)" "/libcudasim.so" "real libcuda behind the shim"
 expect_eq "$(jout '.env.GPUVISOR_ACCT // "none"')" none "no accounting for MIG"
 
 step "SIGTERM shuts down cleanly and removes the socket"

@@ -1,0 +1,38 @@
+/* gpuvisor: the body of POST /v1/migrations, parsed strictly.
+ *
+ *   {"instance":"i-3", "to":"1"|"GPU-..."|"i-7",
+ *    "mode":"precopy"|"stopcopy",          (default precopy)
+ *    "downtime_limit_ms":1..600000,        (default 300)
+ *    "max_rounds":1..1000|null,            (default: the engine's)
+ *    "inject":"copy:round1"|...|null}      (test faults; the shim decides)
+ *
+ * Unknown fields, wrong types, empty strings, out-of-range numbers and
+ * text outside printable ASCII are refused with the reason. */
+#ifndef GPUVISOR_MIGREQ_H
+#define GPUVISOR_MIGREQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gpuvisor/err.h"
+#include "gpuvisor/migrate.h"
+
+#define GV_MIGREQ_ID_MAX 64
+#define GV_MIGREQ_INJECT_MAX 64
+#define GV_MIGREQ_DOWNTIME_DEFAULT_MS 300
+#define GV_MIGREQ_DOWNTIME_MAX_MS 600000
+
+struct gv_migreq {
+	char instance[GV_MIGREQ_ID_MAX];
+	char to[GV_MIGREQ_ID_MAX];	  /* GPU index, GPU uuid or instance id */
+	enum gv_mig_mode mode;
+	uint64_t downtime_limit_ms;
+	unsigned max_rounds;		  /* 0: the engine's default */
+	char inject[GV_MIGREQ_INJECT_MAX]; /* "": none */
+};
+
+/* 0, -EINVAL (reason in err) or -E2BIG (body over GV_APIREQ_MAX_BODY). out
+ * is zeroed on failure. */
+int gv_migreq_parse(const char *body, size_t len, struct gv_migreq *out, struct gv_err *err);
+
+#endif

@@ -1,0 +1,191 @@
+/* Client of a workload shim's control socket (docs/migration.md, "Control
+ * channel"): one JSON object per line, at most 64 KiB. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "migration.h"
+
+#define CTL_LINE_MAX (64 * 1024)
+
+int gvd_ctl_connect(const char *path, int *fd_out, struct gv_err *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	*fd_out = -1;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return gv_err_set(err, ENAMETOOLONG, "control socket path too long: %s", path);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return gv_err_set(err, errno, "socket: %s", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		int e = errno;
+
+		close(fd);
+		return gv_err_set(err, e, "cannot reach the workload's control socket %s: %s",
+				  path, strerror(e));
+	}
+	*fd_out = fd;
+	return 0;
+}
+
+int gvd_ctl_send(int fd, const json_t *msg, struct gv_err *err)
+{
+	char *text = json_dumps(msg, JSON_COMPACT);
+	size_t len, off = 0;
+	int ret = 0;
+
+	if (!text)
+		return gv_err_set(err, ENOMEM, "out of memory");
+	len = strlen(text);
+	text[len] = '\n'; /* replaces the NUL: sent as one line */
+	while (off < len + 1) {
+		ssize_t n = send(fd, text + off, len + 1 - off, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = gv_err_set(err, errno, "control socket: send: %s", strerror(errno));
+			break;
+		}
+		off += (size_t)n;
+	}
+	free(text);
+	return ret;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void gvd_ctl_buf_init(struct gvd_ctl_buf *b)
+{
+	memset(b, 0, sizeof(*b));
+}
+
+void gvd_ctl_buf_free(struct gvd_ctl_buf *b)
+{
+	free(b->data);
+	memset(b, 0, sizeof(*b));
+}
+
+/* Takes one complete line out of b, parsed; 1 when there is none yet. */
+static int take_line(struct gvd_ctl_buf *b, json_t **out, struct gv_err *err)
+{
+	char *nl = b->len ? memchr(b->data, '\n', b->len) : NULL;
+	json_error_t jerr;
+	size_t ll;
+	json_t *j;
+
+	if (!nl) {
+		if (b->len > CTL_LINE_MAX)
+			return gv_err_set(err, EPROTO, "control socket: a line over %d bytes",
+					  CTL_LINE_MAX);
+		return 1;
+	}
+	ll = (size_t)(nl - b->data);
+	j = json_loadb(b->data, ll, JSON_REJECT_DUPLICATES, &jerr);
+	memmove(b->data, nl + 1, b->len - ll - 1);
+	b->len -= ll + 1;
+	if (!j || !json_is_object(j)) {
+		json_decref(j);
+		return gv_err_set(err, EPROTO, "control socket: the shim sent a line that is not a "
+						"JSON object");
+	}
+	*out = j;
+	return 0;
+}
+
+int gvd_ctl_recv(int fd, struct gvd_ctl_buf *b, int timeout_ms, const atomic_bool *stop,
+		 json_t **out, struct gv_err *err)
+{
+	uint64_t deadline = mono_ms() + (uint64_t)timeout_ms;
+	int ret;
+
+	*out = NULL;
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		uint64_t now;
+		ssize_t n;
+		int pr;
+
+		ret = take_line(b, out, err);
+		if (ret <= 0)
+			return ret;
+		if (stop && atomic_load(stop))
+			return gv_err_set(err, ECANCELED, "gpuvisord is stopping");
+		now = mono_ms();
+		if (now >= deadline)
+			return gv_err_set(err, ETIMEDOUT,
+					  "the workload's shim did not answer within %d ms", timeout_ms);
+		pr = poll(&p, 1, (int)(deadline - now < 200 ? deadline - now : 200));
+		if (pr < 0 && errno != EINTR)
+			return gv_err_set(err, errno, "control socket: poll: %s", strerror(errno));
+		if (pr <= 0)
+			continue;
+		if (b->cap - b->len < 4096) {
+			size_t cap = b->cap ? b->cap * 2 : 8192;
+			char *g = realloc(b->data, cap);
+
+			if (!g)
+				return gv_err_set(err, ENOMEM, "out of memory");
+			b->data = g;
+			b->cap = cap;
+		}
+		n = recv(fd, b->data + b->len, b->cap - b->len, 0);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0)
+			return gv_err_set(err, errno, "control socket: %s", strerror(errno));
+		if (n == 0)
+			return gv_err_set(err, EPIPE, "the workload's shim closed the control "
+						      "connection (did the workload exit?)");
+		b->len += (size_t)n;
+	}
+}
+
+int gvd_ctl_hello(const char *path, int timeout_ms, json_t **out, struct gv_err *err)
+{
+	struct gvd_ctl_buf b;
+	json_t *msg = json_pack("{s:s}", "op", "hello"), *ok;
+	int fd = -1, ret;
+
+	*out = NULL;
+	gvd_ctl_buf_init(&b);
+	if (!msg)
+		return gv_err_set(err, ENOMEM, "out of memory");
+	ret = gvd_ctl_connect(path, &fd, err);
+	if (!ret)
+		ret = gvd_ctl_send(fd, msg, err);
+	if (!ret)
+		ret = gvd_ctl_recv(fd, &b, timeout_ms, NULL, out, err);
+	if (!ret) {
+		ok = json_object_get(*out, "ok");
+		if (!json_is_true(ok)) {
+			const char *e = json_string_value(json_object_get(*out, "error"));
+
+			ret = gv_err_set(err, EPROTO, "the workload's shim refused hello: %s",
+					 e ? e : "(no reason)");
+			json_decref(*out);
+			*out = NULL;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	json_decref(msg);
+	gvd_ctl_buf_free(&b);
+	return ret;
+}

@@ -1,0 +1,818 @@
+/* Live migration, the daemon's half (docs/migration.md, docs/api.md).
+ *
+ * Order of state changes, each durable before the next, so that a daemon
+ * killed at any point can finish or undo the migration at its next start:
+ *   POST:    row(running, no dst) -> destination instance -> row(dst)
+ *   thread:  migrate on the shim's control socket; progress -> row
+ *   success: [row(switched) + workload moved to dst] in one transaction
+ *            -> source instance destroyed -> row(completed)
+ *   failure: destination destroyed (when the migration made it)
+ *            -> row(failed|aborted)
+ * A row left running or switched is resolved by asking the workload's shim
+ * where it runs (hello): on the destination -> the success path; on the
+ * source, or gone -> the failure path. The daemon lock is never held while
+ * the shim copies: the thread takes it only to record progress and at the
+ * end. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gpuvisor/acct.h"
+#include "migration.h"
+
+#define GVD_MIG_MAX_RUNNING 16
+#define GVD_HELLO_MS 5000
+#define GVD_MIG_IDLE_MS (15 * 60 * 1000) /* no line from the shim for this long */
+#define GVD_PROGRESS_KEEP 2000
+
+struct gvd_mig_run {
+	bool used;
+	bool finished; /* thread returned; join it */
+	bool cancelled;
+	char id[GV_STORE_ID_MAX];
+	struct gvd *d;
+	pthread_t th;
+	int fd; /* control connection while the thread follows it; -1 otherwise */
+};
+
+/* guarded by d->lock */
+static struct gvd_mig_run runs[GVD_MIG_MAX_RUNNING];
+
+void gvd_ctl_path(struct gvd *d, const char *inst, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s/ctl/%s.sock", d->o.run_dir, inst);
+}
+
+static bool mig_active(enum gv_store_mig_state s)
+{
+	return s == GV_MIGST_RUNNING || s == GV_MIGST_SWITCHED;
+}
+
+static void reap_runs(void)
+{
+	size_t i;
+
+	for (i = 0; i < GVD_MIG_MAX_RUNNING; i++) {
+		if (runs[i].used && runs[i].finished) {
+			pthread_join(runs[i].th, NULL);
+			memset(&runs[i], 0, sizeof(runs[i]));
+		}
+	}
+}
+
+static struct gvd_mig_run *run_find(const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < GVD_MIG_MAX_RUNNING; i++)
+		if (runs[i].used && !runs[i].finished && strcmp(runs[i].id, id) == 0)
+			return &runs[i];
+	return NULL;
+}
+
+static int gpu_of_inst(struct gvd *d, const struct gv_store_inst *in)
+{
+	struct gvd_view v;
+	int g;
+
+	if (gvd_view_load(d, &v, NULL) != 0)
+		return -1;
+	g = gvd_view_gpu_by_uuid(&v, in->gpu_uuid);
+	gvd_view_free(&v);
+	return g;
+}
+
+/* The migration (if any) that is moving instance id now. */
+static int active_for(struct gvd *d, const char *inst, char *mid, size_t cap, struct gv_err *err)
+{
+	struct gv_store_mig *arr = NULL;
+	size_t n = 0, i;
+	int ret = gv_store_mig_list(d->st, &arr, &n, err);
+
+	if (ret)
+		return ret;
+	ret = 0;
+	for (i = 0; i < n; i++) {
+		if (mig_active(arr[i].state) &&
+		    (strcmp(arr[i].src, inst) == 0 || strcmp(arr[i].dst, inst) == 0)) {
+			snprintf(mid, cap, "%s", arr[i].id);
+			ret = 1;
+		}
+	}
+	gv_store_mig_list_free(arr, n);
+	return ret;
+}
+
+/* Where the workload registered on inst listens: the socket it was given at
+ * start, which a completed migration that brought it here recorded. */
+static void ctl_for(struct gvd *d, const struct gv_store_inst *in, char *out, size_t cap)
+{
+	struct gv_store_mig *arr = NULL;
+	size_t n = 0, i;
+
+	gvd_ctl_path(d, in->id, out, cap);
+	if (gv_store_mig_list(d->st, &arr, &n, NULL) != 0)
+		return;
+	for (i = 0; i < n; i++)
+		if (arr[i].state == GV_MIGST_COMPLETED && strcmp(arr[i].dst, in->id) == 0 &&
+		    arr[i].pid == in->wl_pid)
+			snprintf(out, cap, "%s", arr[i].ctl);
+	gv_store_mig_list_free(arr, n);
+}
+
+static const struct gv_model *model_of(const struct gvd_view *v, int g, const char **name)
+{
+	*name = g >= 0 ? (v->hw.gpus[g].model ? v->hw.gpus[g].model->id : v->hw.gpus[g].name)
+		       : "?";
+	return g >= 0 ? v->hw.gpus[g].model : NULL;
+}
+
+/* The destination GPU must be the same model as the source's. */
+static int same_model(const struct gvd_view *v, int gs, int gd, struct gv_err *err)
+{
+	const char *ns, *nd;
+	const struct gv_model *ms = model_of(v, gs, &ns), *md = model_of(v, gd, &nd);
+
+	if (gs < 0 || gd < 0)
+		return gv_err_set(err, ENOENT, "the %s GPU is gone", gs < 0 ? "source" : "destination");
+	if (ms ? ms != md : strcmp(ns, nd) != 0)
+		return gv_err_set(err, EXDEV,
+				  "different GPU model: the workload runs on gpu %d (%s), the "
+				  "destination is gpu %d (%s); migration needs the same model",
+				  gs, ns, gd, nd);
+	return 0;
+}
+
+static void report_summary(json_t *o, const json_t *rep)
+{
+	static const char *const keys[] = { "total_ms", "downtime_ms", "expected_downtime_ms",
+					    "bytes_total", "bytes_precopy", "bytes_stun",
+					    "rounds", "stop", NULL };
+	json_t *s;
+	size_t i;
+
+	if (!json_is_object(rep))
+		return;
+	s = json_object();
+	for (i = 0; s && keys[i]; i++) {
+		json_t *v = json_object_get(rep, keys[i]);
+
+		if (v)
+			json_object_set(s, keys[i], v);
+	}
+	json_object_set_new(o, "summary", s ? s : json_null());
+}
+
+json_t *gvd_mig_json(const struct gv_store_mig *m, bool full)
+{
+	char created[32], finished[32];
+	json_t *o, *rep = NULL, *prog = NULL;
+
+	gvd_time_str(m->created, created);
+	gvd_time_str(m->finished, finished);
+	if (m->report)
+		rep = json_loads(m->report, 0, NULL);
+	o = json_pack("{s:s, s:s, s:o, s:s, s:o, s:s, s:I, s:s, s:s, s:o, s:o, s:i}", "id", m->id,
+		      "instance", m->src, "destination", m->dst[0] ? json_string(m->dst) : json_null(),
+		      "from_device", m->src_device, "to_device",
+		      m->dst_device[0] ? json_string(m->dst_device) : json_null(), "mode", m->mode,
+		      "downtime_limit_ms", (json_int_t)m->downtime_limit_ms, "state",
+		      gv_store_mig_state_name(m->state), "created", created, "finished",
+		      m->finished ? json_string(finished) : json_null(), "error",
+		      m->error[0] ? json_string(m->error) : json_null(), "pid", (int)m->pid);
+	if (!o)
+		goto out;
+	report_summary(o, rep);
+	if (full) {
+		size_t n = 0;
+
+		if (m->progress)
+			prog = json_loads(m->progress, 0, NULL);
+		n = json_is_array(prog) ? json_array_size(prog) : 0;
+		json_object_set(o, "report", rep ? rep : json_null());
+		json_object_set(o, "progress", n ? json_array_get(prog, n - 1) : json_null());
+		json_object_set_new(o, "progress_count", json_integer((json_int_t)n));
+	}
+out:
+	json_decref(rep);
+	json_decref(prog);
+	return o;
+}
+
+static int mig_save(struct gvd *d, const struct gv_store_mig *m)
+{
+	struct gv_err err = { 0 };
+	int ret = gv_store_mig_update(d->st, m, &err);
+
+	if (ret)
+		gvd_log(GVD_LOG_ERROR, "migration %s: cannot store its state: %s", m->id, err.msg);
+	return ret;
+}
+
+static void set_report(struct gv_store_mig *m, const json_t *rep)
+{
+	free(m->report);
+	m->report = rep && json_is_object(rep) ? json_dumps(rep, JSON_COMPACT) : NULL;
+}
+
+static double rep_ms(const json_t *rep, const char *key)
+{
+	json_t *v = json_object_get(rep, key);
+
+	return json_is_number(v) ? json_number_value(v) : 0.0;
+}
+
+/* The workload runs on the destination: move its registration, destroy the
+ * source, complete the row. Caller holds d->lock. */
+static void finish_success(struct gvd *d, struct gv_store_mig *m, const json_t *rep,
+			   const char *note)
+{
+	struct gv_store_inst src, dst;
+	struct gv_err err = { 0 };
+	bool have_src, have_dst;
+	int ret, http;
+
+	have_src = gv_store_inst_get(d->st, m->src, &src, NULL) == 0;
+	have_dst = m->dst[0] && gv_store_inst_get(d->st, m->dst, &dst, NULL) == 0;
+	if (m->state == GV_MIGST_RUNNING) {
+		ret = gv_store_begin(d->st, &err);
+		if (!ret && have_dst && have_src && src.wl_pid == m->pid && m->pid > 0)
+			ret = gv_store_inst_set_workload(d->st, dst.id, src.wl_pid, src.wl_pgid,
+							 src.wl_starttime, src.wl_since, &err);
+		if (!ret && have_src && src.wl_pid == m->pid)
+			ret = gv_store_inst_set_workload(d->st, src.id, 0, 0, 0, 0, &err);
+		if (!ret) {
+			m->state = GV_MIGST_SWITCHED;
+			if (rep)
+				set_report(m, rep);
+			ret = gv_store_mig_update(d->st, m, &err);
+		}
+		if (!ret)
+			ret = gv_store_commit(d->st, &err);
+		else
+			gv_store_rollback(d->st);
+		if (ret) {
+			m->state = GV_MIGST_RUNNING;
+			gvd_log(GVD_LOG_ERROR,
+				"migration %s: cannot move the workload to %s: %s (resolved at the "
+				"next start)",
+				m->id, m->dst, err.msg);
+			return;
+		}
+	}
+	if (have_src) {
+		memset(&err, 0, sizeof(err));
+		if (gvd_instance_destroy(d, m->src, false, &http, &err) != 0)
+			snprintf(m->error, sizeof(m->error),
+				 "the workload moved, but source instance %s could not be "
+				 "destroyed: %s",
+				 m->src, err.msg);
+	}
+	m->state = GV_MIGST_COMPLETED;
+	m->finished = (int64_t)time(NULL);
+	if (note && !m->error[0])
+		snprintf(m->error, sizeof(m->error), "%s", note);
+	mig_save(d, m);
+	if (rep)
+		gvd_event(d, "migration.completed", have_dst ? gpu_of_inst(d, &dst) : -1, m->dst,
+			  "%s: workload pid %d moved from %s to %s (%s, %.1f ms total, %.1f ms "
+			  "stun)",
+			  m->id, (int)m->pid, m->src, m->dst, m->mode, rep_ms(rep, "total_ms"),
+			  rep_ms(rep, "downtime_ms"));
+	else
+		gvd_event(d, "migration.completed", have_dst ? gpu_of_inst(d, &dst) : -1, m->dst,
+			  "%s: workload pid %d is on %s (%s)", m->id, (int)m->pid, m->dst,
+			  note ? note : "");
+}
+
+/* The workload stays on the source (or is gone): destroy the destination
+ * the migration made, fail the row. Caller holds d->lock. */
+static void finish_failure(struct gvd *d, struct gv_store_mig *m, enum gv_store_mig_state st,
+			   const char *why, const json_t *rep)
+{
+	struct gv_store_inst dst;
+	struct gv_err err = { 0 };
+	char msg[GV_STORE_MSG_MAX];
+	int http;
+
+	snprintf(msg, sizeof(msg), "%s", why);
+	if (m->dst_created && m->dst[0] && gv_store_inst_get(d->st, m->dst, &dst, NULL) == 0) {
+		if (dst.wl_pid > 0 && gvd_workload_alive(&dst))
+			gvd_log(GVD_LOG_WARN, "migration %s: destination %s has a workload; kept",
+				m->id, m->dst);
+		else if (gvd_instance_destroy(d, m->dst, true, &http, &err) != 0)
+			gvd_log(GVD_LOG_ERROR, "migration %s: cannot destroy destination %s: %s",
+				m->id, m->dst, err.msg);
+	}
+	m->state = st;
+	m->finished = (int64_t)time(NULL);
+	snprintf(m->error, sizeof(m->error), "%s", msg);
+	if (rep)
+		set_report(m, rep);
+	mig_save(d, m);
+	gvd_event(d, st == GV_MIGST_ABORTED ? "migration.aborted" : "migration.failed", -1, m->src,
+		  "%s: %s -> %s: %s", m->id, m->src, m->dst[0] ? m->dst : "-", msg);
+}
+
+/* Does the workload charge the destination's accounting file? For moves
+ * between two instances of one device, whose uuids are equal. */
+static bool charges_dst(struct gvd *d, const struct gv_store_mig *m)
+{
+	struct gv_acct_usage u[64];
+	struct gv_acct *a = NULL;
+	char path[PATH_MAX];
+	int n, i;
+	bool yes = false;
+
+	gvd_acct_path(d, m->dst, path);
+	if (gv_acct_open(path, &a, NULL) != 0)
+		return false;
+	n = gv_acct_slots(a, u, 64);
+	for (i = 0; i < n && i < 64; i++)
+		if (u[i].pid == m->pid && u[i].bytes > 0)
+			yes = true;
+	gv_acct_close(a);
+	return yes;
+}
+
+/* Asks the shim where the workload runs and finishes the row accordingly.
+ * Called without d->lock (hello may take seconds). */
+static void resolve(struct gvd *d, const char *id, enum gv_store_mig_state fail_state,
+		    const char *why)
+{
+	struct gv_store_mig m;
+	struct gv_err err = { 0 };
+	json_t *h = NULL;
+	const char *dev = NULL, *acct;
+	char path[PATH_MAX], msg[GV_STORE_MSG_MAX];
+	int tries, ret = -1;
+	bool on_dst;
+	struct timespec ts = { 0, 200 * 1000 * 1000 };
+
+	pthread_mutex_lock(&d->lock);
+	ret = gv_store_mig_get(d->st, id, &m, &err);
+	pthread_mutex_unlock(&d->lock);
+	if (ret)
+		return;
+	/* a shim that lost its daemon mid-copy aborts first: wait for it */
+	for (tries = 0; tries < 75; tries++) {
+		json_decref(h);
+		h = NULL;
+		memset(&err, 0, sizeof(err));
+		ret = gvd_ctl_hello(m.ctl, GVD_HELLO_MS, &h, &err);
+		if (ret || !json_is_true(json_object_get(h, "migrating")))
+			break;
+		nanosleep(&ts, NULL);
+	}
+	pthread_mutex_lock(&d->lock);
+	if (ret) {
+		on_dst = m.state == GV_MIGST_SWITCHED;
+		snprintf(msg, sizeof(msg), "%s; the workload is gone (%s)", why, err.msg);
+	} else {
+		dev = json_string_value(json_object_get(h, "device"));
+		acct = json_string_value(json_object_get(h, "acct"));
+		if (strcmp(m.src_device, m.dst_device) != 0) {
+			on_dst = dev && strcmp(dev, m.dst_device) == 0;
+		} else if (acct) {
+			gvd_acct_path(d, m.dst, path);
+			on_dst = strcmp(acct, path) == 0;
+		} else {
+			on_dst = charges_dst(d, &m);
+		}
+		snprintf(msg, sizeof(msg), "%s; the workload (pid %d) stayed on %s", why, (int)m.pid,
+			 m.src);
+	}
+	if (on_dst) {
+		char note[GV_STORE_MSG_MAX];
+
+		snprintf(note, sizeof(note), "%s; the workload was found on the destination", why);
+		finish_success(d, &m, NULL, note);
+	} else {
+		finish_failure(d, &m, ret ? GV_MIGST_FAILED : fail_state, msg, NULL);
+	}
+	pthread_mutex_unlock(&d->lock);
+	json_decref(h);
+	gv_store_mig_release(&m);
+}
+
+static void append_progress(struct gvd *d, struct gv_store_mig *m, json_t *all, json_t *p)
+{
+	char *text;
+
+	json_object_set_new(p, "seq", json_integer((json_int_t)json_array_size(all) + 1));
+	json_array_append(all, p);
+	if (json_array_size(all) > GVD_PROGRESS_KEEP)
+		json_array_remove(all, 0);
+	text = json_dumps(all, JSON_COMPACT);
+	if (!text)
+		return;
+	free(m->progress);
+	m->progress = text;
+	mig_save(d, m);
+}
+
+struct mig_arg {
+	struct gvd_mig_run *run;
+	struct gvd_migreq_extra {
+		unsigned max_rounds;
+		char inject[GV_MIGREQ_INJECT_MAX];
+	} x;
+};
+
+static void *mig_thread(void *arg)
+{
+	struct mig_arg *a = arg;
+	struct gvd_mig_run *r = a->run;
+	struct gvd *d = r->d;
+	struct gv_store_mig m;
+	struct gv_err err = { 0 };
+	struct gvd_ctl_buf b;
+	char acct[PATH_MAX], id[GV_STORE_ID_MAX];
+	json_t *msg = NULL, *line = NULL, *all = json_array(), *fin = NULL;
+	struct gv_store_inst dst;
+	int fd = -1, ret;
+	bool cancelled;
+
+	gvd_ctl_buf_init(&b);
+	snprintf(id, sizeof(id), "%s", r->id);
+	pthread_mutex_lock(&d->lock);
+	ret = gv_store_mig_get(d->st, id, &m, &err);
+	if (!ret)
+		ret = gv_store_inst_get(d->st, m.dst, &dst, &err);
+	pthread_mutex_unlock(&d->lock);
+	if (ret || !all)
+		goto resolve;
+	gvd_acct_path(d, dst.id, acct);
+	msg = json_pack("{s:s, s:s, s:o, s:s, s:I, s:o, s:o}", "op", "migrate", "to", m.dst_device,
+			"acct", dst.kind == GV_PROFILE_TIMESLICE ? json_string(acct) : json_null(),
+			"mode", m.mode, "downtime_ms", (json_int_t)m.downtime_limit_ms, "max_rounds",
+			a->x.max_rounds ? json_integer(a->x.max_rounds) : json_null(), "inject",
+			a->x.inject[0] ? json_string(a->x.inject) : json_null());
+	if (!msg) {
+		gv_err_set(&err, ENOMEM, "out of memory");
+		goto resolve;
+	}
+	ret = gvd_ctl_connect(m.ctl, &fd, &err);
+	if (!ret)
+		ret = gvd_ctl_send(fd, msg, &err);
+	if (ret)
+		goto resolve;
+	pthread_mutex_lock(&d->lock);
+	r->fd = fd;
+	cancelled = r->cancelled;
+	pthread_mutex_unlock(&d->lock);
+	if (cancelled)
+		shutdown(fd, SHUT_WR);
+	for (;;) {
+		json_t *p;
+
+		json_decref(line);
+		line = NULL;
+		ret = gvd_ctl_recv(fd, &b, GVD_MIG_IDLE_MS, &d->stopping, &line, &err);
+		if (ret)
+			break;
+		p = json_object_get(line, "progress");
+		if (json_is_object(p)) {
+			pthread_mutex_lock(&d->lock);
+			append_progress(d, &m, all, p);
+			pthread_mutex_unlock(&d->lock);
+			continue;
+		}
+		if (json_object_get(line, "ok")) {
+			fin = json_incref(line);
+			break;
+		}
+		/* unknown lines are ignored: newer shims may say more */
+	}
+	pthread_mutex_lock(&d->lock);
+	r->fd = -1;
+	cancelled = r->cancelled;
+	pthread_mutex_unlock(&d->lock);
+	close(fd);
+	fd = -1;
+	if (!fin) {
+		if (atomic_load(&d->stopping))
+			goto out; /* resolved at the next start */
+		goto resolve;
+	}
+	pthread_mutex_lock(&d->lock);
+	{
+		json_t *rep = json_object_get(fin, "report");
+		const char *e = json_string_value(json_object_get(fin, "error"));
+		struct gv_store_mig cur;
+
+		/* progress was saved into m; keep m as the current row */
+		if (gv_store_mig_get(d->st, id, &cur, NULL) == 0) {
+			m.state = cur.state;
+			gv_store_mig_release(&cur);
+		}
+		if (json_is_true(json_object_get(fin, "ok"))) {
+			finish_success(d, &m, json_is_object(rep) ? rep : NULL, NULL);
+		} else {
+			char why[GV_STORE_MSG_MAX];
+
+			snprintf(why, sizeof(why), "%s%s; the workload stays on %s",
+				 cancelled ? "cancelled: " : "", e ? e : "the shim refused",
+				 m.src);
+			finish_failure(d, &m, cancelled ? GV_MIGST_ABORTED : GV_MIGST_FAILED, why,
+				       json_is_object(rep) ? rep : NULL);
+		}
+	}
+	pthread_mutex_unlock(&d->lock);
+	goto out;
+resolve:
+	if (fd >= 0) {
+		close(fd);
+		fd = -1;
+	}
+	resolve(d, id, GV_MIGST_FAILED, err.msg[0] ? err.msg : "the control connection failed");
+out:
+	gv_store_mig_release(&m);
+	json_decref(msg);
+	json_decref(line);
+	json_decref(fin);
+	json_decref(all);
+	gvd_ctl_buf_free(&b);
+	free(a);
+	pthread_mutex_lock(&d->lock);
+	r->finished = true;
+	pthread_mutex_unlock(&d->lock);
+	return NULL;
+}
+
+static int refuse(int *http, int status, int ret)
+{
+	*http = status;
+	return ret;
+}
+
+int gvd_mig_start(struct gvd *d, const struct gv_migreq *req, char *id_out, size_t cap,
+		  int *http, struct gv_err *err)
+{
+	struct gv_store_inst src, dst;
+	struct gv_store_mig m;
+	struct gv_apireq_create cr;
+	struct gvd_view v;
+	struct gvd_mig_run *r = NULL;
+	struct mig_arg *a = NULL;
+	char other[GV_STORE_ID_MAX], ctl[PATH_MAX];
+	json_t *h = NULL;
+	const char *dev, *why;
+	int ret, gs, gd = -1, i, chttp;
+	int64_t n;
+	bool have_view = false, row = false;
+
+	*http = 500;
+	memset(&m, 0, sizeof(m));
+	reap_runs();
+	ret = gv_store_inst_get(d->st, req->instance, &src, err);
+	if (ret)
+		return refuse(http, ret == -ENOENT ? 404 : 500, ret);
+	ret = active_for(d, src.id, other, sizeof(other), err);
+	if (ret < 0)
+		return ret;
+	if (ret > 0)
+		return refuse(http, 409, gv_err_set(err, EBUSY,
+						    "migration %s of %s is still running", other,
+						    src.id));
+	if (src.wl_pid <= 0 || !gvd_workload_alive(&src))
+		return refuse(http, 409, gv_err_set(err, ESRCH,
+						    "instance %s has no workload to migrate (start "
+						    "one with gpuvisor run --instance %s)",
+						    src.id, src.id));
+	ret = gvd_view_load(d, &v, err);
+	if (ret)
+		return ret;
+	have_view = true;
+	gs = gvd_view_gpu_by_uuid(&v, src.gpu_uuid);
+	if (strncmp(req->to, "i-", 2) == 0) {
+		ret = gv_store_inst_get(d->st, req->to, &dst, err);
+		if (ret) {
+			*http = ret == -ENOENT ? 404 : 500;
+			goto out;
+		}
+		if (strcmp(dst.id, src.id) == 0) {
+			ret = refuse(http, 400, gv_err_set(err, EINVAL,
+							   "the destination is the source (%s)",
+							   src.id));
+			goto out;
+		}
+		if (strcmp(dst.profile, src.profile) != 0 || dst.fb_mib != src.fb_mib) {
+			ret = refuse(http, 400,
+				     gv_err_set(err, EINVAL,
+						"destination %s is a %s instance, the source a %s one: "
+						"migration needs the same profile",
+						dst.id, dst.profile, src.profile));
+			goto out;
+		}
+		if (dst.wl_pid > 0 && gvd_workload_alive(&dst)) {
+			ret = refuse(http, 409, gv_err_set(err, EBUSY,
+							   "destination %s has a workload (pid %d)",
+							   dst.id, (int)dst.wl_pid));
+			goto out;
+		}
+		ret = active_for(d, dst.id, other, sizeof(other), err);
+		if (ret > 0)
+			ret = refuse(http, 409, gv_err_set(err, EBUSY,
+							   "destination %s is part of running "
+							   "migration %s",
+							   dst.id, other));
+		if (ret)
+			goto out;
+		gd = gvd_view_gpu_by_uuid(&v, dst.gpu_uuid);
+	} else {
+		gd = gvd_view_gpu_ref(&v, req->to, err);
+		if (gd < 0) {
+			ret = refuse(http, 404, gd);
+			goto out;
+		}
+	}
+	ret = same_model(&v, gs, gd, err);
+	if (ret) {
+		*http = 400;
+		goto out;
+	}
+
+	/* the shim decides whether it can move what the workload uses */
+	ctl_for(d, &src, ctl, sizeof(ctl));
+	ret = gvd_ctl_hello(ctl, GVD_HELLO_MS, &h, err);
+	if (ret) {
+		gv_err_prefix(err, "the workload of %s cannot be migrated", src.id);
+		ret = refuse(http, 409, ret);
+		goto out;
+	}
+	if (!json_is_true(json_object_get(h, "migratable"))) {
+		why = json_string_value(json_object_get(h, "reason"));
+		ret = refuse(http, 409, gv_err_set(err, EOPNOTSUPP,
+						   "the workload of %s cannot be migrated: %s",
+						   src.id, why ? why : "(the shim gave no reason)"));
+		goto out;
+	}
+	if (json_is_true(json_object_get(h, "migrating"))) {
+		ret = refuse(http, 409, gv_err_set(err, EBUSY,
+						   "the workload of %s is being migrated already",
+						   src.id));
+		goto out;
+	}
+	dev = json_string_value(json_object_get(h, "device"));
+
+	for (i = 0; i < GVD_MIG_MAX_RUNNING && runs[i].used; i++)
+		;
+	if (i == GVD_MIG_MAX_RUNNING) {
+		ret = refuse(http, 409, gv_err_set(err, EBUSY, "%d migrations are running already",
+						   GVD_MIG_MAX_RUNNING));
+		goto out;
+	}
+	r = &runs[i];
+	a = calloc(1, sizeof(*a));
+	if (!a) {
+		ret = gv_err_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+
+	ret = gv_store_next_id(d->st, "migration", &n, err);
+	if (ret)
+		goto out;
+	snprintf(m.id, sizeof(m.id), "m-%lld", (long long)n);
+	snprintf(m.src, sizeof(m.src), "%s", src.id);
+	snprintf(m.src_device, sizeof(m.src_device), "%s", dev ? dev : src.device_uuid);
+	snprintf(m.mode, sizeof(m.mode), "%s", gv_mig_mode_name(req->mode));
+	m.downtime_limit_ms = req->downtime_limit_ms;
+	m.pid = src.wl_pid;
+	snprintf(m.ctl, sizeof(m.ctl), "%s", ctl);
+	m.state = GV_MIGST_RUNNING;
+	m.created = (int64_t)time(NULL);
+	ret = gv_store_mig_insert(d->st, &m, err);
+	if (ret)
+		goto out;
+	row = true;
+
+	if (strncmp(req->to, "i-", 2) != 0) {
+		memset(&cr, 0, sizeof(cr));
+		snprintf(cr.profile, sizeof(cr.profile), "%s", src.profile);
+		snprintf(cr.gpu, sizeof(cr.gpu), "%d", gd);
+		cr.placement = -1;
+		if (src.kind == GV_PROFILE_TIMESLICE && strcmp(src.profile, "timeslice") == 0)
+			cr.framebuffer_mib = src.fb_mib;
+		ret = gvd_instance_create(d, &cr, &dst, &chttp, err);
+		if (ret) {
+			gv_err_prefix(err, "no room for a %s instance on gpu %d", src.profile, gd);
+			*http = chttp;
+			goto out;
+		}
+		m.dst_created = true;
+	}
+	snprintf(m.dst, sizeof(m.dst), "%s", dst.id);
+	snprintf(m.dst_device, sizeof(m.dst_device), "%s", dst.device_uuid);
+	ret = gv_store_mig_update(d->st, &m, err);
+	if (ret) {
+		if (m.dst_created)
+			gvd_instance_destroy(d, dst.id, true, &chttp, NULL);
+		goto out;
+	}
+
+	memset(r, 0, sizeof(*r));
+	r->used = true;
+	r->fd = -1;
+	r->d = d;
+	snprintf(r->id, sizeof(r->id), "%s", m.id);
+	a->run = r;
+	a->x.max_rounds = req->max_rounds;
+	snprintf(a->x.inject, sizeof(a->x.inject), "%s", req->inject);
+	ret = -pthread_create(&r->th, NULL, mig_thread, a);
+	if (ret) {
+		memset(r, 0, sizeof(*r));
+		gv_err_set(err, -ret, "cannot start the migration thread");
+		finish_failure(d, &m, GV_MIGST_FAILED, err->msg, NULL);
+		row = false;
+		goto out;
+	}
+	a = NULL;
+	row = false;
+	gvd_event(d, "migration.started", gs, src.id,
+		  "%s: %s (pid %d, %s) -> %s on gpu %d (%s, %s, downtime limit %llu ms)", m.id,
+		  src.id, (int)src.wl_pid, m.src_device, dst.id, gd, dst.device_uuid, m.mode,
+		  (unsigned long long)m.downtime_limit_ms);
+	snprintf(id_out, cap, "%s", m.id);
+	*http = 202;
+out:
+	if (row && gv_store_mig_delete(d->st, m.id, NULL) != 0)
+		gvd_log(GVD_LOG_ERROR, "cannot remove refused migration %s", m.id);
+	free(a);
+	json_decref(h);
+	if (have_view)
+		gvd_view_free(&v);
+	gv_store_mig_release(&m);
+	return ret;
+}
+
+int gvd_mig_cancel(struct gvd *d, const char *id, int *http, struct gv_err *err)
+{
+	struct gv_store_mig m;
+	struct gvd_mig_run *r;
+	int ret = gv_store_mig_get(d->st, id, &m, err);
+
+	*http = 500;
+	if (ret)
+		return refuse(http, ret == -ENOENT ? 404 : 500, ret);
+	gv_store_mig_release(&m);
+	r = run_find(id);
+	if (!r || m.state != GV_MIGST_RUNNING)
+		return refuse(http, 409, gv_err_set(err, EALREADY,
+						    "migration %s is %s: nothing to cancel", id,
+						    gv_store_mig_state_name(m.state)));
+	r->cancelled = true;
+	/* the shim aborts when its daemon hangs up before the switch */
+	if (r->fd >= 0)
+		shutdown(r->fd, SHUT_WR);
+	*http = 202;
+	return 0;
+}
+
+void gvd_mig_recover(struct gvd *d)
+{
+	struct gv_store_mig *arr = NULL;
+	char dir[PATH_MAX];
+	size_t n = 0, i;
+
+	snprintf(dir, sizeof(dir), "%s/ctl", d->o.run_dir);
+	if (gvd_mkdir_p(dir, 01777, NULL) == 0)
+		chmod(dir, 01777); /* workloads of any user create their socket here */
+	pthread_mutex_lock(&d->lock);
+	if (gv_store_mig_list(d->st, &arr, &n, NULL) != 0)
+		n = 0;
+	pthread_mutex_unlock(&d->lock);
+	for (i = 0; i < n; i++) {
+		if (!mig_active(arr[i].state))
+			continue;
+		gvd_log(GVD_LOG_INFO, "migration %s was running when gpuvisord stopped: resolving",
+			arr[i].id);
+		resolve(d, arr[i].id, GV_MIGST_ABORTED, "gpuvisord restarted during the migration");
+	}
+	gv_store_mig_list_free(arr, n);
+}
+
+void gvd_mig_shutdown(struct gvd *d)
+{
+	struct gvd_mig_run copy[GVD_MIG_MAX_RUNNING];
+	size_t i;
+
+	pthread_mutex_lock(&d->lock);
+	memcpy(copy, runs, sizeof(copy));
+	for (i = 0; i < GVD_MIG_MAX_RUNNING; i++)
+		if (runs[i].used && runs[i].fd >= 0)
+			shutdown(runs[i].fd, SHUT_RDWR);
+	pthread_mutex_unlock(&d->lock);
+	for (i = 0; i < GVD_MIG_MAX_RUNNING; i++)
+		if (copy[i].used)
+			pthread_join(copy[i].th, NULL);
+	pthread_mutex_lock(&d->lock);
+	memset(runs, 0, sizeof(runs));
+	pthread_mutex_unlock(&d->lock);
+}

@@ -1,0 +1,53 @@
+/* gpuvisord: live migration of a workload between instances (private).
+ * The engine runs in the workload's shim; the daemon places the
+ * destination, drives the shim over its control socket, relays progress,
+ * stores the report and moves the registration (docs/migration.md). */
+#ifndef GPUVISORD_MIGRATION_H
+#define GPUVISORD_MIGRATION_H
+
+#include <jansson.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "daemon.h"
+#include "gpuvisor/migreq.h"
+
+/* ctl.c: the control socket client */
+struct gvd_ctl_buf {
+	char *data;
+	size_t len, cap;
+};
+
+void gvd_ctl_buf_init(struct gvd_ctl_buf *b);
+void gvd_ctl_buf_free(struct gvd_ctl_buf *b);
+int gvd_ctl_connect(const char *path, int *fd_out, struct gv_err *err);
+int gvd_ctl_send(int fd, const json_t *msg, struct gv_err *err);
+/* Next line as a JSON object. -ETIMEDOUT after timeout_ms without one,
+ * -EPIPE when the shim closed, -ECANCELED when *stop became true. */
+int gvd_ctl_recv(int fd, struct gvd_ctl_buf *b, int timeout_ms, const atomic_bool *stop,
+		 json_t **out, struct gv_err *err);
+/* {"op":"hello"} on a fresh connection: the answer (ok:true) or an error. */
+int gvd_ctl_hello(const char *path, int timeout_ms, json_t **out, struct gv_err *err);
+
+/* <run-dir>/ctl/<instance>.sock: where a workload started on the instance
+ * listens. */
+void gvd_ctl_path(struct gvd *d, const char *inst, char *out, size_t cap);
+
+/* migration.c; callers hold d->lock unless said otherwise. */
+/* Validates, creates the destination and starts the migration thread;
+ * *http is the status to answer with (202 and *id_out on success). */
+int gvd_mig_start(struct gvd *d, const struct gv_migreq *req, char *id_out, size_t cap,
+		  int *http, struct gv_err *err);
+/* Asks the shim of a running migration's workload to stop it (before the
+ * switch the workload stays where it was). */
+int gvd_mig_cancel(struct gvd *d, const char *id, int *http, struct gv_err *err);
+/* At start, before the API opens: resolves rows left running by a crash. */
+void gvd_mig_recover(struct gvd *d);
+/* At shutdown, without d->lock: stops following running migrations (their
+ * rows stay running and are resolved at the next start) and joins threads. */
+void gvd_mig_shutdown(struct gvd *d);
+/* A stored migration as the API shows it (new reference). */
+json_t *gvd_mig_json(const struct gv_store_mig *m, bool full);
+
+#endif
