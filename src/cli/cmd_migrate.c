@@ -1,0 +1,237 @@
+/* gpuvisor migrate INSTANCE --to GPU|INSTANCE: POST /v1/migrations, then
+ * follow GET /v1/migrations/ID/progress until the migration ends, printing
+ * each progress event, and print the report (GET /v1/migrations/ID).
+ * Exit 0 only when the workload runs on the destination. */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define GV_MIGRATE_POLL_MS 100
+
+static json_int_t gv_mig_int(const json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_integer(v) ? json_integer_value(v) : 0;
+}
+
+static double gv_mig_num(const json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_number(v) ? json_number_value(v) : 0.0;
+}
+
+static void gv_mig_bytes(const json_t *o, const char *key, char *buf, size_t len)
+{
+	gv_fmt_bytes((uint64_t)gv_mig_int(o, key), buf, len);
+}
+
+/* "round 2 (precopy): 4.0 GiB of 4.0 GiB copied, 12.0 MiB dirty at 3.4 MiB/s,
+ * expected downtime 12.3 ms" */
+static void gv_mig_print_progress(const json_t *p)
+{
+	char total[32], copied[32], dirty[32], rate[32], bw[32];
+	json_int_t thr = gv_mig_int(p, "throttle_pct");
+
+	gv_mig_bytes(p, "bytes_total", total, sizeof(total));
+	gv_mig_bytes(p, "bytes_copied", copied, sizeof(copied));
+	gv_mig_bytes(p, "bytes_dirty", dirty, sizeof(dirty));
+	gv_mig_bytes(p, "dirty_rate_bps", rate, sizeof(rate));
+	gv_mig_bytes(p, "bandwidth_bps", bw, sizeof(bw));
+	printf("round %lld (%s): %s of %s copied, %s dirty at %s/s, copy %s/s, expected downtime "
+	       "%.1f ms",
+	       (long long)gv_mig_int(p, "round"), gv_json_str(p, "phase", "?"), copied, total, dirty,
+	       rate, bw, gv_mig_num(p, "expected_downtime_ms"));
+	if (thr > 0)
+		printf(", throttle %lld%%", (long long)thr);
+	putchar('\n');
+	fflush(stdout);
+}
+
+static void gv_mig_print_report(const json_t *m)
+{
+	const json_t *r = json_object_get(m, "report");
+	const char *state = gv_json_str(m, "state", "?");
+	char pre[32], stun[32], total[32], rate[32], bw[32];
+
+	printf("migration %s %s: %s -> %s (%s)\n", gv_json_str(m, "id", "?"), state,
+	       gv_json_str(m, "instance", "?"), gv_json_str(m, "destination", "-"),
+	       gv_json_str(m, "mode", "?"));
+	if (json_is_object(r)) {
+		gv_mig_bytes(r, "bytes_precopy", pre, sizeof(pre));
+		gv_mig_bytes(r, "bytes_stun", stun, sizeof(stun));
+		gv_mig_bytes(r, "bytes_total", total, sizeof(total));
+		gv_mig_bytes(r, "dirty_rate_bps", rate, sizeof(rate));
+		gv_mig_bytes(r, "bandwidth_bps", bw, sizeof(bw));
+		printf("  total time       %.1f ms (setup %.1f ms, pre-copy %.1f ms)\n",
+		       gv_mig_num(r, "total_ms"), gv_mig_num(r, "setup_ms"),
+		       gv_mig_num(r, "precopy_ms"));
+		printf("  stun time        %.1f ms (expected %.1f ms, limit %.0f ms)\n",
+		       gv_mig_num(r, "downtime_ms"), gv_mig_num(r, "expected_downtime_ms"),
+		       gv_mig_num(r, "downtime_limit_ms"));
+		printf("  state            %s in %lld regions\n", total,
+		       (long long)gv_mig_int(r, "regions"));
+		printf("  copied           %s before the stun, %s during it\n", pre, stun);
+		printf("  rounds           %lld (stop: %s)\n", (long long)gv_mig_int(r, "rounds"),
+		       gv_json_str(r, "stop", "?"));
+		printf("  dirty rate       %s/s at the last pass; copy bandwidth %s/s\n", rate, bw);
+		if (*gv_json_str(r, "warning", ""))
+			printf("  warning          %s\n", gv_json_str(r, "warning", ""));
+	}
+	if (*gv_json_str(m, "error", ""))
+		printf("  %s %s\n", strcmp(state, "completed") ? "error           " : "note            ",
+		       gv_json_str(m, "error", ""));
+}
+
+/* GET /v1/migrations/ID, or its progress after seq since (since >= 0). */
+static int gv_mig_get(struct gv_cli *cli, const char *id, json_int_t since, json_t **out)
+{
+	char *esc = gv_client_escape(cli->client, id), *path = NULL;
+	int rc, n;
+
+	*out = NULL;
+	if (!esc)
+		return GV_EXIT_REFUSED;
+	if (since >= 0)
+		n = asprintf(&path, "/v1/migrations/%s/progress?since=%lld", esc, (long long)since);
+	else
+		n = asprintf(&path, "/v1/migrations/%s", esc);
+	free(esc);
+	if (n < 0)
+		return GV_EXIT_REFUSED;
+	rc = gv_cli_call(cli, "GET", path, NULL, out);
+	free(path);
+	return rc;
+}
+
+int gv_cmd_migrate(struct gv_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"to", required_argument, NULL, 't'},
+		{"downtime-limit", required_argument, NULL, 'd'},
+		{"mode", required_argument, NULL, 'm'},
+		{"max-rounds", required_argument, NULL, 'r'},
+		{"inject", required_argument, NULL, 'i'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const struct timespec tick = {0, GV_MIGRATE_POLL_MS * 1000000L};
+	const char *to = NULL, *mode = NULL, *inject = NULL, *inst;
+	int downtime = -1, rounds = -1, c, rc;
+	bool as_json = false;
+	json_t *body = NULL, *resp = NULL, *m = NULL;
+	char id[64];
+	json_int_t seen = 0;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			to = optarg;
+			break;
+		case 'd':
+			if (gv_parse_uint(optarg, &downtime) < 0 || downtime < 1)
+				return gv_cli_usage_error(cli, "--downtime-limit needs milliseconds (1 or "
+							  "more), not '%s'", optarg);
+			break;
+		case 'm':
+			if (strcmp(optarg, "precopy") && strcmp(optarg, "stopcopy"))
+				return gv_cli_usage_error(cli, "--mode is precopy or stopcopy, not '%s'",
+							  optarg);
+			mode = optarg;
+			break;
+		case 'r':
+			if (gv_parse_uint(optarg, &rounds) < 0 || rounds < 1)
+				return gv_cli_usage_error(cli, "--max-rounds needs a number (1 or more)");
+			break;
+		case 'i':
+			inject = optarg;
+			break;
+		case 'j':
+			as_json = true;
+			break;
+		case 'h':
+			gv_cli_help(cli->cmd, stdout);
+			return GV_EXIT_OK;
+		default:
+			return gv_cli_bad_option(cli, argv);
+		}
+	}
+	if (optind >= argc)
+		return gv_cli_usage_error(cli, "which instance? (see gpuvisor list)");
+	if (optind + 1 < argc)
+		return gv_cli_usage_error(cli, "unexpected argument '%s'", argv[optind + 1]);
+	inst = argv[optind];
+	if (!to || !*to)
+		return gv_cli_usage_error(cli, "--to GPU|INSTANCE is required");
+	if (!gv_cli_client(cli))
+		return GV_EXIT_REFUSED;
+	body = json_pack("{s:s, s:s}", "instance", inst, "to", to);
+	if (!body)
+		return GV_EXIT_REFUSED;
+	if (mode)
+		json_object_set_new(body, "mode", json_string(mode));
+	if (downtime > 0)
+		json_object_set_new(body, "downtime_limit_ms", json_integer(downtime));
+	if (rounds > 0)
+		json_object_set_new(body, "max_rounds", json_integer(rounds));
+	if (inject)
+		json_object_set_new(body, "inject", json_string(inject));
+	rc = gv_cli_call(cli, "POST", "/v1/migrations", body, &resp);
+	if (rc)
+		goto out;
+	snprintf(id, sizeof(id), "%s", gv_json_str(resp, "id", ""));
+	if (!id[0]) {
+		fprintf(stderr, "gpuvisor: gpuvisord's answer has no migration id\n");
+		rc = GV_EXIT_REFUSED;
+		goto out;
+	}
+	if (!as_json) {
+		printf("migration %s: %s -> %s (%s)\n", id, inst,
+		       gv_json_str(resp, "destination", to), gv_json_str(resp, "mode", "?"));
+		fflush(stdout);
+	}
+	for (;;) {
+		json_t *page = NULL, *p;
+		size_t i;
+		bool running;
+
+		rc = gv_mig_get(cli, id, seen, &page);
+		if (rc)
+			goto out;
+		json_array_foreach(json_object_get(page, "progress"), i, p) {
+			json_int_t s = gv_mig_int(p, "seq");
+
+			if (s > seen)
+				seen = s;
+			if (!as_json)
+				gv_mig_print_progress(p);
+		}
+		running = strcmp(gv_json_str(page, "state", ""), "running") == 0;
+		json_decref(page);
+		if (!running)
+			break;
+		nanosleep(&tick, NULL);
+	}
+	rc = gv_mig_get(cli, id, -1, &m);
+	if (rc)
+		goto out;
+	if (as_json)
+		gv_cli_print_json(m);
+	else
+		gv_mig_print_report(m);
+	rc = strcmp(gv_json_str(m, "state", ""), "completed") == 0 ? GV_EXIT_OK : GV_EXIT_REFUSED;
+	if (rc && !as_json)
+		fprintf(stderr, "gpuvisor: migration %s %s: %s\n", id, gv_json_str(m, "state", "?"),
+			gv_json_str(m, "error", "no reason given"));
+out:
+	json_decref(body);
+	json_decref(resp);
+	json_decref(m);
+	return rc;
+}
