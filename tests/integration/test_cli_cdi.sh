@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # gpuvisor cdi: a CDI spec (kind gpuvisor.io/vgpu) with one device per
 # instance, whose env is what `gpuvisor run` gives and whose mounts bind the
-# host paths that env names at the same paths (ro, the accounting file rw).
+# host paths that env names at the same paths (ro, the accounting file and
+# the scheduler segment rw).
 . "$(dirname "$0")/lib.sh"
 gv_start_daemon
 expect_ok gv mode 1 mig
@@ -52,15 +53,18 @@ for id in "$mig" "$ts" "$pt"; do
 	expect_eq "$(jfield "$dev" '[.containerEdits.mounts[] | .hostPath == .containerPath] | all')" true "$id same paths"
 	expect_eq "$(jfield "$dev" '[.containerEdits.mounts[] | .options | index("bind") != null] | all')" true "$id bind"
 	acct=$(jfield "$envjson" '.env.GPUVISOR_ACCT // empty')
+	sched=$(jfield "$envjson" '.env.GPUVISOR_SCHED // empty')
 	for p in $(jfield "$dev" '.containerEdits.mounts[].hostPath'); do
 		opt=$(jfield "$dev" ".containerEdits.mounts[] | select(.hostPath == \"$p\") | .options[0]")
 		if [ "$p" = "$acct" ]; then
 			expect_eq "$opt" rw "$id accounting file mount"
+		elif [ "$p" = "$sched" ]; then
+			expect_eq "$opt" rw "$id scheduler segment mount"
 		else
 			expect_eq "$opt" ro "$id mount of $p"
 		fi
 	done
-	for p in $(jfield "$envjson" '.mounts[]?.host') $prepend $acct \
+	for p in $(jfield "$envjson" '.mounts[]?.host') $prepend $acct $sched \
 		$(jfield "$envjson" '.env.GPUVISOR_SIM_NODE // empty') \
 		$(jfield "$envjson" '.env.GPUVISOR_SOCKET // empty'); do
 		expect_contains "$(jfield "$dev" '.containerEdits.mounts[].hostPath')" "$p" "$id mounts"
