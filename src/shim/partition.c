@@ -9,6 +9,7 @@
  * memory from the other instances.
  */
 #include "shim_internal.h"
+#include "mig_internal.h" /* gv_part_acct, gv_part_swap */
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -76,4 +77,21 @@ void gv_part_info(uint64_t *free_bytes, uint64_t *total_bytes)
 
 	*total_bytes = limit;
 	*free_bytes = used >= limit ? 0 : limit - used;
+}
+
+/* Migration mode (mig_ctl.c, declared in mig_internal.h): the accounting
+ * file in use, and the switch to the destination instance's file, made
+ * while the workload is stunned. */
+struct gv_acct *gv_part_acct(void)
+{
+	return gv_acct;
+}
+
+struct gv_acct *gv_part_swap(struct gv_acct *next)
+{
+	struct gv_acct *old = gv_acct;
+
+	__atomic_store_n(&gv_acct, next, __ATOMIC_RELEASE);
+	gv_part_enabled = true;
+	return old;
 }

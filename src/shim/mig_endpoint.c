@@ -1,0 +1,555 @@
+/* Migration mode: the engine's endpoint (struct gv_mig_ops) over CUDA.
+ *
+ * The engine runs on the control thread. That thread keeps its own
+ * contexts current (the source and destination devices' primary contexts,
+ * retained for the migration) and its own non-blocking streams, and calls
+ * the driver through MREAL, never through the gate.
+ *
+ * Hash and copy go through a host staging buffer: a chunk is copied to the
+ * host on the source stream, hashed there (gv_chunkhash_one, bit-identical
+ * to gv_chunkhash_range), and for a copy sent to the destination's staging
+ * mapping; the hash of the staging buffer is the hash of what the
+ * destination holds (docs/migration.md). On a GPU a hash kernel would avoid
+ * the transfer to the host; the CPU hash is what the simulator needs.
+ */
+#include "mig_endpoint.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gpuvisor/acct.h"
+
+#define CK(call, what)                                                                        \
+	do {                                                                                 \
+		CUresult r_ = (call);                                                        \
+		if (r_ != CUDA_SUCCESS) {                                                    \
+			rc = gv_err_set(err, EIO, "%s failed (CUDA error %d)", what, (int)r_); \
+			goto out;                                                            \
+		}                                                                            \
+	} while (0)
+
+/* "copy:round1" matches the first copy call of round 1, and so on. */
+static int fault(struct gv_mig_ep *ep, const char *op, struct gv_err *err)
+{
+	char here[32];
+
+	if (!ep->inject[0] || ep->injected)
+		return 0;
+	if (ep->stunned)
+		snprintf(here, sizeof(here), "%s:stun", op);
+	else
+		snprintf(here, sizeof(here), "%s:round%u", op, ep->listings);
+	if (strcmp(here, ep->inject) && strcmp(op, ep->inject))
+		return 0;
+	ep->injected = true;
+	return gv_err_set(err, EIO, "injected fault %s", ep->inject);
+}
+
+static int list_regions(void *ctx, struct gv_mig_region *out, size_t cap, size_t *count,
+			struct gv_err *err)
+{
+	struct gv_mig_ep *ep = ctx;
+	size_t n = 0;
+	int rc;
+
+	ep->listings++;
+	rc = fault(ep, "list", err);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&gv_mreg_lock);
+	for (struct gv_mreg *r = gv_mreg_head; r; r = r->next, n++)
+		if (n < cap) {
+			out[n].id = r->id;
+			out[n].size = r->size;
+		}
+	pthread_mutex_unlock(&gv_mreg_lock);
+	*count = n;
+	return 0;
+}
+
+static int dst_create(void *ctx, uint64_t id, uint64_t size, struct gv_err *err)
+{
+	struct gv_mig_ep *ep = ctx;
+	struct gv_mreg *r;
+	int rc = fault(ep, "create", err);
+	CUmemGenericAllocationHandle h;
+	CUdeviceptr va;
+
+	if (rc)
+		return rc;
+	MREAL(cuCtxSetCurrent)(ep->dctx);
+	pthread_mutex_lock(&gv_mreg_lock);
+	r = gv_mreg_find_locked(id);
+	if (!r || r->size != size) {
+		rc = gv_err_set(err, ENOENT, "region %llu is gone", (unsigned long long)id);
+		goto out;
+	}
+	if (r->dh) {
+		rc = gv_err_set(err, EEXIST, "region %llu has a destination", (unsigned long long)id);
+		goto out;
+	}
+	CK(gv_mig_phys_new(ep->ddev, size, &h, &va), "cuMemCreate on the destination");
+	r->dh = h;
+	r->dva = va;
+out:
+	pthread_mutex_unlock(&gv_mreg_lock);
+	return rc;
+}
+
+static void dst_free_locked(struct gv_mreg *r)
+{
+	MREAL(cuMemUnmap)(r->dva, r->size);
+	MREAL(cuMemRelease)(r->dh);
+	MREAL(cuMemAddressFree)(r->dva, r->size);
+	r->dh = 0;
+	r->dva = 0;
+}
+
+static int dst_destroy(void *ctx, uint64_t id, struct gv_err *err)
+{
+	struct gv_mig_ep *ep = ctx;
+	struct gv_mreg *r;
+
+	(void)err;
+	MREAL(cuCtxSetCurrent)(ep->dctx);
+	pthread_mutex_lock(&gv_mreg_lock);
+	r = gv_mreg_find_locked(id);
+	if (r && r->dh)
+		dst_free_locked(r);
+	pthread_mutex_unlock(&gv_mreg_lock);
+	return 0;
+}
+
+static uint64_t clen(uint64_t size, uint64_t cs, uint64_t i)
+{
+	return gv_chunkhash_chunk_len(size, cs, i);
+}
+
+/* Hashes (and with send, copies to the destination) chunks of one region;
+ * the lock is held throughout (mig_mem.c). */
+static int pass(struct gv_mig_ep *ep, bool send, uint64_t id, uint64_t cs, uint64_t first,
+		uint64_t count, struct gv_chunk_hash *out, struct gv_err *err)
+{
+	struct gv_mreg *r;
+	int rc = 0;
+
+	pthread_mutex_lock(&gv_mreg_lock);
+	r = gv_mreg_find_locked(id);
+	if (!r) {
+		rc = gv_err_set(err, ENOENT, "region %llu was freed", (unsigned long long)id);
+		goto out;
+	}
+	if (first + count > gv_chunkhash_count(r->size, cs) || (send && !r->dh)) {
+		rc = gv_err_set(err, EINVAL, "chunks out of range of region %llu",
+				(unsigned long long)id);
+		goto out;
+	}
+	if (cs > ep->stage_len) {
+		void *b = realloc(ep->stage, cs);
+
+		if (!b) {
+			rc = gv_err_set(err, ENOMEM, "no staging buffer");
+			goto out;
+		}
+		ep->stage = b;
+		ep->stage_len = cs;
+	}
+	for (uint64_t i = first; i < first + count; i++) {
+		uint64_t off = i * cs, n = clen(r->size, cs, i);
+
+		MREAL(cuCtxSetCurrent)(ep->sctx);
+		CK(MREAL(cuMemcpyDtoHAsync_v2)(ep->stage, r->va + off, n, ep->sstream),
+		   "copy from the source");
+		CK(MREAL(cuStreamSynchronize)(ep->sstream), "copy from the source");
+		if (send) {
+			MREAL(cuCtxSetCurrent)(ep->dctx);
+			CK(MREAL(cuMemcpyHtoDAsync_v2)(r->dva + off, ep->stage, n, ep->dstream),
+			   "copy to the destination");
+			CK(MREAL(cuStreamSynchronize)(ep->dstream), "copy to the destination");
+		}
+		if (out)
+			out[i - first] = gv_chunkhash_one(ep->stage, n);
+	}
+out:
+	pthread_mutex_unlock(&gv_mreg_lock);
+	return rc;
+}
+
+static int src_hash(void *ctx, uint64_t id, uint64_t cs, uint64_t first, uint64_t count,
+		    struct gv_chunk_hash *out, struct gv_err *err)
+{
+	struct gv_mig_ep *ep = ctx;
+	int rc = fault(ep, "hash", err);
+
+	if (rc)
+		return rc;
+	gv_mig_ep_poll(ep);
+	return pass(ep, false, id, cs, first, count, out, err);
+}
+
+static int copy(void *ctx, uint64_t id, uint64_t cs, uint64_t first, uint64_t count,
+		struct gv_chunk_hash *out, struct gv_err *err)
+{
+	struct gv_mig_ep *ep = ctx;
+	int rc = fault(ep, "copy", err);
+
+	if (rc)
+		return rc;
+	gv_mig_ep_poll(ep);
+	return pass(ep, true, id, cs, first, count, out, err);
+}
+
+/* Every stream and context of the workload, drained. */
+static int drain(struct gv_mig_ep *ep, struct gv_err *err)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&gv_mobj_lock);
+	for (struct gv_mobj *o = gv_mobj_head; o; o = o->next) {
+		if (o->kind == GV_MOBJ_CTX) {
+			MREAL(cuCtxSetCurrent)((CUcontext)o->real);
+			CK(MREAL(cuCtxSynchronize)(), "cuCtxSynchronize");
+		} else if (o->kind == GV_MOBJ_STREAM) {
+			CK(MREAL(cuStreamSynchronize)((CUstream)o->real), "cuStreamSynchronize");
+		}
+	}
+out:
+	pthread_mutex_unlock(&gv_mobj_lock);
+	MREAL(cuCtxSetCurrent)(ep->sctx);
+	return rc;
+}
+
+static int stun(void *ctx, struct gv_err *err)
+{
+	struct gv_mig_ep *ep = ctx;
+	int rc = fault(ep, "stun", err);
+
+	if (rc)
+		return rc;
+	gv_mig_gate_close();
+	rc = drain(ep, err);
+	if (rc) {
+		gv_mig_gate_open();
+		return rc;
+	}
+	ep->stunned = true;
+	return 0;
+}
+
+/* Recreates one object on the destination into next_real. */
+static CUresult remake(struct gv_mig_ep *ep, struct gv_mobj *o)
+{
+	CUresult r = CUDA_SUCCESS;
+	CUcontext c;
+
+	o->next_real = NULL;
+	if (o->kind != GV_MOBJ_CTX) {
+		c = o->ctx ? (CUcontext)o->ctx->next_real : ep->dctx;
+		if (!c)
+			c = ep->dctx;
+		MREAL(cuCtxSetCurrent)(c);
+	}
+	switch (o->kind) {
+	case GV_MOBJ_CTX:
+		if (o->primary) {
+			if (!o->refs)
+				return CUDA_SUCCESS; /* released: bound again at the next retain */
+			r = MREAL(cuDevicePrimaryCtxRetain)((CUcontext *)&o->next_real, ep->ddev);
+		} else {
+			r = MREAL(cuCtxCreate_v2)((CUcontext *)&o->next_real, o->flags, ep->ddev);
+			if (r == CUDA_SUCCESS)
+				MREAL(cuCtxPopCurrent_v2)(&c);
+		}
+		break;
+	case GV_MOBJ_MOD:
+		if (o->path)
+			r = MREAL(cuModuleLoad)((CUmodule *)&o->next_real, o->path);
+		else if (o->image)
+			r = MREAL(cuModuleLoadData)((CUmodule *)&o->next_real, o->image);
+		else
+			r = CUDA_ERROR_NOT_SUPPORTED;
+		break;
+	case GV_MOBJ_FUNC:
+		r = MREAL(cuModuleGetFunction)((CUfunction *)&o->next_real,
+					       (CUmodule)o->mod->next_real, o->name);
+		break;
+	case GV_MOBJ_STREAM:
+		r = MREAL(cuStreamCreateWithPriority)((CUstream *)&o->next_real, o->flags,
+						      o->priority);
+		break;
+	case GV_MOBJ_EVENT:
+		r = MREAL(cuEventCreate)((CUevent *)&o->next_real, o->flags);
+		/* work before the stun is complete: a recorded event is too */
+		if (r == CUDA_SUCCESS && o->recorded) {
+			r = MREAL(cuEventRecord)((CUevent)o->next_real, NULL);
+			if (r == CUDA_SUCCESS)
+				r = MREAL(cuEventSynchronize)((CUevent)o->next_real);
+		}
+		break;
+	}
+	if (r != CUDA_SUCCESS)
+		o->next_real = NULL;
+	return r;
+}
+
+/* Destroys the driver object real of o (kind decides how) on device dev. */
+static void unmake(struct gv_mobj *o, void *real, int dev)
+{
+	if (!real)
+		return;
+	switch (o->kind) {
+	case GV_MOBJ_CTX:
+		if (o->primary) {
+			if (o->refs)
+				MREAL(cuDevicePrimaryCtxRelease_v2)(dev);
+		} else {
+			MREAL(cuCtxDestroy_v2)((CUcontext)real);
+		}
+		break;
+	case GV_MOBJ_MOD:
+		MREAL(cuModuleUnload)((CUmodule)real);
+		break;
+	case GV_MOBJ_FUNC:
+		break;
+	case GV_MOBJ_STREAM:
+		MREAL(cuStreamDestroy_v2)((CUstream)real);
+		break;
+	case GV_MOBJ_EVENT:
+		MREAL(cuEventDestroy_v2)((CUevent)real);
+		break;
+	}
+}
+
+/* Objects are destroyed in reverse creation order (a context last). */
+static void unmake_next(struct gv_mig_ep *ep)
+{
+	struct gv_mobj *last = gv_mobj_head;
+
+	while (last && last->next)
+		last = last->next;
+	for (struct gv_mobj *o = last; o; o = o->prev) {
+		if (o->kind != GV_MOBJ_CTX)
+			MREAL(cuCtxSetCurrent)(o->ctx && o->ctx->next_real ?
+						       (CUcontext)o->ctx->next_real : ep->dctx);
+		unmake(o, o->next_real, ep->ddev);
+		o->next_real = NULL;
+	}
+}
+
+static int switch_over(void *ctx, struct gv_err *err)
+{
+	struct gv_mig_ep *ep = ctx;
+	struct gv_mreg *done = NULL, *r;
+	int rc = 0;
+	CUresult cr;
+
+	gv_mig_ep_poll(ep);
+	if (ep->cancel)
+		return gv_err_set(err, ECONNRESET, "the daemon's connection dropped");
+	pthread_mutex_lock(&gv_mobj_lock);
+	for (struct gv_mobj *o = gv_mobj_head; o; o = o->next) {
+		cr = remake(ep, o);
+		if (cr != CUDA_SUCCESS) {
+			rc = gv_err_set(err, EIO, "recreating a %s on the destination failed (CUDA error %d)",
+					o->kind == GV_MOBJ_CTX ? "context" :
+					o->kind == GV_MOBJ_MOD ? "module" :
+					o->kind == GV_MOBJ_FUNC ? "function" :
+					o->kind == GV_MOBJ_STREAM ? "stream" : "event",
+					(int)cr);
+			goto objs;
+		}
+	}
+	/* memory: the destination's physical memory at the application's
+	 * addresses; undone region by region on failure */
+	pthread_mutex_lock(&gv_mreg_lock);
+	MREAL(cuCtxSetCurrent)(ep->dctx);
+	for (r = gv_mreg_head; r; r = r->next) {
+		if (!r->dh) {
+			rc = gv_err_set(err, EPROTO, "region %llu has no destination",
+					(unsigned long long)r->id);
+			break;
+		}
+		/* the test fault fails half-way, so the rollback is exercised */
+		if (!strcmp(ep->inject, "switch") && !ep->injected && (done || !r->next)) {
+			ep->injected = true;
+			rc = gv_err_set(err, EIO, "injected fault switch");
+			break;
+		}
+		MREAL(cuMemUnmap)(r->va, r->size);
+		cr = gv_mig_map(r->va, r->size, r->dh, ep->ddev);
+		if (cr != CUDA_SUCCESS) {
+			gv_mig_map(r->va, r->size, r->h, ep->sdev);
+			rc = gv_err_set(err, EIO, "mapping the destination failed (CUDA error %d)",
+					(int)cr);
+			break;
+		}
+		done = r;
+	}
+	if (rc && done) {
+		for (struct gv_mreg *u = gv_mreg_head;; u = u->next) {
+			MREAL(cuMemUnmap)(u->va, u->size);
+			gv_mig_map(u->va, u->size, u->h, ep->sdev);
+			if (u == done)
+				break;
+		}
+	}
+	if (!rc) {
+		for (r = gv_mreg_head; r; r = r->next) {
+			/* the staging mapping is not needed any more */
+			MREAL(cuMemUnmap)(r->dva, r->size);
+			r->oh = r->h;
+			r->odva = r->dva;
+			r->h = r->dh;
+			r->dh = 0;
+			r->dva = 0;
+		}
+	}
+	pthread_mutex_unlock(&gv_mreg_lock);
+objs:
+	if (rc) {
+		unmake_next(ep);
+	} else {
+		for (struct gv_mobj *o = gv_mobj_head; o; o = o->next) {
+			o->old_real = o->real;
+			o->real = o->next_real;
+			o->next_real = NULL;
+		}
+		atomic_store(&gv_mig_dev, ep->ddev);
+		snprintf(gv_mig_dev_uuid, sizeof(gv_mig_dev_uuid), "%s", ep->to);
+		atomic_fetch_add(&gv_mig_gen, 1);
+	}
+	pthread_mutex_unlock(&gv_mobj_lock);
+	if (!rc)
+		rc = gv_mig_ep_acct_switch(ep, err);
+	MREAL(cuCtxSetCurrent)(ep->sctx);
+	return rc;
+}
+
+static void resume(void *ctx)
+{
+	struct gv_mig_ep *ep = ctx;
+
+	if (ep->stunned) {
+		ep->stunned = false;
+		gv_mig_gate_open();
+	}
+}
+
+static int src_release(void *ctx, struct gv_err *err)
+{
+	struct gv_mig_ep *ep = ctx;
+	struct gv_mobj *last;
+
+	(void)err;
+	pthread_mutex_lock(&gv_mreg_lock);
+	MREAL(cuCtxSetCurrent)(ep->sctx);
+	for (struct gv_mreg *r = gv_mreg_head; r; r = r->next) {
+		if (r->oh)
+			MREAL(cuMemRelease)(r->oh);
+		if (r->odva)
+			MREAL(cuMemAddressFree)(r->odva, r->size);
+		r->oh = 0;
+		r->odva = 0;
+	}
+	pthread_mutex_unlock(&gv_mreg_lock);
+	pthread_mutex_lock(&gv_mobj_lock);
+	for (last = gv_mobj_head; last && last->next; last = last->next)
+		;
+	for (struct gv_mobj *o = last; o; o = o->prev) {
+		if (o->kind != GV_MOBJ_CTX)
+			MREAL(cuCtxSetCurrent)(o->ctx && o->ctx->old_real ?
+						       (CUcontext)o->ctx->old_real : ep->sctx);
+		unmake(o, o->old_real, ep->sdev);
+		o->old_real = NULL;
+	}
+	pthread_mutex_unlock(&gv_mobj_lock);
+	return 0;
+}
+
+static void progress(void *ctx, const struct gv_mig_progress *p)
+{
+	gv_mig_ep_progress(ctx, p);
+}
+
+const struct gv_mig_ops gv_mig_shim_ops = {
+	.list_regions = list_regions,
+	.dst_create = dst_create,
+	.dst_destroy = dst_destroy,
+	.src_hash = src_hash,
+	.copy = copy,
+	.stun = stun,
+	.switch_over = switch_over,
+	.resume = resume,
+	.src_release = src_release,
+	.progress = progress,
+};
+
+int gv_mig_ep_open(struct gv_mig_ep *ep, struct gv_err *err)
+{
+	int rc = 0;
+
+	ep->sdev = atomic_load(&gv_mig_dev);
+	ep->ddev = gv_mig_find_uuid(ep->to);
+	if (ep->ddev < 0)
+		return gv_err_set(err, ENODEV,
+				  "device %s is not visible to the workload's driver (it must "
+				  "be in its CUDA_VISIBLE_DEVICES)", ep->to);
+	if (ep->ddev == ep->sdev)
+		return gv_err_set(err, EINVAL, "the workload already runs on %s", ep->to);
+	{
+		char a[256] = "", b[256] = "";
+		size_t ta = 0, tb = 0;
+
+		MREAL(cuDeviceGetName)(a, sizeof(a), ep->sdev);
+		MREAL(cuDeviceGetName)(b, sizeof(b), ep->ddev);
+		MREAL(cuDeviceTotalMem_v2)(&ta, ep->sdev);
+		MREAL(cuDeviceTotalMem_v2)(&tb, ep->ddev);
+		if (strcmp(a, b) || ta != tb)
+			return gv_err_set(err, EINVAL,
+					  "the destination is another model or size (%s, %zu bytes) "
+					  "than the source (%s, %zu bytes)",
+					  b, tb, a, ta);
+	}
+	CK(MREAL(cuDevicePrimaryCtxRetain)(&ep->sctx, ep->sdev), "retaining the source context");
+	if (MREAL(cuDevicePrimaryCtxRetain)(&ep->dctx, ep->ddev) != CUDA_SUCCESS) {
+		MREAL(cuDevicePrimaryCtxRelease_v2)(ep->sdev);
+		ep->sctx = NULL;
+		rc = gv_err_set(err, EIO, "retaining the destination context failed");
+		goto out;
+	}
+	MREAL(cuCtxSetCurrent)(ep->sctx);
+	CK(MREAL(cuStreamCreate)(&ep->sstream, CU_STREAM_NON_BLOCKING), "source stream");
+	MREAL(cuCtxSetCurrent)(ep->dctx);
+	CK(MREAL(cuStreamCreate)(&ep->dstream, CU_STREAM_NON_BLOCKING), "destination stream");
+out:
+	if (rc)
+		gv_mig_ep_close(ep, false);
+	return rc;
+}
+
+void gv_mig_ep_close(struct gv_mig_ep *ep, bool switched)
+{
+	/* after a switch the roles are swapped: the source context is the old
+	 * device's, which this process no longer uses */
+	if (ep->sstream) {
+		MREAL(cuCtxSetCurrent)(ep->sctx);
+		MREAL(cuStreamDestroy_v2)(ep->sstream);
+	}
+	if (ep->dstream) {
+		MREAL(cuCtxSetCurrent)(ep->dctx);
+		MREAL(cuStreamDestroy_v2)(ep->dstream);
+	}
+	MREAL(cuCtxSetCurrent)(NULL);
+	if (ep->sctx)
+		MREAL(cuDevicePrimaryCtxRelease_v2)(ep->sdev);
+	if (ep->dctx)
+		MREAL(cuDevicePrimaryCtxRelease_v2)(ep->ddev);
+	(void)switched;
+	ep->sstream = ep->dstream = NULL;
+	ep->sctx = ep->dctx = NULL;
+	free(ep->stage);
+	ep->stage = NULL;
+	ep->stage_len = 0;
+}

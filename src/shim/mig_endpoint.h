@@ -1,0 +1,43 @@
+/* libgpuvisor-cuda, migration mode: one migration's endpoint state, shared
+ * by the endpoint (mig_endpoint.c) and the control thread (mig_ctl.c). */
+#ifndef GV_MIG_ENDPOINT_H
+#define GV_MIG_ENDPOINT_H
+
+#include "mig_internal.h"
+
+#include "gpuvisor/migctl.h"
+#include "gpuvisor/migrate.h"
+
+struct gv_acct;
+
+struct gv_mig_ep {
+	char to[GV_MIGCTL_UUID_MAX];
+	char inject[GV_MIGCTL_INJECT_MAX]; /* honoured with GPUVISOR_TEST_FAULTS=1 */
+	bool injected;
+	unsigned listings; /* list_regions calls: the pre-copy round */
+	bool stunned;
+	int sdev, ddev;	   /* real ordinals */
+	CUcontext sctx, dctx;
+	CUstream sstream, dstream;
+	void *stage;
+	size_t stage_len;
+	int fd;		   /* the daemon's connection */
+	atomic_int cancel; /* the connection dropped */
+	struct gv_acct *dacct; /* destination accounting file, or NULL */
+	uint64_t dcharged;     /* bytes charged to it */
+};
+
+extern const struct gv_mig_ops gv_mig_shim_ops;
+
+/* Retains both devices' contexts and makes the streams; refuses another
+ * model or size. */
+int gv_mig_ep_open(struct gv_mig_ep *ep, struct gv_err *err);
+void gv_mig_ep_close(struct gv_mig_ep *ep, bool switched);
+/* mig_ctl.c: sets ep->cancel when the daemon's connection dropped. */
+void gv_mig_ep_poll(struct gv_mig_ep *ep);
+void gv_mig_ep_progress(struct gv_mig_ep *ep, const struct gv_mig_progress *p);
+/* mig_ctl.c: at the switch (stunned), the destination accounting file
+ * becomes the partition and the source is uncharged. */
+int gv_mig_ep_acct_switch(struct gv_mig_ep *ep, struct gv_err *err);
+
+#endif

@@ -1,0 +1,226 @@
+#!/bin/sh
+# run-migrate.sh BUILD_DIR CASE CTL_TOOL ACCT_TOOL
+# Runs a sample workload under the shim in migration mode on a simulated
+# node of two H100s (node2.json: A and B) and migrates it with gv-mig-ctl
+# while it runs. Every case ends by comparing the workload's checksum with
+# a run that was never migrated; after every migration, the device the
+# workload left holds none of its memory (the simulator's device accounting
+# per process), and after every refused or aborted one the other device
+# holds none.
+#   infer           gv-infer A -> B with instance accounting files (the
+#                   destination charged, the source uncharged), then B -> A
+#   train           gv-train A -> B -> A
+#   back_and_forth  gv-train, 20 migrations alternating A and B
+#   stopcopy        gv-infer A -> B -> A in stop-and-copy mode
+#   faults          gv-infer: an injected fault in each phase aborts, the
+#                   workload stays on A; then A -> B succeeds
+#   drop            gv-infer: the daemon's connection drops mid-migration:
+#                   aborted, the workload stays on A; then A -> B
+#   refuse          gv-infer: destination partition too small, same device,
+#                   unknown device: refused, nothing changed
+# Each case runs a workload with a bounded number of steps (--step-ms 20),
+# long enough for its migrations; the test then waits for it to finish.
+set -eu
+build=$1 case=$2 ctl=$3 acct_tool=$4
+here=$(cd "$(dirname "$0")" && pwd)
+dir=$(mktemp -d "${TMPDIR:-/tmp}/gv-migrate-test.XXXXXX")
+wl_pid=
+cleanup() {
+	[ -n "$wl_pid" ] && kill "$wl_pid" 2>/dev/null || true
+	rm -rf "$dir"
+}
+trap cleanup EXIT INT TERM
+node="$here/node2.json"
+A=GPU-aaaaaaaa-0000-4000-8000-000000000001
+B=GPU-bbbbbbbb-0000-4000-8000-000000000002
+export GPUVISOR_SIM_SHM_DIR="$dir" GPUVISOR_SIM_NODE="$node"
+export GV_KERNEL_MODULE="$build/lib/gv_kernels.so"
+unset GPUVISOR_ACCT GPUVISOR_REAL_LIBCUDA GPUVISOR_CTL CUDA_VISIBLE_DEVICES GPUVISOR_DEVICE
+sock="$dir/ctl.sock"
+
+fail() {
+	echo "FAIL: $*"
+	echo "--- workload stderr"
+	cat "$dir/wl.err" 2>/dev/null || true
+	exit 1
+}
+
+case $case in
+train | back_and_forth)
+	wl="$build/bin/gv-train"
+	args="--params-mib 6 --steps 100000 --step-ms 20"
+	;;
+*)
+	wl="$build/bin/gv-infer"
+	args="--weights-mib 16 --kv-mib-per-step 1 --act-kib 256 --steps 100000 --step-ms 20"
+	;;
+esac
+
+start_wl() { # STEPS [extra env...]
+	n=$1
+	shift
+	a=$(echo "$args" | sed "s/--steps 100000/--steps $n/")
+	env LD_LIBRARY_PATH="$build/lib/shim" GPUVISOR_REAL_LIBCUDA="$build/lib/libcudasim.so" \
+		CUDA_VISIBLE_DEVICES="$A,$B" GPUVISOR_DEVICE="$A" GPUVISOR_CTL="$sock" \
+		GPUVISOR_TEST_FAULTS=1 "$@" "$wl" $a --verbose >"$dir/wl.out" 2>"$dir/wl.err" &
+	wl_pid=$!
+	"$ctl" hello "$sock" >"$dir/hello" || fail "no control socket"
+	grep -q '"migratable":true' "$dir/hello" || fail "not migratable: $(cat "$dir/hello")"
+}
+
+reference() { # STEPS
+	a=$(echo "$args" | sed "s/--steps 100000/--steps $1/; s/--step-ms 20//")
+	LD_LIBRARY_PATH="$build/lib/sim" "$wl" $a | grep '^checksum:'
+}
+
+on() { # DEVICE: the workload says it runs there
+	"$ctl" hello "$sock" >"$dir/hello" || fail "hello failed"
+	grep -q "\"device\":\"$1\"" "$dir/hello" || fail "expected on $1: $(cat "$dir/hello")"
+}
+
+devmem() { # UUID
+	"$ctl" devmem "$node" "$1" "$wl_pid"
+}
+
+holds_none() { # UUID
+	m=$(devmem "$1")
+	[ "$m" = 0 ] || fail "$1 still holds $m bytes of the workload"
+}
+
+holds_some() { # UUID
+	m=$(devmem "$1")
+	[ "$m" != 0 ] || fail "$1 holds nothing of the workload"
+}
+
+migrate() { # TO [MODE [INJECT [ACCT]]]
+	"$ctl" migrate "$sock" "$@" >"$dir/mig.out" || fail "migration to $1 failed: $(cat "$dir/mig.out")"
+	grep -q '"result":"ok"' "$dir/mig.out" || fail "no ok report: $(cat "$dir/mig.out")"
+}
+
+refused() { # WHAT TO [MODE [INJECT [ACCT]]]
+	what=$1
+	shift
+	if "$ctl" migrate "$sock" "$@" >"$dir/mig.out"; then
+		fail "$what: the migration succeeded: $(cat "$dir/mig.out")"
+	fi
+	grep -q '"ok":false' "$dir/mig.out" || fail "$what: no error line: $(cat "$dir/mig.out")"
+	echo "$what: $(cut -c1-200 "$dir/mig.out")"
+}
+
+finish() { # STEPS
+	wait "$wl_pid" || fail "the workload failed"
+	wl_pid=
+	got=$(grep '^checksum:' "$dir/wl.out")
+	want=$(reference "$1")
+	echo "migrated: $got"
+	echo "never:    $want"
+	[ -n "$want" ] && [ "$got" = "$want" ] || fail "checksums differ"
+}
+
+case $case in
+infer)
+	"$acct_tool" "$dir/a.acct" $((1024 * 1024 * 1024))
+	"$acct_tool" "$dir/b.acct" $((1024 * 1024 * 1024))
+	start_wl 150 GPUVISOR_ACCT="$dir/a.acct"
+	on "$A"
+	migrate "$B" precopy - "$dir/b.acct"
+	on "$B"
+	holds_none "$A"
+	holds_some "$B"
+	[ "$("$ctl" acct "$dir/a.acct" "$wl_pid")" = 0 ] || fail "source partition still charged"
+	[ "$("$ctl" acct "$dir/b.acct" "$wl_pid")" != 0 ] || fail "destination partition not charged"
+	grep -o '"stop":"[a-z-]*"\|"rounds":[0-9]*\|"downtime_ms":[0-9.]*' "$dir/mig.out" | tr '\n' ' '
+	echo
+	migrate "$A"
+	on "$A"
+	holds_none "$B"
+	finish 150
+	;;
+train)
+	start_wl 150
+	migrate "$B"
+	on "$B"
+	holds_none "$A"
+	migrate "$A"
+	on "$A"
+	holds_none "$B"
+	finish 150
+	;;
+back_and_forth)
+	start_wl 1500
+	i=0
+	while [ $i -lt 20 ]; do
+		if [ $((i % 2)) = 0 ]; then to=$B from=$A; else to=$A from=$B; fi
+		migrate "$to"
+		on "$to"
+		holds_none "$from"
+		i=$((i + 1))
+	done
+	echo "20 migrations done"
+	finish 1500
+	;;
+stopcopy)
+	start_wl 150
+	migrate "$B" stopcopy
+	grep -q '"stop":"stopcopy"' "$dir/mig.out" || fail "not stop-and-copy: $(cat "$dir/mig.out")"
+	on "$B"
+	holds_none "$A"
+	migrate "$A" stopcopy
+	on "$A"
+	finish 150
+	;;
+faults)
+	start_wl 1000
+	export GV_MIG_DOWNTIME_MS=1 GV_MIG_MAX_ROUNDS=4
+	for f in create copy:round1 hash:round2 copy:round2 list:stun hash:stun copy:stun stun switch; do
+		refused "fault $f" "$B" precopy "$f"
+		grep -q "injected fault $f" "$dir/mig.out" || fail "fault $f not injected"
+		on "$A"
+		holds_none "$B"
+	done
+	refused "fault copy:stun (stopcopy)" "$B" stopcopy copy:stun
+	on "$A"
+	holds_none "$B"
+	unset GV_MIG_DOWNTIME_MS GV_MIG_MAX_ROUNDS
+	migrate "$B"
+	on "$B"
+	holds_none "$A"
+	finish 1000
+	;;
+drop)
+	start_wl 1000
+	GV_MIG_DOWNTIME_MS=1 GV_MIG_MAX_ROUNDS=30 "$ctl" drop "$sock" "$B" 1
+	# the migration ends (aborted) once the shim notices
+	i=0
+	while :; do
+		"$ctl" hello "$sock" >"$dir/hello"
+		grep -q '"migrating":false' "$dir/hello" && break
+		i=$((i + 1))
+		[ $i -lt 3000 ] || fail "the migration did not end after the drop"
+		sleep 0.02
+	done
+	on "$A"
+	holds_none "$B"
+	migrate "$B"
+	on "$B"
+	holds_none "$A"
+	finish 1000
+	;;
+refuse)
+	"$acct_tool" "$dir/tiny.acct" $((1024 * 1024))
+	start_wl 150
+	refused "destination too small" "$B" precopy - "$dir/tiny.acct"
+	grep -q 'destination partition too small' "$dir/mig.out" || fail "wrong reason"
+	[ "$("$ctl" acct "$dir/tiny.acct" "$wl_pid")" = 0 ] || fail "tiny partition charged"
+	refused "same device" "$A"
+	refused "unknown device" GPU-cccccccc-0000-4000-8000-000000000003
+	on "$A"
+	holds_none "$B"
+	finish 150
+	;;
+*)
+	echo "unknown case $case"
+	exit 2
+	;;
+esac
+echo ok
