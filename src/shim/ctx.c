@@ -183,6 +183,7 @@ GV_CTX_CREATE(cuCtxCreate_v4,
 		CUresult r;                                                                  \
                                                                                              \
 		GV_ENTER();                                                                  \
+		gv_gate_ctx_forget(ctx);                                                     \
 		if (GV_PART_OFF())                                                           \
 			return GV_REAL(name)(ctx);                                           \
 		pthread_mutex_lock(&gv_ctx_lock);                                            \

@@ -25,6 +25,7 @@ static void gv_init_once(void)
 	gv_shim_resolve();
 	gv_part_init();
 	gv_mig_init();
+	gv_gate_init();
 	atomic_store_explicit(&gv_ready, true, memory_order_release);
 }
 

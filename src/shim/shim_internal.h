@@ -139,13 +139,23 @@ CUcontext gv_shim_current_ctx(void);
 /* Forgets the cached per-device context overhead (tests, fork). */
 void gv_ctx_reset_cache(void);
 
-/* --- launch.c: issue 4 puts the time-slice gate here.
- * Every work-submitting entry point the shim intercepts calls
- * gv_shim_submit_gate() before forwarding. It must stay free of syscalls
- * and locks on the path where the caller holds the slice. */
+/* --- gate.c: the time-slice gate (issue 4, docs/scheduler.md).
+ * Every work-submitting entry point the shim intercepts (launch.c,
+ * gated.c) calls gv_shim_submit_gate() before forwarding. Without a
+ * scheduler segment ($GPUVISOR_SCHED + $GPUVISOR_INSTANCE) that is one
+ * predictable branch on gv_gate_on, which is set once at init. */
+extern bool gv_gate_on;
+/* Reads the environment and attaches to the segment (init.c). */
+void gv_gate_init(void);
+/* Records the current context for the drain, then gv_sched_gate(). */
+void gv_gate_wait(void);
+/* A context about to be destroyed: the drain must not touch it again. */
+void gv_gate_ctx_forget(CUcontext ctx);
+
 static inline void gv_shim_submit_gate(void)
 {
-	/* TIMESLICE GATE HOOK (issue 4): nothing to wait for yet. */
+	if (GV_UNLIKELY(gv_gate_on))
+		gv_gate_wait();
 }
 
 #endif

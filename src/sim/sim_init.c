@@ -169,6 +169,7 @@ static int dev_setup(struct sim_dev *d, int ordinal, const struct cand *c, const
 			return -1;
 		}
 	}
+	sim_exec_open(d, path);
 	pthread_mutex_init(&d->lock, NULL);
 	d->pool.dev = d;
 	d->pool.magic = 0x504f4f4cu;

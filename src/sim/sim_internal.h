@@ -92,6 +92,7 @@ struct sim_dev {
 	struct sim_ctx *primary;
 	unsigned primary_flags;
 	struct sim_pool pool;	/* the default memory pool */
+	struct sim_exec *exec;	/* device-wide execution lock (sim_exec.c), or NULL */
 };
 
 struct sim_state {
@@ -108,6 +109,16 @@ CUresult sim_check_init(void);
 struct sim_dev *sim_dev_get(CUdevice d);
 CUresult sim_dev_charge(struct sim_dev *dev, uint64_t bytes);
 void sim_dev_uncharge(struct sim_dev *dev, uint64_t bytes);
+
+/* ---- the device's execution engine, shared across processes (sim_exec.c) */
+struct sim_exec;
+/* Maps (creating it if needed) the execution lock file that goes with the
+ * device's accounting file acct_path; d->exec stays NULL on failure. */
+void sim_exec_open(struct sim_dev *d, const char *acct_path);
+/* Around a kernel's run: waits until no kernel of any process runs on d.
+ * begin returns whether it locked; pass that to end. */
+bool sim_exec_begin(struct sim_dev *d);
+void sim_exec_end(struct sim_dev *d, bool locked);
 
 /* ---- contexts (sim_ctx.c) ---- */
 struct sim_stream;
@@ -154,6 +165,7 @@ struct sim_op {
 		struct {
 			void (*fn)(void **, const void *);
 			void *args;	/* copied arguments, owned */
+			struct sim_dev *dev; /* whose execution engine it occupies */
 			unsigned grid[3], block[3];
 		} launch;
 	} u;

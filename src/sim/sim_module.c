@@ -406,8 +406,10 @@ static void run_launch(struct sim_op *op)
 	struct gv_sim_thread t;
 	void *params[1] = { op->u.launch.args };
 	const unsigned *g = op->u.launch.grid, *b = op->u.launch.block;
+	bool locked;
 
 	*(void **)&fn = *(void **)&op->u.launch.fn;
+	locked = sim_exec_begin(op->u.launch.dev);
 	t.grid_dim = (struct gv_dim3){ g[0], g[1], g[2] };
 	t.block_dim = (struct gv_dim3){ b[0], b[1], b[2] };
 	for (unsigned bz = 0; bz < g[2]; bz++)
@@ -421,6 +423,7 @@ static void run_launch(struct sim_op *op)
 							fn(params, &t);
 						}
 			}
+	sim_exec_end(op->u.launch.dev, locked);
 }
 
 static void fini_launch(struct sim_op *op)
@@ -500,6 +503,7 @@ static CUresult launch(CUfunction h, const unsigned grid[3], const unsigned bloc
 	op->fini = fini_launch;
 	*(void **)&op->u.launch.fn = *(void **)&f->fn;
 	op->u.launch.args = args;
+	op->u.launch.dev = s->ctx->dev;
 	memcpy(op->u.launch.grid, grid, sizeof(op->u.launch.grid));
 	memcpy(op->u.launch.block, block, sizeof(op->u.launch.block));
 	sim_stream_submit(s, op);

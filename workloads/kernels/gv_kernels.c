@@ -85,3 +85,41 @@ GV_KERNEL(gv_count, struct gv_count_args, a)
 	if (GV_BID_X == 0 && GV_TID_X == 0)
 		*a.counter += a.add;
 }
+
+/* The device clock in nanoseconds. On a GPU, %globaltimer: one clock for
+ * every context on the GPU, so timestamps of different processes compare.
+ * In the simulator, CLOCK_MONOTONIC (shared by every process on the host). */
+#ifdef __CUDACC__
+static __device__ unsigned long long gv_device_ns(void)
+{
+	unsigned long long t;
+
+	asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+	return t;
+}
+#else
+#include <time.h>
+static unsigned long long gv_device_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
+}
+#endif
+
+/* A kernel of fixed duration for the time-slice tests: thread 0 of block 0
+ * spins for a.ns (launch it as one thread). */
+GV_KERNEL(gv_spin, struct gv_spin_args, a)
+{
+	unsigned long long t0, t;
+
+	if (GV_BID_X != 0 || GV_TID_X != 0)
+		return;
+	t0 = gv_device_ns();
+	do
+		t = gv_device_ns();
+	while (t - t0 < a.ns);
+	a.when[0] = t0;
+	a.when[1] = t;
+}

@@ -50,4 +50,12 @@ struct gv_count_args {
 	unsigned add;
 };
 
+/* gv_spin: occupies the device for ns nanoseconds (busy-wait on the
+ * device clock: %globaltimer on a GPU, CLOCK_MONOTONIC in the simulator)
+ * and writes when it started and ended to when[0], when[1] (same clock). */
+struct gv_spin_args {
+	unsigned long long *when;
+	unsigned long long ns;
+};
+
 #endif
