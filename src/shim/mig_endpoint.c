@@ -30,18 +30,30 @@
 		}                                                                            \
 	} while (0)
 
-/* "copy:round1" matches the first copy call of round 1, and so on. */
+/* Test faults ($GPUVISOR_TEST_FAULTS=1, "inject" of a migrate request),
+ * each fired once, at the first matching callback:
+ *   OP          any call of OP (create, list, hash, copy, stun)
+ *   OP:roundK   a call of OP in pre-copy round K or later (round = listings
+ *               so far: setup's is round 1, which copies without hashing)
+ *   OP:stun     a call of OP after the stun
+ *   switch      switch_over fails half-way (after one region is remapped),
+ *               so its rollback runs */
 static int fault(struct gv_mig_ep *ep, const char *op, struct gv_err *err)
 {
-	char here[32];
+	size_t n = strlen(op);
+	const char *rest = ep->inject + n;
+	unsigned k;
+	bool hit = false;
 
-	if (!ep->inject[0] || ep->injected)
+	if (!ep->inject[0] || ep->injected || strncmp(ep->inject, op, n))
 		return 0;
-	if (ep->stunned)
-		snprintf(here, sizeof(here), "%s:stun", op);
-	else
-		snprintf(here, sizeof(here), "%s:round%u", op, ep->listings);
-	if (strcmp(here, ep->inject) && strcmp(op, ep->inject))
+	if (!*rest)
+		hit = true;
+	else if (!strcmp(rest, ":stun"))
+		hit = ep->stunned;
+	else if (sscanf(rest, ":round%u", &k) == 1)
+		hit = !ep->stunned && ep->listings >= k;
+	if (!hit)
 		return 0;
 	ep->injected = true;
 	return gv_err_set(err, EIO, "injected fault %s", ep->inject);

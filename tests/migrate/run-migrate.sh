@@ -147,7 +147,7 @@ train)
 	finish 150
 	;;
 back_and_forth)
-	start_wl 1500
+	start_wl 600
 	i=0
 	while [ $i -lt 20 ]; do
 		if [ $((i % 2)) = 0 ]; then to=$B from=$A; else to=$A from=$B; fi
@@ -157,7 +157,7 @@ back_and_forth)
 		i=$((i + 1))
 	done
 	echo "20 migrations done"
-	finish 1500
+	finish 600
 	;;
 stopcopy)
 	start_wl 150
@@ -172,7 +172,9 @@ stopcopy)
 faults)
 	start_wl 1000
 	export GV_MIG_DOWNTIME_MS=1 GV_MIG_MAX_ROUNDS=4
-	for f in create copy:round1 hash:round2 copy:round2 list:stun hash:stun copy:stun stun switch; do
+	# (copy:stun in pre-copy mode fires only when the stun finds a dirty chunk:
+	# not deterministic; stop-and-copy below always copies in the stun)
+	for f in create copy:round1 hash:round2 copy:round2 list:stun hash:stun stun switch; do
 		refused "fault $f" "$B" precopy "$f"
 		grep -q "injected fault $f" "$dir/mig.out" || fail "fault $f not injected"
 		on "$A"
