@@ -7,6 +7,7 @@
  *   ts_tool shares FROM_NS|auto TO_NS|auto TRACE...   (JSON)
  *   ts_tool test SCENARIO BUILD_DIR        (CTest: equal2 equal3 fixed_lone
  *                                           best_lone greedy kill policy)
+ *   ts_tool bench BUILD_DIR                (bench/sched.sh: overhead, errors)
  *
  * A test creates a segment in a private directory, starts tenant processes
  * (bin/gv-spin with lib/shim first on LD_LIBRARY_PATH, libcudasim as the
@@ -287,10 +288,13 @@ struct run {
 	int n;
 	uint64_t t0; /* tenants start kernels here */
 	unsigned seconds;
+	bool nosched; /* tenants run without GPUVISOR_SCHED (bench baseline) */
 	struct gv_sched *s;
 };
 
 static int failures;
+static double last_error; /* |measured / intended - 1| of the last scenario */
+static char last_note[128]; /* what else the bench prints about it */
 
 static void check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void check(bool ok, const char *fmt, ...)
@@ -313,7 +317,7 @@ static pid_t spawn_tenant(struct run *r, struct tenant *t)
 	char o_k[] = "--kernel-us", o_d[] = "--depth", o_s[] = "--seconds", o_a[] = "--start-at",
 	     o_t[] = "--trace";
 	char *argv[] = { bin, o_k, kus, o_d, dep, o_s, secs, o_a, start, o_t, t->trace, NULL };
-	char *envp[] = { ld, real, sched, inst, shm, NULL };
+	char *envp[] = { ld, real, shm, sched, inst, NULL };
 	pid_t pid;
 	posix_spawn_file_actions_t fa;
 
@@ -327,6 +331,8 @@ static pid_t spawn_tenant(struct run *r, struct tenant *t)
 	snprintf(dep, sizeof(dep), "%u", t->depth);
 	snprintf(secs, sizeof(secs), "%u", r->seconds);
 	snprintf(start, sizeof(start), "%llu", (unsigned long long)r->t0);
+	if (r->nosched)
+		envp[3] = NULL;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	if (posix_spawn(&pid, bin, &fa, NULL, argv, envp) != 0)
@@ -554,10 +560,12 @@ static double scenario(const char *name, const char *build)
 		if (!strcmp(name, "equal3"))
 			add(&r, "t2", 1000, 2, true);
 	} else if (!strcmp(name, "fixed_lone")) {
+		last_error = fabs(w[0].frac[0] / 0.25 - 1);
 		r.policy = GV_SCHED_FIXED_SHARE; /* 1/4 each */
 		add(&r, "busy", 1000, 2, true);
 		add(&r, "idle", 1000, 2, false);
 	} else if (!strcmp(name, "best_lone")) {
+		last_error = 1 - w[0].frac[0];
 		r.policy = GV_SCHED_BEST_EFFORT;
 		add(&r, "busy", 1000, 2, true);
 		add(&r, "idle", 1000, 2, false);
@@ -632,9 +640,13 @@ static double scenario(const char *name, const char *build)
 		if (e < eff)
 			eff = e;
 	}
+	last_error = 0;
+	last_note[0] = '\0';
 	if (!strcmp(name, "equal2") || !strcmp(name, "equal3")) {
 		double eq = 1.0 / r.n;
 
+		for (int i = 0; i < r.n; i++)
+			last_error = fmax(last_error, fabs(w[0].share[i] / eq - 1));
 		for (int i = 0; i < r.n; i++)
 			check(within(w[0].share[i], eq * 0.95, eq * 1.05),
 			      "%s share %.3f within 5%% of %.3f", r.t[i].id, w[0].share[i], eq);
@@ -645,6 +657,10 @@ static double scenario(const char *name, const char *build)
 		 * keep it busy 80-95 % of a turn on a loaded VM, 8 ms kernels
 		 * ~100 %. So: held time equal, and the long kernels' tenant
 		 * gets at least its equal share of device time. */
+		last_error = fmax(fabs(w[0].held_share[0] / 0.5 - 1),
+				  fabs(w[0].held_share[1] / 0.5 - 1));
+		snprintf(last_note, sizeof(last_note),
+			 "  (device time: long %.3f, short %.3f)", w[0].share[1], w[0].share[0]);
 		for (int i = 0; i < r.n; i++)
 			check(within(w[0].held_share[i], 0.475, 0.525),
 			      "%s held %.3f of the GPU time (within 5%% of 0.5)", r.t[i].id,
@@ -654,9 +670,11 @@ static double scenario(const char *name, const char *build)
 		check(w[0].share[0] >= 0.4, "short kernels' device share %.3f (>= 0.4)",
 		      w[0].share[0]);
 	} else if (!strcmp(name, "fixed_lone")) {
+		last_error = fabs(w[0].frac[0] / 0.25 - 1);
 		check(within(w[0].frac[0], 0.25 * 0.8, 0.25 * 1.05),
 		      "lone busy tenant got %.3f of the GPU, its share is 0.25", w[0].frac[0]);
 	} else if (!strcmp(name, "best_lone")) {
+		last_error = 1 - w[0].frac[0];
 		check(w[0].frac[0] >= 0.9, "lone busy tenant got %.3f of the GPU (>= 0.9)",
 		      w[0].frac[0]);
 	} else if (!strcmp(name, "kill")) {
@@ -683,6 +701,78 @@ static double scenario(const char *name, const char *build)
 	}
 	run_free(&r);
 	return eff;
+}
+
+/* Kernels per second of one tenant alone (20 us kernels, 8 queued), with
+ * or without the scheduler; best of `reps` runs. */
+static double throughput(const char *build, bool sched, enum gv_sched_policy p, int reps)
+{
+	double best = 0;
+
+	for (int k = 0; k < reps; k++) {
+		struct run r = { .build = build, .slice_us = 5000, .seconds = 3, .policy = p,
+				 .nosched = !sched };
+		uint64_t from, to, n = 0;
+
+		add(&r, "solo", 20, 8, true);
+		if (run_start(&r) < 0 || run_finish(&r) < 0) {
+			run_free(&r);
+			return 0;
+		}
+		from = r.t0 + 500 * MS;
+		to = r.t0 + r.seconds * SEC - 200 * MS;
+		for (size_t i = 0; i < r.t[0].tr.n; i++)
+			n += r.t[0].tr.iv[2 * i] >= from && r.t[0].tr.iv[2 * i + 1] <= to;
+		if ((double)n * SEC / (to - from) > best)
+			best = (double)n * SEC / (to - from);
+		run_free(&r);
+	}
+	return best;
+}
+
+/* bench/sched.sh: the scheduler's overhead for a lone tenant and the share
+ * error of each policy, as ratios. Never fails on numbers. */
+static int cmd_bench(int argc, char **argv)
+{
+	static const char *const sc[] = { "equal2", "equal3", "greedy", "fixed_lone",
+					  "best_lone" };
+	static const char *const what[] = {
+		"equal share, 2 tenants: max |share/0.5 - 1|",
+		"equal share, 3 tenants: max |share/0.333 - 1|",
+		"equal share, 50 us vs 8 ms kernels: max |held/0.5 - 1|",
+		"fixed share 1/4, lone busy tenant: |got/0.25 - 1|",
+		"best effort, lone busy tenant: 1 - got",
+	};
+	double base, be, eq;
+
+	if (argc != 1) {
+		fprintf(stderr, "usage: ts_tool bench BUILD_DIR\n");
+		return 2;
+	}
+	printf("one tenant alone, 20 us kernels, 8 queued (kernels/s, best of 2):\n");
+	base = throughput(argv[0], false, GV_SCHED_BEST_EFFORT, 2);
+	be = throughput(argv[0], true, GV_SCHED_BEST_EFFORT, 2);
+	eq = throughput(argv[0], true, GV_SCHED_EQUAL_SHARE, 2);
+	printf("  without the scheduler       %9.0f\n", base);
+	printf("  with it, best effort        %9.0f  ratio %.3f\n", be, base ? be / base : 0);
+	printf("  with it, equal share        %9.0f  ratio %.3f\n", eq, base ? eq / base : 0);
+	printf("share error per policy (one run each; 0 is exact):\n");
+	for (size_t i = 0; i < sizeof(sc) / sizeof(sc[0]); i++) {
+		int saved = dup(1), null = open("/dev/null", O_WRONLY);
+
+		/* the scenario's own report is not the bench's */
+		fflush(stdout);
+		dup2(null, 1);
+		failures = 0;
+		(void)scenario(sc[i], argv[0]);
+		fflush(stdout);
+		dup2(saved, 1);
+		close(saved);
+		close(null);
+		printf("  %-58s %.4f%s%s\n", what[i], last_error, last_note,
+		       failures ? "  (a check failed in this run)" : "");
+	}
+	return 0;
 }
 
 static int cmd_test(int argc, char **argv)
@@ -720,6 +810,8 @@ int main(int argc, char **argv)
 		return cmd_shares(argc - 2, argv + 2);
 	if (argc >= 2 && !strcmp(argv[1], "test"))
 		return cmd_test(argc - 2, argv + 2);
-	fprintf(stderr, "usage: ts_tool create|policy|stats|shares|test ...\n");
+	if (argc >= 2 && !strcmp(argv[1], "bench"))
+		return cmd_bench(argc - 2, argv + 2);
+	fprintf(stderr, "usage: ts_tool create|policy|stats|shares|test|bench ...\n");
 	return 2;
 }
