@@ -508,8 +508,8 @@ int gv_mig_ep_open(struct gv_mig_ep *ep, struct gv_err *err)
 		return gv_err_set(err, ENODEV,
 				  "device %s is not visible to the workload's driver (it must "
 				  "be in its CUDA_VISIBLE_DEVICES)", ep->to);
-	if (ep->ddev == ep->sdev)
-		return gv_err_set(err, EINVAL, "the workload already runs on %s", ep->to);
+	/* the same device is allowed: two timeslice instances of one GPU (the
+	 * memory moves to fresh physical memory, the partition changes) */
 	{
 		char a[256] = "", b[256] = "";
 		size_t ta = 0, tb = 0;

@@ -16,8 +16,9 @@
 #                   workload stays on A; then A -> B succeeds
 #   drop            gv-infer: the daemon's connection drops mid-migration:
 #                   aborted, the workload stays on A; then A -> B
-#   refuse          gv-infer: destination partition too small, same device,
-#                   unknown device: refused, nothing changed
+#   refuse          gv-infer: destination partition too small, unknown
+#                   device: refused, nothing changed
+#   same            gv-infer A -> A (two instances of one GPU) -> B
 # Each case runs a workload with a bounded number of steps (--step-ms 20),
 # long enough for its migrations; the test then waits for it to finish.
 set -eu
@@ -208,13 +209,23 @@ drop)
 	holds_none "$A"
 	finish 1000
 	;;
+same)
+	start_wl 150
+	migrate "$A"
+	on "$A"
+	holds_some "$A"
+	holds_none "$B"
+	migrate "$B"
+	on "$B"
+	holds_none "$A"
+	finish 150
+	;;
 refuse)
 	"$acct_tool" "$dir/tiny.acct" $((1024 * 1024))
 	start_wl 150
 	refused "destination too small" "$B" precopy - "$dir/tiny.acct"
 	grep -q 'destination partition too small' "$dir/mig.out" || fail "wrong reason"
 	[ "$("$ctl" acct "$dir/tiny.acct" "$wl_pid")" = 0 ] || fail "tiny partition charged"
-	refused "same device" "$A"
 	refused "unknown device" GPU-cccccccc-0000-4000-8000-000000000003
 	on "$A"
 	holds_none "$B"
