@@ -205,10 +205,25 @@ static void gv_run_unregister(struct gv_cli *cli, const char *path)
 	json_decref(resp);
 }
 
+/* --migratable: the daemon's "migration" variables (the shim's control
+ * socket, its device, the devices its driver must see) override the env. */
+static int gv_run_add_migration(json_t *resp)
+{
+	json_t *mig = json_object_get(json_object_get(resp, "migration"), "env");
+
+	if (!json_is_object(mig)) {
+		fprintf(stderr, "gpuvisor: gpuvisord gives no migration settings for this "
+				"instance (too old?)\n");
+		return -1;
+	}
+	return json_object_update(json_object_get(resp, "env"), mig);
+}
+
 int gv_cmd_run(struct gv_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"instance", required_argument, NULL, 'i'},
+		{"migratable", no_argument, NULL, 'm'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -218,7 +233,7 @@ int gv_cmd_run(struct gv_cli *cli, int argc, char **argv)
 	int go[2] = {-1, -1}, ex[2] = {-1, -1};
 	struct sigaction sa, old_sa[GV_RUN_N_FWD];
 	sigset_t fwd, old_mask;
-	bool handlers = false, tty_fg = false;
+	bool handlers = false, tty_fg = false, migratable = false;
 	pid_t child = -1;
 	siginfo_t info;
 	int c, rc, status = 0, exec_errno = 0;
@@ -229,6 +244,9 @@ int gv_cmd_run(struct gv_cli *cli, int argc, char **argv)
 		switch (c) {
 		case 'i':
 			id = optarg;
+			break;
+		case 'm':
+			migratable = true;
 			break;
 		case 'h':
 			gv_cli_help(cli->cmd, stdout);
@@ -252,6 +270,10 @@ int gv_cmd_run(struct gv_cli *cli, int argc, char **argv)
 	rc = gv_cli_instance_env(cli, id, &resp);
 	if (rc)
 		goto out;
+	if (migratable && gv_run_add_migration(resp) != 0) {
+		rc = GV_EXIT_REFUSED;
+		goto out;
+	}
 	envp = gv_run_build_envp(json_object_get(resp, "env"));
 	if (!envp) {
 		rc = GV_EXIT_REFUSED;

@@ -63,7 +63,7 @@ static const struct gv_cmd gv_cmds[] = {
 	 "  --since N  only events with a sequence number above N\n"
 	 "  --json     print the daemon's JSON ({\"events\": [...]})\n"
 	 "\nexample:\n  gpuvisor events --since 10\n"},
-	{"run", gv_cmd_run, "run --instance ID [--] CMD [ARGS...]",
+	{"run", gv_cmd_run, "run --instance ID [--migratable] [--] CMD [ARGS...]",
 	 "Run a command as the workload of an instance.",
 	 "The command gets the instance's environment (CUDA_VISIBLE_DEVICES, the shim\n"
 	 "first on LD_LIBRARY_PATH, ...) in a process group of its own, registered\n"
@@ -71,6 +71,9 @@ static const struct gv_cmd gv_cmds[] = {
 	 "to that group. The exit status is the command's (128+N when killed by\n"
 	 "signal N; 127 when it cannot be started).\n"
 	 "\n  --instance ID  the instance (see gpuvisor list)\n"
+	 "  --migratable   let `gpuvisor migrate` move it: its shim listens on a control\n"
+	 "                 socket and manages device memory so that it can be moved\n"
+	 "                 (CUDA features it cannot move yet are refused)\n"
 	 "\nexample:\n  gpuvisor run --instance i-1 -- python3 serve.py --port 8000\n"},
 	{"cdi", gv_cmd_cdi, "cdi [--output PATH] [--cdi-version V]",
 	 "Write a CDI spec (kind gpuvisor.io/vgpu) with one device per instance.",

@@ -49,6 +49,52 @@ void gvd_ctl_path(struct gvd *d, const char *inst, char *out, size_t cap)
 	snprintf(out, cap, "%s/ctl/%s.sock", d->o.run_dir, inst);
 }
 
+static int same_model(const struct gvd_view *v, int gs, int gd, struct gv_err *err);
+
+static bool is_mig_kind(enum gv_profile_kind k)
+{
+	return k == GV_PROFILE_MIG || k == GV_PROFILE_MIG_VGPU;
+}
+
+json_t *gvd_mig_env(struct gvd *d, const struct gv_store_inst *in)
+{
+	char path[PATH_MAX], vis[4096];
+	struct gvd_view v;
+	size_t len, i;
+	int gs, g;
+	json_t *o;
+
+	len = (size_t)snprintf(vis, sizeof(vis), "%s", in->device_uuid);
+	if (gvd_view_load(d, &v, NULL) == 0) {
+		gs = gvd_view_gpu_by_uuid(&v, in->gpu_uuid);
+		for (g = 0; gs >= 0 && g < v.hw.n_gpus; g++) {
+			if (same_model(&v, gs, g, NULL) != 0)
+				continue;
+			if (is_mig_kind(in->kind)) {
+				/* MIG devices the driver can see: instances of this
+				 * profile that exist now */
+				for (i = 0; i < v.n_insts; i++)
+					if (v.gpu_of[i] == g && strcmp(v.insts[i].profile, in->profile) == 0 &&
+					    v.insts[i].device_uuid[0] &&
+					    strcmp(v.insts[i].device_uuid, in->device_uuid) != 0 &&
+					    len + 1 + strlen(v.insts[i].device_uuid) < sizeof(vis))
+						len += (size_t)snprintf(vis + len, sizeof(vis) - len, ",%s",
+									v.insts[i].device_uuid);
+			} else if (v.mode[g] != GV_MODE_MIG && strcmp(v.hw.gpus[g].uuid, in->device_uuid) &&
+				   len + 1 + strlen(v.hw.gpus[g].uuid) < sizeof(vis)) {
+				len += (size_t)snprintf(vis + len, sizeof(vis) - len, ",%s",
+							v.hw.gpus[g].uuid);
+			}
+		}
+		gvd_view_free(&v);
+	}
+	gvd_ctl_path(d, in->id, path, sizeof(path));
+	o = json_pack("{s:{s:s, s:s, s:s}, s:[{s:s+, s:s+}]}", "env", "GPUVISOR_CTL", path,
+		      "GPUVISOR_DEVICE", in->device_uuid, "CUDA_VISIBLE_DEVICES", vis, "mounts",
+		      "host", d->o.run_dir, "/ctl", "container", d->o.run_dir, "/ctl");
+	return o ? o : json_null();
+}
+
 static bool mig_active(enum gv_store_mig_state s)
 {
 	return s == GV_MIGST_RUNNING || s == GV_MIGST_SWITCHED;
@@ -636,6 +682,18 @@ int gvd_mig_start(struct gvd *d, const struct gv_migreq *req, char *id_out, size
 	ret = same_model(&v, gs, gd, err);
 	if (ret) {
 		*http = 400;
+		goto out;
+	}
+	/* a MIG device exists for the driver only if it was listed when the
+	 * workload started (gvd_mig_env) */
+	if (is_mig_kind(src.kind) &&
+	    (strncmp(req->to, "i-", 2) != 0 || dst.created > src.wl_since)) {
+		ret = refuse(http, 409,
+			     gv_err_set(err, EXDEV,
+					"a MIG workload can move only to a %s instance that existed "
+					"when it started (its driver sees only the devices it was given "
+					"then): create one before starting it and give --to INSTANCE",
+					src.profile));
 		goto out;
 	}
 

@@ -35,6 +35,13 @@ int gvd_ctl_hello(const char *path, int timeout_ms, json_t **out, struct gv_err 
 void gvd_ctl_path(struct gvd *d, const char *inst, char *out, size_t cap);
 
 /* migration.c; callers hold d->lock unless said otherwise. */
+/* What a workload needs to be migratable, merged into its env by `gpuvisor
+ * run --migratable`: {"env":{"GPUVISOR_CTL":<run-dir>/ctl/<id>.sock,
+ * "GPUVISOR_DEVICE":<its device>,"CUDA_VISIBLE_DEVICES":<its device, then
+ * every device it could move to>},"mounts":[the ctl directory]}. The shim
+ * shows the application only GPUVISOR_DEVICE; the real driver must see the
+ * destinations from the start. (New reference; JSON null on ENOMEM.) */
+json_t *gvd_mig_env(struct gvd *d, const struct gv_store_inst *in);
 /* Validates, creates the destination and starts the migration thread;
  * *http is the status to answer with (202 and *id_out on success). */
 int gvd_mig_start(struct gvd *d, const struct gv_migreq *req, char *id_out, size_t cap,

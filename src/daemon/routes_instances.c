@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "api.h"
+#include "migration.h"
 
 void gvd_route_instances(struct gvd_req *q, struct gvd_resp *r)
 {
@@ -175,11 +176,7 @@ void gvd_route_instance_env(struct gvd_req *q, struct gvd_resp *r)
 	}
 	if (d->sim)
 		set_path(env, mounts, "GPUVISOR_SIM_NODE", d->sim_node_path);
-	/* the workload's shim listens here for migrations (docs/migration.md);
-	 * a container gets the directory, where the socket appears later */
-	snprintf(path, sizeof(path), "%s/ctl/%s.sock", d->o.run_dir, in.id);
-	json_object_set_new(env, "GPUVISOR_CTL", json_string(path));
-	snprintf(path, sizeof(path), "%s/ctl", d->o.run_dir);
-	json_array_append_new(mounts, json_pack("{s:s, s:s}", "host", path, "container", path));
-	gvd_resp_json(r, 200, json_pack("{s:o, s:o}", "env", env, "mounts", mounts));
+	/* what a migratable workload adds (gpuvisor run --migratable) */
+	gvd_resp_json(r, 200, json_pack("{s:o, s:o, s:o}", "env", env, "mounts", mounts,
+					"migration", gvd_mig_env(d, &in)));
 }

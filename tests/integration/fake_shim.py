@@ -4,7 +4,7 @@ channel"), for tests of gpuvisord's side of a migration without CUDA.
 
 Run as a workload (gpuvisor run --instance ID -- python3 fake_shim.py): it
 listens on $GPUVISOR_CTL and answers hello with the device it "runs on"
-($CUDA_VISIBLE_DEVICES at start). migrate sends two progress lines and then
+($GPUVISOR_DEVICE at start). migrate sends two progress lines and then
 switches to "to" and answers ok, unless "inject" says otherwise:
   fail          answer ok:false (stays)
   hang-abort    wait until the daemon hangs up, then stay (abort)
@@ -16,7 +16,7 @@ process ends when $FAKE_SHIM_STOP (a path) exists or its parent dies; it prints 
 import json, os, socket, sys, threading, time
 
 path = os.environ["GPUVISOR_CTL"]
-state = {"device": os.environ.get("CUDA_VISIBLE_DEVICES", ""), "migrating": False,
+state = {"device": os.environ.get("GPUVISOR_DEVICE", ""), "migrating": False,
          "acct": os.environ.get("GPUVISOR_ACCT")}
 stop = os.environ.get("FAKE_SHIM_STOP", "")
 why = os.environ.get("FAKE_SHIM_UNMIGRATABLE")

@@ -28,7 +28,7 @@ start_fake() {
 	local inst=$1 stopf=$2
 	shift 2
 	gv_bg env FAKE_SHIM_STOP="$stopf" "$@" "$GV_BIN_DIR/gpuvisor" --socket "$GV_SOCK" \
-		run --instance "$inst" -- python3 "$FAKE"
+		run --instance "$inst" --migratable -- python3 "$FAKE"
 	FAKE_PID=$!
 	wait_until 20 test -S "$GV_RUN/ctl/$inst.sock" || fail "fake shim of $inst never listened"
 }
