@@ -15,11 +15,17 @@
  *
  * Device times of different processes on one GPU compare (one device
  * clock), so shares over a common window can be computed from the traces.
+ *
+ * --procs N forks N-1 more processes before touching CUDA (several
+ * processes of one tenant; child k traces to FILE.k and prints its own
+ * JSON line); the first process waits for them and fails if one did.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "gv_kernels.h"
 #include "wl_common.h"
@@ -28,8 +34,9 @@
 
 struct spin {
 	struct wl w;
-	unsigned long long kernel_us, seconds, max_kernels, depth, device, start_at_ns;
+	unsigned long long kernel_us, seconds, max_kernels, depth, device, start_at_ns, procs;
 	const char *trace_path;
+	char child_trace[4200];
 	FILE *trace;
 	volatile unsigned long long *when; /* pinned: 2 per queue slot */
 	CUevent ev[GV_SPIN_MAX_DEPTH];
@@ -48,7 +55,7 @@ static void usage(const char *prog)
 {
 	fprintf(stderr,
 		"usage: %s [--kernel-us N] [--seconds N] [--kernels N] [--depth N]\n"
-		"          [--start-at NS] [--trace FILE] [--device N] [--verbose]\n"
+		"          [--start-at NS] [--trace FILE] [--procs N] [--device N] [--verbose]\n"
 		"defaults: 1000 us kernels for 2 seconds, 2 kernels queued; --start-at\n"
 		"waits until CLOCK_MONOTONIC reaches NS first (0: at once)\n",
 		prog);
@@ -102,6 +109,8 @@ static int parse(struct spin *s, int argc, char **argv)
 			s->depth = wl_parse_u64(s->w.prog, o, v, GV_SPIN_MAX_DEPTH);
 		else if (!strcmp(o, "--start-at"))
 			s->start_at_ns = wl_parse_u64(s->w.prog, o, v, ~0ull);
+		else if (!strcmp(o, "--procs"))
+			s->procs = wl_parse_u64(s->w.prog, o, v, 16);
 		else if (!strcmp(o, "--device"))
 			s->device = wl_parse_u64(s->w.prog, o, v, 1024);
 		else if (!strcmp(o, "--trace")) {
@@ -117,8 +126,8 @@ static int parse(struct spin *s, int argc, char **argv)
 		}
 		i++;
 	}
-	if (!s->kernel_us || !s->depth || (!s->seconds && !s->max_kernels)) {
-		fprintf(stderr, "%s: --kernel-us, --depth and one of --seconds/--kernels must "
+	if (!s->kernel_us || !s->depth || !s->procs || (!s->seconds && !s->max_kernels)) {
+		fprintf(stderr, "%s: --kernel-us, --depth, --procs and one of --seconds/--kernels must "
 				"be positive\n",
 			s->w.prog);
 		return 2;
@@ -128,7 +137,10 @@ static int parse(struct spin *s, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	struct spin s = { .w = { .prog = "gv-spin" }, .kernel_us = 1000, .seconds = 2, .depth = 2 };
+	struct spin s = { .w = { .prog = "gv-spin" }, .kernel_us = 1000, .seconds = 2, .depth = 2,
+			  .procs = 1 };
+	pid_t kids[16];
+	unsigned long long nkids = 0;
 	unsigned long long i, t_start, deadline;
 	struct gv_spin_args a;
 	void *params[1] = { &a };
@@ -138,6 +150,25 @@ int main(int argc, char **argv)
 
 	if (rc)
 		return rc;
+	fflush(stdout);
+	for (unsigned long long k = 1; k < s.procs; k++) {
+		pid_t pid = fork();
+
+		if (pid < 0) {
+			perror("fork");
+			return 1;
+		}
+		if (pid == 0) {
+			nkids = 0;
+			if (s.trace_path) {
+				snprintf(s.child_trace, sizeof(s.child_trace), "%s.%llu",
+					 s.trace_path, k);
+				s.trace_path = s.child_trace;
+			}
+			break;
+		}
+		kids[nkids++] = pid;
+	}
 	if (s.trace_path && !(s.trace = fopen(s.trace_path, "w"))) {
 		perror(s.trace_path);
 		return 1;
@@ -183,5 +214,14 @@ int main(int argc, char **argv)
 		perror(s.trace_path);
 		return 1;
 	}
-	return 0;
+	fflush(stdout);
+	for (unsigned long long k = 0; k < nkids; k++) {
+		int st;
+
+		if (waitpid(kids[k], &st, 0) != kids[k] || !WIFEXITED(st) || WEXITSTATUS(st)) {
+			fprintf(stderr, "%s: process %llu of the tenant failed\n", s.w.prog, k + 1);
+			rc = 1;
+		}
+	}
+	return rc;
 }
