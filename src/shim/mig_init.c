@@ -149,5 +149,10 @@ int gv_mig_find_uuid(const char *uuid)
 		if (MREAL(cuDeviceGetUuid_v2)(&have, i) == CUDA_SUCCESS &&
 		    !memcmp(have.bytes, want.bytes, sizeof(want.bytes)))
 			return i;
+	/* libcudasim also opens a device by UUID here, one that appeared in
+	 * its node file after cuInit (a MIG instance created later); NVIDIA's
+	 * driver takes PCI bus ids only and refuses */
+	if (MREAL(cuDeviceGetByPCIBusId)(&n, uuid) == CUDA_SUCCESS)
+		return n;
 	return -1;
 }

@@ -193,6 +193,10 @@ SIM_API CUresult cuDeviceGetByPCIBusId(CUdevice *dev, const char *pciBusId)
 		return rc;
 	if (!dev || !pciBusId)
 		return CUDA_ERROR_INVALID_VALUE;
+	/* simulator extension: a GPU- or MIG- UUID names a device too, also
+	 * one that appeared in the node file after cuInit (docs/simulator.md) */
+	if (!strncasecmp(pciBusId, "GPU-", 4) || !strncasecmp(pciBusId, "MIG-", 4))
+		return sim_dev_open_uuid(pciBusId, dev);
 	for (int i = 0; i < sim_g.n_dev; i++) {
 		const char *a = sim_g.devs[i].pci_bus_id;
 		size_t la = strlen(a), lb = strlen(pciBusId);

@@ -299,6 +299,61 @@ out:
 	return rc;
 }
 
+/* Opens the device whose GPU- or MIG- UUID is uuid, reading the node file
+ * again: a MIG instance created after cuInit can be opened (the shim's
+ * migration looks a destination up this way, docs/simulator.md). An open
+ * device gives its ordinal; a new one gets the next ordinal. */
+static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
+
+CUresult sim_dev_open_uuid(const char *uuid, CUdevice *out)
+{
+	struct gv_catalog *cat = NULL;
+	struct gv_node_desc *node = NULL;
+	struct gv_err err = { 0 };
+	const char *node_path = getenv("GPUVISOR_SIM_NODE");
+	CUresult rc = CUDA_ERROR_INVALID_DEVICE;
+	struct cand c = { 0 };
+	int n;
+
+	pthread_mutex_lock(&open_lock);
+	n = __atomic_load_n(&sim_g.n_dev, __ATOMIC_ACQUIRE);
+	for (int i = 0; i < n; i++)
+		if (!strcasecmp(sim_g.devs[i].uuid, uuid)) {
+			*out = i;
+			rc = CUDA_SUCCESS;
+			goto out;
+		}
+	if (!node_path || !*node_path || n >= GV_NODE_MAX_GPUS)
+		goto out;
+	node = calloc(1, sizeof(*node));
+	if (!node || gv_catalog_load(gv_catalog_default_path(), &cat, &err) < 0 ||
+	    gv_node_load(cat, node_path, node, &err) < 0)
+		goto out;
+	for (int i = 0; i < node->n_gpus && !c.gpu; i++) {
+		const struct gv_gpu_info *g = &node->gpus[i];
+
+		if (!g->mig_mode && !strcasecmp(g->uuid, uuid))
+			c = (struct cand){ g, NULL };
+		for (int j = 0; g->mig_mode && j < g->n_mig && !c.gpu; j++)
+			if (!strcasecmp(g->mig[j].uuid, uuid))
+				c = (struct cand){ g, &g->mig[j] };
+	}
+	if (!c.gpu)
+		goto out;
+	if (dev_setup(&sim_g.devs[n], n, &c, node_path) < 0) {
+		rc = CUDA_ERROR_OPERATING_SYSTEM;
+		goto out;
+	}
+	__atomic_store_n(&sim_g.n_dev, n + 1, __ATOMIC_RELEASE);
+	*out = n;
+	rc = CUDA_SUCCESS;
+out:
+	pthread_mutex_unlock(&open_lock);
+	free(node);
+	gv_catalog_free(cat);
+	return rc;
+}
+
 static void sim_once_fn(void)
 {
 	sim_g.init_rc = sim_setup();

@@ -107,6 +107,8 @@ extern struct sim_state sim_g;
 CUresult sim_check_init(void);
 /* The device, or NULL (after init) when ordinal is out of range. */
 struct sim_dev *sim_dev_get(CUdevice d);
+/* Opens a device by UUID after cuInit (sim_init.c): see cuDeviceGetByPCIBusId. */
+CUresult sim_dev_open_uuid(const char *uuid, CUdevice *out);
 CUresult sim_dev_charge(struct sim_dev *dev, uint64_t bytes);
 void sim_dev_uncharge(struct sim_dev *dev, uint64_t bytes);
 

@@ -19,6 +19,10 @@
 #   refuse          gv-infer: destination partition too small, unknown
 #                   device: refused, nothing changed
 #   same            gv-infer A -> A (two instances of one GPU) -> B
+#   late            gv-infer on a MIG instance of a simulated A100; a second
+#                   instance is added to the node file while it runs, and
+#                   the workload moves there (libcudasim opens a device by
+#                   UUID after cuInit)
 # Each case runs a workload with a bounded number of steps (--step-ms 20),
 # long enough for its migrations; the test then waits for it to finish.
 set -eu
@@ -218,6 +222,26 @@ same)
 	migrate "$B"
 	on "$B"
 	holds_none "$A"
+	finish 150
+	;;
+late)
+	node="$dir/node.json"
+	M1=MIG-11111111-0000-4000-8000-000000000001
+	M2=MIG-22222222-0000-4000-8000-000000000002
+	gpu='{ "model": "a100-40gb", "uuid": "GPU-99999999-0000-4000-8000-000000000009", "mig_mode": true, "mig_instances": ['
+	one="{ \"profile\": \"1g.5gb\", \"start\": 0, \"uuid\": \"$M1\" }"
+	two="{ \"profile\": \"1g.5gb\", \"start\": 1, \"uuid\": \"$M2\" }"
+	echo "{ \"version\": 1, \"gpus\": [ $gpu $one ] } ] }" >"$node"
+	export GPUVISOR_SIM_NODE="$node"
+	A=$M1 B=$M2
+	start_wl 150
+	refused "not yet created" "$M2"
+	echo "{ \"version\": 1, \"gpus\": [ $gpu $one, $two ] } ] }" >"$node.new"
+	mv "$node.new" "$node"
+	migrate "$M2"
+	on "$M2"
+	holds_none "$M1"
+	holds_some "$M2"
 	finish 150
 	;;
 refuse)
