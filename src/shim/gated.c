@@ -4,659 +4,332 @@
  * (launch.c): copies, memsets (asynchronous and synchronous: both run on
  * the device), graph launches, host functions and multi-device
  * cooperative launches. Each passes the time-slice gate, then forwards
- * to the real driver. */
+ * to the real driver (GV_SUBMIT_FN, shim_internal.h). */
 #include "shim_internal.h"
 
-GV_EXPORT CUresult CUDAAPI cuGraphLaunch(CUgraphExec hGraph, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuGraphLaunch)(hGraph, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuGraphLaunch_ptsz(CUgraphExec hGraphExec, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuGraphLaunch_ptsz)(hGraphExec, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuLaunchCooperativeKernelMultiDevice(CUDA_LAUNCH_PARAMS *launchParamsList, unsigned int numDevices, unsigned int flags)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuLaunchCooperativeKernelMultiDevice)(launchParamsList, numDevices, flags);
-}
-
-GV_EXPORT CUresult CUDAAPI cuLaunchHostFunc(CUstream hStream, CUhostFn fn, void *userData)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuLaunchHostFunc)(hStream, fn, userData);
-}
-
-GV_EXPORT CUresult CUDAAPI cuLaunchHostFunc_ptsz(CUstream hStream, CUhostFn fn, void *userData)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuLaunchHostFunc_ptsz)(hStream, fn, userData);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpy(CUdeviceptr dst, CUdeviceptr src, size_t ByteCount)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpy)(dst, src, ByteCount);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpy2D(const CUDA_MEMCPY2D_v1 *pCopy)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpy2D)(pCopy);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpy2DAsync(const CUDA_MEMCPY2D_v1 *pCopy, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpy2DAsync)(pCopy, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpy2DAsync_v2(const CUDA_MEMCPY2D *pCopy, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpy2DAsync_v2)(pCopy, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpy2DAsync_v2_ptsz(const CUDA_MEMCPY2D *pCopy, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpy2DAsync_v2_ptsz)(pCopy, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpy2DUnaligned(const CUDA_MEMCPY2D_v1 *pCopy)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpy2DUnaligned)(pCopy);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpy2DUnaligned_v2(const CUDA_MEMCPY2D *pCopy)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpy2DUnaligned_v2)(pCopy);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpy2DUnaligned_v2_ptds(const CUDA_MEMCPY2D *pCopy)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpy2DUnaligned_v2_ptds)(pCopy);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpy2D_v2(const CUDA_MEMCPY2D *pCopy)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpy2D_v2)(pCopy);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpy2D_v2_ptds(const CUDA_MEMCPY2D *pCopy)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpy2D_v2_ptds)(pCopy);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpy3D(const CUDA_MEMCPY3D_v1 *pCopy)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpy3D)(pCopy);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpy3DAsync(const CUDA_MEMCPY3D_v1 *pCopy, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpy3DAsync)(pCopy, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpy3DAsync_v2(const CUDA_MEMCPY3D *pCopy, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpy3DAsync_v2)(pCopy, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpy3DAsync_v2_ptsz(const CUDA_MEMCPY3D *pCopy, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpy3DAsync_v2_ptsz)(pCopy, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpy3DBatchAsync(size_t numOps, CUDA_MEMCPY3D_BATCH_OP *opList, size_t *failIdx, unsigned long long flags, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpy3DBatchAsync)(numOps, opList, failIdx, flags, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpy3DBatchAsync_ptsz(size_t numOps, CUDA_MEMCPY3D_BATCH_OP *opList, size_t *failIdx, unsigned long long flags, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpy3DBatchAsync_ptsz)(numOps, opList, failIdx, flags, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpy3DBatchAsync_v2(size_t numOps, CUDA_MEMCPY3D_BATCH_OP *opList, unsigned long long flags, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpy3DBatchAsync_v2)(numOps, opList, flags, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpy3DBatchAsync_v2_ptsz(size_t numOps, CUDA_MEMCPY3D_BATCH_OP *opList, unsigned long long flags, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpy3DBatchAsync_v2_ptsz)(numOps, opList, flags, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpy3DPeer(const CUDA_MEMCPY3D_PEER *pCopy)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpy3DPeer)(pCopy);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpy3DPeerAsync(const CUDA_MEMCPY3D_PEER *pCopy, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpy3DPeerAsync)(pCopy, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpy3DPeerAsync_ptsz(const CUDA_MEMCPY3D_PEER *pCopy, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpy3DPeerAsync_ptsz)(pCopy, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpy3DPeer_ptds(const CUDA_MEMCPY3D_PEER *pCopy)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpy3DPeer_ptds)(pCopy);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpy3D_v2(const CUDA_MEMCPY3D *pCopy)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpy3D_v2)(pCopy);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpy3D_v2_ptds(const CUDA_MEMCPY3D *pCopy)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpy3D_v2_ptds)(pCopy);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyAsync(CUdeviceptr dst, CUdeviceptr src, size_t ByteCount, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyAsync)(dst, src, ByteCount, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyAsync_ptsz(CUdeviceptr dst, CUdeviceptr src, size_t ByteCount, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyAsync_ptsz)(dst, src, ByteCount, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyAtoA(CUarray dstArray, unsigned int dstOffset, CUarray srcArray, unsigned int srcOffset, unsigned int ByteCount)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyAtoA)(dstArray, dstOffset, srcArray, srcOffset, ByteCount);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyAtoA_v2(CUarray dstArray, size_t dstOffset, CUarray srcArray, size_t srcOffset, size_t ByteCount)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyAtoA_v2)(dstArray, dstOffset, srcArray, srcOffset, ByteCount);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyAtoA_v2_ptds(CUarray dstArray, size_t dstOffset, CUarray srcArray, size_t srcOffset, size_t ByteCount)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyAtoA_v2_ptds)(dstArray, dstOffset, srcArray, srcOffset, ByteCount);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyAtoD(CUdeviceptr_v1 dstDevice, CUarray srcArray, unsigned int srcOffset, unsigned int ByteCount)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyAtoD)(dstDevice, srcArray, srcOffset, ByteCount);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyAtoD_v2(CUdeviceptr dstDevice, CUarray srcArray, size_t srcOffset, size_t ByteCount)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyAtoD_v2)(dstDevice, srcArray, srcOffset, ByteCount);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyAtoD_v2_ptds(CUdeviceptr dstDevice, CUarray srcArray, size_t srcOffset, size_t ByteCount)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyAtoD_v2_ptds)(dstDevice, srcArray, srcOffset, ByteCount);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyAtoH(void *dstHost, CUarray srcArray, unsigned int srcOffset, unsigned int ByteCount)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyAtoH)(dstHost, srcArray, srcOffset, ByteCount);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyAtoHAsync(void *dstHost, CUarray srcArray, unsigned int srcOffset, unsigned int ByteCount, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyAtoHAsync)(dstHost, srcArray, srcOffset, ByteCount, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyAtoHAsync_v2(void *dstHost, CUarray srcArray, size_t srcOffset, size_t ByteCount, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyAtoHAsync_v2)(dstHost, srcArray, srcOffset, ByteCount, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyAtoHAsync_v2_ptsz(void *dstHost, CUarray srcArray, size_t srcOffset, size_t ByteCount, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyAtoHAsync_v2_ptsz)(dstHost, srcArray, srcOffset, ByteCount, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyAtoH_v2(void *dstHost, CUarray srcArray, size_t srcOffset, size_t ByteCount)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyAtoH_v2)(dstHost, srcArray, srcOffset, ByteCount);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyAtoH_v2_ptds(void *dstHost, CUarray srcArray, size_t srcOffset, size_t ByteCount)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyAtoH_v2_ptds)(dstHost, srcArray, srcOffset, ByteCount);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyBatchAsync(CUdeviceptr *dsts, CUdeviceptr *srcs, size_t *sizes, size_t count, CUmemcpyAttributes *attrs, size_t *attrsIdxs, size_t numAttrs, size_t *failIdx, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyBatchAsync)(dsts, srcs, sizes, count, attrs, attrsIdxs, numAttrs, failIdx, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyBatchAsync_ptsz(CUdeviceptr *dsts, CUdeviceptr *srcs, size_t *sizes, size_t count, CUmemcpyAttributes *attrs, size_t *attrsIdxs, size_t numAttrs, size_t *failIdx, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyBatchAsync_ptsz)(dsts, srcs, sizes, count, attrs, attrsIdxs, numAttrs, failIdx, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyBatchAsync_v2(CUdeviceptr *dsts, CUdeviceptr *srcs, size_t *sizes, size_t count, CUmemcpyAttributes *attrs, size_t *attrsIdxs, size_t numAttrs, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyBatchAsync_v2)(dsts, srcs, sizes, count, attrs, attrsIdxs, numAttrs, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyBatchAsync_v2_ptsz(CUdeviceptr *dsts, CUdeviceptr *srcs, size_t *sizes, size_t count, CUmemcpyAttributes *attrs, size_t *attrsIdxs, size_t numAttrs, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyBatchAsync_v2_ptsz)(dsts, srcs, sizes, count, attrs, attrsIdxs, numAttrs, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyDtoA(CUarray dstArray, unsigned int dstOffset, CUdeviceptr_v1 srcDevice, unsigned int ByteCount)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyDtoA)(dstArray, dstOffset, srcDevice, ByteCount);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyDtoA_v2(CUarray dstArray, size_t dstOffset, CUdeviceptr srcDevice, size_t ByteCount)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyDtoA_v2)(dstArray, dstOffset, srcDevice, ByteCount);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyDtoA_v2_ptds(CUarray dstArray, size_t dstOffset, CUdeviceptr srcDevice, size_t ByteCount)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyDtoA_v2_ptds)(dstArray, dstOffset, srcDevice, ByteCount);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyDtoD(CUdeviceptr_v1 dstDevice, CUdeviceptr_v1 srcDevice, unsigned int ByteCount)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyDtoD)(dstDevice, srcDevice, ByteCount);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyDtoDAsync(CUdeviceptr_v1 dstDevice, CUdeviceptr_v1 srcDevice, unsigned int ByteCount, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyDtoDAsync)(dstDevice, srcDevice, ByteCount, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyDtoDAsync_v2(CUdeviceptr dstDevice, CUdeviceptr srcDevice, size_t ByteCount, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyDtoDAsync_v2)(dstDevice, srcDevice, ByteCount, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyDtoDAsync_v2_ptsz(CUdeviceptr dstDevice, CUdeviceptr srcDevice, size_t ByteCount, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyDtoDAsync_v2_ptsz)(dstDevice, srcDevice, ByteCount, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyDtoD_v2(CUdeviceptr dstDevice, CUdeviceptr srcDevice, size_t ByteCount)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyDtoD_v2)(dstDevice, srcDevice, ByteCount);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyDtoD_v2_ptds(CUdeviceptr dstDevice, CUdeviceptr srcDevice, size_t ByteCount)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyDtoD_v2_ptds)(dstDevice, srcDevice, ByteCount);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyDtoH(void *dstHost, CUdeviceptr_v1 srcDevice, unsigned int ByteCount)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyDtoH)(dstHost, srcDevice, ByteCount);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyDtoHAsync(void *dstHost, CUdeviceptr_v1 srcDevice, unsigned int ByteCount, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyDtoHAsync)(dstHost, srcDevice, ByteCount, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyDtoHAsync_v2(void *dstHost, CUdeviceptr srcDevice, size_t ByteCount, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyDtoHAsync_v2)(dstHost, srcDevice, ByteCount, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyDtoHAsync_v2_ptsz(void *dstHost, CUdeviceptr srcDevice, size_t ByteCount, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyDtoHAsync_v2_ptsz)(dstHost, srcDevice, ByteCount, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyDtoH_v2(void *dstHost, CUdeviceptr srcDevice, size_t ByteCount)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyDtoH_v2)(dstHost, srcDevice, ByteCount);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyDtoH_v2_ptds(void *dstHost, CUdeviceptr srcDevice, size_t ByteCount)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyDtoH_v2_ptds)(dstHost, srcDevice, ByteCount);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyHtoA(CUarray dstArray, unsigned int dstOffset, const void *srcHost, unsigned int ByteCount)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyHtoA)(dstArray, dstOffset, srcHost, ByteCount);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyHtoAAsync(CUarray dstArray, unsigned int dstOffset, const void *srcHost, unsigned int ByteCount, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyHtoAAsync)(dstArray, dstOffset, srcHost, ByteCount, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyHtoAAsync_v2(CUarray dstArray, size_t dstOffset, const void *srcHost, size_t ByteCount, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyHtoAAsync_v2)(dstArray, dstOffset, srcHost, ByteCount, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyHtoAAsync_v2_ptsz(CUarray dstArray, size_t dstOffset, const void *srcHost, size_t ByteCount, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyHtoAAsync_v2_ptsz)(dstArray, dstOffset, srcHost, ByteCount, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyHtoA_v2(CUarray dstArray, size_t dstOffset, const void *srcHost, size_t ByteCount)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyHtoA_v2)(dstArray, dstOffset, srcHost, ByteCount);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyHtoA_v2_ptds(CUarray dstArray, size_t dstOffset, const void *srcHost, size_t ByteCount)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyHtoA_v2_ptds)(dstArray, dstOffset, srcHost, ByteCount);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyHtoD(CUdeviceptr_v1 dstDevice, const void *srcHost, unsigned int ByteCount)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyHtoD)(dstDevice, srcHost, ByteCount);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyHtoDAsync(CUdeviceptr_v1 dstDevice, const void *srcHost, unsigned int ByteCount, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyHtoDAsync)(dstDevice, srcHost, ByteCount, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyHtoDAsync_v2(CUdeviceptr dstDevice, const void *srcHost, size_t ByteCount, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyHtoDAsync_v2)(dstDevice, srcHost, ByteCount, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyHtoDAsync_v2_ptsz(CUdeviceptr dstDevice, const void *srcHost, size_t ByteCount, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyHtoDAsync_v2_ptsz)(dstDevice, srcHost, ByteCount, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyHtoD_v2(CUdeviceptr dstDevice, const void *srcHost, size_t ByteCount)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyHtoD_v2)(dstDevice, srcHost, ByteCount);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyHtoD_v2_ptds(CUdeviceptr dstDevice, const void *srcHost, size_t ByteCount)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyHtoD_v2_ptds)(dstDevice, srcHost, ByteCount);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyPeer(CUdeviceptr dstDevice, CUcontext dstContext, CUdeviceptr srcDevice, CUcontext srcContext, size_t ByteCount)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyPeer)(dstDevice, dstContext, srcDevice, srcContext, ByteCount);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyPeerAsync(CUdeviceptr dstDevice, CUcontext dstContext, CUdeviceptr srcDevice, CUcontext srcContext, size_t ByteCount, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyPeerAsync)(dstDevice, dstContext, srcDevice, srcContext, ByteCount, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyPeerAsync_ptsz(CUdeviceptr dstDevice, CUcontext dstContext, CUdeviceptr srcDevice, CUcontext srcContext, size_t ByteCount, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyPeerAsync_ptsz)(dstDevice, dstContext, srcDevice, srcContext, ByteCount, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpyPeer_ptds(CUdeviceptr dstDevice, CUcontext dstContext, CUdeviceptr srcDevice, CUcontext srcContext, size_t ByteCount)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpyPeer_ptds)(dstDevice, dstContext, srcDevice, srcContext, ByteCount);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemcpy_ptds(CUdeviceptr dst, CUdeviceptr src, size_t ByteCount)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemcpy_ptds)(dst, src, ByteCount);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemsetD16(CUdeviceptr_v1 dstDevice, unsigned short us, unsigned int N)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemsetD16)(dstDevice, us, N);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemsetD16Async(CUdeviceptr dstDevice, unsigned short us, size_t N, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemsetD16Async)(dstDevice, us, N, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemsetD16Async_ptsz(CUdeviceptr dstDevice, unsigned short us, size_t N, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemsetD16Async_ptsz)(dstDevice, us, N, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemsetD16_v2(CUdeviceptr dstDevice, unsigned short us, size_t N)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemsetD16_v2)(dstDevice, us, N);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemsetD16_v2_ptds(CUdeviceptr dstDevice, unsigned short us, size_t N)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemsetD16_v2_ptds)(dstDevice, us, N);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemsetD2D16(CUdeviceptr_v1 dstDevice, unsigned int dstPitch, unsigned short us, unsigned int Width, unsigned int Height)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemsetD2D16)(dstDevice, dstPitch, us, Width, Height);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemsetD2D16Async(CUdeviceptr dstDevice, size_t dstPitch, unsigned short us, size_t Width, size_t Height, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemsetD2D16Async)(dstDevice, dstPitch, us, Width, Height, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemsetD2D16Async_ptsz(CUdeviceptr dstDevice, size_t dstPitch, unsigned short us, size_t Width, size_t Height, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemsetD2D16Async_ptsz)(dstDevice, dstPitch, us, Width, Height, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemsetD2D16_v2(CUdeviceptr dstDevice, size_t dstPitch, unsigned short us, size_t Width, size_t Height)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemsetD2D16_v2)(dstDevice, dstPitch, us, Width, Height);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemsetD2D16_v2_ptds(CUdeviceptr dstDevice, size_t dstPitch, unsigned short us, size_t Width, size_t Height)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemsetD2D16_v2_ptds)(dstDevice, dstPitch, us, Width, Height);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemsetD2D32(CUdeviceptr_v1 dstDevice, unsigned int dstPitch, unsigned int ui, unsigned int Width, unsigned int Height)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemsetD2D32)(dstDevice, dstPitch, ui, Width, Height);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemsetD2D32Async(CUdeviceptr dstDevice, size_t dstPitch, unsigned int ui, size_t Width, size_t Height, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemsetD2D32Async)(dstDevice, dstPitch, ui, Width, Height, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemsetD2D32Async_ptsz(CUdeviceptr dstDevice, size_t dstPitch, unsigned int ui, size_t Width, size_t Height, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemsetD2D32Async_ptsz)(dstDevice, dstPitch, ui, Width, Height, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemsetD2D32_v2(CUdeviceptr dstDevice, size_t dstPitch, unsigned int ui, size_t Width, size_t Height)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemsetD2D32_v2)(dstDevice, dstPitch, ui, Width, Height);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemsetD2D32_v2_ptds(CUdeviceptr dstDevice, size_t dstPitch, unsigned int ui, size_t Width, size_t Height)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemsetD2D32_v2_ptds)(dstDevice, dstPitch, ui, Width, Height);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemsetD2D8(CUdeviceptr_v1 dstDevice, unsigned int dstPitch, unsigned char uc, unsigned int Width, unsigned int Height)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemsetD2D8)(dstDevice, dstPitch, uc, Width, Height);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemsetD2D8Async(CUdeviceptr dstDevice, size_t dstPitch, unsigned char uc, size_t Width, size_t Height, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemsetD2D8Async)(dstDevice, dstPitch, uc, Width, Height, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemsetD2D8Async_ptsz(CUdeviceptr dstDevice, size_t dstPitch, unsigned char uc, size_t Width, size_t Height, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemsetD2D8Async_ptsz)(dstDevice, dstPitch, uc, Width, Height, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemsetD2D8_v2(CUdeviceptr dstDevice, size_t dstPitch, unsigned char uc, size_t Width, size_t Height)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemsetD2D8_v2)(dstDevice, dstPitch, uc, Width, Height);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemsetD2D8_v2_ptds(CUdeviceptr dstDevice, size_t dstPitch, unsigned char uc, size_t Width, size_t Height)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemsetD2D8_v2_ptds)(dstDevice, dstPitch, uc, Width, Height);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemsetD32(CUdeviceptr_v1 dstDevice, unsigned int ui, unsigned int N)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemsetD32)(dstDevice, ui, N);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemsetD32Async(CUdeviceptr dstDevice, unsigned int ui, size_t N, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemsetD32Async)(dstDevice, ui, N, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemsetD32Async_ptsz(CUdeviceptr dstDevice, unsigned int ui, size_t N, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemsetD32Async_ptsz)(dstDevice, ui, N, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemsetD32_v2(CUdeviceptr dstDevice, unsigned int ui, size_t N)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemsetD32_v2)(dstDevice, ui, N);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemsetD32_v2_ptds(CUdeviceptr dstDevice, unsigned int ui, size_t N)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemsetD32_v2_ptds)(dstDevice, ui, N);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemsetD8(CUdeviceptr_v1 dstDevice, unsigned char uc, unsigned int N)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemsetD8)(dstDevice, uc, N);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemsetD8Async(CUdeviceptr dstDevice, unsigned char uc, size_t N, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemsetD8Async)(dstDevice, uc, N, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemsetD8Async_ptsz(CUdeviceptr dstDevice, unsigned char uc, size_t N, CUstream hStream)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemsetD8Async_ptsz)(dstDevice, uc, N, hStream);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemsetD8_v2(CUdeviceptr dstDevice, unsigned char uc, size_t N)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemsetD8_v2)(dstDevice, uc, N);
-}
-
-GV_EXPORT CUresult CUDAAPI cuMemsetD8_v2_ptds(CUdeviceptr dstDevice, unsigned char uc, size_t N)
-{
-	gv_shim_submit_gate();
-	return GV_REAL(cuMemsetD8_v2_ptds)(dstDevice, uc, N);
-}
+GV_SUBMIT_FN(cuGraphLaunch, (CUgraphExec hGraph, CUstream hStream),
+	     (hGraph, hStream))
+
+GV_SUBMIT_FN(cuGraphLaunch_ptsz, (CUgraphExec hGraphExec, CUstream hStream),
+	     (hGraphExec, hStream))
+
+GV_SUBMIT_FN(cuLaunchCooperativeKernelMultiDevice, (CUDA_LAUNCH_PARAMS *launchParamsList, unsigned int numDevices, unsigned int flags),
+	     (launchParamsList, numDevices, flags))
+
+GV_SUBMIT_FN(cuLaunchHostFunc, (CUstream hStream, CUhostFn fn, void *userData),
+	     (hStream, fn, userData))
+
+GV_SUBMIT_FN(cuLaunchHostFunc_ptsz, (CUstream hStream, CUhostFn fn, void *userData),
+	     (hStream, fn, userData))
+
+GV_SUBMIT_FN(cuMemcpy, (CUdeviceptr dst, CUdeviceptr src, size_t ByteCount),
+	     (dst, src, ByteCount))
+
+GV_SUBMIT_FN(cuMemcpy2D, (const CUDA_MEMCPY2D_v1 *pCopy),
+	     (pCopy))
+
+GV_SUBMIT_FN(cuMemcpy2DAsync, (const CUDA_MEMCPY2D_v1 *pCopy, CUstream hStream),
+	     (pCopy, hStream))
+
+GV_SUBMIT_FN(cuMemcpy2DAsync_v2, (const CUDA_MEMCPY2D *pCopy, CUstream hStream),
+	     (pCopy, hStream))
+
+GV_SUBMIT_FN(cuMemcpy2DAsync_v2_ptsz, (const CUDA_MEMCPY2D *pCopy, CUstream hStream),
+	     (pCopy, hStream))
+
+GV_SUBMIT_FN(cuMemcpy2DUnaligned, (const CUDA_MEMCPY2D_v1 *pCopy),
+	     (pCopy))
+
+GV_SUBMIT_FN(cuMemcpy2DUnaligned_v2, (const CUDA_MEMCPY2D *pCopy),
+	     (pCopy))
+
+GV_SUBMIT_FN(cuMemcpy2DUnaligned_v2_ptds, (const CUDA_MEMCPY2D *pCopy),
+	     (pCopy))
+
+GV_SUBMIT_FN(cuMemcpy2D_v2, (const CUDA_MEMCPY2D *pCopy),
+	     (pCopy))
+
+GV_SUBMIT_FN(cuMemcpy2D_v2_ptds, (const CUDA_MEMCPY2D *pCopy),
+	     (pCopy))
+
+GV_SUBMIT_FN(cuMemcpy3D, (const CUDA_MEMCPY3D_v1 *pCopy),
+	     (pCopy))
+
+GV_SUBMIT_FN(cuMemcpy3DAsync, (const CUDA_MEMCPY3D_v1 *pCopy, CUstream hStream),
+	     (pCopy, hStream))
+
+GV_SUBMIT_FN(cuMemcpy3DAsync_v2, (const CUDA_MEMCPY3D *pCopy, CUstream hStream),
+	     (pCopy, hStream))
+
+GV_SUBMIT_FN(cuMemcpy3DAsync_v2_ptsz, (const CUDA_MEMCPY3D *pCopy, CUstream hStream),
+	     (pCopy, hStream))
+
+GV_SUBMIT_FN(cuMemcpy3DBatchAsync, (size_t numOps, CUDA_MEMCPY3D_BATCH_OP *opList, size_t *failIdx, unsigned long long flags, CUstream hStream),
+	     (numOps, opList, failIdx, flags, hStream))
+
+GV_SUBMIT_FN(cuMemcpy3DBatchAsync_ptsz, (size_t numOps, CUDA_MEMCPY3D_BATCH_OP *opList, size_t *failIdx, unsigned long long flags, CUstream hStream),
+	     (numOps, opList, failIdx, flags, hStream))
+
+GV_SUBMIT_FN(cuMemcpy3DBatchAsync_v2, (size_t numOps, CUDA_MEMCPY3D_BATCH_OP *opList, unsigned long long flags, CUstream hStream),
+	     (numOps, opList, flags, hStream))
+
+GV_SUBMIT_FN(cuMemcpy3DBatchAsync_v2_ptsz, (size_t numOps, CUDA_MEMCPY3D_BATCH_OP *opList, unsigned long long flags, CUstream hStream),
+	     (numOps, opList, flags, hStream))
+
+GV_SUBMIT_FN(cuMemcpy3DPeer, (const CUDA_MEMCPY3D_PEER *pCopy),
+	     (pCopy))
+
+GV_SUBMIT_FN(cuMemcpy3DPeerAsync, (const CUDA_MEMCPY3D_PEER *pCopy, CUstream hStream),
+	     (pCopy, hStream))
+
+GV_SUBMIT_FN(cuMemcpy3DPeerAsync_ptsz, (const CUDA_MEMCPY3D_PEER *pCopy, CUstream hStream),
+	     (pCopy, hStream))
+
+GV_SUBMIT_FN(cuMemcpy3DPeer_ptds, (const CUDA_MEMCPY3D_PEER *pCopy),
+	     (pCopy))
+
+GV_SUBMIT_FN(cuMemcpy3D_v2, (const CUDA_MEMCPY3D *pCopy),
+	     (pCopy))
+
+GV_SUBMIT_FN(cuMemcpy3D_v2_ptds, (const CUDA_MEMCPY3D *pCopy),
+	     (pCopy))
+
+GV_SUBMIT_FN(cuMemcpyAsync, (CUdeviceptr dst, CUdeviceptr src, size_t ByteCount, CUstream hStream),
+	     (dst, src, ByteCount, hStream))
+
+GV_SUBMIT_FN(cuMemcpyAsync_ptsz, (CUdeviceptr dst, CUdeviceptr src, size_t ByteCount, CUstream hStream),
+	     (dst, src, ByteCount, hStream))
+
+GV_SUBMIT_FN(cuMemcpyAtoA, (CUarray dstArray, unsigned int dstOffset, CUarray srcArray, unsigned int srcOffset, unsigned int ByteCount),
+	     (dstArray, dstOffset, srcArray, srcOffset, ByteCount))
+
+GV_SUBMIT_FN(cuMemcpyAtoA_v2, (CUarray dstArray, size_t dstOffset, CUarray srcArray, size_t srcOffset, size_t ByteCount),
+	     (dstArray, dstOffset, srcArray, srcOffset, ByteCount))
+
+GV_SUBMIT_FN(cuMemcpyAtoA_v2_ptds, (CUarray dstArray, size_t dstOffset, CUarray srcArray, size_t srcOffset, size_t ByteCount),
+	     (dstArray, dstOffset, srcArray, srcOffset, ByteCount))
+
+GV_SUBMIT_FN(cuMemcpyAtoD, (CUdeviceptr_v1 dstDevice, CUarray srcArray, unsigned int srcOffset, unsigned int ByteCount),
+	     (dstDevice, srcArray, srcOffset, ByteCount))
+
+GV_SUBMIT_FN(cuMemcpyAtoD_v2, (CUdeviceptr dstDevice, CUarray srcArray, size_t srcOffset, size_t ByteCount),
+	     (dstDevice, srcArray, srcOffset, ByteCount))
+
+GV_SUBMIT_FN(cuMemcpyAtoD_v2_ptds, (CUdeviceptr dstDevice, CUarray srcArray, size_t srcOffset, size_t ByteCount),
+	     (dstDevice, srcArray, srcOffset, ByteCount))
+
+GV_SUBMIT_FN(cuMemcpyAtoH, (void *dstHost, CUarray srcArray, unsigned int srcOffset, unsigned int ByteCount),
+	     (dstHost, srcArray, srcOffset, ByteCount))
+
+GV_SUBMIT_FN(cuMemcpyAtoHAsync, (void *dstHost, CUarray srcArray, unsigned int srcOffset, unsigned int ByteCount, CUstream hStream),
+	     (dstHost, srcArray, srcOffset, ByteCount, hStream))
+
+GV_SUBMIT_FN(cuMemcpyAtoHAsync_v2, (void *dstHost, CUarray srcArray, size_t srcOffset, size_t ByteCount, CUstream hStream),
+	     (dstHost, srcArray, srcOffset, ByteCount, hStream))
+
+GV_SUBMIT_FN(cuMemcpyAtoHAsync_v2_ptsz, (void *dstHost, CUarray srcArray, size_t srcOffset, size_t ByteCount, CUstream hStream),
+	     (dstHost, srcArray, srcOffset, ByteCount, hStream))
+
+GV_SUBMIT_FN(cuMemcpyAtoH_v2, (void *dstHost, CUarray srcArray, size_t srcOffset, size_t ByteCount),
+	     (dstHost, srcArray, srcOffset, ByteCount))
+
+GV_SUBMIT_FN(cuMemcpyAtoH_v2_ptds, (void *dstHost, CUarray srcArray, size_t srcOffset, size_t ByteCount),
+	     (dstHost, srcArray, srcOffset, ByteCount))
+
+GV_SUBMIT_FN(cuMemcpyBatchAsync, (CUdeviceptr *dsts, CUdeviceptr *srcs, size_t *sizes, size_t count, CUmemcpyAttributes *attrs, size_t *attrsIdxs, size_t numAttrs, size_t *failIdx, CUstream hStream),
+	     (dsts, srcs, sizes, count, attrs, attrsIdxs, numAttrs, failIdx, hStream))
+
+GV_SUBMIT_FN(cuMemcpyBatchAsync_ptsz, (CUdeviceptr *dsts, CUdeviceptr *srcs, size_t *sizes, size_t count, CUmemcpyAttributes *attrs, size_t *attrsIdxs, size_t numAttrs, size_t *failIdx, CUstream hStream),
+	     (dsts, srcs, sizes, count, attrs, attrsIdxs, numAttrs, failIdx, hStream))
+
+GV_SUBMIT_FN(cuMemcpyBatchAsync_v2, (CUdeviceptr *dsts, CUdeviceptr *srcs, size_t *sizes, size_t count, CUmemcpyAttributes *attrs, size_t *attrsIdxs, size_t numAttrs, CUstream hStream),
+	     (dsts, srcs, sizes, count, attrs, attrsIdxs, numAttrs, hStream))
+
+GV_SUBMIT_FN(cuMemcpyBatchAsync_v2_ptsz, (CUdeviceptr *dsts, CUdeviceptr *srcs, size_t *sizes, size_t count, CUmemcpyAttributes *attrs, size_t *attrsIdxs, size_t numAttrs, CUstream hStream),
+	     (dsts, srcs, sizes, count, attrs, attrsIdxs, numAttrs, hStream))
+
+GV_SUBMIT_FN(cuMemcpyDtoA, (CUarray dstArray, unsigned int dstOffset, CUdeviceptr_v1 srcDevice, unsigned int ByteCount),
+	     (dstArray, dstOffset, srcDevice, ByteCount))
+
+GV_SUBMIT_FN(cuMemcpyDtoA_v2, (CUarray dstArray, size_t dstOffset, CUdeviceptr srcDevice, size_t ByteCount),
+	     (dstArray, dstOffset, srcDevice, ByteCount))
+
+GV_SUBMIT_FN(cuMemcpyDtoA_v2_ptds, (CUarray dstArray, size_t dstOffset, CUdeviceptr srcDevice, size_t ByteCount),
+	     (dstArray, dstOffset, srcDevice, ByteCount))
+
+GV_SUBMIT_FN(cuMemcpyDtoD, (CUdeviceptr_v1 dstDevice, CUdeviceptr_v1 srcDevice, unsigned int ByteCount),
+	     (dstDevice, srcDevice, ByteCount))
+
+GV_SUBMIT_FN(cuMemcpyDtoDAsync, (CUdeviceptr_v1 dstDevice, CUdeviceptr_v1 srcDevice, unsigned int ByteCount, CUstream hStream),
+	     (dstDevice, srcDevice, ByteCount, hStream))
+
+GV_SUBMIT_FN(cuMemcpyDtoDAsync_v2, (CUdeviceptr dstDevice, CUdeviceptr srcDevice, size_t ByteCount, CUstream hStream),
+	     (dstDevice, srcDevice, ByteCount, hStream))
+
+GV_SUBMIT_FN(cuMemcpyDtoDAsync_v2_ptsz, (CUdeviceptr dstDevice, CUdeviceptr srcDevice, size_t ByteCount, CUstream hStream),
+	     (dstDevice, srcDevice, ByteCount, hStream))
+
+GV_SUBMIT_FN(cuMemcpyDtoD_v2, (CUdeviceptr dstDevice, CUdeviceptr srcDevice, size_t ByteCount),
+	     (dstDevice, srcDevice, ByteCount))
+
+GV_SUBMIT_FN(cuMemcpyDtoD_v2_ptds, (CUdeviceptr dstDevice, CUdeviceptr srcDevice, size_t ByteCount),
+	     (dstDevice, srcDevice, ByteCount))
+
+GV_SUBMIT_FN(cuMemcpyDtoH, (void *dstHost, CUdeviceptr_v1 srcDevice, unsigned int ByteCount),
+	     (dstHost, srcDevice, ByteCount))
+
+GV_SUBMIT_FN(cuMemcpyDtoHAsync, (void *dstHost, CUdeviceptr_v1 srcDevice, unsigned int ByteCount, CUstream hStream),
+	     (dstHost, srcDevice, ByteCount, hStream))
+
+GV_SUBMIT_FN(cuMemcpyDtoHAsync_v2, (void *dstHost, CUdeviceptr srcDevice, size_t ByteCount, CUstream hStream),
+	     (dstHost, srcDevice, ByteCount, hStream))
+
+GV_SUBMIT_FN(cuMemcpyDtoHAsync_v2_ptsz, (void *dstHost, CUdeviceptr srcDevice, size_t ByteCount, CUstream hStream),
+	     (dstHost, srcDevice, ByteCount, hStream))
+
+GV_SUBMIT_FN(cuMemcpyDtoH_v2, (void *dstHost, CUdeviceptr srcDevice, size_t ByteCount),
+	     (dstHost, srcDevice, ByteCount))
+
+GV_SUBMIT_FN(cuMemcpyDtoH_v2_ptds, (void *dstHost, CUdeviceptr srcDevice, size_t ByteCount),
+	     (dstHost, srcDevice, ByteCount))
+
+GV_SUBMIT_FN(cuMemcpyHtoA, (CUarray dstArray, unsigned int dstOffset, const void *srcHost, unsigned int ByteCount),
+	     (dstArray, dstOffset, srcHost, ByteCount))
+
+GV_SUBMIT_FN(cuMemcpyHtoAAsync, (CUarray dstArray, unsigned int dstOffset, const void *srcHost, unsigned int ByteCount, CUstream hStream),
+	     (dstArray, dstOffset, srcHost, ByteCount, hStream))
+
+GV_SUBMIT_FN(cuMemcpyHtoAAsync_v2, (CUarray dstArray, size_t dstOffset, const void *srcHost, size_t ByteCount, CUstream hStream),
+	     (dstArray, dstOffset, srcHost, ByteCount, hStream))
+
+GV_SUBMIT_FN(cuMemcpyHtoAAsync_v2_ptsz, (CUarray dstArray, size_t dstOffset, const void *srcHost, size_t ByteCount, CUstream hStream),
+	     (dstArray, dstOffset, srcHost, ByteCount, hStream))
+
+GV_SUBMIT_FN(cuMemcpyHtoA_v2, (CUarray dstArray, size_t dstOffset, const void *srcHost, size_t ByteCount),
+	     (dstArray, dstOffset, srcHost, ByteCount))
+
+GV_SUBMIT_FN(cuMemcpyHtoA_v2_ptds, (CUarray dstArray, size_t dstOffset, const void *srcHost, size_t ByteCount),
+	     (dstArray, dstOffset, srcHost, ByteCount))
+
+GV_SUBMIT_FN(cuMemcpyHtoD, (CUdeviceptr_v1 dstDevice, const void *srcHost, unsigned int ByteCount),
+	     (dstDevice, srcHost, ByteCount))
+
+GV_SUBMIT_FN(cuMemcpyHtoDAsync, (CUdeviceptr_v1 dstDevice, const void *srcHost, unsigned int ByteCount, CUstream hStream),
+	     (dstDevice, srcHost, ByteCount, hStream))
+
+GV_SUBMIT_FN(cuMemcpyHtoDAsync_v2, (CUdeviceptr dstDevice, const void *srcHost, size_t ByteCount, CUstream hStream),
+	     (dstDevice, srcHost, ByteCount, hStream))
+
+GV_SUBMIT_FN(cuMemcpyHtoDAsync_v2_ptsz, (CUdeviceptr dstDevice, const void *srcHost, size_t ByteCount, CUstream hStream),
+	     (dstDevice, srcHost, ByteCount, hStream))
+
+GV_SUBMIT_FN(cuMemcpyHtoD_v2, (CUdeviceptr dstDevice, const void *srcHost, size_t ByteCount),
+	     (dstDevice, srcHost, ByteCount))
+
+GV_SUBMIT_FN(cuMemcpyHtoD_v2_ptds, (CUdeviceptr dstDevice, const void *srcHost, size_t ByteCount),
+	     (dstDevice, srcHost, ByteCount))
+
+GV_SUBMIT_FN(cuMemcpyPeer, (CUdeviceptr dstDevice, CUcontext dstContext, CUdeviceptr srcDevice, CUcontext srcContext, size_t ByteCount),
+	     (dstDevice, dstContext, srcDevice, srcContext, ByteCount))
+
+GV_SUBMIT_FN(cuMemcpyPeerAsync, (CUdeviceptr dstDevice, CUcontext dstContext, CUdeviceptr srcDevice, CUcontext srcContext, size_t ByteCount, CUstream hStream),
+	     (dstDevice, dstContext, srcDevice, srcContext, ByteCount, hStream))
+
+GV_SUBMIT_FN(cuMemcpyPeerAsync_ptsz, (CUdeviceptr dstDevice, CUcontext dstContext, CUdeviceptr srcDevice, CUcontext srcContext, size_t ByteCount, CUstream hStream),
+	     (dstDevice, dstContext, srcDevice, srcContext, ByteCount, hStream))
+
+GV_SUBMIT_FN(cuMemcpyPeer_ptds, (CUdeviceptr dstDevice, CUcontext dstContext, CUdeviceptr srcDevice, CUcontext srcContext, size_t ByteCount),
+	     (dstDevice, dstContext, srcDevice, srcContext, ByteCount))
+
+GV_SUBMIT_FN(cuMemcpy_ptds, (CUdeviceptr dst, CUdeviceptr src, size_t ByteCount),
+	     (dst, src, ByteCount))
+
+GV_SUBMIT_FN(cuMemsetD16, (CUdeviceptr_v1 dstDevice, unsigned short us, unsigned int N),
+	     (dstDevice, us, N))
+
+GV_SUBMIT_FN(cuMemsetD16Async, (CUdeviceptr dstDevice, unsigned short us, size_t N, CUstream hStream),
+	     (dstDevice, us, N, hStream))
+
+GV_SUBMIT_FN(cuMemsetD16Async_ptsz, (CUdeviceptr dstDevice, unsigned short us, size_t N, CUstream hStream),
+	     (dstDevice, us, N, hStream))
+
+GV_SUBMIT_FN(cuMemsetD16_v2, (CUdeviceptr dstDevice, unsigned short us, size_t N),
+	     (dstDevice, us, N))
+
+GV_SUBMIT_FN(cuMemsetD16_v2_ptds, (CUdeviceptr dstDevice, unsigned short us, size_t N),
+	     (dstDevice, us, N))
+
+GV_SUBMIT_FN(cuMemsetD2D16, (CUdeviceptr_v1 dstDevice, unsigned int dstPitch, unsigned short us, unsigned int Width, unsigned int Height),
+	     (dstDevice, dstPitch, us, Width, Height))
+
+GV_SUBMIT_FN(cuMemsetD2D16Async, (CUdeviceptr dstDevice, size_t dstPitch, unsigned short us, size_t Width, size_t Height, CUstream hStream),
+	     (dstDevice, dstPitch, us, Width, Height, hStream))
+
+GV_SUBMIT_FN(cuMemsetD2D16Async_ptsz, (CUdeviceptr dstDevice, size_t dstPitch, unsigned short us, size_t Width, size_t Height, CUstream hStream),
+	     (dstDevice, dstPitch, us, Width, Height, hStream))
+
+GV_SUBMIT_FN(cuMemsetD2D16_v2, (CUdeviceptr dstDevice, size_t dstPitch, unsigned short us, size_t Width, size_t Height),
+	     (dstDevice, dstPitch, us, Width, Height))
+
+GV_SUBMIT_FN(cuMemsetD2D16_v2_ptds, (CUdeviceptr dstDevice, size_t dstPitch, unsigned short us, size_t Width, size_t Height),
+	     (dstDevice, dstPitch, us, Width, Height))
+
+GV_SUBMIT_FN(cuMemsetD2D32, (CUdeviceptr_v1 dstDevice, unsigned int dstPitch, unsigned int ui, unsigned int Width, unsigned int Height),
+	     (dstDevice, dstPitch, ui, Width, Height))
+
+GV_SUBMIT_FN(cuMemsetD2D32Async, (CUdeviceptr dstDevice, size_t dstPitch, unsigned int ui, size_t Width, size_t Height, CUstream hStream),
+	     (dstDevice, dstPitch, ui, Width, Height, hStream))
+
+GV_SUBMIT_FN(cuMemsetD2D32Async_ptsz, (CUdeviceptr dstDevice, size_t dstPitch, unsigned int ui, size_t Width, size_t Height, CUstream hStream),
+	     (dstDevice, dstPitch, ui, Width, Height, hStream))
+
+GV_SUBMIT_FN(cuMemsetD2D32_v2, (CUdeviceptr dstDevice, size_t dstPitch, unsigned int ui, size_t Width, size_t Height),
+	     (dstDevice, dstPitch, ui, Width, Height))
+
+GV_SUBMIT_FN(cuMemsetD2D32_v2_ptds, (CUdeviceptr dstDevice, size_t dstPitch, unsigned int ui, size_t Width, size_t Height),
+	     (dstDevice, dstPitch, ui, Width, Height))
+
+GV_SUBMIT_FN(cuMemsetD2D8, (CUdeviceptr_v1 dstDevice, unsigned int dstPitch, unsigned char uc, unsigned int Width, unsigned int Height),
+	     (dstDevice, dstPitch, uc, Width, Height))
+
+GV_SUBMIT_FN(cuMemsetD2D8Async, (CUdeviceptr dstDevice, size_t dstPitch, unsigned char uc, size_t Width, size_t Height, CUstream hStream),
+	     (dstDevice, dstPitch, uc, Width, Height, hStream))
+
+GV_SUBMIT_FN(cuMemsetD2D8Async_ptsz, (CUdeviceptr dstDevice, size_t dstPitch, unsigned char uc, size_t Width, size_t Height, CUstream hStream),
+	     (dstDevice, dstPitch, uc, Width, Height, hStream))
+
+GV_SUBMIT_FN(cuMemsetD2D8_v2, (CUdeviceptr dstDevice, size_t dstPitch, unsigned char uc, size_t Width, size_t Height),
+	     (dstDevice, dstPitch, uc, Width, Height))
+
+GV_SUBMIT_FN(cuMemsetD2D8_v2_ptds, (CUdeviceptr dstDevice, size_t dstPitch, unsigned char uc, size_t Width, size_t Height),
+	     (dstDevice, dstPitch, uc, Width, Height))
+
+GV_SUBMIT_FN(cuMemsetD32, (CUdeviceptr_v1 dstDevice, unsigned int ui, unsigned int N),
+	     (dstDevice, ui, N))
+
+GV_SUBMIT_FN(cuMemsetD32Async, (CUdeviceptr dstDevice, unsigned int ui, size_t N, CUstream hStream),
+	     (dstDevice, ui, N, hStream))
+
+GV_SUBMIT_FN(cuMemsetD32Async_ptsz, (CUdeviceptr dstDevice, unsigned int ui, size_t N, CUstream hStream),
+	     (dstDevice, ui, N, hStream))
+
+GV_SUBMIT_FN(cuMemsetD32_v2, (CUdeviceptr dstDevice, unsigned int ui, size_t N),
+	     (dstDevice, ui, N))
+
+GV_SUBMIT_FN(cuMemsetD32_v2_ptds, (CUdeviceptr dstDevice, unsigned int ui, size_t N),
+	     (dstDevice, ui, N))
+
+GV_SUBMIT_FN(cuMemsetD8, (CUdeviceptr_v1 dstDevice, unsigned char uc, unsigned int N),
+	     (dstDevice, uc, N))
+
+GV_SUBMIT_FN(cuMemsetD8Async, (CUdeviceptr dstDevice, unsigned char uc, size_t N, CUstream hStream),
+	     (dstDevice, uc, N, hStream))
+
+GV_SUBMIT_FN(cuMemsetD8Async_ptsz, (CUdeviceptr dstDevice, unsigned char uc, size_t N, CUstream hStream),
+	     (dstDevice, uc, N, hStream))
+
+GV_SUBMIT_FN(cuMemsetD8_v2, (CUdeviceptr dstDevice, unsigned char uc, size_t N),
+	     (dstDevice, uc, N))
+
+GV_SUBMIT_FN(cuMemsetD8_v2_ptds, (CUdeviceptr dstDevice, unsigned char uc, size_t N),
+	     (dstDevice, uc, N))

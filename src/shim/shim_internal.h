@@ -144,7 +144,7 @@ void gv_ctx_reset_cache(void);
  * gated.c) calls gv_shim_submit_gate() before forwarding. Without a
  * scheduler segment ($GPUVISOR_SCHED + $GPUVISOR_INSTANCE) that is one
  * predictable branch on gv_gate_on, which is set once at init. */
-extern bool gv_gate_on;
+extern bool gv_gate_on __attribute__((visibility("hidden")));
 /* Reads the environment and attaches to the segment (init.c). */
 void gv_gate_init(void);
 /* Records the current context for the drain, then gv_sched_gate(). */
@@ -157,5 +157,22 @@ static inline void gv_shim_submit_gate(void)
 	if (GV_UNLIKELY(gv_gate_on))
 		gv_gate_wait();
 }
+
+/* Defines the exported entry point name(params) that passes the gate and
+ * forwards args to the driver. Both ways out are tail calls, so without a
+ * segment the entry point is a compare, a branch and the jump to the
+ * driver (no registers saved around a call that does not happen). */
+#define GV_SUBMIT_FN(name, params, args)                                                     \
+	__attribute__((noinline)) static CUresult gv_gated_##name params                     \
+	{                                                                                    \
+		gv_gate_wait();                                                              \
+		return GV_REAL(name) args;                                                   \
+	}                                                                                    \
+	GV_EXPORT CUresult CUDAAPI name params                                               \
+	{                                                                                    \
+		if (GV_UNLIKELY(gv_gate_on))                                                 \
+			return gv_gated_##name args;                                         \
+		return GV_REAL(name) args;                                                   \
+	}
 
 #endif

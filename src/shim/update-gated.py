@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Regenerates src/shim/gated.c: the work-submission entry points that the
 time-slice gate guards (besides the kernel launches in launch.c), each a C
-definition that calls gv_shim_submit_gate() and forwards to the driver.
+definition (GV_SUBMIT_FN) that passes the gate and forwards to the driver.
 
 The prototypes come from the toolkit's cuda.h as the shim compiles it
 (__CUDA_API_VERSION_INTERNAL, so each versioned name means itself). Run it
@@ -46,7 +46,7 @@ def main():
                " * (launch.c): copies, memsets (asynchronous and synchronous: both run on\n"
                " * the device), graph launches, host functions and multi-device\n"
                " * cooperative launches. Each passes the time-slice gate, then forwards\n"
-               " * to the real driver. */\n"
+               " * to the real driver (GV_SUBMIT_FN, shim_internal.h). */\n"
                "#include \"shim_internal.h\"\n")
     for n in gated_names():
         m = re.search(r"CUresult\s+" + re.escape(n) + r"\s*\(([^;]*?)\)\s*;", pre)
@@ -58,8 +58,7 @@ def main():
             for p in params.split(","):
                 a = re.search(r"([A-Za-z_][A-Za-z0-9_]*)\s*(\[[^\]]*\])?\s*$", p.strip())
                 args.append(a.group(1))
-        out.append("GV_EXPORT CUresult CUDAAPI %s(%s)\n{\n\tgv_shim_submit_gate();\n"
-                   "\treturn GV_REAL(%s)(%s);\n}\n" % (n, params, n, ", ".join(args)))
+        out.append("GV_SUBMIT_FN(%s, (%s),\n\t     (%s))\n" % (n, params, ", ".join(args)))
     sys.stdout.write("\n".join(out))
 
 
