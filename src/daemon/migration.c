@@ -274,6 +274,33 @@ static double rep_ms(const json_t *rep, const char *key)
 	return json_is_number(v) ? json_number_value(v) : 0.0;
 }
 
+/* Gives back what a dead workload still held on both sides: its slots in
+ * the instances' accounting files and, on a simulated node, in the
+ * devices' (a process killed mid-migration frees nothing itself). */
+static void reclaim_dead(struct gvd *d, const struct gv_store_mig *m)
+{
+	const char *ids[2] = { m->src, m->dst }, *devs[2] = { m->src_device, m->dst_device };
+	char path[PATH_MAX];
+	struct gv_acct *a;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (ids[i][0]) {
+			gvd_acct_path(d, ids[i], path);
+			if (gv_acct_open(path, &a, NULL) == 0) {
+				gv_acct_reclaim_dead(a);
+				gv_acct_close(a);
+			}
+		}
+		if (d->sim && devs[i][0] &&
+		    gv_acct_sim_path(d->sim_node_path, devs[i], path, sizeof(path)) == 0 &&
+		    gv_acct_open(path, &a, NULL) == 0) {
+			gv_acct_reclaim_dead(a);
+			gv_acct_close(a);
+		}
+	}
+}
+
 /* The workload runs on the destination: move its registration, destroy the
  * source, complete the row. Caller holds d->lock. */
 static void finish_success(struct gvd *d, struct gv_store_mig *m, const json_t *rep,
@@ -320,6 +347,7 @@ static void finish_success(struct gvd *d, struct gv_store_mig *m, const json_t *
 				 "destroyed: %s",
 				 m->src, err.msg);
 	}
+	reclaim_dead(d, m);
 	m->state = GV_MIGST_COMPLETED;
 	m->finished = (int64_t)time(NULL);
 	if (note && !m->error[0])
@@ -348,6 +376,7 @@ static void finish_failure(struct gvd *d, struct gv_store_mig *m, enum gv_store_
 	int http;
 
 	snprintf(msg, sizeof(msg), "%s", why);
+	reclaim_dead(d, m);
 	if (m->dst_created && m->dst[0] && gv_store_inst_get(d->st, m->dst, &dst, NULL) == 0) {
 		if (dst.wl_pid > 0 && gvd_workload_alive(&dst))
 			gvd_log(GVD_LOG_WARN, "migration %s: destination %s has a workload; kept",
