@@ -1,8 +1,10 @@
 # Migration mode of the shim (docs/migration.md, "The shim endpoint"):
-# included by CMakeLists.txt after the library is declared. The engine,
-# the chunk hash and the control-request parser come from src/core
-# (compiled in, hidden like the rest); the control channel uses jansson,
-# the hash xxhash.
+# included by CMakeLists.txt after the library is declared.
+# The shim must load in any workload's environment (a container image may
+# lack jansson or xxhash), so it depends on libc only: the chunk hash is
+# compiled in with xxhash inline (XXH_INLINE_ALL), and everything that needs
+# jansson (control thread, engine, report) is the plugin libgpuvisor-mig.so
+# next to it, dlopened in migration mode only (mig_plugin.h).
 add_custom_command(
   OUTPUT ${GV_SHIM_GEN}/gv_mig_refuse.c
   COMMAND ${CMAKE_COMMAND} -E make_directory ${GV_SHIM_GEN}
@@ -18,7 +20,21 @@ target_sources(gpuvisor-cuda PRIVATE
   ${CMAKE_CURRENT_SOURCE_DIR}/mig_init.c ${CMAKE_CURRENT_SOURCE_DIR}/mig_gate.c
   ${CMAKE_CURRENT_SOURCE_DIR}/mig_obj.c ${CMAKE_CURRENT_SOURCE_DIR}/mig_mem.c
   ${CMAKE_CURRENT_SOURCE_DIR}/mig_wrap.c ${CMAKE_CURRENT_SOURCE_DIR}/mig_endpoint.c
-  ${CMAKE_CURRENT_SOURCE_DIR}/mig_ctl.c ${GV_SHIM_GEN}/gv_mig_refuse.c
-  ${CMAKE_SOURCE_DIR}/src/core/migrate.c ${CMAKE_SOURCE_DIR}/src/core/chunkhash.c
-  ${CMAKE_SOURCE_DIR}/src/core/migctl.c)
-target_link_libraries(gpuvisor-cuda PRIVATE PkgConfig::JANSSON PkgConfig::XXHASH)
+  ${CMAKE_CURRENT_SOURCE_DIR}/mig_host.c ${GV_SHIM_GEN}/gv_mig_refuse.c
+  ${CMAKE_SOURCE_DIR}/src/core/chunkhash.c)
+set_source_files_properties(${CMAKE_SOURCE_DIR}/src/core/chunkhash.c
+  TARGET_DIRECTORY gpuvisor-cuda PROPERTIES COMPILE_DEFINITIONS XXH_INLINE_ALL)
+
+# The plugin: the control thread, the engine and the JSON (mig_plugin.h).
+add_library(gpuvisor-mig SHARED
+  ${CMAKE_CURRENT_SOURCE_DIR}/mig_ctl.c ${CMAKE_SOURCE_DIR}/src/core/migrate.c
+  ${CMAKE_SOURCE_DIR}/src/core/migctl.c ${CMAKE_SOURCE_DIR}/src/core/chunkhash.c
+  ${CMAKE_SOURCE_DIR}/src/core/err.c)
+set_target_properties(gpuvisor-mig PROPERTIES
+  C_VISIBILITY_PRESET hidden
+  LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/lib)
+target_link_options(gpuvisor-mig PRIVATE -Wl,-Bsymbolic -Wl,-z,defs)
+target_link_libraries(gpuvisor-mig PRIVATE PkgConfig::JANSSON PkgConfig::XXHASH
+                      Threads::Threads)
+add_dependencies(gpuvisor-cuda gpuvisor-mig)
+install(TARGETS gpuvisor-mig LIBRARY DESTINATION ${GV_LIBDIR})

@@ -25,6 +25,8 @@ struct gv_mig_ep {
 	atomic_int cancel; /* the connection dropped */
 	struct gv_acct *dacct; /* destination accounting file, or NULL */
 	uint64_t dcharged;     /* bytes charged to it */
+	void (*progress)(void *arg, const struct gv_mig_progress *p);
+	void *progress_arg;
 };
 
 extern const struct gv_mig_ops gv_mig_shim_ops;
@@ -33,10 +35,10 @@ extern const struct gv_mig_ops gv_mig_shim_ops;
  * model or size. */
 int gv_mig_ep_open(struct gv_mig_ep *ep, struct gv_err *err);
 void gv_mig_ep_close(struct gv_mig_ep *ep, bool switched);
-/* mig_ctl.c: sets ep->cancel when the daemon's connection dropped. */
+/* mig_host.c: sets ep->cancel when the daemon's connection dropped. */
 void gv_mig_ep_poll(struct gv_mig_ep *ep);
 void gv_mig_ep_progress(struct gv_mig_ep *ep, const struct gv_mig_progress *p);
-/* mig_ctl.c: at the switch (stunned), the destination accounting file
+/* mig_host.c: at the switch (stunned), the destination accounting file
  * becomes the partition and the source is uncharged. */
 int gv_mig_ep_acct_switch(struct gv_mig_ep *ep, struct gv_err *err);
 

@@ -150,7 +150,7 @@ struct gv_acct;
 struct gv_acct *gv_part_acct(void);
 struct gv_acct *gv_part_swap(struct gv_acct *next);
 
-/* --- mig_ctl.c */
+/* --- mig_host.c: creates the control socket, loads the plugin */
 void gv_mig_ctl_start(void);
 
 #endif
