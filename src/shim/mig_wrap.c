@@ -768,6 +768,116 @@ static CUresult w_cuMemCreate(CUmemGenericAllocationHandle *h, size_t size,
 	OUT(MREAL(cuMemCreate)(h, size, prop, flags));
 }
 
+/* --- memory the shim cannot move: forwarded, the workload marked */
+
+#define TAINTED(what) gv_mig_taint("the workload used %s, which the shim cannot move yet", what)
+
+static CUresult w_cuArrayCreate_v2(CUarray *a, const CUDA_ARRAY_DESCRIPTOR *d)
+{
+	IN();
+	TAINTED("CUDA arrays (cuArrayCreate)");
+	OUT(MREAL(cuArrayCreate_v2)(a, d));
+}
+
+static CUresult w_cuArray3DCreate_v2(CUarray *a, const CUDA_ARRAY3D_DESCRIPTOR *d)
+{
+	IN();
+	TAINTED("CUDA arrays (cuArray3DCreate)");
+	OUT(MREAL(cuArray3DCreate_v2)(a, d));
+}
+
+static CUresult w_cuMipmappedArrayCreate(CUmipmappedArray *a, const CUDA_ARRAY3D_DESCRIPTOR *d,
+					 unsigned levels)
+{
+	IN();
+	TAINTED("mipmapped arrays (cuMipmappedArrayCreate)");
+	OUT(MREAL(cuMipmappedArrayCreate)(a, d, levels));
+}
+
+static CUresult w_cuIpcOpenMemHandle_v2(CUdeviceptr *p, CUipcMemHandle h, unsigned flags)
+{
+	IN();
+	TAINTED("another process's memory (cuIpcOpenMemHandle)");
+	OUT(MREAL(cuIpcOpenMemHandle_v2)(p, h, flags));
+}
+
+static CUresult w_cuImportExternalMemory(CUexternalMemory *m,
+					 const CUDA_EXTERNAL_MEMORY_HANDLE_DESC *d)
+{
+	IN();
+	TAINTED("external memory (cuImportExternalMemory)");
+	OUT(MREAL(cuImportExternalMemory)(m, d));
+}
+
+static CUresult w_cuMemPoolCreate(CUmemoryPool *pool, const CUmemPoolProps *props)
+{
+	IN();
+	TAINTED("memory pools (cuMemPoolCreate)");
+	OUT(MREAL(cuMemPoolCreate)(pool, props));
+}
+
+static CUresult w_cuMemHostGetDevicePointer_v2(CUdeviceptr *p, void *h, unsigned flags)
+{
+	IN();
+	TAINTED("mapped host memory (cuMemHostGetDevicePointer)");
+	OUT(MREAL(cuMemHostGetDevicePointer_v2)(p, h, flags));
+}
+
+static CUresult w_cuLibraryLoadData(CUlibrary *lib, const void *code, CUjit_option *jo,
+				    void **jv, unsigned njo, CUlibraryOption *lo, void **lv,
+				    unsigned nlo)
+{
+	IN();
+	TAINTED("the library API (cuLibraryLoadData)");
+	OUT(MREAL(cuLibraryLoadData)(lib, code, jo, jv, njo, lo, lv, nlo));
+}
+
+static CUresult w_cuLibraryLoadFromFile(CUlibrary *lib, const char *file, CUjit_option *jo,
+					void **jv, unsigned njo, CUlibraryOption *lo, void **lv,
+					unsigned nlo)
+{
+	IN();
+	TAINTED("the library API (cuLibraryLoadFromFile)");
+	OUT(MREAL(cuLibraryLoadFromFile)(lib, file, jo, jv, njo, lo, lv, nlo));
+}
+
+/* The pre-3.2 entry points with 32-bit device pointers cannot address VMM
+ * ranges: refused like the entry points in mig-refuse.txt. */
+static CUresult w_legacy_cuMemAlloc(void)
+{
+	return gv_mig_refuse(GV_SYM_cuMemAlloc);
+}
+
+static CUresult w_legacy_cuMemAllocPitch(void)
+{
+	return gv_mig_refuse(GV_SYM_cuMemAllocPitch);
+}
+
+static CUresult w_legacy_cuMemFree(void)
+{
+	return gv_mig_refuse(GV_SYM_cuMemFree);
+}
+
+static CUresult w_legacy_cuArrayCreate(void)
+{
+	return gv_mig_refuse(GV_SYM_cuArrayCreate);
+}
+
+static CUresult w_legacy_cuArray3DCreate(void)
+{
+	return gv_mig_refuse(GV_SYM_cuArray3DCreate);
+}
+
+static CUresult w_legacy_cuMemHostGetDevicePointer(void)
+{
+	return gv_mig_refuse(GV_SYM_cuMemHostGetDevicePointer);
+}
+
+static CUresult w_legacy_cuMemGetAddressRange(void)
+{
+	return gv_mig_refuse(GV_SYM_cuMemGetAddressRange);
+}
+
 /* --- copies and sets: no handles, but they write device memory */
 
 static CUresult w_cuMemcpyHtoD_v2(CUdeviceptr d, const void *s, size_t n)
@@ -965,5 +1075,21 @@ const struct gv_mig_wrap_ent gv_mig_wrap_tab[] = {
 	W(cuMemsetD32Async),
 	W(cuGetProcAddress_v2),
 	W(cuGetProcAddress),
+	W(cuArrayCreate_v2),
+	W(cuArray3DCreate_v2),
+	W(cuMipmappedArrayCreate),
+	W(cuIpcOpenMemHandle_v2),
+	W(cuImportExternalMemory),
+	W(cuMemPoolCreate),
+	W(cuMemHostGetDevicePointer_v2),
+	W(cuLibraryLoadData),
+	W(cuLibraryLoadFromFile),
+	{ GV_SYM_cuMemAlloc, (void *)w_legacy_cuMemAlloc },
+	{ GV_SYM_cuMemAllocPitch, (void *)w_legacy_cuMemAllocPitch },
+	{ GV_SYM_cuMemFree, (void *)w_legacy_cuMemFree },
+	{ GV_SYM_cuArrayCreate, (void *)w_legacy_cuArrayCreate },
+	{ GV_SYM_cuArray3DCreate, (void *)w_legacy_cuArray3DCreate },
+	{ GV_SYM_cuMemHostGetDevicePointer, (void *)w_legacy_cuMemHostGetDevicePointer },
+	{ GV_SYM_cuMemGetAddressRange, (void *)w_legacy_cuMemGetAddressRange },
 };
 const size_t gv_mig_wrap_n = sizeof(gv_mig_wrap_tab) / sizeof(gv_mig_wrap_tab[0]);

@@ -19,6 +19,9 @@
 #   refuse          gv-infer: destination partition too small, unknown
 #                   device: refused, nothing changed
 #   same            gv-infer A -> A (two instances of one GPU) -> B
+#   probe           gv-mig-probe: a workload with managed memory is not
+#                   migratable (hello says why, migrate refuses); an entry
+#                   point the migration layer does not handle is refused
 #   late            gv-infer on a MIG instance of a simulated A100; a second
 #                   instance is added to the node file while it runs, and
 #                   the workload moves there (libcudasim opens a device by
@@ -223,6 +226,29 @@ same)
 	on "$B"
 	holds_none "$A"
 	finish 150
+	;;
+probe)
+	probe="$build/tests/migrate/gv-mig-probe"
+	run_probe() {
+		env LD_LIBRARY_PATH="$build/lib/shim" GPUVISOR_REAL_LIBCUDA="$build/lib/libcudasim.so" \
+			CUDA_VISIBLE_DEVICES="$A,$B" GPUVISOR_DEVICE="$A" GPUVISOR_CTL="$sock" "$probe" "$@"
+	}
+	run_probe refuse >"$dir/probe.out" 2>"$dir/wl.err" || fail "probe refuse: $(cat "$dir/probe.out")"
+	grep -q 'cuStreamGetPriority is not supported in migration mode' "$dir/wl.err" ||
+		fail "the refusal was not logged"
+	mkfifo "$dir/in"
+	run_probe taint <"$dir/in" >"$dir/probe.out" 2>"$dir/wl.err" &
+	wl_pid=$!
+	exec 3>"$dir/in"
+	"$ctl" hello "$sock" >"$dir/hello" || fail "no control socket"
+	echo "hello: $(cat "$dir/hello")"
+	grep -q '"migratable":false' "$dir/hello" || fail "managed memory left it migratable"
+	grep -q 'managed memory' "$dir/hello" || fail "no reason"
+	refused "not migratable" "$B"
+	grep -q 'not migratable: the workload allocated managed memory' "$dir/mig.out" || fail "wrong reason"
+	exec 3>&-
+	wait "$wl_pid" || fail "the probe failed"
+	wl_pid=
 	;;
 late)
 	node="$dir/node.json"
