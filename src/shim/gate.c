@@ -37,6 +37,9 @@ static const char *gv_gate_instance;
 static struct gv_sched *gv_gate_seg;
 static struct gv_sched_client *_Atomic gv_gate_client;
 static atomic_bool gv_gate_failed; /* attach failed: ungated, reported once */
+/* exit() has begun: the driver may be tearing itself down, so the drain
+ * no longer calls it (what is still queued finishes or dies with us). */
+static atomic_bool gv_gate_exiting;
 
 /* Guards attach and the context set. The drain holds it for the whole
  * drain, so a context is never destroyed (gv_gate_ctx_forget) while it is
@@ -64,6 +67,8 @@ static int gv_gate_drain(void *arg)
 	int rc = 0;
 
 	(void)arg;
+	if (atomic_load(&gv_gate_exiting))
+		return 0;
 	pthread_mutex_lock(&gv_gate_lock);
 	for (unsigned i = 0; i < gv_gate_nctx;) {
 		CUcontext popped = NULL;
@@ -163,6 +168,19 @@ static void gv_gate_atfork_child(void)
 	atomic_fetch_add(&gv_gate_gen, 1);
 }
 
+/* Registered after the driver was loaded, so it runs before the driver's
+ * own exit handlers: the slice is handed over at once instead of at the
+ * next waiter's liveness check. The client stays attached (other threads
+ * may still be submitting); the process's death frees its slot. */
+static void gv_gate_atexit(void)
+{
+	struct gv_sched_client *c = atomic_load(&gv_gate_client);
+
+	atomic_store(&gv_gate_exiting, true);
+	if (c)
+		(void)gv_sched_yield(c);
+}
+
 void gv_gate_init(void)
 {
 	const char *path = getenv("GPUVISOR_SCHED");
@@ -177,8 +195,8 @@ void gv_gate_init(void)
 		gv_shim_log(false, "time-slice gate disabled: out of memory");
 		return;
 	}
-	if (pthread_atfork(NULL, NULL, gv_gate_atfork_child) != 0) {
-		gv_shim_log(false, "time-slice gate disabled: pthread_atfork failed");
+	if (pthread_atfork(NULL, NULL, gv_gate_atfork_child) != 0 || atexit(gv_gate_atexit) != 0) {
+		gv_shim_log(false, "time-slice gate disabled: cannot register fork/exit handlers");
 		return;
 	}
 	pthread_mutex_lock(&gv_gate_lock);

@@ -7,7 +7,7 @@
  *   ts_tool shares FROM_NS|auto TO_NS|auto TRACE...   (JSON)
  *   ts_tool test SCENARIO BUILD_DIR        (CTest: equal2 equal3 procs
  *                                           fixed_lone best_lone greedy kill
- *                                           policy)
+ *                                           policy unregistered)
  *   ts_tool bench BUILD_DIR                (bench/sched.sh: overhead, errors)
  *
  * A test creates a segment in a private directory, starts tenant processes
@@ -276,6 +276,7 @@ struct tenant {
 	unsigned kernel_us, depth;
 	unsigned procs; /* processes of the tenant (gv-spin --procs; 0 = 1) */
 	bool busy; /* runs gv-spin (else registered but idle) */
+	bool unregistered; /* the daemon did not register it */
 	pid_t pid;
 	char trace[256];
 	struct trace tr;
@@ -366,6 +367,8 @@ static int run_start(struct run *r)
 	for (int i = 0; i < r->n; i++) {
 		uint32_t share = r->policy == GV_SCHED_FIXED_SHARE ? GV_SCHED_SHARE_FULL / 4 : 0;
 
+		if (r->t[i].unregistered)
+			continue;
 		if (gv_sched_tenant_set(r->s, r->t[i].id, 1, share, &err) < 0)
 			goto fail;
 	}
@@ -591,6 +594,14 @@ static double scenario(const char *name, const char *build)
 		add(&r, "pair", 1000, 2, true);
 		r.t[0].procs = 2;
 		add(&r, "solo", 1000, 2, true);
+	} else if (!strcmp(name, "unregistered")) {
+		/* an instance the segment does not know: the shim says so and
+		 * runs the process ungated (fail open), next to a gated one */
+		r.policy = GV_SCHED_EQUAL_SHARE;
+		r.seconds = 2;
+		add(&r, "known", 1000, 2, true);
+		add(&r, "stranger", 1000, 2, true);
+		r.t[1].unregistered = true;
 	} else if (!strcmp(name, "fixed_lone")) {
 		r.policy = GV_SCHED_FIXED_SHARE; /* 1/4 each */
 		add(&r, "busy", 1000, 2, true);
@@ -699,6 +710,9 @@ static double scenario(const char *name, const char *build)
 		      w[0].share[1]);
 		check(w[0].share[0] >= 0.4, "short kernels' device share %.3f (>= 0.4)",
 		      w[0].share[0]);
+	} else if (!strcmp(name, "unregistered")) {
+		for (int i = 0; i < r.n; i++)
+			check(r.t[i].tr.n > 0, "%s ran %zu kernels", r.t[i].id, r.t[i].tr.n);
 	} else if (!strcmp(name, "fixed_lone")) {
 		last_error = fabs(w[0].frac[0] / 0.25 - 1);
 		/* device time: at most its share; held time: its share (what it
