@@ -29,6 +29,8 @@
 # Each case runs a workload with a bounded number of steps (--step-ms 20),
 # long enough for its migrations; the test then waits for it to finish.
 set -eu
+# one compound command: parsed whole before it runs (safe to edit meanwhile)
+{
 build=$1 case=$2 ctl=$3 acct_tool=$4
 here=$(cd "$(dirname "$0")" && pwd)
 dir=$(mktemp -d "${TMPDIR:-/tmp}/gv-migrate-test.XXXXXX")
@@ -287,3 +289,5 @@ refuse)
 	;;
 esac
 echo ok
+exit 0
+}
