@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# bench/migrate.sh BUILD_DIR [--weights-mib N] [--kv-mib N] [--step-ms N]
+#                            [--warm-steps N] [--downtime-limit MS]
+#
+# Live migration on the simulator, end to end through gpuvisord and the CLI:
+# one gv-infer (N MiB of weights written once, a KV cache growing by
+# --kv-mib every step, activations rewritten every step) started with
+# `gpuvisor run --migratable` on a timeslice H100 instance is
+#   1. moved to the other H100 with stop-and-copy,
+#   2. moved back with pre-copy,
+#   3. killed and started fresh: time until it is back at the step it had
+#      reached (loading its weights again and redoing its steps: what a
+#      restart without migration costs).
+# Prints stun times and their ratio, total times and bytes per phase. It
+# measures; it never fails on a number (exit 1 only when it cannot run).
+# Default size (2 GiB of weights) runs in about two minutes on two cores;
+# pass --weights-mib 8192 for a larger state (needs RAM for ~3 copies).
+set -u
+build=${1:?usage: bench/migrate.sh BUILD_DIR [--weights-mib N] ...}
+shift
+weights=2048 kv=8 step_ms=20 warm=50 limit=300
+while [ $# -gt 0 ]; do
+	case $1 in
+	--weights-mib) weights=$2; shift 2 ;;
+	--kv-mib) kv=$2; shift 2 ;;
+	--step-ms) step_ms=$2; shift 2 ;;
+	--warm-steps) warm=$2; shift 2 ;;
+	--downtime-limit) limit=$2; shift 2 ;;
+	*) echo "bench/migrate.sh: unknown option $1" >&2; exit 2 ;;
+	esac
+done
+build=$(cd "$build" && pwd) || exit 1
+for f in bin/gpuvisord bin/gpuvisor bin/gv-infer lib/shim/libcuda.so.1 lib/libcudasim.so; do
+	[ -e "$build/$f" ] || { echo "bench/migrate.sh: $build/$f is not built" >&2; exit 1; }
+done
+command -v jq >/dev/null || { echo "bench/migrate.sh: needs jq" >&2; exit 1; }
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/gv-bench-migrate.XXXXXX") || exit 1
+daemon= wl=
+cleanup() {
+	[ -n "$wl" ] && kill -TERM "$wl" 2>/dev/null && wait "$wl" 2>/dev/null
+	[ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+export GPUVISOR_SIM_SHM_DIR=$T/shm GPUVISOR_CATALOG=${GPUVISOR_CATALOG:-$(cd "$(dirname "$0")/.." && pwd)/data/catalog.json}
+mkdir -p "$GPUVISOR_SIM_SHM_DIR"
+gv() { "$build/bin/gpuvisor" --socket "$T/api.sock" "$@"; }
+now_ms() { date +%s%3N; }
+die() { echo "bench/migrate.sh: $*" >&2; tail -5 "$T/daemon.log" >&2; exit 1; }
+
+"$build/bin/gpuvisord" --socket "$T/api.sock" --state-dir "$T/state" --run-dir "$T/run" \
+	--sim h100-80gb:2 >"$T/daemon.log" 2>&1 &
+daemon=$!
+for _ in $(seq 100); do gv version >/dev/null 2>&1 && break; sleep 0.1; done
+gv mode 0 timeslice >/dev/null && gv mode 1 timeslice >/dev/null || die "cannot set timeslice mode"
+inst=$(gv create --profile h100-40c --gpu 0 --json | jq -r .id) || die "cannot create an instance"
+
+args=(--weights-mib "$weights" --kv-mib-per-step "$kv" --act-kib 1024 --steps 1000000
+	--step-ms "$step_ms" --verbose)
+step_of() { grep -o 'step [0-9]*:' "$1" 2>/dev/null | tail -1 | tr -dc 0-9; }
+wait_step() { # FILE STEP
+	while :; do
+		s=$(step_of "$1")
+		[ -n "$s" ] && [ "$s" -ge "$2" ] && return 0
+		kill -0 "$wl" 2>/dev/null || die "the workload died: $(tail -3 "$1")"
+		sleep 0.05
+	done
+}
+
+echo "gv-infer: ${weights} MiB of weights, KV cache +${kv} MiB per step, ${step_ms} ms per step"
+t0=$(now_ms)
+"$build/bin/gpuvisor" --socket "$T/api.sock" run --instance "$inst" --migratable -- \
+	"$build/bin/gv-infer" "${args[@]}" 2>"$T/wl.err" >/dev/null &
+wl=$!
+wait_step "$T/wl.err" 1
+t_load=$(($(now_ms) - t0))
+wait_step "$T/wl.err" "$warm"
+
+migrate() { # INST TO MODE -> report JSON in $T/mig.json
+	gv migrate "$1" --to "$2" --mode "$3" --downtime-limit "$limit" --json >"$T/mig.json" ||
+		die "migration failed: $(cat "$T/mig.json")"
+}
+r() { jq -r ".report.$1" "$T/mig.json"; }
+mib() { awk -v b="$1" 'BEGIN { printf "%.1f MiB", b / 1048576 }'; }
+show() { # LABEL
+	printf '%-13s stun %8.1f ms  total %8.1f ms  state %s  before stun %s  during stun %s  rounds %s (%s)\n' \
+		"$1" "$(r downtime_ms)" "$(r total_ms)" "$(mib "$(r bytes_total)")" \
+		"$(mib "$(r bytes_precopy)")" "$(mib "$(r bytes_stun)")" "$(r rounds)" "$(r stop)"
+}
+
+s_before=$(step_of "$T/wl.err")
+migrate "$inst" 1 stopcopy
+show "stop-and-copy"
+sc_stun=$(r downtime_ms) sc_total=$(r total_ms)
+inst=$(jq -r .destination "$T/mig.json")
+wait_step "$T/wl.err" $((s_before + 20))
+migrate "$inst" 0 precopy
+show "pre-copy"
+pc_stun=$(r downtime_ms) pc_total=$(r total_ms)
+printf '              pre-copy rounds: %s\n' \
+	"$(jq -r '[.report.round_stats[] | "\(.round): dirty \(.bytes_dirty / 1048576 | floor) MiB, copied \(.bytes_copied / 1048576 | floor) MiB"] | join("; ")' "$T/mig.json")"
+inst=$(jq -r .destination "$T/mig.json")
+
+# restart instead: kill at step N, start fresh, time until step N again
+s_kill=$(step_of "$T/wl.err")
+pgid=$(gv list --json | jq -r --arg i "$inst" '.instances[] | select(.id == $i) | .workload.pgid')
+[ "$pgid" -gt 1 ] 2>/dev/null && kill -9 -- "-$pgid" 2>/dev/null
+wait "$wl" 2>/dev/null
+wl=
+for _ in $(seq 100); do
+	[ "$(gv list --json | jq -r --arg i "$inst" '.instances[] | select(.id == $i) | .workload')" = null ] && break
+	sleep 0.1
+done
+t0=$(now_ms)
+"$build/bin/gpuvisor" --socket "$T/api.sock" run --instance "$inst" -- \
+	"$build/bin/gv-infer" "${args[@]}" 2>"$T/wl2.err" >/dev/null &
+wl=$!
+wait_step "$T/wl2.err" "$s_kill"
+rs_total=$(($(now_ms) - t0))
+printf '%-13s back at step %s after %s ms (weights loaded after %s ms at first start)\n' \
+	"restart" "$s_kill" "$rs_total" "$t_load"
+echo
+awk -v sc="$sc_stun" -v pc="$pc_stun" -v rs="$rs_total" -v sct="$sc_total" -v pct="$pc_total" 'BEGIN {
+	printf "stun pre-copy / stop-and-copy: %.3f (%.1f ms vs %.1f ms)\n", pc / sc, pc, sc
+	printf "downtime of a restart / pre-copy stun: %.0fx (%d ms vs %.1f ms)\n", rs / pc, rs, pc
+	printf "total: stop-and-copy %.1f ms, pre-copy %.1f ms, restart %d ms\n", sct, pct, rs
+}'
