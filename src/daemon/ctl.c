@@ -15,9 +15,12 @@
 
 #define CTL_LINE_MAX (64 * 1024)
 
-int gvd_ctl_connect(const char *path, int *fd_out, struct gv_err *err)
+int gvd_ctl_connect(const char *path, pid_t owner, int *fd_out, struct gv_err *err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct ucred cred;
+	socklen_t cl = sizeof(cred);
+	pid_t want, got;
 	int fd;
 
 	*fd_out = -1;
@@ -33,6 +36,19 @@ int gvd_ctl_connect(const char *path, int *fd_out, struct gv_err *err)
 		close(fd);
 		return gv_err_set(err, e, "cannot reach the workload's control socket %s: %s",
 				  path, strerror(e));
+	}
+	/* the ctl directory is writable by every workload: only the
+	 * workload's own process group may answer for it */
+	if (owner > 0) {
+		want = getpgid(owner);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) != 0 || want < 0 ||
+		    (got = getpgid(cred.pid)) != want) {
+			close(fd);
+			return gv_err_set(err, EPERM,
+					  "the control socket %s is not served by the workload "
+					  "(process group %d)",
+					  path, (int)want);
+		}
 	}
 	*fd_out = fd;
 	return 0;
@@ -157,7 +173,8 @@ int gvd_ctl_recv(int fd, struct gvd_ctl_buf *b, int timeout_ms, const atomic_boo
 	}
 }
 
-int gvd_ctl_hello(const char *path, int timeout_ms, json_t **out, struct gv_err *err)
+int gvd_ctl_hello(const char *path, pid_t owner, int timeout_ms, json_t **out,
+		  struct gv_err *err)
 {
 	struct gvd_ctl_buf b;
 	json_t *msg = json_pack("{s:s}", "op", "hello"), *ok;
@@ -167,7 +184,7 @@ int gvd_ctl_hello(const char *path, int timeout_ms, json_t **out, struct gv_err 
 	gvd_ctl_buf_init(&b);
 	if (!msg)
 		return gv_err_set(err, ENOMEM, "out of memory");
-	ret = gvd_ctl_connect(path, &fd, err);
+	ret = gvd_ctl_connect(path, owner, &fd, err);
 	if (!ret)
 		ret = gvd_ctl_send(fd, msg, err);
 	if (!ret)

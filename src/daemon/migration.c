@@ -440,7 +440,7 @@ static void resolve(struct gvd *d, const char *id, enum gv_store_mig_state fail_
 		json_decref(h);
 		h = NULL;
 		memset(&err, 0, sizeof(err));
-		ret = gvd_ctl_hello(m.ctl, GVD_HELLO_MS, &h, &err);
+		ret = gvd_ctl_hello(m.ctl, m.pid, GVD_HELLO_MS, &h, &err);
 		if (ret || !json_is_true(json_object_get(h, "migrating")))
 			break;
 		nanosleep(&ts, NULL);
@@ -533,7 +533,7 @@ static void *mig_thread(void *arg)
 		gv_err_set(&err, ENOMEM, "out of memory");
 		goto resolve;
 	}
-	ret = gvd_ctl_connect(m.ctl, &fd, &err);
+	ret = gvd_ctl_connect(m.ctl, m.pid, &fd, &err);
 	if (!ret)
 		ret = gvd_ctl_send(fd, msg, &err);
 	if (ret)
@@ -728,7 +728,7 @@ int gvd_mig_start(struct gvd *d, const struct gv_migreq *req, char *id_out, size
 
 	/* the shim decides whether it can move what the workload uses */
 	ctl_for(d, &src, ctl, sizeof(ctl));
-	ret = gvd_ctl_hello(ctl, GVD_HELLO_MS, &h, err);
+	ret = gvd_ctl_hello(ctl, src.wl_pid, GVD_HELLO_MS, &h, err);
 	if (ret) {
 		gv_err_prefix(err, "the workload of %s cannot be migrated", src.id);
 		ret = refuse(http, 409, ret);
