@@ -606,7 +606,11 @@ resolve:
 		close(fd);
 		fd = -1;
 	}
-	resolve(d, id, GV_MIGST_FAILED, err.msg[0] ? err.msg : "the control connection failed");
+	pthread_mutex_lock(&d->lock);
+	cancelled = r->cancelled;
+	pthread_mutex_unlock(&d->lock);
+	resolve(d, id, cancelled ? GV_MIGST_ABORTED : GV_MIGST_FAILED,
+		cancelled ? "cancelled" : err.msg[0] ? err.msg : "the control connection failed");
 out:
 	gv_store_mig_release(&m);
 	json_decref(msg);

@@ -64,6 +64,7 @@ def serve(c):
                     state["device"], state["acct"] = req["to"], req.get("acct")
                 time.sleep(0.5)
                 state["migrating"] = False
+                c.close()
                 return
             state["migrating"] = False
             if inj == "fail":

@@ -102,6 +102,17 @@ expect_eq "$(mig_state "$mid")" aborted "state after restart"
 expect_contains "$(api GET "/v1/migrations/$mid" | jq -r .error)" "restarted"
 expect_eq "$(gv list --json | jq -c '[.instances[] | {id, gpu, pid: .workload.pid}]')" "$before" "instances after the restart"
 
+step "cancelled before the switch: aborted, the workload stays"
+expect_api 202 POST /v1/migrations '{"instance":"'"$back"'","to":"1","inject":"hang-abort"}'
+mid=$(jout .id)
+wait_until 20 bash -c "[ \"\$(curl -s --unix-socket $GV_SOCK http://x/v1/migrations/$mid | jq .progress_count)\" = 2 ]" ||
+	fail "no progress: $(api GET "/v1/migrations/$mid")"
+expect_api 202 DELETE "/v1/migrations/$mid"
+wait_until 20 bash -c "[ \"\$(curl -s --unix-socket $GV_SOCK http://x/v1/migrations/$mid | jq -r .state)\" = aborted ]" ||
+	fail "not aborted: $(api GET "/v1/migrations/$mid")"
+expect_api 409 DELETE "/v1/migrations/$mid"
+expect_eq "$(gv list --json | jq -c '[.instances[] | {id, gpu, pid: .workload.pid}]')" "$before" "instances after the cancel"
+
 step "the daemon killed -9 after the switch: the workload is found on the destination"
 expect_api 202 POST /v1/migrations '{"instance":"'"$back"'","to":"1","inject":"hang-switch"}'
 mid=$(jout .id)
