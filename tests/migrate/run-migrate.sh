@@ -180,7 +180,7 @@ stopcopy)
 	finish 150
 	;;
 faults)
-	start_wl 1000
+	start_wl 400
 	export GV_MIG_DOWNTIME_MS=1 GV_MIG_MAX_ROUNDS=4
 	# (copy:stun in pre-copy mode fires only when the stun finds a dirty chunk:
 	# not deterministic; stop-and-copy below always copies in the stun)
@@ -197,10 +197,10 @@ faults)
 	migrate "$B"
 	on "$B"
 	holds_none "$A"
-	finish 1000
+	finish 400
 	;;
 drop)
-	start_wl 1000
+	start_wl 400
 	GV_MIG_DOWNTIME_MS=1 GV_MIG_MAX_ROUNDS=30 "$ctl" drop "$sock" "$B" 1
 	# the migration ends (aborted) once the shim notices
 	i=0
@@ -216,7 +216,7 @@ drop)
 	migrate "$B"
 	on "$B"
 	holds_none "$A"
-	finish 1000
+	finish 400
 	;;
 same)
 	start_wl 150
