@@ -266,8 +266,15 @@ static CUresult remake(struct gv_mig_ep *ep, struct gv_mobj *o)
 	switch (o->kind) {
 	case GV_MOBJ_CTX:
 		if (o->primary) {
+			unsigned flags = 0;
+			int active = 0;
+
 			if (!o->refs)
 				return CUDA_SUCCESS; /* released: bound again at the next retain */
+			/* the application's flags (scheduling, ...) go with it */
+			if (MREAL(cuDevicePrimaryCtxGetState)(ep->sdev, &flags, &active) ==
+			    CUDA_SUCCESS && ep->ddev != ep->sdev)
+				MREAL(cuDevicePrimaryCtxSetFlags_v2)(ep->ddev, flags);
 			r = MREAL(cuDevicePrimaryCtxRetain)((CUcontext *)&o->next_real, ep->ddev);
 		} else {
 			r = MREAL(cuCtxCreate_v2)((CUcontext *)&o->next_real, o->flags, ep->ddev);

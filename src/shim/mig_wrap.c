@@ -124,6 +124,25 @@ static CUresult w_cuDevicePrimaryCtxSetFlags_v2(CUdevice d, unsigned flags)
 
 static struct gv_mobj *primary;
 
+/* The modules, functions, streams and events of context o, which the
+ * driver destroyed with it. */
+static void free_children(struct gv_mobj *o)
+{
+	pthread_mutex_lock(&gv_mobj_lock);
+	for (struct gv_mobj *x = gv_mobj_head; x;) {
+		struct gv_mobj *n = x->next;
+
+		if (x != o && (x->ctx == o || (x->mod && x->mod->ctx == o))) {
+			pthread_mutex_unlock(&gv_mobj_lock);
+			gv_mobj_free(x);
+			pthread_mutex_lock(&gv_mobj_lock);
+			n = gv_mobj_head; /* the list changed: start over */
+		}
+		x = n;
+	}
+	pthread_mutex_unlock(&gv_mobj_lock);
+}
+
 static CUresult w_cuDevicePrimaryCtxRetain(CUcontext *pctx, CUdevice d)
 {
 	CUcontext c;
@@ -164,17 +183,27 @@ static CUresult w_cuDevicePrimaryCtxRelease_v2(CUdevice d)
 	IN();
 	if (DEV(d) < 0 || !primary || !primary->refs)
 		OUT(MREAL(cuDevicePrimaryCtxRelease_v2)(DEV(d)));
-	if (--primary->refs == 0)
+	if (--primary->refs == 0) {
 		r = MREAL(cuDevicePrimaryCtxRelease_v2)(DEV(d));
+		if (r == CUDA_SUCCESS)
+			free_children(primary); /* the driver reset the context */
+		else
+			primary->refs++;
+	}
 	OUT(r);
 }
 
 static CUresult w_cuDevicePrimaryCtxReset_v2(CUdevice d)
 {
+	CUresult r;
+
 	IN();
-	if (primary)
+	r = MREAL(cuDevicePrimaryCtxReset_v2)(DEV(d));
+	if (r == CUDA_SUCCESS && primary) {
 		primary->refs = 0;
-	OUT(MREAL(cuDevicePrimaryCtxReset_v2)(DEV(d)));
+		free_children(primary);
+	}
+	OUT(r);
 }
 
 static CUresult ctx_made(CUcontext *pctx, CUcontext c, unsigned flags)
@@ -234,20 +263,7 @@ static CUresult w_cuCtxDestroy_v2(CUcontext ctx)
 		OUT(MREAL(cuCtxDestroy_v2)(o ? (CUcontext)o->real : ctx));
 	r = MREAL(cuCtxDestroy_v2)((CUcontext)o->real);
 	if (r == CUDA_SUCCESS) {
-		/* its modules, functions, streams and events went with it */
-		pthread_mutex_lock(&gv_mobj_lock);
-		for (struct gv_mobj *x = gv_mobj_head; x;) {
-			struct gv_mobj *n = x->next;
-
-			if (x->ctx == o || (x->mod && x->mod->ctx == o)) {
-				pthread_mutex_unlock(&gv_mobj_lock);
-				gv_mobj_free(x);
-				pthread_mutex_lock(&gv_mobj_lock);
-				n = gv_mobj_head; /* the list changed: start over */
-			}
-			x = n;
-		}
-		pthread_mutex_unlock(&gv_mobj_lock);
+		free_children(o);
 		gv_mig_forget_ctx(o);
 		MREAL(cuCtxSetCurrent)(gv_mig_cur_ctx() ? (CUcontext)gv_mig_cur_ctx()->real : NULL);
 		gv_mobj_free(o);
