@@ -5,6 +5,11 @@
  *   gv-mig-probe refuse   an entry point migration mode does not handle
  *                         answers CUDA_ERROR_NOT_SUPPORTED; one it handles
  *                         works through cuGetProcAddress as well
+ *   gv-mig-probe suballoc small allocations share 2 MiB VMM regions (the
+ *                         device's free memory drops by whole regions, as
+ *                         the simulator counts exactly), are 256-byte
+ *                         aligned and disjoint, keep their contents, and
+ *                         cuMemGetAddressRange answers for each
  * Exit 0 when every check holds. */
 #define __CUDA_API_VERSION_INTERNAL 1
 #include <cuda.h>
@@ -20,6 +25,73 @@
 			return 1;                                                            \
 		}                                                                            \
 	} while (0)
+
+#define NSMALL 1000
+#define MIB (1024u * 1024u)
+
+static size_t used_now(void)
+{
+	size_t f = 0, t = 0;
+
+	cuMemGetInfo_v2(&f, &t);
+	return t - f;
+}
+
+static int suballoc(void)
+{
+	static CUdeviceptr p[NSMALL];
+	static unsigned char buf[256];
+	CUdeviceptr big, base;
+	size_t before = used_now(), size;
+
+	for (unsigned i = 0; i < NSMALL; i++) {
+		CK(cuMemAlloc_v2(&p[i], 1 + i % 256));
+		if (p[i] % 256) {
+			fprintf(stderr, "allocation %u is not 256-byte aligned\n", i);
+			return 1;
+		}
+		for (unsigned j = 0; j < i; j++)
+			if (p[i] == p[j]) {
+				fprintf(stderr, "allocations %u and %u overlap\n", j, i);
+				return 1;
+			}
+		CK(cuMemsetD8_v2(p[i], (unsigned char)i, 1 + i % 256));
+	}
+	/* 1000 allocations of at most 256 bytes: 256000 bytes, one region */
+	if (used_now() - before != 2 * MIB) {
+		fprintf(stderr, "small allocations took %zu bytes, not one 2 MiB region\n",
+			used_now() - before);
+		return 1;
+	}
+	for (unsigned i = 0; i < NSMALL; i++) {
+		CK(cuMemcpyDtoH_v2(buf, p[i], 1 + i % 256));
+		for (unsigned j = 0; j < 1 + i % 256; j++)
+			if (buf[j] != (unsigned char)i) {
+				fprintf(stderr, "allocation %u lost its contents\n", i);
+				return 1;
+			}
+		CK(cuMemGetAddressRange_v2(&base, &size, p[i] + i % 256));
+		if (base != p[i] || size != 1 + i % 256) {
+			fprintf(stderr, "cuMemGetAddressRange of allocation %u is wrong\n", i);
+			return 1;
+		}
+	}
+	CK(cuMemAlloc_v2(&big, 3 * MIB));
+	if (used_now() - before != 6 * MIB) {
+		fprintf(stderr, "a 3 MiB allocation took %zu bytes, not a 4 MiB region\n",
+			used_now() - before - 2 * MIB);
+		return 1;
+	}
+	CK(cuMemFree_v2(big));
+	for (unsigned i = 0; i < NSMALL; i++)
+		CK(cuMemFree_v2(p[i]));
+	if (used_now() != before) {
+		fprintf(stderr, "%zu bytes left after freeing everything\n", used_now() - before);
+		return 1;
+	}
+	printf("ok\n");
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -80,5 +152,7 @@ int main(int argc, char **argv)
 		printf("ok\n");
 		return 0;
 	}
+	if (!strcmp(argv[1], "suballoc"))
+		return suballoc();
 	return 2;
 }

@@ -21,7 +21,8 @@
 #   same            gv-infer A -> A (two instances of one GPU) -> B
 #   probe           gv-mig-probe: a workload with managed memory is not
 #                   migratable (hello says why, migrate refuses); an entry
-#                   point the migration layer does not handle is refused
+#                   point the migration layer does not handle is refused;
+#                   the sub-allocator packs small allocations in 2 MiB regions
 #   late            gv-infer on a MIG instance of a simulated A100; a second
 #                   instance is added to the node file while it runs, and
 #                   the workload moves there (libcudasim opens a device by
@@ -238,6 +239,7 @@ probe)
 	run_probe refuse >"$dir/probe.out" 2>"$dir/wl.err" || fail "probe refuse: $(cat "$dir/probe.out")"
 	grep -q 'cuStreamGetPriority is not supported in migration mode' "$dir/wl.err" ||
 		fail "the refusal was not logged"
+	run_probe suballoc >"$dir/probe.out" 2>"$dir/wl.err" || fail "probe suballoc: $(cat "$dir/probe.out")"
 	mkfifo "$dir/in"
 	run_probe taint <"$dir/in" >"$dir/probe.out" 2>"$dir/wl.err" &
 	wl_pid=$!
