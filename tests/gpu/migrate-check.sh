@@ -10,7 +10,7 @@
 # shim endpoint"). Prints, from the reports, the source hash throughput
 # (CPU XXH3-128 of chunks staged through the host) next to the copy
 # throughput, the stun times, and the checksum against a run without the
-# shim. Finishes in well under 90 s (a 85 s timeout guards it).
+# shim. Takes about 40 s (the workload runs 25 s; a 85 s timeout guards it).
 #
 # GV_MIGRATE_CHECK_SIM=1 runs the same script against libcudasim (a
 # simulated node of two H100s), which is how it is checked without a GPU.
@@ -40,6 +40,7 @@ if [ "${GV_MIGRATE_CHECK_SIM:-0}" = 1 ]; then
 	export GV_KERNEL_MODULE="$build/lib/gv_kernels.so"
 	uuid=GPU-aaaaaaaa-0000-4000-8000-000000000001
 	mib=${GV_MIGRATE_CHECK_MIB:-256}
+	steps=60
 	echo "device: simulator (libcudasim)"
 else
 	real=${GPUVISOR_REAL_LIBCUDA:-}
@@ -52,17 +53,22 @@ else
 	direct_path=$(dirname "$real")
 	uuid=$(nvidia-smi --query-gpu=uuid --format=csv,noheader -i 0 | tr -d ' ')
 	mib=${GV_MIGRATE_CHECK_MIB:-2048}
+	steps=250
 	echo "device: $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader -i 0)"
 fi
-args="--weights-mib $mib --kv-mib-per-step 8 --act-kib 1024 --reads 4"
-limit=$(((mib + 1024) * 1024 * 1024))
+# the workload runs steps x 100 ms (25 s on a GPU): long enough for both
+# migrations; its KV cache grows 2 MiB per step. A partition holds the
+# weights, the KV cache and the context's own memory (about 0.5 GiB on an
+# H100/H200) with room to spare.
+args="--weights-mib $mib --kv-mib-per-step 2 --act-kib 1024 --reads 4"
+limit=$(((mib + 2048) * 1024 * 1024))
 "$acct_tool" "$dir/a.acct" "$limit"
 "$acct_tool" "$dir/b.acct" "$limit"
 sock="$dir/ctl.sock"
 
 env LD_LIBRARY_PATH="$build/lib/shim" GPUVISOR_REAL_LIBCUDA="$real" \
 	CUDA_VISIBLE_DEVICES="$uuid" GPUVISOR_DEVICE="$uuid" GPUVISOR_CTL="$sock" \
-	GPUVISOR_ACCT="$dir/a.acct" timeout 85 "$wl" $args --steps 40 --step-ms 100 \
+	GPUVISOR_ACCT="$dir/a.acct" timeout 85 "$wl" $args --steps $steps --step-ms 100 \
 	>"$dir/wl.out" 2>"$dir/wl.err" &
 wl_pid=$!
 "$ctl" hello "$sock" >"$dir/hello" || { cat "$dir/wl.err"; exit 1; }
@@ -97,7 +103,7 @@ fi
 wait "$wl_pid" || { echo "FAIL: the workload failed"; cat "$dir/wl.err"; exit 1; }
 wl_pid=
 got=$(grep '^checksum:' "$dir/wl.out" || true)
-want=$(LD_LIBRARY_PATH="$direct_path" "$wl" $args --steps 40 | grep '^checksum:')
+want=$(LD_LIBRARY_PATH="$direct_path" "$wl" $args --steps $steps | grep '^checksum:')
 echo "migrated twice: $got"
 echo "never migrated: $want"
 [ -n "$want" ] && [ "$got" = "$want" ] || { echo "FAIL: checksums differ"; exit 1; }
