@@ -11,7 +11,7 @@ expect_ok gv mode 1 timeslice
 U=("$(gpu_uuid 0)" "$(gpu_uuid 1)")
 gv_create --profile h100-10c --gpu 0
 inst=$GV_ID
-WL=("$GV_BIN_DIR/gv-train" --params-mib 6 --steps 2000 --step-ms 20)
+WL=("$GV_BIN_DIR/gv-train" --params-mib 6 --steps 800 --step-ms 20)
 wl_start "$inst" "$T/wl.out" "${WL[@]}"
 
 step "20 migrations, alternating"
@@ -19,7 +19,7 @@ for ((i = 0; i < 20; i++)); do
 	to=$(((i + 1) % 2))
 	from=$((i % 2))
 	kill -0 "$WL_PID" 2>/dev/null || fail "the workload ended after $i migrations: make it longer"
-	expect_ok gv migrate "$inst" --to "$to" --downtime-limit 50
+	expect_ok gv migrate "$inst" --to "$to" --max-rounds 3
 	on_device "${U[$to]}"
 	holds_none "${U[$from]}"
 	inst=$(wl_instance)
