@@ -119,6 +119,10 @@ int gvd_instance_destroy(struct gvd *d, const char *id, bool force, int *http,
 int gvd_gpu_set_mode(struct gvd *d, const char *ref, enum gv_mode mode, int *gpu_out, int *http,
 		     struct gv_err *err);
 
+/* migration.c: -EBUSY (with the reason) while a running migration moves
+ * instance id, unless the migration itself is finishing. */
+int gvd_mig_busy(struct gvd *d, const char *id, struct gv_err *err);
+
 /* workload.c */
 bool gvd_workload_alive(const struct gv_store_inst *in);
 int gvd_workload_attach(struct gvd *d, const char *id, pid_t pid, int *http, struct gv_err *err);

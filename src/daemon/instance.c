@@ -215,6 +215,12 @@ int gvd_instance_destroy(struct gvd *d, const char *id, bool force, int *http,
 		*http = ret == -ENOENT ? 404 : 500;
 		return ret;
 	}
+	/* a running migration owns both its instances until it ends */
+	ret = gvd_mig_busy(d, id, err);
+	if (ret) {
+		*http = 409;
+		return ret;
+	}
 	if (in.wl_pid > 0 && !gvd_workload_alive(&in)) {
 		gv_store_inst_set_workload(d->st, id, 0, 0, 0, 0, NULL);
 		in.wl_pid = 0;

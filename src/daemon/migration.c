@@ -43,6 +43,8 @@ struct gvd_mig_run {
 
 /* guarded by d->lock */
 static struct gvd_mig_run runs[GVD_MIG_MAX_RUNNING];
+/* set while a migration destroys its own instances (under d->lock) */
+static bool finishing;
 
 void gvd_ctl_path(struct gvd *d, const char *inst, char *out, size_t cap)
 {
@@ -251,6 +253,34 @@ out:
 	return o;
 }
 
+static int destroy_own(struct gvd *d, const char *id, int *http, struct gv_err *err)
+{
+	int ret;
+
+	finishing = true;
+	ret = gvd_instance_destroy(d, id, true, http, err);
+	finishing = false;
+	return ret;
+}
+
+int gvd_mig_busy(struct gvd *d, const char *id, struct gv_err *err)
+{
+	char mid[GV_STORE_ID_MAX];
+	int ret;
+
+	if (finishing)
+		return 0;
+	ret = active_for(d, id, mid, sizeof(mid), err);
+	if (ret < 0)
+		return ret;
+	if (ret > 0)
+		return gv_err_set(err, EBUSY,
+				  "instance %s is part of running migration %s (cancel it with "
+				  "DELETE /v1/migrations/%s, or wait)",
+				  id, mid, mid);
+	return 0;
+}
+
 static int mig_save(struct gvd *d, const struct gv_store_mig *m)
 {
 	struct gv_err err = { 0 };
@@ -341,7 +371,10 @@ static void finish_success(struct gvd *d, struct gv_store_mig *m, const json_t *
 	}
 	if (have_src) {
 		memset(&err, 0, sizeof(err));
-		if (gvd_instance_destroy(d, m->src, false, &http, &err) != 0)
+		finishing = true;
+		ret = gvd_instance_destroy(d, m->src, false, &http, &err);
+		finishing = false;
+		if (ret != 0)
 			snprintf(m->error, sizeof(m->error),
 				 "the workload moved, but source instance %s could not be "
 				 "destroyed: %s",
@@ -381,7 +414,7 @@ static void finish_failure(struct gvd *d, struct gv_store_mig *m, enum gv_store_
 		if (dst.wl_pid > 0 && gvd_workload_alive(&dst))
 			gvd_log(GVD_LOG_WARN, "migration %s: destination %s has a workload; kept",
 				m->id, m->dst);
-		else if (gvd_instance_destroy(d, m->dst, true, &http, &err) != 0)
+		else if (destroy_own(d, m->dst, &http, &err) != 0)
 			gvd_log(GVD_LOG_ERROR, "migration %s: cannot destroy destination %s: %s",
 				m->id, m->dst, err.msg);
 	}
@@ -804,7 +837,7 @@ int gvd_mig_start(struct gvd *d, const struct gv_migreq *req, char *id_out, size
 	ret = gv_store_mig_update(d->st, &m, err);
 	if (ret) {
 		if (m.dst_created)
-			gvd_instance_destroy(d, dst.id, true, &chttp, NULL);
+			destroy_own(d, dst.id, &chttp, NULL);
 		goto out;
 	}
 

@@ -107,6 +107,9 @@ expect_api 202 POST /v1/migrations '{"instance":"'"$back"'","to":"1","inject":"h
 mid=$(jout .id)
 wait_until 20 bash -c "[ \"\$(curl -s --unix-socket $GV_SOCK http://x/v1/migrations/$mid | jq .progress_count)\" = 2 ]" ||
 	fail "no progress: $(api GET "/v1/migrations/$mid")"
+cdst=$(api GET "/v1/migrations/$mid" | jq -r .destination)
+expect_fail "part of running migration $mid" gv destroy "$cdst" --force
+expect_fail "part of running migration $mid" gv destroy "$back" --force
 expect_api 202 DELETE "/v1/migrations/$mid"
 wait_until 20 bash -c "[ \"\$(curl -s --unix-socket $GV_SOCK http://x/v1/migrations/$mid | jq -r .state)\" = aborted ]" ||
 	fail "not aborted: $(api GET "/v1/migrations/$mid")"
