@@ -295,7 +295,10 @@ struct run {
 	struct gv_sched *s;
 };
 
-static int failures;
+static int failures;	  /* of checks on the scheduler's decisions (held time) */
+static int failures_cpu; /* of checks that also need the host to give the
+			  * tenants CPU (device time: the simulated GPU is a
+			  * CPU thread, its launches need the host) */
 static double last_error; /* |measured / intended - 1| of the last scenario */
 static char last_note[128]; /* what else the bench prints about it */
 
@@ -311,6 +314,20 @@ static void check(bool ok, const char *fmt, ...)
 	va_end(ap);
 	if (!ok)
 		failures++;
+}
+
+static void check_cpu(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void check_cpu(bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	printf("  %s: ", ok ? "ok  " : "FAIL");
+	vprintf(fmt, ap);
+	putchar('\n');
+	va_end(ap);
+	if (!ok)
+		failures_cpu++;
 }
 
 static pid_t spawn_tenant(struct run *r, struct tenant *t)
@@ -577,38 +594,39 @@ static double scenario(const char *name, const char *build)
 {
 	struct run r = { .build = build, .slice_us = 5000, .seconds = 5 };
 	struct window w[2];
+	const unsigned D = 2; /* kernels queued per tenant */
 	double eff = 1.0;
 	int nw = 1;
 
 	memset(w, 0, sizeof(w));
 	if (!strcmp(name, "equal2") || !strcmp(name, "equal3")) {
 		r.policy = GV_SCHED_EQUAL_SHARE;
-		add(&r, "t0", 1000, 2, true);
-		add(&r, "t1", 1000, 2, true);
+		add(&r, "t0", 1000, D, true);
+		add(&r, "t1", 1000, D, true);
 		if (!strcmp(name, "equal3"))
-			add(&r, "t2", 1000, 2, true);
+			add(&r, "t2", 1000, D, true);
 	} else if (!strcmp(name, "procs")) {
 		/* two processes of one instance (the second forked after the shim
 		 * attached the first: it attaches for itself) vs one */
 		r.policy = GV_SCHED_EQUAL_SHARE;
-		add(&r, "pair", 1000, 2, true);
+		add(&r, "pair", 1000, D, true);
 		r.t[0].procs = 2;
-		add(&r, "solo", 1000, 2, true);
+		add(&r, "solo", 1000, D, true);
 	} else if (!strcmp(name, "unregistered")) {
 		/* an instance the segment does not know: the shim says so and
 		 * runs the process ungated (fail open), next to a gated one */
 		r.policy = GV_SCHED_EQUAL_SHARE;
 		r.seconds = 2;
-		add(&r, "known", 1000, 2, true);
-		add(&r, "stranger", 1000, 2, true);
+		add(&r, "known", 1000, D, true);
+		add(&r, "stranger", 1000, D, true);
 		r.t[1].unregistered = true;
 	} else if (!strcmp(name, "fixed_lone")) {
 		r.policy = GV_SCHED_FIXED_SHARE; /* 1/4 each */
-		add(&r, "busy", 1000, 2, true);
+		add(&r, "busy", 1000, D, true);
 		add(&r, "idle", 1000, 2, false);
 	} else if (!strcmp(name, "best_lone")) {
 		r.policy = GV_SCHED_BEST_EFFORT;
-		add(&r, "busy", 1000, 2, true);
+		add(&r, "busy", 1000, D, true);
 		add(&r, "idle", 1000, 2, false);
 	} else if (!strcmp(name, "greedy")) {
 		r.policy = GV_SCHED_EQUAL_SHARE;
@@ -617,13 +635,13 @@ static double scenario(const char *name, const char *build)
 	} else if (!strcmp(name, "kill")) {
 		r.policy = GV_SCHED_EQUAL_SHARE;
 		r.seconds = 6;
-		add(&r, "t0", 2000, 2, true);
-		add(&r, "t1", 2000, 2, true);
-		add(&r, "t2", 2000, 2, true);
+		add(&r, "t0", 2000, D, true);
+		add(&r, "t1", 2000, D, true);
+		add(&r, "t2", 2000, D, true);
 	} else if (!strcmp(name, "policy")) {
 		r.policy = GV_SCHED_FIXED_SHARE;
 		r.seconds = 6;
-		add(&r, "busy", 1000, 2, true);
+		add(&r, "busy", 1000, D, true);
 		add(&r, "idle", 1000, 2, false);
 	} else {
 		fprintf(stderr, "unknown scenario %s\n", name);
@@ -688,9 +706,14 @@ static double scenario(const char *name, const char *build)
 
 		for (int i = 0; i < r.n; i++)
 			last_error = fmax(last_error, fabs(w[0].share[i] / eq - 1));
-		for (int i = 0; i < r.n; i++)
-			check(within(w[0].share[i], eq * 0.95, eq * 1.05),
-			      "%s share %.3f within 5%% of %.3f", r.t[i].id, w[0].share[i], eq);
+		for (int i = 0; i < r.n; i++) {
+			check(within(w[0].held_share[i], eq * 0.95, eq * 1.05),
+			      "%s held %.3f of the GPU time, within 5%% of %.3f", r.t[i].id,
+			      w[0].held_share[i], eq);
+			check_cpu(within(w[0].share[i], eq * 0.95, eq * 1.05),
+				  "%s device time share %.3f within 5%% of %.3f", r.t[i].id,
+				  w[0].share[i], eq);
+		}
 	} else if (!strcmp(name, "greedy")) {
 		/* The scheduler divides the time the tenants hold the GPU; how
 		 * much of its turn a tenant keeps the device busy is up to it:
@@ -706,10 +729,10 @@ static double scenario(const char *name, const char *build)
 			check(within(w[0].held_share[i], 0.475, 0.525),
 			      "%s held %.3f of the GPU time (within 5%% of 0.5)", r.t[i].id,
 			      w[0].held_share[i]);
-		check(w[0].share[1] >= 0.475, "long kernels' device share %.3f (>= 0.475)",
-		      w[0].share[1]);
-		check(w[0].share[0] >= 0.4, "short kernels' device share %.3f (>= 0.4)",
-		      w[0].share[0]);
+		check_cpu(w[0].share[1] >= 0.475, "long kernels' device share %.3f (>= 0.475)",
+			  w[0].share[1]);
+		check_cpu(w[0].share[0] >= 0.4, "short kernels' device share %.3f (>= 0.4)",
+			  w[0].share[0]);
 	} else if (!strcmp(name, "unregistered")) {
 		for (int i = 0; i < r.n; i++)
 			check(r.t[i].tr.n > 0, "%s ran %zu kernels", r.t[i].id, r.t[i].tr.n);
@@ -719,13 +742,16 @@ static double scenario(const char *name, const char *build)
 		 * could use of it depends on the host's CPU) */
 		check(w[0].frac[0] <= 0.25 * 1.05,
 		      "lone busy tenant used %.3f of the GPU (<= 0.2625)", w[0].frac[0]);
-		check(within(w[0].held_frac[0], 0.25 * 0.9, 0.25 * 1.05),
-		      "it held %.3f of the GPU's time (0.225-0.2625)", w[0].held_frac[0]);
+		check(w[0].held_frac[0] <= 0.25 * 1.05, "it held %.3f of the GPU's time (<= 0.2625)",
+		      w[0].held_frac[0]);
+		check_cpu(w[0].held_frac[0] >= 0.25 * 0.9,
+			  "and took the share it was owed (%.3f >= 0.225)", w[0].held_frac[0]);
 	} else if (!strcmp(name, "best_lone")) {
 		last_error = 1 - w[0].frac[0];
-		check(w[0].held_frac[0] >= 0.95, "lone busy tenant held %.3f of the GPU's time (>= 0.95)",
-		      w[0].held_frac[0]);
-		check(w[0].frac[0] >= 0.8, "and used %.3f of it on the device (>= 0.8)", w[0].frac[0]);
+		check_cpu(w[0].held_frac[0] >= 0.95,
+			  "lone busy tenant held %.3f of the GPU's time (>= 0.95)", w[0].held_frac[0]);
+		check_cpu(w[0].frac[0] >= 0.8, "and used %.3f of it on the device (>= 0.8)",
+			  w[0].frac[0]);
 	} else if (!strcmp(name, "kill")) {
 		double busy = 0;
 		int alive = 0;
@@ -735,17 +761,22 @@ static double scenario(const char *name, const char *build)
 				busy += w[0].frac[i];
 				alive++;
 			}
-		check(alive == 2 && busy >= 0.7,
-		      "the %d survivors kept the GPU busy: %.3f of the window", alive, busy);
+		check(alive == 2, "%d survivors", alive);
+		check_cpu(busy >= 0.7, "the survivors kept the GPU busy: %.3f of the window", busy);
 		for (int i = 0; i < r.n; i++)
-			if (r.t[i].busy)
-				check(within(w[0].share[i], 0.45, 0.55),
-				      "survivor %s share %.3f (0.45-0.55)", r.t[i].id,
-				      w[0].share[i]);
+			if (r.t[i].busy) {
+				check(within(w[0].held_share[i], 0.45, 0.55),
+				      "survivor %s held %.3f of the GPU time (0.45-0.55)",
+				      r.t[i].id, w[0].held_share[i]);
+				check_cpu(within(w[0].share[i], 0.45, 0.55),
+					  "survivor %s device time share %.3f (0.45-0.55)",
+					  r.t[i].id, w[0].share[i]);
+			}
 	} else if (!strcmp(name, "policy")) {
-		check(w[0].frac[0] <= 0.25 * 1.05,
-		      "fixed share: lone busy tenant got %.3f (<= 0.2625)", w[0].frac[0]);
-		check(w[1].held_frac[0] >= 0.95 && w[1].frac[0] >= 0.8,
+		check(w[0].frac[0] <= 0.25 * 1.05 && w[0].held_frac[0] <= 0.25 * 1.05,
+		      "fixed share: lone busy tenant used %.3f, held %.3f (<= 0.2625)",
+		      w[0].frac[0], w[0].held_frac[0]);
+		check_cpu(w[1].held_frac[0] >= 0.95 && w[1].frac[0] >= 0.8,
 		      "best effort from a second after the change: held %.3f (>= 0.95), "
 		      "used %.3f (>= 0.8)",
 		      w[1].held_frac[0], w[1].frac[0]);
@@ -836,17 +867,23 @@ static int cmd_test(int argc, char **argv)
 		double eff;
 
 		printf("%s, attempt %d\n", argv[0], attempt);
-		failures = 0;
+		failures = failures_cpu = 0;
 		eff = scenario(argv[0], argv[1]);
-		if (!failures)
+		if (!failures && !failures_cpu)
 			return 0;
 		if (eff >= 0.9)
-			break;
+			return 1;
 		printf("  the host starved a tenant process of CPU (device time %.0f%% of the "
-		       "time it held the GPU): measuring again\n",
-		       100.0 * eff);
+		       "time it held the GPU)%s\n",
+		       100.0 * eff, attempt < 3 ? ": measuring again" : "");
 	}
-	return 1;
+	if (failures)
+		return 1;
+	/* the scheduler's decisions were right every time; what the tenants
+	 * made of them could not be measured on a host this loaded */
+	printf("SKIP: device time not measurable: the host kept the tenants' threads "
+	       "off the CPU in three runs\n");
+	return 77;
 }
 
 int main(int argc, char **argv)
