@@ -367,6 +367,9 @@ static int switch_over(void *ctx, struct gv_err *err)
 	gv_mig_ep_poll(ep);
 	if (ep->cancel)
 		return gv_err_set(err, ECONNRESET, "the daemon's connection dropped");
+	rc = gv_mig_ep_acct_prepare(ep, err);
+	if (rc)
+		return rc;
 	pthread_mutex_lock(&gv_mobj_lock);
 	for (struct gv_mobj *o = gv_mobj_head; o; o = o->next) {
 		cr = remake(ep, o);
@@ -441,7 +444,7 @@ objs:
 	}
 	pthread_mutex_unlock(&gv_mobj_lock);
 	if (!rc)
-		rc = gv_mig_ep_acct_switch(ep, err);
+		gv_mig_ep_acct_commit(ep);
 	MREAL(cuCtxSetCurrent)(ep->sctx);
 	return rc;
 }

@@ -38,8 +38,11 @@ void gv_mig_ep_close(struct gv_mig_ep *ep, bool switched);
 /* mig_host.c: sets ep->cancel when the daemon's connection dropped. */
 void gv_mig_ep_poll(struct gv_mig_ep *ep);
 void gv_mig_ep_progress(struct gv_mig_ep *ep, const struct gv_mig_progress *p);
-/* mig_host.c: at the switch (stunned), the destination accounting file
- * becomes the partition and the source is uncharged. */
-int gv_mig_ep_acct_switch(struct gv_mig_ep *ep, struct gv_err *err);
+/* mig_host.c, at the switch (stunned): prepare charges the destination
+ * accounting file for what this process holds now (anything allocated
+ * since the start), before anything changes; commit, once switched, makes
+ * it the partition and uncharges the source. */
+int gv_mig_ep_acct_prepare(struct gv_mig_ep *ep, struct gv_err *err);
+void gv_mig_ep_acct_commit(struct gv_mig_ep *ep);
 
 #endif

@@ -73,9 +73,8 @@ static uint64_t my_bytes(void)
 	return b;
 }
 
-int gv_mig_ep_acct_switch(struct gv_mig_ep *ep, struct gv_err *err)
+int gv_mig_ep_acct_prepare(struct gv_mig_ep *ep, struct gv_err *err)
 {
-	struct gv_acct *old;
 	uint64_t now;
 
 	if (!ep->dacct)
@@ -89,13 +88,21 @@ int gv_mig_ep_acct_switch(struct gv_mig_ep *ep, struct gv_err *err)
 		gv_acct_uncharge(ep->dacct, ep->dcharged - now);
 	}
 	ep->dcharged = now;
+	return 0;
+}
+
+void gv_mig_ep_acct_commit(struct gv_mig_ep *ep)
+{
+	struct gv_acct *old;
+
+	if (!ep->dacct)
+		return;
 	old = gv_part_swap(ep->dacct);
 	if (old) {
 		gv_acct_uncharge(old, gv_acct_mine(old));
 		gv_acct_close(old);
 	}
 	ep->dacct = NULL; /* the partition's now */
-	return 0;
 }
 
 static const char *host_taint(void)
