@@ -523,6 +523,16 @@ static void append_progress(struct gvd *d, struct gv_store_mig *m, json_t *all, 
 	free(m->progress);
 	m->progress = text;
 	mig_save(d, m);
+	gvd_event(d, "migration.progress", -1, m->src,
+		  "%s: round %lld (%s): %.1f of %.1f MiB copied, %.1f MiB dirty, expected "
+		  "downtime %.1f ms",
+		  m->id, (long long)json_integer_value(json_object_get(p, "round")),
+		  json_string_value(json_object_get(p, "phase")) ?
+			  json_string_value(json_object_get(p, "phase")) : "?",
+		  (double)json_integer_value(json_object_get(p, "bytes_copied")) / 1048576.0,
+		  (double)json_integer_value(json_object_get(p, "bytes_total")) / 1048576.0,
+		  (double)json_integer_value(json_object_get(p, "bytes_dirty")) / 1048576.0,
+		  json_number_value(json_object_get(p, "expected_downtime_ms")));
 }
 
 struct mig_arg {

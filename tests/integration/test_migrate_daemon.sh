@@ -67,6 +67,9 @@ expect_eq "$(n_inst)" 1 "instances after a migration"
 expect_ok gv migrations --json
 expect_eq "$(jout '.migrations[0].state')" completed "state"
 expect_eq "$(jout '.migrations[0].summary.downtime_ms')" 1.5 "summary stun"
+expect_ok gv events --json
+expect_eq "$(jout '[.events[] | select(.kind == "migration.progress")] | length')" 2 "progress events"
+expect_contains "$(jout '.events[] | select(.kind == "migration.progress") | .message')" "round 2 (precopy): 4.0 of 4.0 MiB copied, 1.0 MiB dirty"
 
 step "and back again (the socket is still the one it was started with)"
 expect_ok gv migrate "$dst" --to 0 --mode stopcopy --json
