@@ -466,8 +466,10 @@ static void resolve(struct gvd *d, const char *id, enum gv_store_mig_state fail_
 	pthread_mutex_lock(&d->lock);
 	ret = gv_store_mig_get(d->st, id, &m, &err);
 	pthread_mutex_unlock(&d->lock);
-	if (ret)
+	if (ret || !mig_active(m.state)) {
+		gv_store_mig_release(&m);
 		return;
+	}
 	/* a shim that lost its daemon mid-copy aborts first: wait for it */
 	for (tries = 0; tries < 75; tries++) {
 		json_decref(h);
