@@ -597,6 +597,7 @@ static double scenario(const char *name, const char *build)
 	const unsigned D = 2; /* kernels queued per tenant */
 	double eff = 1.0;
 	int nw = 1;
+	uint64_t changed = 0, applied = 0; /* policy scenario */
 
 	memset(w, 0, sizeof(w));
 	if (!strcmp(name, "equal2") || !strcmp(name, "equal3")) {
@@ -682,10 +683,18 @@ static double scenario(const char *name, const char *build)
 		w[0].from = r.t0 + 500 * MS;
 		w[0].to = tc;
 		window_measure(&r, &w[0]);
+		changed = now_ns();
 		set_policy(&r, GV_SCHED_BEST_EFFORT, r.slice_us);
 		w[1].from = tc + SEC; /* in force within a second */
 		w[1].to = r.t0 + r.seconds * SEC - 300 * MS;
 		window_measure(&r, &w[1]);
+		{
+			struct gv_sched_stats st;
+
+			if (gv_sched_stats(r.s, &st, NULL) == 0 &&
+			    st.policy == GV_SCHED_BEST_EFFORT)
+				applied = st.policy_applied_ns;
+		}
 	} else {
 		w[0].from = r.t0 + 700 * MS;
 		w[0].to = r.t0 + r.seconds * SEC - 300 * MS;
@@ -707,9 +716,15 @@ static double scenario(const char *name, const char *build)
 		for (int i = 0; i < r.n; i++)
 			last_error = fmax(last_error, fabs(w[0].share[i] / eq - 1));
 		for (int i = 0; i < r.n; i++) {
-			check(within(w[0].held_share[i], eq * 0.95, eq * 1.05),
-			      "%s held %.3f of the GPU time, within 5%% of %.3f", r.t[i].id,
+			/* a tenant the host starves past the revocation bound
+			 * (100 ms) rightly loses turns: 5 % needs the CPU, 15 %
+			 * catches a scheduler that starves someone */
+			check(within(w[0].held_share[i], eq * 0.85, eq * 1.15),
+			      "%s held %.3f of the GPU time, within 15%% of %.3f", r.t[i].id,
 			      w[0].held_share[i], eq);
+			check_cpu(within(w[0].held_share[i], eq * 0.95, eq * 1.05),
+				  "%s held %.3f of the GPU time, within 5%% of %.3f", r.t[i].id,
+				  w[0].held_share[i], eq);
 			check_cpu(within(w[0].share[i], eq * 0.95, eq * 1.05),
 				  "%s device time share %.3f within 5%% of %.3f", r.t[i].id,
 				  w[0].share[i], eq);
@@ -725,10 +740,14 @@ static double scenario(const char *name, const char *build)
 				  fabs(w[0].held_share[1] / 0.5 - 1));
 		snprintf(last_note, sizeof(last_note),
 			 "  (device time: long %.3f, short %.3f)", w[0].share[1], w[0].share[0]);
-		for (int i = 0; i < r.n; i++)
-			check(within(w[0].held_share[i], 0.475, 0.525),
-			      "%s held %.3f of the GPU time (within 5%% of 0.5)", r.t[i].id,
+		for (int i = 0; i < r.n; i++) {
+			check(within(w[0].held_share[i], 0.425, 0.575),
+			      "%s held %.3f of the GPU time (within 15%% of 0.5)", r.t[i].id,
 			      w[0].held_share[i]);
+			check_cpu(within(w[0].held_share[i], 0.475, 0.525),
+				  "%s held %.3f of the GPU time (within 5%% of 0.5)", r.t[i].id,
+				  w[0].held_share[i]);
+		}
 		check_cpu(w[0].share[1] >= 0.475, "long kernels' device share %.3f (>= 0.475)",
 			  w[0].share[1]);
 		check_cpu(w[0].share[0] >= 0.4, "short kernels' device share %.3f (>= 0.4)",
@@ -742,8 +761,10 @@ static double scenario(const char *name, const char *build)
 		 * could use of it depends on the host's CPU) */
 		check(w[0].frac[0] <= 0.25 * 1.05,
 		      "lone busy tenant used %.3f of the GPU (<= 0.2625)", w[0].frac[0]);
-		check(w[0].held_frac[0] <= 0.25 * 1.05, "it held %.3f of the GPU's time (<= 0.2625)",
-		      w[0].held_frac[0]);
+		/* a holder the host keeps off the CPU at its deadline overruns;
+		 * the overrun is repaid later, not necessarily in the window */
+		check_cpu(w[0].held_frac[0] <= 0.25 * 1.05,
+			  "it held %.3f of the GPU's time (<= 0.2625)", w[0].held_frac[0]);
 		check_cpu(w[0].held_frac[0] >= 0.25 * 0.9,
 			  "and took the share it was owed (%.3f >= 0.225)", w[0].held_frac[0]);
 	} else if (!strcmp(name, "best_lone")) {
@@ -765,17 +786,28 @@ static double scenario(const char *name, const char *build)
 		check_cpu(busy >= 0.7, "the survivors kept the GPU busy: %.3f of the window", busy);
 		for (int i = 0; i < r.n; i++)
 			if (r.t[i].busy) {
-				check(within(w[0].held_share[i], 0.45, 0.55),
-				      "survivor %s held %.3f of the GPU time (0.45-0.55)",
+				check(within(w[0].held_share[i], 0.425, 0.575),
+				      "survivor %s held %.3f of the GPU time (0.425-0.575)",
 				      r.t[i].id, w[0].held_share[i]);
+				check_cpu(within(w[0].held_share[i], 0.45, 0.55),
+					  "survivor %s held %.3f of the GPU time (0.45-0.55)",
+					  r.t[i].id, w[0].held_share[i]);
 				check_cpu(within(w[0].share[i], 0.45, 0.55),
 					  "survivor %s device time share %.3f (0.45-0.55)",
 					  r.t[i].id, w[0].share[i]);
 			}
 	} else if (!strcmp(name, "policy")) {
-		check(w[0].frac[0] <= 0.25 * 1.05 && w[0].held_frac[0] <= 0.25 * 1.05,
-		      "fixed share: lone busy tenant used %.3f, held %.3f (<= 0.2625)",
-		      w[0].frac[0], w[0].held_frac[0]);
+		check(w[0].frac[0] <= 0.25 * 1.05, "fixed share: lone busy tenant used %.3f (<= 0.2625)",
+		      w[0].frac[0]);
+		check_cpu(w[0].held_frac[0] <= 0.25 * 1.05, "and held %.3f (<= 0.2625)",
+			  w[0].held_frac[0]);
+		check(applied >= changed && applied - changed < SEC,
+		      "best effort in force %.1f ms after the request (< 1 s)",
+		      applied >= changed ? (double)(applied - changed) / MS : -1.0);
+		check(w[1].held_frac[0] > 0.5,
+		      "from a second after the change the tenant held %.3f (fixed share "
+		      "allows 0.25)",
+		      w[1].held_frac[0]);
 		check_cpu(w[1].held_frac[0] >= 0.95 && w[1].frac[0] >= 0.8,
 		      "best effort from a second after the change: held %.3f (>= 0.95), "
 		      "used %.3f (>= 0.8)",
