@@ -77,6 +77,15 @@ start_wl() { # STEPS [extra env...]
 	wl_pid=$!
 	"$ctl" hello "$sock" >"$dir/hello" || fail "no control socket"
 	grep -q '"migratable":true' "$dir/hello" || fail "not migratable: $(cat "$dir/hello")"
+	# the socket exists from cuInit on: wait for the first step, so that
+	# the device memory the cases migrate is allocated
+	i=0
+	until grep -q 'step 1\b' "$dir/wl.err"; do
+		i=$((i + 1))
+		[ $i -lt 3000 ] || fail "the workload made no step in 60 s"
+		kill -0 "$wl_pid" 2>/dev/null || fail "the workload exited"
+		sleep 0.02
+	done
 }
 
 reference() { # STEPS
