@@ -1,8 +1,9 @@
 /* libgpuvisor-mig (the migration plugin, mig_plugin.h): the control
- * thread on the socket the shim created ($GPUVISOR_CTL). It serves one
- * connection at a time, one JSON request per line (gv_migctl_parse), and
- * runs a migration on this thread (gv_mig_run over the shim's endpoint):
- * progress lines while it runs, then one final line. A connection that
+ * thread on the socket the shim created ($GPUVISOR_CTL). It serves each
+ * connection on a thread of its own, one JSON request per line
+ * (gv_migctl_parse), and runs a migration on that thread, one at a time
+ * (gv_mig_run over the shim's endpoint): progress lines while it runs,
+ * then one final line. A connection that
  * drops before the switch cancels the migration (the workload stays on the
  * source); the protocol is in docs/migration.md.
  */
@@ -183,25 +184,44 @@ static void serve(int fd)
 	free(buf);
 }
 
+static void *conn_main(void *arg)
+{
+	int fd = (int)(intptr_t)arg;
+
+	serve(fd);
+	close(fd);
+	return NULL;
+}
+
+/* One thread per connection, so that hello answers (migrating: true) while
+ * another connection runs a migration, and a second migrate is refused. */
 static void *ctl_main(void *arg)
 {
 	int ls = (int)(intptr_t)arg;
+	pthread_attr_t attr;
 
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	for (;;) {
 		int fd = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
+		pthread_t t;
 
 		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
 			char msg[160];
 
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
 			snprintf(msg, sizeof(msg), "control socket: accept: %s", strerror(errno));
 			host->log(msg);
-			return NULL;
+			break;
 		}
-		serve(fd);
-		close(fd);
+		if (pthread_create(&t, &attr, conn_main, (void *)(intptr_t)fd) != 0) {
+			send_error(fd, "no thread for this connection", NULL);
+			close(fd);
+		}
 	}
+	pthread_attr_destroy(&attr);
+	return NULL;
 }
 
 int gv_mig_plugin_start(const struct gv_mig_host *h, int ls);

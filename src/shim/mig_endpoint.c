@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "gpuvisor/acct.h"
 
@@ -37,7 +38,9 @@
  *               so far: setup's is round 1, which copies without hashing)
  *   OP:stun     a call of OP after the stun
  *   switch      switch_over fails half-way (after one region is remapped),
- *               so its rollback runs */
+ *               so its rollback runs
+ *   delay       not a failure: the second listing waits 2 s, so that tests
+ *               can act while a migration is running */
 static int fault(struct gv_mig_ep *ep, const char *op, struct gv_err *err)
 {
 	size_t n = strlen(op);
@@ -67,6 +70,12 @@ static int list_regions(void *ctx, struct gv_mig_region *out, size_t cap, size_t
 	int rc;
 
 	ep->listings++;
+	if (!strcmp(ep->inject, "delay") && ep->listings == 2) {
+		struct timespec ts = { 2, 0 };
+
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+	}
 	rc = fault(ep, "list", err);
 	if (rc)
 		return rc;

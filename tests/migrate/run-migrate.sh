@@ -9,6 +9,8 @@
 # holds none.
 #   infer           gv-infer A -> B with instance accounting files (the
 #                   destination charged, the source uncharged), then B -> A
+#                   while a second connection sees it migrating and cannot
+#                   start another migration
 #   train           gv-train A -> B -> A
 #   back_and_forth  gv-train, 20 migrations alternating A and B
 #   stopcopy        gv-infer A -> B -> A in stop-and-copy mode
@@ -151,7 +153,19 @@ infer)
 	[ "$("$ctl" acct "$dir/b.acct" "$wl_pid")" != 0 ] || fail "destination partition not charged"
 	grep -o '"stop":"[a-z-]*"\|"rounds":[0-9]*\|"downtime_ms":[0-9.]*' "$dir/mig.out" | tr '\n' ' '
 	echo
-	migrate "$A"
+	# while a migration runs (held 2 s by the "delay" test fault), another
+	# connection gets hello (migrating) and a refused second migration
+	"$ctl" migrate "$sock" "$A" precopy delay >"$dir/mig1.out" &
+	mig=$!
+	i=0
+	until "$ctl" hello "$sock" | grep -q '"migrating":true'; do
+		i=$((i + 1))
+		[ $i -lt 500 ] || fail "hello never said migrating"
+		sleep 0.01
+	done
+	"$ctl" migrate "$sock" "$A" >"$dir/mig.out" && fail "a second migration ran at once"
+	grep -q 'a migration is already running' "$dir/mig.out" || fail "wrong refusal: $(cat "$dir/mig.out")"
+	wait "$mig" || fail "the delayed migration failed: $(cat "$dir/mig1.out")"
 	on "$A"
 	holds_none "$B"
 	finish 150
