@@ -20,7 +20,7 @@ n_mig() { gv migrations --json | jq '.migrations | length'; }
 
 step "refused before anything changes"
 expect_fail "has no workload to migrate" gv migrate "$src" --to 1
-WL=("$GV_BIN_DIR/gv-infer" --weights-mib 16 --kv-mib-per-step 1 --steps 1500 --step-ms 20)
+WL=("$GV_BIN_DIR/gv-infer" --weights-mib 16 --kv-mib-per-step 1 --steps 1500 --step-ms 40)
 wl_start "$src" "$T/wl.out" "${WL[@]}"
 expect_fail "different GPU model" gv migrate "$src" --to 2
 gv_create --profile h100-80c --gpu 1
@@ -99,7 +99,7 @@ wait "$WL_RUN" 2>/dev/null
 
 step "the first workload, which saw every fault, finishes right"
 WL_PID=$SAVE_PID WL_RUN=$SAVE_RUN WL_CTL=$SAVE_CTL
-migrate_ok "$src" --to 1
+migrate_ok "$src" --to 1 --max-rounds 3
 on_device "$B"
 holds_none "$A"
 wl_finish "$T/wl.out" "${WL[@]}"
