@@ -6,15 +6,13 @@
  * loads from the directory of the shim's real file. This file lends the
  * plugin what it needs (struct gv_mig_host) and holds the parts of an
  * endpoint that are not CUDA calls: the destination accounting file, the
- * check for a dropped connection, the progress relay. Like resolve.c, it
- * calls dlopen/dlsym: only for the plugin, only in migration mode.
+ * check for a dropped connection, the progress relay. The plugin is
+ * loaded through resolve.c, the one file of the shim that calls dlsym.
  */
 #include "mig_endpoint.h"
 #include "mig_plugin.h"
 
-#include <dlfcn.h>
 #include <errno.h>
-#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,33 +185,10 @@ static const struct gv_mig_host host = {
 	.log = host_log,
 };
 
-/* The plugin next to the shim's real file (lib/shim/libcuda.so.1 is a link
- * to ../libgpuvisor-cuda.so: the plugin is lib/libgpuvisor-mig.so). */
 static gv_mig_plugin_start_fn load_plugin(void)
 {
-	char self[PATH_MAX], path[PATH_MAX + sizeof(PLUGIN) + 1], *slash;
-	Dl_info info;
-	void *h, *fn;
-
-	if (!dladdr((void *)&gv_mig_ctl_start, &info) || !info.dli_fname ||
-	    !realpath(info.dli_fname, self))
-		return NULL;
-	slash = strrchr(self, '/');
-	if (!slash)
-		return NULL;
-	*slash = '\0';
-	snprintf(path, sizeof(path), "%s/%s", self, PLUGIN);
-	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	if (!h) {
-		gv_shim_log(false, "migration plugin: %s", dlerror());
-		return NULL;
-	}
-	fn = dlsym(h, GV_MIG_PLUGIN_ENTRY);
-	if (!fn) {
-		gv_shim_log(false, "migration plugin %s: no %s", path, GV_MIG_PLUGIN_ENTRY);
-		return NULL;
-	}
-	return (gv_mig_plugin_start_fn)fn;
+	/* POSIX guarantees a dlsym result converts to a function pointer */
+	return (gv_mig_plugin_start_fn)gv_shim_resolve_plugin(PLUGIN, GV_MIG_PLUGIN_ENTRY);
 }
 
 void gv_mig_ctl_start(void)

@@ -1,6 +1,7 @@
 /* Loading the real driver and resolving its entry points.
  *
- * This file is the only place in the shim that calls dlopen/dlsym. The real
+ * This file is the only place in the shim that calls dlopen/dlsym (the real
+ * driver here, and the migration plugin in migration mode). The real
  * driver is $GPUVISOR_REAL_LIBCUDA when set, else the first libcuda.so.1 in
  * the standard system library directories that is not the shim itself (same
  * device and inode as the file the shim was loaded from). It is opened with
@@ -12,6 +13,7 @@
 #include "shim_internal.h"
 
 #include <dlfcn.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,4 +150,29 @@ int gv_shim_lookup_real(const void *fn)
 	if (lo < (size_t)gv_nrev && gv_rev[lo].fn == fn)
 		return gv_rev[lo].idx;
 	return -1;
+}
+
+void *gv_shim_resolve_plugin(const char *file, const char *entry)
+{
+	char self[PATH_MAX], path[2 * PATH_MAX], *slash;
+	Dl_info info;
+	void *h, *fn;
+
+	if (!dladdr((void *)&gv_shim_resolve, &info) || !info.dli_fname ||
+	    !realpath(info.dli_fname, self))
+		return NULL;
+	slash = strrchr(self, '/');
+	if (!slash)
+		return NULL;
+	*slash = '\0';
+	snprintf(path, sizeof(path), "%s/%s", self, file);
+	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		gv_shim_log(false, "migration plugin: %s", dlerror());
+		return NULL;
+	}
+	fn = dlsym(h, entry);
+	if (!fn)
+		gv_shim_log(false, "migration plugin %s: no %s", path, entry);
+	return fn;
 }

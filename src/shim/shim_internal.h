@@ -38,6 +38,10 @@ extern void *const gv_shim_hook[GV_SYM_COUNT];
 /* Finds and dlopens the real driver and fills gv_shim_real (every slot:
  * real or the NOT_FOUND stub). Called once, by gv_shim_init(). */
 void gv_shim_resolve(void);
+/* Loads FILE from the directory of the shim's real file (lib/shim/libcuda.so.1
+ * links to ../libgpuvisor-cuda.so, so lib/) and returns its ENTRY symbol,
+ * or NULL after logging why. Used only for the migration plugin. */
+void *gv_shim_resolve_plugin(const char *file, const char *entry);
 /* The symbol index whose real entry point is fn, preferring an intercepted
  * name when several names share an address; -1 when fn is not one of them. */
 int gv_shim_lookup_real(const void *fn);
