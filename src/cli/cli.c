@@ -40,6 +40,44 @@ int gv_cli_bad_option(const struct gv_cli *cli, char **argv)
 	return gv_cli_usage_error(cli, "option '%s' is unknown or needs a value", word);
 }
 
+int gv_cli_getopt(const struct gv_cli *cli, int argc, char **argv, const char *shortopts,
+		  const struct option *opts, bool *as_json, int *exit_code)
+{
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) == 'j' && as_json)
+		*as_json = true;
+	if (c == 'h') {
+		gv_cli_help(cli->cmd, stdout);
+		*exit_code = GV_EXIT_OK;
+		return '?';
+	}
+	if (c == '?' || c == ':') {
+		*exit_code = gv_cli_bad_option(cli, argv);
+		return '?';
+	}
+	return c;
+}
+
+int gv_cli_parse_flags(const struct gv_cli *cli, int argc, char **argv, bool *as_json)
+{
+	static const struct option with_json[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int rc;
+
+	/* without --json the option table is the one after it, help alone */
+	if (gv_cli_getopt(cli, argc, argv, "+h", as_json ? with_json : with_json + 1, as_json,
+			  &rc) != -1)
+		return rc;
+	if (optind < argc)
+		return gv_cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+	return GV_CLI_GO;
+}
+
 int gv_cli_exit_for(int rc)
 {
 	if (rc == 0)
@@ -76,6 +114,25 @@ int gv_cli_call(struct gv_cli *cli, const char *method, const char *path, json_t
 	}
 	if (rc < 0) {
 		fprintf(stderr, "gpuvisor: %s\n", err.msg);
+		return GV_EXIT_REFUSED;
+	}
+	return GV_EXIT_OK;
+}
+
+int gv_cli_get_list(struct gv_cli *cli, const char *path, const char *key, bool as_json,
+		    json_t **resp, json_t **list)
+{
+	int rc = gv_cli_call(cli, "GET", path, NULL, resp);
+
+	*list = NULL;
+	if (rc)
+		return rc;
+	if (as_json)
+		return gv_cli_print_json(*resp);
+	*list = json_object_get(*resp, key);
+	if (!json_is_array(*list)) {
+		*list = NULL;
+		fprintf(stderr, "gpuvisor: gpuvisord's answer has no \"%s\" list\n", key);
 		return GV_EXIT_REFUSED;
 	}
 	return GV_EXIT_OK;

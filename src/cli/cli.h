@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <getopt.h>
 #include <jansson.h>
 
 #include "client.h"
@@ -59,6 +60,17 @@ int gv_cli_usage_error(const struct gv_cli *cli, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* getopt_long error for the current option (unknown option, missing argument). */
 int gv_cli_bad_option(const struct gv_cli *cli, char **argv);
+/* getopt_long for a subcommand, with what every subcommand treats alike:
+ * --json (sets *as_json; pass NULL when opts has no "json") and --help. Returns
+ * the next option for the caller, -1 after the last one, or '?' when the
+ * command ends now with *exit_code: after printing --help, or a bad option. */
+int gv_cli_getopt(const struct gv_cli *cli, int argc, char **argv, const char *shortopts,
+		  const struct option *opts, bool *as_json, int *exit_code);
+/* For subcommands with no options of their own and no operands: parses
+ * --help and, when as_json is not NULL, --json. GV_CLI_GO to go on, else the
+ * exit code. */
+#define GV_CLI_GO (-1)
+int gv_cli_parse_flags(const struct gv_cli *cli, int argc, char **argv, bool *as_json);
 
 /* The client for cli->socket (created once). NULL after printing why. */
 struct gv_client *gv_cli_client(struct gv_cli *cli);
@@ -71,6 +83,12 @@ int gv_cli_call(struct gv_cli *cli, const char *method, const char *path, json_t
  * (env.c); *out is the {"env":{...},"mounts":[...]} object. 0 or the exit
  * code, with the reason printed. */
 int gv_cli_instance_env(struct gv_cli *cli, const char *id, json_t **out);
+/* GET path for a listing subcommand. With as_json the answer is printed as
+ * it came and *list is NULL; otherwise *list is its array member key
+ * (borrowed from *resp), or the call fails with "gpuvisord's answer has no
+ * "KEY" list". Returns the exit code; the caller json_decref's *resp. */
+int gv_cli_get_list(struct gv_cli *cli, const char *path, const char *key, bool as_json,
+		    json_t **resp, json_t **list);
 /* Maps a gv_client_* return code to an exit code. */
 int gv_cli_exit_for(int rc);
 /* Prints a JSON value, indented, with a final newline. */

@@ -16,7 +16,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,8 +240,7 @@ int gv_cmd_cdi(struct gv_cli *cli, int argc, char **argv)
 	size_t i, v;
 	int c, rc;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+ho:", opts, NULL)) != -1) {
+	while ((c = gv_cli_getopt(cli, argc, argv, "+ho:", opts, NULL, &rc)) != -1) {
 		switch (c) {
 		case 'o':
 			output = optarg;
@@ -250,11 +248,8 @@ int gv_cmd_cdi(struct gv_cli *cli, int argc, char **argv)
 		case 'v':
 			version = optarg;
 			break;
-		case 'h':
-			gv_cli_help(cli->cmd, stdout);
-			return GV_EXIT_OK;
 		default:
-			return gv_cli_bad_option(cli, argv);
+			return rc;
 		}
 	}
 	if (optind < argc)

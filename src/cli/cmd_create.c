@@ -1,7 +1,6 @@
 /* gpuvisor create: POST /v1/instances. */
 #include "cli.h"
 
-#include <getopt.h>
 #include <string.h>
 
 int gv_cmd_create(struct gv_cli *cli, int argc, char **argv)
@@ -23,8 +22,7 @@ int gv_cmd_create(struct gv_cli *cli, int argc, char **argv)
 	json_t *body = NULL, *inst = NULL;
 	int c, rc;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = gv_cli_getopt(cli, argc, argv, "+h", opts, &as_json, &rc)) != -1) {
 		switch (c) {
 		case 'p':
 			profile = optarg;
@@ -46,14 +44,8 @@ int gv_cmd_create(struct gv_cli *cli, int argc, char **argv)
 		case 's':
 			spread = true;
 			break;
-		case 'j':
-			as_json = true;
-			break;
-		case 'h':
-			gv_cli_help(cli->cmd, stdout);
-			return GV_EXIT_OK;
 		default:
-			return gv_cli_bad_option(cli, argv);
+			return rc;
 		}
 	}
 	if (optind < argc)

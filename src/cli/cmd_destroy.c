@@ -1,7 +1,6 @@
 /* gpuvisor destroy: DELETE /v1/instances/ID[?force=1], for each ID. */
 #include "cli.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 
 int gv_cmd_destroy(struct gv_cli *cli, int argc, char **argv)
@@ -14,18 +13,14 @@ int gv_cmd_destroy(struct gv_cli *cli, int argc, char **argv)
 	bool force = false;
 	int c, i, rc = GV_EXIT_OK;
 
-	opterr = 0;
 	/* options may follow the ids: "destroy i-1 --force" */
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = gv_cli_getopt(cli, argc, argv, "h", opts, NULL, &rc)) != -1) {
 		switch (c) {
 		case 'f':
 			force = true;
 			break;
-		case 'h':
-			gv_cli_help(cli->cmd, stdout);
-			return GV_EXIT_OK;
 		default:
-			return gv_cli_bad_option(cli, argv);
+			return rc;
 		}
 	}
 	if (optind >= argc)

@@ -2,7 +2,6 @@
 #include "cli.h"
 #include "table.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,22 +26,15 @@ int gv_cmd_events(struct gv_cli *cli, int argc, char **argv)
 	size_t i;
 	int c, rc;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = gv_cli_getopt(cli, argc, argv, "+h", opts, &as_json, &rc)) != -1) {
 		switch (c) {
 		case 's':
 			if (gv_parse_uint(optarg, &since_arg) < 0)
 				return gv_cli_usage_error(cli, "--since needs a sequence number, not '%s'",
 							  optarg);
 			break;
-		case 'j':
-			as_json = true;
-			break;
-		case 'h':
-			gv_cli_help(cli->cmd, stdout);
-			return GV_EXIT_OK;
 		default:
-			return gv_cli_bad_option(cli, argv);
+			return rc;
 		}
 	}
 	if (optind < argc)
@@ -65,17 +57,11 @@ int gv_cmd_events(struct gv_cli *cli, int argc, char **argv)
 			rc = GV_EXIT_REFUSED;
 			goto out;
 		}
-		rc = gv_cli_call(cli, "GET", path, NULL, &resp);
+		rc = gv_cli_get_list(cli, path, "events", false, &resp, &page);
 		free(path);
 		path = NULL;
 		if (rc)
 			goto out;
-		page = json_object_get(resp, "events");
-		if (!json_is_array(page)) {
-			fprintf(stderr, "gpuvisor: gpuvisord's answer has no \"events\" list\n");
-			rc = GV_EXIT_REFUSED;
-			goto out;
-		}
 		n = json_array_size(page);
 		json_array_foreach(page, i, ev) {
 			if (json_array_append(all, ev) < 0) {
@@ -118,10 +104,7 @@ int gv_cmd_events(struct gv_cli *cli, int argc, char **argv)
 		gv_table_cell(t, "%s", gv_json_str(e, "instance", "-"));
 		gv_table_cell(t, "%s", gv_json_str(e, "message", ""));
 	}
-	if (gv_table_rows(t) == 0)
-		printf("no events\n");
-	else
-		gv_table_print(t, stdout);
+	gv_table_print_or(t, stdout, "no events");
 out:
 	gv_table_free(t);
 	json_decref(resp);

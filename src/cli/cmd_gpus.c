@@ -2,7 +2,6 @@
 #include "cli.h"
 #include "table.h"
 
-#include <getopt.h>
 #include <inttypes.h>
 
 static const char *gv_gpus_mig_text(const json_t *g, char *buf, size_t len)
@@ -35,48 +34,20 @@ static const char *gv_gpus_model_text(const json_t *g, char *buf, size_t len)
 
 int gv_cmd_gpus(struct gv_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	static const char *const hdr[] = {">GPU", "NAME", "MODEL", "MODE", ">MEMORY", ">ALLOCATED",
 					  ">FREE", ">INSTANCES", "MIG", "UUID"};
 	struct gv_table *t = NULL;
 	json_t *resp = NULL, *gpus, *g;
 	bool as_json = false;
 	size_t i;
-	int c, rc;
+	int rc;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			as_json = true;
-			break;
-		case 'h':
-			gv_cli_help(cli->cmd, stdout);
-			return GV_EXIT_OK;
-		default:
-			return gv_cli_bad_option(cli, argv);
-		}
-	}
-	if (optind < argc)
-		return gv_cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
-
-	rc = gv_cli_call(cli, "GET", "/v1/gpus", NULL, &resp);
-	if (rc)
+	rc = gv_cli_parse_flags(cli, argc, argv, &as_json);
+	if (rc != GV_CLI_GO)
+		return rc;
+	rc = gv_cli_get_list(cli, "/v1/gpus", "gpus", as_json, &resp, &gpus);
+	if (rc || !gpus)
 		goto out;
-	if (as_json) {
-		rc = gv_cli_print_json(resp);
-		goto out;
-	}
-	gpus = json_object_get(resp, "gpus");
-	if (!json_is_array(gpus)) {
-		fprintf(stderr, "gpuvisor: gpuvisord's answer has no \"gpus\" list\n");
-		rc = GV_EXIT_REFUSED;
-		goto out;
-	}
 	t = gv_table_new(sizeof(hdr) / sizeof(hdr[0]), hdr);
 	if (!t) {
 		rc = GV_EXIT_REFUSED;
@@ -105,11 +76,8 @@ int gv_cmd_gpus(struct gv_cli *cli, int argc, char **argv)
 		gv_table_cell(t, "%s", gv_gpus_mig_text(g, mig, sizeof(mig)));
 		gv_table_cell(t, "%s", gv_json_str(g, "uuid", "-"));
 	}
-	if (gv_table_rows(t) == 0) {
-		printf("no GPUs\n");
-		goto out;
-	}
-	gv_table_print(t, stdout);
+	/* no rows means no GPUs, so no unknown models below */
+	gv_table_print_or(t, stdout, "no GPUs");
 	json_array_foreach(gpus, i, g) {
 		char idx[32];
 

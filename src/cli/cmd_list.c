@@ -2,15 +2,9 @@
 #include "cli.h"
 #include "table.h"
 
-#include <getopt.h>
 
 int gv_cmd_list(struct gv_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	static const char *const hdr[] = {"ID",		  ">GPU",  "PROFILE", "KIND",
 					  ">PLACEMENT",	  ">FRAMEBUFFER", "STATE", "DEVICE",
 					  ">PID",	  ">MEM USED"};
@@ -18,37 +12,14 @@ int gv_cmd_list(struct gv_cli *cli, int argc, char **argv)
 	json_t *resp = NULL, *insts, *in;
 	bool as_json = false;
 	size_t i;
-	int c, rc;
+	int rc;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			as_json = true;
-			break;
-		case 'h':
-			gv_cli_help(cli->cmd, stdout);
-			return GV_EXIT_OK;
-		default:
-			return gv_cli_bad_option(cli, argv);
-		}
-	}
-	if (optind < argc)
-		return gv_cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
-
-	rc = gv_cli_call(cli, "GET", "/v1/instances", NULL, &resp);
-	if (rc)
+	rc = gv_cli_parse_flags(cli, argc, argv, &as_json);
+	if (rc != GV_CLI_GO)
+		return rc;
+	rc = gv_cli_get_list(cli, "/v1/instances", "instances", as_json, &resp, &insts);
+	if (rc || !insts)
 		goto out;
-	if (as_json) {
-		rc = gv_cli_print_json(resp);
-		goto out;
-	}
-	insts = json_object_get(resp, "instances");
-	if (!json_is_array(insts)) {
-		fprintf(stderr, "gpuvisor: gpuvisord's answer has no \"instances\" list\n");
-		rc = GV_EXIT_REFUSED;
-		goto out;
-	}
 	t = gv_table_new(sizeof(hdr) / sizeof(hdr[0]), hdr);
 	if (!t) {
 		rc = GV_EXIT_REFUSED;
@@ -84,10 +55,7 @@ int gv_cmd_list(struct gv_cli *cli, int argc, char **argv)
 		gv_table_cell(t, "%s", pid);
 		gv_table_cell(t, "%s", used);
 	}
-	if (gv_table_rows(t) == 0)
-		printf("no instances\n");
-	else
-		gv_table_print(t, stdout);
+	gv_table_print_or(t, stdout, "no instances");
 out:
 	gv_table_free(t);
 	json_decref(resp);

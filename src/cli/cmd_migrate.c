@@ -4,7 +4,6 @@
  * Exit 0 only when the workload runs on the destination. */
 #include "cli.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -128,8 +127,7 @@ int gv_cmd_migrate(struct gv_cli *cli, int argc, char **argv)
 	char id[64];
 	json_int_t seen = 0;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = gv_cli_getopt(cli, argc, argv, "h", opts, &as_json, &rc)) != -1) {
 		switch (c) {
 		case 't':
 			to = optarg;
@@ -152,14 +150,8 @@ int gv_cmd_migrate(struct gv_cli *cli, int argc, char **argv)
 		case 'i':
 			inject = optarg;
 			break;
-		case 'j':
-			as_json = true;
-			break;
-		case 'h':
-			gv_cli_help(cli->cmd, stdout);
-			return GV_EXIT_OK;
 		default:
-			return gv_cli_bad_option(cli, argv);
+			return rc;
 		}
 	}
 	if (optind >= argc)

@@ -2,39 +2,21 @@
 #include "cli.h"
 #include "table.h"
 
-#include <getopt.h>
 #include <stdio.h>
 
 int gv_cmd_migrations(struct gv_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	static const char *const hdr[] = {"ID", "STATE", "FROM", "TO", "MODE", ">TOTAL_MS",
 					  ">STUN_MS", "CREATED", "ERROR"};
 	struct gv_table *t = NULL;
 	json_t *resp = NULL, *m;
 	bool as_json = false;
 	size_t i;
-	int c, rc;
+	int rc;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			as_json = true;
-			break;
-		case 'h':
-			gv_cli_help(cli->cmd, stdout);
-			return GV_EXIT_OK;
-		default:
-			return gv_cli_bad_option(cli, argv);
-		}
-	}
-	if (optind < argc)
-		return gv_cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+	rc = gv_cli_parse_flags(cli, argc, argv, &as_json);
+	if (rc != GV_CLI_GO)
+		return rc;
 	rc = gv_cli_call(cli, "GET", "/v1/migrations", NULL, &resp);
 	if (rc)
 		goto out;
@@ -68,10 +50,7 @@ int gv_cmd_migrations(struct gv_cli *cli, int argc, char **argv)
 		gv_table_cell(t, "%s", gv_json_str(m, "created", "-"));
 		gv_table_cell(t, "%s", gv_json_str(m, "error", ""));
 	}
-	if (gv_table_rows(t) == 0)
-		printf("no migrations\n");
-	else
-		gv_table_print(t, stdout);
+	gv_table_print_or(t, stdout, "no migrations");
 out:
 	gv_table_free(t);
 	json_decref(resp);

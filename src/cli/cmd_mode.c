@@ -1,7 +1,6 @@
 /* gpuvisor mode GPU MODE: PUT /v1/gpus/GPU/mode. */
 #include "cli.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,18 +15,10 @@ int gv_cmd_mode(struct gv_cli *cli, int argc, char **argv)
 	char *esc = NULL, *path = NULL;
 	const char *mode;
 	size_t i;
-	int c, rc;
+	int rc;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			gv_cli_help(cli->cmd, stdout);
-			return GV_EXIT_OK;
-		default:
-			return gv_cli_bad_option(cli, argv);
-		}
-	}
+	if (gv_cli_getopt(cli, argc, argv, "h", opts, NULL, &rc) != -1)
+		return rc;
 	if (argc - optind != 2)
 		return gv_cli_usage_error(cli, "mode takes a GPU and a mode");
 	mode = argv[optind + 1];

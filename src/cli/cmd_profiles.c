@@ -3,7 +3,6 @@
 #include "cli.h"
 #include "table.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,20 +45,13 @@ int gv_cmd_profiles(struct gv_cli *cli, int argc, char **argv)
 	size_t i;
 	int c, rc;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = gv_cli_getopt(cli, argc, argv, "+h", opts, &as_json, &rc)) != -1) {
 		switch (c) {
 		case 'g':
 			gpu = optarg;
 			break;
-		case 'j':
-			as_json = true;
-			break;
-		case 'h':
-			gv_cli_help(cli->cmd, stdout);
-			return GV_EXIT_OK;
 		default:
-			return gv_cli_bad_option(cli, argv);
+			return rc;
 		}
 	}
 	if (optind < argc)
@@ -75,19 +67,10 @@ int gv_cmd_profiles(struct gv_cli *cli, int argc, char **argv)
 			goto out;
 		}
 	}
-	rc = gv_cli_call(cli, "GET", path ? path : "/v1/profiles", NULL, &resp);
-	if (rc)
+	rc = gv_cli_get_list(cli, path ? path : "/v1/profiles", "profiles", as_json, &resp,
+			     &profiles);
+	if (rc || !profiles)
 		goto out;
-	if (as_json) {
-		rc = gv_cli_print_json(resp);
-		goto out;
-	}
-	profiles = json_object_get(resp, "profiles");
-	if (!json_is_array(profiles)) {
-		fprintf(stderr, "gpuvisor: gpuvisord's answer has no \"profiles\" list\n");
-		rc = GV_EXIT_REFUSED;
-		goto out;
-	}
 	t = gv_table_new(sizeof(hdr) / sizeof(hdr[0]), hdr);
 	if (!t) {
 		rc = GV_EXIT_REFUSED;
@@ -125,10 +108,7 @@ int gv_cmd_profiles(struct gv_cli *cli, int argc, char **argv)
 			gv_table_cell(t, "%s/%s", ci, mem);
 		gv_table_cell(t, "%s", starts);
 	}
-	if (gv_table_rows(t) == 0)
-		printf("no profiles\n");
-	else
-		gv_table_print(t, stdout);
+	gv_table_print_or(t, stdout, "no profiles");
 out:
 	gv_table_free(t);
 	json_decref(resp);

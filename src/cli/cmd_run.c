@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,8 +238,7 @@ int gv_cmd_run(struct gv_cli *cli, int argc, char **argv)
 	int c, rc, status = 0, exec_errno = 0;
 	size_t i;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = gv_cli_getopt(cli, argc, argv, "+h", opts, NULL, &rc)) != -1) {
 		switch (c) {
 		case 'i':
 			id = optarg;
@@ -248,11 +246,8 @@ int gv_cmd_run(struct gv_cli *cli, int argc, char **argv)
 		case 'm':
 			migratable = true;
 			break;
-		case 'h':
-			gv_cli_help(cli->cmd, stdout);
-			return GV_EXIT_OK;
 		default:
-			return gv_cli_bad_option(cli, argv);
+			return rc;
 		}
 	}
 	if (!id || !*id)

@@ -5,7 +5,6 @@
 #include "cli.h"
 #include "table.h"
 
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,8 +116,7 @@ int gv_cmd_sched(struct gv_cli *cli, int argc, char **argv)
 	int c, rc = GV_EXIT_OK, slice = -1, n_w = 0, i;
 	size_t k;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = gv_cli_getopt(cli, argc, argv, "h", opts, &as_json, &rc)) != -1) {
 		switch (c) {
 		case 'p':
 			for (k = 0; k < sizeof(gv_sched_policies) / sizeof(gv_sched_policies[0]); k++)
@@ -143,14 +141,8 @@ int gv_cmd_sched(struct gv_cli *cli, int argc, char **argv)
 				return rc;
 			n_w++;
 			break;
-		case 'j':
-			as_json = true;
-			break;
-		case 'h':
-			gv_cli_help(cli->cmd, stdout);
-			return GV_EXIT_OK;
 		default:
-			return gv_cli_bad_option(cli, argv);
+			return rc;
 		}
 	}
 	if (argc - optind != 1)

@@ -5,7 +5,6 @@
 #include "cli.h"
 #include "table.h"
 
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,8 +232,7 @@ int gv_cmd_top(struct gv_cli *cli, int argc, char **argv)
 	bool once = false, as_json = false, tty = isatty(STDOUT_FILENO);
 	int c, rc, interval = 1000;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = gv_cli_getopt(cli, argc, argv, "+h", opts, &as_json, &rc)) != -1) {
 		switch (c) {
 		case 'g':
 			if (!*optarg)
@@ -251,14 +249,8 @@ int gv_cmd_top(struct gv_cli *cli, int argc, char **argv)
 		case 'o':
 			once = true;
 			break;
-		case 'j':
-			as_json = true;
-			break;
-		case 'h':
-			gv_cli_help(cli->cmd, stdout);
-			return GV_EXIT_OK;
 		default:
-			return gv_cli_bad_option(cli, argv);
+			return rc;
 		}
 	}
 	if (optind < argc)

@@ -1,27 +1,14 @@
 /* gpuvisor version: this client's version and the daemon's (GET /v1/node). */
 #include "cli.h"
 
-#include <getopt.h>
 
 int gv_cmd_version(struct gv_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	json_t *node = NULL;
-	int c, rc;
+	int rc = gv_cli_parse_flags(cli, argc, argv, NULL);
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		if (c == 'h') {
-			gv_cli_help(cli->cmd, stdout);
-			return GV_EXIT_OK;
-		}
-		return gv_cli_bad_option(cli, argv);
-	}
-	if (optind < argc)
-		return gv_cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+	if (rc != GV_CLI_GO)
+		return rc;
 	printf("gpuvisor  %s\n", GV_VERSION);
 	fflush(stdout);
 	rc = gv_cli_call(cli, "GET", "/v1/node", NULL, &node);

@@ -157,3 +157,11 @@ void gv_table_print(const struct gv_table *t, FILE *f)
 		gv_table_print_row(t, &t->cells[r * t->ncols], width, f);
 	free(width);
 }
+
+void gv_table_print_or(const struct gv_table *t, FILE *f, const char *empty)
+{
+	if (t->nrows == 0)
+		fprintf(f, "%s\n", empty);
+	else
+		gv_table_print(t, f);
+}

@@ -18,5 +18,7 @@ size_t gv_table_rows(const struct gv_table *t);
 /* Prints header and rows; missing cells print as empty. Two spaces between
  * columns, no trailing blanks. */
 void gv_table_print(const struct gv_table *t, FILE *f);
+/* gv_table_print, or the line "<empty>" when the table has no rows. */
+void gv_table_print_or(const struct gv_table *t, FILE *f, const char *empty);
 
 #endif
