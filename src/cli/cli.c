@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 void gv_cli_help(const struct gv_cmd *cmd, FILE *f)
@@ -117,6 +118,19 @@ int gv_cli_call(struct gv_cli *cli, const char *method, const char *path, json_t
 		return GV_EXIT_REFUSED;
 	}
 	return GV_EXIT_OK;
+}
+
+char *gv_cli_path(struct gv_cli *cli, const char *prefix, const char *seg, const char *suffix)
+{
+	char *esc, *path = NULL;
+
+	if (!gv_cli_client(cli))
+		return NULL;
+	esc = gv_client_escape(cli->client, seg);
+	if (esc && asprintf(&path, "%s%s%s", prefix, esc, suffix) < 0)
+		path = NULL;
+	free(esc);
+	return path;
 }
 
 int gv_cli_get_list(struct gv_cli *cli, const char *path, const char *key, bool as_json,

@@ -79,6 +79,10 @@ struct gv_client *gv_cli_client(struct gv_cli *cli);
  * success. */
 int gv_cli_call(struct gv_cli *cli, const char *method, const char *path, json_t *body,
 		json_t **out);
+/* prefix, seg percent-encoded, suffix: ("/v1/gpus/", "GPU-1a2b", "/mode") is
+ * "/v1/gpus/GPU-1a2b/mode". The caller free()s it. NULL when there is no
+ * client (the reason printed) or on ENOMEM. */
+char *gv_cli_path(struct gv_cli *cli, const char *prefix, const char *seg, const char *suffix);
 /* GET /v1/instances/ID/env, completed with what the workload also needs
  * (env.c); *out is the {"env":{...},"mounts":[...]} object. 0 or the exit
  * code, with the reason printed. */

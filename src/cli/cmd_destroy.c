@@ -30,19 +30,16 @@ int gv_cmd_destroy(struct gv_cli *cli, int argc, char **argv)
 	/* every id is tried; the exit code is the worst one */
 	for (i = optind; i < argc; i++) {
 		json_t *resp = NULL;
-		char *esc = gv_client_escape(cli->client, argv[i]);
-		char *path = NULL;
+		char *path;
 		int r;
 
 		if (!*argv[i]) {
-			free(esc);
 			rc = gv_cli_usage_error(cli, "an instance id cannot be empty");
 			continue;
 		}
-		if (!esc || asprintf(&path, "/v1/instances/%s%s", esc, force ? "?force=1" : "") < 0) {
-			free(esc);
+		path = gv_cli_path(cli, "/v1/instances/", argv[i], force ? "?force=1" : "");
+		if (!path)
 			return GV_EXIT_REFUSED;
-		}
 		r = gv_cli_call(cli, "DELETE", path, NULL, &resp);
 		if (r == GV_EXIT_OK)
 			printf("destroyed %s\n", gv_json_str(resp, "deleted", argv[i]));
@@ -50,7 +47,6 @@ int gv_cmd_destroy(struct gv_cli *cli, int argc, char **argv)
 			rc = r;
 		json_decref(resp);
 		free(path);
-		free(esc);
 		if (r == GV_EXIT_UNREACHABLE)
 			break;
 	}

@@ -89,18 +89,14 @@ static void gv_mig_print_report(const json_t *m)
 /* GET /v1/migrations/ID, or its progress after seq since (since >= 0). */
 static int gv_mig_get(struct gv_cli *cli, const char *id, json_int_t since, json_t **out)
 {
-	char *esc = gv_client_escape(cli->client, id), *path = NULL;
-	int rc, n;
+	char suffix[64] = "", *path;
+	int rc;
 
 	*out = NULL;
-	if (!esc)
-		return GV_EXIT_REFUSED;
 	if (since >= 0)
-		n = asprintf(&path, "/v1/migrations/%s/progress?since=%lld", esc, (long long)since);
-	else
-		n = asprintf(&path, "/v1/migrations/%s", esc);
-	free(esc);
-	if (n < 0)
+		snprintf(suffix, sizeof(suffix), "/progress?since=%lld", (long long)since);
+	path = gv_cli_path(cli, "/v1/migrations/", id, suffix);
+	if (!path)
 		return GV_EXIT_REFUSED;
 	rc = gv_cli_call(cli, "GET", path, NULL, out);
 	free(path);

@@ -12,7 +12,7 @@ int gv_cmd_mode(struct gv_cli *cli, int argc, char **argv)
 	};
 	static const char *const modes[] = {"passthrough", "timeslice", "mig"};
 	json_t *body = NULL, *gpu = NULL;
-	char *esc = NULL, *path = NULL;
+	char *path = NULL;
 	const char *mode;
 	size_t i;
 	int rc;
@@ -32,10 +32,9 @@ int gv_cmd_mode(struct gv_cli *cli, int argc, char **argv)
 		return gv_cli_usage_error(cli, "the GPU is an index or a UUID");
 	if (!gv_cli_client(cli))
 		return GV_EXIT_REFUSED;
-	esc = gv_client_escape(cli->client, argv[optind]);
+	path = gv_cli_path(cli, "/v1/gpus/", argv[optind], "/mode");
 	body = json_pack("{s:s}", "mode", mode);
-	if (!esc || !body || asprintf(&path, "/v1/gpus/%s/mode", esc) < 0) {
-		path = NULL;
+	if (!path || !body) {
 		rc = GV_EXIT_REFUSED;
 		goto out;
 	}
@@ -52,6 +51,5 @@ out:
 	json_decref(body);
 	json_decref(gpu);
 	free(path);
-	free(esc);
 	return rc;
 }

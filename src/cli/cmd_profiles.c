@@ -40,7 +40,7 @@ int gv_cmd_profiles(struct gv_cli *cli, int argc, char **argv)
 	struct gv_table *t = NULL;
 	json_t *resp = NULL, *profiles, *p;
 	const char *gpu = NULL;
-	char *path = NULL, *esc = NULL;
+	char *path = NULL;
 	bool as_json = false;
 	size_t i;
 	int c, rc;
@@ -59,13 +59,9 @@ int gv_cmd_profiles(struct gv_cli *cli, int argc, char **argv)
 	if (gpu && !*gpu)
 		return gv_cli_usage_error(cli, "--gpu needs an index or a UUID");
 
-	if (gpu) {
-		if (!gv_cli_client(cli) || !(esc = gv_client_escape(cli->client, gpu)) ||
-		    asprintf(&path, "/v1/profiles?gpu=%s", esc) < 0) {
-			path = NULL;
-			rc = GV_EXIT_REFUSED;
-			goto out;
-		}
+	if (gpu && !(path = gv_cli_path(cli, "/v1/profiles?gpu=", gpu, ""))) {
+		rc = GV_EXIT_REFUSED;
+		goto out;
 	}
 	rc = gv_cli_get_list(cli, path ? path : "/v1/profiles", "profiles", as_json, &resp,
 			     &profiles);
@@ -113,6 +109,5 @@ out:
 	gv_table_free(t);
 	json_decref(resp);
 	free(path);
-	free(esc);
 	return rc;
 }

@@ -179,17 +179,6 @@ static bool gv_run_release(pid_t child, int go_w, int ex_r, int *exec_errno)
 	return tty_fg;
 }
 
-static char *gv_run_path(struct gv_cli *cli, const char *id, const char *suffix)
-{
-	char *esc = gv_client_escape(cli->client, id);
-	char *path = NULL;
-
-	if (esc && asprintf(&path, "/v1/instances/%s%s", esc, suffix) < 0)
-		path = NULL;
-	free(esc);
-	return path;
-}
-
 /* Best effort: the daemon also clears a workload whose processes are gone. */
 static void gv_run_unregister(struct gv_cli *cli, const char *path)
 {
@@ -257,7 +246,7 @@ int gv_cmd_run(struct gv_cli *cli, int argc, char **argv)
 	cmd = &argv[optind];
 	if (!gv_cli_client(cli))
 		return GV_EXIT_REFUSED;
-	wl_path = gv_run_path(cli, id, "/workload");
+	wl_path = gv_cli_path(cli, "/v1/instances/", id, "/workload");
 	if (!wl_path) {
 		rc = GV_EXIT_REFUSED;
 		goto out;

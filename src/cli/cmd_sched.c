@@ -111,7 +111,7 @@ int gv_cmd_sched(struct gv_cli *cli, int argc, char **argv)
 	struct gv_sched_weight weights[GV_SCHED_MAX_WEIGHTS];
 	const char *policy = NULL;
 	json_t *body = NULL, *resp = NULL;
-	char *esc = NULL, *path = NULL;
+	char *path = NULL;
 	bool as_json = false;
 	int c, rc = GV_EXIT_OK, slice = -1, n_w = 0, i;
 	size_t k;
@@ -154,18 +154,15 @@ int gv_cmd_sched(struct gv_cli *cli, int argc, char **argv)
 
 	for (i = 0; i < n_w; i++) {
 		char *id = strndup(weights[i].id, (size_t)(strrchr(weights[i].id, '=') - weights[i].id));
-		char *eid = id ? gv_client_escape(cli->client, id) : NULL;
-		char *wpath = NULL;
+		char *wpath = id ? gv_cli_path(cli, "/v1/instances/", id, "/weight") : NULL;
 
 		body = json_pack("{s:i}", "weight", weights[i].weight);
-		if (!eid || !body || asprintf(&wpath, "/v1/instances/%s/weight", eid) < 0) {
-			wpath = NULL;
+		if (!wpath || !body) {
 			rc = GV_EXIT_REFUSED;
 		} else {
 			rc = gv_cli_call(cli, "PUT", wpath, body, &resp);
 		}
 		free(id);
-		free(eid);
 		free(wpath);
 		json_decref(body);
 		json_decref(resp);
@@ -174,9 +171,8 @@ int gv_cmd_sched(struct gv_cli *cli, int argc, char **argv)
 			return rc;
 	}
 
-	esc = gv_client_escape(cli->client, argv[optind]);
-	if (!esc || asprintf(&path, "/v1/gpus/%s/sched", esc) < 0) {
-		path = NULL;
+	path = gv_cli_path(cli, "/v1/gpus/", argv[optind], "/sched");
+	if (!path) {
 		rc = GV_EXIT_REFUSED;
 		goto out;
 	}
@@ -198,6 +194,5 @@ out:
 	json_decref(body);
 	json_decref(resp);
 	free(path);
-	free(esc);
 	return rc;
 }

@@ -20,7 +20,7 @@ static int gv_top_frame(struct gv_cli *cli, const char *gpu_ref, json_t **out)
 {
 	json_t *gresp = NULL, *iresp = NULL, *gpus, *insts, *frame = NULL, *fg, *fi, *g, *in;
 	json_t *scheds = json_object();
-	char *esc = NULL, *path = NULL, when[32];
+	char *path = NULL, when[32];
 	time_t now = time(NULL);
 	struct tm tm;
 	size_t i, k;
@@ -30,9 +30,8 @@ static int gv_top_frame(struct gv_cli *cli, const char *gpu_ref, json_t **out)
 	if (!scheds)
 		return GV_EXIT_REFUSED;
 	if (gpu_ref) {
-		esc = gv_client_escape(cli->client, gpu_ref);
-		if (!esc || asprintf(&path, "/v1/gpus/%s", esc) < 0) {
-			path = NULL;
+		path = gv_cli_path(cli, "/v1/gpus/", gpu_ref, "");
+		if (!path) {
 			rc = GV_EXIT_REFUSED;
 			goto out;
 		}
@@ -139,7 +138,6 @@ out:
 	json_decref(iresp);
 	json_decref(scheds);
 	free(path);
-	free(esc);
 	return rc;
 }
 

@@ -49,18 +49,13 @@ out:
 
 int gv_cli_instance_env(struct gv_cli *cli, const char *id, json_t **out)
 {
-	char *esc = NULL, *path = NULL;
+	char *path = gv_cli_path(cli, "/v1/instances/", id, "/env");
 	json_t *resp = NULL;
 	int rc = GV_EXIT_REFUSED;
 
 	*out = NULL;
-	if (!gv_cli_client(cli))
+	if (!path)
 		goto out;
-	esc = gv_client_escape(cli->client, id);
-	if (!esc || asprintf(&path, "/v1/instances/%s/env", esc) < 0) {
-		path = NULL;
-		goto out;
-	}
 	rc = gv_cli_call(cli, "GET", path, NULL, &resp);
 	if (rc)
 		goto out;
@@ -77,6 +72,5 @@ int gv_cli_instance_env(struct gv_cli *cli, const char *id, json_t **out)
 out:
 	json_decref(resp);
 	free(path);
-	free(esc);
 	return rc;
 }
