@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -1215,6 +1216,16 @@ static void test_concurrent_workload(void **state)
 	cfg.max_rounds = 8;
 	f.thread_on = true;
 	assert_int_equal(pthread_create(&th, NULL, workload, &f), 0);
+	/* On a loaded machine the writer may not run before a short migration
+	 * ends: let it start writing first, so the test is about writes that
+	 * race the rounds, not about the scheduler's luck. */
+	for (int started = 0; !started && time(NULL) - t0 < 30;) {
+		pthread_mutex_lock(&f.mu);
+		started = f.thread_writes > 0;
+		pthread_mutex_unlock(&f.mu);
+		if (!started)
+			usleep(1000);
+	}
 	ops = fake_ops(false);
 	assert_int_equal(gv_mig_run(&cfg, &ops, &f, rep, &err), 0);
 	pthread_mutex_lock(&f.mu);
