@@ -390,10 +390,10 @@ static CUresult stream_get(CUstream h, bool pt, struct sim_stream **s)
 	return sim_stream_resolve(h, pt, s);
 }
 
-SIM_API CUresult cuStreamGetFlags(CUstream hStream, unsigned int *flags)
+static CUresult stream_get_flags(CUstream hStream, bool per_thread, unsigned int *flags)
 {
 	struct sim_stream *s;
-	CUresult rc = stream_get(hStream, false, &s);
+	CUresult rc = stream_get(hStream, per_thread, &s);
 
 	if (rc != CUDA_SUCCESS)
 		return rc;
@@ -403,17 +403,14 @@ SIM_API CUresult cuStreamGetFlags(CUstream hStream, unsigned int *flags)
 	return CUDA_SUCCESS;
 }
 
+SIM_API CUresult cuStreamGetFlags(CUstream hStream, unsigned int *flags)
+{
+	return stream_get_flags(hStream, false, flags);
+}
+
 SIM_API CUresult cuStreamGetFlags_ptsz(CUstream hStream, unsigned int *flags)
 {
-	struct sim_stream *s;
-	CUresult rc = stream_get(hStream, true, &s);
-
-	if (rc != CUDA_SUCCESS)
-		return rc;
-	if (!flags)
-		return CUDA_ERROR_INVALID_VALUE;
-	*flags = s->flags;
-	return CUDA_SUCCESS;
+	return stream_get_flags(hStream, true, flags);
 }
 
 SIM_API CUresult cuStreamGetPriority(CUstream hStream, int *priority)
