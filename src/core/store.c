@@ -75,6 +75,40 @@ static int prepare(struct gv_store *st, const char *sql, sqlite3_stmt **stmt, st
 	return 0;
 }
 
+/* Steps a prepared statement to its end, appending one element of `size`
+ * bytes per row to a growing array that fill() writes, then finalizes the
+ * statement. On failure *arr still holds the *cnt elements filled so far, so
+ * that the caller releases them with its own free function. */
+static int collect_rows(struct gv_store *st, sqlite3_stmt *s, size_t size,
+			void (*fill)(sqlite3_stmt *s, void *dst), void **arr, size_t *cnt,
+			const char *what, struct gv_err *err)
+{
+	size_t cap = 0;
+	int rc, ret = 0;
+
+	*arr = NULL;
+	*cnt = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*cnt == cap) {
+			void *grown;
+
+			cap = cap ? cap * 2 : 16;
+			grown = realloc(*arr, cap * size);
+			if (!grown) {
+				ret = gv_err_set(err, ENOMEM, "out of memory");
+				goto out;
+			}
+			*arr = grown;
+		}
+		fill(s, (char *)*arr + (*cnt)++ * size);
+	}
+	if (rc != SQLITE_DONE)
+		ret = db_fail(st, err, rc, what);
+out:
+	sqlite3_finalize(s);
+	return ret;
+}
+
 static int user_version(struct gv_store *st, int *out, struct gv_err *err)
 {
 	sqlite3_stmt *s = NULL;
@@ -262,8 +296,10 @@ static void copy_col(char *dst, size_t cap, sqlite3_stmt *s, int col)
 	"id, gpu_uuid, profile, kind, start, fb_mib, state, device_uuid, created, wl_pid, " \
 	"wl_pgid, wl_starttime, wl_since"
 
-static void inst_from_row(sqlite3_stmt *s, struct gv_store_inst *o)
+static void inst_from_row(sqlite3_stmt *s, void *dst)
 {
+	struct gv_store_inst *o = dst;
+
 	memset(o, 0, sizeof(*o));
 	copy_col(o->id, sizeof(o->id), s, 0);
 	copy_col(o->gpu_uuid, sizeof(o->gpu_uuid), s, 1);
@@ -350,38 +386,22 @@ int gv_store_inst_get(struct gv_store *st, const char *id, struct gv_store_inst 
 int gv_store_inst_list(struct gv_store *st, struct gv_store_inst **out, size_t *n,
 		       struct gv_err *err)
 {
-	struct gv_store_inst *arr = NULL, *grown;
-	size_t cnt = 0, cap = 0;
 	sqlite3_stmt *s = NULL;
-	int rc, ret;
+	void *arr;
+	int ret;
 
 	*out = NULL;
 	*n = 0;
 	ret = prepare(st, "SELECT " INST_COLS " FROM instances ORDER BY seq, id", &s, err);
 	if (ret)
 		return ret;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (cnt == cap) {
-			cap = cap ? cap * 2 : 8;
-			grown = realloc(arr, cap * sizeof(*arr));
-			if (!grown) {
-				ret = gv_err_set(err, ENOMEM, "out of memory");
-				goto out;
-			}
-			arr = grown;
-		}
-		inst_from_row(s, &arr[cnt++]);
-	}
-	if (rc != SQLITE_DONE)
-		ret = db_fail(st, err, rc, "list instances");
-out:
-	sqlite3_finalize(s);
+	ret = collect_rows(st, s, sizeof(**out), inst_from_row, &arr, n, "list instances", err);
 	if (ret) {
 		free(arr);
+		*n = 0;
 		return ret;
 	}
 	*out = arr;
-	*n = cnt;
 	return 0;
 }
 
@@ -635,13 +655,25 @@ int gv_store_event_add(struct gv_store *st, int64_t time, const char *kind, int 
 	return ret;
 }
 
+static void event_from_row(sqlite3_stmt *s, void *dst)
+{
+	struct gv_store_event *e = dst;
+
+	memset(e, 0, sizeof(*e));
+	e->seq = sqlite3_column_int64(s, 0);
+	e->time = sqlite3_column_int64(s, 1);
+	copy_col(e->kind, sizeof(e->kind), s, 2);
+	e->gpu = sqlite3_column_type(s, 3) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 3);
+	copy_col(e->instance, sizeof(e->instance), s, 4);
+	copy_col(e->message, sizeof(e->message), s, 5);
+}
+
 int gv_store_event_list(struct gv_store *st, int64_t since, size_t limit,
 			struct gv_store_event **out, size_t *n, struct gv_err *err)
 {
-	struct gv_store_event *arr = NULL, *grown, *e;
-	size_t cnt = 0, cap = 0;
 	sqlite3_stmt *s = NULL;
-	int rc, ret;
+	void *arr;
+	int ret;
 
 	*out = NULL;
 	*n = 0;
@@ -653,35 +685,13 @@ int gv_store_event_list(struct gv_store *st, int64_t since, size_t limit,
 		return ret;
 	sqlite3_bind_int64(s, 1, since);
 	sqlite3_bind_int64(s, 2, limit > (size_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)limit);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (cnt == cap) {
-			cap = cap ? cap * 2 : 16;
-			grown = realloc(arr, cap * sizeof(*arr));
-			if (!grown) {
-				ret = gv_err_set(err, ENOMEM, "out of memory");
-				goto out;
-			}
-			arr = grown;
-		}
-		e = &arr[cnt++];
-		memset(e, 0, sizeof(*e));
-		e->seq = sqlite3_column_int64(s, 0);
-		e->time = sqlite3_column_int64(s, 1);
-		copy_col(e->kind, sizeof(e->kind), s, 2);
-		e->gpu = sqlite3_column_type(s, 3) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 3);
-		copy_col(e->instance, sizeof(e->instance), s, 4);
-		copy_col(e->message, sizeof(e->message), s, 5);
-	}
-	if (rc != SQLITE_DONE)
-		ret = db_fail(st, err, rc, "list events");
-out:
-	sqlite3_finalize(s);
+	ret = collect_rows(st, s, sizeof(**out), event_from_row, &arr, n, "list events", err);
 	if (ret) {
 		free(arr);
+		*n = 0;
 		return ret;
 	}
 	*out = arr;
-	*n = cnt;
 	return 0;
 }
 
@@ -725,8 +735,10 @@ static char *dup_col(sqlite3_stmt *s, int col)
 	return t ? strdup((const char *)t) : NULL;
 }
 
-static void mig_from_row(sqlite3_stmt *s, struct gv_store_mig *o)
+static void mig_from_row(sqlite3_stmt *s, void *dst)
 {
+	struct gv_store_mig *o = dst;
+
 	memset(o, 0, sizeof(*o));
 	copy_col(o->id, sizeof(o->id), s, 0);
 	copy_col(o->src, sizeof(o->src), s, 1);
@@ -848,38 +860,22 @@ int gv_store_mig_get(struct gv_store *st, const char *id, struct gv_store_mig *o
 int gv_store_mig_list(struct gv_store *st, struct gv_store_mig **out, size_t *n,
 		      struct gv_err *err)
 {
-	struct gv_store_mig *arr = NULL, *grown;
-	size_t cnt = 0, cap = 0;
 	sqlite3_stmt *s = NULL;
-	int rc, ret;
+	void *arr;
+	int ret;
 
 	*out = NULL;
 	*n = 0;
 	ret = prepare(st, "SELECT " MIG_COLS " FROM migrations ORDER BY seq, id", &s, err);
 	if (ret)
 		return ret;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (cnt == cap) {
-			cap = cap ? cap * 2 : 8;
-			grown = realloc(arr, cap * sizeof(*arr));
-			if (!grown) {
-				ret = gv_err_set(err, ENOMEM, "out of memory");
-				goto out;
-			}
-			arr = grown;
-		}
-		mig_from_row(s, &arr[cnt++]);
-	}
-	if (rc != SQLITE_DONE)
-		ret = db_fail(st, err, rc, "list migrations");
-out:
-	sqlite3_finalize(s);
+	ret = collect_rows(st, s, sizeof(**out), mig_from_row, &arr, n, "list migrations", err);
 	if (ret) {
-		gv_store_mig_list_free(arr, cnt);
+		gv_store_mig_list_free(arr, *n);
+		*n = 0;
 		return ret;
 	}
 	*out = arr;
-	*n = cnt;
 	return 0;
 }
 
