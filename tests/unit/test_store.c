@@ -11,49 +11,14 @@
 #include <sqlite3.h>
 
 #include "gpuvisor/store.h"
+#include "store_fixture.h"
 
 #define GV_STR_(x) #x
 #define GV_STR(x) GV_STR_(x)
 
-struct fx {
-	char dir[64];
-	char path[128];
-	struct gv_store *st;
-};
-
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	struct gv_err err = { 0 };
-
-	if (!f)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/gv-store-XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/gpuvisor.db", f->dir);
-	if (gv_store_open(f->path, &f->st, &err) != 0) {
-		fprintf(stderr, "%s\n", err.msg);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	char p[160];
-
-	gv_store_close(f->st);
-	unlink(f->path);
-	snprintf(p, sizeof(p), "%s-wal", f->path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", f->path);
-	unlink(p);
-	rmdir(f->dir);
-	free(f);
-	return 0;
+	return store_fx_setup(state, "/tmp/gv-store-XXXXXX");
 }
 
 static struct gv_store_inst mk(const char *id, const char *gpu, const char *profile, int start)
@@ -70,15 +35,6 @@ static struct gv_store_inst mk(const char *id, const char *gpu, const char *prof
 	in.state = GV_INST_CREATING;
 	in.created = 1700000000;
 	return in;
-}
-
-static void reopen(struct fx *f)
-{
-	struct gv_err err = { 0 };
-
-	gv_store_close(f->st);
-	f->st = NULL;
-	assert_int_equal(gv_store_open(f->path, &f->st, &err), 0);
 }
 
 static void test_schema_version(void **state)

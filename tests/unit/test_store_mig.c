@@ -15,55 +15,11 @@
 #include <sqlite3.h>
 
 #include "gpuvisor/store.h"
-
-struct fx {
-	char dir[64];
-	char path[128];
-	struct gv_store *st;
-};
+#include "store_fixture.h"
 
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	struct gv_err err = { 0 };
-
-	if (!f)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/gv-store-mig-XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/gpuvisor.db", f->dir);
-	if (gv_store_open(f->path, &f->st, &err) != 0) {
-		fprintf(stderr, "%s\n", err.msg);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	char p[160];
-
-	gv_store_close(f->st);
-	unlink(f->path);
-	snprintf(p, sizeof(p), "%s-wal", f->path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", f->path);
-	unlink(p);
-	rmdir(f->dir);
-	free(f);
-	return 0;
-}
-
-static void reopen(struct fx *f)
-{
-	struct gv_err err = { 0 };
-
-	gv_store_close(f->st);
-	f->st = NULL;
-	assert_int_equal(gv_store_open(f->path, &f->st, &err), 0);
+	return store_fx_setup(state, "/tmp/gv-store-mig-XXXXXX");
 }
 
 static struct gv_store_mig mk(const char *id, const char *src)
