@@ -70,6 +70,10 @@ struct gvd {
 	bool sim;
 	struct gvd_metrics metrics;
 	atomic_bool stopping;
+	/* test-only crash point (GPUVISORD_CRASH, simulated backend only): the
+	 * daemon kills itself with SIGKILL right after a migration created its
+	 * destination instance, before it records the instance's device */
+	bool crash_mig_dst_created;
 };
 
 /* log.c */
@@ -114,6 +118,12 @@ void gvd_event(struct gvd *d, const char *kind, int gpu, const char *inst, const
  * negative errno with err set; *http is the status to answer with. */
 int gvd_instance_create(struct gvd *d, const struct gv_apireq_create *req,
 			struct gv_store_inst *out, int *http, struct gv_err *err);
+/* The same under an id reserved beforehand (gv_store_next_id "instance",
+ * "i-N"), which the caller recorded where a restart finds it (a migration
+ * row) before the instance exists, so that a crash leaves nothing nobody
+ * owns. NULL id: a fresh one, as gvd_instance_create. */
+int gvd_instance_create_as(struct gvd *d, const struct gv_apireq_create *req, const char *id,
+			   struct gv_store_inst *out, int *http, struct gv_err *err);
 int gvd_instance_destroy(struct gvd *d, const char *id, bool force, int *http,
 			 struct gv_err *err);
 int gvd_gpu_set_mode(struct gvd *d, const char *ref, enum gv_mode mode, int *gpu_out, int *http,

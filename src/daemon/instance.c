@@ -63,6 +63,12 @@ static int place_status(int ret)
 int gvd_instance_create(struct gvd *d, const struct gv_apireq_create *req,
 			struct gv_store_inst *out, int *http, struct gv_err *err)
 {
+	return gvd_instance_create_as(d, req, NULL, out, http, err);
+}
+
+int gvd_instance_create_as(struct gvd *d, const struct gv_apireq_create *req, const char *id,
+			   struct gv_store_inst *out, int *http, struct gv_err *err)
+{
 	struct gvd_view v;
 	struct gv_place_req pr = { 0 };
 	struct gv_place_result res;
@@ -113,11 +119,16 @@ int gvd_instance_create(struct gvd *d, const struct gv_apireq_create *req,
 	ret = gv_store_begin(d->st, err);
 	if (ret)
 		goto out;
-	ret = gv_store_next_id(d->st, "instance", &n, err);
-	if (!ret) {
-		snprintf(in.id, sizeof(in.id), "i-%lld", (long long)n);
-		ret = gv_store_inst_insert(d->st, &in, err);
+	if (id) {
+		snprintf(in.id, sizeof(in.id), "%s", id);
+		ret = 0;
+	} else {
+		ret = gv_store_next_id(d->st, "instance", &n, err);
+		if (!ret)
+			snprintf(in.id, sizeof(in.id), "i-%lld", (long long)n);
 	}
+	if (!ret)
+		ret = gv_store_inst_insert(d->st, &in, err);
 	if (!ret)
 		ret = gv_store_commit(d->st, err);
 	else

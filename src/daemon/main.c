@@ -146,6 +146,25 @@ static void describe_node(struct gvd *d, char *out, size_t cap)
 		snprintf(out + len, cap - len, ")");
 }
 
+/* Test-only crash points, like the simulated backend's GPUVISOR_SIM_CRASH:
+ * honoured on a simulated node only, and a value that names none refuses
+ * the start (a typo must not make a crash test pass vacuously). */
+static int crash_points(struct gvd *d, struct gv_err *err)
+{
+	const char *env = getenv("GPUVISORD_CRASH");
+
+	if (!env || !*env)
+		return 0;
+	if (strcmp(env, "mig_dst_created") != 0)
+		return gv_err_set(err, EINVAL,
+				  "GPUVISORD_CRASH='%s': the only crash point is mig_dst_created", env);
+	if (!d->sim)
+		return gv_err_set(err, EINVAL,
+				  "GPUVISORD_CRASH is for tests on a simulated node (--sim) only");
+	d->crash_mig_dst_created = true;
+	return 0;
+}
+
 static int open_backend(struct gvd *d, struct gv_err *err)
 {
 	struct gv_node_desc *desc = NULL;
@@ -275,6 +294,9 @@ int main(int argc, char **argv)
 	if (ret)
 		goto out;
 	ret = open_backend(&d, &err);
+	if (ret)
+		goto out;
+	ret = crash_points(&d, &err);
 	if (ret)
 		goto out;
 	if (d.o.listen) {

@@ -2,7 +2,8 @@
  *
  * Order of state changes, each durable before the next, so that a daemon
  * killed at any point can finish or undo the migration at its next start:
- *   POST:    row(running, no dst) -> destination instance -> row(dst)
+ *   POST:    row(running, dst id reserved, dst_created) -> destination
+ *            instance under that id -> row(dst device)
  *   thread:  migrate on the shim's control socket; progress -> row
  *   success: [row(switched) + workload moved to dst] in one transaction
  *            -> source instance destroyed -> row(completed)
@@ -15,6 +16,7 @@
  * end. */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -812,10 +814,20 @@ int gvd_mig_start(struct gvd *d, const struct gv_migreq *req, char *id_out, size
 		goto out;
 	}
 
-	ret = gv_store_next_id(d->st, "migration", &n, err);
+	/* the row names the destination before it exists: a crash between its
+	 * creation and the row's next update then leaves an instance that the
+	 * row's recovery (finish_failure) destroys, never one nobody owns */
+	ret = gv_store_begin(d->st, err);
 	if (ret)
 		goto out;
-	snprintf(m.id, sizeof(m.id), "m-%lld", (long long)n);
+	ret = gv_store_next_id(d->st, "migration", &n, err);
+	if (!ret)
+		snprintf(m.id, sizeof(m.id), "m-%lld", (long long)n);
+	if (!ret && strncmp(req->to, "i-", 2) != 0) {
+		ret = gv_store_next_id(d->st, "instance", &n, err);
+		snprintf(m.dst, sizeof(m.dst), "i-%lld", (long long)n);
+		m.dst_created = true;
+	}
 	snprintf(m.src, sizeof(m.src), "%s", src.id);
 	snprintf(m.src_device, sizeof(m.src_device), "%s", dev ? dev : src.device_uuid);
 	snprintf(m.mode, sizeof(m.mode), "%s", gv_mig_mode_name(req->mode));
@@ -824,7 +836,12 @@ int gvd_mig_start(struct gvd *d, const struct gv_migreq *req, char *id_out, size
 	snprintf(m.ctl, sizeof(m.ctl), "%s", ctl);
 	m.state = GV_MIGST_RUNNING;
 	m.created = (int64_t)time(NULL);
-	ret = gv_store_mig_insert(d->st, &m, err);
+	if (!ret)
+		ret = gv_store_mig_insert(d->st, &m, err);
+	if (!ret)
+		ret = gv_store_commit(d->st, err);
+	else
+		gv_store_rollback(d->st);
 	if (ret)
 		goto out;
 	row = true;
@@ -836,13 +853,14 @@ int gvd_mig_start(struct gvd *d, const struct gv_migreq *req, char *id_out, size
 		cr.placement = -1;
 		if (src.kind == GV_PROFILE_TIMESLICE && strcmp(src.profile, "timeslice") == 0)
 			cr.framebuffer_mib = src.fb_mib;
-		ret = gvd_instance_create(d, &cr, &dst, &chttp, err);
+		ret = gvd_instance_create_as(d, &cr, m.dst, &dst, &chttp, err);
 		if (ret) {
 			gv_err_prefix(err, "no room for a %s instance on gpu %d", src.profile, gd);
 			*http = chttp;
 			goto out;
 		}
-		m.dst_created = true;
+		if (d->crash_mig_dst_created)
+			raise(SIGKILL);
 	}
 	snprintf(m.dst, sizeof(m.dst), "%s", dst.id);
 	snprintf(m.dst_device, sizeof(m.dst_device), "%s", dst.device_uuid);
