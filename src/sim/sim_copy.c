@@ -1,4 +1,5 @@
-/* cuMemcpy* and cuMemset*: operations queued on a stream.
+/* cuMemcpy* and cuMemset* (1-D, 2-D and 3-D, linear memory): operations
+ * queued on a stream.
  *
  * Synchronous calls run on the legacy default stream (the per-thread one
  * for _ptds entry points) and return when done. Asynchronous calls return
@@ -240,6 +241,201 @@ SIM_API CUresult cuMemcpyPeerAsync_ptsz(CUdeviceptr dstDevice, CUcontext dstCont
 	return peer(dstDevice, dstContext, srcDevice, srcContext, ByteCount, hStream, true, true);
 }
 
+/* ---- 2-D and 3-D copies ----
+ *
+ * Linear memory only: a side is host memory, device memory, or unified
+ * (either, as cuMemcpy takes it). No CUDA array exists in the simulator, so
+ * an array side is CUDA_ERROR_INVALID_HANDLE. A side's rows are pitch bytes
+ * apart and its slices pitch * height bytes apart; the pitch must hold
+ * X + WidthInBytes when there is more than one row, and the height Y +
+ * Height when there is more than one slice (CUDA_ERROR_INVALID_VALUE
+ * otherwise). The whole span a device side touches, from its first byte to
+ * its last, must lie in one allocation. Nothing is copied for a zero
+ * width, height or depth. Rows may overlap (memmove per row). */
+
+struct rect_side {
+	CUmemorytype type;
+	uintptr_t base;
+	size_t x, y, z, pitch, height;
+};
+
+static void run_rect(struct sim_op *op)
+{
+	for (size_t z = 0; z < op->u.rect.depth; z++)
+		for (size_t y = 0; y < op->u.rect.height; y++)
+			memmove(op->u.rect.dst + z * op->u.rect.dslice + y * op->u.rect.dpitch,
+				op->u.rect.src + z * op->u.rect.sslice + y * op->u.rect.spitch,
+				op->u.rect.width);
+}
+
+/* First byte (*first), slice stride (*slice) and span of one side, or
+ * CUDA_ERROR_INVALID_VALUE / _INVALID_HANDLE. */
+static CUresult rect_side(const struct rect_side *sd, size_t w, size_t h, size_t d,
+			  uintptr_t *first, size_t *slice, size_t *span, enum side *side)
+{
+	size_t off, rows, t;
+	struct sim_alloc a;
+
+	switch (sd->type) {
+	case CU_MEMORYTYPE_HOST: *side = SIDE_HOST; break;
+	case CU_MEMORYTYPE_DEVICE: *side = SIDE_DEV; break;
+	case CU_MEMORYTYPE_UNIFIED: *side = SIDE_ANY; break;
+	case CU_MEMORYTYPE_ARRAY: return CUDA_ERROR_INVALID_HANDLE;
+	default: return CUDA_ERROR_INVALID_VALUE;
+	}
+	if ((h > 1 || d > 1) && (__builtin_add_overflow(sd->x, w, &t) || sd->pitch < t))
+		return CUDA_ERROR_INVALID_VALUE;
+	if (d > 1 && (__builtin_add_overflow(sd->y, h, &t) || sd->height < t))
+		return CUDA_ERROR_INVALID_VALUE;
+	/* rows before the last one: (z + d - 1) * height + y + h - 1 */
+	if (__builtin_mul_overflow(sd->pitch, sd->height, slice) ||
+	    __builtin_mul_overflow(sd->z, *slice, &off) ||
+	    __builtin_mul_overflow(sd->y, sd->pitch, &t) || __builtin_add_overflow(off, t, &off) ||
+	    __builtin_add_overflow(off, sd->x, &off) ||
+	    __builtin_mul_overflow(d - 1, *slice, span) ||
+	    __builtin_mul_overflow(h - 1, sd->pitch, &rows) ||
+	    __builtin_add_overflow(*span, rows, span) || __builtin_add_overflow(*span, w, span) ||
+	    __builtin_add_overflow(sd->base, off, first) ||
+	    __builtin_add_overflow(*first, *span, &t))
+		return CUDA_ERROR_INVALID_VALUE;
+	if (!sd->base)
+		return CUDA_ERROR_INVALID_VALUE;
+	/* unified: device memory when it lies in a simulated allocation */
+	if (*side == SIDE_ANY && sim_mem_find(*first, *span, &a) && a.kind != SIM_MEM_HOST &&
+	    a.kind != SIM_MEM_HOST_REG)
+		*side = SIDE_DEV;
+	return check_side(*first, *span, *side);
+}
+
+static CUresult rect_copy(const struct rect_side *dst, const struct rect_side *src, size_t w,
+			  size_t h, size_t d, CUstream hs, bool pt, bool async)
+{
+	uintptr_t df, sf;
+	size_t dslice, sslice, dspan, sspan;
+	enum side ds, ss;
+	struct sim_stream *s;
+	struct sim_op *op;
+	CUresult rc = sim_check_init();
+
+	if (rc != CUDA_SUCCESS)
+		return rc;
+	rc = sim_stream_resolve(hs, pt, &s);
+	if (rc != CUDA_SUCCESS)
+		return rc;
+	if (!w || !h || !d)
+		return CUDA_SUCCESS;
+	if ((rc = rect_side(dst, w, h, d, &df, &dslice, &dspan, &ds)) != CUDA_SUCCESS ||
+	    (rc = rect_side(src, w, h, d, &sf, &sslice, &sspan, &ss)) != CUDA_SUCCESS)
+		return rc;
+	op = calloc(1, sizeof(*op));
+	if (!op)
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	op->run = run_rect;
+	op->u.rect.dst = (char *)df;
+	op->u.rect.src = (const char *)sf;
+	op->u.rect.width = w;
+	op->u.rect.height = h;
+	op->u.rect.depth = d;
+	op->u.rect.dpitch = dst->pitch;
+	op->u.rect.spitch = src->pitch;
+	op->u.rect.dslice = dslice;
+	op->u.rect.sslice = sslice;
+	if (async && (ds == SIDE_DEV || pinned((void *)df, dspan)) &&
+	    (ss == SIDE_DEV || pinned((void *)sf, sspan)))
+		sim_stream_submit(s, op);
+	else
+		sim_stream_run_sync(s, op);
+	return CUDA_SUCCESS;
+}
+
+static CUresult copy2d(const CUDA_MEMCPY2D *p, CUstream h, bool pt, bool async)
+{
+	struct rect_side d, s;
+
+	if (!p)
+		return sim_check_init() != CUDA_SUCCESS ? sim_check_init()
+							: CUDA_ERROR_INVALID_VALUE;
+	d = (struct rect_side){ p->dstMemoryType,
+				p->dstMemoryType == CU_MEMORYTYPE_HOST ? (uintptr_t)p->dstHost
+								       : p->dstDevice,
+				p->dstXInBytes, p->dstY, 0, p->dstPitch, 1 };
+	s = (struct rect_side){ p->srcMemoryType,
+				p->srcMemoryType == CU_MEMORYTYPE_HOST ? (uintptr_t)p->srcHost
+								       : p->srcDevice,
+				p->srcXInBytes, p->srcY, 0, p->srcPitch, 1 };
+	return rect_copy(&d, &s, p->WidthInBytes, p->Height, 1, h, pt, async);
+}
+
+static CUresult copy3d(const CUDA_MEMCPY3D *p, CUstream h, bool pt, bool async)
+{
+	struct rect_side d, s;
+
+	if (!p || p->reserved0 || p->reserved1 || p->srcLOD || p->dstLOD)
+		return sim_check_init() != CUDA_SUCCESS ? sim_check_init()
+							: CUDA_ERROR_INVALID_VALUE;
+	d = (struct rect_side){ p->dstMemoryType,
+				p->dstMemoryType == CU_MEMORYTYPE_HOST ? (uintptr_t)p->dstHost
+								       : p->dstDevice,
+				p->dstXInBytes, p->dstY, p->dstZ, p->dstPitch, p->dstHeight };
+	s = (struct rect_side){ p->srcMemoryType,
+				p->srcMemoryType == CU_MEMORYTYPE_HOST ? (uintptr_t)p->srcHost
+								       : p->srcDevice,
+				p->srcXInBytes, p->srcY, p->srcZ, p->srcPitch, p->srcHeight };
+	return rect_copy(&d, &s, p->WidthInBytes, p->Height, p->Depth, h, pt, async);
+}
+
+SIM_API CUresult cuMemcpy2D_v2(const CUDA_MEMCPY2D *pCopy)
+{
+	return copy2d(pCopy, NULL, false, false);
+}
+
+SIM_API CUresult cuMemcpy2D_v2_ptds(const CUDA_MEMCPY2D *pCopy)
+{
+	return copy2d(pCopy, NULL, true, false);
+}
+
+/* The simulator has no alignment constraints: the unaligned copy is the
+ * same copy. */
+SIM_API CUresult cuMemcpy2DUnaligned_v2(const CUDA_MEMCPY2D *pCopy)
+{
+	return copy2d(pCopy, NULL, false, false);
+}
+
+SIM_API CUresult cuMemcpy2DUnaligned_v2_ptds(const CUDA_MEMCPY2D *pCopy)
+{
+	return copy2d(pCopy, NULL, true, false);
+}
+
+SIM_API CUresult cuMemcpy2DAsync_v2(const CUDA_MEMCPY2D *pCopy, CUstream hStream)
+{
+	return copy2d(pCopy, hStream, false, true);
+}
+
+SIM_API CUresult cuMemcpy2DAsync_v2_ptsz(const CUDA_MEMCPY2D *pCopy, CUstream hStream)
+{
+	return copy2d(pCopy, hStream, true, true);
+}
+
+SIM_API CUresult cuMemcpy3D_v2(const CUDA_MEMCPY3D *pCopy)
+{
+	return copy3d(pCopy, NULL, false, false);
+}
+
+SIM_API CUresult cuMemcpy3D_v2_ptds(const CUDA_MEMCPY3D *pCopy)
+{
+	return copy3d(pCopy, NULL, true, false);
+}
+
+SIM_API CUresult cuMemcpy3DAsync_v2(const CUDA_MEMCPY3D *pCopy, CUstream hStream)
+{
+	return copy3d(pCopy, hStream, false, true);
+}
+
+SIM_API CUresult cuMemcpy3DAsync_v2_ptsz(const CUDA_MEMCPY3D *pCopy, CUstream hStream)
+{
+	return copy3d(pCopy, hStream, true, true);
+}
+
 /* ---- memset ---- */
 
 static CUresult set(CUdeviceptr dst, uint32_t val, size_t elem, size_t n, CUstream h, bool pt,
@@ -340,4 +536,136 @@ SIM_API CUresult cuMemsetD32Async_ptsz(CUdeviceptr dstDevice, unsigned int ui, s
 				       CUstream hStream)
 {
 	return set(dstDevice, ui, 4, N, hStream, true, true);
+}
+
+/* ---- 2-D memset: h rows of w elements, pitch bytes apart. The pointer
+ * must be aligned to the element; with more than one row, so must the
+ * pitch, and it must hold a row. The span from the first element to the
+ * last must lie in one allocation. */
+
+static void run_set2d(struct sim_op *op)
+{
+	for (size_t y = 0; y < op->u.set2d.h; y++) {
+		struct sim_op row = { .run = run_set };
+
+		row.u.set.dst = op->u.set2d.dst + y * op->u.set2d.pitch;
+		row.u.set.val = op->u.set2d.val;
+		row.u.set.elem = op->u.set2d.elem;
+		row.u.set.n = op->u.set2d.n;
+		run_set(&row);
+	}
+}
+
+static CUresult set2d(CUdeviceptr dst, size_t pitch, uint32_t val, size_t elem, size_t w,
+		      size_t h, CUstream hs, bool pt, bool async)
+{
+	struct sim_stream *s;
+	struct sim_op *op;
+	size_t row, span;
+	CUresult rc = sim_check_init();
+
+	if (rc != CUDA_SUCCESS)
+		return rc;
+	rc = sim_stream_resolve(hs, pt, &s);
+	if (rc != CUDA_SUCCESS)
+		return rc;
+	if (!w || !h)
+		return CUDA_SUCCESS;
+	if (dst % elem || __builtin_mul_overflow(w, elem, &row) ||
+	    (h > 1 && (pitch % elem || pitch < row)) ||
+	    __builtin_mul_overflow(h - 1, pitch, &span) || __builtin_add_overflow(span, row, &span))
+		return CUDA_ERROR_INVALID_VALUE;
+	rc = sim_mem_check_dev(dst, span);
+	if (rc != CUDA_SUCCESS)
+		return rc;
+	op = calloc(1, sizeof(*op));
+	if (!op)
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	op->run = run_set2d;
+	op->u.set2d.dst = (char *)(uintptr_t)dst;
+	op->u.set2d.val = val;
+	op->u.set2d.elem = elem;
+	op->u.set2d.n = w;
+	op->u.set2d.h = h;
+	op->u.set2d.pitch = pitch;
+	if (async)
+		sim_stream_submit(s, op);
+	else
+		sim_stream_run_sync(s, op);
+	return CUDA_SUCCESS;
+}
+
+SIM_API CUresult cuMemsetD2D8_v2(CUdeviceptr dstDevice, size_t dstPitch, unsigned char uc,
+				 size_t Width, size_t Height)
+{
+	return set2d(dstDevice, dstPitch, uc, 1, Width, Height, NULL, false, false);
+}
+
+SIM_API CUresult cuMemsetD2D8_v2_ptds(CUdeviceptr dstDevice, size_t dstPitch, unsigned char uc,
+				      size_t Width, size_t Height)
+{
+	return set2d(dstDevice, dstPitch, uc, 1, Width, Height, NULL, true, false);
+}
+
+SIM_API CUresult cuMemsetD2D16_v2(CUdeviceptr dstDevice, size_t dstPitch, unsigned short us,
+				  size_t Width, size_t Height)
+{
+	return set2d(dstDevice, dstPitch, us, 2, Width, Height, NULL, false, false);
+}
+
+SIM_API CUresult cuMemsetD2D16_v2_ptds(CUdeviceptr dstDevice, size_t dstPitch,
+				       unsigned short us, size_t Width, size_t Height)
+{
+	return set2d(dstDevice, dstPitch, us, 2, Width, Height, NULL, true, false);
+}
+
+SIM_API CUresult cuMemsetD2D32_v2(CUdeviceptr dstDevice, size_t dstPitch, unsigned int ui,
+				  size_t Width, size_t Height)
+{
+	return set2d(dstDevice, dstPitch, ui, 4, Width, Height, NULL, false, false);
+}
+
+SIM_API CUresult cuMemsetD2D32_v2_ptds(CUdeviceptr dstDevice, size_t dstPitch, unsigned int ui,
+				       size_t Width, size_t Height)
+{
+	return set2d(dstDevice, dstPitch, ui, 4, Width, Height, NULL, true, false);
+}
+
+SIM_API CUresult cuMemsetD2D8Async(CUdeviceptr dstDevice, size_t dstPitch, unsigned char uc,
+				   size_t Width, size_t Height, CUstream hStream)
+{
+	return set2d(dstDevice, dstPitch, uc, 1, Width, Height, hStream, false, true);
+}
+
+SIM_API CUresult cuMemsetD2D8Async_ptsz(CUdeviceptr dstDevice, size_t dstPitch,
+					unsigned char uc, size_t Width, size_t Height,
+					CUstream hStream)
+{
+	return set2d(dstDevice, dstPitch, uc, 1, Width, Height, hStream, true, true);
+}
+
+SIM_API CUresult cuMemsetD2D16Async(CUdeviceptr dstDevice, size_t dstPitch, unsigned short us,
+				    size_t Width, size_t Height, CUstream hStream)
+{
+	return set2d(dstDevice, dstPitch, us, 2, Width, Height, hStream, false, true);
+}
+
+SIM_API CUresult cuMemsetD2D16Async_ptsz(CUdeviceptr dstDevice, size_t dstPitch,
+					 unsigned short us, size_t Width, size_t Height,
+					 CUstream hStream)
+{
+	return set2d(dstDevice, dstPitch, us, 2, Width, Height, hStream, true, true);
+}
+
+SIM_API CUresult cuMemsetD2D32Async(CUdeviceptr dstDevice, size_t dstPitch, unsigned int ui,
+				    size_t Width, size_t Height, CUstream hStream)
+{
+	return set2d(dstDevice, dstPitch, ui, 4, Width, Height, hStream, false, true);
+}
+
+SIM_API CUresult cuMemsetD2D32Async_ptsz(CUdeviceptr dstDevice, size_t dstPitch,
+					 unsigned int ui, size_t Width, size_t Height,
+					 CUstream hStream)
+{
+	return set2d(dstDevice, dstPitch, ui, 4, Width, Height, hStream, true, true);
 }

@@ -160,6 +160,13 @@ struct sim_op {
 	union {
 		struct { void *dst; const void *src; size_t n; } copy;
 		struct { void *dst; uint32_t val; size_t elem, n; } set;
+		struct { /* 2-D set: h rows of n elements, pitch bytes apart */
+			char *dst; uint32_t val; size_t elem, n, h, pitch;
+		} set2d;
+		struct { /* 3-D copy: depth slices of height rows of width bytes */
+			char *dst; const char *src; size_t width, height, depth;
+			size_t dpitch, spitch, dslice, sslice;
+		} rect;
 		struct { struct sim_event *ev; uint64_t gen; } ev;
 		struct { CUhostFn fn; void *data; } host;
 		struct { CUstreamCallback fn; void *data; struct sim_stream *s; } cb;
@@ -214,6 +221,10 @@ bool sim_stream_idle(struct sim_stream *s);
 /* Runs op on s and waits for it (the synchronous copy/set calls). */
 void sim_stream_run_sync(struct sim_stream *s, struct sim_op *op);
 void sim_event_ctx_teardown(struct sim_ctx *c);
+/* For the events of launch attributes (sim_module.c): whether h is a live
+ * event, and cuEventRecord(h, hs) (its _ptsz variant when per_thread_default). */
+bool sim_event_valid(CUevent h);
+CUresult sim_event_record(CUevent h, CUstream hs, bool per_thread_default);
 
 /* ---- memory (sim_mem.c) ---- */
 enum sim_mem_kind {

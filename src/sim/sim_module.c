@@ -534,6 +534,22 @@ SIM_API CUresult cuLaunchKernel_ptsz(CUfunction f, unsigned int gridDimX, unsign
 	return launch(f, g, b, sharedMemBytes, hStream, kernelParams, extra, true);
 }
 
+/* The event of a programmatic-event or launch-completion attribute, NULL
+ * for other attributes. */
+static CUevent attr_event(const CUlaunchAttribute *a)
+{
+	if (a->id == CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_EVENT)
+		return a->value.programmaticEvent.event;
+	if (a->id == CU_LAUNCH_ATTRIBUTE_LAUNCH_COMPLETION_EVENT)
+		return a->value.launchCompletionEvent.event;
+	return NULL;
+}
+
+/* Attributes other than events are hints here and ignored. A programmatic
+ * or launch-completion event is recorded on the launch's stream after the
+ * kernel: the simulator runs a kernel's blocks in order and does not
+ * overlap the next kernel, so the event fires when the whole kernel has
+ * completed, which both attributes allow. */
 static CUresult launch_ex(const CUlaunchConfig *config, CUfunction f, void **params,
 			  void **extra, bool pt)
 {
@@ -544,13 +560,28 @@ static CUresult launch_ex(const CUlaunchConfig *config, CUfunction f, void **par
 		return rc;
 	if (!config || (config->numAttrs && !config->attrs))
 		return CUDA_ERROR_INVALID_VALUE;
+	for (unsigned i = 0; i < config->numAttrs; i++) {
+		CUevent e = attr_event(&config->attrs[i]);
+
+		if ((config->attrs[i].id == CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_EVENT ||
+		     config->attrs[i].id == CU_LAUNCH_ATTRIBUTE_LAUNCH_COMPLETION_EVENT) &&
+		    !sim_event_valid(e))
+			return CUDA_ERROR_INVALID_HANDLE;
+	}
 	g[0] = config->gridDimX;
 	g[1] = config->gridDimY;
 	g[2] = config->gridDimZ;
 	b[0] = config->blockDimX;
 	b[1] = config->blockDimY;
 	b[2] = config->blockDimZ;
-	return launch(f, g, b, config->sharedMemBytes, config->hStream, params, extra, pt);
+	rc = launch(f, g, b, config->sharedMemBytes, config->hStream, params, extra, pt);
+	for (unsigned i = 0; rc == CUDA_SUCCESS && i < config->numAttrs; i++) {
+		CUevent e = attr_event(&config->attrs[i]);
+
+		if (e)
+			rc = sim_event_record(e, config->hStream, pt);
+	}
+	return rc;
 }
 
 SIM_API CUresult cuLaunchKernelEx(const CUlaunchConfig *config, CUfunction f,

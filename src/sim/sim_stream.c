@@ -413,10 +413,12 @@ SIM_API CUresult cuStreamGetFlags_ptsz(CUstream hStream, unsigned int *flags)
 	return stream_get_flags(hStream, true, flags);
 }
 
-SIM_API CUresult cuStreamGetPriority(CUstream hStream, int *priority)
+/* The per-stream queries: one body each for the plain entry point and its
+ * per-thread variant (where NULL is the per-thread stream). */
+static CUresult stream_get_priority(CUstream hStream, bool per_thread, int *priority)
 {
 	struct sim_stream *s;
-	CUresult rc = stream_get(hStream, false, &s);
+	CUresult rc = stream_get(hStream, per_thread, &s);
 
 	if (rc != CUDA_SUCCESS)
 		return rc;
@@ -426,10 +428,20 @@ SIM_API CUresult cuStreamGetPriority(CUstream hStream, int *priority)
 	return CUDA_SUCCESS;
 }
 
-SIM_API CUresult cuStreamGetCtx(CUstream hStream, CUcontext *pctx)
+SIM_API CUresult cuStreamGetPriority(CUstream hStream, int *priority)
+{
+	return stream_get_priority(hStream, false, priority);
+}
+
+SIM_API CUresult cuStreamGetPriority_ptsz(CUstream hStream, int *priority)
+{
+	return stream_get_priority(hStream, true, priority);
+}
+
+static CUresult stream_get_ctx(CUstream hStream, bool per_thread, CUcontext *pctx)
 {
 	struct sim_stream *s;
-	CUresult rc = stream_get(hStream, false, &s);
+	CUresult rc = stream_get(hStream, per_thread, &s);
 
 	if (rc != CUDA_SUCCESS)
 		return rc;
@@ -439,10 +451,20 @@ SIM_API CUresult cuStreamGetCtx(CUstream hStream, CUcontext *pctx)
 	return CUDA_SUCCESS;
 }
 
-SIM_API CUresult cuStreamGetId(CUstream hStream, unsigned long long *streamId)
+SIM_API CUresult cuStreamGetCtx(CUstream hStream, CUcontext *pctx)
+{
+	return stream_get_ctx(hStream, false, pctx);
+}
+
+SIM_API CUresult cuStreamGetCtx_ptsz(CUstream hStream, CUcontext *pctx)
+{
+	return stream_get_ctx(hStream, true, pctx);
+}
+
+static CUresult stream_get_id(CUstream hStream, bool per_thread, unsigned long long *streamId)
 {
 	struct sim_stream *s;
-	CUresult rc = stream_get(hStream, false, &s);
+	CUresult rc = stream_get(hStream, per_thread, &s);
 
 	if (rc != CUDA_SUCCESS)
 		return rc;
@@ -452,10 +474,20 @@ SIM_API CUresult cuStreamGetId(CUstream hStream, unsigned long long *streamId)
 	return CUDA_SUCCESS;
 }
 
-SIM_API CUresult cuStreamGetDevice(CUstream hStream, CUdevice *device)
+SIM_API CUresult cuStreamGetId(CUstream hStream, unsigned long long *streamId)
+{
+	return stream_get_id(hStream, false, streamId);
+}
+
+SIM_API CUresult cuStreamGetId_ptsz(CUstream hStream, unsigned long long *streamId)
+{
+	return stream_get_id(hStream, true, streamId);
+}
+
+static CUresult stream_get_device(CUstream hStream, bool per_thread, CUdevice *device)
 {
 	struct sim_stream *s;
-	CUresult rc = stream_get(hStream, false, &s);
+	CUresult rc = stream_get(hStream, per_thread, &s);
 
 	if (rc != CUDA_SUCCESS)
 		return rc;
@@ -463,6 +495,16 @@ SIM_API CUresult cuStreamGetDevice(CUstream hStream, CUdevice *device)
 		return CUDA_ERROR_INVALID_VALUE;
 	*device = s->ctx->dev->ordinal;
 	return CUDA_SUCCESS;
+}
+
+SIM_API CUresult cuStreamGetDevice(CUstream hStream, CUdevice *device)
+{
+	return stream_get_device(hStream, false, device);
+}
+
+SIM_API CUresult cuStreamGetDevice_ptsz(CUstream hStream, CUdevice *device)
+{
+	return stream_get_device(hStream, true, device);
 }
 
 /* ---- host functions ---- */
@@ -696,6 +738,16 @@ static CUresult event_record(CUevent h, CUstream hs, bool pt)
 	pthread_mutex_unlock(&sim_ev_lock);
 	sim_stream_submit(s, op);
 	return CUDA_SUCCESS;
+}
+
+bool sim_event_valid(CUevent h)
+{
+	return event_get(h) != NULL;
+}
+
+CUresult sim_event_record(CUevent h, CUstream hs, bool per_thread_default)
+{
+	return event_record(h, hs, per_thread_default);
 }
 
 SIM_API CUresult cuEventRecord(CUevent hEvent, CUstream hStream)
