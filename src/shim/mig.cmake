@@ -20,7 +20,8 @@ target_sources(gpuvisor-cuda PRIVATE
   ${CMAKE_CURRENT_SOURCE_DIR}/mig_init.c ${CMAKE_CURRENT_SOURCE_DIR}/mig_gate.c
   ${CMAKE_CURRENT_SOURCE_DIR}/mig_obj.c ${CMAKE_CURRENT_SOURCE_DIR}/mig_mem.c
   ${CMAKE_CURRENT_SOURCE_DIR}/mig_wrap.c ${CMAKE_CURRENT_SOURCE_DIR}/mig_endpoint.c
-  ${CMAKE_CURRENT_SOURCE_DIR}/mig_host.c ${GV_SHIM_GEN}/gv_mig_refuse.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/mig_host.c ${CMAKE_CURRENT_SOURCE_DIR}/mig_throttle.c
+  ${GV_SHIM_GEN}/gv_mig_refuse.c
   ${CMAKE_SOURCE_DIR}/src/core/chunkhash.c)
 set_source_files_properties(${CMAKE_SOURCE_DIR}/src/core/chunkhash.c
   TARGET_DIRECTORY gpuvisor-cuda PROPERTIES COMPILE_DEFINITIONS XXH_INLINE_ALL)

@@ -71,6 +71,7 @@ struct gv_mobj {
 	unsigned refs;		/* CTX primary: application retains */
 	/* STREAM */
 	int priority;
+	unsigned long long stream_id; /* first cuStreamGetId answer (0: not asked) */
 	/* EVENT */
 	bool recorded;
 	/* MOD */
@@ -144,6 +145,45 @@ CUresult gv_mig_range(CUdeviceptr p, CUdeviceptr *base, size_t *size);
 CUresult gv_mig_phys_new(int dev, uint64_t size, CUmemGenericAllocationHandle *h,
 			 CUdeviceptr *va);
 CUresult gv_mig_map(CUdeviceptr va, uint64_t size, CUmemGenericAllocationHandle h, int dev);
+
+/* --- mig_throttle.c: auto-converge (struct gv_mig_ops.throttle). While
+ * pct > 0, every work submission of the workload (launches, copies, sets:
+ * the wrappers call gv_mig_throttle_point before the gate) sleeps what its
+ * thread owes, so that the thread spends about pct% of its time asleep and
+ * runs at (100 - pct)% of its speed. */
+extern atomic_uint gv_mig_throttle_pct;
+/* The engine's callback (ctx unused): pct 0 lifts the throttle, more than
+ * 99 counts as 99. Returns 0. */
+int gv_mig_throttle(void *ctx, unsigned pct);
+/* Sleeps what the calling thread owes (gv_mig_throttle_due). */
+void gv_mig_throttle_wait(void);
+
+/* One relaxed load when no throttle is in force. */
+static inline void gv_mig_throttle_point(void)
+{
+	if (atomic_load_explicit(&gv_mig_throttle_pct, memory_order_relaxed))
+		gv_mig_throttle_wait();
+}
+
+/* A thread's throttle account; zero-initialised. */
+struct gv_mig_thr {
+	uint64_t last_ns; /* end of the thread's last throttle point */
+	uint64_t debt_ns; /* sleep owed, at most GV_MIG_THROTTLE_WINDOW_NS */
+	unsigned epoch;	  /* throttle period (from 0 to >0) it belongs to */
+	bool started;
+};
+/* The owed sleep is capped to this window: a thread that ran for long
+ * between two submissions sleeps at most this long at the next one. */
+#define GV_MIG_THROTTLE_WINDOW_NS 2000000000ull
+/* Pure (tests/shim/test_mig_throttle.c): charges the time the thread ran
+ * since its last throttle point at pct/(100 - pct) ns of sleep per ns and
+ * returns the debt, i.e. how long to sleep now. A new epoch (the throttle
+ * was switched on again after 0) or a first call starts the account at
+ * now_ns, owing nothing. pct 0 returns 0 and changes nothing. */
+uint64_t gv_mig_throttle_due(struct gv_mig_thr *t, unsigned pct, unsigned epoch,
+			     uint64_t now_ns);
+/* Pure: the thread slept slept_ns and it is now now_ns. */
+void gv_mig_throttle_slept(struct gv_mig_thr *t, uint64_t slept_ns, uint64_t now_ns);
 
 /* --- partition.c */
 struct gv_acct;

@@ -27,6 +27,14 @@
 #define STREAM(s) ((CUstream)gv_mobj_real((s), GV_MOBJ_STREAM))
 #define EVENT(e) ((CUevent)gv_mobj_real((e), GV_MOBJ_EVENT))
 #define DEV(d) gv_mig_dev_real(d)
+#define FUNC(f) ((CUfunction)gv_mobj_real((f), GV_MOBJ_FUNC))
+/* Work submissions (launches, copies, sets) pay the auto-converge throttle
+ * first (mig_throttle.c), outside the gate. */
+#define SUBMIT()                                                                             \
+	do {                                                                                 \
+		gv_mig_throttle_point();                                                     \
+		gv_mig_enter();                                                              \
+	} while (0)
 
 /* --- init and devices */
 
@@ -531,9 +539,8 @@ static CUresult w_cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigne
 				 unsigned bx, unsigned by, unsigned bz, unsigned shm, CUstream s,
 				 void **params, void **extra)
 {
-	IN();
-	OUT(MREAL(cuLaunchKernel)((CUfunction)gv_mobj_real(f, GV_MOBJ_FUNC), gx, gy, gz, bx, by,
-				  bz, shm, STREAM(s), params, extra));
+	SUBMIT();
+	OUT(MREAL(cuLaunchKernel)(FUNC(f), gx, gy, gz, bx, by, bz, shm, STREAM(s), params, extra));
 }
 
 /* --- streams and events */
@@ -898,86 +905,646 @@ static CUresult w_legacy_cuMemGetAddressRange(void)
 
 static CUresult w_cuMemcpyHtoD_v2(CUdeviceptr d, const void *s, size_t n)
 {
-	IN();
+	SUBMIT();
 	OUT(MREAL(cuMemcpyHtoD_v2)(d, s, n));
 }
 
 static CUresult w_cuMemcpyDtoH_v2(void *d, CUdeviceptr s, size_t n)
 {
-	IN();
+	SUBMIT();
 	OUT(MREAL(cuMemcpyDtoH_v2)(d, s, n));
 }
 
 static CUresult w_cuMemcpyDtoD_v2(CUdeviceptr d, CUdeviceptr s, size_t n)
 {
-	IN();
+	SUBMIT();
 	OUT(MREAL(cuMemcpyDtoD_v2)(d, s, n));
 }
 
 static CUresult w_cuMemcpy(CUdeviceptr d, CUdeviceptr s, size_t n)
 {
-	IN();
+	SUBMIT();
 	OUT(MREAL(cuMemcpy)(d, s, n));
 }
 
 static CUresult w_cuMemcpyHtoDAsync_v2(CUdeviceptr d, const void *s, size_t n, CUstream st)
 {
-	IN();
+	SUBMIT();
 	OUT(MREAL(cuMemcpyHtoDAsync_v2)(d, s, n, STREAM(st)));
 }
 
 static CUresult w_cuMemcpyDtoHAsync_v2(void *d, CUdeviceptr s, size_t n, CUstream st)
 {
-	IN();
+	SUBMIT();
 	OUT(MREAL(cuMemcpyDtoHAsync_v2)(d, s, n, STREAM(st)));
 }
 
 static CUresult w_cuMemcpyDtoDAsync_v2(CUdeviceptr d, CUdeviceptr s, size_t n, CUstream st)
 {
-	IN();
+	SUBMIT();
 	OUT(MREAL(cuMemcpyDtoDAsync_v2)(d, s, n, STREAM(st)));
 }
 
 static CUresult w_cuMemcpyAsync(CUdeviceptr d, CUdeviceptr s, size_t n, CUstream st)
 {
-	IN();
+	SUBMIT();
 	OUT(MREAL(cuMemcpyAsync)(d, s, n, STREAM(st)));
 }
 
 static CUresult w_cuMemsetD8_v2(CUdeviceptr d, unsigned char v, size_t n)
 {
-	IN();
+	SUBMIT();
 	OUT(MREAL(cuMemsetD8_v2)(d, v, n));
 }
 
 static CUresult w_cuMemsetD16_v2(CUdeviceptr d, unsigned short v, size_t n)
 {
-	IN();
+	SUBMIT();
 	OUT(MREAL(cuMemsetD16_v2)(d, v, n));
 }
 
 static CUresult w_cuMemsetD32_v2(CUdeviceptr d, unsigned v, size_t n)
 {
-	IN();
+	SUBMIT();
 	OUT(MREAL(cuMemsetD32_v2)(d, v, n));
 }
 
 static CUresult w_cuMemsetD8Async(CUdeviceptr d, unsigned char v, size_t n, CUstream st)
 {
-	IN();
+	SUBMIT();
 	OUT(MREAL(cuMemsetD8Async)(d, v, n, STREAM(st)));
 }
 
 static CUresult w_cuMemsetD16Async(CUdeviceptr d, unsigned short v, size_t n, CUstream st)
 {
-	IN();
+	SUBMIT();
 	OUT(MREAL(cuMemsetD16Async)(d, v, n, STREAM(st)));
 }
 
 static CUresult w_cuMemsetD32Async(CUdeviceptr d, unsigned v, size_t n, CUstream st)
 {
-	IN();
+	SUBMIT();
 	OUT(MREAL(cuMemsetD32Async)(d, v, n, STREAM(st)));
+}
+
+/* --- per-thread default stream: the _ptsz/_ptds variants take the same
+ * handles as their plain versions, translated the same way, and go to the
+ * driver's _ptsz/_ptds entry point (there a NULL stream is the calling
+ * thread's default stream, not the legacy one). */
+
+static CUresult w_cuLaunchKernel_ptsz(CUfunction f, unsigned gx, unsigned gy, unsigned gz,
+				      unsigned bx, unsigned by, unsigned bz, unsigned shm,
+				      CUstream s, void **params, void **extra)
+{
+	SUBMIT();
+	OUT(MREAL(cuLaunchKernel_ptsz)(FUNC(f), gx, gy, gz, bx, by, bz, shm, STREAM(s), params,
+				       extra));
+}
+
+static CUresult w_cuStreamSynchronize_ptsz(CUstream s)
+{
+	IN();
+	OUT(MREAL(cuStreamSynchronize_ptsz)(STREAM(s)));
+}
+
+static CUresult w_cuStreamQuery_ptsz(CUstream s)
+{
+	IN();
+	OUT(MREAL(cuStreamQuery_ptsz)(STREAM(s)));
+}
+
+static CUresult w_cuStreamWaitEvent_ptsz(CUstream s, CUevent e, unsigned flags)
+{
+	IN();
+	OUT(MREAL(cuStreamWaitEvent_ptsz)(STREAM(s), EVENT(e), flags));
+}
+
+/* An event recorded once is recorded again on the destination at the
+ * switch, so that it reads as complete there. */
+static CUresult event_recorded(CUevent e, CUresult r)
+{
+	struct gv_mobj *o = gv_mobj_find(e, GV_MOBJ_EVENT);
+
+	if (r == CUDA_SUCCESS && o)
+		o->recorded = true;
+	return r;
+}
+
+static CUresult w_cuEventRecord_ptsz(CUevent e, CUstream s)
+{
+	IN();
+	OUT(event_recorded(e, MREAL(cuEventRecord_ptsz)(EVENT(e), STREAM(s))));
+}
+
+static CUresult w_cuEventRecordWithFlags(CUevent e, CUstream s, unsigned flags)
+{
+	IN();
+	OUT(event_recorded(e, MREAL(cuEventRecordWithFlags)(EVENT(e), STREAM(s), flags)));
+}
+
+static CUresult w_cuEventRecordWithFlags_ptsz(CUevent e, CUstream s, unsigned flags)
+{
+	IN();
+	OUT(event_recorded(e, MREAL(cuEventRecordWithFlags_ptsz)(EVENT(e), STREAM(s), flags)));
+}
+
+static CUresult w_cuMemAllocAsync_ptsz(CUdeviceptr *p, size_t n, CUstream s)
+{
+	(void)s;
+	return w_cuMemAlloc_v2(p, n);
+}
+
+static CUresult w_cuMemFreeAsync_ptsz(CUdeviceptr p, CUstream s)
+{
+	CUresult r;
+
+	IN();
+	r = MREAL(cuStreamSynchronize_ptsz)(STREAM(s));
+	if (r == CUDA_SUCCESS)
+		r = gv_mig_free(p);
+	if (r == CUDA_ERROR_INVALID_VALUE)
+		r = MREAL(cuMemFreeAsync_ptsz)(p, STREAM(s));
+	OUT(r);
+}
+
+static CUresult w_cuMemcpyHtoD_v2_ptds(CUdeviceptr d, const void *s, size_t n)
+{
+	SUBMIT();
+	OUT(MREAL(cuMemcpyHtoD_v2_ptds)(d, s, n));
+}
+
+static CUresult w_cuMemcpyDtoH_v2_ptds(void *d, CUdeviceptr s, size_t n)
+{
+	SUBMIT();
+	OUT(MREAL(cuMemcpyDtoH_v2_ptds)(d, s, n));
+}
+
+static CUresult w_cuMemcpyDtoD_v2_ptds(CUdeviceptr d, CUdeviceptr s, size_t n)
+{
+	SUBMIT();
+	OUT(MREAL(cuMemcpyDtoD_v2_ptds)(d, s, n));
+}
+
+static CUresult w_cuMemcpy_ptds(CUdeviceptr d, CUdeviceptr s, size_t n)
+{
+	SUBMIT();
+	OUT(MREAL(cuMemcpy_ptds)(d, s, n));
+}
+
+static CUresult w_cuMemcpyHtoDAsync_v2_ptsz(CUdeviceptr d, const void *s, size_t n, CUstream st)
+{
+	SUBMIT();
+	OUT(MREAL(cuMemcpyHtoDAsync_v2_ptsz)(d, s, n, STREAM(st)));
+}
+
+static CUresult w_cuMemcpyDtoHAsync_v2_ptsz(void *d, CUdeviceptr s, size_t n, CUstream st)
+{
+	SUBMIT();
+	OUT(MREAL(cuMemcpyDtoHAsync_v2_ptsz)(d, s, n, STREAM(st)));
+}
+
+static CUresult w_cuMemcpyDtoDAsync_v2_ptsz(CUdeviceptr d, CUdeviceptr s, size_t n, CUstream st)
+{
+	SUBMIT();
+	OUT(MREAL(cuMemcpyDtoDAsync_v2_ptsz)(d, s, n, STREAM(st)));
+}
+
+static CUresult w_cuMemcpyAsync_ptsz(CUdeviceptr d, CUdeviceptr s, size_t n, CUstream st)
+{
+	SUBMIT();
+	OUT(MREAL(cuMemcpyAsync_ptsz)(d, s, n, STREAM(st)));
+}
+
+static CUresult w_cuMemsetD8_v2_ptds(CUdeviceptr d, unsigned char v, size_t n)
+{
+	SUBMIT();
+	OUT(MREAL(cuMemsetD8_v2_ptds)(d, v, n));
+}
+
+static CUresult w_cuMemsetD16_v2_ptds(CUdeviceptr d, unsigned short v, size_t n)
+{
+	SUBMIT();
+	OUT(MREAL(cuMemsetD16_v2_ptds)(d, v, n));
+}
+
+static CUresult w_cuMemsetD32_v2_ptds(CUdeviceptr d, unsigned v, size_t n)
+{
+	SUBMIT();
+	OUT(MREAL(cuMemsetD32_v2_ptds)(d, v, n));
+}
+
+static CUresult w_cuMemsetD8Async_ptsz(CUdeviceptr d, unsigned char v, size_t n, CUstream st)
+{
+	SUBMIT();
+	OUT(MREAL(cuMemsetD8Async_ptsz)(d, v, n, STREAM(st)));
+}
+
+static CUresult w_cuMemsetD16Async_ptsz(CUdeviceptr d, unsigned short v, size_t n, CUstream st)
+{
+	SUBMIT();
+	OUT(MREAL(cuMemsetD16Async_ptsz)(d, v, n, STREAM(st)));
+}
+
+static CUresult w_cuMemsetD32Async_ptsz(CUdeviceptr d, unsigned v, size_t n, CUstream st)
+{
+	SUBMIT();
+	OUT(MREAL(cuMemsetD32Async_ptsz)(d, v, n, STREAM(st)));
+}
+
+/* --- 2-D and 3-D copies and sets of linear memory (device, host, unified).
+ * CUDA arrays are refused: the shim cannot move them (cuArrayCreate already
+ * makes the workload non-migratable). The legacy cuMemcpy2D / cuMemcpy3D
+ * with 32-bit device pointers stay refused (mig-refuse.txt). */
+
+static atomic_uchar why_logged[GV_SYM_COUNT];
+
+/* Logs why sym is refused, once per name; CUDA_ERROR_NOT_SUPPORTED. */
+static CUresult refuse_why(int sym, const char *why)
+{
+	if (!atomic_exchange(&why_logged[sym], 1))
+		gv_shim_log(false,
+			    "%s: %s is not supported in migration mode (GPUVISOR_CTL is set): "
+			    "CUDA_ERROR_NOT_SUPPORTED",
+			    gv_shim_names[sym], why);
+	return CUDA_ERROR_NOT_SUPPORTED;
+}
+
+#define ARRAYS(p)                                                                            \
+	((p) && ((p)->srcMemoryType == CU_MEMORYTYPE_ARRAY ||                                \
+		 (p)->dstMemoryType == CU_MEMORYTYPE_ARRAY))
+#define NO_ARRAYS(p, name)                                                                   \
+	do {                                                                                 \
+		if (ARRAYS(p))                                                               \
+			return refuse_why(GV_SYM_##name, "a copy from or to a CUDA array");  \
+	} while (0)
+
+static CUresult w_cuMemcpy2D_v2(const CUDA_MEMCPY2D *p)
+{
+	NO_ARRAYS(p, cuMemcpy2D_v2);
+	SUBMIT();
+	OUT(MREAL(cuMemcpy2D_v2)(p));
+}
+
+static CUresult w_cuMemcpy2D_v2_ptds(const CUDA_MEMCPY2D *p)
+{
+	NO_ARRAYS(p, cuMemcpy2D_v2_ptds);
+	SUBMIT();
+	OUT(MREAL(cuMemcpy2D_v2_ptds)(p));
+}
+
+static CUresult w_cuMemcpy2DUnaligned_v2(const CUDA_MEMCPY2D *p)
+{
+	NO_ARRAYS(p, cuMemcpy2DUnaligned_v2);
+	SUBMIT();
+	OUT(MREAL(cuMemcpy2DUnaligned_v2)(p));
+}
+
+static CUresult w_cuMemcpy2DUnaligned_v2_ptds(const CUDA_MEMCPY2D *p)
+{
+	NO_ARRAYS(p, cuMemcpy2DUnaligned_v2_ptds);
+	SUBMIT();
+	OUT(MREAL(cuMemcpy2DUnaligned_v2_ptds)(p));
+}
+
+static CUresult w_cuMemcpy2DAsync_v2(const CUDA_MEMCPY2D *p, CUstream s)
+{
+	NO_ARRAYS(p, cuMemcpy2DAsync_v2);
+	SUBMIT();
+	OUT(MREAL(cuMemcpy2DAsync_v2)(p, STREAM(s)));
+}
+
+static CUresult w_cuMemcpy2DAsync_v2_ptsz(const CUDA_MEMCPY2D *p, CUstream s)
+{
+	NO_ARRAYS(p, cuMemcpy2DAsync_v2_ptsz);
+	SUBMIT();
+	OUT(MREAL(cuMemcpy2DAsync_v2_ptsz)(p, STREAM(s)));
+}
+
+static CUresult w_cuMemcpy3D_v2(const CUDA_MEMCPY3D *p)
+{
+	NO_ARRAYS(p, cuMemcpy3D_v2);
+	SUBMIT();
+	OUT(MREAL(cuMemcpy3D_v2)(p));
+}
+
+static CUresult w_cuMemcpy3D_v2_ptds(const CUDA_MEMCPY3D *p)
+{
+	NO_ARRAYS(p, cuMemcpy3D_v2_ptds);
+	SUBMIT();
+	OUT(MREAL(cuMemcpy3D_v2_ptds)(p));
+}
+
+static CUresult w_cuMemcpy3DAsync_v2(const CUDA_MEMCPY3D *p, CUstream s)
+{
+	NO_ARRAYS(p, cuMemcpy3DAsync_v2);
+	SUBMIT();
+	OUT(MREAL(cuMemcpy3DAsync_v2)(p, STREAM(s)));
+}
+
+static CUresult w_cuMemcpy3DAsync_v2_ptsz(const CUDA_MEMCPY3D *p, CUstream s)
+{
+	NO_ARRAYS(p, cuMemcpy3DAsync_v2_ptsz);
+	SUBMIT();
+	OUT(MREAL(cuMemcpy3DAsync_v2_ptsz)(p, STREAM(s)));
+}
+
+/* One wrapper per 2-D set: (pointer, pitch, value, width, height[, stream]). */
+#define SET2D(name, T)                                                                       \
+	static CUresult w_##name(CUdeviceptr d, size_t pitch, T v, size_t w, size_t h)       \
+	{                                                                                    \
+		SUBMIT();                                                                    \
+		OUT(MREAL(name)(d, pitch, v, w, h));                                         \
+	}
+#define SET2D_ASYNC(name, T)                                                                 \
+	static CUresult w_##name(CUdeviceptr d, size_t pitch, T v, size_t w, size_t h,       \
+				 CUstream s)                                                 \
+	{                                                                                    \
+		SUBMIT();                                                                    \
+		OUT(MREAL(name)(d, pitch, v, w, h, STREAM(s)));                              \
+	}
+SET2D(cuMemsetD2D8_v2, unsigned char)
+SET2D(cuMemsetD2D8_v2_ptds, unsigned char)
+SET2D(cuMemsetD2D16_v2, unsigned short)
+SET2D(cuMemsetD2D16_v2_ptds, unsigned short)
+SET2D(cuMemsetD2D32_v2, unsigned)
+SET2D(cuMemsetD2D32_v2_ptds, unsigned)
+SET2D_ASYNC(cuMemsetD2D8Async, unsigned char)
+SET2D_ASYNC(cuMemsetD2D8Async_ptsz, unsigned char)
+SET2D_ASYNC(cuMemsetD2D16Async, unsigned short)
+SET2D_ASYNC(cuMemsetD2D16Async_ptsz, unsigned short)
+SET2D_ASYNC(cuMemsetD2D32Async, unsigned)
+SET2D_ASYNC(cuMemsetD2D32Async_ptsz, unsigned)
+
+/* --- cuLaunchKernelEx: the function, the stream and the events of the
+ * launch attributes are translated; attributes that carry only values pass
+ * as they are; any other (the graph-only device-updatable kernel node, ids
+ * newer than this shim) is refused, since it may carry a handle. */
+
+static bool attr_known(CUlaunchAttributeID id)
+{
+	switch (id) {
+	case CU_LAUNCH_ATTRIBUTE_IGNORE:
+	case CU_LAUNCH_ATTRIBUTE_ACCESS_POLICY_WINDOW:
+	case CU_LAUNCH_ATTRIBUTE_COOPERATIVE:
+	case CU_LAUNCH_ATTRIBUTE_SYNCHRONIZATION_POLICY:
+	case CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION:
+	case CU_LAUNCH_ATTRIBUTE_CLUSTER_SCHEDULING_POLICY_PREFERENCE:
+	case CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION:
+	case CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_EVENT:
+	case CU_LAUNCH_ATTRIBUTE_PRIORITY:
+	case CU_LAUNCH_ATTRIBUTE_MEM_SYNC_DOMAIN_MAP:
+	case CU_LAUNCH_ATTRIBUTE_MEM_SYNC_DOMAIN:
+	case CU_LAUNCH_ATTRIBUTE_PREFERRED_CLUSTER_DIMENSION:
+	case CU_LAUNCH_ATTRIBUTE_LAUNCH_COMPLETION_EVENT:
+	case CU_LAUNCH_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT:
+	case CU_LAUNCH_ATTRIBUTE_NVLINK_UTIL_CENTRIC_SCHEDULING:
+		return true;
+	default:
+		return false;
+	}
+}
+
+#define LAUNCH_ATTRS_LOCAL 8
+
+/* The event handle of an event attribute (the application's), NULL for
+ * other attributes. */
+static CUevent *attr_event(CUlaunchAttribute *a)
+{
+	if (a->id == CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_EVENT)
+		return &a->value.programmaticEvent.event;
+	if (a->id == CU_LAUNCH_ATTRIBUTE_LAUNCH_COMPLETION_EVENT)
+		return &a->value.launchCompletionEvent.event;
+	return NULL;
+}
+
+static CUresult launch_ex(const CUlaunchConfig *c, CUfunction f, void **params, void **extra,
+			  bool pt)
+{
+	const int sym = pt ? GV_SYM_cuLaunchKernelEx_ptsz : GV_SYM_cuLaunchKernelEx;
+	CUlaunchAttribute local[LAUNCH_ATTRS_LOCAL], *a = local;
+	const unsigned n = c && c->attrs ? c->numAttrs : 0;
+	CUlaunchConfig cfg;
+	CUresult r;
+
+	for (unsigned i = 0; i < n; i++)
+		if (!attr_known(c->attrs[i].id))
+			return refuse_why(sym, "a launch attribute that is not a plain value");
+	if (n > LAUNCH_ATTRS_LOCAL) {
+		a = malloc(n * sizeof(*a));
+		if (!a)
+			return CUDA_ERROR_OUT_OF_MEMORY;
+	}
+	SUBMIT();
+	if (c) {
+		cfg = *c;
+		cfg.hStream = STREAM(c->hStream);
+		for (unsigned i = 0; i < n; i++) {
+			CUevent *e;
+
+			a[i] = c->attrs[i];
+			if ((e = attr_event(&a[i])))
+				*e = EVENT(*e);
+		}
+		if (n)
+			cfg.attrs = a;
+	}
+	r = pt ? MREAL(cuLaunchKernelEx_ptsz)(c ? &cfg : NULL, FUNC(f), params, extra)
+	       : MREAL(cuLaunchKernelEx)(c ? &cfg : NULL, FUNC(f), params, extra);
+	/* the launch recorded the attributes' events */
+	for (unsigned i = 0; r == CUDA_SUCCESS && i < n; i++) {
+		CUevent *e;
+
+		a[i] = c->attrs[i];
+		if ((e = attr_event(&a[i])))
+			event_recorded(*e, r);
+	}
+	if (a != local)
+		free(a);
+	OUT(r);
+}
+
+static CUresult w_cuLaunchKernelEx(const CUlaunchConfig *c, CUfunction f, void **params,
+				   void **extra)
+{
+	return launch_ex(c, f, params, extra, false);
+}
+
+static CUresult w_cuLaunchKernelEx_ptsz(const CUlaunchConfig *c, CUfunction f, void **params,
+					void **extra)
+{
+	return launch_ex(c, f, params, extra, true);
+}
+
+static CUresult w_cuLaunchHostFunc(CUstream s, CUhostFn fn, void *data)
+{
+	SUBMIT();
+	OUT(MREAL(cuLaunchHostFunc)(STREAM(s), fn, data));
+}
+
+static CUresult w_cuLaunchHostFunc_ptsz(CUstream s, CUhostFn fn, void *data)
+{
+	SUBMIT();
+	OUT(MREAL(cuLaunchHostFunc_ptsz)(STREAM(s), fn, data));
+}
+
+/* --- stream queries: answers in the application's terms (its context
+ * handle, device 0, the id the stream had when first asked: a stream
+ * recreated at a migration keeps it) */
+
+/* The shim context bound to driver context c; NULL if none. */
+static struct gv_mobj *ctx_of_real(CUcontext c)
+{
+	struct gv_mobj *o = NULL;
+
+	pthread_mutex_lock(&gv_mobj_lock);
+	for (struct gv_mobj *x = gv_mobj_head; x && !o; x = x->next)
+		if (x->kind == GV_MOBJ_CTX && x->real == (void *)c)
+			o = x;
+	pthread_mutex_unlock(&gv_mobj_lock);
+	return o;
+}
+
+static CUresult stream_ctx(CUstream s, CUcontext *pctx, bool pt)
+{
+	CUcontext c;
+	CUresult r;
+
+	IN();
+	if (!pctx)
+		OUT(pt ? MREAL(cuStreamGetCtx_ptsz)(STREAM(s), pctx)
+		       : MREAL(cuStreamGetCtx)(STREAM(s), pctx));
+	r = pt ? MREAL(cuStreamGetCtx_ptsz)(STREAM(s), &c) : MREAL(cuStreamGetCtx)(STREAM(s), &c);
+	if (r == CUDA_SUCCESS) {
+		struct gv_mobj *o = ctx_of_real(c);
+
+		if (!o)
+			gv_mig_taint("cuStreamGetCtx returned a context the shim did not create");
+		*pctx = o ? (CUcontext)o : c;
+	}
+	OUT(r);
+}
+
+static CUresult w_cuStreamGetCtx(CUstream s, CUcontext *pctx)
+{
+	return stream_ctx(s, pctx, false);
+}
+
+static CUresult w_cuStreamGetCtx_ptsz(CUstream s, CUcontext *pctx)
+{
+	return stream_ctx(s, pctx, true);
+}
+
+static CUresult w_cuStreamGetFlags(CUstream s, unsigned *flags)
+{
+	IN();
+	OUT(MREAL(cuStreamGetFlags)(STREAM(s), flags));
+}
+
+static CUresult w_cuStreamGetFlags_ptsz(CUstream s, unsigned *flags)
+{
+	IN();
+	OUT(MREAL(cuStreamGetFlags_ptsz)(STREAM(s), flags));
+}
+
+static CUresult w_cuStreamGetPriority(CUstream s, int *prio)
+{
+	IN();
+	OUT(MREAL(cuStreamGetPriority)(STREAM(s), prio));
+}
+
+static CUresult w_cuStreamGetPriority_ptsz(CUstream s, int *prio)
+{
+	IN();
+	OUT(MREAL(cuStreamGetPriority_ptsz)(STREAM(s), prio));
+}
+
+static CUresult stream_id(CUstream s, unsigned long long *id, bool pt)
+{
+	struct gv_mobj *o = gv_mobj_find(s, GV_MOBJ_STREAM);
+	CUresult r;
+
+	IN();
+	if (o && id && o->stream_id) {
+		*id = o->stream_id;
+		OUT(CUDA_SUCCESS);
+	}
+	r = pt ? MREAL(cuStreamGetId_ptsz)(STREAM(s), id) : MREAL(cuStreamGetId)(STREAM(s), id);
+	if (r == CUDA_SUCCESS && o)
+		o->stream_id = *id;
+	OUT(r);
+}
+
+static CUresult w_cuStreamGetId(CUstream s, unsigned long long *id)
+{
+	return stream_id(s, id, false);
+}
+
+static CUresult w_cuStreamGetId_ptsz(CUstream s, unsigned long long *id)
+{
+	return stream_id(s, id, true);
+}
+
+static CUresult w_cuStreamGetDevice(CUstream s, CUdevice *d)
+{
+	CUresult r;
+
+	IN();
+	r = MREAL(cuStreamGetDevice)(STREAM(s), d);
+	if (r == CUDA_SUCCESS && d)
+		*d = 0;
+	OUT(r);
+}
+
+static CUresult w_cuStreamGetDevice_ptsz(CUstream s, CUdevice *d)
+{
+	CUresult r;
+
+	IN();
+	r = MREAL(cuStreamGetDevice_ptsz)(STREAM(s), d);
+	if (r == CUDA_SUCCESS && d)
+		*d = 0;
+	OUT(r);
+}
+
+/* --- pointer attributes: the context and the device ordinal in the
+ * application's terms, the rest as the driver answers. */
+
+static void pointer_attr_app(CUpointer_attribute a, void *data)
+{
+	if (a == CU_POINTER_ATTRIBUTE_CONTEXT && *(CUcontext *)data) {
+		struct gv_mobj *o = ctx_of_real(*(CUcontext *)data);
+
+		if (o)
+			*(CUcontext *)data = (CUcontext)o;
+	} else if (a == CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL &&
+		   *(int *)data == atomic_load(&gv_mig_dev)) {
+		*(int *)data = 0;
+	}
+}
+
+static CUresult w_cuPointerGetAttribute(void *data, CUpointer_attribute a, CUdeviceptr p)
+{
+	CUresult r;
+
+	IN();
+	r = MREAL(cuPointerGetAttribute)(data, a, p);
+	if (r == CUDA_SUCCESS && data)
+		pointer_attr_app(a, data);
+	OUT(r);
+}
+
+static CUresult w_cuPointerGetAttributes(unsigned n, CUpointer_attribute *a, void **data,
+					 CUdeviceptr p)
+{
+	CUresult r;
+
+	IN();
+	r = MREAL(cuPointerGetAttributes)(n, a, data, p);
+	if (r == CUDA_SUCCESS && a && data)
+		for (unsigned i = 0; i < n; i++)
+			if (data[i])
+				pointer_attr_app(a[i], data[i]);
+	OUT(r);
 }
 
 /* --- entry point lookup: a driver pointer whose slot the migration layer
@@ -1100,6 +1667,67 @@ const struct gv_mig_wrap_ent gv_mig_wrap_tab[] = {
 	W(cuMemHostGetDevicePointer_v2),
 	W(cuLibraryLoadData),
 	W(cuLibraryLoadFromFile),
+	W(cuLaunchKernel_ptsz),
+	W(cuStreamSynchronize_ptsz),
+	W(cuStreamQuery_ptsz),
+	W(cuStreamWaitEvent_ptsz),
+	W(cuEventRecord_ptsz),
+	W(cuEventRecordWithFlags),
+	W(cuEventRecordWithFlags_ptsz),
+	W(cuMemAllocAsync_ptsz),
+	W(cuMemFreeAsync_ptsz),
+	W(cuMemcpyHtoD_v2_ptds),
+	W(cuMemcpyDtoH_v2_ptds),
+	W(cuMemcpyDtoD_v2_ptds),
+	W(cuMemcpy_ptds),
+	W(cuMemcpyHtoDAsync_v2_ptsz),
+	W(cuMemcpyDtoHAsync_v2_ptsz),
+	W(cuMemcpyDtoDAsync_v2_ptsz),
+	W(cuMemcpyAsync_ptsz),
+	W(cuMemsetD8_v2_ptds),
+	W(cuMemsetD16_v2_ptds),
+	W(cuMemsetD32_v2_ptds),
+	W(cuMemsetD8Async_ptsz),
+	W(cuMemsetD16Async_ptsz),
+	W(cuMemsetD32Async_ptsz),
+	W(cuMemcpy2D_v2),
+	W(cuMemcpy2D_v2_ptds),
+	W(cuMemcpy2DUnaligned_v2),
+	W(cuMemcpy2DUnaligned_v2_ptds),
+	W(cuMemcpy2DAsync_v2),
+	W(cuMemcpy2DAsync_v2_ptsz),
+	W(cuMemcpy3D_v2),
+	W(cuMemcpy3D_v2_ptds),
+	W(cuMemcpy3DAsync_v2),
+	W(cuMemcpy3DAsync_v2_ptsz),
+	W(cuMemsetD2D8_v2),
+	W(cuMemsetD2D8_v2_ptds),
+	W(cuMemsetD2D16_v2),
+	W(cuMemsetD2D16_v2_ptds),
+	W(cuMemsetD2D32_v2),
+	W(cuMemsetD2D32_v2_ptds),
+	W(cuMemsetD2D8Async),
+	W(cuMemsetD2D8Async_ptsz),
+	W(cuMemsetD2D16Async),
+	W(cuMemsetD2D16Async_ptsz),
+	W(cuMemsetD2D32Async),
+	W(cuMemsetD2D32Async_ptsz),
+	W(cuLaunchKernelEx),
+	W(cuLaunchKernelEx_ptsz),
+	W(cuLaunchHostFunc),
+	W(cuLaunchHostFunc_ptsz),
+	W(cuStreamGetCtx),
+	W(cuStreamGetCtx_ptsz),
+	W(cuStreamGetFlags),
+	W(cuStreamGetFlags_ptsz),
+	W(cuStreamGetPriority),
+	W(cuStreamGetPriority_ptsz),
+	W(cuStreamGetId),
+	W(cuStreamGetId_ptsz),
+	W(cuStreamGetDevice),
+	W(cuStreamGetDevice_ptsz),
+	W(cuPointerGetAttribute),
+	W(cuPointerGetAttributes),
 	{ GV_SYM_cuMemAlloc, (void *)w_legacy_cuMemAlloc },
 	{ GV_SYM_cuMemAllocPitch, (void *)w_legacy_cuMemAllocPitch },
 	{ GV_SYM_cuMemFree, (void *)w_legacy_cuMemFree },

@@ -25,6 +25,10 @@
 #                   migratable (hello says why, migrate refuses); an entry
 #                   point the migration layer does not handle is refused;
 #                   the sub-allocator packs small allocations in 2 MiB regions
+#   ptsz            gv-mig-probe ptsz: a workload using the per-thread-stream
+#                   entry points, 2-D/3-D copies and sets and
+#                   cuLaunchKernelEx is migratable, moves A -> B, and finds
+#                   its data, stream answers and objects intact there
 #   late            gv-infer on a MIG instance of a simulated A100; a second
 #                   instance is added to the node file while it runs, and
 #                   the workload moves there (libcudasim opens a device by
@@ -260,7 +264,7 @@ probe)
 			CUDA_VISIBLE_DEVICES="$A,$B" GPUVISOR_DEVICE="$A" GPUVISOR_CTL="$sock" "$probe" "$@"
 	}
 	run_probe refuse >"$dir/probe.out" 2>"$dir/wl.err" || fail "probe refuse: $(cat "$dir/probe.out")"
-	grep -q 'cuStreamGetPriority is not supported in migration mode' "$dir/wl.err" ||
+	grep -q 'cuStreamAddCallback is not supported in migration mode' "$dir/wl.err" ||
 		fail "the refusal was not logged"
 	run_probe suballoc >"$dir/probe.out" 2>"$dir/wl.err" || fail "probe suballoc: $(cat "$dir/probe.out")"
 	mkfifo "$dir/in"
@@ -276,6 +280,35 @@ probe)
 	exec 3>&-
 	wait "$wl_pid" || fail "the probe failed"
 	wl_pid=
+	;;
+ptsz)
+	mkfifo "$dir/in"
+	env LD_LIBRARY_PATH="$build/lib/shim" GPUVISOR_REAL_LIBCUDA="$build/lib/libcudasim.so" \
+		CUDA_VISIBLE_DEVICES="$A,$B" GPUVISOR_DEVICE="$A" GPUVISOR_CTL="$sock" \
+		"$build/tests/migrate/gv-mig-probe" ptsz <"$dir/in" >"$dir/probe.out" 2>"$dir/wl.err" &
+	wl_pid=$!
+	exec 3>"$dir/in"
+	i=0
+	until grep -q '^ready' "$dir/probe.out"; do
+		i=$((i + 1))
+		[ $i -lt 3000 ] || fail "the probe was not ready in 60 s"
+		kill -0 "$wl_pid" 2>/dev/null || fail "the probe exited: $(cat "$dir/probe.out")"
+		sleep 0.02
+	done
+	"$ctl" hello "$sock" >"$dir/hello" || fail "no control socket"
+	grep -q '"migratable":true' "$dir/hello" || fail "not migratable: $(cat "$dir/hello")"
+	on "$A"
+	holds_some "$A"
+	migrate "$B"
+	on "$B"
+	holds_none "$A"
+	holds_some "$B"
+	echo go >&3
+	exec 3>&-
+	wait "$wl_pid" || fail "the probe failed after the migration: $(cat "$dir/probe.out")"
+	wl_pid=
+	grep -q '^ok' "$dir/probe.out" || fail "no ok from the probe"
+	! grep -q 'not supported in migration mode' "$dir/wl.err" || fail "an entry point was refused"
 	;;
 late)
 	node="$dir/node.json"
