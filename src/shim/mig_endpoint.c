@@ -5,14 +5,20 @@
  * retained for the migration) and its own non-blocking streams, and calls
  * the driver through MREAL, never through the gate.
  *
- * Hash and copy go through a host staging buffer: a chunk is copied to the
- * host on the source stream, hashed there (gv_chunkhash_one, bit-identical
- * to gv_chunkhash_range), and for a copy sent to the destination's staging
- * mapping; the hash of the staging buffer is the hash of what the
- * destination holds (docs/migration.md). On a GPU a hash kernel would avoid
- * the transfer to the host; the CPU hash is what the simulator needs.
+ * On a GPU, hashes come from the hash kernel (hashk.h) run on the device
+ * that holds the memory, and a copy is one device-to-device (or peer) copy
+ * of the chunks followed by the kernel over the destination's bytes, so
+ * the hash returned is the hash of what the destination holds. Where the
+ * kernel cannot load (libcudasim, a build without nvcc) hash and copy go
+ * through a host staging buffer: a chunk is copied to the host on the
+ * source stream, hashed there (gv_chunkhash_one), and for a copy sent on
+ * to the destination; the hash of the staging buffer is again the hash of
+ * what the destination holds (docs/migration.md). Both are bit-identical to
+ * gv_chunkhash_range.
  */
 #include "mig_endpoint.h"
+
+#include "hashk.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -148,6 +154,38 @@ static uint64_t clen(uint64_t size, uint64_t cs, uint64_t i)
 	return gv_chunkhash_chunk_len(size, cs, i);
 }
 
+/* The GPU path of pass(): -ENOTSUP sends the caller to the CPU path. */
+static int gpu_pass(struct gv_mig_ep *ep, struct gv_mreg *r, bool send, uint64_t cs,
+		    uint64_t first, uint64_t count, struct gv_chunk_hash *out, struct gv_err *err)
+{
+	uint64_t off = first * cs, n = 0;
+	int rc = 0;
+
+	if (!send) {
+		MREAL(cuCtxSetCurrent)(ep->sctx);
+		return gv_hashk_range(ep->hk_src, ep->sstream, r->va, r->size, cs, first, count,
+				      out, err);
+	}
+	/* the chunks are contiguous at the same offsets on both sides */
+	for (uint64_t i = first; i < first + count; i++)
+		n += clen(r->size, cs, i);
+	MREAL(cuCtxSetCurrent)(ep->dctx);
+	if (ep->sdev == ep->ddev)
+		CK(MREAL(cuMemcpyDtoDAsync_v2)(r->dva + off, r->va + off, n, ep->dstream),
+		   "copy to the destination");
+	else
+		CK(MREAL(cuMemcpyPeerAsync)(r->dva + off, ep->dctx, r->va + off, ep->sctx, n,
+					    ep->dstream),
+		   "copy to the destination");
+	if (out)
+		rc = gv_hashk_range(ep->hk_dst, ep->dstream, r->dva, r->size, cs, first, count,
+				    out, err);
+	else
+		CK(MREAL(cuStreamSynchronize)(ep->dstream), "copy to the destination");
+out:
+	return rc;
+}
+
 /* Hashes (and with send, copies to the destination) chunks of one region;
  * the lock is held throughout (mig_mem.c). */
 static int pass(struct gv_mig_ep *ep, bool send, uint64_t id, uint64_t cs, uint64_t first,
@@ -166,6 +204,12 @@ static int pass(struct gv_mig_ep *ep, bool send, uint64_t id, uint64_t cs, uint6
 		rc = gv_err_set(err, EINVAL, "chunks out of range of region %llu",
 				(unsigned long long)id);
 		goto out;
+	}
+	if (ep->hk_src && ep->hk_dst) {
+		rc = gpu_pass(ep, r, send, cs, first, count, out, err);
+		if (rc != -ENOTSUP)
+			goto out;
+		rc = 0;
 	}
 	if (cs > ep->stage_len) {
 		void *b = realloc(ep->stage, cs);
@@ -499,6 +543,19 @@ static int src_release(void *ctx, struct gv_err *err)
 	return 0;
 }
 
+static void hashk_close(struct gv_mig_ep *ep)
+{
+	if (ep->hk_src) {
+		MREAL(cuCtxSetCurrent)(ep->sctx);
+		gv_hashk_free(ep->hk_src);
+	}
+	if (ep->hk_dst) {
+		MREAL(cuCtxSetCurrent)(ep->dctx);
+		gv_hashk_free(ep->hk_dst);
+	}
+	ep->hk_src = ep->hk_dst = NULL;
+}
+
 static void progress(void *ctx, const struct gv_mig_progress *p)
 {
 	gv_mig_ep_progress(ctx, p);
@@ -516,6 +573,33 @@ const struct gv_mig_ops gv_mig_shim_ops = {
 	.src_release = src_release,
 	.progress = progress,
 };
+
+/* The hash kernel in both contexts, or in neither (then the CPU hashes:
+ * slower, same results). */
+static void hashk_open(struct gv_mig_ep *ep)
+{
+	const struct gv_hashk_drv drv = {
+		.module_load_data = MREAL(cuModuleLoadData),
+		.module_get_function = MREAL(cuModuleGetFunction),
+		.module_unload = MREAL(cuModuleUnload),
+		.launch_kernel = MREAL(cuLaunchKernel),
+		.mem_alloc = MREAL(cuMemAlloc_v2),
+		.mem_free = MREAL(cuMemFree_v2),
+		.memcpy_dtoh_async = MREAL(cuMemcpyDtoHAsync_v2),
+		.stream_synchronize = MREAL(cuStreamSynchronize),
+	};
+	struct gv_err e = { 0 };
+
+	MREAL(cuCtxSetCurrent)(ep->sctx);
+	if (gv_hashk_new(&drv, &ep->hk_src, &e) == 0) {
+		MREAL(cuCtxSetCurrent)(ep->dctx);
+		if (gv_hashk_new(&drv, &ep->hk_dst, &e) != 0)
+			hashk_close(ep);
+	}
+	gv_shim_log(true, "migration: chunk hashes on the %s%s%s",
+		    ep->hk_src ? "GPU (hash kernel)" : "CPU", ep->hk_src ? "" : ": ",
+		    ep->hk_src ? "" : e.msg);
+}
 
 int gv_mig_ep_open(struct gv_mig_ep *ep, struct gv_err *err)
 {
@@ -554,6 +638,7 @@ int gv_mig_ep_open(struct gv_mig_ep *ep, struct gv_err *err)
 	CK(MREAL(cuStreamCreate)(&ep->sstream, CU_STREAM_NON_BLOCKING), "source stream");
 	MREAL(cuCtxSetCurrent)(ep->dctx);
 	CK(MREAL(cuStreamCreate)(&ep->dstream, CU_STREAM_NON_BLOCKING), "destination stream");
+	hashk_open(ep);
 out:
 	if (rc)
 		gv_mig_ep_close(ep, false);
@@ -564,6 +649,7 @@ void gv_mig_ep_close(struct gv_mig_ep *ep, bool switched)
 {
 	/* after a switch the roles are swapped: the source context is the old
 	 * device's, which this process no longer uses */
+	hashk_close(ep);
 	if (ep->sstream) {
 		MREAL(cuCtxSetCurrent)(ep->sctx);
 		MREAL(cuStreamDestroy_v2)(ep->sstream);

@@ -9,6 +9,7 @@
 #include "gpuvisor/migrate.h"
 
 struct gv_acct;
+struct gv_hashk;
 
 struct gv_mig_ep {
 	char to[GV_MIGCTL_UUID_MAX];
@@ -21,6 +22,9 @@ struct gv_mig_ep {
 	CUstream sstream, dstream;
 	void *stage;
 	size_t stage_len;
+	/* the hash kernel in each context (hashk.h); both NULL: hash on the
+	 * CPU through the staging buffer */
+	struct gv_hashk *hk_src, *hk_dst;
 	int fd;		   /* the daemon's connection */
 	atomic_int cancel; /* the connection dropped */
 	struct gv_acct *dacct; /* destination accounting file, or NULL */
