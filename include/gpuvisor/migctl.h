@@ -4,8 +4,14 @@
  *
  *   {"op":"hello"}
  *   {"op":"migrate","to":"<device uuid>","acct":"<path>"|null,
+ *    "sched":"<path>"|null,"instance":"<instance id>"|null,
  *    "mode":"precopy"|"stopcopy","downtime_ms":1..600000,
  *    "max_rounds":1..1000|null,"inject":"<fault>"|null}
+ *
+ * sched and instance name the destination's time-slice scheduler segment
+ * and tenant (docs/scheduler.md): both given, or both null/absent when the
+ * destination is not a timeslice instance (the workload then runs ungated
+ * after the switch).
  *
  * Unknown ops or fields, wrong types, out-of-range numbers and text outside
  * printable ASCII are refused with the reason. */
@@ -22,6 +28,7 @@
 #define GV_MIGCTL_UUID_MAX 96
 #define GV_MIGCTL_PATH_MAX 4096
 #define GV_MIGCTL_INJECT_MAX 32
+#define GV_MIGCTL_INSTANCE_MAX 64 /* GV_SCHED_INSTANCE_ID_MAX */
 
 enum gv_migctl_op { GV_MIGCTL_HELLO = 1, GV_MIGCTL_MIGRATE = 2 };
 
@@ -29,6 +36,8 @@ struct gv_migctl_req {
 	enum gv_migctl_op op;
 	char to[GV_MIGCTL_UUID_MAX];
 	char acct[GV_MIGCTL_PATH_MAX]; /* "": none */
+	char sched[GV_MIGCTL_PATH_MAX]; /* "": the destination is not timeslice */
+	char instance[GV_MIGCTL_INSTANCE_MAX]; /* "" exactly when sched is "" */
 	enum gv_mig_mode mode;	       /* default precopy */
 	uint64_t downtime_ms;	       /* default 300 */
 	unsigned max_rounds;	       /* 0: the engine's default */

@@ -50,8 +50,10 @@ static int uint_field(json_t *o, const char *key, uint64_t lo, uint64_t hi, uint
 
 int gv_migctl_parse(const char *line, size_t len, struct gv_migctl_req *out, struct gv_err *err)
 {
-	static const char *const migrate_fields[] = { "op", "to", "acct", "mode", "downtime_ms",
-						      "max_rounds", "inject", NULL };
+	static const char *const migrate_fields[] = { "op",	   "to",	  "acct",
+						      "sched",	   "instance",	  "mode",
+						      "downtime_ms", "max_rounds", "inject",
+						      NULL };
 	char op[16], mode[16];
 	json_error_t jerr;
 	json_t *root = NULL, *v;
@@ -101,6 +103,14 @@ int gv_migctl_parse(const char *line, size_t len, struct gv_migctl_req *out, str
 	ret = text(root, "to", true, false, out->to, sizeof(out->to), err);
 	if (!ret)
 		ret = text(root, "acct", false, true, out->acct, sizeof(out->acct), err);
+	if (!ret)
+		ret = text(root, "sched", false, true, out->sched, sizeof(out->sched), err);
+	if (!ret)
+		ret = text(root, "instance", false, false, out->instance, sizeof(out->instance),
+			   err);
+	if (!ret && !out->sched[0] != !out->instance[0])
+		ret = gv_err_set(err, EINVAL,
+				 "fields 'sched' and 'instance' go together: both or neither");
 	if (!ret)
 		ret = text(root, "mode", false, false, mode, sizeof(mode), err);
 	if (!ret && mode[0])

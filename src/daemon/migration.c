@@ -555,11 +555,11 @@ static void *mig_thread(void *arg)
 	struct gv_store_mig m;
 	struct gv_err err = { 0 };
 	struct gvd_ctl_buf b;
-	char acct[PATH_MAX], id[GV_STORE_ID_MAX];
+	char acct[PATH_MAX], sched[PATH_MAX] = "", id[GV_STORE_ID_MAX];
 	json_t *msg = NULL, *line = NULL, *all = json_array(), *fin = NULL;
 	struct gv_store_inst dst;
 	int fd = -1, ret;
-	bool cancelled;
+	bool cancelled, ts;
 
 	gvd_ctl_buf_init(&b);
 	snprintf(id, sizeof(id), "%s", r->id);
@@ -567,13 +567,20 @@ static void *mig_thread(void *arg)
 	ret = gv_store_mig_get(d->st, id, &m, &err);
 	if (!ret)
 		ret = gv_store_inst_get(d->st, m.dst, &dst, &err);
+	/* the destination's scheduler tenant, which the shim gates on after
+	 * the switch (none: it runs ungated there) */
+	if (!ret && dst.kind == GV_PROFILE_TIMESLICE && gvd_sched_of(d, dst.gpu_uuid))
+		gvd_sched_path(d, dst.gpu_uuid, sched);
 	pthread_mutex_unlock(&d->lock);
 	if (ret || !all)
 		goto resolve;
+	ts = dst.kind == GV_PROFILE_TIMESLICE;
 	gvd_acct_path(d, dst.id, acct);
-	msg = json_pack("{s:s, s:s, s:o, s:s, s:I, s:o, s:o}", "op", "migrate", "to", m.dst_device,
-			"acct", dst.kind == GV_PROFILE_TIMESLICE ? json_string(acct) : json_null(),
-			"mode", m.mode, "downtime_ms", (json_int_t)m.downtime_limit_ms, "max_rounds",
+	msg = json_pack("{s:s, s:s, s:o, s:o, s:o, s:s, s:I, s:o, s:o}", "op", "migrate", "to",
+			m.dst_device, "acct", ts ? json_string(acct) : json_null(), "sched",
+			sched[0] ? json_string(sched) : json_null(), "instance",
+			sched[0] ? json_string(dst.id) : json_null(), "mode", m.mode, "downtime_ms",
+			(json_int_t)m.downtime_limit_ms, "max_rounds",
 			a->x.max_rounds ? json_integer(a->x.max_rounds) : json_null(), "inject",
 			a->x.inject[0] ? json_string(a->x.inject) : json_null());
 	if (!msg) {

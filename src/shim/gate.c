@@ -17,26 +17,57 @@
  * Fail open: a segment that cannot be opened or attached to is reported on
  * stderr and the process runs ungated (blocking every submission instead
  * would hang the workload on a daemon-side mistake).
+ *
+ * Migration (gate_switch.h): the gate a process submits through is one of
+ * two gv_gate_ref, the current one and a spare. A migration attaches the
+ * spare to the destination's tenant before anything changes, publishes it
+ * at the switch (a pointer store while the workload is stunned: no
+ * application thread waits for it) and afterwards detaches the previous
+ * client once no thread is inside the gate on it. In migration mode every
+ * pass through the gate counts itself on its ref for that (the wrapped
+ * calls already take the migration gate's read lock, of the same cost);
+ * otherwise the current ref never changes and nothing is counted.
  */
-#include "shim_internal.h"
+#include "gate_switch.h"
+#include "mig_internal.h" /* gv_mig_on */
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "gpuvisor/sched.h"
 
 #define GV_GATE_MAX_CTX 64
+/* How long a migration waits for the threads still inside the previous
+ * gate (waiting for that tenant's turn) before it gives up detaching. */
+#define GV_GATE_RETIRE_WAIT_MS 30000
 
 bool gv_gate_on;
 
-static const char *gv_gate_path;
-static const char *gv_gate_instance;
-static struct gv_sched *gv_gate_seg;
-static struct gv_sched_client *_Atomic gv_gate_client;
-static atomic_bool gv_gate_failed; /* attach failed: ungated, reported once */
+/* One gate: a scheduler client of one tenant, or none (path ""). path,
+ * instance and seg change only while the ref is not current, under
+ * gv_gate_lock. */
+struct gv_gate_ref {
+	struct gv_sched_client *_Atomic c;
+	atomic_bool failed; /* attach failed: ungated, reported once */
+	atomic_uint users;  /* threads inside the gate on it (migration mode) */
+	struct gv_sched *seg;
+	char path[PATH_MAX];
+	char instance[GV_SCHED_INSTANCE_ID_MAX];
+};
+
+static struct gv_gate_ref gv_gate_refs[2];
+static struct gv_gate_ref *_Atomic gv_gate_cur = &gv_gate_refs[0];
+/* the ref gv_gate_switch_commit replaced, until gv_gate_switch_end */
+static struct gv_gate_ref *gv_gate_prev;
+/* migration mode: set at init, before any thread can submit */
+static bool gv_gate_switchable;
+static bool gv_gate_hooks; /* fork and exit handlers registered */
 /* exit() has begun: the driver may be tearing itself down, so the drain
  * no longer calls it (what is still queued finishes or dies with us). */
 static atomic_bool gv_gate_exiting;
@@ -127,31 +158,38 @@ void gv_gate_ctx_forget(CUcontext ctx)
 	pthread_mutex_unlock(&gv_gate_lock);
 }
 
-/* Opens and attaches (once per process; a forked child again). Caller
+/* Opens and attaches r (once per process; a forked child again). Caller
  * holds gv_gate_lock. */
-static struct gv_sched_client *gv_gate_attach_locked(void)
+static struct gv_sched_client *gv_gate_attach_locked(struct gv_gate_ref *r, struct gv_err *err)
 {
 	struct gv_sched_attach_opts o = { .sync = gv_gate_drain };
-	struct gv_sched_client *c = atomic_load_explicit(&gv_gate_client, memory_order_acquire);
-	struct gv_err err = { 0 };
+	struct gv_sched_client *c = atomic_load_explicit(&r->c, memory_order_acquire);
 
-	if (c || atomic_load(&gv_gate_failed))
+	if (c || atomic_load(&r->failed) || !r->path[0])
 		return c;
-	if (!gv_gate_seg && gv_sched_open(gv_gate_path, &gv_gate_seg, &err) < 0)
+	if (!r->seg && gv_sched_open(r->path, &r->seg, err) < 0)
 		goto fail;
 	/* the drain takes gv_gate_lock: attach must not run it, and it does
 	 * not (nothing is held yet) */
-	if (gv_sched_attach(gv_gate_seg, gv_gate_instance, &o, &c, &err) < 0)
+	if (gv_sched_attach(r->seg, r->instance, &o, &c, err) < 0)
 		goto fail;
-	atomic_store_explicit(&gv_gate_client, c, memory_order_release);
-	gv_shim_log(true, "time-slice gate: instance %s attached to %s", gv_gate_instance,
-		    gv_gate_path);
+	atomic_store_explicit(&r->c, c, memory_order_release);
+	gv_shim_log(true, "time-slice gate: instance %s attached to %s", r->instance, r->path);
 	return c;
 fail:
-	atomic_store(&gv_gate_failed, true);
-	gv_shim_log(false, "time-slice gate disabled (work is submitted unscheduled): %s",
-		    err.msg[0] ? err.msg : "cannot attach");
+	atomic_store(&r->failed, true);
 	return NULL;
+}
+
+static struct gv_sched_client *gv_gate_attach_or_report_locked(struct gv_gate_ref *r)
+{
+	struct gv_err err = { 0 };
+	struct gv_sched_client *c = gv_gate_attach_locked(r, &err);
+
+	if (!c && r->path[0])
+		gv_shim_log(false, "time-slice gate disabled (work is submitted unscheduled): %s",
+			    err.msg[0] ? err.msg : "cannot attach");
+	return c;
 }
 
 /* A child gets neither the parent's client (it belongs to the parent's
@@ -161,9 +199,17 @@ fail:
 static void gv_gate_atfork_child(void)
 {
 	pthread_mutex_init(&gv_gate_lock, NULL);
-	atomic_store(&gv_gate_client, NULL);
-	atomic_store(&gv_gate_failed, false);
-	gv_gate_seg = NULL;
+	for (size_t i = 0; i < 2; i++) {
+		atomic_store(&gv_gate_refs[i].c, NULL);
+		atomic_store(&gv_gate_refs[i].failed, false);
+		atomic_store(&gv_gate_refs[i].users, 0);
+		gv_gate_refs[i].seg = NULL;
+	}
+	/* a migration of the parent in flight is not the child's */
+	if (gv_gate_prev) {
+		gv_gate_prev->path[0] = '\0';
+		gv_gate_prev = NULL;
+	}
 	gv_gate_nctx = 0;
 	atomic_fetch_add(&gv_gate_gen, 1);
 }
@@ -174,50 +220,197 @@ static void gv_gate_atfork_child(void)
  * may still be submitting); the process's death frees its slot. */
 static void gv_gate_atexit(void)
 {
-	struct gv_sched_client *c = atomic_load(&gv_gate_client);
+	struct gv_sched_client *c = atomic_load(&atomic_load(&gv_gate_cur)->c);
 
 	atomic_store(&gv_gate_exiting, true);
 	if (c)
 		(void)gv_sched_yield(c);
 }
 
+/* Sets r to gate on instance of the segment at path (NULL: ungated).
+ * Caller holds gv_gate_lock; r is not current. */
+static int gv_gate_ref_set_locked(struct gv_gate_ref *r, const char *path, const char *instance,
+				  struct gv_err *err)
+{
+	bool gated = path && *path && instance && *instance;
+
+	r->path[0] = r->instance[0] = '\0';
+	atomic_store(&r->failed, false);
+	if (!gated)
+		return 0;
+	if (strlen(path) >= sizeof(r->path) || strlen(instance) >= sizeof(r->instance))
+		return gv_err_set(err, ENAMETOOLONG, "scheduler segment %.64s or instance %.64s: "
+				  "name too long", path, instance);
+	memcpy(r->path, path, strlen(path) + 1);
+	memcpy(r->instance, instance, strlen(instance) + 1);
+	return 0;
+}
+
+/* Caller holds gv_gate_lock. */
+static int gv_gate_hooks_locked(struct gv_err *err)
+{
+	if (gv_gate_hooks)
+		return 0;
+	if (pthread_atfork(NULL, NULL, gv_gate_atfork_child) != 0 || atexit(gv_gate_atexit) != 0)
+		return gv_err_set(err, ENOMEM, "cannot register fork/exit handlers");
+	gv_gate_hooks = true;
+	return 0;
+}
+
 void gv_gate_init(void)
 {
 	const char *path = getenv("GPUVISOR_SCHED");
 	const char *inst = getenv("GPUVISOR_INSTANCE");
+	struct gv_gate_ref *r = &gv_gate_refs[0];
+	struct gv_err err = { 0 };
 
+	gv_gate_switchable = gv_mig_on();
 	if (!path || !*path || !inst || !*inst)
 		return;
-	/* getenv strings may be freed by a later setenv: keep copies */
-	gv_gate_path = strdup(path);
-	gv_gate_instance = strdup(inst);
-	if (!gv_gate_path || !gv_gate_instance) {
-		gv_shim_log(false, "time-slice gate disabled: out of memory");
-		return;
-	}
-	if (pthread_atfork(NULL, NULL, gv_gate_atfork_child) != 0 || atexit(gv_gate_atexit) != 0) {
-		gv_shim_log(false, "time-slice gate disabled: cannot register fork/exit handlers");
-		return;
-	}
 	pthread_mutex_lock(&gv_gate_lock);
-	(void)gv_gate_attach_locked();
+	/* getenv strings may be freed by a later setenv: r keeps copies */
+	if (gv_gate_ref_set_locked(r, path, inst, &err) == 0)
+		(void)gv_gate_hooks_locked(&err);
+	if (!err.msg[0])
+		(void)gv_gate_attach_or_report_locked(r);
 	pthread_mutex_unlock(&gv_gate_lock);
+	if (err.msg[0]) {
+		gv_shim_log(false, "time-slice gate disabled: %s", err.msg);
+		return;
+	}
 	gv_gate_on = true;
+}
+
+/* The current ref, counted as used when it may be switched: a ref is
+ * taken only after the count, so that gv_gate_switch_end, which waits
+ * for the count of the ref it replaced, never misses a user. */
+static struct gv_gate_ref *gv_gate_enter(void)
+{
+	struct gv_gate_ref *r = atomic_load_explicit(&gv_gate_cur, memory_order_acquire), *now;
+
+	if (!gv_gate_switchable)
+		return r;
+	for (;;) {
+		atomic_fetch_add(&r->users, 1);
+		now = atomic_load(&gv_gate_cur);
+		if (now == r)
+			return r;
+		atomic_fetch_sub(&r->users, 1);
+		r = now;
+	}
 }
 
 void gv_gate_wait(void)
 {
-	struct gv_sched_client *c = atomic_load_explicit(&gv_gate_client, memory_order_acquire);
+	struct gv_gate_ref *r = gv_gate_enter();
+	struct gv_sched_client *c = atomic_load_explicit(&r->c, memory_order_acquire);
 
-	if (GV_UNLIKELY(!c)) {
-		if (atomic_load_explicit(&gv_gate_failed, memory_order_relaxed))
-			return;
+	if (GV_UNLIKELY(!c) && r->path[0] &&
+	    !atomic_load_explicit(&r->failed, memory_order_relaxed)) {
 		pthread_mutex_lock(&gv_gate_lock);
-		c = gv_gate_attach_locked();
+		c = gv_gate_attach_or_report_locked(r);
 		pthread_mutex_unlock(&gv_gate_lock);
-		if (!c)
-			return;
 	}
-	gv_gate_note_ctx();
-	(void)gv_sched_gate(c);
+	if (c) {
+		gv_gate_note_ctx();
+		(void)gv_sched_gate(c);
+	}
+	if (gv_gate_switchable)
+		atomic_fetch_sub(&r->users, 1);
+}
+
+/* ------------------------------------------------- migration: gate_switch.h */
+
+static struct gv_gate_ref *gv_gate_spare(void)
+{
+	return atomic_load(&gv_gate_cur) == &gv_gate_refs[0] ? &gv_gate_refs[1]
+							      : &gv_gate_refs[0];
+}
+
+/* Detaches r's client and unmaps its segment (not under gv_gate_lock: the
+ * detach drains, and the drain takes it). r is not current, nobody uses it. */
+static void gv_gate_ref_clear(struct gv_gate_ref *r)
+{
+	struct gv_sched_client *c = atomic_exchange(&r->c, NULL);
+	struct gv_sched *seg;
+
+	gv_sched_detach(c);
+	pthread_mutex_lock(&gv_gate_lock);
+	seg = r->seg;
+	r->seg = NULL;
+	r->path[0] = r->instance[0] = '\0';
+	atomic_store(&r->failed, false);
+	pthread_mutex_unlock(&gv_gate_lock);
+	gv_sched_free(seg);
+}
+
+int gv_gate_switch_prepare(const char *path, const char *instance, struct gv_err *err)
+{
+	struct gv_gate_ref *r;
+	int ret = 0;
+
+	if (!gv_gate_switchable)
+		return gv_err_set(err, EPROTO, "the time-slice gate is not in migration mode");
+	pthread_mutex_lock(&gv_gate_lock);
+	r = gv_gate_spare();
+	if (gv_gate_prev || atomic_load(&r->c) || atomic_load(&r->users)) {
+		/* a previous switch could not retire its gate (a thread stayed
+		 * inside it): the spare is not free */
+		ret = gv_err_set(err, EBUSY,
+				 "the time-slice gate of the previous migration is still in use");
+		goto out;
+	}
+	ret = gv_gate_ref_set_locked(r, path, instance, err);
+	if (!ret && r->path[0])
+		ret = gv_gate_hooks_locked(err);
+	if (!ret && r->path[0] && !gv_gate_attach_locked(r, err)) {
+		gv_err_prefix(err, "time-slice gate of the destination (instance %s)", instance);
+		ret = -EIO;
+	}
+	if (ret) {
+		r->path[0] = r->instance[0] = '\0';
+		atomic_store(&r->failed, false);
+	}
+out:
+	pthread_mutex_unlock(&gv_gate_lock);
+	return ret;
+}
+
+void gv_gate_switch_commit(void)
+{
+	struct gv_gate_ref *r = gv_gate_spare();
+
+	gv_gate_prev = atomic_load(&gv_gate_cur);
+	atomic_store(&gv_gate_cur, r);
+	/* a process that ran ungated gates from now on; readers of the flag
+	 * see it within a submission or two (it is only ever turned on) */
+	if (r->path[0])
+		__atomic_store_n(&gv_gate_on, true, __ATOMIC_RELEASE);
+	gv_shim_log(true, "time-slice gate: %s%s after the migration",
+		    r->path[0] ? "instance " : "ungated", r->instance);
+}
+
+void gv_gate_switch_end(bool committed)
+{
+	struct gv_gate_ref *r = committed ? gv_gate_prev : gv_gate_spare();
+	struct timespec ms = { 0, 1000 * 1000 };
+	unsigned waited = 0;
+
+	if (!r)
+		return;
+	/* threads still inside r's gate wait for r's tenant's turn, which the
+	 * scheduler gives within its rounds: bounded, normally a few slices */
+	while (atomic_load(&r->users) > 0 && waited < GV_GATE_RETIRE_WAIT_MS) {
+		nanosleep(&ms, NULL);
+		waited++;
+	}
+	if (atomic_load(&r->users) > 0) {
+		gv_shim_log(false, "time-slice gate: a thread is still waiting at the gate of "
+				   "instance %s after %d s; it stays attached",
+			    r->instance, GV_GATE_RETIRE_WAIT_MS / 1000);
+		return;
+	}
+	gv_gate_ref_clear(r);
+	if (committed)
+		gv_gate_prev = NULL;
 }

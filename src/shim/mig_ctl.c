@@ -89,7 +89,8 @@ static void hello(int fd)
 
 static void migrate(int fd, const struct gv_migctl_req *req)
 {
-	struct gv_mig_ep_args args = { .to = req->to, .inject = "", .acct = req->acct, .fd = fd,
+	struct gv_mig_ep_args args = { .to = req->to, .inject = "", .acct = req->acct,
+				       .sched = req->sched, .instance = req->instance, .fd = fd,
 				       .progress = progress,
 				       .progress_arg = (void *)(intptr_t)fd };
 	struct gv_mig_config cfg;

@@ -9,6 +9,7 @@
  * check for a dropped connection, the progress relay. The plugin is
  * loaded through resolve.c, the one file of the shim that calls dlsym.
  */
+#include "gate_switch.h"
 #include "mig_endpoint.h"
 #include "mig_plugin.h"
 
@@ -25,6 +26,18 @@
 #include "gpuvisor/acct.h"
 
 #define PLUGIN "libgpuvisor-mig.so"
+
+/* The endpoint host_open makes: the engine's part and this file's. */
+struct host_ep {
+	struct gv_mig_ep ep;
+	bool gate_prepared; /* gv_gate_switch_prepare succeeded */
+	bool switched;	    /* gv_mig_ep_acct_commit ran */
+};
+
+static struct host_ep *host_ep_of(struct gv_mig_ep *ep)
+{
+	return (struct host_ep *)((char *)ep - offsetof(struct host_ep, ep));
+}
 
 static char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 
@@ -89,10 +102,16 @@ int gv_mig_ep_acct_prepare(struct gv_mig_ep *ep, struct gv_err *err)
 	return 0;
 }
 
+/* Also moves the time-slice gate: this is the one call the endpoint makes
+ * once the switch succeeded, with the workload still stunned. */
 void gv_mig_ep_acct_commit(struct gv_mig_ep *ep)
 {
+	struct host_ep *h = host_ep_of(ep);
 	struct gv_acct *old;
 
+	h->switched = true;
+	if (h->gate_prepared)
+		gv_gate_switch_commit();
 	if (!ep->dacct)
 		return;
 	old = gv_part_swap(ep->dacct);
@@ -119,23 +138,30 @@ static void host_state(size_t *regions, uint64_t *bytes, char *device, size_t le
 static void host_close(void *p)
 {
 	struct gv_mig_ep *ep = p;
+	struct host_ep *h;
 
 	if (!ep)
 		return;
+	h = host_ep_of(ep);
 	gv_mig_ep_close(ep, false);
 	if (ep->dacct) {
 		/* not switched: the destination's charge goes back */
 		gv_acct_uncharge(ep->dacct, ep->dcharged);
 		gv_acct_close(ep->dacct);
 	}
-	free(ep);
+	/* before the daemon hears the result: it removes the tenant the
+	 * workload left, which a client still attached would keep */
+	if (h->gate_prepared)
+		gv_gate_switch_end(h->switched);
+	free(h);
 }
 
 static void *host_open(const struct gv_mig_ep_args *a, struct gv_err *err)
 {
-	struct gv_mig_ep *ep = calloc(1, sizeof(*ep));
+	struct host_ep *h = calloc(1, sizeof(*h));
+	struct gv_mig_ep *ep = h ? &h->ep : NULL;
 
-	if (!ep) {
+	if (!h) {
 		gv_err_set(err, ENOMEM, "out of memory");
 		return NULL;
 	}
@@ -145,7 +171,7 @@ static void *host_open(const struct gv_mig_ep_args *a, struct gv_err *err)
 	snprintf(ep->to, sizeof(ep->to), "%s", a->to);
 	snprintf(ep->inject, sizeof(ep->inject), "%s", a->inject);
 	if (gv_mig_ep_open(ep, err) < 0) {
-		free(ep);
+		free(h);
 		return NULL;
 	}
 	if (a->acct[0]) {
@@ -158,6 +184,9 @@ static void *host_open(const struct gv_mig_ep_args *a, struct gv_err *err)
 			goto fail;
 		}
 	}
+	if (gv_gate_switch_prepare(a->sched, a->instance, err) < 0)
+		goto fail;
+	h->gate_prepared = true;
 	return ep;
 fail:
 	host_close(ep);

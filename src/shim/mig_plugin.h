@@ -23,13 +23,15 @@
 struct gv_mig_ops;
 struct gv_mig_progress;
 
-#define GV_MIG_HOST_VERSION 1
+#define GV_MIG_HOST_VERSION 2
 #define GV_MIG_PLUGIN_ENTRY "gv_mig_plugin_start"
 
 struct gv_mig_ep_args {
 	const char *to;	    /* destination UUID */
 	const char *inject; /* test fault or "" (already filtered) */
 	const char *acct;   /* destination accounting file or "" */
+	const char *sched;  /* destination scheduler segment or "" (not timeslice) */
+	const char *instance; /* destination tenant on it, "" with sched "" */
 	int fd;		    /* the daemon's connection (polled for a drop) */
 	void (*progress)(void *arg, const struct gv_mig_progress *p);
 	void *progress_arg;
@@ -44,14 +46,17 @@ struct gv_mig_host {
 	void (*state)(size_t *regions, uint64_t *bytes, char *device, size_t len);
 	/* An endpoint for one migration: checks the destination, retains the
 	 * contexts, charges the destination accounting file ("destination
-	 * partition too small" refuses before anything changes). NULL with
-	 * err set on failure. */
+	 * partition too small" refuses before anything changes), attaches to
+	 * the destination's scheduler tenant (the gate moves there at the
+	 * switch). NULL with err set on failure. */
 	void *(*ep_open)(const struct gv_mig_ep_args *a, struct gv_err *err);
 	/* The flag the engine's cfg.cancel points at (set on a dropped
 	 * connection). */
 	const atomic_int *(*ep_cancel)(void *ep);
 	/* Releases what ep_open took; gives the destination's charge back when
-	 * the migration did not switch. */
+	 * the migration did not switch; detaches from the scheduler tenant the
+	 * workload does not gate on any more (the source's after a switch, the
+	 * destination's otherwise). */
 	void (*ep_close)(void *ep);
 	void (*log)(const char *msg);
 };
