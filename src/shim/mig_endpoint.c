@@ -571,6 +571,7 @@ const struct gv_mig_ops gv_mig_shim_ops = {
 	.switch_over = switch_over,
 	.resume = resume,
 	.src_release = src_release,
+	.throttle = gv_mig_throttle,
 	.progress = progress,
 };
 

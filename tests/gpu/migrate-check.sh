@@ -5,12 +5,12 @@
 # migration mode in one timeslice instance of GPU 0 and is moved to a
 # second instance of the same GPU (pre-copy), then back (stop-and-copy).
 # Source and destination are the same device: the shim's destination
-# memory, modules and streams are made anew in the same primary context,
-# and every chunk goes device -> host -> device (docs/migration.md, "The
-# shim endpoint"). Prints, from the reports, the source hash throughput
-# (CPU XXH3-128 of chunks staged through the host) next to the copy
-# throughput, the stun times, and the checksum against a run without the
-# shim. Takes about 40 s (the workload runs 25 s; a 85 s timeout guards it).
+# memory, modules and streams are made anew in the same primary context.
+# Chunks are hashed by the hash kernel on the device and copied device to
+# device (docs/migration.md, "Hashing on the GPU"); on the simulator they go
+# through the host. Prints, from the reports, the hash throughput next to
+# the copy throughput, the stun times, and the checksum against a run
+# without the shim. Takes about 40 s (the workload runs 25 s; a 85 s timeout guards it).
 #
 # GV_MIGRATE_CHECK_SIM=1 runs the same script against libcudasim (a
 # simulated node of two H100s), which is how it is checked without a GPU.
