@@ -106,12 +106,34 @@ static int proc_stat(pid_t pid, char *state, uint64_t *start)
 	return gv_acct_parse_proc_stat(buf, state, start) < 0 ? -EIO : 0;
 }
 
+/* getpid() is a system call; the shim charges on every allocation, so the
+ * pid is read once and again in a forked child (pthread_atfork). */
+static atomic_int acct_pid;
+static pthread_once_t acct_pid_once = PTHREAD_ONCE_INIT;
+
+static void acct_pid_refresh(void)
+{
+	atomic_store(&acct_pid, (int)getpid());
+}
+
+static void acct_pid_init(void)
+{
+	acct_pid_refresh();
+	(void)pthread_atfork(NULL, NULL, acct_pid_refresh);
+}
+
+static pid_t me_pid(void)
+{
+	pthread_once(&acct_pid_once, acct_pid_init);
+	return (pid_t)atomic_load_explicit(&acct_pid, memory_order_relaxed);
+}
+
 static uint64_t self_start(void)
 {
 	char state;
 	uint64_t start;
 
-	if (proc_stat(getpid(), &state, &start) < 0)
+	if (proc_stat(me_pid(), &state, &start) < 0)
 		return 0;
 	return start + 1;
 }
@@ -264,7 +286,7 @@ static bool reclaim_slot(struct gv_acct *a, struct acct_slot *s)
 	struct acct_hdr *h = &a->map->hdr;
 	uint64_t o = atomic_load(&s->owner);
 	uint64_t start, b;
-	pid_t owner = OWNER_PID(o), rec = OWNER_RECLAIMER(o), me = getpid();
+	pid_t owner = OWNER_PID(o), rec = OWNER_RECLAIMER(o), me = me_pid();
 
 	if (!o || owner == me)
 		return false;
@@ -303,7 +325,7 @@ int gv_acct_reclaim_dead(struct gv_acct *acct)
 static struct acct_slot *my_slot(struct gv_acct *a, bool claim)
 {
 	struct acct_slot *s = NULL;
-	pid_t me = getpid();
+	pid_t me = me_pid();
 
 	pthread_mutex_lock(&a->lock);
 	if (a->slot_pid == me && a->slot_idx >= 0) {
@@ -399,7 +421,7 @@ uint64_t gv_acct_limit(const struct gv_acct *acct)
 
 uint64_t gv_acct_mine(const struct gv_acct *acct)
 {
-	if (!acct || acct->slot_idx < 0 || acct->slot_pid != getpid())
+	if (!acct || acct->slot_idx < 0 || acct->slot_pid != me_pid())
 		return 0;
 	return atomic_load(&acct->map->slots[acct->slot_idx].bytes);
 }
@@ -430,7 +452,7 @@ void gv_acct_close(struct gv_acct *acct)
 	if (!acct)
 		return;
 	/* the process stops using this file: what it still holds goes back */
-	if (acct->slot_idx >= 0 && acct->slot_pid == getpid()) {
+	if (acct->slot_idx >= 0 && acct->slot_pid == me_pid()) {
 		struct acct_slot *s = &acct->map->slots[acct->slot_idx];
 		uint64_t b = atomic_exchange(&s->bytes, 0);
 

@@ -264,6 +264,46 @@ static void test_killed_child_is_reclaimed_on_charge(void **state)
 
 /* A slot whose recorded start time differs from the live process's one
  * belongs to an earlier process with the same pid. */
+/* A child forked after its parent charged, using the parent's handle,
+ * charges a slot of its own (the pid the module caches is refreshed at
+ * fork), and the parent's charge stays the parent's. */
+static void test_forked_child_gets_own_slot(void **state)
+{
+	struct fixture *f = *state;
+	struct gv_acct *a = NULL;
+	struct gv_acct_usage u[4];
+	int p[2], status = 0;
+	char ok = 0;
+	pid_t pid;
+
+	assert_int_equal(gv_acct_create(f->path, 100 * MIB, NULL), 0);
+	assert_int_equal(gv_acct_open(f->path, &a, NULL), 0);
+	assert_int_equal(gv_acct_charge(a, 10 * MIB), 0);
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		ok = gv_acct_mine(a) == 0 && gv_acct_charge(a, 20 * MIB) == 0 &&
+		     gv_acct_mine(a) == 20 * MIB;
+		(void)!write(p[1], &ok, 1);
+		for (;;)
+			pause();
+	}
+	assert_true(pid > 0);
+	close(p[1]);
+	assert_int_equal(read(p[0], &ok, 1), 1);
+	close(p[0]);
+	assert_true(ok);
+	assert_int_equal(gv_acct_mine(a), 10 * MIB);
+	assert_int_equal(gv_acct_used(a), 30 * MIB);
+	assert_int_equal(gv_acct_slots(a, u, 4), 2);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	assert_int_equal(gv_acct_reclaim_dead(a), 1);
+	assert_int_equal(gv_acct_used(a), 10 * MIB);
+	gv_acct_close(a);
+}
+
 static void test_pid_reuse_is_dead(void **state)
 {
 	struct fixture *f = *state;
@@ -439,6 +479,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_killed_child_is_reclaimed_on_charge, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_pid_reuse_is_dead, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forked_child_gets_own_slot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_reclaim_exactly_once, setup,
 						teardown),
 	};
