@@ -302,8 +302,14 @@ static struct gv_gate_ref *gv_gate_enter(void)
 
 void gv_gate_wait(void)
 {
-	struct gv_gate_ref *r = gv_gate_enter();
-	struct gv_sched_client *c = atomic_load_explicit(&r->c, memory_order_acquire);
+	struct gv_gate_ref *r;
+	struct gv_sched_client *c;
+
+	/* migration's auto-converge sleep comes before the slice is taken,
+	 * never inside it (the migration wrappers skip theirs when gated) */
+	gv_mig_throttle_point();
+	r = gv_gate_enter();
+	c = atomic_load_explicit(&r->c, memory_order_acquire);
 
 	if (GV_UNLIKELY(!c) && r->path[0] &&
 	    !atomic_load_explicit(&r->failed, memory_order_relaxed)) {

@@ -29,10 +29,12 @@
 #define DEV(d) gv_mig_dev_real(d)
 #define FUNC(f) ((CUfunction)gv_mobj_real((f), GV_MOBJ_FUNC))
 /* Work submissions (launches, copies, sets) pay the auto-converge throttle
- * first (mig_throttle.c), outside the gate. */
+ * first (mig_throttle.c), outside the gate; a time-sliced process paid it
+ * already, before its slice was taken (gate.c). */
 #define SUBMIT()                                                                             \
 	do {                                                                                 \
-		gv_mig_throttle_point();                                                     \
+		if (!gv_gate_on)                                                             \
+			gv_mig_throttle_point();                                             \
 		gv_mig_enter();                                                              \
 	} while (0)
 
