@@ -37,6 +37,14 @@
 			gv_mig_throttle_point();                                             \
 		gv_mig_enter();                                                              \
 	} while (0)
+/* A submission whose wrapper only translates handles: w_name(params)
+ * passes the throttle and the gate and forwards args to the driver. */
+#define SUBMIT_FWD(name, params, args)                                                       \
+	static CUresult w_##name params                                                      \
+	{                                                                                    \
+		SUBMIT();                                                                    \
+		OUT(MREAL(name) args);                                                       \
+	}
 
 /* --- init and devices */
 
@@ -537,13 +545,10 @@ static CUresult w_cuModuleGetGlobal_v2(CUdeviceptr *dp, size_t *bytes, CUmodule 
 					name));
 }
 
-static CUresult w_cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz,
-				 unsigned bx, unsigned by, unsigned bz, unsigned shm, CUstream s,
-				 void **params, void **extra)
-{
-	SUBMIT();
-	OUT(MREAL(cuLaunchKernel)(FUNC(f), gx, gy, gz, bx, by, bz, shm, STREAM(s), params, extra));
-}
+SUBMIT_FWD(cuLaunchKernel,
+	   (CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
+	    unsigned bz, unsigned shm, CUstream s, void **params, void **extra),
+	   (FUNC(f), gx, gy, gz, bx, by, bz, shm, STREAM(s), params, extra))
 
 /* --- streams and events */
 
@@ -905,103 +910,57 @@ static CUresult w_legacy_cuMemGetAddressRange(void)
 
 /* --- copies and sets: no handles, but they write device memory */
 
-static CUresult w_cuMemcpyHtoD_v2(CUdeviceptr d, const void *s, size_t n)
-{
-	SUBMIT();
-	OUT(MREAL(cuMemcpyHtoD_v2)(d, s, n));
-}
+SUBMIT_FWD(cuMemcpyHtoD_v2, (CUdeviceptr d, const void *s, size_t n), (d, s, n))
 
-static CUresult w_cuMemcpyDtoH_v2(void *d, CUdeviceptr s, size_t n)
-{
-	SUBMIT();
-	OUT(MREAL(cuMemcpyDtoH_v2)(d, s, n));
-}
+SUBMIT_FWD(cuMemcpyDtoH_v2, (void *d, CUdeviceptr s, size_t n), (d, s, n))
 
-static CUresult w_cuMemcpyDtoD_v2(CUdeviceptr d, CUdeviceptr s, size_t n)
-{
-	SUBMIT();
-	OUT(MREAL(cuMemcpyDtoD_v2)(d, s, n));
-}
+SUBMIT_FWD(cuMemcpyDtoD_v2, (CUdeviceptr d, CUdeviceptr s, size_t n), (d, s, n))
 
-static CUresult w_cuMemcpy(CUdeviceptr d, CUdeviceptr s, size_t n)
-{
-	SUBMIT();
-	OUT(MREAL(cuMemcpy)(d, s, n));
-}
+SUBMIT_FWD(cuMemcpy, (CUdeviceptr d, CUdeviceptr s, size_t n), (d, s, n))
 
-static CUresult w_cuMemcpyHtoDAsync_v2(CUdeviceptr d, const void *s, size_t n, CUstream st)
-{
-	SUBMIT();
-	OUT(MREAL(cuMemcpyHtoDAsync_v2)(d, s, n, STREAM(st)));
-}
+SUBMIT_FWD(cuMemcpyHtoDAsync_v2,
+	   (CUdeviceptr d, const void *s, size_t n, CUstream st),
+	   (d, s, n, STREAM(st)))
 
-static CUresult w_cuMemcpyDtoHAsync_v2(void *d, CUdeviceptr s, size_t n, CUstream st)
-{
-	SUBMIT();
-	OUT(MREAL(cuMemcpyDtoHAsync_v2)(d, s, n, STREAM(st)));
-}
+SUBMIT_FWD(cuMemcpyDtoHAsync_v2,
+	   (void *d, CUdeviceptr s, size_t n, CUstream st),
+	   (d, s, n, STREAM(st)))
 
-static CUresult w_cuMemcpyDtoDAsync_v2(CUdeviceptr d, CUdeviceptr s, size_t n, CUstream st)
-{
-	SUBMIT();
-	OUT(MREAL(cuMemcpyDtoDAsync_v2)(d, s, n, STREAM(st)));
-}
+SUBMIT_FWD(cuMemcpyDtoDAsync_v2,
+	   (CUdeviceptr d, CUdeviceptr s, size_t n, CUstream st),
+	   (d, s, n, STREAM(st)))
 
-static CUresult w_cuMemcpyAsync(CUdeviceptr d, CUdeviceptr s, size_t n, CUstream st)
-{
-	SUBMIT();
-	OUT(MREAL(cuMemcpyAsync)(d, s, n, STREAM(st)));
-}
+SUBMIT_FWD(cuMemcpyAsync,
+	   (CUdeviceptr d, CUdeviceptr s, size_t n, CUstream st),
+	   (d, s, n, STREAM(st)))
 
-static CUresult w_cuMemsetD8_v2(CUdeviceptr d, unsigned char v, size_t n)
-{
-	SUBMIT();
-	OUT(MREAL(cuMemsetD8_v2)(d, v, n));
-}
+SUBMIT_FWD(cuMemsetD8_v2, (CUdeviceptr d, unsigned char v, size_t n), (d, v, n))
 
-static CUresult w_cuMemsetD16_v2(CUdeviceptr d, unsigned short v, size_t n)
-{
-	SUBMIT();
-	OUT(MREAL(cuMemsetD16_v2)(d, v, n));
-}
+SUBMIT_FWD(cuMemsetD16_v2, (CUdeviceptr d, unsigned short v, size_t n), (d, v, n))
 
-static CUresult w_cuMemsetD32_v2(CUdeviceptr d, unsigned v, size_t n)
-{
-	SUBMIT();
-	OUT(MREAL(cuMemsetD32_v2)(d, v, n));
-}
+SUBMIT_FWD(cuMemsetD32_v2, (CUdeviceptr d, unsigned v, size_t n), (d, v, n))
 
-static CUresult w_cuMemsetD8Async(CUdeviceptr d, unsigned char v, size_t n, CUstream st)
-{
-	SUBMIT();
-	OUT(MREAL(cuMemsetD8Async)(d, v, n, STREAM(st)));
-}
+SUBMIT_FWD(cuMemsetD8Async,
+	   (CUdeviceptr d, unsigned char v, size_t n, CUstream st),
+	   (d, v, n, STREAM(st)))
 
-static CUresult w_cuMemsetD16Async(CUdeviceptr d, unsigned short v, size_t n, CUstream st)
-{
-	SUBMIT();
-	OUT(MREAL(cuMemsetD16Async)(d, v, n, STREAM(st)));
-}
+SUBMIT_FWD(cuMemsetD16Async,
+	   (CUdeviceptr d, unsigned short v, size_t n, CUstream st),
+	   (d, v, n, STREAM(st)))
 
-static CUresult w_cuMemsetD32Async(CUdeviceptr d, unsigned v, size_t n, CUstream st)
-{
-	SUBMIT();
-	OUT(MREAL(cuMemsetD32Async)(d, v, n, STREAM(st)));
-}
+SUBMIT_FWD(cuMemsetD32Async,
+	   (CUdeviceptr d, unsigned v, size_t n, CUstream st),
+	   (d, v, n, STREAM(st)))
 
 /* --- per-thread default stream: the _ptsz/_ptds variants take the same
  * handles as their plain versions, translated the same way, and go to the
  * driver's _ptsz/_ptds entry point (there a NULL stream is the calling
  * thread's default stream, not the legacy one). */
 
-static CUresult w_cuLaunchKernel_ptsz(CUfunction f, unsigned gx, unsigned gy, unsigned gz,
-				      unsigned bx, unsigned by, unsigned bz, unsigned shm,
-				      CUstream s, void **params, void **extra)
-{
-	SUBMIT();
-	OUT(MREAL(cuLaunchKernel_ptsz)(FUNC(f), gx, gy, gz, bx, by, bz, shm, STREAM(s), params,
-				       extra));
-}
+SUBMIT_FWD(cuLaunchKernel_ptsz,
+	   (CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
+	    unsigned bz, unsigned shm, CUstream s, void **params, void **extra),
+	   (FUNC(f), gx, gy, gz, bx, by, bz, shm, STREAM(s), params, extra))
 
 static CUresult w_cuStreamSynchronize_ptsz(CUstream s)
 {
@@ -1069,89 +1028,47 @@ static CUresult w_cuMemFreeAsync_ptsz(CUdeviceptr p, CUstream s)
 	OUT(r);
 }
 
-static CUresult w_cuMemcpyHtoD_v2_ptds(CUdeviceptr d, const void *s, size_t n)
-{
-	SUBMIT();
-	OUT(MREAL(cuMemcpyHtoD_v2_ptds)(d, s, n));
-}
+SUBMIT_FWD(cuMemcpyHtoD_v2_ptds, (CUdeviceptr d, const void *s, size_t n), (d, s, n))
 
-static CUresult w_cuMemcpyDtoH_v2_ptds(void *d, CUdeviceptr s, size_t n)
-{
-	SUBMIT();
-	OUT(MREAL(cuMemcpyDtoH_v2_ptds)(d, s, n));
-}
+SUBMIT_FWD(cuMemcpyDtoH_v2_ptds, (void *d, CUdeviceptr s, size_t n), (d, s, n))
 
-static CUresult w_cuMemcpyDtoD_v2_ptds(CUdeviceptr d, CUdeviceptr s, size_t n)
-{
-	SUBMIT();
-	OUT(MREAL(cuMemcpyDtoD_v2_ptds)(d, s, n));
-}
+SUBMIT_FWD(cuMemcpyDtoD_v2_ptds, (CUdeviceptr d, CUdeviceptr s, size_t n), (d, s, n))
 
-static CUresult w_cuMemcpy_ptds(CUdeviceptr d, CUdeviceptr s, size_t n)
-{
-	SUBMIT();
-	OUT(MREAL(cuMemcpy_ptds)(d, s, n));
-}
+SUBMIT_FWD(cuMemcpy_ptds, (CUdeviceptr d, CUdeviceptr s, size_t n), (d, s, n))
 
-static CUresult w_cuMemcpyHtoDAsync_v2_ptsz(CUdeviceptr d, const void *s, size_t n, CUstream st)
-{
-	SUBMIT();
-	OUT(MREAL(cuMemcpyHtoDAsync_v2_ptsz)(d, s, n, STREAM(st)));
-}
+SUBMIT_FWD(cuMemcpyHtoDAsync_v2_ptsz,
+	   (CUdeviceptr d, const void *s, size_t n, CUstream st),
+	   (d, s, n, STREAM(st)))
 
-static CUresult w_cuMemcpyDtoHAsync_v2_ptsz(void *d, CUdeviceptr s, size_t n, CUstream st)
-{
-	SUBMIT();
-	OUT(MREAL(cuMemcpyDtoHAsync_v2_ptsz)(d, s, n, STREAM(st)));
-}
+SUBMIT_FWD(cuMemcpyDtoHAsync_v2_ptsz,
+	   (void *d, CUdeviceptr s, size_t n, CUstream st),
+	   (d, s, n, STREAM(st)))
 
-static CUresult w_cuMemcpyDtoDAsync_v2_ptsz(CUdeviceptr d, CUdeviceptr s, size_t n, CUstream st)
-{
-	SUBMIT();
-	OUT(MREAL(cuMemcpyDtoDAsync_v2_ptsz)(d, s, n, STREAM(st)));
-}
+SUBMIT_FWD(cuMemcpyDtoDAsync_v2_ptsz,
+	   (CUdeviceptr d, CUdeviceptr s, size_t n, CUstream st),
+	   (d, s, n, STREAM(st)))
 
-static CUresult w_cuMemcpyAsync_ptsz(CUdeviceptr d, CUdeviceptr s, size_t n, CUstream st)
-{
-	SUBMIT();
-	OUT(MREAL(cuMemcpyAsync_ptsz)(d, s, n, STREAM(st)));
-}
+SUBMIT_FWD(cuMemcpyAsync_ptsz,
+	   (CUdeviceptr d, CUdeviceptr s, size_t n, CUstream st),
+	   (d, s, n, STREAM(st)))
 
-static CUresult w_cuMemsetD8_v2_ptds(CUdeviceptr d, unsigned char v, size_t n)
-{
-	SUBMIT();
-	OUT(MREAL(cuMemsetD8_v2_ptds)(d, v, n));
-}
+SUBMIT_FWD(cuMemsetD8_v2_ptds, (CUdeviceptr d, unsigned char v, size_t n), (d, v, n))
 
-static CUresult w_cuMemsetD16_v2_ptds(CUdeviceptr d, unsigned short v, size_t n)
-{
-	SUBMIT();
-	OUT(MREAL(cuMemsetD16_v2_ptds)(d, v, n));
-}
+SUBMIT_FWD(cuMemsetD16_v2_ptds, (CUdeviceptr d, unsigned short v, size_t n), (d, v, n))
 
-static CUresult w_cuMemsetD32_v2_ptds(CUdeviceptr d, unsigned v, size_t n)
-{
-	SUBMIT();
-	OUT(MREAL(cuMemsetD32_v2_ptds)(d, v, n));
-}
+SUBMIT_FWD(cuMemsetD32_v2_ptds, (CUdeviceptr d, unsigned v, size_t n), (d, v, n))
 
-static CUresult w_cuMemsetD8Async_ptsz(CUdeviceptr d, unsigned char v, size_t n, CUstream st)
-{
-	SUBMIT();
-	OUT(MREAL(cuMemsetD8Async_ptsz)(d, v, n, STREAM(st)));
-}
+SUBMIT_FWD(cuMemsetD8Async_ptsz,
+	   (CUdeviceptr d, unsigned char v, size_t n, CUstream st),
+	   (d, v, n, STREAM(st)))
 
-static CUresult w_cuMemsetD16Async_ptsz(CUdeviceptr d, unsigned short v, size_t n, CUstream st)
-{
-	SUBMIT();
-	OUT(MREAL(cuMemsetD16Async_ptsz)(d, v, n, STREAM(st)));
-}
+SUBMIT_FWD(cuMemsetD16Async_ptsz,
+	   (CUdeviceptr d, unsigned short v, size_t n, CUstream st),
+	   (d, v, n, STREAM(st)))
 
-static CUresult w_cuMemsetD32Async_ptsz(CUdeviceptr d, unsigned v, size_t n, CUstream st)
-{
-	SUBMIT();
-	OUT(MREAL(cuMemsetD32Async_ptsz)(d, v, n, STREAM(st)));
-}
+SUBMIT_FWD(cuMemsetD32Async_ptsz,
+	   (CUdeviceptr d, unsigned v, size_t n, CUstream st),
+	   (d, v, n, STREAM(st)))
 
 /* --- 2-D and 3-D copies and sets of linear memory (device, host, unified).
  * CUDA arrays are refused: the shim cannot move them (cuArrayCreate already
@@ -1377,17 +1294,9 @@ static CUresult w_cuLaunchKernelEx_ptsz(const CUlaunchConfig *c, CUfunction f, v
 	return launch_ex(c, f, params, extra, true);
 }
 
-static CUresult w_cuLaunchHostFunc(CUstream s, CUhostFn fn, void *data)
-{
-	SUBMIT();
-	OUT(MREAL(cuLaunchHostFunc)(STREAM(s), fn, data));
-}
+SUBMIT_FWD(cuLaunchHostFunc, (CUstream s, CUhostFn fn, void *data), (STREAM(s), fn, data))
 
-static CUresult w_cuLaunchHostFunc_ptsz(CUstream s, CUhostFn fn, void *data)
-{
-	SUBMIT();
-	OUT(MREAL(cuLaunchHostFunc_ptsz)(STREAM(s), fn, data));
-}
+SUBMIT_FWD(cuLaunchHostFunc_ptsz, (CUstream s, CUhostFn fn, void *data), (STREAM(s), fn, data))
 
 /* --- stream queries: answers in the application's terms (its context
  * handle, device 0, the id the stream had when first asked: a stream
