@@ -6,7 +6,8 @@
  *   {"op":"migrate","to":"<device uuid>","acct":"<path>"|null,
  *    "sched":"<path>"|null,"instance":"<instance id>"|null,
  *    "mode":"precopy"|"stopcopy","downtime_ms":1..600000,
- *    "max_rounds":1..1000|null,"inject":"<fault>"|null}
+ *    "max_rounds":1..1000|null,"auto_converge":true|false|null,
+ *    "inject":"<fault>"|null}
  *
  * sched and instance name the destination's time-slice scheduler segment
  * and tenant (docs/scheduler.md): both given, or both null/absent when the
@@ -18,6 +19,7 @@
 #ifndef GPUVISOR_MIGCTL_H
 #define GPUVISOR_MIGCTL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,6 +43,7 @@ struct gv_migctl_req {
 	enum gv_mig_mode mode;	       /* default precopy */
 	uint64_t downtime_ms;	       /* default 300 */
 	unsigned max_rounds;	       /* 0: the engine's default */
+	bool auto_converge;	       /* default false (gv_mig_config.auto_converge) */
 	char inject[GV_MIGCTL_INJECT_MAX]; /* "": none */
 };
 

@@ -4,6 +4,7 @@
  *    "mode":"precopy"|"stopcopy",          (default precopy)
  *    "downtime_limit_ms":1..600000,        (default 300)
  *    "max_rounds":1..1000|null,            (default: the engine's)
+ *    "auto_converge":true|false|null,      (default false: no throttle)
  *    "inject":"copy:round1"|...|null}      (test faults; the shim decides)
  *
  * Unknown fields, wrong types, empty strings, out-of-range numbers and
@@ -11,6 +12,7 @@
 #ifndef GPUVISOR_MIGREQ_H
 #define GPUVISOR_MIGREQ_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +30,7 @@ struct gv_migreq {
 	enum gv_mig_mode mode;
 	uint64_t downtime_limit_ms;
 	unsigned max_rounds;		  /* 0: the engine's default */
+	bool auto_converge;		  /* throttle a workload that outruns pre-copy */
 	char inject[GV_MIGREQ_INJECT_MAX]; /* "": none */
 };
 

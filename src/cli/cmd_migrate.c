@@ -1,4 +1,4 @@
-/* gpuvisor migrate INSTANCE --to GPU|INSTANCE: POST /v1/migrations, then
+/* gpuvisor migrate INSTANCE --to GPU|INSTANCE [--auto-converge]: POST /v1/migrations, then
  * follow GET /v1/migrations/ID/progress until the migration ends, printing
  * each progress event, and print the report (GET /v1/migrations/ID).
  * Exit 0 only when the workload runs on the destination. */
@@ -51,6 +51,20 @@ static void gv_mig_print_progress(const json_t *p)
 	fflush(stdout);
 }
 
+/* "throttle         up to 50% (auto-converge)": the highest throttle the
+ * engine applied; said only when auto-converge was asked for or used. */
+static void gv_mig_print_throttle(const json_t *r)
+{
+	json_int_t max = gv_mig_int(r, "throttle_max_pct");
+	bool asked = json_is_true(json_object_get(r, "auto_converge"));
+
+	if (max > 0)
+		printf("  throttle         up to %lld%%%s\n", (long long)max,
+		       asked ? " (auto-converge)" : "");
+	else if (asked)
+		printf("  throttle         none (auto-converge on, not needed)\n");
+}
+
 static void gv_mig_print_report(const json_t *m)
 {
 	const json_t *r = json_object_get(m, "report");
@@ -78,6 +92,7 @@ static void gv_mig_print_report(const json_t *m)
 		printf("  rounds           %lld (stop: %s)\n", (long long)gv_mig_int(r, "rounds"),
 		       gv_json_str(r, "stop", "?"));
 		printf("  dirty rate       %s/s at the last pass; copy bandwidth %s/s\n", rate, bw);
+		gv_mig_print_throttle(r);
 		if (*gv_json_str(r, "warning", ""))
 			printf("  warning          %s\n", gv_json_str(r, "warning", ""));
 	}
@@ -110,6 +125,7 @@ int gv_cmd_migrate(struct gv_cli *cli, int argc, char **argv)
 		{"downtime-limit", required_argument, NULL, 'd'},
 		{"mode", required_argument, NULL, 'm'},
 		{"max-rounds", required_argument, NULL, 'r'},
+		{"auto-converge", no_argument, NULL, 'a'},
 		{"inject", required_argument, NULL, 'i'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
@@ -118,7 +134,7 @@ int gv_cmd_migrate(struct gv_cli *cli, int argc, char **argv)
 	const struct timespec tick = {0, GV_MIGRATE_POLL_MS * 1000000L};
 	const char *to = NULL, *mode = NULL, *inject = NULL, *inst;
 	int downtime = -1, rounds = -1, c, rc;
-	bool as_json = false;
+	bool as_json = false, auto_converge = false;
 	json_t *body = NULL, *resp = NULL, *m = NULL;
 	char id[64];
 	json_int_t seen = 0;
@@ -142,6 +158,9 @@ int gv_cmd_migrate(struct gv_cli *cli, int argc, char **argv)
 		case 'r':
 			if (gv_parse_uint(optarg, &rounds) < 0 || rounds < 1)
 				return gv_cli_usage_error(cli, "--max-rounds needs a number (1 or more)");
+			break;
+		case 'a':
+			auto_converge = true;
 			break;
 		case 'i':
 			inject = optarg;
@@ -168,6 +187,8 @@ int gv_cmd_migrate(struct gv_cli *cli, int argc, char **argv)
 		json_object_set_new(body, "downtime_limit_ms", json_integer(downtime));
 	if (rounds > 0)
 		json_object_set_new(body, "max_rounds", json_integer(rounds));
+	if (auto_converge)
+		json_object_set_new(body, "auto_converge", json_true());
 	if (inject)
 		json_object_set_new(body, "inject", json_string(inject));
 	rc = gv_cli_call(cli, "POST", "/v1/migrations", body, &resp);

@@ -1,4 +1,5 @@
-/* gpuvisor migrations: GET /v1/migrations as a table. */
+/* gpuvisor migrations: GET /v1/migrations as a table (with the highest
+ * auto-converge throttle each migration applied). */
 #include "cli.h"
 #include "table.h"
 
@@ -7,7 +8,7 @@
 int gv_cmd_migrations(struct gv_cli *cli, int argc, char **argv)
 {
 	static const char *const hdr[] = {"ID", "STATE", "FROM", "TO", "MODE", ">TOTAL_MS",
-					  ">STUN_MS", "CREATED", "ERROR"};
+					  ">STUN_MS", ">THROTTLE", "CREATED", "ERROR"};
 	struct gv_table *t = NULL;
 	json_t *resp = NULL, *m;
 	bool as_json = false;
@@ -32,6 +33,7 @@ int gv_cmd_migrations(struct gv_cli *cli, int argc, char **argv)
 	json_array_foreach(json_object_get(resp, "migrations"), i, m) {
 		const json_t *s = json_object_get(m, "summary");
 		json_t *tot = json_object_get(s, "total_ms"), *stun = json_object_get(s, "downtime_ms");
+		json_t *thr = json_object_get(s, "throttle_max_pct");
 
 		gv_table_row(t);
 		gv_table_cell(t, "%s", gv_json_str(m, "id", "-"));
@@ -45,6 +47,11 @@ int gv_cmd_migrations(struct gv_cli *cli, int argc, char **argv)
 			gv_table_cell(t, "-");
 		if (json_is_number(stun))
 			gv_table_cell(t, "%.1f", json_number_value(stun));
+		else
+			gv_table_cell(t, "-");
+		/* the highest auto-converge throttle; "-" when none was applied */
+		if (json_is_integer(thr) && json_integer_value(thr) > 0)
+			gv_table_cell(t, "%lld%%", (long long)json_integer_value(thr));
 		else
 			gv_table_cell(t, "-");
 		gv_table_cell(t, "%s", gv_json_str(m, "created", "-"));

@@ -117,7 +117,8 @@ static const struct gv_cmd gv_cmds[] = {
 	 "screen is cleared between frames when the output is a terminal.\n"
 	 "\nexample:\n  gpuvisor top --gpu 0 --interval 500\n"},
 	{"migrate", gv_cmd_migrate,
-	 "migrate INSTANCE --to GPU|INSTANCE [--downtime-limit MS] [--mode precopy|stopcopy] [--json]",
+	 "migrate INSTANCE --to GPU|INSTANCE [--downtime-limit MS] [--mode precopy|stopcopy] "
+	 "[--max-rounds N] [--auto-converge] [--json]",
 	 "Move a running workload to another GPU or instance of the same model.",
 	 "  --to GPU|INSTANCE    a GPU (index or UUID: a new instance of the same profile\n"
 	 "                       is placed there) or an empty instance of the same profile\n"
@@ -125,13 +126,16 @@ static const struct gv_cmd gv_cmds[] = {
 	 "  --mode M             precopy (default: copy while it runs, then a short stun)\n"
 	 "                       or stopcopy (stop it, copy everything, resume)\n"
 	 "  --max-rounds N       pre-copy rounds at most (default 30)\n"
+	 "  --auto-converge      slow the workload (throttle 20%, +10% per round, at most\n"
+	 "                       99%) while it dirties memory faster than pre-copy copies\n"
 	 "  --json               print only the final migration object as JSON\n"
 	 "\nProgress lines (round, bytes copied, dirty bytes and rate, expected downtime)\n"
 	 "are printed while it runs, then the report. The source instance is destroyed\n"
 	 "when the workload runs on the destination; on any failure the workload stays\n"
 	 "where it was and the destination is removed. Exit status 0 only on success.\n"
 	 "\nexamples:\n  gpuvisor migrate i-3 --to 1\n"
-	 "  gpuvisor migrate i-3 --to i-7 --mode stopcopy\n"},
+	 "  gpuvisor migrate i-3 --to i-7 --mode stopcopy\n"
+	 "  gpuvisor migrate i-3 --to 1 --downtime-limit 20 --auto-converge\n"},
 	{"migrations", gv_cmd_migrations, "migrations [--json]",
 	 "List migrations: state, instances, times.",
 	 "  --json  print the daemon's JSON ({\"migrations\": [...]})\n"

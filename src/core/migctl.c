@@ -30,6 +30,18 @@ static int text(json_t *o, const char *key, bool required, bool spaces, char *ds
 	return 0;
 }
 
+static int bool_field(json_t *o, const char *key, bool *out, struct gv_err *err)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_boolean(v))
+		return gv_err_set(err, EINVAL, "field '%s' must be true or false", key);
+	*out = json_is_true(v);
+	return 0;
+}
+
 static int uint_field(json_t *o, const char *key, uint64_t lo, uint64_t hi, uint64_t *out,
 		      struct gv_err *err)
 {
@@ -50,9 +62,11 @@ static int uint_field(json_t *o, const char *key, uint64_t lo, uint64_t hi, uint
 
 int gv_migctl_parse(const char *line, size_t len, struct gv_migctl_req *out, struct gv_err *err)
 {
-	static const char *const migrate_fields[] = { "op",	   "to",	  "acct",
-						      "sched",	   "instance",	  "mode",
-						      "downtime_ms", "max_rounds", "inject",
+	static const char *const migrate_fields[] = { "op",	      "to",
+						      "acct",	      "sched",
+						      "instance",      "mode",
+						      "downtime_ms",   "max_rounds",
+						      "auto_converge", "inject",
 						      NULL };
 	char op[16], mode[16];
 	json_error_t jerr;
@@ -121,6 +135,8 @@ int gv_migctl_parse(const char *line, size_t len, struct gv_migctl_req *out, str
 		ret = uint_field(root, "max_rounds", 1, GV_MIG_ROUNDS_MAX, &rounds, err);
 	if (!ret)
 		out->max_rounds = (unsigned)rounds;
+	if (!ret)
+		ret = bool_field(root, "auto_converge", &out->auto_converge, err);
 	if (!ret)
 		ret = text(root, "inject", false, false, out->inject, sizeof(out->inject), err);
 out:

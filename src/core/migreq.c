@@ -8,7 +8,7 @@
 #include "gpuvisor/apireq.h"
 
 static const char *const fields[] = { "instance", "to", "mode", "downtime_limit_ms",
-				      "max_rounds", "inject", NULL };
+				      "max_rounds", "auto_converge", "inject", NULL };
 
 /* A string member of 1..cap-1 printable ASCII characters; absent or null
  * leaves dst empty unless required. */
@@ -36,6 +36,19 @@ static int get_text(json_t *o, const char *key, bool required, char *dst, size_t
 			return gv_err_set(err, EINVAL,
 					  "field '%s' must be printable ASCII without spaces", key);
 	memcpy(dst, s, n + 1);
+	return 0;
+}
+
+/* A boolean member; absent or null leaves *out as it is. */
+static int get_bool(json_t *o, const char *key, bool *out, struct gv_err *err)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_boolean(v))
+		return gv_err_set(err, EINVAL, "field '%s' must be true or false", key);
+	*out = json_is_true(v);
 	return 0;
 }
 
@@ -111,6 +124,8 @@ int gv_migreq_parse(const char *body, size_t len, struct gv_migreq *out, struct 
 		ret = get_uint(root, "max_rounds", 1, 1000, &rounds, err);
 	if (!ret)
 		out->max_rounds = (unsigned)rounds;
+	if (!ret)
+		ret = get_bool(root, "auto_converge", &out->auto_converge, err);
 	if (!ret)
 		ret = get_text(root, "inject", false, out->inject, sizeof(out->inject), err);
 out:

@@ -203,7 +203,8 @@ static void report_summary(json_t *o, const json_t *rep)
 {
 	static const char *const keys[] = { "total_ms", "downtime_ms", "expected_downtime_ms",
 					    "bytes_total", "bytes_precopy", "bytes_stun",
-					    "rounds", "stop", NULL };
+					    "rounds", "stop", "auto_converge",
+					    "throttle_max_pct", NULL };
 	json_t *s;
 	size_t i;
 
@@ -543,6 +544,7 @@ struct mig_arg {
 	struct gvd_mig_run *run;
 	struct gvd_migreq_extra {
 		unsigned max_rounds;
+		bool auto_converge;
 		char inject[GV_MIGREQ_INJECT_MAX];
 	} x;
 };
@@ -576,12 +578,13 @@ static void *mig_thread(void *arg)
 		goto resolve;
 	ts = dst.kind == GV_PROFILE_TIMESLICE;
 	gvd_acct_path(d, dst.id, acct);
-	msg = json_pack("{s:s, s:s, s:o, s:o, s:o, s:s, s:I, s:o, s:o}", "op", "migrate", "to",
-			m.dst_device, "acct", ts ? json_string(acct) : json_null(), "sched",
+	msg = json_pack("{s:s, s:s, s:o, s:o, s:o, s:s, s:I, s:o, s:b, s:o}", "op", "migrate",
+			"to", m.dst_device, "acct", ts ? json_string(acct) : json_null(), "sched",
 			sched[0] ? json_string(sched) : json_null(), "instance",
 			sched[0] ? json_string(dst.id) : json_null(), "mode", m.mode, "downtime_ms",
 			(json_int_t)m.downtime_limit_ms, "max_rounds",
-			a->x.max_rounds ? json_integer(a->x.max_rounds) : json_null(), "inject",
+			a->x.max_rounds ? json_integer(a->x.max_rounds) : json_null(),
+			"auto_converge", (int)a->x.auto_converge, "inject",
 			a->x.inject[0] ? json_string(a->x.inject) : json_null());
 	if (!msg) {
 		gv_err_set(&err, ENOMEM, "out of memory");
@@ -635,6 +638,12 @@ static void *mig_thread(void *arg)
 		json_t *rep = json_object_get(fin, "report");
 		const char *e = json_string_value(json_object_get(fin, "error"));
 		struct gv_store_mig cur;
+
+		/* the request's auto_converge has no column (a schema change for one
+		 * flag): it is kept with the report, next to throttle_max_pct */
+		if (json_is_object(rep))
+			json_object_set_new(rep, "auto_converge",
+					    json_boolean(a->x.auto_converge));
 
 		/* progress was saved into m; keep m as the current row */
 		if (gv_store_mig_get(d->st, id, &cur, NULL) == 0) {
@@ -885,6 +894,7 @@ int gvd_mig_start(struct gvd *d, const struct gv_migreq *req, char *id_out, size
 	snprintf(r->id, sizeof(r->id), "%s", m.id);
 	a->run = r;
 	a->x.max_rounds = req->max_rounds;
+	a->x.auto_converge = req->auto_converge;
 	snprintf(a->x.inject, sizeof(a->x.inject), "%s", req->inject);
 	ret = -pthread_create(&r->th, NULL, mig_thread, a);
 	if (ret) {
@@ -897,9 +907,10 @@ int gvd_mig_start(struct gvd *d, const struct gv_migreq *req, char *id_out, size
 	a = NULL;
 	row = false;
 	gvd_event(d, "migration.started", gs, src.id,
-		  "%s: %s (pid %d, %s) -> %s on gpu %d (%s, %s, downtime limit %llu ms)", m.id,
+		  "%s: %s (pid %d, %s) -> %s on gpu %d (%s, %s, downtime limit %llu ms%s)", m.id,
 		  src.id, (int)src.wl_pid, m.src_device, dst.id, gd, dst.device_uuid, m.mode,
-		  (unsigned long long)m.downtime_limit_ms);
+		  (unsigned long long)m.downtime_limit_ms,
+		  req->auto_converge ? ", auto-converge" : "");
 	snprintf(id_out, cap, "%s", m.id);
 	*http = 202;
 out:

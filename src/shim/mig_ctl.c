@@ -120,6 +120,9 @@ static void migrate(int fd, const struct gv_migctl_req *req)
 	cfg.downtime_limit_ns = req->downtime_ms * 1000000ull;
 	if (req->max_rounds)
 		cfg.max_rounds = req->max_rounds;
+	/* the endpoint's throttle slows the workload's submissions while
+	 * pre-copy cannot keep up (docs/migration.md, "Convergence") */
+	cfg.auto_converge = req->auto_converge;
 	cfg.chunk_size = GV_MIG_CHUNK_DEFAULT; /* the VMM granularity */
 	rep = gv_mig_report_new();
 	if (!rep) {

@@ -21,7 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    r.downtime_limit_ms > GV_MIGREQ_DOWNTIME_MAX_MS || r.max_rounds > 1000 ||
 		    (r.mode != GV_MIG_PRECOPY && r.mode != GV_MIG_STOPCOPY))
 			abort();
-	} else if ((ret != -EINVAL && ret != -E2BIG) || !err.msg[0] || r.instance[0]) {
+	} else if ((ret != -EINVAL && ret != -E2BIG) || !err.msg[0] || r.instance[0] ||
+		   r.auto_converge) {
 		abort();
 	}
 	return 0;

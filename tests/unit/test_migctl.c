@@ -42,6 +42,7 @@ static void test_migrate_defaults(void **state)
 	assert_int_equal(r.mode, GV_MIG_PRECOPY);
 	assert_int_equal(r.downtime_ms, 300);
 	assert_int_equal(r.max_rounds, 0);
+	assert_false(r.auto_converge);
 	assert_string_equal(r.inject, "");
 }
 
@@ -54,7 +55,7 @@ static void test_migrate_full(void **state)
 	assert_int_equal(parse("{\"op\":\"migrate\",\"to\":\"GPU-2\",\"acct\":\"/run/a b/i-3.acct\","
 			       "\"sched\":\"/run/a b/GPU-2.sched\",\"instance\":\"i-3\","
 			       "\"mode\":\"stopcopy\",\"downtime_ms\":50,\"max_rounds\":4,"
-			       "\"inject\":\"copy:round2\"}",
+			       "\"auto_converge\":true,\"inject\":\"copy:round2\"}",
 			       &r, &err),
 			 0);
 	assert_string_equal(r.acct, "/run/a b/i-3.acct");
@@ -63,6 +64,7 @@ static void test_migrate_full(void **state)
 	assert_int_equal(r.mode, GV_MIG_STOPCOPY);
 	assert_int_equal(r.downtime_ms, 50);
 	assert_int_equal(r.max_rounds, 4);
+	assert_true(r.auto_converge);
 	assert_string_equal(r.inject, "copy:round2");
 	/* a destination that is not timeslice: both null */
 	assert_int_equal(parse("{\"op\":\"migrate\",\"to\":\"MIG-1\",\"acct\":null,\"sched\":null,"
@@ -86,6 +88,29 @@ static void refused(const char *line, const char *why)
 	assert_int_equal(r.op, 0);
 	assert_string_equal(r.sched, "");
 	assert_string_equal(r.instance, "");
+}
+
+/* auto_converge: a boolean; null or absent is off; one field refused
+ * refuses the whole request (nothing half-parsed). */
+static void test_auto_converge(void **state)
+{
+	struct gv_migctl_req r;
+	struct gv_err err = { 0 };
+
+	(void)state;
+	assert_int_equal(parse("{\"op\":\"migrate\",\"to\":\"GPU-1\",\"auto_converge\":true}",
+			       &r, &err),
+			 0);
+	assert_true(r.auto_converge);
+	assert_int_equal(parse("{\"op\":\"migrate\",\"to\":\"GPU-1\",\"auto_converge\":false}",
+			       &r, &err),
+			 0);
+	assert_false(r.auto_converge);
+	assert_int_equal(parse("{\"op\":\"migrate\",\"to\":\"GPU-1\",\"auto_converge\":null}",
+			       &r, &err),
+			 0);
+	assert_false(r.auto_converge);
+	assert_string_equal(r.to, "GPU-1");
 }
 
 static void test_refusals(void **state)
@@ -115,6 +140,12 @@ static void test_refusals(void **state)
 		"JSON object");
 	refused("{\"op\":\"migrate\"}", "'to' is required");
 	refused("{\"op\":\"jump\"}", "unknown op");
+	refused("{\"op\":\"migrate\",\"to\":\"GPU-1\",\"auto_converge\":1}",
+		"'auto_converge' must be true or false");
+	refused("{\"op\":\"migrate\",\"to\":\"GPU-1\",\"auto_converge\":\"true\"}",
+		"'auto_converge' must be true or false");
+	refused("{\"op\":\"migrate\",\"to\":\"GPU-1\",\"autoconverge\":true}", "unknown field");
+	refused("{\"op\":\"hello\",\"auto_converge\":true}", "no fields");
 }
 
 int main(void)
@@ -123,6 +154,7 @@ int main(void)
 		cmocka_unit_test(test_hello),
 		cmocka_unit_test(test_migrate_defaults),
 		cmocka_unit_test(test_migrate_full),
+		cmocka_unit_test(test_auto_converge),
 		cmocka_unit_test(test_refusals),
 	};
 
