@@ -45,6 +45,13 @@
 		SUBMIT();                                                                    \
 		OUT(MREAL(name) args);                                                       \
 	}
+/* The same for an entry point and its per-thread-default-stream variant
+ * pt (_ptsz/_ptds): same handles, translated the same way, each to its own
+ * driver entry point (for pt a NULL stream is the calling thread's default
+ * stream, not the legacy one). */
+#define SUBMIT_FWD_PT(name, pt, params, args)                                                \
+	SUBMIT_FWD(name, params, args)                                                       \
+	SUBMIT_FWD(pt, params, args)
 
 /* --- init and devices */
 
@@ -545,10 +552,10 @@ static CUresult w_cuModuleGetGlobal_v2(CUdeviceptr *dp, size_t *bytes, CUmodule 
 					name));
 }
 
-SUBMIT_FWD(cuLaunchKernel,
-	   (CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
-	    unsigned bz, unsigned shm, CUstream s, void **params, void **extra),
-	   (FUNC(f), gx, gy, gz, bx, by, bz, shm, STREAM(s), params, extra))
+SUBMIT_FWD_PT(cuLaunchKernel, cuLaunchKernel_ptsz,
+	      (CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
+	       unsigned bz, unsigned shm, CUstream s, void **params, void **extra),
+	      (FUNC(f), gx, gy, gz, bx, by, bz, shm, STREAM(s), params, extra))
 
 /* --- streams and events */
 
@@ -910,57 +917,60 @@ static CUresult w_legacy_cuMemGetAddressRange(void)
 
 /* --- copies and sets: no handles, but they write device memory */
 
-SUBMIT_FWD(cuMemcpyHtoD_v2, (CUdeviceptr d, const void *s, size_t n), (d, s, n))
+SUBMIT_FWD_PT(cuMemcpyHtoD_v2, cuMemcpyHtoD_v2_ptds,
+	      (CUdeviceptr d, const void *s, size_t n),
+	      (d, s, n))
 
-SUBMIT_FWD(cuMemcpyDtoH_v2, (void *d, CUdeviceptr s, size_t n), (d, s, n))
+SUBMIT_FWD_PT(cuMemcpyDtoH_v2, cuMemcpyDtoH_v2_ptds, (void *d, CUdeviceptr s, size_t n), (d, s, n))
 
-SUBMIT_FWD(cuMemcpyDtoD_v2, (CUdeviceptr d, CUdeviceptr s, size_t n), (d, s, n))
+SUBMIT_FWD_PT(cuMemcpyDtoD_v2, cuMemcpyDtoD_v2_ptds,
+	      (CUdeviceptr d, CUdeviceptr s, size_t n),
+	      (d, s, n))
 
-SUBMIT_FWD(cuMemcpy, (CUdeviceptr d, CUdeviceptr s, size_t n), (d, s, n))
+SUBMIT_FWD_PT(cuMemcpy, cuMemcpy_ptds, (CUdeviceptr d, CUdeviceptr s, size_t n), (d, s, n))
 
-SUBMIT_FWD(cuMemcpyHtoDAsync_v2,
-	   (CUdeviceptr d, const void *s, size_t n, CUstream st),
-	   (d, s, n, STREAM(st)))
+SUBMIT_FWD_PT(cuMemcpyHtoDAsync_v2, cuMemcpyHtoDAsync_v2_ptsz,
+	      (CUdeviceptr d, const void *s, size_t n, CUstream st),
+	      (d, s, n, STREAM(st)))
 
-SUBMIT_FWD(cuMemcpyDtoHAsync_v2,
-	   (void *d, CUdeviceptr s, size_t n, CUstream st),
-	   (d, s, n, STREAM(st)))
+SUBMIT_FWD_PT(cuMemcpyDtoHAsync_v2, cuMemcpyDtoHAsync_v2_ptsz,
+	      (void *d, CUdeviceptr s, size_t n, CUstream st),
+	      (d, s, n, STREAM(st)))
 
-SUBMIT_FWD(cuMemcpyDtoDAsync_v2,
-	   (CUdeviceptr d, CUdeviceptr s, size_t n, CUstream st),
-	   (d, s, n, STREAM(st)))
+SUBMIT_FWD_PT(cuMemcpyDtoDAsync_v2, cuMemcpyDtoDAsync_v2_ptsz,
+	      (CUdeviceptr d, CUdeviceptr s, size_t n, CUstream st),
+	      (d, s, n, STREAM(st)))
 
-SUBMIT_FWD(cuMemcpyAsync,
-	   (CUdeviceptr d, CUdeviceptr s, size_t n, CUstream st),
-	   (d, s, n, STREAM(st)))
+SUBMIT_FWD_PT(cuMemcpyAsync, cuMemcpyAsync_ptsz,
+	      (CUdeviceptr d, CUdeviceptr s, size_t n, CUstream st),
+	      (d, s, n, STREAM(st)))
 
-SUBMIT_FWD(cuMemsetD8_v2, (CUdeviceptr d, unsigned char v, size_t n), (d, v, n))
+SUBMIT_FWD_PT(cuMemsetD8_v2, cuMemsetD8_v2_ptds,
+	      (CUdeviceptr d, unsigned char v, size_t n),
+	      (d, v, n))
 
-SUBMIT_FWD(cuMemsetD16_v2, (CUdeviceptr d, unsigned short v, size_t n), (d, v, n))
+SUBMIT_FWD_PT(cuMemsetD16_v2, cuMemsetD16_v2_ptds,
+	      (CUdeviceptr d, unsigned short v, size_t n),
+	      (d, v, n))
 
-SUBMIT_FWD(cuMemsetD32_v2, (CUdeviceptr d, unsigned v, size_t n), (d, v, n))
+SUBMIT_FWD_PT(cuMemsetD32_v2, cuMemsetD32_v2_ptds, (CUdeviceptr d, unsigned v, size_t n), (d, v, n))
 
-SUBMIT_FWD(cuMemsetD8Async,
-	   (CUdeviceptr d, unsigned char v, size_t n, CUstream st),
-	   (d, v, n, STREAM(st)))
+SUBMIT_FWD_PT(cuMemsetD8Async, cuMemsetD8Async_ptsz,
+	      (CUdeviceptr d, unsigned char v, size_t n, CUstream st),
+	      (d, v, n, STREAM(st)))
 
-SUBMIT_FWD(cuMemsetD16Async,
-	   (CUdeviceptr d, unsigned short v, size_t n, CUstream st),
-	   (d, v, n, STREAM(st)))
+SUBMIT_FWD_PT(cuMemsetD16Async, cuMemsetD16Async_ptsz,
+	      (CUdeviceptr d, unsigned short v, size_t n, CUstream st),
+	      (d, v, n, STREAM(st)))
 
-SUBMIT_FWD(cuMemsetD32Async,
-	   (CUdeviceptr d, unsigned v, size_t n, CUstream st),
-	   (d, v, n, STREAM(st)))
+SUBMIT_FWD_PT(cuMemsetD32Async, cuMemsetD32Async_ptsz,
+	      (CUdeviceptr d, unsigned v, size_t n, CUstream st),
+	      (d, v, n, STREAM(st)))
 
 /* --- per-thread default stream: the _ptsz/_ptds variants take the same
  * handles as their plain versions, translated the same way, and go to the
  * driver's _ptsz/_ptds entry point (there a NULL stream is the calling
  * thread's default stream, not the legacy one). */
-
-SUBMIT_FWD(cuLaunchKernel_ptsz,
-	   (CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
-	    unsigned bz, unsigned shm, CUstream s, void **params, void **extra),
-	   (FUNC(f), gx, gy, gz, bx, by, bz, shm, STREAM(s), params, extra))
 
 static CUresult w_cuStreamSynchronize_ptsz(CUstream s)
 {
@@ -1027,48 +1037,6 @@ static CUresult w_cuMemFreeAsync_ptsz(CUdeviceptr p, CUstream s)
 		r = MREAL(cuMemFreeAsync_ptsz)(p, STREAM(s));
 	OUT(r);
 }
-
-SUBMIT_FWD(cuMemcpyHtoD_v2_ptds, (CUdeviceptr d, const void *s, size_t n), (d, s, n))
-
-SUBMIT_FWD(cuMemcpyDtoH_v2_ptds, (void *d, CUdeviceptr s, size_t n), (d, s, n))
-
-SUBMIT_FWD(cuMemcpyDtoD_v2_ptds, (CUdeviceptr d, CUdeviceptr s, size_t n), (d, s, n))
-
-SUBMIT_FWD(cuMemcpy_ptds, (CUdeviceptr d, CUdeviceptr s, size_t n), (d, s, n))
-
-SUBMIT_FWD(cuMemcpyHtoDAsync_v2_ptsz,
-	   (CUdeviceptr d, const void *s, size_t n, CUstream st),
-	   (d, s, n, STREAM(st)))
-
-SUBMIT_FWD(cuMemcpyDtoHAsync_v2_ptsz,
-	   (void *d, CUdeviceptr s, size_t n, CUstream st),
-	   (d, s, n, STREAM(st)))
-
-SUBMIT_FWD(cuMemcpyDtoDAsync_v2_ptsz,
-	   (CUdeviceptr d, CUdeviceptr s, size_t n, CUstream st),
-	   (d, s, n, STREAM(st)))
-
-SUBMIT_FWD(cuMemcpyAsync_ptsz,
-	   (CUdeviceptr d, CUdeviceptr s, size_t n, CUstream st),
-	   (d, s, n, STREAM(st)))
-
-SUBMIT_FWD(cuMemsetD8_v2_ptds, (CUdeviceptr d, unsigned char v, size_t n), (d, v, n))
-
-SUBMIT_FWD(cuMemsetD16_v2_ptds, (CUdeviceptr d, unsigned short v, size_t n), (d, v, n))
-
-SUBMIT_FWD(cuMemsetD32_v2_ptds, (CUdeviceptr d, unsigned v, size_t n), (d, v, n))
-
-SUBMIT_FWD(cuMemsetD8Async_ptsz,
-	   (CUdeviceptr d, unsigned char v, size_t n, CUstream st),
-	   (d, v, n, STREAM(st)))
-
-SUBMIT_FWD(cuMemsetD16Async_ptsz,
-	   (CUdeviceptr d, unsigned short v, size_t n, CUstream st),
-	   (d, v, n, STREAM(st)))
-
-SUBMIT_FWD(cuMemsetD32Async_ptsz,
-	   (CUdeviceptr d, unsigned v, size_t n, CUstream st),
-	   (d, v, n, STREAM(st)))
 
 /* --- 2-D and 3-D copies and sets of linear memory (device, host, unified).
  * CUDA arrays are refused: the shim cannot move them (cuArrayCreate already
@@ -1294,9 +1262,9 @@ static CUresult w_cuLaunchKernelEx_ptsz(const CUlaunchConfig *c, CUfunction f, v
 	return launch_ex(c, f, params, extra, true);
 }
 
-SUBMIT_FWD(cuLaunchHostFunc, (CUstream s, CUhostFn fn, void *data), (STREAM(s), fn, data))
-
-SUBMIT_FWD(cuLaunchHostFunc_ptsz, (CUstream s, CUhostFn fn, void *data), (STREAM(s), fn, data))
+SUBMIT_FWD_PT(cuLaunchHostFunc, cuLaunchHostFunc_ptsz,
+	      (CUstream s, CUhostFn fn, void *data),
+	      (STREAM(s), fn, data))
 
 /* --- stream queries: answers in the application's terms (its context
  * handle, device 0, the id the stream had when first asked: a stream
