@@ -32,6 +32,17 @@ mig_setup() {
 
 gpu_uuid() { gv_gpu_field "$1" .uuid; }
 
+# Two simulated H100s in timeslice mode and an instance of PROFILE on gpu
+# 0: sets A and B (the GPUs' uuids) and GV_ID (the instance).
+mig_two_timeslice() {
+	mig_setup h100-80gb:2
+	expect_ok gv mode 0 timeslice
+	expect_ok gv mode 1 timeslice
+	A=$(gpu_uuid 0)
+	B=$(gpu_uuid 1)
+	gv_create --profile "$1" --gpu 0
+}
+
 # ctl socket of the workload: the one of the instance it was started on
 wl_start() {
 	local inst=$1 out=$2

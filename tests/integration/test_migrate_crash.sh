@@ -9,12 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/migrate_lib.sh"
 
-mig_setup h100-80gb:2
-expect_ok gv mode 0 timeslice
-expect_ok gv mode 1 timeslice
-A=$(gpu_uuid 0)
-B=$(gpu_uuid 1)
-gv_create --profile h100-20c --gpu 0
+mig_two_timeslice h100-20c
 src=$GV_ID
 WL=("$GV_BIN_DIR/gv-infer" --weights-mib 16 --kv-mib-per-step 1 --act-kib 256 --steps 150 --step-ms 20)
 wl_start "$src" "$T/wl.out" "${WL[@]}"

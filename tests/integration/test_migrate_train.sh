@@ -5,11 +5,8 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/migrate_lib.sh"
 
-mig_setup h100-80gb:2
-expect_ok gv mode 0 timeslice
-expect_ok gv mode 1 timeslice
-U=("$(gpu_uuid 0)" "$(gpu_uuid 1)")
-gv_create --profile h100-10c --gpu 0
+mig_two_timeslice h100-10c
+U=("$A" "$B")
 inst=$GV_ID
 WL=("$GV_BIN_DIR/gv-train" --params-mib 6 --steps 800 --step-ms 20)
 wl_start "$inst" "$T/wl.out" "${WL[@]}"
