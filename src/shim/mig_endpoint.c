@@ -159,6 +159,7 @@ static int gpu_pass(struct gv_mig_ep *ep, struct gv_mreg *r, bool send, uint64_t
 		    uint64_t first, uint64_t count, struct gv_chunk_hash *out, struct gv_err *err)
 {
 	uint64_t off = first * cs, n = 0;
+	CUresult cr;
 	int rc = 0;
 
 	if (!send) {
@@ -169,14 +170,21 @@ static int gpu_pass(struct gv_mig_ep *ep, struct gv_mreg *r, bool send, uint64_t
 	/* the chunks are contiguous at the same offsets on both sides */
 	for (uint64_t i = first; i < first + count; i++)
 		n += clen(r->size, cs, i);
+	if (ep->no_d2d)
+		return -ENOTSUP;
 	MREAL(cuCtxSetCurrent)(ep->dctx);
-	if (ep->sdev == ep->ddev)
-		CK(MREAL(cuMemcpyDtoDAsync_v2)(r->dva + off, r->va + off, n, ep->dstream),
-		   "copy to the destination");
-	else
-		CK(MREAL(cuMemcpyPeerAsync)(r->dva + off, ep->dctx, r->va + off, ep->sctx, n,
-					    ep->dstream),
-		   "copy to the destination");
+	cr = ep->sdev == ep->ddev ?
+		     MREAL(cuMemcpyDtoDAsync_v2)(r->dva + off, r->va + off, n, ep->dstream) :
+		     MREAL(cuMemcpyPeerAsync)(r->dva + off, ep->dctx, r->va + off, ep->sctx, n,
+					      ep->dstream);
+	if (cr != CUDA_SUCCESS) {
+		/* a driver that will not copy between these mappings: copies
+		 * go through the host from now on (hashes stay on the GPU) */
+		gv_shim_log(false, "migration: device-to-device copy refused (CUDA error %d); "
+				   "copying through the host", (int)cr);
+		ep->no_d2d = true;
+		return -ENOTSUP;
+	}
 	if (out)
 		rc = gv_hashk_range(ep->hk_dst, ep->dstream, r->dva, r->size, cs, first, count,
 				    out, err);

@@ -25,6 +25,7 @@ struct gv_mig_ep {
 	/* the hash kernel in each context (hashk.h); both NULL: hash on the
 	 * CPU through the staging buffer */
 	struct gv_hashk *hk_src, *hk_dst;
+	bool no_d2d; /* the driver refused a device copy: copy through the host */
 	int fd;		   /* the daemon's connection */
 	atomic_int cancel; /* the connection dropped */
 	struct gv_acct *dacct; /* destination accounting file, or NULL */
