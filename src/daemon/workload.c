@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "gpuvisor/acct.h"
 
 /* Field 22 (starttime, clock ticks since boot) of /proc/<pid>/stat; the
  * command name (field 2) may hold spaces and parentheses, so fields are
@@ -149,6 +150,56 @@ void gvd_workload_sweep(struct gvd *d)
 	free(arr);
 }
 
+static void reclaim_file(const char *path)
+{
+	struct gv_acct *a = NULL;
+	int n;
+
+	if (gv_acct_open(path, &a, NULL) != 0)
+		return;
+	n = gv_acct_reclaim_dead(a);
+	if (n > 0)
+		gvd_log(GVD_LOG_INFO, "%s: gave back the charges of %d dead process(es)", path, n);
+	gv_acct_close(a);
+}
+
+/* Gives back what dead processes still charge: in every instance's
+ * accounting file and, on a simulated node, in every device's (GPUs and
+ * MIG devices). A process that exits frees its own charges, one killed
+ * (SIGKILL) frees nothing, and a reclaim at the moment its death shows
+ * (a migration's end: its control socket closed) may run before the
+ * kernel has finished it (a process's sockets close before it is a
+ * zombie), when its slots still look alive. This sweep is what makes
+ * sure they go back: at most one liveness period after the process is
+ * gone. Caller holds d->lock (the backend is queried). */
+static void reclaim_dead_charges(struct gvd *d)
+{
+	struct gv_store_inst *arr = NULL;
+	struct gv_node_desc hw;
+	char path[PATH_MAX];
+	size_t n = 0, i;
+	int g, k;
+
+	if (gv_store_inst_list(d->st, &arr, &n, NULL) == 0) {
+		for (i = 0; i < n; i++) {
+			gvd_acct_path(d, arr[i].id, path);
+			reclaim_file(path);
+		}
+		free(arr);
+	}
+	if (!d->sim || d->be->ops->query(d->be, &hw, NULL) != 0)
+		return;
+	for (g = 0; g < hw.n_gpus; g++) {
+		if (gv_acct_sim_path(d->sim_node_path, hw.gpus[g].uuid, path, sizeof(path)) == 0)
+			reclaim_file(path);
+		for (k = 0; k < hw.gpus[g].n_mig; k++)
+			if (hw.gpus[g].mig[k].uuid[0] &&
+			    gv_acct_sim_path(d->sim_node_path, hw.gpus[g].mig[k].uuid, path,
+					     sizeof(path)) == 0)
+				reclaim_file(path);
+	}
+}
+
 static void *liveness_main(void *arg)
 {
 	struct gvd *d = arg;
@@ -162,6 +213,7 @@ static void *liveness_main(void *arg)
 		tick = 0;
 		pthread_mutex_lock(&d->lock);
 		gvd_workload_sweep(d);
+		reclaim_dead_charges(d);
 		pthread_mutex_unlock(&d->lock);
 	}
 	return NULL;

@@ -91,11 +91,36 @@ wait_until 60 bash -c "[ \"\$(curl -s --unix-socket $GV_SOCK http://x/v1/migrati
 expect_api 200 GET "/v1/migrations/$mid"
 expect_eq "$(jout .state)" failed "state"
 echo "reason: $(jout .error)"
+# A process killed with SIGKILL frees nothing itself: gpuvisord gives back
+# its charges once the kernel has finished it. The migration's end may come
+# first (the workload's sockets close before it is a zombie, so the
+# failure path's reclaim can still see it alive); the daemon's liveness
+# sweep then reclaims within a second. So the checks wait, with a generous
+# bound, for the state that must come; a charge that never goes back fails.
+charges() { "$MIG_CTL" acct "$1" "$WL_PID"; }
+released() { [ "$(devmem "$A")" = 0 ] && [ "$(devmem "$B")" = 0 ] && [ "$(charges "$GV_RUN/acct/$1.acct")" = 0 ]; }
+wait_until 30 released "$ex" || echo "not released after 30 s"
 holds_none "$A"
 holds_none "$B"
+expect_eq "$(charges "$GV_RUN/acct/$ex.acct")" 0 "bytes $ex's accounting file charges to the killed workload"
 expect_api 200 GET "/v1/instances/$ex"
 expect_eq "$(gv list --json | jq '[.instances[] | select(.gpu == 1)] | length')" "$([ "$state" = completed ] && echo 1 || echo 0)" "instances on gpu 1"
 wait "$WL_RUN" 2>/dev/null
+
+step "a workload killed outside any migration: its device memory goes back"
+# Nothing but gpuvisord's liveness sweep touches the device here: without
+# it the killed process's charge would stay on gpu 0 for good.
+gv_create --profile h100-20c --gpu 0
+k=$GV_ID
+wl_start "$k" "$T/k.out" "$GV_BIN_DIR/gv-infer" --weights-mib 16 --kv-mib-per-step 1 --steps 100000 --step-ms 20
+has_some() { [ "$(devmem "$1")" != 0 ]; }
+wait_until 30 has_some "$A" || fail "the workload never allocated on gpu 0: $(cat "$T/k.out.err")"
+kill -9 "$WL_PID"
+wait "$WL_RUN" 2>/dev/null
+wait_until 30 released "$k" || echo "not released after 30 s"
+holds_none "$A"
+expect_eq "$(charges "$GV_RUN/acct/$k.acct")" 0 "bytes $k's accounting file charges to the killed workload"
+expect_ok gv destroy "$k"
 
 step "the first workload, which saw every fault, finishes right"
 WL_PID=$SAVE_PID WL_RUN=$SAVE_RUN WL_CTL=$SAVE_CTL
