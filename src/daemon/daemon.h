@@ -139,6 +139,9 @@ int gvd_workload_attach(struct gvd *d, const char *id, pid_t pid, int *http, str
 int gvd_workload_detach(struct gvd *d, const char *id, int *http, struct gv_err *err);
 /* Clears every workload whose process group is gone (caller holds lock). */
 void gvd_workload_sweep(struct gvd *d);
+/* The liveness thread: about once a second, gvd_workload_sweep and the
+ * return of dead processes' charges in every instance's and (simulated
+ * node) every device's accounting file. */
 int gvd_liveness_start(struct gvd *d, pthread_t *th);
 
 /* sched.c: scheduler segments of timeslice GPUs (caller holds d->lock). */
