@@ -6,11 +6,12 @@
  * the driver through MREAL, never through the gate.
  *
  * On a GPU, hashes come from the hash kernel (hashk.h) run on the device
- * that holds the memory, and a copy is one device-to-device (or peer) copy
- * of the chunks followed by the kernel over the destination's bytes, so
- * the hash returned is the hash of what the destination holds. Where the
- * kernel cannot load (libcudasim, a build without nvcc) hash and copy go
- * through a host staging buffer: a chunk is copied to the host on the
+ * that holds the memory; a copy within one device (two timeslice
+ * instances of a GPU) is one device-to-device copy of the chunks followed
+ * by the kernel over the destination's bytes, so the hash returned is the
+ * hash of what the destination holds. Copies between devices, and
+ * everything where the kernel cannot load (libcudasim, a build without
+ * nvcc), go through a host staging buffer: a chunk is copied to the host on the
  * source stream, hashed there (gv_chunkhash_one), and for a copy sent on
  * to the destination; the hash of the staging buffer is again the hash of
  * what the destination holds (docs/migration.md). Both are bit-identical to
@@ -167,24 +168,27 @@ static int gpu_pass(struct gv_mig_ep *ep, struct gv_mreg *r, bool send, uint64_t
 		return gv_hashk_range(ep->hk_src, ep->sstream, r->va, r->size, cs, first, count,
 				      out, err);
 	}
+	/* Between two devices (GPUs, MIG instances) each VMM mapping is
+	 * accessible from its own device only, and a peer copy that faults
+	 * later would leave an error in the context the workload is about to
+	 * use: until that path is checked on a multi-GPU machine, copies
+	 * between devices go through the host (the source's hashes are still
+	 * taken by the kernel). */
+	if (ep->no_d2d || ep->sdev != ep->ddev)
+		return -ENOTSUP;
 	/* the chunks are contiguous at the same offsets on both sides */
 	for (uint64_t i = first; i < first + count; i++)
 		n += clen(r->size, cs, i);
-	if (ep->no_d2d)
-		return -ENOTSUP;
 	MREAL(cuCtxSetCurrent)(ep->dctx);
-	cr = ep->sdev == ep->ddev ?
-		     MREAL(cuMemcpyDtoDAsync_v2)(r->dva + off, r->va + off, n, ep->dstream) :
-		     MREAL(cuMemcpyPeerAsync)(r->dva + off, ep->dctx, r->va + off, ep->sctx, n,
-					      ep->dstream);
-	if (cr != CUDA_SUCCESS) {
-		/* a driver that will not copy between these mappings: copies
-		 * go through the host from now on (hashes stay on the GPU) */
+	cr = MREAL(cuMemcpyDtoDAsync_v2)(r->dva + off, r->va + off, n, ep->dstream);
+	if (cr == CUDA_ERROR_INVALID_VALUE || cr == CUDA_ERROR_NOT_SUPPORTED) {
+		/* refused up front: copy through the host from now on */
 		gv_shim_log(false, "migration: device-to-device copy refused (CUDA error %d); "
 				   "copying through the host", (int)cr);
 		ep->no_d2d = true;
 		return -ENOTSUP;
 	}
+	CK(cr, "copy to the destination");
 	if (out)
 		rc = gv_hashk_range(ep->hk_dst, ep->dstream, r->dva, r->size, cs, first, count,
 				    out, err);

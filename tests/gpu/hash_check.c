@@ -4,8 +4,10 @@
  *    several chunk sizes and range lengths (short last chunks, chunks of
  *    240 bytes or less, which go through the host) must equal
  *    gv_chunkhash_range over a host copy, chunk for chunk.
- * 2. Throughput over MIB MiB (default 4096) in 2 MiB chunks: the kernel,
- *    a device-to-device copy of the same bytes, and the CPU path the
+ * 2. Throughput over MIB MiB (default 4096, at least 64) in 2 MiB chunks:
+ *    the kernel (in one call, and in calls of 32 chunks as the engine's
+ *    copies make them), a device-to-device copy of the same bytes, and the
+ *    CPU path the
  *    simulator uses (device -> host staging, XXH3 on the CPU), in GB/s,
  *    with their ratios. Prints what it measured; exits 1 on a mismatch,
  *    77 where the kernel cannot load (no nvcc at build time, or the
@@ -110,6 +112,10 @@ int main(int argc, char **argv)
 		{ (16ull << 20) + 8, 1 << 20 },	   { 1 << 20, 4104 },
 		{ 100000, 232 },		   { 1000, 1000 },
 		{ 241, 1 << 20 },
+		/* more chunks than one launch takes: the output buffer reused */
+		{ 64ull << 20, 4104 },
+		/* 64 full blocks and a tail slot alone in the next segment */
+		{ 65600, 1 << 20 },		   { 66560, 1 << 20 },
 	};
 	const struct gv_hashk_drv drv = {
 		.module_load_data = cuModuleLoadData,
@@ -122,8 +128,8 @@ int main(int argc, char **argv)
 		.stream_synchronize = cuStreamSynchronize,
 	};
 	uint64_t mib = argc > 1 ? strtoull(argv[1], NULL, 10) : 4096;
-	uint64_t big = mib << 20, nchunks = gv_chunkhash_count(big, CHUNK);
-	const uint64_t cmp_len = (64ull << 20) + 200, cpu_len = 512ull << 20;
+	uint64_t big, nchunks, cpu_len;
+	const uint64_t cmp_len = (64ull << 20) + 200;
 	struct gv_chunk_hash *hs;
 	struct gv_hashk *k = NULL;
 	struct gv_err err = { 0 };
@@ -133,8 +139,16 @@ int main(int argc, char **argv)
 	CUdevice dev;
 	char name[128];
 	uint8_t *host;
-	double t, kern_s = 1e30, copy_s = 1e30, cpu_s;
+	double t, kern_s = 1e30, small_s = 1e30, copy_s = 1e30, cpu_s;
 	int fail = 0;
+
+	if (mib < 64) {
+		fprintf(stderr, "usage: hash-check [MIB >= 64]\n");
+		return 2;
+	}
+	big = mib << 20;
+	nchunks = gv_chunkhash_count(big, CHUNK);
+	cpu_len = big < (512ull << 20) ? big : 512ull << 20;
 
 	CK(cuInit(0));
 	CK(cuDeviceGet(&dev, 0));
@@ -158,6 +172,8 @@ int main(int argc, char **argv)
 	CK(cuMemcpyHtoD(cmp, host, cmp_len));
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
 		fail |= compare(k, s, cmp, host, sizes[i][0], sizes[i][1]);
+	/* a base 8-byte but not 256-byte aligned */
+	fail |= compare(k, s, cmp + 8, host + 8, 16ull << 20, CHUNK);
 	/* unaligned chunks are refused, so that the caller hashes them on the CPU */
 	if (gv_hashk_range(k, s, cmp + 4, 1 << 20, CHUNK, 0, 1, NULL, &err) != -ENOTSUP) {
 		printf("FAIL: an unaligned range was not refused\n");
@@ -183,6 +199,17 @@ int main(int argc, char **argv)
 		t = now_s() - t;
 		if (r && t < kern_s)
 			kern_s = t;
+		/* the engine's copy calls: 32 chunks at a time */
+		t = now_s();
+		for (uint64_t c = 0; c < nchunks; c += 32)
+			if (gv_hashk_range(k, s, a, big, CHUNK, c, nchunks - c < 32 ? nchunks - c : 32,
+					   hs + c, &err) != 0) {
+				printf("FAIL: %s\n", err.msg);
+				return 1;
+			}
+		t = now_s() - t;
+		if (r && t < small_s)
+			small_s = t;
 		t = now_s();
 		CK(cuMemcpyDtoDAsync(b, a, big, s));
 		CK(cuStreamSynchronize(s));
@@ -201,11 +228,14 @@ int main(int argc, char **argv)
 
 	printf("hash kernel:   %7.1f GB/s (%llu MiB in 2 MiB chunks, best of %d)\n",
 	       (double)big / kern_s / 1e9, (unsigned long long)mib, REPS);
+	printf("hash kernel:   %7.1f GB/s (the same in calls of 32 chunks, as copies hash)\n",
+	       (double)big / small_s / 1e9);
 	printf("device copy:   %7.1f GB/s (cuMemcpyDtoD of the same bytes)\n",
 	       (double)big / copy_s / 1e9);
 	printf("CPU via host:  %7.1f GB/s (the simulator's path, over %llu MiB)\n",
 	       (double)cpu_len / cpu_s / 1e9, (unsigned long long)(cpu_len >> 20));
-	printf("ratios: kernel/copy %.2f, kernel/CPU %.1f\n", copy_s / kern_s, cpu_s * big / cpu_len / kern_s);
+	printf("ratios: kernel/copy %.2f, kernel/CPU %.1f\n", copy_s / kern_s,
+	       cpu_s * (double)big / (double)cpu_len / kern_s);
 	CK(cuMemFree(a));
 	CK(cuMemFree(b));
 	gv_hashk_free(k);

@@ -68,6 +68,7 @@ sock="$dir/ctl.sock"
 
 env LD_LIBRARY_PATH="$build/lib/shim" GPUVISOR_REAL_LIBCUDA="$real" \
 	CUDA_VISIBLE_DEVICES="$uuid" GPUVISOR_DEVICE="$uuid" GPUVISOR_CTL="$sock" \
+	GPUVISOR_SHIM_DEBUG=1 \
 	GPUVISOR_ACCT="$dir/a.acct" timeout 85 "$wl" $args --steps $steps --step-ms 100 \
 	>"$dir/wl.out" 2>"$dir/wl.err" &
 wl_pid=$!
@@ -85,23 +86,34 @@ report() { # NAME
 		"(expected $(f expected_downtime_ms) ms)"
 	echo "  bytes before / during the stun: $(f bytes_precopy) / $(f bytes_stun)"
 	echo "  hash throughput: $(gbps "$(f hash_rate_bps)")  copy throughput: $(gbps "$(f bandwidth_bps)")"
+	stun=$(f downtime_ms)
 }
 
 rc=0
+stun_pre=
 if "$ctl" migrate "$sock" "$uuid" precopy - "$dir/b.acct" >"$dir/mig.out"; then
 	report "pre-copy to the second instance"
+	stun_pre=$stun
 else
 	echo "FAIL: pre-copy migration: $(cat "$dir/mig.out")"
 	rc=1
 fi
 if "$ctl" migrate "$sock" "$uuid" stopcopy - "$dir/a.acct" >"$dir/mig.out"; then
 	report "stop-and-copy back"
+	awk -v a="$stun_pre" -v b="$stun" 'BEGIN { if (a != "" && b > 0)
+		printf "stun pre-copy / stop-and-copy: %.3f (%.1f ms vs %.1f ms)\n", a / b, a, b }'
 else
 	echo "FAIL: stop-and-copy migration: $(cat "$dir/mig.out")"
 	rc=1
 fi
 wait "$wl_pid" || { echo "FAIL: the workload failed"; cat "$dir/wl.err"; exit 1; }
 wl_pid=
+# which hash path the shim took (its debug log line), for each migration
+grep 'chunk hashes on the' "$dir/wl.err" | sed 's/^/shim: /'
+if [ "${GV_MIGRATE_CHECK_SIM:-0}" != 1 ] && ! grep -q 'chunk hashes on the GPU' "$dir/wl.err"; then
+	echo "FAIL: the shim did not hash on the GPU"
+	rc=1
+fi
 got=$(grep '^checksum:' "$dir/wl.out" || true)
 want=$(LD_LIBRARY_PATH="$direct_path" "$wl" $args --steps $steps | grep '^checksum:')
 echo "migrated twice: $got"
