@@ -1065,75 +1065,30 @@ static CUresult refuse_why(int sym, const char *why)
 			return refuse_why(GV_SYM_##name, "a copy from or to a CUDA array");  \
 	} while (0)
 
-static CUresult w_cuMemcpy2D_v2(const CUDA_MEMCPY2D *p)
-{
-	NO_ARRAYS(p, cuMemcpy2D_v2);
-	SUBMIT();
-	OUT(MREAL(cuMemcpy2D_v2)(p));
-}
+/* A 2-D/3-D copy of linear memory and its per-thread variant (p is the
+ * copy's descriptor): arrays refused, otherwise as SUBMIT_FWD_PT. */
+#define COPY_FWD(name, params, args)                                                         \
+	static CUresult w_##name params                                                      \
+	{                                                                                    \
+		NO_ARRAYS(p, name);                                                          \
+		SUBMIT();                                                                    \
+		OUT(MREAL(name) args);                                                       \
+	}
+#define COPY_PT(name, pt, params, args)                                                      \
+	COPY_FWD(name, params, args)                                                         \
+	COPY_FWD(pt, params, args)
 
-static CUresult w_cuMemcpy2D_v2_ptds(const CUDA_MEMCPY2D *p)
-{
-	NO_ARRAYS(p, cuMemcpy2D_v2_ptds);
-	SUBMIT();
-	OUT(MREAL(cuMemcpy2D_v2_ptds)(p));
-}
+COPY_PT(cuMemcpy2D_v2, cuMemcpy2D_v2_ptds, (const CUDA_MEMCPY2D *p), (p))
 
-static CUresult w_cuMemcpy2DUnaligned_v2(const CUDA_MEMCPY2D *p)
-{
-	NO_ARRAYS(p, cuMemcpy2DUnaligned_v2);
-	SUBMIT();
-	OUT(MREAL(cuMemcpy2DUnaligned_v2)(p));
-}
+COPY_PT(cuMemcpy2DUnaligned_v2, cuMemcpy2DUnaligned_v2_ptds, (const CUDA_MEMCPY2D *p), (p))
 
-static CUresult w_cuMemcpy2DUnaligned_v2_ptds(const CUDA_MEMCPY2D *p)
-{
-	NO_ARRAYS(p, cuMemcpy2DUnaligned_v2_ptds);
-	SUBMIT();
-	OUT(MREAL(cuMemcpy2DUnaligned_v2_ptds)(p));
-}
+COPY_PT(cuMemcpy2DAsync_v2, cuMemcpy2DAsync_v2_ptsz,
+	(const CUDA_MEMCPY2D *p, CUstream s), (p, STREAM(s)))
 
-static CUresult w_cuMemcpy2DAsync_v2(const CUDA_MEMCPY2D *p, CUstream s)
-{
-	NO_ARRAYS(p, cuMemcpy2DAsync_v2);
-	SUBMIT();
-	OUT(MREAL(cuMemcpy2DAsync_v2)(p, STREAM(s)));
-}
+COPY_PT(cuMemcpy3D_v2, cuMemcpy3D_v2_ptds, (const CUDA_MEMCPY3D *p), (p))
 
-static CUresult w_cuMemcpy2DAsync_v2_ptsz(const CUDA_MEMCPY2D *p, CUstream s)
-{
-	NO_ARRAYS(p, cuMemcpy2DAsync_v2_ptsz);
-	SUBMIT();
-	OUT(MREAL(cuMemcpy2DAsync_v2_ptsz)(p, STREAM(s)));
-}
-
-static CUresult w_cuMemcpy3D_v2(const CUDA_MEMCPY3D *p)
-{
-	NO_ARRAYS(p, cuMemcpy3D_v2);
-	SUBMIT();
-	OUT(MREAL(cuMemcpy3D_v2)(p));
-}
-
-static CUresult w_cuMemcpy3D_v2_ptds(const CUDA_MEMCPY3D *p)
-{
-	NO_ARRAYS(p, cuMemcpy3D_v2_ptds);
-	SUBMIT();
-	OUT(MREAL(cuMemcpy3D_v2_ptds)(p));
-}
-
-static CUresult w_cuMemcpy3DAsync_v2(const CUDA_MEMCPY3D *p, CUstream s)
-{
-	NO_ARRAYS(p, cuMemcpy3DAsync_v2);
-	SUBMIT();
-	OUT(MREAL(cuMemcpy3DAsync_v2)(p, STREAM(s)));
-}
-
-static CUresult w_cuMemcpy3DAsync_v2_ptsz(const CUDA_MEMCPY3D *p, CUstream s)
-{
-	NO_ARRAYS(p, cuMemcpy3DAsync_v2_ptsz);
-	SUBMIT();
-	OUT(MREAL(cuMemcpy3DAsync_v2_ptsz)(p, STREAM(s)));
-}
+COPY_PT(cuMemcpy3DAsync_v2, cuMemcpy3DAsync_v2_ptsz,
+	(const CUDA_MEMCPY3D *p, CUstream s), (p, STREAM(s)))
 
 /* One wrapper per 2-D set: (pointer, pitch, value, width, height[, stream]). */
 #define SET2D(name, T)                                                                       \
