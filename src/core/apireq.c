@@ -7,90 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "jsonfield_internal.h"
+
 /* Longest JSON integer we accept for a pid / slot / size before range checks. */
 #define MAX_FB_MIB (UINT64_C(1) << 32)
-
-static int load_object(const char *body, size_t len, json_t **out, struct gv_err *err)
-{
-	json_error_t jerr;
-	json_t *root;
-
-	*out = NULL;
-	if (len > GV_APIREQ_MAX_BODY)
-		return gv_err_set(err, E2BIG, "request body is %zu bytes; the limit is %d", len,
-				  GV_APIREQ_MAX_BODY);
-	if (!body || len == 0)
-		return gv_err_set(err, EINVAL, "request body is empty; a JSON object is expected");
-	root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
-	if (!root)
-		return gv_err_set(err, EINVAL, "malformed JSON at line %d column %d: %s",
-				  jerr.line, jerr.column, jerr.text);
-	if (!json_is_object(root)) {
-		json_decref(root);
-		return gv_err_set(err, EINVAL, "request body must be a JSON object");
-	}
-	*out = root;
-	return 0;
-}
-
-/* Refuses any key of obj not in allowed (NULL-terminated). */
-static int only_fields(json_t *obj, const char *const *allowed, struct gv_err *err)
-{
-	const char *key;
-	json_t *val;
-	size_t i;
-
-	json_object_foreach(obj, key, val) {
-		for (i = 0; allowed[i]; i++)
-			if (strcmp(key, allowed[i]) == 0)
-				break;
-		if (!allowed[i])
-			return gv_err_set(err, EINVAL, "unknown field '%.64s'", key);
-	}
-	return 0;
-}
-
-static int get_string(json_t *obj, const char *key, bool required, char *dst, size_t cap,
-		      struct gv_err *err)
-{
-	json_t *v = json_object_get(obj, key);
-	size_t n;
-
-	if (!v) {
-		if (required)
-			return gv_err_set(err, EINVAL, "field '%s' is required", key);
-		return 0;
-	}
-	if (!json_is_string(v))
-		return gv_err_set(err, EINVAL, "field '%s' must be a string", key);
-	n = json_string_length(v);
-	if (n == 0)
-		return gv_err_set(err, EINVAL, "field '%s' must not be empty", key);
-	if (n >= cap)
-		return gv_err_set(err, EINVAL, "field '%s' is longer than %zu characters", key,
-				  cap - 1);
-	memcpy(dst, json_string_value(v), n + 1);
-	return 0;
-}
-
-/* An integer field within [lo, hi]; *present tells whether it was given. */
-static int get_int(json_t *obj, const char *key, long long lo, long long hi, long long *out,
-		   bool *present, struct gv_err *err)
-{
-	json_t *v = json_object_get(obj, key);
-
-	*present = false;
-	if (!v)
-		return 0;
-	if (!json_is_integer(v))
-		return gv_err_set(err, EINVAL, "field '%s' must be an integer", key);
-	*out = json_integer_value(v);
-	if (*out < lo || *out > hi)
-		return gv_err_set(err, EINVAL, "field '%s' must be between %lld and %lld", key, lo,
-				  hi);
-	*present = true;
-	return 0;
-}
 
 int gv_apireq_gpu_ref(const char *s, int *index, struct gv_err *err)
 {
@@ -135,12 +55,12 @@ int gv_apireq_create_parse(const char *body, size_t len, struct gv_apireq_create
 	int idx, ret;
 
 	memset(out, 0, sizeof(*out));
-	ret = load_object(body, len, &root, err);
+	ret = gv_jf_load(body, len, GV_APIREQ_MAX_BODY, &root, err);
 	if (ret)
 		return ret;
-	ret = only_fields(root, fields, err);
+	ret = gv_jf_only(root, fields, err);
 	if (!ret)
-		ret = get_string(root, "profile", true, r.profile, sizeof(r.profile), err);
+		ret = gv_jf_text(root, "profile", GV_JF_REQUIRED, r.profile, sizeof(r.profile), err);
 	if (ret)
 		goto out;
 	gpu = json_object_get(root, "gpu");
@@ -157,7 +77,7 @@ int gv_apireq_create_parse(const char *body, size_t len, struct gv_apireq_create
 					 "field 'gpu' must be an index or a GPU UUID string");
 			goto out;
 		}
-		ret = get_string(root, "gpu", false, r.gpu, sizeof(r.gpu), err);
+		ret = gv_jf_text(root, "gpu", 0, r.gpu, sizeof(r.gpu), err);
 		if (!ret)
 			ret = gv_apireq_gpu_ref(r.gpu, &idx, err);
 		if (ret) {
@@ -165,17 +85,17 @@ int gv_apireq_create_parse(const char *body, size_t len, struct gv_apireq_create
 			goto out;
 		}
 	}
-	ret = get_int(root, "placement", 0, GV_MIG_MAX_SLOTS - 1, &v, &present, err);
+	ret = gv_jf_int(root, "placement", 0, 0, GV_MIG_MAX_SLOTS - 1, &v, &present, err);
 	if (ret)
 		goto out;
 	if (present)
 		r.placement = (int)v;
-	ret = get_int(root, "framebuffer_mib", 1, (long long)MAX_FB_MIB, &v, &present, err);
+	ret = gv_jf_int(root, "framebuffer_mib", 0, 1, (long long)MAX_FB_MIB, &v, &present, err);
 	if (ret)
 		goto out;
 	if (present)
 		r.framebuffer_mib = (uint64_t)v;
-	ret = get_string(root, "policy", false, policy, sizeof(policy), err);
+	ret = gv_jf_text(root, "policy", 0, policy, sizeof(policy), err);
 	if (ret && err && err->code == EINVAL && json_is_string(json_object_get(root, "policy")))
 		ret = gv_err_set(err, EINVAL, "field 'policy' must be \"pack\" or \"spread\"");
 	if (ret)
@@ -199,12 +119,12 @@ int gv_apireq_mode_parse(const char *body, size_t len, enum gv_mode *out, struct
 	int ret;
 
 	*out = GV_MODE_PASSTHROUGH;
-	ret = load_object(body, len, &root, err);
+	ret = gv_jf_load(body, len, GV_APIREQ_MAX_BODY, &root, err);
 	if (ret)
 		return ret;
-	ret = only_fields(root, fields, err);
+	ret = gv_jf_only(root, fields, err);
 	if (!ret)
-		ret = get_string(root, "mode", true, mode, sizeof(mode), err);
+		ret = gv_jf_text(root, "mode", GV_JF_REQUIRED, mode, sizeof(mode), err);
 	if (ret && json_is_string(json_object_get(root, "mode")))
 		ret = gv_err_set(err, EINVAL,
 				 "field 'mode' must be \"passthrough\", \"timeslice\" or \"mig\"");
@@ -229,18 +149,15 @@ int gv_apireq_workload_parse(const char *body, size_t len, pid_t *out, struct gv
 	static const char *const fields[] = { "pid", NULL };
 	json_t *root = NULL;
 	long long v = 0;
-	bool present;
 	int ret;
 
 	*out = 0;
-	ret = load_object(body, len, &root, err);
+	ret = gv_jf_load(body, len, GV_APIREQ_MAX_BODY, &root, err);
 	if (ret)
 		return ret;
-	ret = only_fields(root, fields, err);
+	ret = gv_jf_only(root, fields, err);
 	if (!ret)
-		ret = get_int(root, "pid", 2, INT_MAX, &v, &present, err);
-	if (!ret && !present)
-		ret = gv_err_set(err, EINVAL, "field 'pid' is required");
+		ret = gv_jf_int(root, "pid", GV_JF_REQUIRED, 2, INT_MAX, &v, NULL, err);
 	if (!ret)
 		*out = (pid_t)v;
 	json_decref(root);
@@ -257,10 +174,10 @@ int gv_apireq_sched_parse(const char *body, size_t len, struct gv_apireq_sched *
 	int ret;
 
 	memset(out, 0, sizeof(*out));
-	ret = load_object(body, len, &root, err);
+	ret = gv_jf_load(body, len, GV_APIREQ_MAX_BODY, &root, err);
 	if (ret)
 		return ret;
-	ret = only_fields(root, fields, err);
+	ret = gv_jf_only(root, fields, err);
 	if (ret)
 		goto out;
 	pol = json_object_get(root, "policy");
@@ -283,8 +200,8 @@ int gv_apireq_sched_parse(const char *body, size_t len, struct gv_apireq_sched *
 		}
 		r.has_policy = true;
 	}
-	ret = get_int(root, "slice_ms", GV_SCHED_SLICE_MIN_US / 1000, GV_SCHED_SLICE_MAX_US / 1000,
-		      &v, &r.has_slice, err);
+	ret = gv_jf_int(root, "slice_ms", 0, GV_SCHED_SLICE_MIN_US / 1000,
+			GV_SCHED_SLICE_MAX_US / 1000, &v, &r.has_slice, err);
 	if (ret)
 		goto out;
 	r.slice_ms = (uint32_t)v;
@@ -303,19 +220,16 @@ int gv_apireq_weight_parse(const char *body, size_t len, uint32_t *out, struct g
 	static const char *const fields[] = { "weight", NULL };
 	json_t *root = NULL;
 	long long v = 0;
-	bool present;
 	int ret;
 
 	*out = 0;
-	ret = load_object(body, len, &root, err);
+	ret = gv_jf_load(body, len, GV_APIREQ_MAX_BODY, &root, err);
 	if (ret)
 		return ret;
-	ret = only_fields(root, fields, err);
+	ret = gv_jf_only(root, fields, err);
 	if (!ret)
-		ret = get_int(root, "weight", GV_SCHED_WEIGHT_MIN, GV_SCHED_WEIGHT_MAX, &v, &present,
-			      err);
-	if (!ret && !present)
-		ret = gv_err_set(err, EINVAL, "field 'weight' is required");
+		ret = gv_jf_int(root, "weight", GV_JF_REQUIRED, GV_SCHED_WEIGHT_MIN,
+				GV_SCHED_WEIGHT_MAX, &v, NULL, err);
 	if (!ret)
 		*out = (uint32_t)v;
 	json_decref(root);

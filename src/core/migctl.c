@@ -6,59 +6,12 @@
 #include <jansson.h>
 #include <string.h>
 
-static int text(json_t *o, const char *key, bool required, bool spaces, char *dst, size_t cap,
-		struct gv_err *err)
-{
-	json_t *v = json_object_get(o, key);
-	const char *s;
-	size_t n;
+#include "jsonfield_internal.h"
 
-	dst[0] = '\0';
-	if (!v || json_is_null(v))
-		return required ? gv_err_set(err, EINVAL, "field '%s' is required", key) : 0;
-	if (!json_is_string(v))
-		return gv_err_set(err, EINVAL, "field '%s' must be a string", key);
-	s = json_string_value(v);
-	n = json_string_length(v);
-	if (n == 0 || n >= cap)
-		return gv_err_set(err, EINVAL, "field '%s' must have 1 to %zu characters", key,
-				  cap - 1);
-	for (size_t i = 0; i < n; i++)
-		if (s[i] < (spaces ? 0x20 : 0x21) || s[i] > 0x7e)
-			return gv_err_set(err, EINVAL, "field '%s' must be printable ASCII", key);
-	memcpy(dst, s, n + 1);
-	return 0;
-}
-
-static int bool_field(json_t *o, const char *key, bool *out, struct gv_err *err)
-{
-	json_t *v = json_object_get(o, key);
-
-	if (!v || json_is_null(v))
-		return 0;
-	if (!json_is_boolean(v))
-		return gv_err_set(err, EINVAL, "field '%s' must be true or false", key);
-	*out = json_is_true(v);
-	return 0;
-}
-
-static int uint_field(json_t *o, const char *key, uint64_t lo, uint64_t hi, uint64_t *out,
-		      struct gv_err *err)
-{
-	json_t *v = json_object_get(o, key);
-	json_int_t x;
-
-	if (!v || json_is_null(v))
-		return 0;
-	if (!json_is_integer(v))
-		return gv_err_set(err, EINVAL, "field '%s' must be an integer", key);
-	x = json_integer_value(v);
-	if (x < 0 || (uint64_t)x < lo || (uint64_t)x > hi)
-		return gv_err_set(err, EINVAL, "field '%s' must be between %llu and %llu", key,
-				  (unsigned long long)lo, (unsigned long long)hi);
-	*out = (uint64_t)x;
-	return 0;
-}
+/* The string members: null is absent, printable ASCII, in the control
+ * socket's wording (GV_JF_BRIEF); PATH: spaces allowed. */
+#define ID (GV_JF_NULL_ABSENT | GV_JF_ASCII | GV_JF_BRIEF)
+#define PATH (ID | GV_JF_SPACES)
 
 int gv_migctl_parse(const char *line, size_t len, struct gv_migctl_req *out, struct gv_err *err)
 {
@@ -69,9 +22,7 @@ int gv_migctl_parse(const char *line, size_t len, struct gv_migctl_req *out, str
 						      "auto_converge", "inject",
 						      NULL };
 	char op[16], mode[16];
-	json_error_t jerr;
-	json_t *root = NULL, *v;
-	const char *key;
+	json_t *root = NULL;
 	uint64_t rounds = 0;
 	int ret = 0;
 
@@ -81,12 +32,12 @@ int gv_migctl_parse(const char *line, size_t len, struct gv_migctl_req *out, str
 				 GV_MIGCTL_LINE_MAX);
 		goto out;
 	}
-	root = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
-	if (!root || !json_is_object(root)) {
+	/* a line within the limit fails to load only for its JSON */
+	if (gv_jf_load(line, len, GV_MIGCTL_LINE_MAX, &root, NULL) != 0) {
 		ret = gv_err_set(err, EINVAL, "a request must be a JSON object");
 		goto out;
 	}
-	ret = text(root, "op", true, false, op, sizeof(op), err);
+	ret = gv_jf_text(root, "op", ID | GV_JF_REQUIRED, op, sizeof(op), err);
 	if (ret)
 		goto out;
 	if (!strcmp(op, "hello")) {
@@ -102,43 +53,37 @@ int gv_migctl_parse(const char *line, size_t len, struct gv_migctl_req *out, str
 		goto out;
 	}
 	out->op = GV_MIGCTL_MIGRATE;
-	json_object_foreach(root, key, v) {
-		size_t i;
-
-		for (i = 0; migrate_fields[i] && strcmp(migrate_fields[i], key); i++)
-			;
-		if (!migrate_fields[i]) {
-			ret = gv_err_set(err, EINVAL, "unknown field '%.64s'", key);
-			goto out;
-		}
-	}
+	ret = gv_jf_only(root, migrate_fields, err);
+	if (ret)
+		goto out;
 	out->mode = GV_MIG_PRECOPY;
 	out->downtime_ms = 300;
-	ret = text(root, "to", true, false, out->to, sizeof(out->to), err);
+	ret = gv_jf_text(root, "to", ID | GV_JF_REQUIRED, out->to, sizeof(out->to), err);
 	if (!ret)
-		ret = text(root, "acct", false, true, out->acct, sizeof(out->acct), err);
+		ret = gv_jf_text(root, "acct", PATH, out->acct, sizeof(out->acct), err);
 	if (!ret)
-		ret = text(root, "sched", false, true, out->sched, sizeof(out->sched), err);
+		ret = gv_jf_text(root, "sched", PATH, out->sched, sizeof(out->sched), err);
 	if (!ret)
-		ret = text(root, "instance", false, false, out->instance, sizeof(out->instance),
-			   err);
+		ret = gv_jf_text(root, "instance", ID, out->instance, sizeof(out->instance), err);
 	if (!ret && !out->sched[0] != !out->instance[0])
 		ret = gv_err_set(err, EINVAL,
 				 "fields 'sched' and 'instance' go together: both or neither");
 	if (!ret)
-		ret = text(root, "mode", false, false, mode, sizeof(mode), err);
+		ret = gv_jf_text(root, "mode", ID, mode, sizeof(mode), err);
 	if (!ret && mode[0])
 		ret = gv_mig_mode_parse(mode, &out->mode, err);
 	if (!ret)
-		ret = uint_field(root, "downtime_ms", 1, 600000, &out->downtime_ms, err);
+		ret = gv_jf_uint(root, "downtime_ms", GV_JF_NULL_ABSENT, 1, 600000, &out->downtime_ms,
+				 NULL, err);
 	if (!ret)
-		ret = uint_field(root, "max_rounds", 1, GV_MIG_ROUNDS_MAX, &rounds, err);
+		ret = gv_jf_uint(root, "max_rounds", GV_JF_NULL_ABSENT, 1, GV_MIG_ROUNDS_MAX, &rounds,
+				 NULL, err);
 	if (!ret)
 		out->max_rounds = (unsigned)rounds;
 	if (!ret)
-		ret = bool_field(root, "auto_converge", &out->auto_converge, err);
+		ret = gv_jf_bool(root, "auto_converge", GV_JF_NULL_ABSENT, &out->auto_converge, err);
 	if (!ret)
-		ret = text(root, "inject", false, false, out->inject, sizeof(out->inject), err);
+		ret = gv_jf_text(root, "inject", ID, out->inject, sizeof(out->inject), err);
 out:
 	json_decref(root);
 	if (ret)

@@ -30,7 +30,7 @@ set_source_files_properties(${CMAKE_SOURCE_DIR}/src/core/chunkhash.c
 add_library(gpuvisor-mig SHARED
   ${CMAKE_CURRENT_SOURCE_DIR}/mig_ctl.c ${CMAKE_SOURCE_DIR}/src/core/migrate.c
   ${CMAKE_SOURCE_DIR}/src/core/migctl.c ${CMAKE_SOURCE_DIR}/src/core/chunkhash.c
-  ${CMAKE_SOURCE_DIR}/src/core/err.c)
+  ${CMAKE_SOURCE_DIR}/src/core/jsonfield.c ${CMAKE_SOURCE_DIR}/src/core/err.c)
 set_target_properties(gpuvisor-mig PROPERTIES
   C_VISIBILITY_PRESET hidden
   LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/lib)

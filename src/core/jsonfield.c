@@ -1,0 +1,159 @@
+/* gv_jf_: field getters of the strict JSON request parsers
+ * (jsonfield_internal.h). */
+#include "jsonfield_internal.h"
+
+#include <errno.h>
+#include <string.h>
+
+int gv_jf_load(const char *body, size_t len, size_t max, json_t **out, struct gv_err *err)
+{
+	json_error_t jerr;
+	json_t *root;
+
+	*out = NULL;
+	if (len > max)
+		return gv_err_set(err, E2BIG, "request body is %zu bytes; the limit is %zu", len,
+				  max);
+	if (!body || len == 0)
+		return gv_err_set(err, EINVAL, "request body is empty; a JSON object is expected");
+	root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+	if (!root)
+		return gv_err_set(err, EINVAL, "malformed JSON at line %d column %d: %s",
+				  jerr.line, jerr.column, jerr.text);
+	if (!json_is_object(root)) {
+		json_decref(root);
+		return gv_err_set(err, EINVAL, "request body must be a JSON object");
+	}
+	*out = root;
+	return 0;
+}
+
+int gv_jf_only(json_t *o, const char *const *allowed, struct gv_err *err)
+{
+	const char *key;
+	json_t *val;
+	size_t i;
+
+	json_object_foreach(o, key, val) {
+		for (i = 0; allowed[i]; i++)
+			if (strcmp(key, allowed[i]) == 0)
+				break;
+		if (!allowed[i])
+			return gv_err_set(err, EINVAL, "unknown field '%.64s'", key);
+	}
+	return 0;
+}
+
+/* The member at key, or NULL when absent (or null under GV_JF_NULL_ABSENT);
+ * *ret is the refusal of an absent required member, else 0. */
+static json_t *member(json_t *o, const char *key, unsigned flags, int *ret, struct gv_err *err)
+{
+	json_t *v = json_object_get(o, key);
+
+	*ret = 0;
+	if (v && (!(flags & GV_JF_NULL_ABSENT) || !json_is_null(v)))
+		return v;
+	if (flags & GV_JF_REQUIRED)
+		*ret = gv_err_set(err, EINVAL, "field '%s' is required", key);
+	return NULL;
+}
+
+int gv_jf_text(json_t *o, const char *key, unsigned flags, char *dst, size_t cap,
+	       struct gv_err *err)
+{
+	const bool brief = flags & GV_JF_BRIEF;
+	const unsigned char low = (flags & GV_JF_SPACES) ? 0x20 : 0x21;
+	const char *s;
+	json_t *v;
+	size_t n, i;
+	int ret;
+
+	dst[0] = '\0';
+	v = member(o, key, flags, &ret, err);
+	if (!v)
+		return ret;
+	if (!json_is_string(v))
+		return gv_err_set(err, EINVAL, "field '%s' must be a string", key);
+	s = json_string_value(v);
+	n = json_string_length(v);
+	if (brief && (n == 0 || n >= cap))
+		return gv_err_set(err, EINVAL, "field '%s' must have 1 to %zu characters", key,
+				  cap - 1);
+	if (n == 0)
+		return gv_err_set(err, EINVAL, "field '%s' must not be empty", key);
+	if (n >= cap)
+		return gv_err_set(err, EINVAL, "field '%s' is longer than %zu characters", key,
+				  cap - 1);
+	if (flags & GV_JF_ASCII)
+		for (i = 0; i < n; i++)
+			if ((unsigned char)s[i] < low || (unsigned char)s[i] > 0x7e)
+				return gv_err_set(err, EINVAL,
+						  brief ? "field '%s' must be printable ASCII"
+							: "field '%s' must be printable ASCII "
+							  "without spaces",
+						  key);
+	memcpy(dst, s, n + 1);
+	return 0;
+}
+
+int gv_jf_bool(json_t *o, const char *key, unsigned flags, bool *out, struct gv_err *err)
+{
+	json_t *v;
+	int ret;
+
+	v = member(o, key, flags, &ret, err);
+	if (!v)
+		return ret;
+	if (!json_is_boolean(v))
+		return gv_err_set(err, EINVAL, "field '%s' must be true or false", key);
+	*out = json_is_true(v);
+	return 0;
+}
+
+int gv_jf_uint(json_t *o, const char *key, unsigned flags, uint64_t lo, uint64_t hi,
+	       uint64_t *out, bool *present, struct gv_err *err)
+{
+	json_int_t x;
+	json_t *v;
+	int ret;
+
+	if (present)
+		*present = false;
+	v = member(o, key, flags, &ret, err);
+	if (!v)
+		return ret;
+	if (!json_is_integer(v))
+		return gv_err_set(err, EINVAL, "field '%s' must be an integer", key);
+	x = json_integer_value(v);
+	if (x < 0 || (uint64_t)x < lo || (uint64_t)x > hi)
+		return gv_err_set(err, EINVAL, "field '%s' must be between %llu and %llu", key,
+				  (unsigned long long)lo, (unsigned long long)hi);
+	*out = (uint64_t)x;
+	if (present)
+		*present = true;
+	return 0;
+}
+
+int gv_jf_int(json_t *o, const char *key, unsigned flags, long long lo, long long hi,
+	      long long *out, bool *present, struct gv_err *err)
+{
+	json_int_t x;
+	json_t *v;
+	int ret;
+
+	if (present)
+		*present = false;
+	v = member(o, key, flags, &ret, err);
+	if (!v)
+		return ret;
+	if (!json_is_integer(v))
+		return gv_err_set(err, EINVAL, "field '%s' must be an integer", key);
+	x = json_integer_value(v);
+	if (x < lo || x > hi)
+		return gv_err_set(err, EINVAL, "field '%s' must be between %lld and %lld", key, lo,
+				  hi);
+	*out = x;
+	if (present)
+		*present = true;
+	return 0;
+}
