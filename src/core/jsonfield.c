@@ -110,10 +110,11 @@ int gv_jf_bool(json_t *o, const char *key, unsigned flags, bool *out, struct gv_
 	return 0;
 }
 
-int gv_jf_uint(json_t *o, const char *key, unsigned flags, uint64_t lo, uint64_t hi,
-	       uint64_t *out, bool *present, struct gv_err *err)
+/* 1 with the integer member in *x, 0 when absent (and not required), or
+ * the refusal. *present (may be NULL) is cleared. */
+static int integer(json_t *o, const char *key, unsigned flags, json_int_t *x, bool *present,
+		   struct gv_err *err)
 {
-	json_int_t x;
 	json_t *v;
 	int ret;
 
@@ -124,7 +125,18 @@ int gv_jf_uint(json_t *o, const char *key, unsigned flags, uint64_t lo, uint64_t
 		return ret;
 	if (!json_is_integer(v))
 		return gv_err_set(err, EINVAL, "field '%s' must be an integer", key);
-	x = json_integer_value(v);
+	*x = json_integer_value(v);
+	return 1;
+}
+
+int gv_jf_uint(json_t *o, const char *key, unsigned flags, uint64_t lo, uint64_t hi,
+	       uint64_t *out, bool *present, struct gv_err *err)
+{
+	json_int_t x = 0;
+	int ret = integer(o, key, flags, &x, present, err);
+
+	if (ret <= 0)
+		return ret;
 	if (x < 0 || (uint64_t)x < lo || (uint64_t)x > hi)
 		return gv_err_set(err, EINVAL, "field '%s' must be between %llu and %llu", key,
 				  (unsigned long long)lo, (unsigned long long)hi);
@@ -137,18 +149,11 @@ int gv_jf_uint(json_t *o, const char *key, unsigned flags, uint64_t lo, uint64_t
 int gv_jf_int(json_t *o, const char *key, unsigned flags, long long lo, long long hi,
 	      long long *out, bool *present, struct gv_err *err)
 {
-	json_int_t x;
-	json_t *v;
-	int ret;
+	json_int_t x = 0;
+	int ret = integer(o, key, flags, &x, present, err);
 
-	if (present)
-		*present = false;
-	v = member(o, key, flags, &ret, err);
-	if (!v)
+	if (ret <= 0)
 		return ret;
-	if (!json_is_integer(v))
-		return gv_err_set(err, EINVAL, "field '%s' must be an integer", key);
-	x = json_integer_value(v);
 	if (x < lo || x > hi)
 		return gv_err_set(err, EINVAL, "field '%s' must be between %lld and %lld", key, lo,
 				  hi);
