@@ -6,7 +6,7 @@
  * daemon's run directory) that every process maps:
  *
  *   header: magic, version, limit_bytes, n_slots, atomic total
- *   slots:  atomic owner (pid), process start time, atomic bytes
+ *   slots:  atomic owner (pid), process start time, atomic bytes, PID namespace
  *
  * Contracts:
  * - gv_acct_charge() succeeds only if total + bytes <= limit, decided by a
@@ -22,9 +22,14 @@
  *   zombie, or belongs to a process with another start time (pid reuse).
  *   A dead slot's bytes are given back exactly once, whatever the number of
  *   processes reclaiming at the same time.
- * - Pids are those of the PID namespace of the process that charged; all
- *   processes sharing a file (and the daemon sweeping it) must see the
- *   same PID namespace, or live processes could be reclaimed.
+ * - Pids are those of the PID namespace of the process that charged, and
+ *   each slot records that namespace: a process in another PID namespace
+ *   (the daemon sweeping a file a container's workload charges) never
+ *   reclaims the slot, since the pid names nothing it can check. Such a
+ *   slot goes back when a process of its namespace reclaims it or the
+ *   file is recreated. (A slot whose owner has not yet recorded its start
+ *   is judged by pid alone: a window of two adjacent atomic stores, with
+ *   nothing charged yet.)
  * - Known window: a process killed between the compare-and-swap on total
  *   and the update of its slot (two adjacent atomic instructions) leaks
  *   that one charge until the file is recreated; it never under-counts.
@@ -39,7 +44,7 @@
 #include "gpuvisor/err.h"
 
 #define GV_ACCT_MAGIC 0x54434341u /* "ACCT" little-endian */
-#define GV_ACCT_VERSION 1u
+#define GV_ACCT_VERSION 2u /* 2: slots record the PID namespace */
 #define GV_ACCT_SLOTS 1024 /* processes that may hold charges at once */
 
 struct gv_acct;

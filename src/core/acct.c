@@ -37,6 +37,7 @@ struct acct_slot {
 	_Atomic uint64_t owner;	  /* pid | reclaimer pid << 32; 0 = free */
 	_Atomic uint64_t start;	  /* owner's start time (clock ticks) + 1; 0 = not yet known */
 	_Atomic uint64_t bytes;
+	_Atomic uint64_t pidns;	  /* owner's PID namespace (inode); 0 = unknown; set before start */
 };
 
 struct acct_file {
@@ -94,7 +95,10 @@ static int proc_stat(pid_t pid, char *state, uint64_t *start)
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/stat");
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? -ESRCH : -EIO;
@@ -107,13 +111,19 @@ static int proc_stat(pid_t pid, char *state, uint64_t *start)
 }
 
 /* getpid() is a system call; the shim charges on every allocation, so the
- * pid is read once and again in a forked child (pthread_atfork). */
+ * pid is read once and again in a forked child (pthread_atfork), with the
+ * PID namespace the pid belongs to (a child of unshare(CLONE_NEWPID) is in
+ * a new one). */
 static atomic_int acct_pid;
+static _Atomic uint64_t acct_pidns;
 static pthread_once_t acct_pid_once = PTHREAD_ONCE_INIT;
 
 static void acct_pid_refresh(void)
 {
+	struct stat st;
+
 	atomic_store(&acct_pid, (int)getpid());
+	atomic_store(&acct_pidns, stat("/proc/self/ns/pid", &st) == 0 ? (uint64_t)st.st_ino : 0);
 }
 
 static void acct_pid_init(void)
@@ -128,12 +138,20 @@ static pid_t me_pid(void)
 	return (pid_t)atomic_load_explicit(&acct_pid, memory_order_relaxed);
 }
 
+static uint64_t me_pidns(void)
+{
+	pthread_once(&acct_pid_once, acct_pid_init);
+	return atomic_load_explicit(&acct_pidns, memory_order_relaxed);
+}
+
+/* /proc/self, not /proc/<pid>: in a PID namespace whose /proc is the
+ * host's, the pid names another process there. */
 static uint64_t self_start(void)
 {
 	char state;
 	uint64_t start;
 
-	if (proc_stat(me_pid(), &state, &start) < 0)
+	if (proc_stat(0, &state, &start) < 0)
 		return 0;
 	return start + 1;
 }
@@ -291,6 +309,14 @@ static bool reclaim_slot(struct gv_acct *a, struct acct_slot *s)
 	if (!o || owner == me)
 		return false;
 	start = atomic_load(&s->start);
+	/* another PID namespace's pid says nothing here: leave its slot to a
+	 * process of that namespace (or to the file's recreation) */
+	if (start) {
+		uint64_t ns = atomic_load(&s->pidns), mine = me_pidns();
+
+		if (ns && mine && ns != mine)
+			return false;
+	}
 	if (rec) {
 		/* being reclaimed: take over only from a reclaimer that died */
 		if (rec == me || !pid_dead(rec, 0))
@@ -306,6 +332,7 @@ static bool reclaim_slot(struct gv_acct *a, struct acct_slot *s)
 	if (b)
 		atomic_fetch_sub(&h->total, b);
 	atomic_store(&s->start, 0);
+	atomic_store(&s->pidns, 0);
 	atomic_store(&s->owner, 0);
 	return true;
 }
@@ -341,6 +368,7 @@ static struct acct_slot *my_slot(struct gv_acct *a, bool claim)
 			if (atomic_compare_exchange_strong(&a->map->slots[i].owner, &expect,
 							   OWNER_MAKE(me, 0))) {
 				s = &a->map->slots[i];
+				atomic_store(&s->pidns, me_pidns());
 				atomic_store(&s->start, self_start());
 				a->slot_pid = me;
 				a->slot_idx = i;
@@ -459,6 +487,7 @@ void gv_acct_close(struct gv_acct *acct)
 		if (b)
 			atomic_fetch_sub(&acct->map->hdr.total, b);
 		atomic_store(&s->start, 0);
+		atomic_store(&s->pidns, 0);
 		atomic_store(&s->owner, 0);
 	}
 	munmap(acct->map, sizeof(struct acct_file));

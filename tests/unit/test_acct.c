@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -304,6 +305,81 @@ static void test_forked_child_gets_own_slot(void **state)
 	gv_acct_close(a);
 }
 
+/* A slot charged from another PID namespace is not reclaimed from this
+ * one: its owner's pid (1 there) names another process here, whose start
+ * time differs, which would make it look dead. Needs CAP_SYS_ADMIN for
+ * unshare(CLONE_NEWPID); skipped without it. */
+static void test_other_pid_namespace_not_reclaimed(void **state)
+{
+	struct fixture *f = *state;
+	struct gv_acct *a = NULL;
+	struct gv_acct_usage u[4] = { { 0 } };
+	int p[2], status = 0, inner_host = 0, n_slots, reclaimed;
+	pid_t mid, kill_later = 0, pid0;
+	uint64_t used;
+	char ok = 0;
+
+	assert_int_equal(gv_acct_create(f->path, 100 * MIB, NULL), 0);
+	assert_int_equal(gv_acct_open(f->path, &a, NULL), 0);
+	assert_int_equal(pipe(p), 0);
+	mid = fork();
+	if (mid == 0) {
+		pid_t inner;
+
+		close(p[0]);
+		if (unshare(CLONE_NEWPID) != 0) {
+			ok = 2;
+			(void)!write(p[1], &ok, 1);
+			_exit(0);
+		}
+		inner = fork(); /* pid 1 of the new namespace */
+		if (inner == 0) {
+			struct gv_acct *c = NULL;
+			char self[32] = "";
+			int host_pid;
+
+			/* /proc is this test's: /proc/self names the host pid,
+			 * which the test needs to kill the namespace's init */
+			(void)!readlink("/proc/self", self, sizeof(self) - 1);
+			host_pid = atoi(self);
+			ok = getpid() == 1 && host_pid > 1 && gv_acct_open(f->path, &c, NULL) == 0 &&
+			     gv_acct_charge(c, 30 * MIB) == 0;
+			(void)!write(p[1], &ok, 1);
+			(void)!write(p[1], &host_pid, sizeof(host_pid));
+			for (;;)
+				pause();
+		}
+		_exit(inner > 0 && waitpid(inner, NULL, 0) == inner ? 0 : 1);
+	}
+	assert_true(mid > 0);
+	close(p[1]);
+	assert_int_equal(read(p[0], &ok, 1), 1);
+	if (ok == 2) {
+		close(p[0]);
+		waitpid(mid, &status, 0);
+		gv_acct_close(a);
+		skip();
+	}
+	assert_int_equal(read(p[0], &inner_host, sizeof(inner_host)), sizeof(inner_host));
+	close(p[0]);
+	if (inner_host > 1)
+		kill_later = inner_host;
+	n_slots = gv_acct_slots(a, u, 4);
+	pid0 = u[0].pid;
+	/* host pid 1 exists with another start time: by pid it would be dead */
+	reclaimed = gv_acct_reclaim_dead(a);
+	used = gv_acct_used(a);
+	if (kill_later > 1)
+		kill(kill_later, SIGKILL);
+	waitpid(mid, &status, 0);
+	gv_acct_close(a);
+	assert_int_equal(ok, 1);
+	assert_int_equal(n_slots, 1);
+	assert_int_equal(pid0, 1);
+	assert_int_equal(reclaimed, 0);
+	assert_int_equal(used, 30 * MIB);
+}
+
 static void test_pid_reuse_is_dead(void **state)
 {
 	struct fixture *f = *state;
@@ -480,6 +556,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_pid_reuse_is_dead, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forked_child_gets_own_slot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_other_pid_namespace_not_reclaimed, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_reclaim_exactly_once, setup,
 						teardown),
 	};
