@@ -3,8 +3,9 @@
 #
 # Starts gpuvisord on a temporary state dir and socket and walks through what
 # it does: GPUs, profiles, modes, instances in all three modes, a workload
-# under `gpuvisor run`, refusals with their reasons, events, CDI. Stops the
-# daemon and removes the temporary dir at the end.
+# under `gpuvisor run`, refusals with their reasons, CDI, a live migration
+# of a running workload between two vGPUs, events. Stops the daemon and
+# removes the temporary dir at the end.
 #
 # Without an NVIDIA GPU it uses a simulated node (A100-40GB, H100-80GB, L40S).
 # With one it uses the real GPU 0 as found and never changes its MIG mode:
@@ -126,6 +127,36 @@ run_workload() {
 	gv list
 }
 
+migrate_workload() {
+	# migrate_workload SRC DST: gv-infer started migratable on instance SRC
+	# and moved, while it runs, to the empty instance DST (same profile)
+	local src=$1 dst=$2 i
+	[ -x "$BIN/gv-infer" ] || return 0
+	local args=(--weights-mib 256 --kv-mib-per-step 2 --steps 60 --step-ms 50)
+	heading "live migration: a running workload moved from $src to $dst"
+	printf '%s$ gpuvisor run --migratable --instance %s -- gv-infer %s%s &\n' "$B" "$src" \
+		"${args[*]}" "$N"
+	"$GVC" --socket "$SOCK" run --migratable --instance "$src" -- "$BIN/gv-infer" "${args[@]}" \
+		>"$T/mig.out" 2>&1 &
+	local runner=$!
+	for i in $(seq 50); do
+		[ "$(q list --json | jq -r --arg id "$src" '.instances[] | select(.id == $id) | (.mem_used_bytes // 0) > 0')" = true ] && break
+		sleep 0.1
+	done
+	sleep 0.5 # a few steps: the KV cache grows while it is copied
+	gv migrate "$src" --to "$dst" --downtime-limit 50
+	gv list
+	local rc=0
+	wait "$runner" || rc=$?
+	echo "gv-infer exited with status $rc; its checksum, and that of a run never migrated:"
+	grep '^checksum' "$T/mig.out" | sed 's/^/   | migrated:       /'
+	mkdir -p "$T/shm-ref"
+	{ LD_LIBRARY_PATH="$BIN/../lib/sim" GPUVISOR_SIM_SHM_DIR="$T/shm-ref" \
+		"$BIN/gv-infer" "${args[@]}" 2>&1 || true; } | grep '^checksum' |
+		sed 's/^/   | never migrated: /' || true
+	gv migrations
+}
+
 if [ "$REAL" = 0 ]; then
 	# --- simulated node: all three modes ----------------------------------
 	heading "profiles of the H100 (FREE: how many more fit now)"
@@ -174,11 +205,13 @@ if [ "$REAL" = 0 ]; then
 		"$T/cdi/gpuvisor.json"
 	note "podman run --device gpuvisor.io/vgpu=$TS1 ... gets this environment and the mounts"
 
+	migrate_workload "$TS2" "$TS1"
+
 	heading "events"
 	gv events
 
 	heading "clean up"
-	gv destroy "$MIG1" "$MIG2" "$TS1" "$TS2" "$PT"
+	gv destroy "$MIG1" "$MIG2" "$TS1" "$PT"
 	gv list
 else
 	# --- a real GPU: as found ---------------------------------------------

@@ -29,22 +29,29 @@ static void gv_mig_bytes(const json_t *o, const char *key, char *buf, size_t len
 	gv_fmt_bytes((uint64_t)gv_mig_int(o, key), buf, len);
 }
 
-/* "round 2 (precopy): 4.0 GiB of 4.0 GiB copied, 12.0 MiB dirty at 3.4 MiB/s,
- * expected downtime 12.3 ms" */
+/* "round 2 (precopy): state 4.0 GiB, 12.0 MiB dirty at 3.4 MiB/s, 4.1 GiB
+ * copied in all, copy 812 MiB/s, expected downtime 12.3 ms"; in the stun
+ * "stun: state ..., ... dirty, ... copied in all, copy ..." (copied counts
+ * every round, so it exceeds the state once chunks were copied again). */
 static void gv_mig_print_progress(const json_t *p)
 {
 	char total[32], copied[32], dirty[32], rate[32], bw[32];
 	json_int_t thr = gv_mig_int(p, "throttle_pct");
+	const char *phase = gv_json_str(p, "phase", "?");
 
 	gv_mig_bytes(p, "bytes_total", total, sizeof(total));
 	gv_mig_bytes(p, "bytes_copied", copied, sizeof(copied));
 	gv_mig_bytes(p, "bytes_dirty", dirty, sizeof(dirty));
 	gv_mig_bytes(p, "dirty_rate_bps", rate, sizeof(rate));
 	gv_mig_bytes(p, "bandwidth_bps", bw, sizeof(bw));
-	printf("round %lld (%s): %s of %s copied, %s dirty at %s/s, copy %s/s, expected downtime "
-	       "%.1f ms",
-	       (long long)gv_mig_int(p, "round"), gv_json_str(p, "phase", "?"), copied, total, dirty,
-	       rate, bw, gv_mig_num(p, "expected_downtime_ms"));
+	if (!strcmp(phase, "stun"))
+		printf("stun: state %s, %s dirty, %s copied in all, copy %s/s", total, dirty, copied,
+		       bw);
+	else
+		printf("round %lld (%s): state %s, %s dirty at %s/s, %s copied in all, copy %s/s, "
+		       "expected downtime %.1f ms",
+		       (long long)gv_mig_int(p, "round"), phase, total, dirty, rate, copied, bw,
+		       gv_mig_num(p, "expected_downtime_ms"));
 	if (thr > 0)
 		printf(", throttle %lld%%", (long long)thr);
 	putchar('\n');
