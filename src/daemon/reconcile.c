@@ -57,6 +57,24 @@ static int drop_row(struct gvd *d, const struct gv_store_inst *in, int gpu, cons
 	return ret;
 }
 
+/* An accounting file an older gpuvisord wrote in another format: the shim
+ * of this version cannot open it, so it is replaced while no workload
+ * uses the instance (a workload still running keeps the file it has). */
+static void refresh_acct(const struct gv_store_inst *in, const char *path)
+{
+	struct gv_acct *a = NULL;
+	struct gv_err e = { 0 };
+
+	if (in->wl_pid > 0 || access(path, F_OK) != 0)
+		return;
+	if (gv_acct_open(path, &a, &e) == 0) {
+		gv_acct_close(a);
+		return;
+	}
+	if (unlink(path) == 0)
+		gvd_log(GVD_LOG_INFO, "%s: replaced its accounting file (%s)", in->id, e.msg);
+}
+
 static int fix_rows(struct gvd *d, struct gv_err *err)
 {
 	struct gvd_view v;
@@ -103,6 +121,7 @@ static int fix_rows(struct gvd *d, struct gv_err *err)
 				char path[PATH_MAX];
 
 				gvd_acct_path(d, in->id, path);
+				refresh_acct(in, path);
 				if (access(path, F_OK) != 0 &&
 				    gv_acct_create(path, in->fb_mib * 1024 * 1024, err) != 0)
 					gvd_log(GVD_LOG_WARN, "%s: %s", in->id, err->msg);

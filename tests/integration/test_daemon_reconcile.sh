@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Reconciliation at start: MIG instances created behind the daemon's back are
 # adopted, instances whose MIG instance vanished are removed, dead workloads
-# are cleared; each with an event.
+# are cleared; each with an event. An accounting file this version cannot
+# read is replaced.
 . "$(dirname "$0")/lib.sh"
 
 gv_start_daemon --sim a100-40gb:1,h100-80gb:1
@@ -50,6 +51,16 @@ expect_api 409 POST /v1/instances '{"profile":"1g.5gb","gpu":0,"placement":6}'
 expect_api 200 DELETE "/v1/instances/$adopted"
 n=$(jq '.gpus[0].mig_instances | length' "$GV_STATE/sim-node.json")
 expect_eq "$n" 1 "MIG instances left in the hardware"
+
+step "an accounting file in another format (an older gpuvisord's) is replaced while unused"
+acct=$(find "$GV_RUN" -name "$ts.acct" | head -1)
+[ -n "$acct" ] || fail "no accounting file for $ts under $GV_RUN"
+gv_stop_daemon || fail "clean shutdown failed"
+printf 'not an accounting file of this version' >"$acct"
+gv_start_daemon
+expect_contains "$(cat "$T/daemon.log")" "$ts: replaced its accounting file"
+expect_eq "$(head -c 4 "$acct")" ACCT "a fresh accounting file"
+expect_api 200 GET "/v1/instances/$ts"
 
 step "a restart without changes changes nothing"
 before=$(api GET /v1/instances)
