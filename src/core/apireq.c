@@ -144,11 +144,12 @@ out:
 	return ret;
 }
 
-int gv_apireq_workload_parse(const char *body, size_t len, pid_t *out, struct gv_err *err)
+/* A body of exactly one required integer field, key, in [lo, hi]. */
+static int one_int(const char *body, size_t len, const char *key, long long lo, long long hi,
+		   long long *out, struct gv_err *err)
 {
-	static const char *const fields[] = { "pid", NULL };
+	const char *const fields[] = { key, NULL };
 	json_t *root = NULL;
-	long long v = 0;
 	int ret;
 
 	*out = 0;
@@ -157,10 +158,19 @@ int gv_apireq_workload_parse(const char *body, size_t len, pid_t *out, struct gv
 		return ret;
 	ret = gv_jf_only(root, fields, err);
 	if (!ret)
-		ret = gv_jf_int(root, "pid", GV_JF_REQUIRED, 2, INT_MAX, &v, NULL, err);
-	if (!ret)
-		*out = (pid_t)v;
+		ret = gv_jf_int(root, key, GV_JF_REQUIRED, lo, hi, out, NULL, err);
+	if (ret)
+		*out = 0;
 	json_decref(root);
+	return ret;
+}
+
+int gv_apireq_workload_parse(const char *body, size_t len, pid_t *out, struct gv_err *err)
+{
+	long long v;
+	int ret = one_int(body, len, "pid", 2, INT_MAX, &v, err);
+
+	*out = (pid_t)v;
 	return ret;
 }
 
@@ -217,22 +227,10 @@ out:
 
 int gv_apireq_weight_parse(const char *body, size_t len, uint32_t *out, struct gv_err *err)
 {
-	static const char *const fields[] = { "weight", NULL };
-	json_t *root = NULL;
-	long long v = 0;
-	int ret;
+	long long v;
+	int ret = one_int(body, len, "weight", GV_SCHED_WEIGHT_MIN, GV_SCHED_WEIGHT_MAX, &v, err);
 
-	*out = 0;
-	ret = gv_jf_load(body, len, GV_APIREQ_MAX_BODY, &root, err);
-	if (ret)
-		return ret;
-	ret = gv_jf_only(root, fields, err);
-	if (!ret)
-		ret = gv_jf_int(root, "weight", GV_JF_REQUIRED, GV_SCHED_WEIGHT_MIN,
-				GV_SCHED_WEIGHT_MAX, &v, NULL, err);
-	if (!ret)
-		*out = (uint32_t)v;
-	json_decref(root);
+	*out = (uint32_t)v;
 	return ret;
 }
 
