@@ -69,6 +69,9 @@ int gv_store_schema_version(struct gv_store *st);
 int gv_store_begin(struct gv_store *st, struct gv_err *err);
 int gv_store_commit(struct gv_store *st, struct gv_err *err);
 void gv_store_rollback(struct gv_store *st);
+/* Ends the open transaction: commits when ret is 0, else rolls back.
+ * Returns ret, or the commit's error. */
+int gv_store_end(struct gv_store *st, int ret, struct gv_err *err);
 
 /* Allocates the next value of a named counter (first value 1); values are
  * never handed out twice, even after the rows using them are deleted. */

@@ -249,6 +249,15 @@ void gv_store_rollback(struct gv_store *st)
 	st->in_tx = false;
 }
 
+int gv_store_end(struct gv_store *st, int ret, struct gv_err *err)
+{
+	if (ret) {
+		gv_store_rollback(st);
+		return ret;
+	}
+	return gv_store_commit(st, err);
+}
+
 /* Runs a write statement that must touch exactly one row when must_change. */
 static int step_done(struct gv_store *st, sqlite3_stmt *s, bool must_change, const char *what,
 		     const char *id, struct gv_err *err)

@@ -129,10 +129,7 @@ int gvd_instance_create_as(struct gvd *d, const struct gv_apireq_create *req, co
 	}
 	if (!ret)
 		ret = gv_store_inst_insert(d->st, &in, err);
-	if (!ret)
-		ret = gv_store_commit(d->st, err);
-	else
-		gv_store_rollback(d->st);
+	ret = gv_store_end(d->st, ret, err);
 	if (ret)
 		goto out;
 	row = true;
@@ -184,10 +181,8 @@ int gvd_instance_create_as(struct gvd *d, const struct gv_apireq_create *req, co
 				 gv_profile_kind_name(in.kind), (unsigned long long)in.fb_mib,
 				 res.gpu);
 		gvd_event(d, "instance.created", res.gpu, in.id, "%s", ev);
-		ret = gv_store_commit(d->st, err);
-	} else {
-		gv_store_rollback(d->st);
 	}
+	ret = gv_store_end(d->st, ret, err);
 	if (ret)
 		goto undo_hw;
 	in.state = GV_INST_READY;
@@ -280,10 +275,8 @@ int gvd_instance_destroy(struct gvd *d, const char *id, bool force, int *http,
 	if (!ret) {
 		gvd_event(d, "instance.destroyed", gpu, id, "destroyed %s on gpu %d%s", in.profile,
 			  gpu, force ? " (forced)" : "");
-		ret = gv_store_commit(d->st, err);
-	} else {
-		gv_store_rollback(d->st);
 	}
+	ret = gv_store_end(d->st, ret, err);
 	if (!ret)
 		*http = 200;
 out:

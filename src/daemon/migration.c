@@ -359,10 +359,7 @@ static void finish_success(struct gvd *d, struct gv_store_mig *m, const json_t *
 				set_report(m, rep);
 			ret = gv_store_mig_update(d->st, m, &err);
 		}
-		if (!ret)
-			ret = gv_store_commit(d->st, &err);
-		else
-			gv_store_rollback(d->st);
+		ret = gv_store_end(d->st, ret, &err);
 		if (ret) {
 			m->state = GV_MIGST_RUNNING;
 			gvd_log(GVD_LOG_ERROR,
@@ -854,10 +851,7 @@ int gvd_mig_start(struct gvd *d, const struct gv_migreq *req, char *id_out, size
 	m.created = (int64_t)time(NULL);
 	if (!ret)
 		ret = gv_store_mig_insert(d->st, &m, err);
-	if (!ret)
-		ret = gv_store_commit(d->st, err);
-	else
-		gv_store_rollback(d->st);
+	ret = gv_store_end(d->st, ret, err);
 	if (ret)
 		goto out;
 	row = true;

@@ -48,13 +48,9 @@ static int drop_row(struct gvd *d, const struct gv_store_inst *in, int gpu, cons
 	if (ret)
 		return ret;
 	ret = gv_store_inst_delete(d->st, in->id, err);
-	if (!ret) {
+	if (!ret)
 		gvd_event(d, kind, gpu, in->id, "%s %s: %s", in->id, in->profile, why);
-		ret = gv_store_commit(d->st, err);
-	} else {
-		gv_store_rollback(d->st);
-	}
-	return ret;
+	return gv_store_end(d->st, ret, err);
 }
 
 /* An accounting file an older gpuvisord wrote in another format: the shim
@@ -178,10 +174,8 @@ static int adopt_mig(struct gvd *d, struct gv_err *err)
 				gvd_event(d, "instance.adopted", g, in.id,
 					  "adopted MIG instance %s (%s at slot %d) found on gpu %d",
 					  mi->uuid, mi->profile->name, mi->start, g);
-				ret = gv_store_commit(d->st, err);
-			} else {
-				gv_store_rollback(d->st);
 			}
+			ret = gv_store_end(d->st, ret, err);
 		}
 	}
 	gvd_view_free(&v);

@@ -102,10 +102,8 @@ int gvd_workload_attach(struct gvd *d, const char *id, pid_t pid, int *http, str
 		}
 		gvd_event(d, "workload.attached", gpu, id, "workload pid %d (group %d) on %s",
 			  (int)pid, (int)pgid, id);
-		ret = gv_store_commit(d->st, err);
-	} else {
-		gv_store_rollback(d->st);
 	}
+	ret = gv_store_end(d->st, ret, err);
 	if (!ret)
 		*http = 200;
 	return ret;

@@ -294,6 +294,17 @@ static void test_transactions(void **state)
 	assert_int_equal(gv_store_commit(f->st, &err), -EINVAL);
 	reopen(f);
 	assert_int_equal(gv_store_inst_get(f->st, "i-2", &got, &err), 0);
+
+	/* gv_store_end: a failure rolls back and is returned; 0 commits */
+	assert_int_equal(gv_store_begin(f->st, &err), 0);
+	assert_int_equal(gv_store_inst_insert(f->st, &a, &err), 0);
+	assert_int_equal(gv_store_end(f->st, -EIO, &err), -EIO);
+	assert_int_equal(gv_store_inst_get(f->st, "i-1", &got, &err), -ENOENT);
+	assert_int_equal(gv_store_begin(f->st, &err), 0);
+	assert_int_equal(gv_store_inst_insert(f->st, &a, &err), 0);
+	assert_int_equal(gv_store_end(f->st, 0, &err), 0);
+	reopen(f);
+	assert_int_equal(gv_store_inst_get(f->st, "i-1", &got, &err), 0);
 }
 
 static void test_uncommitted_lost_on_close(void **state)
