@@ -595,77 +595,30 @@ static CUresult set2d(CUdeviceptr dst, size_t pitch, uint32_t val, size_t elem, 
 	return CUDA_SUCCESS;
 }
 
-SIM_API CUresult cuMemsetD2D8_v2(CUdeviceptr dstDevice, size_t dstPitch, unsigned char uc,
-				 size_t Width, size_t Height)
-{
-	return set2d(dstDevice, dstPitch, uc, 1, Width, Height, NULL, false, false);
-}
+/* The twelve 2-D sets: element type T of size N bytes; PT: the per-thread
+ * default stream variant. */
+#define SIM_SET2D(name, T, N, PT)                                                             \
+	SIM_API CUresult name(CUdeviceptr dstDevice, size_t dstPitch, T v, size_t Width,     \
+			      size_t Height)                                                 \
+	{                                                                                    \
+		return set2d(dstDevice, dstPitch, v, N, Width, Height, NULL, PT, false);     \
+	}
+#define SIM_SET2D_ASYNC(name, T, N, PT)                                                       \
+	SIM_API CUresult name(CUdeviceptr dstDevice, size_t dstPitch, T v, size_t Width,     \
+			      size_t Height, CUstream hStream)                               \
+	{                                                                                    \
+		return set2d(dstDevice, dstPitch, v, N, Width, Height, hStream, PT, true);   \
+	}
 
-SIM_API CUresult cuMemsetD2D8_v2_ptds(CUdeviceptr dstDevice, size_t dstPitch, unsigned char uc,
-				      size_t Width, size_t Height)
-{
-	return set2d(dstDevice, dstPitch, uc, 1, Width, Height, NULL, true, false);
-}
-
-SIM_API CUresult cuMemsetD2D16_v2(CUdeviceptr dstDevice, size_t dstPitch, unsigned short us,
-				  size_t Width, size_t Height)
-{
-	return set2d(dstDevice, dstPitch, us, 2, Width, Height, NULL, false, false);
-}
-
-SIM_API CUresult cuMemsetD2D16_v2_ptds(CUdeviceptr dstDevice, size_t dstPitch,
-				       unsigned short us, size_t Width, size_t Height)
-{
-	return set2d(dstDevice, dstPitch, us, 2, Width, Height, NULL, true, false);
-}
-
-SIM_API CUresult cuMemsetD2D32_v2(CUdeviceptr dstDevice, size_t dstPitch, unsigned int ui,
-				  size_t Width, size_t Height)
-{
-	return set2d(dstDevice, dstPitch, ui, 4, Width, Height, NULL, false, false);
-}
-
-SIM_API CUresult cuMemsetD2D32_v2_ptds(CUdeviceptr dstDevice, size_t dstPitch, unsigned int ui,
-				       size_t Width, size_t Height)
-{
-	return set2d(dstDevice, dstPitch, ui, 4, Width, Height, NULL, true, false);
-}
-
-SIM_API CUresult cuMemsetD2D8Async(CUdeviceptr dstDevice, size_t dstPitch, unsigned char uc,
-				   size_t Width, size_t Height, CUstream hStream)
-{
-	return set2d(dstDevice, dstPitch, uc, 1, Width, Height, hStream, false, true);
-}
-
-SIM_API CUresult cuMemsetD2D8Async_ptsz(CUdeviceptr dstDevice, size_t dstPitch,
-					unsigned char uc, size_t Width, size_t Height,
-					CUstream hStream)
-{
-	return set2d(dstDevice, dstPitch, uc, 1, Width, Height, hStream, true, true);
-}
-
-SIM_API CUresult cuMemsetD2D16Async(CUdeviceptr dstDevice, size_t dstPitch, unsigned short us,
-				    size_t Width, size_t Height, CUstream hStream)
-{
-	return set2d(dstDevice, dstPitch, us, 2, Width, Height, hStream, false, true);
-}
-
-SIM_API CUresult cuMemsetD2D16Async_ptsz(CUdeviceptr dstDevice, size_t dstPitch,
-					 unsigned short us, size_t Width, size_t Height,
-					 CUstream hStream)
-{
-	return set2d(dstDevice, dstPitch, us, 2, Width, Height, hStream, true, true);
-}
-
-SIM_API CUresult cuMemsetD2D32Async(CUdeviceptr dstDevice, size_t dstPitch, unsigned int ui,
-				    size_t Width, size_t Height, CUstream hStream)
-{
-	return set2d(dstDevice, dstPitch, ui, 4, Width, Height, hStream, false, true);
-}
-
-SIM_API CUresult cuMemsetD2D32Async_ptsz(CUdeviceptr dstDevice, size_t dstPitch,
-					 unsigned int ui, size_t Width, size_t Height,
-					 CUstream hStream)
-{
-	return set2d(dstDevice, dstPitch, ui, 4, Width, Height, hStream, true, true);
-}
+SIM_SET2D(cuMemsetD2D8_v2, unsigned char, 1, false)
+SIM_SET2D(cuMemsetD2D8_v2_ptds, unsigned char, 1, true)
+SIM_SET2D(cuMemsetD2D16_v2, unsigned short, 2, false)
+SIM_SET2D(cuMemsetD2D16_v2_ptds, unsigned short, 2, true)
+SIM_SET2D(cuMemsetD2D32_v2, unsigned int, 4, false)
+SIM_SET2D(cuMemsetD2D32_v2_ptds, unsigned int, 4, true)
+SIM_SET2D_ASYNC(cuMemsetD2D8Async, unsigned char, 1, false)
+SIM_SET2D_ASYNC(cuMemsetD2D8Async_ptsz, unsigned char, 1, true)
+SIM_SET2D_ASYNC(cuMemsetD2D16Async, unsigned short, 2, false)
+SIM_SET2D_ASYNC(cuMemsetD2D16Async_ptsz, unsigned short, 2, true)
+SIM_SET2D_ASYNC(cuMemsetD2D32Async, unsigned int, 4, false)
+SIM_SET2D_ASYNC(cuMemsetD2D32Async_ptsz, unsigned int, 4, true)
