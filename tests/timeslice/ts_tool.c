@@ -302,18 +302,24 @@ static int failures_cpu; /* of checks that also need the host to give the
 static double last_error; /* |measured / intended - 1| of the last scenario */
 static char last_note[128]; /* what else the bench prints about it */
 
+/* Prints the check's line; a failed one counts in *count. */
+static void vcheck(int *count, bool ok, const char *fmt, va_list ap)
+{
+	printf("  %s: ", ok ? "ok  " : "FAIL");
+	vprintf(fmt, ap);
+	putchar('\n');
+	if (!ok)
+		(*count)++;
+}
+
 static void check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void check(bool ok, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	printf("  %s: ", ok ? "ok  " : "FAIL");
-	vprintf(fmt, ap);
-	putchar('\n');
+	vcheck(&failures, ok, fmt, ap);
 	va_end(ap);
-	if (!ok)
-		failures++;
 }
 
 static void check_cpu(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -322,12 +328,8 @@ static void check_cpu(bool ok, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	printf("  %s: ", ok ? "ok  " : "FAIL");
-	vprintf(fmt, ap);
-	putchar('\n');
+	vcheck(&failures_cpu, ok, fmt, ap);
 	va_end(ap);
-	if (!ok)
-		failures_cpu++;
 }
 
 static pid_t spawn_tenant(struct run *r, struct tenant *t)
