@@ -19,7 +19,7 @@
 #include "gpuvisor/catalog.h"
 #include "gpuvisor/err.h"
 
-#define GV_STORE_SCHEMA_VERSION 3
+#define GV_STORE_SCHEMA_VERSION 4
 #define GV_STORE_ID_MAX 32
 #define GV_STORE_UUID_MAX 48
 #define GV_STORE_KIND_MAX 48
@@ -29,6 +29,16 @@ enum gv_inst_state {
 	GV_INST_CREATING = 0,
 	GV_INST_READY = 1,
 	GV_INST_DESTROYING = 2,
+};
+
+/* Where a workload's GPU state is (schema 4). SUSPENDING and RESUMING are
+ * written before the driver is asked and replaced when it has answered, so
+ * a daemon restarted in between asks the driver where the workload is. */
+enum gv_wl_state {
+	GV_WL_RUNNING = 0,
+	GV_WL_SUSPENDING = 1,
+	GV_WL_SUSPENDED = 2, /* checkpointed: its GPU memory is in host memory */
+	GV_WL_RESUMING = 3,
 };
 
 struct gv_store_inst {
@@ -46,6 +56,7 @@ struct gv_store_inst {
 	pid_t wl_pgid;
 	uint64_t wl_starttime;			/* /proc/<pid>/stat field 22, clock ticks */
 	int64_t wl_since;			/* unix seconds */
+	enum gv_wl_state wl_state;
 };
 
 struct gv_store_event {
@@ -88,9 +99,11 @@ int gv_store_inst_list(struct gv_store *st, struct gv_store_inst **out, size_t *
 		       struct gv_err *err);
 int gv_store_inst_set_state(struct gv_store *st, const char *id, enum gv_inst_state state,
 			    const char *device_uuid, struct gv_err *err);
-/* pid 0 clears the workload. */
+/* pid 0 clears the workload. Either way its state becomes RUNNING. */
 int gv_store_inst_set_workload(struct gv_store *st, const char *id, pid_t pid, pid_t pgid,
 			       uint64_t starttime, int64_t since, struct gv_err *err);
+int gv_store_inst_set_wl_state(struct gv_store *st, const char *id, enum gv_wl_state state,
+			       struct gv_err *err);
 int gv_store_inst_delete(struct gv_store *st, const char *id, struct gv_err *err);
 
 /* Per-GPU settings, keyed by GPU uuid. -ENOENT when none were stored. */

@@ -50,6 +50,8 @@ int gv_cmd_cdi(struct gv_cli *cli, int argc, char **argv);
 int gv_cmd_version(struct gv_cli *cli, int argc, char **argv);
 int gv_cmd_migrate(struct gv_cli *cli, int argc, char **argv);
 int gv_cmd_migrations(struct gv_cli *cli, int argc, char **argv);
+int gv_cmd_suspend(struct gv_cli *cli, int argc, char **argv);
+int gv_cmd_resume(struct gv_cli *cli, int argc, char **argv);
 int gv_cmd_sched(struct gv_cli *cli, int argc, char **argv);
 int gv_cmd_top(struct gv_cli *cli, int argc, char **argv);
 

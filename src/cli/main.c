@@ -140,6 +140,23 @@ static const struct gv_cmd gv_cmds[] = {
 	 "List migrations: state, instances, times.",
 	 "  --json  print the daemon's JSON ({\"migrations\": [...]})\n"
 	 "\nexample:\n  gpuvisor migrations\n"},
+	{"suspend", gv_cmd_suspend, "suspend INSTANCE [--json]",
+	 "Suspend an instance's workload: its GPU memory goes to host memory.",
+	 "  --json  print the daemon's answer as JSON\n"
+	 "\nThe CUDA driver's checkpoint API locks every CUDA process of the workload\n"
+	 "(after its queued GPU work finishes) and moves its GPU memory and objects into\n"
+	 "its host memory; the GPU memory is free meanwhile. Any CUDA program, no\n"
+	 "--migratable needed. The instance's partition stays reserved for it. Refused,\n"
+	 "with the reason, for MIG instances, managed or IPC memory, and drivers\n"
+	 "before R550. A suspended workload survives a restart of gpuvisord.\n"
+	 "\nexample:\n  gpuvisor suspend i-3\n"},
+	{"resume", gv_cmd_resume, "resume INSTANCE [--json]",
+	 "Resume a suspended workload on its instance.",
+	 "  --json  print the daemon's answer as JSON\n"
+	 "\nThe driver restores the workload's GPU memory and objects at the same\n"
+	 "addresses and lets its CUDA calls go on. If the GPU has no room, the\n"
+	 "workload stays suspended and can be resumed again later.\n"
+	 "\nexample:\n  gpuvisor resume i-3\n"},
 	{"version", gv_cmd_version, "version",
 	 "Print the versions of gpuvisor and of the daemon it reaches.", ""},
 	{"help", gv_cmd_help, "help [SUBCOMMAND]", "Show help for gpuvisor or a subcommand.", ""},

@@ -38,6 +38,8 @@ static const char *const migrations[] = {
 	" downtime_limit_ms INTEGER NOT NULL, pid INTEGER NOT NULL, ctl TEXT NOT NULL,"
 	" state INTEGER NOT NULL, created INTEGER NOT NULL, finished INTEGER NOT NULL,"
 	" error TEXT NOT NULL, report TEXT, progress TEXT);",
+	/* 4: suspended workloads (enum gv_wl_state) */
+	"ALTER TABLE instances ADD COLUMN wl_state INTEGER NOT NULL DEFAULT 0;",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -303,7 +305,7 @@ static void copy_col(char *dst, size_t cap, sqlite3_stmt *s, int col)
 
 #define INST_COLS                                                                    \
 	"id, gpu_uuid, profile, kind, start, fb_mib, state, device_uuid, created, wl_pid, " \
-	"wl_pgid, wl_starttime, wl_since"
+	"wl_pgid, wl_starttime, wl_since, wl_state"
 
 static void inst_from_row(sqlite3_stmt *s, void *dst)
 {
@@ -323,6 +325,7 @@ static void inst_from_row(sqlite3_stmt *s, void *dst)
 	o->wl_pgid = (pid_t)sqlite3_column_int(s, 10);
 	o->wl_starttime = (uint64_t)sqlite3_column_int64(s, 11);
 	o->wl_since = sqlite3_column_int64(s, 12);
+	o->wl_state = (enum gv_wl_state)sqlite3_column_int(s, 13);
 }
 
 /* The numeric suffix of "i-12" orders instances by creation. */
@@ -342,7 +345,7 @@ int gv_store_inst_insert(struct gv_store *st, const struct gv_store_inst *in, st
 		return gv_err_set(err, EINVAL, "instance needs an id, a GPU and a profile");
 	ret = prepare(st,
 		      "INSERT INTO instances(seq, " INST_COLS ") "
-		      "VALUES(?14, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+		      "VALUES(?14, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?15)",
 		      &s, err);
 	if (ret)
 		return ret;
@@ -360,6 +363,7 @@ int gv_store_inst_insert(struct gv_store *st, const struct gv_store_inst *in, st
 	sqlite3_bind_int64(s, 12, (sqlite3_int64)in->wl_starttime);
 	sqlite3_bind_int64(s, 13, in->wl_since);
 	sqlite3_bind_int64(s, 14, id_seq(in->id));
+	sqlite3_bind_int(s, 15, (int)in->wl_state);
 	if (sqlite3_step(s) != SQLITE_DONE) {
 		int ext = sqlite3_extended_errcode(st->db);
 
@@ -442,7 +446,7 @@ int gv_store_inst_set_workload(struct gv_store *st, const char *id, pid_t pid, p
 	sqlite3_stmt *s = NULL;
 	int ret = prepare(st,
 			  "UPDATE instances SET wl_pid = ?2, wl_pgid = ?3, wl_starttime = ?4, "
-			  "wl_since = ?5 WHERE id = ?1",
+			  "wl_since = ?5, wl_state = 0 WHERE id = ?1",
 			  &s, err);
 
 	if (ret)
@@ -458,6 +462,21 @@ int gv_store_inst_set_workload(struct gv_store *st, const char *id, pid_t pid, p
 	sqlite3_bind_int64(s, 4, (sqlite3_int64)starttime);
 	sqlite3_bind_int64(s, 5, since);
 	ret = step_done(st, s, true, "update workload", id, err);
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int gv_store_inst_set_wl_state(struct gv_store *st, const char *id, enum gv_wl_state state,
+			       struct gv_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int ret = prepare(st, "UPDATE instances SET wl_state = ?2 WHERE id = ?1", &s, err);
+
+	if (ret)
+		return ret;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, (int)state);
+	ret = step_done(st, s, true, "update workload state", id, err);
 	sqlite3_finalize(s);
 	return ret;
 }

@@ -50,6 +50,8 @@ void gvd_route_instance_destroy(struct gvd_req *q, struct gvd_resp *r);
 void gvd_route_workload_attach(struct gvd_req *q, struct gvd_resp *r);
 void gvd_route_workload_detach(struct gvd_req *q, struct gvd_resp *r);
 void gvd_route_instance_env(struct gvd_req *q, struct gvd_resp *r);
+void gvd_route_workload_suspend(struct gvd_req *q, struct gvd_resp *r);
+void gvd_route_workload_resume(struct gvd_req *q, struct gvd_resp *r);
 /* routes_migrations.c */
 void gvd_route_migrations(struct gvd_req *q, struct gvd_resp *r);
 void gvd_route_migration_start(struct gvd_req *q, struct gvd_resp *r);

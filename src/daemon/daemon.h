@@ -139,6 +139,17 @@ int gvd_workload_attach(struct gvd *d, const char *id, pid_t pid, int *http, str
 int gvd_workload_detach(struct gvd *d, const char *id, int *http, struct gv_err *err);
 /* Clears every workload whose process group is gone (caller holds lock). */
 void gvd_workload_sweep(struct gvd *d);
+
+/* Suspend / resume through the driver's checkpoint API (suspend.c). On
+ * success *report is the helper's JSON (pids, states, phase times). */
+int gvd_workload_suspend(struct gvd *d, const char *id, json_t **report, int *http,
+			 struct gv_err *err);
+int gvd_workload_resume(struct gvd *d, const char *id, json_t **report, int *http,
+			struct gv_err *err);
+const char *gvd_wl_state_name(enum gv_wl_state s);
+/* At start, after gvd_reconcile: settles workloads left half suspended or
+ * half resumed by a daemon that stopped. */
+void gvd_suspend_reconcile(struct gvd *d);
 /* The liveness thread: about once a second, gvd_workload_sweep and the
  * return of dead processes' charges in every instance's and (simulated
  * node) every device's accounting file. */

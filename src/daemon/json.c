@@ -120,9 +120,12 @@ json_t *gvd_json_instance(struct gvd *d, const struct gvd_view *v, const struct 
 	gvd_time_str(in->created, created);
 	if (in->wl_pid > 0) {
 		gvd_time_str(in->wl_since, started);
-		wl = json_pack("{s:i, s:i, s:s, s:o}", "pid", (int)in->wl_pid, "pgid",
+		/* a suspended workload keeps its partition (its charges stay in
+		 * mem_used_bytes) while its GPU memory is in host memory */
+		wl = json_pack("{s:i, s:i, s:s, s:o, s:s}", "pid", (int)in->wl_pid, "pgid",
 			       (int)in->wl_pgid, "started", started, "mem_used_bytes",
-			       used >= 0 ? json_integer(used) : json_null());
+			       used >= 0 ? json_integer(used) : json_null(), "state",
+			       gvd_wl_state_name(in->wl_state));
 	}
 	o = json_pack("{s:s, s:o, s:s, s:s, s:s, s:o, s:I, s:s, s:s, s:s, s:o, s:o}", "id", in->id,
 		      "gpu", gpu >= 0 ? json_integer(gpu) : json_null(), "gpu_uuid", in->gpu_uuid,

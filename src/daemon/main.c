@@ -317,6 +317,7 @@ int main(int argc, char **argv)
 	if (ret)
 		goto out;
 	gvd_mig_recover(&d);
+	gvd_suspend_reconcile(&d);
 
 	ret = gvd_unix_listen(d.o.socket_path, &sock_fd, &err);
 	if (ret)

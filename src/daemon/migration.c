@@ -725,6 +725,10 @@ int gvd_mig_start(struct gvd *d, const struct gv_migreq *req, char *id_out, size
 						    "instance %s has no workload to migrate (start "
 						    "one with gpuvisor run --instance %s)",
 						    src.id, src.id));
+	if (src.wl_state != GV_WL_RUNNING)
+		return refuse(http, 409, gv_err_set(err, EBUSY,
+						    "the workload of %s is %s: resume it first",
+						    src.id, gvd_wl_state_name(src.wl_state)));
 	ret = gvd_view_load(d, &v, err);
 	if (ret)
 		return ret;

@@ -180,3 +180,29 @@ void gvd_route_instance_env(struct gvd_req *q, struct gvd_resp *r)
 	gvd_resp_json(r, 200, json_pack("{s:o, s:o, s:o}", "env", env, "mounts", mounts,
 					"migration", gvd_mig_env(d, &in)));
 }
+
+static void workload_change(struct gvd_req *q, struct gvd_resp *r, bool suspend)
+{
+	struct gv_err err = { 0 };
+	json_t *report = NULL;
+	int ret, http;
+
+	ret = suspend ? gvd_workload_suspend(q->d, q->seg[2], &report, &http, &err)
+		      : gvd_workload_resume(q->d, q->seg[2], &report, &http, &err);
+	if (ret) {
+		gvd_resp_fail(r, http, &err);
+		return;
+	}
+	gvd_resp_json(r, 200, json_pack("{s:s, s:s, s:o}", "instance", q->seg[2], "workload",
+					suspend ? "suspended" : "running", "report", report));
+}
+
+void gvd_route_workload_suspend(struct gvd_req *q, struct gvd_resp *r)
+{
+	workload_change(q, r, true);
+}
+
+void gvd_route_workload_resume(struct gvd_req *q, struct gvd_resp *r)
+{
+	workload_change(q, r, false);
+}

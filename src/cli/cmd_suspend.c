@@ -1,0 +1,62 @@
+/* gpuvisor suspend ID / gpuvisor resume ID: POST /v1/instances/ID/suspend
+ * or /resume. One file for the two, since they are one operation's halves
+ * (the workload's GPU state goes to host memory and comes back). */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int change(struct gv_cli *cli, int argc, char **argv, const char *verb)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	json_t *resp = NULL, *rep;
+	char *path = NULL, suffix[16];
+	bool as_json = false;
+	int rc;
+
+	if (gv_cli_getopt(cli, argc, argv, "h", opts, &as_json, &rc) != -1)
+		return rc;
+	if (argc - optind != 1 || !*argv[optind])
+		return gv_cli_usage_error(cli, "%s takes one instance id (see gpuvisor list)", verb);
+	if (!gv_cli_client(cli))
+		return GV_EXIT_REFUSED;
+	snprintf(suffix, sizeof(suffix), "/%s", verb);
+	path = gv_cli_path(cli, "/v1/instances/", argv[optind], suffix);
+	if (!path)
+		return GV_EXIT_REFUSED;
+	rc = gv_cli_call(cli, "POST", path, NULL, &resp);
+	if (rc)
+		goto out;
+	if (as_json) {
+		rc = gv_cli_print_json(resp);
+		goto out;
+	}
+	rep = json_object_get(resp, "report");
+	if (!strcmp(verb, "suspend"))
+		printf("%s: workload suspended (lock %.0f ms, checkpoint %.0f ms): its GPU memory "
+		       "is in host memory\n",
+		       argv[optind], json_number_value(json_object_get(rep, "lock_ms")),
+		       json_number_value(json_object_get(rep, "checkpoint_ms")));
+	else
+		printf("%s: workload running again (restore %.0f ms, unlock %.0f ms)\n",
+		       argv[optind], json_number_value(json_object_get(rep, "restore_ms")),
+		       json_number_value(json_object_get(rep, "unlock_ms")));
+out:
+	json_decref(resp);
+	free(path);
+	return rc;
+}
+
+int gv_cmd_suspend(struct gv_cli *cli, int argc, char **argv)
+{
+	return change(cli, argc, argv, "suspend");
+}
+
+int gv_cmd_resume(struct gv_cli *cli, int argc, char **argv)
+{
+	return change(cli, argc, argv, "resume");
+}
