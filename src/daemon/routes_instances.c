@@ -93,7 +93,7 @@ void gvd_route_workload_attach(struct gvd_req *q, struct gvd_resp *r)
 		gvd_resp_fail(r, ret == -E2BIG ? 413 : 400, &err);
 		return;
 	}
-	ret = gvd_workload_attach(q->d, q->seg[2], pid, &http, &err);
+	ret = gvd_workload_attach(q->d, q->seg[2], pid, &q->peer, &http, &err);
 	if (ret) {
 		gvd_resp_fail(r, http, &err);
 		return;
