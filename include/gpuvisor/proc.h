@@ -26,21 +26,24 @@ int gv_proc_stat_parse(const char *text, struct gv_proc_stat *out);
  * is no such process. */
 int gv_proc_stat_read(pid_t pid, struct gv_proc_stat *out);
 
-/* Parent lookup used by gv_proc_descends: sets *ppid of pid (0 for the
- * kernel's own), returns 0 or a negative errno (-ENOENT: no such process). */
-typedef int (*gv_proc_parent_fn)(pid_t pid, pid_t *ppid, void *cls);
+/* Process lookup used by gv_proc_descends: fills *out for pid, returns 0
+ * or a negative errno (-ENOENT: no such process). */
+typedef int (*gv_proc_stat_fn)(pid_t pid, struct gv_proc_stat *out, void *cls);
 
-/* The parent lookup from /proc (cls unused). */
-int gv_proc_parent(pid_t pid, pid_t *ppid, void *cls);
+/* The lookup from /proc: gv_proc_stat_read (cls unused). */
+int gv_proc_stat_of(pid_t pid, struct gv_proc_stat *out, void *cls);
 
 /* Whether pid is ancestor itself or one of its descendants, following the
- * parent chain from pid upwards with parent(): 1 yes, 0 no (the chain
+ * parent chain from pid upwards with lookup(): 1 yes, 0 no (the chain
  * reached pid 1 or 0 without meeting ancestor, or a process on it is gone),
  * negative errno on another failure or a chain longer than any real one
  * (-ELOOP). A process whose parent died was re-parented (to init or a
  * subreaper) and is no longer a descendant: the answer errs on "no".
+ * Every parent on the chain must have started no later than its child: a
+ * number that died and was reused by a younger process while the chain was
+ * read breaks the chain (0) instead of lending it its own parents.
  * ancestor must be > 1: everything descends from init. */
-int gv_proc_descends(pid_t pid, pid_t ancestor, gv_proc_parent_fn parent, void *cls);
+int gv_proc_descends(pid_t pid, pid_t ancestor, gv_proc_stat_fn lookup, void *cls);
 
 /* Sends sig to process group pgid only while it provably still is the
  * group whose leader (the process numbered pgid) started at leader_start:

@@ -73,36 +73,34 @@ int gv_proc_stat_read(pid_t pid, struct gv_proc_stat *out)
 	return gv_proc_stat_parse(buf, out);
 }
 
-int gv_proc_parent(pid_t pid, pid_t *ppid, void *cls)
+int gv_proc_stat_of(pid_t pid, struct gv_proc_stat *out, void *cls)
 {
-	struct gv_proc_stat st;
-	int ret;
-
 	(void)cls;
-	ret = gv_proc_stat_read(pid, &st);
-	if (ret)
-		return ret;
-	*ppid = st.ppid;
-	return 0;
+	return gv_proc_stat_read(pid, out);
 }
 
-int gv_proc_descends(pid_t pid, pid_t ancestor, gv_proc_parent_fn parent, void *cls)
+int gv_proc_descends(pid_t pid, pid_t ancestor, gv_proc_stat_fn lookup, void *cls)
 {
-	pid_t cur = pid, up;
+	struct gv_proc_stat cur, up;
 	int depth, ret;
 
 	if (ancestor <= 1 || pid <= 0)
 		return -EINVAL;
+	if (pid == ancestor)
+		return 1;
+	ret = lookup(pid, &cur, cls);
 	for (depth = 0; depth < GV_PROC_MAX_DEPTH; depth++) {
-		if (cur == ancestor)
-			return 1;
-		if (cur <= 1)
-			return 0;
-		ret = parent(cur, &up, cls);
 		if (ret == -ENOENT || ret == -ESRCH)
 			return 0;
 		if (ret)
 			return ret;
+		if (cur.ppid <= 1)
+			return 0; /* reached init (or the kernel): not below ancestor */
+		ret = lookup(cur.ppid, &up, cls);
+		if (ret == 0 && up.starttime > cur.starttime)
+			return 0; /* a younger process took the parent's number */
+		if (ret == 0 && cur.ppid == ancestor)
+			return 1;
 		cur = up;
 	}
 	return -ELOOP;

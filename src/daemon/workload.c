@@ -67,7 +67,7 @@ static int may_register(const struct gvd_peer *peer, pid_t pid, struct gv_err *e
 				  (int)peer->pid);
 	if (peer->uid == 0 && same_pidns(peer->pid))
 		return 0; /* root on the node may adopt any process */
-	r = peer->pid > 1 ? gv_proc_descends(pid, peer->pid, gv_proc_parent, NULL) : 0;
+	r = peer->pid > 1 ? gv_proc_descends(pid, peer->pid, gv_proc_stat_of, NULL) : 0;
 	if (r == 1)
 		return 0;
 	return gv_err_set(err, EPERM,
@@ -82,6 +82,7 @@ int gvd_workload_attach(struct gvd *d, const char *id, pid_t pid, const struct g
 {
 	struct gv_store_inst in;
 	struct gv_proc_stat ps, again;
+	bool found;
 	pid_t pgid;
 	int ret, gpu;
 	struct gvd_view v;
@@ -97,12 +98,14 @@ int gvd_workload_attach(struct gvd *d, const char *id, pid_t pid, const struct g
 		return gv_err_set(err, EBUSY, "instance %s already has a workload (pid %d)", id,
 				  (int)in.wl_pid);
 	}
+	/* read before the checks and compared after: the same process all along */
+	found = gv_proc_stat_read(pid, &ps) == 0;
 	ret = may_register(peer, pid, err);
 	if (ret) {
 		*http = 403;
 		return ret;
 	}
-	if (gv_proc_stat_read(pid, &ps) != 0) {
+	if (!found) {
 		*http = 400;
 		return gv_err_set(err, ESRCH, "no process %d", (int)pid);
 	}

@@ -54,31 +54,43 @@ static void test_parse_rejects(void **state)
 			 -EINVAL);
 }
 
-/* a fake process table: parent[pid] (0 = no such process) */
+/* a fake process table: parent[pid] (-1 = no such process), start[pid] */
 struct table {
 	pid_t parent[32];
+	uint64_t start[32];
 	int calls;
 };
 
-static int table_parent(pid_t pid, pid_t *ppid, void *cls)
+static int table_stat(pid_t pid, struct gv_proc_stat *out, void *cls)
 {
 	struct table *t = cls;
 
 	t->calls++;
 	if (pid <= 0 || pid >= 32 || t->parent[pid] < 0)
 		return -ENOENT;
-	*ppid = t->parent[pid];
+	out->ppid = t->parent[pid];
+	out->pgid = pid;
+	out->starttime = t->start[pid];
 	return 0;
+}
+
+static void table_init(struct table *t)
+{
+	int i;
+
+	for (i = 0; i < 32; i++) {
+		t->parent[i] = -1;
+		t->start[i] = (uint64_t)i; /* by default: parents are older */
+	}
+	t->calls = 0;
 }
 
 static void test_descends(void **state)
 {
 	struct table t;
-	int i;
 
 	(void)state;
-	for (i = 0; i < 32; i++)
-		t.parent[i] = -1;
+	table_init(&t);
 	/* 1 <- 10 <- 11 <- 12, 1 <- 20 <- 21, 13 orphan chain with a gone parent */
 	t.parent[1] = 0;
 	t.parent[10] = 1;
@@ -87,30 +99,50 @@ static void test_descends(void **state)
 	t.parent[20] = 1;
 	t.parent[21] = 20;
 	t.parent[13] = 14; /* 14 does not exist */
-	assert_int_equal(gv_proc_descends(12, 10, table_parent, &t), 1);
-	assert_int_equal(gv_proc_descends(12, 12, table_parent, &t), 1); /* itself */
-	assert_int_equal(gv_proc_descends(11, 12, table_parent, &t), 0); /* a parent is not a child */
-	assert_int_equal(gv_proc_descends(21, 10, table_parent, &t), 0); /* another branch */
-	assert_int_equal(gv_proc_descends(13, 10, table_parent, &t), 0); /* chain broken */
-	assert_int_equal(gv_proc_descends(30, 10, table_parent, &t), 0); /* no such process */
+	assert_int_equal(gv_proc_descends(12, 10, table_stat, &t), 1);
+	assert_int_equal(gv_proc_descends(11, 10, table_stat, &t), 1);
+	assert_int_equal(gv_proc_descends(12, 12, table_stat, &t), 1); /* itself */
+	assert_int_equal(gv_proc_descends(11, 12, table_stat, &t), 0); /* a parent is not a child */
+	assert_int_equal(gv_proc_descends(21, 10, table_stat, &t), 0); /* another branch */
+	assert_int_equal(gv_proc_descends(13, 10, table_stat, &t), 0); /* chain broken */
+	assert_int_equal(gv_proc_descends(30, 10, table_stat, &t), 0); /* no such process */
 	/* init is everyone's ancestor: never an answer */
-	assert_int_equal(gv_proc_descends(12, 1, table_parent, &t), -EINVAL);
-	assert_int_equal(gv_proc_descends(0, 10, table_parent, &t), -EINVAL);
+	assert_int_equal(gv_proc_descends(12, 1, table_stat, &t), -EINVAL);
+	assert_int_equal(gv_proc_descends(0, 10, table_stat, &t), -EINVAL);
+}
+
+/* 12's parent 11 died and its number went to a younger process, a child of
+ * 10: the chain read through the new 11 must not make 12 a descendant */
+static void test_descends_reused_parent(void **state)
+{
+	struct table t;
+
+	(void)state;
+	table_init(&t);
+	t.parent[10] = 1;
+	t.parent[11] = 10;
+	t.parent[12] = 11;
+	t.start[11] = 100; /* the new 11, started after 12 (start 12) */
+	assert_int_equal(gv_proc_descends(12, 10, table_stat, &t), 0);
+	t.start[11] = 12; /* same tick as its child: still a parent */
+	assert_int_equal(gv_proc_descends(12, 10, table_stat, &t), 1);
+	/* the ancestor's own number reused by a younger process */
+	t.start[11] = 11;
+	t.start[10] = 50;
+	assert_int_equal(gv_proc_descends(12, 10, table_stat, &t), 0);
 }
 
 static void test_descends_loop_bounded(void **state)
 {
 	struct table t;
-	int i;
 
 	(void)state;
-	for (i = 0; i < 32; i++)
-		t.parent[i] = -1;
+	table_init(&t);
 	t.parent[5] = 6;
 	t.parent[6] = 5; /* inconsistent answers: a cycle */
-	t.calls = 0;
-	assert_int_equal(gv_proc_descends(5, 7, table_parent, &t), -ELOOP);
-	assert_true(t.calls <= 4096);
+	t.start[5] = t.start[6] = 3;
+	assert_int_equal(gv_proc_descends(5, 7, table_stat, &t), -ELOOP);
+	assert_true(t.calls <= 4097);
 }
 
 /* the real /proc: a forked child descends from us, we do not from it, and
@@ -128,8 +160,8 @@ static void test_real_proc(void **state)
 		pause();
 		_exit(0);
 	}
-	assert_int_equal(gv_proc_descends(child, getpid(), gv_proc_parent, NULL), 1);
-	assert_int_equal(gv_proc_descends(getpid(), child, gv_proc_parent, NULL), 0);
+	assert_int_equal(gv_proc_descends(child, getpid(), gv_proc_stat_of, NULL), 1);
+	assert_int_equal(gv_proc_descends(getpid(), child, gv_proc_stat_of, NULL), 0);
 	assert_int_equal(gv_proc_stat_read(child, &st), 0);
 	assert_int_equal(st.ppid, getpid());
 	assert_int_equal(gv_proc_now_ticks(&now), 0);
@@ -211,6 +243,7 @@ int main(void)
 		cmocka_unit_test(test_parse_hostile_comm),
 		cmocka_unit_test(test_parse_rejects),
 		cmocka_unit_test(test_descends),
+		cmocka_unit_test(test_descends_reused_parent),
 		cmocka_unit_test(test_descends_loop_bounded),
 		cmocka_unit_test(test_real_proc),
 		cmocka_unit_test(test_group_kill_checks_identity),
