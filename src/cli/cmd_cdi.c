@@ -5,8 +5,10 @@
  * Each device's containerEdits carry the instance's environment (as
  * `gpuvisor run` would set it) and bind mounts of the host paths that
  * environment names, at the same paths: the shim's library directory, the
- * simulated node file, the daemon's socket, the real libcuda (read
- * only) and the instance's accounting file (read-write: the shim writes it).
+ * simulated node file, the real libcuda (read only) and the instance's
+ * accounting file (read-write: the shim writes it). Never the daemon's
+ * socket: that is the admin API, and a container is a tenant's (env.c
+ * drops it even from an older daemon's answer).
  * The daemon's "mounts" list comes first; the CLI adds what it misses and
  * decides ro/rw. The environment is env.c's (on a simulated node it names
  * the daemon's catalog for libcudasim, mounted too).
@@ -92,7 +94,6 @@ static json_t *gv_cdi_device(const char *id, const json_t *envresp)
 	/* the scheduler segment: tenants write to it too */
 	const char *sched = json_string_value(json_object_get(vars, "GPUVISOR_SCHED"));
 	const char *prepend = json_string_value(json_object_get(vars, "LD_LIBRARY_PATH_PREPEND"));
-	const char *sock = json_string_value(json_object_get(vars, "GPUVISOR_SOCKET"));
 	json_t *dev = NULL, *env = json_array(), *mounts = json_array(), *sorted = NULL, *val, *m;
 	const char *key;
 	size_t i;
@@ -143,11 +144,7 @@ static json_t *gv_cdi_device(const char *id, const json_t *envresp)
 	    gv_cdi_add_mount(mounts, json_string_value(json_object_get(vars, "GPUVISOR_SIM_NODE")),
 			     NULL, false) < 0)
 		goto out;
-	/* the socket itself, not its directory: that may be /tmp or hold the
-	 * state dir. A daemon restart re-creates the socket, so containers
-	 * started before it must be restarted to reach the new one. */
-	if (gv_cdi_add_mount(mounts, sock, NULL, false) < 0 ||
-	    gv_cdi_add_mount(mounts, acct, NULL, true) < 0 ||
+	if (gv_cdi_add_mount(mounts, acct, NULL, true) < 0 ||
 	    gv_cdi_add_mount(mounts, sched, NULL, true) < 0)
 		goto out;
 	json_array_foreach(mounts, i, m) {

@@ -5,11 +5,52 @@
  * Completion: on a simulated node, libcudasim reads the catalog to know the
  * devices' models. It must be the daemon's catalog (GET /v1/node), and in a
  * container it must be mounted, so GPUVISOR_CATALOG and a mount of that file
- * are added when the answer has GPUVISOR_SIM_NODE but no GPUVISOR_CATALOG. */
+ * are added when the answer has GPUVISOR_SIM_NODE but no GPUVISOR_CATALOG.
+ *
+ * The admin socket never goes to a workload (docs/api.md, "Tenants"): a
+ * daemon older than that rule still sent GPUVISOR_SOCKET and a mount of
+ * the socket; both are dropped here, as is any mount of the socket this
+ * CLI talks to. */
 #include "cli.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+/* Removes mounts of host path sock (NULL: none) from the array mounts. */
+static void gv_env_drop_mounts(json_t *mounts, const char *sock)
+{
+	size_t i = 0;
+
+	if (!sock || !json_is_array(mounts))
+		return;
+	while (i < json_array_size(mounts)) {
+		const char *host = json_string_value(json_object_get(json_array_get(mounts, i), "host"));
+
+		if (host && strcmp(host, sock) == 0)
+			json_array_remove(mounts, i);
+		else
+			i++;
+	}
+}
+
+/* Drops the admin socket from the answer's env, mounts and migration part. */
+static void gv_env_drop_admin(struct gv_cli *cli, json_t *resp)
+{
+	json_t *parts[2] = { resp, json_object_get(resp, "migration") };
+	const char *mine = cli->client ? gv_client_socket(cli->client) : cli->socket;
+	size_t k;
+
+	for (k = 0; k < 2; k++) {
+		json_t *vars = json_object_get(parts[k], "env");
+		json_t *mounts = json_object_get(parts[k], "mounts");
+		const char *sent = json_string_value(json_object_get(vars, "GPUVISOR_SOCKET"));
+
+		gv_env_drop_mounts(mounts, sent);
+		gv_env_drop_mounts(mounts, mine);
+		if (json_is_object(vars))
+			json_object_del(vars, "GPUVISOR_SOCKET");
+	}
+}
 
 static int gv_env_complete(struct gv_cli *cli, json_t *resp)
 {
@@ -64,6 +105,7 @@ int gv_cli_instance_env(struct gv_cli *cli, const char *id, json_t **out)
 		rc = GV_EXIT_REFUSED;
 		goto out;
 	}
+	gv_env_drop_admin(cli, resp);
 	rc = gv_env_complete(cli, resp);
 	if (rc)
 		goto out;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "gpuvisor/proc.h"
 
 struct gvd_listener {
 	struct gvd *d;
@@ -28,6 +29,7 @@ struct conn_ctx {
 	char *body;
 	size_t len, cap;
 	bool too_large;
+	uint64_t since; /* when the request arrived (gv_proc_now_ticks) */
 };
 
 struct route {
@@ -76,6 +78,8 @@ static const char *status_word(int status)
 		return "bad_request";
 	case 401:
 		return "unauthorized";
+	case 403:
+		return "forbidden";
 	case 404:
 		return "not_found";
 	case 405:
@@ -222,6 +226,28 @@ static void dispatch(struct gvd *d, struct MHD_Connection *c, struct gvd_req *q,
 	pthread_mutex_unlock(&d->lock);
 }
 
+/* The peer of a Unix-socket connection, from SO_PEERCRED: the process that
+ * called connect() and its credentials, in gpuvisord's namespaces. Left
+ * not local on TCP or when the kernel does not say. */
+static void peer_of(struct MHD_Connection *c, bool tcp, uint64_t since, struct gvd_peer *p)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct ucred cred;
+	socklen_t cl = sizeof(cred);
+
+	memset(p, 0, sizeof(*p));
+	p->since = since;
+	if (tcp)
+		return;
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (!ci || getsockopt(ci->connect_fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) != 0 ||
+	    cred.pid <= 0)
+		return;
+	p->local = true;
+	p->pid = cred.pid;
+	p->uid = cred.uid;
+}
+
 static bool authorized(struct gvd *d, struct MHD_Connection *c)
 {
 	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
@@ -294,6 +320,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		ctx = calloc(1, sizeof(*ctx));
 		if (!ctx)
 			return MHD_NO;
+		if (gv_proc_now_ticks(&ctx->since) != 0)
+			ctx->since = 0; /* no peer process can have started before */
 		*con_cls = ctx;
 		return MHD_YES;
 	}
@@ -332,6 +360,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		q.n_seg = split_path(url, pathbuf, sizeof(pathbuf), q.seg, GVD_MAX_SEGS);
 		q.body = ctx->body;
 		q.body_len = ctx->len;
+		peer_of(c, l->tcp, ctx->since, &q.peer);
 		if (q.n_seg < 0)
 			gvd_resp_error(&r, 404, "no such resource");
 		else

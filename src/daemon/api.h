@@ -14,6 +14,7 @@ struct gvd_req {
 	const char *body;
 	size_t body_len;
 	struct gv_apireq_query query; /* validated against the route's keys */
+	struct gvd_peer peer;
 };
 
 struct gvd_resp {

@@ -133,9 +133,23 @@ int gvd_gpu_set_mode(struct gvd *d, const char *ref, enum gv_mode mode, int *gpu
  * instance id, unless the migration itself is finishing. */
 int gvd_mig_busy(struct gvd *d, const char *id, struct gv_err *err);
 
+/* Who sent a request, as far as the transport tells (api.c). */
+struct gvd_peer {
+	bool local;	     /* Unix socket whose SO_PEERCRED answered; false on TCP */
+	pid_t pid;	     /* the process that connected (local only) */
+	uid_t uid;
+	uint64_t since;	     /* when the request arrived, in /proc starttime ticks:
+			      * the process that connected started before */
+};
+
 /* workload.c */
 bool gvd_workload_alive(const struct gv_store_inst *in);
-int gvd_workload_attach(struct gvd *d, const char *id, pid_t pid, int *http, struct gv_err *err);
+/* Registers pid as id's workload for peer. Refused (403) unless peer is
+ * local and pid is peer's own process or one of its descendants, or peer
+ * is root in gpuvisord's pid namespace (docs/api.md, "Workloads"); pid
+ * must lead its own process group (400). */
+int gvd_workload_attach(struct gvd *d, const char *id, pid_t pid, const struct gvd_peer *peer,
+			int *http, struct gv_err *err);
 int gvd_workload_detach(struct gvd *d, const char *id, int *http, struct gv_err *err);
 /* Clears every workload whose process group is gone (caller holds lock). */
 void gvd_workload_sweep(struct gvd *d);

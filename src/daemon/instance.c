@@ -14,6 +14,7 @@
 
 #include "daemon.h"
 #include "gpuvisor/acct.h"
+#include "gpuvisor/proc.h"
 
 void gvd_event(struct gvd *d, const char *kind, int gpu, const char *inst, const char *fmt, ...)
 {
@@ -243,12 +244,26 @@ int gvd_instance_destroy(struct gvd *d, const char *id, bool force, int *http,
 		return ret;
 	gpu = gvd_view_gpu_by_uuid(&v, in.gpu_uuid);
 	if (in.wl_pid > 0) {
-		/* pgid was checked at registration to be neither ours nor init's */
-		if (in.wl_pgid > 1 && kill(-in.wl_pgid, SIGKILL) != 0 && errno != ESRCH)
-			gvd_log(GVD_LOG_WARN, "cannot kill workload group %d of %s: %s",
-				(int)in.wl_pgid, id, strerror(errno));
-		gvd_event(d, "workload.killed", gpu, id, "killed workload pid %d (group %d)",
-			  (int)in.wl_pid, (int)in.wl_pgid);
+		struct gv_err kerr = { 0 };
+
+		/* pgid was checked at registration to be neither ours nor init's
+		 * and to be the registered process's own; the group is signalled
+		 * only while its leader still is that process (same start time) */
+		if (in.wl_pgid == getpgrp()) {
+			gvd_log(GVD_LOG_ERROR, "workload group %d of %s is gpuvisord's: not killed",
+				(int)in.wl_pgid, id);
+			gvd_event(d, "workload.exited", gpu, id,
+				  "workload pid %d of %s was not killed: its group is gpuvisord's",
+				  (int)in.wl_pid, id);
+		} else if (gv_proc_group_kill(in.wl_pgid, in.wl_starttime, SIGKILL, &kerr) == 0) {
+			gvd_event(d, "workload.killed", gpu, id, "killed workload pid %d (group %d)",
+				  (int)in.wl_pid, (int)in.wl_pgid);
+		} else {
+			gvd_log(GVD_LOG_WARN, "workload of %s: nothing killed: %s", id, kerr.msg);
+			gvd_event(d, "workload.exited", gpu, id,
+				  "workload pid %d of %s was gone, nothing killed: %s",
+				  (int)in.wl_pid, id, kerr.msg);
+		}
 		gv_store_inst_set_workload(d->st, id, 0, 0, 0, 0, NULL);
 	}
 	ret = gv_store_inst_set_state(d->st, id, GV_INST_DESTROYING, NULL, err);

@@ -93,7 +93,7 @@ void gvd_route_workload_attach(struct gvd_req *q, struct gvd_resp *r)
 		gvd_resp_fail(r, ret == -E2BIG ? 413 : 400, &err);
 		return;
 	}
-	ret = gvd_workload_attach(q->d, q->seg[2], pid, &http, &err);
+	ret = gvd_workload_attach(q->d, q->seg[2], pid, &q->peer, &http, &err);
 	if (ret) {
 		gvd_resp_fail(r, http, &err);
 		return;
@@ -146,7 +146,11 @@ void gvd_route_instance_env(struct gvd_req *q, struct gvd_resp *r)
 	}
 	json_object_set_new(env, "CUDA_VISIBLE_DEVICES", json_string(in.device_uuid));
 	json_object_set_new(env, "GPUVISOR_INSTANCE", json_string(in.id));
-	set_path(env, mounts, "GPUVISOR_SOCKET", d->o.socket_path);
+	/* no GPUVISOR_SOCKET and no mount of the admin socket: this is what a
+	 * tenant's workload (and container) gets, and the admin API lets its
+	 * caller create, destroy and migrate every instance. Nothing in the
+	 * workload needs it: the daemon reaches the shim on the shim's own
+	 * control socket (docs/api.md, "Tenants"). */
 	if (in.kind == GV_PROFILE_TIMESLICE) {
 		snprintf(path, sizeof(path), "%s/shim", d->o.lib_dir);
 		set_path(env, mounts, "LD_LIBRARY_PATH_PREPEND", path);

@@ -14,56 +14,75 @@
 
 #include "daemon.h"
 #include "gpuvisor/acct.h"
-
-/* Field 22 (starttime, clock ticks since boot) of /proc/<pid>/stat; the
- * command name (field 2) may hold spaces and parentheses, so fields are
- * counted after its last ')'. */
-static int proc_starttime(pid_t pid, uint64_t *out)
-{
-	char path[64], buf[1024], *p, *end;
-	FILE *f;
-	size_t n;
-	int field;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	if (!p)
-		return -EINVAL;
-	/* p[1] is the space before field 3 */
-	for (field = 2; field < 22 && p; field++)
-		p = strchr(p + 1, ' ');
-	if (!p)
-		return -EINVAL;
-	errno = 0;
-	*out = strtoull(p + 1, &end, 10);
-	if (errno || end == p + 1)
-		return -EINVAL;
-	return 0;
-}
+#include "gpuvisor/proc.h"
 
 bool gvd_workload_alive(const struct gv_store_inst *in)
 {
-	uint64_t leader_start;
+	struct gv_proc_stat leader;
 
 	if (in->wl_pid <= 0 || in->wl_pgid <= 0)
 		return false;
 	if (kill(-in->wl_pgid, 0) != 0 && errno == ESRCH)
 		return false;
-	if (proc_starttime(in->wl_pgid, &leader_start) == 0 && leader_start > in->wl_starttime)
+	if (gv_proc_stat_read(in->wl_pgid, &leader) == 0 && leader.starttime > in->wl_starttime)
 		return false; /* the group id now names a newer group */
 	return true;
 }
 
-int gvd_workload_attach(struct gvd *d, const char *id, pid_t pid, int *http, struct gv_err *err)
+/* Whether pid lives in gpuvisord's pid namespace: only there do the pids
+ * in a request body mean what they say to the daemon (a container's root
+ * names its own namespace's numbers). */
+static bool same_pidns(pid_t pid)
+{
+	char path[64], mine[64], theirs[64];
+	ssize_t a, b;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
+	a = readlink("/proc/self/ns/pid", mine, sizeof(mine) - 1);
+	b = readlink(path, theirs, sizeof(theirs) - 1);
+	if (a <= 0 || b <= 0)
+		return false;
+	mine[a] = theirs[b] = '\0';
+	return strcmp(mine, theirs) == 0;
+}
+
+/* The rule of docs/api.md ("Workloads"): who may register pid. 0 or -EPERM
+ * with the reason (an HTTP 403). The peer must still be the process that
+ * connected (started before the request arrived), so a connection handed
+ * on to another process and a reused pid do not pass for it. */
+static int may_register(const struct gvd_peer *peer, pid_t pid, struct gv_err *err)
+{
+	struct gv_proc_stat ps;
+	int r;
+
+	if (!peer->local)
+		return gv_err_set(err, EPERM,
+				  "a workload can only be registered on gpuvisord's Unix socket, "
+				  "where the kernel tells which process asks: over TCP it cannot "
+				  "(run the workload with gpuvisor run on the node)");
+	if (gv_proc_stat_read(peer->pid, &ps) != 0 || (peer->since && ps.starttime > peer->since))
+		return gv_err_set(err, EPERM,
+				  "the process that sent the request (pid %d) is gone: it must "
+				  "stay until the answer comes",
+				  (int)peer->pid);
+	if (peer->uid == 0 && same_pidns(peer->pid))
+		return 0; /* root on the node may adopt any process */
+	r = peer->pid > 1 ? gv_proc_descends(pid, peer->pid, gv_proc_stat_of, NULL) : 0;
+	if (r == 1)
+		return 0;
+	return gv_err_set(err, EPERM,
+			  "process %d is neither the requesting process (pid %d) nor one of its "
+			  "descendants: only a workload's own launcher (gpuvisor run) or root "
+			  "on the node may register it",
+			  (int)pid, (int)peer->pid);
+}
+
+int gvd_workload_attach(struct gvd *d, const char *id, pid_t pid, const struct gvd_peer *peer,
+			int *http, struct gv_err *err)
 {
 	struct gv_store_inst in;
-	uint64_t st;
+	struct gv_proc_stat ps, again;
+	bool found;
 	pid_t pgid;
 	int ret, gpu;
 	struct gvd_view v;
@@ -79,10 +98,18 @@ int gvd_workload_attach(struct gvd *d, const char *id, pid_t pid, int *http, str
 		return gv_err_set(err, EBUSY, "instance %s already has a workload (pid %d)", id,
 				  (int)in.wl_pid);
 	}
-	if (proc_starttime(pid, &st) != 0 || (pgid = getpgid(pid)) < 0) {
+	/* read before the checks and compared after: the same process all along */
+	found = gv_proc_stat_read(pid, &ps) == 0;
+	ret = may_register(peer, pid, err);
+	if (ret) {
+		*http = 403;
+		return ret;
+	}
+	if (!found) {
 		*http = 400;
 		return gv_err_set(err, ESRCH, "no process %d", (int)pid);
 	}
+	pgid = ps.pgid;
 	if (pgid <= 1 || pgid == getpgrp()) {
 		*http = 400;
 		return gv_err_set(err, EINVAL,
@@ -90,10 +117,25 @@ int gvd_workload_attach(struct gvd *d, const char *id, pid_t pid, int *http, str
 				  "needs its own process group (setsid or setpgid)",
 				  (int)pid, (int)pgid, pgid <= 1 ? "init's" : "gpuvisord's");
 	}
+	/* a forced destroy kills the group and checks its leader first: the
+	 * registered process must be that leader */
+	if (pgid != pid) {
+		*http = 400;
+		return gv_err_set(err, EINVAL,
+				  "process %d does not lead its process group (%d): a workload "
+				  "is registered by its group's leader (setsid or setpgid(0, 0))",
+				  (int)pid, (int)pgid);
+	}
+	/* the checks read pid's parents: it must be the same process after */
+	if (gv_proc_stat_read(pid, &again) != 0 || again.starttime != ps.starttime) {
+		*http = 400;
+		return gv_err_set(err, ESRCH, "process %d exited while it was checked", (int)pid);
+	}
 	ret = gv_store_begin(d->st, err);
 	if (ret)
 		return ret;
-	ret = gv_store_inst_set_workload(d->st, id, pid, pgid, st, (int64_t)time(NULL), err);
+	ret = gv_store_inst_set_workload(d->st, id, pid, pgid, ps.starttime, (int64_t)time(NULL),
+					 err);
 	if (!ret) {
 		gpu = -1;
 		if (gvd_view_load(d, &v, NULL) == 0) {

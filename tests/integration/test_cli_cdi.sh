@@ -2,7 +2,7 @@
 # gpuvisor cdi: a CDI spec (kind gpuvisor.io/vgpu) with one device per
 # instance, whose env is what `gpuvisor run` gives and whose mounts bind the
 # host paths that env names at the same paths (ro, the accounting file and
-# the scheduler segment rw).
+# the scheduler segment rw). The daemon's admin socket is never in it.
 . "$(dirname "$0")/lib.sh"
 gv_start_daemon
 expect_ok gv mode 1 mig
@@ -65,11 +65,18 @@ for id in "$mig" "$ts" "$pt"; do
 		fi
 	done
 	for p in $(jfield "$envjson" '.mounts[]?.host') $prepend $acct $sched \
-		$(jfield "$envjson" '.env.GPUVISOR_SIM_NODE // empty') \
-		$(jfield "$envjson" '.env.GPUVISOR_SOCKET // empty'); do
+		$(jfield "$envjson" '.env.GPUVISOR_SIM_NODE // empty'); do
 		expect_contains "$(jfield "$dev" '.containerEdits.mounts[].hostPath')" "$p" "$id mounts"
 	done
+	# the admin socket is the admin's: not in the workload's environment
+	# (migration part included), not mounted into its container
+	expect_eq "$(jfield "$envjson" '[.env, .migration.env] | map(has("GPUVISOR_SOCKET")) | any')" false "$id GPUVISOR_SOCKET in env"
+	expect_not_contains "$envjson" "$GV_SOCK" "$id env answer"
+	expect_not_contains "$dev" "$GV_SOCK" "$id CDI device"
+	expect_not_contains "$envlist" "GPUVISOR_SOCKET" "$id CDI env"
 done
+expect_not_contains "$spec" "$GV_SOCK" "CDI spec"
+expect_not_contains "$spec" "api.sock" "CDI spec"
 
 step "--cdi-version 0.8.0"
 expect_ok gv cdi --output - --cdi-version 0.8.0
