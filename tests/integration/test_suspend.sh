@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# gpuvisor suspend / resume through the driver's checkpoint API (libcudasim's,
+# driven from gpuvisor-ckpt as the real driver's is), for a program started
+# with plain `gpuvisor run` (no --migratable):
+#   prepare: two timeslice H100 instances; gv-infer (1 GiB of weights) runs
+#            on one, a run never suspended gives the reference checksum;
+#   check:   suspended, it makes no progress, `list` says suspended, the
+#            simulated GPU's memory is free for other processes (cuMemGetInfo
+#            of another process), events say so; a daemon restart keeps it
+#            suspended; resumed, it finishes with the reference checksum;
+#            two CUDA processes of one workload move together; refusals
+#            (twice, not suspended, no workload, MIG, migrate while
+#            suspended) change nothing; destroy --force ends a suspended one.
+. "$(dirname "$0")/lib.sh"
+GV_SIM=h100-80gb:2
+gv_start_daemon
+expect_ok gv mode 0 timeslice
+gv_create --profile h100-20c --gpu 0
+id=$GV_ID
+gv_create --profile h100-20c --gpu 0
+other=$GV_ID
+WL=("$GV_BIN_DIR/gv-infer" --weights-mib 1024 --kv-mib-per-step 1 --steps 40 --step-ms 100)
+GIB=$((1024 * 1024 * 1024))
+
+wl_state() { gv_instance_field "$id" '.workload.state // "none"'; }
+has_workload() { [ "$(gv_instance_field "$id" '.workload.pid // "null"')" != null ]; }
+mem_used() { gv_instance_field "$id" '.mem_used_bytes // 0'; }
+
+# free bytes of the simulated GPU 0 as another CUDA process sees them
+sim_free() {
+	GPUVISOR_SIM_NODE=$GV_STATE/sim-node.json python3 - "$GV_BUILD_DIR/lib/libcudasim.so" <<'EOF'
+import ctypes, sys
+cu = ctypes.CDLL(sys.argv[1])
+assert cu.cuInit(0) == 0
+dev = ctypes.c_int()
+assert cu.cuDeviceGet(ctypes.byref(dev), 0) == 0
+ctx = ctypes.c_void_p()
+assert cu.cuDevicePrimaryCtxRetain(ctypes.byref(ctx), dev) == 0
+assert cu.cuCtxSetCurrent(ctx) == 0
+free, total = ctypes.c_size_t(), ctypes.c_size_t()
+assert cu.cuMemGetInfo_v2(ctypes.byref(free), ctypes.byref(total)) == 0
+print(free.value)
+EOF
+}
+
+step "prepare: the reference run, never suspended"
+expect_ok gv run --instance "$id" -- "${WL[@]}"
+want=$(printf '%s\n' "$GV_OUT" | grep -o 'checksum: 0x[0-9a-f]*')
+[ -n "$want" ] || fail "no checksum from gv-infer: $GV_OUT"
+
+step "refusals before anything runs"
+expect_rc 1 "has no workload to suspend" gv suspend "$id"
+expect_rc 1 "has no workload to resume" gv resume "$id"
+
+step "suspend a running workload"
+"$GV_BIN_DIR/gpuvisor" --socket "$GV_SOCK" run --instance "$id" -- "${WL[@]}" >"$T/wl.out" 2>&1 &
+runner=$!
+GV_BG_PIDS+=("$runner")
+wait_until 20 has_workload || fail "gv-infer never registered"
+big_enough() { [ "$(mem_used)" -ge "$GIB" ]; }
+wait_until 30 big_enough || fail "gv-infer never charged its weights: $(mem_used)"
+free_before=$(sim_free)
+expect_ok gv suspend "$id"
+expect_contains "$GV_OUT" "workload suspended"
+expect_eq "$(wl_state)" suspended "list shows the workload suspended"
+free_during=$(sim_free)
+[ $((free_during - free_before)) -ge "$GIB" ] ||
+	fail "the GPU's memory was not freed: free $free_before -> $free_during"
+expect_ok gv events --json
+expect_contains "$GV_OUT" "workload.suspended"
+
+step "while suspended it makes no progress and refusals change nothing"
+sleep 5 # longer than the whole run (40 steps of 100 ms)
+kill -0 "$runner" 2>/dev/null || fail "the workload finished while suspended: $(cat "$T/wl.out")"
+expect_rc 1 "is not running (it is suspended)" gv suspend "$id"
+expect_rc 1 "resume it first" gv migrate "$id" --to "$other"
+expect_eq "$(wl_state)" suspended "still suspended after the refusals"
+
+step "a daemon restart keeps it suspended"
+gv_restart_daemon
+expect_eq "$(wl_state)" suspended "suspended after the restart"
+
+step "resume: it finishes with the reference checksum"
+expect_ok gv resume "$id" --json
+expect_eq "$(jout .workload)" running "the answer says running"
+expect_eq "$(wl_state)" running "list shows it running"
+wait "$runner" || fail "gv-infer failed after the resume: $(cat "$T/wl.out")"
+got=$(grep -o 'checksum: 0x[0-9a-f]*' "$T/wl.out")
+expect_eq "$got" "$want" "checksum after suspend and resume"
+expect_rc 1 "has no workload" gv resume "$id"
+
+step "two CUDA processes of one workload are suspended together"
+gv_bg_cli run --instance "$id" -- sh -c "'${WL[0]}' --weights-mib 64 --steps 60 --step-ms 100 & '${WL[0]}' --weights-mib 64 --steps 60 --step-ms 100; wait"
+wait_until 20 has_workload || fail "the pair never registered"
+two_charged() { [ "$(mem_used)" -ge $((128 * 1024 * 1024)) ]; }
+wait_until 30 two_charged || fail "the pair never charged: $(mem_used)"
+expect_ok gv suspend "$id" --json
+expect_eq "$(jout '.report.pids | length')" 2 "both processes were checkpointed"
+expect_eq "$(jout '.report.states | join(",")')" "checkpointed,checkpointed" "their states"
+
+step "destroy --force ends a suspended workload"
+expect_ok gv destroy "$id" --force
+gone() { ! gv list --json | jq -e --arg id "$id" '.instances[] | select(.id == $id)' >/dev/null; }
+wait_until 10 gone || fail "the instance is still listed"
+
+step "MIG instances are refused with the reason"
+expect_ok gv mode 1 mig
+gv_create --profile 1g.10gb --gpu 1
+mig=$GV_ID
+gv_bg_cli run --instance "$mig" -- sleep 30
+mig_has() { [ "$(gv_instance_field "$mig" '.workload.pid // "null"')" != null ]; }
+wait_until 10 mig_has || fail "sleep never registered on the MIG instance"
+expect_rc 1 "MIG instance, which the CUDA driver's checkpoint does not support" gv suspend "$mig"
+
+gv_done
