@@ -144,6 +144,43 @@ static void ctx_teardown(struct sim_ctx *c)
 		}
 }
 
+bool sim_ctx_wait_all_idle(const struct timespec *deadline)
+{
+	struct sim_ctx **live = NULL;
+	size_t n = 0, cap = 0;
+	bool idle = true;
+
+	/* contexts are never freed, so the list can be walked unlocked */
+	pthread_mutex_lock(&ctx_reg_lock);
+	for (struct ctx_node *p = ctx_reg; p; p = p->next) {
+		if (!p->c->live)
+			continue;
+		if (n == cap) {
+			struct sim_ctx **m = realloc(live, (cap ? cap * 2 : 8) * sizeof(*m));
+
+			if (!m) {
+				idle = false;
+				break;
+			}
+			live = m;
+			cap = cap ? cap * 2 : 8;
+		}
+		live[n++] = p->c;
+	}
+	pthread_mutex_unlock(&ctx_reg_lock);
+	for (size_t i = 0; i < n && idle; i++) {
+		struct sim_ctx *c = live[i];
+
+		idle = sim_stream_sync_until(c->null_stream, deadline);
+		pthread_mutex_lock(&c->lock);
+		for (struct sim_stream *s = c->streams; s && idle; s = s->next)
+			idle = sim_stream_sync_until(s, deadline);
+		pthread_mutex_unlock(&c->lock);
+	}
+	free(live);
+	return idle;
+}
+
 struct sim_ctx *sim_ctx_current(void)
 {
 	if (tls_depth == 0)
@@ -164,6 +201,7 @@ CUresult sim_ctx_require(struct sim_ctx **out)
 
 static CUresult ctx_create(CUcontext *pctx, unsigned flags, CUdevice dev)
 {
+	SIM_GATE_SECTION();
 	struct sim_dev *d;
 	struct sim_ctx *c;
 	CUresult rc = sim_check_init();
@@ -219,6 +257,7 @@ SIM_API CUresult cuCtxCreate_v4(CUcontext *pctx, CUctxCreateParams *ctxCreatePar
 
 SIM_API CUresult cuCtxDestroy_v2(CUcontext ctx)
 {
+	SIM_GATE_SECTION();
 	struct sim_ctx *c = (struct sim_ctx *)ctx;
 	CUresult rc = sim_check_init();
 
@@ -426,6 +465,7 @@ static CUresult primary_dev(CUdevice dev, struct sim_dev **out)
 
 SIM_API CUresult cuDevicePrimaryCtxRetain(CUcontext *pctx, CUdevice dev)
 {
+	SIM_GATE_SECTION();
 	struct sim_dev *d;
 	CUresult rc = primary_dev(dev, &d);
 
@@ -454,6 +494,7 @@ out:
 
 SIM_API CUresult cuDevicePrimaryCtxRelease_v2(CUdevice dev)
 {
+	SIM_GATE_SECTION();
 	struct sim_dev *d;
 	CUresult rc = primary_dev(dev, &d);
 
@@ -476,6 +517,7 @@ SIM_API CUresult cuDevicePrimaryCtxRelease(CUdevice dev)
 
 SIM_API CUresult cuDevicePrimaryCtxReset_v2(CUdevice dev)
 {
+	SIM_GATE_SECTION();
 	struct sim_dev *d;
 	CUresult rc = primary_dev(dev, &d);
 

@@ -138,3 +138,9 @@ void sim_exec_end(struct sim_dev *d, bool locked)
 	if (locked)
 		pthread_mutex_unlock(&d->exec->mtx);
 }
+
+void sim_exec_close(struct sim_exec *e)
+{
+	if (e)
+		munmap(e, sizeof(*e));
+}

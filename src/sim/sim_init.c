@@ -94,16 +94,17 @@ static void compute_capability(const char *model, int *major, int *minor)
 		*major = 8;
 }
 
-static int dev_setup(struct sim_dev *d, int ordinal, const struct cand *c, const char *node_path)
+/* Fills d's identity from candidate c and opens its accounting file (shared
+ * by every process simulating that GPU) and execution lock. */
+static int dev_ident_setup(struct sim_dev_ident *d, const struct cand *c, const char *node_path)
 {
 	const struct gv_gpu_info *g = c->gpu;
 	const struct gv_model *m = g->model;
 	char path[PATH_MAX + 64];
 	struct gv_err err = { 0 };
-	void *want, *mem;
+	struct sim_dev tmp;
 
 	memset(d, 0, sizeof(*d));
-	d->ordinal = ordinal;
 	if (c->mig) {
 		const struct gv_profile *p = c->mig->profile;
 
@@ -122,11 +123,107 @@ static int dev_setup(struct sim_dev *d, int ordinal, const struct cand *c, const
 	}
 	if (d->sms <= 0)
 		d->sms = 1;
+	snprintf(d->model, sizeof(d->model), "%s", m ? m->id : "");
 	compute_capability(m ? m->id : "", &d->cc_major, &d->cc_minor);
 	uuid_bytes(d->uuid, &d->uuid_bytes);
 	snprintf(d->pci_bus_id, sizeof(d->pci_bus_id), "%s", g->pci_bus_id);
 	d->pci_bus = 0x10 + g->index;
 	d->pci_device_id = g->pci_device_id;
+
+	if (gv_acct_sim_path(node_path, d->uuid, path, sizeof(path)) < 0) {
+		sim_log("device memory accounting: path too long");
+		return -ENAMETOOLONG;
+	}
+	if (gv_acct_open_or_create(path, d->total, &d->acct, &err) < 0) {
+		sim_log("device memory accounting: %s", err.msg);
+		return -EIO;
+	}
+	if (gv_acct_limit(d->acct) != d->total) {
+		/* the description changed the device's memory: an unused file is
+		 * replaced, one in use is not second-guessed */
+		if (gv_acct_used(d->acct) != 0) {
+			sim_log("%s: accounting file %s is in use with another memory size",
+				d->uuid, path);
+			goto fail;
+		}
+		gv_acct_close(d->acct);
+		d->acct = NULL;
+		unlink(path);
+		if (gv_acct_open_or_create(path, d->total, &d->acct, &err) < 0 ||
+		    gv_acct_limit(d->acct) != d->total) {
+			sim_log("device memory accounting: %s", err.msg[0] ? err.msg : path);
+			goto fail;
+		}
+	}
+	memset(&tmp, 0, sizeof(tmp));
+	snprintf(tmp.uuid, sizeof(tmp.uuid), "%s", d->uuid);
+	sim_exec_open(&tmp, path);
+	d->exec = tmp.exec;
+	return 0;
+fail:
+	if (d->acct)
+		gv_acct_close(d->acct);
+	d->acct = NULL;
+	return -EIO;
+}
+
+void sim_dev_ident_get(const struct sim_dev *d, struct sim_dev_ident *out)
+{
+	memset(out, 0, sizeof(*out));
+	memcpy(out->uuid, d->uuid, sizeof(out->uuid));
+	out->uuid_bytes = d->uuid_bytes;
+	memcpy(out->name, d->name, sizeof(out->name));
+	memcpy(out->pci_bus_id, d->pci_bus_id, sizeof(out->pci_bus_id));
+	out->pci_bus = d->pci_bus;
+	out->pci_device_id = d->pci_device_id;
+	out->total = d->total;
+	out->sms = d->sms;
+	out->cc_major = d->cc_major;
+	out->cc_minor = d->cc_minor;
+	out->is_mig = d->is_mig;
+	memcpy(out->model, d->model, sizeof(out->model));
+	out->acct = d->acct;
+	out->exec = d->exec;
+}
+
+void sim_dev_ident_set(struct sim_dev *d, const struct sim_dev_ident *id)
+{
+	memcpy(d->uuid, id->uuid, sizeof(d->uuid));
+	d->uuid_bytes = id->uuid_bytes;
+	memcpy(d->name, id->name, sizeof(d->name));
+	memcpy(d->pci_bus_id, id->pci_bus_id, sizeof(d->pci_bus_id));
+	d->pci_bus = id->pci_bus;
+	d->pci_device_id = id->pci_device_id;
+	d->total = id->total;
+	d->sms = id->sms;
+	d->cc_major = id->cc_major;
+	d->cc_minor = id->cc_minor;
+	d->is_mig = id->is_mig;
+	memcpy(d->model, id->model, sizeof(d->model));
+	d->acct = id->acct;
+	d->exec = id->exec;
+}
+
+void sim_dev_ident_close(struct sim_dev_ident *id)
+{
+	if (id->acct)
+		gv_acct_close(id->acct);
+	if (id->exec)
+		sim_exec_close(id->exec);
+	id->acct = NULL;
+	id->exec = NULL;
+}
+
+static int dev_setup(struct sim_dev *d, int ordinal, const struct cand *c, const char *node_path)
+{
+	struct sim_dev_ident id;
+	void *want, *mem;
+
+	memset(d, 0, sizeof(*d));
+	d->ordinal = ordinal;
+	if (dev_ident_setup(&id, c, node_path) < 0)
+		return -1;
+	sim_dev_ident_set(d, &id);
 
 	want = (void *)(uintptr_t)(SIM_DEV_BASE + (uint64_t)ordinal * SIM_DEV_STRIDE);
 	mem = MAP_FAILED;
@@ -143,33 +240,6 @@ static int dev_setup(struct sim_dev *d, int ordinal, const struct cand *c, const
 	d->mem = mem;
 	if (sim_heap_init(&d->heap, (uintptr_t)mem, d->total) < 0)
 		return -1;
-
-	if (gv_acct_sim_path(node_path, d->uuid, path, sizeof(path)) < 0) {
-		sim_log("device memory accounting: path too long");
-		return -1;
-	}
-	if (gv_acct_open_or_create(path, d->total, &d->acct, &err) < 0) {
-		sim_log("device memory accounting: %s", err.msg);
-		return -1;
-	}
-	if (gv_acct_limit(d->acct) != d->total) {
-		/* the description changed the device's memory: an unused file is
-		 * replaced, one in use is not second-guessed */
-		if (gv_acct_used(d->acct) != 0) {
-			sim_log("%s: accounting file %s is in use with another memory size",
-				d->uuid, path);
-			return -1;
-		}
-		gv_acct_close(d->acct);
-		d->acct = NULL;
-		unlink(path);
-		if (gv_acct_open_or_create(path, d->total, &d->acct, &err) < 0 ||
-		    gv_acct_limit(d->acct) != d->total) {
-			sim_log("device memory accounting: %s", err.msg[0] ? err.msg : path);
-			return -1;
-		}
-	}
-	sim_exec_open(d, path);
 	pthread_mutex_init(&d->lock, NULL);
 	d->pool.dev = d;
 	d->pool.magic = 0x504f4f4cu;
@@ -354,9 +424,64 @@ out:
 	return rc;
 }
 
+/* Loads the node description as cuInit does (without CUDA_VISIBLE_DEVICES)
+ * into *node; cat must be freed by the caller. */
+static int node_reload(struct gv_catalog **cat, struct gv_node_desc *node)
+{
+	struct gv_err err = { 0 };
+	const char *node_path = getenv("GPUVISOR_SIM_NODE");
+	const char *models = getenv("GPUVISOR_SIM_MODELS");
+
+	*cat = NULL;
+	if (gv_catalog_load(gv_catalog_default_path(), cat, &err) < 0)
+		return -EIO;
+	if (node_path && *node_path)
+		return gv_node_load(*cat, node_path, node, &err) < 0 ? -EIO : 0;
+	return gv_node_from_spec(*cat, models && *models ? models : "h100-80gb", node, &err) < 0
+		       ? -EIO
+		       : 0;
+}
+
+int sim_dev_ident_probe(const CUuuid *u, struct sim_dev_ident *out)
+{
+	struct gv_catalog *cat = NULL;
+	struct gv_node_desc *node = calloc(1, sizeof(*node));
+	const char *node_path = getenv("GPUVISOR_SIM_NODE");
+	struct cand c = { 0 };
+	CUuuid b;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!node)
+		return -ENOMEM;
+	rc = node_reload(&cat, node);
+	if (rc < 0)
+		goto out;
+	for (int i = 0; i < node->n_gpus && !c.gpu; i++) {
+		const struct gv_gpu_info *g = &node->gpus[i];
+
+		uuid_bytes(g->uuid, &b);
+		if (!g->mig_mode && !memcmp(&b, u, sizeof(b)))
+			c = (struct cand){ g, NULL };
+		for (int j = 0; g->mig_mode && j < g->n_mig && !c.gpu; j++) {
+			uuid_bytes(g->mig[j].uuid, &b);
+			if (!memcmp(&b, u, sizeof(b)))
+				c = (struct cand){ g, &g->mig[j] };
+		}
+	}
+	rc = c.gpu ? dev_ident_setup(out, &c, node_path && *node_path ? node_path : NULL)
+		   : -ENOENT;
+out:
+	free(node);
+	gv_catalog_free(cat);
+	return rc;
+}
+
 static void sim_once_fn(void)
 {
 	sim_g.init_rc = sim_setup();
+	if (sim_g.init_rc == CUDA_SUCCESS)
+		sim_ckpt_start();
 }
 
 SIM_API CUresult cuInit(unsigned int Flags)
@@ -365,6 +490,7 @@ SIM_API CUresult cuInit(unsigned int Flags)
 		return CUDA_ERROR_INVALID_VALUE;
 	pthread_once(&sim_once, sim_once_fn);
 	atomic_store(&sim_init_called, true);
+	sim_gate();
 	return sim_g.init_rc;
 }
 
@@ -372,6 +498,7 @@ CUresult sim_check_init(void)
 {
 	if (!atomic_load(&sim_init_called))
 		return CUDA_ERROR_NOT_INITIALIZED;
+	sim_gate();
 	return sim_g.init_rc;
 }
 

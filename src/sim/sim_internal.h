@@ -14,6 +14,7 @@
 
 #include <cuda.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -85,6 +86,7 @@ struct sim_dev {
 	int sms;
 	int cc_major, cc_minor;
 	bool is_mig;
+	char model[64];		/* catalog model id ("h100-80gb"); "" when unknown */
 	void *mem;		/* MAP_NORESERVE reservation of total bytes */
 	struct sim_heap heap;
 	struct gv_acct *acct;
@@ -103,7 +105,10 @@ struct sim_state {
 
 extern struct sim_state sim_g;
 
-/* CUDA_ERROR_NOT_INITIALIZED before a successful cuInit. */
+/* CUDA_ERROR_NOT_INITIALIZED before a successful cuInit. Every entry point
+ * passes through here (directly or through sim_ctx_require /
+ * sim_stream_resolve), so it is also where a locked process's calls block
+ * (sim_gate, sim_ckpt.c). */
 CUresult sim_check_init(void);
 /* The device, or NULL (after init) when ordinal is out of range. */
 struct sim_dev *sim_dev_get(CUdevice d);
@@ -111,6 +116,32 @@ struct sim_dev *sim_dev_get(CUdevice d);
 CUresult sim_dev_open_uuid(const char *uuid, CUdevice *out);
 CUresult sim_dev_charge(struct sim_dev *dev, uint64_t bytes);
 void sim_dev_uncharge(struct sim_dev *dev, uint64_t bytes);
+/* What a restore onto another GPU replaces in a struct sim_dev (sim_init.c):
+ * the GPU's identity, accounting and execution engine. The ordinal, the
+ * address range and everything allocated in it stay. */
+struct sim_dev_ident {
+	char uuid[GV_UUID_MAX];
+	CUuuid uuid_bytes;
+	char name[128];
+	char pci_bus_id[32];
+	int pci_bus;
+	uint32_t pci_device_id;
+	uint64_t total;
+	int sms;
+	int cc_major, cc_minor;
+	bool is_mig;
+	char model[64];
+	struct gv_acct *acct;
+	struct sim_exec *exec;
+};
+/* Looks the GPU (or MIG instance) with UUID u up in the node description
+ * (read again, CUDA_VISIBLE_DEVICES ignored) and fills *out, opening its
+ * accounting file and execution lock: 0, -ENOENT (no such GPU), or another
+ * negative errno. Release with sim_dev_ident_close unless installed. */
+int sim_dev_ident_probe(const CUuuid *u, struct sim_dev_ident *out);
+void sim_dev_ident_get(const struct sim_dev *d, struct sim_dev_ident *out);
+void sim_dev_ident_set(struct sim_dev *d, const struct sim_dev_ident *id);
+void sim_dev_ident_close(struct sim_dev_ident *id);
 
 /* ---- the device's execution engine, shared across processes (sim_exec.c) */
 struct sim_exec;
@@ -121,6 +152,29 @@ void sim_exec_open(struct sim_dev *d, const char *acct_path);
  * begin returns whether it locked; pass that to end. */
 bool sim_exec_begin(struct sim_dev *d);
 void sim_exec_end(struct sim_dev *d, bool locked);
+void sim_exec_close(struct sim_exec *e);
+
+/* ---- the checkpoint gate and control channel (sim_ckpt.c) ----
+ * While a controller holds the process LOCKED (cuCheckpointProcessLock) the
+ * gate is closed: sim_gate() (in sim_check_init) blocks every API call, and
+ * the sections that change device state (allocation, mapping, module and
+ * context life, queueing work: SIM_GATE_SECTION) are counted, so the lock
+ * can wait until none is in flight. The fast path of both is one atomic
+ * load of a flag; a section adds one atomic increment and decrement. */
+extern atomic_int sim_gate_closed;
+void sim_gate_wait(void);
+static inline void sim_gate(void)
+{
+	if (atomic_load_explicit(&sim_gate_closed, memory_order_acquire))
+		sim_gate_wait();
+}
+int sim_gate_enter(void);
+void sim_gate_leave(int *token);
+/* Declares a counted section lasting to the end of the enclosing block. */
+#define SIM_GATE_SECTION()                                                                     \
+	int sim_gate_token_ __attribute__((cleanup(sim_gate_leave), unused)) = sim_gate_enter()
+/* Starts the process's control endpoint (after a successful cuInit). */
+void sim_ckpt_start(void);
 
 /* ---- contexts (sim_ctx.c) ---- */
 struct sim_stream;
@@ -145,6 +199,9 @@ CUresult sim_ctx_require(struct sim_ctx **out);
 bool sim_ctx_valid(struct sim_ctx *c);
 /* Waits for all work of every stream of c. */
 void sim_ctx_sync(struct sim_ctx *c);
+/* Waits until every stream of every live context is idle, or until the
+ * CLOCK_REALTIME deadline (NULL: none): true when idle. */
+bool sim_ctx_wait_all_idle(const struct timespec *deadline);
 /* Frees everything c owns; called with c about to die. */
 void sim_mem_ctx_teardown(struct sim_ctx *c);
 void sim_module_ctx_teardown(struct sim_ctx *c);
@@ -217,6 +274,8 @@ CUresult sim_stream_resolve(CUstream h, bool per_thread_default, struct sim_stre
 /* Queues op (allocated with calloc, freed after it ran). */
 void sim_stream_submit(struct sim_stream *s, struct sim_op *op);
 void sim_stream_sync(struct sim_stream *s);
+/* sim_stream_sync until a CLOCK_REALTIME deadline (NULL: none): true if idle. */
+bool sim_stream_sync_until(struct sim_stream *s, const struct timespec *deadline);
 bool sim_stream_idle(struct sim_stream *s);
 /* Runs op on s and waits for it (the synchronous copy/set calls). */
 void sim_stream_run_sync(struct sim_stream *s, struct sim_op *op);
@@ -259,11 +318,22 @@ bool sim_mem_unregister(uintptr_t start, enum sim_mem_kind kind, struct sim_allo
 void sim_mem_dev_release(struct sim_dev *dev, uintptr_t p, size_t charged);
 
 bool sim_mem_set_flags(uintptr_t start, enum sim_mem_kind kind, unsigned flags);
+/* Calls fn for every registered range (under the registry lock: fn must not
+ * call back into the registry); stops at the first non-zero return. */
+int sim_mem_foreach(int (*fn)(const struct sim_alloc *a, void *arg), void *arg);
 
 /* ---- VMM (sim_vmm.c) ---- */
 /* Inside a device's memory or the VMM address range: a pointer there that
  * is not a live allocation is an invalid device pointer. */
 bool sim_addr_in_device_space(uintptr_t p);
+/* Checkpoint of VMM memory (the policy table is in sim_vmm.c). check: the
+ * CUresult refusing the checkpoint, or CUDA_SUCCESS. save: the contents of
+ * every carried handle to host memory, its pages given back, its mappings
+ * made inaccessible (still reserved); 0 or -ENOMEM (nothing changed).
+ * restore: contents and access back. */
+CUresult sim_vmm_ckpt_check(void);
+int sim_vmm_ckpt_save(void);
+void sim_vmm_ckpt_restore(void);
 
 /* ---- module (sim_module.c) ---- */
 /* ---- names (sim_error.c / sim_proc.c) ---- */

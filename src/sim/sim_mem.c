@@ -71,6 +71,17 @@ bool sim_mem_set_flags(uintptr_t start, enum sim_mem_kind kind, unsigned flags)
 	return found;
 }
 
+int sim_mem_foreach(int (*fn)(const struct sim_alloc *a, void *arg), void *arg)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&mem_lock);
+	for (struct sim_alloc *a = mem_reg; a && !rc; a = a->next)
+		rc = fn(a, arg);
+	pthread_mutex_unlock(&mem_lock);
+	return rc;
+}
+
 bool sim_mem_find(uintptr_t p, size_t n, struct sim_alloc *out)
 {
 	bool found = false;
@@ -157,6 +168,7 @@ void sim_mem_dev_release(struct sim_dev *d, uintptr_t p, size_t charged)
 
 static CUresult alloc_kind(CUdeviceptr *dptr, size_t size, enum sim_mem_kind kind, unsigned flags)
 {
+	SIM_GATE_SECTION();
 	struct sim_ctx *c;
 	struct sim_alloc a = { 0 };
 	CUresult rc = sim_ctx_require(&c);
@@ -217,6 +229,7 @@ SIM_API CUresult cuMemAllocPitch_v2(CUdeviceptr *dptr, size_t *pPitch, size_t Wi
 
 SIM_API CUresult cuMemFree_v2(CUdeviceptr dptr)
 {
+	SIM_GATE_SECTION();
 	struct sim_alloc a;
 	CUresult rc = sim_check_init();
 
@@ -441,6 +454,7 @@ static bool pool_valid(struct sim_pool *p)
 static CUresult alloc_async(CUdeviceptr *dptr, size_t size, struct sim_pool *pool, CUstream h,
 			    bool pt)
 {
+	SIM_GATE_SECTION();
 	struct sim_stream *s;
 	struct sim_alloc a = { 0 };
 	CUresult rc = sim_check_init();
@@ -505,6 +519,7 @@ static void run_free(struct sim_op *op)
 
 static CUresult free_async(CUdeviceptr dptr, CUstream h, bool pt)
 {
+	SIM_GATE_SECTION();
 	struct sim_stream *s;
 	struct sim_alloc a;
 	struct sim_op *op;

@@ -84,6 +84,7 @@ static size_t elf_size(const void *image, size_t avail)
 
 static CUresult load_image(CUmodule *out, const void *image, size_t len)
 {
+	SIM_GATE_SECTION();
 	struct sim_ctx *c;
 	struct sim_module *m = NULL;
 	char path[64];
@@ -236,6 +237,7 @@ static void module_free(struct sim_module *m)
 
 SIM_API CUresult cuModuleUnload(CUmodule hmod)
 {
+	SIM_GATE_SECTION();
 	struct sim_module *m;
 	CUresult rc = sim_check_init();
 
@@ -329,6 +331,7 @@ out:
 SIM_API CUresult cuModuleGetGlobal_v2(CUdeviceptr *dptr, size_t *bytes, CUmodule hmod,
 				      const char *name)
 {
+	SIM_GATE_SECTION();
 	struct sim_module *m;
 	const ElfW(Sym) *sym = NULL;
 	Dl_info info;

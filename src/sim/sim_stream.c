@@ -169,6 +169,24 @@ void sim_stream_sync(struct sim_stream *s)
 	pthread_mutex_unlock(&s->lock);
 }
 
+bool sim_stream_sync_until(struct sim_stream *s, const struct timespec *deadline)
+{
+	bool idle;
+
+	if (!s)
+		return true;
+	pthread_mutex_lock(&s->lock);
+	while (s->completed != s->submitted) {
+		if (!deadline)
+			pthread_cond_wait(&s->cond, &s->lock);
+		else if (pthread_cond_timedwait(&s->cond, &s->lock, deadline) == ETIMEDOUT)
+			break;
+	}
+	idle = s->completed == s->submitted;
+	pthread_mutex_unlock(&s->lock);
+	return idle;
+}
+
 bool sim_stream_idle(struct sim_stream *s)
 {
 	bool idle;
@@ -198,6 +216,8 @@ static void legacy_order(struct sim_stream *s)
 
 void sim_stream_submit(struct sim_stream *s, struct sim_op *op)
 {
+	SIM_GATE_SECTION();
+
 	legacy_order(s);
 	op->next = NULL;
 	pthread_mutex_lock(&s->lock);

@@ -11,9 +11,12 @@
  * places the memfd there with MAP_FIXED and unmapping puts PROT_NONE
  * anonymous memory back.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include "sim_internal.h"
@@ -30,6 +33,9 @@ struct vmm_handle {
 	int refs;  /* handle references + 1 per mapping */
 	int urefs; /* handle references: cuMemCreate, cuMemRetainAllocationHandle */
 	CUmemAllocationProp prop;
+	bool shareable; /* created with a POSIX fd handle type: can be exported */
+	bool imported;	/* from cuMemImportFromShareableHandle */
+	void *saved;	/* contents while checkpointed */
 	struct vmm_handle *next;
 };
 
@@ -141,6 +147,7 @@ static struct vmm_handle *handle_find_locked(CUmemGenericAllocationHandle v)
 SIM_API CUresult cuMemCreate(CUmemGenericAllocationHandle *handle, size_t size,
 			     const CUmemAllocationProp *prop, unsigned long long flags)
 {
+	SIM_GATE_SECTION();
 	struct vmm_handle *h;
 	struct sim_dev *d;
 	CUresult rc = sim_check_init();
@@ -185,6 +192,7 @@ SIM_API CUresult cuMemCreate(CUmemGenericAllocationHandle *handle, size_t size,
 
 SIM_API CUresult cuMemRelease(CUmemGenericAllocationHandle handle)
 {
+	SIM_GATE_SECTION();
 	struct vmm_handle *h;
 	CUresult rc = sim_check_init();
 
@@ -224,6 +232,7 @@ SIM_API CUresult cuMemGetAllocationPropertiesFromHandle(CUmemAllocationProp *pro
 
 SIM_API CUresult cuMemRetainAllocationHandle(CUmemGenericAllocationHandle *handle, void *addr)
 {
+	SIM_GATE_SECTION();
 	CUresult rc = sim_check_init();
 
 	if (rc != CUDA_SUCCESS)
@@ -248,6 +257,7 @@ SIM_API CUresult cuMemRetainAllocationHandle(CUmemGenericAllocationHandle *handl
 SIM_API CUresult cuMemAddressReserve(CUdeviceptr *ptr, size_t size, size_t alignment,
 				     CUdeviceptr addr, unsigned long long flags)
 {
+	SIM_GATE_SECTION();
 	struct vmm_resv *r;
 	uintptr_t p = 0;
 	CUresult rc = sim_check_init();
@@ -286,6 +296,7 @@ SIM_API CUresult cuMemAddressReserve(CUdeviceptr *ptr, size_t size, size_t align
 
 SIM_API CUresult cuMemAddressFree(CUdeviceptr ptr, size_t size)
 {
+	SIM_GATE_SECTION();
 	CUresult rc = sim_check_init();
 
 	if (rc != CUDA_SUCCESS)
@@ -323,6 +334,7 @@ static bool in_reservation_locked(uintptr_t p, size_t size)
 SIM_API CUresult cuMemMap(CUdeviceptr ptr, size_t size, size_t offset,
 			  CUmemGenericAllocationHandle handle, unsigned long long flags)
 {
+	SIM_GATE_SECTION();
 	struct vmm_handle *h;
 	struct vmm_map *m = NULL;
 	struct sim_alloc a = { 0 };
@@ -397,6 +409,7 @@ static bool covered_locked(uintptr_t p, size_t size, bool allow_empty)
 
 SIM_API CUresult cuMemUnmap(CUdeviceptr ptr, size_t size)
 {
+	SIM_GATE_SECTION();
 	uintptr_t p = (uintptr_t)ptr;
 	CUresult rc = sim_check_init();
 
@@ -434,6 +447,7 @@ out:
 SIM_API CUresult cuMemSetAccess(CUdeviceptr ptr, size_t size, const CUmemAccessDesc *desc,
 				size_t count)
 {
+	SIM_GATE_SECTION();
 	uintptr_t p = (uintptr_t)ptr;
 	unsigned access = CU_MEM_ACCESS_FLAGS_PROT_NONE;
 	CUresult rc = sim_check_init();
@@ -495,4 +509,156 @@ SIM_API CUresult cuMemGetAccess(unsigned long long *flags, const CUmemLocation *
 		}
 	pthread_mutex_unlock(&vmm_lock);
 	return rc;
+}
+
+/* ==== Checkpoint of VMM memory: THE policy table ====
+ *
+ * What cuCheckpointProcessCheckpoint does with each kind of VMM physical
+ * allocation. NVIDIA documents none of it, and what the R580 driver really
+ * does is being probed on a GPU; change a row here, and only here, when the
+ * probe says otherwise (and docs/simulator.md, "Checkpoint"). Reserved
+ * address ranges are not in the table: a reservation always stays reserved
+ * (PROT_NONE, nothing else can be mapped there) across checkpoint and
+ * restore, mapped or not. */
+enum vmm_ckpt_action {
+	/* contents to host memory, device memory given back, mappings kept
+	 * reserved but inaccessible; restore refills and re-opens them at the
+	 * same addresses with the same handle */
+	VMM_CKPT_CARRY,
+	/* the checkpoint fails with CUDA_ERROR_NOT_SUPPORTED and the process
+	 * stays LOCKED, nothing changed */
+	VMM_CKPT_REFUSE,
+};
+
+static const struct vmm_ckpt_rule {
+	bool shareable; /* created exportable (POSIX fd) in this process */
+	bool imported;	/* imported from a shareable handle */
+	bool mapped;	/* mapped somewhere in this process */
+	enum vmm_ckpt_action action;
+} vmm_ckpt_policy[] = {
+	{ false, false, true, VMM_CKPT_CARRY },	  /* private, mapped: like any memory */
+	{ false, false, false, VMM_CKPT_CARRY },  /* private, handle only */
+	{ true, false, true, VMM_CKPT_REFUSE },	  /* exportable: others may hold it */
+	{ true, false, false, VMM_CKPT_REFUSE },
+	{ true, true, true, VMM_CKPT_REFUSE },	  /* imported: another process owns it */
+	{ true, true, false, VMM_CKPT_REFUSE },
+};
+
+static enum vmm_ckpt_action vmm_ckpt_action(const struct vmm_handle *h)
+{
+	bool mapped = h->refs > h->urefs; /* refs: handle references + mappings */
+	bool shareable = h->shareable || h->imported;
+
+	for (size_t i = 0; i < sizeof(vmm_ckpt_policy) / sizeof(vmm_ckpt_policy[0]); i++) {
+		const struct vmm_ckpt_rule *r = &vmm_ckpt_policy[i];
+
+		if (r->shareable == shareable && r->imported == h->imported && r->mapped == mapped)
+			return r->action;
+	}
+	return VMM_CKPT_REFUSE;
+}
+/* ==== end of the policy ==== */
+
+CUresult sim_vmm_ckpt_check(void)
+{
+	CUresult rc = CUDA_SUCCESS;
+
+	pthread_mutex_lock(&vmm_lock);
+	for (struct vmm_handle *h = handles; h && rc == CUDA_SUCCESS; h = h->next)
+		if (vmm_ckpt_action(h) == VMM_CKPT_REFUSE)
+			rc = CUDA_ERROR_NOT_SUPPORTED;
+	pthread_mutex_unlock(&vmm_lock);
+	return rc;
+}
+
+static int fd_read_all(int fd, void *buf, size_t n)
+{
+	for (size_t done = 0; done < n;) {
+		ssize_t r = pread(fd, (char *)buf + done, n - done, (off_t)done);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r < 0 ? -errno : -EIO;
+		done += (size_t)r;
+	}
+	return 0;
+}
+
+static int fd_write_all(int fd, const void *buf, size_t n)
+{
+	for (size_t done = 0; done < n;) {
+		ssize_t r = pwrite(fd, (const char *)buf + done, n - done, (off_t)done);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r < 0 ? -errno : -EIO;
+		done += (size_t)r;
+	}
+	return 0;
+}
+
+static int access_prot(unsigned access)
+{
+	return access == CU_MEM_ACCESS_FLAGS_PROT_READWRITE ? PROT_READ | PROT_WRITE
+	       : access == CU_MEM_ACCESS_FLAGS_PROT_READ    ? PROT_READ
+							    : PROT_NONE;
+}
+
+int sim_vmm_ckpt_save(void)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&vmm_lock);
+	/* copy everything first: a failure changes nothing */
+	for (struct vmm_handle *h = handles; h && !rc; h = h->next) {
+		if (vmm_ckpt_action(h) != VMM_CKPT_CARRY)
+			continue;
+		h->saved = malloc(h->size);
+		if (!h->saved)
+			rc = -ENOMEM;
+		else
+			rc = fd_read_all(h->fd, h->saved, h->size);
+	}
+	if (rc) {
+		for (struct vmm_handle *h = handles; h; h = h->next) {
+			free(h->saved);
+			h->saved = NULL;
+		}
+		goto out;
+	}
+	/* the mappings stay (the addresses stay taken) but cannot be used;
+	 * the memfd's pages go back */
+	for (struct vmm_map *m = maps; m; m = m->next)
+		if (m->h->saved)
+			mprotect((void *)m->start, m->size, PROT_NONE);
+	for (struct vmm_handle *h = handles; h; h = h->next)
+		if (h->saved)
+			fallocate(h->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+				  (off_t)h->size);
+out:
+	pthread_mutex_unlock(&vmm_lock);
+	return rc;
+}
+
+void sim_vmm_ckpt_restore(void)
+{
+	pthread_mutex_lock(&vmm_lock);
+	for (struct vmm_handle *h = handles; h; h = h->next) {
+		if (!h->saved)
+			continue;
+		/* a memfd hole is refilled by the write: it cannot fail for want
+		 * of device memory, only of host memory (then the pages read 0) */
+		if (fd_write_all(h->fd, h->saved, h->size) < 0)
+			fprintf(stderr, "libcudasim: restore of a VMM allocation failed\n");
+	}
+	for (struct vmm_map *m = maps; m; m = m->next)
+		if (m->h->saved)
+			mprotect((void *)m->start, m->size, access_prot(m->access));
+	for (struct vmm_handle *h = handles; h; h = h->next) {
+		free(h->saved);
+		h->saved = NULL;
+	}
+	pthread_mutex_unlock(&vmm_lock);
 }
