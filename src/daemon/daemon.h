@@ -154,8 +154,10 @@ int gvd_workload_detach(struct gvd *d, const char *id, int *http, struct gv_err 
 /* Clears every workload whose process group is gone (caller holds lock). */
 void gvd_workload_sweep(struct gvd *d);
 
-/* Suspend / resume through the driver's checkpoint API (suspend.c). On
- * success *report is the helper's JSON (pids, states, phase times). */
+/* Suspend / resume through the driver's checkpoint API (suspend.c). Called
+ * with d->lock held (a request handler); they drop it while the driver
+ * works and hold it again when they return. On success *report is the
+ * helper's JSON (pids, states, phase times). */
 int gvd_workload_suspend(struct gvd *d, const char *id, json_t **report, int *http,
 			 struct gv_err *err);
 int gvd_workload_resume(struct gvd *d, const char *id, json_t **report, int *http,

@@ -8,7 +8,8 @@
  * restores them at the same addresses, with the same handles, and unlocks.
  * The driver's calls run in gpuvisor-ckpt (src/ckpt/ckpt.c), a process of
  * their own run with a deadline, so a hung driver call never wedges the
- * daemon; the daemon's lock is not held while it runs.
+ * daemon; the daemon's lock (held by the request handler) is dropped while
+ * it runs.
  *
  * The workload stays bound to its instance and the instance's partition
  * stays reserved for it (its accounting file is untouched: nothing else may
@@ -223,14 +224,14 @@ static int change(struct gvd *d, const char *id, bool suspend, json_t **report, 
 	int ret, gpu = -1;
 
 	*report = NULL;
-	pthread_mutex_lock(&d->lock);
 	ret = begin(d, id, suspend, &in, http, err);
-	pthread_mutex_unlock(&d->lock);
 	if (ret)
 		return ret;
 
+	/* the driver may take a minute: other requests go on meanwhile, and
+	 * see SUSPENDING / RESUMING */
+	pthread_mutex_unlock(&d->lock);
 	ret = ckpt_run(d, suspend ? "suspend" : "resume", in.wl_pgid, &j, err);
-
 	pthread_mutex_lock(&d->lock);
 	/* suspend undoes itself on failure; a failed resume leaves the driver's
 	 * checkpoint in place, to be resumed again (the driver has no rollback) */
@@ -261,7 +262,6 @@ static int change(struct gvd *d, const char *id, bool suspend, json_t **report, 
 		gvd_event(d, "workload.resumed", gpu, id,
 			  "workload pid %d resumed (restore %.0f ms, unlock %.0f ms)", (int)in.wl_pid,
 			  jms(j, "restore_ms"), jms(j, "unlock_ms"));
-	pthread_mutex_unlock(&d->lock);
 	if (ret) {
 		*http = ret == -ETIMEDOUT ? 504 : 409;
 		json_decref(j);
