@@ -25,6 +25,13 @@ if python3 -c 'import torch' 2>/dev/null; then
 	echo; echo "== PyTorch, expandable segments (VMM-backed cache)"
 	PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True timeout 120 \
 		python3 tests/gpu/ckpt_torch.py "$probe" || rc=1
+	# gpuvisord's helper, built here against the real driver (libc only)
+	if gcc -O2 -I"$(dirname "$nvcc")/../include" -o "$out/gpuvisor-ckpt" src/ckpt/ckpt.c -ldl; then
+		echo; echo "== PyTorch suspended and resumed by gpuvisor-ckpt (by process group)"
+		timeout 120 setsid python3 tests/gpu/ckpt_torch.py "$probe" "$out/gpuvisor-ckpt" || rc=1
+	else
+		echo "ckpt-check: cannot build gpuvisor-ckpt"; rc=1
+	fi
 else
 	echo "(no PyTorch here: torch part skipped)"
 fi

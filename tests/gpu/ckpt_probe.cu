@@ -720,8 +720,12 @@ int main(int argc, char **argv)
 	/* the pre-copy design: bulk made by a helper, mapped after restore */
 	fail |= scenario("design", mib,
 			 "the helper's pre-copied bulk maps at the old address after restore");
-	fail |= scenario("import-held", mib, NULL);
-	fail |= scenario("import-mapped", mib, NULL);
+	/* these leave the target stuck (CHECKPOINTED for good) or hung in the
+	 * driver on R580: run only when asked (GV_CKPT_HAZARDS=1) */
+	if (getenv("GV_CKPT_HAZARDS")) {
+		fail |= scenario("import-held", mib, NULL);
+		fail |= scenario("import-mapped", mib, NULL);
+	}
 	fail |= scenario("helper-reads", mib,
 			 "a helper reads the target's live bulk; the target maps it again after restore");
 	fail |= scenario("runtime", mib,

@@ -1,9 +1,12 @@
-"""ckpt_torch.py PROBE: a PyTorch inference loop checkpointed and restored by
+"""ckpt_torch.py PROBE [HELPER]: a PyTorch inference loop checkpointed and restored by
 the driver while it holds a bulk tensor (weights / KV-cache shaped), driven
 from another process (PROBE ctl PID, tests/gpu/ckpt_probe.cu). Prints the
 phases' times and whether the outputs after the restore equal those before,
 bit for bit. Run it with PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True too:
-PyTorch then backs its cache with VMM memory (cuMemCreate / cuMemMap)."""
+PyTorch then backs its cache with VMM memory (cuMemCreate / cuMemMap).
+With HELPER (gpuvisor-ckpt, src/ckpt/ckpt.c) the suspend and resume go
+through it, by process group, as gpuvisord's do (run this as a group leader:
+setsid), and nvidia-smi's memory.used is read while suspended."""
 import os
 import subprocess
 import sys
@@ -28,9 +31,24 @@ def main():
         torch.cuda.synchronize()
         free0, total = torch.cuda.mem_get_info()
         t0 = time.monotonic()
-        r = subprocess.run([probe, "ctl", str(os.getpid())], capture_output=True, text=True)
+        if len(sys.argv) > 2:
+            helper, grp = sys.argv[2], str(os.getpgid(0))
+            used = lambda: subprocess.run(
+                ["nvidia-smi", "--query-gpu=memory.used", "--format=csv,noheader"],
+                capture_output=True, text=True).stdout.strip()
+            before = used()
+            r = subprocess.run([helper, "suspend", grp, "--timeout-ms", "10000"],
+                               capture_output=True, text=True)
+            sys.stdout.write("gpuvisor-ckpt suspend: " + r.stdout + r.stderr)
+            during = used()
+            r2 = subprocess.run([helper, "resume", grp], capture_output=True, text=True)
+            sys.stdout.write("gpuvisor-ckpt resume: " + r2.stdout + r2.stderr)
+            print(f"nvidia-smi memory.used: before {before}, suspended {during}, after {used()}")
+            r = r if r.returncode else r2
+        else:
+            r = subprocess.run([probe, "ctl", str(os.getpid())], capture_output=True, text=True)
+            sys.stdout.write(r.stdout + r.stderr)
         took = time.monotonic() - t0
-        sys.stdout.write(r.stdout + r.stderr)
         y1 = model(x)
         torch.cuda.synchronize()
     same = torch.equal(y0, y1)
