@@ -238,8 +238,9 @@ static int do_suspend(const struct drv *d, int *pids, CUprocessState *st, int n,
 		if (r != CUDA_SUCCESS) {
 			snprintf(errbuf, sizeof(errbuf),
 				 "cannot lock process %d: %s%s", pids[locked], ename(d, r),
-				 r == CUDA_ERROR_TIMEOUT ? " (its queued GPU work did not finish in time)"
-							 : "");
+				 r == CUDA_ERROR_TIMEOUT || r == CUDA_ERROR_NOT_READY
+					 ? " (its queued GPU work did not finish in time)"
+					 : "");
 			ret = -EIO;
 			goto undo;
 		}
