@@ -10,7 +10,8 @@
 #            suspended; resumed, it finishes with the reference checksum;
 #            two CUDA processes of one workload move together; refusals
 #            (twice, not suspended, no workload, MIG, migrate while
-#            suspended) change nothing; destroy --force ends a suspended one.
+#            suspended) change nothing; the GPU's other tenant runs meanwhile;
+#            destroy --force ends a suspended one.
 . "$(dirname "$0")/lib.sh"
 GV_SIM=h100-80gb:2
 gv_start_daemon
@@ -75,6 +76,11 @@ kill -0 "$runner" 2>/dev/null || fail "the workload finished while suspended: $(
 expect_rc 1 "is not running (it is suspended)" gv suspend "$id"
 expect_rc 1 "resume it first" gv migrate "$id" --to "$other"
 expect_eq "$(wl_state)" suspended "still suspended after the refusals"
+# the GPU's other tenant is not held up by a tenant locked in the driver
+# (the scheduler revokes the slice of a tenant that stopped: docs/scheduler.md)
+expect_ok timeout 120 "$GV_BIN_DIR/gpuvisor" --socket "$GV_SOCK" run --instance "$other" -- \
+	"${WL[0]}" --weights-mib 64 --steps 20 --step-ms 10
+expect_contains "$GV_OUT" "checksum: 0x"
 
 step "a daemon restart keeps it suspended"
 gv_restart_daemon
