@@ -29,7 +29,11 @@ mem_used() { gv_instance_field "$id" '.mem_used_bytes // 0'; }
 
 # free bytes of the simulated GPU 0 as another CUDA process sees them
 sim_free() {
-	GPUVISOR_SIM_NODE=$GV_STATE/sim-node.json python3 - "$GV_BUILD_DIR/lib/libcudasim.so" <<'EOF'
+	local lib=$GV_BUILD_DIR/lib/libcudasim.so asan
+	# an ASan build's library needs its runtime first in python too
+	asan=$(ldd "$lib" | awk '/libasan/ { print $3 }')
+	LD_PRELOAD=$asan ASAN_OPTIONS=detect_leaks=0 GPUVISOR_SIM_NODE=$GV_STATE/sim-node.json \
+		python3 - "$lib" <<'EOF'
 import ctypes, sys
 cu = ctypes.CDLL(sys.argv[1])
 assert cu.cuInit(0) == 0
