@@ -63,24 +63,53 @@ static const char *helper_path(char out[PATH_MAX])
 	return out;
 }
 
-static void child_exec(struct gvd *d, const char *path, const char *verb, pid_t pgid, int out_fd)
+/* The helper's environment, built before fork: the daemon has threads, so
+ * the child may only call async-signal-safe functions (dup2, execve). The
+ * driver must see every GPU to restore (the driver's docs), and on a
+ * simulated node it is libcudasim with the daemon's node file. */
+static char **helper_env(struct gvd *d)
 {
-	char pg[16], lib[PATH_MAX], tmo[16];
+	extern char **environ;
+	size_t n = 0, i, k = 0;
+	char **env;
 
-	dup2(out_fd, STDOUT_FILENO);
-	snprintf(pg, sizeof(pg), "%d", (int)pgid);
-	snprintf(tmo, sizeof(tmo), "%d", LOCK_TIMEOUT_MS);
-	/* the driver must see every GPU to restore (the driver's docs) */
-	unsetenv("CUDA_VISIBLE_DEVICES");
-	if (d->sim) {
-		snprintf(lib, sizeof(lib), "%s/libcudasim.so", d->o.lib_dir);
-		setenv("GPUVISOR_REAL_LIBCUDA", lib, 1);
-		setenv("GPUVISOR_SIM_NODE", d->sim_node_path, 1);
-	} else {
-		unsetenv("GPUVISOR_REAL_LIBCUDA");
+	while (environ[n])
+		n++;
+	env = calloc(n + 3, sizeof(*env));
+	if (!env)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if (!strncmp(environ[i], "CUDA_VISIBLE_DEVICES=", 21) ||
+		    !strncmp(environ[i], "GPUVISOR_REAL_LIBCUDA=", 22) ||
+		    !strncmp(environ[i], "GPUVISOR_SIM_NODE=", 18))
+			continue;
+		env[k++] = environ[i];
 	}
-	execl(path, path, verb, pg, "--timeout-ms", tmo, (char *)NULL);
-	_exit(127);
+	if (d->sim) {
+		/* the two strings are freed by helper_env_free */
+		if (asprintf(&env[k], "GPUVISOR_REAL_LIBCUDA=%s/libcudasim.so", d->o.lib_dir) < 0 ||
+		    asprintf(&env[k + 1], "GPUVISOR_SIM_NODE=%s", d->sim_node_path) < 0) {
+			free(env[k]);
+			free(env);
+			return NULL;
+		}
+	}
+	return env;
+}
+
+static void helper_env_free(struct gvd *d, char **env)
+{
+	size_t k = 0;
+
+	if (!env)
+		return;
+	while (env[k])
+		k++;
+	if (d->sim && k >= 2) {
+		free(env[k - 1]);
+		free(env[k - 2]);
+	}
+	free(env);
 }
 
 static int64_t mono_ms(void)
@@ -95,7 +124,8 @@ static int64_t mono_ms(void)
  * reports a failure, which is then returned as -EIO with its message). */
 static int ckpt_run(struct gvd *d, const char *verb, pid_t pgid, json_t **out, struct gv_err *err)
 {
-	char path[PATH_MAX], *buf = NULL;
+	static char opt_timeout[] = "--timeout-ms";
+	char path[PATH_MAX], pg[16], tmo[16], *argv[6], **env = NULL, *buf = NULL;
 	size_t len = 0;
 	int fds[2] = { -1, -1 }, status = 0, ret = 0;
 	int64_t deadline = mono_ms() + HELPER_DEADLINE_MS;
@@ -104,8 +134,17 @@ static int ckpt_run(struct gvd *d, const char *verb, pid_t pgid, json_t **out, s
 
 	*out = NULL;
 	helper_path(path);
+	snprintf(pg, sizeof(pg), "%d", (int)pgid);
+	snprintf(tmo, sizeof(tmo), "%d", LOCK_TIMEOUT_MS);
+	argv[0] = path;
+	argv[1] = (char *)verb;
+	argv[2] = pg;
+	argv[3] = opt_timeout;
+	argv[4] = tmo;
+	argv[5] = NULL;
+	env = helper_env(d);
 	buf = malloc(HELPER_OUT_MAX + 1);
-	if (!buf || pipe2(fds, O_CLOEXEC) != 0) {
+	if (!buf || !env || pipe2(fds, O_CLOEXEC) != 0) {
 		ret = gv_err_set(err, ENOMEM, "cannot start the checkpoint helper: %s",
 				 strerror(errno));
 		goto out;
@@ -116,8 +155,11 @@ static int ckpt_run(struct gvd *d, const char *verb, pid_t pgid, json_t **out, s
 				 strerror(errno));
 		goto out;
 	}
-	if (pid == 0)
-		child_exec(d, path, verb, pgid, fds[1]);
+	if (pid == 0) {
+		dup2(fds[1], STDOUT_FILENO);
+		execve(path, argv, env);
+		_exit(127);
+	}
 	close(fds[1]);
 	fds[1] = -1;
 	for (;;) {
@@ -167,6 +209,7 @@ static int ckpt_run(struct gvd *d, const char *verb, pid_t pgid, json_t **out, s
 out:
 	json_decref(j);
 	free(buf);
+	helper_env_free(d, env);
 	if (fds[0] >= 0)
 		close(fds[0]);
 	if (fds[1] >= 0)
