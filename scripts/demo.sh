@@ -120,6 +120,11 @@ run_workload() {
 		sleep 0.1
 	done
 	gv list
+	heading "suspend and resume it (the driver's checkpoint API: any CUDA program)"
+	gv suspend "$id"
+	gv list
+	sleep 1
+	gv resume "$id"
 	local rc=0
 	wait "$runner" || rc=$?
 	echo "gv-infer exited with status $rc; its output:"

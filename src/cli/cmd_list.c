@@ -1,7 +1,9 @@
 /* gpuvisor list: instances with their device, workload and memory in use. */
 #include "cli.h"
-#include "table.h"
 
+#include <string.h>
+
+#include "table.h"
 
 int gv_cmd_list(struct gv_cli *cli, int argc, char **argv)
 {
@@ -33,8 +35,14 @@ int gv_cmd_list(struct gv_cli *cli, int argc, char **argv)
 		gv_json_int_text(in, "start", start, sizeof(start));
 		gv_fmt_mib((uint64_t)json_integer_value(json_object_get(in, "fb_mib")), fb,
 			   sizeof(fb));
-		if (json_is_object(wl))
+		if (json_is_object(wl)) {
+			const char *ws = gv_json_str(wl, "state", "running");
+
 			gv_json_int_text(wl, "pid", pid, sizeof(pid));
+			/* a suspended workload's memory is in host memory */
+			if (strcmp(ws, "running"))
+				snprintf(pid + strlen(pid), sizeof(pid) - strlen(pid), " (%s)", ws);
+		}
 		/* the instance's accounting (timeslice), else the workload's; null
 		 * means not measured, which is not 0 */
 		if (json_is_integer(json_object_get(in, "mem_used_bytes")))
