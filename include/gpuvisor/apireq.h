@@ -39,6 +39,13 @@ int gv_apireq_mode_parse(const char *body, size_t len, enum gv_mode *out, struct
 /* POST /v1/instances/{id}/workload */
 int gv_apireq_workload_parse(const char *body, size_t len, pid_t *out, struct gv_err *err);
 
+/* POST /v1/instances/{id}/resume: no body, or {"to":"INSTANCE"} (null or
+ * absent: the workload's own instance). to gets "" or the id (printable
+ * ASCII without spaces, shorter than GV_APIREQ_ID_MAX). */
+#define GV_APIREQ_ID_MAX 32
+int gv_apireq_resume_parse(const char *body, size_t len, char to[GV_APIREQ_ID_MAX],
+			   struct gv_err *err);
+
 /* PUT /v1/gpus/{gpu}/sched: {"policy":"best-effort|equal-share|fixed-share",
  * "slice_ms":1..30}; at least one of the two. */
 struct gv_apireq_sched {

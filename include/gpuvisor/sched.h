@@ -89,6 +89,13 @@ int gv_sched_tenant_set(struct gv_sched *s, const char *instance_id,
  * -ENOENT when not registered. */
 int gv_sched_tenant_remove(struct gv_sched *s, const char *instance_id,
 			   struct gv_err *err);
+/* Daemon: the tenants of instances a and b exchange names, so that the
+ * processes attached to a's slot (and its history) are from now on
+ * instance b's tenant and b's slot becomes a's (a workload resumed onto
+ * another instance of the GPU keeps its attachment). The caller makes sure
+ * no process attaches to either name meanwhile. -ENOENT when one is not
+ * registered. */
+int gv_sched_tenant_swap(struct gv_sched *s, const char *a, const char *b, struct gv_err *err);
 
 struct gv_sched_tenant_stats {
 	int slot;

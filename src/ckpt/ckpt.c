@@ -3,7 +3,8 @@
  * process of one process group, for gpuvisord's suspend and resume.
  *
  *   gpuvisor-ckpt suspend PGID [--timeout-ms N]   lock all, then checkpoint all
- *   gpuvisor-ckpt resume PGID                     restore all, then unlock all
+ *   gpuvisor-ckpt resume PGID [--map OLD=NEW]...  restore all (onto other GPUs:
+ *                                                 GPU- UUIDs), then unlock all
  *   gpuvisor-ckpt state PGID                      each CUDA process's state
  *
  * One JSON object on stdout: {"ok":bool, "error":STR?, "pids":[...],
@@ -269,7 +270,53 @@ undo:
 	return ret;
 }
 
-static int do_resume(const struct drv *d, int *pids, CUprocessState *st, int n, double ms[4])
+#define MAX_PAIRS 16
+
+/* "GPU-8-4-4-4-12 hex digits" to the driver's 16 bytes */
+static int parse_uuid(const char *s, CUuuid *out)
+{
+	int i = 0;
+
+	if (strncmp(s, "GPU-", 4))
+		return -EINVAL;
+	for (s += 4; *s && i < 32; s++) {
+		int v;
+
+		if (*s == '-')
+			continue;
+		if (*s >= '0' && *s <= '9')
+			v = *s - '0';
+		else if (*s >= 'a' && *s <= 'f')
+			v = *s - 'a' + 10;
+		else if (*s >= 'A' && *s <= 'F')
+			v = *s - 'A' + 10;
+		else
+			return -EINVAL;
+		if (i % 2 == 0)
+			out->bytes[i / 2] = (char)(v << 4);
+		else
+			out->bytes[i / 2] = (char)(out->bytes[i / 2] | v);
+		i++;
+	}
+	return i == 32 && !*s ? 0 : -EINVAL;
+}
+
+static int parse_pair(const char *arg, CUcheckpointGpuPair *p)
+{
+	char old[64];
+	const char *eq = strchr(arg, '=');
+
+	if (!eq || (size_t)(eq - arg) >= sizeof(old))
+		return -EINVAL;
+	memcpy(old, arg, (size_t)(eq - arg));
+	old[eq - arg] = '\0';
+	if (parse_uuid(old, &p->oldUuid) || parse_uuid(eq + 1, &p->newUuid))
+		return -EINVAL;
+	return 0;
+}
+
+static int do_resume(const struct drv *d, int *pids, CUprocessState *st, int n,
+		     CUcheckpointGpuPair *pairs, unsigned n_pairs, double ms[4])
 {
 	CUcheckpointRestoreArgs ra;
 	CUcheckpointUnlockArgs ua;
@@ -279,6 +326,10 @@ static int do_resume(const struct drv *d, int *pids, CUprocessState *st, int n, 
 
 	memset(&ra, 0, sizeof(ra));
 	memset(&ua, 0, sizeof(ua));
+	if (n_pairs) {
+		ra.gpuPairs = pairs;
+		ra.gpuPairsCount = n_pairs;
+	}
 	t = now_ms();
 	for (i = 0; i < n; i++) {
 		if (st[i] != CU_PROCESS_STATE_CHECKPOINTED)
@@ -289,7 +340,11 @@ static int do_resume(const struct drv *d, int *pids, CUprocessState *st, int n, 
 			 * checkpointed and can be restored again later */
 			snprintf(errbuf, sizeof(errbuf), "the driver cannot restore process %d: %s%s",
 				 pids[i], ename(d, r),
-				 r == CUDA_ERROR_OUT_OF_MEMORY ? " (no room on its GPU)" : "");
+				 r == CUDA_ERROR_OUT_OF_MEMORY ? " (no room on the GPU)"
+				 : r == CUDA_ERROR_INVALID_VALUE && n_pairs
+					 ? " (the GPUs named are not of the same kind, or do not "
+					   "name every GPU the process had)"
+					 : "");
 			return -EIO;
 		}
 	}
@@ -313,7 +368,9 @@ static int do_resume(const struct drv *d, int *pids, CUprocessState *st, int n, 
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: gpuvisor-ckpt suspend|resume|state PGID [--timeout-ms N]\n");
+	fprintf(stderr, "usage: gpuvisor-ckpt suspend PGID [--timeout-ms N]\n"
+			"       gpuvisor-ckpt resume PGID [--map GPU-OLD=GPU-NEW]...\n"
+			"       gpuvisor-ckpt state PGID\n");
 	return 2;
 }
 
@@ -324,19 +381,30 @@ int main(int argc, char **argv)
 	CUprocessState st[MAX_PIDS];
 	double ms[4] = { 0, 0, 0, 0 };
 	unsigned long timeout_ms = 0;
+	CUcheckpointGpuPair pairs[MAX_PAIRS];
+	unsigned n_pairs = 0;
 	char *end;
 
 	memset(&d, 0, sizeof(d));
-	if (argc != 3 && !(argc == 5 && !strcmp(argv[3], "--timeout-ms")))
+	if (argc < 3)
 		return usage();
 	errno = 0;
 	pgid = (int)strtol(argv[2], &end, 10);
 	if (errno || *end || pgid <= 1)
 		return usage();
-	if (argc == 5) {
-		timeout_ms = strtoul(argv[4], &end, 10);
-		if (*end || timeout_ms > 3600000)
+	for (int a = 3; a < argc; a += 2) {
+		if (a + 1 >= argc)
 			return usage();
+		if (!strcmp(argv[a], "--timeout-ms")) {
+			timeout_ms = strtoul(argv[a + 1], &end, 10);
+			if (*end || timeout_ms > 3600000)
+				return usage();
+		} else if (!strcmp(argv[a], "--map") && n_pairs < MAX_PAIRS) {
+			if (parse_pair(argv[a + 1], &pairs[n_pairs++]))
+				return usage();
+		} else {
+			return usage();
+		}
 	}
 	ret = drv_load(&d);
 	if (!ret)
@@ -350,7 +418,7 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[1], "suspend"))
 			ret = do_suspend(&d, pids, st, n, (unsigned)timeout_ms, ms);
 		else if (!strcmp(argv[1], "resume"))
-			ret = do_resume(&d, pids, st, n, ms);
+			ret = do_resume(&d, pids, st, n, pairs, n_pairs, ms);
 		else if (strcmp(argv[1], "state"))
 			return usage();
 	}

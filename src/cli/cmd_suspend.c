@@ -10,16 +10,23 @@ static int change(struct gv_cli *cli, int argc, char **argv, const char *verb)
 {
 	static const struct option opts[] = {
 		{"json", no_argument, NULL, 'j'},
+		{"to", required_argument, NULL, 't'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	json_t *resp = NULL, *rep;
+	json_t *resp = NULL, *rep, *body = NULL;
 	char *path = NULL, suffix[16];
+	const char *to = NULL;
 	bool as_json = false;
-	int rc;
+	int c, rc = GV_EXIT_OK;
 
-	if (gv_cli_getopt(cli, argc, argv, "h", opts, &as_json, &rc) != -1)
-		return rc;
+	while ((c = gv_cli_getopt(cli, argc, argv, "h", opts, &as_json, &rc)) != -1) {
+		if (c != 't' || strcmp(verb, "resume"))
+			return c == 't' ? gv_cli_usage_error(cli, "--to is an option of resume") : rc;
+		to = optarg;
+	}
+	if (to && !*to)
+		return gv_cli_usage_error(cli, "--to needs an instance id");
 	if (argc - optind != 1 || !*argv[optind])
 		return gv_cli_usage_error(cli, "%s takes one instance id (see gpuvisor list)", verb);
 	if (!gv_cli_client(cli))
@@ -28,7 +35,11 @@ static int change(struct gv_cli *cli, int argc, char **argv, const char *verb)
 	path = gv_cli_path(cli, "/v1/instances/", argv[optind], suffix);
 	if (!path)
 		return GV_EXIT_REFUSED;
-	rc = gv_cli_call(cli, "POST", path, NULL, &resp);
+	if (to && !(body = json_pack("{s:s}", "to", to))) {
+		rc = GV_EXIT_REFUSED;
+		goto out;
+	}
+	rc = gv_cli_call(cli, "POST", path, body, &resp);
 	if (rc)
 		goto out;
 	if (as_json) {
@@ -43,9 +54,11 @@ static int change(struct gv_cli *cli, int argc, char **argv, const char *verb)
 		       json_number_value(json_object_get(rep, "checkpoint_ms")));
 	else
 		printf("%s: workload running again (restore %.0f ms, unlock %.0f ms)\n",
-		       argv[optind], json_number_value(json_object_get(rep, "restore_ms")),
+		       gv_json_str(resp, "instance", argv[optind]),
+		       json_number_value(json_object_get(rep, "restore_ms")),
 		       json_number_value(json_object_get(rep, "unlock_ms")));
 out:
+	json_decref(body);
 	json_decref(resp);
 	free(path);
 	return rc;

@@ -150,13 +150,17 @@ static const struct gv_cmd gv_cmds[] = {
 	 "with the reason, for MIG instances, managed or IPC memory, and drivers\n"
 	 "before R550. A suspended workload survives a restart of gpuvisord.\n"
 	 "\nexample:\n  gpuvisor suspend i-3\n"},
-	{"resume", gv_cmd_resume, "resume INSTANCE [--json]",
-	 "Resume a suspended workload on its instance.",
-	 "  --json  print the daemon's answer as JSON\n"
+	{"resume", gv_cmd_resume, "resume INSTANCE [--to INSTANCE] [--json]",
+	 "Resume a suspended workload on its instance or another one.",
+	 "  --to INSTANCE  an empty instance of the same profile to resume on: for a\n"
+	 "                 time-sliced workload one of the same GPU (its partition and\n"
+	 "                 scheduler attachment move with it), for passthrough one on a\n"
+	 "                 GPU of the same model (the driver remaps the workload)\n"
+	 "  --json         print the daemon's answer as JSON\n"
 	 "\nThe driver restores the workload's GPU memory and objects at the same\n"
 	 "addresses and lets its CUDA calls go on. If the GPU has no room, the\n"
 	 "workload stays suspended and can be resumed again later.\n"
-	 "\nexample:\n  gpuvisor resume i-3\n"},
+	 "\nexamples:\n  gpuvisor resume i-3\n  gpuvisor resume i-3 --to i-4\n"},
 	{"version", gv_cmd_version, "version",
 	 "Print the versions of gpuvisor and of the daemon it reaches.", ""},
 	{"help", gv_cmd_help, "help [SUBCOMMAND]", "Show help for gpuvisor or a subcommand.", ""},

@@ -174,6 +174,29 @@ int gv_apireq_workload_parse(const char *body, size_t len, pid_t *out, struct gv
 	return ret;
 }
 
+int gv_apireq_resume_parse(const char *body, size_t len, char to[GV_APIREQ_ID_MAX],
+			   struct gv_err *err)
+{
+	static const char *const fields[] = { "to", NULL };
+	json_t *root = NULL;
+	int ret;
+
+	to[0] = '\0';
+	if (len == 0)
+		return 0;
+	ret = gv_jf_load(body, len, GV_APIREQ_MAX_BODY, &root, err);
+	if (ret)
+		return ret;
+	ret = gv_jf_only(root, fields, err);
+	if (!ret)
+		ret = gv_jf_text(root, "to", GV_JF_NULL_ABSENT | GV_JF_ASCII, to, GV_APIREQ_ID_MAX,
+				 err);
+	if (ret)
+		to[0] = '\0';
+	json_decref(root);
+	return ret;
+}
+
 int gv_apireq_sched_parse(const char *body, size_t len, struct gv_apireq_sched *out,
 			  struct gv_err *err)
 {

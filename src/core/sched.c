@@ -555,6 +555,31 @@ int gv_sched_tenant_remove(struct gv_sched *s, const char *instance_id,
 	return 0;
 }
 
+int gv_sched_tenant_swap(struct gv_sched *s, const char *a, const char *b, struct gv_err *err)
+{
+	char tmp[GV_SCHED_INSTANCE_ID_MAX];
+	struct gv_sched_seg *g;
+	int ta, tb;
+
+	if (!s || !a || !b)
+		return gv_err_set(err, EINVAL, "gv_sched_tenant_swap: NULL argument");
+	g = s->g;
+	ta = find_tenant(g, a);
+	tb = find_tenant(g, b);
+	if (ta < 0 || tb < 0)
+		return gv_err_set(err, ENOENT, "instance %s is not registered with the scheduler",
+				  ta < 0 ? a : b);
+	if (ta == tb)
+		return 0;
+	/* the daemon is the only writer of tenant slots; clients refer to
+	 * their tenant by slot, so only the names change hands */
+	memcpy(tmp, g->tenants[ta].instance_id, sizeof(tmp));
+	memcpy(g->tenants[ta].instance_id, g->tenants[tb].instance_id, sizeof(tmp));
+	memcpy(g->tenants[tb].instance_id, tmp, sizeof(tmp));
+	atomic_thread_fence(memory_order_release);
+	return 0;
+}
+
 uint32_t gv_sched_share_1s(const struct gv_sched_seg *g, int t, uint64_t now)
 {
 	const struct gv_sched_tenant_rec *r = &g->tenants[t];

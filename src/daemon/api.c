@@ -57,7 +57,7 @@ static const struct route routes[] = {
 	  gvd_route_workload_detach },
 	{ "GET", { "v1", "instances", "*", "env" }, 4, 0, false, gvd_route_instance_env },
 	{ "POST", { "v1", "instances", "*", "suspend" }, 4, 0, false, gvd_route_workload_suspend },
-	{ "POST", { "v1", "instances", "*", "resume" }, 4, 0, false, gvd_route_workload_resume },
+	{ "POST", { "v1", "instances", "*", "resume" }, 4, 0, true, gvd_route_workload_resume },
 	{ "GET", { "v1", "gpus", "*", "sched" }, 4, 0, false, gvd_route_gpu_sched },
 	{ "PUT", { "v1", "gpus", "*", "sched" }, 4, 0, true, gvd_route_gpu_sched_set },
 	{ "PUT", { "v1", "instances", "*", "weight" }, 4, 0, true, gvd_route_instance_weight },

@@ -53,6 +53,8 @@ struct gvd_sched_gpu {
 	struct gv_sched *s; /* NULL: slot free */
 };
 
+#define GVD_MAX_CLAIMS 16
+
 struct gvd {
 	struct gvd_opts o;
 	char db_path[PATH_MAX];
@@ -64,6 +66,8 @@ struct gvd {
 	char listen_addr[80]; /* the TCP address actually bound (port 0 resolved) */
 	/* Serialises every state change and every backend call. */
 	pthread_mutex_t lock;
+	/* instances held by an operation in flight (claim.c); "" = free */
+	char claims[GVD_MAX_CLAIMS][GV_STORE_ID_MAX];
 	struct gv_catalog *cat;
 	struct gv_backend *be;
 	struct gv_store *st;
@@ -154,14 +158,24 @@ int gvd_workload_detach(struct gvd *d, const char *id, int *http, struct gv_err 
 /* Clears every workload whose process group is gone (caller holds lock). */
 void gvd_workload_sweep(struct gvd *d);
 
+/* Instances held by an operation in flight (claim.c), under d->lock.
+ * gvd_claim_check: -EBUSY with the reason when id is held. */
+bool gvd_claimed(const struct gvd *d, const char *id);
+int gvd_claim(struct gvd *d, const char *id, struct gv_err *err);
+void gvd_unclaim(struct gvd *d, const char *id);
+int gvd_claim_check(const struct gvd *d, const char *id, struct gv_err *err);
+
 /* Suspend / resume through the driver's checkpoint API (suspend.c). Called
  * with d->lock held (a request handler); they drop it while the driver
  * works and hold it again when they return. On success *report is the
  * helper's JSON (pids, states, phase times). */
 int gvd_workload_suspend(struct gvd *d, const char *id, json_t **report, int *http,
 			 struct gv_err *err);
-int gvd_workload_resume(struct gvd *d, const char *id, json_t **report, int *http,
-			struct gv_err *err);
+/* to: NULL or "" resumes on the workload's own instance; else an empty
+ * instance of the same profile (timeslice: on the same GPU; passthrough:
+ * a GPU of the same model), which the workload moves to. */
+int gvd_workload_resume(struct gvd *d, const char *id, const char *to, json_t **report,
+			int *http, struct gv_err *err);
 const char *gvd_wl_state_name(enum gv_wl_state s);
 /* At start, after gvd_reconcile: settles workloads left half suspended or
  * half resumed by a daemon that stopped. */

@@ -222,8 +222,11 @@ int gvd_instance_destroy(struct gvd *d, const char *id, bool force, int *http,
 		*http = ret == -ENOENT ? 404 : 500;
 		return ret;
 	}
-	/* a running migration owns both its instances until it ends */
+	/* a running migration owns both its instances until it ends, a resume
+	 * onto another instance its destination */
 	ret = gvd_mig_busy(d, id, err);
+	if (!ret)
+		ret = gvd_claim_check(d, id, err);
 	if (ret) {
 		*http = 409;
 		return ret;

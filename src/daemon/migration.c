@@ -766,6 +766,8 @@ int gvd_mig_start(struct gvd *d, const struct gv_migreq *req, char *id_out, size
 							   "destination %s is part of running "
 							   "migration %s",
 							   dst.id, other));
+		if (!ret && gvd_claim_check(d, dst.id, err))
+			ret = refuse(http, 409, -EBUSY);
 		if (ret)
 			goto out;
 		gd = gvd_view_gpu_by_uuid(&v, dst.gpu_uuid);

@@ -191,13 +191,24 @@ static void workload_change(struct gvd_req *q, struct gvd_resp *r, bool suspend)
 	json_t *report = NULL;
 	int ret, http;
 
+	char to[GV_APIREQ_ID_MAX] = "";
+
+	if (!suspend) {
+		ret = gv_apireq_resume_parse(q->body, q->body_len, to, &err);
+		if (ret) {
+			gvd_resp_fail(r, ret == -E2BIG ? 413 : 400, &err);
+			return;
+		}
+	}
 	ret = suspend ? gvd_workload_suspend(q->d, q->seg[2], &report, &http, &err)
-		      : gvd_workload_resume(q->d, q->seg[2], &report, &http, &err);
+		      : gvd_workload_resume(q->d, q->seg[2], to, &report, &http, &err);
 	if (ret) {
 		gvd_resp_fail(r, http, &err);
 		return;
 	}
-	gvd_resp_json(r, 200, json_pack("{s:s, s:s, s:o}", "instance", q->seg[2], "workload",
+	/* the instance the workload is on now (a resume may have moved it) */
+	gvd_resp_json(r, 200, json_pack("{s:O, s:s, s:o}", "instance",
+					json_object_get(report, "instance"), "workload",
 					suspend ? "suspended" : "running", "report", report));
 }
 

@@ -15,14 +15,16 @@
  * stays reserved for it (its accounting file is untouched: nothing else may
  * use the instance meanwhile, and the shim's charges stay consistent with
  * what it will hold again after the resume); the GPU memory itself is free
- * for other instances of the GPU. Resume onto another instance needs the
- * shim to switch partitions and is not offered yet (docs/migration.md).
+ * for other instances of the GPU. It may also resume on another empty
+ * instance of its profile (check_dst, move_workload): a time-sliced
+ * workload on its own GPU, a passthrough one on any GPU of the same model.
  *
  * Crash safety: SUSPENDING / RESUMING are stored before the helper runs; a
  * daemon restarted in between asks the driver (gvd_suspend_reconcile).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -122,10 +124,12 @@ static int64_t mono_ms(void)
 
 /* Runs gpuvisor-ckpt VERB PGID; *out gets its JSON answer (also when it
  * reports a failure, which is then returned as -EIO with its message). */
-static int ckpt_run(struct gvd *d, const char *verb, pid_t pgid, json_t **out, struct gv_err *err)
+static int ckpt_run(struct gvd *d, const char *verb, pid_t pgid, const char *map, json_t **out,
+		    struct gv_err *err)
 {
 	static char opt_timeout[] = "--timeout-ms";
-	char path[PATH_MAX], pg[16], tmo[16], *argv[6], **env = NULL, *buf = NULL;
+	static char opt_map[] = "--map";
+	char path[PATH_MAX], pg[16], tmo[16], *argv[8], **env = NULL, *buf = NULL;
 	size_t len = 0;
 	int fds[2] = { -1, -1 }, status = 0, ret = 0;
 	int64_t deadline = mono_ms() + HELPER_DEADLINE_MS;
@@ -141,7 +145,9 @@ static int ckpt_run(struct gvd *d, const char *verb, pid_t pgid, json_t **out, s
 	argv[2] = pg;
 	argv[3] = opt_timeout;
 	argv[4] = tmo;
-	argv[5] = NULL;
+	argv[5] = map ? opt_map : NULL;
+	argv[6] = (char *)map;
+	argv[7] = NULL;
 	env = helper_env(d);
 	buf = malloc(HELPER_OUT_MAX + 1);
 	if (!buf || !env || pipe2(fds, O_CLOEXEC) != 0) {
@@ -222,10 +228,10 @@ static double jms(json_t *j, const char *key)
 	return json_number_value(json_object_get(j, key));
 }
 
-/* Loads the instance and checks that its workload can go from `from` to a
- * suspend or resume; sets `through` in the store. Under d->lock. */
-static int begin(struct gvd *d, const char *id, bool suspend, struct gv_store_inst *in, int *http,
-		 struct gv_err *err)
+/* Loads the instance and checks that its workload can be suspended or
+ * resumed. Under d->lock. */
+static int check_src(struct gvd *d, const char *id, bool suspend, struct gv_store_inst *in,
+		     int *http, struct gv_err *err)
 {
 	const char *verb = suspend ? "suspend" : "resume";
 	int ret;
@@ -249,32 +255,148 @@ static int begin(struct gvd *d, const char *id, bool suspend, struct gv_store_in
 	if (!suspend && in->wl_state != GV_WL_SUSPENDED)
 		return gv_err_set(err, EBUSY, "the workload of %s is not suspended (it is %s)", id,
 				  gvd_wl_state_name(in->wl_state));
-	ret = gvd_mig_busy(d, id, err);
-	if (ret)
-		return ret;
-	*http = 500;
-	return gv_store_inst_set_wl_state(d->st, id, suspend ? GV_WL_SUSPENDING : GV_WL_RESUMING,
-					  err);
+	return gvd_mig_busy(d, id, err);
 }
 
-static int change(struct gvd *d, const char *id, bool suspend, json_t **report, int *http,
-		  struct gv_err *err)
+/* Where a suspended workload may be resumed instead of its own instance:
+ * an empty, ready instance of the same profile. A time-sliced workload's
+ * partition (its accounting file) and scheduler attachment are mapped by
+ * its processes, so they move by name to the destination, which must be on
+ * the same GPU (on another GPU the shim would have to switch them: not
+ * built). A passthrough workload may go to a GPU of the same model: the
+ * driver remaps it (gpuPairs; *remap set). Under d->lock. */
+static int check_dst(struct gvd *d, const struct gv_store_inst *src, const char *to,
+		     struct gv_store_inst *dst, bool *remap, int *http, struct gv_err *err)
 {
-	struct gv_store_inst in;
+	struct gvd_view v;
+	int ret, gs, gd;
+
+	*remap = false;
+	ret = gv_store_inst_get(d->st, to, dst, err);
+	if (ret) {
+		*http = ret == -ENOENT ? 404 : 500;
+		return ret;
+	}
+	*http = 409;
+	if (dst->wl_pid > 0 && gvd_workload_alive(dst))
+		return gv_err_set(err, EBUSY, "instance %s already has a workload (pid %d)", to,
+				  (int)dst->wl_pid);
+	if (dst->state != GV_INST_READY)
+		return gv_err_set(err, EBUSY, "instance %s is not ready", to);
+	if (strcmp(dst->profile, src->profile) || dst->kind != src->kind ||
+	    dst->fb_mib != src->fb_mib)
+		return gv_err_set(err, EINVAL,
+				  "instance %s is a %s, the workload's instance %s a %s: a "
+				  "workload resumes on an instance of its own profile",
+				  to, dst->profile, src->id, src->profile);
+	ret = gvd_mig_busy(d, to, err);
+	if (!ret)
+		ret = gvd_claim_check(d, to, err);
+	if (ret)
+		return ret;
+	if (!strcmp(dst->gpu_uuid, src->gpu_uuid))
+		return 0;
+	if (src->kind == GV_PROFILE_TIMESLICE)
+		return gv_err_set(err, ENOTSUP,
+				  "instance %s is on another GPU: a time-sliced workload resumes "
+				  "on an instance of its own GPU (its partition and scheduler "
+				  "attachment move with it; onto another GPU the shim would "
+				  "have to switch them, which is not built yet)",
+				  to);
+	ret = gvd_view_load(d, &v, err);
+	if (ret) {
+		*http = 500;
+		return ret;
+	}
+	gs = gvd_view_gpu_by_uuid(&v, src->gpu_uuid);
+	gd = gvd_view_gpu_by_uuid(&v, dst->gpu_uuid);
+	if (gs < 0 || gd < 0)
+		ret = gv_err_set(err, ENODEV, "the GPU of %s is gone",
+				 gs < 0 ? src->id : dst->id);
+	else if (strcmp(v.hw.gpus[gs].name, v.hw.gpus[gd].name) ||
+		 v.hw.gpus[gs].mem_mib != v.hw.gpus[gd].mem_mib)
+		ret = gv_err_set(err, EINVAL,
+				 "gpu %d (%s, %llu MiB) is not the model of gpu %d (%s, %llu MiB): "
+				 "the driver restores only onto the same chip with the same memory",
+				 gd, v.hw.gpus[gd].name, (unsigned long long)v.hw.gpus[gd].mem_mib,
+				 gs, v.hw.gpus[gs].name, (unsigned long long)v.hw.gpus[gs].mem_mib);
+	gvd_view_free(&v);
+	*remap = ret == 0;
+	return ret;
+}
+
+/* After the driver restored the workload: it is the destination's now.
+ * Its accounting file and scheduler tenant exchange names with the
+ * destination's, so that what its processes have mapped is the
+ * destination's partition (renameat2 RENAME_EXCHANGE: atomic, both names
+ * exist throughout). Under d->lock. */
+static int move_workload(struct gvd *d, const struct gv_store_inst *src,
+			 const struct gv_store_inst *dst, struct gv_err *err)
+{
+	char a[PATH_MAX], b[PATH_MAX];
+	struct gv_sched *sc;
+	int ret;
+
+	ret = gv_store_begin(d->st, err);
+	if (ret)
+		return ret;
+	ret = gv_store_inst_set_workload(d->st, dst->id, src->wl_pid, src->wl_pgid,
+					 src->wl_starttime, src->wl_since, err);
+	if (!ret)
+		ret = gv_store_inst_set_workload(d->st, src->id, 0, 0, 0, 0, err);
+	ret = gv_store_end(d->st, ret, err);
+	if (ret || src->kind != GV_PROFILE_TIMESLICE)
+		return ret;
+	gvd_acct_path(d, src->id, a);
+	gvd_acct_path(d, dst->id, b);
+	if (renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE) != 0)
+		gvd_log(GVD_LOG_ERROR, "%s -> %s: cannot exchange %s and %s: %s (the "
+			"destination shows the workload's memory under the source)",
+			src->id, dst->id, a, b, strerror(errno));
+	sc = gvd_sched_of(d, src->gpu_uuid);
+	if (sc) {
+		struct gv_err serr = { 0 };
+
+		if (gv_sched_tenant_swap(sc, src->id, dst->id, &serr) ||
+		    gvd_sched_sync(d, &serr)) /* weights follow the instance */
+			gvd_log(GVD_LOG_ERROR, "%s -> %s: scheduler: %s", src->id, dst->id,
+				serr.msg);
+	}
+	return 0;
+}
+
+static int change(struct gvd *d, const char *id, const char *to, bool suspend,
+		  json_t **report, int *http, struct gv_err *err)
+{
+	struct gv_store_inst in, dst;
 	struct gv_err store_err = { 0 };
+	char map[2 * GV_STORE_UUID_MAX + 2] = "";
 	enum gv_wl_state end;
+	bool moving = to && *to && strcmp(to, id), remap = false;
 	json_t *j = NULL;
 	int ret, gpu = -1;
 
 	*report = NULL;
-	ret = begin(d, id, suspend, &in, http, err);
+	ret = check_src(d, id, suspend, &in, http, err);
+	if (!ret && moving)
+		ret = check_dst(d, &in, to, &dst, &remap, http, err);
+	if (!ret && moving)
+		ret = gvd_claim(d, to, err);
 	if (ret)
 		return ret;
+	*http = 500;
+	ret = gv_store_inst_set_wl_state(d->st, id, suspend ? GV_WL_SUSPENDING : GV_WL_RESUMING,
+					 err);
+	if (ret)
+		goto out;
+	if (remap)
+		snprintf(map, sizeof(map), "%s=%s", in.device_uuid, dst.device_uuid);
 
 	/* the driver may take a minute: other requests go on meanwhile, and
-	 * see SUSPENDING / RESUMING */
+	 * see SUSPENDING / RESUMING and the claimed destination */
 	pthread_mutex_unlock(&d->lock);
-	ret = ckpt_run(d, suspend ? "suspend" : "resume", in.wl_pgid, &j, err);
+	ret = ckpt_run(d, suspend ? "suspend" : "resume", in.wl_pgid, map[0] ? map : NULL, &j,
+		       err);
 	pthread_mutex_lock(&d->lock);
 	/* suspend undoes itself on failure; a failed resume leaves the driver's
 	 * checkpoint in place, to be resumed again (the driver has no rollback) */
@@ -284,11 +406,14 @@ static int change(struct gvd *d, const char *id, bool suspend, json_t **report, 
 		end = suspend ? GV_WL_SUSPENDING : GV_WL_RESUMING; /* unknown: reconcile asks */
 	if (gv_store_inst_set_wl_state(d->st, id, end, &store_err))
 		gvd_log(GVD_LOG_ERROR, "%s: %s", id, store_err.msg);
+	if (!ret && moving && move_workload(d, &in, &dst, &store_err))
+		gvd_log(GVD_LOG_ERROR, "%s: the workload runs on %s but the state database "
+			"still has it on %s: %s", to, to, id, store_err.msg);
 	{
 		struct gvd_view v;
 
 		if (gvd_view_load(d, &v, &store_err) == 0) {
-			gpu = gvd_view_gpu_by_uuid(&v, in.gpu_uuid);
+			gpu = gvd_view_gpu_by_uuid(&v, moving && !ret ? dst.gpu_uuid : in.gpu_uuid);
 			gvd_view_free(&v);
 		}
 	}
@@ -302,29 +427,35 @@ static int change(struct gvd *d, const char *id, bool suspend, json_t **report, 
 			  "checkpoint %.0f ms)",
 			  (int)in.wl_pid, jms(j, "lock_ms"), jms(j, "checkpoint_ms"));
 	else
-		gvd_event(d, "workload.resumed", gpu, id,
-			  "workload pid %d resumed (restore %.0f ms, unlock %.0f ms)", (int)in.wl_pid,
+		gvd_event(d, "workload.resumed", gpu, moving ? to : id,
+			  "workload pid %d resumed%s%s (restore %.0f ms, unlock %.0f ms)",
+			  (int)in.wl_pid, moving ? " from " : "", moving ? id : "",
 			  jms(j, "restore_ms"), jms(j, "unlock_ms"));
 	if (ret) {
 		*http = ret == -ETIMEDOUT ? 504 : 409;
-		json_decref(j);
-		return ret;
+		goto out;
 	}
 	json_object_del(j, "ok");
+	json_object_set_new(j, "instance", json_string(moving ? to : id));
 	*report = j;
-	return 0;
+	j = NULL;
+out:
+	json_decref(j);
+	if (moving)
+		gvd_unclaim(d, to);
+	return ret;
 }
 
 int gvd_workload_suspend(struct gvd *d, const char *id, json_t **report, int *http,
 			 struct gv_err *err)
 {
-	return change(d, id, true, report, http, err);
+	return change(d, id, NULL, true, report, http, err);
 }
 
-int gvd_workload_resume(struct gvd *d, const char *id, json_t **report, int *http,
-			struct gv_err *err)
+int gvd_workload_resume(struct gvd *d, const char *id, const char *to, json_t **report,
+			int *http, struct gv_err *err)
 {
-	return change(d, id, false, report, http, err);
+	return change(d, id, to, false, report, http, err);
 }
 
 const char *gvd_wl_state_name(enum gv_wl_state s)
@@ -375,7 +506,7 @@ void gvd_suspend_reconcile(struct gvd *d)
 		/* a restart in the middle: ask the driver where the workload is;
 		 * a half-done suspend or resume is completed as a resume, so the
 		 * workload runs (the safe side: it holds its partition anyway) */
-		ckpt_run(d, "state", in->wl_pgid, &j, &err);
+		ckpt_run(d, "state", in->wl_pgid, NULL, &j, &err);
 		if (j && all_states(j, "checkpointed") && in->wl_state == GV_WL_SUSPENDING) {
 			end = GV_WL_SUSPENDED;
 		} else if (j && all_states(j, "running")) {
@@ -384,7 +515,7 @@ void gvd_suspend_reconcile(struct gvd *d)
 			json_decref(j);
 			j = NULL;
 			gv_err_clear(&err);
-			end = ckpt_run(d, "resume", in->wl_pgid, &j, &err) ? GV_WL_SUSPENDED
+			end = ckpt_run(d, "resume", in->wl_pgid, NULL, &j, &err) ? GV_WL_SUSPENDED
 									 : GV_WL_RUNNING;
 		}
 		json_decref(j);

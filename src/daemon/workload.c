@@ -98,6 +98,11 @@ int gvd_workload_attach(struct gvd *d, const char *id, pid_t pid, const struct g
 		return gv_err_set(err, EBUSY, "instance %s already has a workload (pid %d)", id,
 				  (int)in.wl_pid);
 	}
+	ret = gvd_claim_check(d, id, err);
+	if (ret) {
+		*http = 409;
+		return ret;
+	}
 	/* read before the checks and compared after: the same process all along */
 	found = gv_proc_stat_read(pid, &ps) == 0;
 	ret = may_register(peer, pid, err);

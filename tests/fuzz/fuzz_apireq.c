@@ -1,6 +1,6 @@
 /* Fuzz target for the API request parsers (gv_apireq_*). The first byte
  * picks the parser ('c' create, 'm' mode, 'w' workload, 'q' query, 's'
- * sched, 'W' weight; any other byte by its value modulo 6); the rest is
+ * sched, 'W' weight, 'r' resume; any other byte by its value modulo 7); the rest is
  * the body, or for queries "key=value&..."
  * pairs split here the way the HTTP server hands them over. Besides not
  * crashing, checks the contract: success gives values in range, failure
@@ -60,6 +60,23 @@ static void check_workload(const char *body, size_t len)
 		abort();
 	if (ret && (pid != 0 || !err.msg[0]))
 		abort();
+}
+
+static void check_resume(const char *body, size_t len)
+{
+	char to[GV_APIREQ_ID_MAX] = "x";
+	struct gv_err err = { 0 };
+	int ret = gv_apireq_resume_parse(body, len, to, &err);
+
+	if (strnlen(to, sizeof(to)) == sizeof(to))
+		abort();
+	if (ret == 0) {
+		for (const char *p = to; *p; p++)
+			if (*p < 0x21 || *p > 0x7e)
+				abort();
+	} else if (to[0] || !err.msg[0]) {
+		abort();
+	}
 }
 
 static void check_sched(const char *body, size_t len)
@@ -127,7 +144,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(buf, data + 1, len);
 	switch (data[0] == 'c' ? 0 : data[0] == 'm' ? 1 : data[0] == 'w' ? 2 : data[0] == 'q' ? 3 :
-		data[0] == 's' ? 4 : data[0] == 'W' ? 5 : data[0] % 6) {
+		data[0] == 's' ? 4 : data[0] == 'W' ? 5 : data[0] == 'r' ? 6 : data[0] % 7) {
 	case 0:
 		check_create(buf, len);
 		break;
@@ -142,6 +159,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 5:
 		check_weight(buf, len);
+		break;
+	case 6:
+		check_resume(buf, len);
 		break;
 	default: {
 		char *qs = malloc(len + 1);

@@ -2,8 +2,10 @@
 # gpuvisor suspend / resume through the driver's checkpoint API (libcudasim's,
 # driven from gpuvisor-ckpt as the real driver's is), for a program started
 # with plain `gpuvisor run` (no --migratable):
-#   prepare: two timeslice H100 instances; gv-infer (1 GiB of weights) runs
-#            on one, a run never suspended gives the reference checksum;
+#   prepare: five simulated H100s: two timeslice instances on gpu 0, MIG on
+#            gpu 1, passthrough on gpus 2 and 3, a timeslice one on gpu 4;
+#            gv-infer (1 GiB of weights) runs on one, a run never suspended
+#            gives the reference checksum;
 #   check:   suspended, it makes no progress, `list` says suspended, the
 #            simulated GPU's memory is free for other processes (cuMemGetInfo
 #            of another process), events say so; a daemon restart keeps it
@@ -11,15 +13,26 @@
 #            two CUDA processes of one workload move together; refusals
 #            (twice, not suspended, no workload, MIG, migrate while
 #            suspended) change nothing; the GPU's other tenant runs meanwhile;
+#            resumed onto the other instance of its GPU it moves there
+#            (partition included); a passthrough workload resumed onto another
+#            GPU moves its memory there (the driver's gpuPairs); --to refusals
+#            (other profile, other GPU for timeslice, busy, unknown);
 #            destroy --force ends a suspended one.
 . "$(dirname "$0")/lib.sh"
-GV_SIM=h100-80gb:2
+GV_SIM=h100-80gb:5
 gv_start_daemon
 expect_ok gv mode 0 timeslice
 gv_create --profile h100-20c --gpu 0
 id=$GV_ID
 gv_create --profile h100-20c --gpu 0
 other=$GV_ID
+gv_create --profile passthrough --gpu 2
+pt1=$GV_ID
+gv_create --profile passthrough --gpu 3
+pt2=$GV_ID
+expect_ok gv mode 4 timeslice
+gv_create --profile h100-20c --gpu 4
+far=$GV_ID
 WL=("$GV_BIN_DIR/gv-infer" --weights-mib 1024 --kv-mib-per-step 1 --steps 40 --step-ms 100)
 GIB=$((1024 * 1024 * 1024))
 
@@ -27,18 +40,18 @@ wl_state() { gv_instance_field "$id" '.workload.state // "none"'; }
 has_workload() { [ "$(gv_instance_field "$id" '.workload.pid // "null"')" != null ]; }
 mem_used() { gv_instance_field "$id" '.mem_used_bytes // 0'; }
 
-# free bytes of the simulated GPU 0 as another CUDA process sees them
+# sim_free GPU: free bytes of a simulated GPU as another CUDA process sees them
 sim_free() {
 	local lib=$GV_BUILD_DIR/lib/libcudasim.so asan
 	# an ASan build's library needs its runtime first in python too
 	asan=$(ldd "$lib" | awk '/libasan/ { print $3 }')
 	LD_PRELOAD=$asan ASAN_OPTIONS=detect_leaks=0 GPUVISOR_SIM_NODE=$GV_STATE/sim-node.json \
-		python3 - "$lib" <<'EOF'
+		python3 - "$lib" "${1:-0}" <<'EOF'
 import ctypes, sys
 cu = ctypes.CDLL(sys.argv[1])
 assert cu.cuInit(0) == 0
 dev = ctypes.c_int()
-assert cu.cuDeviceGet(ctypes.byref(dev), 0) == 0
+assert cu.cuDeviceGet(ctypes.byref(dev), int(sys.argv[2])) == 0
 ctx = ctypes.c_void_p()
 assert cu.cuDevicePrimaryCtxRetain(ctypes.byref(ctx), dev) == 0
 assert cu.cuCtxSetCurrent(ctx) == 0
@@ -90,14 +103,48 @@ step "a daemon restart keeps it suspended"
 gv_restart_daemon
 expect_eq "$(wl_state)" suspended "suspended after the restart"
 
-step "resume: it finishes with the reference checksum"
-expect_ok gv resume "$id" --json
+step "resume --to: refusals change nothing"
+expect_rc 1 "no instance i-999" gv resume "$id" --to i-999
+expect_rc 1 "resumes on an instance of its own profile" gv resume "$id" --to "$pt1"
+expect_rc 1 "is on another GPU" gv resume "$id" --to "$far"
+expect_rc 2 "--to is an option of resume" gv suspend "$id" --to "$other"
+expect_eq "$(wl_state)" suspended "still suspended after the refusals"
+
+step "resume onto the other instance of its GPU: it finishes with the reference checksum"
+expect_ok gv resume "$id" --to "$other" --json
 expect_eq "$(jout .workload)" running "the answer says running"
-expect_eq "$(wl_state)" running "list shows it running"
+expect_eq "$(jout .instance)" "$other" "the answer names the new instance"
+wpid=$(gv_instance_field "$other" '.workload.pid')
+[ "$wpid" != null ] || fail "the workload is not on $other"
+expect_eq "$(gv_instance_field "$id" '.workload // "none"')" none "$id is empty now"
+expect_eq "$(gv_instance_field "$id" '.mem_used_bytes')" 0 "$id's partition is empty"
+[ "$(gv_instance_field "$other" '.mem_used_bytes')" -ge "$GIB" ] ||
+	fail "the partition did not move to $other: $(gv list --json)"
 wait "$runner" || fail "gv-infer failed after the resume: $(cat "$T/wl.out")"
 got=$(grep -o 'checksum: 0x[0-9a-f]*' "$T/wl.out")
-expect_eq "$got" "$want" "checksum after suspend and resume"
-expect_rc 1 "has no workload" gv resume "$id"
+expect_eq "$got" "$want" "checksum after suspend and resume on another instance"
+expect_ok gv events --json
+expect_contains "$GV_OUT" "resumed from $id"
+expect_rc 1 "has no workload" gv resume "$other"
+
+step "a passthrough workload resumed onto another GPU of the same model"
+"$GV_BIN_DIR/gpuvisor" --socket "$GV_SOCK" run --instance "$pt1" -- "${WL[@]}" >"$T/pt.out" 2>&1 &
+runner=$!
+GV_BG_PIDS+=("$runner")
+pt_has() { [ "$(gv_instance_field "$pt1" '.workload.pid // "null"')" != null ]; }
+wait_until 20 pt_has || fail "gv-infer never registered on $pt1"
+# gpu 2 holds the weights: at least 1 GiB less free than gpu 3
+pt_charged() { [ "$(sim_free 2)" -le $(($(sim_free 3) - GIB)) ]; }
+wait_until 30 pt_charged || fail "gv-infer never used gpu 2: $(sim_free 2) / $(sim_free 3)"
+expect_ok gv suspend "$pt1"
+expect_ok gv resume "$pt1" --to "$pt2"
+expect_eq "$(gv_instance_field "$pt2" '.workload.state')" running "running on $pt2"
+[ "$(sim_free 3)" -le $(($(sim_free 2) - GIB)) ] ||
+	fail "the memory did not move to gpu 3: gpu 2 free $(sim_free 2), gpu 3 free $(sim_free 3)"
+wait "$runner" || fail "gv-infer failed after moving: $(cat "$T/pt.out")"
+got=$(grep -o 'checksum: 0x[0-9a-f]*' "$T/pt.out")
+expect_eq "$got" "$want" "checksum after moving to another GPU"
+id=$other
 
 step "two CUDA processes of one workload are suspended together"
 gv_bg_cli run --instance "$id" -- sh -c "'${WL[0]}' --weights-mib 64 --steps 60 --step-ms 100 & '${WL[0]}' --weights-mib 64 --steps 60 --step-ms 100; wait"

@@ -190,6 +190,31 @@ static void test_workload(void **state)
 	}
 }
 
+static void test_resume(void **state)
+{
+	static const char *const bad[] = {
+		"{}x", "{\"to\":\"\"}", "{\"to\":\"i 2\"}", "{\"to\":3}", "{\"to\":\"i-2\",\"x\":1}",
+		"{\"to\":\"i-0123456789012345678901234567890\"}", "[]",
+	};
+	struct gv_err err = { 0 };
+	char to[GV_APIREQ_ID_MAX];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(gv_apireq_resume_parse("", 0, to, &err), 0);
+	assert_string_equal(to, "");
+	assert_int_equal(gv_apireq_resume_parse("{\"to\":null}", 11, to, &err), 0);
+	assert_string_equal(to, "");
+	assert_int_equal(gv_apireq_resume_parse("{\"to\":\"i-7\"}", 12, to, &err), 0);
+	assert_string_equal(to, "i-7");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		strcpy(to, "junk");
+		assert_int_equal(gv_apireq_resume_parse(bad[i], strlen(bad[i]), to, &err), -EINVAL);
+		assert_string_equal(to, "");
+		assert_true(err.msg[0] != '\0');
+	}
+}
+
 static int sched(const char *body, struct gv_apireq_sched *out, struct gv_err *err)
 {
 	return gv_apireq_sched_parse(body, strlen(body), out, err);
@@ -342,7 +367,8 @@ int main(void)
 		cmocka_unit_test(test_create_minimal),	  cmocka_unit_test(test_create_full),
 		cmocka_unit_test(test_create_refusals),	  cmocka_unit_test(test_body_limit),
 		cmocka_unit_test(test_not_nul_terminated), cmocka_unit_test(test_mode),
-		cmocka_unit_test(test_workload),	  cmocka_unit_test(test_query),
+		cmocka_unit_test(test_workload),	  cmocka_unit_test(test_resume),
+		cmocka_unit_test(test_query),
 		cmocka_unit_test(test_gpu_ref),		  cmocka_unit_test(test_sched),
 		cmocka_unit_test(test_weight),
 	};

@@ -272,6 +272,35 @@ static void test_attach_rules(void **state)
 	fx_free(&f);
 }
 
+/* A workload resumed onto another instance of the GPU keeps its client:
+ * the two tenants exchange names, slot and history stay. */
+static void test_tenant_swap(void **state)
+{
+	struct fx f;
+	struct gv_err err = { 0 };
+	struct gv_sched_client *c = NULL;
+	struct gv_sched_attach_opts o = { .flags = GV_SCHED_NO_WATCHDOG };
+	int ta, tb;
+
+	(void)state;
+	fx_init(&f, GV_SCHED_EQUAL_SHARE, 2000);
+	ta = gv_sched_tenant_set(f.s, "src", 1, 0, &err);
+	tb = gv_sched_tenant_set(f.s, "dst", 1, 0, &err);
+	assert_true(ta >= 0 && tb >= 0 && ta != tb);
+	assert_int_equal(gv_sched_attach(f.s, "src", &o, &c, &err), 0);
+	assert_int_equal(gv_sched_tenant_swap(f.s, "src", "ghost", &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "ghost"));
+	assert_int_equal(gv_sched_tenant_swap(f.s, "src", "dst", &err), 0);
+	/* the attached process's slot is now "dst": "src" may go, "dst" not */
+	assert_int_equal(gv_sched_tenant_set(f.s, "dst", 1, 0, &err), ta);
+	assert_int_equal(gv_sched_tenant_set(f.s, "src", 1, 0, &err), tb);
+	assert_int_equal(gv_sched_tenant_remove(f.s, "dst", &err), -EBUSY);
+	assert_int_equal(gv_sched_tenant_remove(f.s, "src", &err), 0);
+	gv_sched_detach(c);
+	assert_int_equal(gv_sched_tenant_remove(f.s, "dst", &err), 0);
+	fx_free(&f);
+}
+
 /* ------------------------------------------------------------ policies */
 
 static void test_equal_share_three(void **state)
@@ -835,6 +864,7 @@ int main(void)
 		cmocka_unit_test(test_policy_names),
 		cmocka_unit_test(test_create_open_validation),
 		cmocka_unit_test(test_attach_rules),
+		cmocka_unit_test(test_tenant_swap),
 		cmocka_unit_test(test_equal_share_three),
 		cmocka_unit_test(test_equal_share_weights),
 		cmocka_unit_test(test_equal_share_overrun_deficit),
