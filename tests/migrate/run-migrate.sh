@@ -73,6 +73,18 @@ train | back_and_forth)
 	;;
 esac
 
+# probe_ready: waits (60 s at most) until gv-mig-probe ($wl_pid) printed
+# "ready" to $dir/probe.out
+probe_ready() {
+	local i=0
+	until grep -q '^ready' "$dir/probe.out"; do
+		i=$((i + 1))
+		[ $i -lt 3000 ] || fail "the probe was not ready in 60 s"
+		kill -0 "$wl_pid" 2>/dev/null || fail "the probe exited: $(cat "$dir/probe.out")"
+		sleep 0.02
+	done
+}
+
 start_wl() { # STEPS [extra env...]
 	n=$1
 	shift
@@ -271,6 +283,7 @@ probe)
 	run_probe taint <"$dir/in" >"$dir/probe.out" 2>"$dir/wl.err" &
 	wl_pid=$!
 	exec 3>"$dir/in"
+	probe_ready # its managed allocation is made: hello must see it
 	"$ctl" hello "$sock" >"$dir/hello" || fail "no control socket"
 	echo "hello: $(cat "$dir/hello")"
 	grep -q '"migratable":false' "$dir/hello" || fail "managed memory left it migratable"
@@ -288,13 +301,7 @@ ptsz)
 		"$build/tests/migrate/gv-mig-probe" ptsz <"$dir/in" >"$dir/probe.out" 2>"$dir/wl.err" &
 	wl_pid=$!
 	exec 3>"$dir/in"
-	i=0
-	until grep -q '^ready' "$dir/probe.out"; do
-		i=$((i + 1))
-		[ $i -lt 3000 ] || fail "the probe was not ready in 60 s"
-		kill -0 "$wl_pid" 2>/dev/null || fail "the probe exited: $(cat "$dir/probe.out")"
-		sleep 0.02
-	done
+	probe_ready
 	"$ctl" hello "$sock" >"$dir/hello" || fail "no control socket"
 	grep -q '"migratable":true' "$dir/hello" || fail "not migratable: $(cat "$dir/hello")"
 	on "$A"
