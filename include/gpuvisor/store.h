@@ -150,6 +150,9 @@ enum gv_store_mig_state {
 	GV_MIGST_FAILED = 3,
 	GV_MIGST_ABORTED = 4,
 };
+/* RUNNING and SWITCHED: the migration owns its two instances. */
+bool gv_store_mig_state_active(enum gv_store_mig_state s);
+
 
 #define GV_STORE_CTL_MAX 128 /* AF_UNIX paths are at most 108 bytes */
 

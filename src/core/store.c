@@ -466,6 +466,11 @@ int gv_store_inst_set_workload(struct gv_store *st, const char *id, pid_t pid, p
 	return ret;
 }
 
+bool gv_store_mig_state_active(enum gv_store_mig_state s)
+{
+	return s == GV_MIGST_RUNNING || s == GV_MIGST_SWITCHED;
+}
+
 int gv_store_inst_set_wl_state(struct gv_store *st, const char *id, enum gv_wl_state state,
 			       struct gv_err *err)
 {

@@ -66,8 +66,11 @@ struct gvd {
 	char listen_addr[80]; /* the TCP address actually bound (port 0 resolved) */
 	/* Serialises every state change and every backend call. */
 	pthread_mutex_t lock;
-	/* instances held by an operation in flight (claim.c); "" = free */
+	/* instances held by an operation in flight (busy.c); "" = free */
 	char claims[GVD_MAX_CLAIMS][GV_STORE_ID_MAX];
+	/* set by the migration code around its own destroys of the instances
+	 * a migration owns (busy.c lets them through) */
+	bool mig_finishing;
 	struct gv_catalog *cat;
 	struct gv_backend *be;
 	struct gv_store *st;
@@ -135,7 +138,6 @@ int gvd_gpu_set_mode(struct gvd *d, const char *ref, enum gv_mode mode, int *gpu
 
 /* migration.c: -EBUSY (with the reason) while a running migration moves
  * instance id, unless the migration itself is finishing. */
-int gvd_mig_busy(struct gvd *d, const char *id, struct gv_err *err);
 
 /* Who sent a request, as far as the transport tells (api.c). */
 struct gvd_peer {
@@ -158,8 +160,14 @@ int gvd_workload_detach(struct gvd *d, const char *id, int *http, struct gv_err 
 /* Clears every workload whose process group is gone (caller holds lock). */
 void gvd_workload_sweep(struct gvd *d);
 
-/* Instances held by an operation in flight (claim.c), under d->lock.
- * gvd_claim_check: -EBUSY with the reason when id is held. */
+/* What holds an instance (busy.c), under d->lock. gvd_busy: -EBUSY with
+ * the reason when a running migration owns id or an operation in flight
+ * claimed it. gvd_mig_active_for: 1 and the migration's id in mid when a
+ * running migration owns inst, 0 when none, or a negative errno.
+ * gvd_claim_check: -EBUSY when id is claimed. */
+int gvd_busy(struct gvd *d, const char *id, struct gv_err *err);
+int gvd_mig_active_for(struct gvd *d, const char *inst, char *mid, size_t cap,
+		       struct gv_err *err);
 bool gvd_claimed(const struct gvd *d, const char *id);
 int gvd_claim(struct gvd *d, const char *id, struct gv_err *err);
 void gvd_unclaim(struct gvd *d, const char *id);

@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -15,20 +14,6 @@
 #include "daemon.h"
 #include "gpuvisor/acct.h"
 #include "gpuvisor/proc.h"
-
-void gvd_event(struct gvd *d, const char *kind, int gpu, const char *inst, const char *fmt, ...)
-{
-	char msg[GV_STORE_MSG_MAX];
-	struct gv_err err = { 0 };
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (gv_store_event_add(d->st, (int64_t)time(NULL), kind, gpu, inst, msg, NULL, &err))
-		gvd_log(GVD_LOG_ERROR, "cannot record event %s: %s", kind, err.msg);
-	gvd_log(GVD_LOG_INFO, "%s: %s", kind, msg);
-}
 
 static bool is_mig_kind(enum gv_profile_kind k)
 {
@@ -224,9 +209,7 @@ int gvd_instance_destroy(struct gvd *d, const char *id, bool force, int *http,
 	}
 	/* a running migration owns both its instances until it ends, a resume
 	 * onto another instance its destination */
-	ret = gvd_mig_busy(d, id, err);
-	if (!ret)
-		ret = gvd_claim_check(d, id, err);
+	ret = gvd_busy(d, id, err);
 	if (ret) {
 		*http = 409;
 		return ret;

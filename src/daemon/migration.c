@@ -45,8 +45,6 @@ struct gvd_mig_run {
 
 /* guarded by d->lock */
 static struct gvd_mig_run runs[GVD_MIG_MAX_RUNNING];
-/* set while a migration destroys its own instances (under d->lock) */
-static bool finishing;
 
 void gvd_ctl_path(struct gvd *d, const char *inst, char *out, size_t cap)
 {
@@ -99,11 +97,6 @@ json_t *gvd_mig_env(struct gvd *d, const struct gv_store_inst *in)
 	return o ? o : json_null();
 }
 
-static bool mig_active(enum gv_store_mig_state s)
-{
-	return s == GV_MIGST_RUNNING || s == GV_MIGST_SWITCHED;
-}
-
 static void reap_runs(void)
 {
 	size_t i;
@@ -139,26 +132,6 @@ static int gpu_of_inst(struct gvd *d, const struct gv_store_inst *in)
 }
 
 /* The migration (if any) that is moving instance id now. */
-static int active_for(struct gvd *d, const char *inst, char *mid, size_t cap, struct gv_err *err)
-{
-	struct gv_store_mig *arr = NULL;
-	size_t n = 0, i;
-	int ret = gv_store_mig_list(d->st, &arr, &n, err);
-
-	if (ret)
-		return ret;
-	ret = 0;
-	for (i = 0; i < n; i++) {
-		if (mig_active(arr[i].state) &&
-		    (strcmp(arr[i].src, inst) == 0 || strcmp(arr[i].dst, inst) == 0)) {
-			snprintf(mid, cap, "%s", arr[i].id);
-			ret = 1;
-		}
-	}
-	gv_store_mig_list_free(arr, n);
-	return ret;
-}
-
 /* Where the workload registered on inst listens: the socket it was given at
  * start, which a completed migration that brought it here recorded. */
 static void ctl_for(struct gvd *d, const struct gv_store_inst *in, char *out, size_t cap)
@@ -260,28 +233,10 @@ static int destroy_own(struct gvd *d, const char *id, int *http, struct gv_err *
 {
 	int ret;
 
-	finishing = true;
+	d->mig_finishing = true;
 	ret = gvd_instance_destroy(d, id, true, http, err);
-	finishing = false;
+	d->mig_finishing = false;
 	return ret;
-}
-
-int gvd_mig_busy(struct gvd *d, const char *id, struct gv_err *err)
-{
-	char mid[GV_STORE_ID_MAX];
-	int ret;
-
-	if (finishing)
-		return 0;
-	ret = active_for(d, id, mid, sizeof(mid), err);
-	if (ret < 0)
-		return ret;
-	if (ret > 0)
-		return gv_err_set(err, EBUSY,
-				  "instance %s is part of running migration %s (cancel it with "
-				  "DELETE /v1/migrations/%s, or wait)",
-				  id, mid, mid);
-	return 0;
 }
 
 static int mig_save(struct gvd *d, const struct gv_store_mig *m)
@@ -371,9 +326,9 @@ static void finish_success(struct gvd *d, struct gv_store_mig *m, const json_t *
 	}
 	if (have_src) {
 		memset(&err, 0, sizeof(err));
-		finishing = true;
+		d->mig_finishing = true;
 		ret = gvd_instance_destroy(d, m->src, false, &http, &err);
-		finishing = false;
+		d->mig_finishing = false;
 		if (ret != 0)
 			snprintf(m->error, sizeof(m->error),
 				 "the workload moved, but source instance %s could not be "
@@ -466,7 +421,7 @@ static void resolve(struct gvd *d, const char *id, enum gv_store_mig_state fail_
 	pthread_mutex_lock(&d->lock);
 	ret = gv_store_mig_get(d->st, id, &m, &err);
 	pthread_mutex_unlock(&d->lock);
-	if (ret || !mig_active(m.state)) {
+	if (ret || !gv_store_mig_state_active(m.state)) {
 		gv_store_mig_release(&m);
 		return;
 	}
@@ -713,7 +668,7 @@ int gvd_mig_start(struct gvd *d, const struct gv_migreq *req, char *id_out, size
 	ret = gv_store_inst_get(d->st, req->instance, &src, err);
 	if (ret)
 		return refuse(http, ret == -ENOENT ? 404 : 500, ret);
-	ret = active_for(d, src.id, other, sizeof(other), err);
+	ret = gvd_mig_active_for(d, src.id, other, sizeof(other), err);
 	if (ret < 0)
 		return ret;
 	if (ret > 0)
@@ -760,14 +715,14 @@ int gvd_mig_start(struct gvd *d, const struct gv_migreq *req, char *id_out, size
 							   dst.id, (int)dst.wl_pid));
 			goto out;
 		}
-		ret = active_for(d, dst.id, other, sizeof(other), err);
+		ret = gvd_mig_active_for(d, dst.id, other, sizeof(other), err);
 		if (ret > 0)
 			ret = refuse(http, 409, gv_err_set(err, EBUSY,
 							   "destination %s is part of running "
 							   "migration %s",
 							   dst.id, other));
 		if (!ret && gvd_claim_check(d, dst.id, err))
-			ret = refuse(http, 409, -EBUSY);
+			ret = refuse(http, 409, -EBUSY); /* a resume onto it is in flight */
 		if (ret)
 			goto out;
 		gd = gvd_view_gpu_by_uuid(&v, dst.gpu_uuid);
@@ -961,7 +916,7 @@ void gvd_mig_recover(struct gvd *d)
 		n = 0;
 	pthread_mutex_unlock(&d->lock);
 	for (i = 0; i < n; i++) {
-		if (!mig_active(arr[i].state))
+		if (!gv_store_mig_state_active(arr[i].state))
 			continue;
 		gvd_log(GVD_LOG_INFO, "migration %s was running when gpuvisord stopped: resolving",
 			arr[i].id);

@@ -255,7 +255,7 @@ static int check_src(struct gvd *d, const char *id, bool suspend, struct gv_stor
 	if (!suspend && in->wl_state != GV_WL_SUSPENDED)
 		return gv_err_set(err, EBUSY, "the workload of %s is not suspended (it is %s)", id,
 				  gvd_wl_state_name(in->wl_state));
-	return gvd_mig_busy(d, id, err);
+	return gvd_busy(d, id, err);
 }
 
 /* Where a suspended workload may be resumed instead of its own instance:
@@ -289,9 +289,7 @@ static int check_dst(struct gvd *d, const struct gv_store_inst *src, const char 
 				  "instance %s is a %s, the workload's instance %s a %s: a "
 				  "workload resumes on an instance of its own profile",
 				  to, dst->profile, src->id, src->profile);
-	ret = gvd_mig_busy(d, to, err);
-	if (!ret)
-		ret = gvd_claim_check(d, to, err);
+	ret = gvd_busy(d, to, err);
 	if (ret)
 		return ret;
 	if (!strcmp(dst->gpu_uuid, src->gpu_uuid))
