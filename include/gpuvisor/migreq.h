@@ -1,7 +1,7 @@
 /* gpuvisor: the body of POST /v1/migrations, parsed strictly.
  *
  *   {"instance":"i-3", "to":"1"|"GPU-..."|"i-7",
- *    "mode":"precopy"|"stopcopy",          (default precopy)
+ *    "mode":"precopy"|"stopcopy"|"checkpoint", (default precopy)
  *    "downtime_limit_ms":1..600000,        (default 300)
  *    "max_rounds":1..1000|null,            (default: the engine's)
  *    "auto_converge":true|false|null,      (default false: no throttle)
@@ -27,7 +27,8 @@
 struct gv_migreq {
 	char instance[GV_MIGREQ_ID_MAX];
 	char to[GV_MIGREQ_ID_MAX];	  /* GPU index, GPU uuid or instance id */
-	enum gv_mig_mode mode;
+	enum gv_mig_mode mode;		  /* the engine's mode, unless checkpoint */
+	bool checkpoint;		  /* mode "checkpoint": the driver's checkpoint API */
 	uint64_t downtime_limit_ms;
 	unsigned max_rounds;		  /* 0: the engine's default */
 	bool auto_converge;		  /* throttle a workload that outruns pre-copy */

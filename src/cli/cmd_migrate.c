@@ -157,9 +157,10 @@ int gv_cmd_migrate(struct gv_cli *cli, int argc, char **argv)
 							  "more), not '%s'", optarg);
 			break;
 		case 'm':
-			if (strcmp(optarg, "precopy") && strcmp(optarg, "stopcopy"))
-				return gv_cli_usage_error(cli, "--mode is precopy or stopcopy, not '%s'",
-							  optarg);
+			if (strcmp(optarg, "precopy") && strcmp(optarg, "stopcopy") &&
+			    strcmp(optarg, "checkpoint"))
+				return gv_cli_usage_error(cli, "--mode is precopy, stopcopy or "
+							  "checkpoint, not '%s'", optarg);
 			mode = optarg;
 			break;
 		case 'r':

@@ -117,14 +117,18 @@ static const struct gv_cmd gv_cmds[] = {
 	 "screen is cleared between frames when the output is a terminal.\n"
 	 "\nexample:\n  gpuvisor top --gpu 0 --interval 500\n"},
 	{"migrate", gv_cmd_migrate,
-	 "migrate INSTANCE --to GPU|INSTANCE [--downtime-limit MS] [--mode precopy|stopcopy] "
+	 "migrate INSTANCE --to GPU|INSTANCE [--downtime-limit MS] [--mode precopy|stopcopy|checkpoint] "
 	 "[--max-rounds N] [--auto-converge] [--json]",
 	 "Move a running workload to another GPU or instance of the same model.",
 	 "  --to GPU|INSTANCE    a GPU (index or UUID: a new instance of the same profile\n"
 	 "                       is placed there) or an empty instance of the same profile\n"
 	 "  --downtime-limit MS  the stun the pre-copy rounds aim for (default 300)\n"
-	 "  --mode M             precopy (default: copy while it runs, then a short stun)\n"
-	 "                       or stopcopy (stop it, copy everything, resume)\n"
+	 "  --mode M             precopy (default: copy while it runs, then a short stun),\n"
+	 "                       stopcopy (stop it, copy everything, resume), both for\n"
+	 "                       workloads run --migratable; or checkpoint: any CUDA\n"
+	 "                       program, moved by the driver's checkpoint API while it is\n"
+	 "                       stopped (timeslice: to an instance of the same GPU;\n"
+	 "                       passthrough: to a GPU of the same model; not MIG)\n"
 	 "  --max-rounds N       pre-copy rounds at most (default 30)\n"
 	 "  --auto-converge      slow the workload (throttle 20%, +10% per round, at most\n"
 	 "                       99%) while it dirties memory faster than pre-copy copies\n"

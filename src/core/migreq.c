@@ -35,8 +35,14 @@ int gv_migreq_parse(const char *body, size_t len, struct gv_migreq *out, struct 
 		ret = gv_jf_text(root, "to", TEXT | GV_JF_REQUIRED, out->to, sizeof(out->to), err);
 	if (!ret)
 		ret = gv_jf_text(root, "mode", TEXT, mode, sizeof(mode), err);
-	if (!ret && mode[0])
-		ret = gv_mig_mode_parse(mode, &out->mode, err);
+	/* checkpoint: the driver carries everything while the workload is
+	 * stopped; the engine's modes are the shim's */
+	if (!ret && !strcmp(mode, "checkpoint"))
+		out->checkpoint = true;
+	else if (!ret && mode[0] && gv_mig_mode_parse(mode, &out->mode, NULL))
+		ret = gv_err_set(err, EINVAL,
+				 "migration mode '%s' is none of precopy, stopcopy and checkpoint",
+				 mode);
 	if (!ret)
 		ret = gv_jf_uint(root, "downtime_limit_ms", GV_JF_NULL_ABSENT, 1,
 				 GV_MIGREQ_DOWNTIME_MAX_MS, &out->downtime_limit_ms, NULL, err);

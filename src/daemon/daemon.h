@@ -184,6 +184,13 @@ int gvd_workload_suspend(struct gvd *d, const char *id, json_t **report, int *ht
  * a GPU of the same model), which the workload moves to. */
 int gvd_workload_resume(struct gvd *d, const char *id, const char *to, json_t **report,
 			int *http, struct gv_err *err);
+/* Suspend, then resume on instance to (a migration through the driver's
+ * checkpoint: --mode checkpoint). to is checked before the workload stops;
+ * a failed resume there resumes it where it was. held: the caller's
+ * migration row owns id and to. *report: the four phases' times and
+ * "instance". Drops d->lock meanwhile, as above. */
+int gvd_workload_move(struct gvd *d, const char *id, const char *to, bool held, json_t **report,
+		      int *http, struct gv_err *err);
 const char *gvd_wl_state_name(enum gv_wl_state s);
 /* At start, after gvd_reconcile: settles workloads left half suspended or
  * half resumed by a daemon that stopped. */

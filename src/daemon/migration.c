@@ -437,7 +437,13 @@ static void resolve(struct gvd *d, const char *id, enum gv_store_mig_state fail_
 	}
 	pthread_mutex_lock(&d->lock);
 	if (ret) {
-		on_dst = m.state == GV_MIGST_SWITCHED;
+		struct gv_store_inst dst;
+
+		/* a checkpoint migration has no shim to ask: the store says
+		 * whether the move was recorded (suspend.c settles the driver) */
+		on_dst = m.state == GV_MIGST_SWITCHED ||
+			 (!strcmp(m.mode, "checkpoint") &&
+			  gv_store_inst_get(d->st, m.dst, &dst, NULL) == 0 && dst.wl_pid == m.pid);
 		snprintf(msg, sizeof(msg), "%s; the workload is gone (%s)", why, err.msg);
 	} else {
 		dev = json_string_value(json_object_get(h, "device"));
@@ -640,6 +646,45 @@ out:
 	return NULL;
 }
 
+/* --mode checkpoint: the workload is suspended and resumed on the
+ * destination by the driver (suspend.c), all within this request (the
+ * daemon's lock is dropped while the driver works; the row, RUNNING
+ * meanwhile, holds both instances). The report has the engine's field
+ * names where they mean the same: everything is copied during the stun. */
+static int run_checkpoint(struct gvd *d, struct gv_store_mig *m, int gpu, int *http,
+			  struct gv_err *err)
+{
+	json_t *res = NULL, *rep;
+	struct timespec t0, t1;
+	double total, stun;
+	int ret;
+
+	gvd_event(d, "migration.started", gpu, m->src, "%s: %s (pid %d) -> %s (checkpoint)", m->id,
+		  m->src, (int)m->pid, m->dst);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ret = gvd_workload_move(d, m->src, m->dst, true, &res, http, err);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (ret) {
+		finish_failure(d, m, GV_MIGST_FAILED, err->msg, NULL);
+		return ret;
+	}
+	total = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	stun = rep_ms(res, "lock_ms") + rep_ms(res, "checkpoint_ms") + rep_ms(res, "restore_ms") +
+	       rep_ms(res, "unlock_ms");
+	rep = json_pack("{s:s, s:s, s:s, s:f, s:f, s:f, s:I, s:i, s:O?, s:O?, s:O?, s:O?}", "mode",
+			"checkpoint", "result", "ok", "stop", "checkpoint", "total_ms", total,
+			"downtime_ms", stun, "precopy_ms", 0.0, "downtime_limit_ms",
+			(json_int_t)m->downtime_limit_ms, "rounds", 0, "lock_ms",
+			json_object_get(res, "lock_ms"), "checkpoint_ms",
+			json_object_get(res, "checkpoint_ms"), "restore_ms",
+			json_object_get(res, "restore_ms"), "unlock_ms",
+			json_object_get(res, "unlock_ms"));
+	json_decref(res);
+	finish_success(d, m, rep, NULL);
+	json_decref(rep);
+	return 0;
+}
+
 static int refuse(int *http, int status, int ret)
 {
 	*http = status;
@@ -740,7 +785,7 @@ int gvd_mig_start(struct gvd *d, const struct gv_migreq *req, char *id_out, size
 	}
 	/* a MIG device exists for the driver only if it was listed when the
 	 * workload started (gvd_mig_env) */
-	if (is_mig_kind(src.kind) &&
+	if (is_mig_kind(src.kind) && !req->checkpoint &&
 	    (strncmp(req->to, "i-", 2) != 0 || dst.created > src.wl_since)) {
 		ret = refuse(http, 409,
 			     gv_err_set(err, EXDEV,
@@ -751,6 +796,21 @@ int gvd_mig_start(struct gvd *d, const struct gv_migreq *req, char *id_out, size
 		goto out;
 	}
 
+	if (req->checkpoint) {
+		/* the driver decides; the refusals gvd_workload_move would give
+		 * are given before anything is made */
+		if (src.kind == GV_PROFILE_MIG || src.kind == GV_PROFILE_MIG_VGPU) {
+			ret = refuse(http, 409, gv_err_set(err, ENOTSUP,
+							   "the workload of %s runs in a MIG "
+							   "instance, which the CUDA driver's "
+							   "checkpoint does not support",
+							   src.id));
+			goto out;
+		}
+		dev = src.device_uuid;
+		ctl[0] = '\0';
+		goto checked;
+	}
 	/* the shim decides whether it can move what the workload uses */
 	ctl_for(d, &src, ctl, sizeof(ctl));
 	ret = gvd_ctl_hello(ctl, src.wl_pid, GVD_HELLO_MS, &h, err);
@@ -774,6 +834,7 @@ int gvd_mig_start(struct gvd *d, const struct gv_migreq *req, char *id_out, size
 	}
 	dev = json_string_value(json_object_get(h, "device"));
 
+checked:
 	for (i = 0; i < GVD_MIG_MAX_RUNNING && runs[i].used; i++)
 		;
 	if (i == GVD_MIG_MAX_RUNNING) {
@@ -804,7 +865,8 @@ int gvd_mig_start(struct gvd *d, const struct gv_migreq *req, char *id_out, size
 	}
 	snprintf(m.src, sizeof(m.src), "%s", src.id);
 	snprintf(m.src_device, sizeof(m.src_device), "%s", dev ? dev : src.device_uuid);
-	snprintf(m.mode, sizeof(m.mode), "%s", gv_mig_mode_name(req->mode));
+	snprintf(m.mode, sizeof(m.mode), "%s",
+		 req->checkpoint ? "checkpoint" : gv_mig_mode_name(req->mode));
 	m.downtime_limit_ms = req->downtime_limit_ms;
 	m.pid = src.wl_pid;
 	snprintf(m.ctl, sizeof(m.ctl), "%s", ctl);
@@ -842,6 +904,15 @@ int gvd_mig_start(struct gvd *d, const struct gv_migreq *req, char *id_out, size
 		goto out;
 	}
 
+	if (req->checkpoint) {
+		ret = run_checkpoint(d, &m, gs, http, err);
+		row = false; /* finished either way */
+		if (!ret) {
+			snprintf(id_out, cap, "%s", m.id);
+			*http = 202;
+		}
+		goto out;
+	}
 	memset(r, 0, sizeof(*r));
 	r->used = true;
 	r->fd = -1;

@@ -230,8 +230,8 @@ static double jms(json_t *j, const char *key)
 
 /* Loads the instance and checks that its workload can be suspended or
  * resumed. Under d->lock. */
-static int check_src(struct gvd *d, const char *id, bool suspend, struct gv_store_inst *in,
-		     int *http, struct gv_err *err)
+static int check_src(struct gvd *d, const char *id, bool suspend, bool held,
+		     struct gv_store_inst *in, int *http, struct gv_err *err)
 {
 	const char *verb = suspend ? "suspend" : "resume";
 	int ret;
@@ -255,7 +255,7 @@ static int check_src(struct gvd *d, const char *id, bool suspend, struct gv_stor
 	if (!suspend && in->wl_state != GV_WL_SUSPENDED)
 		return gv_err_set(err, EBUSY, "the workload of %s is not suspended (it is %s)", id,
 				  gvd_wl_state_name(in->wl_state));
-	return gvd_busy(d, id, err);
+	return held ? 0 : gvd_busy(d, id, err);
 }
 
 /* Where a suspended workload may be resumed instead of its own instance:
@@ -265,7 +265,7 @@ static int check_src(struct gvd *d, const char *id, bool suspend, struct gv_stor
  * the same GPU (on another GPU the shim would have to switch them: not
  * built). A passthrough workload may go to a GPU of the same model: the
  * driver remaps it (gpuPairs; *remap set). Under d->lock. */
-static int check_dst(struct gvd *d, const struct gv_store_inst *src, const char *to,
+static int check_dst(struct gvd *d, const struct gv_store_inst *src, const char *to, bool held,
 		     struct gv_store_inst *dst, bool *remap, int *http, struct gv_err *err)
 {
 	struct gvd_view v;
@@ -289,7 +289,7 @@ static int check_dst(struct gvd *d, const struct gv_store_inst *src, const char 
 				  "instance %s is a %s, the workload's instance %s a %s: a "
 				  "workload resumes on an instance of its own profile",
 				  to, dst->profile, src->id, src->profile);
-	ret = gvd_busy(d, to, err);
+	ret = held ? gvd_claim_check(d, to, err) : gvd_busy(d, to, err);
 	if (ret)
 		return ret;
 	if (!strcmp(dst->gpu_uuid, src->gpu_uuid))
@@ -363,7 +363,9 @@ static int move_workload(struct gvd *d, const struct gv_store_inst *src,
 	return 0;
 }
 
-static int change(struct gvd *d, const char *id, const char *to, bool suspend,
+/* held: the caller (a migration's row) owns id and to, so the busy check
+ * would refuse them; the claim on to is taken all the same. */
+static int change(struct gvd *d, const char *id, const char *to, bool suspend, bool held,
 		  json_t **report, int *http, struct gv_err *err)
 {
 	struct gv_store_inst in, dst;
@@ -375,9 +377,9 @@ static int change(struct gvd *d, const char *id, const char *to, bool suspend,
 	int ret, gpu = -1;
 
 	*report = NULL;
-	ret = check_src(d, id, suspend, &in, http, err);
+	ret = check_src(d, id, suspend, held, &in, http, err);
 	if (!ret && moving)
-		ret = check_dst(d, &in, to, &dst, &remap, http, err);
+		ret = check_dst(d, &in, to, held, &dst, &remap, http, err);
 	if (!ret && moving)
 		ret = gvd_claim(d, to, err);
 	if (ret)
@@ -447,13 +449,49 @@ out:
 int gvd_workload_suspend(struct gvd *d, const char *id, json_t **report, int *http,
 			 struct gv_err *err)
 {
-	return change(d, id, NULL, true, report, http, err);
+	return change(d, id, NULL, true, false, report, http, err);
 }
 
 int gvd_workload_resume(struct gvd *d, const char *id, const char *to, json_t **report,
 			int *http, struct gv_err *err)
 {
-	return change(d, id, to, false, report, http, err);
+	return change(d, id, to, false, false, report, http, err);
+}
+
+int gvd_workload_move(struct gvd *d, const char *id, const char *to, bool held, json_t **report,
+		      int *http, struct gv_err *err)
+{
+	struct gv_store_inst in, dst;
+	struct gv_err back_err = { 0 };
+	json_t *sus = NULL, *res = NULL;
+	bool remap;
+	int ret, back_http;
+
+	*report = NULL;
+	/* refuse what the resume would refuse before the workload stops */
+	ret = check_src(d, id, true, held, &in, http, err);
+	if (!ret)
+		ret = check_dst(d, &in, to, held, &dst, &remap, http, err);
+	if (!ret)
+		ret = change(d, id, NULL, true, held, &sus, http, err);
+	if (ret)
+		return ret;
+	ret = change(d, id, to, false, held, &res, http, err);
+	if (ret) {
+		/* it runs on where it was, or stays suspended there for a later
+		 * resume; the error is the move's */
+		if (change(d, id, NULL, false, held, &res, &back_http, &back_err))
+			gv_err_prefix(err, "the workload of %s stays suspended (%s)", id,
+				      back_err.msg);
+		json_decref(sus);
+		json_decref(res);
+		return ret;
+	}
+	json_object_set(res, "lock_ms", json_object_get(sus, "lock_ms"));
+	json_object_set(res, "checkpoint_ms", json_object_get(sus, "checkpoint_ms"));
+	json_decref(sus);
+	*report = res;
+	return 0;
 }
 
 const char *gvd_wl_state_name(enum gv_wl_state s)

@@ -17,6 +17,8 @@
 #            (partition included); a passthrough workload resumed onto another
 #            GPU moves its memory there (the driver's gpuPairs); --to refusals
 #            (other profile, other GPU for timeslice, busy, unknown);
+#            migrate --mode checkpoint does the same in one request (refused to
+#            another GPU for timeslice, the destination it made removed);
 #            destroy --force ends a suspended one.
 . "$(dirname "$0")/lib.sh"
 GV_SIM=h100-80gb:5
@@ -141,10 +143,40 @@ expect_ok gv resume "$pt1" --to "$pt2"
 expect_eq "$(gv_instance_field "$pt2" '.workload.state')" running "running on $pt2"
 [ "$(sim_free 3)" -le $(($(sim_free 2) - GIB)) ] ||
 	fail "the memory did not move to gpu 3: gpu 2 free $(sim_free 2), gpu 3 free $(sim_free 3)"
+
+step "migrate --mode checkpoint: the passthrough workload back to gpu 2, its source destroyed"
+expect_ok gv migrate "$pt2" --to "$pt1" --mode checkpoint
+expect_contains "$GV_OUT" "completed"
+expect_eq "$(gv_instance_field "$pt1" '.workload.state')" running "running on $pt1"
+gone_pt2() { ! gv list --json | jq -e --arg id "$pt2" '.instances[] | select(.id == $id)' >/dev/null; }
+wait_until 10 gone_pt2 || fail "the source $pt2 was not destroyed"
+[ "$(sim_free 2)" -le $(($(sim_free 3) - GIB)) ] ||
+	fail "the memory did not move back to gpu 2: gpu 2 free $(sim_free 2), gpu 3 free $(sim_free 3)"
+expect_ok gv migrations --json
+expect_contains "$GV_OUT" '"checkpoint"'
 wait "$runner" || fail "gv-infer failed after moving: $(cat "$T/pt.out")"
 got=$(grep -o 'checksum: 0x[0-9a-f]*' "$T/pt.out")
 expect_eq "$got" "$want" "checksum after moving to another GPU"
 id=$other
+
+step "migrate --mode checkpoint of a time-sliced workload: refused to another GPU, done on its own"
+home=$(gv list --json | jq -r --arg o "$other" '[.instances[] | select(.gpu == 0 and .id != $o)][0].id')
+"$GV_BIN_DIR/gpuvisor" --socket "$GV_SOCK" run --instance "$other" -- "${WL[@]}" >"$T/ts.out" 2>&1 &
+runner=$!
+GV_BG_PIDS+=("$runner")
+on_other() { [ "$(gv_instance_field "$other" '.mem_used_bytes')" -ge "$GIB" ]; }
+wait_until 30 on_other || fail "gv-infer never charged $other"
+n4=$(gv list --json | jq '[.instances[] | select(.gpu == 4)] | length')
+expect_rc 1 "is on another GPU" gv migrate "$other" --to 4 --mode checkpoint
+expect_eq "$(gv list --json | jq '[.instances[] | select(.gpu == 4)] | length')" "$n4" \
+	"the destination made on gpu 4 was removed"
+expect_eq "$(gv_instance_field "$other" '.workload.state')" running "still running on $other"
+expect_ok gv migrate "$other" --to "$home" --mode checkpoint --json
+expect_eq "$(jout .state)" completed "the migration completed"
+[ "$(jout .report.downtime_ms)" != null ] || fail "no stun in the report: $GV_OUT"
+wait "$runner" || fail "gv-infer failed after the migration: $(cat "$T/ts.out")"
+expect_eq "$(grep -o 'checksum: 0x[0-9a-f]*' "$T/ts.out")" "$want" "checksum after migrate --mode checkpoint"
+id=$home
 
 step "two CUDA processes of one workload are suspended together"
 gv_bg_cli run --instance "$id" -- sh -c "'${WL[0]}' --weights-mib 64 --steps 60 --step-ms 100 & '${WL[0]}' --weights-mib 64 --steps 60 --step-ms 100; wait"

@@ -50,6 +50,16 @@ static void test_full(void **state)
 	assert_int_equal(r.max_rounds, 5);
 	assert_true(r.auto_converge);
 	assert_string_equal(r.inject, "copy:round2");
+	assert_false(r.checkpoint);
+	assert_int_equal(parse("{\"instance\":\"i-1\",\"to\":\"i-4\",\"mode\":\"checkpoint\"}", &r,
+			       &err),
+			 0);
+	assert_true(r.checkpoint);
+	assert_int_equal(parse("{\"instance\":\"i-1\",\"to\":\"i-4\",\"mode\":\"restart\"}", &r,
+			       &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "none of precopy, stopcopy and checkpoint"));
+	assert_false(r.checkpoint);
 	assert_int_equal(parse("{\"instance\":\"i-1\",\"to\":\"1\",\"auto_converge\":false,"
 			       "\"max_rounds\":null,\"inject\":null}",
 			       &r, &err),
