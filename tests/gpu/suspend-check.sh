@@ -1,0 +1,76 @@
+#!/bin/bash
+# suspend-check.sh BUILD_DIR: the driver-checkpoint path driven by gpuvisord
+# on a real GPU (not part of CTest): a daemon on the node's GPUs (NVML), GPU
+# 0 in gpuvisor's timeslice mode (no GPU setting changes) with two instances
+# of one profile; a PyTorch inference loop (ckpt_torch_loop.py) started with
+# plain `gpuvisor run` on the first is suspended (nvidia-smi's memory.used
+# is read meanwhile), resumed, and moved to the second instance with
+# `gpuvisor migrate --mode checkpoint`; every answer it gives must equal its
+# first. Then gv-infer (driver API) likewise, its checksum against a run
+# without gpuvisor. Prints the CLI's output; under 2 minutes.
+set -u
+build=$(cd "${1:-build}" && pwd) || exit 1
+here=$(cd "$(dirname "$0")" && pwd)
+T=$(mktemp -d "${TMPDIR:-/tmp}/gv-susp-check.XXXXXX") || exit 1
+daemon= wl=
+cleanup() {
+	[ -n "$wl" ] && kill "$wl" 2>/dev/null
+	[ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+fail() { echo "FAIL: $*"; tail -5 "$T/daemon.log"; exit 1; }
+gv() { "$build/bin/gpuvisor" --socket "$T/api.sock" "$@"; }
+used() { nvidia-smi --query-gpu=memory.used --format=csv,noheader | head -1; }
+export GPUVISOR_CATALOG=${GPUVISOR_CATALOG:-$here/../../data/catalog.json}
+# a build made on Debian brings its libraries (tests/gpu/stage-libs.sh)
+[ -d "$build/gpu-libs" ] && export LD_LIBRARY_PATH="${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}$build/gpu-libs"
+"$build/bin/gpuvisord" --socket "$T/api.sock" --state-dir "$T/state" --run-dir "$T/run" \
+	--backend nvml --lib-dir "$build/lib" >"$T/daemon.log" 2>&1 &
+daemon=$!
+for _ in $(seq 100); do gv version >/dev/null 2>&1 && break; sleep 0.1; done
+gv mode 0 timeslice >/dev/null || fail "cannot set GPU 0 to gpuvisor's timeslice mode"
+idof() { python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])'; }
+a=$(gv create --profile h200-35c --gpu 0 --json | idof) || fail "create"
+b=$(gv create --profile h200-35c --gpu 0 --json | idof) || fail "create"
+rc=0
+
+echo "== PyTorch on $a: suspend, resume, migrate --mode checkpoint to $b"
+gv run --instance "$a" -- python3 "$here/ckpt_torch_loop.py" 30 >"$T/torch.out" 2>&1 &
+wl=$!
+for _ in $(seq 600); do grep -q '^ready' "$T/torch.out" && break; sleep 0.1; done
+grep -q '^ready' "$T/torch.out" || fail "the PyTorch loop never started: $(tail -5 "$T/torch.out")"
+sleep 2
+echo "memory.used running: $(used)"
+gv suspend "$a" || rc=1
+echo "memory.used suspended: $(used)"
+gv list
+sleep 2
+gv resume "$a" || rc=1
+echo "memory.used resumed: $(used)"
+sleep 2
+gv migrate "$a" --to "$b" --mode checkpoint || rc=1
+gv list
+wait "$wl" || rc=1
+wl=
+cat "$T/torch.out"
+
+echo "== gv-infer (driver API) on $b: migrate --mode checkpoint back to a new instance on GPU 0"
+args=(--weights-mib 2048 --kv-mib-per-step 8 --steps 60 --step-ms 100)
+gv run --instance "$b" -- "$build/bin/gv-infer" "${args[@]}" >"$T/wl.out" 2>"$T/wl.err" &
+wl=$!
+sleep 3
+gv migrate "$b" --to 0 --mode checkpoint || rc=1
+gv migrations
+wait "$wl" || rc=1
+wl=
+real=$(ldconfig -p | awk '/libcuda\.so\.1 .*x86-64/ { print $NF; exit }')
+got=$(grep '^checksum:' "$T/wl.out")
+want=$(LD_LIBRARY_PATH="$(dirname "$real")" "$build/bin/gv-infer" "${args[@]}" | grep '^checksum:')
+echo "moved: $got"
+echo "never: $want"
+[ -n "$want" ] && [ "$got" = "$want" ] || { echo "FAIL: checksums differ"; rc=1; }
+gv events | tail -8
+[ $rc = 0 ] || { echo "--- daemon log"; tail -20 "$T/daemon.log"; }
+[ $rc = 0 ] && echo "suspend-check: PASS" || echo "suspend-check: FAIL"
+exit $rc
