@@ -81,7 +81,15 @@ static void gv_mig_print_report(const json_t *m)
 	printf("migration %s %s: %s -> %s (%s)\n", gv_json_str(m, "id", "?"), state,
 	       gv_json_str(m, "instance", "?"), gv_json_str(m, "destination", "-"),
 	       gv_json_str(m, "mode", "?"));
-	if (json_is_object(r)) {
+	if (json_is_object(r) && !strcmp(gv_json_str(r, "mode", ""), "checkpoint")) {
+		/* the driver moved everything while the workload was stopped */
+		printf("  total time       %.1f ms\n", gv_mig_num(r, "total_ms"));
+		printf("  stopped          %.1f ms (lock %.1f, checkpoint %.1f, restore %.1f, "
+		       "unlock %.1f ms)\n",
+		       gv_mig_num(r, "downtime_ms"), gv_mig_num(r, "lock_ms"),
+		       gv_mig_num(r, "checkpoint_ms"), gv_mig_num(r, "restore_ms"),
+		       gv_mig_num(r, "unlock_ms"));
+	} else if (json_is_object(r)) {
 		gv_mig_bytes(r, "bytes_precopy", pre, sizeof(pre));
 		gv_mig_bytes(r, "bytes_stun", stun, sizeof(stun));
 		gv_mig_bytes(r, "bytes_total", total, sizeof(total));
