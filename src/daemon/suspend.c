@@ -24,7 +24,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -38,8 +37,8 @@
 #include "daemon.h"
 
 /* A lock waits for the workload's queued GPU work: a kernel that runs for
- * minutes makes it time out, and the workload keeps running. */
-#define LOCK_TIMEOUT_MS 10000
+ * longer makes it time out, and the workload keeps running. */
+#define LOCK_TIMEOUT_MS 30000
 /* The whole helper run: checkpointing 100 GB at the ~2 GB/s an H200 showed
  * (tests/gpu/ckpt-check.h200-580.159.04.txt) takes about a minute. */
 #define HELPER_DEADLINE_MS 300000
