@@ -16,16 +16,7 @@
 set -u
 build=$(cd "${1:-build}" && pwd) || exit 1
 here=$(cd "$(dirname "$0")" && pwd)
-T=$(mktemp -d "${TMPDIR:-/tmp}/gv-migd-check.XXXXXX") || exit 1
-daemon= wl=
-cleanup() {
-	[ -n "$wl" ] && kill "$wl" 2>/dev/null
-	[ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-fail() { echo "FAIL: $*"; tail -5 "$T/daemon.log"; exit 1; }
-gv() { "$build/bin/gpuvisor" --socket "$T/api.sock" "$@"; }
+. "$here/daemon-lib.sh"
 for f in bin/gpuvisord bin/gpuvisor bin/gv-infer lib/shim/libcuda.so.1; do
 	[ -e "$build/$f" ] || fail "missing $build/$f (build the tree first)"
 done
@@ -33,7 +24,7 @@ command -v jq >/dev/null || fail "needs jq"
 
 if [ "${GV_MIGRATE_CHECK_SIM:-0}" = 1 ]; then
 	backend=(--sim h100-80gb:2)
-	export GPUVISOR_SIM_SHM_DIR=$T/shm GPUVISOR_CATALOG=${GPUVISOR_CATALOG:-$here/../../data/catalog.json}
+	export GPUVISOR_SIM_SHM_DIR=$T/shm
 	mkdir -p "$GPUVISOR_SIM_SHM_DIR"
 	direct="$build/lib/sim"
 	mib=${GV_MIGRATE_CHECK_MIB:-128}
@@ -44,10 +35,7 @@ else
 	direct=$(dirname "$real")
 	mib=${GV_MIGRATE_CHECK_MIB:-1024}
 fi
-"$build/bin/gpuvisord" --socket "$T/api.sock" --state-dir "$T/state" --run-dir "$T/run" \
-	"${backend[@]}" >"$T/daemon.log" 2>&1 &
-daemon=$!
-for _ in $(seq 100); do gv version >/dev/null 2>&1 && break; sleep 0.1; done
+gv_daemon "${backend[@]}"
 gv gpus || fail "no daemon"
 gv mode 0 timeslice >/dev/null || fail "cannot set GPU 0 to timeslice"
 need=$((mib + 2048))

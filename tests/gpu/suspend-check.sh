@@ -11,24 +11,9 @@
 set -u
 build=$(cd "${1:-build}" && pwd) || exit 1
 here=$(cd "$(dirname "$0")" && pwd)
-T=$(mktemp -d "${TMPDIR:-/tmp}/gv-susp-check.XXXXXX") || exit 1
-daemon= wl=
-cleanup() {
-	[ -n "$wl" ] && kill "$wl" 2>/dev/null
-	[ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-fail() { echo "FAIL: $*"; tail -5 "$T/daemon.log"; exit 1; }
-gv() { "$build/bin/gpuvisor" --socket "$T/api.sock" "$@"; }
+. "$here/daemon-lib.sh"
 used() { nvidia-smi --query-gpu=memory.used --format=csv,noheader | head -1; }
-export GPUVISOR_CATALOG=${GPUVISOR_CATALOG:-$here/../../data/catalog.json}
-# a build made on Debian brings its libraries (tests/gpu/stage-libs.sh)
-[ -d "$build/gpu-libs" ] && export LD_LIBRARY_PATH="${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}$build/gpu-libs"
-"$build/bin/gpuvisord" --socket "$T/api.sock" --state-dir "$T/state" --run-dir "$T/run" \
-	--backend nvml --lib-dir "$build/lib" >"$T/daemon.log" 2>&1 &
-daemon=$!
-for _ in $(seq 100); do gv version >/dev/null 2>&1 && break; sleep 0.1; done
+gv_daemon --backend nvml
 gv mode 0 timeslice >/dev/null || fail "cannot set GPU 0 to gpuvisor's timeslice mode"
 idof() { python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])'; }
 a=$(gv create --profile h200-35c --gpu 0 --json | idof) || fail "create"
