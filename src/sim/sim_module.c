@@ -72,6 +72,12 @@ struct sim_module {
 	uint32_t magic;
 	struct sim_ctx *ctx;
 	void *dl;
+	/* The memfd the object was loaded from, open while it is loaded: the
+	 * dynamic loader takes a file with the device and inode of an object
+	 * already loaded for that object, and a closed memfd's inode number
+	 * can be reused, so a later load would get this module's copy (and
+	 * its globals) instead of its own. */
+	int fd;
 	struct sim_func *funcs;
 	struct sim_global *globals;
 	struct sim_module *next;
@@ -136,7 +142,9 @@ static CUresult load_image(CUmodule *out, const void *image, size_t len)
 	m->magic = MODULE_MAGIC;
 	m->ctx = c;
 	m->dl = dl;
+	m->fd = fd;
 	dl = NULL;
+	fd = -1;
 	pthread_mutex_lock(&mod_lock);
 	m->next = modules;
 	modules = m;
@@ -254,6 +262,7 @@ static void module_free(struct sim_module *m)
 		free(g);
 	}
 	dlclose(m->dl);
+	close(m->fd);
 	free(m);
 }
 
