@@ -101,7 +101,7 @@ static CUresult copy(uintptr_t dst, enum side ds, uintptr_t src, enum side ss, s
 	    (ss == SIDE_DEV || pinned((void *)src, n)))
 		sim_stream_submit(s, op);
 	else
-		sim_stream_run_sync(s, op);
+		return sim_stream_run_sync(s, op);
 	return CUDA_SUCCESS;
 }
 
@@ -344,7 +344,7 @@ static CUresult rect_copy(const struct rect_side *dst, const struct rect_side *s
 	    (ss == SIDE_DEV || pinned((void *)sf, sspan)))
 		sim_stream_submit(s, op);
 	else
-		sim_stream_run_sync(s, op);
+		return sim_stream_run_sync(s, op);
 	return CUDA_SUCCESS;
 }
 
@@ -468,7 +468,7 @@ static CUresult set(CUdeviceptr dst, uint32_t val, size_t elem, size_t n, CUstre
 	if (async)
 		sim_stream_submit(s, op);
 	else
-		sim_stream_run_sync(s, op);
+		return sim_stream_run_sync(s, op);
 	return CUDA_SUCCESS;
 }
 
@@ -591,7 +591,7 @@ static CUresult set2d(CUdeviceptr dst, size_t pitch, uint32_t val, size_t elem, 
 	if (async)
 		sim_stream_submit(s, op);
 	else
-		sim_stream_run_sync(s, op);
+		return sim_stream_run_sync(s, op);
 	return CUDA_SUCCESS;
 }
 

@@ -6,6 +6,12 @@
  * Context objects are never freed: a destroyed one stays in the registry
  * marked dead, so a stale handle is recognised (CUDA_ERROR_INVALID_CONTEXT)
  * rather than dereferenced after free.
+ *
+ * A context destroyed while current to other threads stays current there
+ * (cuda.h, cuCtxDestroy: "If ctx is current to other threads, then ctx
+ * will remain current to those threads, and attempting to access ctx from
+ * those threads will result in the error
+ * ::CUDA_ERROR_CONTEXT_IS_DESTROYED").
  */
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -69,6 +75,7 @@ static struct sim_ctx *ctx_alloc(struct sim_dev *dev, bool primary)
 	c->dev = dev;
 	c->primary = primary;
 	pthread_mutex_init(&c->lock, NULL);
+	pthread_mutex_init(&c->order_lock, NULL);
 	n->c = c;
 	pthread_mutex_lock(&ctx_reg_lock);
 	n->next = ctx_reg;
@@ -90,6 +97,7 @@ static CUresult ctx_activate(struct sim_ctx *c, unsigned flags)
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	}
 	c->flags = flags;
+	atomic_store(&c->sticky, 0);
 	c->id = atomic_fetch_add(&ctx_ids, 1) + 1;
 	c->streams = NULL;
 	pthread_mutex_lock(&ctx_reg_lock);
@@ -98,16 +106,21 @@ static CUresult ctx_activate(struct sim_ctx *c, unsigned flags)
 	return CUDA_SUCCESS;
 }
 
-/* The context lock is held while waiting so that no stream of the list is
- * destroyed under us; stream work never takes it (host functions must not
- * call the API, as in CUDA). */
 void sim_ctx_sync(struct sim_ctx *c)
 {
-	sim_stream_sync(c->null_stream);
-	pthread_mutex_lock(&c->lock);
-	for (struct sim_stream *s = c->streams; s; s = s->next)
-		sim_stream_sync(s);
-	pthread_mutex_unlock(&c->lock);
+	sim_streams_wait(c, NULL);
+}
+
+CUresult sim_ctx_sticky(const struct sim_ctx *c)
+{
+	return c ? (CUresult)atomic_load(&c->sticky) : CUDA_SUCCESS;
+}
+
+void sim_ctx_fault(struct sim_ctx *c, CUresult rc)
+{
+	int none = 0;
+
+	atomic_compare_exchange_strong(&c->sticky, &none, (int)rc);
 }
 
 /* Everything the context owns goes; the object stays (dead). */
@@ -168,15 +181,8 @@ bool sim_ctx_wait_all_idle(const struct timespec *deadline)
 		live[n++] = p->c;
 	}
 	pthread_mutex_unlock(&ctx_reg_lock);
-	for (size_t i = 0; i < n && idle; i++) {
-		struct sim_ctx *c = live[i];
-
-		idle = sim_stream_sync_until(c->null_stream, deadline);
-		pthread_mutex_lock(&c->lock);
-		for (struct sim_stream *s = c->streams; s && idle; s = s->next)
-			idle = sim_stream_sync_until(s, deadline);
-		pthread_mutex_unlock(&c->lock);
-	}
+	for (size_t i = 0; i < n && idle; i++)
+		idle = sim_streams_wait(live[i], deadline);
 	free(live);
 	return idle;
 }
@@ -188,7 +194,7 @@ struct sim_ctx *sim_ctx_current(void)
 	return sim_ctx_valid(tls_stack[tls_depth - 1]) ? tls_stack[tls_depth - 1] : NULL;
 }
 
-CUresult sim_ctx_require(struct sim_ctx **out)
+CUresult sim_ctx_require_any(struct sim_ctx **out)
 {
 	CUresult rc = sim_check_init();
 
@@ -196,7 +202,24 @@ CUresult sim_ctx_require(struct sim_ctx **out)
 	if (rc != CUDA_SUCCESS)
 		return rc;
 	*out = sim_ctx_current();
-	return *out ? CUDA_SUCCESS : CUDA_ERROR_INVALID_CONTEXT;
+	if (*out)
+		return CUDA_SUCCESS;
+	/* a created context destroyed by another thread (see the top) */
+	if (tls_depth > 0 && !tls_stack[tls_depth - 1]->primary && ctx_known(tls_stack[tls_depth - 1]))
+		return CUDA_ERROR_CONTEXT_IS_DESTROYED;
+	return CUDA_ERROR_INVALID_CONTEXT;
+}
+
+CUresult sim_ctx_require(struct sim_ctx **out)
+{
+	CUresult rc = sim_ctx_require_any(out);
+
+	if (rc != CUDA_SUCCESS)
+		return rc;
+	rc = sim_ctx_sticky(*out);
+	if (rc != CUDA_SUCCESS)
+		*out = NULL;
+	return rc;
 }
 
 static CUresult ctx_create(CUcontext *pctx, unsigned flags, CUdevice dev)
@@ -341,13 +364,17 @@ SIM_API CUresult cuCtxGetCurrent(CUcontext *pctx)
 	if (!pctx)
 		return CUDA_ERROR_INVALID_VALUE;
 	*pctx = (CUcontext)sim_ctx_current();
+	/* a created context destroyed by another thread is still current here */
+	if (!*pctx && tls_depth > 0 && !tls_stack[tls_depth - 1]->primary &&
+	    ctx_known(tls_stack[tls_depth - 1]))
+		*pctx = (CUcontext)tls_stack[tls_depth - 1];
 	return CUDA_SUCCESS;
 }
 
 SIM_API CUresult cuCtxGetDevice(CUdevice *device)
 {
 	struct sim_ctx *c;
-	CUresult rc = sim_ctx_require(&c);
+	CUresult rc = sim_ctx_require_any(&c);
 
 	if (rc != CUDA_SUCCESS)
 		return rc;
@@ -360,7 +387,7 @@ SIM_API CUresult cuCtxGetDevice(CUdevice *device)
 SIM_API CUresult cuCtxGetFlags(unsigned int *flags)
 {
 	struct sim_ctx *c;
-	CUresult rc = sim_ctx_require(&c);
+	CUresult rc = sim_ctx_require_any(&c);
 
 	if (rc != CUDA_SUCCESS)
 		return rc;
@@ -376,7 +403,7 @@ SIM_API CUresult cuCtxGetId(CUcontext ctx, unsigned long long *ctxId)
 	CUresult rc;
 
 	if (!c) {
-		rc = sim_ctx_require(&c);
+		rc = sim_ctx_require_any(&c);
 		if (rc != CUDA_SUCCESS)
 			return rc;
 	} else if ((rc = sim_check_init()) != CUDA_SUCCESS) {
@@ -396,7 +423,7 @@ SIM_API CUresult cuCtxGetApiVersion(CUcontext ctx, unsigned int *version)
 	CUresult rc;
 
 	if (!c) {
-		rc = sim_ctx_require(&c);
+		rc = sim_ctx_require_any(&c);
 		if (rc != CUDA_SUCCESS)
 			return rc;
 	} else if ((rc = sim_check_init()) != CUDA_SUCCESS) {
@@ -418,13 +445,14 @@ SIM_API CUresult cuCtxSynchronize(void)
 	if (rc != CUDA_SUCCESS)
 		return rc;
 	sim_ctx_sync(c);
-	return CUDA_SUCCESS;
+	/* a kernel that faulted meanwhile is this call's error */
+	return sim_ctx_sticky(c);
 }
 
 SIM_API CUresult cuCtxGetStreamPriorityRange(int *leastPriority, int *greatestPriority)
 {
 	struct sim_ctx *c;
-	CUresult rc = sim_ctx_require(&c);
+	CUresult rc = sim_ctx_require_any(&c);
 
 	if (rc != CUDA_SUCCESS)
 		return rc;

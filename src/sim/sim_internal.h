@@ -188,16 +188,37 @@ struct sim_ctx {
 	unsigned flags;
 	unsigned long long id;
 	struct sim_stream *null_stream;
-	struct sim_stream *streams; /* every stream of the context, null stream excluded */
+	struct sim_stream *streams; /* every stream of the context, null stream excluded;
+				     * a destroyed stream stays until its work is done */
 	pthread_mutex_t lock;
+	/* Held while work is queued on the legacy stream or a blocking stream,
+	 * so that capturing the implicit dependencies and queueing are one
+	 * step (sim_stream_submit). */
+	pthread_mutex_t order_lock;
+	/* The context's sticky error (a CUresult; 0: none): set when a kernel
+	 * faults (CUDA_ERROR_ILLEGAL_ADDRESS). cuda.h: "This leaves the process
+	 * in an inconsistent state and any further CUDA work will return the
+	 * same error"; here further work in the context does, until it is
+	 * destroyed (or, primary, reset or released). */
+	atomic_int sticky;
 };
 
 /* The calling thread's current context (validated), or NULL. */
 struct sim_ctx *sim_ctx_current(void);
-/* Current context or the error the driver gives without one. */
+/* Current context or the error the driver gives without one: INVALID_CONTEXT,
+ * CONTEXT_IS_DESTROYED when the thread's current context was destroyed by
+ * another thread, or the context's sticky error. */
 CUresult sim_ctx_require(struct sim_ctx **out);
+/* The same without the sticky error: for calls that only read the
+ * context's properties. */
+CUresult sim_ctx_require_any(struct sim_ctx **out);
+/* c's sticky error, or CUDA_SUCCESS. */
+CUresult sim_ctx_sticky(const struct sim_ctx *c);
+/* Marks c faulted with rc (the first error stays). */
+void sim_ctx_fault(struct sim_ctx *c, CUresult rc);
 bool sim_ctx_valid(struct sim_ctx *c);
-/* Waits for all work of every stream of c. */
+/* Waits for all work queued so far on every stream of c (destroyed
+ * streams with work left included). */
 void sim_ctx_sync(struct sim_ctx *c);
 /* Waits until every stream of every live context is idle, or until the
  * CLOCK_REALTIME deadline (NULL: none): true when idle. */
@@ -210,10 +231,39 @@ void sim_module_ctx_teardown(struct sim_ctx *c);
 struct sim_op;
 typedef void (*sim_op_fn)(struct sim_op *op);
 
+/* How far a stream's work has completed, kept apart from the stream so that
+ * a waiter can hold it after the stream is gone (refs, done: sim_seq_lock). */
+struct sim_seq {
+	int refs;
+	uint64_t done; /* operations completed */
+};
+
+/* "Start after the first upto operations of a stream completed." */
+struct sim_dep {
+	struct sim_seq *seq;
+	uint64_t upto;
+};
+
+/* One record of an event (cuEventRecord): completes when the stream
+ * reaches it. An event points at its latest record; a wait, a query and
+ * the timing use the record current when they are called (refs, done,
+ * when: the event lock of sim_stream.c). */
+struct sim_rec {
+	int refs;
+	bool done;
+	struct timespec when;
+};
+
 struct sim_op {
 	sim_op_fn run;
 	void (*fini)(struct sim_op *op); /* optional: frees what the op owns */
 	struct sim_op *next;
+	/* device-side ordering: the worker starts run only when these are met */
+	struct sim_dep *deps;
+	unsigned ndeps;
+	/* runs even when the context has faulted (event records complete,
+	 * stream-ordered frees give memory back); other work is skipped */
+	bool always;
 	union {
 		struct { void *dst; const void *src; size_t n; } copy;
 		struct { void *dst; uint32_t val; size_t elem, n; } set;
@@ -224,7 +274,7 @@ struct sim_op {
 			char *dst; const char *src; size_t width, height, depth;
 			size_t dpitch, spitch, dslice, sslice;
 		} rect;
-		struct { struct sim_event *ev; uint64_t gen; } ev;
+		struct { struct sim_rec *rec; } ev;
 		struct { CUhostFn fn; void *data; } host;
 		struct { CUstreamCallback fn; void *data; struct sim_stream *s; } cb;
 		struct { struct sim_dev *dev; uintptr_t ptr; size_t charged; } free;
@@ -232,6 +282,7 @@ struct sim_op {
 			void (*fn)(void **, const void *);
 			void *args;	/* copied arguments, owned */
 			struct sim_dev *dev; /* whose execution engine it occupies */
+			struct sim_ctx *ctx; /* faulted when the kernel faults */
 			unsigned grid[3], block[3];
 		} launch;
 	} u;
@@ -251,7 +302,9 @@ struct sim_stream {
 	pthread_cond_t cond;
 	struct sim_op *head, *tail;
 	uint64_t submitted, completed;
-	bool stop;
+	struct sim_seq *seq; /* completed, for waiters that outlive the stream */
+	bool stop;	     /* sim_stream_free: finish the queue, then exit */
+	bool destroyed;	     /* cuStreamDestroy: finish the queue, then free itself */
 	struct sim_stream *next; /* in ctx->streams */
 };
 
@@ -259,8 +312,7 @@ struct sim_event {
 	uint32_t magic;
 	struct sim_ctx *ctx;
 	unsigned flags;
-	uint64_t rec_gen, done_gen; /* guarded by sim_ev_lock */
-	struct timespec when;
+	struct sim_rec *cur; /* latest record, NULL: never recorded (event lock) */
 	struct sim_event *next;
 };
 
@@ -277,8 +329,13 @@ void sim_stream_sync(struct sim_stream *s);
 /* sim_stream_sync until a CLOCK_REALTIME deadline (NULL: none): true if idle. */
 bool sim_stream_sync_until(struct sim_stream *s, const struct timespec *deadline);
 bool sim_stream_idle(struct sim_stream *s);
-/* Runs op on s and waits for it (the synchronous copy/set calls). */
-void sim_stream_run_sync(struct sim_stream *s, struct sim_op *op);
+/* Runs op on s and waits for it (the synchronous copy/set calls): CUDA_SUCCESS
+ * or the context's sticky error. */
+CUresult sim_stream_run_sync(struct sim_stream *s, struct sim_op *op);
+/* Waits until the work queued so far on every stream of c is done, or
+ * until the CLOCK_REALTIME deadline (NULL: none): true when done. Holds no
+ * lock while waiting. */
+bool sim_streams_wait(struct sim_ctx *c, const struct timespec *deadline);
 void sim_event_ctx_teardown(struct sim_ctx *c);
 /* For the events of launch attributes (sim_module.c): whether h is a live
  * event, and cuEventRecord(h, hs) (its _ptsz variant when per_thread_default). */
@@ -332,6 +389,9 @@ bool sim_addr_in_device_space(uintptr_t p);
  * made inaccessible (still reserved); 0 or -ENOMEM (nothing changed).
  * restore: contents and access back. */
 CUresult sim_vmm_ckpt_check(void);
+/* The cuMemAddressReserve reservation holding p: true and its start and
+ * size, or false. */
+bool sim_vmm_resv_find(uintptr_t p, uintptr_t *start, size_t *size);
 int sim_vmm_ckpt_save(void);
 void sim_vmm_ckpt_restore(void);
 

@@ -543,6 +543,7 @@ static CUresult free_async(CUdeviceptr dptr, CUstream h, bool pt)
 	if (a.kind == SIM_MEM_ASYNC)
 		a.dev->pool.used -= a.charged;
 	op->run = run_free;
+	op->always = true; /* memory goes back even after a fault */
 	op->u.free.dev = a.dev;
 	op->u.free.ptr = a.start;
 	op->u.free.charged = a.charged;
@@ -671,12 +672,28 @@ static CUresult ptr_attr(CUpointer_attribute attr, void *data, const struct sim_
 	case CU_POINTER_ATTRIBUTE_IS_LEGACY_CUDA_IPC_CAPABLE:
 		*(int *)data = known && a->kind == SIM_MEM_DEVICE;
 		break;
-	case CU_POINTER_ATTRIBUTE_RANGE_START_ADDR:
-		*(CUdeviceptr *)data = known ? (CUdeviceptr)a->start : 0;
+	/* cuda.h tells the range (RANGE_START_ADDR, RANGE_SIZE: "the address
+	 * range for this requested pointer") from the mapping (MAPPING_BASE_ADDR,
+	 * MAPPING_SIZE: "the actual underlying mapping that the pointer belongs
+	 * to"): for VMM memory the range is the cuMemAddressReserve reservation */
+	case CU_POINTER_ATTRIBUTE_RANGE_START_ADDR: {
+		uintptr_t start = known ? a->start : 0;
+		size_t size;
+
+		if (known && a->kind == SIM_MEM_VMM)
+			sim_vmm_resv_find(a->start, &start, &size);
+		*(CUdeviceptr *)data = (CUdeviceptr)start;
 		break;
-	case CU_POINTER_ATTRIBUTE_RANGE_SIZE:
-		*(size_t *)data = known ? a->size : 0;
+	}
+	case CU_POINTER_ATTRIBUTE_RANGE_SIZE: {
+		uintptr_t start;
+		size_t size = known ? a->size : 0;
+
+		if (known && a->kind == SIM_MEM_VMM)
+			sim_vmm_resv_find(a->start, &start, &size);
+		*(size_t *)data = size;
 		break;
+	}
 	case CU_POINTER_ATTRIBUTE_MAPPED:
 		*(int *)data = known && accessible(a);
 		break;

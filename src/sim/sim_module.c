@@ -11,8 +11,30 @@
  * cuLaunchKernel copies the argument struct at launch (kernelParams[0], or
  * the CU_LAUNCH_PARAM_BUFFER_POINTER of extra) and queues the grid on the
  * stream; the worker calls the entry for every thread, block by block.
+ *
+ * Faults. A kernel that loads or stores through NULL, an unmapped or an
+ * inaccessible (PROT_NONE) address must not take the process down: on a
+ * GPU the launch's context gets CUDA_ERROR_ILLEGAL_ADDRESS (cuda.h: "While
+ * executing a kernel, the device encountered a load or store instruction
+ * on an invalid memory address. This leaves the process in an inconsistent
+ * state and any further CUDA work will return the same error"). Here the
+ * first launch installs a SIGSEGV/SIGBUS handler (SA_SIGINFO | SA_ONSTACK);
+ * the worker arms a thread-local sigjmp_buf around the kernel's threads,
+ * and the handler, on a thread so armed, siglongjmps back to the worker,
+ * which abandons the rest of the grid, releases the execution engine and
+ * marks the context faulted (sim_ctx_fault). A fault on any other thread
+ * is not ours: the handler passes it to the handler installed before
+ * (ASan's, the application's) or, if that was the default, restores the
+ * default and returns, so the access faults again and the process dies as
+ * it would have. A program that installs its own SIGSEGV handler after the
+ * first launch without chaining to ours loses this (its handler sees the
+ * kernel's fault). Only kernels are guarded: copies and sets check their
+ * ranges before they are queued.
  */
+#include <setjmp.h>
+#include <signal.h>
 #include <dlfcn.h>
+#include <errno.h>
 #include <elf.h>
 #include <fcntl.h>
 #include <link.h>
@@ -50,6 +72,12 @@ struct sim_module {
 	uint32_t magic;
 	struct sim_ctx *ctx;
 	void *dl;
+	/* The memfd the object was loaded from, open while it is loaded: the
+	 * dynamic loader takes a file with the device and inode of an object
+	 * already loaded for that object, and a closed memfd's inode number
+	 * can be reused, so a later load would get this module's copy (and
+	 * its globals) instead of its own. */
+	int fd;
 	struct sim_func *funcs;
 	struct sim_global *globals;
 	struct sim_module *next;
@@ -114,7 +142,9 @@ static CUresult load_image(CUmodule *out, const void *image, size_t len)
 	m->magic = MODULE_MAGIC;
 	m->ctx = c;
 	m->dl = dl;
+	m->fd = fd;
 	dl = NULL;
+	fd = -1;
 	pthread_mutex_lock(&mod_lock);
 	m->next = modules;
 	modules = m;
@@ -232,6 +262,7 @@ static void module_free(struct sim_module *m)
 		free(g);
 	}
 	dlclose(m->dl);
+	close(m->fd);
 	free(m);
 }
 
@@ -403,16 +434,59 @@ static struct sim_func *func_find(CUfunction h)
 	return r;
 }
 
-static void run_launch(struct sim_op *op)
-{
-	sim_kernel_fn fn;
-	struct gv_sim_thread t;
-	void *params[1] = { op->u.launch.args };
-	const unsigned *g = op->u.launch.grid, *b = op->u.launch.block;
-	bool locked;
+/* The worker's jump back out of a faulting kernel (NULL: no kernel runs on
+ * this thread). Written before the kernel runs, so the handler's read does
+ * not allocate the thread's TLS block. */
+static _Thread_local sigjmp_buf *kernel_jmp;
+static struct sigaction prev_segv, prev_bus;
+static pthread_once_t fault_once = PTHREAD_ONCE_INIT;
 
-	*(void **)&fn = *(void **)&op->u.launch.fn;
-	locked = sim_exec_begin(op->u.launch.dev);
+static void fault_handler(int sig, siginfo_t *si, void *uc)
+{
+	sigjmp_buf *j = kernel_jmp;
+	const struct sigaction *prev = sig == SIGBUS ? &prev_bus : &prev_segv;
+
+	if (j)
+		siglongjmp(*j, 1);
+	if ((prev->sa_flags & SA_SIGINFO) && prev->sa_sigaction) {
+		prev->sa_sigaction(sig, si, uc);
+		return;
+	}
+	if (!(prev->sa_flags & SA_SIGINFO) && prev->sa_handler != SIG_DFL &&
+	    prev->sa_handler != SIG_IGN) {
+		prev->sa_handler(sig);
+		return;
+	}
+	/* the default action: let the access fault again without us */
+	signal(sig, SIG_DFL);
+}
+
+static void fault_install(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = fault_handler;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, &prev_segv);
+	sigaction(SIGBUS, &sa, &prev_bus);
+}
+
+/* Every thread of the grid, block by block: 0, or -EFAULT when the kernel
+ * faulted (the rest of the grid is abandoned, as the GPU abandons a
+ * faulting kernel). */
+static int run_grid(sim_kernel_fn fn, void *args, const unsigned *g, const unsigned *b)
+{
+	sigjmp_buf jb;
+	struct gv_sim_thread t;
+	void *params[1] = { args };
+
+	if (sigsetjmp(jb, 1)) {
+		kernel_jmp = NULL;
+		return -EFAULT;
+	}
+	kernel_jmp = &jb;
 	t.grid_dim = (struct gv_dim3){ g[0], g[1], g[2] };
 	t.block_dim = (struct gv_dim3){ b[0], b[1], b[2] };
 	for (unsigned bz = 0; bz < g[2]; bz++)
@@ -426,7 +500,23 @@ static void run_launch(struct sim_op *op)
 							fn(params, &t);
 						}
 			}
+	kernel_jmp = NULL;
+	return 0;
+}
+
+static void run_launch(struct sim_op *op)
+{
+	sim_kernel_fn fn;
+	bool locked;
+	int err;
+
+	pthread_once(&fault_once, fault_install);
+	*(void **)&fn = *(void **)&op->u.launch.fn;
+	locked = sim_exec_begin(op->u.launch.dev);
+	err = run_grid(fn, op->u.launch.args, op->u.launch.grid, op->u.launch.block);
 	sim_exec_end(op->u.launch.dev, locked);
+	if (err)
+		sim_ctx_fault(op->u.launch.ctx, CUDA_ERROR_ILLEGAL_ADDRESS);
 }
 
 static void fini_launch(struct sim_op *op)
@@ -507,6 +597,7 @@ static CUresult launch(CUfunction h, const unsigned grid[3], const unsigned bloc
 	*(void **)&op->u.launch.fn = *(void **)&f->fn;
 	op->u.launch.args = args;
 	op->u.launch.dev = s->ctx->dev;
+	op->u.launch.ctx = s->ctx;
 	memcpy(op->u.launch.grid, grid, sizeof(op->u.launch.grid));
 	memcpy(op->u.launch.block, block, sizeof(op->u.launch.block));
 	sim_stream_submit(s, op);

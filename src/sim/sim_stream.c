@@ -1,18 +1,35 @@
 /* Streams and events.
  *
  * Every stream has a worker thread that runs its operations in submission
- * order. The legacy default stream (NULL / CU_STREAM_LEGACY in the
- * non-_ptsz entry points) keeps CUDA's implicit synchronisation: work
- * submitted to it starts after all earlier work of the context's blocking
- * streams, and work submitted to a blocking stream starts after all earlier
- * work of the legacy stream (the host waits for that before queueing, which
- * preserves the order). CU_STREAM_NON_BLOCKING streams are exempt. The
+ * order. Ordering between streams is kept on the "device side", by the
+ * workers, never by making the calling thread wait: an operation carries
+ * dependencies (struct sim_dep: "after the first n operations of stream X")
+ * and its worker starts it only when they are met. The driver API's
+ * "Stream synchronization behavior" page: asynchronous calls return once
+ * the work is queued; the legacy default stream (NULL / CU_STREAM_LEGACY
+ * in the non-_ptsz entry points) "waits on all blocking streams" and
+ * "blocking streams wait on the legacy default stream" (within the
+ * context); CU_STREAM_NON_BLOCKING streams are exempt. So work queued on
+ * the legacy stream depends on all earlier work of the context's blocking
+ * streams, and work queued on a blocking stream on all earlier work of the
+ * legacy stream; the capture and the queueing happen under the context's
+ * order_lock, so no two such submissions can wait for each other. The
  * per-thread default stream (CU_STREAM_PER_THREAD, or NULL in _ptsz entry
  * points) is one blocking stream per thread and context.
  *
- * An event counts its records: recording queues an operation that marks
- * record number n complete with a timestamp; cuStreamWaitEvent waits for
- * the record current at call time, as CUDA does.
+ * cuStreamDestroy returns at once (cuda.h: "In case the device is still
+ * doing work in the stream hStream when cuStreamDestroy() is called, the
+ * function will return immediately and the resources associated with
+ * hStream will be released automatically once the device has completed all
+ * work in hStream"): the handle dies, the worker finishes the queue, then
+ * unlinks the stream from its context and frees it.
+ *
+ * An event points at its latest record (struct sim_rec). cuEventRecord
+ * makes a new record (cuda.h: "If cuEventRecord() has previously been
+ * called on hEvent, then this call will overwrite any existing state in
+ * hEvent"); cuStreamWaitEvent, cuEventSynchronize, cuEventQuery and
+ * cuEventElapsedTime use the record current when they are called, so a
+ * later record neither releases an earlier wait nor lends its time to it.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -32,15 +49,15 @@ struct reg_node {
 static struct reg_node *stream_reg;
 static atomic_ullong stream_ids;
 
+/* Progress of every stream (struct sim_seq): one lock and condition for
+ * all, as waits between streams are rare next to the work itself. Lock
+ * order: a stream's lock, then seq_lock. */
+static pthread_mutex_t seq_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t seq_cond = PTHREAD_COND_INITIALIZER;
+
 static pthread_mutex_t sim_ev_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t sim_ev_cond = PTHREAD_COND_INITIALIZER;
 static struct sim_event *events; /* live events, guarded by sim_ev_lock */
-
-struct event_priv {
-	struct sim_event pub;
-	int refs;  /* 1 for the handle + 1 per queued operation */
-	bool dead; /* handle destroyed */
-};
 
 void sim_now(struct timespec *ts)
 {
@@ -88,32 +105,192 @@ static bool stream_valid(struct sim_stream *s)
 	return ok && sim_ctx_valid(s->ctx);
 }
 
+/* ---- dependencies ---- */
+
+static void seq_unref_locked(struct sim_seq *q)
+{
+	if (--q->refs == 0)
+		free(q);
+}
+
+/* One dependency on everything queued on o so far: 1 when o has work left
+ * (d filled, a reference taken), 0 when it is idle. */
+static unsigned dep_take(struct sim_stream *o, struct sim_dep *d)
+{
+	unsigned n = 0;
+
+	pthread_mutex_lock(&o->lock);
+	if (o->completed != o->submitted) {
+		pthread_mutex_lock(&seq_lock);
+		o->seq->refs++;
+		pthread_mutex_unlock(&seq_lock);
+		d->seq = o->seq;
+		d->upto = o->submitted;
+		n = 1;
+	}
+	pthread_mutex_unlock(&o->lock);
+	return n;
+}
+
+/* Waits until every dependency is met, or until the CLOCK_REALTIME deadline
+ * (NULL: none): true when met. */
+static bool deps_wait(const struct sim_dep *d, unsigned n, const struct timespec *deadline)
+{
+	bool met = true;
+
+	pthread_mutex_lock(&seq_lock);
+	for (unsigned i = 0; i < n && met; i++)
+		while (d[i].seq->done < d[i].upto) {
+			if (!deadline) {
+				pthread_cond_wait(&seq_cond, &seq_lock);
+			} else if (pthread_cond_timedwait(&seq_cond, &seq_lock, deadline) == ETIMEDOUT) {
+				met = d[i].seq->done >= d[i].upto;
+				break;
+			}
+		}
+	pthread_mutex_unlock(&seq_lock);
+	return met;
+}
+
+static void deps_release(struct sim_dep *d, unsigned n)
+{
+	pthread_mutex_lock(&seq_lock);
+	for (unsigned i = 0; i < n; i++)
+		seq_unref_locked(d[i].seq);
+	pthread_mutex_unlock(&seq_lock);
+	free(d);
+}
+
+/* Dependencies on the work queued so far on every stream of c (the legacy
+ * stream and, with blocking_only, only blocking streams): *out (NULL when
+ * none) and their number; -ENOMEM when they could not be recorded. */
+static int ctx_deps(struct sim_ctx *c, bool null_too, bool blocking_only, struct sim_dep **out,
+		    unsigned *n)
+{
+	struct sim_dep *d;
+	unsigned cap = 1;
+
+	*out = NULL;
+	*n = 0;
+	pthread_mutex_lock(&c->lock);
+	for (struct sim_stream *o = c->streams; o; o = o->next)
+		cap++;
+	d = calloc(cap, sizeof(*d));
+	if (!d) {
+		pthread_mutex_unlock(&c->lock);
+		return -ENOMEM;
+	}
+	if (null_too && c->null_stream)
+		*n += dep_take(c->null_stream, &d[*n]);
+	for (struct sim_stream *o = c->streams; o; o = o->next)
+		if (!blocking_only || !(o->flags & CU_STREAM_NON_BLOCKING))
+			*n += dep_take(o, &d[*n]);
+	pthread_mutex_unlock(&c->lock);
+	if (*n)
+		*out = d;
+	else
+		free(d);
+	return 0;
+}
+
+bool sim_streams_wait(struct sim_ctx *c, const struct timespec *deadline)
+{
+	struct sim_dep *d;
+	unsigned n;
+	bool done;
+
+	if (ctx_deps(c, true, false, &d, &n) < 0) {
+		/* no memory for the snapshot: wait stream by stream, list held */
+		done = sim_stream_sync_until(c->null_stream, deadline);
+		pthread_mutex_lock(&c->lock);
+		for (struct sim_stream *s = c->streams; s && done; s = s->next)
+			done = sim_stream_sync_until(s, deadline);
+		pthread_mutex_unlock(&c->lock);
+		return done;
+	}
+	done = deps_wait(d, n, deadline);
+	if (d)
+		deps_release(d, n);
+	return done;
+}
+
+/* ---- streams ---- */
+
+static void stream_release(struct sim_stream *s)
+{
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->cond);
+	pthread_mutex_lock(&seq_lock);
+	seq_unref_locked(s->seq);
+	pthread_mutex_unlock(&seq_lock);
+	free(s);
+}
+
+/* A destroyed stream whose queue is done leaves its context and is freed
+ * by its own worker, unless the context's teardown took it first (then the
+ * teardown joins the worker and frees it). */
+static void stream_reap(struct sim_stream *s)
+{
+	struct sim_ctx *c = s->ctx;
+	bool mine = false;
+
+	pthread_mutex_lock(&c->lock);
+	for (struct sim_stream **pp = &c->streams; *pp; pp = &(*pp)->next)
+		if (*pp == s) {
+			*pp = s->next;
+			mine = true;
+			break;
+		}
+	pthread_mutex_unlock(&c->lock);
+	if (!mine)
+		return;
+	pthread_detach(pthread_self());
+	stream_release(s);
+}
+
 static void *stream_worker(void *arg)
 {
 	struct sim_stream *s = arg;
+	bool reap = false;
 
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
 		struct sim_op *op;
 
-		while (!s->head && !s->stop)
+		while (!s->head && !s->stop && !s->destroyed)
 			pthread_cond_wait(&s->cond, &s->lock);
-		if (!s->head)
+		if (!s->head) {
+			reap = !s->stop;
 			break;
+		}
 		op = s->head;
 		pthread_mutex_unlock(&s->lock);
-		op->run(op);
+		if (op->ndeps)
+			deps_wait(op->deps, op->ndeps, NULL);
+		/* a faulted context runs nothing more but its event records and
+		 * frees (cuda.h, CUDA_ERROR_ILLEGAL_ADDRESS: "any further CUDA
+		 * work will return the same error") */
+		if (op->always || !atomic_load(&s->ctx->sticky))
+			op->run(op);
 		if (op->fini)
 			op->fini(op);
+		if (op->deps)
+			deps_release(op->deps, op->ndeps);
 		pthread_mutex_lock(&s->lock);
 		s->head = op->next;
 		if (!s->head)
 			s->tail = NULL;
 		free(op);
 		s->completed++;
+		pthread_mutex_lock(&seq_lock);
+		s->seq->done = s->completed;
+		pthread_cond_broadcast(&seq_cond);
+		pthread_mutex_unlock(&seq_lock);
 		pthread_cond_broadcast(&s->cond);
 	}
 	pthread_mutex_unlock(&s->lock);
+	if (reap)
+		stream_reap(s);
 	return NULL;
 }
 
@@ -123,6 +300,12 @@ struct sim_stream *sim_stream_new(struct sim_ctx *c, unsigned flags, int priorit
 
 	if (!s)
 		return NULL;
+	s->seq = calloc(1, sizeof(*s->seq));
+	if (!s->seq) {
+		free(s);
+		return NULL;
+	}
+	s->seq->refs = 1;
 	s->magic = STREAM_MAGIC;
 	s->ctx = c;
 	s->flags = flags;
@@ -132,9 +315,7 @@ struct sim_stream *sim_stream_new(struct sim_ctx *c, unsigned flags, int priorit
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
 	if (pthread_create(&s->thread, NULL, stream_worker, s) != 0) {
-		pthread_mutex_destroy(&s->lock);
-		pthread_cond_destroy(&s->cond);
-		free(s);
+		stream_release(s);
 		return NULL;
 	}
 	s->thread_started = true;
@@ -154,9 +335,7 @@ void sim_stream_free(struct sim_stream *s)
 	pthread_mutex_unlock(&s->lock);
 	if (s->thread_started)
 		pthread_join(s->thread, NULL);
-	pthread_mutex_destroy(&s->lock);
-	pthread_cond_destroy(&s->cond);
-	free(s);
+	stream_release(s);
 }
 
 void sim_stream_sync(struct sim_stream *s)
@@ -197,28 +376,48 @@ bool sim_stream_idle(struct sim_stream *s)
 	return idle;
 }
 
-/* Legacy-stream ordering, applied by the host before queueing. */
-static void legacy_order(struct sim_stream *s)
+/* The legacy stream's implicit dependencies of work queued on s (the
+ * context's order_lock held). Without memory to record them the host waits
+ * instead: the order is kept, only the asynchrony is lost. */
+static void legacy_deps(struct sim_stream *s, struct sim_op *op)
 {
 	struct sim_ctx *c = s->ctx;
+	struct sim_dep *d = NULL;
+	unsigned n = 0;
 
 	if (s->is_null) {
-		/* held while waiting: no stream of the list goes away meanwhile */
-		pthread_mutex_lock(&c->lock);
-		for (struct sim_stream *o = c->streams; o; o = o->next)
-			if (!(o->flags & CU_STREAM_NON_BLOCKING))
-				sim_stream_sync(o);
-		pthread_mutex_unlock(&c->lock);
-	} else if (!(s->flags & CU_STREAM_NON_BLOCKING) && c->null_stream) {
-		sim_stream_sync(c->null_stream);
+		if (ctx_deps(c, false, true, &d, &n) < 0) {
+			pthread_mutex_lock(&c->lock);
+			for (struct sim_stream *o = c->streams; o; o = o->next)
+				if (!(o->flags & CU_STREAM_NON_BLOCKING))
+					sim_stream_sync(o);
+			pthread_mutex_unlock(&c->lock);
+		}
+	} else if (c->null_stream) {
+		d = calloc(1, sizeof(*d));
+		if (d)
+			n = dep_take(c->null_stream, d);
+		else
+			sim_stream_sync(c->null_stream);
+		if (!n) {
+			free(d);
+			d = NULL;
+		}
 	}
+	op->deps = d;
+	op->ndeps = n;
 }
 
 void sim_stream_submit(struct sim_stream *s, struct sim_op *op)
 {
 	SIM_GATE_SECTION();
+	struct sim_ctx *c = s->ctx;
+	bool ordered = s->is_null || !(s->flags & CU_STREAM_NON_BLOCKING);
 
-	legacy_order(s);
+	if (ordered) {
+		pthread_mutex_lock(&c->order_lock);
+		legacy_deps(s, op);
+	}
 	op->next = NULL;
 	pthread_mutex_lock(&s->lock);
 	if (s->tail)
@@ -229,12 +428,15 @@ void sim_stream_submit(struct sim_stream *s, struct sim_op *op)
 	s->submitted++;
 	pthread_cond_broadcast(&s->cond);
 	pthread_mutex_unlock(&s->lock);
+	if (ordered)
+		pthread_mutex_unlock(&c->order_lock);
 }
 
-void sim_stream_run_sync(struct sim_stream *s, struct sim_op *op)
+CUresult sim_stream_run_sync(struct sim_stream *s, struct sim_op *op)
 {
 	sim_stream_submit(s, op);
 	sim_stream_sync(s);
+	return sim_ctx_sticky(s->ctx);
 }
 
 /* ---- per-thread default streams ---- */
@@ -295,7 +497,7 @@ CUresult sim_stream_resolve(CUstream h, bool per_thread_default, struct sim_stre
 	if (!stream_valid((struct sim_stream *)h))
 		return CUDA_ERROR_INVALID_HANDLE;
 	*out = (struct sim_stream *)h;
-	return CUDA_SUCCESS;
+	return sim_ctx_sticky((*out)->ctx);
 }
 
 /* ---- stream API ---- */
@@ -347,15 +549,17 @@ SIM_API CUresult cuStreamDestroy_v2(CUstream hStream)
 	if (!s || hStream == CU_STREAM_LEGACY || hStream == CU_STREAM_PER_THREAD ||
 	    !stream_valid(s) || s->per_thread)
 		return CUDA_ERROR_INVALID_HANDLE;
+	/* the handle dies now; the worker finishes the queue and frees the
+	 * stream (stream_worker, stream_reap). The context lock orders this
+	 * against a teardown taking the stream list. */
 	c = s->ctx;
+	reg_del(s);
 	pthread_mutex_lock(&c->lock);
-	for (struct sim_stream **pp = &c->streams; *pp; pp = &(*pp)->next)
-		if (*pp == s) {
-			*pp = s->next;
-			break;
-		}
+	pthread_mutex_lock(&s->lock);
+	s->destroyed = true;
+	pthread_cond_broadcast(&s->cond);
+	pthread_mutex_unlock(&s->lock);
 	pthread_mutex_unlock(&c->lock);
-	sim_stream_free(s);
 	return CUDA_SUCCESS;
 }
 
@@ -392,7 +596,8 @@ static CUresult stream_sync(CUstream h, bool pt)
 	if (rc != CUDA_SUCCESS)
 		return rc;
 	sim_stream_sync(s);
-	return CUDA_SUCCESS;
+	/* a kernel that faulted meanwhile is this call's error */
+	return sim_ctx_sticky(s->ctx);
 }
 
 SIM_API CUresult cuStreamSynchronize(CUstream hStream)
@@ -604,6 +809,10 @@ SIM_API CUresult cuStreamAddCallback_ptsz(CUstream hStream, CUstreamCallback cal
 
 /* ---- events ---- */
 
+struct event_priv {
+	struct sim_event pub;
+};
+
 static struct event_priv *event_get(CUevent h)
 {
 	struct event_priv *e = NULL;
@@ -620,10 +829,31 @@ static struct event_priv *event_get(CUevent h)
 	return e && sim_ctx_valid(e->pub.ctx) ? e : NULL;
 }
 
-static void event_unref_locked(struct event_priv *e)
+static void rec_unref_locked(struct sim_rec *r)
 {
-	if (--e->refs == 0)
-		free(e);
+	if (r && --r->refs == 0)
+		free(r);
+}
+
+/* The event's current record with a reference taken, or NULL (never
+ * recorded). */
+static struct sim_rec *rec_current(struct event_priv *e)
+{
+	struct sim_rec *r;
+
+	pthread_mutex_lock(&sim_ev_lock);
+	r = e->pub.cur;
+	if (r)
+		r->refs++;
+	pthread_mutex_unlock(&sim_ev_lock);
+	return r;
+}
+
+static void rec_put(struct sim_rec *r)
+{
+	pthread_mutex_lock(&sim_ev_lock);
+	rec_unref_locked(r);
+	pthread_mutex_unlock(&sim_ev_lock);
 }
 
 SIM_API CUresult cuEventCreate(CUevent *phEvent, unsigned int Flags)
@@ -644,7 +874,6 @@ SIM_API CUresult cuEventCreate(CUevent *phEvent, unsigned int Flags)
 	e->pub.magic = EVENT_MAGIC;
 	e->pub.ctx = c;
 	e->pub.flags = Flags;
-	e->refs = 1;
 	pthread_mutex_lock(&sim_ev_lock);
 	e->pub.next = events;
 	events = &e->pub;
@@ -653,14 +882,20 @@ SIM_API CUresult cuEventCreate(CUevent *phEvent, unsigned int Flags)
 	return CUDA_SUCCESS;
 }
 
-static void event_unlink_locked(struct event_priv *e)
+/* Unlinks and frees e (sim_ev_lock held). Queued records and waits hold
+ * their record, not the event, so they complete as if it were alive
+ * (cuda.h, cuEventDestroy: "the call will return immediately, and the
+ * resources ... will be released automatically once the device has
+ * completed hEvent"). */
+static void event_free_locked(struct event_priv *e)
 {
 	for (struct sim_event **pp = &events; *pp; pp = &(*pp)->next)
 		if (*pp == &e->pub) {
 			*pp = e->pub.next;
 			break;
 		}
-	e->dead = true;
+	rec_unref_locked(e->pub.cur);
+	free(e);
 }
 
 SIM_API CUresult cuEventDestroy_v2(CUevent hEvent)
@@ -674,10 +909,11 @@ SIM_API CUresult cuEventDestroy_v2(CUevent hEvent)
 	if (!e)
 		return CUDA_ERROR_INVALID_HANDLE;
 	pthread_mutex_lock(&sim_ev_lock);
-	if (!e->dead) {
-		event_unlink_locked(e);
-		event_unref_locked(e);
-	}
+	for (struct sim_event *p = events; p; p = p->next)
+		if (p == &e->pub) {
+			event_free_locked(e);
+			break;
+		}
 	pthread_mutex_unlock(&sim_ev_lock);
 	return CUDA_SUCCESS;
 }
@@ -692,43 +928,36 @@ void sim_event_ctx_teardown(struct sim_ctx *c)
 	pthread_mutex_lock(&sim_ev_lock);
 	for (struct sim_event *p = events, *n; p; p = n) {
 		n = p->next;
-		if (p->ctx == c) {
-			struct event_priv *e = (struct event_priv *)p;
-
-			event_unlink_locked(e);
-			event_unref_locked(e);
-		}
+		if (p->ctx == c)
+			event_free_locked((struct event_priv *)p);
 	}
 	pthread_mutex_unlock(&sim_ev_lock);
 }
 
 static void run_record(struct sim_op *op)
 {
-	struct event_priv *e = (struct event_priv *)op->u.ev.ev;
+	struct sim_rec *r = op->u.ev.rec;
 
 	pthread_mutex_lock(&sim_ev_lock);
-	sim_now(&e->pub.when);
-	if (op->u.ev.gen > e->pub.done_gen)
-		e->pub.done_gen = op->u.ev.gen;
+	sim_now(&r->when);
+	r->done = true;
 	pthread_cond_broadcast(&sim_ev_cond);
 	pthread_mutex_unlock(&sim_ev_lock);
 }
 
 static void run_wait(struct sim_op *op)
 {
-	struct event_priv *e = (struct event_priv *)op->u.ev.ev;
+	struct sim_rec *r = op->u.ev.rec;
 
 	pthread_mutex_lock(&sim_ev_lock);
-	while (e->pub.done_gen < op->u.ev.gen && !e->dead)
+	while (!r->done)
 		pthread_cond_wait(&sim_ev_cond, &sim_ev_lock);
 	pthread_mutex_unlock(&sim_ev_lock);
 }
 
 static void fini_event_op(struct sim_op *op)
 {
-	pthread_mutex_lock(&sim_ev_lock);
-	event_unref_locked((struct event_priv *)op->u.ev.ev);
-	pthread_mutex_unlock(&sim_ev_lock);
+	rec_put(op->u.ev.rec);
 }
 
 static CUresult event_record(CUevent h, CUstream hs, bool pt)
@@ -736,6 +965,7 @@ static CUresult event_record(CUevent h, CUstream hs, bool pt)
 	struct event_priv *e;
 	struct sim_stream *s;
 	struct sim_op *op;
+	struct sim_rec *r;
 	CUresult rc = sim_check_init();
 
 	if (rc != CUDA_SUCCESS)
@@ -746,15 +976,27 @@ static CUresult event_record(CUevent h, CUstream hs, bool pt)
 	rc = sim_stream_resolve(hs, pt, &s);
 	if (rc != CUDA_SUCCESS)
 		return rc;
+	/* cuda.h, cuEventRecord: "hEvent and hStream must be from the same
+	 * context otherwise ::CUDA_ERROR_INVALID_HANDLE is returned." */
+	if (e->pub.ctx != s->ctx)
+		return CUDA_ERROR_INVALID_HANDLE;
 	op = calloc(1, sizeof(*op));
-	if (!op)
+	r = calloc(1, sizeof(*r));
+	if (!op || !r) {
+		free(op);
+		free(r);
 		return CUDA_ERROR_OUT_OF_MEMORY;
+	}
+	r->refs = 2; /* the event's, the operation's */
 	op->run = run_record;
 	op->fini = fini_event_op;
-	op->u.ev.ev = &e->pub;
+	op->always = true;
+	op->u.ev.rec = r;
+	/* the new record replaces the event's state now: a query, wait or
+	 * timing from here on is about it */
 	pthread_mutex_lock(&sim_ev_lock);
-	op->u.ev.gen = ++e->pub.rec_gen;
-	e->refs++;
+	rec_unref_locked(e->pub.cur);
+	e->pub.cur = r;
 	pthread_mutex_unlock(&sim_ev_lock);
 	sim_stream_submit(s, op);
 	return CUDA_SUCCESS;
@@ -805,8 +1047,13 @@ SIM_API CUresult cuEventQuery(CUevent hEvent)
 	e = event_get(hEvent);
 	if (!e)
 		return CUDA_ERROR_INVALID_HANDLE;
+	rc = sim_ctx_sticky(e->pub.ctx);
+	if (rc != CUDA_SUCCESS)
+		return rc;
+	/* never recorded: complete (cuda.h: "cuEventRecord() has not been
+	 * called on this event" gives CUDA_SUCCESS) */
 	pthread_mutex_lock(&sim_ev_lock);
-	done = e->pub.done_gen >= e->pub.rec_gen;
+	done = !e->pub.cur || e->pub.cur->done;
 	pthread_mutex_unlock(&sim_ev_lock);
 	return done ? CUDA_SUCCESS : CUDA_ERROR_NOT_READY;
 }
@@ -814,6 +1061,8 @@ SIM_API CUresult cuEventQuery(CUevent hEvent)
 SIM_API CUresult cuEventSynchronize(CUevent hEvent)
 {
 	struct event_priv *e;
+	struct sim_ctx *c;
+	struct sim_rec *r;
 	CUresult rc = sim_check_init();
 
 	if (rc != CUDA_SUCCESS)
@@ -821,13 +1070,16 @@ SIM_API CUresult cuEventSynchronize(CUevent hEvent)
 	e = event_get(hEvent);
 	if (!e)
 		return CUDA_ERROR_INVALID_HANDLE;
-	pthread_mutex_lock(&sim_ev_lock);
-	e->refs++;
-	while (e->pub.done_gen < e->pub.rec_gen && !e->dead)
-		pthread_cond_wait(&sim_ev_cond, &sim_ev_lock);
-	event_unref_locked(e);
-	pthread_mutex_unlock(&sim_ev_lock);
-	return CUDA_SUCCESS;
+	c = e->pub.ctx;
+	r = rec_current(e);
+	if (r) {
+		pthread_mutex_lock(&sim_ev_lock);
+		while (!r->done)
+			pthread_cond_wait(&sim_ev_cond, &sim_ev_lock);
+		rec_unref_locked(r);
+		pthread_mutex_unlock(&sim_ev_lock);
+	}
+	return sim_ctx_sticky(c);
 }
 
 static CUresult stream_wait_event(CUstream hs, CUevent h, unsigned flags, bool pt)
@@ -835,6 +1087,7 @@ static CUresult stream_wait_event(CUstream hs, CUevent h, unsigned flags, bool p
 	struct event_priv *e;
 	struct sim_stream *s;
 	struct sim_op *op;
+	struct sim_rec *r;
 	CUresult rc = sim_check_init();
 
 	if (rc != CUDA_SUCCESS)
@@ -850,13 +1103,17 @@ static CUresult stream_wait_event(CUstream hs, CUevent h, unsigned flags, bool p
 	op = calloc(1, sizeof(*op));
 	if (!op)
 		return CUDA_ERROR_OUT_OF_MEMORY;
+	/* cuda.h, cuStreamWaitEvent: work submitted after this call waits for
+	 * "the completion of hEvent" as captured by its latest cuEventRecord;
+	 * an event never recorded has nothing to wait for */
+	r = rec_current(e);
+	if (!r) {
+		free(op);
+		return CUDA_SUCCESS;
+	}
 	op->run = run_wait;
 	op->fini = fini_event_op;
-	op->u.ev.ev = &e->pub;
-	pthread_mutex_lock(&sim_ev_lock);
-	op->u.ev.gen = e->pub.rec_gen;
-	e->refs++;
-	pthread_mutex_unlock(&sim_ev_lock);
+	op->u.ev.rec = r;
 	sim_stream_submit(s, op);
 	return CUDA_SUCCESS;
 }
@@ -874,6 +1131,7 @@ SIM_API CUresult cuStreamWaitEvent_ptsz(CUstream hStream, CUevent hEvent, unsign
 SIM_API CUresult cuEventElapsedTime_v2(float *pMilliseconds, CUevent hStart, CUevent hEnd)
 {
 	struct event_priv *a, *b;
+	const struct sim_rec *ra, *rb;
 	CUresult rc = sim_check_init();
 	double ms;
 
@@ -888,14 +1146,19 @@ SIM_API CUresult cuEventElapsedTime_v2(float *pMilliseconds, CUevent hStart, CUe
 		return CUDA_ERROR_INVALID_HANDLE;
 	if ((a->pub.flags | b->pub.flags) & CU_EVENT_DISABLE_TIMING)
 		return CUDA_ERROR_INVALID_HANDLE;
+	/* cuda.h: never recorded: INVALID_HANDLE; recorded but not complete
+	 * (cuEventQuery would give NOT_READY): NOT_READY. The records are
+	 * the current ones: a re-record overwrote the earlier state. */
 	pthread_mutex_lock(&sim_ev_lock);
-	if (!a->pub.rec_gen || !b->pub.rec_gen) {
+	ra = a->pub.cur;
+	rb = b->pub.cur;
+	if (!ra || !rb) {
 		rc = CUDA_ERROR_INVALID_HANDLE;
-	} else if (a->pub.done_gen < a->pub.rec_gen || b->pub.done_gen < b->pub.rec_gen) {
+	} else if (!ra->done || !rb->done) {
 		rc = CUDA_ERROR_NOT_READY;
 	} else {
-		ms = (double)(b->pub.when.tv_sec - a->pub.when.tv_sec) * 1e3 +
-		     (double)(b->pub.when.tv_nsec - a->pub.when.tv_nsec) / 1e6;
+		ms = (double)(rb->when.tv_sec - ra->when.tv_sec) * 1e3 +
+		     (double)(rb->when.tv_nsec - ra->when.tv_nsec) / 1e6;
 		*pMilliseconds = (float)ms;
 	}
 	pthread_mutex_unlock(&sim_ev_lock);

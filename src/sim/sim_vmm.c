@@ -323,6 +323,21 @@ SIM_API CUresult cuMemAddressFree(CUdeviceptr ptr, size_t size)
 	return rc;
 }
 
+bool sim_vmm_resv_find(uintptr_t p, uintptr_t *start, size_t *size)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&vmm_lock);
+	for (struct vmm_resv *r = resvs; r && !found; r = r->next)
+		if (p >= r->start && p - r->start < r->size) {
+			*start = r->start;
+			*size = r->size;
+			found = true;
+		}
+	pthread_mutex_unlock(&vmm_lock);
+	return found;
+}
+
 static bool in_reservation_locked(uintptr_t p, size_t size)
 {
 	for (struct vmm_resv *r = resvs; r; r = r->next)
