@@ -187,6 +187,7 @@ int gvd_instance_create_as(struct gvd *d, const struct gv_apireq_create *req, co
 	if (ret)
 		goto undo_hw;
 	in.state = GV_INST_READY;
+	gvd_tenant_sync(d); /* its tenant endpoint exists when the answer goes */
 	*out = in;
 	*http = 201;
 	row = false;
@@ -292,8 +293,10 @@ int gvd_instance_destroy(struct gvd *d, const char *id, bool force, int *http,
 			  gpu, force ? " (forced)" : "");
 	}
 	ret = gv_store_end(d->st, ret, err);
-	if (!ret)
+	if (!ret) {
+		gvd_tenant_sync(d);
 		*http = 200;
+	}
 out:
 	gvd_view_free(&v);
 	return ret;

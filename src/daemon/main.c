@@ -318,6 +318,9 @@ int main(int argc, char **argv)
 		goto out;
 	gvd_mig_recover(&d);
 	gvd_suspend_reconcile(&d);
+	ret = gvd_tenant_start(&d, &err);
+	if (ret)
+		goto out;
 
 	ret = gvd_unix_listen(d.o.socket_path, &sock_fd, &err);
 	if (ret)
@@ -344,6 +347,7 @@ out:
 	gvd_mig_shutdown(&d);
 	if (live_started)
 		pthread_join(live, NULL);
+	gvd_tenant_stop(&d);
 	if (sock_fd >= 0)
 		close(sock_fd);
 	if (http || sock_fd >= 0)
