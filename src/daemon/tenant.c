@@ -234,6 +234,19 @@ static void serve(struct gvd *d, const char *id, int c)
 	reply(c, "ok %s %d\n", id, (int)pgid);
 }
 
+/* Closes a served connection without resetting it: what the client sent
+ * beyond its line is read and dropped first (closing with unread data
+ * would send a reset, and the client could lose the answer). */
+static void drain_close(int c)
+{
+	char buf[256];
+
+	shutdown(c, SHUT_WR);
+	while (recv(c, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		;
+	close(c);
+}
+
 static void *tenant_main(void *arg)
 {
 	struct gvd *d = arg;
@@ -279,7 +292,7 @@ static void *tenant_main(void *arg)
 			if (c < 0)
 				continue;
 			serve(d, ids[k], c);
-			close(c);
+			drain_close(c);
 		}
 	}
 	return NULL;
