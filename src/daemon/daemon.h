@@ -61,6 +61,9 @@ struct gvd {
 	char sched_dir[PATH_MAX]; /* <run-dir>/sched */
 	char tenant_dir[PATH_MAX]; /* <run-dir>/tenant: one directory per instance */
 	struct gvd_tenants *tenants; /* tenant.c */
+	/* instances found over their partition (gvd_partition_check) */
+	char over[64][GV_STORE_ID_MAX];
+	int n_over;
 	struct gvd_sched_gpu sched[GV_NODE_MAX_GPUS];
 	char token[80]; /* TCP bearer token; "" without --listen */
 	char listen_addr[80]; /* the TCP address actually bound (port 0 resolved) */
@@ -109,6 +112,14 @@ void gvd_time_str(int64_t t, char out[32]);
 json_t *gvd_json_gpu(struct gvd *d, const struct gvd_view *v, int gi);
 json_t *gvd_json_instance(struct gvd *d, const struct gvd_view *v, const struct gv_store_inst *in);
 void gvd_acct_path(struct gvd *d, const char *id, char out[PATH_MAX]);
+/* <run-dir>/acct/<id>.limit: the limit file (acct.h), the daemon's only. */
+void gvd_limit_path(struct gvd *d, const char *id, char out[PATH_MAX]);
+/* Once a second (liveness thread): a timeslice instance whose use is over
+ * its partition gets an instance.over_partition event (once, until it is
+ * back under) and gpuvisor_instance_over_partition 1. Caller holds lock. */
+void gvd_partition_check(struct gvd *d);
+/* Whether id was found over its partition by the last check. */
+bool gvd_partition_over(struct gvd *d, const char *id);
 /* Bytes charged to a timeslice instance's accounting file; -1 when unknown. */
 int64_t gvd_acct_used(struct gvd *d, const struct gv_store_inst *in);
 

@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "gpuvisor/acct.h"
 #include "gpuvisor/ldcache.h"
 #include "migration.h"
 
@@ -243,6 +244,14 @@ json_t *gvd_instance_edits(struct gvd *d, const struct gv_store_inst *in, struct
 	if (in->kind == GV_PROFILE_TIMESLICE) {
 		gvd_acct_path(d, in->id, path);
 		if (set_path(env, mounts, "GPUVISOR_ACCT", path, true) < 0)
+			goto oom;
+		/* the limit, read-only (acct.h); made here too for an instance
+		 * created before limit files existed */
+		gvd_limit_path(d, in->id, path);
+		if (access(path, F_OK) != 0 &&
+		    gv_acct_limit_create(path, in->fb_mib * 1024 * 1024, err) < 0)
+			goto out;
+		if (set_path(env, mounts, "GPUVISOR_LIMIT", path, false) < 0)
 			goto oom;
 		/* the scheduler segment: the shim writes its own record there */
 		if (gvd_sched_of(d, in->gpu_uuid)) {

@@ -309,6 +309,65 @@ static void reclaim_dead_charges(struct gvd *d)
 	}
 }
 
+bool gvd_partition_over(struct gvd *d, const char *id)
+{
+	for (int k = 0; k < d->n_over; k++)
+		if (strcmp(d->over[k], id) == 0)
+			return true;
+	return false;
+}
+
+void gvd_partition_check(struct gvd *d)
+{
+	struct gv_store_inst *arr = NULL;
+	size_t n = 0, i;
+	int k;
+
+	if (gv_store_inst_list(d->st, &arr, &n, NULL) != 0)
+		return;
+	/* forget instances that are gone */
+	for (k = 0; k < d->n_over;) {
+		bool alive = false;
+
+		for (i = 0; i < n && !alive; i++)
+			alive = strcmp(arr[i].id, d->over[k]) == 0;
+		if (alive) {
+			k++;
+			continue;
+		}
+		memmove(d->over[k], d->over[d->n_over - 1], sizeof(d->over[k]));
+		d->n_over--;
+	}
+	for (i = 0; i < n; i++) {
+		int64_t used = gvd_acct_used(d, &arr[i]);
+		uint64_t fb = arr[i].fb_mib * 1024 * 1024;
+		bool was = gvd_partition_over(d, arr[i].id);
+
+		if (used < 0)
+			continue;
+		if ((uint64_t)used > fb && !was && d->n_over < (int)(sizeof(d->over) / sizeof(d->over[0]))) {
+			snprintf(d->over[d->n_over++], sizeof(d->over[0]), "%s", arr[i].id);
+			gvd_log(GVD_LOG_WARN, "%s uses %lld bytes, over its partition of %llu",
+				arr[i].id, (long long)used, (unsigned long long)fb);
+			gvd_event(d, "instance.over_partition", -1, arr[i].id,
+				  "%s uses %lld MiB, over its partition of %llu MiB (a tenant wrote "
+				  "its accounting file or bypassed the shim)",
+				  arr[i].id, (long long)(used >> 20),
+				  (unsigned long long)arr[i].fb_mib);
+		} else if ((uint64_t)used <= fb && was) {
+			for (k = 0; k < d->n_over; k++)
+				if (strcmp(d->over[k], arr[i].id) == 0) {
+					memmove(d->over[k], d->over[d->n_over - 1], sizeof(d->over[k]));
+					d->n_over--;
+					break;
+				}
+			gvd_event(d, "instance.within_partition", -1, arr[i].id,
+				  "%s is back within its partition", arr[i].id);
+		}
+	}
+	free(arr);
+}
+
 static void *liveness_main(void *arg)
 {
 	struct gvd *d = arg;
@@ -324,6 +383,7 @@ static void *liveness_main(void *arg)
 		gvd_workload_sweep(d);
 		reclaim_dead_charges(d);
 		gvd_tenant_sync(d); /* instances a migration or a restart made */
+		gvd_partition_check(d);
 		pthread_mutex_unlock(&d->lock);
 	}
 	return NULL;

@@ -94,6 +94,61 @@ expect_ok pod "${dev[@]}" "${pyenv[@]}" --rootfs "$root" $PY /opt/gv/meminfo.py
 read -r total free <<<"$GV_OUT"
 expect_eq "$total" "$((fb * 1024 * 1024))" "cuMemGetInfo total in the container"
 
+step "writing the files the container was given raises nothing"
+cat >"$root/opt/gv/raise.py" <<'PYEOF'
+import ctypes, os, struct, sys
+acct, limit = os.environ["GPUVISOR_ACCT"], os.environ["GPUVISOR_LIMIT"]
+big = 64 << 30
+# the accounting file's own limit field (header: magic, version, limit)
+with open(acct, "r+b") as f:
+    f.seek(8)
+    f.write(struct.pack("<Q", big))
+# the limit file is read-only to the container
+try:
+    with open(limit, "r+b") as f:
+        f.seek(8)
+        f.write(struct.pack("<Q", big))
+    print("limit file WRITTEN")
+except OSError as e:
+    print("limit file refused:", e.strerror)
+cu = ctypes.CDLL("libcuda.so.1")
+assert cu.cuInit(0) == 0
+dev = ctypes.c_int()
+assert cu.cuDeviceGet(ctypes.byref(dev), 0) == 0
+ctx = ctypes.c_void_p()
+assert cu.cuDevicePrimaryCtxRetain(ctypes.byref(ctx), dev) == 0
+assert cu.cuCtxSetCurrent(ctx) == 0
+free, total = ctypes.c_size_t(), ctypes.c_size_t()
+assert cu.cuMemGetInfo_v2(ctypes.byref(free), ctypes.byref(total)) == 0
+p = ctypes.c_uint64()
+r = cu.cuMemAlloc_v2(ctypes.byref(p), ctypes.c_size_t(int(sys.argv[1]) + (1 << 20)))
+print("total", total.value, "alloc over the partition:", r)
+PYEOF
+expect_ok pod "${dev[@]}" "${pyenv[@]}" --rootfs "$root" $PY /opt/gv/raise.py "$((fb * 1024 * 1024))"
+expect_contains "$GV_OUT" "limit file refused" "the limit file in the container"
+expect_contains "$GV_OUT" "total $((fb * 1024 * 1024)) " "cuMemGetInfo after the write"
+expect_contains "$GV_OUT" "alloc over the partition: 2" "an allocation over the partition (CUDA_ERROR_OUT_OF_MEMORY)"
+# the instance still works, within its partition
+expect_ok pod "${dev[@]}" --rootfs "$root" /opt/gv/bin/gv-infer --steps 6
+expect_contains "$GV_OUT" "$want" "checksum after the write"
+
+step "the daemon notices an instance over its partition"
+acct=$GV_RUN/acct/$id.acct
+# what a tenant that edits the file (or bypasses the shim) leaves: use over
+# the partition (the header's total, at offset 24); the daemon's
+# once-a-second check reports it
+setu64() {
+	$PY -c 'import struct,sys; f=open(sys.argv[1],"r+b"); f.seek(int(sys.argv[2])); f.write(struct.pack("<Q",int(sys.argv[3])))' "$@"
+}
+setu64 "$acct" 24 "$((fb * 1024 * 1024 + 4096))"
+over() { gv events --json | grep -q instance.over_partition; }
+wait_until 10 over || fail "no instance.over_partition event: $(gv events)"
+expect_contains "$(curl -s --unix-socket "$GV_SOCK" http://localhost/metrics)" \
+	"gpuvisor_instance_over_partition{instance=\"$id\",gpu=\"0\"} 1" "metric"
+setu64 "$acct" 24 0
+back() { gv events --json | grep -q instance.within_partition; }
+wait_until 10 back || fail "no instance.within_partition event: $(gv events)"
+
 step "the container's workload is registered and listed, and leaves with it"
 gv_bg pod --name "gv-test-$$" "${dev[@]}" --rootfs "$root" /opt/gv/bin/gv-infer --steps 400 --step-ms 50
 has_workload() { [ "$(gv_instance_field "$id" '.workload.pid // "null"')" != null ]; }
