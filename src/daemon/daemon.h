@@ -112,7 +112,8 @@ void gvd_time_str(int64_t t, char out[32]);
 json_t *gvd_json_gpu(struct gvd *d, const struct gvd_view *v, int gi);
 json_t *gvd_json_instance(struct gvd *d, const struct gvd_view *v, const struct gv_store_inst *in);
 void gvd_acct_path(struct gvd *d, const char *id, char out[PATH_MAX]);
-/* <run-dir>/acct/<id>.limit: the limit file (acct.h), the daemon's only. */
+/* <run-dir>/limit/<id>.limit: the limit file (acct.h), the daemon's only
+ * (a directory of its own: <run-dir>/acct holds accounting files only). */
 void gvd_limit_path(struct gvd *d, const char *id, char out[PATH_MAX]);
 /* Once a second (liveness thread): a timeslice instance whose use is over
  * its partition gets an instance.over_partition event (once, until it is

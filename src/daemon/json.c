@@ -23,7 +23,7 @@ void gvd_acct_path(struct gvd *d, const char *id, char out[PATH_MAX])
 
 void gvd_limit_path(struct gvd *d, const char *id, char out[PATH_MAX])
 {
-	snprintf(out, PATH_MAX, "%s/%s.limit", d->acct_dir, id);
+	snprintf(out, PATH_MAX, "%s/limit/%s.limit", d->o.run_dir, id);
 }
 
 /* The larger of the file's total and the sum of its processes' slots:

@@ -278,6 +278,14 @@ int main(int argc, char **argv)
 	ret = gvd_mkdir_p(d.acct_dir, 0755, &err);
 	if (ret)
 		goto out;
+	{
+		char limit_dir[PATH_MAX];
+
+		snprintf(limit_dir, sizeof(limit_dir), "%s/limit", d.o.run_dir);
+		ret = gvd_mkdir_p(limit_dir, 0755, &err);
+		if (ret)
+			goto out;
+	}
 	if (!d.o.lib_dir)
 		d.o.lib_dir = default_lib_dir();
 	if (realpath(d.o.lib_dir, lib_dir_abs))
