@@ -8,7 +8,13 @@ BUILD_ASAN ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
-.PHONY: all deps build build-asan test test-asan check demo fuzz clean
+# make install [PREFIX=/usr/local] [DESTDIR=]: FHS paths under PREFIX (the
+# prefix is compiled in: the daemon finds its shim, catalog and helper
+# there), staged under DESTDIR when given (packaging).
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+
+.PHONY: all deps build build-asan test test-asan check demo fuzz clean install
 
 all: build
 
@@ -38,6 +44,11 @@ test-asan: build-asan
 check: deps
 	$(MAKE) test
 	$(MAKE) test-asan
+
+install:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_ARGS)
+	cmake --build $(BUILD) -j $(JOBS)
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD)
 
 demo: deps build
 	scripts/demo.sh $(BUILD)

@@ -1,9 +1,12 @@
 #!/bin/sh
 # Installs the Debian packages gpuvisor needs to build and test, only those
 # that are missing. Needs root (or sudo) when something is missing.
+# podman and runc: integration.container runs a CDI device in a container
+# (shared/reference/containers.md: runc and cgroupfs on these machines).
 set -eu
 PKGS="build-essential cmake pkg-config libsqlite3-dev libmicrohttpd-dev
-libjansson-dev libcurl4-openssl-dev libcmocka-dev libxxhash-dev jq curl procps"
+libjansson-dev libcurl4-openssl-dev libcmocka-dev libxxhash-dev jq curl procps
+podman runc"
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then

@@ -77,7 +77,20 @@ int gv_acct_charge(struct gv_acct *acct, uint64_t bytes);
 int gv_acct_uncharge(struct gv_acct *acct, uint64_t bytes);
 /* Bytes charged by all live processes (dead ones are reclaimed first). */
 uint64_t gv_acct_used(struct gv_acct *acct);
+/* The limit charges are held to: the limit file's when one is in use
+ * (gv_acct_use_limit_file), else the accounting file's header. */
 uint64_t gv_acct_limit(const struct gv_acct *acct);
+
+/* The limit out of the tenants' reach. The accounting file is written by
+ * every process of the instance (it must be: charges are shared), so a
+ * limit in it is one a tenant can raise. The daemon therefore also writes
+ * the limit to a separate small file (mode 0644, replaced atomically) that
+ * the shim maps PROT_READ and a container gets read-only; once a process
+ * uses it, gv_acct_charge and gv_acct_limit ignore the header's field. */
+#define GV_ACCT_LIMIT_MAGIC 0x54494d4cu /* "LMIT" little-endian */
+int gv_acct_limit_create(const char *path, uint64_t limit_bytes, struct gv_err *err);
+/* 0, or a negative errno (missing, not a limit file) with nothing changed. */
+int gv_acct_use_limit_file(struct gv_acct *acct, const char *path, struct gv_err *err);
 /* Bytes charged by the calling process. */
 uint64_t gv_acct_mine(const struct gv_acct *acct);
 /* Reclaims the slots of dead processes; returns how many this call freed. */

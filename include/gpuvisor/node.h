@@ -48,6 +48,10 @@ struct gv_mig_inst {
 	char uuid[GV_UUID_MAX];
 	const struct gv_profile *profile;
 	int start;
+	/* NVML's GPU and compute instance ids (nvml backend; -1 when unknown,
+	 * e.g. a GPU instance without a compute instance): they name the MIG
+	 * capability device nodes a container of this instance needs */
+	int gi_id, ci_id;
 };
 
 struct gv_gpu_info {

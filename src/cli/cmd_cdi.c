@@ -2,18 +2,18 @@
  * instance, so podman/containerd can attach an instance to a container:
  *   podman run --device gpuvisor.io/vgpu=i-1 ...
  *
- * Each device's containerEdits carry the instance's environment (as
- * `gpuvisor run` would set it) and bind mounts of the host paths that
- * environment names, at the same paths: the shim's library directory, the
- * simulated node file, the real libcuda (read only) and the instance's
- * accounting file (read-write: the shim writes it). Never the daemon's
- * socket: that is the admin API, and a container is a tenant's (env.c
- * drops it even from an older daemon's answer).
- * The daemon's "mounts" list comes first; the CLI adds what it misses and
- * decides ro/rw. The environment is env.c's (on a simulated node it names
- * the daemon's catalog for libcudasim, mounted too).
- * The spec uses only env and mounts, which cdiVersion 0.5.0 has; that is the
- * default because older runtimes (podman 4.3) refuse newer versions. */
+ * Each device's containerEdits are the daemon's description of what the
+ * instance's workload gets (GET /v1/instances/ID/env, src/daemon/edits.c),
+ * the same one `gpuvisor run` uses, translated and nothing added: its
+ * environment, bind mounts of every host path the workload needs at the
+ * same paths (the shim's directory, the driver or the simulator, the
+ * instance's tenant endpoint directory, ...; read-only unless the daemon
+ * says "rw"), and, on a real GPU, the instance's device nodes only. Never
+ * the daemon's admin socket (env.c drops it even from an older daemon's
+ * answer): a container is a tenant's.
+ * The spec uses env, mounts and deviceNodes, which cdiVersion 0.5.0 has;
+ * that is the default because older runtimes (podman 4.3) refuse newer
+ * versions. */
 #include "cli.h"
 
 #include <errno.h>
@@ -85,20 +85,23 @@ out:
 	return ret;
 }
 
-/* One CDI device from GET /v1/instances/ID/env; NULL (reason printed) on error. */
+/* One CDI device from GET /v1/instances/ID/env (the daemon's description
+ * of what the instance's workload gets, edits.c): its env (with
+ * LD_LIBRARY_PATH from LD_LIBRARY_PATH_PREPEND: a container has no
+ * LD_LIBRARY_PATH of its own to keep), its mounts (ro unless "rw") and its
+ * device nodes. NULL (reason printed) on error. */
 static json_t *gv_cdi_device(const char *id, const json_t *envresp)
 {
 	const json_t *vars = json_object_get(envresp, "env");
 	const json_t *dmounts = json_object_get(envresp, "mounts");
-	const char *acct = json_string_value(json_object_get(vars, "GPUVISOR_ACCT"));
-	/* the scheduler segment: tenants write to it too */
-	const char *sched = json_string_value(json_object_get(vars, "GPUVISOR_SCHED"));
+	const json_t *ddevs = json_object_get(envresp, "devices");
 	const char *prepend = json_string_value(json_object_get(vars, "LD_LIBRARY_PATH_PREPEND"));
-	json_t *dev = NULL, *env = json_array(), *mounts = json_array(), *sorted = NULL, *val, *m;
+	json_t *dev = NULL, *env = json_array(), *mounts = json_array(), *nodes = json_array();
+	json_t *sorted = NULL, *val, *m;
 	const char *key;
 	size_t i;
 
-	if (!env || !mounts || !json_is_object(vars)) {
+	if (!env || !mounts || !nodes || !json_is_object(vars)) {
 		fprintf(stderr, "gpuvisor: %s: gpuvisord's answer has no \"env\" object\n", id);
 		goto out;
 	}
@@ -128,41 +131,37 @@ static json_t *gv_cdi_device(const char *id, const json_t *envresp)
 		}
 		free(kv);
 	}
-	/* what the daemon lists, then every host path the environment names */
 	json_array_foreach(dmounts, i, m) {
 		const char *host = json_string_value(json_object_get(m, "host"));
-
-		if (gv_cdi_add_mount(mounts, host, json_string_value(json_object_get(m, "container")),
-				     host && ((acct && strcmp(host, acct) == 0) ||
-					      (sched && strcmp(host, sched) == 0))) < 0)
-			goto out;
-	}
-	if (gv_cdi_add_mount(mounts, prepend, NULL, false) < 0 ||
-	    gv_cdi_add_mount(mounts,
-			     json_string_value(json_object_get(vars, "GPUVISOR_REAL_LIBCUDA")),
-			     NULL, false) < 0 ||
-	    gv_cdi_add_mount(mounts, json_string_value(json_object_get(vars, "GPUVISOR_SIM_NODE")),
-			     NULL, false) < 0)
-		goto out;
-	if (gv_cdi_add_mount(mounts, acct, NULL, true) < 0 ||
-	    gv_cdi_add_mount(mounts, sched, NULL, true) < 0)
-		goto out;
-	json_array_foreach(mounts, i, m) {
-		const char *host = json_string_value(json_object_get(m, "hostPath"));
 		struct stat st;
 
-		if (stat(host, &st) < 0)
+		if (gv_cdi_add_mount(mounts, host, json_string_value(json_object_get(m, "container")),
+				     json_is_true(json_object_get(m, "rw"))) < 0)
+			goto out;
+		if (host && stat(host, &st) < 0)
 			fprintf(stderr, "gpuvisor: warning: %s: %s does not exist on this host (%s)\n",
 				id, host, strerror(errno));
+	}
+	json_array_foreach(ddevs, i, m) {
+		const char *path = json_string_value(json_object_get(m, "path"));
+
+		if (path && path[0] == '/' &&
+		    json_array_append_new(nodes, json_pack("{s:s}", "path", path)) < 0)
+			goto out;
 	}
 	sorted = gv_cdi_sorted(mounts);
 	if (!sorted)
 		goto out;
-	dev = json_pack("{s:s, s:{s:O, s:O}}", "name", id, "containerEdits", "env", env, "mounts",
-			sorted);
+	if (json_array_size(nodes))
+		dev = json_pack("{s:s, s:{s:O, s:O, s:O}}", "name", id, "containerEdits", "env", env,
+				"deviceNodes", nodes, "mounts", sorted);
+	else
+		dev = json_pack("{s:s, s:{s:O, s:O}}", "name", id, "containerEdits", "env", env,
+				"mounts", sorted);
 out:
 	json_decref(env);
 	json_decref(mounts);
+	json_decref(nodes);
 	json_decref(sorted);
 	return dev;
 }

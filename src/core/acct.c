@@ -45,8 +45,17 @@ struct acct_file {
 	struct acct_slot slots[GV_ACCT_SLOTS];
 };
 
+/* The limit file (gv_acct_limit_create): written by the daemon only; a
+ * process maps it PROT_READ, and a container gets it on a read-only mount. */
+struct acct_limit {
+	uint32_t magic;
+	uint32_t version;
+	uint64_t limit_bytes;
+};
+
 struct gv_acct {
 	struct acct_file *map;
+	const struct acct_limit *ro; /* NULL: the header's limit rules */
 	pthread_mutex_t lock; /* this process's slot lookup only; never shared */
 	pid_t slot_pid;	      /* process that found slot_idx (fork changes getpid) */
 	int slot_idx;	      /* -1: none yet */
@@ -383,12 +392,18 @@ out:
 	return s;
 }
 
-static bool try_add_total(struct acct_hdr *h, uint64_t bytes)
+static uint64_t limit_of(const struct gv_acct *a)
 {
-	uint64_t cur = atomic_load(&h->total);
+	return a->ro ? a->ro->limit_bytes : a->map->hdr.limit_bytes;
+}
+
+static bool try_add_total(struct gv_acct *a, uint64_t bytes)
+{
+	struct acct_hdr *h = &a->map->hdr;
+	uint64_t cur = atomic_load(&h->total), limit = limit_of(a);
 
 	do {
-		if (cur > h->limit_bytes || bytes > h->limit_bytes - cur)
+		if (cur > limit || bytes > limit - cur)
 			return false;
 	} while (!atomic_compare_exchange_weak(&h->total, &cur, cur + bytes));
 	return true;
@@ -405,8 +420,8 @@ int gv_acct_charge(struct gv_acct *acct, uint64_t bytes)
 	s = my_slot(acct, true);
 	if (!s)
 		return -ENOSPC;
-	if (!try_add_total(&acct->map->hdr, bytes)) {
-		if (gv_acct_reclaim_dead(acct) == 0 || !try_add_total(&acct->map->hdr, bytes))
+	if (!try_add_total(acct, bytes)) {
+		if (gv_acct_reclaim_dead(acct) == 0 || !try_add_total(acct, bytes))
 			return -ENOMEM;
 	}
 	atomic_fetch_add(&s->bytes, bytes);
@@ -444,7 +459,68 @@ uint64_t gv_acct_used(struct gv_acct *acct)
 
 uint64_t gv_acct_limit(const struct gv_acct *acct)
 {
-	return acct ? acct->map->hdr.limit_bytes : 0;
+	return acct ? limit_of(acct) : 0;
+}
+
+int gv_acct_limit_create(const char *path, uint64_t limit_bytes, struct gv_err *err)
+{
+	struct acct_limit l = { GV_ACCT_LIMIT_MAGIC, GV_ACCT_VERSION, limit_bytes };
+	char *tmp = NULL;
+	int fd = -1, rc = 0;
+
+	if (!path || !*path)
+		return gv_err_set(err, EINVAL, "limit file path is empty");
+	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
+		return gv_err_set(err, ENOMEM, "out of memory");
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		rc = gv_err_set(err, errno, "%s: cannot create: %s", path, strerror(errno));
+		goto out;
+	}
+	if (write(fd, &l, sizeof(l)) != (ssize_t)sizeof(l) || fchmod(fd, 0644) < 0 ||
+	    rename(tmp, path) < 0) {
+		rc = gv_err_set(err, errno ? errno : EIO, "%s: cannot write: %s", path,
+				strerror(errno ? errno : EIO));
+		unlink(tmp);
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	free(tmp);
+	return rc;
+}
+
+int gv_acct_use_limit_file(struct gv_acct *acct, const char *path, struct gv_err *err)
+{
+	struct stat st;
+	void *m;
+	int fd, rc = 0;
+
+	if (!acct || !path)
+		return gv_err_set(err, EINVAL, "gv_acct_use_limit_file: NULL argument");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return gv_err_set(err, errno, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0 || st.st_size != (off_t)sizeof(struct acct_limit)) {
+		rc = gv_err_set(err, EINVAL, "%s: not a limit file (size)", path);
+		goto out;
+	}
+	m = mmap(NULL, sizeof(struct acct_limit), PROT_READ, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED) {
+		rc = gv_err_set(err, errno, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (((const struct acct_limit *)m)->magic != GV_ACCT_LIMIT_MAGIC) {
+		munmap(m, sizeof(struct acct_limit));
+		rc = gv_err_set(err, EINVAL, "%s: not a limit file (magic)", path);
+		goto out;
+	}
+	if (acct->ro)
+		munmap((void *)acct->ro, sizeof(struct acct_limit));
+	acct->ro = m;
+out:
+	close(fd);
+	return rc;
 }
 
 uint64_t gv_acct_mine(const struct gv_acct *acct)
@@ -491,6 +567,8 @@ void gv_acct_close(struct gv_acct *acct)
 		atomic_store(&s->owner, 0);
 	}
 	munmap(acct->map, sizeof(struct acct_file));
+	if (acct->ro)
+		munmap((void *)acct->ro, sizeof(struct acct_limit));
 	pthread_mutex_destroy(&acct->lock);
 	free(acct);
 }

@@ -275,8 +275,11 @@ static int nvml_mig_list(struct nvml_backend *n, int gpu, struct gv_gpu_info *g,
 			memset(mi, 0, sizeof(*mi));
 			mi->profile = p;
 			mi->start = (int)gi.placement.start;
+			mi->gi_id = (int)gi.id;
+			mi->ci_id = -1;
 			for (int d = 0; d < n_devs; d++)
 				if (devs[d].gi_id == gi.id) {
+					mi->ci_id = (int)devs[d].ci_id;
 					snprintf(mi->uuid, sizeof(mi->uuid), "%s", devs[d].uuid);
 					break;
 				}

@@ -61,6 +61,11 @@ struct gvd {
 	char sim_node_path[PATH_MAX];
 	char acct_dir[PATH_MAX];
 	char sched_dir[PATH_MAX]; /* <run-dir>/sched */
+	char tenant_dir[PATH_MAX]; /* <run-dir>/tenant: one directory per instance */
+	struct gvd_tenants *tenants; /* tenant.c */
+	/* instances found over their partition (gvd_partition_check) */
+	char over[64][GV_STORE_ID_MAX];
+	int n_over;
 	struct gvd_sched_gpu sched[GV_NODE_MAX_GPUS];
 	char token[80]; /* TCP bearer token; "" without --listen */
 	char listen_addr[80]; /* the TCP address actually bound (port 0 resolved) */
@@ -114,6 +119,15 @@ void gvd_time_str(int64_t t, char out[32]);
 json_t *gvd_json_gpu(struct gvd *d, const struct gvd_view *v, int gi);
 json_t *gvd_json_instance(struct gvd *d, const struct gvd_view *v, const struct gv_store_inst *in);
 void gvd_acct_path(struct gvd *d, const char *id, char out[PATH_MAX]);
+/* <run-dir>/limit/<id>.limit: the limit file (acct.h), the daemon's only
+ * (a directory of its own: <run-dir>/acct holds accounting files only). */
+void gvd_limit_path(struct gvd *d, const char *id, char out[PATH_MAX]);
+/* Once a second (liveness thread): a timeslice instance whose use is over
+ * its partition gets an instance.over_partition event (once, until it is
+ * back under) and gpuvisor_instance_over_partition 1. Caller holds lock. */
+void gvd_partition_check(struct gvd *d);
+/* Whether id was found over its partition by the last check. */
+bool gvd_partition_over(struct gvd *d, const char *id);
 /* Bytes charged to a timeslice instance's accounting file; -1 when unknown. */
 int64_t gvd_acct_used(struct gvd *d, const struct gv_store_inst *in);
 
@@ -156,6 +170,15 @@ bool gvd_workload_alive(const struct gv_store_inst *in);
  * must lead its own process group (400). */
 int gvd_workload_attach(struct gvd *d, const char *id, pid_t pid, const struct gvd_peer *peer,
 			int *http, struct gv_err *err);
+/* Registers the calling process's group as id's workload, for a request
+ * that came on id's tenant endpoint (tenant.c): the group's leader must be
+ * peer itself or one of its ancestors (the caller names no pid: it is the
+ * kernel's SO_PEERCRED, in gpuvisord's pid namespace). The same group
+ * again is a success that changes nothing (every CUDA process of a
+ * workload registers); another live workload is 409. *pgid_out: the
+ * group registered. */
+int gvd_workload_attach_tenant(struct gvd *d, const char *id, const struct gvd_peer *peer,
+			       pid_t *pgid_out, int *http, struct gv_err *err);
 int gvd_workload_detach(struct gvd *d, const char *id, int *http, struct gv_err *err);
 /* Clears every workload whose process group is gone (caller holds lock). */
 void gvd_workload_sweep(struct gvd *d);
@@ -222,6 +245,27 @@ int gvd_sched_tenant_add(struct gvd *d, const struct gv_gpu_info *g,
 void gvd_sched_tenant_del(struct gvd *d, const char *gpu_uuid, const char *id, bool wait);
 /* Prometheus lines for the scheduler figures (malloc'd, NULL on ENOMEM). */
 char *gvd_sched_metrics(struct gvd *d, const struct gvd_view *v);
+
+/* tenant.c: the per-instance tenant endpoints (docs/api.md, "Tenants").
+ * Each instance has a directory <run-dir>/tenant/<id>/ with a Unix socket
+ * tenant.sock that serves that instance only: a container gets the
+ * directory (not the socket file, so a daemon restart that makes a new
+ * socket is seen through the same mount). */
+int gvd_tenant_start(struct gvd *d, struct gv_err *err);
+void gvd_tenant_stop(struct gvd *d);
+/* Makes the endpoints match the store's instances: new ones get their
+ * directory and socket before this returns, gone ones lose them. Caller
+ * holds d->lock. */
+void gvd_tenant_sync(struct gvd *d);
+/* <run-dir>/tenant/<id> and its socket. */
+void gvd_tenant_dir(struct gvd *d, const char *id, char out[PATH_MAX]);
+void gvd_tenant_sock(struct gvd *d, const char *id, char out[PATH_MAX]);
+
+/* edits.c: what an instance's workload gets (docs/api.md "/env"): one
+ * description for gpuvisor run (env) and the CDI spec (env, mounts,
+ * device nodes). {"env":{..}, "mounts":[{"host","container","rw"}],
+ * "devices":[{"path"}]}; NULL with err set. Caller holds d->lock. */
+json_t *gvd_instance_edits(struct gvd *d, const struct gv_store_inst *in, struct gv_err *err);
 
 /* reconcile.c: makes the store agree with the hardware at start. */
 int gvd_reconcile(struct gvd *d, struct gv_err *err);

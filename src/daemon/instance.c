@@ -142,6 +142,13 @@ int gvd_instance_create_as(struct gvd *d, const struct gv_apireq_create *req, co
 		ret = gv_acct_create(path, res.fb_mib * 1024 * 1024, err);
 		if (ret)
 			goto out;
+		gvd_limit_path(d, in.id, path);
+		ret = gv_acct_limit_create(path, res.fb_mib * 1024 * 1024, err);
+		if (ret) {
+			gvd_acct_path(d, in.id, path);
+			unlink(path);
+			goto out;
+		}
 		ret = gvd_sched_tenant_add(d, g, &in, err);
 		if (ret) {
 			gv_err_prefix(err, "gpu %d: registering with the scheduler", res.gpu);
@@ -172,6 +179,7 @@ int gvd_instance_create_as(struct gvd *d, const struct gv_apireq_create *req, co
 	if (ret)
 		goto undo_hw;
 	in.state = GV_INST_READY;
+	gvd_tenant_sync(d); /* its tenant endpoint exists when the answer goes */
 	*out = in;
 	*http = 201;
 	row = false;
@@ -183,6 +191,8 @@ undo_hw:
 	if (res.kind == GV_PROFILE_TIMESLICE) {
 		gvd_sched_tenant_del(d, in.gpu_uuid, in.id, false);
 		gvd_acct_path(d, in.id, path);
+		unlink(path);
+		gvd_limit_path(d, in.id, path);
 		unlink(path);
 	}
 out:
@@ -269,6 +279,8 @@ int gvd_instance_destroy(struct gvd *d, const char *id, bool force, int *http,
 		gvd_sched_tenant_del(d, in.gpu_uuid, id, true);
 	gvd_acct_path(d, id, path);
 	unlink(path);
+	gvd_limit_path(d, id, path);
+	unlink(path);
 	ret = gv_store_begin(d->st, err);
 	if (ret)
 		goto out;
@@ -278,8 +290,10 @@ int gvd_instance_destroy(struct gvd *d, const char *id, bool force, int *http,
 			  gpu, force ? " (forced)" : "");
 	}
 	ret = gv_store_end(d->st, ret, err);
-	if (!ret)
+	if (!ret) {
+		gvd_tenant_sync(d);
 		*http = 200;
+	}
 out:
 	gvd_view_free(&v);
 	return ret;

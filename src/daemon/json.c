@@ -1,5 +1,6 @@
 /* JSON shapes of the API's resources (docs/api.md). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -20,20 +21,35 @@ void gvd_acct_path(struct gvd *d, const char *id, char out[PATH_MAX])
 	snprintf(out, PATH_MAX, "%s/%s.acct", d->acct_dir, id);
 }
 
+void gvd_limit_path(struct gvd *d, const char *id, char out[PATH_MAX])
+{
+	snprintf(out, PATH_MAX, "%s/limit/%s.limit", d->o.run_dir, id);
+}
+
+/* The larger of the file's total and the sum of its processes' slots:
+ * a tenant that writes the total down to make room for itself still
+ * shows what its processes charged. */
 int64_t gvd_acct_used(struct gvd *d, const struct gv_store_inst *in)
 {
 	char path[PATH_MAX];
 	struct gv_acct *a = NULL;
-	int64_t used;
+	struct gv_acct_usage *u;
+	uint64_t used, sum = 0;
+	int n, k;
 
 	if (in->kind != GV_PROFILE_TIMESLICE)
 		return -1;
 	gvd_acct_path(d, in->id, path);
 	if (gv_acct_open(path, &a, NULL) != 0)
 		return -1;
-	used = (int64_t)gv_acct_used(a);
+	used = gv_acct_used(a);
+	u = calloc(GV_ACCT_SLOTS, sizeof(*u));
+	n = u ? gv_acct_slots(a, u, GV_ACCT_SLOTS) : 0;
+	for (k = 0; k < n && k < GV_ACCT_SLOTS; k++)
+		sum += u[k].bytes;
+	free(u);
 	gv_acct_close(a);
-	return used;
+	return (int64_t)(sum > used ? sum : used);
 }
 
 static const char *matched_by(const struct gv_gpu_info *g)

@@ -278,6 +278,14 @@ int main(int argc, char **argv)
 	ret = gvd_mkdir_p(d.acct_dir, 0755, &err);
 	if (ret)
 		goto out;
+	{
+		char limit_dir[PATH_MAX];
+
+		snprintf(limit_dir, sizeof(limit_dir), "%s/limit", d.o.run_dir);
+		ret = gvd_mkdir_p(limit_dir, 0755, &err);
+		if (ret)
+			goto out;
+	}
 	if (!d.o.lib_dir)
 		d.o.lib_dir = default_lib_dir();
 	if (realpath(d.o.lib_dir, lib_dir_abs))
@@ -318,6 +326,9 @@ int main(int argc, char **argv)
 		goto out;
 	gvd_mig_recover(&d);
 	gvd_suspend_reconcile(&d);
+	ret = gvd_tenant_start(&d, &err);
+	if (ret)
+		goto out;
 
 	ret = gvd_unix_listen(d.o.socket_path, &sock_fd, &err);
 	if (ret)
@@ -344,6 +355,7 @@ out:
 	gvd_mig_shutdown(&d);
 	if (live_started)
 		pthread_join(live, NULL);
+	gvd_tenant_stop(&d);
 	if (sock_fd >= 0)
 		close(sock_fd);
 	if (http || sock_fd >= 0)

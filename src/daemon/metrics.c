@@ -126,6 +126,13 @@ char *gvd_metrics_render(struct gvd *d)
 					"%lld\n",
 				    v.insts[i].id, v.gpu_of[i], (long long)used);
 		}
+		put(&b, "# HELP gpuvisor_instance_over_partition 1 when a timeslice instance's "
+			"processes hold more than its partition (docs/shim.md).\n"
+			"# TYPE gpuvisor_instance_over_partition gauge\n");
+		for (i = 0; i < v.n_insts; i++)
+			if (v.insts[i].kind == GV_PROFILE_TIMESLICE)
+				put(&b, "gpuvisor_instance_over_partition{instance=\"%s\",gpu=\"%d\"} %d\n",
+				    v.insts[i].id, v.gpu_of[i], gvd_partition_over(d, v.insts[i].id));
 		{
 			char *sched = gvd_sched_metrics(d, &v);
 

@@ -114,21 +114,15 @@ void gvd_route_workload_detach(struct gvd_req *q, struct gvd_resp *r)
 	reply_instance(q, r, q->seg[2], 200);
 }
 
-static void set_path(json_t *env, json_t *mounts, const char *key, const char *path)
-{
-	json_object_set_new(env, key, json_string(path));
-	if (mounts)
-		json_array_append_new(mounts,
-				      json_pack("{s:s, s:s}", "host", path, "container", path));
-}
-
+/* The workload's environment, mounts and device nodes (edits.c: the one
+ * description gpuvisor run and gpuvisor cdi both use), plus what a
+ * migratable workload adds. */
 void gvd_route_instance_env(struct gvd_req *q, struct gvd_resp *r)
 {
 	struct gvd *d = q->d;
 	struct gv_err err = { 0 };
 	struct gv_store_inst in;
-	char path[PATH_MAX];
-	json_t *env, *mounts;
+	json_t *edits;
 	int ret;
 
 	ret = gv_store_inst_get(d->st, q->seg[2], &in, &err);
@@ -136,53 +130,13 @@ void gvd_route_instance_env(struct gvd_req *q, struct gvd_resp *r)
 		gvd_resp_fail(r, ret == -ENOENT ? 404 : 500, &err);
 		return;
 	}
-	env = json_object();
-	mounts = json_array();
-	if (!env || !mounts) {
-		json_decref(env);
-		json_decref(mounts);
-		gvd_resp_error(r, 500, "out of memory");
+	edits = gvd_instance_edits(d, &in, &err);
+	if (!edits) {
+		gvd_resp_fail(r, 500, &err);
 		return;
 	}
-	json_object_set_new(env, "CUDA_VISIBLE_DEVICES", json_string(in.device_uuid));
-	json_object_set_new(env, "GPUVISOR_INSTANCE", json_string(in.id));
-	/* no GPUVISOR_SOCKET and no mount of the admin socket: this is what a
-	 * tenant's workload (and container) gets, and the admin API lets its
-	 * caller create, destroy and migrate every instance. Nothing in the
-	 * workload needs it: the daemon reaches the shim on the shim's own
-	 * control socket (docs/api.md, "Tenants"). */
-	if (in.kind == GV_PROFILE_TIMESLICE) {
-		snprintf(path, sizeof(path), "%s/shim", d->o.lib_dir);
-		set_path(env, mounts, "LD_LIBRARY_PATH_PREPEND", path);
-		gvd_acct_path(d, in.id, path);
-		set_path(env, mounts, "GPUVISOR_ACCT", path);
-		/* the scheduler segment, mounted read-write like the accounting
-		 * file (tenants write their records); GPUVISOR_INSTANCE names
-		 * the tenant */
-		if (gvd_sched_of(d, in.gpu_uuid)) {
-			gvd_sched_path(d, in.gpu_uuid, path);
-			set_path(env, mounts, "GPUVISOR_SCHED", path);
-		}
-		if (d->sim) {
-			snprintf(path, sizeof(path), "%s/libcudasim.so", d->o.lib_dir);
-			set_path(env, mounts, "GPUVISOR_REAL_LIBCUDA", path);
-		}
-	} else {
-		/* MIG and passthrough workloads get the shim too: without a
-		 * partition (no GPUVISOR_ACCT) it only forwards, and it is what
-		 * migrates them (docs/migration.md) */
-		snprintf(path, sizeof(path), "%s/shim", d->o.lib_dir);
-		set_path(env, mounts, "LD_LIBRARY_PATH_PREPEND", path);
-		if (d->sim) {
-			snprintf(path, sizeof(path), "%s/libcudasim.so", d->o.lib_dir);
-			set_path(env, mounts, "GPUVISOR_REAL_LIBCUDA", path);
-		}
-	}
-	if (d->sim)
-		set_path(env, mounts, "GPUVISOR_SIM_NODE", d->sim_node_path);
-	/* what a migratable workload adds (gpuvisor run --migratable) */
-	gvd_resp_json(r, 200, json_pack("{s:o, s:o, s:o}", "env", env, "mounts", mounts,
-					"migration", gvd_mig_env(d, &in)));
+	json_object_set_new(edits, "migration", gvd_mig_env(d, &in));
+	gvd_resp_json(r, 200, edits);
 }
 
 static void workload_change(struct gvd_req *q, struct gvd_resp *r, bool suspend)

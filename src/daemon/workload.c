@@ -77,6 +77,9 @@ static int may_register(const struct gvd_peer *peer, pid_t pid, struct gv_err *e
 			  (int)pid, (int)peer->pid);
 }
 
+static int record(struct gvd *d, const struct gv_store_inst *in, pid_t pid, pid_t pgid,
+		  uint64_t starttime, const char *how, int *http, struct gv_err *err);
+
 int gvd_workload_attach(struct gvd *d, const char *id, pid_t pid, const struct gvd_peer *peer,
 			int *http, struct gv_err *err)
 {
@@ -84,8 +87,7 @@ int gvd_workload_attach(struct gvd *d, const char *id, pid_t pid, const struct g
 	struct gv_proc_stat ps, again;
 	bool found;
 	pid_t pgid;
-	int ret, gpu;
-	struct gvd_view v;
+	int ret;
 
 	*http = 500;
 	ret = gv_store_inst_get(d->st, id, &in, err);
@@ -136,19 +138,86 @@ int gvd_workload_attach(struct gvd *d, const char *id, pid_t pid, const struct g
 		*http = 400;
 		return gv_err_set(err, ESRCH, "process %d exited while it was checked", (int)pid);
 	}
+	return record(d, &in, pid, pgid, ps.starttime, "", http, err);
+}
+
+int gvd_workload_attach_tenant(struct gvd *d, const char *id, const struct gvd_peer *peer,
+			       pid_t *pgid_out, int *http, struct gv_err *err)
+{
+	struct gv_store_inst in;
+	struct gv_proc_stat me, leader, again;
+	pid_t pgid;
+	int ret;
+
+	*http = 500;
+	*pgid_out = 0;
+	ret = gv_store_inst_get(d->st, id, &in, err);
+	if (ret) {
+		*http = ret == -ENOENT ? 404 : 500;
+		return ret;
+	}
+	if (!peer->local || peer->pid <= 0 || gv_proc_stat_read(peer->pid, &me) != 0 ||
+	    (peer->since && me.starttime > peer->since)) {
+		*http = 403;
+		return gv_err_set(err, EPERM, "the process that connected is gone");
+	}
+	pgid = me.pgid;
+	if (pgid <= 1 || pgid == getpgrp()) {
+		*http = 400;
+		return gv_err_set(err, EINVAL,
+				  "process %d is in process group %d, which is %s: a workload "
+				  "needs its own process group",
+				  (int)peer->pid, (int)pgid, pgid <= 1 ? "init's" : "gpuvisord's");
+	}
+	/* the group's leader is the caller or one of its ancestors: the caller
+	 * registers its own group, never a stranger's */
+	if (gv_proc_stat_read(pgid, &leader) != 0 ||
+	    (pgid != peer->pid && gv_proc_descends(peer->pid, pgid, gv_proc_stat_of, NULL) != 1)) {
+		*http = 403;
+		return gv_err_set(err, EPERM,
+				  "the leader of process %d's group (%d) is gone or is not its "
+				  "ancestor: start the workload in a group of its own",
+				  (int)peer->pid, (int)pgid);
+	}
+	if (in.wl_pid > 0 && gvd_workload_alive(&in)) {
+		if (in.wl_pgid == pgid && in.wl_starttime == leader.starttime) {
+			*pgid_out = pgid; /* another process of the same workload */
+			*http = 200;
+			return 0;
+		}
+		*http = 409;
+		return gv_err_set(err, EBUSY, "instance %s already has a workload (pid %d)", id,
+				  (int)in.wl_pid);
+	}
+	if (gv_proc_stat_read(pgid, &again) != 0 || again.starttime != leader.starttime) {
+		*http = 400;
+		return gv_err_set(err, ESRCH, "process %d exited while it was checked", (int)pgid);
+	}
+	*pgid_out = pgid;
+	return record(d, &in, pgid, pgid, leader.starttime, " (tenant endpoint)", http, err);
+}
+
+/* Stores (pid, pgid, start) as in's workload and says so (an event). */
+static int record(struct gvd *d, const struct gv_store_inst *in, pid_t pid, pid_t pgid,
+		  uint64_t starttime, const char *how, int *http, struct gv_err *err)
+{
+	const char *id = in->id;
+	struct gvd_view v;
+	int ret, gpu;
+
 	ret = gv_store_begin(d->st, err);
 	if (ret)
 		return ret;
-	ret = gv_store_inst_set_workload(d->st, id, pid, pgid, ps.starttime, (int64_t)time(NULL),
+	ret = gv_store_inst_set_workload(d->st, id, pid, pgid, starttime, (int64_t)time(NULL),
 					 err);
 	if (!ret) {
 		gpu = -1;
 		if (gvd_view_load(d, &v, NULL) == 0) {
-			gpu = gvd_view_gpu_by_uuid(&v, in.gpu_uuid);
+			gpu = gvd_view_gpu_by_uuid(&v, in->gpu_uuid);
 			gvd_view_free(&v);
 		}
-		gvd_event(d, "workload.attached", gpu, id, "workload pid %d (group %d) on %s",
-			  (int)pid, (int)pgid, id);
+		gvd_event(d, "workload.attached", gpu, id, "workload pid %d (group %d) on %s%s",
+			  (int)pid, (int)pgid, id, how);
 	}
 	ret = gv_store_end(d->st, ret, err);
 	if (!ret)
@@ -245,6 +314,65 @@ static void reclaim_dead_charges(struct gvd *d)
 	}
 }
 
+bool gvd_partition_over(struct gvd *d, const char *id)
+{
+	for (int k = 0; k < d->n_over; k++)
+		if (strcmp(d->over[k], id) == 0)
+			return true;
+	return false;
+}
+
+void gvd_partition_check(struct gvd *d)
+{
+	struct gv_store_inst *arr = NULL;
+	size_t n = 0, i;
+	int k;
+
+	if (gv_store_inst_list(d->st, &arr, &n, NULL) != 0)
+		return;
+	/* forget instances that are gone */
+	for (k = 0; k < d->n_over;) {
+		bool alive = false;
+
+		for (i = 0; i < n && !alive; i++)
+			alive = strcmp(arr[i].id, d->over[k]) == 0;
+		if (alive) {
+			k++;
+			continue;
+		}
+		memmove(d->over[k], d->over[d->n_over - 1], sizeof(d->over[k]));
+		d->n_over--;
+	}
+	for (i = 0; i < n; i++) {
+		int64_t used = gvd_acct_used(d, &arr[i]);
+		uint64_t fb = arr[i].fb_mib * 1024 * 1024;
+		bool was = gvd_partition_over(d, arr[i].id);
+
+		if (used < 0)
+			continue;
+		if ((uint64_t)used > fb && !was && d->n_over < (int)(sizeof(d->over) / sizeof(d->over[0]))) {
+			snprintf(d->over[d->n_over++], sizeof(d->over[0]), "%s", arr[i].id);
+			gvd_log(GVD_LOG_WARN, "%s uses %lld bytes, over its partition of %llu",
+				arr[i].id, (long long)used, (unsigned long long)fb);
+			gvd_event(d, "instance.over_partition", -1, arr[i].id,
+				  "%s uses %lld MiB, over its partition of %llu MiB (a tenant wrote "
+				  "its accounting file or bypassed the shim)",
+				  arr[i].id, (long long)(used >> 20),
+				  (unsigned long long)arr[i].fb_mib);
+		} else if ((uint64_t)used <= fb && was) {
+			for (k = 0; k < d->n_over; k++)
+				if (strcmp(d->over[k], arr[i].id) == 0) {
+					memmove(d->over[k], d->over[d->n_over - 1], sizeof(d->over[k]));
+					d->n_over--;
+					break;
+				}
+			gvd_event(d, "instance.within_partition", -1, arr[i].id,
+				  "%s is back within its partition", arr[i].id);
+		}
+	}
+	free(arr);
+}
+
 static void *liveness_main(void *arg)
 {
 	struct gvd *d = arg;
@@ -259,6 +387,8 @@ static void *liveness_main(void *arg)
 		pthread_mutex_lock(&d->lock);
 		gvd_workload_sweep(d);
 		reclaim_dead_charges(d);
+		gvd_tenant_sync(d); /* instances a migration or a restart made */
+		gvd_partition_check(d);
 		pthread_mutex_unlock(&d->lock);
 	}
 	return NULL;

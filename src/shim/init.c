@@ -26,6 +26,7 @@ static void gv_init_once(void)
 	gv_part_init();
 	gv_mig_init();
 	gv_gate_init();
+	gv_tenant_register();
 	atomic_store_explicit(&gv_ready, true, memory_order_release);
 }
 

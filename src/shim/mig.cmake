@@ -33,9 +33,10 @@ add_library(gpuvisor-mig SHARED
   ${CMAKE_SOURCE_DIR}/src/core/jsonfield.c ${CMAKE_SOURCE_DIR}/src/core/err.c)
 set_target_properties(gpuvisor-mig PROPERTIES
   C_VISIBILITY_PRESET hidden
-  LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/lib)
+  LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/lib/shim)
 target_link_options(gpuvisor-mig PRIVATE -Wl,-Bsymbolic -Wl,-z,defs)
 target_link_libraries(gpuvisor-mig PRIVATE PkgConfig::JANSSON PkgConfig::XXHASH
                       Threads::Threads)
 add_dependencies(gpuvisor-cuda gpuvisor-mig)
-install(TARGETS gpuvisor-mig LIBRARY DESTINATION ${GV_LIBDIR})
+# beside the shim's real file, where the shim looks for it (resolve.c)
+install(TARGETS gpuvisor-mig LIBRARY DESTINATION ${GV_LIBDIR}/shim)

@@ -2,6 +2,10 @@
  * of the instance ($GPUVISOR_ACCT, created by the daemon with the
  * instance's framebuffer as its limit).
  *
+ * The limit comes from $GPUVISOR_LIMIT when set: a file the daemon writes
+ * and the shim maps read-only (acct.h), so that writing the accounting
+ * file's own limit field raises nothing.
+ *
  * Without $GPUVISOR_ACCT the partition is off and the shim only forwards.
  * With it set but unusable (missing, not an accounting file), the shim fails
  * closed: every charge fails with CUDA_ERROR_OUT_OF_MEMORY and cuMemGetInfo
@@ -23,7 +27,7 @@ static atomic_bool gv_nospc_logged;
 
 void gv_part_init(void)
 {
-	const char *path = getenv("GPUVISOR_ACCT");
+	const char *path = getenv("GPUVISOR_ACCT"), *limit;
 	struct gv_err err = {0};
 
 	if (!path || !*path)
@@ -32,6 +36,16 @@ void gv_part_init(void)
 	if (gv_acct_open(path, &gv_acct, &err) < 0) {
 		gv_shim_log(false, "GPUVISOR_ACCT: %s; every device allocation will fail",
 			    err.msg);
+		return;
+	}
+	/* the limit the tenant cannot write ($GPUVISOR_LIMIT, acct.h): when
+	 * named but unusable, fail closed like an unusable accounting file */
+	limit = getenv("GPUVISOR_LIMIT");
+	if (limit && *limit && gv_acct_use_limit_file(gv_acct, limit, &err) < 0) {
+		gv_shim_log(false, "GPUVISOR_LIMIT: %s; every device allocation will fail",
+			    err.msg);
+		gv_acct_close(gv_acct);
+		gv_acct = NULL;
 		return;
 	}
 	gv_shim_log(true, "partition %s: limit %llu bytes", path,

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* Directories searched for the real libcuda.so.1, in order: Debian/Ubuntu
  * multiarch, Fedora/RHEL, the generic ones, NVIDIA's container toolkit
@@ -166,6 +167,8 @@ void *gv_shim_resolve_plugin(const char *file, const char *entry)
 		return NULL;
 	*slash = '\0';
 	snprintf(path, sizeof(path), "%s/%s", self, file);
+	if (access(path, F_OK) != 0)
+		snprintf(path, sizeof(path), "%s/shim/%s", self, file);
 	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (!h) {
 		gv_shim_log(false, "migration plugin: %s", dlerror());

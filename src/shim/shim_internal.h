@@ -33,14 +33,20 @@ extern void *const gv_shim_hook[GV_SYM_COUNT];
 /* The real driver's function for a name, typed with cuda.h's prototype. */
 #define GV_REAL(name) ((__typeof__(&name))gv_shim_real[GV_SYM_##name])
 
+/* --- tenant.c: registers the workload on its instance's tenant endpoint
+ * ($GPUVISOR_TENANT) once, at start; best effort, at most 2 s. */
+void gv_tenant_register(void);
+
 /* --- resolve.c: the only place that loads the driver and looks up symbols */
 
 /* Finds and dlopens the real driver and fills gv_shim_real (every slot:
  * real or the NOT_FOUND stub). Called once, by gv_shim_init(). */
 void gv_shim_resolve(void);
-/* Loads FILE from the directory of the shim's real file (lib/shim/libcuda.so.1
- * links to ../libgpuvisor-cuda.so, so lib/) and returns its ENTRY symbol,
- * or NULL after logging why. Used only for the migration plugin. */
+/* Loads FILE from the directory of the shim's real file (lib/shim/ in the
+ * build, <libdir>/gpuvisor/shim/ installed: the plugin lives beside
+ * libcuda.so.1), else from shim/ below it (lib/libgpuvisor-cuda.so loaded
+ * by path), and returns its ENTRY symbol, or NULL after logging why. Used
+ * only for the migration plugin. */
 void *gv_shim_resolve_plugin(const char *file, const char *entry);
 /* The symbol index whose real entry point is fn, preferring an intercepted
  * name when several names share an address; -1 when fn is not one of them. */

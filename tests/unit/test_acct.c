@@ -99,6 +99,46 @@ static void test_create_open_errors(void **state)
 	gv_acct_close(NULL);
 }
 
+/* The limit file rules once in use: writing the accounting file's own
+ * limit field (what a tenant can do) raises nothing; the limit file is
+ * 0644 and checked (size, magic). */
+static void test_limit_file(void **state)
+{
+	struct fixture *f = *state;
+	struct gv_err err = { 0 };
+	struct gv_acct *a = NULL;
+	char lim[160];
+	uint64_t big = 64ull << 30;
+	struct stat st;
+	int fd;
+
+	snprintf(lim, sizeof(lim), "%s/limit", f->dir);
+	assert_int_equal(gv_acct_create(f->path, 256 * MIB, NULL), 0);
+	assert_int_equal(gv_acct_limit_create(lim, 256 * MIB, &err), 0);
+	assert_int_equal(stat(lim, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0644);
+	/* the tenant's write: the header's limit (offset 8) */
+	fd = open(f->path, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, &big, sizeof(big), 8), (ssize_t)sizeof(big));
+	close(fd);
+	assert_int_equal(gv_acct_open(f->path, &a, NULL), 0);
+	assert_int_equal(gv_acct_limit(a), big); /* without the limit file */
+	assert_int_equal(gv_acct_use_limit_file(a, "/nonexistent/limit", &err), -ENOENT);
+	assert_int_equal(gv_acct_use_limit_file(a, f->path, &err), -EINVAL);
+	assert_int_equal(gv_acct_use_limit_file(a, lim, &err), 0);
+	assert_int_equal(gv_acct_limit(a), 256 * MIB);
+	assert_int_equal(gv_acct_charge(a, 257 * MIB), -ENOMEM);
+	assert_int_equal(gv_acct_charge(a, 256 * MIB), 0);
+	assert_int_equal(gv_acct_charge(a, 1), -ENOMEM);
+	/* the daemon may replace it (atomically); the mapping is of the old one */
+	assert_int_equal(gv_acct_limit_create(lim, 512 * MIB, &err), 0);
+	assert_int_equal(gv_acct_use_limit_file(a, lim, &err), 0);
+	assert_int_equal(gv_acct_charge(a, 1), 0);
+	gv_acct_close(a);
+	unlink(lim);
+}
+
 static void test_charge_uncharge(void **state)
 {
 	struct fixture *f = *state;
@@ -550,6 +590,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sim_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_create_open_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_charge_uncharge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_limit_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_children_never_exceed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_killed_child_is_reclaimed_on_charge, setup,
