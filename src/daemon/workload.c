@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "migration.h"
 #include "gpuvisor/acct.h"
 #include "gpuvisor/proc.h"
 
@@ -131,6 +132,9 @@ int gvd_workload_attach(struct gvd *d, const char *id, pid_t pid, const struct g
 		*http = 400;
 		return gv_err_set(err, ESRCH, "process %d exited while it was checked", (int)pid);
 	}
+	ret = gvd_ctl_prepare(d, id, pid, err);
+	if (ret)
+		return ret;
 	ret = gv_store_begin(d->st, err);
 	if (ret)
 		return ret;
