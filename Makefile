@@ -2,13 +2,19 @@
 #   make demo   build, start gpuvisord on a simulated node (or the real GPUs)
 #               and show instances in all three modes
 #   make check  install missing Debian packages, build, run every test, then
-#               the same tests again under ASan+UBSan
+#               the same tests again under ASan+UBSan, then every fuzz target
+#               with libFuzzer for $(FUZZ_CI_TIME) s in all
+#   make fuzz   every fuzz target with libFuzzer for $(FUZZ_TIME) s each; what
+#               the runs find that reaches new code is merged into
+#               tests/fuzz/corpus/ (commit it)
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
+FUZZ_TIME ?= 60
+FUZZ_CI_TIME ?= 90
 
-.PHONY: all deps build build-asan test test-asan check demo fuzz clean
+.PHONY: all deps build build-asan test test-asan check demo fuzz fuzz-ci clean
 
 all: build
 
@@ -38,9 +44,18 @@ test-asan: build-asan
 check: deps
 	$(MAKE) test
 	$(MAKE) test-asan
+	$(MAKE) fuzz-ci
+
+# clang + libFuzzer build in build-fuzz (scripts/fuzz.sh)
+fuzz: deps
+	JOBS=$(JOBS) scripts/fuzz.sh --time-per-target $(FUZZ_TIME) --merge
+
+# bounded for CI: the whole set in FUZZ_CI_TIME seconds, the tree untouched
+fuzz-ci:
+	JOBS=$(JOBS) scripts/fuzz.sh --total-time $(FUZZ_CI_TIME)
 
 demo: deps build
 	scripts/demo.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) build-fuzz

@@ -1,9 +1,12 @@
 #!/bin/sh
 # Installs the Debian packages gpuvisor needs to build and test, only those
 # that are missing. Needs root (or sudo) when something is missing.
+# clang and libclang-rt-14-dev (libFuzzer, ASan) are for `make fuzz` and the
+# fuzzing step of `make check` (Debian 12's clang is 14).
 set -eu
 PKGS="build-essential cmake pkg-config libsqlite3-dev libmicrohttpd-dev
-libjansson-dev libcurl4-openssl-dev libcmocka-dev libxxhash-dev jq curl procps"
+libjansson-dev libcurl4-openssl-dev libcmocka-dev libxxhash-dev jq curl procps
+python3 util-linux clang libclang-rt-14-dev"
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then

@@ -431,6 +431,9 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
  * transmit_error_response_len) that logs this sentence with the status, so
  * it is counted here, under method "other". */
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
 	static const char sent[] = "Error processing request (HTTP response code is ";
 	struct gvd_listener *l = cls;

@@ -139,7 +139,7 @@ json_t *gvd_mig_env(struct gvd *d, const struct gv_store_inst *in)
 		gvd_view_free(&v);
 	}
 	gvd_ctl_path(d, in->id, path, sizeof(path));
-	o = json_pack("{s:{s:s, s:s, s:s}, s:[{s:s+++, s:s+++}]}", "env", "GPUVISOR_CTL", path,
+	o = json_pack("{s:{s:s, s:s, s:s}, s:[{s:s++, s:s++}]}", "env", "GPUVISOR_CTL", path,
 		      "GPUVISOR_DEVICE", in->device_uuid, "CUDA_VISIBLE_DEVICES", vis, "mounts",
 		      "host", d->o.run_dir, "/ctl/", in->id, "container", d->o.run_dir, "/ctl/",
 		      in->id);
