@@ -31,6 +31,9 @@
 #define UNIX_CONN_LIMIT 1024
 #define TCP_CONN_LIMIT 1024
 #define TCP_PER_IP_LIMIT 64
+/* Connections per user on the Unix socket (root unlimited): a group member
+ * cannot take the slots root administers through. */
+#define UNIX_PER_UID_LIMIT 256
 /* libmicrohttpd's memory pool per connection: request line, headers and
  * its buffers. The body goes to our own buffer (at most GV_APIREQ_MAX_BODY). */
 #define CONN_MEMORY 32768
@@ -43,9 +46,11 @@
 struct gvd_conn {
 	struct gvd_conn *prev, *next;
 	int fd;
+	uid_t uid; /* the peer's (Unix socket; 0 on TCP) */
 	uint64_t phase_ns; /* accepted, or its answer queued: the deadline counts from here */
 	bool busy;	   /* a route handler runs for it: no deadline meanwhile */
-	bool shut;	   /* the watchdog shut it down */
+	bool shut;	   /* shut down: by the watchdog, or refused */
+	bool refused;	   /* over the per-user limit */
 };
 
 struct gvd_listener {
@@ -124,7 +129,28 @@ static void notify_connection(void *cls, struct MHD_Connection *c, void **socket
 		}
 		conn->fd = ci->connect_fd;
 		conn->phase_ns = now_ns();
+		if (!l->tcp) {
+			struct ucred cred;
+			socklen_t cl = sizeof(cred);
+
+			if (getsockopt(conn->fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) == 0)
+				conn->uid = cred.uid;
+		}
 		pthread_mutex_lock(&l->lock);
+		if (conn->uid != 0) {
+			struct gvd_conn *o;
+			int n = 0;
+
+			for (o = l->conns; o; o = o->next)
+				n += o->uid == conn->uid && !o->shut;
+			/* over its share: shut down at once (libmicrohttpd then
+			 * closes it), counted as the deadline's are not */
+			if (n >= UNIX_PER_UID_LIMIT) {
+				shutdown(conn->fd, SHUT_RDWR);
+				conn->shut = true;
+				conn->refused = true;
+			}
+		}
 		conn->next = l->conns;
 		if (l->conns)
 			l->conns->prev = conn;
@@ -146,7 +172,7 @@ static void notify_connection(void *cls, struct MHD_Connection *c, void **socket
 	if (conn->next)
 		conn->next->prev = conn->prev;
 	pthread_mutex_unlock(&l->lock);
-	if (conn->shut)
+	if (conn->shut && !conn->refused)
 		gvd_metrics_deadline(&l->d->metrics);
 	free(conn);
 	*socket_context = NULL;

@@ -121,6 +121,7 @@ check 400 bad_request GET "/v1/profiles?gpu=GPU-%C3%A9%C3%A9"
 check 400 bad_request GET "/v1/profiles?gpu=GPU-$(printf '%%C3%%A9%.0s' {1..40})"
 check 400 bad_request GET "/v1/events?$(printf 'since=1&%.0s' {1..17})"
 check 414 uri_too_long GET "/v1/events?$(printf 'a=1&%.0s' {1..2000})"
+check 400 bad_request GET "/v1/events?$(printf 'a&%.0s' {1..2000})"
 check 414 uri_too_long GET "/v1/events?since=$(head -c 5000 /dev/zero | tr '\0' 1)"
 
 step "raw bytes libmicrohttpd would hide: a NUL in the request line or a header"

@@ -9,6 +9,8 @@
 [ "$(id -u)" = 0 ] || skip "needs root (runs the workload as another user)"
 command -v setpriv >/dev/null || skip "needs setpriv (util-linux)"
 [ -x "$GV_BIN_DIR/gv-infer" ] || skip "gv-infer workload not built"
+# run as another user: the system python, not one under root's home
+[ -x /usr/bin/python3 ] || skip "needs /usr/bin/python3"
 gid=$(getent group users | cut -d: -f3)
 [ -n "$gid" ] || skip "no group 'users' to stand in for gpuvisor"
 
@@ -52,6 +54,34 @@ sched=$(api GET /v1/gpus/0/sched)
 expect_eq "$(jfield "$sched" ".tenants[] | select(.instance == \"$id\") | .processes")" 1 \
 	"the workload attached to the scheduler"
 wait "$runner" || fail "the member's workload failed: $(cat "$T/wl.out")"
+
+step "a member holds at most 256 connections to the socket; root still gets in"
+as_member /usr/bin/python3 - "$GV_SOCK" <<'PY' >"$T/uid-limit.out" &
+import socket, sys, time
+socks, closed = [], 0
+for i in range(300):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    s.send(b"GET /v1/node HTTP/1.1\r\n")
+    socks.append(s)
+time.sleep(2)
+for s in socks:
+    s.setblocking(False)
+    try:
+        if s.recv(100) == b"":
+            closed += 1
+    except BlockingIOError:
+        pass
+    except OSError:
+        closed += 1
+print(closed)
+time.sleep(2)
+PY
+member_flood=$!
+sleep 1
+expect_api 200 GET /v1/node
+wait "$member_flood" || fail "the member's connections failed: $(cat "$T/uid-limit.out")"
+[ "$(cat "$T/uid-limit.out")" -ge 44 ] || fail "only $(cat "$T/uid-limit.out") of 300 connections refused"
 
 step "someone outside the group reaches nothing"
 out=$(setpriv --reuid=65534 --regid=65534 --clear-groups curl -s -o /dev/null -w '%{http_code}' \
