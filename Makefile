@@ -2,11 +2,17 @@
 #   make demo   build, start gpuvisord on a simulated node (or the real GPUs)
 #               and show instances in all three modes
 #   make check  install missing Debian packages, build, run every test, then
-#               the same tests again under ASan+UBSan
+#               the same tests again under ASan+UBSan, then every fuzz target
+#               with libFuzzer for $(FUZZ_CI_TIME) s in all
+#   make fuzz   every fuzz target with libFuzzer for $(FUZZ_TIME) s each; what
+#               the runs find that reaches new code is merged into
+#               tests/fuzz/corpus/ (commit it)
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
+FUZZ_TIME ?= 60
+FUZZ_CI_TIME ?= 90
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: FHS paths under PREFIX (the
 # prefix is compiled in: the daemon finds its shim, catalog and helper
@@ -14,7 +20,7 @@ CMAKE_ARGS ?=
 PREFIX     ?= /usr/local
 DESTDIR    ?=
 
-.PHONY: all deps build build-asan test test-asan check demo fuzz clean install
+.PHONY: all deps build build-asan test test-asan check demo fuzz fuzz-ci clean install
 
 all: build
 
@@ -44,6 +50,15 @@ test-asan: build-asan
 check: deps
 	$(MAKE) test
 	$(MAKE) test-asan
+	$(MAKE) fuzz-ci
+
+# clang + libFuzzer build in build-fuzz (scripts/fuzz.sh)
+fuzz: deps
+	JOBS=$(JOBS) scripts/fuzz.sh --time-per-target $(FUZZ_TIME) --merge
+
+# bounded for CI: the whole set in FUZZ_CI_TIME seconds, the tree untouched
+fuzz-ci:
+	JOBS=$(JOBS) scripts/fuzz.sh --total-time $(FUZZ_CI_TIME)
 
 install:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_ARGS)
@@ -54,4 +69,4 @@ demo: deps build
 	scripts/demo.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) build-fuzz

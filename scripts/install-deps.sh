@@ -3,10 +3,12 @@
 # that are missing. Needs root (or sudo) when something is missing.
 # podman and runc: integration.container runs a CDI device in a container
 # (shared/reference/containers.md: runc and cgroupfs on these machines).
+# clang and libclang-rt-14-dev (libFuzzer, ASan) are for `make fuzz` and the
+# fuzzing step of `make check` (Debian 12's clang is 14).
 set -eu
 PKGS="build-essential cmake pkg-config libsqlite3-dev libmicrohttpd-dev
 libjansson-dev libcurl4-openssl-dev libcmocka-dev libxxhash-dev jq curl procps
-podman runc"
+podman runc python3 util-linux clang libclang-rt-14-dev"
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then

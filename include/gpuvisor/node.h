@@ -90,7 +90,9 @@ int gv_node_load(const struct gv_catalog *cat, const char *path, struct gv_node_
 int gv_node_from_spec(const struct gv_catalog *cat, const char *spec, struct gv_node_desc *out,
 		      struct gv_err *err);
 /* Writes the description atomically (temp file in the same directory, fsync,
- * rename, fsync of the directory). Every GPU must have a catalog model. */
+ * rename, fsync of the directory), mode 0640: for root and the directory's
+ * group (gpuvisord's state directory is set-group-ID). Every GPU must have a
+ * catalog model. */
 int gv_node_save(const struct gv_node_desc *node, const char *path, struct gv_err *err);
 /* Deterministic UUIDs: prefix ("GPU-"/"MIG-") followed by a v4-shaped UUID
  * (xxxxxxxx-xxxx-4xxx-8xxx-xxxxxxxxxxxx, lowercase hex) taken from the

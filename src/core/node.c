@@ -627,7 +627,7 @@ int gv_node_save(const struct gv_node_desc *node, const char *path, struct gv_er
 		tmp = NULL;
 		goto out;
 	}
-	if (fchmod(fd, 0644) != 0 || (rc = write_all(fd, text, strlen(text))) < 0 ||
+	if (fchmod(fd, 0640) != 0 || (rc = write_all(fd, text, strlen(text))) < 0 ||
 	    (rc = write_all(fd, "\n", 1)) < 0 || fsync(fd) != 0) {
 		rc = gv_err_set(err, errno, "%s: cannot write: %s", tmp, strerror(errno));
 		goto out;

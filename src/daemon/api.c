@@ -1,234 +1,279 @@
-/* HTTP glue: libmicrohttpd on the Unix socket (and optionally TCP with a
- * bearer token), body collection with the 64 KiB limit, routing, and the
- * error format of docs/api.md. */
+/* HTTP transport: libmicrohttpd on the Unix socket and, optionally, TCP,
+ * one MHD daemon each (a flood on one cannot take the other's connection
+ * slots), in epoll mode with a small thread pool (no FD_SETSIZE bound),
+ * with the limits of docs/api.md ("Limits"): connections per listener and
+ * per TCP peer address, memory per connection, an idle timeout and a
+ * deadline for a whole request (a watchdog shuts down a connection whose
+ * request or response has taken longer, however it trickles). Everything
+ * about the request itself is request.c's; this file hands it the raw
+ * target, the head's bytes and the body, sends the answer, and counts in
+ * the metrics every answer, libmicrohttpd's own refusals included.
+ *
+ * One request per connection: every answer says "Connection: close", so a
+ * connection's deadline is its request's (an idle keep-alive connection
+ * cannot hold a slot between requests). */
 #include <errno.h>
 #include <microhttpd.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <netdb.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api.h"
+#include "gpuvisor/httpreq.h"
 #include "gpuvisor/proc.h"
+
+/* Connection slots per listener; per peer address on TCP. */
+#define UNIX_CONN_LIMIT 1024
+#define TCP_CONN_LIMIT 1024
+#define TCP_PER_IP_LIMIT 64
+/* Connections per user on the Unix socket (root unlimited): a group member
+ * cannot take the slots root administers through. */
+#define UNIX_PER_UID_LIMIT 256
+/* libmicrohttpd's memory pool per connection: request line, headers and
+ * its buffers. The body goes to our own buffer (at most GV_APIREQ_MAX_BODY). */
+#define CONN_MEMORY 32768
+#define IDLE_TIMEOUT_S 10
+#define THREADS_PER_LISTENER 4
+#define LISTEN_BACKLOG 4096
+
+/* One connection: MHD's socket context, on its listener's list for the
+ * watchdog. */
+struct gvd_conn {
+	struct gvd_conn *prev, *next;
+	int fd;
+	uid_t uid; /* the peer's (Unix socket; 0 on TCP) */
+	uint64_t phase_ns; /* accepted, or its answer queued: the deadline counts from here */
+	bool busy;	   /* a route handler runs for it: no deadline meanwhile */
+	bool shut;	   /* shut down: by the watchdog, or refused */
+	bool refused;	   /* over the per-user limit */
+};
 
 struct gvd_listener {
 	struct gvd *d;
 	bool tcp;
+	struct MHD_Daemon *mhd;
+	pthread_mutex_t lock; /* conns */
+	struct gvd_conn *conns;
 };
 
 struct gvd_http {
-	struct MHD_Daemon *unix_mhd;
-	struct MHD_Daemon *tcp_mhd;
 	struct gvd_listener unix_l, tcp_l;
+	pthread_t watchdog;
+	bool wd_started;
+	pthread_mutex_t wd_lock;
+	pthread_cond_t wd_cond;
+	bool stop;
+	uint64_t deadline_ns;
 };
 
-struct conn_ctx {
+/* One request (MHD's client context), made when its request line arrives. */
+struct req_ctx {
+	struct gvd_conn *conn;
+	char *target; /* copy of the raw target; NULL when over the limit */
+	size_t target_len;
+	const char *uri; /* MHD's buffer where the target was: for the head check */
+	bool started;
 	char *body;
 	size_t len, cap;
 	bool too_large;
 	uint64_t since; /* when the request arrived (gv_proc_now_ticks) */
 };
 
-struct route {
-	const char *method;
-	const char *path[GVD_MAX_SEGS]; /* "*" matches one segment */
-	int n;
-	unsigned query;
-	bool body;
-	gvd_route_fn fn;
-};
-
-static const struct route routes[] = {
-	{ "GET", { "v1", "node" }, 2, 0, false, gvd_route_node },
-	{ "GET", { "v1", "gpus" }, 2, 0, false, gvd_route_gpus },
-	{ "GET", { "v1", "gpus", "*" }, 3, 0, false, gvd_route_gpu },
-	{ "PUT", { "v1", "gpus", "*", "mode" }, 4, 0, true, gvd_route_gpu_mode },
-	{ "GET", { "v1", "profiles" }, 2, GV_APIREQ_Q_GPU, false, gvd_route_profiles },
-	{ "GET", { "v1", "instances" }, 2, 0, false, gvd_route_instances },
-	{ "POST", { "v1", "instances" }, 2, 0, true, gvd_route_instance_create },
-	{ "GET", { "v1", "instances", "*" }, 3, 0, false, gvd_route_instance },
-	{ "DELETE", { "v1", "instances", "*" }, 3, GV_APIREQ_Q_FORCE, false,
-	  gvd_route_instance_destroy },
-	{ "POST", { "v1", "instances", "*", "workload" }, 4, 0, true, gvd_route_workload_attach },
-	{ "DELETE", { "v1", "instances", "*", "workload" }, 4, 0, false,
-	  gvd_route_workload_detach },
-	{ "GET", { "v1", "instances", "*", "env" }, 4, 0, false, gvd_route_instance_env },
-	{ "POST", { "v1", "instances", "*", "suspend" }, 4, 0, false, gvd_route_workload_suspend },
-	{ "POST", { "v1", "instances", "*", "resume" }, 4, 0, true, gvd_route_workload_resume },
-	{ "GET", { "v1", "gpus", "*", "sched" }, 4, 0, false, gvd_route_gpu_sched },
-	{ "PUT", { "v1", "gpus", "*", "sched" }, 4, 0, true, gvd_route_gpu_sched_set },
-	{ "PUT", { "v1", "instances", "*", "weight" }, 4, 0, true, gvd_route_instance_weight },
-	{ "GET", { "v1", "events" }, 2, GV_APIREQ_Q_SINCE, false, gvd_route_events },
-	{ "GET", { "v1", "migrations" }, 2, 0, false, gvd_route_migrations },
-	{ "POST", { "v1", "migrations" }, 2, 0, true, gvd_route_migration_start },
-	{ "GET", { "v1", "migrations", "*" }, 3, 0, false, gvd_route_migration },
-	{ "DELETE", { "v1", "migrations", "*" }, 3, 0, false, gvd_route_migration_cancel },
-	{ "GET", { "v1", "migrations", "*", "progress" }, 4, GV_APIREQ_Q_SINCE, false,
-	  gvd_route_migration_progress },
-	{ "GET", { "metrics" }, 1, 0, false, gvd_route_metrics },
-};
-
-static const char *status_word(int status)
+static uint64_t now_ns(void)
 {
-	switch (status) {
-	case 400:
-		return "bad_request";
-	case 401:
-		return "unauthorized";
-	case 403:
-		return "forbidden";
-	case 404:
-		return "not_found";
-	case 405:
-		return "method_not_allowed";
-	case 409:
-		return "conflict";
-	case 413:
-		return "too_large";
-	default:
-		return "internal";
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static struct gvd_conn *conn_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
+static void conn_set(struct gvd_listener *l, struct gvd_conn *conn, bool busy)
+{
+	if (!conn)
+		return;
+	pthread_mutex_lock(&l->lock);
+	conn->busy = busy;
+	conn->phase_ns = now_ns();
+	pthread_mutex_unlock(&l->lock);
+}
+
+static void notify_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			      enum MHD_ConnectionNotificationCode toe)
+{
+	struct gvd_listener *l = cls;
+	struct gvd_conn *conn = *socket_context;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		/* without a record the connection has only the idle timeout */
+		conn = calloc(1, sizeof(*conn));
+		if (!conn || !ci) {
+			free(conn);
+			*socket_context = NULL;
+			return;
+		}
+		conn->fd = ci->connect_fd;
+		conn->phase_ns = now_ns();
+		if (!l->tcp) {
+			struct ucred cred;
+			socklen_t cl = sizeof(cred);
+
+			if (getsockopt(conn->fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) == 0)
+				conn->uid = cred.uid;
+		}
+		pthread_mutex_lock(&l->lock);
+		if (conn->uid != 0) {
+			struct gvd_conn *o;
+			int n = 0;
+
+			for (o = l->conns; o; o = o->next)
+				n += o->uid == conn->uid && !o->shut;
+			/* over its share: shut down at once (libmicrohttpd then
+			 * closes it), counted as the deadline's are not */
+			if (n >= UNIX_PER_UID_LIMIT) {
+				shutdown(conn->fd, SHUT_RDWR);
+				conn->shut = true;
+				conn->refused = true;
+			}
+		}
+		conn->next = l->conns;
+		if (l->conns)
+			l->conns->prev = conn;
+		l->conns = conn;
+		pthread_mutex_unlock(&l->lock);
+		*socket_context = conn;
+		return;
 	}
+	if (!conn)
+		return;
+	/* MHD calls this before it closes the descriptor: once off the list,
+	 * the watchdog can no longer shut down a number reused by another
+	 * connection */
+	pthread_mutex_lock(&l->lock);
+	if (conn->prev)
+		conn->prev->next = conn->next;
+	else
+		l->conns = conn->next;
+	if (conn->next)
+		conn->next->prev = conn->prev;
+	pthread_mutex_unlock(&l->lock);
+	if (conn->shut && !conn->refused)
+		gvd_metrics_deadline(&l->d->metrics);
+	free(conn);
+	*socket_context = NULL;
 }
 
-void gvd_resp_json(struct gvd_resp *r, int status, json_t *body)
+/* Called by MHD once the request line is parsed, before it splits the
+ * query or %-decodes the path: the only place the target is seen as it
+ * was sent (an "%00" in it is still three bytes). */
+static void *uri_log(void *cls, const char *uri, struct MHD_Connection *c)
 {
-	json_decref(r->json);
-	r->status = status;
-	r->json = body;
-	if (!body)
-		gvd_resp_error(r, 500, "out of memory building the response");
-}
+	struct req_ctx *ctx = calloc(1, sizeof(*ctx));
+	char *qm;
 
-static void resp_error_msg(struct gvd_resp *r, int status, const char *msg)
-{
-	json_decref(r->json);
-	r->status = status;
-	r->json = json_pack("{s:{s:s, s:s}}", "error", "code", status_word(status), "message",
-			    msg);
-}
-
-void gvd_resp_error(struct gvd_resp *r, int status, const char *fmt, ...)
-{
-	char msg[GV_ERR_MSG_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	resp_error_msg(r, status, msg);
-}
-
-void gvd_resp_fail(struct gvd_resp *r, int status, const struct gv_err *err)
-{
-	if (status < 400)
-		status = 500;
-	resp_error_msg(r, status, err->msg[0] ? err->msg : "internal error");
-}
-
-/* Splits "/v1/instances/i-3" into segments in buf; -1 when the path is not
- * clean (empty segments, too deep). A trailing '/' is tolerated. */
-static int split_path(const char *url, char *buf, size_t cap, const char *seg[], int max)
-{
-	size_t len = strlen(url);
-	char *p, *s;
-	int n = 0;
-
-	if (len == 0 || len >= cap || url[0] != '/')
-		return -1;
-	memcpy(buf, url + 1, len);
-	if (len > 1 && buf[len - 2] == '/')
-		buf[len - 2] = '\0';
-	if (buf[0] == '\0')
-		return 0;
-	for (p = buf; p; p = s) {
-		s = strchr(p, '/');
-		if (s)
-			*s++ = '\0';
-		if (!*p || n == max)
-			return -1;
-		seg[n++] = p;
+	(void)cls;
+	if (!ctx)
+		return NULL; /* the handler then drops the connection */
+	ctx->conn = conn_of(c);
+	ctx->uri = uri;
+	ctx->target_len = strlen(uri);
+	if (ctx->target_len <= GV_HTTP_TARGET_MAX) {
+		ctx->target = malloc(ctx->target_len + 1);
+		if (!ctx->target) {
+			free(ctx);
+			return NULL;
+		}
+		memcpy(ctx->target, uri, ctx->target_len + 1);
 	}
-	return n;
+	/* The daemon splits the query itself (request.c, from the copy above),
+	 * with its own limits. libmicrohttpd 0.9.75 splits it right after this
+	 * call into records in the connection's pool, and a query with
+	 * thousands of arguments exhausts the pool: it then drops the
+	 * connection or answers HTML. Ending the string it will split (its own
+	 * writable read buffer, where it already found the '?') leaves it
+	 * nothing to split. */
+	qm = (char *)strchr(uri, '?');
+	if (qm && qm[1])
+		qm[1] = '\0';
+	return ctx;
 }
 
-static bool path_matches(const struct route *rt, const struct gvd_req *q)
-{
-	int i;
-
-	if (rt->n != q->n_seg)
-		return false;
-	for (i = 0; i < rt->n; i++)
-		if (strcmp(rt->path[i], "*") != 0 && strcmp(rt->path[i], q->seg[i]) != 0)
-			return false;
-	return true;
-}
-
-struct query_walk {
-	struct gv_apireq_query *q;
-	struct gv_err err;
-	int ret;
+struct head_scan {
+	const char *base;
+	size_t len;
+	unsigned char *cov;
 };
 
-static enum MHD_Result query_iter(void *cls, enum MHD_ValueKind kind, const char *key,
-				  const char *value)
+static void cover(struct head_scan *h, const char *p, size_t n)
 {
-	struct query_walk *w = cls;
+	uintptr_t b = (uintptr_t)h->base, s = (uintptr_t)p;
+	size_t i;
 
+	if (!p || s < b || s >= b + h->len)
+		return;
+	for (i = (size_t)(s - b); i < h->len && n > 0; i++, n--)
+		h->cov[i] = 1;
+}
+
+static enum MHD_Result cover_header(void *cls, enum MHD_ValueKind kind, const char *key,
+				    size_t key_size, const char *value, size_t value_size)
+{
 	(void)kind;
-	w->ret = gv_apireq_query_add(w->q, key, value, &w->err);
-	return w->ret ? MHD_NO : MHD_YES;
+	cover(cls, key, key_size);
+	cover(cls, value, value_size);
+	return MHD_YES;
 }
 
-static void dispatch(struct gvd *d, struct MHD_Connection *c, struct gvd_req *q,
-		     struct gvd_resp *r)
+/* libmicrohttpd keeps the request head in place in its read buffer and
+ * hands over C strings: a NUL byte inside the request line or a header
+ * value hides what follows it ("Bearer TOKEN\0junk" reads as "Bearer
+ * TOKEN", "/v1/instances/i-1\0junk" as "/v1/instances/i-1"). Every byte of
+ * the head must therefore belong to a string it handed over or be one of
+ * the separators it overwrote with NUL (space, tab, CR, LF, the colon):
+ * anything else was hidden, and the request is refused. A folded header
+ * line (obsolete, RFC 7230 3.2.4) is refused the same way. */
+static bool head_hides_bytes(struct MHD_Connection *c, const char *method, const char *version,
+			     const struct req_ctx *ctx, size_t head_len)
 {
-	const struct route *rt = NULL;
-	struct query_walk w = { 0 };
-	size_t i, alen = 0;
-	bool path_known = false;
+	struct head_scan h = { .base = method, .len = head_len };
+	bool bad = false;
+	size_t i;
 
-	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		if (!path_matches(&routes[i], q))
-			continue;
-		path_known = true;
-		if (alen < sizeof(r->allow))
-			alen += (size_t)snprintf(r->allow + alen, sizeof(r->allow) - alen, "%s%s",
-						 alen ? ", " : "", routes[i].method);
-		if (strcmp(routes[i].method, q->method) == 0)
-			rt = &routes[i];
+	if (!method || head_len == 0 || head_len > 4 * CONN_MEMORY)
+		return false;
+	h.cov = calloc(head_len, 1);
+	if (!h.cov)
+		return true;
+	cover(&h, method, strlen(method));
+	cover(&h, ctx->uri, ctx->target_len);
+	if (version)
+		cover(&h, version, strlen(version));
+	MHD_get_connection_values_n(c, MHD_HEADER_KIND, cover_header, &h);
+	for (i = 0; i < head_len && !bad; i++) {
+		unsigned char b = (unsigned char)method[i];
+
+		if (!h.cov[i] && b != '\0' && b != ' ' && b != '\t' && b != '\r' && b != '\n')
+			bad = true;
 	}
-	if (!path_known) {
-		gvd_resp_error(r, 404, "no such resource");
-		return;
-	}
-	if (!rt) {
-		gvd_resp_error(r, 405, "%s is not allowed here; allowed: %s", q->method, r->allow);
-		return;
-	}
-	r->allow[0] = '\0';
-	gv_apireq_query_init(&q->query, rt->query);
-	w.q = &q->query;
-	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, query_iter, &w);
-	if (w.ret) {
-		gvd_resp_fail(r, 400, &w.err);
-		return;
-	}
-	if (!rt->body && q->body_len > 0) {
-		gvd_resp_error(r, 400, "%s %s takes no request body", q->method, q->seg[0]);
-		return;
-	}
-	pthread_mutex_lock(&d->lock);
-	gvd_workload_sweep(d);
-	rt->fn(q, r);
-	pthread_mutex_unlock(&d->lock);
+	free(h.cov);
+	return bad;
 }
 
-/* The peer of a Unix-socket connection, from SO_PEERCRED: the process that
- * called connect() and its credentials, in gpuvisord's namespaces. Left
- * not local on TCP or when the kernel does not say. */
 static void peer_of(struct MHD_Connection *c, bool tcp, uint64_t since, struct gvd_peer *p)
 {
 	const union MHD_ConnectionInfo *ci;
@@ -248,18 +293,35 @@ static void peer_of(struct MHD_Connection *c, bool tcp, uint64_t since, struct g
 	p->uid = cred.uid;
 }
 
-static bool authorized(struct gvd *d, struct MHD_Connection *c)
+/* What request.c needs from the head (the body fields are the caller's). */
+static void head_of(struct gvd_listener *l, struct MHD_Connection *c, const char *method,
+		    const char *version, struct req_ctx *ctx, struct gvd_http_in *in)
 {
-	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+	const char *auth = NULL;
+	size_t alen = 0;
 
-	if (!h || strncmp(h, "Bearer ", 7) != 0)
-		return false;
-	return gvd_token_equal(d->token, h + 7);
+	memset(in, 0, sizeof(*in));
+	in->method = method;
+	in->target = ctx->target ? ctx->target : "";
+	in->target_len = ctx->target_len;
+	in->tcp = l->tcp;
+	in->head_len = ci ? ci->header_size : 0;
+	if (MHD_lookup_connection_value_n(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION,
+					  strlen(MHD_HTTP_HEADER_AUTHORIZATION), &auth,
+					  &alen) == MHD_YES) {
+		in->auth = auth;
+		in->auth_len = alen;
+	}
+	in->bad_head = head_hides_bytes(c, method, version, ctx, in->head_len);
+	peer_of(c, l->tcp, ctx->since, &in->peer);
 }
 
-static enum MHD_Result send_resp(struct gvd *d, struct MHD_Connection *c, const char *method,
-				 struct gvd_resp *r)
+static enum MHD_Result send_resp(struct gvd_listener *l, struct MHD_Connection *c,
+				 struct req_ctx *ctx, const char *method, struct gvd_resp *r)
 {
+	struct gvd *d = l->d;
 	struct MHD_Response *resp;
 	enum MHD_Result ok;
 	char *text;
@@ -292,13 +354,15 @@ static enum MHD_Result send_resp(struct gvd *d, struct MHD_Connection *c, const 
 		return MHD_NO;
 	}
 	MHD_add_response_header(resp, "Content-Type", ctype);
+	MHD_add_response_header(resp, "Connection", "close");
 	if (r->allow[0])
 		MHD_add_response_header(resp, "Allow", r->allow);
 	if (r->status == 401)
 		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer");
 	ok = MHD_queue_response(c, (unsigned int)r->status, resp);
 	MHD_destroy_response(resp);
-	gvd_metrics_count(&d->metrics, method, r->status);
+	if (ok == MHD_YES)
+		gvd_metrics_count(&d->metrics, method, r->status);
 	gvd_log(GVD_LOG_DEBUG, "%s -> %d", method, r->status);
 	return ok;
 }
@@ -308,26 +372,28 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 			       size_t *upload_size, void **con_cls)
 {
 	struct gvd_listener *l = cls;
-	struct gvd *d = l->d;
-	struct conn_ctx *ctx = *con_cls;
-	struct gvd_req q = { .d = d, .method = method };
+	struct req_ctx *ctx = *con_cls;
+	struct gvd_http_in in;
 	struct gvd_resp r = { .status = 500 };
-	char pathbuf[512];
 	enum MHD_Result ok;
 
-	(void)version;
-	if (!ctx) {
-		ctx = calloc(1, sizeof(*ctx));
-		if (!ctx)
-			return MHD_NO;
+	(void)url;
+	if (!ctx)
+		return MHD_NO;
+	if (!ctx->started) {
+		ctx->started = true;
 		if (gv_proc_now_ticks(&ctx->since) != 0)
 			ctx->since = 0; /* no peer process can have started before */
-		*con_cls = ctx;
-		return MHD_YES;
+		/* refused before any body is read: a wrong token, a bad head */
+		head_of(l, c, method, version, ctx, &in);
+		if (!gvd_http_refuse_early(l->d, &in, &r))
+			return MHD_YES;
+		goto answer;
 	}
 	if (*upload_size > 0) {
-		/* keep reading past the limit so the client gets its 413 instead
-		 * of a reset connection, but keep nothing */
+		/* an admitted caller keeps sending past the limit and gets its
+		 * 413 instead of a reset connection, but nothing is kept (the
+		 * deadline bounds how long) */
 		if (!ctx->too_large && ctx->len + *upload_size > GV_APIREQ_MAX_BODY) {
 			ctx->too_large = true;
 			free(ctx->body);
@@ -350,23 +416,15 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		*upload_size = 0;
 		return MHD_YES;
 	}
-
-	if (l->tcp && !authorized(d, c)) {
-		gvd_resp_error(&r, 401, "missing or wrong bearer token (see <state-dir>/token)");
-	} else if (ctx->too_large) {
-		gvd_resp_error(&r, 413, "request body is over the limit of %d bytes",
-			       GV_APIREQ_MAX_BODY);
-	} else {
-		q.n_seg = split_path(url, pathbuf, sizeof(pathbuf), q.seg, GVD_MAX_SEGS);
-		q.body = ctx->body;
-		q.body_len = ctx->len;
-		peer_of(c, l->tcp, ctx->since, &q.peer);
-		if (q.n_seg < 0)
-			gvd_resp_error(&r, 404, "no such resource");
-		else
-			dispatch(d, c, &q, &r);
-	}
-	ok = send_resp(d, c, method, &r);
+	head_of(l, c, method, version, ctx, &in);
+	in.body = ctx->body;
+	in.body_len = ctx->len;
+	in.body_too_large = ctx->too_large;
+	conn_set(l, ctx->conn, true);
+	gvd_http_serve(l->d, &in, &r);
+answer:
+	ok = send_resp(l, c, ctx, method, &r);
+	conn_set(l, ctx->conn, false);
 	json_decref(r.json);
 	free(r.text);
 	return ok;
@@ -375,16 +433,80 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		      enum MHD_RequestTerminationCode toe)
 {
-	struct conn_ctx *ctx = *con_cls;
+	struct req_ctx *ctx = *con_cls;
 
 	(void)cls;
 	(void)c;
 	(void)toe;
 	if (ctx) {
+		free(ctx->target);
 		free(ctx->body);
 		free(ctx);
 		*con_cls = NULL;
 	}
+}
+
+/* libmicrohttpd's messages (a refused connection over a limit, a head it
+ * cannot parse) are for debugging: a flood must not flood the log.
+ *
+ * They are also the only place where an answer it makes itself (a head it
+ * cannot parse or hold: 400, 413, 414, 431, 505) shows: that happens
+ * before the request reaches the daemon, often before its request line is
+ * known, and by the time the connection closes the answer is gone. Every
+ * such answer goes through one function of libmicrohttpd (0.9.75:
+ * transmit_error_response_len) that logs this sentence with the status, so
+ * it is counted here, under method "other". */
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+	static const char sent[] = "Error processing request (HTTP response code is ";
+	struct gvd_listener *l = cls;
+	char msg[512];
+	unsigned code;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg[strcspn(msg, "\n")] = '\0';
+	if (strncmp(msg, sent, sizeof(sent) - 1) == 0 &&
+	    sscanf(msg + sizeof(sent) - 1, "%u", &code) == 1 && code >= 100 && code <= 999)
+		gvd_metrics_count(&l->d->metrics, "other", (int)code);
+	gvd_log(GVD_LOG_DEBUG, "libmicrohttpd: %s", msg);
+}
+
+static void *watchdog(void *arg)
+{
+	struct gvd_http *h = arg;
+	struct gvd_listener *ls[2] = { &h->unix_l, &h->tcp_l };
+	struct gvd_conn *conn;
+	struct timespec ts;
+	uint64_t now;
+	int i;
+
+	pthread_mutex_lock(&h->wd_lock);
+	while (!h->stop) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += 1;
+		pthread_cond_timedwait(&h->wd_cond, &h->wd_lock, &ts);
+		if (h->stop)
+			break;
+		now = now_ns();
+		for (i = 0; i < 2; i++) {
+			if (!ls[i]->mhd)
+				continue;
+			pthread_mutex_lock(&ls[i]->lock);
+			for (conn = ls[i]->conns; conn; conn = conn->next) {
+				if (conn->busy || conn->shut || now - conn->phase_ns < h->deadline_ns)
+					continue;
+				/* MHD sees the end of the stream and closes it */
+				shutdown(conn->fd, SHUT_RDWR);
+				conn->shut = true;
+			}
+			pthread_mutex_unlock(&ls[i]->lock);
+		}
+	}
+	pthread_mutex_unlock(&h->wd_lock);
+	return NULL;
 }
 
 static int tcp_listen(const char *spec, int *fd_out, struct gv_err *err)
@@ -418,7 +540,8 @@ static int tcp_listen(const char *spec, int *fd_out, struct gv_err *err)
 		goto out;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 64) != 0)
+	/* the kernel caps the backlog at net.core.somaxconn */
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, LISTEN_BACKLOG) != 0)
 		ret = gv_err_set(err, errno, "cannot listen on %s: %s", spec, strerror(errno));
 out:
 	freeaddrinfo(ai);
@@ -447,11 +570,32 @@ static void bound_addr(int fd, char *out, size_t cap)
 
 static struct MHD_Daemon *start_mhd(struct gvd_listener *l, int fd)
 {
-	return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-					MHD_USE_ERROR_LOG,
-				0, NULL, NULL, handler, l, MHD_OPTION_LISTEN_SOCKET, fd,
-				MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60, MHD_OPTION_END);
+	struct MHD_OptionItem ops[] = {
+		{ MHD_OPTION_LISTEN_SOCKET, fd, NULL },
+		{ MHD_OPTION_THREAD_POOL_SIZE, THREADS_PER_LISTENER, NULL },
+		{ MHD_OPTION_CONNECTION_LIMIT, l->tcp ? TCP_CONN_LIMIT : UNIX_CONN_LIMIT, NULL },
+		{ MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONN_MEMORY, NULL },
+		{ MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_S, NULL },
+		{ MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)uri_log, l },
+		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed, l },
+		{ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)notify_connection, l },
+		{ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_logger, l },
+		/* per peer address on TCP only; on the Unix socket this entry
+		 * ends the list */
+		{ l->tcp ? MHD_OPTION_PER_IP_CONNECTION_LIMIT : MHD_OPTION_END, TCP_PER_IP_LIMIT,
+		  NULL },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+
+	return MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+				handler, l, MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
+}
+
+static void listener_init(struct gvd_listener *l, struct gvd *d, bool tcp)
+{
+	l->d = d;
+	l->tcp = tcp;
+	pthread_mutex_init(&l->lock, NULL);
 }
 
 int gvd_http_start(struct gvd *d, int unix_fd, struct gvd_http **out, struct gv_err *err)
@@ -460,13 +604,25 @@ int gvd_http_start(struct gvd *d, int unix_fd, struct gvd_http **out, struct gv_
 	int tfd = -1, ret = 0;
 
 	*out = NULL;
-	if (!h)
+	if (!h) {
+		close(unix_fd);
 		return gv_err_set(err, ENOMEM, "out of memory");
-	h->unix_l.d = d;
-	h->tcp_l.d = d;
-	h->tcp_l.tcp = true;
-	h->unix_mhd = start_mhd(&h->unix_l, unix_fd);
-	if (!h->unix_mhd) {
+	}
+	listener_init(&h->unix_l, d, false);
+	listener_init(&h->tcp_l, d, true);
+	pthread_mutex_init(&h->wd_lock, NULL);
+	{
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&h->wd_cond, &ca);
+		pthread_condattr_destroy(&ca);
+	}
+	h->deadline_ns = (uint64_t)d->o.request_timeout_s * 1000000000u;
+	h->unix_l.mhd = start_mhd(&h->unix_l, unix_fd);
+	if (!h->unix_l.mhd) {
+		close(unix_fd);
 		ret = gv_err_set(err, EIO, "cannot start the HTTP server on %s", d->o.socket_path);
 		goto out;
 	}
@@ -475,13 +631,19 @@ int gvd_http_start(struct gvd *d, int unix_fd, struct gvd_http **out, struct gv_
 		if (ret)
 			goto out;
 		bound_addr(tfd, d->listen_addr, sizeof(d->listen_addr));
-		h->tcp_mhd = start_mhd(&h->tcp_l, tfd);
-		if (!h->tcp_mhd) {
+		h->tcp_l.mhd = start_mhd(&h->tcp_l, tfd);
+		if (!h->tcp_l.mhd) {
 			close(tfd);
 			ret = gv_err_set(err, EIO, "cannot start the HTTP server on %s", d->o.listen);
 			goto out;
 		}
 	}
+	ret = -pthread_create(&h->watchdog, NULL, watchdog, h);
+	if (ret) {
+		gv_err_set(err, -ret, "cannot start the request watchdog");
+		goto out;
+	}
+	h->wd_started = true;
 out:
 	if (ret) {
 		gvd_http_stop(h);
@@ -495,10 +657,17 @@ void gvd_http_stop(struct gvd_http *h)
 {
 	if (!h)
 		return;
+	if (h->wd_started) {
+		pthread_mutex_lock(&h->wd_lock);
+		h->stop = true;
+		pthread_cond_signal(&h->wd_cond);
+		pthread_mutex_unlock(&h->wd_lock);
+		pthread_join(h->watchdog, NULL);
+	}
 	/* MHD closes the listen sockets it was given */
-	if (h->tcp_mhd)
-		MHD_stop_daemon(h->tcp_mhd);
-	if (h->unix_mhd)
-		MHD_stop_daemon(h->unix_mhd);
+	if (h->tcp_l.mhd)
+		MHD_stop_daemon(h->tcp_l.mhd);
+	if (h->unix_l.mhd)
+		MHD_stop_daemon(h->unix_l.mhd);
 	free(h);
 }

@@ -5,6 +5,8 @@
 #include "daemon.h"
 
 #define GVD_MAX_SEGS 6
+/* Request line + headers, bytes: more is 431 (docs/api.md, "Limits"). */
+#define GVD_HEAD_MAX 8192
 
 struct gvd_req {
 	struct gvd *d;
@@ -23,6 +25,34 @@ struct gvd_resp {
 	char *text;   /* owned; text/plain (metrics) */
 	char allow[64];
 };
+
+/* One request as a transport hands it to the request layer (request.c).
+ * Every pointer is to bytes the transport owns for the call. */
+struct gvd_http_in {
+	const char *method;	 /* NUL-terminated */
+	const char *target;	 /* the raw request target as sent: path?query */
+	size_t target_len;	 /* may exceed GV_HTTP_TARGET_MAX (then target may be "") */
+	bool tcp;		 /* needs the bearer token */
+	const char *auth;	 /* Authorization value, NUL-terminated at auth_len; or NULL */
+	size_t auth_len;
+	bool bad_head;		 /* the transport found bytes it hides (a NUL in a line) */
+	size_t head_len;	 /* request line + headers, bytes as received */
+	const char *body;
+	size_t body_len;
+	bool body_too_large;	 /* more than GV_APIREQ_MAX_BODY came (and was dropped) */
+	struct gvd_peer peer;
+};
+
+/* Answers a request whose head and body are complete: checks, route,
+ * handler (under d->lock). r starts as { .status = 500 }; the caller sends
+ * it and frees r->json / r->text. */
+void gvd_http_serve(struct gvd *d, const struct gvd_http_in *in, struct gvd_resp *r);
+/* The checks that need no body (head bytes, sizes, TCP token): true with r
+ * set when the request is refused, so the transport can answer before it
+ * reads any body. */
+bool gvd_http_refuse_early(struct gvd *d, const struct gvd_http_in *in, struct gvd_resp *r);
+/* The error code word of a status ("bad_request", ...). */
+const char *gvd_status_word(int status);
 
 typedef void (*gvd_route_fn)(struct gvd_req *q, struct gvd_resp *r);
 

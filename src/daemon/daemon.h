@@ -32,6 +32,11 @@ struct gvd_opts {
 	const char *listen; /* ADDR:PORT or NULL */
 	const char *lib_dir;
 	enum gvd_log_level log_level;
+	/* deadline of one request, from its connection's accept to its answer
+	 * queued, and again for sending it (docs/api.md, "Limits") */
+	unsigned request_timeout_s;
+	/* the group given the socket and the files workloads use; "" none */
+	const char *group;
 };
 
 #define GVD_METRIC_SLOTS 64
@@ -45,6 +50,7 @@ struct gvd_metrics {
 	} req[GVD_METRIC_SLOTS];
 	int n_req;
 	uint64_t errors;
+	uint64_t deadline_closed; /* connections shut down by the request deadline */
 };
 
 /* The scheduler segment of one timeslice GPU (sched.c). */
@@ -81,6 +87,9 @@ struct gvd {
 	struct gv_store *st;
 	bool sim;
 	struct gvd_metrics metrics;
+	/* o.group's id when that group exists (gvd_group_resolve) */
+	bool has_gid;
+	gid_t gid;
 	atomic_bool stopping;
 	/* test-only crash point (GPUVISORD_CRASH, simulated backend only): the
 	 * daemon kills itself with SIGKILL right after a migration created its
@@ -273,6 +282,7 @@ int gvd_reconcile(struct gvd *d, struct gv_err *err);
 /* metrics.c */
 void gvd_metrics_init(struct gvd_metrics *m);
 void gvd_metrics_count(struct gvd_metrics *m, const char *method, int code);
+void gvd_metrics_deadline(struct gvd_metrics *m);
 char *gvd_metrics_render(struct gvd *d);
 
 /* api.c */
@@ -281,7 +291,18 @@ int gvd_http_start(struct gvd *d, int unix_fd, struct gvd_http **out, struct gv_
 void gvd_http_stop(struct gvd_http *h);
 
 /* listen.c */
-int gvd_unix_listen(const char *path, int *fd_out, struct gv_err *err);
+int gvd_unix_listen(struct gvd *d, const char *path, int *fd_out, struct gv_err *err);
+/* Looks o.group up once: has_gid/gid. */
+void gvd_group_resolve(struct gvd *d);
+/* Gives path to the group (when it exists) and sets mode: what the daemon
+ * shares with the group's members (their workloads use the accounting and
+ * scheduler files; the simulated node's description). A chown that fails is
+ * logged; a chmod that fails is an error (a mode is a promise). */
+int gvd_group_share(struct gvd *d, const char *path, mode_t mode, struct gv_err *err);
+/* Refuses to start on a directory whose filesystem cannot take writes,
+ * saying why: read-only, no space, no inodes. what names it ("state
+ * directory"). */
+int gvd_dir_writable(const char *dir, const char *what, struct gv_err *err);
 int gvd_state_lock(const char *state_dir, int *fd_out, struct gv_err *err);
 int gvd_token_load(const char *state_dir, char *out, size_t cap, struct gv_err *err);
 bool gvd_token_equal(const char *expected, const char *given);

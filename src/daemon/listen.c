@@ -8,6 +8,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -34,10 +35,51 @@ int gvd_mkdir_p(const char *path, mode_t mode, struct gv_err *err)
 	return 0;
 }
 
-int gvd_unix_listen(const char *path, int *fd_out, struct gv_err *err)
+void gvd_group_resolve(struct gvd *d)
+{
+	struct group *gr = d->o.group && *d->o.group ? getgrnam(d->o.group) : NULL;
+
+	d->has_gid = gr != NULL;
+	d->gid = gr ? gr->gr_gid : (gid_t)-1;
+}
+
+int gvd_group_share(struct gvd *d, const char *path, mode_t mode, struct gv_err *err)
+{
+	if (d->has_gid && chown(path, (uid_t)-1, d->gid) != 0)
+		gvd_log(GVD_LOG_WARN, "cannot give %s to group %s: %s", path, d->o.group,
+			strerror(errno));
+	/* chown clears the set-group-ID bit: the mode goes after it */
+	if (chmod(path, mode) != 0)
+		return gv_err_set(err, errno, "cannot chmod %s: %s", path, strerror(errno));
+	return 0;
+}
+
+int gvd_dir_writable(const char *dir, const char *what, struct gv_err *err)
+{
+	struct statvfs sv;
+
+	if (statvfs(dir, &sv) != 0)
+		return gv_err_set(err, errno, "%s %s: %s", what, dir, strerror(errno));
+	if (sv.f_flag & ST_RDONLY)
+		return gv_err_set(err, EROFS, "%s %s is on a read-only filesystem", what, dir);
+	/* SQLite needs room for its write-ahead log and shared-memory index
+	 * besides the database: 1 MiB is the least start-up writes */
+	if ((unsigned long long)sv.f_bavail * sv.f_frsize < 1024 * 1024)
+		return gv_err_set(err, ENOSPC,
+				  "%s %s: its filesystem is full (%llu KiB free; gpuvisord needs "
+				  "1 MiB or more to start): free space there and start again",
+				  what, dir, (unsigned long long)sv.f_bavail * sv.f_frsize / 1024);
+	if (sv.f_files > 0 && sv.f_favail == 0)
+		return gv_err_set(err, ENOSPC,
+				  "%s %s: its filesystem has no free inodes: free some and start "
+				  "again",
+				  what, dir);
+	return 0;
+}
+
+int gvd_unix_listen(struct gvd *d, const char *path, int *fd_out, struct gv_err *err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct group *gr;
 	char dir[PATH_MAX];
 	char *slash;
 	int fd = -1, probe, ret = 0;
@@ -74,16 +116,14 @@ int gvd_unix_listen(const char *path, int *fd_out, struct gv_err *err)
 		ret = gv_err_set(err, errno, "cannot bind %s: %s", path, strerror(errno));
 		goto out;
 	}
-	/* without a gpuvisor group the socket keeps the daemon's own group
-	 * (root's when run as root) */
-	gr = getgrnam("gpuvisor");
-	if (gr && chown(path, (uid_t)-1, gr->gr_gid) != 0)
-		gvd_log(GVD_LOG_WARN, "cannot give %s to group gpuvisor: %s", path, strerror(errno));
-	if (chmod(path, 0660) != 0) {
-		ret = gv_err_set(err, errno, "cannot chmod %s: %s", path, strerror(errno));
+	/* without the group the socket keeps the daemon's own group (root's
+	 * when run as root) */
+	ret = gvd_group_share(d, path, 0660, err);
+	if (ret)
 		goto out;
-	}
-	if (listen(fd, 64) != 0) {
+	/* a burst of clients waits in the backlog rather than getting EAGAIN;
+	 * the kernel caps it at net.core.somaxconn */
+	if (listen(fd, 4096) != 0) {
 		ret = gv_err_set(err, errno, "cannot listen on %s: %s", path, strerror(errno));
 		goto out;
 	}

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,7 +31,10 @@ static void usage(FILE *f)
 		"  --mixed-size        allow timeslice instances of different sizes on one GPU\n"
 		"  --listen ADDR:PORT  also serve TCP (bearer token in <state-dir>/token)\n"
 		"  --lib-dir DIR       where shim/ and sim/ driver directories are\n"
-		"  --log-level L       error | warning | info | debug (default info)\n",
+		"  --log-level L       error | warning | info | debug (default info)\n"
+		"  --group NAME        group given the socket, the state files and the files\n"
+		"                      workloads use (default gpuvisor, when it exists)\n"
+		"  --request-timeout S deadline of one API request, seconds (default 30)\n",
 		gv_catalog_default_path());
 }
 
@@ -62,6 +66,8 @@ static int parse_args(int argc, char **argv, struct gvd_opts *o)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "lib-dir", required_argument, NULL, 'L' },
 		{ "log-level", required_argument, NULL, 'v' },
+		{ "group", required_argument, NULL, 'g' },
+		{ "request-timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -71,6 +77,8 @@ static int parse_args(int argc, char **argv, struct gvd_opts *o)
 	o->state_dir = DEFAULT_STATE_DIR;
 	o->backend = "auto";
 	o->log_level = GVD_LOG_INFO;
+	o->group = "gpuvisor";
+	o->request_timeout_s = 30;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's': o->socket_path = optarg; break;
@@ -83,6 +91,18 @@ static int parse_args(int argc, char **argv, struct gvd_opts *o)
 		case 'm': o->mixed_size = true; break;
 		case 'l': o->listen = optarg; break;
 		case 'L': o->lib_dir = optarg; break;
+		case 'g': o->group = optarg; break;
+		case 't': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+
+			if (*optarg < '0' || *optarg > '9' || *end || v < 1 || v > 3600) {
+				fprintf(stderr, "gpuvisord: --request-timeout wants 1-3600 seconds\n");
+				return -EINVAL;
+			}
+			o->request_timeout_s = (unsigned)v;
+			break;
+		}
 		case 'v':
 			if (strcmp(optarg, "error") == 0)
 				o->log_level = GVD_LOG_ERROR;
@@ -214,6 +234,43 @@ static int open_backend(struct gvd *d, struct gv_err *err)
 	return 0;
 }
 
+/* Every connection is a descriptor: the API's limits (docs/api.md,
+ * "Limits") need more than the usual soft limit of 1024. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_cur < 8192 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max < 8192 ? rl.rlim_max : 8192;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			gvd_log(GVD_LOG_WARN, "cannot raise the open-file limit: %s",
+				strerror(errno));
+	}
+}
+
+/* The database (and its write-ahead log and index, which SQLite creates
+ * with the database's mode and owner) is readable by root and the group
+ * only, also when an older daemon made it world-readable. */
+static int share_state_files(struct gvd *d, struct gv_err *err)
+{
+	static const char *const sfx[] = { "", "-wal", "-shm" };
+	char path[PATH_MAX + 8];
+	size_t i;
+	int ret;
+
+	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s", d->db_path, sfx[i]);
+		if (i > 0 && access(path, F_OK) != 0)
+			continue;
+		ret = gvd_group_share(d, path, 0640, err);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 static char state_dir_abs[PATH_MAX], run_dir_abs[PATH_MAX], lib_dir_abs[PATH_MAX],
 	socket_abs[PATH_MAX];
 
@@ -235,7 +292,11 @@ int main(int argc, char **argv)
 	pthread_mutex_init(&d.lock, NULL);
 	gvd_metrics_init(&d.metrics);
 	atomic_init(&d.stopping, false);
-	umask(022);
+	/* nothing the daemon creates is for every user: what the group may
+	 * use is given to it explicitly (gvd_group_share) */
+	umask(027);
+	gvd_group_resolve(&d);
+	raise_fd_limit();
 
 	/* SIGTERM/SIGINT are taken by sigwait in this thread only; the HTTP and
 	 * liveness threads inherit the mask. */
@@ -252,6 +313,14 @@ int main(int argc, char **argv)
 	ret = gvd_state_lock(d.o.state_dir, &lock_fd, &err);
 	if (ret)
 		goto out;
+	ret = gvd_dir_writable(d.o.state_dir, "state directory", &err);
+	if (ret)
+		goto out;
+	/* set-group-ID: what the daemon writes there (sim-node.json, which a
+	 * simulated node's workloads read; the database) takes the group */
+	ret = gvd_group_share(&d, d.o.state_dir, 02750, &err);
+	if (ret)
+		goto out;
 
 	snprintf(dir, sizeof(dir), "%s", d.o.socket_path);
 	slash = strrchr(dir, '/');
@@ -263,6 +332,9 @@ int main(int argc, char **argv)
 	if (ret)
 		goto out;
 	d.o.run_dir = run_dir_abs;
+	ret = gvd_dir_writable(d.o.run_dir, "run directory", &err);
+	if (ret)
+		goto out;
 	if (d.o.socket_path[0] != '/') {
 		char sockdir[PATH_MAX];
 
@@ -275,7 +347,10 @@ int main(int argc, char **argv)
 	}
 	snprintf(d.acct_dir, sizeof(d.acct_dir), "%s/acct", d.o.run_dir);
 	snprintf(d.sched_dir, sizeof(d.sched_dir), "%s/sched", d.o.run_dir);
-	ret = gvd_mkdir_p(d.acct_dir, 0755, &err);
+	/* group members' workloads open their accounting files here */
+	ret = gvd_mkdir_p(d.acct_dir, 0750, &err);
+	if (!ret)
+		ret = gvd_group_share(&d, d.acct_dir, 02750, &err);
 	if (ret)
 		goto out;
 	{
@@ -299,11 +374,25 @@ int main(int argc, char **argv)
 	if (ret)
 		goto out;
 	ret = gv_store_open(d.db_path, &d.st, &err);
+	if (ret) {
+		/* SQLite names the statement, not the cause: look again */
+		struct gv_err why = { 0 };
+
+		if (gvd_dir_writable(d.o.state_dir, "state directory", &why) != 0)
+			gv_err_set(&err, -ret, "cannot open %s: %s", d.db_path, why.msg);
+		goto out;
+	}
+	ret = share_state_files(&d, &err);
 	if (ret)
 		goto out;
 	ret = open_backend(&d, &err);
 	if (ret)
 		goto out;
+	if (d.sim && access(d.sim_node_path, F_OK) == 0) {
+		ret = gvd_group_share(&d, d.sim_node_path, 0640, &err);
+		if (ret)
+			goto out;
+	}
 	ret = crash_points(&d, &err);
 	if (ret)
 		goto out;
@@ -330,7 +419,7 @@ int main(int argc, char **argv)
 	if (ret)
 		goto out;
 
-	ret = gvd_unix_listen(d.o.socket_path, &sock_fd, &err);
+	ret = gvd_unix_listen(&d, d.o.socket_path, &sock_fd, &err);
 	if (ret)
 		goto out;
 	ret = gvd_http_start(&d, sock_fd, &http, &err);

@@ -36,6 +36,13 @@ void gvd_metrics_count(struct gvd_metrics *m, const char *method, int code)
 	pthread_mutex_unlock(&m->lock);
 }
 
+void gvd_metrics_deadline(struct gvd_metrics *m)
+{
+	pthread_mutex_lock(&m->lock);
+	m->deadline_closed++;
+	pthread_mutex_unlock(&m->lock);
+}
+
 struct buf {
 	char *p;
 	size_t len, cap;
@@ -151,8 +158,12 @@ char *gvd_metrics_render(struct gvd *d)
 		    (unsigned long long)d->metrics.req[i].count);
 	put(&b, "# HELP gpuvisor_api_errors_total API requests answered with a 4xx or 5xx.\n"
 		"# TYPE gpuvisor_api_errors_total counter\n"
-		"gpuvisor_api_errors_total %llu\n",
-	    (unsigned long long)d->metrics.errors);
+		"gpuvisor_api_errors_total %llu\n"
+		"# HELP gpuvisor_api_deadline_closed_total Connections shut down unanswered "
+		"because their request or answer took longer than the request deadline.\n"
+		"# TYPE gpuvisor_api_deadline_closed_total counter\n"
+		"gpuvisor_api_deadline_closed_total %llu\n",
+	    (unsigned long long)d->metrics.errors, (unsigned long long)d->metrics.deadline_closed);
 	pthread_mutex_unlock(&d->metrics.lock);
 	if (b.oom) {
 		free(b.p);

@@ -14,6 +14,7 @@
  * source, or gone -> the failure path. The daemon lock is never held while
  * the shim copies: the thread takes it only to record progress and at the
  * end. */
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -48,7 +49,52 @@ static struct gvd_mig_run runs[GVD_MIG_MAX_RUNNING];
 
 void gvd_ctl_path(struct gvd *d, const char *inst, char *out, size_t cap)
 {
-	snprintf(out, cap, "%s/ctl/%s.sock", d->o.run_dir, inst);
+	snprintf(out, cap, "%s/ctl/%s/shim.sock", d->o.run_dir, inst);
+}
+
+/* Empties and removes dir (one level: a workload's socket and whatever its
+ * user put beside it); 0 when it is gone. */
+static int remove_dir(const char *dir)
+{
+	DIR *dp = opendir(dir);
+	struct dirent *e;
+
+	if (!dp)
+		return errno == ENOENT ? 0 : -errno;
+	while ((e = readdir(dp)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			unlinkat(dirfd(dp), e->d_name, 0);
+	closedir(dp);
+	return rmdir(dir) == 0 || errno == ENOENT ? 0 : -errno;
+}
+
+int gvd_ctl_prepare(struct gvd *d, const char *inst, pid_t pid, struct gv_err *err)
+{
+	char dir[PATH_MAX], proc[64], stale[PATH_MAX + 64];
+	struct stat st;
+
+	snprintf(proc, sizeof(proc), "/proc/%d", (int)pid);
+	if (stat(proc, &st) != 0)
+		return gv_err_set(err, errno, "process %d: %s", (int)pid, strerror(errno));
+	snprintf(dir, sizeof(dir), "%s/ctl/%s", d->o.run_dir, inst);
+	/* a previous workload's directory (its user may have left anything in
+	 * it) never serves the next one */
+	if (remove_dir(dir) != 0) {
+		snprintf(stale, sizeof(stale), "%s/ctl/.stale-%s-%lld", d->o.run_dir, inst,
+			 (long long)time(NULL));
+		if (rename(dir, stale) != 0)
+			return gv_err_set(err, errno, "cannot clear %s: %s", dir, strerror(errno));
+	}
+	if (mkdir(dir, 0700) != 0)
+		return gv_err_set(err, errno, "cannot create %s: %s", dir, strerror(errno));
+	if (chown(dir, st.st_uid, st.st_gid) != 0 || chmod(dir, 0700) != 0) {
+		int e = errno;
+
+		rmdir(dir);
+		return gv_err_set(err, e, "cannot give %s to uid %u: %s", dir, (unsigned)st.st_uid,
+				  strerror(e));
+	}
+	return 0;
 }
 
 static int same_model(const struct gvd_view *v, int gs, int gd, struct gv_err *err);
@@ -91,9 +137,10 @@ json_t *gvd_mig_env(struct gvd *d, const struct gv_store_inst *in)
 		gvd_view_free(&v);
 	}
 	gvd_ctl_path(d, in->id, path, sizeof(path));
-	o = json_pack("{s:{s:s, s:s, s:s}, s:[{s:s+, s:s+}]}", "env", "GPUVISOR_CTL", path,
+	o = json_pack("{s:{s:s, s:s, s:s}, s:[{s:s++, s:s++}]}", "env", "GPUVISOR_CTL", path,
 		      "GPUVISOR_DEVICE", in->device_uuid, "CUDA_VISIBLE_DEVICES", vis, "mounts",
-		      "host", d->o.run_dir, "/ctl", "container", d->o.run_dir, "/ctl");
+		      "host", d->o.run_dir, "/ctl/", in->id, "container", d->o.run_dir, "/ctl/",
+		      in->id);
 	return o ? o : json_null();
 }
 
@@ -979,9 +1026,12 @@ void gvd_mig_recover(struct gvd *d)
 	char dir[PATH_MAX];
 	size_t n = 0, i;
 
+	/* only the daemon writes here (it makes each registered workload a
+	 * directory of its own, gvd_ctl_prepare); anyone may pass through to
+	 * the one it was given, nobody but root lists them */
 	snprintf(dir, sizeof(dir), "%s/ctl", d->o.run_dir);
-	if (gvd_mkdir_p(dir, 01777, NULL) == 0)
-		chmod(dir, 01777); /* workloads of any user create their socket here */
+	if (gvd_mkdir_p(dir, 0711, NULL) == 0 && chmod(dir, 0711) != 0)
+		gvd_log(GVD_LOG_WARN, "cannot chmod %s: %s", dir, strerror(errno));
 	pthread_mutex_lock(&d->lock);
 	if (gv_store_mig_list(d->st, &arr, &n, NULL) != 0)
 		n = 0;

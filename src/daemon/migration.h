@@ -35,6 +35,10 @@ int gvd_ctl_hello(const char *path, pid_t owner, int timeout_ms, json_t **out,
 /* <run-dir>/ctl/<instance>.sock: where a workload started on the instance
  * listens. */
 void gvd_ctl_path(struct gvd *d, const char *inst, char *out, size_t cap);
+/* At a workload's registration: <run-dir>/ctl/<inst>/ afresh, owned by
+ * pid's user, mode 0700, so that only that user (and root) can create the
+ * control socket gpuvisord connects to (docs/api.md, "Tenants"). */
+int gvd_ctl_prepare(struct gvd *d, const char *inst, pid_t pid, struct gv_err *err);
 
 /* migration.c; callers hold d->lock unless said otherwise. */
 /* What a workload needs to be migratable, merged into its env by `gpuvisor

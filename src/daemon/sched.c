@@ -149,7 +149,11 @@ static int ensure(struct gvd *d, const struct gvd_view *v, int gi, struct gv_err
 	gvd_sched_settings(d, g->uuid, &pol, &us);
 	gvd_sched_path(d, g->uuid, path);
 	if (!slot->s) {
-		ret = gvd_mkdir_p(d->sched_dir, 0755, err);
+		/* group members' workloads map their GPU's segment from here;
+		 * set-group-ID gives the segments the group */
+		ret = gvd_mkdir_p(d->sched_dir, 0750, err);
+		if (!ret)
+			ret = gvd_group_share(d, d->sched_dir, 02750, err);
 		if (ret)
 			return ret;
 		for (i = 0; i < v->n_insts; i++)

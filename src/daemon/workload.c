@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "migration.h"
 #include "gpuvisor/acct.h"
 #include "gpuvisor/proc.h"
 
@@ -205,6 +206,9 @@ static int record(struct gvd *d, const struct gv_store_inst *in, pid_t pid, pid_
 	struct gvd_view v;
 	int ret, gpu;
 
+	ret = gvd_ctl_prepare(d, id, pid, err);
+	if (ret)
+		return ret;
 	ret = gv_store_begin(d->st, err);
 	if (ret)
 		return ret;

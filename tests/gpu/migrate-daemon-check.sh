@@ -50,8 +50,8 @@ args=(--weights-mib "$mib" --kv-mib-per-step 8 --act-kib 1024 --reads 4 --steps 
 gv run --instance "$a" --migratable -- timeout 85 "$build/bin/gv-infer" "${args[@]}" --step-ms 100 \
 	>"$T/wl.out" 2>"$T/wl.err" &
 wl=$!
-for _ in $(seq 300); do [ -S "$T/run/ctl/$a.sock" ] && break; sleep 0.1; done
-[ -S "$T/run/ctl/$a.sock" ] || fail "the workload never listened: $(cat "$T/wl.err")"
+for _ in $(seq 300); do [ -S "$T/run/ctl/$a/shim.sock" ] && break; sleep 0.1; done
+[ -S "$T/run/ctl/$a/shim.sock" ] || fail "the workload never listened: $(cat "$T/wl.err")"
 sleep 1
 rc=0
 gv migrate "$a" --to "$b" || { echo "FAIL: pre-copy migration"; rc=1; }

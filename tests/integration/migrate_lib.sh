@@ -50,7 +50,7 @@ wl_start() {
 	gv_bg "$GV_BIN_DIR/gpuvisor" --socket "$GV_SOCK" run --instance "$inst" --migratable -- \
 		"$@" >"$out" 2>"$out.err"
 	WL_RUN=$!
-	WL_CTL=$GV_RUN/ctl/$inst.sock
+	WL_CTL=$GV_RUN/ctl/$inst/shim.sock
 	wait_until 30 test -S "$WL_CTL" || fail "the workload never listened on $WL_CTL: $(cat "$out.err")"
 	WL_PID=$(api GET "/v1/instances/$inst" | jq -r .workload.pid)
 	[ "$WL_PID" != null ] || fail "workload not registered on $inst"

@@ -30,7 +30,7 @@ start_fake() {
 	gv_bg env FAKE_SHIM_STOP="$stopf" "$@" "$GV_BIN_DIR/gpuvisor" --socket "$GV_SOCK" \
 		run --instance "$inst" --migratable -- python3 "$FAKE"
 	FAKE_PID=$!
-	wait_until 20 test -S "$GV_RUN/ctl/$inst.sock" || fail "fake shim of $inst never listened"
+	wait_until 20 test -S "$GV_RUN/ctl/$inst/shim.sock" || fail "fake shim of $inst never listened"
 }
 start_fake "$src" "$T/stop1"
 w1=$FAKE_PID
