@@ -31,6 +31,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,6 +211,18 @@ static void report(bool ok, const struct drv *d, const int *pids, int n, const d
 	       ms[0], ms[1], ms[2], ms[3]);
 }
 
+/* Test faults (GPUVISOR_TEST_FAULTS=1 and GPUVISOR_CKPT_FAULT=after-lock or
+ * after-checkpoint): the helper dies there, as a helper killed by an OOM
+ * killer or an operator would, leaving the workload locked or
+ * checkpointed for gpuvisord to settle. */
+static void fault_point(const char *where)
+{
+	const char *f = getenv("GPUVISOR_CKPT_FAULT"), *on = getenv("GPUVISOR_TEST_FAULTS");
+
+	if (on && !strcmp(on, "1") && f && !strcmp(f, where))
+		raise(SIGKILL);
+}
+
 static int do_suspend(const struct drv *d, int *pids, CUprocessState *st, int n,
 		      unsigned timeout_ms, double ms[4])
 {
@@ -247,6 +260,7 @@ static int do_suspend(const struct drv *d, int *pids, CUprocessState *st, int n,
 		}
 	}
 	ms[0] = now_ms() - t;
+	fault_point("after-lock");
 	t = now_ms();
 	for (; done < n; done++) {
 		r = d->checkpoint(pids[done], &ca);
@@ -260,6 +274,7 @@ static int do_suspend(const struct drv *d, int *pids, CUprocessState *st, int n,
 		}
 	}
 	ms[1] = now_ms() - t;
+	fault_point("after-checkpoint");
 	return 0;
 undo:
 	/* give back what was done: the workload runs on as before */

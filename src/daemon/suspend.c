@@ -44,6 +44,9 @@
 #define HELPER_DEADLINE_MS 300000
 #define HELPER_OUT_MAX 65536
 
+static enum gv_wl_state settle(struct gvd *d, pid_t pgid, enum gv_wl_state was,
+			       struct gv_err *err);
+
 static const char *helper_path(char out[PATH_MAX])
 {
 	char exe[PATH_MAX], *slash;
@@ -396,11 +399,22 @@ static int change(struct gvd *d, const char *id, const char *to, bool suspend, b
 	pthread_mutex_unlock(&d->lock);
 	ret = ckpt_run(d, suspend ? "suspend" : "resume", in.wl_pgid, map[0] ? map : NULL, &j,
 		       err);
-	pthread_mutex_lock(&d->lock);
 	/* suspend undoes itself on failure; a failed resume leaves the driver's
 	 * checkpoint in place, to be resumed again (the driver has no rollback) */
 	end = suspend ? (ret ? GV_WL_RUNNING : GV_WL_SUSPENDED)
 		      : (ret ? GV_WL_SUSPENDED : GV_WL_RUNNING);
+	if (ret && !j && ret != -ETIMEDOUT) {
+		/* no answer: the helper died somewhere between the phases */
+		struct gv_err serr = { 0 };
+
+		char why[GV_ERR_MSG_MAX];
+
+		snprintf(why, sizeof(why), "%s", err->msg);
+		end = settle(d, in.wl_pgid, suspend ? GV_WL_SUSPENDING : GV_WL_RESUMING, &serr);
+		gv_err_set(err, EIO, "%s; asked again, the driver has the workload %s%s%s", why,
+			   gvd_wl_state_name(end), serr.msg[0] ? ": " : "", serr.msg);
+	}
+	pthread_mutex_lock(&d->lock);
 	if (ret == -ETIMEDOUT)
 		end = suspend ? GV_WL_SUSPENDING : GV_WL_RESUMING; /* unknown: reconcile asks */
 	if (gv_store_inst_set_wl_state(d->st, id, end, &store_err))
@@ -518,6 +532,34 @@ static bool all_states(json_t *j, const char *want)
 	return true;
 }
 
+/* Asks the driver where the workload's CUDA processes are and settles them
+ * after a suspend or resume that did not finish (the helper died or gave
+ * no answer, or gpuvisord stopped): all checkpointed while suspending ->
+ * suspended (it did finish); all running -> running; anything else (locked,
+ * checkpointed while resuming, a mix) is resumed -> running, or suspended
+ * when even that fails. Without d->lock (it runs the helper). */
+static enum gv_wl_state settle(struct gvd *d, pid_t pgid, enum gv_wl_state was,
+			       struct gv_err *err)
+{
+	enum gv_wl_state end;
+	json_t *j = NULL;
+
+	gv_err_clear(err);
+	ckpt_run(d, "state", pgid, NULL, &j, err);
+	if (j && all_states(j, "checkpointed") && was == GV_WL_SUSPENDING) {
+		end = GV_WL_SUSPENDED;
+	} else if (j && all_states(j, "running")) {
+		end = GV_WL_RUNNING;
+	} else {
+		json_decref(j);
+		j = NULL;
+		gv_err_clear(err);
+		end = ckpt_run(d, "resume", pgid, NULL, &j, err) ? GV_WL_SUSPENDED : GV_WL_RUNNING;
+	}
+	json_decref(j);
+	return end;
+}
+
 void gvd_suspend_reconcile(struct gvd *d)
 {
 	struct gv_store_inst *insts = NULL;
@@ -531,29 +573,12 @@ void gvd_suspend_reconcile(struct gvd *d)
 	for (i = 0; i < n; i++) {
 		struct gv_store_inst *in = &insts[i];
 		enum gv_wl_state end;
-		json_t *j = NULL;
 
 		if (in->wl_pid <= 0 ||
 		    (in->wl_state != GV_WL_SUSPENDING && in->wl_state != GV_WL_RESUMING) ||
 		    !gvd_workload_alive(in))
 			continue;
-		gv_err_clear(&err);
-		/* a restart in the middle: ask the driver where the workload is;
-		 * a half-done suspend or resume is completed as a resume, so the
-		 * workload runs (the safe side: it holds its partition anyway) */
-		ckpt_run(d, "state", in->wl_pgid, NULL, &j, &err);
-		if (j && all_states(j, "checkpointed") && in->wl_state == GV_WL_SUSPENDING) {
-			end = GV_WL_SUSPENDED;
-		} else if (j && all_states(j, "running")) {
-			end = GV_WL_RUNNING;
-		} else {
-			json_decref(j);
-			j = NULL;
-			gv_err_clear(&err);
-			end = ckpt_run(d, "resume", in->wl_pgid, NULL, &j, &err) ? GV_WL_SUSPENDED
-									 : GV_WL_RUNNING;
-		}
-		json_decref(j);
+		end = settle(d, in->wl_pgid, in->wl_state, &err);
 		gvd_log(GVD_LOG_WARN, "%s: workload pid %d was %s when gpuvisord stopped; now %s%s%s",
 			in->id, (int)in->wl_pid, gvd_wl_state_name(in->wl_state),
 			gvd_wl_state_name(end), err.msg[0] ? ": " : "", err.msg);
