@@ -78,6 +78,9 @@ int gv_acct_uncharge(struct gv_acct *acct, uint64_t bytes);
 /* Bytes charged by all live processes (dead ones are reclaimed first). */
 uint64_t gv_acct_used(struct gv_acct *acct);
 uint64_t gv_acct_limit(const struct gv_acct *acct);
+/* The highest total the file has held since it was created (exact: raised
+ * by every charge); 0 when only processes older than the field charged. */
+uint64_t gv_acct_peak(const struct gv_acct *acct);
 /* Bytes charged by the calling process. */
 uint64_t gv_acct_mine(const struct gv_acct *acct);
 /* Reclaims the slots of dead processes; returns how many this call freed. */

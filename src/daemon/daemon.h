@@ -116,6 +116,9 @@ json_t *gvd_json_instance(struct gvd *d, const struct gvd_view *v, const struct 
 void gvd_acct_path(struct gvd *d, const char *id, char out[PATH_MAX]);
 /* Bytes charged to a timeslice instance's accounting file; -1 when unknown. */
 int64_t gvd_acct_used(struct gvd *d, const struct gv_store_inst *in);
+/* The highest use of a timeslice instance's accounting file (its peak
+ * GPU memory, bytes); -1 for other kinds or when the file is unreadable. */
+int64_t gvd_acct_peak(struct gvd *d, const struct gv_store_inst *in);
 
 /* events */
 void gvd_event(struct gvd *d, const char *kind, int gpu, const char *inst, const char *fmt, ...)
