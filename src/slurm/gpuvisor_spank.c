@@ -625,7 +625,9 @@ int slurm_spank_job_epilog(spank_t sp, int ac, char **av)
 	bool asked;
 	int rc, tries;
 
-	if (spank_get_item(sp, S_JOB_ID, &job) != ESPANK_SUCCESS)
+	/* slurm_spank_init is not called in the job script context: the
+	 * plugstack.conf arguments come here too */
+	if (gv_spank_args(ac, av) != 0 || spank_get_item(sp, S_JOB_ID, &job) != ESPANK_SUCCESS)
 		return 0;
 	/* a job that asked for --vgpu waits for a restarting daemon; any
 	 * other job's epilog only looks once (an instance may outlive a step
