@@ -3,7 +3,8 @@
 # that are missing. Needs root (or sudo) when something is missing.
 set -eu
 PKGS="build-essential cmake pkg-config libsqlite3-dev libmicrohttpd-dev
-libjansson-dev libcurl4-openssl-dev libcmocka-dev libxxhash-dev jq curl procps"
+libjansson-dev libcurl4-openssl-dev libcmocka-dev libxxhash-dev jq curl procps
+slurm-wlm munge slurm-wlm-plugins-dev libslurm-dev"
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
