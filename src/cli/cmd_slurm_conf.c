@@ -186,7 +186,10 @@ int gv_cmd_slurm_conf(struct gv_cli *cli, int argc, char **argv)
 		if (counts[i].count == 0)
 			printf("# %s: no GPU of this node can hold it now\n", counts[i].name);
 	printf("\n# slurm.conf\nGresTypes=vgpu\n");
-	printf("NodeName=%s Gres=%s\n", node, gres[0] ? gres : "vgpu:none:0");
+	if (gres[0])
+		printf("NodeName=%s Gres=%s\n", node, gres);
+	else
+		printf("# no vGPU of these profiles fits node %s now: no Gres= for it\n", node);
 	printf("\n# gres.conf\n");
 	for (i = 0; i < n_counts; i++)
 		if (counts[i].count > 0)

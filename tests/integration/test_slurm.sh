@@ -5,6 +5,7 @@
 # simulated H100 in timeslice mode, the SPANK plugin (build/lib/
 # gpuvisor_spank.so) in plugstack.conf with socket=$T/%n/api.sock, and the
 # GRES lines from `gpuvisor slurm-conf` of each node. Then:
+#   - an srun inside an sbatch job uses the job's instance;
 #   - srun --vgpu on gv1 and on gv2: the task has its instance (h100-20c, on
 #     the node it ran on), gv-infer prints the checksum of a run under
 #     `gpuvisor run`; the instance is given back when the job ends, and the
@@ -226,6 +227,24 @@ expect_contains "$GV_OUT" "$WANT"
 expect_contains "$GV_OUT" "node=gv2 inst=i-"
 expect_ok gvn gv2 events
 expect_contains "$GV_OUT" "for slurm:job:"
+
+step "an srun inside a batch job runs in the job's instance"
+cat >"$T/jobs/inner.sh" <<EOF
+#!/bin/bash
+echo "batch inst=\$GPUVISOR_INSTANCE"
+srun bash -c 'echo "step inst=\$GPUVISOR_INSTANCE"; exec "\$0" "\$@"' ${INFER[*]}
+EOF
+expect_ok sbatch_id -w gv2 --vgpu=h100-20c --gres=vgpu:h100-20c:1 -o "$T/jobs/inner.out" "$T/jobs/inner.sh"
+ji=$GV_OUT
+wait_until 60 job_done "$ji" || fail "job $ji did not end: $(squeue)"
+out=$(cat "$T/jobs/inner.out")
+expect_eq "$(job_state "$ji")" COMPLETED "the batch job with an inner srun: $out"
+expect_contains "$out" "$WANT"
+bi=$(printf '%s\n' "$out" | sed -n 's/^batch inst=//p')
+si=$(printf '%s\n' "$out" | sed -n 's/^step inst=//p')
+[ -n "$bi" ] && [ "$bi" = "$si" ] || fail "batch script and step have instances '$bi' and '$si': $out"
+no_job_inst() { [ -z "$(owned_on gv2 "$ji")" ]; }
+wait_until 30 no_job_inst || fail "job $ji's instance left on gv2: $(gvn gv2 list)"
 
 step "an impossible profile fails the job at its start, with the reason"
 expect_fail "gpuvisor: job not started: --vgpu=h100-99c" srun -w gv1 --vgpu=h100-99c true
