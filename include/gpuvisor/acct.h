@@ -91,6 +91,10 @@ uint64_t gv_acct_limit(const struct gv_acct *acct);
 int gv_acct_limit_create(const char *path, uint64_t limit_bytes, struct gv_err *err);
 /* 0, or a negative errno (missing, not a limit file) with nothing changed. */
 int gv_acct_use_limit_file(struct gv_acct *acct, const char *path, struct gv_err *err);
+
+/* The highest total the file has held since it was created (exact: raised
+ * by every charge); 0 when only processes older than the field charged. */
+uint64_t gv_acct_peak(const struct gv_acct *acct);
 /* Bytes charged by the calling process. */
 uint64_t gv_acct_mine(const struct gv_acct *acct);
 /* Reclaims the slots of dead processes; returns how many this call freed. */

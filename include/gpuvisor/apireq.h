@@ -20,6 +20,7 @@
 
 #define GV_APIREQ_MAX_BODY (64 * 1024)
 #define GV_APIREQ_GPU_MAX 64
+#define GV_APIREQ_OWNER_MAX 128 /* = GV_STORE_OWNER_MAX */
 
 /* POST /v1/instances */
 struct gv_apireq_create {
@@ -28,6 +29,10 @@ struct gv_apireq_create {
 	int placement;		      /* -1 = choose */
 	uint64_t framebuffer_mib;     /* 0 = not given */
 	bool spread;		      /* policy "spread" (default "pack") */
+	/* "owner": who asks, kept with the instance and shown in its events
+	 * (the Slurm plugin's "slurm:job:42"); printable ASCII with spaces,
+	 * 1..GV_APIREQ_OWNER_MAX-1 bytes; "" = not given */
+	char owner[GV_APIREQ_OWNER_MAX];
 };
 
 int gv_apireq_create_parse(const char *body, size_t len, struct gv_apireq_create *out,

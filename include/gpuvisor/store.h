@@ -19,11 +19,12 @@
 #include "gpuvisor/catalog.h"
 #include "gpuvisor/err.h"
 
-#define GV_STORE_SCHEMA_VERSION 4
+#define GV_STORE_SCHEMA_VERSION 5
 #define GV_STORE_ID_MAX 32
 #define GV_STORE_UUID_MAX 48
 #define GV_STORE_KIND_MAX 48
 #define GV_STORE_MSG_MAX 512
+#define GV_STORE_OWNER_MAX 128 /* instance owner tag, NUL included */
 
 enum gv_inst_state {
 	GV_INST_CREATING = 0,
@@ -57,6 +58,7 @@ struct gv_store_inst {
 	uint64_t wl_starttime;			/* /proc/<pid>/stat field 22, clock ticks */
 	int64_t wl_since;			/* unix seconds */
 	enum gv_wl_state wl_state;
+	char owner[GV_STORE_OWNER_MAX];		/* who asked for it ("slurm:job:42"); "" none */
 };
 
 struct gv_store_event {

@@ -116,6 +116,17 @@ static const struct gv_cmd gv_cmds[] = {
 	 "the slice, slices, overruns, memory used, framebuffer, workload pid. The\n"
 	 "screen is cleared between frames when the output is a terminal.\n"
 	 "\nexample:\n  gpuvisor top --gpu 0 --interval 500\n"},
+	{"slurm-conf", gv_cmd_slurm_conf, "slurm-conf [--profile P]... [--node NAME]",
+	 "Print the node's Slurm GRES lines (slurm.conf, gres.conf) from what it can hold.",
+	 "  --profile P   advertise P (repeatable); each GPU counts only towards the first\n"
+	 "                listed profile it can hold, so the counts are exact. Without it,\n"
+	 "                every profile each GPU can hold in its mode is listed (profiles\n"
+	 "                then share GPUs: a note says so)\n"
+	 "  --node NAME   the Slurm NodeName (default: the short host name)\n"
+	 "\nOne countable GRES 'vgpu', typed by profile (gres.conf Flags=CountOnly).\n"
+	 "Jobs ask for --gres=vgpu:PROFILE:1 --vgpu=PROFILE and queue while the node's\n"
+	 "count is used up. docs/slurm.md has a whole cluster set-up.\n"
+	 "\nexample:\n  gpuvisor slurm-conf --profile h100-20c --node gpu01\n"},
 	{"migrate", gv_cmd_migrate,
 	 "migrate INSTANCE --to GPU|INSTANCE [--downtime-limit MS] [--mode precopy|stopcopy|checkpoint] "
 	 "[--max-rounds N] [--auto-converge] [--json]",

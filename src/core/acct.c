@@ -30,7 +30,10 @@ struct acct_hdr {
 	uint32_t n_slots;
 	uint32_t slot_size;
 	_Atomic uint64_t total;
-	uint64_t reserved[4];
+	/* the highest total reached (0 in files of shims that predate it: the
+	 * field was reserved, so the layout and version are unchanged) */
+	_Atomic uint64_t peak;
+	uint64_t reserved[3];
 };
 
 struct acct_slot {
@@ -406,6 +409,14 @@ static bool try_add_total(struct gv_acct *a, uint64_t bytes)
 		if (cur > limit || bytes > limit - cur)
 			return false;
 	} while (!atomic_compare_exchange_weak(&h->total, &cur, cur + bytes));
+	/* raise the peak to what this charge made the total, unless another
+	 * charge has raised it further meanwhile */
+	{
+		uint64_t now = cur + bytes, peak = atomic_load(&h->peak);
+
+		while (peak < now && !atomic_compare_exchange_weak(&h->peak, &peak, now))
+			;
+	}
 	return true;
 }
 
@@ -455,6 +466,11 @@ uint64_t gv_acct_used(struct gv_acct *acct)
 		return 0;
 	gv_acct_reclaim_dead(acct);
 	return atomic_load(&acct->map->hdr.total);
+}
+
+uint64_t gv_acct_peak(const struct gv_acct *acct)
+{
+	return acct ? atomic_load(&acct->map->hdr.peak) : 0;
 }
 
 uint64_t gv_acct_limit(const struct gv_acct *acct)

@@ -46,7 +46,7 @@ int gv_apireq_create_parse(const char *body, size_t len, struct gv_apireq_create
 			   struct gv_err *err)
 {
 	static const char *const fields[] = { "profile", "gpu", "placement", "framebuffer_mib",
-					      "policy", NULL };
+					      "policy", "owner", NULL };
 	struct gv_apireq_create r = { .placement = -1 };
 	char policy[16] = "";
 	json_t *root = NULL, *gpu;
@@ -105,6 +105,10 @@ int gv_apireq_create_parse(const char *body, size_t len, struct gv_apireq_create
 		goto out;
 	}
 	r.spread = strcmp(policy, "spread") == 0;
+	ret = gv_jf_text(root, "owner", GV_JF_ASCII | GV_JF_SPACES | GV_JF_NULL_ABSENT, r.owner,
+			 sizeof(r.owner), err);
+	if (ret)
+		goto out;
 	*out = r;
 out:
 	json_decref(root);

@@ -40,6 +40,8 @@ static const char *const migrations[] = {
 	" error TEXT NOT NULL, report TEXT, progress TEXT);",
 	/* 4: suspended workloads (enum gv_wl_state) */
 	"ALTER TABLE instances ADD COLUMN wl_state INTEGER NOT NULL DEFAULT 0;",
+	/* 5: who asked for the instance (a Slurm job: "slurm:job:42"), "" none */
+	"ALTER TABLE instances ADD COLUMN owner TEXT NOT NULL DEFAULT '';",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -305,7 +307,7 @@ static void copy_col(char *dst, size_t cap, sqlite3_stmt *s, int col)
 
 #define INST_COLS                                                                    \
 	"id, gpu_uuid, profile, kind, start, fb_mib, state, device_uuid, created, wl_pid, " \
-	"wl_pgid, wl_starttime, wl_since, wl_state"
+	"wl_pgid, wl_starttime, wl_since, wl_state, owner"
 
 static void inst_from_row(sqlite3_stmt *s, void *dst)
 {
@@ -326,6 +328,7 @@ static void inst_from_row(sqlite3_stmt *s, void *dst)
 	o->wl_starttime = (uint64_t)sqlite3_column_int64(s, 11);
 	o->wl_since = sqlite3_column_int64(s, 12);
 	o->wl_state = (enum gv_wl_state)sqlite3_column_int(s, 13);
+	copy_col(o->owner, sizeof(o->owner), s, 14);
 }
 
 /* The numeric suffix of "i-12" orders instances by creation. */
@@ -345,7 +348,7 @@ int gv_store_inst_insert(struct gv_store *st, const struct gv_store_inst *in, st
 		return gv_err_set(err, EINVAL, "instance needs an id, a GPU and a profile");
 	ret = prepare(st,
 		      "INSERT INTO instances(seq, " INST_COLS ") "
-		      "VALUES(?14, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?15)",
+		      "VALUES(?14, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?15, ?16)",
 		      &s, err);
 	if (ret)
 		return ret;
@@ -364,6 +367,7 @@ int gv_store_inst_insert(struct gv_store *st, const struct gv_store_inst *in, st
 	sqlite3_bind_int64(s, 13, in->wl_since);
 	sqlite3_bind_int64(s, 14, id_seq(in->id));
 	sqlite3_bind_int(s, 15, (int)in->wl_state);
+	sqlite3_bind_text(s, 16, in->owner, -1, SQLITE_STATIC);
 	if (sqlite3_step(s) != SQLITE_DONE) {
 		int ext = sqlite3_extended_errcode(st->db);
 

@@ -139,6 +139,9 @@ void gvd_partition_check(struct gvd *d);
 bool gvd_partition_over(struct gvd *d, const char *id);
 /* Bytes charged to a timeslice instance's accounting file; -1 when unknown. */
 int64_t gvd_acct_used(struct gvd *d, const struct gv_store_inst *in);
+/* The highest use of a timeslice instance's accounting file (its peak
+ * GPU memory, bytes); -1 for other kinds or when the file is unreadable. */
+int64_t gvd_acct_peak(struct gvd *d, const struct gv_store_inst *in);
 
 /* events */
 void gvd_event(struct gvd *d, const char *kind, int gpu, const char *inst, const char *fmt, ...)

@@ -101,6 +101,7 @@ int gvd_instance_create_as(struct gvd *d, const struct gv_apireq_create *req, co
 	in.created = (int64_t)time(NULL);
 	if (!is_mig_kind(res.kind))
 		snprintf(in.device_uuid, sizeof(in.device_uuid), "%s", g->uuid);
+	snprintf(in.owner, sizeof(in.owner), "%s", req->owner);
 
 	ret = gv_store_begin(d->st, err);
 	if (ret)
@@ -173,7 +174,8 @@ int gvd_instance_create_as(struct gvd *d, const struct gv_apireq_create *req, co
 			snprintf(ev, sizeof(ev), "created %s (%s, %llu MiB) on gpu %d", in.profile,
 				 gv_profile_kind_name(in.kind), (unsigned long long)in.fb_mib,
 				 res.gpu);
-		gvd_event(d, "instance.created", res.gpu, in.id, "%s", ev);
+		gvd_event(d, "instance.created", res.gpu, in.id, "%s%s%s", ev,
+			  in.owner[0] ? " for " : "", in.owner);
 	}
 	ret = gv_store_end(d->st, ret, err);
 	if (ret)
@@ -209,6 +211,7 @@ int gvd_instance_destroy(struct gvd *d, const char *id, bool force, int *http,
 	struct gv_store_inst in;
 	struct gvd_view v;
 	char path[PATH_MAX];
+	int64_t peak;
 	int ret, gpu;
 
 	*http = 500;
@@ -275,6 +278,9 @@ int gvd_instance_destroy(struct gvd *d, const char *id, bool force, int *http,
 			goto out;
 		}
 	}
+	/* the peak is read before the accounting file goes: what the owner
+	 * used is the instance's last word in the events (accounting) */
+	peak = gvd_acct_peak(d, &in);
 	if (in.kind == GV_PROFILE_TIMESLICE)
 		gvd_sched_tenant_del(d, in.gpu_uuid, id, true);
 	gvd_acct_path(d, id, path);
@@ -286,8 +292,15 @@ int gvd_instance_destroy(struct gvd *d, const char *id, bool force, int *http,
 		goto out;
 	ret = gv_store_inst_delete(d->st, id, err);
 	if (!ret) {
-		gvd_event(d, "instance.destroyed", gpu, id, "destroyed %s on gpu %d%s", in.profile,
-			  gpu, force ? " (forced)" : "");
+		char extra[GV_STORE_OWNER_MAX + 64] = "";
+
+		if (in.owner[0])
+			snprintf(extra, sizeof(extra), " of %s", in.owner);
+		if (peak >= 0)
+			snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra),
+				 ", peak %lld bytes", (long long)peak);
+		gvd_event(d, "instance.destroyed", gpu, id, "destroyed %s on gpu %d%s%s", in.profile,
+			  gpu, extra, force ? " (forced)" : "");
 	}
 	ret = gv_store_end(d->st, ret, err);
 	if (!ret) {

@@ -52,6 +52,22 @@ int64_t gvd_acct_used(struct gvd *d, const struct gv_store_inst *in)
 	return (int64_t)(sum > used ? sum : used);
 }
 
+int64_t gvd_acct_peak(struct gvd *d, const struct gv_store_inst *in)
+{
+	char path[PATH_MAX];
+	struct gv_acct *a = NULL;
+	int64_t peak;
+
+	if (in->kind != GV_PROFILE_TIMESLICE)
+		return -1;
+	gvd_acct_path(d, in->id, path);
+	if (gv_acct_open(path, &a, NULL) != 0)
+		return -1;
+	peak = (int64_t)gv_acct_peak(a);
+	gv_acct_close(a);
+	return peak;
+}
+
 static const char *matched_by(const struct gv_gpu_info *g)
 {
 	const struct gv_model *m = g->model;
@@ -131,7 +147,7 @@ json_t *gvd_json_instance(struct gvd *d, const struct gvd_view *v, const struct 
 	char created[32], started[32];
 	json_t *wl = json_null(), *o;
 	int gpu = v ? gvd_view_gpu_by_uuid(v, in->gpu_uuid) : -1;
-	int64_t used = gvd_acct_used(d, in);
+	int64_t used = gvd_acct_used(d, in), peak = gvd_acct_peak(d, in);
 
 	gvd_time_str(in->created, created);
 	if (in->wl_pid > 0) {
@@ -150,5 +166,12 @@ json_t *gvd_json_instance(struct gvd *d, const struct gvd_view *v, const struct 
 		      (json_int_t)in->fb_mib, "state", gv_inst_state_name(in->state),
 		      "device_uuid", in->device_uuid, "created", created, "mem_used_bytes",
 		      used >= 0 ? json_integer(used) : json_null(), "workload", wl);
+	if (o && (json_object_set_new(o, "mem_peak_bytes",
+				      peak >= 0 ? json_integer(peak) : json_null()) < 0 ||
+		  json_object_set_new(o, "owner",
+				      in->owner[0] ? json_string(in->owner) : json_null()) < 0)) {
+		json_decref(o);
+		o = NULL;
+	}
 	return o;
 }

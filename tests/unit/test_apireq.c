@@ -49,6 +49,11 @@ static void test_create_full(void **state)
 	assert_false(r.spread);
 	assert_int_equal(create(" {\"gpu\":\"0\", \"profile\":\"x\"} \n", &r, &err), 0);
 	assert_string_equal(r.gpu, "0");
+	assert_string_equal(r.owner, "");
+	assert_int_equal(create("{\"profile\":\"x\",\"owner\":\"slurm:job:42 step 0\"}", &r, &err), 0);
+	assert_string_equal(r.owner, "slurm:job:42 step 0");
+	assert_int_equal(create("{\"profile\":\"x\",\"owner\":null}", &r, &err), 0);
+	assert_string_equal(r.owner, "");
 }
 
 /* Every refusal: -EINVAL, a message naming the problem, output zeroed. */
@@ -92,6 +97,9 @@ static void test_create_refusals(void **state)
 		{ "{\"profile\":\"a\",\"policy\":\"random\"}", "'policy'" },
 		{ "{\"profile\":\"a\",\"policy\":\"\"}", "'policy'" },
 		{ "{\"profile\":\"a\",\"policy\":1}", "'policy'" },
+		{ "{\"profile\":\"a\",\"owner\":\"\"}", "'owner'" },
+		{ "{\"profile\":\"a\",\"owner\":\"a\\nb\"}", "'owner'" },
+		{ "{\"profile\":\"a\",\"owner\":7}", "'owner'" },
 		{ "{\"profile\":\"a\\u0000b\"}", "malformed JSON" },
 	};
 	struct gv_apireq_create r;

@@ -111,6 +111,7 @@ static void test_migrate_from_v1(void **state)
 	assert_int_equal(gv_store_schema_version(f->st), GV_STORE_SCHEMA_VERSION);
 	assert_int_equal(gv_store_inst_get(f->st, "i-4", &in, NULL), 0);
 	assert_string_equal(in.profile, "h100-20c");
+	assert_string_equal(in.owner, ""); /* schema 5: no owner before */
 	assert_int_equal(gv_store_inst_get_weight(f->st, "i-4", &w, NULL), 0);
 	assert_int_equal(w, 1);
 	assert_int_equal(gv_store_gpu_get_mode(f->st, "GPU-a", &m, NULL), 0);
@@ -185,6 +186,7 @@ static void test_instance_crud(void **state)
 	struct gv_err err = { 0 };
 	size_t n = 0;
 
+	snprintf(b.owner, sizeof(b.owner), "slurm:job:42");
 	assert_int_equal(gv_store_inst_insert(f->st, &a, &err), 0);
 	assert_int_equal(gv_store_inst_insert(f->st, &b, &err), 0);
 	assert_int_equal(gv_store_inst_insert(f->st, &a, &err), -EEXIST);
@@ -197,6 +199,10 @@ static void test_instance_crud(void **state)
 	assert_int_equal(got.fb_mib, 4864);
 	assert_int_equal(got.state, GV_INST_CREATING);
 	assert_string_equal(got.device_uuid, "");
+	assert_string_equal(got.owner, "");
+	assert_int_equal(gv_store_inst_get(f->st, "i-2", &got, &err), 0);
+	assert_string_equal(got.owner, "slurm:job:42");
+	assert_int_equal(gv_store_inst_get(f->st, "i-1", &got, &err), 0);
 	assert_int_equal(got.created, 1700000000);
 
 	assert_int_equal(gv_store_inst_set_state(f->st, "i-1", GV_INST_READY, "MIG-x", &err), 0);
