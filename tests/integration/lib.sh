@@ -71,6 +71,14 @@ gv_done() {
 _gv_cleanup() {
 	local rc=$?
 	local p
+	# the workloads the daemon knows first: killing `gpuvisor run` does not
+	# end its workload, and a suspended one would wait for ever
+	if [ -n "$GV_DAEMON_PID" ] && [ -S "$GV_SOCK" ]; then
+		for p in $(curl -s --max-time 5 --unix-socket "$GV_SOCK" http://localhost/v1/instances 2>/dev/null |
+			jq -r '.instances[]?.workload.pgid // empty' 2>/dev/null); do
+			[ "$p" -gt 1 ] 2>/dev/null && kill -9 -- "-$p" 2>/dev/null
+		done
+	fi
 	for p in "${GV_BG_PIDS[@]}"; do
 		kill -9 "$p" 2>/dev/null && wait "$p" 2>/dev/null
 	done
