@@ -358,6 +358,12 @@ int main(int argc, char **argv)
 
 		snprintf(limit_dir, sizeof(limit_dir), "%s/limit", d.o.run_dir);
 		ret = gvd_mkdir_p(limit_dir, 0755, &err);
+		/* every tenant reads its limit here (containers of any user): 0755
+		 * whatever the daemon's umask; the files are 0644 and only the
+		 * daemon writes them */
+		if (!ret && chmod(limit_dir, 0755) != 0)
+			ret = gv_err_set(&err, errno, "cannot chmod %s: %s", limit_dir,
+					 strerror(errno));
 		if (ret)
 			goto out;
 	}

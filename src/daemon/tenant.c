@@ -139,7 +139,9 @@ void gvd_tenant_sync(struct gvd *d)
 			continue;
 		}
 		gvd_tenant_dir(d, arr[i].id, path);
-		if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+		/* reached by the instance's workload, whatever its user: 0755 under
+		 * any umask (the endpoint checks its callers with SO_PEERCRED) */
+		if ((mkdir(path, 0755) < 0 && errno != EEXIST) || chmod(path, 0755) < 0) {
 			gvd_log(GVD_LOG_ERROR, "%s: %s", path, strerror(errno));
 			continue;
 		}
@@ -305,6 +307,8 @@ int gvd_tenant_start(struct gvd *d, struct gv_err *err)
 
 	snprintf(d->tenant_dir, sizeof(d->tenant_dir), "%s/tenant", d->o.run_dir);
 	ret = gvd_mkdir_p(d->tenant_dir, 0755, err);
+	if (!ret && chmod(d->tenant_dir, 0755) != 0)
+		ret = gv_err_set(err, errno, "cannot chmod %s: %s", d->tenant_dir, strerror(errno));
 	if (ret)
 		return ret;
 	t = calloc(1, sizeof(*t));
