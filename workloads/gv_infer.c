@@ -5,9 +5,11 @@
  * rewritten every step. At the end the activations and the KV cache are
  * copied back and hashed: "checksum: 0x..." is the same for the same
  * options on any device (integer arithmetic only). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gv_kernels.h"
 #include "wl_common.h"
@@ -18,9 +20,12 @@ static void usage(const char *prog)
 {
 	fprintf(stderr,
 		"usage: %s [--weights-mib N] [--kv-mib-per-step N] [--act-kib N] [--steps N]\n"
-		"          [--step-ms N] [--reads N] [--device N] [--verbose]\n"
+		"          [--step-ms N] [--reads N] [--device N] [--hold] [--verbose]\n"
 		"defaults: 64 MiB weights, 1 MiB of KV cache per step, 256 KiB activations,\n"
-		"          8 steps, no pause between steps, 16 weight reads per activation\n",
+		"          8 steps, no pause between steps, 16 weight reads per activation\n"
+		"--hold: before the last step, wait until standard input ends (a test moves\n"
+		"        the workload meanwhile; the last step and the checksum then read\n"
+		"        what went through the moves)\n",
 		prog);
 }
 
@@ -29,6 +34,7 @@ int main(int argc, char **argv)
 	struct wl w = { .prog = "gv-infer" };
 	unsigned long long weights_mib = 64, kv_mib = 1, act_kib = 256, steps = 8, step_ms = 0;
 	unsigned long long reads = 16, device = 0;
+	int hold = 0;
 	CUdeviceptr weights, act[2], *kv = NULL;
 	CUfunction f_fill, f_step, f_kv;
 	size_t act_bytes;
@@ -39,6 +45,10 @@ int main(int argc, char **argv)
 
 		if (!strcmp(o, "--verbose")) {
 			w.verbose = 1;
+			continue;
+		}
+		if (!strcmp(o, "--hold")) {
+			hold = 1;
 			continue;
 		}
 		if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
@@ -94,6 +104,20 @@ int main(int argc, char **argv)
 	for (unsigned long long s = 0; s < steps; s++) {
 		CUdeviceptr in = act[s % 2], out = act[(s + 1) % 2];
 		struct gv_infer_step_args st;
+
+		if (hold && s + 1 == steps) {
+			char c;
+
+			if (w.verbose)
+				fprintf(stderr, "%s: holding before the last step\n", w.prog);
+			for (;;) {
+				ssize_t n = read(0, &c, 1);
+
+				if (n > 0 || (n < 0 && errno == EINTR))
+					continue;
+				break;
+			}
+		}
 
 		if (kv_mib) {
 			struct gv_kv_write_args k;

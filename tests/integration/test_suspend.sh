@@ -40,6 +40,21 @@ far=$GV_ID
 WL=("$GV_BIN_DIR/gv-infer" --weights-mib 1024 --kv-mib-per-step 1 --act-kib 64 --reads 1 --steps 100 --step-ms 100 --verbose)
 GIB=$((1024 * 1024 * 1024))
 
+# held WL: gv-infer --hold run in the background (runner: its gpuvisor run),
+# stdin a FIFO the test keeps open; it stops before its last step until
+# released, so it holds its memory however slow the checks are (ASan), and
+# its last step and checksum read what went through the moves
+held() { # INSTANCE OUTFILE
+	rm -f "$T/hold"
+	mkfifo "$T/hold"
+	"$GV_BIN_DIR/gpuvisor" --socket "$GV_SOCK" run --instance "$1" -- "${WL[@]}" --hold \
+		<"$T/hold" >"$2" 2>&1 &
+	runner=$!
+	GV_BG_PIDS+=("$runner")
+	exec 7>"$T/hold"
+}
+release() { exec 7>&-; }
+
 wl_state() { gv_instance_field "$id" '.workload.state // "none"'; }
 has_workload() { [ "$(gv_instance_field "$id" '.workload.pid // "null"')" != null ]; }
 mem_used() { gv_instance_field "$id" '.mem_used_bytes // 0'; }
@@ -66,7 +81,8 @@ EOF
 }
 
 step "prepare: the reference run, never suspended"
-expect_ok gv run --instance "$id" -- "${WL[@]}"
+# (the checksum does not depend on the pause between steps)
+expect_ok gv run --instance "$id" -- "${WL[@]}" --step-ms 0
 want=$(printf '%s\n' "$GV_OUT" | grep -o 'checksum: 0x[0-9a-f]*')
 [ -n "$want" ] || fail "no checksum from gv-infer: $GV_OUT"
 
@@ -75,9 +91,7 @@ expect_rc 1 "has no workload to suspend" gv suspend "$id"
 expect_rc 1 "has no workload to resume" gv resume "$id"
 
 step "suspend a running workload"
-"$GV_BIN_DIR/gpuvisor" --socket "$GV_SOCK" run --instance "$id" -- "${WL[@]}" >"$T/wl.out" 2>&1 &
-runner=$!
-GV_BG_PIDS+=("$runner")
+held "$id" "$T/wl.out"
 wait_until 20 has_workload || fail "gv-infer never registered"
 big_enough() { [ "$(mem_used)" -ge "$GIB" ]; }
 wait_until 30 big_enough || fail "gv-infer never charged its weights: $(mem_used)"
@@ -128,6 +142,7 @@ expect_eq "$(gv_instance_field "$id" '.workload // "none"')" none "$id is empty 
 expect_eq "$(gv_instance_field "$id" '.mem_used_bytes')" 0 "$id's partition is empty"
 [ "$(gv_instance_field "$other" '.mem_used_bytes')" -ge "$GIB" ] ||
 	fail "the partition did not move to $other: $(gv list --json)"
+release
 wait "$runner" || fail "gv-infer failed after the resume: $(cat "$T/wl.out")"
 got=$(grep -o 'checksum: 0x[0-9a-f]*' "$T/wl.out")
 expect_eq "$got" "$want" "checksum after suspend and resume on another instance"
@@ -136,9 +151,7 @@ expect_contains "$GV_OUT" "resumed from $id"
 expect_rc 1 "has no workload" gv resume "$other"
 
 step "a passthrough workload resumed onto another GPU of the same model"
-"$GV_BIN_DIR/gpuvisor" --socket "$GV_SOCK" run --instance "$pt1" -- "${WL[@]}" >"$T/pt.out" 2>&1 &
-runner=$!
-GV_BG_PIDS+=("$runner")
+held "$pt1" "$T/pt.out"
 pt_has() { [ "$(gv_instance_field "$pt1" '.workload.pid // "null"')" != null ]; }
 wait_until 20 pt_has || fail "gv-infer never registered on $pt1"
 # gpu 2 holds the weights: at least 1 GiB less free than gpu 3
@@ -160,6 +173,7 @@ wait_until 10 gone_pt2 || fail "the source $pt2 was not destroyed"
 	fail "the memory did not move back to gpu 2: gpu 2 free $(sim_free 2), gpu 3 free $(sim_free 3)"
 expect_ok gv migrations --json
 expect_contains "$GV_OUT" '"checkpoint"'
+release
 wait "$runner" || fail "gv-infer failed after moving: $(cat "$T/pt.out")"
 got=$(grep -o 'checksum: 0x[0-9a-f]*' "$T/pt.out")
 expect_eq "$got" "$want" "checksum after moving to another GPU"
@@ -167,9 +181,7 @@ id=$other
 
 step "migrate --mode checkpoint of a time-sliced workload: refused to another GPU, done on its own"
 home=$(gv list --json | jq -r --arg o "$other" '[.instances[] | select(.gpu == 0 and .id != $o)][0].id')
-"$GV_BIN_DIR/gpuvisor" --socket "$GV_SOCK" run --instance "$other" -- "${WL[@]}" >"$T/ts.out" 2>&1 &
-runner=$!
-GV_BG_PIDS+=("$runner")
+held "$other" "$T/ts.out"
 on_other() { [ "$(gv_instance_field "$other" '.mem_used_bytes')" -ge "$GIB" ]; }
 wait_until 30 on_other || fail "gv-infer never charged $other"
 n4=$(gv list --json | jq '[.instances[] | select(.gpu == 4)] | length')
@@ -180,6 +192,7 @@ expect_eq "$(gv_instance_field "$other" '.workload.state')" running "still runni
 expect_ok gv migrate "$other" --to "$home" --mode checkpoint --json
 expect_eq "$(jout .state)" completed "the migration completed"
 [ "$(jout .report.downtime_ms)" != null ] || fail "no stun in the report: $GV_OUT"
+release
 wait "$runner" || fail "gv-infer failed after the migration: $(cat "$T/ts.out")"
 expect_eq "$(grep -o 'checksum: 0x[0-9a-f]*' "$T/ts.out")" "$want" "checksum after migrate --mode checkpoint"
 id=$home

@@ -18,8 +18,23 @@ gv_start_daemon
 expect_ok gv mode 0 timeslice
 gv_create --profile h100-20c --gpu 0
 id=$GV_ID
-WL=("$GV_BIN_DIR/gv-infer" --weights-mib 256 --kv-mib-per-step 1 --act-kib 64 --reads 1 --steps 150
-	--step-ms 100 --verbose)
+WL=("$GV_BIN_DIR/gv-infer" --weights-mib 256 --kv-mib-per-step 1 --act-kib 64 --reads 1 --steps 600
+	--step-ms 50 --verbose)
+
+# held WL: gv-infer --hold run in the background (runner: its gpuvisor run),
+# stdin a FIFO the test keeps open; it stops before its last step until
+# released, so it holds its memory however slow the checks are (ASan), and
+# its last step and checksum read what went through the moves
+held() { # INSTANCE OUTFILE
+	rm -f "$T/hold"
+	mkfifo "$T/hold"
+	"$GV_BIN_DIR/gpuvisor" --socket "$GV_SOCK" run --instance "$1" -- "${WL[@]}" --hold \
+		<"$T/hold" >"$2" 2>&1 &
+	runner=$!
+	GV_BG_PIDS+=("$runner")
+	exec 7>"$T/hold"
+}
+release() { exec 7>&-; }
 
 wl_state() { gv_instance_field "$id" '.workload.state // "none"'; }
 has_workload() { [ "$(gv_instance_field "$id" '.workload.pid // "null"')" != null ]; }
@@ -40,13 +55,12 @@ restart_with_fault() { # FAULT ("" for none)
 }
 
 step "prepare: the reference run"
-expect_ok gv run --instance "$id" -- "${WL[@]}"
+# (the checksum does not depend on the pause between steps)
+expect_ok gv run --instance "$id" -- "${WL[@]}" --step-ms 0
 want=$(printf '%s\n' "$GV_OUT" | grep -o 'checksum: 0x[0-9a-f]*')
 [ -n "$want" ] || fail "no checksum from gv-infer: $GV_OUT"
 
-"$GV_BIN_DIR/gpuvisor" --socket "$GV_SOCK" run --instance "$id" -- "${WL[@]}" >"$T/wl.out" 2>&1 &
-runner=$!
-GV_BG_PIDS+=("$runner")
+held "$id" "$T/wl.out"
 wait_until 20 has_workload || fail "gv-infer never registered"
 wait_until 30 charged || fail "gv-infer never charged its weights"
 
@@ -68,12 +82,12 @@ restart_with_fault ""
 expect_eq "$(wl_state)" suspended "still suspended after the restart"
 expect_ok gv resume "$id"
 expect_eq "$(wl_state)" running "running after the resume"
+release
 wait "$runner" || fail "gv-infer failed: $(tail -5 "$T/wl.out")"
 expect_eq "$(grep -o 'checksum: 0x[0-9a-f]*' "$T/wl.out")" "$want" "checksum after the faults"
 
 step "a workload killed while suspended gives everything back"
-"$GV_BIN_DIR/gpuvisor" --socket "$GV_SOCK" run --instance "$id" -- "${WL[@]}" >"$T/wl2.out" 2>&1 &
-GV_BG_PIDS+=("$!")
+held "$id" "$T/wl2.out"
 wait_until 20 has_workload || fail "gv-infer never registered"
 wait_until 30 charged || fail "gv-infer never charged its weights"
 expect_ok gv suspend "$id"
