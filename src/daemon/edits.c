@@ -24,7 +24,9 @@
  * by SONAME to them; that directory goes on LD_LIBRARY_PATH after the
  * shim's, so a container finds them whatever its image's /etc/ld.so.cache
  * says (no hook runs in the container). The real libcuda is also named by
- * GPUVISOR_REAL_LIBCUDA for the shim. */
+ * GPUVISOR_REAL_LIBCUDA for the shim, the real NVML by GPUVISOR_REAL_LIBNVML
+ * for the NVML interposer beside it (on a simulated node: libcudasim and
+ * the simulator's NVML, libnvmlsim). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -271,6 +273,11 @@ json_t *gvd_instance_edits(struct gvd *d, const struct gv_store_inst *in, struct
 		snprintf(path, sizeof(path), "%s/libcudasim.so", d->o.lib_dir);
 		if (set_path(env, mounts, "GPUVISOR_REAL_LIBCUDA", path, false) < 0 ||
 		    set_path(env, mounts, "GPUVISOR_SIM_NODE", d->sim_node_path, false) < 0)
+			goto oom;
+		/* the NVML interposer (lib/shim/libnvidia-ml.so.1) forwards to
+		 * the simulator's NVML, which describes the same node */
+		snprintf(path, sizeof(path), "%s/libnvmlsim.so", d->o.lib_dir);
+		if (set_path(env, mounts, "GPUVISOR_REAL_LIBNVML", path, false) < 0)
 			goto oom;
 		/* libcudasim reads the catalog to know the devices' models: the
 		 * daemon's own */

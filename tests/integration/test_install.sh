@@ -16,12 +16,15 @@ root=$stage$prefix
 step "FHS layout"
 for f in bin/gpuvisor sbin/gpuvisord libexec/gpuvisor/gpuvisor-ckpt \
 	"$libdir/gpuvisor/shim/libcuda.so.1" "$libdir/gpuvisor/shim/libgpuvisor-mig.so" \
+	"$libdir/gpuvisor/shim/libnvidia-ml.so.1" "$libdir/gpuvisor/libnvmlsim.so" \
 	"$libdir/gpuvisor/libcudasim.so" share/gpuvisor/catalog.json \
 	lib/systemd/system/gpuvisord.service; do
 	[ -f "$root/$f" ] || fail "not installed: $prefix/$f"
 done
 expect_eq "$(find "$root/$libdir/gpuvisor/shim" -type l | wc -l)" 0 "links in the shim directory"
 expect_contains "$(readelf -d "$root/$libdir/gpuvisor/shim/libcuda.so.1")" "[libcuda.so.1]" "SONAME"
+expect_contains "$(readelf -d "$root/$libdir/gpuvisor/shim/libnvidia-ml.so.1")" "[libnvidia-ml.so.1]" \
+	"the NVML interposer's SONAME"
 unit=$(cat "$root/lib/systemd/system/gpuvisord.service")
 expect_contains "$unit" "ExecStart=$prefix/sbin/gpuvisord" "unit"
 expect_contains "$unit" "WantedBy=multi-user.target" "unit"
