@@ -22,7 +22,7 @@ WL=("$GV_BIN_DIR/gv-infer" --weights-mib 256 --kv-mib-per-step 1 --act-kib 64 --
 	--step-ms 50 --verbose)
 
 # held WL: gv-infer --hold run in the background (runner: its gpuvisor run),
-# stdin a FIFO the test keeps open; it stops before its last step until
+# stdin a FIFO kept open by a sleeper; it stops before its last step until
 # released, so it holds its memory however slow the checks are (ASan), and
 # its last step and checksum read what went through the moves
 held() { # INSTANCE OUTFILE
@@ -32,9 +32,14 @@ held() { # INSTANCE OUTFILE
 		<"$T/hold" >"$2" 2>&1 &
 	runner=$!
 	GV_BG_PIDS+=("$runner")
-	exec 7>"$T/hold"
+	# the FIFO's writer is a process of its own: a descriptor of this shell
+	# would be inherited by every process started meanwhile (a restarted
+	# daemon) and the end of input would never come
+	sleep 100000 >"$T/hold" &
+	holder=$!
+	GV_BG_PIDS+=("$holder")
 }
-release() { exec 7>&-; }
+release() { kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null; }
 
 wl_state() { gv_instance_field "$id" '.workload.state // "none"'; }
 has_workload() { [ "$(gv_instance_field "$id" '.workload.pid // "null"')" != null ]; }
