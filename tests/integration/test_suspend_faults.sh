@@ -21,30 +21,8 @@ id=$GV_ID
 WL=("$GV_BIN_DIR/gv-infer" --weights-mib 256 --kv-mib-per-step 1 --act-kib 64 --reads 1 --steps 600
 	--step-ms 50 --verbose)
 
-# held WL: gv-infer --hold run in the background (runner: its gpuvisor run),
-# stdin a FIFO kept open by a sleeper; it stops before its last step until
-# released, so it holds its memory however slow the checks are (ASan), and
-# its last step and checksum read what went through the moves
-held() { # INSTANCE OUTFILE
-	rm -f "$T/hold"
-	mkfifo "$T/hold"
-	"$GV_BIN_DIR/gpuvisor" --socket "$GV_SOCK" run --instance "$1" -- "${WL[@]}" --hold \
-		<"$T/hold" >"$2" 2>&1 &
-	runner=$!
-	GV_BG_PIDS+=("$runner")
-	# the FIFO's writer is a process of its own: a descriptor of this shell
-	# would be inherited by every process started meanwhile (a restarted
-	# daemon) and the end of input would never come
-	sleep 100000 >"$T/hold" &
-	holder=$!
-	GV_BG_PIDS+=("$holder")
-}
-release() { kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null; }
-
-wl_state() { gv_instance_field "$id" '.workload.state // "none"'; }
-has_workload() { [ "$(gv_instance_field "$id" '.workload.pid // "null"')" != null ]; }
+. "$(dirname "$0")/suspend_lib.sh"
 charged() { [ "$(gv_instance_field "$id" '.mem_used_bytes // 0')" -ge $((256 * 1024 * 1024)) ]; }
-step_of() { grep -o 'step [0-9]*:' "$1" | tail -1 | tr -dc 0-9; }
 # advances FILE: the workload makes steps (within 20 s)
 ADV_FILE= ADV_FROM=
 _past() { [ "$(step_of "$ADV_FILE")" -gt "$ADV_FROM" ]; }
