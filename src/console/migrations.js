@@ -4,6 +4,8 @@ import { h, bytes } from './dom.js';
 import { get, del, seg } from './api.js';
 import { lineChart } from './chart.js';
 
+const ms = (v) => (typeof v === 'number' ? `${v.toFixed(1)} ms` : '-');
+
 // per migration id: {seq, progress: [...], report}
 const seen = new Map();
 
@@ -36,15 +38,15 @@ function progressView(m, st) {
 		h('dt', { text: 'round' }), h('dd', { class: 'round', text: String(last.round) }),
 		h('dt', { text: 'copied' }), h('dd', { text: `${bytes(last.bytes_copied)} of ${bytes(last.bytes_total)}` }),
 		h('dt', { text: 'dirty' }), h('dd', { class: 'dirty', text: bytes(last.bytes_dirty) }),
-		h('dt', { text: 'dirty rate' }), h('dd', { text: `${bytes(last.dirty_rate_bps)}/s` }),
-		h('dt', { text: 'bandwidth' }), h('dd', { text: `${bytes(last.bandwidth_bps)}/s` }),
-		h('dt', { text: 'expected downtime' }), h('dd', { class: 'expected', text: `${last.expected_downtime_ms} ms` }),
+		h('dt', { text: 'dirty rate' }), h('dd', { text: `${bytes(Math.round(last.dirty_rate_bps))}/s` }),
+		h('dt', { text: 'bandwidth' }), h('dd', { text: `${bytes(Math.round(last.bandwidth_bps))}/s` }),
+		h('dt', { text: 'expected downtime' }), h('dd', { class: 'expected', text: ms(last.expected_downtime_ms) }),
 		h('dt', { text: 'throttle' }), h('dd', { text: `${last.throttle_pct || 0}%` }));
-	const pts = st.progress.map((e, i) => [i, e.bytes_dirty]);
 	const max = Math.max(1, ...st.progress.map((e) => e.bytes_dirty));
 	const chart = lineChart({
-		title: 'dirty bytes per progress event', t0: 0, t1: Math.max(1, pts.length - 1) * 1000,
-		series: [{ name: 'dirty', points: pts.map(([i, v]) => [i * 1000, v]) }], ymax: max, yfmt: bytes,
+		title: 'dirty bytes by progress event', t0: 1, t1: Math.max(2, st.progress.length),
+		series: [{ name: 'dirty', points: st.progress.map((e, i) => [i + 1, e.bytes_dirty]) }],
+		ymax: max, yfmt: bytes, xlabels: ['1', String(st.progress.length)],
 	});
 	return h('div', { class: 'progress-box' }, rows, chart);
 }
@@ -54,13 +56,14 @@ function reportView(m, st) {
 	const sm = m.summary || {};
 	const v = (k) => (r[k] !== undefined && r[k] !== null ? r[k] : sm[k]);
 	return h('dl', { class: 'report' },
-		h('dt', { text: 'stun (downtime)' }), h('dd', { class: 'stun', text: `${v('downtime_ms')} ms` }),
-		h('dt', { text: 'expected downtime' }), h('dd', { text: `${v('expected_downtime_ms')} ms` }),
+		h('dt', { text: 'stun (downtime)' }), h('dd', { class: 'stun', text: ms(v('downtime_ms')) }),
+		h('dt', { text: 'expected downtime' }), h('dd', { text: ms(v('expected_downtime_ms')) }),
 		h('dt', { text: 'bytes before the stun' }), h('dd', { class: 'before', text: bytes(v('bytes_precopy')) }),
 		h('dt', { text: 'bytes during the stun' }), h('dd', { class: 'during', text: bytes(v('bytes_stun')) }),
 		h('dt', { text: 'rounds' }), h('dd', { class: 'rounds', text: String(v('rounds')) }),
-		h('dt', { text: 'total' }), h('dd', { text: `${v('total_ms')} ms` }),
-		h('dt', { text: 'stopped by' }), h('dd', { text: String(v('stop')) }));
+		h('dt', { text: 'total' }), h('dd', { text: ms(v('total_ms')) }),
+		h('dt', { text: 'stopped by' }), h('dd', { text: String(v('stop')) }),
+		h('dt', { text: 'throttle' }), h('dd', { text: `up to ${v('throttle_max_pct') || 0}%` }));
 }
 
 export async function renderMigrations(root, migrations, notify) {

@@ -10,7 +10,7 @@ export function geometry(profiles) {
 	let mem = 0;
 	let compute = 0;
 	for (const p of profiles) {
-		if (p.kind !== 'mig' || p.mem_slices === null || p.mem_slices === undefined) continue;
+		if ((p.kind !== 'mig' && p.kind !== 'mig-vgpu') || p.mem_slices === null || p.mem_slices === undefined) continue;
 		for (const st of p.starts || []) mem = Math.max(mem, st + p.mem_slices);
 		compute = Math.max(compute, p.compute_slices || 0);
 	}
@@ -21,7 +21,7 @@ const CELL = 44;
 const ROW = 34;
 
 export function slotMap(gpu, profiles, instances) {
-	const byName = new Map(profiles.filter((p) => p.kind === 'mig').map((p) => [p.name, p]));
+	const byName = new Map(profiles.filter((p) => p.kind === 'mig' || p.kind === 'mig-vgpu').map((p) => [p.name, p]));
 	const geo = geometry(profiles);
 	const box = h('div', { class: 'slotmap', 'data-gpu': gpu.index });
 	if (!geo.mem) {
@@ -56,7 +56,7 @@ export function slotMap(gpu, profiles, instances) {
 		});
 		g.appendChild(s('rect', { class: cls, x: 90 + inst.start * CELL, y: 4, width: ms * CELL - 2, height: ROW - 6 },
 			s('title', { text: `${inst.id} ${inst.profile}: memory slices ${inst.start}-${inst.start + ms - 1}` })));
-		g.appendChild(s('text', { class: 'slot-text', x: 90 + inst.start * CELL + 4, y: 22, text: `${inst.id} ${inst.profile}` }));
+		g.appendChild(s('text', { class: 'slot-text', x: 90 + inst.start * CELL + 4, y: 22, text: ms > 1 ? `${inst.id} ${inst.profile}` : inst.id }));
 		if (cs) {
 			g.appendChild(s('rect', { class: cls, x: 90 + c * CELL, y: ROW + 4, width: cs * CELL - 2, height: ROW - 6 },
 				s('title', { text: `${inst.id}: ${cs} compute slices` })));
@@ -69,12 +69,17 @@ export function slotMap(gpu, profiles, instances) {
 	const used = mine.reduce((n, i) => n + ((byName.get(i.profile) || {}).mem_slices || 0), 0);
 	box.appendChild(h('p', { class: 'muted', text: `memory slices used ${used} of ${geo.mem}, compute slices used ${c} of ${geo.compute}` }));
 	const free = h('ul', { class: 'free-starts' });
+	const full = [];
 	for (const p of byName.values()) {
 		const fs = p.free_starts || [];
+		if (!fs.length) {
+			full.push(p.name);
+			continue;
+		}
 		free.appendChild(h('li', { 'data-profile': p.name, 'data-free-starts': fs.join(',') },
-			h('span', { class: 'prof', text: p.name }),
-			fs.length ? ` free at slot ${fs.join(', ')}` : h('span', { class: 'muted', text: ` none free${p.reason ? ': ' + p.reason : ''}` })));
+			h('span', { class: 'prof', text: p.name }), ` free at slot ${fs.join(', ')}`));
 	}
+	if (full.length) free.appendChild(h('li', { class: 'muted full', text: `no room for ${full.join(', ')}` }));
 	box.appendChild(h('details', { class: 'free-placements', open: true }, h('summary', { text: 'free placements' }), free));
 	return box;
 }

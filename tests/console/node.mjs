@@ -1,0 +1,110 @@
+// console.node: the node view shows what the daemon says. GPU 0 (A100) in
+// MIG mode with instances made by the CLI: the slot map puts each one at
+// the daemon's start over its profile's memory slices, and lists the
+// daemon's free starts per profile; GPU 1 (H100) time-sliced with two
+// instances: their tenants, policy and shares, and the SVG time series;
+// an owner holding markup is shown as text; the Advise panel answers or
+// says the daemon has none. Screenshot: docs/console-node.png.
+import { apiSock, open, login, loggedIn, run, step, gvOk, gvJson, eq, assert, waitFor, screenshot, refreshed, fail } from './lib.mjs';
+
+run(async () => {
+	gvOk('mode', '0', 'mig');
+	gvOk('mode', '1', 'timeslice');
+	const a = gvJson('create', '--profile', '3g.20gb', '--gpu', '0');
+	const b = gvJson('create', '--profile', '1g.5gb', '--gpu', '0');
+	const c = gvJson('create', '--profile', '2g.10gb', '--gpu', '0', '--placement', '0');
+	const evil = '<img src=x id=pwned onerror=alert(1)>';
+	const r = await apiSock('POST', '/v1/instances', { profile: 'h100-20c', gpu: '1', owner: evil });
+	eq(r.status, 201, `create with owner: ${JSON.stringify(r.body)}`);
+	const t1 = r.body;
+	const t2 = gvJson('create', '--profile', 'h100-20c', '--gpu', '1');
+
+	const page = await open();
+	await login(page);
+	await loggedIn(page);
+	await refreshed(page);
+
+	step('each GPU with its model, mode and memory');
+	for (const g of gvJson('gpus').gpus) {
+		const card = page.locator(`section.gpu[data-gpu="${g.index}"]`);
+		const head = await card.locator('header').textContent();
+		assert(head.includes(g.name), `GPU ${g.index} card lacks its name ${g.name}: ${head}`);
+		eq(await card.locator('.modebadge').textContent(), g.mode, `GPU ${g.index} mode`);
+		const legend = await card.locator('.memlegend').textContent();
+		assert(legend.includes('allocated') && legend.includes('free') && legend.includes('used'), `memory legend: ${legend}`);
+		const w = await card.locator('.membar .seg.alloc').evaluate((e) => e.style.width);
+		assert(g.allocated_mib === 0 || parseFloat(w) > 0, `GPU ${g.index}: allocated ${g.allocated_mib} MiB but the bar is ${w}`);
+	}
+
+	step('the MIG slot map is the daemon\'s placements');
+	const prof = new Map(gvJson('profiles', '--gpu', '0').profiles.map((p) => [p.name, p]));
+	const list = gvJson('list').instances.filter((i) => i.gpu === 0);
+	eq(list.length, 3, 'MIG instances on gpu 0');
+	for (const i of list) {
+		const g = page.locator(`section.gpu[data-gpu="0"] .slot-inst[data-instance="${i.id}"]`);
+		eq(await g.getAttribute('data-start'), String(i.start), `${i.id} start in the slot map`);
+		eq(await g.getAttribute('data-mem-slices'), String(prof.get(i.profile).mem_slices), `${i.id} memory slices`);
+		eq(await g.getAttribute('data-compute-slices'), String(prof.get(i.profile).compute_slices), `${i.id} compute slices`);
+		const rect = g.locator('rect').first();
+		const x = Number(await rect.getAttribute('x'));
+		const cell = Number(await page.locator(`section.gpu[data-gpu="0"] rect.slot[data-slot="${i.start}"]`).getAttribute('x'));
+		eq(x, cell, `${i.id} is drawn over slot ${i.start}`);
+	}
+	eq(new Set([a.id, b.id, c.id]).size, 3, 'ids');
+	for (const p of prof.values()) {
+		if (p.kind !== 'mig') continue;
+		const li = page.locator(`section.gpu[data-gpu="0"] .free-starts li[data-profile="${p.name}"]`);
+		const fs = p.free_starts || [];
+		if (fs.length) eq(await li.getAttribute('data-free-starts'), fs.join(','), `free starts of ${p.name}`);
+		else eq(await li.count(), 0, `${p.name} has no free start and is listed as full`);
+	}
+
+	step('time-sliced GPU: tenants, policy, shares');
+	const ts = page.locator('section.gpu[data-gpu="1"]');
+	const pol = await ts.locator('.policy').textContent();
+	const sched = JSON.parse(gvOk('sched', '1', '--json'));
+	assert(pol.includes(sched.policy_in_force), `policy line ${pol} lacks ${sched.policy_in_force}`);
+	for (const id of [t1.id, t2.id]) {
+		eq(await ts.locator(`tr[data-tenant="${id}"]`).count(), 1, `tenant row of ${id}`);
+		eq(await ts.locator(`tr[data-instance="${id}"]`).count(), 1, `instance row of ${id}`);
+	}
+
+	step('markup from the daemon is text');
+	const owner = await ts.locator(`tr[data-instance="${t1.id}"]`).textContent();
+	assert(owner.includes(evil), `the owner is not shown as text: ${owner}`);
+	eq(await page.locator('#pwned').count(), 0, 'an element made from the owner');
+
+	step('time series drawn as SVG');
+	await waitFor('two history samples', async () => {
+		await refreshed(page);
+		return (await ts.locator('svg.chart polyline').count()) >= 2;
+	}, 20000);
+	const lines = await ts.locator('svg.chart polyline').evaluateAll((ps) => ps.map((p) => p.getAttribute('data-series')));
+	assert(lines.includes('allocated') && lines.includes('used'), `memory series: ${lines}`);
+	assert(lines.includes(t1.id) && lines.includes(t2.id), `share series per instance: ${lines}`);
+	const pts = await ts.locator('svg.chart polyline[data-series="allocated"]').getAttribute('points');
+	assert(pts.trim().split(' ').length >= 2, `one point only: ${pts}`);
+
+	step('the event log');
+	const ev = await page.locator('#events').textContent();
+	assert(ev.includes('instance.created') && ev.includes('gpu.mode'), `event log: ${ev.slice(0, 300)}`);
+
+	await screenshot(page, 'node');
+
+	step('Advise');
+	await page.fill('#advise-memory', '8192');
+	await page.click('#advise-form button[type=submit]');
+	const out = page.locator('#advise-out');
+	await waitFor('an advice', async () => {
+		const t = await out.textContent();
+		return t && !t.includes('asking') ? t : null;
+	});
+	if (await out.locator('.noadvise').count()) {
+		console.log('advise: this daemon has none (404), said so');
+	} else {
+		const mode = (await out.locator('dd.mode').textContent()).trim();
+		assert(['passthrough', 'timeslice', 'mig'].includes(mode), `advised mode: ${mode}`);
+		const err = await out.locator('.error').count();
+		if (err) fail(`advise error: ${await out.textContent()}`);
+	}
+});
