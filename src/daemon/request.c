@@ -220,8 +220,10 @@ static int route_find(const char *method, const struct gv_http_target *t, char *
 	return *out ? 0 : -EPERM;
 }
 
-/* Whether the request's route takes anyone (static files, the login): a
- * target that does not parse or names no such route is not open. */
+/* Whether the request's route takes anyone (static files, the login), or
+ * its path is under /ui/, all of which is open (a file that is not there
+ * is a 404 for anyone). A target that does not parse or names no such
+ * route elsewhere is not open. */
 static bool route_open(const struct gvd_http_in *in)
 {
 	struct gv_http_target *t = malloc(sizeof(*t));
@@ -231,9 +233,12 @@ static bool route_open(const struct gvd_http_in *in)
 
 	if (!t)
 		return false;
-	if (gv_http_target_parse(in->target, in->target_len, t, NULL) == 0 &&
-	    route_find(in->method, t, allow, sizeof(allow), &rt) == 0)
-		open = (rt->flags & R_OPEN) != 0;
+	if (gv_http_target_parse(in->target, in->target_len, t, NULL) == 0) {
+		if (route_find(in->method, t, allow, sizeof(allow), &rt) == 0)
+			open = (rt->flags & R_OPEN) != 0;
+		else
+			open = t->n_seg >= 1 && strcmp(t->seg[0], "ui") == 0;
+	}
 	free(t);
 	return open;
 }
