@@ -7,11 +7,14 @@
 # fuzzing step of `make check` (Debian 12's clang is 14).
 # slurm-wlm, munge and the plugin headers: integration.slurm starts munged,
 # slurmctld and two slurmd here (docs/slurm.md).
+# chromium, nodejs and npm: the web console's browser tests (tests/console,
+# docs/console.md).
 set -eu
 PKGS="build-essential cmake pkg-config libsqlite3-dev libmicrohttpd-dev
 libjansson-dev libcurl4-openssl-dev libcmocka-dev libxxhash-dev jq curl procps
 podman runc python3 util-linux clang libclang-rt-14-dev
-slurm-wlm munge slurm-wlm-plugins-dev libslurm-dev"
+slurm-wlm munge slurm-wlm-plugins-dev libslurm-dev
+chromium nodejs npm"
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
