@@ -333,18 +333,15 @@ static void head_of(struct gvd_listener *l, struct MHD_Connection *c, const char
 	peer_of(c, l->tcp, ctx->since, &in->peer);
 }
 
-/* The target as the log may show it: the query of /ui/login (a one-time
- * ticket) is never written anywhere. */
+/* The target as the log may show it: its path only. A query is written
+ * "?(redacted)": the one of /ui/login is a one-time ticket, and no other
+ * is worth the risk of a secret pasted into one. */
 static void target_for_log(const struct req_ctx *ctx, char *out, size_t cap)
 {
-	static const char login[] = "/ui/login";
 	const char *t = ctx->target ? ctx->target : "";
 	size_t i, n = strcspn(t, "?");
 
-	if (n >= sizeof(login) - 1 && strncmp(t, login, sizeof(login) - 1) == 0 && t[n])
-		snprintf(out, cap, "%.*s?(redacted)", (int)(n > 200 ? 200 : n), t);
-	else
-		snprintf(out, cap, "%.*s", (int)(strlen(t) > 200 ? 200 : strlen(t)), t);
+	snprintf(out, cap, "%.*s%s", (int)(n > 200 ? 200 : n), t, t[n] ? "?(redacted)" : "");
 	/* bytes a terminal or a log reader would take for something else */
 	for (i = 0; out[i]; i++)
 		if ((unsigned char)out[i] < 0x20 || (unsigned char)out[i] >= 0x7f)
