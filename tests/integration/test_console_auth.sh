@@ -8,7 +8,7 @@
 # daemon's log (at debug level, where every request is logged).
 . "$(dirname "$0")/lib.sh"
 
-gv_start_daemon --sim a100-40gb:1,h100-80gb:1 --listen 127.0.0.1:0 --log-level debug
+gv_start_daemon --sim a100-40gb:1,h100-80gb:1,l40s:1 --listen 127.0.0.1:0 --log-level debug
 expect_api 200 GET /v1/node
 listen=$(jout .listen)
 case "$listen" in 127.0.0.1:[1-9]*) ;; *) fail "GET /v1/node listen: '$listen'" ;; esac
@@ -88,7 +88,7 @@ sess=$(cookie_of)
 expect_eq "${#sess}" 64 "session id length"
 C=(-H "Cookie: theme=x; gv_session=$sess")
 expect_eq "$(web GET /v1/gpus "${C[@]}")" 200 "GET /v1/gpus with the cookie"
-expect_eq "$(jq '.gpus | length' "$T/b")" 2 "GPUs through the cookie"
+expect_eq "$(jq '.gpus | length' "$T/b")" 3 "GPUs through the cookie"
 expect_eq "$(web GET /v1/session "${C[@]}")" 200 "GET /v1/session with the cookie"
 expect_eq "$(jq -r .authenticated "$T/b")" true "authenticated"
 
@@ -146,6 +146,9 @@ expect_eq "$(web GET /v1/gpus -H "Cookie: gv_session=$s2")" 401 "the ended sessi
 expect_eq "$(web GET /v1/gpus "${C[@]}")" 200 "another session lives on"
 
 step "history: samples once a second that grow"
+expect_ok gv mode 2 timeslice
+gv_create --profile l40s-12c --gpu 2
+ts_id=$GV_ID
 expect_api 200 GET "/v1/history?seconds=600"
 expect_eq "$(jout .interval_ms)" 1000 interval_ms
 n1=$(jout '.samples | length')
@@ -155,10 +158,14 @@ expect_api 200 GET "/v1/history?seconds=2"
 expect_eq "$(jout '.samples | length')" 2 "seconds=2"
 expect_api 200 GET "/v1/history"
 last='.samples[-1]'
-expect_eq "$(jout "$last.gpus | length")" 2 "GPUs in a sample"
+expect_eq "$(jout "$last.gpus | length")" 3 "GPUs in a sample"
 expect_eq "$(jout "$last.gpus[0].allocated_mib")" 40960 "GPU 0 allocated (the passthrough instance)"
 expect_eq "$(jout "$last.instances[0].gpu")" 0 "the instance's GPU"
 expect_eq "$(jout "$last.instances[0].share")" null "share of a passthrough instance"
+share=$(jout "$last.instances[] | select(.id == \"$ts_id\") | .share")
+case "$share" in 0 | 0.* | 1 | 1.0) ;; *) fail "share of a timeslice instance: '$share'" ;; esac
+expect_eq "$(jout "$last.instances[] | select(.id == \"$ts_id\") | .gpu")" 2 "the timeslice instance's GPU"
+expect_eq "$(jout "$last.gpus[2].allocated_mib")" 12288 "GPU 2 allocated"
 t_first=$(jout '.samples[0].t')
 t_last=$(jout "$last.t")
 [ "$t_last" -gt "$t_first" ] || fail "sample times do not grow: $t_first .. $t_last"
@@ -198,7 +205,7 @@ base=http://$(jout .listen)
 expect_eq "$(web GET /v1/gpus -H "Authorization: Bearer $tok")" 200 "the token after a restart"
 expect_eq "$(web GET /v1/gpus "${C[@]}")" 401 "a session after a restart"
 gv_stop_daemon
-gv_start_daemon --sim a100-40gb:1,h100-80gb:1
+gv_start_daemon --sim a100-40gb:1,h100-80gb:1,l40s:1
 expect_rc 1 "gpuvisord serves no TCP listener: start it with --listen 127.0.0.1:PORT" gv ui
 
 step "--console-dir: files there only, no symbolic link followed"
@@ -207,7 +214,7 @@ mkdir -p "$T/console"
 printf '<!doctype html><title>t</title>\n' >"$T/console/index.html"
 ln -s "$GV_STATE/token" "$T/console/leak.json"
 ln -s /etc/passwd "$T/console/passwd.css"
-gv_start_daemon --sim a100-40gb:1,h100-80gb:1 --listen 127.0.0.1:0 --console-dir "$T/console"
+gv_start_daemon --sim a100-40gb:1,h100-80gb:1,l40s:1 --listen 127.0.0.1:0 --console-dir "$T/console"
 expect_api 200 GET /v1/node
 base=http://$(jout .listen)
 expect_eq "$(web GET /ui/)" 200 "index from --console-dir"
