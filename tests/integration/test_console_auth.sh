@@ -207,6 +207,18 @@ expect_eq "$(web GET /v1/gpus "${C[@]}")" 401 "a session after a restart"
 gv_stop_daemon
 gv_start_daemon --sim a100-40gb:1,h100-80gb:1,l40s:1
 expect_rc 1 "gpuvisord serves no TCP listener: start it with --listen 127.0.0.1:PORT" gv ui
+gv_stop_daemon
+gv_start_daemon --sim a100-40gb:1,h100-80gb:1,l40s:1 --listen 0.0.0.0:0
+expect_api 200 GET /v1/node
+port=$(jout .listen)
+port=${port##*:}
+expect_eq "$(jout .listen)" "0.0.0.0:$port" "listen on the wildcard address"
+expect_ok gv ui
+case "$GV_OUT" in "http://127.0.0.1:$port/ui/login?ticket="[0-9a-f]*) ;;
+*) fail "gpuvisor ui on a wildcard listener printed '$GV_OUT'" ;; esac
+code=$(curl -s -D "$T/h" -o /dev/null -w '%{http_code}' "$GV_OUT")
+expect_eq "$code" 303 "the link on 127.0.0.1"
+[ -n "$(cookie_of)" ] || fail "the link on 127.0.0.1 gave no session"
 
 step "--console-dir: files there only, no symbolic link followed"
 gv_stop_daemon
