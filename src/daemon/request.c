@@ -358,7 +358,9 @@ void gvd_http_serve(struct gvd *d, const struct gvd_http_in *in, struct gvd_resp
 		}
 	}
 	if (!rt->body && in->body_len > 0) {
-		gvd_resp_error(r, 400, "%s %s takes no request body", in->method, t->seg[0]);
+		/* "/" has no segment to name */
+		gvd_resp_error(r, 400, "%s %s takes no request body", in->method,
+			       t->n_seg ? t->seg[0] : "/");
 		goto out;
 	}
 	for (s = 0; s < t->n_seg; s++)
