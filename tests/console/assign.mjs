@@ -41,6 +41,24 @@ run(async () => {
 	assert(start !== undefined, `no free start for 3g.20gb: ${JSON.stringify(p3)}`);
 	await dlg.locator('#placement').selectOption(String(start));
 	await screenshot(page, 'add', dlg);
+
+	step('the slot is taken meanwhile (CLI): the dialog shows the daemon\'s refusal, nothing made');
+	const taker = gvJson('create', '--profile', '1g.5gb', '--gpu', '0', '--placement', String(start));
+	const before = instances().length;
+	const cli = gv('create', '--profile', '3g.20gb', '--gpu', '0', '--placement', String(start));
+	eq(cli.rc, 1, `the CLI's create on a taken start: ${cli.out}${cli.err}`);
+	await dlg.locator('button[type=submit]').click();
+	await dlg.locator('.error').waitFor({ state: 'visible' });
+	eq((await dlg.locator('.error').textContent()).trim(), cli.err.replace(/^gpuvisor: /, '').trim(), 'the dialog shows the message the CLI prints');
+	eq(instances().length, before, 'instances after a refused create');
+	await dlg.locator('button', { hasText: 'Cancel' }).click();
+	gvOk('destroy', taker.id);
+
+	step('create at the start picked in the dialog');
+	await page.click('section.gpu[data-gpu="0"] button.add');
+	await dlg.locator('label.profile').first().waitFor();
+	await dlg.locator('label.profile[data-profile="3g.20gb"] input').check();
+	await dlg.locator('#placement').selectOption(String(start));
 	await dlg.locator('button[type=submit]').click();
 	await dlg.waitFor({ state: 'detached' });
 	const made = await waitFor('the new instance in gpuvisor list', () =>
@@ -49,29 +67,6 @@ run(async () => {
 	await waitFor('the instance in the page', async () =>
 		(await page.locator(`section.gpu[data-gpu="0"] tr[data-instance="${made.id}"]`).count()) === 1);
 	eq(await page.locator(`.slot-inst[data-instance="${made.id}"]`).getAttribute('data-start'), String(start), 'slot map');
-
-	step('a create the daemon refuses: its message, nothing made');
-	// a 1g.5gb on the remaining slot, then the same again through the page with an explicit taken start
-	const before = instances().length;
-	const cli = gv('create', '--profile', '1g.5gb', '--gpu', '0', '--placement', String(start));
-	assert(cli.rc === 1, `the CLI should refuse a taken start: ${cli.out}${cli.err}`);
-	const cliMsg = cli.err.replace(/^gpuvisor: /, '').trim();
-	await page.click('section.gpu[data-gpu="0"] button.add');
-	await dlg.locator('label.profile').first().waitFor();
-	await dlg.locator('label.profile[data-profile="1g.5gb"] input').check();
-	// offer the taken start as the dialog would have before someone else took it
-	await dlg.locator('#placement').evaluate((sel, st) => {
-		const o = document.createElement('option');
-		o.value = String(st);
-		o.textContent = 'stale';
-		sel.appendChild(o);
-		sel.value = String(st);
-	}, start);
-	await dlg.locator('button[type=submit]').click();
-	await dlg.locator('.error').waitFor({ state: 'visible' });
-	eq((await dlg.locator('.error').textContent()).trim(), cliMsg, 'the dialog shows the message the CLI prints');
-	eq(instances().length, before, 'instances after a refused create');
-	await dlg.locator('button', { hasText: 'Cancel' }).click();
 
 	step('mode change with instances: the daemon\'s message, nothing changes');
 	const cliMode = gv('mode', '0', 'timeslice');

@@ -5,7 +5,7 @@
 // instances: their tenants, policy and shares, and the SVG time series;
 // an owner holding markup is shown as text; the Advise panel answers or
 // says the daemon has none. Screenshot: docs/console-node.png.
-import { apiSock, open, login, loggedIn, run, step, gvOk, gvJson, eq, assert, waitFor, screenshot, refreshed, fail } from './lib.mjs';
+import { bg, apiSock, open, login, loggedIn, run, step, gvOk, gvJson, eq, assert, waitFor, screenshot, refreshed, fail, sleep } from './lib.mjs';
 
 run(async () => {
 	gvOk('mode', '0', 'mig');
@@ -18,6 +18,11 @@ run(async () => {
 	eq(r.status, 201, `create with owner: ${JSON.stringify(r.body)}`);
 	const t1 = r.body;
 	const t2 = gvJson('create', '--profile', 'h100-20c', '--gpu', '1');
+	// a workload on t2: its share and memory are live in the page
+	const BIN = process.env.GV_BIN_DIR;
+	const wl = bg(`${BIN}/gpuvisor`, ['--socket', process.env.GV_SOCK, 'run', '--instance', t2.id, '--',
+		`${BIN}/gv-train`, '--params-mib', '16', '--steps', '1000000', '--step-ms', '2']);
+	await waitFor('the workload registered', () => gvJson('list').instances.find((i) => i.id === t2.id).workload, 30000);
 
 	const page = await open();
 	await login(page);
@@ -69,6 +74,16 @@ run(async () => {
 		eq(await ts.locator(`tr[data-instance="${id}"]`).count(), 1, `instance row of ${id}`);
 	}
 
+	step('the workload: pid, live share and memory');
+	const pid = gvJson('list').instances.find((i) => i.id === t2.id).workload.pid;
+	const wrow = ts.locator(`tr[data-instance="${t2.id}"]`);
+	await waitFor('its pid and state', async () => (await wrow.locator('td.pid').textContent()) === String(pid)
+		&& (await wrow.locator('td.wstate').textContent()) === 'running');
+	await waitFor('its share above 0% (live)', async () =>
+		parseInt(await ts.locator(`tr[data-tenant="${t2.id}"] td.share`).textContent(), 10) > 0, 30000);
+	await waitFor('its memory used', async () => !/^(-|0 B)$/.test(await wrow.locator('td:nth-child(5)').textContent()));
+	assert(wl.exitCode === null, `the workload ended: ${wl.output}`);
+
 	step('markup from the daemon is text');
 	const owner = await ts.locator(`tr[data-instance="${t1.id}"]`).textContent();
 	assert(owner.includes(evil), `the owner is not shown as text: ${owner}`);
@@ -81,6 +96,10 @@ run(async () => {
 	}, 20000);
 	const lines = await ts.locator('svg.chart polyline').evaluateAll((ps) => ps.map((p) => p.getAttribute('data-series')));
 	assert(lines.includes('allocated') && lines.includes('used'), `memory series: ${lines}`);
+	const used = await ts.locator('svg.chart polyline[data-series="used"]').getAttribute('points');
+	// the history starts with the daemon, before the workload: the line rises
+	const ys = used.trim().split(' ').map((xy) => Number(xy.split(',')[1]));
+	assert(Math.min(...ys) < Math.max(...ys), `the used line is flat: ${used}`);
 	assert(lines.includes(t1.id) && lines.includes(t2.id), `share series per instance: ${lines}`);
 	const pts = await ts.locator('svg.chart polyline[data-series="allocated"]').getAttribute('points');
 	assert(pts.trim().split(' ').length >= 2, `one point only: ${pts}`);
@@ -89,6 +108,8 @@ run(async () => {
 	const ev = await page.locator('#events').textContent();
 	assert(ev.includes('instance.created') && ev.includes('gpu.mode'), `event log: ${ev.slice(0, 300)}`);
 
+	// a few seconds of history for the picture
+	if (process.env.GV_CONSOLE_SCREENSHOTS === '1') await sleep(15000);
 	await screenshot(page, 'node');
 
 	step('Advise');
