@@ -112,20 +112,29 @@ run(async () => {
 	if (process.env.GV_CONSOLE_SCREENSHOTS === '1') await sleep(15000);
 	await screenshot(page, 'node');
 
-	step('Advise');
+	step('Advise: the daemon\'s answer, or that it has none');
 	await page.fill('#advise-memory', '8192');
+	await page.selectOption('#advise-workload', 'inference');
 	await page.click('#advise-form button[type=submit]');
 	const out = page.locator('#advise-out');
 	await waitFor('an advice', async () => {
 		const t = await out.textContent();
 		return t && !t.includes('asking') ? t : null;
 	});
-	if (await out.locator('.noadvise').count()) {
-		console.log('advise: this daemon has none (404), said so');
+	const want = await apiSock('POST', '/v1/advise', {
+		workload: 'inference', memory_mib: 8192, trusted: true, latency_sensitive: false, replicas: 1,
+	});
+	if (want.status === 404) {
+		eq(await out.locator('.noadvise').count(), 1, 'the page says this daemon has no advise');
+		console.log('advise: this daemon has none (404), and the page says so');
 	} else {
-		const mode = (await out.locator('dd.mode').textContent()).trim();
-		assert(['passthrough', 'timeslice', 'mig'].includes(mode), `advised mode: ${mode}`);
-		const err = await out.locator('.error').count();
-		if (err) fail(`advise error: ${await out.textContent()}`);
+		eq(want.status, 200, `POST /v1/advise: ${JSON.stringify(want.body)}`);
+		const adv = out.locator('.option.advice');
+		eq(await adv.locator('.mode').textContent(), want.body.mode, 'advised mode');
+		eq(await adv.locator('.profile').textContent(), String(want.body.profile), 'advised profile');
+		eq(await adv.locator('.fits').textContent(), want.body.fits_now ? 'fits now' : 'does not fit now', 'fits now');
+		eq(await adv.locator('.reasons li').allTextContents(), want.body.reasons, 'reasons');
+		eq(await out.locator('.option.alternative').count(), want.body.alternatives.length, 'alternatives');
+		if (want.body.commands.length) eq(await adv.locator('pre.commands').textContent(), want.body.commands.join('\n'), 'commands');
 	}
 });
