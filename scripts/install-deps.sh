@@ -17,6 +17,9 @@ slurm-wlm munge slurm-wlm-plugins-dev libslurm-dev
 chromium nodejs npm"
 missing=""
 for p in $PKGS; do
+	# a Node.js from NodeSource brings its own npm and conflicts with
+	# Debian's npm package: a working npm command is enough
+	[ "$p" = npm ] && command -v npm >/dev/null 2>&1 && continue
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
 		missing="$missing $p"
 	fi
