@@ -1,8 +1,9 @@
 // console.login: without a session the page shows the login form and the
 // API answers 401; a wrong token keeps the form, says so and changes
 // nothing; requests without the console's header are refused even with a
-// session (403); the right token shows the node; logging out ends the
-// session; the link `gpuvisor ui` prints logs in by itself.
+// session (403); the right token shows the node; a session lost under
+// an open page brings the form back; logging out ends the session; the
+// link `gpuvisor ui` prints logs in by itself.
 import { open, login, loggedIn, run, step, gv, gvJson, eq, assert, URL_BASE } from './lib.mjs';
 
 // fetch from inside the page (same origin, the page's cookies)
@@ -57,6 +58,15 @@ run(async () => {
 	const r3 = await pageFetch(page, 'DELETE', `/v1/instances/${gvJson('list').instances[0].id}`, null, {});
 	eq(r3.status, 403, 'DELETE without the header');
 	eq(snapshot(), before, 'instances and modes after the refused requests');
+
+	step('the session goes away under an open page: the form comes back');
+	await page.context().clearCookies();
+	await page.locator('#login-form').waitFor({ state: 'visible', timeout: 10000 });
+	const why = await page.locator('#login-error').textContent();
+	assert(/session ended/.test(why), `the login form's message: ${why}`);
+	eq(await page.locator('#main').isHidden(), true, 'the node view without a session');
+	await login(page);
+	await loggedIn(page);
 
 	step('log out: the form, the session is gone');
 	await page.click('#logout');
