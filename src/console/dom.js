@@ -58,3 +58,39 @@ export function bytes(n) {
 export function pct(x) {
 	return Math.round(x * 100) + '%';
 }
+
+// Brings OLD in line with NEU in place, keeping every node whose content
+// is the same, so a refresh does not replace a button under the pointer
+// (a click whose press and release land on different nodes is lost).
+// Nodes that differ in kind or in their number of children are replaced
+// whole; equal ones keep their old listeners, so handlers must look up the
+// current state when they run, not capture what was rendered.
+function morph(old, neu) {
+	if (old.isEqualNode(neu)) return;
+	if (old.nodeType !== neu.nodeType || old.nodeName !== neu.nodeName
+		|| old.childNodes.length !== neu.childNodes.length || old.nodeType !== Node.ELEMENT_NODE) {
+		if (old.nodeType === Node.TEXT_NODE && neu.nodeType === Node.TEXT_NODE) old.data = neu.data;
+		else old.replaceWith(neu);
+		return;
+	}
+	// styles go through the CSSOM: the CSP refuses a style attribute set
+	// as markup (setAttribute), not properties set from a script
+	if (old.style && neu.style && old.style.cssText !== neu.style.cssText) old.style.cssText = neu.style.cssText;
+	for (const a of [...old.attributes]) if (a.name !== 'style' && !neu.hasAttribute(a.name)) old.removeAttribute(a.name);
+	for (const a of [...neu.attributes]) {
+		if (a.name !== 'style' && old.getAttribute(a.name) !== a.value) old.setAttribute(a.name, a.value);
+	}
+	const olds = [...old.childNodes];
+	const neus = [...neu.childNodes];
+	for (let i = 0; i < olds.length; i++) morph(olds[i], neus[i]);
+}
+
+// root's children become NODES, keeping what did not change (see morph).
+export function update(root, nodes) {
+	const olds = [...root.childNodes];
+	if (olds.length !== nodes.length) {
+		root.replaceChildren(...nodes);
+		return;
+	}
+	for (let i = 0; i < olds.length; i++) morph(olds[i], nodes[i]);
+}

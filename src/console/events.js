@@ -1,5 +1,5 @@
 // The event log: /v1/events?since=SEQ, newest first, the last 200 kept.
-import { h } from './dom.js';
+import { h, update } from './dom.js';
 import { get } from './api.js';
 
 let since = 0;
@@ -23,7 +23,7 @@ export async function pollEvents(root) {
 		h('td', { text: e.gpu === null || e.gpu === undefined ? '' : String(e.gpu) }),
 		h('td', { text: e.instance || '' }),
 		h('td', { class: 'msg', text: e.message })));
-	root.replaceChildren(h('table', { class: 'events' },
+	update(root, [h('table', { class: 'events' },
 		h('thead', {}, h('tr', {}, ['seq', 'time', 'kind', 'gpu', 'instance', 'message'].map((t) => h('th', { text: t })))),
-		h('tbody', {}, rows)));
+		h('tbody', {}, rows))]);
 }

@@ -1,6 +1,6 @@
 // Migrations: running ones show their progress live (polled from
 // /v1/migrations/ID/progress?since=SEQ), finished ones their report.
-import { h, bytes } from './dom.js';
+import { h, bytes, update } from './dom.js';
 import { get, del, seg } from './api.js';
 import { lineChart } from './chart.js';
 
@@ -82,9 +82,11 @@ export async function renderMigrations(root, migrations, notify) {
 		if (m.state === 'running') {
 			head.appendChild(h('button', {
 				class: 'cancel', text: 'Cancel',
-				onclick: async () => {
+				onclick: async (ev) => {
+					// the card's id now (a refresh keeps this button's listener)
+					const id = ev.currentTarget.closest('article').dataset.migration;
 					try {
-						await del(`/v1/migrations/${seg(m.id)}`);
+						await del(`/v1/migrations/${seg(id)}`);
 					} catch (e) {
 						notify(e.message, true);
 					}
@@ -97,5 +99,5 @@ export async function renderMigrations(root, migrations, notify) {
 		cards.push(card);
 	}
 	if (!cards.length) cards.push(h('p', { class: 'muted', text: 'no migrations' }));
-	root.replaceChildren(...cards);
+	update(root, cards);
 }

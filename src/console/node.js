@@ -1,9 +1,18 @@
 // The node view: one card per GPU (model, mode, memory bar, MIG slot map or
 // time-slice tenants, instances with their workloads, time series).
-import { h, mib, bytes, pct } from './dom.js';
+import { h, mib, bytes, pct, update } from './dom.js';
 import { slotMap } from './slotmap.js';
 import { lineChart } from './chart.js';
 import * as dialogs from './dialogs.js';
+
+// What was rendered last. Handlers find their instance or GPU from the
+// row or card they sit in, in this state, when they run: a refresh keeps
+// unchanged nodes (and their old listeners), so nothing may be captured.
+let cur = { gpus: [], instances: [] };
+const instOf = (ev) => cur.instances.find((i) => i.id === ev.currentTarget.closest('tr').dataset.instance);
+const gpuOf = (ev) => cur.gpus.find((g) => String(g.index) === ev.currentTarget.closest('section.gpu').dataset.gpu);
+const withInst = (fn) => (ev) => { const i = instOf(ev); if (i) fn(i); };
+const withGpu = (fn) => (ev) => { const g = gpuOf(ev); if (g) fn(g); };
 
 // Memory bar: allocated (given to instances) of which used (what their
 // processes hold), and free, out of the GPU's memory.
@@ -42,13 +51,13 @@ function instanceRows(gpu, st, act) {
 		const running = st.migrations.some((m) => m.state === 'running' && (m.instance === inst.id || m.destination === inst.id));
 		if (w && !running) {
 			if (w.state === 'running') {
-				buttons.appendChild(h('button', { class: 'migrate', text: 'Migrate', onclick: () => dialogs.migrate(inst, st.gpus, st.instances) }));
-				if (inst.kind !== 'mig' && inst.kind !== 'mig-vgpu') buttons.appendChild(h('button', { class: 'suspend', text: 'Suspend', onclick: () => act.suspend(inst) }));
+				buttons.appendChild(h('button', { class: 'migrate', text: 'Migrate', onclick: withInst((i) => dialogs.migrate(i, cur.gpus, cur.instances)) }));
+				if (inst.kind !== 'mig' && inst.kind !== 'mig-vgpu') buttons.appendChild(h('button', { class: 'suspend', text: 'Suspend', onclick: withInst(act.suspend) }));
 			} else if (w.state === 'suspended') {
-				buttons.appendChild(h('button', { class: 'resume', text: 'Resume', onclick: () => act.resume(inst) }));
+				buttons.appendChild(h('button', { class: 'resume', text: 'Resume', onclick: withInst(act.resume) }));
 			}
 		}
-		if (!running) buttons.appendChild(h('button', { class: 'destroy danger', text: 'Destroy', onclick: () => dialogs.destroy(inst) }));
+		if (!running) buttons.appendChild(h('button', { class: 'destroy danger', text: 'Destroy', onclick: withInst(dialogs.destroy) }));
 		tbody.appendChild(h('tr', { 'data-instance': inst.id },
 			h('td', { class: 'id', text: inst.id }),
 			h('td', { text: inst.profile }),
@@ -123,6 +132,7 @@ function charts(gpu, st) {
 }
 
 export function renderNode(root, st, act) {
+	cur = st;
 	const cards = st.gpus.map((gpu) => {
 		const mine = st.instances.filter((i) => i.gpu === gpu.index);
 		const usedB = mine.reduce((n, i) => n + (instUsed(i) || 0), 0);
@@ -132,8 +142,8 @@ export function renderNode(root, st, act) {
 				h('span', { class: 'model', text: `${gpu.name}${gpu.model ? ' (' + gpu.model + ')' : ''}` }),
 				h('span', { class: 'modebadge', text: gpu.mode }),
 				h('span', { class: 'spacer' }),
-				h('button', { class: 'add primary', text: 'Add vGPU', onclick: () => dialogs.addVgpu(gpu) }),
-				h('button', { class: 'setmode', text: 'Change mode', onclick: () => dialogs.changeMode(gpu) })),
+				h('button', { class: 'add primary', text: 'Add vGPU', onclick: withGpu(dialogs.addVgpu) }),
+				h('button', { class: 'setmode', text: 'Change mode', onclick: withGpu(dialogs.changeMode) })),
 			h('p', { class: 'muted uuid', text: `${gpu.uuid} · ${gpu.pci_bus_id} · ${gpu.instances} instance(s)` }),
 			memBar(gpu, usedB / (1024 * 1024)));
 		if (gpu.mode === 'mig') card.appendChild(slotMap(gpu, st.profiles.filter((p) => p.gpu === gpu.index), st.instances));
@@ -141,5 +151,5 @@ export function renderNode(root, st, act) {
 		card.append(instanceRows(gpu, st, act), charts(gpu, st));
 		return card;
 	});
-	root.replaceChildren(...cards);
+	update(root, cards);
 }

@@ -104,6 +104,14 @@ run(async () => {
 	const pts = await ts.locator('svg.chart polyline[data-series="allocated"]').getAttribute('points');
 	assert(pts.trim().split(' ').length >= 2, `one point only: ${pts}`);
 
+	step('a refresh keeps the buttons under the pointer');
+	const btn = await page.locator(`tr[data-instance="${a.id}"] button.destroy`).elementHandle();
+	const live = await ts.locator(`tr[data-instance="${t2.id}"] button.suspend`).elementHandle();
+	await refreshed(page);
+	await refreshed(page);
+	eq(await btn.evaluate((b) => b.isConnected), true, 'the Destroy button after two refreshes');
+	eq(await live.evaluate((b) => b.isConnected), true, 'the Suspend button of a running workload after two refreshes');
+
 	step('the event log');
 	const ev = await page.locator('#events').textContent();
 	assert(ev.includes('instance.created') && ev.includes('gpu.mode'), `event log: ${ev.slice(0, 300)}`);
