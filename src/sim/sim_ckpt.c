@@ -166,6 +166,7 @@ struct saved_range {
 };
 static struct saved_range *ck_saved;		  /* device-heap contents */
 static uint64_t ck_bytes[GV_NODE_MAX_GPUS];	  /* charge given back, per ordinal */
+static uint64_t ck_kept[GV_NODE_MAX_GPUS];	  /* charge kept: memory others hold */
 
 static void saved_free(void)
 {
@@ -263,7 +264,8 @@ static CUresult do_checkpoint(void)
 		saved_free();
 		return CUDA_ERROR_OUT_OF_MEMORY; /* host memory */
 	}
-	if (sim_vmm_ckpt_save() < 0) {
+	memset(ck_kept, 0, sizeof(ck_kept));
+	if (sim_vmm_ckpt_save(ck_kept) < 0) {
 		saved_free();
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	}
@@ -276,6 +278,8 @@ static CUresult do_checkpoint(void)
 		/* everything this process charged to the device is its state
 		 * (allocations, VMM memory, contexts): all of it goes back */
 		ck_bytes[i] = gv_acct_mine(d->acct);
+		/* ... but exportable memory others hold stays (sim_vmm.c) */
+		ck_bytes[i] = ck_bytes[i] > ck_kept[i] ? ck_bytes[i] - ck_kept[i] : 0;
 		if (ck_bytes[i])
 			gv_acct_uncharge(d->acct, ck_bytes[i]);
 	}
@@ -345,7 +349,8 @@ static CUresult restore_targets(const CUcheckpointGpuPair *pairs, unsigned n_pai
 static CUresult do_restore(const CUcheckpointGpuPair *pairs, unsigned n_pairs)
 {
 	struct sim_dev_ident want[GV_NODE_MAX_GPUS], cur[GV_NODE_MAX_GPUS];
-	bool opened[GV_NODE_MAX_GPUS];
+	bool opened[GV_NODE_MAX_GPUS], prepared = false;
+	uint64_t need[GV_NODE_MAX_GPUS] = { 0 };
 	int n = sim_g.n_dev, charged = 0;
 	CUresult rc;
 
@@ -354,9 +359,17 @@ static CUresult do_restore(const CUcheckpointGpuPair *pairs, unsigned n_pairs)
 	rc = restore_targets(pairs, n_pairs, want, opened);
 	if (rc != CUDA_SUCCESS)
 		goto out;
+	/* the VMM policy may refuse; copies of memory others hold are charged
+	 * on top of what the checkpoint gave back */
+	rc = sim_vmm_ckpt_restore_prepare(need);
+	if (rc != CUDA_SUCCESS)
+		goto out;
+	prepared = true;
+	for (int i = 0; i < n; i++)
+		need[i] += ck_bytes[i];
 	/* all charges or none: without room the process stays CHECKPOINTED */
 	for (; charged < n; charged++)
-		if (ck_bytes[charged] && gv_acct_charge(want[charged].acct, ck_bytes[charged]) < 0) {
+		if (need[charged] && gv_acct_charge(want[charged].acct, need[charged]) < 0) {
 			rc = CUDA_ERROR_OUT_OF_MEMORY;
 			goto out;
 		}
@@ -387,10 +400,13 @@ static CUresult do_restore(const CUcheckpointGpuPair *pairs, unsigned n_pairs)
 	memset(ck_bytes, 0, sizeof(ck_bytes));
 	atomic_store(&ck_state, CU_PROCESS_STATE_LOCKED);
 	charged = 0;
+	prepared = false;
 out:
 	while (charged-- > 0)
-		if (ck_bytes[charged])
-			gv_acct_uncharge(want[charged].acct, ck_bytes[charged]);
+		if (need[charged])
+			gv_acct_uncharge(want[charged].acct, need[charged]);
+	if (prepared)
+		sim_vmm_ckpt_restore_cancel();
 	for (int i = 0; i < n; i++)
 		if (opened[i])
 			sim_dev_ident_close(&want[i]);
