@@ -381,7 +381,8 @@ SIM_API CUresult cuMemImportFromShareableHandle(CUmemGenericAllocationHandle *ha
 		if (!memcmp(sim_g.devs[i].uuid_bytes.bytes, hdr.dev_uuid, sizeof(hdr.dev_uuid)))
 			d = &sim_g.devs[i];
 	if (!d)
-		return CUDA_ERROR_INVALID_DEVICE; /* a GPU this process does not see */
+		return CUDA_ERROR_NOT_SUPPORTED; /* a GPU this process does not see: cuda.h
+						  * "cannot support the memory" */
 	fd = sim_export_reopen(ufd);
 	if (fd < 0 || sim_export_mark(fd, SIM_EXPORT_LOCK_IMPORT) < 0)
 		goto fail;
