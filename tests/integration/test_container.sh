@@ -9,6 +9,8 @@
 #   - cuMemGetInfo inside reports the instance's partition;
 #   - the workload is registered (tenant endpoint) and shown by list, and
 #     leaves when the container ends;
+#   - it moves to another instance while it runs (migrate --mode checkpoint)
+#     and ends with the checksum of a run outside;
 #   - from inside, the admin socket is not there (no socket at all but the
 #     instance's tenant endpoint), and the tenant endpoint refuses every
 #     admin request (list, create, destroy, migrate, mode, sched, a pid):
@@ -252,5 +254,49 @@ fi
 printf '%s\n' "$(cat "$T/gone.out")"
 expect_ok gv cdi --output "$spec"
 expect_not_contains "$(jq -r '.devices[].name' "$spec")" "$id" "the rewritten spec"
+rm -f "$spec"
+
+step "a container's workload moves to another instance while it runs"
+# gv-infer --hold stops before its last step until its input ends, so the
+# move happens mid-run however slow the checks are, and the last step and
+# the checksum read the memory that went through the driver's checkpoint.
+# A completed migration destroys its source: instances of their own.
+gv_create --profile l40s-12c --gpu 0
+src=$GV_ID
+gv_create --profile l40s-12c --gpu 0
+third=$GV_ID
+expect_ok gv cdi --output "$spec"
+expect_ok env LD_LIBRARY_PATH="$GV_BUILD_DIR/lib/sim" GPUVISOR_CATALOG="$GPUVISOR_CATALOG" \
+	"$GV_BIN_DIR/gv-infer" --steps 8
+want8=$(printf '%s\n' "$GV_OUT" | grep -o 'checksum: 0x[0-9a-f]*')
+[ -n "$want8" ] || fail "no checksum outside: $GV_OUT"
+rm -f "$T/hold"
+mkfifo "$T/hold"
+# the redirection from the FIFO blocks until a writer opens it: on a command
+# of its own in the background, not on the gv_bg function (the shell would
+# block there itself)
+pod -i --name "gv-mig-$$" --device "gpuvisor.io/vgpu=$src" --rootfs "$root" \
+	/opt/gv/bin/gv-infer --steps 8 --hold --verbose <"$T/hold" >"$T/mig.out" 2>&1 &
+podrun=$!
+GV_BG_PIDS+=("$podrun")
+sleep 100000 >"$T/hold" &
+holder=$!
+GV_BG_PIDS+=("$holder")
+holding() { grep -q "holding before the last step" "$T/mig.out"; }
+wait_until 120 holding || fail "the container's workload never held: $(cat "$T/mig.out")"
+src_busy() { [ "$(gv_instance_field "$src" '.workload.pid // "null"')" != null ]; }
+wait_until 30 src_busy || fail "the container's workload never registered: $(gv list)"
+pid=$(gv_instance_field "$src" .workload.pid)
+expect_ok gv migrate "$src" --to "$third" --mode checkpoint
+expect_eq "$(gv_instance_field "$third" '.workload.pid // "none"')" "$pid" "workload on $third"
+expect_eq "$(gv_instance_field "$third" '.workload.state')" running "its state"
+expect_not_contains "$(gv list --json | jq -r '.instances[].id')" "$src" "the source after the move"
+kill "$holder" 2>/dev/null
+wait "$podrun" || fail "the container failed after the move: $(cat "$T/mig.out")"
+expect_contains "$(cat "$T/mig.out")" "$want8" "checksum after the move"
+expect_not_contains "$(cat "$T/mig.out")" "gpuvisor-cuda:" "shim complaints"
+third_empty() { [ "$(gv_instance_field "$third" '.workload.pid // "null"')" = null ]; }
+wait_until 30 third_empty || fail "the workload stayed on $third after its container ended"
+expect_ok gv destroy "$third"
 rm -f "$spec"
 gv_done
