@@ -6,7 +6,8 @@
 # kernels under /opt):
 #   - gv-infer runs on the instance (simulated node) with the checksum of a
 #     run outside any container;
-#   - cuMemGetInfo inside reports the instance's partition;
+#   - cuMemGetInfo and NVML (nvml-query) inside report the instance's
+#     partition, and NVML shows one GPU;
 #   - the workload is registered (tenant endpoint) and shown by list, and
 #     leaves when the container ends;
 #   - it moves to another instance while it runs (migrate --mode checkpoint)
@@ -36,6 +37,8 @@ for l in lib lib64 bin sbin; do ln -s usr/$l "$root/$l"; done
 # <exe>/../lib/gv_kernels.so), nothing of gpuvisor
 cp "$GV_BIN_DIR/gv-infer" "$root/opt/gv/bin/"
 cp "$GV_BUILD_DIR/lib/gv_kernels.so" "$root/opt/gv/lib/"
+# an NVML caller shaped like nvidia-smi's query (tests/nvml/nvml_query.c)
+cp "$GV_BIN_DIR/nvml-query" "$root/opt/gv/bin/"
 pod() {
 	timeout 120 podman --runtime runc --cgroup-manager=cgroupfs run --rm --net=none \
 		--ulimit nofile=1024:1024 --ulimit nproc=1024:1024 -v /usr:/usr:ro "$@"
@@ -95,6 +98,13 @@ pyenv=(--env "LD_PRELOAD=$asan" --env ASAN_OPTIONS=detect_leaks=0)
 expect_ok pod "${dev[@]}" "${pyenv[@]}" --rootfs "$root" $PY /opt/gv/meminfo.py
 read -r total free <<<"$GV_OUT"
 expect_eq "$total" "$((fb * 1024 * 1024))" "cuMemGetInfo total in the container"
+
+step "NVML inside shows the instance: its GPU only, the partition as the total"
+expect_ok pod "${dev[@]}" --env ASAN_OPTIONS=detect_leaks=0 --rootfs "$root" \
+	/opt/gv/bin/nvml-query
+expect_contains "$GV_OUT" "count: 1" "NVML's GPU count in the container"
+expect_contains "$GV_OUT" "gpu 0: memory total=$((fb * 1024 * 1024)) " "NVML's total in the container"
+expect_not_contains "$GV_OUT" "nvml-query: FAIL" "NVML's promises in the container"
 
 step "writing the files the container was given raises nothing"
 cat >"$root/opt/gv/raise.py" <<'PYEOF'
