@@ -709,7 +709,12 @@ static int run_checkpoint(struct gvd *d, struct gv_store_mig *m, int gpu, int *h
 	gvd_event(d, "migration.started", gpu, m->src, "%s: %s (pid %d) -> %s (checkpoint)", m->id,
 		  m->src, (int)m->pid, m->dst);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ret = gvd_workload_move(d, m->src, m->dst, true, &res, http, err);
+	{
+		struct gv_apireq_resume to = { .n_to = 1 };
+
+		snprintf(to.to[0], sizeof(to.to[0]), "%s", m->dst);
+		ret = gvd_workload_move(d, m->src, &to, true, &res, http, err);
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (ret) {
 		finish_failure(d, m, GV_MIGST_FAILED, err->msg, NULL);
@@ -776,6 +781,15 @@ int gvd_mig_start(struct gvd *d, const struct gv_migreq *req, char *id_out, size
 		return refuse(http, 409, gv_err_set(err, EBUSY,
 						    "the workload of %s is %s: resume it first",
 						    src.id, gvd_wl_state_name(src.wl_state)));
+	/* a workload on several GPUs moves as a whole through the driver
+	 * (suspend, then resume --to one destination per member) */
+	if (src.wl_span[0])
+		return refuse(http, 409,
+			      gv_err_set(err, ENOTSUP,
+					 "the workload of %s spans several instances: migrating "
+					 "it is not built; move it with gpuvisor suspend %s and "
+					 "gpuvisor resume %s --to X,Y (one destination per member)",
+					 src.id, src.id, src.id));
 	ret = gvd_view_load(d, &v, err);
 	if (ret)
 		return ret;
