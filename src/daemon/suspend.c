@@ -46,7 +46,7 @@
 #define MAP_MAX (2 * GV_STORE_UUID_MAX + 2)
 
 static enum gv_wl_state settle(struct gvd *d, pid_t pgid, enum gv_wl_state was,
-			       struct gv_err *err);
+			       char *const *maps, int n_maps, struct gv_err *err);
 
 static const char *helper_path(char out[PATH_MAX])
 {
@@ -125,7 +125,8 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Runs gpuvisor-ckpt VERB PGID; *out gets its JSON answer (also when it
+/* Runs gpuvisor-ckpt VERB PGID [--map OLD=NEW]... (maps: one per GPU of a
+ * resume onto other GPUs); *out gets its JSON answer (also when it
  * reports a failure, which is then returned as -EIO with its message). */
 static int ckpt_run(struct gvd *d, const char *verb, pid_t pgid, char *const *maps, int n_maps,
 		    json_t **out, struct gv_err *err)
@@ -506,9 +507,21 @@ static int change(struct gvd *d, const char *id, const struct gv_apireq_resume *
 		char why[GV_ERR_MSG_MAX];
 
 		snprintf(why, sizeof(why), "%s", err->msg);
-		end = settle(d, src[0].wl_pgid, suspend ? GV_WL_SUSPENDING : GV_WL_RESUMING, &serr);
-		gv_err_set(err, EIO, "%s; asked again, the driver has the workload %s%s%s", why,
-			   gvd_wl_state_name(end), serr.msg[0] ? ": " : "", serr.msg);
+		/* a resume onto other GPUs finishes there: a process the helper
+		 * restored is on the destinations already (the driver has no way
+		 * back), the others follow it */
+		end = settle(d, src[0].wl_pgid, suspend ? GV_WL_SUSPENDING : GV_WL_RESUMING, mapv,
+			     n_maps, &serr);
+		if (!suspend && end == GV_WL_RUNNING) {
+			/* it runs, where it was asked to: the resume is done */
+			gvd_log(GVD_LOG_WARN, "%s: %s; asked again, the driver had the workload "
+				"restored: it runs", src[0].id, why);
+			ret = 0;
+			j = json_pack("{s:s}", "note", why);
+		} else {
+			gv_err_set(err, EIO, "%s; asked again, the driver has the workload %s%s%s",
+				   why, gvd_wl_state_name(end), serr.msg[0] ? ": " : "", serr.msg);
+		}
 	}
 	pthread_mutex_lock(&d->lock);
 	if (ret == -ETIMEDOUT)
@@ -660,9 +673,11 @@ static bool all_states(json_t *j, const char *want)
  * no answer, or gpuvisord stopped): all checkpointed while suspending ->
  * suspended (it did finish); all running -> running; anything else (locked,
  * checkpointed while resuming, a mix) is resumed -> running, or suspended
- * when even that fails. Without d->lock (it runs the helper). */
+ * when even that fails; maps: the --map pairs of a resume onto other GPUs,
+ * so that the processes still checkpointed follow those already restored
+ * there. Without d->lock (it runs the helper). */
 static enum gv_wl_state settle(struct gvd *d, pid_t pgid, enum gv_wl_state was,
-			       struct gv_err *err)
+			       char *const *maps, int n_maps, struct gv_err *err)
 {
 	enum gv_wl_state end;
 	json_t *j = NULL;
@@ -677,7 +692,8 @@ static enum gv_wl_state settle(struct gvd *d, pid_t pgid, enum gv_wl_state was,
 		json_decref(j);
 		j = NULL;
 		gv_err_clear(err);
-		end = ckpt_run(d, "resume", pgid, NULL, 0, &j, err) ? GV_WL_SUSPENDED : GV_WL_RUNNING;
+		end = ckpt_run(d, "resume", pgid, maps, n_maps, &j, err) ? GV_WL_SUSPENDED
+									   : GV_WL_RUNNING;
 	}
 	json_decref(j);
 	return end;
@@ -702,7 +718,7 @@ void gvd_suspend_reconcile(struct gvd *d)
 		    (in->wl_state != GV_WL_SUSPENDING && in->wl_state != GV_WL_RESUMING) ||
 		    !gvd_workload_alive(in) || (in->wl_span[0] && strcmp(in->wl_span, in->id)))
 			continue;
-		end = settle(d, in->wl_pgid, in->wl_state, &err);
+		end = settle(d, in->wl_pgid, in->wl_state, NULL, 0, &err);
 		gvd_log(GVD_LOG_WARN, "%s: workload pid %d was %s when gpuvisord stopped; now %s%s%s",
 			in->id, (int)in->wl_pid, gvd_wl_state_name(in->wl_state),
 			gvd_wl_state_name(end), err.msg[0] ? ": " : "", err.msg);
