@@ -336,7 +336,7 @@ static int do_resume(const struct drv *d, int *pids, CUprocessState *st, int n,
 {
 	CUcheckpointRestoreArgs ra;
 	CUcheckpointUnlockArgs ua;
-	int i, ret = 0;
+	int i, ret = 0, restored = 0;
 	double t;
 	CUresult r;
 
@@ -363,9 +363,11 @@ static int do_resume(const struct drv *d, int *pids, CUprocessState *st, int n,
 					 : "");
 			return -EIO;
 		}
+		restored++;
 	}
 	ms[2] = now_ms() - t;
-	fault_point("after-restore");
+	if (restored)
+		fault_point("after-restore");
 	t = now_ms();
 	for (i = 0; i < n; i++) {
 		CUprocessState s;

@@ -555,8 +555,8 @@ static int change(struct gvd *d, const char *id, const struct gv_apireq_resume *
 
 		id_list_str(now, n, to_ids, sizeof(to_ids));
 		gvd_event(d, "workload.resumed", gpu, now[0].id,
-			  "workload pid %d resumed on %s%s%s (restore %.0f ms, unlock %.0f ms)",
-			  (int)src[0].wl_pid, to_ids, moving ? " from " : "", moving ? ids : "",
+			  "workload pid %d resumed%s%s on %s (restore %.0f ms, unlock %.0f ms)",
+			  (int)src[0].wl_pid, moving ? " from " : "", moving ? ids : "", to_ids,
 			  jms(j, "restore_ms"), jms(j, "unlock_ms"));
 	}
 	if (ret) {
