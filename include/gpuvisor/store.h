@@ -185,6 +185,9 @@ struct gv_store_mig {
 	char error[GV_STORE_MSG_MAX];		/* why it failed, or a note */
 	char *report;				/* JSON text or NULL (malloc'd) */
 	char *progress;				/* JSON array of progress objects or NULL */
+	/* a workload on several instances (schema 6): the pairs of its members
+	 * after src -> dst, "SRC=DST,SRC=DST" in the span's order; "" none */
+	char more[GV_STORE_MSG_MAX];
 };
 
 /* Insert: -EEXIST when the id is taken. Update writes every field but id,

@@ -52,18 +52,8 @@ static int change(struct gv_cli *cli, int argc, char **argv, const char *verb)
 	if (!path)
 		return GV_EXIT_REFUSED;
 	/* --to X,Y: one destination per instance of the workload, in its order */
-	if (to && strchr(to, ',')) {
-		json_t *list = json_array();
-		char *copy = strdup(to), *save = NULL, *tok;
-
-		for (tok = copy ? strtok_r(copy, ",", &save) : NULL; tok && list;
-		     tok = strtok_r(NULL, ",", &save))
-			json_array_append_new(list, json_string(tok));
-		free(copy);
-		body = list ? json_pack("{s:o}", "to", list) : NULL;
-	} else if (to) {
-		body = json_pack("{s:s}", "to", to);
-	}
+	if (to)
+		body = json_pack("{s:o*}", "to", gv_json_id_list(to));
 	if (to && !body) {
 		rc = GV_EXIT_REFUSED;
 		goto out;

@@ -169,57 +169,6 @@ static int one_int(const char *body, size_t len, const char *key, long long lo, 
 	return ret;
 }
 
-/* An id list member: an array of 1..max ids (or, with one_ok, a single id
- * as a string), each as gv_jf_text(GV_JF_ASCII) would take it, none twice.
- * Absent or null: *n = 0. On failure *n = 0 and ids are "". */
-static int id_list(json_t *root, const char *key, bool one_ok, int max,
-		   char ids[][GV_APIREQ_ID_MAX], int *n, struct gv_err *err)
-{
-	json_t *v = json_object_get(root, key), *e, *tmp = NULL;
-	size_t i;
-	int ret = 0, k;
-
-	*n = 0;
-	if (!v || json_is_null(v))
-		return 0;
-	if (one_ok && json_is_string(v)) {
-		ret = gv_jf_text(root, key, GV_JF_ASCII, ids[0], GV_APIREQ_ID_MAX, err);
-		if (!ret)
-			*n = 1;
-		return ret;
-	}
-	if (!json_is_array(v))
-		return gv_err_set(err, EINVAL, one_ok ? "field '%s' must be an instance id or an "
-							 "array of them"
-						       : "field '%s' must be an array of instance ids",
-				  key);
-	if (json_array_size(v) == 0 || json_array_size(v) > (size_t)max)
-		return gv_err_set(err, EINVAL, "field '%s' must name 1 to %d instances", key, max);
-	tmp = json_object();
-	if (!tmp)
-		return gv_err_set(err, ENOMEM, "out of memory");
-	json_array_foreach (v, i, e) {
-		/* one element as the member key: the getter's checks and words */
-		json_object_set(tmp, key, e);
-		ret = gv_jf_text(tmp, key, GV_JF_REQUIRED | GV_JF_ASCII, ids[i], GV_APIREQ_ID_MAX,
-				 err);
-		for (k = 0; !ret && k < (int)i; k++)
-			if (!strcmp(ids[k], ids[i]))
-				ret = gv_err_set(err, EINVAL, "field '%s' names %s twice", key,
-						 ids[i]);
-		if (ret)
-			break;
-	}
-	json_decref(tmp);
-	if (ret) {
-		for (k = 0; k < max; k++)
-			ids[k][0] = '\0';
-		return ret;
-	}
-	*n = (int)json_array_size(v);
-	return 0;
-}
-
 int gv_apireq_workload_parse(const char *body, size_t len, struct gv_apireq_workload *out,
 			     struct gv_err *err)
 {
@@ -236,8 +185,8 @@ int gv_apireq_workload_parse(const char *body, size_t len, struct gv_apireq_work
 	if (!ret)
 		ret = gv_jf_int(root, "pid", GV_JF_REQUIRED, 2, INT_MAX, &v, NULL, err);
 	if (!ret)
-		ret = id_list(root, "with", false, GV_APIREQ_SPAN_MAX - 1, out->with, &out->n_with,
-			      err);
+		ret = gv_jf_text_list(root, "with", false, GV_APIREQ_SPAN_MAX - 1, &out->with[0][0],
+				      GV_APIREQ_ID_MAX, &out->n_with, err);
 	if (ret)
 		memset(out, 0, sizeof(*out));
 	else
@@ -261,7 +210,8 @@ int gv_apireq_resume_parse(const char *body, size_t len, struct gv_apireq_resume
 		return ret;
 	ret = gv_jf_only(root, fields, err);
 	if (!ret)
-		ret = id_list(root, "to", true, GV_APIREQ_SPAN_MAX, out->to, &out->n_to, err);
+		ret = gv_jf_text_list(root, "to", true, GV_APIREQ_SPAN_MAX, &out->to[0][0],
+				      GV_APIREQ_ID_MAX, &out->n_to, err);
 	if (ret)
 		memset(out, 0, sizeof(*out));
 	json_decref(root);

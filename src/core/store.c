@@ -46,7 +46,9 @@ static const char *const migrations[] = {
 	 * that owns the registration ('' when the workload has one) and its
 	 * place in the span's order */
 	"ALTER TABLE instances ADD COLUMN wl_span TEXT NOT NULL DEFAULT '';"
-	"ALTER TABLE instances ADD COLUMN wl_span_pos INTEGER NOT NULL DEFAULT 0;",
+	"ALTER TABLE instances ADD COLUMN wl_span_pos INTEGER NOT NULL DEFAULT 0;"
+	/* and the migration of such a workload: its other members' pairs */
+	"ALTER TABLE migrations ADD COLUMN more TEXT NOT NULL DEFAULT '';",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -793,7 +795,7 @@ const char *gv_inst_state_name(enum gv_inst_state s)
 
 #define MIG_COLS                                                                           \
 	"id, src, dst, dst_created, src_device, dst_device, mode, downtime_limit_ms, pid, ctl, " \
-	"state, created, finished, error, report, progress"
+	"state, created, finished, error, report, progress, more"
 
 static char *dup_col(sqlite3_stmt *s, int col)
 {
@@ -823,6 +825,7 @@ static void mig_from_row(sqlite3_stmt *s, void *dst)
 	copy_col(o->error, sizeof(o->error), s, 13);
 	o->report = dup_col(s, 14);
 	o->progress = dup_col(s, 15);
+	copy_col(o->more, sizeof(o->more), s, 16);
 }
 
 static void bind_text_or_null(sqlite3_stmt *s, int i, const char *t)
@@ -833,7 +836,7 @@ static void bind_text_or_null(sqlite3_stmt *s, int i, const char *t)
 		sqlite3_bind_null(s, i);
 }
 
-/* Binds ?1..?16 in MIG_COLS order. */
+/* Binds ?1..?16 and ?18 (more) in MIG_COLS order. */
 static void mig_bind(sqlite3_stmt *s, const struct gv_store_mig *m)
 {
 	sqlite3_bind_text(s, 1, m->id, -1, SQLITE_STATIC);
@@ -852,6 +855,7 @@ static void mig_bind(sqlite3_stmt *s, const struct gv_store_mig *m)
 	sqlite3_bind_text(s, 14, m->error, -1, SQLITE_STATIC);
 	bind_text_or_null(s, 15, m->report);
 	bind_text_or_null(s, 16, m->progress);
+	sqlite3_bind_text(s, 18, m->more, -1, SQLITE_STATIC);
 }
 
 int gv_store_mig_insert(struct gv_store *st, const struct gv_store_mig *m, struct gv_err *err)
@@ -863,7 +867,7 @@ int gv_store_mig_insert(struct gv_store *st, const struct gv_store_mig *m, struc
 		return gv_err_set(err, EINVAL, "migration needs an id and a source instance");
 	ret = prepare(st,
 		      "INSERT INTO migrations(seq, " MIG_COLS ") VALUES(?17, ?1, ?2, ?3, ?4, ?5, "
-		      "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+		      "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?18)",
 		      &s, err);
 	if (ret)
 		return ret;
@@ -887,7 +891,8 @@ int gv_store_mig_update(struct gv_store *st, const struct gv_store_mig *m, struc
 	int rc, ret = prepare(st,
 			      "UPDATE migrations SET dst = ?3, dst_created = ?4, src_device = ?5, "
 			      "dst_device = ?6, mode = ?7, downtime_limit_ms = ?8, pid = ?9, ctl = ?10, "
-			      "state = ?11, finished = ?13, error = ?14, report = ?15, progress = ?16 "
+			      "state = ?11, finished = ?13, error = ?14, report = ?15, progress = ?16, "
+			      "more = ?18 "
 			      "WHERE id = ?1 AND src = ?2 AND created = ?12",
 			      &s, err);
 

@@ -398,9 +398,8 @@ static int load_src(struct gvd *d, const char *id, bool suspend, bool held,
 		return ret;
 	}
 	for (i = 0; i < *n; i++) {
-		/* the caller's row (held) owns the member it names */
-		ret = check_src(d, src[i].id, suspend, held && !strcmp(src[i].id, id), &src[i],
-				http, err);
+		/* the caller's row (held) owns every member */
+		ret = check_src(d, src[i].id, suspend, held, &src[i], http, err);
 		if (ret)
 			return ret;
 	}

@@ -91,8 +91,16 @@ wait_until 30 holds 1 || fail "gv-multi never used gpu 1"
 expect_rc 1 "has a running workload" gv destroy "$p1"
 expect_rc 1 "has a running workload" gv destroy "$p0"
 expect_rc 1 "already has a workload" gv run --instance "$p1" -- true
-expect_rc 1 "spans several instances" gv migrate "$p0" --to "$p2" --mode checkpoint
-expect_eq "$(state_of "$p0")" running "still running after the refused migration"
+expect_rc 1 "moves with --mode checkpoint" gv migrate "$p0" --to "$p2,$p3"
+expect_rc 1 "give one destination instance for each" gv migrate "$p0" --to "$p2" --mode checkpoint
+expect_rc 1 "is not an instance" gv migrate "$p0" --to 2,3 --mode checkpoint
+expect_rc 1 "is not the model of gpu" gv migrate "$p0" --to "$p2,$p4" --mode checkpoint
+expect_eq "$(state_of "$p0"),$(state_of "$p1")" "running,running" \
+	"still running after the refused migrations"
+expect_eq "$(pid_of "$p2"),$(pid_of "$p4")" "none,none" "no destination got the workload"
+expect_ok gv migrations --json
+expect_eq "$(jout '[.migrations[] | select(.state == "running")] | length')" 0 \
+	"no migration left running"
 
 step "refusals: spans of other kinds, a registration naming a busy or unknown member"
 expect_rc 1 "no instance i-999" gv run --instance "$p2,i-999" -- true
@@ -201,6 +209,26 @@ expect_eq "$(state_of "$p0"),$(state_of "$p1")" "running,running" "running there
 expect_eq "$(pid_of "$p2"),$(pid_of "$p3")" "none,none" "the former members are free"
 holds 0 || fail "gpu 0 does not hold the workload: $(used 0)"
 holds 1 || fail "gpu 1 does not hold the workload: $(used 1)"
+
+step "migrate --mode checkpoint to two other instances: all members move together"
+expect_ok gv migrate "$p1" --to "$p2,$p3" --mode checkpoint --json
+expect_eq "$(jout .state)" completed "the migration completed"
+expect_eq "$(jout '[.report.pairs[] | .from + ">" + .to] | join(",")')" "$p0>$p2,$p1>$p3" \
+	"the report lists every pair"
+expect_eq "$(jout '[.more[] | .instance + ">" + .destination] | join(",")')" "$p1>$p3" \
+	"the row records the other member"
+expect_ok gv migrations --json
+expect_eq "$(jout '.migrations[-1].more | length')" 1 "the listing shows the other member"
+expect_eq "$(span_of "$p2")" "$p2,$p3" "the span is on $p2,$p3"
+expect_eq "$(state_of "$p2"),$(state_of "$p3")" "running,running" "running there"
+gone_src() { ! gv list --json | jq -e --arg a "$p0" --arg b "$p1" \
+	'.instances[] | select(.id == $a or .id == $b)' >/dev/null; }
+wait_until 10 gone_src || fail "the sources were not destroyed: $(gv list)"
+holds 2 || fail "gpu 2 does not hold the workload: $(used 2)"
+holds 3 || fail "gpu 3 does not hold the workload: $(used 3)"
+empty 0 || fail "gpu 0 still holds $(used 0) bytes"
+empty 1 || fail "gpu 1 still holds $(used 1) bytes"
+p0=$p2 p1=$p3
 
 step "the last step after all the moves: the checksum of the run never moved"
 release

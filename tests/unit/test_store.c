@@ -143,6 +143,7 @@ static void test_migrate_from_v5_span(void **state)
 	assert_int_equal(sqlite3_exec(db,
 				      "ALTER TABLE instances DROP COLUMN wl_span;"
 				      "ALTER TABLE instances DROP COLUMN wl_span_pos;"
+				      "ALTER TABLE migrations DROP COLUMN more;"
 				      "PRAGMA user_version = 5;",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
