@@ -15,8 +15,11 @@
 #            one, a timeslice/MIG span, migrate of a span); no room on a
 #            destination: the resume fails with the reason and the workload
 #            resumes where it was; the helper killed after the restore onto
-#            the destinations: it runs there; the workload killed while
-#            suspended clears every member; nothing stays held.
+#            the destinations: it runs there; migrate --to i-3,i-4 --mode
+#            checkpoint moves all members in one request (its refusals
+#            first); gpuvisord killed -9 while it suspends the span: every
+#            member is found suspended after the restart; the workload
+#            killed while suspended clears every member; nothing stays held.
 . "$(dirname "$0")/lib.sh"
 GV_SIM=h100-80gb:4,a100-80gb:1
 export GPUVISOR_TEST_FAULTS=1
@@ -229,6 +232,34 @@ holds 3 || fail "gpu 3 does not hold the workload: $(used 3)"
 empty 0 || fail "gpu 0 still holds $(used 0) bytes"
 empty 1 || fail "gpu 1 still holds $(used 1) bytes"
 p0=$p2 p1=$p3
+
+step "gpuvisord killed -9 while it suspends the span: after the restart every member is suspended"
+gv suspend "$p0" >"$T/sus.out" 2>&1 &
+sus=$!
+suspending() { [ "$(state_of "$p1")" = suspending ]; }
+wait_until 20 suspending || fail "the span was never seen suspending: $(gv list)"
+pgid=$(gv_instance_field "$p0" '.workload.pgid')
+gv_kill9_daemon
+wait "$sus"
+# the helper outlives the daemon and finishes the checkpoint
+helper_gone() { ! pgrep -f "gpuvisor-ckpt suspend $pgid" >/dev/null; }
+wait_until 120 helper_gone || fail "the checkpoint helper never ended"
+gv_start_daemon
+expect_eq "$(state_of "$p0"),$(state_of "$p1")" "suspended,suspended" \
+	"every member suspended after the restart"
+expect_eq "$(span_of "$p1")" "$p0,$p1" "the span is intact"
+# (unless the suspend had finished when the daemon died, the restart
+# settled it: asked the driver once, for the whole span)
+if ! grep -q "workload suspended" "$T/sus.out"; then
+	expect_ok gv events --json
+	expect_eq "$(jout '[.events[] | select(.kind == "workload.reconciled")] | length')" 1 \
+		"one reconcile for the span"
+	echo "reconciled after the restart"
+fi
+expect_ok gv resume "$p1"
+expect_eq "$(state_of "$p0"),$(state_of "$p1")" "running,running" "running again"
+holds 2 || fail "gpu 2 does not hold the workload: $(used 2)"
+holds 3 || fail "gpu 3 does not hold the workload: $(used 3)"
 
 step "the last step after all the moves: the checksum of the run never moved"
 release
