@@ -412,10 +412,10 @@ static bool plan(const struct work *base, enum gv_mode mode, bool switch_empty,
 		snprintf(o->profile, sizeof(o->profile), "%s", o->slots[0].profile);
 	/* none placed: the profile it would take on the first GPU that has one */
 	for (g = 0; o->n_slots == 0 && !o->profile[0] && g < w->node.n_gpus; g++) {
-		struct pick k;
+		struct pick pk;
 
-		if (allowed(req, g) && pick_profile(&w->gpus[g], mode, req, true, &k))
-			snprintf(o->profile, sizeof(o->profile), "%s", k.name);
+		if (allowed(req, g) && pick_profile(&w->gpus[g], mode, req, true, &pk))
+			snprintf(o->profile, sizeof(o->profile), "%s", pk.name);
 	}
 	for (g = 0; g < w->node.n_gpus; g++)
 		if (w->switched[g] && w->replicas_on[g] > 0)
