@@ -658,6 +658,7 @@ int gv_advise(const struct gv_place_node *node, const struct gv_advise_req *req,
 	struct gv_advice_opt *o;
 	struct work *w = NULL;
 	uint64_t biggest = 0;
+	bool fits_as_is[2] = { false, false };
 	enum gv_mode mode;
 	int g, i, ret;
 
@@ -711,22 +712,23 @@ int gv_advise(const struct gv_place_node *node, const struct gv_advise_req *req,
 	reason(o, "It does not fit now with the GPUs' current modes; see the alternatives.");
 
 	/* alternatives: the same mode after switching empty GPUs, then the
-	 * other modes (as they are, then switched) */
-	for (i = -1; i < 2 && out->n_alts < GV_ADVISE_ALT_MAX; i++) {
-		enum gv_mode m = i < 0 ? mode : others[mode][i];
-		int sw;
+	 * other modes as the GPUs are, then the other modes after switching
+	 * (a change of mode disturbs more than a second choice of mode) */
+	for (i = 0; i < 5 && out->n_alts < GV_ADVISE_ALT_MAX; i++) {
+		enum gv_mode m = i == 0 ? mode : others[mode][(i - 1) % 2];
+		bool sw = i == 0 || i >= 3;
+		struct gv_advice_opt *a = &out->alts[out->n_alts];
 
-		for (sw = i < 0 ? 1 : 0; sw < 2 && out->n_alts < GV_ADVISE_ALT_MAX; sw++) {
-			struct gv_advice_opt *a = &out->alts[out->n_alts];
-
-			if (!plan(w, m, sw == 1, req, a) || !a->fits_now)
-				continue;
-			if (m != mode)
-				tradeoffs(a, req);
-			out->n_alts++;
-			if (sw == 0)
-				break; /* fits as it is: no need to switch a GPU for it */
-		}
+		/* a mode that fits as the GPUs are needs no switch */
+		if (i >= 3 && fits_as_is[(i - 1) % 2])
+			continue;
+		if (!plan(w, m, sw, req, a) || !a->fits_now)
+			continue;
+		if (i >= 1 && i <= 2)
+			fits_as_is[i - 1] = true;
+		if (m != mode)
+			tradeoffs(a, req);
+		out->n_alts++;
 	}
 	if (out->n_alts == 0)
 		reason(o, "No mode fits now, even after switching the GPUs without instances: "
