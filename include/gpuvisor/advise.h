@@ -98,7 +98,7 @@ int gv_advise(const struct gv_place_node *node, const struct gv_advise_req *req,
 	      struct gv_advice *out, struct gv_err *err);
 
 const char *gv_advise_workload_name(enum gv_advise_workload w);
-/* "training", "inference", "dev" (also "dev/test", "test"); -EINVAL else. */
+/* "training", "inference" or "dev" (exactly); -EINVAL else. */
 int gv_advise_workload_parse(const char *s, enum gv_advise_workload *out);
 
 /* POST /v1/advise body, parsed strictly (src/core/advisereq.c):

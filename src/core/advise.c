@@ -53,7 +53,7 @@ int gv_advise_workload_parse(const char *s, enum gv_advise_workload *out)
 		*out = GV_ADVISE_TRAINING;
 	else if (!strcmp(s, "inference"))
 		*out = GV_ADVISE_INFERENCE;
-	else if (!strcmp(s, "dev") || !strcmp(s, "dev/test") || !strcmp(s, "test"))
+	else if (!strcmp(s, "dev"))
 		*out = GV_ADVISE_DEV;
 	else
 		return -EINVAL;

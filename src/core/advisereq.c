@@ -25,13 +25,13 @@ int gv_advisereq_parse(const char *body, size_t len, struct gv_advise_body *out,
 	ret = gv_jf_load(body, len, GV_APIREQ_MAX_BODY, &root, err);
 	if (!ret)
 		ret = gv_jf_only(root, fields, err);
-	if (!ret)
-		ret = gv_jf_text(root, "workload", GV_JF_REQUIRED | GV_JF_ASCII, workload,
-				 sizeof(workload), err);
-	if (ret && json_is_string(json_object_get(root, "workload")))
-		ret = gv_err_set(err, EINVAL,
-				 "field 'workload' must be \"training\", \"inference\" or \"dev\"");
-	if (!ret && gv_advise_workload_parse(workload, &b.req.workload))
+	if (ret)
+		goto out;
+	ret = gv_jf_text(root, "workload", GV_JF_REQUIRED | GV_JF_ASCII, workload,
+			 sizeof(workload), err);
+	/* a string of the wrong length or bytes gets the same words as a wrong word */
+	if ((ret && json_is_string(json_object_get(root, "workload"))) ||
+	    (!ret && gv_advise_workload_parse(workload, &b.req.workload)))
 		ret = gv_err_set(err, EINVAL,
 				 "field 'workload' must be \"training\", \"inference\" or \"dev\"");
 	if (!ret)
