@@ -166,6 +166,39 @@ static bool pick_profile(const struct gv_place_gpu *g, enum gv_mode mode,
 	return true;
 }
 
+/* Equal-size mode: a timeslice GPU that already holds instances of one
+ * size takes only that size, so a larger size that holds mem is the pick
+ * there (h100-16c beside h100-16c, not h100-8c). */
+static void equal_size_pick(const struct gv_place_gpu *g, bool mixed,
+			    const struct gv_advise_req *req, struct pick *k)
+{
+	uint64_t size = 0;
+	size_t j;
+	int i;
+
+	if (mixed || g->mode != GV_MODE_TIMESLICE)
+		return;
+	for (i = 0; i < g->n_insts && !size; i++)
+		if (g->insts[i].kind == GV_PROFILE_TIMESLICE)
+			size = g->insts[i].fb_mib;
+	if (size == 0 || size == k->fb || size < req->memory_mib)
+		return;
+	if (!g->model) {
+		k->fb_req = k->fb = size;
+		return;
+	}
+	for (j = 0; j < g->model->n_profiles; j++) {
+		const struct gv_profile *p = &g->model->profiles[j];
+
+		if (p->kind == GV_PROFILE_TIMESLICE && p->fb_mib == size) {
+			snprintf(k->name, sizeof(k->name), "%s", p->name);
+			k->fb = size;
+			k->p = p;
+			return;
+		}
+	}
+}
+
 /* Whether g can be shared with other tenants and still give mem: a
  * timeslice or MIG partition smaller than the whole GPU holds it. */
 static bool shareable(const struct gv_place_gpu *g, const struct gv_advise_req *req)
@@ -274,6 +307,8 @@ static int place_replica(struct work *w, enum gv_mode mode, const struct gv_advi
 							(unsigned long long)req->memory_mib);
 			continue;
 		}
+		if (mode == GV_MODE_TIMESLICE)
+			equal_size_pick(&w->gpus[g], w->node.mixed_size, req, &picks[g]);
 		pr.profile = picks[g].name;
 		pr.gpu = g;
 		pr.fb_mib = picks[g].fb_req;
@@ -410,12 +445,19 @@ static bool plan(const struct work *base, enum gv_mode mode, bool switch_empty,
 	o->fits_now = o->n_slots == req->replicas;
 	if (o->n_slots > 0)
 		snprintf(o->profile, sizeof(o->profile), "%s", o->slots[0].profile);
-	/* none placed: the profile it would take on the first GPU that has one */
-	for (g = 0; o->n_slots == 0 && !o->profile[0] && g < w->node.n_gpus; g++) {
-		struct pick pk;
+	/* none placed: the profile it would take, the best pick of any GPU */
+	if (o->n_slots == 0) {
+		struct pick pk, best_pk;
+		bool have = false;
 
-		if (allowed(req, g) && pick_profile(&w->gpus[g], mode, req, true, &pk))
-			snprintf(o->profile, sizeof(o->profile), "%s", pk.name);
+		for (g = 0; g < w->node.n_gpus; g++)
+			if (allowed(req, g) && pick_profile(&w->gpus[g], mode, req, true, &pk) &&
+			    (!have || better_pick(&pk, &best_pk))) {
+				best_pk = pk;
+				have = true;
+			}
+		if (have)
+			snprintf(o->profile, sizeof(o->profile), "%s", best_pk.name);
 	}
 	for (g = 0; g < w->node.n_gpus; g++)
 		if (w->switched[g] && w->replicas_on[g] > 0)
@@ -609,10 +651,15 @@ static void profile_reason(struct gv_advice_opt *o, const struct work *w,
 {
 	const struct gv_advise_slot *s = &o->slots[0];
 	const struct gv_place_gpu *g = &w->gpus[s->gpu];
+	struct pick k;
 
 	if (o->n_slots == 0 || s->kind == GV_PROFILE_PASSTHROUGH)
 		return;
-	if (!g->model)
+	if (pick_profile(g, o->mode, req, true, &k) && k.fb != s->fb_mib)
+		reason(o, "gpu %d shares its memory in equal sizes and already holds %llu MiB "
+			  "instances, so %s rather than %s.",
+		       s->gpu, (unsigned long long)s->fb_mib, s->profile, k.name);
+	else if (!g->model)
 		reason(o, "gpu %d's model is not in the catalog: it has no MIG, and time slicing "
 			  "there takes a partition of exactly %llu MiB.",
 		       s->gpu, (unsigned long long)s->fb_mib);

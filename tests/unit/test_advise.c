@@ -385,6 +385,20 @@ static void test_replicas_spread(void **state)
 	assert_int_equal(a->rec.n_commands, 0);
 	free(a);
 
+	/* equal-size mode: beside 16 GiB vGPUs, an 8 GiB workload gets 16c */
+	r = req_of(GV_ADVISE_DEV, 8);
+	r.gpu = 0;
+	a = advise_ok(t, &r);
+	assert_true(a->rec.fits_now);
+	assert_string_equal(a->rec.profile, "h100-16c");
+	assert_reason(&a->rec, "equal sizes");
+	free(a);
+	t->node.mixed_size = true;
+	a = advise_ok(t, &r);
+	assert_string_equal(a->rec.profile, "h100-8c");
+	free(a);
+	t->node.mixed_size = false;
+
 	/* MIG replicas on one GPU: every advised start is valid together */
 	free(t);
 	t = tnode_new();
