@@ -299,6 +299,11 @@ static int place_replica(struct work *w, enum gv_mode mode, const struct gv_advi
 							"%sgpu %d (%s) has %llu MiB in all",
 							off ? "; " : "", g, model_name(&w->gpus[g]),
 							(unsigned long long)gpu_mem(&w->gpus[g]));
+			else if (off < sizeof(why) && mode == GV_MODE_MIG &&
+				 !mig_capable(w->gpus[g].model))
+				off += (size_t)snprintf(why + off, sizeof(why) - off,
+							"%sgpu %d (%s) has no MIG", off ? "; " : "",
+							g, model_name(&w->gpus[g]));
 			else if (off < sizeof(why))
 				off += (size_t)snprintf(why + off, sizeof(why) - off,
 							"%sgpu %d (%s): no %s profile holds %llu MiB",
