@@ -92,8 +92,10 @@ struct gv_advice {
 };
 
 /* Fills *out (heap-sized: allocate it). 0 on success, whether or not the
- * advice fits now; -EINVAL for a request out of range or a bad node (reason
- * in err). Deterministic for the same request and snapshot. */
+ * advice fits now; -EINVAL for a request out of range or a bad node,
+ * -ENOENT for a GPU index not on the node, -EOVERFLOW for a GPU with more
+ * than 64 instances, -ENOMEM (reason in err). Deterministic for the same
+ * request and snapshot; node is only read. */
 int gv_advise(const struct gv_place_node *node, const struct gv_advise_req *req,
 	      struct gv_advice *out, struct gv_err *err);
 

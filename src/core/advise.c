@@ -221,7 +221,7 @@ static int work_init(struct work *w, const struct gv_place_node *node, struct gv
 
 		if (src->n_insts < 0 || src->n_insts > WORK_INSTS_MAX - GV_ADVISE_REPLICAS_MAX ||
 		    (src->n_insts > 0 && !src->insts))
-			return gv_err_set(err, EINVAL, "gpu %d: %d instances, advise takes at most %d",
+			return gv_err_set(err, EOVERFLOW, "gpu %d: %d instances, advise takes at most %d",
 					  g, src->n_insts, WORK_INSTS_MAX - GV_ADVISE_REPLICAS_MAX);
 		w->gpus[g] = *src;
 		w->gpus[g].index = g;
