@@ -446,11 +446,11 @@ static const char *shm_dir(void)
 	return d && *d ? d : "/dev/shm";
 }
 
-/* The endpoint's address for (namespace inode, pid). A path too long for
- * sun_path is reached through /proc/self/fd/<dirfd>/<name>; *dirfd is then
- * open and the caller closes it after bind/connect. */
-static int ck_addr(unsigned long long ns, long pid, struct sockaddr_un *sa, int *dirfd,
-		   char *path, size_t plen)
+/* The endpoint's address for (namespace inode, pid) in directory dir. A
+ * path too long for sun_path is reached through /proc/self/fd/<dirfd>/<name>;
+ * *dirfd is then open and the caller closes it after bind/connect. */
+static int ck_addr(const char *dir, unsigned long long ns, long pid, struct sockaddr_un *sa,
+		   int *dirfd, char *path, size_t plen)
 {
 	char name[96];
 
@@ -458,13 +458,13 @@ static int ck_addr(unsigned long long ns, long pid, struct sockaddr_un *sa, int 
 	memset(sa, 0, sizeof(*sa));
 	sa->sun_family = AF_UNIX;
 	snprintf(name, sizeof(name), "gpuvisor-sim-ckpt-%llu-%ld.sock", ns, pid);
-	if ((size_t)snprintf(path, plen, "%s/%s", shm_dir(), name) >= plen)
+	if ((size_t)snprintf(path, plen, "%s/%s", dir, name) >= plen)
 		return -ENAMETOOLONG;
 	if (strlen(path) < sizeof(sa->sun_path)) {
 		memcpy(sa->sun_path, path, strlen(path) + 1);
 		return 0;
 	}
-	*dirfd = open(shm_dir(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+	*dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (*dirfd < 0)
 		return -errno;
 	snprintf(sa->sun_path, sizeof(sa->sun_path), "/proc/self/fd/%d/%s", *dirfd, name);
@@ -569,7 +569,7 @@ void sim_ckpt_start(void)
 	int fd = -1, dirfd = -1, r;
 
 	ns_inode("/proc/self", &ns);
-	r = ck_addr(ns, (long)getpid(), &sa, &dirfd, ck_path, sizeof(ck_path));
+	r = ck_addr(shm_dir(), ns, (long)getpid(), &sa, &dirfd, ck_path, sizeof(ck_path));
 	if (r < 0)
 		goto fail;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -641,9 +641,42 @@ static int target_nspid(int pid, long *out)
 	return 0;
 }
 
+/* The target's endpoint directory as this process reaches it: its
+ * $GPUVISOR_SIM_SHM_DIR (or /dev/shm) seen through /proc/<pid>/root, i.e. in
+ * the target's own mount namespace. A target in a container has a /dev/shm of
+ * its own; the driver reaches a process wherever it runs, and so does this,
+ * while a controller that cannot see the target's pid (a container looking
+ * at the host) cannot name it at all. */
+static int target_dir(int pid, char *out, size_t len)
+{
+	char p[64], *var = NULL, *dir = NULL;
+	size_t cap = 0;
+	FILE *f;
+	int r = 0;
+
+	/* the environment it started with (an unreadable one, another user's:
+	 * ours); libcudasim binds its endpoint once, at cuInit */
+	snprintf(p, sizeof(p), "/proc/%d/environ", pid);
+	f = fopen(p, "re");
+	while (f && getdelim(&var, &cap, '\0', f) > 0) {
+		if (strncmp(var, "GPUVISOR_SIM_SHM_DIR=", 21) == 0 && var[21]) {
+			dir = strdup(var + 21);
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	if ((size_t)snprintf(out, len, "/proc/%d/root%s", pid,
+			     dir ? dir : (f ? "/dev/shm" : shm_dir())) >= len)
+		r = -ENAMETOOLONG;
+	free(var);
+	free(dir);
+	return r;
+}
+
 static CUresult ck_call(int pid, struct ck_req *rq, struct ck_resp *rs)
 {
-	char proc[32], path[4200];
+	char proc[32], dir[4200], path[4200];
 	struct sockaddr_un sa;
 	unsigned long long ns = 0;
 	struct ucred cr;
@@ -658,7 +691,8 @@ static CUresult ck_call(int pid, struct ck_req *rq, struct ck_resp *rs)
 	/* another user's namespace may be unreadable: then assume ours */
 	if (ns_inode(proc, &ns) < 0)
 		ns_inode("/proc/self", &ns);
-	if (ck_addr(ns, nspid, &sa, &dirfd, path, sizeof(path)) < 0)
+	if (target_dir(pid, dir, sizeof(dir)) < 0 ||
+	    ck_addr(dir, ns, nspid, &sa, &dirfd, path, sizeof(path)) < 0)
 		goto out;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
