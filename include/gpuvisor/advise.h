@@ -88,7 +88,8 @@ struct gv_advice_opt {
 struct gv_advice {
 	struct gv_advice_opt rec;    /* the recommendation */
 	struct gv_advice_opt alts[GV_ADVISE_ALT_MAX];
-	int n_alts;		     /* only when rec does not fit now */
+	int n_alts;		     /* when rec does not fit now; or one that
+					spreads fitting replicas over more GPUs */
 };
 
 /* Fills *out (heap-sized: allocate it). 0 on success, whether or not the

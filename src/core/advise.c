@@ -508,6 +508,20 @@ static bool plan(const struct work *base, enum gv_mode mode, bool switch_empty,
 	return true;
 }
 
+/* How many GPUs an option's replicas are on. */
+static int n_gpus_used(const struct gv_advice_opt *o)
+{
+	bool on[GV_NODE_MAX_GPUS] = { false };
+	int i, n = 0;
+
+	for (i = 0; i < o->n_slots; i++)
+		if (!on[o->slots[i].gpu]) {
+			on[o->slots[i].gpu] = true;
+			n++;
+		}
+	return n;
+}
+
 /* ---- the rules ------------------------------------------------------------ */
 
 static const char *const TS_HONEST =
@@ -758,6 +772,20 @@ int gv_advise(const struct gv_place_node *node, const struct gv_advise_req *req,
 			reason(o, "Under time slicing the workload waits for the other tenants' "
 				  "slices (1-30 ms each), so its latency varies with their load.");
 		reason(o, "%s", TS_HONEST);
+	}
+	if (o->fits_now && req->replicas > 1) {
+		/* replicas that fit on fewer GPUs than a mode switch would spread
+		 * them over: that spread is an alternative */
+		struct gv_advice_opt *a = &out->alts[0];
+
+		if (plan(w, mode, true, req, a) && a->fits_now &&
+		    n_gpus_used(a) > n_gpus_used(o)) {
+			reason(a, "This spreads the replicas over %d GPUs instead of %d.",
+			       n_gpus_used(a), n_gpus_used(o));
+			out->n_alts = 1;
+			reason(o, "A mode change would spread the replicas over more GPUs; see "
+				  "the alternative.");
+		}
 	}
 	if (o->fits_now)
 		goto out;

@@ -411,6 +411,22 @@ static void test_replicas_spread(void **state)
 	assert_string_equal(a->rec.profile, "1g.10gb");
 	assert_mig_layout_valid(t, &a->rec);
 	assert_reason(&a->rec, "All 5 replicas are on gpu 0");
+	assert_int_equal(a->n_alts, 0);
+	free(a);
+	/* an empty GPU beside it: switching it to MIG would spread them */
+	add_gpu(t, "a100-80gb", GV_MODE_TIMESLICE, 0);
+	r = req_of(GV_ADVISE_INFERENCE, 9);
+	r.replicas = 4;
+	a = advise_ok(t, &r);
+	assert_true(a->rec.fits_now);
+	assert_int_equal(a->rec.slots[3].gpu, 0);
+	assert_reason(&a->rec, "would spread the replicas over more GPUs");
+	assert_int_equal(a->n_alts, 1);
+	assert_int_equal(a->alts[0].mode, GV_MODE_MIG);
+	assert_true(a->alts[0].fits_now);
+	assert_string_equal(a->alts[0].commands[0], "gpuvisor mode 1 mig");
+	assert_reason(&a->alts[0], "spreads the replicas over 2 GPUs instead of 1");
+	assert_mig_layout_valid(t, &a->alts[0]);
 	free(a);
 	free(t);
 }
