@@ -747,6 +747,8 @@ int gv_advise(const struct gv_place_node *node, const struct gv_advise_req *req,
 	o = &out->rec;
 	if (node->n_gpus == 0 || req->memory_mib > biggest) {
 		o->mode = mode;
+		if (mode == GV_MODE_PASSTHROUGH)
+			snprintf(o->profile, sizeof(o->profile), "passthrough");
 		reason(o, "%s", why);
 		if (node->n_gpus == 0)
 			reason(o, "This node has no GPUs: nothing can run here.");

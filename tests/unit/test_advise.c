@@ -505,6 +505,7 @@ static void test_memory_bigger_than_gpu(void **state)
 	assert_false(a->rec.fits_now);
 	assert_int_equal(a->rec.n_slots, 0);
 	assert_int_equal(a->n_alts, 0);
+	assert_string_equal(a->rec.profile, "passthrough");
 	assert_reason(&a->rec, "more than the whole of any GPU considered (the largest has "
 			       "81920 MiB)");
 	free(a);
