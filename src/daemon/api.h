@@ -93,5 +93,7 @@ void gvd_route_migration_progress(struct gvd_req *q, struct gvd_resp *r);
 void gvd_route_gpu_sched(struct gvd_req *q, struct gvd_resp *r);
 void gvd_route_gpu_sched_set(struct gvd_req *q, struct gvd_resp *r);
 void gvd_route_instance_weight(struct gvd_req *q, struct gvd_resp *r);
+/* routes_advise.c */
+void gvd_route_advise(struct gvd_req *q, struct gvd_resp *r);
 
 #endif

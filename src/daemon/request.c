@@ -48,6 +48,7 @@ static const struct route routes[] = {
 	{ "DELETE", { "v1", "migrations", "*" }, 3, 0, false, gvd_route_migration_cancel },
 	{ "GET", { "v1", "migrations", "*", "progress" }, 4, GV_APIREQ_Q_SINCE, false,
 	  gvd_route_migration_progress },
+	{ "POST", { "v1", "advise" }, 2, 0, true, gvd_route_advise },
 	{ "GET", { "metrics" }, 1, 0, false, gvd_route_metrics },
 };
 
