@@ -41,14 +41,34 @@ int gv_apireq_create_parse(const char *body, size_t len, struct gv_apireq_create
 /* PUT /v1/gpus/{gpu}/mode */
 int gv_apireq_mode_parse(const char *body, size_t len, enum gv_mode *out, struct gv_err *err);
 
-/* POST /v1/instances/{id}/workload */
-int gv_apireq_workload_parse(const char *body, size_t len, pid_t *out, struct gv_err *err);
-
-/* POST /v1/instances/{id}/resume: no body, or {"to":"INSTANCE"} (null or
- * absent: the workload's own instance). to gets "" or the id (printable
- * ASCII without spaces, shorter than GV_APIREQ_ID_MAX). */
 #define GV_APIREQ_ID_MAX 32
-int gv_apireq_resume_parse(const char *body, size_t len, char to[GV_APIREQ_ID_MAX],
+/* The most instances one workload may span (one per GPU: the 8-GPU node). */
+#define GV_APIREQ_SPAN_MAX 8
+
+/* POST /v1/instances/{id}/workload: {"pid":N} or {"pid":N,"with":[ID,...]}:
+ * the workload also spans the instances named in "with" (1 to
+ * GV_APIREQ_SPAN_MAX - 1 ids, none twice; null or absent: none), in that
+ * order after {id}. Ids are printable ASCII without spaces, shorter than
+ * GV_APIREQ_ID_MAX. */
+struct gv_apireq_workload {
+	pid_t pid; /* >= 2 */
+	int n_with;
+	char with[GV_APIREQ_SPAN_MAX - 1][GV_APIREQ_ID_MAX];
+};
+
+int gv_apireq_workload_parse(const char *body, size_t len, struct gv_apireq_workload *out,
+			     struct gv_err *err);
+
+/* POST /v1/instances/{id}/resume: no body, or {"to":"INSTANCE"} or
+ * {"to":[ID,...]} (1 to GV_APIREQ_SPAN_MAX ids, none twice: one per member
+ * of the workload's span, in its order); null or absent: the workload's
+ * own instances (n_to 0). */
+struct gv_apireq_resume {
+	int n_to;
+	char to[GV_APIREQ_SPAN_MAX][GV_APIREQ_ID_MAX];
+};
+
+int gv_apireq_resume_parse(const char *body, size_t len, struct gv_apireq_resume *out,
 			   struct gv_err *err);
 
 /* PUT /v1/gpus/{gpu}/sched: {"policy":"best-effort|equal-share|fixed-share",

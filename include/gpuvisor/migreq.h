@@ -1,6 +1,6 @@
 /* gpuvisor: the body of POST /v1/migrations, parsed strictly.
  *
- *   {"instance":"i-3", "to":"1"|"GPU-..."|"i-7",
+ *   {"instance":"i-3", "to":"1"|"GPU-..."|"i-7"|["i-7","i-8",...],
  *    "mode":"precopy"|"stopcopy"|"checkpoint", (default precopy)
  *    "downtime_limit_ms":1..600000,        (default 300)
  *    "max_rounds":1..1000|null,            (default: the engine's)
@@ -24,9 +24,16 @@
 #define GV_MIGREQ_DOWNTIME_DEFAULT_MS 300
 #define GV_MIGREQ_DOWNTIME_MAX_MS 600000
 
+#define GV_MIGREQ_SPAN_MAX 8 /* = GV_APIREQ_SPAN_MAX */
+
 struct gv_migreq {
 	char instance[GV_MIGREQ_ID_MAX];
-	char to[GV_MIGREQ_ID_MAX];	  /* GPU index, GPU uuid or instance id */
+	/* GPU index, GPU uuid or instance id; for a workload on several
+	 * instances, "to" is an array of instance ids (1..GV_MIGREQ_SPAN_MAX,
+	 * none twice): to is its first, more[] the others (n_more) */
+	char to[GV_MIGREQ_ID_MAX];
+	int n_more;
+	char more[GV_MIGREQ_SPAN_MAX - 1][GV_MIGREQ_ID_MAX];
 	enum gv_mig_mode mode;		  /* the engine's mode, unless checkpoint */
 	bool checkpoint;		  /* mode "checkpoint": the driver's checkpoint API */
 	uint64_t downtime_limit_ms;

@@ -19,7 +19,7 @@
 #include "gpuvisor/catalog.h"
 #include "gpuvisor/err.h"
 
-#define GV_STORE_SCHEMA_VERSION 5
+#define GV_STORE_SCHEMA_VERSION 6
 #define GV_STORE_ID_MAX 32
 #define GV_STORE_UUID_MAX 48
 #define GV_STORE_KIND_MAX 48
@@ -59,6 +59,13 @@ struct gv_store_inst {
 	int64_t wl_since;			/* unix seconds */
 	enum gv_wl_state wl_state;
 	char owner[GV_STORE_OWNER_MAX];		/* who asked for it ("slurm:job:42"); "" none */
+	/* A workload on several instances (schema 6): every member records the
+	 * same workload (pid, group, state) and names the member that owns the
+	 * registration (the owner names itself); wl_span_pos is the member's
+	 * place in the span's order (0: the owner; the workload's device
+	 * index). "" and 0: a workload on one instance. */
+	char wl_span[GV_STORE_ID_MAX];
+	int wl_span_pos;
 };
 
 struct gv_store_event {
@@ -101,9 +108,13 @@ int gv_store_inst_list(struct gv_store *st, struct gv_store_inst **out, size_t *
 		       struct gv_err *err);
 int gv_store_inst_set_state(struct gv_store *st, const char *id, enum gv_inst_state state,
 			    const char *device_uuid, struct gv_err *err);
-/* pid 0 clears the workload. Either way its state becomes RUNNING. */
+/* pid 0 clears the workload. Either way its state becomes RUNNING and
+ * the instance leaves any span (set it again after: gv_store_inst_set_span). */
 int gv_store_inst_set_workload(struct gv_store *st, const char *id, pid_t pid, pid_t pgid,
 			       uint64_t starttime, int64_t since, struct gv_err *err);
+/* Makes id a member of the span owned by owner, at place pos (>= 0). */
+int gv_store_inst_set_span(struct gv_store *st, const char *id, const char *owner, int pos,
+			   struct gv_err *err);
 int gv_store_inst_set_wl_state(struct gv_store *st, const char *id, enum gv_wl_state state,
 			       struct gv_err *err);
 int gv_store_inst_delete(struct gv_store *st, const char *id, struct gv_err *err);
@@ -174,6 +185,9 @@ struct gv_store_mig {
 	char error[GV_STORE_MSG_MAX];		/* why it failed, or a note */
 	char *report;				/* JSON text or NULL (malloc'd) */
 	char *progress;				/* JSON array of progress objects or NULL */
+	/* a workload on several instances (schema 6): the pairs of its members
+	 * after src -> dst, "SRC=DST,SRC=DST" in the span's order; "" none */
+	char more[GV_STORE_MSG_MAX];
 };
 
 /* Insert: -EEXIST when the id is taken. Update writes every field but id,

@@ -211,10 +211,11 @@ static void report(bool ok, const struct drv *d, const int *pids, int n, const d
 	       ms[0], ms[1], ms[2], ms[3]);
 }
 
-/* Test faults (GPUVISOR_TEST_FAULTS=1 and GPUVISOR_CKPT_FAULT=after-lock or
- * after-checkpoint): the helper dies there, as a helper killed by an OOM
- * killer or an operator would, leaving the workload locked or
- * checkpointed for gpuvisord to settle. */
+/* Test faults (GPUVISOR_TEST_FAULTS=1 and GPUVISOR_CKPT_FAULT=after-lock,
+ * after-checkpoint or after-restore): the helper dies there, as a helper
+ * killed by an OOM killer or an operator would, leaving the workload
+ * locked or checkpointed (restored but locked, after-restore: on the
+ * destination GPUs when it was moved) for gpuvisord to settle. */
 static void fault_point(const char *where)
 {
 	const char *f = getenv("GPUVISOR_CKPT_FAULT"), *on = getenv("GPUVISOR_TEST_FAULTS");
@@ -335,7 +336,7 @@ static int do_resume(const struct drv *d, int *pids, CUprocessState *st, int n,
 {
 	CUcheckpointRestoreArgs ra;
 	CUcheckpointUnlockArgs ua;
-	int i, ret = 0;
+	int i, ret = 0, restored = 0;
 	double t;
 	CUresult r;
 
@@ -362,8 +363,11 @@ static int do_resume(const struct drv *d, int *pids, CUprocessState *st, int n,
 					 : "");
 			return -EIO;
 		}
+		restored++;
 	}
 	ms[2] = now_ms() - t;
+	if (restored)
+		fault_point("after-restore");
 	t = now_ms();
 	for (i = 0; i < n; i++) {
 		CUprocessState s;

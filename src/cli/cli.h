@@ -56,6 +56,7 @@ int gv_cmd_sched(struct gv_cli *cli, int argc, char **argv);
 int gv_cmd_top(struct gv_cli *cli, int argc, char **argv);
 int gv_cmd_slurm_conf(struct gv_cli *cli, int argc, char **argv);
 int gv_cmd_ui(struct gv_cli *cli, int argc, char **argv);
+int gv_cmd_advise(struct gv_cli *cli, int argc, char **argv);
 
 /* Prints the subcommand's usage and help to f. */
 void gv_cli_help(const struct gv_cmd *cmd, FILE *f);
@@ -116,5 +117,8 @@ int gv_parse_uint(const char *s, int *out);
 const char *gv_json_str(const json_t *obj, const char *key, const char *dflt);
 /* Integer member as text ("-" when absent or null). */
 void gv_json_int_text(const json_t *obj, const char *key, char *buf, size_t len);
+/* An option's "X" or "X,Y,...": a JSON string for one, an array of strings
+ * for several (a workload on several instances); NULL on ENOMEM. */
+json_t *gv_json_id_list(const char *csv);
 
 #endif

@@ -9,7 +9,7 @@ int gv_cmd_list(struct gv_cli *cli, int argc, char **argv)
 {
 	static const char *const hdr[] = {"ID",		  ">GPU",  "PROFILE", "KIND",
 					  ">PLACEMENT",	  ">FRAMEBUFFER", "STATE", "DEVICE",
-					  ">PID",	  ">MEM USED"};
+					  ">PID",	  "SPAN",	  ">MEM USED"};
 	struct gv_table *t = NULL;
 	json_t *resp = NULL, *insts, *in;
 	bool as_json = false;
@@ -29,7 +29,7 @@ int gv_cmd_list(struct gv_cli *cli, int argc, char **argv)
 	}
 	json_array_foreach(insts, i, in) {
 		const json_t *wl = json_object_get(in, "workload");
-		char gpu[32], start[32], fb[32], pid[32] = "-", used[32] = "-";
+		char gpu[32], start[32], fb[32], pid[32] = "-", used[32] = "-", span[256] = "-";
 
 		gv_json_int_text(in, "gpu", gpu, sizeof(gpu));
 		gv_json_int_text(in, "start", start, sizeof(start));
@@ -42,6 +42,17 @@ int gv_cmd_list(struct gv_cli *cli, int argc, char **argv)
 			/* a suspended workload's memory is in host memory */
 			if (strcmp(ws, "running"))
 				snprintf(pid + strlen(pid), sizeof(pid) - strlen(pid), " (%s)", ws);
+			/* a workload on several instances: all of them, in its order */
+			if (json_is_array(json_object_get(wl, "span"))) {
+				const json_t *m;
+				size_t k;
+
+				span[0] = '\0';
+				json_array_foreach(json_object_get(wl, "span"), k, m)
+					snprintf(span + strlen(span), sizeof(span) - strlen(span),
+						 "%s%s", k ? "," : "", json_string_value(m) ?
+						 json_string_value(m) : "?");
+			}
 		}
 		/* the instance's accounting (timeslice), else the workload's; null
 		 * means not measured, which is not 0 */
@@ -61,6 +72,7 @@ int gv_cmd_list(struct gv_cli *cli, int argc, char **argv)
 		gv_table_cell(t, "%s", gv_json_str(in, "state", "-"));
 		gv_table_cell(t, "%s", gv_json_str(in, "device_uuid", "-"));
 		gv_table_cell(t, "%s", pid);
+		gv_table_cell(t, "%s", span);
 		gv_table_cell(t, "%s", used);
 	}
 	gv_table_print_or(t, stdout, "no instances");

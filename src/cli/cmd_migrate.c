@@ -89,6 +89,17 @@ static void gv_mig_print_report(const json_t *m)
 		       gv_mig_num(r, "downtime_ms"), gv_mig_num(r, "lock_ms"),
 		       gv_mig_num(r, "checkpoint_ms"), gv_mig_num(r, "restore_ms"),
 		       gv_mig_num(r, "unlock_ms"));
+		if (json_is_array(json_object_get(r, "pairs"))) {
+			const json_t *p;
+			size_t i;
+
+			/* a workload on several GPUs: where each went */
+			json_array_foreach(json_object_get(r, "pairs"), i, p)
+				printf("  %-16s %s -> %s (%s -> %s)\n", i ? "" : "moved",
+				       gv_json_str(p, "from", "?"), gv_json_str(p, "to", "?"),
+				       gv_json_str(p, "from_device", "?"),
+				       gv_json_str(p, "to_device", "?"));
+		}
 	} else if (json_is_object(r)) {
 		gv_mig_bytes(r, "bytes_precopy", pre, sizeof(pre));
 		gv_mig_bytes(r, "bytes_stun", stun, sizeof(stun));
@@ -194,7 +205,8 @@ int gv_cmd_migrate(struct gv_cli *cli, int argc, char **argv)
 		return gv_cli_usage_error(cli, "--to GPU|INSTANCE is required");
 	if (!gv_cli_client(cli))
 		return GV_EXIT_REFUSED;
-	body = json_pack("{s:s, s:s}", "instance", inst, "to", to);
+	/* --to X,Y: a workload on several instances, one destination each */
+	body = json_pack("{s:s, s:o*}", "instance", inst, "to", gv_json_id_list(to));
 	if (!body)
 		return GV_EXIT_REFUSED;
 	if (mode)

@@ -1,4 +1,8 @@
-/* gpuvisor run --instance ID -- CMD ARGS: runs CMD as the instance's workload.
+/* gpuvisor run --instance ID[,ID...] -- CMD ARGS: runs CMD as the
+ * instance's workload; with several (passthrough) instances, one workload
+ * on all their GPUs: the first instance's environment with
+ * CUDA_VISIBLE_DEVICES naming every instance's device in the order given,
+ * registered on the first with the others in "with".
  *
  * Protocol with the daemon: GET /v1/instances/ID/env gives the environment
  * (completed by env.c);
@@ -207,6 +211,56 @@ static int gv_run_add_migration(json_t *resp)
 	return json_object_update(json_object_get(resp, "env"), mig);
 }
 
+/* --instance i-1,i-2: the ids (at most GV_RUN_SPAN_MAX) into ids[], each
+ * non-empty. 0, or -1 with the reason printed. */
+#define GV_RUN_SPAN_MAX 8 /* = GV_APIREQ_SPAN_MAX, the daemon's limit */
+static int gv_run_split_ids(struct gv_cli *cli, char *list, char *ids[], int *n)
+{
+	char *save = NULL, *tok;
+
+	*n = 0;
+	if (strstr(list, ",,") || list[0] == ',' || list[strlen(list) - 1] == ',') {
+		gv_cli_usage_error(cli, "--instance: an empty id in '%s'", list);
+		return -1;
+	}
+	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (*n == GV_RUN_SPAN_MAX) {
+			gv_cli_usage_error(cli, "--instance: at most %d instances", GV_RUN_SPAN_MAX);
+			return -1;
+		}
+		ids[(*n)++] = tok;
+	}
+	return 0;
+}
+
+/* The workload's CUDA_VISIBLE_DEVICES over several instances: each
+ * instance's own value, in the order given (the first is the workload's
+ * device 0). The other variables are the first instance's: a span is of
+ * passthrough instances, whose variables differ only there and in
+ * GPUVISOR_INSTANCE / GPUVISOR_TENANT (the first one's: the registration's
+ * owner). */
+static int gv_run_merge_devices(json_t *first, json_t *const *others, int n)
+{
+	json_t *env = json_object_get(first, "env");
+	const char *cvd = json_string_value(json_object_get(env, "CUDA_VISIBLE_DEVICES"));
+	char all[1024];
+	int i;
+
+	if (!cvd)
+		return -1;
+	snprintf(all, sizeof(all), "%s", cvd);
+	for (i = 0; i < n; i++) {
+		const char *o = json_string_value(json_object_get(
+			json_object_get(others[i], "env"), "CUDA_VISIBLE_DEVICES"));
+
+		if (!o || strlen(all) + strlen(o) + 2 > sizeof(all))
+			return -1;
+		strcat(all, ",");
+		strcat(all, o);
+	}
+	return json_object_set_new(env, "CUDA_VISIBLE_DEVICES", json_string(all));
+}
+
 int gv_cmd_run(struct gv_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -216,8 +270,9 @@ int gv_cmd_run(struct gv_cli *cli, int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *id = NULL;
-	char *wl_path = NULL, **envp = NULL, **cmd;
-	json_t *resp = NULL, *body = NULL, *reg = NULL;
+	char *wl_path = NULL, **envp = NULL, **cmd, *id_list = NULL, *ids[GV_RUN_SPAN_MAX] = {NULL};
+	json_t *resp = NULL, *body = NULL, *reg = NULL, *more[GV_RUN_SPAN_MAX] = {NULL};
+	int n_ids = 0;
 	int go[2] = {-1, -1}, ex[2] = {-1, -1};
 	struct sigaction sa, old_sa[GV_RUN_N_FWD];
 	sigset_t fwd, old_mask;
@@ -244,8 +299,23 @@ int gv_cmd_run(struct gv_cli *cli, int argc, char **argv)
 	if (optind >= argc)
 		return gv_cli_usage_error(cli, "which command? (gpuvisor run --instance ID -- CMD)");
 	cmd = &argv[optind];
-	if (!gv_cli_client(cli))
+	id_list = strdup(id);
+	if (!id_list)
 		return GV_EXIT_REFUSED;
+	if (gv_run_split_ids(cli, id_list, ids, &n_ids) != 0) {
+		free(id_list);
+		return GV_EXIT_USAGE;
+	}
+	id = ids[0];
+	if (n_ids > 1 && migratable) {
+		free(id_list);
+		return gv_cli_usage_error(cli, "--migratable takes one instance (a workload on "
+					       "several moves with suspend and resume --to)");
+	}
+	if (!gv_cli_client(cli)) {
+		free(id_list);
+		return GV_EXIT_REFUSED;
+	}
 	wl_path = gv_cli_path(cli, "/v1/instances/", id, "/workload");
 	if (!wl_path) {
 		rc = GV_EXIT_REFUSED;
@@ -255,6 +325,16 @@ int gv_cmd_run(struct gv_cli *cli, int argc, char **argv)
 	if (rc)
 		goto out;
 	if (migratable && gv_run_add_migration(resp) != 0) {
+		rc = GV_EXIT_REFUSED;
+		goto out;
+	}
+	for (i = 1; i < (size_t)n_ids; i++) {
+		rc = gv_cli_instance_env(cli, ids[i], &more[i - 1]);
+		if (rc)
+			goto out;
+	}
+	if (n_ids > 1 && gv_run_merge_devices(resp, more, n_ids - 1) != 0) {
+		fprintf(stderr, "gpuvisor: gpuvisord gave no CUDA_VISIBLE_DEVICES for an instance\n");
 		rc = GV_EXIT_REFUSED;
 		goto out;
 	}
@@ -307,6 +387,16 @@ int gv_cmd_run(struct gv_cli *cli, int argc, char **argv)
 	sigprocmask(SIG_SETMASK, &old_mask, NULL);
 
 	body = json_pack("{s:I}", "pid", (json_int_t)child);
+	if (body && n_ids > 1) {
+		json_t *with = json_array();
+
+		for (i = 1; with && i < (size_t)n_ids; i++)
+			json_array_append_new(with, json_string(ids[i]));
+		if (!with || json_object_set_new(body, "with", with) < 0) {
+			json_decref(body);
+			body = NULL;
+		}
+	}
 	rc = body ? gv_cli_call(cli, "POST", wl_path, body, &reg) : GV_EXIT_REFUSED;
 	if (rc) {
 		/* closing the go pipe unblocks the child, which exits unexec'd */
@@ -364,6 +454,9 @@ out:
 	json_decref(resp);
 	json_decref(body);
 	json_decref(reg);
+	for (i = 0; i < GV_RUN_SPAN_MAX; i++)
+		json_decref(more[i]);
 	free(wl_path);
+	free(id_list);
 	return rc;
 }

@@ -6,6 +6,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* "i-3,i-4" for a workload on several instances (the answer's span), else
+ * the instance the answer names, else fallback. */
+static const char *span_text(const json_t *resp, const char *fallback, char *out, size_t cap)
+{
+	const json_t *span = json_object_get(resp, "span"), *m;
+	size_t i;
+
+	if (!json_is_array(span))
+		return gv_json_str(resp, "instance", fallback);
+	out[0] = '\0';
+	json_array_foreach(span, i, m)
+		snprintf(out + strlen(out), cap - strlen(out), "%s%s", i ? "," : "",
+			 json_is_string(m) ? json_string_value(m) : "?");
+	return out;
+}
+
 static int change(struct gv_cli *cli, int argc, char **argv, const char *verb)
 {
 	static const struct option opts[] = {
@@ -15,7 +31,7 @@ static int change(struct gv_cli *cli, int argc, char **argv, const char *verb)
 		{NULL, 0, NULL, 0},
 	};
 	json_t *resp = NULL, *rep, *body = NULL;
-	char *path = NULL, suffix[16];
+	char *path = NULL, suffix[16], ids[256];
 	const char *to = NULL;
 	bool as_json = false;
 	int c, rc = GV_EXIT_OK;
@@ -35,7 +51,10 @@ static int change(struct gv_cli *cli, int argc, char **argv, const char *verb)
 	path = gv_cli_path(cli, "/v1/instances/", argv[optind], suffix);
 	if (!path)
 		return GV_EXIT_REFUSED;
-	if (to && !(body = json_pack("{s:s}", "to", to))) {
+	/* --to X,Y: one destination per instance of the workload, in its order */
+	if (to)
+		body = json_pack("{s:o*}", "to", gv_json_id_list(to));
+	if (to && !body) {
 		rc = GV_EXIT_REFUSED;
 		goto out;
 	}
@@ -50,11 +69,11 @@ static int change(struct gv_cli *cli, int argc, char **argv, const char *verb)
 	if (!strcmp(verb, "suspend"))
 		printf("%s: workload suspended (lock %.0f ms, checkpoint %.0f ms): its GPU memory "
 		       "is in host memory\n",
-		       argv[optind], json_number_value(json_object_get(rep, "lock_ms")),
+		       span_text(resp, argv[optind], ids, sizeof(ids)), json_number_value(json_object_get(rep, "lock_ms")),
 		       json_number_value(json_object_get(rep, "checkpoint_ms")));
 	else
 		printf("%s: workload running again (restore %.0f ms, unlock %.0f ms)\n",
-		       gv_json_str(resp, "instance", argv[optind]),
+		       span_text(resp, argv[optind], ids, sizeof(ids)),
 		       json_number_value(json_object_get(rep, "restore_ms")),
 		       json_number_value(json_object_get(rep, "unlock_ms")));
 out:

@@ -137,3 +137,23 @@ void gv_json_int_text(const json_t *obj, const char *key, char *buf, size_t len)
 	else
 		snprintf(buf, len, "-");
 }
+
+json_t *gv_json_id_list(const char *csv)
+{
+	json_t *list;
+	char *copy, *save = NULL, *tok;
+
+	if (!strchr(csv, ','))
+		return json_string(csv);
+	list = json_array();
+	copy = strdup(csv);
+	if (!list || !copy) {
+		json_decref(list);
+		free(copy);
+		return NULL;
+	}
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+		json_array_append_new(list, json_string(tok));
+	free(copy);
+	return list;
+}

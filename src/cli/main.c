@@ -46,6 +46,26 @@ static const struct gv_cmd gv_cmds[] = {
 	 "  gpuvisor create --profile 3g.40gb --gpu 0 --placement 4\n"
 	 "  gpuvisor create --profile l40s-8c --spread\n"
 	 "  gpuvisor create --framebuffer 12g --gpu 2\n"},
+	{"advise", gv_cmd_advise,
+	 "advise --workload training|inference|dev --memory SIZE [--untrusted] "
+	 "[--latency-sensitive] [--replicas N] [--gpu GPU] [--json]",
+	 "Recommend mode, profile and placement for a workload on this node (changes nothing).",
+	 "  --workload W          training, inference (production) or dev (dev/test)\n"
+	 "  --memory SIZE         GPU memory one replica needs: 20g, 512m\n"
+	 "  --untrusted           the tenants on this node do not trust each other\n"
+	 "  --latency-sensitive   steady latency matters (no waiting for others' time slices)\n"
+	 "  --replicas N          replicas, 1-64, spread over GPUs when possible (default 1)\n"
+	 "  --gpu GPU             consider only this GPU (index or UUID)\n"
+	 "  --json                print the daemon's JSON answer\n"
+	 "\nThe rules: time slicing for training and dev/test, MIG for production inference\n"
+	 "and for tenants that do not trust each other, passthrough for one workload at full\n"
+	 "performance (one that needs a whole GPU, or latency-sensitive training). The answer\n"
+	 "says whether it fits now, why, the commands that apply it, and alternatives (such as\n"
+	 "switching an empty GPU's mode) when it does not fit. Exit status 0 whether or not\n"
+	 "it fits.\n"
+	 "\nexamples:\n"
+	 "  gpuvisor advise --workload inference --memory 30g --latency-sensitive\n"
+	 "  gpuvisor advise --workload training --memory 16g --replicas 4\n"},
 	{"destroy", gv_cmd_destroy, "destroy ID... [--force]",
 	 "Destroy instances.",
 	 "  --force  also when a workload runs: its process group is killed first\n"
@@ -63,14 +83,16 @@ static const struct gv_cmd gv_cmds[] = {
 	 "  --since N  only events with a sequence number above N\n"
 	 "  --json     print the daemon's JSON ({\"events\": [...]})\n"
 	 "\nexample:\n  gpuvisor events --since 10\n"},
-	{"run", gv_cmd_run, "run --instance ID [--migratable] [--] CMD [ARGS...]",
+	{"run", gv_cmd_run, "run --instance ID[,ID...] [--migratable] [--] CMD [ARGS...]",
 	 "Run a command as the workload of an instance.",
 	 "The command gets the instance's environment (CUDA_VISIBLE_DEVICES, the shim\n"
 	 "first on LD_LIBRARY_PATH, ...) in a process group of its own, registered\n"
 	 "with the daemon while it runs. SIGINT/SIGTERM/SIGHUP/SIGQUIT are forwarded\n"
 	 "to that group. The exit status is the command's (128+N when killed by\n"
 	 "signal N; 127 when it cannot be started).\n"
-	 "\n  --instance ID  the instance (see gpuvisor list)\n"
+	 "\n  --instance ID  the instance (see gpuvisor list); ID,ID,... (passthrough\n"
+	 "                 instances, up to 8): one workload on all their GPUs, in that\n"
+	 "                 order\n"
 	 "  --migratable   let `gpuvisor migrate` move it: its shim listens on a control\n"
 	 "                 socket and manages device memory so that it can be moved\n"
 	 "                 (CUDA features it cannot move yet are refused)\n"
@@ -128,11 +150,13 @@ static const struct gv_cmd gv_cmds[] = {
 	 "count is used up. docs/slurm.md has a whole cluster set-up.\n"
 	 "\nexample:\n  gpuvisor slurm-conf --profile h100-20c --node gpu01\n"},
 	{"migrate", gv_cmd_migrate,
-	 "migrate INSTANCE --to GPU|INSTANCE [--downtime-limit MS] [--mode precopy|stopcopy|checkpoint] "
+	 "migrate INSTANCE --to GPU|INSTANCE[,INSTANCE...] [--downtime-limit MS] [--mode precopy|stopcopy|checkpoint] "
 	 "[--max-rounds N] [--auto-converge] [--json]",
 	 "Move a running workload to another GPU or instance of the same model.",
 	 "  --to GPU|INSTANCE    a GPU (index or UUID: a new instance of the same profile\n"
-	 "                       is placed there) or an empty instance of the same profile\n"
+	 "                       is placed there) or an empty instance of the same profile;\n"
+	 "                       a workload on several instances: one empty instance per\n"
+	 "                       member, in its order (--mode checkpoint)\n"
 	 "  --downtime-limit MS  the stun the pre-copy rounds aim for (default 300)\n"
 	 "  --mode M             precopy (default: copy while it runs, then a short stun),\n"
 	 "                       stopcopy (stop it, copy everything, resume), both for\n"
@@ -165,12 +189,13 @@ static const struct gv_cmd gv_cmds[] = {
 	 "with the reason, for MIG instances, managed or IPC memory, and drivers\n"
 	 "before R550. A suspended workload survives a restart of gpuvisord.\n"
 	 "\nexample:\n  gpuvisor suspend i-3\n"},
-	{"resume", gv_cmd_resume, "resume INSTANCE [--to INSTANCE] [--json]",
+	{"resume", gv_cmd_resume, "resume INSTANCE [--to INSTANCE[,INSTANCE...]] [--json]",
 	 "Resume a suspended workload on its instance or another one.",
 	 "  --to INSTANCE  an empty instance of the same profile to resume on: for a\n"
 	 "                 time-sliced workload one of the same GPU (its partition and\n"
 	 "                 scheduler attachment move with it), for passthrough one on a\n"
-	 "                 GPU of the same model (the driver remaps the workload)\n"
+	 "                 GPU of the same model (the driver remaps the workload); a\n"
+	 "                 workload on several instances: one per member, in its order\n"
 	 "  --json         print the daemon's answer as JSON\n"
 	 "\nThe driver restores the workload's GPU memory and objects at the same\n"
 	 "addresses and lets its CUDA calls go on. If the GPU has no room, the\n"

@@ -169,23 +169,40 @@ static int one_int(const char *body, size_t len, const char *key, long long lo, 
 	return ret;
 }
 
-int gv_apireq_workload_parse(const char *body, size_t len, pid_t *out, struct gv_err *err)
+int gv_apireq_workload_parse(const char *body, size_t len, struct gv_apireq_workload *out,
+			     struct gv_err *err)
 {
-	long long v;
-	int ret = one_int(body, len, "pid", 2, INT_MAX, &v, err);
+	static const char *const fields[] = { "pid", "with", NULL };
+	json_t *root = NULL;
+	long long v = 0;
+	int ret;
 
-	*out = (pid_t)v;
+	memset(out, 0, sizeof(*out));
+	ret = gv_jf_load(body, len, GV_APIREQ_MAX_BODY, &root, err);
+	if (ret)
+		return ret;
+	ret = gv_jf_only(root, fields, err);
+	if (!ret)
+		ret = gv_jf_int(root, "pid", GV_JF_REQUIRED, 2, INT_MAX, &v, NULL, err);
+	if (!ret)
+		ret = gv_jf_text_list(root, "with", false, GV_APIREQ_SPAN_MAX - 1, &out->with[0][0],
+				      GV_APIREQ_ID_MAX, &out->n_with, err);
+	if (ret)
+		memset(out, 0, sizeof(*out));
+	else
+		out->pid = (pid_t)v;
+	json_decref(root);
 	return ret;
 }
 
-int gv_apireq_resume_parse(const char *body, size_t len, char to[GV_APIREQ_ID_MAX],
+int gv_apireq_resume_parse(const char *body, size_t len, struct gv_apireq_resume *out,
 			   struct gv_err *err)
 {
 	static const char *const fields[] = { "to", NULL };
 	json_t *root = NULL;
 	int ret;
 
-	to[0] = '\0';
+	memset(out, 0, sizeof(*out));
 	if (len == 0)
 		return 0;
 	ret = gv_jf_load(body, len, GV_APIREQ_MAX_BODY, &root, err);
@@ -193,10 +210,10 @@ int gv_apireq_resume_parse(const char *body, size_t len, char to[GV_APIREQ_ID_MA
 		return ret;
 	ret = gv_jf_only(root, fields, err);
 	if (!ret)
-		ret = gv_jf_text(root, "to", GV_JF_NULL_ABSENT | GV_JF_ASCII, to, GV_APIREQ_ID_MAX,
-				 err);
+		ret = gv_jf_text_list(root, "to", true, GV_APIREQ_SPAN_MAX, &out->to[0][0],
+				      GV_APIREQ_ID_MAX, &out->n_to, err);
 	if (ret)
-		to[0] = '\0';
+		memset(out, 0, sizeof(*out));
 	json_decref(root);
 	return ret;
 }

@@ -162,3 +162,52 @@ int gv_jf_int(json_t *o, const char *key, unsigned flags, long long lo, long lon
 		*present = true;
 	return 0;
 }
+
+int gv_jf_text_list(json_t *root, const char *key, bool one_ok, int max, char *ids, size_t cap,
+		    int *n, struct gv_err *err)
+{
+	json_t *v = json_object_get(root, key), *e, *tmp = NULL;
+	size_t i;
+	int ret = 0, k;
+
+	*n = 0;
+	for (k = 0; k < max; k++)
+		ids[(size_t)k * cap] = '\0';
+	if (!v || json_is_null(v))
+		return 0;
+	if (one_ok && json_is_string(v)) {
+		ret = gv_jf_text(root, key, GV_JF_ASCII, ids, cap, err);
+		if (!ret)
+			*n = 1;
+		return ret;
+	}
+	if (!json_is_array(v))
+		return gv_err_set(err, EINVAL, one_ok ? "field '%s' must be an instance id or an "
+							 "array of them"
+						       : "field '%s' must be an array of instance ids",
+				  key);
+	if (json_array_size(v) == 0 || json_array_size(v) > (size_t)max)
+		return gv_err_set(err, EINVAL, "field '%s' must name 1 to %d instances", key, max);
+	tmp = json_object();
+	if (!tmp)
+		return gv_err_set(err, ENOMEM, "out of memory");
+	json_array_foreach (v, i, e) {
+		/* one element as the member key: the getter's checks and words */
+		json_object_set(tmp, key, e);
+		ret = gv_jf_text(tmp, key, GV_JF_REQUIRED | GV_JF_ASCII, ids + i * cap, cap, err);
+		for (k = 0; !ret && k < (int)i; k++)
+			if (!strcmp(ids + (size_t)k * cap, ids + i * cap))
+				ret = gv_err_set(err, EINVAL, "field '%s' names %s twice", key,
+						 ids + i * cap);
+		if (ret)
+			break;
+	}
+	json_decref(tmp);
+	if (ret) {
+		for (k = 0; k < max; k++)
+			ids[(size_t)k * cap] = '\0';
+		return ret;
+	}
+	*n = (int)json_array_size(v);
+	return 0;
+}

@@ -65,4 +65,11 @@ int gv_jf_uint(json_t *o, const char *key, unsigned flags, uint64_t lo, uint64_t
 int gv_jf_int(json_t *o, const char *key, unsigned flags, long long lo, long long hi,
 	      long long *out, bool *present, struct gv_err *err);
 
+/* A list of ids: an array of 1..max strings (or, with one_ok, one string),
+ * each as gv_jf_text(GV_JF_ASCII) takes it, none twice, into ids (max
+ * slots of cap bytes). Absent or null: *n = 0. On failure *n = 0 and every
+ * slot is "". */
+int gv_jf_text_list(json_t *root, const char *key, bool one_ok, int max, char *ids, size_t cap,
+		    int *n, struct gv_err *err);
+
 #endif

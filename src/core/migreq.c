@@ -31,8 +31,21 @@ int gv_migreq_parse(const char *body, size_t len, struct gv_migreq *out, struct 
 		goto out;
 	ret = gv_jf_text(root, "instance", TEXT | GV_JF_REQUIRED, out->instance,
 			 sizeof(out->instance), err);
-	if (!ret)
+	if (!ret && json_is_array(json_object_get(root, "to"))) {
+		char ids[GV_MIGREQ_SPAN_MAX][GV_MIGREQ_ID_MAX];
+		int n = 0;
+
+		/* a workload on several instances: one destination each */
+		ret = gv_jf_text_list(root, "to", false, GV_MIGREQ_SPAN_MAX, &ids[0][0],
+				      GV_MIGREQ_ID_MAX, &n, err);
+		if (!ret) {
+			memcpy(out->to, ids[0], sizeof(out->to));
+			memcpy(out->more, ids[1], sizeof(out->more));
+			out->n_more = n - 1;
+		}
+	} else if (!ret) {
 		ret = gv_jf_text(root, "to", TEXT | GV_JF_REQUIRED, out->to, sizeof(out->to), err);
+	}
 	if (!ret)
 		ret = gv_jf_text(root, "mode", TEXT, mode, sizeof(mode), err);
 	/* checkpoint: the driver carries everything while the workload is

@@ -42,6 +42,13 @@ static const char *const migrations[] = {
 	"ALTER TABLE instances ADD COLUMN wl_state INTEGER NOT NULL DEFAULT 0;",
 	/* 5: who asked for the instance (a Slurm job: "slurm:job:42"), "" none */
 	"ALTER TABLE instances ADD COLUMN owner TEXT NOT NULL DEFAULT '';",
+	/* 6: a workload on several instances: each member names the instance
+	 * that owns the registration ('' when the workload has one) and its
+	 * place in the span's order */
+	"ALTER TABLE instances ADD COLUMN wl_span TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE instances ADD COLUMN wl_span_pos INTEGER NOT NULL DEFAULT 0;"
+	/* and the migration of such a workload: its other members' pairs */
+	"ALTER TABLE migrations ADD COLUMN more TEXT NOT NULL DEFAULT '';",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -307,7 +314,7 @@ static void copy_col(char *dst, size_t cap, sqlite3_stmt *s, int col)
 
 #define INST_COLS                                                                    \
 	"id, gpu_uuid, profile, kind, start, fb_mib, state, device_uuid, created, wl_pid, " \
-	"wl_pgid, wl_starttime, wl_since, wl_state, owner"
+	"wl_pgid, wl_starttime, wl_since, wl_state, owner, wl_span, wl_span_pos"
 
 static void inst_from_row(sqlite3_stmt *s, void *dst)
 {
@@ -329,6 +336,8 @@ static void inst_from_row(sqlite3_stmt *s, void *dst)
 	o->wl_since = sqlite3_column_int64(s, 12);
 	o->wl_state = (enum gv_wl_state)sqlite3_column_int(s, 13);
 	copy_col(o->owner, sizeof(o->owner), s, 14);
+	copy_col(o->wl_span, sizeof(o->wl_span), s, 15);
+	o->wl_span_pos = sqlite3_column_int(s, 16);
 }
 
 /* The numeric suffix of "i-12" orders instances by creation. */
@@ -348,7 +357,8 @@ int gv_store_inst_insert(struct gv_store *st, const struct gv_store_inst *in, st
 		return gv_err_set(err, EINVAL, "instance needs an id, a GPU and a profile");
 	ret = prepare(st,
 		      "INSERT INTO instances(seq, " INST_COLS ") "
-		      "VALUES(?14, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?15, ?16)",
+		      "VALUES(?14, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?15, ?16, "
+		      "?17, ?18)",
 		      &s, err);
 	if (ret)
 		return ret;
@@ -368,6 +378,8 @@ int gv_store_inst_insert(struct gv_store *st, const struct gv_store_inst *in, st
 	sqlite3_bind_int64(s, 14, id_seq(in->id));
 	sqlite3_bind_int(s, 15, (int)in->wl_state);
 	sqlite3_bind_text(s, 16, in->owner, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 17, in->wl_span, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 18, in->wl_span_pos);
 	if (sqlite3_step(s) != SQLITE_DONE) {
 		int ext = sqlite3_extended_errcode(st->db);
 
@@ -450,7 +462,7 @@ int gv_store_inst_set_workload(struct gv_store *st, const char *id, pid_t pid, p
 	sqlite3_stmt *s = NULL;
 	int ret = prepare(st,
 			  "UPDATE instances SET wl_pid = ?2, wl_pgid = ?3, wl_starttime = ?4, "
-			  "wl_since = ?5, wl_state = 0 WHERE id = ?1",
+			  "wl_since = ?5, wl_state = 0, wl_span = '', wl_span_pos = 0 WHERE id = ?1",
 			  &s, err);
 
 	if (ret)
@@ -466,6 +478,26 @@ int gv_store_inst_set_workload(struct gv_store *st, const char *id, pid_t pid, p
 	sqlite3_bind_int64(s, 4, (sqlite3_int64)starttime);
 	sqlite3_bind_int64(s, 5, since);
 	ret = step_done(st, s, true, "update workload", id, err);
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int gv_store_inst_set_span(struct gv_store *st, const char *id, const char *owner, int pos,
+			   struct gv_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int ret;
+
+	if (!owner || !owner[0] || pos < 0)
+		return gv_err_set(err, EINVAL, "a span needs its owner and a position");
+	ret = prepare(st, "UPDATE instances SET wl_span = ?2, wl_span_pos = ?3 WHERE id = ?1", &s,
+		      err);
+	if (ret)
+		return ret;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, owner, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, pos);
+	ret = step_done(st, s, true, "update workload span", id, err);
 	sqlite3_finalize(s);
 	return ret;
 }
@@ -763,7 +795,7 @@ const char *gv_inst_state_name(enum gv_inst_state s)
 
 #define MIG_COLS                                                                           \
 	"id, src, dst, dst_created, src_device, dst_device, mode, downtime_limit_ms, pid, ctl, " \
-	"state, created, finished, error, report, progress"
+	"state, created, finished, error, report, progress, more"
 
 static char *dup_col(sqlite3_stmt *s, int col)
 {
@@ -793,6 +825,7 @@ static void mig_from_row(sqlite3_stmt *s, void *dst)
 	copy_col(o->error, sizeof(o->error), s, 13);
 	o->report = dup_col(s, 14);
 	o->progress = dup_col(s, 15);
+	copy_col(o->more, sizeof(o->more), s, 16);
 }
 
 static void bind_text_or_null(sqlite3_stmt *s, int i, const char *t)
@@ -803,7 +836,7 @@ static void bind_text_or_null(sqlite3_stmt *s, int i, const char *t)
 		sqlite3_bind_null(s, i);
 }
 
-/* Binds ?1..?16 in MIG_COLS order. */
+/* Binds ?1..?16 and ?18 (more) in MIG_COLS order. */
 static void mig_bind(sqlite3_stmt *s, const struct gv_store_mig *m)
 {
 	sqlite3_bind_text(s, 1, m->id, -1, SQLITE_STATIC);
@@ -822,6 +855,7 @@ static void mig_bind(sqlite3_stmt *s, const struct gv_store_mig *m)
 	sqlite3_bind_text(s, 14, m->error, -1, SQLITE_STATIC);
 	bind_text_or_null(s, 15, m->report);
 	bind_text_or_null(s, 16, m->progress);
+	sqlite3_bind_text(s, 18, m->more, -1, SQLITE_STATIC);
 }
 
 int gv_store_mig_insert(struct gv_store *st, const struct gv_store_mig *m, struct gv_err *err)
@@ -833,7 +867,7 @@ int gv_store_mig_insert(struct gv_store *st, const struct gv_store_mig *m, struc
 		return gv_err_set(err, EINVAL, "migration needs an id and a source instance");
 	ret = prepare(st,
 		      "INSERT INTO migrations(seq, " MIG_COLS ") VALUES(?17, ?1, ?2, ?3, ?4, ?5, "
-		      "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+		      "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?18)",
 		      &s, err);
 	if (ret)
 		return ret;
@@ -857,7 +891,8 @@ int gv_store_mig_update(struct gv_store *st, const struct gv_store_mig *m, struc
 	int rc, ret = prepare(st,
 			      "UPDATE migrations SET dst = ?3, dst_created = ?4, src_device = ?5, "
 			      "dst_device = ?6, mode = ?7, downtime_limit_ms = ?8, pid = ?9, ctl = ?10, "
-			      "state = ?11, finished = ?13, error = ?14, report = ?15, progress = ?16 "
+			      "state = ?11, finished = ?13, error = ?14, report = ?15, progress = ?16, "
+			      "more = ?18 "
 			      "WHERE id = ?1 AND src = ?2 AND created = ?12",
 			      &s, err);
 

@@ -133,5 +133,7 @@ void gvd_resp_redirect(struct gvd_resp *r, const char *location);
 void gvd_route_gpu_sched(struct gvd_req *q, struct gvd_resp *r);
 void gvd_route_gpu_sched_set(struct gvd_req *q, struct gvd_resp *r);
 void gvd_route_instance_weight(struct gvd_req *q, struct gvd_resp *r);
+/* routes_advise.c */
+void gvd_route_advise(struct gvd_req *q, struct gvd_resp *r);
 
 #endif

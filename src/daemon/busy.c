@@ -1,5 +1,6 @@
 /* What holds an instance: a running migration (its row in the store: it
- * owns its source and destination until it ends, across restarts), or an
+ * owns its source and destination until it ends, across restarts: with a
+ * workload on several instances, every member and its destination), or an
  * operation that has dropped the daemon's lock while a helper works (a
  * resume onto another instance: a claim, in memory only, since a restarted
  * daemon has no such operation in flight). Nothing may attach a workload to
@@ -11,6 +12,25 @@
 #include <string.h>
 
 #include "daemon.h"
+
+/* Whether a row's "more" ("SRC=DST,SRC=DST": the other members of a
+ * workload on several instances) names inst on either side. */
+static bool more_names(const char *more, const char *inst)
+{
+	size_t len = strlen(inst);
+	const char *p = more;
+
+	while (*p) {
+		size_t n = strcspn(p, "=,");
+
+		if (n == len && !strncmp(p, inst, len))
+			return true;
+		p += n;
+		if (*p)
+			p++;
+	}
+	return false;
+}
 
 int gvd_mig_active_for(struct gvd *d, const char *inst, char *mid, size_t cap,
 		       struct gv_err *err)
@@ -24,7 +44,8 @@ int gvd_mig_active_for(struct gvd *d, const char *inst, char *mid, size_t cap,
 	ret = 0;
 	for (i = 0; i < n; i++) {
 		if (gv_store_mig_state_active(arr[i].state) &&
-		    (strcmp(arr[i].src, inst) == 0 || strcmp(arr[i].dst, inst) == 0)) {
+		    (strcmp(arr[i].src, inst) == 0 || strcmp(arr[i].dst, inst) == 0 ||
+		     more_names(arr[i].more, inst))) {
 			snprintf(mid, cap, "%s", arr[i].id);
 			ret = 1;
 		}

@@ -187,8 +187,8 @@ bool gvd_workload_alive(const struct gv_store_inst *in);
  * local and pid is peer's own process or one of its descendants, or peer
  * is root in gpuvisord's pid namespace (docs/api.md, "Workloads"); pid
  * must lead its own process group (400). */
-int gvd_workload_attach(struct gvd *d, const char *id, pid_t pid, const struct gvd_peer *peer,
-			int *http, struct gv_err *err);
+int gvd_workload_attach(struct gvd *d, const char *id, const struct gv_apireq_workload *req,
+			const struct gvd_peer *peer, int *http, struct gv_err *err);
 /* Registers the calling process's group as id's workload, for a request
  * that came on id's tenant endpoint (tenant.c): the group's leader must be
  * peer itself or one of its ancestors (the caller names no pid: it is the
@@ -198,7 +198,13 @@ int gvd_workload_attach(struct gvd *d, const char *id, pid_t pid, const struct g
  * group registered. */
 int gvd_workload_attach_tenant(struct gvd *d, const char *id, const struct gvd_peer *peer,
 			       pid_t *pgid_out, int *http, struct gv_err *err);
+/* Clears the workload of id and of every member of its span. */
 int gvd_workload_detach(struct gvd *d, const char *id, int *http, struct gv_err *err);
+/* The instances a workload spans, in its order (out[0]: the owner), read
+ * from any member id; a workload on one instance (or none) gives id alone.
+ * out has room for GV_APIREQ_SPAN_MAX. Caller holds d->lock. */
+int gvd_span_load(struct gvd *d, const char *id, struct gv_store_inst *out, int *n,
+		  struct gv_err *err);
 /* Clears every workload whose process group is gone (caller holds lock). */
 void gvd_workload_sweep(struct gvd *d);
 
@@ -224,15 +230,15 @@ int gvd_workload_suspend(struct gvd *d, const char *id, json_t **report, int *ht
 /* to: NULL or "" resumes on the workload's own instance; else an empty
  * instance of the same profile (timeslice: on the same GPU; passthrough:
  * a GPU of the same model), which the workload moves to. */
-int gvd_workload_resume(struct gvd *d, const char *id, const char *to, json_t **report,
-			int *http, struct gv_err *err);
+int gvd_workload_resume(struct gvd *d, const char *id, const struct gv_apireq_resume *to,
+			json_t **report, int *http, struct gv_err *err);
 /* Suspend, then resume on instance to (a migration through the driver's
  * checkpoint: --mode checkpoint). to is checked before the workload stops;
  * a failed resume there resumes it where it was. held: the caller's
  * migration row owns id and to. *report: the four phases' times and
  * "instance". Drops d->lock meanwhile, as above. */
-int gvd_workload_move(struct gvd *d, const char *id, const char *to, bool held, json_t **report,
-		      int *http, struct gv_err *err);
+int gvd_workload_move(struct gvd *d, const char *id, const struct gv_apireq_resume *to,
+		      bool held, json_t **report, int *http, struct gv_err *err);
 const char *gvd_wl_state_name(enum gv_wl_state s);
 /* At start, after gvd_reconcile: settles workloads left half suspended or
  * half resumed by a daemon that stopped. */

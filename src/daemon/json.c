@@ -142,6 +142,23 @@ json_t *gvd_json_gpu(struct gvd *d, const struct gvd_view *v, int gi)
 			 (v->mode[gi] == GV_MODE_MIG && slots[0]) ? json_string(slots) : json_null());
 }
 
+/* The instances a workload spans, in its order (the view's members of
+ * in's span, by place); null for a workload on one instance. */
+static json_t *json_span(const struct gvd_view *v, const struct gv_store_inst *in)
+{
+	json_t *a;
+
+	if (!in->wl_span[0] || !v)
+		return json_null();
+	a = json_array();
+	for (int pos = 0; a && pos < GV_APIREQ_SPAN_MAX; pos++)
+		for (size_t i = 0; i < v->n_insts; i++)
+			if (!strcmp(v->insts[i].wl_span, in->wl_span) &&
+			    v->insts[i].wl_span_pos == pos && v->insts[i].wl_pid == in->wl_pid)
+				json_array_append_new(a, json_string(v->insts[i].id));
+	return a ? a : json_null();
+}
+
 json_t *gvd_json_instance(struct gvd *d, const struct gvd_view *v, const struct gv_store_inst *in)
 {
 	char created[32], started[32];
@@ -154,10 +171,10 @@ json_t *gvd_json_instance(struct gvd *d, const struct gvd_view *v, const struct 
 		gvd_time_str(in->wl_since, started);
 		/* a suspended workload keeps its partition (its charges stay in
 		 * mem_used_bytes) while its GPU memory is in host memory */
-		wl = json_pack("{s:i, s:i, s:s, s:o, s:s}", "pid", (int)in->wl_pid, "pgid",
+		wl = json_pack("{s:i, s:i, s:s, s:o, s:s, s:o}", "pid", (int)in->wl_pid, "pgid",
 			       (int)in->wl_pgid, "started", started, "mem_used_bytes",
 			       used >= 0 ? json_integer(used) : json_null(), "state",
-			       gvd_wl_state_name(in->wl_state));
+			       gvd_wl_state_name(in->wl_state), "span", json_span(v, in));
 	}
 	o = json_pack("{s:s, s:o, s:s, s:s, s:s, s:o, s:I, s:s, s:s, s:s, s:o, s:o}", "id", in->id,
 		      "gpu", gpu >= 0 ? json_integer(gpu) : json_null(), "gpu_uuid", in->gpu_uuid,

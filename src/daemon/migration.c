@@ -240,6 +240,34 @@ static void report_summary(json_t *o, const json_t *rep)
 	json_object_set_new(o, "summary", s ? s : json_null());
 }
 
+/* The row's pairs in the span's order: (src, dst) then "more"'s
+ * "SRC=DST,..." into srcs[] and to (n_to of both). */
+static void span_pairs(const struct gv_store_mig *m, char srcs[][GV_STORE_ID_MAX],
+		       struct gv_apireq_resume *to)
+{
+	const char *p = m->more;
+	int n = 1;
+
+	memset(to, 0, sizeof(*to));
+	snprintf(srcs[0], GV_STORE_ID_MAX, "%s", m->src);
+	snprintf(to->to[0], sizeof(to->to[0]), "%s", m->dst);
+	while (*p && n < GV_APIREQ_SPAN_MAX) {
+		size_t a = strcspn(p, "="), b;
+
+		if (!p[a])
+			break;
+		b = strcspn(p + a + 1, ",");
+		snprintf(srcs[n], GV_STORE_ID_MAX, "%.*s", (int)a, p);
+		snprintf(to->to[n], sizeof(to->to[n]), "%.*s", (int)b, p + a + 1);
+		n++;
+		p += a + 1 + b;
+		if (*p)
+			p++;
+	}
+	to->n_to = n;
+}
+
+
 json_t *gvd_mig_json(const struct gv_store_mig *m, bool full)
 {
 	char created[32], finished[32];
@@ -259,6 +287,18 @@ json_t *gvd_mig_json(const struct gv_store_mig *m, bool full)
 		      m->error[0] ? json_string(m->error) : json_null(), "pid", (int)m->pid);
 	if (!o)
 		goto out;
+	/* a workload on several instances: its other members' pairs */
+	if (m->more[0]) {
+		char srcs[GV_APIREQ_SPAN_MAX][GV_STORE_ID_MAX];
+		struct gv_apireq_resume to;
+		json_t *more = json_array();
+
+		span_pairs(m, srcs, &to);
+		for (int i = 1; more && i < to.n_to; i++)
+			json_array_append_new(more, json_pack("{s:s, s:s}", "instance", srcs[i],
+							      "destination", to.to[i]));
+		json_object_set_new(o, "more", more ? more : json_null());
+	}
 	report_summary(o, rep);
 	if (full) {
 		size_t n = 0;
@@ -381,6 +421,28 @@ static void finish_success(struct gvd *d, struct gv_store_mig *m, const json_t *
 				 "the workload moved, but source instance %s could not be "
 				 "destroyed: %s",
 				 m->src, err.msg);
+	}
+	if (m->more[0]) {
+		/* a workload on several instances: every source goes */
+		char srcs[GV_APIREQ_SPAN_MAX][GV_STORE_ID_MAX];
+		struct gv_apireq_resume to;
+
+		span_pairs(m, srcs, &to);
+		for (int i = 1; i < to.n_to; i++) {
+			struct gv_store_inst x;
+
+			if (gv_store_inst_get(d->st, srcs[i], &x, NULL) != 0)
+				continue;
+			memset(&err, 0, sizeof(err));
+			d->mig_finishing = true;
+			ret = gvd_instance_destroy(d, srcs[i], false, &http, &err);
+			d->mig_finishing = false;
+			if (ret != 0 && !m->error[0])
+				snprintf(m->error, sizeof(m->error),
+					 "the workload moved, but source instance %s could not "
+					 "be destroyed: %s",
+					 srcs[i], err.msg);
+		}
 	}
 	reclaim_dead(d, m);
 	m->state = GV_MIGST_COMPLETED;
@@ -706,10 +768,15 @@ static int run_checkpoint(struct gvd *d, struct gv_store_mig *m, int gpu, int *h
 	double total, stun;
 	int ret;
 
-	gvd_event(d, "migration.started", gpu, m->src, "%s: %s (pid %d) -> %s (checkpoint)", m->id,
-		  m->src, (int)m->pid, m->dst);
+	char srcs[GV_APIREQ_SPAN_MAX][GV_STORE_ID_MAX];
+	struct gv_apireq_resume to;
+
+	/* a workload on several instances: every member to its destination */
+	span_pairs(m, srcs, &to);
+	gvd_event(d, "migration.started", gpu, m->src, "%s: %s (pid %d) -> %s%s%s (checkpoint)",
+		  m->id, m->src, (int)m->pid, m->dst, m->more[0] ? "; " : "", m->more);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ret = gvd_workload_move(d, m->src, m->dst, true, &res, http, err);
+	ret = gvd_workload_move(d, m->src, &to, true, &res, http, err);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (ret) {
 		finish_failure(d, m, GV_MIGST_FAILED, err->msg, NULL);
@@ -726,6 +793,9 @@ static int run_checkpoint(struct gvd *d, struct gv_store_mig *m, int gpu, int *h
 			json_object_get(res, "checkpoint_ms"), "restore_ms",
 			json_object_get(res, "restore_ms"), "unlock_ms",
 			json_object_get(res, "unlock_ms"));
+	/* which GPU went where, for every member */
+	if (rep && json_object_get(res, "pairs"))
+		json_object_set(rep, "pairs", json_object_get(res, "pairs"));
 	json_decref(res);
 	finish_success(d, m, rep, NULL);
 	json_decref(rep);
@@ -735,6 +805,94 @@ static int run_checkpoint(struct gvd *d, struct gv_store_mig *m, int gpu, int *h
 static int refuse(int *http, int status, int ret)
 {
 	*http = status;
+	return ret;
+}
+
+/* A workload on several instances (a span): --mode checkpoint only, one
+ * destination instance per member in the span's order, all moved in one
+ * driver run (gvd_workload_move). The row names the first pair as src/dst
+ * and the others in "more"; it owns every instance named until it ends. */
+static int start_span(struct gvd *d, const struct gv_migreq *req, const struct gv_store_inst *in,
+		      char *id_out, size_t cap, int *http, struct gv_err *err)
+{
+	struct gv_store_inst mem[GV_APIREQ_SPAN_MAX], dst;
+	struct gv_store_mig m;
+	char other[GV_STORE_ID_MAX], ids[GV_APIREQ_SPAN_MAX][GV_MIGREQ_ID_MAX];
+	int ret, n = 0, i, gs = -1;
+	int64_t seq;
+	struct gvd_view v;
+
+	memset(&m, 0, sizeof(m));
+	if (!req->checkpoint)
+		return refuse(http, 409,
+			      gv_err_set(err, ENOTSUP,
+					 "the workload of %s is on several instances: it moves with "
+					 "--mode checkpoint (the driver carries all its GPUs "
+					 "together)",
+					 in->id));
+	ret = gvd_span_load(d, in->id, mem, &n, err);
+	if (ret)
+		return refuse(http, 500, ret);
+	memcpy(ids[0], req->to, sizeof(ids[0]));
+	memcpy(ids[1], req->more, sizeof(req->more));
+	if (req->n_more + 1 != n)
+		return refuse(http, 400,
+			      gv_err_set(err, EINVAL,
+					 "the workload of %s is on %d instance%s: give one destination "
+					 "instance for each, in the span's order (--to X,Y)",
+					 in->id, n, n == 1 ? "" : "s"));
+	for (i = 0; i < n; i++) {
+		if (strncmp(ids[i], "i-", 2))
+			return refuse(http, 400,
+				      gv_err_set(err, EINVAL,
+						 "'%s' is not an instance: a workload on several "
+						 "instances moves to instances made beforehand, one "
+						 "per GPU",
+						 ids[i]));
+		ret = gvd_mig_active_for(d, mem[i].id, other, sizeof(other), err);
+		if (!ret)
+			ret = gvd_mig_active_for(d, ids[i], other, sizeof(other), err);
+		if (ret < 0)
+			return ret;
+		if (ret > 0)
+			return refuse(http, 409,
+				      gv_err_set(err, EBUSY, "migration %s of %s or %s is still running",
+						 other, mem[i].id, ids[i]));
+		ret = gv_store_inst_get(d->st, ids[i], &dst, err);
+		if (ret)
+			return refuse(http, ret == -ENOENT ? 404 : 500, ret);
+		if (i == 0)
+			snprintf(m.dst_device, sizeof(m.dst_device), "%s", dst.device_uuid);
+		else
+			snprintf(m.more + strlen(m.more), sizeof(m.more) - strlen(m.more), "%s%s=%s",
+				 i > 1 ? "," : "", mem[i].id, ids[i]);
+	}
+	ret = gv_store_begin(d->st, err);
+	if (!ret)
+		ret = gv_store_next_id(d->st, "migration", &seq, err);
+	snprintf(m.id, sizeof(m.id), "m-%lld", (long long)seq);
+	snprintf(m.src, sizeof(m.src), "%s", mem[0].id);
+	snprintf(m.dst, sizeof(m.dst), "%s", ids[0]);
+	snprintf(m.src_device, sizeof(m.src_device), "%s", mem[0].device_uuid);
+	snprintf(m.mode, sizeof(m.mode), "checkpoint");
+	m.downtime_limit_ms = req->downtime_limit_ms;
+	m.pid = mem[0].wl_pid;
+	m.state = GV_MIGST_RUNNING;
+	m.created = (int64_t)time(NULL);
+	if (!ret)
+		ret = gv_store_mig_insert(d->st, &m, err);
+	ret = gv_store_end(d->st, ret, err);
+	if (ret)
+		return ret;
+	if (gvd_view_load(d, &v, NULL) == 0) {
+		gs = gvd_view_gpu_by_uuid(&v, mem[0].gpu_uuid);
+		gvd_view_free(&v);
+	}
+	ret = run_checkpoint(d, &m, gs, http, err);
+	if (!ret) {
+		snprintf(id_out, cap, "%s", m.id);
+		*http = 202;
+	}
 	return ret;
 }
 
@@ -776,6 +934,9 @@ int gvd_mig_start(struct gvd *d, const struct gv_migreq *req, char *id_out, size
 		return refuse(http, 409, gv_err_set(err, EBUSY,
 						    "the workload of %s is %s: resume it first",
 						    src.id, gvd_wl_state_name(src.wl_state)));
+	/* a workload on several GPUs moves as a whole through the driver */
+	if (src.wl_span[0] || req->n_more)
+		return start_span(d, req, &src, id_out, cap, http, err);
 	ret = gvd_view_load(d, &v, err);
 	if (ret)
 		return ret;

@@ -61,6 +61,7 @@ static const struct route routes[] = {
 	{ "DELETE", { "v1", "migrations", "*" }, 3, 0, false, gvd_route_migration_cancel, 0 },
 	{ "GET", { "v1", "migrations", "*", "progress" }, 4, GV_APIREQ_Q_SINCE, false,
 	  gvd_route_migration_progress, 0 },
+	{ "POST", { "v1", "advise" }, 2, 0, true, gvd_route_advise, 0 },
 	{ "GET", { "v1", "history" }, 2, GV_APIREQ_Q_SECONDS, false, gvd_route_history, 0 },
 	{ "GET", { "v1", "session" }, 2, 0, false, gvd_route_session_get, 0 },
 	{ "POST", { "v1", "session" }, 2, 0, true, gvd_route_session_login, R_OPEN },

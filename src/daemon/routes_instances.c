@@ -85,15 +85,15 @@ void gvd_route_instance_destroy(struct gvd_req *q, struct gvd_resp *r)
 void gvd_route_workload_attach(struct gvd_req *q, struct gvd_resp *r)
 {
 	struct gv_err err = { 0 };
-	pid_t pid;
+	struct gv_apireq_workload req;
 	int ret, http;
 
-	ret = gv_apireq_workload_parse(q->body, q->body_len, &pid, &err);
+	ret = gv_apireq_workload_parse(q->body, q->body_len, &req, &err);
 	if (ret) {
 		gvd_resp_fail(r, ret == -E2BIG ? 413 : 400, &err);
 		return;
 	}
-	ret = gvd_workload_attach(q->d, q->seg[2], pid, &q->peer, &http, &err);
+	ret = gvd_workload_attach(q->d, q->seg[2], &req, &q->peer, &http, &err);
 	if (ret) {
 		gvd_resp_fail(r, http, &err);
 		return;
@@ -145,24 +145,25 @@ static void workload_change(struct gvd_req *q, struct gvd_resp *r, bool suspend)
 	json_t *report = NULL;
 	int ret, http;
 
-	char to[GV_APIREQ_ID_MAX] = "";
+	struct gv_apireq_resume to = { 0 };
 
 	if (!suspend) {
-		ret = gv_apireq_resume_parse(q->body, q->body_len, to, &err);
+		ret = gv_apireq_resume_parse(q->body, q->body_len, &to, &err);
 		if (ret) {
 			gvd_resp_fail(r, ret == -E2BIG ? 413 : 400, &err);
 			return;
 		}
 	}
 	ret = suspend ? gvd_workload_suspend(q->d, q->seg[2], &report, &http, &err)
-		      : gvd_workload_resume(q->d, q->seg[2], to, &report, &http, &err);
+		      : gvd_workload_resume(q->d, q->seg[2], &to, &report, &http, &err);
 	if (ret) {
 		gvd_resp_fail(r, http, &err);
 		return;
 	}
 	/* the instance the workload is on now (a resume may have moved it) */
-	gvd_resp_json(r, 200, json_pack("{s:O, s:s, s:o}", "instance",
-					json_object_get(report, "instance"), "workload",
+	gvd_resp_json(r, 200, json_pack("{s:O, s:O*, s:s, s:o}", "instance",
+					json_object_get(report, "instance"), "span",
+					json_object_get(report, "span"), "workload",
 					suspend ? "suspended" : "running", "report", report));
 }
 

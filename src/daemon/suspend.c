@@ -43,9 +43,10 @@
  * (tests/gpu/ckpt-check.h200-580.159.04.txt) takes about a minute. */
 #define HELPER_DEADLINE_MS 300000
 #define HELPER_OUT_MAX 65536
+#define MAP_MAX (2 * GV_STORE_UUID_MAX + 2)
 
 static enum gv_wl_state settle(struct gvd *d, pid_t pgid, enum gv_wl_state was,
-			       struct gv_err *err);
+			       char *const *maps, int n_maps, struct gv_err *err);
 
 static const char *helper_path(char out[PATH_MAX])
 {
@@ -124,14 +125,16 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Runs gpuvisor-ckpt VERB PGID; *out gets its JSON answer (also when it
+/* Runs gpuvisor-ckpt VERB PGID [--map OLD=NEW]... (maps: one per GPU of a
+ * resume onto other GPUs); *out gets its JSON answer (also when it
  * reports a failure, which is then returned as -EIO with its message). */
-static int ckpt_run(struct gvd *d, const char *verb, pid_t pgid, const char *map, json_t **out,
-		    struct gv_err *err)
+static int ckpt_run(struct gvd *d, const char *verb, pid_t pgid, char *const *maps, int n_maps,
+		    json_t **out, struct gv_err *err)
 {
 	static char opt_timeout[] = "--timeout-ms";
 	static char opt_map[] = "--map";
-	char path[PATH_MAX], pg[16], tmo[16], *argv[8], **env = NULL, *buf = NULL;
+	char path[PATH_MAX], pg[16], tmo[16], *argv[6 + 2 * GV_APIREQ_SPAN_MAX], **env = NULL,
+		*buf = NULL;
 	size_t len = 0;
 	int fds[2] = { -1, -1 }, status = 0, ret = 0;
 	int64_t deadline = mono_ms() + HELPER_DEADLINE_MS;
@@ -147,9 +150,12 @@ static int ckpt_run(struct gvd *d, const char *verb, pid_t pgid, const char *map
 	argv[2] = pg;
 	argv[3] = opt_timeout;
 	argv[4] = tmo;
-	argv[5] = map ? opt_map : NULL;
-	argv[6] = (char *)map;
-	argv[7] = NULL;
+	/* one --map OLD=NEW per GPU of the workload (the driver's gpuPairs) */
+	for (int i = 0; i < n_maps && i < GV_APIREQ_SPAN_MAX; i++) {
+		argv[5 + 2 * i] = opt_map;
+		argv[6 + 2 * i] = maps[i];
+	}
+	argv[5 + 2 * (n_maps < GV_APIREQ_SPAN_MAX ? n_maps : GV_APIREQ_SPAN_MAX)] = NULL;
 	env = helper_env(d);
 	buf = malloc(HELPER_OUT_MAX + 1);
 	if (!buf || !env || pipe2(fds, O_CLOEXEC) != 0) {
@@ -325,27 +331,33 @@ static int check_dst(struct gvd *d, const struct gv_store_inst *src, const char 
 	return ret;
 }
 
-/* After the driver restored the workload: it is the destination's now.
- * Its accounting file and scheduler tenant exchange names with the
+/* After the driver restored the workload: it is the destinations' now,
+ * member by member in the span's order (dst[0] owns the registration).
+ * A time-sliced workload (always on one instance) also moves its
+ * accounting file and scheduler tenant: they exchange names with the
  * destination's, so that what its processes have mapped is the
  * destination's partition (renameat2 RENAME_EXCHANGE: atomic, both names
  * exist throughout). Under d->lock. */
 static int move_workload(struct gvd *d, const struct gv_store_inst *src,
-			 const struct gv_store_inst *dst, struct gv_err *err)
+			 const struct gv_store_inst *dst, int n, struct gv_err *err)
 {
 	char a[PATH_MAX], b[PATH_MAX];
 	struct gv_sched *sc;
-	int ret;
+	int ret, i;
 
 	ret = gv_store_begin(d->st, err);
 	if (ret)
 		return ret;
-	ret = gv_store_inst_set_workload(d->st, dst->id, src->wl_pid, src->wl_pgid,
-					 src->wl_starttime, src->wl_since, err);
-	if (!ret)
-		ret = gv_store_inst_set_workload(d->st, src->id, 0, 0, 0, 0, err);
+	for (i = 0; !ret && i < n; i++) {
+		ret = gv_store_inst_set_workload(d->st, dst[i].id, src[i].wl_pid, src[i].wl_pgid,
+						 src[i].wl_starttime, src[i].wl_since, err);
+		if (!ret && n > 1)
+			ret = gv_store_inst_set_span(d->st, dst[i].id, dst[0].id, i, err);
+	}
+	for (i = 0; !ret && i < n; i++)
+		ret = gv_store_inst_set_workload(d->st, src[i].id, 0, 0, 0, 0, err);
 	ret = gv_store_end(d->st, ret, err);
-	if (ret || src->kind != GV_PROFILE_TIMESLICE)
+	if (ret || n != 1 || src->kind != GV_PROFILE_TIMESLICE)
 		return ret;
 	gvd_acct_path(d, src->id, a);
 	gvd_acct_path(d, dst->id, b);
@@ -365,40 +377,124 @@ static int move_workload(struct gvd *d, const struct gv_store_inst *src,
 	return 0;
 }
 
-/* held: the caller (a migration's row) owns id and to, so the busy check
- * would refuse them; the claim on to is taken all the same. */
-static int change(struct gvd *d, const char *id, const char *to, bool suspend, bool held,
-		  json_t **report, int *http, struct gv_err *err)
+/* "i-1, i-2" into out. */
+static void id_list_str(const struct gv_store_inst *in, int n, char *out, size_t cap)
 {
-	struct gv_store_inst in, dst;
+	out[0] = '\0';
+	for (int i = 0; i < n; i++)
+		snprintf(out + strlen(out), cap - strlen(out), "%s%s", i ? ", " : "", in[i].id);
+}
+
+/* Loads the workload's span from any member and checks every member
+ * (check_src). Under d->lock. */
+static int load_src(struct gvd *d, const char *id, bool suspend, bool held,
+		    struct gv_store_inst *src, int *n, int *http, struct gv_err *err)
+{
+	int ret, i;
+
+	ret = gvd_span_load(d, id, src, n, err);
+	if (ret) {
+		*http = ret == -ENOENT ? 404 : 500;
+		return ret;
+	}
+	for (i = 0; i < *n; i++) {
+		/* the caller's row (held) owns every member */
+		ret = check_src(d, src[i].id, suspend, held, &src[i], http, err);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Where each member goes: to[i] for src[i] (check_dst), none twice and
+ * none a member itself. *moving: false when to is empty or names the
+ * members themselves. Under d->lock. */
+static int load_dst(struct gvd *d, const struct gv_store_inst *src, int n,
+		    const struct gv_apireq_resume *to, bool held, struct gv_store_inst *dst,
+		    bool *remap, bool *moving, int *http, struct gv_err *err)
+{
+	char ids[GV_APIREQ_SPAN_MAX * (GV_STORE_ID_MAX + 2)];
+	int ret, i, k;
+
+	*moving = false;
+	if (!to || to->n_to == 0)
+		return 0;
+	*http = 409;
+	id_list_str(src, n, ids, sizeof(ids));
+	if (to->n_to != n)
+		return gv_err_set(err, EINVAL,
+				  "the workload is on %d instance%s (%s): name one destination "
+				  "for each, in that order",
+				  n, n == 1 ? "" : "s", ids);
+	for (i = 0; i < n && !strcmp(to->to[i], src[i].id); i++)
+		;
+	if (i == n)
+		return 0; /* where it is */
+	for (i = 0; i < n; i++)
+		for (k = 0; k < n; k++)
+			if (!strcmp(to->to[i], src[k].id))
+				return gv_err_set(err, EINVAL,
+						  "%s is one of the workload's own instances (%s): "
+						  "the destinations are other instances",
+						  to->to[i], ids);
+	for (i = 0; i < n; i++) {
+		ret = check_dst(d, &src[i], to->to[i], held, &dst[i], &remap[i], http, err);
+		if (ret)
+			return ret;
+	}
+	*moving = true;
+	return 0;
+}
+
+/* held: the caller (a migration's row) owns id and the destinations, so
+ * the busy check would refuse them; the claims on them are taken all the
+ * same. The whole span changes at once: one helper run over the
+ * workload's process group, every member's state written together. */
+static int change(struct gvd *d, const char *id, const struct gv_apireq_resume *to,
+		  bool suspend, bool held, json_t **report, int *http, struct gv_err *err)
+{
+	struct gv_store_inst src[GV_APIREQ_SPAN_MAX], dst[GV_APIREQ_SPAN_MAX];
 	struct gv_err store_err = { 0 };
-	char map[2 * GV_STORE_UUID_MAX + 2] = "";
+	char maps[GV_APIREQ_SPAN_MAX][MAP_MAX], *mapv[GV_APIREQ_SPAN_MAX];
+	char ids[GV_APIREQ_SPAN_MAX * (GV_STORE_ID_MAX + 2)];
+	bool remap[GV_APIREQ_SPAN_MAX] = { false }, moving = false;
+	const struct gv_store_inst *now;
 	enum gv_wl_state end;
-	bool moving = to && *to && strcmp(to, id), remap = false;
-	json_t *j = NULL;
-	int ret, gpu = -1;
+	json_t *j = NULL, *span = NULL;
+	int ret, gpu = -1, n = 0, n_maps = 0, claimed = 0, i;
 
 	*report = NULL;
-	ret = check_src(d, id, suspend, held, &in, http, err);
-	if (!ret && moving)
-		ret = check_dst(d, &in, to, held, &dst, &remap, http, err);
-	if (!ret && moving)
-		ret = gvd_claim(d, to, err);
-	if (ret)
-		return ret;
-	*http = 500;
-	ret = gv_store_inst_set_wl_state(d->st, id, suspend ? GV_WL_SUSPENDING : GV_WL_RESUMING,
-					 err);
+	ret = load_src(d, id, suspend, held, src, &n, http, err);
+	if (!ret)
+		ret = load_dst(d, src, n, to, held, dst, remap, &moving, http, err);
+	for (i = 0; !ret && moving && i < n; i++) {
+		ret = gvd_claim(d, dst[i].id, err);
+		if (!ret)
+			claimed++;
+	}
 	if (ret)
 		goto out;
-	if (remap)
-		snprintf(map, sizeof(map), "%s=%s", in.device_uuid, dst.device_uuid);
+	*http = 500;
+	ret = gv_store_begin(d->st, err);
+	for (i = 0; !ret && i < n; i++)
+		ret = gv_store_inst_set_wl_state(d->st, src[i].id,
+						 suspend ? GV_WL_SUSPENDING : GV_WL_RESUMING, err);
+	ret = gv_store_end(d->st, ret, err);
+	if (ret)
+		goto out;
+	for (i = 0; moving && i < n; i++)
+		if (remap[i]) {
+			snprintf(maps[n_maps], MAP_MAX, "%s=%s", src[i].device_uuid,
+				 dst[i].device_uuid);
+			mapv[n_maps] = maps[n_maps];
+			n_maps++;
+		}
+	id_list_str(src, n, ids, sizeof(ids));
 
 	/* the driver may take a minute: other requests go on meanwhile, and
-	 * see SUSPENDING / RESUMING and the claimed destination */
+	 * see SUSPENDING / RESUMING and the claimed destinations */
 	pthread_mutex_unlock(&d->lock);
-	ret = ckpt_run(d, suspend ? "suspend" : "resume", in.wl_pgid, map[0] ? map : NULL, &j,
-		       err);
+	ret = ckpt_run(d, suspend ? "suspend" : "resume", src[0].wl_pgid, mapv, n_maps, &j, err);
 	/* suspend undoes itself on failure; a failed resume leaves the driver's
 	 * checkpoint in place, to be resumed again (the driver has no rollback) */
 	end = suspend ? (ret ? GV_WL_RUNNING : GV_WL_SUSPENDED)
@@ -410,52 +506,89 @@ static int change(struct gvd *d, const char *id, const char *to, bool suspend, b
 		char why[GV_ERR_MSG_MAX];
 
 		snprintf(why, sizeof(why), "%s", err->msg);
-		end = settle(d, in.wl_pgid, suspend ? GV_WL_SUSPENDING : GV_WL_RESUMING, &serr);
-		gv_err_set(err, EIO, "%s; asked again, the driver has the workload %s%s%s", why,
-			   gvd_wl_state_name(end), serr.msg[0] ? ": " : "", serr.msg);
+		/* a resume onto other GPUs finishes there: a process the helper
+		 * restored is on the destinations already (the driver has no way
+		 * back), the others follow it */
+		end = settle(d, src[0].wl_pgid, suspend ? GV_WL_SUSPENDING : GV_WL_RESUMING, mapv,
+			     n_maps, &serr);
+		if (!suspend && end == GV_WL_RUNNING) {
+			/* it runs, where it was asked to: the resume is done */
+			gvd_log(GVD_LOG_WARN, "%s: %s; asked again, the driver had the workload "
+				"restored: it runs", src[0].id, why);
+			ret = 0;
+			j = json_pack("{s:s}", "note", why);
+		} else {
+			gv_err_set(err, EIO, "%s; asked again, the driver has the workload %s%s%s",
+				   why, gvd_wl_state_name(end), serr.msg[0] ? ": " : "", serr.msg);
+		}
 	}
 	pthread_mutex_lock(&d->lock);
 	if (ret == -ETIMEDOUT)
 		end = suspend ? GV_WL_SUSPENDING : GV_WL_RESUMING; /* unknown: reconcile asks */
-	if (gv_store_inst_set_wl_state(d->st, id, end, &store_err))
-		gvd_log(GVD_LOG_ERROR, "%s: %s", id, store_err.msg);
-	if (!ret && moving && move_workload(d, &in, &dst, &store_err))
+	for (i = 0; i < n; i++)
+		if (gv_store_inst_set_wl_state(d->st, src[i].id, end, &store_err))
+			gvd_log(GVD_LOG_ERROR, "%s: %s", src[i].id, store_err.msg);
+	if (!ret && moving && move_workload(d, src, dst, n, &store_err))
 		gvd_log(GVD_LOG_ERROR, "%s: the workload runs on %s but the state database "
-			"still has it on %s: %s", to, to, id, store_err.msg);
+			"still has it on %s: %s", dst[0].id, dst[0].id, src[0].id, store_err.msg);
+	now = moving && !ret ? dst : src;
 	{
 		struct gvd_view v;
 
 		if (gvd_view_load(d, &v, &store_err) == 0) {
-			gpu = gvd_view_gpu_by_uuid(&v, moving && !ret ? dst.gpu_uuid : in.gpu_uuid);
+			gpu = gvd_view_gpu_by_uuid(&v, now[0].gpu_uuid);
 			gvd_view_free(&v);
 		}
 	}
-	if (ret)
-		gvd_event(d, suspend ? "workload.suspend_failed" : "workload.resume_failed", gpu, id,
-			  "%s of workload pid %d failed: %s", suspend ? "suspend" : "resume",
-			  (int)in.wl_pid, err->msg);
-	else if (suspend)
-		gvd_event(d, "workload.suspended", gpu, id,
-			  "workload pid %d suspended: its GPU memory is in host memory (lock %.0f ms, "
-			  "checkpoint %.0f ms)",
-			  (int)in.wl_pid, jms(j, "lock_ms"), jms(j, "checkpoint_ms"));
-	else
-		gvd_event(d, "workload.resumed", gpu, moving ? to : id,
-			  "workload pid %d resumed%s%s (restore %.0f ms, unlock %.0f ms)",
-			  (int)in.wl_pid, moving ? " from " : "", moving ? id : "",
+	if (ret) {
+		gvd_event(d, suspend ? "workload.suspend_failed" : "workload.resume_failed", gpu,
+			  src[0].id, "%s of workload pid %d (on %s) failed: %s",
+			  suspend ? "suspend" : "resume", (int)src[0].wl_pid, ids, err->msg);
+	} else if (suspend) {
+		gvd_event(d, "workload.suspended", gpu, src[0].id,
+			  "workload pid %d (on %s) suspended: its GPU memory is in host memory "
+			  "(lock %.0f ms, checkpoint %.0f ms)",
+			  (int)src[0].wl_pid, ids, jms(j, "lock_ms"), jms(j, "checkpoint_ms"));
+	} else {
+		char to_ids[sizeof(ids)];
+
+		id_list_str(now, n, to_ids, sizeof(to_ids));
+		gvd_event(d, "workload.resumed", gpu, now[0].id,
+			  "workload pid %d resumed%s%s on %s (restore %.0f ms, unlock %.0f ms)",
+			  (int)src[0].wl_pid, moving ? " from " : "", moving ? ids : "", to_ids,
 			  jms(j, "restore_ms"), jms(j, "unlock_ms"));
+	}
 	if (ret) {
 		*http = ret == -ETIMEDOUT ? 504 : 409;
 		goto out;
 	}
 	json_object_del(j, "ok");
-	json_object_set_new(j, "instance", json_string(moving ? to : id));
+	json_object_set_new(j, "instance", json_string(now[0].id));
+	/* a workload on several instances: all of them, in its order, and
+	 * which GPU went where */
+	if (n > 1) {
+		span = json_array();
+		for (i = 0; span && i < n; i++)
+			json_array_append_new(span, json_string(now[i].id));
+		json_object_set_new(j, "span", span);
+	}
+	if (moving) {
+		json_t *pairs = json_array();
+
+		for (i = 0; pairs && i < n; i++)
+			json_array_append_new(pairs,
+					      json_pack("{s:s, s:s, s:s, s:s}", "from", src[i].id,
+							"to", dst[i].id, "from_device",
+							src[i].device_uuid, "to_device",
+							dst[i].device_uuid));
+		json_object_set_new(j, "pairs", pairs);
+	}
 	*report = j;
 	j = NULL;
 out:
 	json_decref(j);
-	if (moving)
-		gvd_unclaim(d, to);
+	for (i = 0; i < claimed; i++)
+		gvd_unclaim(d, dst[i].id);
 	return ret;
 }
 
@@ -465,26 +598,28 @@ int gvd_workload_suspend(struct gvd *d, const char *id, json_t **report, int *ht
 	return change(d, id, NULL, true, false, report, http, err);
 }
 
-int gvd_workload_resume(struct gvd *d, const char *id, const char *to, json_t **report,
-			int *http, struct gv_err *err)
+int gvd_workload_resume(struct gvd *d, const char *id, const struct gv_apireq_resume *to,
+			json_t **report, int *http, struct gv_err *err)
 {
 	return change(d, id, to, false, false, report, http, err);
 }
 
-int gvd_workload_move(struct gvd *d, const char *id, const char *to, bool held, json_t **report,
-		      int *http, struct gv_err *err)
+int gvd_workload_move(struct gvd *d, const char *id, const struct gv_apireq_resume *to,
+		      bool held, json_t **report, int *http, struct gv_err *err)
 {
-	struct gv_store_inst in, dst;
+	struct gv_store_inst src[GV_APIREQ_SPAN_MAX], dst[GV_APIREQ_SPAN_MAX];
 	struct gv_err back_err = { 0 };
 	json_t *sus = NULL, *res = NULL;
-	bool remap;
-	int ret, back_http;
+	bool remap[GV_APIREQ_SPAN_MAX], moving = false;
+	int ret, back_http, n = 0;
 
 	*report = NULL;
 	/* refuse what the resume would refuse before the workload stops */
-	ret = check_src(d, id, true, held, &in, http, err);
+	ret = load_src(d, id, true, held, src, &n, http, err);
 	if (!ret)
-		ret = check_dst(d, &in, to, held, &dst, &remap, http, err);
+		ret = load_dst(d, src, n, to, held, dst, remap, &moving, http, err);
+	if (!ret && !moving)
+		ret = gv_err_set(err, EINVAL, "the destination is where the workload is");
 	if (!ret)
 		ret = change(d, id, NULL, true, held, &sus, http, err);
 	if (ret)
@@ -537,15 +672,17 @@ static bool all_states(json_t *j, const char *want)
  * no answer, or gpuvisord stopped): all checkpointed while suspending ->
  * suspended (it did finish); all running -> running; anything else (locked,
  * checkpointed while resuming, a mix) is resumed -> running, or suspended
- * when even that fails. Without d->lock (it runs the helper). */
+ * when even that fails; maps: the --map pairs of a resume onto other GPUs,
+ * so that the processes still checkpointed follow those already restored
+ * there. Without d->lock (it runs the helper). */
 static enum gv_wl_state settle(struct gvd *d, pid_t pgid, enum gv_wl_state was,
-			       struct gv_err *err)
+			       char *const *maps, int n_maps, struct gv_err *err)
 {
 	enum gv_wl_state end;
 	json_t *j = NULL;
 
 	gv_err_clear(err);
-	ckpt_run(d, "state", pgid, NULL, &j, err);
+	ckpt_run(d, "state", pgid, NULL, 0, &j, err);
 	if (j && all_states(j, "checkpointed") && was == GV_WL_SUSPENDING) {
 		end = GV_WL_SUSPENDED;
 	} else if (j && all_states(j, "running")) {
@@ -554,7 +691,8 @@ static enum gv_wl_state settle(struct gvd *d, pid_t pgid, enum gv_wl_state was,
 		json_decref(j);
 		j = NULL;
 		gv_err_clear(err);
-		end = ckpt_run(d, "resume", pgid, NULL, &j, err) ? GV_WL_SUSPENDED : GV_WL_RUNNING;
+		end = ckpt_run(d, "resume", pgid, maps, n_maps, &j, err) ? GV_WL_SUSPENDED
+									   : GV_WL_RUNNING;
 	}
 	json_decref(j);
 	return end;
@@ -574,19 +712,22 @@ void gvd_suspend_reconcile(struct gvd *d)
 		struct gv_store_inst *in = &insts[i];
 		enum gv_wl_state end;
 
+		/* a span is settled once, through its owner, for all members */
 		if (in->wl_pid <= 0 ||
 		    (in->wl_state != GV_WL_SUSPENDING && in->wl_state != GV_WL_RESUMING) ||
-		    !gvd_workload_alive(in))
+		    !gvd_workload_alive(in) || (in->wl_span[0] && strcmp(in->wl_span, in->id)))
 			continue;
-		end = settle(d, in->wl_pgid, in->wl_state, &err);
+		end = settle(d, in->wl_pgid, in->wl_state, NULL, 0, &err);
 		gvd_log(GVD_LOG_WARN, "%s: workload pid %d was %s when gpuvisord stopped; now %s%s%s",
 			in->id, (int)in->wl_pid, gvd_wl_state_name(in->wl_state),
 			gvd_wl_state_name(end), err.msg[0] ? ": " : "", err.msg);
 		gvd_event(d, "workload.reconciled", -1, in->id,
 			  "workload pid %d was %s when gpuvisord stopped; now %s", (int)in->wl_pid,
 			  gvd_wl_state_name(in->wl_state), gvd_wl_state_name(end));
-		if (gv_store_inst_set_wl_state(d->st, in->id, end, &err))
-			gvd_log(GVD_LOG_ERROR, "%s: %s", in->id, err.msg);
+		for (size_t k = 0; k < n; k++)
+			if ((k == i || (in->wl_span[0] && !strcmp(insts[k].wl_span, in->id))) &&
+			    gv_store_inst_set_wl_state(d->st, insts[k].id, end, &err))
+				gvd_log(GVD_LOG_ERROR, "%s: %s", insts[k].id, err.msg);
 	}
 	free(insts);
 }

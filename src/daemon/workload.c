@@ -79,13 +79,63 @@ static int may_register(const struct gvd_peer *peer, pid_t pid, struct gv_err *e
 }
 
 static int record(struct gvd *d, const struct gv_store_inst *in, pid_t pid, pid_t pgid,
-		  uint64_t starttime, const char *how, int *http, struct gv_err *err);
+		  uint64_t starttime, const char *how, const struct gv_apireq_workload *span,
+		  int *http, struct gv_err *err);
 
-int gvd_workload_attach(struct gvd *d, const char *id, pid_t pid, const struct gvd_peer *peer,
-			int *http, struct gv_err *err)
+/* The other members a registration names ("with"): each an instance of
+ * its own, passthrough (a whole GPU each; a time-sliced or MIG workload's
+ * partition, scheduler attachment and accounting belong to one instance),
+ * free and not held by an operation. The owner in is checked the same. */
+static int check_with(struct gvd *d, const struct gv_store_inst *in,
+		      const struct gv_apireq_workload *req, int *http, struct gv_err *err)
+{
+	struct gv_store_inst m;
+	int i, ret;
+
+	*http = 409;
+	if (req->n_with == 0)
+		return 0;
+	if (in->kind != GV_PROFILE_PASSTHROUGH)
+		return gv_err_set(err, ENOTSUP,
+				  "%s is a %s instance: a workload spans passthrough instances only "
+				  "(one whole GPU each; a time-sliced or MIG partition belongs to "
+				  "one instance)",
+				  in->id, gv_profile_kind_name(in->kind));
+	for (i = 0; i < req->n_with; i++) {
+		if (!strcmp(req->with[i], in->id)) {
+			*http = 400;
+			return gv_err_set(err, EINVAL, "%s is named twice (as the instance and in "
+						       "'with')", in->id);
+		}
+		ret = gv_store_inst_get(d->st, req->with[i], &m, err);
+		if (ret) {
+			*http = ret == -ENOENT ? 404 : 500;
+			return ret;
+		}
+		if (m.kind != GV_PROFILE_PASSTHROUGH)
+			return gv_err_set(err, ENOTSUP,
+					  "%s is a %s instance: a workload spans passthrough instances "
+					  "only (one whole GPU each; a time-sliced or MIG partition "
+					  "belongs to one instance)",
+					  m.id, gv_profile_kind_name(m.kind));
+		if (m.state != GV_INST_READY)
+			return gv_err_set(err, EBUSY, "instance %s is not ready", m.id);
+		if (m.wl_pid > 0 && gvd_workload_alive(&m))
+			return gv_err_set(err, EBUSY, "instance %s already has a workload (pid %d)",
+					  m.id, (int)m.wl_pid);
+		ret = gvd_busy(d, m.id, err);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int gvd_workload_attach(struct gvd *d, const char *id, const struct gv_apireq_workload *req,
+			const struct gvd_peer *peer, int *http, struct gv_err *err)
 {
 	struct gv_store_inst in;
 	struct gv_proc_stat ps, again;
+	pid_t pid = req->pid;
 	bool found;
 	pid_t pgid;
 	int ret;
@@ -106,6 +156,9 @@ int gvd_workload_attach(struct gvd *d, const char *id, pid_t pid, const struct g
 		*http = 409;
 		return ret;
 	}
+	ret = check_with(d, &in, req, http, err);
+	if (ret)
+		return ret;
 	/* read before the checks and compared after: the same process all along */
 	found = gv_proc_stat_read(pid, &ps) == 0;
 	ret = may_register(peer, pid, err);
@@ -139,7 +192,7 @@ int gvd_workload_attach(struct gvd *d, const char *id, pid_t pid, const struct g
 		*http = 400;
 		return gv_err_set(err, ESRCH, "process %d exited while it was checked", (int)pid);
 	}
-	return record(d, &in, pid, pgid, ps.starttime, "", http, err);
+	return record(d, &in, pid, pgid, ps.starttime, "", req, http, err);
 }
 
 int gvd_workload_attach_tenant(struct gvd *d, const char *id, const struct gvd_peer *peer,
@@ -195,14 +248,20 @@ int gvd_workload_attach_tenant(struct gvd *d, const char *id, const struct gvd_p
 		return gv_err_set(err, ESRCH, "process %d exited while it was checked", (int)pgid);
 	}
 	*pgid_out = pgid;
-	return record(d, &in, pgid, pgid, leader.starttime, " (tenant endpoint)", http, err);
+	return record(d, &in, pgid, pgid, leader.starttime, " (tenant endpoint)", NULL, http, err);
 }
 
-/* Stores (pid, pgid, start) as in's workload and says so (an event). */
+/* Stores (pid, pgid, start) as in's workload, and as that of every
+ * member span names (one transaction: all or none), and says so (an
+ * event). */
 static int record(struct gvd *d, const struct gv_store_inst *in, pid_t pid, pid_t pgid,
-		  uint64_t starttime, const char *how, int *http, struct gv_err *err)
+		  uint64_t starttime, const char *how, const struct gv_apireq_workload *span,
+		  int *http, struct gv_err *err)
 {
 	const char *id = in->id;
+	int64_t now = (int64_t)time(NULL);
+	int n_with = span ? span->n_with : 0, i;
+	char with[GV_APIREQ_SPAN_MAX * (GV_APIREQ_ID_MAX + 2) + 16] = "";
 	struct gvd_view v;
 	int ret, gpu;
 
@@ -212,16 +271,27 @@ static int record(struct gvd *d, const struct gv_store_inst *in, pid_t pid, pid_
 	ret = gv_store_begin(d->st, err);
 	if (ret)
 		return ret;
-	ret = gv_store_inst_set_workload(d->st, id, pid, pgid, starttime, (int64_t)time(NULL),
-					 err);
+	ret = gv_store_inst_set_workload(d->st, id, pid, pgid, starttime, now, err);
+	if (!ret && n_with)
+		ret = gv_store_inst_set_span(d->st, id, id, 0, err);
+	for (i = 0; !ret && i < n_with; i++) {
+		ret = gv_store_inst_set_workload(d->st, span->with[i], pid, pgid, starttime, now,
+						 err);
+		if (!ret)
+			ret = gv_store_inst_set_span(d->st, span->with[i], id, i + 1, err);
+		snprintf(with + strlen(with), sizeof(with) - strlen(with), "%s%s",
+			 i ? ", " : " (with ", span->with[i]);
+	}
+	if (n_with)
+		snprintf(with + strlen(with), sizeof(with) - strlen(with), ")");
 	if (!ret) {
 		gpu = -1;
 		if (gvd_view_load(d, &v, NULL) == 0) {
 			gpu = gvd_view_gpu_by_uuid(&v, in->gpu_uuid);
 			gvd_view_free(&v);
 		}
-		gvd_event(d, "workload.attached", gpu, id, "workload pid %d (group %d) on %s%s",
-			  (int)pid, (int)pgid, id, how);
+		gvd_event(d, "workload.attached", gpu, id, "workload pid %d (group %d) on %s%s%s",
+			  (int)pid, (int)pgid, id, with, how);
 	}
 	ret = gv_store_end(d->st, ret, err);
 	if (!ret)
@@ -229,24 +299,91 @@ static int record(struct gvd *d, const struct gv_store_inst *in, pid_t pid, pid_
 	return ret;
 }
 
+int gvd_span_load(struct gvd *d, const char *id, struct gv_store_inst *out, int *n,
+		  struct gv_err *err)
+{
+	struct gv_store_inst *arr = NULL;
+	size_t cnt = 0, i;
+	int ret, k = 0;
+
+	*n = 0;
+	ret = gv_store_inst_get(d->st, id, &out[0], err);
+	if (ret)
+		return ret;
+	if (!out[0].wl_span[0] || out[0].wl_pid <= 0) {
+		*n = 1;
+		return 0;
+	}
+	ret = gv_store_inst_list(d->st, &arr, &cnt, err);
+	if (ret)
+		return ret;
+	{
+		char owner[GV_STORE_ID_MAX];
+
+		snprintf(owner, sizeof(owner), "%s", out[0].wl_span);
+		/* members by their place; a place taken twice or missing (a
+		 * hand-edited database) is an error, not a guess */
+		for (int pos = 0; pos < GV_APIREQ_SPAN_MAX; pos++) {
+			bool found = false;
+
+			for (i = 0; i < cnt; i++)
+				if (!strcmp(arr[i].wl_span, owner) && arr[i].wl_span_pos == pos &&
+				    arr[i].wl_pid > 0) {
+					if (found) {
+						ret = gv_err_set(err, EIO,
+								 "the span of %s has two members "
+								 "at place %d", owner, pos);
+						goto out;
+					}
+					out[k++] = arr[i];
+					found = true;
+				}
+			if (!found)
+				break;
+		}
+		for (i = 0; i < cnt; i++)
+			if (!strcmp(arr[i].wl_span, owner) && arr[i].wl_pid > 0 &&
+			    arr[i].wl_span_pos >= k) {
+				ret = gv_err_set(err, EIO, "the span of %s has a gap before %s", owner,
+						 arr[i].id);
+				goto out;
+			}
+	}
+	if (k == 0)
+		ret = gv_err_set(err, EIO, "the span of %s has no owner", out[0].wl_span);
+	*n = k;
+out:
+	if (ret)
+		*n = 0;
+	free(arr);
+	return ret;
+}
+
 int gvd_workload_detach(struct gvd *d, const char *id, int *http, struct gv_err *err)
 {
-	struct gv_store_inst in;
-	int ret;
+	struct gv_store_inst in[GV_APIREQ_SPAN_MAX];
+	int ret, n = 0, i;
 
 	*http = 500;
-	ret = gv_store_inst_get(d->st, id, &in, err);
+	ret = gvd_span_load(d, id, in, &n, err);
 	if (ret) {
 		*http = ret == -ENOENT ? 404 : 500;
 		return ret;
 	}
-	if (in.wl_pid > 0) {
-		ret = gv_store_inst_set_workload(d->st, id, 0, 0, 0, 0, err);
-		if (ret)
-			return ret;
-		gvd_event(d, "workload.detached", -1, id, "workload pid %d left %s",
-			  (int)in.wl_pid, id);
+	if (in[0].wl_pid <= 0) {
+		*http = 200;
+		return 0;
 	}
+	/* the whole span goes: its members hold one workload */
+	ret = gv_store_begin(d->st, err);
+	for (i = 0; !ret && i < n; i++)
+		ret = gv_store_inst_set_workload(d->st, in[i].id, 0, 0, 0, 0, err);
+	ret = gv_store_end(d->st, ret, err);
+	if (ret)
+		return ret;
+	for (i = 0; i < n; i++)
+		gvd_event(d, "workload.detached", -1, in[i].id, "workload pid %d left %s",
+			  (int)in[i].wl_pid, in[i].id);
 	*http = 200;
 	return 0;
 }

@@ -166,6 +166,7 @@ struct saved_range {
 };
 static struct saved_range *ck_saved;		  /* device-heap contents */
 static uint64_t ck_bytes[GV_NODE_MAX_GPUS];	  /* charge given back, per ordinal */
+static uint64_t ck_kept[GV_NODE_MAX_GPUS];	  /* charge kept: memory others hold */
 
 static void saved_free(void)
 {
@@ -263,7 +264,8 @@ static CUresult do_checkpoint(void)
 		saved_free();
 		return CUDA_ERROR_OUT_OF_MEMORY; /* host memory */
 	}
-	if (sim_vmm_ckpt_save() < 0) {
+	memset(ck_kept, 0, sizeof(ck_kept));
+	if (sim_vmm_ckpt_save(ck_kept) < 0) {
 		saved_free();
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	}
@@ -276,6 +278,8 @@ static CUresult do_checkpoint(void)
 		/* everything this process charged to the device is its state
 		 * (allocations, VMM memory, contexts): all of it goes back */
 		ck_bytes[i] = gv_acct_mine(d->acct);
+		/* ... but exportable memory others hold stays (sim_vmm.c) */
+		ck_bytes[i] = ck_bytes[i] > ck_kept[i] ? ck_bytes[i] - ck_kept[i] : 0;
 		if (ck_bytes[i])
 			gv_acct_uncharge(d->acct, ck_bytes[i]);
 	}
@@ -345,7 +349,8 @@ static CUresult restore_targets(const CUcheckpointGpuPair *pairs, unsigned n_pai
 static CUresult do_restore(const CUcheckpointGpuPair *pairs, unsigned n_pairs)
 {
 	struct sim_dev_ident want[GV_NODE_MAX_GPUS], cur[GV_NODE_MAX_GPUS];
-	bool opened[GV_NODE_MAX_GPUS];
+	bool opened[GV_NODE_MAX_GPUS], prepared = false;
+	uint64_t need[GV_NODE_MAX_GPUS] = { 0 };
 	int n = sim_g.n_dev, charged = 0;
 	CUresult rc;
 
@@ -354,9 +359,17 @@ static CUresult do_restore(const CUcheckpointGpuPair *pairs, unsigned n_pairs)
 	rc = restore_targets(pairs, n_pairs, want, opened);
 	if (rc != CUDA_SUCCESS)
 		goto out;
+	/* the VMM policy may refuse; copies of memory others hold are charged
+	 * on top of what the checkpoint gave back */
+	rc = sim_vmm_ckpt_restore_prepare(need);
+	if (rc != CUDA_SUCCESS)
+		goto out;
+	prepared = true;
+	for (int i = 0; i < n; i++)
+		need[i] += ck_bytes[i];
 	/* all charges or none: without room the process stays CHECKPOINTED */
 	for (; charged < n; charged++)
-		if (ck_bytes[charged] && gv_acct_charge(want[charged].acct, ck_bytes[charged]) < 0) {
+		if (need[charged] && gv_acct_charge(want[charged].acct, need[charged]) < 0) {
 			rc = CUDA_ERROR_OUT_OF_MEMORY;
 			goto out;
 		}
@@ -387,10 +400,13 @@ static CUresult do_restore(const CUcheckpointGpuPair *pairs, unsigned n_pairs)
 	memset(ck_bytes, 0, sizeof(ck_bytes));
 	atomic_store(&ck_state, CU_PROCESS_STATE_LOCKED);
 	charged = 0;
+	prepared = false;
 out:
 	while (charged-- > 0)
-		if (ck_bytes[charged])
-			gv_acct_uncharge(want[charged].acct, ck_bytes[charged]);
+		if (need[charged])
+			gv_acct_uncharge(want[charged].acct, need[charged]);
+	if (prepared)
+		sim_vmm_ckpt_restore_cancel();
 	for (int i = 0; i < n; i++)
 		if (opened[i])
 			sim_dev_ident_close(&want[i]);
@@ -446,11 +462,11 @@ static const char *shm_dir(void)
 	return d && *d ? d : "/dev/shm";
 }
 
-/* The endpoint's address for (namespace inode, pid). A path too long for
- * sun_path is reached through /proc/self/fd/<dirfd>/<name>; *dirfd is then
- * open and the caller closes it after bind/connect. */
-static int ck_addr(unsigned long long ns, long pid, struct sockaddr_un *sa, int *dirfd,
-		   char *path, size_t plen)
+/* The endpoint's address for (namespace inode, pid) in directory dir. A
+ * path too long for sun_path is reached through /proc/self/fd/<dirfd>/<name>;
+ * *dirfd is then open and the caller closes it after bind/connect. */
+static int ck_addr(const char *dir, unsigned long long ns, long pid, struct sockaddr_un *sa,
+		   int *dirfd, char *path, size_t plen)
 {
 	char name[96];
 
@@ -458,13 +474,13 @@ static int ck_addr(unsigned long long ns, long pid, struct sockaddr_un *sa, int 
 	memset(sa, 0, sizeof(*sa));
 	sa->sun_family = AF_UNIX;
 	snprintf(name, sizeof(name), "gpuvisor-sim-ckpt-%llu-%ld.sock", ns, pid);
-	if ((size_t)snprintf(path, plen, "%s/%s", shm_dir(), name) >= plen)
+	if ((size_t)snprintf(path, plen, "%s/%s", dir, name) >= plen)
 		return -ENAMETOOLONG;
 	if (strlen(path) < sizeof(sa->sun_path)) {
 		memcpy(sa->sun_path, path, strlen(path) + 1);
 		return 0;
 	}
-	*dirfd = open(shm_dir(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+	*dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (*dirfd < 0)
 		return -errno;
 	snprintf(sa->sun_path, sizeof(sa->sun_path), "/proc/self/fd/%d/%s", *dirfd, name);
@@ -569,7 +585,7 @@ void sim_ckpt_start(void)
 	int fd = -1, dirfd = -1, r;
 
 	ns_inode("/proc/self", &ns);
-	r = ck_addr(ns, (long)getpid(), &sa, &dirfd, ck_path, sizeof(ck_path));
+	r = ck_addr(shm_dir(), ns, (long)getpid(), &sa, &dirfd, ck_path, sizeof(ck_path));
 	if (r < 0)
 		goto fail;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -641,9 +657,42 @@ static int target_nspid(int pid, long *out)
 	return 0;
 }
 
+/* The target's endpoint directory as this process reaches it: its
+ * $GPUVISOR_SIM_SHM_DIR (or /dev/shm) seen through /proc/<pid>/root, i.e. in
+ * the target's own mount namespace. A target in a container has a /dev/shm of
+ * its own; the driver reaches a process wherever it runs, and so does this,
+ * while a controller that cannot see the target's pid (a container looking
+ * at the host) cannot name it at all. */
+static int target_dir(int pid, char *out, size_t len)
+{
+	char p[64], *var = NULL, *dir = NULL;
+	size_t cap = 0;
+	FILE *f;
+	int r = 0;
+
+	/* the environment it started with (an unreadable one, another user's:
+	 * ours); libcudasim binds its endpoint once, at cuInit */
+	snprintf(p, sizeof(p), "/proc/%d/environ", pid);
+	f = fopen(p, "re");
+	while (f && getdelim(&var, &cap, '\0', f) > 0) {
+		if (strncmp(var, "GPUVISOR_SIM_SHM_DIR=", 21) == 0 && var[21]) {
+			dir = strdup(var + 21);
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	if ((size_t)snprintf(out, len, "/proc/%d/root%s", pid,
+			     dir ? dir : (f ? "/dev/shm" : shm_dir())) >= len)
+		r = -ENAMETOOLONG;
+	free(var);
+	free(dir);
+	return r;
+}
+
 static CUresult ck_call(int pid, struct ck_req *rq, struct ck_resp *rs)
 {
-	char proc[32], path[4200];
+	char proc[32], dir[4200], path[4200];
 	struct sockaddr_un sa;
 	unsigned long long ns = 0;
 	struct ucred cr;
@@ -658,7 +707,8 @@ static CUresult ck_call(int pid, struct ck_req *rq, struct ck_resp *rs)
 	/* another user's namespace may be unreadable: then assume ours */
 	if (ns_inode(proc, &ns) < 0)
 		ns_inode("/proc/self", &ns);
-	if (ck_addr(ns, nspid, &sa, &dirfd, path, sizeof(path)) < 0)
+	if (target_dir(pid, dir, sizeof(dir)) < 0 ||
+	    ck_addr(dir, ns, nspid, &sa, &dirfd, path, sizeof(path)) < 0)
 		goto out;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {

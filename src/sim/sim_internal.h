@@ -386,14 +386,24 @@ bool sim_addr_in_device_space(uintptr_t p);
 /* Checkpoint of VMM memory (the policy table is in sim_vmm.c). check: the
  * CUresult refusing the checkpoint, or CUDA_SUCCESS. save: the contents of
  * every carried handle to host memory, its pages given back, its mappings
- * made inaccessible (still reserved); 0 or -ENOMEM (nothing changed).
- * restore: contents and access back. */
+ * made inaccessible (still reserved); adds to kept[ordinal] the bytes that
+ * stay held (and charged) while checkpointed; 0 or -ENOMEM (nothing
+ * changed). restore_prepare: CUDA_ERROR_NOT_SUPPORTED when the policy
+ * breaks the restore, else makes the fresh copies the restore installs and
+ * adds their bytes to again[ordinal] (to charge); OUT_OF_MEMORY: nothing
+ * made. restore_cancel undoes a prepare; restore: contents and access
+ * back. */
 CUresult sim_vmm_ckpt_check(void);
 /* The cuMemAddressReserve reservation holding p: true and its start and
  * size, or false. */
 bool sim_vmm_resv_find(uintptr_t p, uintptr_t *start, size_t *size);
-int sim_vmm_ckpt_save(void);
+int sim_vmm_ckpt_save(uint64_t *kept);
+CUresult sim_vmm_ckpt_restore_prepare(uint64_t *again);
+void sim_vmm_ckpt_restore_cancel(void);
 void sim_vmm_ckpt_restore(void);
+/* Gives back the charge of exportable memory this process created and
+ * released once nothing else holds it (sim_vmm.c). */
+void sim_vmm_reap(void);
 
 /* ---- module (sim_module.c) ---- */
 /* ---- names (sim_error.c / sim_proc.c) ---- */

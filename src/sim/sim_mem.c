@@ -288,6 +288,7 @@ SIM_API CUresult cuMemGetInfo_v2(size_t *free_bytes, size_t *total)
 	 * with its owner). */
 	if (!free_bytes && !total)
 		return CUDA_ERROR_INVALID_VALUE;
+	sim_vmm_reap(); /* exportable memory whose last other holder is gone */
 	used = gv_acct_used(c->dev->acct);
 	if (total)
 		*total = c->dev->total;

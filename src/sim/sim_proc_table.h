@@ -134,6 +134,8 @@
 	{ "cuMemGetAllocationGranularity", 10020, 0, (void *)cuMemGetAllocationGranularity },
 	{ "cuMemGetAllocationPropertiesFromHandle", 10020, 0, (void *)cuMemGetAllocationPropertiesFromHandle },
 	{ "cuMemRetainAllocationHandle", 11000, 0, (void *)cuMemRetainAllocationHandle },
+	{ "cuMemExportToShareableHandle", 10020, 0, (void *)cuMemExportToShareableHandle },
+	{ "cuMemImportFromShareableHandle", 10020, 0, (void *)cuMemImportFromShareableHandle },
 	{ "cuStreamCreate", 2000, 0, (void *)cuStreamCreate },
 	{ "cuStreamCreateWithPriority", 5050, 0, (void *)cuStreamCreateWithPriority },
 	{ "cuStreamDestroy", 2000, 0, (void *)cuStreamDestroy },

@@ -6,7 +6,17 @@
  *
  * Physical memory is a memfd per cuMemCreate (so it can be mapped at
  * several addresses and is zero when created), charged to the device's
- * account. Reserved addresses come from one PROT_NONE MAP_NORESERVE range
+ * account. Exportable memory (requestedHandleTypes with the POSIX fd) has
+ * a header page in front of its contents (sim_export.h): its descriptor is
+ * what cuMemExportToShareableHandle hands out and what another process
+ * imports, so both map the same pages. It is charged once, to the process
+ * that created it, for as long as anything holds it: a handle or mapping
+ * here, or (told by sim_export_held_elsewhere) an exported descriptor
+ * still open anywhere or an imported handle in another process. When the
+ * creator lets go first, the allocation "lingers" here, still charged,
+ * until the others are gone too: reaped at this process's next VMM call or
+ * cuMemGetInfo (the simulator has no way to hear a close elsewhere).
+ * Imported handles charge nothing. Reserved addresses come from one PROT_NONE MAP_NORESERVE range
  * (SIM_VA_BASE, SIM_VA_SIZE) managed by the first-fit allocator; mapping
  * places the memfd there with MAP_FIXED and unmapping puts PROT_NONE
  * anonymous memory back.
@@ -16,10 +26,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <unistd.h>
 
+#include "sim_export.h"
 #include "sim_internal.h"
+
+_Static_assert(SIM_EXPORT_POSIX_FD == CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR,
+	       "the export header names the POSIX fd handle type");
+_Static_assert(SIM_EXPORT_GRANULARITY == SIM_VMM_GRANULARITY, "one granularity");
 
 #define SIM_VA_BASE 0x300000000000ull
 #define SIM_VA_SIZE (SIM_FIXED_ADDRESSES ? 4ull << 40 : 256ull << 30)
@@ -33,10 +49,23 @@ struct vmm_handle {
 	int refs;  /* handle references + 1 per mapping */
 	int urefs; /* handle references: cuMemCreate, cuMemRetainAllocationHandle */
 	CUmemAllocationProp prop;
-	bool shareable; /* created with a POSIX fd handle type: can be exported */
+	bool shareable; /* created here with a POSIX fd handle type: can be exported */
 	bool imported;	/* from cuMemImportFromShareableHandle */
+	bool charged;	/* size is charged to dev by this process (not imported) */
+	off_t data_off;	/* where the contents start in fd (the export header) */
 	void *saved;	/* contents while checkpointed */
+	int ck_action;	/* enum vmm_ckpt_action decided at the checkpoint */
+	int ck_newfd;	/* restore: the fresh copy's memfd (VMM_CKPT_COPY), or -1 */
 	struct vmm_handle *next;
+};
+
+/* Exportable memory this process created and let go of while other
+ * holders remain: still charged here until they are gone. */
+struct vmm_linger {
+	struct sim_dev *dev;
+	size_t size;
+	int fd;
+	struct vmm_linger *next;
 };
 
 struct vmm_resv {
@@ -60,6 +89,7 @@ static bool va_ok;
 static struct vmm_handle *handles;
 static struct vmm_resv *resvs;
 static struct vmm_map *maps;
+static struct vmm_linger *lingers;
 
 static void va_init(void)
 {
@@ -131,9 +161,48 @@ static void handle_unref_locked(struct vmm_handle *h)
 			*pp = h->next;
 			break;
 		}
+	if (h->charged && h->shareable && sim_export_held_elsewhere(h->fd)) {
+		struct vmm_linger *l = calloc(1, sizeof(*l));
+
+		if (l) {
+			l->dev = h->dev;
+			l->size = h->size;
+			l->fd = h->fd;
+			l->next = lingers;
+			lingers = l;
+			free(h);
+			return;
+		}
+		/* no memory to remember it: give the charge back now */
+	}
 	close(h->fd);
-	sim_dev_uncharge(h->dev, h->size);
+	if (h->charged)
+		sim_dev_uncharge(h->dev, h->size);
 	free(h);
+}
+
+/* Uncharges the lingering allocations nothing holds any more. vmm_lock held. */
+static void reap_locked(void)
+{
+	for (struct vmm_linger **pp = &lingers; *pp;) {
+		struct vmm_linger *l = *pp;
+
+		if (sim_export_held_elsewhere(l->fd)) {
+			pp = &l->next;
+			continue;
+		}
+		*pp = l->next;
+		close(l->fd);
+		sim_dev_uncharge(l->dev, l->size);
+		free(l);
+	}
+}
+
+void sim_vmm_reap(void)
+{
+	pthread_mutex_lock(&vmm_lock);
+	reap_locked();
+	pthread_mutex_unlock(&vmm_lock);
 }
 
 static struct vmm_handle *handle_find_locked(CUmemGenericAllocationHandle v)
@@ -144,12 +213,66 @@ static struct vmm_handle *handle_find_locked(CUmemGenericAllocationHandle v)
 	return NULL;
 }
 
+/* A memfd for size bytes of physical memory on d, zero-filled; exportable:
+ * with the export header in front. The fd, or -1. */
+static int memfd_new(struct sim_dev *d, size_t size, bool exportable)
+{
+	struct sim_export_hdr hdr = { 0 };
+	off_t off = exportable ? SIM_EXPORT_HDR_SIZE : 0;
+	int fd = memfd_create("gpuvisor-sim-vmm", MFD_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (ftruncate(fd, (off_t)size + off) < 0)
+		goto fail;
+	if (exportable) {
+		hdr.magic = SIM_EXPORT_MAGIC;
+		hdr.version = SIM_EXPORT_VERSION;
+		hdr.size = size;
+		memcpy(hdr.dev_uuid, d->uuid_bytes.bytes, sizeof(hdr.dev_uuid));
+		hdr.handle_types = SIM_EXPORT_POSIX_FD;
+		hdr.creator_pid = (uint32_t)getpid();
+		if (pwrite(fd, &hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr))
+			goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+/* requestedHandleTypes: the POSIX fd is what Linux offers; Win32 handles
+ * are for Windows and fabric handles need an IMEX fabric, which no
+ * simulated node has: CUDA_ERROR_NOT_SUPPORTED, as the driver answers for a
+ * handle type the platform lacks. Bits outside the enum are invalid. */
+static CUresult check_handle_types(unsigned long long t)
+{
+	const unsigned long long known = CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR |
+					 CU_MEM_HANDLE_TYPE_WIN32 | CU_MEM_HANDLE_TYPE_WIN32_KMT |
+					 CU_MEM_HANDLE_TYPE_FABRIC;
+
+	if (t & ~known)
+		return CUDA_ERROR_INVALID_VALUE;
+	if (t & ~(unsigned long long)CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR)
+		return CUDA_ERROR_NOT_SUPPORTED;
+	return CUDA_SUCCESS;
+}
+
+static void handle_add(struct vmm_handle *h)
+{
+	pthread_mutex_lock(&vmm_lock);
+	h->next = handles;
+	handles = h;
+	pthread_mutex_unlock(&vmm_lock);
+}
+
 SIM_API CUresult cuMemCreate(CUmemGenericAllocationHandle *handle, size_t size,
 			     const CUmemAllocationProp *prop, unsigned long long flags)
 {
 	SIM_GATE_SECTION();
 	struct vmm_handle *h;
 	struct sim_dev *d;
+	bool exportable;
 	CUresult rc = sim_check_init();
 
 	if (rc != CUDA_SUCCESS)
@@ -157,10 +280,12 @@ SIM_API CUresult cuMemCreate(CUmemGenericAllocationHandle *handle, size_t size,
 	if (!handle || !prop || flags || !size || !gran_ok(size))
 		return CUDA_ERROR_INVALID_VALUE;
 	rc = check_prop(prop, &d);
+	if (rc == CUDA_SUCCESS)
+		rc = check_handle_types(prop->requestedHandleTypes);
 	if (rc != CUDA_SUCCESS)
 		return rc;
-	if (prop->requestedHandleTypes != CU_MEM_HANDLE_TYPE_NONE)
-		return CUDA_ERROR_NOT_SUPPORTED;
+	exportable = prop->requestedHandleTypes & CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR;
+	sim_vmm_reap();
 	if (size > d->total || sim_dev_charge(d, size) != CUDA_SUCCESS)
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	h = calloc(1, sizeof(*h));
@@ -168,10 +293,8 @@ SIM_API CUresult cuMemCreate(CUmemGenericAllocationHandle *handle, size_t size,
 		sim_dev_uncharge(d, size);
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	}
-	h->fd = memfd_create("gpuvisor-sim-vmm", MFD_CLOEXEC);
-	if (h->fd < 0 || ftruncate(h->fd, (off_t)size) < 0) {
-		if (h->fd >= 0)
-			close(h->fd);
+	h->fd = memfd_new(d, size, exportable);
+	if (h->fd < 0) {
 		free(h);
 		sim_dev_uncharge(d, size);
 		return CUDA_ERROR_OUT_OF_MEMORY;
@@ -182,12 +305,110 @@ SIM_API CUresult cuMemCreate(CUmemGenericAllocationHandle *handle, size_t size,
 	h->refs = 1;
 	h->urefs = 1;
 	h->prop = *prop;
-	pthread_mutex_lock(&vmm_lock);
-	h->next = handles;
-	handles = h;
-	pthread_mutex_unlock(&vmm_lock);
+	h->shareable = exportable;
+	h->charged = true;
+	h->data_off = exportable ? SIM_EXPORT_HDR_SIZE : 0;
+	h->ck_newfd = -1;
+	handle_add(h);
 	*handle = (CUmemGenericAllocationHandle)(uintptr_t)h;
 	return CUDA_SUCCESS;
+}
+
+SIM_API CUresult cuMemExportToShareableHandle(void *shareableHandle,
+					      CUmemGenericAllocationHandle handle,
+					      CUmemAllocationHandleType handleType,
+					      unsigned long long flags)
+{
+	struct vmm_handle *h;
+	int fd = -1;
+	CUresult rc = sim_check_init();
+
+	if (rc != CUDA_SUCCESS)
+		return rc;
+	if (!shareableHandle || flags)
+		return CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&vmm_lock);
+	reap_locked();
+	h = handle_find_locked(handle);
+	/* only a type the allocation was created (or imported) with */
+	if (!h || h->urefs == 0 || handleType != CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR ||
+	    !(h->shareable || h->imported)) {
+		rc = CUDA_ERROR_INVALID_VALUE;
+		goto out;
+	}
+	/* a description of its own, so that its holders can be told apart */
+	fd = sim_export_reopen(h->fd);
+	if (fd < 0 || sim_export_mark(fd, SIM_EXPORT_LOCK_FD) < 0) {
+		rc = fd == -EMFILE || fd == -ENFILE ? CUDA_ERROR_OUT_OF_MEMORY
+						    : CUDA_ERROR_OPERATING_SYSTEM;
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	*(int *)shareableHandle = fd;
+out:
+	pthread_mutex_unlock(&vmm_lock);
+	return rc;
+}
+
+SIM_API CUresult cuMemImportFromShareableHandle(CUmemGenericAllocationHandle *handle,
+						void *osHandle,
+						CUmemAllocationHandleType shHandleType)
+{
+	SIM_GATE_SECTION();
+	struct sim_export_hdr hdr;
+	char buf[sizeof(hdr)];
+	struct vmm_handle *h = NULL;
+	struct sim_dev *d = NULL;
+	struct stat st;
+	int ufd = (int)(intptr_t)osHandle, fd = -1;
+	CUresult rc = sim_check_init();
+
+	if (rc != CUDA_SUCCESS)
+		return rc;
+	if (!handle)
+		return CUDA_ERROR_INVALID_VALUE;
+	if (shHandleType != CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR)
+		return check_handle_types(shHandleType) != CUDA_SUCCESS || !shHandleType
+			       ? CUDA_ERROR_INVALID_VALUE
+			       : CUDA_ERROR_NOT_SUPPORTED;
+	/* an fd that is not open, or not an export of this simulator */
+	if (ufd < 0 || (intptr_t)osHandle != (intptr_t)ufd || fstat(ufd, &st) < 0 ||
+	    !S_ISREG(st.st_mode) || pread(ufd, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf) ||
+	    sim_export_hdr_parse(buf, sizeof(buf), (uint64_t)st.st_size, &hdr) < 0)
+		return CUDA_ERROR_INVALID_VALUE;
+	for (int i = 0; i < sim_g.n_dev && !d; i++)
+		if (!memcmp(sim_g.devs[i].uuid_bytes.bytes, hdr.dev_uuid, sizeof(hdr.dev_uuid)))
+			d = &sim_g.devs[i];
+	if (!d)
+		return CUDA_ERROR_NOT_SUPPORTED; /* a GPU this process does not see: cuda.h
+						  * "cannot support the memory" */
+	fd = sim_export_reopen(ufd);
+	if (fd < 0 || sim_export_mark(fd, SIM_EXPORT_LOCK_IMPORT) < 0)
+		goto fail;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		goto fail;
+	h->magic = HANDLE_MAGIC;
+	h->dev = d;
+	h->size = hdr.size;
+	h->fd = fd;
+	h->refs = 1;
+	h->urefs = 1;
+	h->prop.type = CU_MEM_ALLOCATION_TYPE_PINNED;
+	h->prop.location.type = CU_MEM_LOCATION_TYPE_DEVICE;
+	h->prop.location.id = d->ordinal;
+	h->prop.requestedHandleTypes = (CUmemAllocationHandleType)hdr.handle_types;
+	h->imported = true;
+	h->data_off = SIM_EXPORT_HDR_SIZE;
+	h->ck_newfd = -1;
+	handle_add(h);
+	*handle = (CUmemGenericAllocationHandle)(uintptr_t)h;
+	return CUDA_SUCCESS;
+fail:
+	if (fd >= 0)
+		close(fd);
+	return CUDA_ERROR_OUT_OF_MEMORY;
 }
 
 SIM_API CUresult cuMemRelease(CUmemGenericAllocationHandle handle)
@@ -206,6 +427,7 @@ SIM_API CUresult cuMemRelease(CUmemGenericAllocationHandle handle)
 		h->urefs--;
 		handle_unref_locked(h);
 	}
+	reap_locked();
 	pthread_mutex_unlock(&vmm_lock);
 	return rc;
 }
@@ -383,7 +605,7 @@ SIM_API CUresult cuMemMap(CUdeviceptr ptr, size_t size, size_t offset,
 		goto out;
 	}
 	if (mmap((void *)(uintptr_t)ptr, size, PROT_NONE, MAP_SHARED | MAP_FIXED, h->fd,
-		 (off_t)offset) == MAP_FAILED) {
+		 h->data_off + (off_t)offset) == MAP_FAILED) {
 		free(m);
 		rc = CUDA_ERROR_OUT_OF_MEMORY;
 		goto out;
@@ -528,51 +750,90 @@ SIM_API CUresult cuMemGetAccess(unsigned long long *flags, const CUmemLocation *
 
 /* ==== Checkpoint of VMM memory: THE policy table ====
  *
- * What cuCheckpointProcessCheckpoint does with each kind of VMM physical
- * allocation. NVIDIA documents none of it, and what the R580 driver really
- * does is being probed on a GPU; change a row here, and only here, when the
+ * What cuCheckpointProcessCheckpoint does with each VMM allocation the
+ * process holds, by where it came from, whether it is mapped here, and
+ * whether anything outside this process's own handles holds it (an
+ * exported descriptor still open anywhere, another process's import:
+ * sim_export_held_elsewhere). NVIDIA documents none of it; the rows follow
+ * what driver 580.159.04 did on an H200 (tests/gpu/ckpt-check.h200-
+ * 580.159.04.txt, docs/migration.md "What held" / "What does not hold"),
+ * named in each row's comment. Change a row here, and only here, when a
  * probe says otherwise (and docs/simulator.md, "Checkpoint"). Reserved
  * address ranges are not in the table: a reservation always stays reserved
  * (PROT_NONE, nothing else can be mapped there) across checkpoint and
- * restore, mapped or not. */
+ * restore, mapped or not ("vmm-unmapped"). A descriptor the process holds
+ * as a plain fd without importing it is no handle and not in the table
+ * either: it stays open, and imports after the restore ("design"). */
 enum vmm_ckpt_action {
 	/* contents to host memory, device memory given back, mappings kept
 	 * reserved but inaccessible; restore refills and re-opens them at the
 	 * same addresses with the same handle */
 	VMM_CKPT_CARRY,
+	/* the contents are carried as CARRY's, but the memory is not freed
+	 * while checkpointed (others hold it; it stays charged) and the
+	 * restore gives the handle a fresh copy, charged again: held twice
+	 * until the others let go of the original */
+	VMM_CKPT_COPY,
+	/* the checkpoint succeeds without touching it; the restore fails with
+	 * CUDA_ERROR_NOT_SUPPORTED and the process stays CHECKPOINTED for
+	 * good (unlock: CUDA_ERROR_ILLEGAL_STATE) */
+	VMM_CKPT_BREAK_RESTORE,
 	/* the checkpoint fails with CUDA_ERROR_NOT_SUPPORTED and the process
 	 * stays LOCKED, nothing changed */
 	VMM_CKPT_REFUSE,
 };
 
+enum vmm_origin {
+	VMM_PRIVATE,	/* cuMemCreate without handle types */
+	VMM_EXPORTABLE, /* cuMemCreate with the POSIX fd, in this process */
+	VMM_IMPORTED,	/* cuMemImportFromShareableHandle */
+};
+
+#define ANY (-1)
 static const struct vmm_ckpt_rule {
-	bool shareable; /* created exportable (POSIX fd) in this process */
-	bool imported;	/* imported from a shareable handle */
-	bool mapped;	/* mapped somewhere in this process */
+	enum vmm_origin origin;
+	int mapped;	     /* 0, 1 or ANY */
+	int held_elsewhere;  /* 0, 1 or ANY */
 	enum vmm_ckpt_action action;
 } vmm_ckpt_policy[] = {
-	{ false, false, true, VMM_CKPT_CARRY },	  /* private, mapped: like any memory */
-	{ false, false, false, VMM_CKPT_CARRY },  /* private, handle only */
-	{ true, false, true, VMM_CKPT_REFUSE },	  /* exportable: others may hold it */
-	{ true, false, false, VMM_CKPT_REFUSE },
-	{ true, true, true, VMM_CKPT_REFUSE },	  /* imported: another process owns it */
-	{ true, true, false, VMM_CKPT_REFUSE },
+	/* "vmm-private": carried like any memory */
+	{ VMM_PRIVATE, ANY, ANY, VMM_CKPT_CARRY },
+	/* nothing else holds it: it is private memory (the design's stun
+	 * closes its descriptors before the checkpoint) */
+	{ VMM_EXPORTABLE, ANY, 0, VMM_CKPT_CARRY },
+	/* "vmm-export-mapped": an exported fd kept open; not freed while
+	 * checkpointed, held twice after the restore (the unmapped case was
+	 * not probed: taken to be the same) */
+	{ VMM_EXPORTABLE, ANY, 1, VMM_CKPT_COPY },
+	/* "import-held": checkpoint OK, restore NOT_SUPPORTED, CHECKPOINTED */
+	{ VMM_IMPORTED, 0, ANY, VMM_CKPT_BREAK_RESTORE },
+	/* "import-mapped": the driver hung (the probe was killed at its time
+	 * limit); the simulator refuses instead of hanging (docs/simulator.md) */
+	{ VMM_IMPORTED, 1, ANY, VMM_CKPT_REFUSE },
 };
+#undef ANY
 
 static enum vmm_ckpt_action vmm_ckpt_action(const struct vmm_handle *h)
 {
-	bool mapped = h->refs > h->urefs; /* refs: handle references + mappings */
-	bool shareable = h->shareable || h->imported;
+	enum vmm_origin o = h->imported ? VMM_IMPORTED
+			    : h->shareable ? VMM_EXPORTABLE
+					   : VMM_PRIVATE;
+	int mapped = h->refs > h->urefs; /* refs: handle references + mappings */
+	int elsewhere = (h->shareable || h->imported) && sim_export_held_elsewhere(h->fd);
 
 	for (size_t i = 0; i < sizeof(vmm_ckpt_policy) / sizeof(vmm_ckpt_policy[0]); i++) {
 		const struct vmm_ckpt_rule *r = &vmm_ckpt_policy[i];
 
-		if (r->shareable == shareable && r->imported == h->imported && r->mapped == mapped)
+		if (r->origin == o && (r->mapped < 0 || r->mapped == mapped) &&
+		    (r->held_elsewhere < 0 || r->held_elsewhere == elsewhere))
 			return r->action;
 	}
 	return VMM_CKPT_REFUSE;
 }
 /* ==== end of the policy ==== */
+
+/* Set by sim_vmm_ckpt_save when a BREAK_RESTORE handle was there. */
+static bool ck_broken;
 
 CUresult sim_vmm_ckpt_check(void)
 {
@@ -586,10 +847,10 @@ CUresult sim_vmm_ckpt_check(void)
 	return rc;
 }
 
-static int fd_read_all(int fd, void *buf, size_t n)
+static int fd_read_all(int fd, off_t off, void *buf, size_t n)
 {
 	for (size_t done = 0; done < n;) {
-		ssize_t r = pread(fd, (char *)buf + done, n - done, (off_t)done);
+		ssize_t r = pread(fd, (char *)buf + done, n - done, off + (off_t)done);
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -600,10 +861,10 @@ static int fd_read_all(int fd, void *buf, size_t n)
 	return 0;
 }
 
-static int fd_write_all(int fd, const void *buf, size_t n)
+static int fd_write_all(int fd, off_t off, const void *buf, size_t n)
 {
 	for (size_t done = 0; done < n;) {
-		ssize_t r = pwrite(fd, (const char *)buf + done, n - done, (off_t)done);
+		ssize_t r = pwrite(fd, (const char *)buf + done, n - done, off + (off_t)done);
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -621,20 +882,23 @@ static int access_prot(unsigned access)
 							    : PROT_NONE;
 }
 
-int sim_vmm_ckpt_save(void)
+int sim_vmm_ckpt_save(uint64_t *kept)
 {
 	int rc = 0;
 
 	pthread_mutex_lock(&vmm_lock);
-	/* copy everything first: a failure changes nothing */
+	ck_broken = false;
+	/* decide and copy everything first: a failure changes nothing */
 	for (struct vmm_handle *h = handles; h && !rc; h = h->next) {
-		if (vmm_ckpt_action(h) != VMM_CKPT_CARRY)
+		h->ck_action = vmm_ckpt_action(h);
+		ck_broken |= h->ck_action == VMM_CKPT_BREAK_RESTORE;
+		if (h->ck_action != VMM_CKPT_CARRY && h->ck_action != VMM_CKPT_COPY)
 			continue;
 		h->saved = malloc(h->size);
 		if (!h->saved)
 			rc = -ENOMEM;
 		else
-			rc = fd_read_all(h->fd, h->saved, h->size);
+			rc = fd_read_all(h->fd, h->data_off, h->saved, h->size);
 	}
 	if (rc) {
 		for (struct vmm_handle *h = handles; h; h = h->next) {
@@ -644,28 +908,92 @@ int sim_vmm_ckpt_save(void)
 		goto out;
 	}
 	/* the mappings stay (the addresses stay taken) but cannot be used;
-	 * the memfd's pages go back */
+	 * the pages of what nothing else holds go back */
 	for (struct vmm_map *m = maps; m; m = m->next)
 		if (m->h->saved)
 			mprotect((void *)m->start, m->size, PROT_NONE);
-	for (struct vmm_handle *h = handles; h; h = h->next)
-		if (h->saved)
-			fallocate(h->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+	for (struct vmm_handle *h = handles; h; h = h->next) {
+		if (h->ck_action == VMM_CKPT_CARRY)
+			fallocate(h->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, h->data_off,
 				  (off_t)h->size);
+		else if (h->ck_action == VMM_CKPT_COPY)
+			kept[h->dev->ordinal] += h->size;
+	}
+	/* memory lingering here for others stays held, and charged */
+	for (struct vmm_linger *l = lingers; l; l = l->next)
+		kept[l->dev->ordinal] += l->size;
 out:
 	pthread_mutex_unlock(&vmm_lock);
 	return rc;
+}
+
+CUresult sim_vmm_ckpt_restore_prepare(uint64_t *again)
+{
+	CUresult rc = CUDA_SUCCESS;
+
+	if (ck_broken)
+		return CUDA_ERROR_NOT_SUPPORTED;
+	pthread_mutex_lock(&vmm_lock);
+	for (struct vmm_handle *h = handles; h && rc == CUDA_SUCCESS; h = h->next) {
+		if (h->ck_action != VMM_CKPT_COPY || !h->saved)
+			continue;
+		h->ck_newfd = memfd_new(h->dev, h->size, true);
+		if (h->ck_newfd < 0)
+			rc = CUDA_ERROR_OUT_OF_MEMORY;
+		else
+			again[h->dev->ordinal] += h->size;
+	}
+	pthread_mutex_unlock(&vmm_lock);
+	if (rc != CUDA_SUCCESS)
+		sim_vmm_ckpt_restore_cancel();
+	return rc;
+}
+
+void sim_vmm_ckpt_restore_cancel(void)
+{
+	pthread_mutex_lock(&vmm_lock);
+	for (struct vmm_handle *h = handles; h; h = h->next)
+		if (h->ck_newfd >= 0) {
+			close(h->ck_newfd);
+			h->ck_newfd = -1;
+		}
+	pthread_mutex_unlock(&vmm_lock);
 }
 
 void sim_vmm_ckpt_restore(void)
 {
 	pthread_mutex_lock(&vmm_lock);
 	for (struct vmm_handle *h = handles; h; h = h->next) {
+		struct vmm_linger *l;
+
+		if (h->ck_newfd < 0)
+			continue;
+		/* the original stays with its other holders, charged here as
+		 * memory this process let go of; the handle owns the copy */
+		l = calloc(1, sizeof(*l));
+		if (l) {
+			l->dev = h->dev;
+			l->size = h->size;
+			l->fd = h->fd;
+			l->next = lingers;
+			lingers = l;
+		} else {
+			close(h->fd);
+			sim_dev_uncharge(h->dev, h->size);
+		}
+		h->fd = h->ck_newfd;
+		h->ck_newfd = -1;
+		for (struct vmm_map *m = maps; m; m = m->next)
+			if (m->h == h)
+				mmap((void *)m->start, m->size, PROT_NONE, MAP_SHARED | MAP_FIXED,
+				     h->fd, h->data_off);
+	}
+	for (struct vmm_handle *h = handles; h; h = h->next) {
 		if (!h->saved)
 			continue;
 		/* a memfd hole is refilled by the write: it cannot fail for want
 		 * of device memory, only of host memory (then the pages read 0) */
-		if (fd_write_all(h->fd, h->saved, h->size) < 0)
+		if (fd_write_all(h->fd, h->data_off, h->saved, h->size) < 0)
 			fprintf(stderr, "libcudasim: restore of a VMM allocation failed\n");
 	}
 	for (struct vmm_map *m = maps; m; m = m->next)

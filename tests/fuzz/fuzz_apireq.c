@@ -50,33 +50,54 @@ static void check_mode(const char *body, size_t len)
 		abort();
 }
 
+/* Every id a parser hands back is 1..GV_APIREQ_ID_MAX-1 printable bytes. */
+static void check_ids(const char ids[][GV_APIREQ_ID_MAX], int n, int max)
+{
+	if (n < 0 || n > max)
+		abort();
+	for (int i = 0; i < n; i++) {
+		size_t len = strnlen(ids[i], GV_APIREQ_ID_MAX);
+
+		if (len == 0 || len == GV_APIREQ_ID_MAX)
+			abort();
+		for (const char *p = ids[i]; *p; p++)
+			if (*p < 0x21 || *p > 0x7e)
+				abort();
+		for (int k = 0; k < i; k++)
+			if (!strcmp(ids[k], ids[i]))
+				abort();
+	}
+}
+
 static void check_workload(const char *body, size_t len)
 {
-	pid_t pid = 1;
+	struct gv_apireq_workload w;
 	struct gv_err err = { 0 };
-	int ret = gv_apireq_workload_parse(body, len, &pid, &err);
+	int ret;
 
-	if (ret == 0 && pid < 2)
+	memset(&w, 1, sizeof(w));
+	ret = gv_apireq_workload_parse(body, len, &w, &err);
+	if (ret == 0) {
+		if (w.pid < 2)
+			abort();
+		check_ids(w.with, w.n_with, GV_APIREQ_SPAN_MAX - 1);
+	} else if (w.pid != 0 || w.n_with != 0 || !err.msg[0]) {
 		abort();
-	if (ret && (pid != 0 || !err.msg[0]))
-		abort();
+	}
 }
 
 static void check_resume(const char *body, size_t len)
 {
-	char to[GV_APIREQ_ID_MAX] = "x";
+	struct gv_apireq_resume r;
 	struct gv_err err = { 0 };
-	int ret = gv_apireq_resume_parse(body, len, to, &err);
+	int ret;
 
-	if (strnlen(to, sizeof(to)) == sizeof(to))
+	memset(&r, 'x', sizeof(r));
+	ret = gv_apireq_resume_parse(body, len, &r, &err);
+	if (ret == 0)
+		check_ids(r.to, r.n_to, GV_APIREQ_SPAN_MAX);
+	else if (r.n_to != 0 || r.to[0][0] || !err.msg[0])
 		abort();
-	if (ret == 0) {
-		for (const char *p = to; *p; p++)
-			if (*p < 0x21 || *p > 0x7e)
-				abort();
-	} else if (to[0] || !err.msg[0]) {
-		abort();
-	}
 }
 
 static void check_sched(const char *body, size_t len)

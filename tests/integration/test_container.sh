@@ -6,9 +6,12 @@
 # kernels under /opt):
 #   - gv-infer runs on the instance (simulated node) with the checksum of a
 #     run outside any container;
-#   - cuMemGetInfo inside reports the instance's partition;
+#   - cuMemGetInfo and NVML (nvml-query) inside report the instance's
+#     partition, and NVML shows one GPU;
 #   - the workload is registered (tenant endpoint) and shown by list, and
 #     leaves when the container ends;
+#   - it moves to another instance while it runs (migrate --mode checkpoint)
+#     and ends with the checksum of a run outside;
 #   - from inside, the admin socket is not there (no socket at all but the
 #     instance's tenant endpoint), and the tenant endpoint refuses every
 #     admin request (list, create, destroy, migrate, mode, sched, a pid):
@@ -34,6 +37,8 @@ for l in lib lib64 bin sbin; do ln -s usr/$l "$root/$l"; done
 # <exe>/../lib/gv_kernels.so), nothing of gpuvisor
 cp "$GV_BIN_DIR/gv-infer" "$root/opt/gv/bin/"
 cp "$GV_BUILD_DIR/lib/gv_kernels.so" "$root/opt/gv/lib/"
+# an NVML caller shaped like nvidia-smi's query (tests/nvml/nvml_query.c)
+cp "$GV_BIN_DIR/nvml-query" "$root/opt/gv/bin/"
 pod() {
 	timeout 120 podman --runtime runc --cgroup-manager=cgroupfs run --rm --net=none \
 		--ulimit nofile=1024:1024 --ulimit nproc=1024:1024 -v /usr:/usr:ro "$@"
@@ -93,6 +98,13 @@ pyenv=(--env "LD_PRELOAD=$asan" --env ASAN_OPTIONS=detect_leaks=0)
 expect_ok pod "${dev[@]}" "${pyenv[@]}" --rootfs "$root" $PY /opt/gv/meminfo.py
 read -r total free <<<"$GV_OUT"
 expect_eq "$total" "$((fb * 1024 * 1024))" "cuMemGetInfo total in the container"
+
+step "NVML inside shows the instance: its GPU only, the partition as the total"
+expect_ok pod "${dev[@]}" --env ASAN_OPTIONS=detect_leaks=0 --rootfs "$root" \
+	/opt/gv/bin/nvml-query
+expect_contains "$GV_OUT" "count: 1" "NVML's GPU count in the container"
+expect_contains "$GV_OUT" "gpu 0: memory total=$((fb * 1024 * 1024)) " "NVML's total in the container"
+expect_not_contains "$GV_OUT" "nvml-query: FAIL" "NVML's promises in the container"
 
 step "writing the files the container was given raises nothing"
 cat >"$root/opt/gv/raise.py" <<'PYEOF'
@@ -252,5 +264,49 @@ fi
 printf '%s\n' "$(cat "$T/gone.out")"
 expect_ok gv cdi --output "$spec"
 expect_not_contains "$(jq -r '.devices[].name' "$spec")" "$id" "the rewritten spec"
+rm -f "$spec"
+
+step "a container's workload moves to another instance while it runs"
+# gv-infer --hold stops before its last step until its input ends, so the
+# move happens mid-run however slow the checks are, and the last step and
+# the checksum read the memory that went through the driver's checkpoint.
+# A completed migration destroys its source: instances of their own.
+gv_create --profile l40s-12c --gpu 0
+src=$GV_ID
+gv_create --profile l40s-12c --gpu 0
+third=$GV_ID
+expect_ok gv cdi --output "$spec"
+expect_ok env LD_LIBRARY_PATH="$GV_BUILD_DIR/lib/sim" GPUVISOR_CATALOG="$GPUVISOR_CATALOG" \
+	"$GV_BIN_DIR/gv-infer" --steps 8
+want8=$(printf '%s\n' "$GV_OUT" | grep -o 'checksum: 0x[0-9a-f]*')
+[ -n "$want8" ] || fail "no checksum outside: $GV_OUT"
+rm -f "$T/hold"
+mkfifo "$T/hold"
+# the redirection from the FIFO blocks until a writer opens it: on a command
+# of its own in the background, not on the gv_bg function (the shell would
+# block there itself)
+pod -i --name "gv-mig-$$" --device "gpuvisor.io/vgpu=$src" --rootfs "$root" \
+	/opt/gv/bin/gv-infer --steps 8 --hold --verbose <"$T/hold" >"$T/mig.out" 2>&1 &
+podrun=$!
+GV_BG_PIDS+=("$podrun")
+sleep 100000 >"$T/hold" &
+holder=$!
+GV_BG_PIDS+=("$holder")
+holding() { grep -q "holding before the last step" "$T/mig.out"; }
+wait_until 120 holding || fail "the container's workload never held: $(cat "$T/mig.out")"
+src_busy() { [ "$(gv_instance_field "$src" '.workload.pid // "null"')" != null ]; }
+wait_until 30 src_busy || fail "the container's workload never registered: $(gv list)"
+pid=$(gv_instance_field "$src" .workload.pid)
+expect_ok gv migrate "$src" --to "$third" --mode checkpoint
+expect_eq "$(gv_instance_field "$third" '.workload.pid // "none"')" "$pid" "workload on $third"
+expect_eq "$(gv_instance_field "$third" '.workload.state')" running "its state"
+expect_not_contains "$(gv list --json | jq -r '.instances[].id')" "$src" "the source after the move"
+kill "$holder" 2>/dev/null
+wait "$podrun" || fail "the container failed after the move: $(cat "$T/mig.out")"
+expect_contains "$(cat "$T/mig.out")" "$want8" "checksum after the move"
+expect_not_contains "$(cat "$T/mig.out")" "gpuvisor-cuda:" "shim complaints"
+third_empty() { [ "$(gv_instance_field "$third" '.workload.pid // "null"')" = null ]; }
+wait_until 30 third_empty || fail "the workload stayed on $third after its container ended"
+expect_ok gv destroy "$third"
 rm -f "$spec"
 gv_done

@@ -128,7 +128,7 @@ static void test_body_limit(void **state)
 	size_t n = GV_APIREQ_MAX_BODY + 1;
 	char *big = malloc(n);
 	enum gv_mode m;
-	pid_t pid;
+	struct gv_apireq_workload w;
 
 	(void)state;
 	assert_non_null(big);
@@ -136,7 +136,7 @@ static void test_body_limit(void **state)
 	memcpy(big, "{\"profile\":\"a\"}", 15);
 	assert_int_equal(gv_apireq_create_parse(big, n, &r, &err), -E2BIG);
 	assert_int_equal(gv_apireq_mode_parse(big, n, &m, &err), -E2BIG);
-	assert_int_equal(gv_apireq_workload_parse(big, n, &pid, &err), -E2BIG);
+	assert_int_equal(gv_apireq_workload_parse(big, n, &w, &err), -E2BIG);
 	/* exactly at the limit is fine */
 	assert_int_equal(gv_apireq_create_parse(big, n - 1, &r, &err), 0);
 	free(big);
@@ -182,43 +182,77 @@ static void test_workload(void **state)
 	static const char *const bad[] = {
 		"{}", "{\"pid\":0}", "{\"pid\":1}", "{\"pid\":-5}", "{\"pid\":\"12\"}",
 		"{\"pid\":12.5}", "{\"pid\":4294967296}", "{\"pid\":12,\"x\":1}", "{\"pid\":null}",
+		/* with: an array of 1..7 distinct ids */
+		"{\"pid\":12,\"with\":\"i-2\"}", "{\"pid\":12,\"with\":[]}",
+		"{\"pid\":12,\"with\":[\"i-2\",\"i-2\"]}", "{\"pid\":12,\"with\":[\"i 2\"]}",
+		"{\"pid\":12,\"with\":[3]}", "{\"pid\":12,\"with\":[\"\"]}",
+		"{\"pid\":12,\"with\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\"]}",
+		"{\"pid\":12,\"with\":[\"i-0123456789012345678901234567890\"]}",
+		"{\"pid\":12,\"with\":{}}",
 	};
 	struct gv_err err = { 0 };
-	pid_t pid = 0;
+	struct gv_apireq_workload w;
+	const char *two = "{\"pid\":4242,\"with\":[\"i-2\",\"i-9\"]}";
 	size_t i;
 
 	(void)state;
-	assert_int_equal(gv_apireq_workload_parse("{\"pid\":4242}", 12, &pid, &err), 0);
-	assert_int_equal(pid, 4242);
+	assert_int_equal(gv_apireq_workload_parse("{\"pid\":4242}", 12, &w, &err), 0);
+	assert_int_equal(w.pid, 4242);
+	assert_int_equal(w.n_with, 0);
+	assert_int_equal(gv_apireq_workload_parse(two, strlen(two), &w, &err), 0);
+	assert_int_equal(w.pid, 4242);
+	assert_int_equal(w.n_with, 2);
+	assert_string_equal(w.with[0], "i-2");
+	assert_string_equal(w.with[1], "i-9");
+	assert_int_equal(gv_apireq_workload_parse("{\"pid\":7,\"with\":null}", 21, &w, &err), 0);
+	assert_int_equal(w.n_with, 0);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		pid = 77;
-		assert_int_equal(gv_apireq_workload_parse(bad[i], strlen(bad[i]), &pid, &err),
+		w.pid = 77;
+		w.n_with = 3;
+		err.msg[0] = '\0';
+		assert_int_equal(gv_apireq_workload_parse(bad[i], strlen(bad[i]), &w, &err),
 				 -EINVAL);
-		assert_int_equal(pid, 0);
+		assert_int_equal(w.pid, 0);
+		assert_int_equal(w.n_with, 0);
+		assert_true(err.msg[0] != '\0');
 	}
+	assert_int_equal(gv_apireq_workload_parse("{\"pid\":12,\"with\":[\"i-2\",\"i-2\"]}", 31,
+						  &w, &err),
+			 -EINVAL);
+	assert_string_equal(err.msg, "field 'with' names i-2 twice");
 }
 
 static void test_resume(void **state)
 {
 	static const char *const bad[] = {
 		"{}x", "{\"to\":\"\"}", "{\"to\":\"i 2\"}", "{\"to\":3}", "{\"to\":\"i-2\",\"x\":1}",
-		"{\"to\":\"i-0123456789012345678901234567890\"}", "[]",
+		"{\"to\":\"i-0123456789012345678901234567890\"}", "[]", "{\"to\":[]}",
+		"{\"to\":[\"i-3\",\"i-3\"]}", "{\"to\":[\"i-3\",null]}",
+		"{\"to\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"i\"]}",
 	};
 	struct gv_err err = { 0 };
-	char to[GV_APIREQ_ID_MAX];
+	struct gv_apireq_resume r;
+	const char *two = "{\"to\":[\"i-3\",\"i-4\"]}";
 	size_t i;
 
 	(void)state;
-	assert_int_equal(gv_apireq_resume_parse("", 0, to, &err), 0);
-	assert_string_equal(to, "");
-	assert_int_equal(gv_apireq_resume_parse("{\"to\":null}", 11, to, &err), 0);
-	assert_string_equal(to, "");
-	assert_int_equal(gv_apireq_resume_parse("{\"to\":\"i-7\"}", 12, to, &err), 0);
-	assert_string_equal(to, "i-7");
+	assert_int_equal(gv_apireq_resume_parse("", 0, &r, &err), 0);
+	assert_int_equal(r.n_to, 0);
+	assert_int_equal(gv_apireq_resume_parse("{\"to\":null}", 11, &r, &err), 0);
+	assert_int_equal(r.n_to, 0);
+	assert_int_equal(gv_apireq_resume_parse("{\"to\":\"i-7\"}", 12, &r, &err), 0);
+	assert_int_equal(r.n_to, 1);
+	assert_string_equal(r.to[0], "i-7");
+	assert_int_equal(gv_apireq_resume_parse(two, strlen(two), &r, &err), 0);
+	assert_int_equal(r.n_to, 2);
+	assert_string_equal(r.to[0], "i-3");
+	assert_string_equal(r.to[1], "i-4");
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		strcpy(to, "junk");
-		assert_int_equal(gv_apireq_resume_parse(bad[i], strlen(bad[i]), to, &err), -EINVAL);
-		assert_string_equal(to, "");
+		memset(&r, 'x', sizeof(r));
+		err.msg[0] = '\0';
+		assert_int_equal(gv_apireq_resume_parse(bad[i], strlen(bad[i]), &r, &err), -EINVAL);
+		assert_int_equal(r.n_to, 0);
+		assert_string_equal(r.to[0], "");
 		assert_true(err.msg[0] != '\0');
 	}
 }

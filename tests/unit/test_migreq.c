@@ -88,6 +88,32 @@ static void refused(const char *body, int want, const char *why)
 	assert_int_equal(r.max_rounds, 0);
 }
 
+/* A workload on several instances: "to" is one instance per member. */
+static void test_span(void **state)
+{
+	struct gv_migreq r;
+	struct gv_err err = { 0 };
+
+	(void)state;
+	assert_int_equal(parse("{\"instance\":\"i-1\",\"to\":[\"i-3\",\"i-4\"],"
+			       "\"mode\":\"checkpoint\"}", &r, &err), 0);
+	assert_string_equal(r.to, "i-3");
+	assert_int_equal(r.n_more, 1);
+	assert_string_equal(r.more[0], "i-4");
+	assert_true(r.checkpoint);
+	assert_int_equal(parse("{\"instance\":\"i-1\",\"to\":[\"i-3\"]}", &r, &err), 0);
+	assert_string_equal(r.to, "i-3");
+	assert_int_equal(r.n_more, 0);
+	assert_int_equal(parse("{\"instance\":\"i-1\",\"to\":\"i-3\"}", &r, &err), 0);
+	assert_int_equal(r.n_more, 0);
+	refused("{\"instance\":\"i-1\",\"to\":[]}", -EINVAL, "must name 1 to 8 instances");
+	refused("{\"instance\":\"i-1\",\"to\":[\"i-3\",\"i-3\"]}", -EINVAL, "names i-3 twice");
+	refused("{\"instance\":\"i-1\",\"to\":[\"i-3\",\"\"]}", -EINVAL, "must not be empty");
+	refused("{\"instance\":\"i-1\",\"to\":[\"i-3\",4]}", -EINVAL, "must be a string");
+	refused("{\"instance\":\"i-1\",\"to\":[\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\","
+		"\"9\"]}", -EINVAL, "must name 1 to 8 instances");
+}
+
 static void test_refusals(void **state)
 {
 	char *big;
@@ -130,6 +156,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_span),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -125,6 +125,71 @@ static void test_migrate_from_v1(void **state)
 	assert_int_equal(gv_store_schema_version(f->st), GV_STORE_SCHEMA_VERSION);
 }
 
+/* Schema 5 -> 6: a row with a workload keeps it, and is in no span. */
+static void test_migrate_from_v5_span(void **state)
+{
+	struct fx *f = *state;
+	struct gv_store_inst in;
+	sqlite3 *db;
+
+	assert_int_equal(gv_store_inst_insert(f->st, &(struct gv_store_inst){ .id = "i-2",
+				.gpu_uuid = "GPU-a", .profile = "passthrough", .start = -1,
+				.state = GV_INST_READY, .wl_pid = 4242, .wl_pgid = 4242,
+				.wl_starttime = 77, .wl_state = GV_WL_SUSPENDED }, NULL), 0);
+	gv_store_close(f->st);
+	f->st = NULL;
+	/* back to what schema 5 had: no span columns */
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+				      "ALTER TABLE instances DROP COLUMN wl_span;"
+				      "ALTER TABLE instances DROP COLUMN wl_span_pos;"
+				      "ALTER TABLE migrations DROP COLUMN more;"
+				      "PRAGMA user_version = 5;",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	reopen(f);
+	assert_int_equal(gv_store_schema_version(f->st), GV_STORE_SCHEMA_VERSION);
+	assert_int_equal(gv_store_inst_get(f->st, "i-2", &in, NULL), 0);
+	assert_int_equal(in.wl_pid, 4242);
+	assert_int_equal(in.wl_state, GV_WL_SUSPENDED);
+	assert_string_equal(in.wl_span, "");
+	assert_int_equal(in.wl_span_pos, 0);
+}
+
+/* A span: members name the owner and their place; registering a workload
+ * (or clearing it) takes the instance out of any span. */
+static void test_span(void **state)
+{
+	struct fx *f = *state;
+	struct gv_store_inst a = mk("i-1", "GPU-a", "passthrough", -1), b = a, got;
+	struct gv_err err = { 0 };
+
+	snprintf(b.id, sizeof(b.id), "i-2");
+	assert_int_equal(gv_store_inst_insert(f->st, &a, NULL), 0);
+	assert_int_equal(gv_store_inst_insert(f->st, &b, NULL), 0);
+	assert_int_equal(gv_store_inst_set_workload(f->st, "i-1", 99, 99, 5, 6, NULL), 0);
+	assert_int_equal(gv_store_inst_set_workload(f->st, "i-2", 99, 99, 5, 6, NULL), 0);
+	assert_int_equal(gv_store_inst_set_span(f->st, "i-1", "i-1", 0, NULL), 0);
+	assert_int_equal(gv_store_inst_set_span(f->st, "i-2", "i-1", 1, NULL), 0);
+	reopen(f);
+	assert_int_equal(gv_store_inst_get(f->st, "i-2", &got, NULL), 0);
+	assert_string_equal(got.wl_span, "i-1");
+	assert_int_equal(got.wl_span_pos, 1);
+	assert_int_equal(got.wl_pid, 99);
+	/* refused: no owner, a negative place, an unknown instance */
+	assert_int_equal(gv_store_inst_set_span(f->st, "i-2", "", 1, &err), -EINVAL);
+	assert_int_equal(gv_store_inst_set_span(f->st, "i-2", "i-1", -1, &err), -EINVAL);
+	assert_int_equal(gv_store_inst_set_span(f->st, "i-9", "i-1", 1, &err), -ENOENT);
+	assert_int_equal(gv_store_inst_set_workload(f->st, "i-2", 0, 0, 0, 0, NULL), 0);
+	assert_int_equal(gv_store_inst_get(f->st, "i-2", &got, NULL), 0);
+	assert_string_equal(got.wl_span, "");
+	assert_int_equal(got.wl_span_pos, 0);
+	assert_int_equal(got.wl_pid, 0);
+	assert_int_equal(gv_store_inst_get(f->st, "i-1", &got, NULL), 0);
+	assert_string_equal(got.wl_span, "i-1");
+}
+
 static void test_sched_settings(void **state)
 {
 	struct fx *f = *state;
@@ -441,6 +506,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_event_prune, setup, teardown),
 		cmocka_unit_test(test_state_names),
+		cmocka_unit_test_setup_teardown(test_migrate_from_v5_span, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_span, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

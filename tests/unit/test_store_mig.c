@@ -55,8 +55,10 @@ static void test_insert_get_update(void **state)
 	assert_null(g.progress);
 	assert_int_equal(g.pid, 4242);
 	assert_string_equal(g.ctl, "/run/gpuvisor/ctl/i-1.sock");
+	assert_string_equal(g.more, ""); /* one instance */
 	gv_store_mig_release(&g);
 
+	snprintf(m.more, sizeof(m.more), "i-5=i-7,i-6=i-8"); /* schema 6: a span's pairs */
 	snprintf(m.dst, sizeof(m.dst), "i-2");
 	snprintf(m.dst_device, sizeof(m.dst_device), "GPU-b");
 	m.dst_created = true;
@@ -76,6 +78,7 @@ static void test_insert_get_update(void **state)
 	assert_string_equal(g.error, "note");
 	assert_string_equal(g.report, "{\"result\":\"ok\"}");
 	assert_string_equal(g.progress, "[{\"seq\":1}]");
+	assert_string_equal(g.more, "i-5=i-7,i-6=i-8");
 	gv_store_mig_release(&g);
 	gv_store_mig_release(&m);
 
