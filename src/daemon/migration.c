@@ -819,7 +819,7 @@ static int start_span(struct gvd *d, const struct gv_migreq *req, const struct g
 	struct gv_store_mig m;
 	char other[GV_STORE_ID_MAX], ids[GV_APIREQ_SPAN_MAX][GV_MIGREQ_ID_MAX];
 	int ret, n = 0, i, gs = -1;
-	int64_t seq;
+	int64_t seq = 0;
 	struct gvd_view v;
 
 	memset(&m, 0, sizeof(m));
