@@ -259,8 +259,11 @@ int gv_console_cookie_find(const char *h, size_t len, const char **val, size_t *
 			continue;
 		}
 		eq = memchr(k, '=', (size_t)(semi - k));
-		if (!eq)
+		if (!eq) { /* not a cookie list, even after a good gv_session */
+			*val = NULL;
+			*vlen = 0;
 			return -EINVAL;
+		}
 		for (ke = eq; ke > k && ke[-1] == ' '; ke--)
 			;
 		for (v = eq + 1; v < semi && *v == ' '; v++)

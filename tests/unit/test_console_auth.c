@@ -227,6 +227,11 @@ static void test_cookie_find(void **state)
 	assert_int_equal(gv_console_cookie_find(h, strlen(h), &v, &n), -EINVAL);
 	h = "novalue; gv_session=" HEX64;
 	assert_int_equal(gv_console_cookie_find(h, strlen(h), &v, &n), -EINVAL);
+	/* a bad pair after a good gv_session: nothing is given back (fuzz) */
+	h = "gv_session=" HEX64 "; novalue";
+	assert_int_equal(gv_console_cookie_find(h, strlen(h), &v, &n), -EINVAL);
+	assert_null(v);
+	assert_int_equal(n, 0);
 	assert_int_equal(gv_console_cookie_find("gv_session=\x01", 12, &v, &n), -EINVAL);
 	/* the length given counts, not a terminator */
 	h = "gv_session=" HEX64;
