@@ -18,20 +18,23 @@
 #define DEFAULT_STATE_DIR "/var/lib/gpuvisor"
 #define DEFAULT_SIM_SPEC "h100-80gb:1"
 
-/* The console's files: the build tree's copy for a daemon run from the
- * build tree (as default_lib_dir below), else the installed one. */
-static const char *default_console_dir(void)
+/* Whether this gpuvisord is the build tree's: it then uses the build's lib
+ * and console directories rather than the installed ones (tests, demo). */
+static bool from_build_tree(void)
 {
-	static char exe[PATH_MAX];
+	char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	size_t bl = strlen(GV_BUILD_DIR);
 
-	if (n > 0) {
-		exe[n] = '\0';
-		if (strncmp(exe, GV_BUILD_DIR, bl) == 0 && exe[bl] == '/')
-			return GV_BUILD_DIR "/share/gpuvisor/console";
-	}
-	return GV_DATADIR "/console";
+	if (n <= 0)
+		return false;
+	exe[n] = '\0';
+	return strncmp(exe, GV_BUILD_DIR, bl) == 0 && exe[bl] == '/';
+}
+
+static const char *default_console_dir(void)
+{
+	return from_build_tree() ? GV_BUILD_DIR "/share/gpuvisor/console" : GV_DATADIR "/console";
 }
 
 static void usage(FILE *f)
@@ -59,16 +62,7 @@ static void usage(FILE *f)
 
 static const char *default_lib_dir(void)
 {
-	static char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	size_t bl = strlen(GV_BUILD_DIR);
-
-	if (n > 0) {
-		exe[n] = '\0';
-		if (strncmp(exe, GV_BUILD_DIR, bl) == 0 && exe[bl] == '/')
-			return GV_BUILD_DIR "/lib";
-	}
-	return GV_LIBDIR;
+	return from_build_tree() ? GV_BUILD_DIR "/lib" : GV_LIBDIR;
 }
 
 static int parse_args(int argc, char **argv, struct gvd_opts *o)
