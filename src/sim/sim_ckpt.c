@@ -682,8 +682,9 @@ static int target_dir(int pid, char *out, size_t len)
 	}
 	if (f)
 		fclose(f);
-	if ((size_t)snprintf(out, len, "/proc/%d/root%s", pid,
-			     dir ? dir : (f ? "/dev/shm" : shm_dir())) >= len)
+	if (!dir && !f)
+		dir = strdup(shm_dir());
+	if ((size_t)snprintf(out, len, "/proc/%d/root%s", pid, dir ? dir : "/dev/shm") >= len)
 		r = -ENAMETOOLONG;
 	free(var);
 	free(dir);
