@@ -193,6 +193,50 @@ gv() {
 
 # gv_bg CMD...: runs CMD in the background (its pid is in $!, and it is killed
 # by the cleanup trap if still running).
+# sim_free [GPU [NODE_JSON]]: free bytes of a simulated GPU (default 0) as
+# another CUDA process sees them, on the node NODE_JSON (default the
+# daemon's, $GV_STATE/sim-node.json)
+sim_free() {
+	local lib=$GV_BUILD_DIR/lib/libcudasim.so asan
+	# an ASan build's library needs its runtime first in python too
+	asan=$(ldd "$lib" | awk '/libasan/ { print $3 }')
+	LD_PRELOAD=$asan ASAN_OPTIONS=detect_leaks=0 GPUVISOR_SIM_NODE=${2:-$GV_STATE/sim-node.json} \
+		python3 - "$lib" "${1:-0}" <<'EOF'
+import ctypes, sys
+cu = ctypes.CDLL(sys.argv[1])
+assert cu.cuInit(0) == 0
+dev = ctypes.c_int()
+assert cu.cuDeviceGet(ctypes.byref(dev), int(sys.argv[2])) == 0
+ctx = ctypes.c_void_p()
+assert cu.cuDevicePrimaryCtxRetain(ctypes.byref(ctx), dev) == 0
+assert cu.cuCtxSetCurrent(ctx) == 0
+free, total = ctypes.c_size_t(), ctypes.c_size_t()
+assert cu.cuMemGetInfo_v2(ctypes.byref(free), ctypes.byref(total)) == 0
+print(free.value)
+EOF
+}
+
+# gv_hold_bg OUTFILE CMD...: CMD in the background ($runner), its output in
+# OUTFILE, its stdin a FIFO whose end comes only at `release` (what
+# gv-infer --hold waits for). The FIFO's writer is a process of its own: a
+# descriptor of this shell would be inherited by every process started
+# meanwhile (a restarted daemon) and the end of input would never come. The
+# redirection is on a background command, as opening a FIFO blocks until
+# the other side opens it.
+gv_hold_bg() {
+	local out=$1
+	shift
+	rm -f "$T/hold"
+	mkfifo "$T/hold"
+	"$@" <"$T/hold" >"$out" 2>&1 &
+	runner=$!
+	GV_BG_PIDS+=("$runner")
+	sleep 100000 >"$T/hold" &
+	holder=$!
+	GV_BG_PIDS+=("$holder")
+}
+release() { kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null; }
+
 gv_bg() {
 	"$@" &
 	GV_BG_PIDS+=("$!")

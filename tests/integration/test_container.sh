@@ -280,18 +280,8 @@ expect_ok env LD_LIBRARY_PATH="$GV_BUILD_DIR/lib/sim" GPUVISOR_CATALOG="$GPUVISO
 	"$GV_BIN_DIR/gv-infer" --steps 8
 want8=$(printf '%s\n' "$GV_OUT" | grep -o 'checksum: 0x[0-9a-f]*')
 [ -n "$want8" ] || fail "no checksum outside: $GV_OUT"
-rm -f "$T/hold"
-mkfifo "$T/hold"
-# the redirection from the FIFO blocks until a writer opens it: on a command
-# of its own in the background, not on the gv_bg function (the shell would
-# block there itself)
-pod -i --name "gv-mig-$$" --device "gpuvisor.io/vgpu=$src" --rootfs "$root" \
-	/opt/gv/bin/gv-infer --steps 8 --hold --verbose <"$T/hold" >"$T/mig.out" 2>&1 &
-podrun=$!
-GV_BG_PIDS+=("$podrun")
-sleep 100000 >"$T/hold" &
-holder=$!
-GV_BG_PIDS+=("$holder")
+gv_hold_bg "$T/mig.out" pod -i --name "gv-mig-$$" --device "gpuvisor.io/vgpu=$src" \
+	--rootfs "$root" /opt/gv/bin/gv-infer --steps 8 --hold --verbose
 holding() { grep -q "holding before the last step" "$T/mig.out"; }
 wait_until 120 holding || fail "the container's workload never held: $(cat "$T/mig.out")"
 src_busy() { [ "$(gv_instance_field "$src" '.workload.pid // "null"')" != null ]; }
@@ -301,8 +291,8 @@ expect_ok gv migrate "$src" --to "$third" --mode checkpoint
 expect_eq "$(gv_instance_field "$third" '.workload.pid // "none"')" "$pid" "workload on $third"
 expect_eq "$(gv_instance_field "$third" '.workload.state')" running "its state"
 expect_not_contains "$(gv list --json | jq -r '.instances[].id')" "$src" "the source after the move"
-kill "$holder" 2>/dev/null
-wait "$podrun" || fail "the container failed after the move: $(cat "$T/mig.out")"
+release
+wait "$runner" || fail "the container failed after the move: $(cat "$T/mig.out")"
 expect_contains "$(cat "$T/mig.out")" "$want8" "checksum after the move"
 expect_not_contains "$(cat "$T/mig.out")" "gpuvisor-cuda:" "shim complaints"
 third_empty() { [ "$(gv_instance_field "$third" '.workload.pid // "null"')" = null ]; }

@@ -310,36 +310,18 @@ expect_contains "$(cat "$T/jobs/restart.out")" "$WANT"
 wait_until 30 no_inst gv1 || fail "instance left after a daemon restart: $(gvn gv1 list)"
 
 step "scontrol suspend frees the job's GPU memory, resume restores it"
-sim_free() {
-	local lib=$GV_BUILD_DIR/lib/libcudasim.so asan
-	asan=$(ldd "$lib" | awk '/libasan/ { print $3 }')
-	LD_PRELOAD=$asan ASAN_OPTIONS=detect_leaks=0 GPUVISOR_SIM_NODE=$T/gv1/state/sim-node.json \
-		python3 - "$lib" <<'EOF'
-import ctypes, sys
-cu = ctypes.CDLL(sys.argv[1])
-assert cu.cuInit(0) == 0
-dev = ctypes.c_int()
-assert cu.cuDeviceGet(ctypes.byref(dev), 0) == 0
-ctx = ctypes.c_void_p()
-assert cu.cuDevicePrimaryCtxRetain(ctypes.byref(ctx), dev) == 0
-assert cu.cuCtxSetCurrent(ctx) == 0
-free, total = ctypes.c_size_t(), ctypes.c_size_t()
-assert cu.cuMemGetInfo_v2(ctypes.byref(free), ctypes.byref(total)) == 0
-print(free.value)
-EOF
-}
 GIB=$((1024 * 1024 * 1024))
 expect_ok sbatch_id -w gv1 --vgpu=h100-20c --gres=vgpu:h100-20c:1 -o "$T/jobs/suspend.out" \
 	--wrap "exec $GV_BIN_DIR/gv-infer --weights-mib 1024 --steps 30 --step-ms 100"
 js=$GV_OUT
 mem_big() { [ "$(gvn gv1 list --json | jq '.instances[0].mem_used_bytes // 0')" -ge "$GIB" ]; }
 wait_until 30 mem_big || fail "job $js never used 1 GiB: $(gvn gv1 list)"
-free_before=$(sim_free) || fail "cannot read the simulated GPU's free memory"
+free_before=$(sim_free 0 "$T/gv1/state/sim-node.json") || fail "cannot read the simulated GPU's free memory"
 expect_ok scontrol suspend "$js"
 wl_state() { gvn gv1 list --json | jq -r '.instances[0].workload.state // "none"'; }
 is_suspended() { [ "$(wl_state)" = suspended ]; }
 wait_until 20 is_suspended || fail "the workload was not suspended: $(gvn gv1 list --json; grep gpuvisor "$SL/slurmd.gv1.log" | tail -5)"
-free_susp=$(sim_free)
+free_susp=$(sim_free 0 "$T/gv1/state/sim-node.json")
 [ $((free_susp - free_before)) -ge "$GIB" ] ||
 	fail "suspend freed $((free_susp - free_before)) bytes of the GPU, expected >= 1 GiB"
 expect_eq "$(job_state "$js")" SUSPENDED

@@ -43,27 +43,6 @@ GIB=$((1024 * 1024 * 1024))
 . "$(dirname "$0")/suspend_lib.sh"
 mem_used() { gv_instance_field "$id" '.mem_used_bytes // 0'; }
 
-# sim_free GPU: free bytes of a simulated GPU as another CUDA process sees them
-sim_free() {
-	local lib=$GV_BUILD_DIR/lib/libcudasim.so asan
-	# an ASan build's library needs its runtime first in python too
-	asan=$(ldd "$lib" | awk '/libasan/ { print $3 }')
-	LD_PRELOAD=$asan ASAN_OPTIONS=detect_leaks=0 GPUVISOR_SIM_NODE=$GV_STATE/sim-node.json \
-		python3 - "$lib" "${1:-0}" <<'EOF'
-import ctypes, sys
-cu = ctypes.CDLL(sys.argv[1])
-assert cu.cuInit(0) == 0
-dev = ctypes.c_int()
-assert cu.cuDeviceGet(ctypes.byref(dev), int(sys.argv[2])) == 0
-ctx = ctypes.c_void_p()
-assert cu.cuDevicePrimaryCtxRetain(ctypes.byref(ctx), dev) == 0
-assert cu.cuCtxSetCurrent(ctx) == 0
-free, total = ctypes.c_size_t(), ctypes.c_size_t()
-assert cu.cuMemGetInfo_v2(ctypes.byref(free), ctypes.byref(total)) == 0
-print(free.value)
-EOF
-}
-
 step "prepare: the reference run, never suspended"
 # (the checksum does not depend on the pause between steps)
 expect_ok gv run --instance "$id" -- "${WL[@]}" --step-ms 0

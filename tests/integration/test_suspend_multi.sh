@@ -39,25 +39,6 @@ span_of() { gv_instance_field "$1" '(.workload.span // []) | join(",")'; }
 pid_of() { gv_instance_field "$1" '.workload.pid // "none"'; }
 state_of() { gv_instance_field "$1" '.workload.state // "none"'; }
 
-# sim_free GPU: free bytes of a simulated GPU as another CUDA process sees it
-sim_free() {
-	local lib=$GV_BUILD_DIR/lib/libcudasim.so asan
-	asan=$(ldd "$lib" | awk '/libasan/ { print $3 }')
-	LD_PRELOAD=$asan ASAN_OPTIONS=detect_leaks=0 GPUVISOR_SIM_NODE=$GV_STATE/sim-node.json \
-		python3 - "$lib" "$1" <<'EOF'
-import ctypes, sys
-cu = ctypes.CDLL(sys.argv[1])
-assert cu.cuInit(0) == 0
-dev = ctypes.c_int()
-assert cu.cuDeviceGet(ctypes.byref(dev), int(sys.argv[2])) == 0
-ctx = ctypes.c_void_p()
-assert cu.cuDevicePrimaryCtxRetain(ctypes.byref(ctx), dev) == 0
-assert cu.cuCtxSetCurrent(ctx) == 0
-free, total = ctypes.c_size_t(), ctypes.c_size_t()
-assert cu.cuMemGetInfo_v2(ctypes.byref(free), ctypes.byref(total)) == 0
-print(free.value)
-EOF
-}
 # used GPU: bytes in use on a simulated GPU (what the weights take shows)
 TOTAL=$((81920 * 1024 * 1024))
 used() { echo $((TOTAL - $(sim_free "$1"))); }
