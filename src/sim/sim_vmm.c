@@ -151,6 +151,23 @@ SIM_API CUresult cuMemGetAllocationGranularity(size_t *granularity,
 	return CUDA_SUCCESS;
 }
 
+/* Keeps h's memory (its fd, its charge to its device) on the lingers list,
+ * for the other holders of an exported allocation. -ENOMEM when no list
+ * entry could be made: the caller then lets the memory go. vmm_lock held. */
+static int linger_add(const struct vmm_handle *h)
+{
+	struct vmm_linger *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		return -ENOMEM;
+	l->dev = h->dev;
+	l->size = h->size;
+	l->fd = h->fd;
+	l->next = lingers;
+	lingers = l;
+	return 0;
+}
+
 /* Drops one reference; the last gives the memory back. vmm_lock held. */
 static void handle_unref_locked(struct vmm_handle *h)
 {
@@ -161,19 +178,11 @@ static void handle_unref_locked(struct vmm_handle *h)
 			*pp = h->next;
 			break;
 		}
-	if (h->charged && h->shareable && sim_export_held_elsewhere(h->fd)) {
-		struct vmm_linger *l = calloc(1, sizeof(*l));
-
-		if (l) {
-			l->dev = h->dev;
-			l->size = h->size;
-			l->fd = h->fd;
-			l->next = lingers;
-			lingers = l;
-			free(h);
-			return;
-		}
-		/* no memory to remember it: give the charge back now */
+	/* no memory to remember a lingering one: its charge goes back now */
+	if (h->charged && h->shareable && sim_export_held_elsewhere(h->fd) &&
+	    linger_add(h) == 0) {
+		free(h);
+		return;
 	}
 	close(h->fd);
 	if (h->charged)
@@ -964,20 +973,11 @@ void sim_vmm_ckpt_restore(void)
 {
 	pthread_mutex_lock(&vmm_lock);
 	for (struct vmm_handle *h = handles; h; h = h->next) {
-		struct vmm_linger *l;
-
 		if (h->ck_newfd < 0)
 			continue;
 		/* the original stays with its other holders, charged here as
 		 * memory this process let go of; the handle owns the copy */
-		l = calloc(1, sizeof(*l));
-		if (l) {
-			l->dev = h->dev;
-			l->size = h->size;
-			l->fd = h->fd;
-			l->next = lingers;
-			lingers = l;
-		} else {
+		if (linger_add(h) < 0) {
 			close(h->fd);
 			sim_dev_uncharge(h->dev, h->size);
 		}
