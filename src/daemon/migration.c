@@ -808,6 +808,18 @@ static int refuse(int *http, int status, int ret)
 	return ret;
 }
 
+/* The end of the transaction that inserts a new migration row: the row
+ * marked running from now and inserted when ret (what came before in the
+ * transaction) is 0; the transaction committed or rolled back. */
+static int row_insert_end(struct gvd *d, struct gv_store_mig *m, int ret, struct gv_err *err)
+{
+	m->state = GV_MIGST_RUNNING;
+	m->created = (int64_t)time(NULL);
+	if (!ret)
+		ret = gv_store_mig_insert(d->st, m, err);
+	return gv_store_end(d->st, ret, err);
+}
+
 /* A workload on several instances (a span): --mode checkpoint only, one
  * destination instance per member in the span's order, all moved in one
  * driver run (gvd_workload_move). The row names the first pair as src/dst
@@ -877,11 +889,7 @@ static int start_span(struct gvd *d, const struct gv_migreq *req, const struct g
 	snprintf(m.mode, sizeof(m.mode), "checkpoint");
 	m.downtime_limit_ms = req->downtime_limit_ms;
 	m.pid = mem[0].wl_pid;
-	m.state = GV_MIGST_RUNNING;
-	m.created = (int64_t)time(NULL);
-	if (!ret)
-		ret = gv_store_mig_insert(d->st, &m, err);
-	ret = gv_store_end(d->st, ret, err);
+	ret = row_insert_end(d, &m, ret, err);
 	if (ret)
 		return ret;
 	if (gvd_view_load(d, &v, NULL) == 0) {
@@ -1078,11 +1086,7 @@ checked:
 	m.downtime_limit_ms = req->downtime_limit_ms;
 	m.pid = src.wl_pid;
 	snprintf(m.ctl, sizeof(m.ctl), "%s", ctl);
-	m.state = GV_MIGST_RUNNING;
-	m.created = (int64_t)time(NULL);
-	if (!ret)
-		ret = gv_store_mig_insert(d->st, &m, err);
-	ret = gv_store_end(d->st, ret, err);
+	ret = row_insert_end(d, &m, ret, err);
 	if (ret)
 		goto out;
 	row = true;
