@@ -948,3 +948,8 @@ const char *gv_profile_kind_name(enum gv_profile_kind kind)
 	}
 	return "unknown";
 }
+
+bool gv_profile_kind_is_mig(enum gv_profile_kind kind)
+{
+	return kind == GV_PROFILE_MIG || kind == GV_PROFILE_MIG_VGPU;
+}
