@@ -147,13 +147,13 @@ static const char *const mig_keys[] = { "name", "id", "memory_mib", "mem_slices"
 static const char *const ts_keys[] = { "name", "fb_mib", "max", "max_mixed", "source", NULL };
 static const char *const mv_keys[] = { "name", "mig", "max", "source", NULL };
 
-static int parse_mig_profile(json_t *o, const struct gv_model *m, struct gv_profile *p,
-			     char **src_out, const char *where, struct gv_err *err)
+/* What every profile object starts with: an object, a "name" (check_name)
+ * and no key outside keys. Sets p->name, and w to "<where> <name>", the
+ * place the profile's other members are named by. */
+static int profile_head(json_t *o, const char *const *keys, const char *where,
+			struct gv_profile *p, char *w, size_t wcap, struct gv_err *err)
 {
-	const char *name, *src;
-	long long id = 0, mem = 0, ms = 0, cs = 0, max = 0, sms = 0;
-	json_t *starts, *v;
-	size_t i;
+	const char *name;
 	int rc;
 
 	if (!json_is_object(o))
@@ -162,11 +162,23 @@ static int parse_mig_profile(json_t *o, const struct gv_model *m, struct gv_prof
 	    (rc = check_name(name, "name", where, err)) < 0)
 		return rc;
 	snprintf(p->name, sizeof(p->name), "%s", name);
+	snprintf(w, wcap, "%s %s", where, name);
+	return gv_jf_at_only(o, keys, AT(w), err);
+}
+
+static int parse_mig_profile(json_t *o, const struct gv_model *m, struct gv_profile *p,
+			     char **src_out, const char *where, struct gv_err *err)
+{
+	const char *src;
+	long long id = 0, mem = 0, ms = 0, cs = 0, max = 0, sms = 0;
+	json_t *starts, *v;
+	size_t i;
+	int rc;
+
 	{
 		char w[256];
 
-		snprintf(w, sizeof(w), "%s %s", where, name);
-		if ((rc = gv_jf_at_only(o, mig_keys, AT(w), err)) < 0 ||
+		if ((rc = profile_head(o, mig_keys, where, p, w, sizeof(w), err)) < 0 ||
 		    (rc = gv_jf_at_int(o, "id", true, 0, 255, &id, NULL, AT(w), err)) < 0 ||
 		    (rc = gv_jf_at_int(o, "memory_mib", true, 1, (long long)m->mem_mib, &mem, NULL,
 				       AT(w), err)) < 0 ||
@@ -225,19 +237,12 @@ static int parse_mig_profile(json_t *o, const struct gv_model *m, struct gv_prof
 static int parse_ts_profile(json_t *o, const struct gv_model *m, struct gv_profile *p,
 			    char **src_out, const char *where, struct gv_err *err)
 {
-	const char *name, *src;
+	const char *src;
 	long long fb = 0, max = 0, mixed = 0;
 	char w[256];
 	int rc;
 
-	if (!json_is_object(o))
-		return gv_err_set(err, EINVAL, "%s: must be an object", where);
-	if ((rc = get_str(o, "name", true, &name, where, err)) < 0 ||
-	    (rc = check_name(name, "name", where, err)) < 0)
-		return rc;
-	snprintf(p->name, sizeof(p->name), "%s", name);
-	snprintf(w, sizeof(w), "%s %s", where, name);
-	if ((rc = gv_jf_at_only(o, ts_keys, AT(w), err)) < 0 ||
+	if ((rc = profile_head(o, ts_keys, where, p, w, sizeof(w), err)) < 0 ||
 	    (rc = gv_jf_at_int(o, "fb_mib", true, 1, (long long)m->mem_mib, &fb, NULL, AT(w),
 			       err)) < 0 ||
 	    (rc = gv_jf_at_int(o, "max", true, 1, 1024, &max, NULL, AT(w), err)) < 0 ||
@@ -260,21 +265,14 @@ static int parse_mv_profile(json_t *o, struct gv_profile *all, size_t n_before,
 			    struct gv_profile *p, char **src_out, const char *where,
 			    struct gv_err *err)
 {
-	const char *name, *mig, *src;
+	const char *mig, *src;
 	const struct gv_profile *base = NULL;
 	long long max = 0;
 	char w[256];
 	size_t i;
 	int rc;
 
-	if (!json_is_object(o))
-		return gv_err_set(err, EINVAL, "%s: must be an object", where);
-	if ((rc = get_str(o, "name", true, &name, where, err)) < 0 ||
-	    (rc = check_name(name, "name", where, err)) < 0)
-		return rc;
-	snprintf(p->name, sizeof(p->name), "%s", name);
-	snprintf(w, sizeof(w), "%s %s", where, name);
-	if ((rc = gv_jf_at_only(o, mv_keys, AT(w), err)) < 0 ||
+	if ((rc = profile_head(o, mv_keys, where, p, w, sizeof(w), err)) < 0 ||
 	    (rc = get_str(o, "mig", true, &mig, w, err)) < 0 ||
 	    (rc = get_str(o, "source", false, &src, w, err)) < 0)
 		return rc;

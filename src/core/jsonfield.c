@@ -29,7 +29,8 @@ int gv_jf_load(const char *body, size_t len, size_t max, json_t **out, struct gv
 	return 0;
 }
 
-int gv_jf_only(json_t *o, const char *const *allowed, struct gv_err *err)
+/* The first key of o not in allowed (NULL-terminated), or NULL. */
+static const char *first_unknown(json_t *o, const char *const *allowed)
 {
 	const char *key;
 	json_t *val;
@@ -40,8 +41,17 @@ int gv_jf_only(json_t *o, const char *const *allowed, struct gv_err *err)
 			if (strcmp(key, allowed[i]) == 0)
 				break;
 		if (!allowed[i])
-			return gv_err_set(err, EINVAL, "unknown field '%.64s'", key);
+			return key;
 	}
+	return NULL;
+}
+
+int gv_jf_only(json_t *o, const char *const *allowed, struct gv_err *err)
+{
+	const char *key = first_unknown(o, allowed);
+
+	if (key)
+		return gv_err_set(err, EINVAL, "unknown field '%.64s'", key);
 	return 0;
 }
 
@@ -232,22 +242,13 @@ int gv_jf_at_fail(const struct gv_jf_at *at, const char *key, struct gv_err *err
 int gv_jf_at_only(json_t *o, const char *const *allowed, const struct gv_jf_at *at,
 		  struct gv_err *err)
 {
-	const char *key;
-	json_t *val;
-	size_t i;
+	const char *key = first_unknown(o, allowed);
 
-	json_object_foreach(o, key, val) {
-		for (i = 0; allowed[i]; i++)
-			if (strcmp(key, allowed[i]) == 0)
-				break;
-		if (allowed[i])
-			continue;
-		if (at->style == GV_JF_QUOTED)
-			return gv_err_set(err, EINVAL, "%s: unknown key \"%s\"", at->where, key);
-		return gv_err_set(err, EINVAL, "%s%s%s: unknown field", at->where,
-				  *at->where ? "." : "", key);
-	}
-	return 0;
+	if (!key)
+		return 0;
+	if (at->style == GV_JF_QUOTED)
+		return gv_err_set(err, EINVAL, "%s: unknown key \"%s\"", at->where, key);
+	return gv_jf_at_fail(at, key, err, "unknown field");
 }
 
 int gv_jf_at_member(json_t *o, const char *key, json_type type, bool required,
