@@ -34,9 +34,9 @@ static void test_files_and_dirs(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		assert_int_equal(gv_rundir_path("/run/gv", cases[i].what, cases[i].name, out,
-						sizeof(out)),
-				 0);
+		assert_int_equal(
+			gv_rundir_path("/run/gv", cases[i].what, cases[i].name, out, sizeof(out)),
+			0);
 		assert_string_equal(out, cases[i].want);
 	}
 }
