@@ -60,6 +60,7 @@ extern const struct gv_cmd gv_cmd_migrate;
 extern const struct gv_cmd gv_cmd_migrations;
 extern const struct gv_cmd gv_cmd_suspend;
 extern const struct gv_cmd gv_cmd_resume;
+extern const struct gv_cmd gv_cmd_ui;
 extern const struct gv_cmd gv_cmd_version;
 
 /* Prints the subcommand's usage and help to f. */

@@ -44,6 +44,7 @@ static const struct gv_cmd *const gv_cmds[] = {
 	&gv_cmd_migrations,
 	&gv_cmd_suspend,
 	&gv_cmd_resume,
+	&gv_cmd_ui,
 	&gv_cmd_version,
 	&gv_cmd_help,
 };
