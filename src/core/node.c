@@ -198,10 +198,9 @@ static int parse_gpu(const struct gv_catalog *cat, struct gv_node_desc *n, json_
 	json_t *v;
 	const char *s;
 	long long mem;
+	const struct gv_jf_at at = { GV_JF_PATH, path }; /* path is filled in below */
 	bool present;
 	int rc;
-
-	const struct gv_jf_at at = { GV_JF_PATH, path };
 
 	snprintf(path, sizeof(path), "gpus[%d]", index);
 	if (!json_is_object(jg))
