@@ -7,6 +7,8 @@
 #   make fuzz   every fuzz target with libFuzzer for $(FUZZ_TIME) s each; what
 #               the runs find that reaches new code is merged into
 #               tests/fuzz/corpus/ (commit it)
+#   make format        rewrite the C sources in the style of .clang-format
+#   make format-check  list the files that style would change; fails if any
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
@@ -20,7 +22,13 @@ FUZZ_CI_TIME ?= 90
 PREFIX     ?= /usr/local
 DESTDIR    ?=
 
-.PHONY: all deps build build-asan test test-asan check demo fuzz fuzz-ci clean install
+# The C (and CUDA C) sources git tracks; clang-format-14 is what the style
+# file is written for.
+CLANG_FORMAT ?= clang-format-14
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h' '*.cu')
+
+.PHONY: all deps build build-asan test test-asan check demo fuzz fuzz-ci clean install \
+	format format-check
 
 all: build
 
@@ -70,3 +78,15 @@ demo: deps build
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) build-fuzz
+
+format:
+	@$(CLANG_FORMAT) -i --style=file $(FORMAT_FILES)
+
+# clang-format --dry-run -Werror fails for a file it would change: their
+# names are printed, and the target fails when there is any
+format-check:
+	@bad=0; for f in $(FORMAT_FILES); do \
+	  if ! $(CLANG_FORMAT) --style=file --dry-run -Werror "$$f" >/dev/null 2>&1; then \
+	    echo "$$f"; bad=1; fi; \
+	done; \
+	if [ $$bad -ne 0 ]; then echo "format-check: the files above differ from .clang-format (make format)" >&2; exit 1; fi

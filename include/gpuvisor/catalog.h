@@ -108,5 +108,8 @@ const struct gv_profile *gv_model_find_profile(const struct gv_model *m, const c
 const char *gv_mode_name(enum gv_mode mode);
 int gv_mode_parse(const char *s, enum gv_mode *out);
 const char *gv_profile_kind_name(enum gv_profile_kind kind);
+/* True for the kinds that occupy a hardware MIG instance (GV_PROFILE_MIG and
+ * GV_PROFILE_MIG_VGPU). */
+bool gv_profile_kind_is_mig(enum gv_profile_kind kind);
 
 #endif

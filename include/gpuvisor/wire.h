@@ -24,6 +24,16 @@
  * peers without the token by accident or misconfiguration, not a determined
  * attacker. Run cross-host streams over a protected channel (TLS, SSH,
  * WireGuard); the checksums detect corruption, not forgery.
+ *
+ * Callers: none yet besides its tests (tests/unit/test_wire.c,
+ * tests/fuzz/fuzz_wire.c). Migrations today stay on one host, where the
+ * shim's endpoint copies device memory directly. This format is for what
+ * comes next, and is kept so that its rules are settled and fuzzed before
+ * then: the stream writer and reader of a cross-host migration (a
+ * gv_mig_ops endpoint, migrate.h, whose copy callbacks encode chunks to a
+ * peer gpuvisord instead of copying locally), and a checkpoint written to
+ * disk as one stream and read back on resume (docs/migration.md, "Stream
+ * format").
  */
 #ifndef GPUVISOR_WIRE_H
 #define GPUVISOR_WIRE_H

@@ -30,6 +30,9 @@ struct gv_cli {
 
 typedef int (*gv_cmd_fn)(struct gv_cli *cli, int argc, char **argv);
 
+/* A subcommand. Each cmd_<name>.c defines its own (const struct gv_cmd
+ * gv_cmd_<name>) beside its handler, with its usage and help text, as git's
+ * builtin/ files do; main.c only lists them. */
 struct gv_cmd {
 	const char *name;
 	gv_cmd_fn run;	    /* returns the process exit code */
@@ -38,25 +41,27 @@ struct gv_cmd {
 	const char *help;   /* options and examples for `gpuvisor help NAME` */
 };
 
-int gv_cmd_gpus(struct gv_cli *cli, int argc, char **argv);
-int gv_cmd_profiles(struct gv_cli *cli, int argc, char **argv);
-int gv_cmd_create(struct gv_cli *cli, int argc, char **argv);
-int gv_cmd_destroy(struct gv_cli *cli, int argc, char **argv);
-int gv_cmd_list(struct gv_cli *cli, int argc, char **argv);
-int gv_cmd_mode(struct gv_cli *cli, int argc, char **argv);
-int gv_cmd_events(struct gv_cli *cli, int argc, char **argv);
-int gv_cmd_run(struct gv_cli *cli, int argc, char **argv);
-int gv_cmd_cdi(struct gv_cli *cli, int argc, char **argv);
-int gv_cmd_version(struct gv_cli *cli, int argc, char **argv);
-int gv_cmd_migrate(struct gv_cli *cli, int argc, char **argv);
-int gv_cmd_migrations(struct gv_cli *cli, int argc, char **argv);
-int gv_cmd_suspend(struct gv_cli *cli, int argc, char **argv);
-int gv_cmd_resume(struct gv_cli *cli, int argc, char **argv);
-int gv_cmd_sched(struct gv_cli *cli, int argc, char **argv);
-int gv_cmd_top(struct gv_cli *cli, int argc, char **argv);
-int gv_cmd_slurm_conf(struct gv_cli *cli, int argc, char **argv);
-int gv_cmd_ui(struct gv_cli *cli, int argc, char **argv);
-int gv_cmd_advise(struct gv_cli *cli, int argc, char **argv);
+/* The subcommands: each cmd_*.c exports its own (name, handler, usage and
+ * help text); main.c lists them. */
+extern const struct gv_cmd gv_cmd_gpus;
+extern const struct gv_cmd gv_cmd_profiles;
+extern const struct gv_cmd gv_cmd_create;
+extern const struct gv_cmd gv_cmd_advise;
+extern const struct gv_cmd gv_cmd_destroy;
+extern const struct gv_cmd gv_cmd_list;
+extern const struct gv_cmd gv_cmd_mode;
+extern const struct gv_cmd gv_cmd_events;
+extern const struct gv_cmd gv_cmd_run;
+extern const struct gv_cmd gv_cmd_cdi;
+extern const struct gv_cmd gv_cmd_sched;
+extern const struct gv_cmd gv_cmd_top;
+extern const struct gv_cmd gv_cmd_slurm_conf;
+extern const struct gv_cmd gv_cmd_migrate;
+extern const struct gv_cmd gv_cmd_migrations;
+extern const struct gv_cmd gv_cmd_suspend;
+extern const struct gv_cmd gv_cmd_resume;
+extern const struct gv_cmd gv_cmd_ui;
+extern const struct gv_cmd gv_cmd_version;
 
 /* Prints the subcommand's usage and help to f. */
 void gv_cli_help(const struct gv_cmd *cmd, FILE *f);

@@ -121,7 +121,7 @@ static int advise_print(const json_t *adv)
 	return rc;
 }
 
-int gv_cmd_advise(struct gv_cli *cli, int argc, char **argv)
+static int advise_run(struct gv_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"workload", required_argument, NULL, 'w'},
@@ -199,3 +199,28 @@ out:
 	json_decref(adv);
 	return rc;
 }
+
+const struct gv_cmd gv_cmd_advise = {
+	.name = "advise",
+	.run = advise_run,
+	.usage = "advise --workload training|inference|dev --memory SIZE [--untrusted] "
+		 "[--latency-sensitive] [--replicas N] [--gpu GPU] [--json]",
+	.summary =
+		"Recommend mode, profile and placement for a workload on this node (changes nothing).",
+	.help = "  --workload W          training, inference (production) or dev (dev/test)\n"
+		"  --memory SIZE         GPU memory one replica needs: 20g, 512m\n"
+		"  --untrusted           the tenants on this node do not trust each other\n"
+		"  --latency-sensitive   steady latency matters (no waiting for others' time slices)\n"
+		"  --replicas N          replicas, 1-64, spread over GPUs when possible (default 1)\n"
+		"  --gpu GPU             consider only this GPU (index or UUID)\n"
+		"  --json                print the daemon's JSON answer\n"
+		"\nThe rules: time slicing for training and dev/test, MIG for production inference\n"
+		"and for tenants that do not trust each other, passthrough for one workload at full\n"
+		"performance (one that needs a whole GPU, or latency-sensitive training). The answer\n"
+		"says whether it fits now, why, the commands that apply it, and alternatives (such as\n"
+		"switching an empty GPU's mode) when it does not fit. Exit status 0 whether or not\n"
+		"it fits.\n"
+		"\nexamples:\n"
+		"  gpuvisor advise --workload inference --memory 30g --latency-sensitive\n"
+		"  gpuvisor advise --workload training --memory 16g --replicas 4\n",
+};

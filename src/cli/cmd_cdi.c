@@ -222,7 +222,7 @@ out:
 	return rc;
 }
 
-int gv_cmd_cdi(struct gv_cli *cli, int argc, char **argv)
+static int cdi_run(struct gv_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"output", required_argument, NULL, 'o'},
@@ -323,3 +323,17 @@ out:
 	json_decref(list);
 	return rc;
 }
+
+const struct gv_cmd gv_cmd_cdi = {
+	.name = "cdi",
+	.run = cdi_run,
+	.usage = "cdi [--output PATH] [--cdi-version V]",
+	.summary = "Write a CDI spec (kind gpuvisor.io/vgpu) with one device per instance.",
+	.help = "  --output PATH      where to write it (default /var/run/cdi/gpuvisor.json,\n"
+		"                     replaced atomically); - for stdout\n"
+		"  --cdi-version V    cdiVersion to declare: 0.5.0 (default; the lowest that\n"
+		"                     has what the spec uses, readable by podman 4.3) .. 0.8.0\n"
+		"\nexamples:\n"
+		"  gpuvisor cdi && podman run --device gpuvisor.io/vgpu=i-1 ...\n"
+		"  gpuvisor cdi --output - --cdi-version 0.8.0\n",
+};

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-int gv_cmd_create(struct gv_cli *cli, int argc, char **argv)
+static int create_run(struct gv_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"profile", required_argument, NULL, 'p'},
@@ -93,3 +93,23 @@ out:
 	json_decref(inst);
 	return rc;
 }
+
+const struct gv_cmd gv_cmd_create = {
+	.name = "create",
+	.run = create_run,
+	.usage =
+		"create --profile P [--gpu GPU] [--placement START] [--framebuffer SIZE] [--spread] [--json]",
+	.summary = "Create an instance (a vGPU) of a profile.",
+	.help = "  --profile P         3g.40gb (MIG), h100-8c (timeslice), h100-3-40c (MIG-backed\n"
+		"                      vGPU), passthrough\n"
+		"  --gpu GPU           index or UUID (default: the daemon chooses)\n"
+		"  --placement START   MIG start slot (memory slice), e.g. 4\n"
+		"  --framebuffer SIZE  timeslice on a GPU the catalog does not know: 20g, 512m\n"
+		"                      (without --profile this means --profile timeslice)\n"
+		"  --spread            prefer the emptiest GPU (default: pack the fullest)\n"
+		"  --json              print the new instance as JSON\n"
+		"\nexamples:\n"
+		"  gpuvisor create --profile 3g.40gb --gpu 0 --placement 4\n"
+		"  gpuvisor create --profile l40s-8c --spread\n"
+		"  gpuvisor create --framebuffer 12g --gpu 2\n",
+};

@@ -3,7 +3,7 @@
 
 #include <stdlib.h>
 
-int gv_cmd_destroy(struct gv_cli *cli, int argc, char **argv)
+static int destroy_run(struct gv_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"force", no_argument, NULL, 'f'},
@@ -52,3 +52,12 @@ int gv_cmd_destroy(struct gv_cli *cli, int argc, char **argv)
 	}
 	return rc;
 }
+
+const struct gv_cmd gv_cmd_destroy = {
+	.name = "destroy",
+	.run = destroy_run,
+	.usage = "destroy ID... [--force]",
+	.summary = "Destroy instances.",
+	.help = "  --force  also when a workload runs: its process group is killed first\n"
+		"\nexample:\n  gpuvisor destroy i-3\n",
+};

@@ -8,7 +8,7 @@
 /* the most events GET /v1/events returns at once (docs/api.md) */
 #define GV_EVENTS_PAGE 1000
 
-int gv_cmd_events(struct gv_cli *cli, int argc, char **argv)
+static int events_run(struct gv_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"since", required_argument, NULL, 's'},
@@ -112,3 +112,13 @@ out:
 	free(path);
 	return rc;
 }
+
+const struct gv_cmd gv_cmd_events = {
+	.name = "events",
+	.run = events_run,
+	.usage = "events [--since N] [--json]",
+	.summary = "Show the daemon's event log.",
+	.help = "  --since N  only events with a sequence number above N\n"
+		"  --json     print the daemon's JSON ({\"events\": [...]})\n"
+		"\nexample:\n  gpuvisor events --since 10\n",
+};

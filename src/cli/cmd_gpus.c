@@ -1,6 +1,6 @@
 /* gpuvisor gpus: the node's GPUs as a table (or the daemon's JSON). */
 #include "cli.h"
-#include "table.h"
+#include "listing.h"
 
 #include <inttypes.h>
 
@@ -32,52 +32,36 @@ static const char *gv_gpus_model_text(const json_t *g, char *buf, size_t len)
 	return buf;
 }
 
-int gv_cmd_gpus(struct gv_cli *cli, int argc, char **argv)
+static void gpus_row(struct gv_table *t, const json_t *g)
 {
-	static const char *const hdr[] = {">GPU", "NAME", "MODEL", "MODE", ">MEMORY", ">ALLOCATED",
-					  ">FREE", ">INSTANCES", "MIG", "UUID"};
-	struct gv_table *t = NULL;
-	json_t *resp = NULL, *gpus, *g;
-	bool as_json = false;
+	char idx[32], n[32], mem[32], alloc[32], freeb[32], model[128], mig[128];
+
+	gv_json_int_text(g, "index", idx, sizeof(idx));
+	gv_json_int_text(g, "instances", n, sizeof(n));
+	gv_fmt_mib((uint64_t)json_integer_value(json_object_get(g, "mem_mib")), mem, sizeof(mem));
+	gv_fmt_mib((uint64_t)json_integer_value(json_object_get(g, "allocated_mib")), alloc,
+		   sizeof(alloc));
+	gv_fmt_mib((uint64_t)json_integer_value(json_object_get(g, "free_mib")), freeb,
+		   sizeof(freeb));
+	gv_table_row(t);
+	gv_table_cell(t, "%s", idx);
+	gv_table_cell(t, "%s", gv_json_str(g, "name", "-"));
+	gv_table_cell(t, "%s", gv_gpus_model_text(g, model, sizeof(model)));
+	gv_table_cell(t, "%s", gv_json_str(g, "mode", "-"));
+	gv_table_cell(t, "%s", mem);
+	gv_table_cell(t, "%s", alloc);
+	gv_table_cell(t, "%s", freeb);
+	gv_table_cell(t, "%s", n);
+	gv_table_cell(t, "%s", gv_gpus_mig_text(g, mig, sizeof(mig)));
+	gv_table_cell(t, "%s", gv_json_str(g, "uuid", "-"));
+}
+
+/* Below the table (no rows means no GPUs, so no unknown models). */
+static void gpus_after(const json_t *gpus)
+{
+	const json_t *g;
 	size_t i;
-	int rc;
 
-	rc = gv_cli_parse_flags(cli, argc, argv, &as_json);
-	if (rc != GV_CLI_GO)
-		return rc;
-	rc = gv_cli_get_list(cli, "/v1/gpus", "gpus", as_json, &resp, &gpus);
-	if (rc || !gpus)
-		goto out;
-	t = gv_table_new(sizeof(hdr) / sizeof(hdr[0]), hdr);
-	if (!t) {
-		rc = GV_EXIT_REFUSED;
-		goto out;
-	}
-	json_array_foreach(gpus, i, g) {
-		char idx[32], n[32], mem[32], alloc[32], freeb[32], model[128], mig[128];
-
-		gv_json_int_text(g, "index", idx, sizeof(idx));
-		gv_json_int_text(g, "instances", n, sizeof(n));
-		gv_fmt_mib((uint64_t)json_integer_value(json_object_get(g, "mem_mib")), mem,
-			   sizeof(mem));
-		gv_fmt_mib((uint64_t)json_integer_value(json_object_get(g, "allocated_mib")), alloc,
-			   sizeof(alloc));
-		gv_fmt_mib((uint64_t)json_integer_value(json_object_get(g, "free_mib")), freeb,
-			   sizeof(freeb));
-		gv_table_row(t);
-		gv_table_cell(t, "%s", idx);
-		gv_table_cell(t, "%s", gv_json_str(g, "name", "-"));
-		gv_table_cell(t, "%s", gv_gpus_model_text(g, model, sizeof(model)));
-		gv_table_cell(t, "%s", gv_json_str(g, "mode", "-"));
-		gv_table_cell(t, "%s", mem);
-		gv_table_cell(t, "%s", alloc);
-		gv_table_cell(t, "%s", freeb);
-		gv_table_cell(t, "%s", n);
-		gv_table_cell(t, "%s", gv_gpus_mig_text(g, mig, sizeof(mig)));
-		gv_table_cell(t, "%s", gv_json_str(g, "uuid", "-"));
-	}
-	/* no rows means no GPUs, so no unknown models below */
-	gv_table_print_or(t, stdout, "no GPUs");
 	json_array_foreach(gpus, i, g) {
 		char idx[32];
 
@@ -87,8 +71,32 @@ int gv_cmd_gpus(struct gv_cli *cli, int argc, char **argv)
 		printf("gpu %s: unknown model: passthrough/timeslice with --framebuffer only\n",
 		       idx);
 	}
-out:
-	gv_table_free(t);
-	json_decref(resp);
-	return rc;
 }
+
+static int gpus_run(struct gv_cli *cli, int argc, char **argv)
+{
+	static const char *const hdr[] = { ">GPU",	 "NAME",  "MODEL",	"MODE", ">MEMORY",
+					   ">ALLOCATED", ">FREE", ">INSTANCES", "MIG",	"UUID" };
+	static const struct gv_listing l = {
+		.path = "/v1/gpus",
+		.key = "gpus",
+		.header = hdr,
+		.n_cols = sizeof(hdr) / sizeof(hdr[0]),
+		.row = gpus_row,
+		.empty = "no GPUs",
+		.after = gpus_after,
+	};
+
+	return gv_cli_listing(cli, argc, argv, &l);
+}
+
+const struct gv_cmd gv_cmd_gpus = {
+	.name = "gpus",
+	.run = gpus_run,
+	.usage = "gpus [--json]",
+	.summary = "List the node's GPUs: model match, mode, memory, instances.",
+	.help = "  --json   print the daemon's JSON ({\"gpus\": [...]})\n"
+		"\nA GPU whose model is not in the catalog shows \"unknown model\": it works in\n"
+		"passthrough, and in timeslice with `create --framebuffer SIZE`.\n"
+		"\nexample:\n  gpuvisor gpus\n",
+};

@@ -144,7 +144,7 @@ static int gv_mig_get(struct gv_cli *cli, const char *id, json_int_t since, json
 	return rc;
 }
 
-int gv_cmd_migrate(struct gv_cli *cli, int argc, char **argv)
+static int migrate_run(struct gv_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"to", required_argument, NULL, 't'},
@@ -272,3 +272,34 @@ out:
 	json_decref(m);
 	return rc;
 }
+
+const struct gv_cmd gv_cmd_migrate = {
+	.name = "migrate",
+	.run = migrate_run,
+	.usage =
+		"migrate INSTANCE --to GPU|INSTANCE[,INSTANCE...] [--downtime-limit MS] [--mode precopy|stopcopy|checkpoint] "
+		"[--max-rounds N] [--auto-converge] [--json]",
+	.summary = "Move a running workload to another GPU or instance of the same model.",
+	.help = "  --to GPU|INSTANCE    a GPU (index or UUID: a new instance of the same profile\n"
+		"                       is placed there) or an empty instance of the same profile;\n"
+		"                       a workload on several instances: one empty instance per\n"
+		"                       member, in its order (--mode checkpoint)\n"
+		"  --downtime-limit MS  the stun the pre-copy rounds aim for (default 300)\n"
+		"  --mode M             precopy (default: copy while it runs, then a short stun),\n"
+		"                       stopcopy (stop it, copy everything, resume), both for\n"
+		"                       workloads run --migratable; or checkpoint: any CUDA\n"
+		"                       program, moved by the driver's checkpoint API while it is\n"
+		"                       stopped (timeslice: to an instance of the same GPU;\n"
+		"                       passthrough: to a GPU of the same model; not MIG)\n"
+		"  --max-rounds N       pre-copy rounds at most (default 30)\n"
+		"  --auto-converge      slow the workload (throttle 20%, +10% per round, at most\n"
+		"                       99%) while it dirties memory faster than pre-copy copies\n"
+		"  --json               print only the final migration object as JSON\n"
+		"\nProgress lines (round, bytes copied, dirty bytes and rate, expected downtime)\n"
+		"are printed while it runs, then the report. The source instance is destroyed\n"
+		"when the workload runs on the destination; on any failure the workload stays\n"
+		"where it was and the destination is removed. Exit status 0 only on success.\n"
+		"\nexamples:\n  gpuvisor migrate i-3 --to 1\n"
+		"  gpuvisor migrate i-3 --to i-7 --mode stopcopy\n"
+		"  gpuvisor migrate i-3 --to 1 --downtime-limit 20 --auto-converge\n",
+};

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int gv_cmd_mode(struct gv_cli *cli, int argc, char **argv)
+static int mode_run(struct gv_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"help", no_argument, NULL, 'h'},
@@ -53,3 +53,12 @@ out:
 	free(path);
 	return rc;
 }
+
+const struct gv_cmd gv_cmd_mode = {
+	.name = "mode",
+	.run = mode_run,
+	.usage = "mode GPU passthrough|timeslice|mig",
+	.summary = "Set a GPU's mode (refused while it has instances).",
+	.help = "Setting mig turns the GPU's MIG mode on; leaving mig turns it off.\n"
+		"\nexample:\n  gpuvisor mode 0 mig\n",
+};

@@ -27,7 +27,7 @@ static void gv_profiles_starts(const json_t *p, char *buf, size_t len)
 	}
 }
 
-int gv_cmd_profiles(struct gv_cli *cli, int argc, char **argv)
+static int profiles_run(struct gv_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"gpu", required_argument, NULL, 'g'},
@@ -111,3 +111,16 @@ out:
 	free(path);
 	return rc;
 }
+
+const struct gv_cmd gv_cmd_profiles = {
+	.name = "profiles",
+	.run = profiles_run,
+	.usage = "profiles [--gpu GPU] [--json]",
+	.summary =
+		"List each GPU's profiles and how many more fit now (like nvidia-smi mig -lgip).",
+	.help = "  --gpu GPU  only this GPU (index or UUID)\n"
+		"  --json     print the daemon's JSON ({\"profiles\": [...]})\n"
+		"\nFREE is how many more instances of the profile fit on the GPU now, given\n"
+		"its mode and its instances (0 when the mode does not take that kind).\n"
+		"\nexample:\n  gpuvisor profiles --gpu 0\n",
+};

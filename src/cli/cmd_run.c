@@ -261,7 +261,7 @@ static int gv_run_merge_devices(json_t *first, json_t *const *others, int n)
 	return json_object_set_new(env, "CUDA_VISIBLE_DEVICES", json_string(all));
 }
 
-int gv_cmd_run(struct gv_cli *cli, int argc, char **argv)
+static int run_run(struct gv_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"instance", required_argument, NULL, 'i'},
@@ -460,3 +460,22 @@ out:
 	free(id_list);
 	return rc;
 }
+
+const struct gv_cmd gv_cmd_run = {
+	.name = "run",
+	.run = run_run,
+	.usage = "run --instance ID[,ID...] [--migratable] [--] CMD [ARGS...]",
+	.summary = "Run a command as the workload of an instance.",
+	.help = "The command gets the instance's environment (CUDA_VISIBLE_DEVICES, the shim\n"
+		"first on LD_LIBRARY_PATH, ...) in a process group of its own, registered\n"
+		"with the daemon while it runs. SIGINT/SIGTERM/SIGHUP/SIGQUIT are forwarded\n"
+		"to that group. The exit status is the command's (128+N when killed by\n"
+		"signal N; 127 when it cannot be started).\n"
+		"\n  --instance ID  the instance (see gpuvisor list); ID,ID,... (passthrough\n"
+		"                 instances, up to 8): one workload on all their GPUs, in that\n"
+		"                 order\n"
+		"  --migratable   let `gpuvisor migrate` move it: its shim listens on a control\n"
+		"                 socket and manages device memory so that it can be moved\n"
+		"                 (CUDA features it cannot move yet are refused)\n"
+		"\nexample:\n  gpuvisor run --instance i-1 -- python3 serve.py --port 8000\n",
+};

@@ -98,7 +98,7 @@ static int gv_sched_parse_weight(struct gv_cli *cli, const char *arg, struct gv_
 	return 0;
 }
 
-int gv_cmd_sched(struct gv_cli *cli, int argc, char **argv)
+static int sched_run(struct gv_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"policy", required_argument, NULL, 'p'},
@@ -196,3 +196,27 @@ out:
 	free(path);
 	return rc;
 }
+
+const struct gv_cmd gv_cmd_sched = {
+	.name = "sched",
+	.run = sched_run,
+	.usage = "sched GPU [--policy P] [--slice-ms N] [--weight INSTANCE=W]... [--json]",
+	.summary = "Show or set the time-slice scheduler of a timeslice GPU.",
+	.help = "  --policy P          best-effort (round robin among instances with work; the\n"
+		"                      default), equal-share (equal GPU time among instances\n"
+		"                      with work), fixed-share (each instance gets 1/max count\n"
+		"                      of its profile, busy or not; not in mixed-size mode)\n"
+		"  --slice-ms N        time slice, 1 to 30 ms (default 2)\n"
+		"  --weight INST=W     weight 1-100 of a timeslice instance (default 1): W times\n"
+		"                      the time under equal-share, W times the share under\n"
+		"                      fixed-share, W-slice turns under best-effort; repeatable\n"
+		"  --json              print the daemon's JSON (GET /v1/gpus/GPU/sched)\n"
+		"\nWithout options it shows the GPU's policy and, per instance (tenant), its\n"
+		"weight, fixed share, share of the last second, GPU time, time spent waiting,\n"
+		"slices, overruns, revocations and attached processes. A change is in force\n"
+		"from the next handover (within a slice plus the running kernel).\n"
+		"\nexamples:\n"
+		"  gpuvisor sched 0\n"
+		"  gpuvisor sched 0 --policy equal-share --slice-ms 5\n"
+		"  gpuvisor sched 0 --weight i-3=2\n",
+};

@@ -85,7 +85,7 @@ static long long gv_sc_capacity(const json_t *p, const json_t *insts, int gpu)
 	return free_n + same;
 }
 
-int gv_cmd_slurm_conf(struct gv_cli *cli, int argc, char **argv)
+static int slurm_conf_run(struct gv_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"profile", required_argument, NULL, 'p'},
@@ -205,3 +205,20 @@ out:
 	json_decref(insts);
 	return rc;
 }
+
+const struct gv_cmd gv_cmd_slurm_conf = {
+	.name = "slurm-conf",
+	.run = slurm_conf_run,
+	.usage = "slurm-conf [--profile P]... [--node NAME]",
+	.summary =
+		"Print the node's Slurm GRES lines (slurm.conf, gres.conf) from what it can hold.",
+	.help = "  --profile P   advertise P (repeatable); each GPU counts only towards the first\n"
+		"                listed profile it can hold, so the counts are exact. Without it,\n"
+		"                every profile each GPU can hold in its mode is listed (profiles\n"
+		"                then share GPUs: a note says so)\n"
+		"  --node NAME   the Slurm NodeName (default: the short host name)\n"
+		"\nOne countable GRES 'vgpu', typed by profile (gres.conf Flags=CountOnly).\n"
+		"Jobs ask for --gres=vgpu:PROFILE:1 --vgpu=PROFILE and queue while the node's\n"
+		"count is used up. docs/slurm.md has a whole cluster set-up.\n"
+		"\nexample:\n  gpuvisor slurm-conf --profile h100-20c --node gpu01\n",
+};

@@ -83,12 +83,44 @@ out:
 	return rc;
 }
 
-int gv_cmd_suspend(struct gv_cli *cli, int argc, char **argv)
+static int suspend_run(struct gv_cli *cli, int argc, char **argv)
 {
 	return change(cli, argc, argv, "suspend");
 }
 
-int gv_cmd_resume(struct gv_cli *cli, int argc, char **argv)
+static int resume_run(struct gv_cli *cli, int argc, char **argv)
 {
 	return change(cli, argc, argv, "resume");
 }
+
+const struct gv_cmd gv_cmd_suspend = {
+	.name = "suspend",
+	.run = suspend_run,
+	.usage = "suspend INSTANCE [--json]",
+	.summary = "Suspend an instance's workload: its GPU memory goes to host memory.",
+	.help = "  --json  print the daemon's answer as JSON\n"
+		"\nThe CUDA driver's checkpoint API locks every CUDA process of the workload\n"
+		"(after its queued GPU work finishes) and moves its GPU memory and objects into\n"
+		"its host memory; the GPU memory is free meanwhile. Any CUDA program, no\n"
+		"--migratable needed. The instance's partition stays reserved for it. Refused,\n"
+		"with the reason, for MIG instances, managed or IPC memory, and drivers\n"
+		"before R550. A suspended workload survives a restart of gpuvisord.\n"
+		"\nexample:\n  gpuvisor suspend i-3\n",
+};
+
+const struct gv_cmd gv_cmd_resume = {
+	.name = "resume",
+	.run = resume_run,
+	.usage = "resume INSTANCE [--to INSTANCE[,INSTANCE...]] [--json]",
+	.summary = "Resume a suspended workload on its instance or another one.",
+	.help = "  --to INSTANCE  an empty instance of the same profile to resume on: for a\n"
+		"                 time-sliced workload one of the same GPU (its partition and\n"
+		"                 scheduler attachment move with it), for passthrough one on a\n"
+		"                 GPU of the same model (the driver remaps the workload); a\n"
+		"                 workload on several instances: one per member, in its order\n"
+		"  --json         print the daemon's answer as JSON\n"
+		"\nThe driver restores the workload's GPU memory and objects at the same\n"
+		"addresses and lets its CUDA calls go on. If the GPU has no room, the\n"
+		"workload stays suspended and can be resumed again later.\n"
+		"\nexamples:\n  gpuvisor resume i-3\n  gpuvisor resume i-3 --to i-4\n",
+};

@@ -216,7 +216,7 @@ static int gv_top_print(const json_t *frame, int interval_ms)
 	return GV_EXIT_OK;
 }
 
-int gv_cmd_top(struct gv_cli *cli, int argc, char **argv)
+static int top_run(struct gv_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"gpu", required_argument, NULL, 'g'},
@@ -282,3 +282,20 @@ int gv_cmd_top(struct gv_cli *cli, int argc, char **argv)
 			  NULL);
 	}
 }
+
+const struct gv_cmd gv_cmd_top = {
+	.name = "top",
+	.run = top_run,
+	.usage = "top [--gpu GPU] [--interval MS] [--once] [--json]",
+	.summary = "Live view of the instances: scheduler share, GPU time, waiting, memory.",
+	.help = "  --gpu GPU       only this GPU (index or UUID)\n"
+		"  --interval MS   redraw every MS milliseconds (default 1000, 100 or more)\n"
+		"  --once          print one frame and exit\n"
+		"  --json          one JSON object per frame (indented with --once, else one\n"
+		"                  line each)\n"
+		"\nPer instance: GPU, profile, policy (or the kind of a non-timeslice\n"
+		"instance), share of the last second, GPU time used, time spent waiting for\n"
+		"the slice, slices, overruns, memory used, framebuffer, workload pid. The\n"
+		"screen is cleared between frames when the output is a terminal.\n"
+		"\nexample:\n  gpuvisor top --gpu 0 --interval 500\n",
+};

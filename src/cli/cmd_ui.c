@@ -57,7 +57,7 @@ static void open_url(const char *url)
 		fputs("gpuvisor: xdg-open failed: open the link in a browser yourself\n", stderr);
 }
 
-int gv_cmd_ui(struct gv_cli *cli, int argc, char **argv)
+static int ui_run(struct gv_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"open", no_argument, NULL, 'o'},
@@ -118,3 +118,16 @@ out:
 	json_decref(node);
 	return rc;
 }
+
+const struct gv_cmd gv_cmd_ui = {
+	.name = "ui",
+	.run = ui_run,
+	.usage = "ui [--open]",
+	.summary = "Print a one-time login link for the web console (docs/console.md).",
+	.help = "  --open  also open it with xdg-open (when DISPLAY or WAYLAND_DISPLAY is set)\n"
+		"\ngpuvisord must serve TCP (--listen 127.0.0.1:PORT). The link holds a ticket\n"
+		"that is good once, for 60 seconds: opening it logs the browser in (a session\n"
+		"cookie) and leaves /ui/ in the address bar. A wildcard listen address\n"
+		"(0.0.0.0) is printed as 127.0.0.1.\n"
+		"\nexample:\n  gpuvisor ui --open\n",
+};

@@ -1,8 +1,7 @@
 /* gpuvisor version: this client's version and the daemon's (GET /v1/node). */
 #include "cli.h"
 
-
-int gv_cmd_version(struct gv_cli *cli, int argc, char **argv)
+static int version_run(struct gv_cli *cli, int argc, char **argv)
 {
 	json_t *node = NULL;
 	int rc = gv_cli_parse_flags(cli, argc, argv, NULL);
@@ -18,3 +17,11 @@ int gv_cmd_version(struct gv_cli *cli, int argc, char **argv)
 	json_decref(node);
 	return rc;
 }
+
+const struct gv_cmd gv_cmd_version = {
+	.name = "version",
+	.run = version_run,
+	.usage = "version",
+	.summary = "Print the versions of gpuvisor and of the daemon it reaches.",
+	.help = "",
+};

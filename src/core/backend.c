@@ -1,4 +1,5 @@
 /* Inventory backends: what every backend shares. */
+#include "gpuvisor/backend.h"
 #include "gpuvisor/node.h"
 
 #include <stddef.h>

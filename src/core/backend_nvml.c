@@ -1,6 +1,7 @@
 /* The NVML inventory backend: the node's real GPUs and MIG instances through
  * libnvidia-ml.so.1, loaded at run time so that gpuvisor builds and runs on
  * machines without the NVIDIA driver. */
+#include "gpuvisor/backend.h"
 #include "gpuvisor/node.h"
 
 #include <dlfcn.h>

@@ -1,6 +1,7 @@
 /* The simulated inventory backend: a node description whose MIG state is
  * "hardware": saved to a file after every change and found again by the next
  * backend (a daemon restart, even after kill -9), with NVML's refusals. */
+#include "gpuvisor/backend.h"
 #include "gpuvisor/node.h"
 
 #include <errno.h>

@@ -12,6 +12,8 @@
 
 #include <jansson.h>
 
+#include "jsonfield_internal.h"
+
 /* Per-model storage behind the public struct gv_model; string arrays and
  * profiles are owned here so the public pointers stay valid until free. */
 struct cat_model {
@@ -32,44 +34,23 @@ struct gv_catalog {
 
 /* ---- strict JSON field helpers ---------------------------------------- */
 
-/* Refuses any key of obj not in allowed (NULL-terminated). */
-static int check_keys(json_t *obj, const char *const *allowed, const char *where,
-		      struct gv_err *err)
-{
-	const char *key;
-	json_t *val;
+/* The catalog's members are named "<where>: \"<key>\" ..." (jsonfield). */
+#define AT(where) (&(const struct gv_jf_at){ GV_JF_QUOTED, (where) })
 
-	json_object_foreach(obj, key, val) {
-		size_t i;
-		bool ok = false;
-
-		(void)val;
-		for (i = 0; allowed[i]; i++)
-			if (strcmp(key, allowed[i]) == 0)
-				ok = true;
-		if (!ok)
-			return gv_err_set(err, EINVAL, "%s: unknown key \"%s\"", where, key);
-	}
-	return 0;
-}
-
+/* A string member: not empty, no NUL inside, shorter than GV_NAME_MAX * 16. */
 static int get_str(json_t *obj, const char *key, bool required, const char **out,
 		   const char *where, struct gv_err *err)
 {
-	json_t *v = json_object_get(obj, key);
+	int rc = gv_jf_at_str(obj, key, required, out, AT(where), err);
+	size_t n;
 
-	*out = NULL;
-	if (!v) {
-		if (required)
-			return gv_err_set(err, EINVAL, "%s: missing \"%s\"", where, key);
-		return 0;
+	if (rc < 0 || !*out)
+		return rc;
+	n = json_string_length(json_object_get(obj, key));
+	if (n == 0 || n >= GV_NAME_MAX * 16 || strlen(*out) != n) {
+		*out = NULL;
+		return gv_jf_at_fail(AT(where), key, err, "must be a non-empty string");
 	}
-	if (!json_is_string(v))
-		return gv_err_set(err, EINVAL, "%s: \"%s\" must be a string", where, key);
-	if (json_string_length(v) == 0 || json_string_length(v) >= GV_NAME_MAX * 16 ||
-	    strlen(json_string_value(v)) != json_string_length(v))
-		return gv_err_set(err, EINVAL, "%s: \"%s\" must be a non-empty string", where, key);
-	*out = json_string_value(v);
 	return 0;
 }
 
@@ -85,55 +66,6 @@ static int check_name(const char *s, const char *key, const char *where, struct 
 		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
 			return gv_err_set(err, EINVAL, "%s: \"%s\" has a space or non-ASCII character",
 					  where, key);
-	return 0;
-}
-
-static int get_int(json_t *obj, const char *key, bool required, long long lo, long long hi,
-		   long long *out, const char *where, struct gv_err *err)
-{
-	json_t *v = json_object_get(obj, key);
-
-	if (!v) {
-		if (required)
-			return gv_err_set(err, EINVAL, "%s: missing \"%s\"", where, key);
-		return 0;
-	}
-	if (!json_is_integer(v))
-		return gv_err_set(err, EINVAL, "%s: \"%s\" must be an integer", where, key);
-	if (json_integer_value(v) < lo || json_integer_value(v) > hi)
-		return gv_err_set(err, EINVAL, "%s: \"%s\" is %lld, must be %lld..%lld", where, key,
-				  (long long)json_integer_value(v), lo, hi);
-	*out = json_integer_value(v);
-	return 0;
-}
-
-static int get_bool(json_t *obj, const char *key, bool *out, const char *where,
-		    struct gv_err *err)
-{
-	json_t *v = json_object_get(obj, key);
-
-	if (!v)
-		return 0;
-	if (!json_is_boolean(v))
-		return gv_err_set(err, EINVAL, "%s: \"%s\" must be true or false", where, key);
-	*out = json_is_true(v);
-	return 0;
-}
-
-static int get_array(json_t *obj, const char *key, bool required, json_t **out,
-		     const char *where, struct gv_err *err)
-{
-	json_t *v = json_object_get(obj, key);
-
-	*out = NULL;
-	if (!v) {
-		if (required)
-			return gv_err_set(err, EINVAL, "%s: missing \"%s\"", where, key);
-		return 0;
-	}
-	if (!json_is_array(v))
-		return gv_err_set(err, EINVAL, "%s: \"%s\" must be an array", where, key);
-	*out = v;
 	return 0;
 }
 
@@ -164,7 +96,7 @@ static int get_strv(json_t *obj, const char *key, bool required, char ***out, si
 
 	*out = NULL;
 	*n_out = 0;
-	rc = get_array(obj, key, required, &arr, where, err);
+	rc = gv_jf_at_member(obj, key, JSON_ARRAY, required, AT(where), &arr, err);
 	if (rc < 0 || !arr)
 		return rc;
 	n = json_array_size(arr);
@@ -215,13 +147,13 @@ static const char *const mig_keys[] = { "name", "id", "memory_mib", "mem_slices"
 static const char *const ts_keys[] = { "name", "fb_mib", "max", "max_mixed", "source", NULL };
 static const char *const mv_keys[] = { "name", "mig", "max", "source", NULL };
 
-static int parse_mig_profile(json_t *o, const struct gv_model *m, struct gv_profile *p,
-			     char **src_out, const char *where, struct gv_err *err)
+/* What every profile object starts with: an object, a "name" (check_name)
+ * and no key outside keys. Sets p->name, and w to "<where> <name>", the
+ * place the profile's other members are named by. */
+static int profile_head(json_t *o, const char *const *keys, const char *where,
+			struct gv_profile *p, char *w, size_t wcap, struct gv_err *err)
 {
-	const char *name, *src;
-	long long id = 0, mem = 0, ms = 0, cs = 0, max = 0, sms = 0;
-	json_t *starts, *v;
-	size_t i;
+	const char *name;
 	int rc;
 
 	if (!json_is_object(o))
@@ -230,20 +162,37 @@ static int parse_mig_profile(json_t *o, const struct gv_model *m, struct gv_prof
 	    (rc = check_name(name, "name", where, err)) < 0)
 		return rc;
 	snprintf(p->name, sizeof(p->name), "%s", name);
+	snprintf(w, wcap, "%s %s", where, name);
+	return gv_jf_at_only(o, keys, AT(w), err);
+}
+
+static int parse_mig_profile(json_t *o, const struct gv_model *m, struct gv_profile *p,
+			     char **src_out, const char *where, struct gv_err *err)
+{
+	const char *src;
+	long long id = 0, mem = 0, ms = 0, cs = 0, max = 0, sms = 0;
+	json_t *starts, *v;
+	size_t i;
+	int rc;
+
 	{
 		char w[256];
 
-		snprintf(w, sizeof(w), "%s %s", where, name);
-		if ((rc = check_keys(o, mig_keys, w, err)) < 0 ||
-		    (rc = get_int(o, "id", true, 0, 255, &id, w, err)) < 0 ||
-		    (rc = get_int(o, "memory_mib", true, 1, (long long)m->mem_mib, &mem, w, err)) < 0 ||
-		    (rc = get_int(o, "mem_slices", true, 1, m->mig_mem_slices, &ms, w, err)) < 0 ||
-		    (rc = get_int(o, "compute_slices", true, 1, m->mig_compute_slices, &cs, w, err)) < 0 ||
-		    (rc = get_int(o, "max", true, 1, m->mig_mem_slices, &max, w, err)) < 0 ||
-		    (rc = get_int(o, "sms", false, 0, m->sms ? m->sms : INT_MAX, &sms, w, err)) < 0 ||
-		    (rc = get_bool(o, "media_ext", &p->media_ext, w, err)) < 0 ||
+		if ((rc = profile_head(o, mig_keys, where, p, w, sizeof(w), err)) < 0 ||
+		    (rc = gv_jf_at_int(o, "id", true, 0, 255, &id, NULL, AT(w), err)) < 0 ||
+		    (rc = gv_jf_at_int(o, "memory_mib", true, 1, (long long)m->mem_mib, &mem, NULL,
+				       AT(w), err)) < 0 ||
+		    (rc = gv_jf_at_int(o, "mem_slices", true, 1, m->mig_mem_slices, &ms, NULL,
+				       AT(w), err)) < 0 ||
+		    (rc = gv_jf_at_int(o, "compute_slices", true, 1, m->mig_compute_slices, &cs,
+				       NULL, AT(w), err)) < 0 ||
+		    (rc = gv_jf_at_int(o, "max", true, 1, m->mig_mem_slices, &max, NULL, AT(w),
+				       err)) < 0 ||
+		    (rc = gv_jf_at_int(o, "sms", false, 0, m->sms ? m->sms : INT_MAX, &sms, NULL,
+				       AT(w), err)) < 0 ||
+		    (rc = gv_jf_at_bool(o, "media_ext", &p->media_ext, AT(w), err)) < 0 ||
 		    (rc = get_str(o, "source", false, &src, w, err)) < 0 ||
-		    (rc = get_array(o, "starts", true, &starts, w, err)) < 0)
+		    (rc = gv_jf_at_member(o, "starts", JSON_ARRAY, true, AT(w), &starts, err)) < 0)
 			return rc;
 		if (json_array_size(starts) == 0)
 			return gv_err_set(err, EINVAL, "%s: \"starts\" must not be empty", w);
@@ -288,22 +237,16 @@ static int parse_mig_profile(json_t *o, const struct gv_model *m, struct gv_prof
 static int parse_ts_profile(json_t *o, const struct gv_model *m, struct gv_profile *p,
 			    char **src_out, const char *where, struct gv_err *err)
 {
-	const char *name, *src;
+	const char *src;
 	long long fb = 0, max = 0, mixed = 0;
 	char w[256];
 	int rc;
 
-	if (!json_is_object(o))
-		return gv_err_set(err, EINVAL, "%s: must be an object", where);
-	if ((rc = get_str(o, "name", true, &name, where, err)) < 0 ||
-	    (rc = check_name(name, "name", where, err)) < 0)
-		return rc;
-	snprintf(p->name, sizeof(p->name), "%s", name);
-	snprintf(w, sizeof(w), "%s %s", where, name);
-	if ((rc = check_keys(o, ts_keys, w, err)) < 0 ||
-	    (rc = get_int(o, "fb_mib", true, 1, (long long)m->mem_mib, &fb, w, err)) < 0 ||
-	    (rc = get_int(o, "max", true, 1, 1024, &max, w, err)) < 0 ||
-	    (rc = get_int(o, "max_mixed", true, 1, max, &mixed, w, err)) < 0 ||
+	if ((rc = profile_head(o, ts_keys, where, p, w, sizeof(w), err)) < 0 ||
+	    (rc = gv_jf_at_int(o, "fb_mib", true, 1, (long long)m->mem_mib, &fb, NULL, AT(w),
+			       err)) < 0 ||
+	    (rc = gv_jf_at_int(o, "max", true, 1, 1024, &max, NULL, AT(w), err)) < 0 ||
+	    (rc = gv_jf_at_int(o, "max_mixed", true, 1, max, &mixed, NULL, AT(w), err)) < 0 ||
 	    (rc = get_str(o, "source", false, &src, w, err)) < 0)
 		return rc;
 	p->kind = GV_PROFILE_TIMESLICE;
@@ -322,21 +265,14 @@ static int parse_mv_profile(json_t *o, struct gv_profile *all, size_t n_before,
 			    struct gv_profile *p, char **src_out, const char *where,
 			    struct gv_err *err)
 {
-	const char *name, *mig, *src;
+	const char *mig, *src;
 	const struct gv_profile *base = NULL;
 	long long max = 0;
 	char w[256];
 	size_t i;
 	int rc;
 
-	if (!json_is_object(o))
-		return gv_err_set(err, EINVAL, "%s: must be an object", where);
-	if ((rc = get_str(o, "name", true, &name, where, err)) < 0 ||
-	    (rc = check_name(name, "name", where, err)) < 0)
-		return rc;
-	snprintf(p->name, sizeof(p->name), "%s", name);
-	snprintf(w, sizeof(w), "%s %s", where, name);
-	if ((rc = check_keys(o, mv_keys, w, err)) < 0 ||
+	if ((rc = profile_head(o, mv_keys, where, p, w, sizeof(w), err)) < 0 ||
 	    (rc = get_str(o, "mig", true, &mig, w, err)) < 0 ||
 	    (rc = get_str(o, "source", false, &src, w, err)) < 0)
 		return rc;
@@ -347,7 +283,7 @@ static int parse_mv_profile(json_t *o, struct gv_profile *all, size_t n_before,
 		return gv_err_set(err, EINVAL, "%s: \"mig\" refers to \"%s\", not a MIG profile of this model",
 				  w, mig);
 	max = base->max_count;
-	if ((rc = get_int(o, "max", false, 1, base->max_count, &max, w, err)) < 0)
+	if ((rc = gv_jf_at_int(o, "max", false, 1, base->max_count, &max, NULL, AT(w), err)) < 0)
 		return rc;
 	p->kind = GV_PROFILE_MIG_VGPU;
 	p->fb_mib = base->fb_mib;
@@ -390,7 +326,8 @@ static int parse_pci_ids(json_t *o, struct gv_model *m, const char *where, struc
 	size_t i;
 	int rc;
 
-	if ((rc = get_array(o, "pci_ids", false, &arr, where, err)) < 0 || !arr)
+	if ((rc = gv_jf_at_member(o, "pci_ids", JSON_ARRAY, false, AT(where), &arr, err)) < 0 ||
+	    !arr)
 		return rc;
 	if (json_array_size(arr) >= GV_MODEL_MAX_PCI_IDS)
 		return gv_err_set(err, EINVAL, "%s: \"pci_ids\" has more than %d entries", where,
@@ -444,7 +381,7 @@ static int parse_model(json_t *o, size_t idx, struct cat_model *cm, struct gv_er
 		return rc;
 	snprintf(m->id, sizeof(m->id), "%s", id);
 	snprintf(where, sizeof(where), "catalog: model %s", id);
-	if ((rc = check_keys(o, model_keys, where, err)) < 0 ||
+	if ((rc = gv_jf_at_only(o, model_keys, AT(where), err)) < 0 ||
 	    (rc = get_strv(o, "aliases", false, &cm->aliases, &m->n_aliases, where, err)) < 0 ||
 	    (rc = get_strv(o, "names", true, &cm->names, &m->n_names, where, err)) < 0 ||
 	    (rc = get_str(o, "board", true, &board, where, err)) < 0 ||
@@ -452,12 +389,16 @@ static int parse_model(json_t *o, size_t idx, struct cat_model *cm, struct gv_er
 	    (rc = get_strv(o, "board_aliases", false, &cm->board_aliases, &m->n_board_aliases,
 			   where, err)) < 0 ||
 	    (rc = parse_pci_ids(o, m, where, err)) < 0 ||
-	    (rc = get_int(o, "memory_mib", true, 1, 1LL << 40, &mem, where, err)) < 0 ||
-	    (rc = get_int(o, "sms", true, 1, 100000, &sms, where, err)) < 0 ||
+	    (rc = gv_jf_at_int(o, "memory_mib", true, 1, 1LL << 40, &mem, NULL, AT(where),
+			       err)) < 0 ||
+	    (rc = gv_jf_at_int(o, "sms", true, 1, 100000, &sms, NULL, AT(where), err)) < 0 ||
 	    (rc = get_str(o, "source", false, &src, where, err)) < 0 ||
-	    (rc = get_array(o, "mig_profiles", false, &migs, where, err)) < 0 ||
-	    (rc = get_array(o, "timeslice_profiles", false, &tss, where, err)) < 0 ||
-	    (rc = get_array(o, "mig_vgpu_profiles", false, &mvs, where, err)) < 0)
+	    (rc = gv_jf_at_member(o, "mig_profiles", JSON_ARRAY, false, AT(where), &migs,
+				  err)) < 0 ||
+	    (rc = gv_jf_at_member(o, "timeslice_profiles", JSON_ARRAY, false, AT(where), &tss,
+				  err)) < 0 ||
+	    (rc = gv_jf_at_member(o, "mig_vgpu_profiles", JSON_ARRAY, false, AT(where), &mvs,
+				  err)) < 0)
 		return rc;
 	for (i = 0; i < m->n_aliases; i++)
 		if ((rc = check_name(cm->aliases[i], "aliases", where, err)) < 0)
@@ -483,9 +424,11 @@ static int parse_model(json_t *o, size_t idx, struct cat_model *cm, struct gv_er
 		snprintf(w, sizeof(w), "%s: mig", where);
 		if (!json_is_object(geom))
 			return gv_err_set(err, EINVAL, "%s: must be an object", w);
-		if ((rc = check_keys(geom, geom_keys, w, err)) < 0 ||
-		    (rc = get_int(geom, "mem_slices", true, 1, GV_MIG_MAX_SLOTS, &gm, w, err)) < 0 ||
-		    (rc = get_int(geom, "compute_slices", true, 1, GV_MIG_MAX_SLOTS, &gc, w, err)) < 0 ||
+		if ((rc = gv_jf_at_only(geom, geom_keys, AT(w), err)) < 0 ||
+		    (rc = gv_jf_at_int(geom, "mem_slices", true, 1, GV_MIG_MAX_SLOTS, &gm, NULL,
+				       AT(w), err)) < 0 ||
+		    (rc = gv_jf_at_int(geom, "compute_slices", true, 1, GV_MIG_MAX_SLOTS, &gc, NULL,
+				       AT(w), err)) < 0 ||
 		    (rc = get_str(geom, "source", false, &gsrc, w, err)) < 0)
 			return rc;
 		m->mig_mem_slices = (int)gm;
@@ -628,11 +571,13 @@ int gv_catalog_parse(const char *buf, size_t len, struct gv_catalog **out, struc
 		rc = gv_err_set(err, EINVAL, "catalog: top level must be an object");
 		goto out;
 	}
-	if ((rc = check_keys(root, top_keys, "catalog", err)) < 0 ||
+	if ((rc = gv_jf_at_only(root, top_keys, AT("catalog"), err)) < 0 ||
 	    (rc = get_str(root, "format", true, &fmt, "catalog", err)) < 0 ||
-	    (rc = get_int(root, "version", true, 1, 1, &version, "catalog", err)) < 0 ||
+	    (rc = gv_jf_at_int(root, "version", true, 1, 1, &version, NULL, AT("catalog"),
+			       err)) < 0 ||
 	    (rc = get_str(root, "source", false, &src, "catalog", err)) < 0 ||
-	    (rc = get_array(root, "models", true, &models, "catalog", err)) < 0)
+	    (rc = gv_jf_at_member(root, "models", JSON_ARRAY, true, AT("catalog"), &models,
+				  err)) < 0)
 		goto out;
 	if (strcmp(fmt, "gpuvisor-catalog") != 0) {
 		rc = gv_err_set(err, EINVAL, "catalog: \"format\" is \"%s\", expected \"gpuvisor-catalog\"",
@@ -947,4 +892,9 @@ const char *gv_profile_kind_name(enum gv_profile_kind kind)
 		return "mig-vgpu";
 	}
 	return "unknown";
+}
+
+bool gv_profile_kind_is_mig(enum gv_profile_kind kind)
+{
+	return kind == GV_PROFILE_MIG || kind == GV_PROFILE_MIG_VGPU;
 }

@@ -1,8 +1,9 @@
-/* gv_jf_: field getters of the strict JSON request parsers
- * (jsonfield_internal.h). */
+/* gv_jf_: field getters of the strict JSON parsers (jsonfield_internal.h). */
 #include "jsonfield_internal.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 int gv_jf_load(const char *body, size_t len, size_t max, json_t **out, struct gv_err *err)
@@ -28,7 +29,8 @@ int gv_jf_load(const char *body, size_t len, size_t max, json_t **out, struct gv
 	return 0;
 }
 
-int gv_jf_only(json_t *o, const char *const *allowed, struct gv_err *err)
+/* The first key of o not in allowed (NULL-terminated), or NULL. */
+static const char *first_unknown(json_t *o, const char *const *allowed)
 {
 	const char *key;
 	json_t *val;
@@ -39,8 +41,17 @@ int gv_jf_only(json_t *o, const char *const *allowed, struct gv_err *err)
 			if (strcmp(key, allowed[i]) == 0)
 				break;
 		if (!allowed[i])
-			return gv_err_set(err, EINVAL, "unknown field '%.64s'", key);
+			return key;
 	}
+	return NULL;
+}
+
+int gv_jf_only(json_t *o, const char *const *allowed, struct gv_err *err)
+{
+	const char *key = first_unknown(o, allowed);
+
+	if (key)
+		return gv_err_set(err, EINVAL, "unknown field '%.64s'", key);
 	return 0;
 }
 
@@ -209,5 +220,126 @@ int gv_jf_text_list(json_t *root, const char *key, bool one_ok, int max, char *i
 		return ret;
 	}
 	*n = (int)json_array_size(v);
+	return 0;
+}
+
+/* ---- members of a document file ---------------------------------------- */
+
+int gv_jf_at_fail(const struct gv_jf_at *at, const char *key, struct gv_err *err, const char *fmt,
+		  ...)
+{
+	char msg[sizeof(err->msg)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (at->style == GV_JF_QUOTED)
+		return gv_err_set(err, EINVAL, "%s: \"%s\" %s", at->where, key, msg);
+	return gv_err_set(err, EINVAL, "%s%s%s: %s", at->where, *at->where ? "." : "", key, msg);
+}
+
+int gv_jf_at_only(json_t *o, const char *const *allowed, const struct gv_jf_at *at,
+		  struct gv_err *err)
+{
+	const char *key = first_unknown(o, allowed);
+
+	if (!key)
+		return 0;
+	if (at->style == GV_JF_QUOTED)
+		return gv_err_set(err, EINVAL, "%s: unknown key \"%s\"", at->where, key);
+	return gv_jf_at_fail(at, key, err, "unknown field");
+}
+
+int gv_jf_at_member(json_t *o, const char *key, json_type type, bool required,
+		    const struct gv_jf_at *at, json_t **out, struct gv_err *err)
+{
+	json_t *v = json_object_get(o, key);
+	bool ok;
+
+	*out = NULL;
+	if (!v) {
+		if (!required)
+			return 0;
+		if (at->style == GV_JF_QUOTED)
+			return gv_err_set(err, EINVAL, "%s: missing \"%s\"", at->where, key);
+		return gv_jf_at_fail(at, key, err, "missing (required)");
+	}
+	switch (type) {
+	case JSON_STRING:
+		ok = json_is_string(v);
+		break;
+	case JSON_INTEGER:
+		ok = json_is_integer(v);
+		break;
+	case JSON_TRUE:
+	case JSON_FALSE:
+		ok = json_is_boolean(v);
+		break;
+	case JSON_ARRAY:
+		ok = json_is_array(v);
+		break;
+	case JSON_OBJECT:
+		ok = json_is_object(v);
+		break;
+	default:
+		return gv_err_set(err, EINVAL, "%s: no getter for the type of \"%s\"", at->where,
+				  key);
+	}
+	if (!ok)
+		return gv_jf_at_fail(at, key, err, "%s",
+				     type == JSON_STRING    ? "must be a string"
+				     : type == JSON_INTEGER ? "must be an integer"
+				     : type == JSON_ARRAY   ? "must be an array"
+				     : type == JSON_OBJECT  ? "must be an object"
+							    : "must be true or false");
+	*out = v;
+	return 0;
+}
+
+int gv_jf_at_str(json_t *o, const char *key, bool required, const char **out,
+		 const struct gv_jf_at *at, struct gv_err *err)
+{
+	json_t *v;
+	int ret = gv_jf_at_member(o, key, JSON_STRING, required, at, &v, err);
+
+	*out = v ? json_string_value(v) : NULL;
+	return ret;
+}
+
+int gv_jf_at_int(json_t *o, const char *key, bool required, long long lo, long long hi,
+		 long long *out, bool *present, const struct gv_jf_at *at, struct gv_err *err)
+{
+	json_t *v;
+	long long x;
+	int ret;
+
+	if (present)
+		*present = false;
+	ret = gv_jf_at_member(o, key, JSON_INTEGER, required, at, &v, err);
+	if (ret < 0 || !v)
+		return ret;
+	if (present)
+		*present = true;
+	x = json_integer_value(v);
+	if (x < lo || x > hi) {
+		if (at->style == GV_JF_QUOTED)
+			return gv_jf_at_fail(at, key, err, "is %lld, must be %lld..%lld", x, lo,
+					     hi);
+		return gv_jf_at_fail(at, key, err, "%lld is out of range %lld..%lld", x, lo, hi);
+	}
+	*out = x;
+	return 0;
+}
+
+int gv_jf_at_bool(json_t *o, const char *key, bool *out, const struct gv_jf_at *at,
+		  struct gv_err *err)
+{
+	json_t *v;
+	int ret = gv_jf_at_member(o, key, JSON_TRUE, false, at, &v, err);
+
+	if (ret < 0 || !v)
+		return ret;
+	*out = json_is_true(v);
 	return 0;
 }

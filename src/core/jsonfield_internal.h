@@ -1,7 +1,8 @@
-/* gv_jf_: the field getters shared by the strict JSON request parsers
- * (apireq.c, migreq.c, migctl.c), over jansson. Private to src/core and to
- * the migration plugin, which compiles migctl.c and jsonfield.c itself
- * (src/shim/mig.cmake).
+/* gv_jf_: the field getters shared by the strict JSON parsers, over
+ * jansson: the request parsers (apireq.c, advisereq.c, migreq.c, migctl.c)
+ * and, through the gv_jf_at_ family at the end, the document files
+ * (catalog.c, node.c). Private to src/core and to the migration plugin,
+ * which compiles migctl.c and jsonfield.c itself (src/shim/mig.cmake).
  *
  * Every getter returns 0 or -EINVAL with the reason in err, in the words
  * users and tests already rely on ("field '<key>' ..."): change a message
@@ -71,5 +72,57 @@ int gv_jf_int(json_t *o, const char *key, unsigned flags, long long lo, long lon
  * slot is "". */
 int gv_jf_text_list(json_t *root, const char *key, bool one_ok, int max, char *ids, size_t cap,
 		    int *n, struct gv_err *err);
+
+/* ---- members of a document file ----------------------------------------
+ * A file (catalog.json, a node description) names a bad member by where it
+ * stands, in one of two spellings that users and tests already rely on:
+ *   GV_JF_PATH    "gpus[0].mem_mib: must be an integer" (where "gpus[0]";
+ *                 where "" is the document's root: "version: ...")
+ *   GV_JF_QUOTED  "model x100: \"memory_mib\" must be an integer"
+ * Every gv_jf_at_ getter returns 0 or -EINVAL with that message in err. */
+enum gv_jf_style {
+	GV_JF_PATH,
+	GV_JF_QUOTED,
+};
+
+struct gv_jf_at {
+	enum gv_jf_style style;
+	const char *where; /* the enclosing object */
+};
+
+/* Refuses the first key of o not in allowed (NULL-terminated): PATH
+ * "<where>.<key>: unknown field", QUOTED "<where>: unknown key \"<key>\"". */
+int gv_jf_at_only(json_t *o, const char *const *allowed, const struct gv_jf_at *at,
+		  struct gv_err *err);
+
+/* The member at key, of type type (JSON_STRING, JSON_INTEGER, JSON_TRUE
+ * for a boolean, JSON_ARRAY or JSON_OBJECT), in *out; *out NULL when it is
+ * absent and not required (0) or on failure. Absent and required: PATH
+ * "<where>.<key>: missing (required)", QUOTED "<where>: missing \"<key>\"";
+ * another type: "must be a string" (an integer, true or false, an array, an
+ * object). */
+int gv_jf_at_member(json_t *o, const char *key, json_type type, bool required,
+		    const struct gv_jf_at *at, json_t **out, struct gv_err *err);
+
+/* A string member's value in *out (NULL when absent and not required, or
+ * on failure). */
+int gv_jf_at_str(json_t *o, const char *key, bool required, const char **out,
+		 const struct gv_jf_at *at, struct gv_err *err);
+
+/* An integer member within [lo, hi]: out of range is PATH "<v> is out of
+ * range <lo>..<hi>", QUOTED "is <v>, must be <lo>..<hi>". *out is written
+ * only when the member is given and valid; *present (may be NULL) tells
+ * whether it was given. */
+int gv_jf_at_int(json_t *o, const char *key, bool required, long long lo, long long hi,
+		 long long *out, bool *present, const struct gv_jf_at *at, struct gv_err *err);
+
+/* A boolean member; *out is written only when it is given. */
+int gv_jf_at_bool(json_t *o, const char *key, bool *out, const struct gv_jf_at *at,
+		  struct gv_err *err);
+
+/* The failure of a member that the caller checked itself, worded like the
+ * getters': PATH "<where>.<key>: <msg>", QUOTED "<where>: \"<key>\" <msg>". */
+int gv_jf_at_fail(const struct gv_jf_at *at, const char *key, struct gv_err *err, const char *fmt,
+		  ...) __attribute__((format(printf, 4, 5)));
 
 #endif

@@ -18,6 +18,7 @@
 #include <xxhash.h>
 
 #include "gpuvisor/place.h"
+#include "jsonfield_internal.h"
 
 /* A node description is a few KiB; anything much larger is not one. */
 #define NODE_FILE_MAX (1024 * 1024)
@@ -89,63 +90,6 @@ static void mig_default_uuid(struct gv_mig_inst *mi, const char *gpu_uuid, uint6
 	gv_uuid_make(mi->uuid, "MIG-", s);
 }
 
-/* Every key of obj must be in allowed (NULL-terminated). */
-static int check_keys(json_t *obj, const char *const *allowed, const char *path,
-		      struct gv_err *err)
-{
-	const char *key;
-	json_t *v;
-
-	json_object_foreach(obj, key, v) {
-		bool ok = false;
-
-		for (const char *const *a = allowed; *a; a++)
-			ok = ok || strcmp(key, *a) == 0;
-		if (!ok)
-			return gv_err_set(err, EINVAL, "%s%s%s: unknown field", path,
-					  *path ? "." : "", key);
-	}
-	return 0;
-}
-
-static int get_string(json_t *obj, const char *key, const char *path, bool required,
-		      const char **out, struct gv_err *err)
-{
-	json_t *v = json_object_get(obj, key);
-
-	*out = NULL;
-	if (!v)
-		return required ? gv_err_set(err, EINVAL, "%s%s%s: missing (required)", path,
-					     *path ? "." : "", key)
-				: 0;
-	if (!json_is_string(v))
-		return gv_err_set(err, EINVAL, "%s%s%s: must be a string", path, *path ? "." : "",
-				  key);
-	*out = json_string_value(v);
-	return 0;
-}
-
-static int get_int(json_t *obj, const char *key, const char *path, bool required,
-		   long long lo, long long hi, bool *present, long long *out,
-		   struct gv_err *err)
-{
-	json_t *v = json_object_get(obj, key);
-
-	*present = v != NULL;
-	if (!v)
-		return required ? gv_err_set(err, EINVAL, "%s%s%s: missing (required)", path,
-					     *path ? "." : "", key)
-				: 0;
-	if (!json_is_integer(v))
-		return gv_err_set(err, EINVAL, "%s%s%s: must be an integer", path,
-				  *path ? "." : "", key);
-	*out = json_integer_value(v);
-	if (*out < lo || *out > hi)
-		return gv_err_set(err, EINVAL, "%s%s%s: %lld is out of range %lld..%lld", path,
-				  *path ? "." : "", key, *out, lo, hi);
-	return 0;
-}
-
 static bool uuid_taken(const struct gv_node_desc *n, const char *uuid)
 {
 	for (int i = 0; i < n->n_gpus; i++) {
@@ -187,6 +131,7 @@ static int parse_mig(struct gv_node_desc *n, struct gv_gpu_info *g, json_t *jm,
 		     const char *path, struct gv_err *err)
 {
 	static const char *const keys[] = { "profile", "start", "uuid", NULL };
+	const struct gv_jf_at at = { GV_JF_PATH, path };
 	struct gv_mig_inst *mi;
 	const struct gv_profile *p;
 	const char *s;
@@ -196,16 +141,16 @@ static int parse_mig(struct gv_node_desc *n, struct gv_gpu_info *g, json_t *jm,
 
 	if (!json_is_object(jm))
 		return gv_err_set(err, EINVAL, "%s: must be an object", path);
-	if ((rc = check_keys(jm, keys, path, err)) < 0)
+	if ((rc = gv_jf_at_only(jm, keys, &at, err)) < 0)
 		return rc;
-	if ((rc = get_string(jm, "profile", path, true, &s, err)) < 0)
+	if ((rc = gv_jf_at_str(jm, "profile", true, &s, &at, err)) < 0)
 		return rc;
 	p = model_mig_profile(g->model, s);
 	if (!p)
 		return gv_err_set(err, EINVAL, "%s.profile: %s has no MIG profile '%s'", path,
 				  g->model->id, s);
-	if ((rc = get_int(jm, "start", path, true, 0, GV_MIG_MAX_SLOTS - 1, &present, &start,
-			  err)) < 0)
+	if ((rc = gv_jf_at_int(jm, "start", true, 0, GV_MIG_MAX_SLOTS - 1, &start, &present, &at,
+			       err)) < 0)
 		return rc;
 	if (g->n_mig >= GV_NODE_MAX_MIG)
 		return gv_err_set(err, EINVAL, "%s: more than %d MIG instances on one GPU", path,
@@ -225,7 +170,7 @@ static int parse_mig(struct gv_node_desc *n, struct gv_gpu_info *g, json_t *jm,
 	memset(mi, 0, sizeof(*mi));
 	mi->profile = p;
 	mi->start = (int)start;
-	if ((rc = get_string(jm, "uuid", path, false, &s, err)) < 0)
+	if ((rc = gv_jf_at_str(jm, "uuid", false, &s, &at, err)) < 0)
 		return rc;
 	if (s) {
 		if (strlen(s) >= GV_UUID_MAX)
@@ -253,22 +198,23 @@ static int parse_gpu(const struct gv_catalog *cat, struct gv_node_desc *n, json_
 	json_t *v;
 	const char *s;
 	long long mem;
+	const struct gv_jf_at at = { GV_JF_PATH, path }; /* path is filled in below */
 	bool present;
 	int rc;
 
 	snprintf(path, sizeof(path), "gpus[%d]", index);
 	if (!json_is_object(jg))
 		return gv_err_set(err, EINVAL, "%s: must be an object", path);
-	if ((rc = check_keys(jg, keys, path, err)) < 0)
+	if ((rc = gv_jf_at_only(jg, keys, &at, err)) < 0)
 		return rc;
-	if ((rc = get_string(jg, "model", path, true, &s, err)) < 0)
+	if ((rc = gv_jf_at_str(jg, "model", true, &s, &at, err)) < 0)
 		return rc;
 	m = gv_catalog_find_model(cat, s);
 	if (!m)
 		return gv_err_set(err, EINVAL, "%s.model: '%s' is not in the catalog", path, s);
 	gpu_fill_derived(g, index, m);
 
-	if ((rc = get_string(jg, "uuid", path, false, &s, err)) < 0)
+	if ((rc = gv_jf_at_str(jg, "uuid", false, &s, &at, err)) < 0)
 		return rc;
 	if (s) {
 		if (strlen(s) >= GV_UUID_MAX)
@@ -286,25 +232,23 @@ static int parse_gpu(const struct gv_catalog *cat, struct gv_node_desc *n, json_
 	 * (n is a scratch copy: a failure below discards it) */
 	n->n_gpus = index + 1;
 
-	if ((rc = get_int(jg, "mem_mib", path, false, 1, (long long)NODE_MEM_MIB_MAX, &present,
-			  &mem, err)) < 0)
+	if ((rc = gv_jf_at_int(jg, "mem_mib", false, 1, (long long)NODE_MEM_MIB_MAX, &mem, &present,
+			       &at, err)) < 0)
 		return rc;
 	g->mem_mib = present ? (uint64_t)mem : m->mem_mib;
 
-	v = json_object_get(jg, "mig_mode");
-	if (v && !json_is_boolean(v))
-		return gv_err_set(err, EINVAL, "%s.mig_mode: must be true or false", path);
-	g->mig_mode = v && json_is_true(v);
+	g->mig_mode = false;
+	if ((rc = gv_jf_at_bool(jg, "mig_mode", &g->mig_mode, &at, err)) < 0)
+		return rc;
 	if (g->mig_mode && !g->mig_capable)
 		return gv_err_set(err, EINVAL, "%s.mig_mode: %s has no MIG", path, m->id);
 
-	v = json_object_get(jg, "mig_instances");
+	if ((rc = gv_jf_at_member(jg, "mig_instances", JSON_ARRAY, false, &at, &v, err)) < 0)
+		return rc;
 	if (v) {
 		size_t i;
 		json_t *jm;
 
-		if (!json_is_array(v))
-			return gv_err_set(err, EINVAL, "%s.mig_instances: must be an array", path);
 		if (json_array_size(v) > 0 && !g->mig_mode)
 			return gv_err_set(err, EINVAL,
 					  "%s.mig_instances: the GPU is not in MIG mode (\"mig_mode\": true)",
@@ -322,6 +266,7 @@ int gv_node_parse(const struct gv_catalog *cat, const char *buf, size_t len,
 		  struct gv_node_desc *out, struct gv_err *err)
 {
 	static const char *const keys[] = { "version", "gpus", "seed", "mig_serial", NULL };
+	const struct gv_jf_at at = { GV_JF_PATH, "" };
 	struct gv_node_desc *n = NULL;
 	json_error_t jerr;
 	json_t *root = NULL, *gpus, *jg;
@@ -352,11 +297,11 @@ int gv_node_parse(const struct gv_catalog *cat, const char *buf, size_t len,
 		rc = gv_err_set(err, EINVAL, "node description: must be a JSON object");
 		goto out;
 	}
-	if ((rc = check_keys(root, keys, "", err)) < 0)
+	if ((rc = gv_jf_at_only(root, keys, &at, err)) < 0)
 		goto out;
-	if ((rc = get_int(root, "version", "", false, 1, 1, &present, &ver, err)) < 0)
+	if ((rc = gv_jf_at_int(root, "version", false, 1, 1, &ver, &present, &at, err)) < 0)
 		goto out;
-	if ((rc = get_string(root, "seed", "", false, &seed, err)) < 0)
+	if ((rc = gv_jf_at_str(root, "seed", false, &seed, &at, err)) < 0)
 		goto out;
 	if (seed && (seed[0] == '\0' || strlen(seed) >= sizeof(n->seed))) {
 		rc = gv_err_set(err, EINVAL, "seed: must be 1..%zu characters",
@@ -364,20 +309,13 @@ int gv_node_parse(const struct gv_catalog *cat, const char *buf, size_t len,
 		goto out;
 	}
 	snprintf(n->seed, sizeof(n->seed), "%s", seed ? seed : GV_NODE_DEFAULT_SEED);
-	if ((rc = get_int(root, "mig_serial", "", false, 0, LLONG_MAX, &serial_present, &serial,
-			  err)) < 0)
+	if ((rc = gv_jf_at_int(root, "mig_serial", false, 0, LLONG_MAX, &serial, &serial_present,
+			       &at, err)) < 0)
 		goto out;
 	n->mig_serial = serial_present ? (uint64_t)serial : 0;
 
-	gpus = json_object_get(root, "gpus");
-	if (!gpus) {
-		rc = gv_err_set(err, EINVAL, "gpus: missing (required)");
+	if ((rc = gv_jf_at_member(root, "gpus", JSON_ARRAY, true, &at, &gpus, err)) < 0)
 		goto out;
-	}
-	if (!json_is_array(gpus)) {
-		rc = gv_err_set(err, EINVAL, "gpus: must be an array");
-		goto out;
-	}
 	if (json_array_size(gpus) < 1 || json_array_size(gpus) > GV_NODE_MAX_GPUS) {
 		rc = gv_err_set(err, EINVAL, "gpus: a node has 1..%d GPUs, not %zu",
 				GV_NODE_MAX_GPUS, json_array_size(gpus));

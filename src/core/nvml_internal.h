@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 
+#include "gpuvisor/backend.h"
 #include "gpuvisor/node.h"
 
 /* nvmlReturn_t (a C enum: int-sized) */

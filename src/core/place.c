@@ -35,11 +35,6 @@ enum mig_fit {
 	FIT_COMPUTE,
 };
 
-static bool is_mig_kind(enum gv_profile_kind k)
-{
-	return k == GV_PROFILE_MIG || k == GV_PROFILE_MIG_VGPU;
-}
-
 /* The MIG profile an instance physically occupies. */
 static const struct gv_profile *mig_base(const struct gv_profile *p)
 {
@@ -74,7 +69,7 @@ static void mig_state_init(struct mig_state *st, const struct gv_model *model,
 	for (i = 0; i < n_insts; i++) {
 		const struct gv_profile *p = insts[i].profile;
 
-		if (!p || !is_mig_kind(insts[i].kind))
+		if (!p || !gv_profile_kind_is_mig(insts[i].kind))
 			continue;
 		st->used |= slice_mask(insts[i].start, p->mem_slices);
 		st->compute += p->compute_slices;
@@ -103,7 +98,7 @@ static void mig_counts(const struct mig_state *st, const struct gv_profile *p, i
 	for (i = 0; i < st->n_insts; i++) {
 		const struct gv_profile *q = st->insts[i].profile;
 
-		if (!q || !is_mig_kind(st->insts[i].kind))
+		if (!q || !gv_profile_kind_is_mig(st->insts[i].kind))
 			continue;
 		*exact += same_profile(q, p);
 		*base += same_profile(mig_base(q), b);
@@ -218,7 +213,7 @@ static void fmt_overlap(char *buf, size_t len, const struct mig_state *st, uint3
 		const struct gv_profile *q = st->insts[i].profile;
 		uint32_t qm;
 
-		if (!q || !is_mig_kind(st->insts[i].kind))
+		if (!q || !gv_profile_kind_is_mig(st->insts[i].kind))
 			continue;
 		qm = slice_mask(st->insts[i].start, q->mem_slices);
 		if (!(qm & mask) || off >= len)
@@ -278,7 +273,7 @@ int gv_place_mig_check(const struct gv_model *model, const struct gv_place_inst 
 {
 	struct mig_state st;
 
-	if (!profile || !is_mig_kind(profile->kind))
+	if (!profile || !gv_profile_kind_is_mig(profile->kind))
 		return gv_err_set(err, EINVAL, "%s is not a MIG profile",
 				  profile ? profile->name : "(null)");
 	if (!mig_capable(model))
@@ -503,7 +498,7 @@ int gv_place_free_count(const struct gv_place_gpu *gpu, const struct gv_profile 
 	case GV_MODE_MIG: {
 		struct mig_state st;
 
-		if (!is_mig_kind(profile->kind) || !mig_capable(gpu->model) ||
+		if (!gv_profile_kind_is_mig(profile->kind) || !mig_capable(gpu->model) ||
 		    profile->mem_slices > gpu->model->mig_mem_slices)
 			return 0;
 		mig_state_init(&st, gpu->model, gpu->insts, gpu->n_insts);
@@ -590,7 +585,7 @@ static int try_gpu(const struct gv_place_gpu *g, const struct gv_place_req *req,
 		snprintf(why, len, "%s has no profile %s", m->id, req->profile);
 		return TRY_UNKNOWN;
 	}
-	if (req->start >= 0 && !(p && is_mig_kind(p->kind))) {
+	if (req->start >= 0 && !(p && gv_profile_kind_is_mig(p->kind))) {
 		snprintf(why, len, "a start slot applies only to MIG profiles, %s is not one",
 			 req->profile);
 		return TRY_NEVER;
@@ -648,7 +643,7 @@ static int try_gpu(const struct gv_place_gpu *g, const struct gv_place_req *req,
 			snprintf(why, len, "model not in the catalog, so no MIG profiles");
 			return TRY_FULL;
 		}
-		if (!p || !is_mig_kind(p->kind)) {
+		if (!p || !gv_profile_kind_is_mig(p->kind)) {
 			snprintf(why, len, "mode is mig");
 			return TRY_FULL;
 		}

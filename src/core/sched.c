@@ -1,5 +1,9 @@
-/* gpuvisor scheduler: the shared segment, the gate, the handover and the
- * liveness rules. The policy arithmetic lives in sched_policy.c.
+/* gpuvisor scheduler, the tenant's side: mapping the shared segment, the
+ * gate, the handover and the liveness rules, and the helpers the daemon's
+ * side (sched_admin.c: create, policy, tenants, statistics) shares. The
+ * policy arithmetic lives in sched_policy.c. The shim compiles this file
+ * and sched_policy.c into itself (src/shim/CMakeLists.txt), so it must not
+ * need sched_admin.c.
  *
  * Concurrency model (see also sched_internal.h and docs/scheduler.md):
  *  - The 64-bit `holder` word is a lease, not a lock: the client it names
@@ -33,10 +37,6 @@
 
 #include "sched_internal.h"
 
-#define LD(x) atomic_load_explicit(&(x), memory_order_relaxed)
-#define ST(x, v) atomic_store_explicit(&(x), (v), memory_order_relaxed)
-#define LDA(x) atomic_load_explicit(&(x), memory_order_acquire)
-#define STR(x, v) atomic_store_explicit(&(x), (v), memory_order_release)
 
 /* How long past a lease's deadline a waiter waits before it checks whether
  * the holder's process is still alive, and how often it re-checks a live
@@ -54,12 +54,6 @@ _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2 && ATOMIC_INT_LOCK_FREE == 2,
 	       "segment atomics must be lock-free to work across processes");
 _Static_assert(GV_SCHED_MAX_TENANTS <= 32, "want masks are 32-bit");
 _Static_assert(GV_SCHED_MAX_CLIENTS < 127, "holder word has 7 index bits");
-
-struct gv_sched {
-	struct gv_sched_seg *g;
-	uint64_t (*now_fn)(void *arg);
-	void *now_arg;
-};
 
 struct gv_sched_client {
 	struct gv_sched *s;
@@ -92,7 +86,7 @@ static void wd_kick(struct gv_sched_client *c, bool force);
 
 /* ------------------------------------------------------------------ time */
 
-static uint64_t mono_ns(void)
+uint64_t gv_sched_mono_ns(void)
 {
 	struct timespec ts;
 
@@ -100,9 +94,9 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static uint64_t now_of(const struct gv_sched *s)
+uint64_t gv_sched_now(const struct gv_sched *s)
 {
-	return s->now_fn ? s->now_fn(s->now_arg) : mono_ns();
+	return s->now_fn ? s->now_fn(s->now_arg) : gv_sched_mono_ns();
 }
 
 void gv_sched_set_clock(struct gv_sched *s, uint64_t (*now_ns)(void *arg),
@@ -128,15 +122,15 @@ static void futex_wait(_Atomic uint32_t *word, uint32_t seen, uint64_t timeout_n
 	syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT, seen, &ts, NULL, 0);
 }
 
-static void futex_wake_all(_Atomic uint32_t *word)
+void gv_sched_futex_wake_all(_Atomic uint32_t *word)
 {
 	syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
-static void poke(struct gv_sched_client_rec *r)
+void gv_sched_poke(struct gv_sched_client_rec *r)
 {
 	atomic_fetch_add(&r->wake, 1);
-	futex_wake_all(&r->wake);
+	gv_sched_futex_wake_all(&r->wake);
 }
 
 /* -------------------------------------------------------------- liveness */
@@ -146,7 +140,7 @@ static void poke(struct gv_sched_client_rec *r)
  * When that thread dies (the process is killed), the kernel marks the
  * mutex "owner died" before the process becomes a zombie, whatever pid
  * namespace the owner and the checker live in; a trylock tells. */
-static bool client_alive(struct gv_sched_seg *g, int k)
+bool gv_sched_client_alive(struct gv_sched_seg *g, int k)
 {
 	struct gv_sched_client_rec *r;
 	int ret;
@@ -172,7 +166,7 @@ static bool client_alive(struct gv_sched_seg *g, int k)
 }
 
 /* Frees a client slot whose process is gone (any process may do this). */
-static void free_dead_client(struct gv_sched_seg *g, int k)
+void gv_sched_free_dead_client(struct gv_sched_seg *g, int k)
 {
 	uint32_t expect = GV_SLOT_ACTIVE;
 	struct gv_sched_client_rec *r = &g->clients[k];
@@ -186,69 +180,22 @@ static void free_dead_client(struct gv_sched_seg *g, int k)
 
 /* ------------------------------------------------------------- segment */
 
-static void wake_wanting(struct gv_sched_seg *g)
+void gv_sched_wake_wanting(struct gv_sched_seg *g)
 {
 	for (int k = 0; k < GV_SCHED_MAX_CLIENTS; k++)
 		if (LDA(g->clients[k].state) == GV_SLOT_ACTIVE &&
 		    atomic_load(&g->clients[k].want) > 0)
-			poke(&g->clients[k]);
+			gv_sched_poke(&g->clients[k]);
 }
 
-static uint64_t policy_word(uint32_t policy, uint32_t slice_us)
+uint64_t gv_sched_policy_word(uint32_t policy, uint32_t slice_us)
 {
 	return ((uint64_t)policy << 32) | slice_us;
 }
 
 static bool policy_pending(struct gv_sched_seg *g)
 {
-	return LDA(g->policy_req) != policy_word(LD(g->policy), LD(g->slice_us));
-}
-
-static int check_policy(enum gv_sched_policy policy, uint32_t slice_us,
-			struct gv_err *err)
-{
-	if (!gv_sched_policy_name(policy))
-		return gv_err_set(err, EINVAL, "unknown scheduling policy %d",
-				  (int)policy);
-	if (slice_us < GV_SCHED_SLICE_MIN_US || slice_us > GV_SCHED_SLICE_MAX_US)
-		return gv_err_set(err, EINVAL,
-				  "time slice %u us is outside %u-%u us (1-30 ms)",
-				  slice_us, GV_SCHED_SLICE_MIN_US,
-				  GV_SCHED_SLICE_MAX_US);
-	return 0;
-}
-
-const char *gv_sched_policy_name(enum gv_sched_policy policy)
-{
-	switch (policy) {
-	case GV_SCHED_BEST_EFFORT:
-		return "best-effort";
-	case GV_SCHED_EQUAL_SHARE:
-		return "equal-share";
-	case GV_SCHED_FIXED_SHARE:
-		return "fixed-share";
-	}
-	return NULL;
-}
-
-int gv_sched_policy_from_name(const char *name, enum gv_sched_policy *out,
-			      struct gv_err *err)
-{
-	static const enum gv_sched_policy all[] = {
-		GV_SCHED_BEST_EFFORT, GV_SCHED_EQUAL_SHARE, GV_SCHED_FIXED_SHARE
-	};
-
-	for (size_t i = 0; name && i < sizeof(all) / sizeof(all[0]); i++) {
-		if (strcmp(name, gv_sched_policy_name(all[i])) == 0) {
-			if (out)
-				*out = all[i];
-			return 0;
-		}
-	}
-	return gv_err_set(err, EINVAL,
-			  "unknown scheduling policy '%s' (best-effort, "
-			  "equal-share or fixed-share)",
-			  name ? name : "(null)");
+	return LDA(g->policy_req) != gv_sched_policy_word(LD(g->policy), LD(g->slice_us));
 }
 
 static int validate_seg(const struct gv_sched_seg *g, const char *path,
@@ -264,7 +211,7 @@ static int validate_seg(const struct gv_sched_seg *g, const char *path,
 	return 0;
 }
 
-static int map_fd(int fd, const char *path, struct gv_sched **out,
+int gv_sched_map_fd(int fd, const char *path, struct gv_sched **out,
 		  struct gv_err *err)
 {
 	struct gv_sched *s = NULL;
@@ -312,7 +259,7 @@ int gv_sched_open(const char *path, struct gv_sched **out,
 				 path, GV_SCHED_VERSION);
 		goto out;
 	}
-	ret = map_fd(fd, path, out, err);
+	ret = gv_sched_map_fd(fd, path, out, err);
 	if (ret == 0) {
 		ret = validate_seg((*out)->g, path, err);
 		if (ret < 0) {
@@ -323,93 +270,6 @@ int gv_sched_open(const char *path, struct gv_sched **out,
 out:
 	if (fd >= 0)
 		close(fd);
-	return ret;
-}
-
-int gv_sched_create(const char *path, enum gv_sched_policy policy,
-		    uint32_t slice_us, struct gv_sched **out, struct gv_err *err)
-{
-	char tmp[PATH_MAX];
-	struct gv_sched *s = NULL;
-	struct gv_sched_seg *g;
-	int fd = -1, ret;
-	uint64_t now;
-
-	if (out)
-		*out = NULL;
-	if (!path || !out)
-		return gv_err_set(err, EINVAL, "gv_sched_create: NULL argument");
-	ret = check_policy(policy, slice_us, err);
-	if (ret < 0)
-		return ret;
-	if (access(path, F_OK) == 0) {
-		/* daemon restart: adopt what the tenants are running on, as it
-		 * is (a policy change is an explicit gv_sched_set_policy) */
-		ret = gv_sched_open(path, &s, err);
-		if (ret < 0)
-			return ret;
-		*out = s;
-		return 0;
-	}
-	/* build the segment under a temporary name and rename it into place,
-	 * so that a tenant never maps a half-initialised segment */
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >=
-	    (int)sizeof(tmp))
-		return gv_err_set(err, ENAMETOOLONG, "path too long: %s", path);
-	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0660);
-	if (fd < 0)
-		return gv_err_set(err, errno, "cannot create %s: %s", tmp,
-				  strerror(errno));
-	/* tenants map it read-write: the daemon's group, as the accounting
-	 * files (a umask must not take that away) */
-	if (fchmod(fd, 0660) < 0 || ftruncate(fd, sizeof(struct gv_sched_seg)) < 0) {
-		ret = gv_err_set(err, errno, "cannot size %s: %s", tmp,
-				 strerror(errno));
-		goto out;
-	}
-	ret = map_fd(fd, tmp, &s, err);
-	if (ret < 0)
-		goto out;
-	g = s->g;
-	now = mono_ns();
-	g->magic = GV_SCHED_MAGIC;
-	g->version = GV_SCHED_VERSION;
-	g->size = sizeof(*g);
-	g->max_tenants = GV_SCHED_MAX_TENANTS;
-	g->max_clients = GV_SCHED_MAX_CLIENTS;
-	ST(g->policy, (uint32_t)policy);
-	ST(g->slice_us, slice_us);
-	ST(g->policy_req, policy_word((uint32_t)policy, slice_us));
-	ST(g->policy_applied_ns, now);
-	ST(g->last_accrue, now);
-	ST(g->last_tenant, -1);
-	{
-		pthread_mutexattr_t ma;
-
-		pthread_mutexattr_init(&ma);
-		pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
-		pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
-		for (int k = 0; k < GV_SCHED_MAX_CLIENTS; k++)
-			pthread_mutex_init(&g->clients[k].live, &ma);
-		pthread_mutexattr_destroy(&ma);
-	}
-	atomic_thread_fence(memory_order_seq_cst);
-	if (rename(tmp, path) < 0) {
-		ret = gv_err_set(err, errno, "cannot create %s: %s", path,
-				 strerror(errno));
-		goto out;
-	}
-	*out = s;
-	s = NULL;
-	ret = 0;
-out:
-	if (s) {
-		gv_sched_free(s);
-		unlink(tmp);
-	} else if (ret < 0) {
-		unlink(tmp);
-	}
-	close(fd);
 	return ret;
 }
 
@@ -426,39 +286,7 @@ struct gv_sched_seg *gv_sched_seg_of(struct gv_sched *s)
 	return s ? s->g : NULL;
 }
 
-int gv_sched_set_policy(struct gv_sched *s, enum gv_sched_policy policy,
-			uint32_t slice_us, struct gv_err *err)
-{
-	int ret;
-
-	if (!s)
-		return gv_err_set(err, EINVAL, "gv_sched_set_policy: NULL segment");
-	ret = check_policy(policy, slice_us, err);
-	if (ret < 0)
-		return ret;
-	STR(s->g->policy_req, policy_word((uint32_t)policy, slice_us));
-	/* an idle GPU (nobody holding, fixed-share waiters asleep) must
-	 * re-decide now rather than at the next handover */
-	wake_wanting(s->g);
-	return 0;
-}
-
-static bool valid_instance_id(const char *id)
-{
-	size_t n;
-
-	if (!id)
-		return false;
-	n = strnlen(id, GV_SCHED_INSTANCE_ID_MAX);
-	if (n == 0 || n >= GV_SCHED_INSTANCE_ID_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (id[i] <= ' ' || id[i] > '~')
-			return false;
-	return true;
-}
-
-static int find_tenant(struct gv_sched_seg *g, const char *id)
+int gv_sched_find_tenant(struct gv_sched_seg *g, const char *id)
 {
 	for (int t = 0; t < GV_SCHED_MAX_TENANTS; t++)
 		if (LDA(g->tenants[t].state) == GV_SLOT_ACTIVE &&
@@ -466,213 +294,6 @@ static int find_tenant(struct gv_sched_seg *g, const char *id)
 			    GV_SCHED_INSTANCE_ID_MAX) == 0)
 			return t;
 	return -1;
-}
-
-int gv_sched_tenant_set(struct gv_sched *s, const char *instance_id,
-			uint32_t weight, uint32_t share_ppm, struct gv_err *err)
-{
-	struct gv_sched_seg *g;
-	struct gv_sched_tenant_rec *r;
-	int t;
-
-	if (!s)
-		return gv_err_set(err, EINVAL, "gv_sched_tenant_set: NULL segment");
-	if (!valid_instance_id(instance_id))
-		return gv_err_set(err, EINVAL,
-				  "instance id must be 1-%d printable characters "
-				  "without spaces",
-				  GV_SCHED_INSTANCE_ID_MAX - 1);
-	if (weight < GV_SCHED_WEIGHT_MIN || weight > GV_SCHED_WEIGHT_MAX)
-		return gv_err_set(err, EINVAL, "weight %u is outside %d-%d", weight,
-				  GV_SCHED_WEIGHT_MIN, GV_SCHED_WEIGHT_MAX);
-	if (share_ppm > GV_SCHED_SHARE_FULL)
-		return gv_err_set(err, EINVAL,
-				  "share %u ppm is more than the whole GPU (%u)",
-				  share_ppm, GV_SCHED_SHARE_FULL);
-	g = s->g;
-	t = find_tenant(g, instance_id);
-	if (t >= 0) {
-		ST(g->tenants[t].weight, weight);
-		ST(g->tenants[t].share_ppm, share_ppm);
-		return t;
-	}
-	for (t = 0; t < GV_SCHED_MAX_TENANTS; t++)
-		if (LDA(g->tenants[t].state) == GV_SLOT_FREE)
-			break;
-	if (t == GV_SCHED_MAX_TENANTS)
-		return gv_err_set(err, ENOSPC,
-				  "the scheduler segment already has %d tenants",
-				  GV_SCHED_MAX_TENANTS);
-	r = &g->tenants[t];
-	/* the daemon is the only writer of tenant slots: plain reset */
-	ST(r->weight, weight);
-	ST(r->share_ppm, share_ppm);
-	ST(r->rr_client, 0);
-	ST(r->used_ns, 0);
-	ST(r->slices, 0);
-	ST(r->overruns, 0);
-	ST(r->overrun_ns, 0);
-	ST(r->revocations, 0);
-	ST(r->vtime, LD(g->vclock));
-	ST(r->credit_ns, (int64_t)LD(g->slice_us) * 1000);
-	ST(r->wait_ns, 0);
-	for (int k = 0; k < GV_SCHED_BUCKETS; k++) {
-		ST(r->bucket_epoch[k], 0);
-		ST(r->bucket_ns[k], 0);
-	}
-	memset(r->instance_id, 0, sizeof(r->instance_id));
-	memcpy(r->instance_id, instance_id, strlen(instance_id));
-	STR(r->state, GV_SLOT_ACTIVE);
-	return t;
-}
-
-int gv_sched_tenant_remove(struct gv_sched *s, const char *instance_id,
-			   struct gv_err *err)
-{
-	struct gv_sched_seg *g;
-	int t;
-
-	if (!s || !instance_id)
-		return gv_err_set(err, EINVAL, "gv_sched_tenant_remove: NULL argument");
-	g = s->g;
-	t = find_tenant(g, instance_id);
-	if (t < 0)
-		return gv_err_set(err, ENOENT,
-				  "instance %s is not registered with the scheduler",
-				  instance_id);
-	for (int k = 0; k < GV_SCHED_MAX_CLIENTS; k++) {
-		if (LDA(g->clients[k].state) != GV_SLOT_ACTIVE ||
-		    LD(g->clients[k].tenant) != t)
-			continue;
-		if (client_alive(g, k))
-			return gv_err_set(err, EBUSY,
-					  "instance %s still has process %d "
-					  "attached to the scheduler",
-					  instance_id, (int)LD(g->clients[k].pid));
-		free_dead_client(g, k);
-	}
-	STR(g->tenants[t].state, GV_SLOT_FREE);
-	return 0;
-}
-
-int gv_sched_tenant_swap(struct gv_sched *s, const char *a, const char *b, struct gv_err *err)
-{
-	char tmp[GV_SCHED_INSTANCE_ID_MAX];
-	struct gv_sched_seg *g;
-	int ta, tb;
-
-	if (!s || !a || !b)
-		return gv_err_set(err, EINVAL, "gv_sched_tenant_swap: NULL argument");
-	g = s->g;
-	ta = find_tenant(g, a);
-	tb = find_tenant(g, b);
-	if (ta < 0 || tb < 0)
-		return gv_err_set(err, ENOENT, "instance %s is not registered with the scheduler",
-				  ta < 0 ? a : b);
-	if (ta == tb)
-		return 0;
-	/* the daemon is the only writer of tenant slots; clients refer to
-	 * their tenant by slot, so only the names change hands */
-	memcpy(tmp, g->tenants[ta].instance_id, sizeof(tmp));
-	memcpy(g->tenants[ta].instance_id, g->tenants[tb].instance_id, sizeof(tmp));
-	memcpy(g->tenants[tb].instance_id, tmp, sizeof(tmp));
-	atomic_thread_fence(memory_order_release);
-	return 0;
-}
-
-uint32_t gv_sched_share_1s(const struct gv_sched_seg *g, int t, uint64_t now)
-{
-	const struct gv_sched_tenant_rec *r = &g->tenants[t];
-	uint64_t e = now / GV_SCHED_BUCKET_NS, sum = 0, from, window;
-	uint64_t h;
-	int k;
-
-	from = e >= GV_SCHED_BUCKETS - 1 ? (e - (GV_SCHED_BUCKETS - 1)) * GV_SCHED_BUCKET_NS
-					 : 0;
-	for (int i = 0; i < GV_SCHED_BUCKETS; i++) {
-		uint64_t be = LD(r->bucket_epoch[i]);
-
-		if (be <= e && be + GV_SCHED_BUCKETS > e)
-			sum += LD(r->bucket_ns[i]);
-	}
-	/* the slice in progress is charged only when it ends */
-	h = LDA(g->holder);
-	k = GV_SCHED_H_IDX(h);
-	if (k >= 0 && !(h & GV_SCHED_H_DECIDING) &&
-	    LD(g->clients[k].tenant) == t) {
-		uint64_t start = LD(g->hold_start);
-
-		if (start != 0 && start < now)
-			sum += now - (start > from ? start : from);
-	}
-	window = now > from ? now - from : 0;
-	if (window == 0)
-		return 0;
-	if (sum >= window)
-		return GV_SCHED_SHARE_FULL;
-	return (uint32_t)(sum * GV_SCHED_SHARE_FULL / window);
-}
-
-int gv_sched_stats(struct gv_sched *s, struct gv_sched_stats *out,
-		   struct gv_err *err)
-{
-	struct gv_sched_seg *g;
-	uint64_t now, h, req;
-	int hk, ht = -1;
-
-	if (!s || !out)
-		return gv_err_set(err, EINVAL, "gv_sched_stats: NULL argument");
-	g = s->g;
-	now = now_of(s);
-	memset(out, 0, sizeof(*out));
-	out->policy = (enum gv_sched_policy)LD(g->policy);
-	out->slice_us = LD(g->slice_us);
-	req = LDA(g->policy_req);
-	out->policy_requested = (enum gv_sched_policy)(req >> 32);
-	out->slice_us_requested = (uint32_t)req;
-	out->handovers = LD(g->generation);
-	out->policy_applied_ns = LD(g->policy_applied_ns);
-	h = LDA(g->holder);
-	hk = GV_SCHED_H_IDX(h);
-	if (hk >= 0 && !(h & GV_SCHED_H_DECIDING))
-		ht = LD(g->clients[hk].tenant);
-	out->holder_slot = ht;
-	for (int t = 0; t < GV_SCHED_MAX_TENANTS; t++) {
-		struct gv_sched_tenant_rec *r = &g->tenants[t];
-		struct gv_sched_tenant_stats *o;
-
-		if (LDA(r->state) != GV_SLOT_ACTIVE)
-			continue;
-		o = &out->tenants[out->n_tenants++];
-		o->slot = t;
-		memcpy(o->instance_id, r->instance_id, sizeof(o->instance_id));
-		o->instance_id[sizeof(o->instance_id) - 1] = '\0';
-		o->weight = LD(r->weight);
-		o->share_ppm = gv_sched_fixed_rate(g, t);
-		o->used_ns = LD(r->used_ns);
-		o->wait_ns = LD(r->wait_ns);
-		o->slices = LD(r->slices);
-		o->overruns = LD(r->overruns);
-		o->overrun_ns = LD(r->overrun_ns);
-		o->revocations = LD(r->revocations);
-		o->holding = ht == t;
-		if (o->holding) {
-			uint64_t start = LD(g->hold_start);
-
-			if (start != 0 && start < now)
-				o->used_ns += now - start;
-		}
-		o->share_1s_ppm = gv_sched_share_1s(g, t, now);
-		for (int k = 0; k < GV_SCHED_MAX_CLIENTS; k++) {
-			if (LDA(g->clients[k].state) != GV_SLOT_ACTIVE ||
-			    LD(g->clients[k].tenant) != t || !client_alive(g, k))
-				continue;
-			o->procs++;
-			if (LD(g->clients[k].want) > 0)
-				o->waiting = true;
-		}
-	}
-	return 0;
 }
 
 /* ------------------------------------------------------------- decisions */
@@ -711,9 +332,9 @@ static int choose_client(struct gv_sched_seg *g, int t, int self)
 		if (LDA(r->state) != GV_SLOT_ACTIVE || LD(r->tenant) != t ||
 		    atomic_load(&r->want) == 0 || LD(r->stalled))
 			continue;
-		if (client_alive(g, k))
+		if (gv_sched_client_alive(g, k))
 			return k;
-		free_dead_client(g, k);
+		gv_sched_free_dead_client(g, k);
 	}
 	if (self >= 0 && LD(g->clients[self].tenant) == t &&
 	    LDA(g->clients[self].state) == GV_SLOT_ACTIVE)
@@ -742,7 +363,7 @@ static void publish_grant(struct gv_sched_seg *g, uint64_t lease, uint64_t now,
 	if (!atomic_compare_exchange_strong(&g->holder, &lease,
 					    GV_SCHED_H_MAKE(k, gen, false)))
 		return;
-	poke(&g->clients[k]);
+	gv_sched_poke(&g->clients[k]);
 }
 
 static void publish_none(struct gv_sched_seg *g, uint64_t lease,
@@ -755,7 +376,7 @@ static void publish_none(struct gv_sched_seg *g, uint64_t lease,
 		return;
 	/* whoever started waiting while we decided re-checks now (their want
 	 * store and our holder store are both sequentially consistent) */
-	wake_wanting(g);
+	gv_sched_wake_wanting(g);
 }
 
 /* The decider's step: choose who runs next and publish it. Called with the
@@ -813,7 +434,7 @@ static void takeover(struct gv_sched_client *c, uint64_t h, uint64_t lease,
 		gv_sched_charge(g, t, start, now);
 		gv_sched_finish_slice(g, t, now - start, LD(g->hold_len));
 	}
-	free_dead_client(g, k);
+	gv_sched_free_dead_client(g, k);
 	decide(c, lease, now, t, true);
 }
 
@@ -914,7 +535,7 @@ static void end_slice(struct gv_sched_client *c, uint64_t now, bool caller_wants
 		(void)c->sync(c->sync_arg);
 	if (atomic_load(&g->holder) != lease)
 		return; /* revoked during a very long drain: charged up to then */
-	now2 = now_of(c->s);
+	now2 = gv_sched_now(c->s);
 	if (now2 < now)
 		now2 = now;
 	gv_sched_charge(g, t, now, now2);
@@ -946,12 +567,12 @@ static int gate_slow(struct gv_sched_client *c, bool block)
 	pthread_mutex_lock(&c->mtx);
 	if (!c->try_pending) {
 		if (atomic_fetch_add(&rec->want, 1) == 0)
-			ST(rec->want_since, now_of(c->s));
+			ST(rec->want_since, gv_sched_now(c->s));
 	}
 	c->try_pending = false;
 	for (;;) {
 		uint32_t seen = atomic_load(&rec->wake);
-		uint64_t now = now_of(c->s), h = atomic_load(&g->holder);
+		uint64_t now = gv_sched_now(c->s), h = atomic_load(&g->holder);
 		uint64_t timeout, dl;
 		int k = GV_SCHED_H_IDX(h);
 
@@ -989,7 +610,7 @@ static int gate_slow(struct gv_sched_client *c, bool block)
 			decided_none = false;
 		} else {
 			dl = LD(g->hold_deadline);
-			if (now > dl + GV_SCHED_GRACE_NS && !client_alive(g, k)) {
+			if (now > dl + GV_SCHED_GRACE_NS && !gv_sched_client_alive(g, k)) {
 				uint64_t lease = claim(c, h, now);
 
 				if (lease)
@@ -1034,7 +655,7 @@ int gv_sched_gate(struct gv_sched_client *c)
 		return -EINVAL;
 	h = atomic_load_explicit(&c->g->holder, memory_order_acquire);
 	if (h == atomic_load_explicit(&c->my_word, memory_order_relaxed) &&
-	    now_of(c->s) < atomic_load_explicit(&c->deadline, memory_order_relaxed)) {
+	    gv_sched_now(c->s) < atomic_load_explicit(&c->deadline, memory_order_relaxed)) {
 		/* read-mostly: a store only on the first admission of a slice */
 		if (!atomic_load_explicit(&c->active, memory_order_relaxed))
 			atomic_store_explicit(&c->active, 1, memory_order_relaxed);
@@ -1051,7 +672,7 @@ int gv_sched_try_gate(struct gv_sched_client *c)
 		return -EINVAL;
 	h = atomic_load_explicit(&c->g->holder, memory_order_acquire);
 	if (h == atomic_load_explicit(&c->my_word, memory_order_relaxed) &&
-	    now_of(c->s) < atomic_load_explicit(&c->deadline, memory_order_relaxed)) {
+	    gv_sched_now(c->s) < atomic_load_explicit(&c->deadline, memory_order_relaxed)) {
 		if (!atomic_load_explicit(&c->active, memory_order_relaxed))
 			atomic_store_explicit(&c->active, 1, memory_order_relaxed);
 		return 0;
@@ -1071,10 +692,10 @@ static void give_up(struct gv_sched_client *c)
 	}
 	h = atomic_load(&c->g->holder);
 	if (h == LD(c->my_word) && LD(c->deadline) != 0) {
-		end_slice(c, now_of(c->s), false, true);
+		end_slice(c, gv_sched_now(c->s), false, true);
 	} else if (GV_SCHED_H_IDX(h) == c->idx && !(h & GV_SCHED_H_DECIDING) &&
 		   h != LD(c->my_word)) {
-		uint64_t now = now_of(c->s), lease = claim(c, h, now);
+		uint64_t now = gv_sched_now(c->s), lease = claim(c, h, now);
 
 		if (lease)
 			decide(c, lease, now, c->tenant, false);
@@ -1144,7 +765,7 @@ static void *watchdog_main(void *arg)
 		uint64_t len = LD(c->len), delay = len / 10 > 100000 ? len / 10 : 100000;
 
 		if (atomic_load(&c->g->holder) == atomic_load(&c->my_word) && dl != 0) {
-			uint64_t now = mono_ns();
+			uint64_t now = gv_sched_mono_ns();
 
 			if (now < dl + delay) {
 				futex_wait_local(&c->wd_seq, seen, dl + delay - now);
@@ -1155,7 +776,7 @@ static void *watchdog_main(void *arg)
 				continue;
 			}
 			dl = LD(c->deadline);
-			now = mono_ns();
+			now = gv_sched_mono_ns();
 			if (atomic_load(&c->g->holder) == LD(c->my_word) && dl != 0 &&
 			    now >= dl)
 				end_slice(c, now, false, false);
@@ -1189,8 +810,8 @@ static int claim_client_slot(struct gv_sched_seg *g)
 			uint32_t expect = GV_SLOT_FREE;
 
 			if (pass == 1 && LDA(g->clients[k].state) == GV_SLOT_ACTIVE &&
-			    !client_alive(g, k))
-				free_dead_client(g, k);
+			    !gv_sched_client_alive(g, k))
+				gv_sched_free_dead_client(g, k);
 			if (atomic_compare_exchange_strong(&g->clients[k].state,
 							   &expect, GV_SLOT_CLAIMING))
 				return k;
@@ -1211,7 +832,7 @@ int gv_sched_attach(struct gv_sched *s, const char *instance_id,
 		*out = NULL;
 	if (!s || !instance_id || !out)
 		return gv_err_set(err, EINVAL, "gv_sched_attach: NULL argument");
-	t = find_tenant(s->g, instance_id);
+	t = gv_sched_find_tenant(s->g, instance_id);
 	if (t < 0)
 		return gv_err_set(err, ENOENT,
 				  "instance %s is not registered with the scheduler "

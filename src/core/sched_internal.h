@@ -1,5 +1,6 @@
 /* gpuvisor scheduler: segment layout and the policy decisions, shared by
- * sched.c (segment, gate, handover) and sched_policy.c (pure decisions), and
+ * sched.c (segment, gate, handover), sched_admin.c (the daemon's
+ * administration of a segment) and sched_policy.c (pure decisions), and
  * exposed to tests/unit/test_sched.c. Not a public interface.
  *
  * Every field that more than one process touches is a lock-free _Atomic
@@ -17,6 +18,12 @@
 #include <stdint.h>
 
 #include "gpuvisor/sched.h"
+
+/* Atomic loads and stores of segment fields: relaxed, and acquire/release. */
+#define LD(x) atomic_load_explicit(&(x), memory_order_relaxed)
+#define ST(x, v) atomic_store_explicit(&(x), (v), memory_order_relaxed)
+#define LDA(x) atomic_load_explicit(&(x), memory_order_acquire)
+#define STR(x, v) atomic_store_explicit(&(x), (v), memory_order_release)
 
 #define GV_SCHED_MAGIC 0x44484353u /* "SCHD" */
 #define GV_SCHED_VERSION 2u
@@ -129,9 +136,41 @@ struct gv_sched_pick {
 struct gv_sched_pick gv_sched_pick(struct gv_sched_seg *g, uint64_t now,
 				   uint32_t wanting, int prev);
 
-/* ---- segment helpers shared with the tests (sched.c) ---- */
+/* ---- segment helpers (sched.c), for sched_admin.c and the tests ---- */
+
+/* One process's mapping of a segment, and its clock. */
+struct gv_sched {
+	struct gv_sched_seg *g;
+	uint64_t (*now_fn)(void *arg);
+	void *now_arg;
+};
+
+/* CLOCK_MONOTONIC in ns, and s's clock (gv_sched_set_clock, else that one). */
+uint64_t gv_sched_mono_ns(void);
+uint64_t gv_sched_now(const struct gv_sched *s);
+/* Wakes every process sleeping on a segment futex word. */
+void gv_sched_futex_wake_all(_Atomic uint32_t *word);
+/* Bumps r's wake word and wakes its sleepers. */
+void gv_sched_poke(struct gv_sched_client_rec *r);
+/* Whether the process attached in client slot k lives: a process-shared
+ * robust mutex in its record, held for the whole attachment by its
+ * watchdog thread. */
+bool gv_sched_client_alive(struct gv_sched_seg *g, int k);
+/* Frees a client slot whose process is gone (any process may do this). */
+void gv_sched_free_dead_client(struct gv_sched_seg *g, int k);
+/* Pokes every active client that waits at the gate. */
+void gv_sched_wake_wanting(struct gv_sched_seg *g);
+/* The policy_req word of a policy and slice length. */
+uint64_t gv_sched_policy_word(uint32_t policy, uint32_t slice_us);
+/* Maps the segment file open at fd into a new handle (path names it in
+ * messages); the caller has checked the segment. */
+int gv_sched_map_fd(int fd, const char *path, struct gv_sched **out, struct gv_err *err);
+/* Index of the active tenant named id, or -1. */
+int gv_sched_find_tenant(struct gv_sched_seg *g, const char *id);
+
 struct gv_sched_seg *gv_sched_seg_of(struct gv_sched *s);
-/* Share of the last second of tenant t in ppm, as gv_sched_stats computes. */
+/* Share of the last second of tenant t in ppm, as gv_sched_stats computes
+ * (sched_admin.c). */
 uint32_t gv_sched_share_1s(const struct gv_sched_seg *g, int t, uint64_t now);
 
 #endif

@@ -8,9 +8,6 @@
 
 #include "sched_internal.h"
 
-#define LD(x) atomic_load_explicit(&(x), memory_order_relaxed)
-#define ST(x, v) atomic_store_explicit(&(x), (v), memory_order_relaxed)
-
 static bool tenant_ready(const struct gv_sched_seg *g, int t)
 {
 	return atomic_load_explicit(&g->tenants[t].state, memory_order_acquire) ==

@@ -1,8 +1,8 @@
-/* Client of a workload shim's control socket (docs/migration.md, "Control
- * channel"): one JSON object per line, at most 64 KiB. */
+/* Client of a workload shim's control socket (ctl.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "migration.h"
+#include "ctl.h"
 
 #define CTL_LINE_MAX (64 * 1024)
 

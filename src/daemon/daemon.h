@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "gpuvisor/apireq.h"
+#include "gpuvisor/backend.h"
 #include "gpuvisor/catalog.h"
 #include "gpuvisor/err.h"
 #include "gpuvisor/node.h"

@@ -37,6 +37,7 @@
 #include "daemon.h"
 #include "gpuvisor/acct.h"
 #include "gpuvisor/ldcache.h"
+#include "gpuvisor/rundir.h"
 #include "migration.h"
 
 /* The driver libraries a compute workload (and NVML callers) may load,
@@ -194,7 +195,7 @@ static int real_libraries(struct gvd *d, json_t *env, json_t *mounts, char linkd
 	int ret;
 
 	linkdir[0] = '\0';
-	snprintf(link, sizeof(link), "%s/driver", d->o.run_dir);
+	gv_rundir_path(d->o.run_dir, GV_RUNDIR_DRIVER, NULL, link, sizeof(link));
 	ret = gvd_mkdir_p(link, 0755, err);
 	if (ret)
 		return ret;
@@ -214,14 +215,14 @@ static int real_libraries(struct gvd *d, json_t *env, json_t *mounts, char linkd
 		/* the link dir never shadows the shim's libcuda.so.1 */
 		if (strcmp(so, "libcuda.so.1") == 0)
 			continue;
-		snprintf(link, sizeof(link), "%s/driver/%s", d->o.run_dir, so);
+		gv_rundir_path(d->o.run_dir, GV_RUNDIR_DRIVER, so, link, sizeof(link));
 		n = readlink(link, cur, sizeof(cur) - 1);
 		if (n < 0 || (size_t)n != strlen(real) || memcmp(cur, real, (size_t)n) != 0) {
 			unlink(link);
 			if (symlink(real, link) < 0)
 				return gv_err_set(err, errno, "%s: %s", link, strerror(errno));
 		}
-		snprintf(linkdir, PATH_MAX, "%s/driver", d->o.run_dir);
+		gv_rundir_path(d->o.run_dir, GV_RUNDIR_DRIVER, NULL, linkdir, PATH_MAX);
 	}
 	return 0;
 }

@@ -15,11 +15,6 @@
 #include "gpuvisor/acct.h"
 #include "gpuvisor/proc.h"
 
-static bool is_mig_kind(enum gv_profile_kind k)
-{
-	return k == GV_PROFILE_MIG || k == GV_PROFILE_MIG_VGPU;
-}
-
 /* The MIG profile the hardware instance is made of. */
 static const struct gv_profile *mig_hw_profile(const struct gv_place_result *r)
 {
@@ -95,11 +90,11 @@ int gvd_instance_create_as(struct gvd *d, const struct gv_apireq_create *req, co
 	snprintf(in.profile, sizeof(in.profile), "%s",
 		 res.profile ? res.profile->name : req->profile);
 	in.kind = res.kind;
-	in.start = is_mig_kind(res.kind) ? res.start : -1;
+	in.start = gv_profile_kind_is_mig(res.kind) ? res.start : -1;
 	in.fb_mib = res.fb_mib;
 	in.state = GV_INST_CREATING;
 	in.created = (int64_t)time(NULL);
-	if (!is_mig_kind(res.kind))
+	if (!gv_profile_kind_is_mig(res.kind))
 		snprintf(in.device_uuid, sizeof(in.device_uuid), "%s", g->uuid);
 	snprintf(in.owner, sizeof(in.owner), "%s", req->owner);
 
@@ -121,7 +116,7 @@ int gvd_instance_create_as(struct gvd *d, const struct gv_apireq_create *req, co
 		goto out;
 	row = true;
 
-	if (is_mig_kind(res.kind)) {
+	if (gv_profile_kind_is_mig(res.kind)) {
 		const struct gv_profile *hp = mig_hw_profile(&res);
 
 		if (!hp) {
@@ -268,7 +263,7 @@ int gvd_instance_destroy(struct gvd *d, const char *id, bool force, int *http,
 	ret = gv_store_inst_set_state(d->st, id, GV_INST_DESTROYING, NULL, err);
 	if (ret)
 		goto out;
-	if (is_mig_kind(in.kind) && in.device_uuid[0] && gpu >= 0) {
+	if (gv_profile_kind_is_mig(in.kind) && in.device_uuid[0] && gpu >= 0) {
 		ret = d->be->ops->mig_destroy(d->be, gpu, in.device_uuid, err);
 		if (ret == -ENOENT) {
 			ret = 0;

@@ -6,6 +6,7 @@
 
 #include "daemon.h"
 #include "gpuvisor/acct.h"
+#include "gpuvisor/rundir.h"
 
 void gvd_time_str(int64_t t, char out[32])
 {
@@ -18,12 +19,12 @@ void gvd_time_str(int64_t t, char out[32])
 
 void gvd_acct_path(struct gvd *d, const char *id, char out[PATH_MAX])
 {
-	snprintf(out, PATH_MAX, "%s/%s.acct", d->acct_dir, id);
+	gv_rundir_path(d->o.run_dir, GV_RUNDIR_ACCT, id, out, PATH_MAX);
 }
 
 void gvd_limit_path(struct gvd *d, const char *id, char out[PATH_MAX])
 {
-	snprintf(out, PATH_MAX, "%s/limit/%s.limit", d->o.run_dir, id);
+	gv_rundir_path(d->o.run_dir, GV_RUNDIR_LIMIT, id, out, PATH_MAX);
 }
 
 /* The larger of the file's total and the sum of its processes' slots:

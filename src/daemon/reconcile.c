@@ -19,11 +19,6 @@
 
 #define GVD_EVENTS_KEEP 100000
 
-static bool is_mig_kind(enum gv_profile_kind k)
-{
-	return k == GV_PROFILE_MIG || k == GV_PROFILE_MIG_VGPU;
-}
-
 static const struct gv_mig_inst *hw_mig_find(const struct gv_gpu_info *g, const char *uuid,
 					     int start)
 {
@@ -86,7 +81,7 @@ static int fix_rows(struct gvd *d, struct gv_err *err)
 		const struct gv_gpu_info *gi = g >= 0 ? &v.hw.gpus[g] : NULL;
 		const struct gv_mig_inst *mi = NULL;
 
-		if (gi && is_mig_kind(in->kind))
+		if (gi && gv_profile_kind_is_mig(in->kind))
 			mi = hw_mig_find(gi, in->device_uuid, in->start);
 		switch (in->state) {
 		case GV_INST_CREATING:
@@ -110,7 +105,7 @@ static int fix_rows(struct gvd *d, struct gv_err *err)
 			if (!gi)
 				ret = drop_row(d, in, -1, "instance.vanished",
 					       "its GPU is no longer on this node", err);
-			else if (is_mig_kind(in->kind) && (!gi->mig_mode || !mi))
+			else if (gv_profile_kind_is_mig(in->kind) && (!gi->mig_mode || !mi))
 				ret = drop_row(d, in, g, "instance.vanished",
 					       "its MIG instance no longer exists on the GPU", err);
 			else if (in->kind == GV_PROFILE_TIMESLICE) {

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "gpuvisor/rundir.h"
 
 /* A workload killed by a forced destroy takes a moment to die; its
  * scheduler client counts as attached until the kernel has torn it down. */
@@ -24,7 +25,7 @@
 
 void gvd_sched_path(struct gvd *d, const char *gpu_uuid, char out[PATH_MAX])
 {
-	snprintf(out, PATH_MAX, "%s/%s.sched", d->sched_dir, gpu_uuid);
+	gv_rundir_path(d->o.run_dir, GV_RUNDIR_SCHED, gpu_uuid, out, PATH_MAX);
 }
 
 static struct gvd_sched_gpu *slot_of(struct gvd *d, const char *gpu_uuid, bool make)

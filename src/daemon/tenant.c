@@ -33,9 +33,9 @@
 
 #include "daemon.h"
 #include "gpuvisor/proc.h"
+#include "gpuvisor/rundir.h"
 
 #define GVD_TENANT_MAX 256
-#define GVD_TENANT_SOCK "tenant.sock"
 
 struct gvd_tenant_ep {
 	char id[GV_STORE_ID_MAX];
@@ -54,12 +54,12 @@ struct gvd_tenants {
 
 void gvd_tenant_dir(struct gvd *d, const char *id, char out[PATH_MAX])
 {
-	snprintf(out, PATH_MAX, "%s/%s", d->tenant_dir, id);
+	gv_rundir_path(d->o.run_dir, GV_RUNDIR_TENANT, id, out, PATH_MAX);
 }
 
 void gvd_tenant_sock(struct gvd *d, const char *id, char out[PATH_MAX])
 {
-	snprintf(out, PATH_MAX, "%s/%s/" GVD_TENANT_SOCK, d->tenant_dir, id);
+	gv_rundir_path(d->o.run_dir, GV_RUNDIR_TENANT_SOCK, id, out, PATH_MAX);
 }
 
 /* A listening socket at path (a stale one from an earlier daemon is
@@ -305,7 +305,7 @@ int gvd_tenant_start(struct gvd *d, struct gv_err *err)
 	struct gvd_tenants *t;
 	int ret;
 
-	snprintf(d->tenant_dir, sizeof(d->tenant_dir), "%s/tenant", d->o.run_dir);
+	gv_rundir_path(d->o.run_dir, GV_RUNDIR_TENANT, NULL, d->tenant_dir, sizeof(d->tenant_dir));
 	ret = gvd_mkdir_p(d->tenant_dir, 0755, err);
 	if (!ret && chmod(d->tenant_dir, 0755) != 0)
 		ret = gv_err_set(err, errno, "cannot chmod %s: %s", d->tenant_dir, strerror(errno));

@@ -227,7 +227,7 @@ bool sim_ctx_wait_all_idle(const struct timespec *deadline);
 void sim_mem_ctx_teardown(struct sim_ctx *c);
 void sim_module_ctx_teardown(struct sim_ctx *c);
 
-/* ---- streams and events (sim_stream.c) ---- */
+/* ---- streams (sim_stream.c) and events (sim_event.c) ---- */
 struct sim_op;
 typedef void (*sim_op_fn)(struct sim_op *op);
 
@@ -247,7 +247,7 @@ struct sim_dep {
 /* One record of an event (cuEventRecord): completes when the stream
  * reaches it. An event points at its latest record; a wait, a query and
  * the timing use the record current when they are called (refs, done,
- * when: the event lock of sim_stream.c). */
+ * when: the event lock of sim_event.c). */
 struct sim_rec {
 	int refs;
 	bool done;

@@ -1,7 +1,7 @@
 /* Modules and kernel launches.
  *
  * A simulator module is an x86-64 shared object built from kernels written
- * with workloads/kernels/gv_kernel.h: it exports gv_sim_module_abi, and
+ * with include/gpuvisor/kernel.h: it exports gv_sim_module_abi, and
  * for each kernel `name` the per-thread entry `name` and `name_gv_argsize`.
  * Anything else (a fatbin, PTX, a cubin, another shared object) is
  * CUDA_ERROR_INVALID_IMAGE. Every load gets its own copy of the object
@@ -45,7 +45,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "gv_kernel.h"
+#include "gpuvisor/kernel.h"
 #include "sim_internal.h"
 
 #define MODULE_MAGIC 0x4d4f444cu

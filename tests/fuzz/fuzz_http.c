@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "gpuvisor/rundir.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -81,8 +82,8 @@ static int setup(void)
 	gvd_log_set_level(GVD_LOG_ERROR);
 	snprintf(d.db_path, sizeof(d.db_path), "%s/gpuvisor.db", dir);
 	snprintf(d.sim_node_path, sizeof(d.sim_node_path), "%s/sim-node.json", dir);
-	snprintf(d.acct_dir, sizeof(d.acct_dir), "%s/acct", dir);
-	snprintf(d.sched_dir, sizeof(d.sched_dir), "%s/sched", dir);
+	gv_rundir_path(dir, GV_RUNDIR_ACCT, NULL, d.acct_dir, sizeof(d.acct_dir));
+	gv_rundir_path(dir, GV_RUNDIR_SCHED, NULL, d.sched_dir, sizeof(d.sched_dir));
 	snprintf(d.token, sizeof(d.token), "%s", TOKEN);
 	pthread_mutex_init(&d.lock, NULL);
 	gvd_metrics_init(&d.metrics);

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "gpuvisor/catalog.h"
+#include "gpuvisor/backend.h"
 #include "gpuvisor/node.h"
 #include "nvml_internal.h"
 

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "gpuvisor/catalog.h"
+#include "gpuvisor/backend.h"
 #include "gpuvisor/node.h"
 #include "../../src/core/nvml_internal.h"
 

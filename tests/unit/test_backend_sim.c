@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "gpuvisor/catalog.h"
+#include "gpuvisor/backend.h"
 #include "gpuvisor/node.h"
 
 static struct gv_catalog *cat;

@@ -1,9 +1,9 @@
 /* Sample kernels shared by the workloads and the simulator tests. One
  * source: nvcc -x cu builds it for GPUs, the C compiler into the simulator
- * module gv_kernels.so (see gv_kernel.h). Arithmetic is on 32-bit unsigned
+ * module gv_kernels.so (see include/gpuvisor/kernel.h). Arithmetic is on 32-bit unsigned
  * integers (wrapping), so results are bit-identical on a GPU and on the
  * simulator and checksums can be compared between them. */
-#include "gv_kernel.h"
+#include "gpuvisor/kernel.h"
 #include "gv_kernels.h"
 
 GV_MODULE_ABI

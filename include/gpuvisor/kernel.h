@@ -24,8 +24,8 @@
  * What the simulator cannot express is not allowed in sample kernels:
  * shared memory, __syncthreads, warp intrinsics, atomics across threads.
  */
-#ifndef GV_KERNEL_H
-#define GV_KERNEL_H
+#ifndef GPUVISOR_KERNEL_H
+#define GPUVISOR_KERNEL_H
 
 #define GV_SIM_MODULE_ABI 1
 
