@@ -21,6 +21,7 @@
  * cuDevicePrimaryCtxReset) frees everything allocated in it, so the shim
  * uncharges those allocations too.
  */
+#include "bulk.h"
 #include "shim_internal.h"
 
 #include <pthread.h>
@@ -115,9 +116,11 @@ static bool gv_overhead_cached(CUdevice dev, uint64_t *bytes)
 	return true;
 }
 
-/* Everything a gone context held goes back to the partition. */
+/* Everything a gone context held goes back to the partition; its bulk
+ * memory is released, as the driver frees its linear memory. */
 static void gv_ctx_gone(CUcontext ctx, uint64_t overhead)
 {
+	gv_bulk_ctx_gone(ctx);
 	gv_part_uncharge(overhead + gv_track_remove_ctx(ctx));
 }
 
