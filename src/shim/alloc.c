@@ -9,8 +9,9 @@
  * handle is uncharged at cuMemRelease even if a mapping still holds it.
  *
  * cuMemAlloc_v2 of $GPUVISOR_BULK_MIN bytes and more is made as bulk
- * (bulk.c: exportable VMM memory), charged and tracked like any linear
- * allocation; its frees go to bulk.c.
+ * (bulk.c: exportable VMM memory), with the partition or without it; with
+ * it, charged and tracked like any linear allocation. Its frees go to
+ * bulk.c.
  *
  * Arguments the shim cannot charge for (NULL out-pointers) go straight to
  * the driver, so the caller gets the driver's own error.
@@ -86,13 +87,19 @@ GV_EXPORT CUresult CUDAAPI cuMemAlloc_v2(CUdeviceptr *dptr, size_t bytesize)
 	CUresult r;
 
 	GV_ENTER();
-	if (GV_PART_OFF() || !dptr)
+	if (GV_NESTED() || !dptr)
 		return GV_REAL(cuMemAlloc_v2)(dptr, bytesize);
 	ctx = gv_shim_current_ctx();
-	if ((r = gv_part_charge(bytesize)) != CUDA_SUCCESS)
-		return r;
 	/* bulk when it can be made; the driver's own memory otherwise (no
 	 * context: the driver's error; a driver without exportable VMM) */
+	if (!gv_part_on()) {
+		if (ctx && gv_bulk_wanted(bytesize) &&
+		    gv_bulk_alloc(dptr, bytesize, ctx) == CUDA_SUCCESS)
+			return CUDA_SUCCESS;
+		return GV_REAL(cuMemAlloc_v2)(dptr, bytesize);
+	}
+	if ((r = gv_part_charge(bytesize)) != CUDA_SUCCESS)
+		return r;
 	if (ctx && gv_bulk_wanted(bytesize) && gv_bulk_alloc(dptr, bytesize, ctx) == CUDA_SUCCESS)
 		return gv_linear_done(CUDA_SUCCESS, *dptr, bytesize, ctx);
 	r = GV_REAL(cuMemAlloc_v2)(dptr, bytesize);
@@ -230,7 +237,7 @@ GV_EXPORT CUresult CUDAAPI cuMemFree_v2(CUdeviceptr dptr)
 	struct gv_untrack u;
 
 	GV_ENTER();
-	if (GV_PART_OFF())
+	if (GV_NESTED() || (!gv_part_on() && !gv_bulk_owns(dptr)))
 		return GV_REAL(cuMemFree_v2)(dptr);
 	u = gv_untrack_begin(GV_TRACK_DPTR, dptr);
 	if (gv_bulk_owns(dptr))
@@ -264,7 +271,7 @@ GV_EXPORT CUresult CUDAAPI cuMemFreeAsync(CUdeviceptr dptr, CUstream hStream)
 	struct gv_untrack u;
 
 	GV_ENTER();
-	if (GV_PART_OFF())
+	if (GV_NESTED() || (!gv_part_on() && !gv_bulk_owns(dptr)))
 		return GV_REAL(cuMemFreeAsync)(dptr, hStream);
 	u = gv_untrack_begin(GV_TRACK_DPTR, dptr);
 	if (gv_bulk_owns(dptr))
@@ -277,7 +284,7 @@ GV_EXPORT CUresult CUDAAPI cuMemFreeAsync_ptsz(CUdeviceptr dptr, CUstream hStrea
 	struct gv_untrack u;
 
 	GV_ENTER();
-	if (GV_PART_OFF())
+	if (GV_NESTED() || (!gv_part_on() && !gv_bulk_owns(dptr)))
 		return GV_REAL(cuMemFreeAsync_ptsz)(dptr, hStream);
 	u = gv_untrack_begin(GV_TRACK_DPTR, dptr);
 	if (gv_bulk_owns(dptr))

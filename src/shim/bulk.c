@@ -19,8 +19,8 @@
  * cuMemFreeAsync, and the end of the memory with its context (the driver
  * frees linear memory with its context; VMM memory would outlive it).
  *
- * On only with the partition (a process run by gpuvisor: $GPUVISOR_ACCT),
- * whose tracking gives the charge back at a free or with a context. Off in
+ * On for a process run by gpuvisor ($GPUVISOR_INSTANCE set: every kind of
+ * instance; the charge is alloc.c's where a partition is on). Off in
  * migration mode (--migratable: the handle-virtualising layer owns every
  * allocation there), for nested calls, for the legacy 32-bit
  * cuMemAlloc (a VMM address does not fit), and when $GPUVISOR_BULK_MIN is
@@ -49,6 +49,7 @@ struct gv_bulk_ent {
 	CUmemGenericAllocationHandle handle;
 	CUdevice dev;
 	CUcontext ctx;	  /* current at the allocation: the memory ends with it */
+	bool prim;	  /* ctx is dev's primary context */
 };
 
 static pthread_mutex_t gv_bulk_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -59,10 +60,11 @@ static uint64_t gv_bulk_min = GV_BULK_DEFAULT_MIN;
 void gv_bulk_init(void)
 {
 	const char *s = getenv("GPUVISOR_BULK_MIN");
+	const char *inst = getenv("GPUVISOR_INSTANCE");
 	unsigned long long v;
 	char *end;
 
-	if (gv_mig_on() || !gv_part_on()) {
+	if (gv_mig_on() || !inst || !*inst) {
 		gv_bulk_min = 0;
 		return;
 	}
@@ -205,6 +207,22 @@ static ssize_t gv_bulk_find_locked(CUdeviceptr ptr, bool inside)
 	return -1;
 }
 
+/* Whether ctx is dev's primary context: only an active one can be, and
+ * retaining an active one and releasing it again changes nothing. */
+static bool gv_bulk_is_primary(CUcontext ctx, CUdevice dev)
+{
+	CUcontext pc = NULL;
+	unsigned flags = 0;
+	int active = 0;
+
+	if (GV_REAL(cuDevicePrimaryCtxGetState)(dev, &flags, &active) != CUDA_SUCCESS || !active)
+		return false;
+	if (GV_REAL(cuDevicePrimaryCtxRetain)(&pc, dev) != CUDA_SUCCESS)
+		return false;
+	(void)GV_REAL(cuDevicePrimaryCtxRelease_v2)(dev);
+	return pc == ctx;
+}
+
 CUresult gv_bulk_alloc(CUdeviceptr *dptr, uint64_t bytes, CUcontext ctx)
 {
 	struct gv_bulk_ent e = { .bytes = bytes, .ctx = ctx };
@@ -214,6 +232,7 @@ CUresult gv_bulk_alloc(CUdeviceptr *dptr, uint64_t bytes, CUcontext ctx)
 		return CUDA_ERROR_INVALID_CONTEXT;
 	if ((r = GV_REAL(cuCtxGetDevice)(&e.dev)) != CUDA_SUCCESS)
 		return r;
+	e.prim = gv_bulk_is_primary(ctx, e.dev);
 	if ((r = gv_bulk_make(&e)) != CUDA_SUCCESS)
 		return r;
 	if (gv_bulk_insert(&e) < 0) {
@@ -270,7 +289,23 @@ bool gv_bulk_range(CUdeviceptr ptr, CUdeviceptr *base, uint64_t *bytes, CUcontex
 	return i >= 0;
 }
 
-void gv_bulk_ctx_gone(CUcontext ctx)
+bool gv_bulk_in_tail(CUdeviceptr ptr)
+{
+	bool tail = false;
+
+	pthread_mutex_lock(&gv_bulk_lock);
+	for (size_t i = 0; i < gv_bulk_n && !tail; i++) {
+		const struct gv_bulk_ent *e = &gv_bulk_tab[i];
+
+		tail = ptr >= e->base + e->bytes && ptr < e->base + e->rsize;
+	}
+	pthread_mutex_unlock(&gv_bulk_lock);
+	return tail;
+}
+
+/* Releases every entry of ctx, or (ctx NULL) every entry made in dev's
+ * primary context. */
+static void gv_bulk_drop(CUcontext ctx, CUdevice dev)
 {
 	for (;;) {
 		struct gv_bulk_ent e;
@@ -278,7 +313,8 @@ void gv_bulk_ctx_gone(CUcontext ctx)
 
 		pthread_mutex_lock(&gv_bulk_lock);
 		for (size_t i = 0; i < gv_bulk_n; i++)
-			if (gv_bulk_tab[i].ctx == ctx) {
+			if (ctx ? gv_bulk_tab[i].ctx == ctx
+				: gv_bulk_tab[i].prim && gv_bulk_tab[i].dev == dev) {
 				e = gv_bulk_tab[i];
 				gv_bulk_tab[i] = gv_bulk_tab[--gv_bulk_n];
 				found = true;
@@ -289,4 +325,23 @@ void gv_bulk_ctx_gone(CUcontext ctx)
 			return;
 		gv_bulk_unmake(&e, true);
 	}
+}
+
+void gv_bulk_ctx_gone(CUcontext ctx)
+{
+	if (ctx)
+		gv_bulk_drop(ctx, 0);
+}
+
+void gv_bulk_prim_gone(CUdevice dev, bool reset)
+{
+	unsigned flags = 0;
+	int active = 0;
+
+	if (!gv_bulk_min)
+		return;
+	if (!reset &&
+	    (GV_REAL(cuDevicePrimaryCtxGetState)(dev, &flags, &active) != CUDA_SUCCESS || active))
+		return;
+	gv_bulk_drop(NULL, dev);
 }

@@ -6,8 +6,8 @@
 #include "shim_internal.h"
 
 /* Reads $GPUVISOR_BULK_MIN (bytes; 0 turns the bulk off; default 2 MiB);
- * off in migration mode and without the partition. Called once by
- * gv_shim_init after gv_part_init and gv_mig_init. */
+ * off in migration mode and outside gpuvisor ($GPUVISOR_INSTANCE unset).
+ * Called once by gv_shim_init after gv_mig_init. */
 void gv_bulk_init(void);
 /* True when an allocation of bytes is made as bulk. */
 bool gv_bulk_wanted(uint64_t bytes);
@@ -23,7 +23,13 @@ CUresult gv_bulk_free(CUdeviceptr ptr);
 /* The allocation holding ptr (base <= ptr < base + bytes asked for):
  * true with its base, size and context (each out-param may be NULL). */
 bool gv_bulk_range(CUdeviceptr ptr, CUdeviceptr *base, uint64_t *bytes, CUcontext *ctx);
+/* True when ptr lies in a bulk allocation's rounding, past the bytes
+ * asked for: no allocation, as far as the workload is told. */
+bool gv_bulk_in_tail(CUdeviceptr ptr);
 /* ctx was destroyed: its bulk goes with it, as its linear memory would. */
 void gv_bulk_ctx_gone(CUcontext ctx);
+/* dev's primary context was released (reset=false: gone only when no
+ * longer active) or reset: the bulk made in it goes. */
+void gv_bulk_prim_gone(CUdevice dev, bool reset);
 
 #endif

@@ -10,16 +10,6 @@
  * CUDA_ERROR_INVALID_VALUE. Every other answer is the driver's. */
 #include "bulk.h"
 
-static bool gv_bulk_tail(CUdeviceptr ptr)
-{
-	CUdeviceptr base = 0;
-
-	/* the driver's range starts at a bulk base the shim does not place
-	 * ptr in: ptr lies in the rounding */
-	return GV_REAL(cuMemGetAddressRange_v2)(&base, NULL, ptr) == CUDA_SUCCESS &&
-	       gv_bulk_owns(base);
-}
-
 GV_EXPORT CUresult CUDAAPI cuMemGetAddressRange_v2(CUdeviceptr *pbase, size_t *psize,
 						   CUdeviceptr dptr)
 {
@@ -28,7 +18,7 @@ GV_EXPORT CUresult CUDAAPI cuMemGetAddressRange_v2(CUdeviceptr *pbase, size_t *p
 
 	GV_ENTER();
 	if (GV_NESTED() || !gv_bulk_range(dptr, &base, &bytes, NULL)) {
-		if (!GV_NESTED() && gv_bulk_tail(dptr))
+		if (!GV_NESTED() && gv_bulk_in_tail(dptr))
 			return CUDA_ERROR_NOT_FOUND;
 		return GV_REAL(cuMemGetAddressRange_v2)(pbase, psize, dptr);
 	}

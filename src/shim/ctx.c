@@ -187,8 +187,12 @@ GV_CTX_CREATE(cuCtxCreate_v4,
                                                                                              \
 		GV_ENTER();                                                                  \
 		gv_gate_ctx_forget(ctx);                                                     \
-		if (GV_PART_OFF())                                                           \
-			return GV_REAL(name)(ctx);                                           \
+		if (GV_PART_OFF()) {                                                         \
+			r = GV_REAL(name)(ctx);                                              \
+			if (r == CUDA_SUCCESS && !GV_NESTED())                               \
+				gv_bulk_ctx_gone(ctx);                                       \
+			return r;                                                            \
+		}                                                                            \
 		pthread_mutex_lock(&gv_ctx_lock);                                            \
 		had = gv_track_remove(GV_TRACK_CTX, (uintptr_t)ctx, &oh, NULL) == 0;         \
 		r = GV_REAL(name)(ctx);                                                      \
@@ -271,12 +275,18 @@ static void gv_prim_gone(CUdevice dev, bool release)
 		CUresult r;                                                                  \
                                                                                              \
 		GV_ENTER();                                                                  \
-		if (GV_PART_OFF() || dev < 0 || dev >= GV_MAX_DEVICES)                       \
-			return GV_REAL(name)(dev);                                           \
+		if (GV_PART_OFF() || dev < 0 || dev >= GV_MAX_DEVICES) {                     \
+			r = GV_REAL(name)(dev);                                              \
+			if (r == CUDA_SUCCESS && !GV_NESTED())                               \
+				gv_bulk_prim_gone(dev, !(release));                          \
+			return r;                                                            \
+		}                                                                            \
 		pthread_mutex_lock(&gv_ctx_lock);                                            \
 		r = GV_REAL(name)(dev);                                                      \
-		if (r == CUDA_SUCCESS)                                                       \
+		if (r == CUDA_SUCCESS) {                                                     \
 			gv_prim_gone(dev, release);                                          \
+			gv_bulk_prim_gone(dev, !(release));                                  \
+		}                                                                            \
 		pthread_mutex_unlock(&gv_ctx_lock);                                          \
 		return r;                                                                    \
 	}
