@@ -247,6 +247,8 @@ bool gv_bulk_owns(CUdeviceptr ptr)
 {
 	bool owns;
 
+	if (!gv_bulk_min) /* set once at start-up: off costs no lock */
+		return false;
 	pthread_mutex_lock(&gv_bulk_lock);
 	owns = gv_bulk_n && gv_bulk_find_locked(ptr, false) >= 0;
 	pthread_mutex_unlock(&gv_bulk_lock);
@@ -275,6 +277,8 @@ bool gv_bulk_range(CUdeviceptr ptr, CUdeviceptr *base, uint64_t *bytes, CUcontex
 {
 	ssize_t i;
 
+	if (!gv_bulk_min)
+		return false;
 	pthread_mutex_lock(&gv_bulk_lock);
 	i = gv_bulk_n ? gv_bulk_find_locked(ptr, true) : -1;
 	if (i >= 0) {
@@ -293,6 +297,8 @@ bool gv_bulk_in_tail(CUdeviceptr ptr)
 {
 	bool tail = false;
 
+	if (!gv_bulk_min)
+		return false;
 	pthread_mutex_lock(&gv_bulk_lock);
 	for (size_t i = 0; i < gv_bulk_n && !tail; i++) {
 		const struct gv_bulk_ent *e = &gv_bulk_tab[i];

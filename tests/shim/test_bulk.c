@@ -3,8 +3,8 @@
  *
  *   test_shim_bulk        (default threshold, 2 MiB) a large allocation is
  *                         VMM-backed with the POSIX fd handle type, another
- *                         process imports its export and reads the same
- *                         bytes; 2 MiB - 1 is plain memory; the charge is the
+ *                         process imports its export (an inherited fd) and
+ *                         reads the same bytes; 2 MiB - 1 is plain memory; the charge is the
  *                         bytes asked for; cuMemGetAddressRange and the
  *                         range/context attributes give the allocation, an
  *                         address in the rounding is none; cuMemFree,
@@ -97,26 +97,24 @@ static uint64_t dev_sum(CUdeviceptr p, size_t n)
 	return s;
 }
 
-/* Another process: imports the descriptor fd of process pid (through
- * /proc), maps it and prints the checksum of its first n bytes. */
-static int importer(const char *pid, const char *fd, size_t n)
+/* Another process: imports the descriptor fd it inherited (the same open
+ * file, as SCM_RIGHTS would pass it), maps it and prints the checksum of
+ * its first n bytes. */
+static int importer(const char *fd, size_t n)
 {
 	CUmemAllocationProp prop;
 	CUmemGenericAllocationHandle h;
 	CUmemAccessDesc acc = { .location = { .type = CU_MEM_LOCATION_TYPE_DEVICE, .id = 0 },
 				.flags = CU_MEM_ACCESS_FLAGS_PROT_READWRITE };
 	CUdeviceptr va;
-	char path[64];
 	size_t gran = 0, rs;
-	int f;
+	int f = atoi(fd);
 
 	gvt_ctx();
-	snprintf(path, sizeof(path), "/proc/%s/fd/%s", pid, fd);
-	f = open(path, O_RDONLY | O_CLOEXEC);
-	CHECK(f >= 0);
+	CHECK(fcntl(f, F_GETFD) >= 0);
 	CHECK_OK(cuMemImportFromShareableHandle(&h, (void *)(uintptr_t)f,
 						CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR));
-	close(f);
+	close(f); /* the import holds the memory, not the descriptor */
 	memset(&prop, 0, sizeof(prop));
 	CHECK_OK(cuMemGetAllocationPropertiesFromHandle(&prop, h));
 	CHECK_OK(cuMemGetAllocationGranularity(&gran, &prop, CU_MEM_ALLOC_GRANULARITY_MINIMUM));
@@ -197,22 +195,23 @@ static void checkpoint_case(char *self)
 static void export_case(char *self, CUdeviceptr p)
 {
 	CUmemGenericAllocationHandle h;
-	char pidbuf[16], fdbuf[16], nbuf[24];
-	int fd = -1, rd;
+	char fdbuf[16], nbuf[24];
+	int fd = -1, inherit, rd;
 	pid_t pid;
 
 	CHECK_OK(cuMemRetainAllocationHandle(&h, (void *)(uintptr_t)p));
 	CHECK_OK(cuMemExportToShareableHandle(&fd, h, CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR, 0));
 	CHECK_OK(cuMemRelease(h));
-	snprintf(pidbuf, sizeof(pidbuf), "%d", (int)getpid());
-	snprintf(fdbuf, sizeof(fdbuf), "%d", fd);
+	inherit = fcntl(fd, F_DUPFD, 3); /* without close-on-exec */
+	CHECK(inherit >= 0);
+	close(fd);
+	snprintf(fdbuf, sizeof(fdbuf), "%d", inherit);
 	snprintf(nbuf, sizeof(nbuf), "%llu", (unsigned long long)BIG);
-	pid = gvt_spawn((char *[]){ self, (char[]){ "import" }, pidbuf, fdbuf, nbuf, NULL }, NULL,
-			&rd);
+	pid = gvt_spawn((char *[]){ self, (char[]){ "import" }, fdbuf, nbuf, NULL }, NULL, &rd);
+	close(inherit);
 	CHECK_EQ_U64(gvt_read_u64(rd), dev_sum(p, BIG));
 	CHECK_EQ_U64(gvt_wait(pid), 0);
 	close(rd);
-	close(fd);
 }
 
 static void ranges_case(CUcontext ctx, CUdeviceptr p)
@@ -337,8 +336,8 @@ static int bulk_off(void)
 int main(int argc, char **argv)
 {
 	has_acct = getenv("GPUVISOR_ACCT") != NULL;
-	if (argc > 4 && !strcmp(argv[1], "import"))
-		return importer(argv[2], argv[3], strtoull(argv[4], NULL, 10));
+	if (argc > 3 && !strcmp(argv[1], "import"))
+		return importer(argv[2], strtoull(argv[3], NULL, 10));
 	if (argc > 2 && !strcmp(argv[1], "target"))
 		return target(argv[2]);
 	if (argc > 1 && !strcmp(argv[1], "off"))
