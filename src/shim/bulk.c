@@ -1,6 +1,6 @@
 /* The bulk: a workload's large linear allocations, backed by exportable VMM
  * memory at addresses the shim reserves (docs/shim.md "Bulk memory",
- * docs/migration.md "Pre-copy on the driver path").
+ * docs/migration.md "The pre-copy design that follows").
  *
  * Why: the driver's checkpoint copies device memory at about 1.7 GB/s; a
  * migration that pre-copies the large allocations while the workload runs
