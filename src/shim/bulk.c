@@ -233,8 +233,11 @@ CUresult gv_bulk_alloc(CUdeviceptr *dptr, uint64_t bytes, CUcontext ctx)
 	if ((r = GV_REAL(cuCtxGetDevice)(&e.dev)) != CUDA_SUCCESS)
 		return r;
 	e.prim = gv_bulk_is_primary(ctx, e.dev);
-	if ((r = gv_bulk_make(&e)) != CUDA_SUCCESS)
+	if ((r = gv_bulk_make(&e)) != CUDA_SUCCESS) {
+		gv_shim_log(true, "bulk of %llu bytes on device %d not made (CUresult %d)",
+			    (unsigned long long)bytes, (int)e.dev, (int)r);
 		return r;
+	}
 	if (gv_bulk_insert(&e) < 0) {
 		gv_bulk_unmake(&e, true);
 		return CUDA_ERROR_OUT_OF_MEMORY;
