@@ -92,7 +92,12 @@ enum {
 	GV_APIREQ_Q_SINCE = 1u << 0, /* events: since=SEQ (>= 0) */
 	GV_APIREQ_Q_FORCE = 1u << 1, /* destroy: force=1|0|true|false */
 	GV_APIREQ_Q_GPU = 1u << 2,   /* profiles: gpu=INDEX|UUID */
+	GV_APIREQ_Q_TICKET = 1u << 3, /* console login: ticket=HEX (64 lowercase hex) */
+	GV_APIREQ_Q_SECONDS = 1u << 4, /* history: seconds=1..GV_APIREQ_SECONDS_MAX */
 };
+
+#define GV_APIREQ_SECONDS_MAX 600
+#define GV_APIREQ_TICKET_LEN 64
 
 struct gv_apireq_query {
 	unsigned allowed; /* GV_APIREQ_Q_* the route takes */
@@ -100,6 +105,12 @@ struct gv_apireq_query {
 	int64_t since;	  /* 0 when not given */
 	bool force;
 	char gpu[GV_APIREQ_GPU_MAX];
+	/* "" when not given; a value that is not 64 lowercase hex characters
+	 * is kept as "" too and marks bad_ticket (a login link answers the
+	 * same for a malformed ticket as for a used one) */
+	char ticket[GV_APIREQ_TICKET_LEN + 1];
+	bool bad_ticket;
+	int seconds; /* 0 when not given */
 };
 
 void gv_apireq_query_init(struct gv_apireq_query *q, unsigned allowed);

@@ -55,6 +55,7 @@ int gv_cmd_resume(struct gv_cli *cli, int argc, char **argv);
 int gv_cmd_sched(struct gv_cli *cli, int argc, char **argv);
 int gv_cmd_top(struct gv_cli *cli, int argc, char **argv);
 int gv_cmd_slurm_conf(struct gv_cli *cli, int argc, char **argv);
+int gv_cmd_ui(struct gv_cli *cli, int argc, char **argv);
 int gv_cmd_advise(struct gv_cli *cli, int argc, char **argv);
 
 /* Prints the subcommand's usage and help to f. */

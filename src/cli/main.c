@@ -201,6 +201,14 @@ static const struct gv_cmd gv_cmds[] = {
 	 "addresses and lets its CUDA calls go on. If the GPU has no room, the\n"
 	 "workload stays suspended and can be resumed again later.\n"
 	 "\nexamples:\n  gpuvisor resume i-3\n  gpuvisor resume i-3 --to i-4\n"},
+	{"ui", gv_cmd_ui, "ui [--open]",
+	 "Print a one-time login link for the web console (docs/console.md).",
+	 "  --open  also open it with xdg-open (when DISPLAY or WAYLAND_DISPLAY is set)\n"
+	 "\ngpuvisord must serve TCP (--listen 127.0.0.1:PORT). The link holds a ticket\n"
+	 "that is good once, for 60 seconds: opening it logs the browser in (a session\n"
+	 "cookie) and leaves /ui/ in the address bar. A wildcard listen address\n"
+	 "(0.0.0.0) is printed as 127.0.0.1.\n"
+	 "\nexample:\n  gpuvisor ui --open\n"},
 	{"version", gv_cmd_version, "version",
 	 "Print the versions of gpuvisor and of the daemon it reaches.", ""},
 	{"help", gv_cmd_help, "help [SUBCOMMAND]", "Show help for gpuvisor or a subcommand.", ""},

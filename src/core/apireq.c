@@ -316,6 +316,10 @@ int gv_apireq_query_add(struct gv_apireq_query *q, const char *key, const char *
 		bit = GV_APIREQ_Q_FORCE;
 	else if (strcmp(key, "gpu") == 0)
 		bit = GV_APIREQ_Q_GPU;
+	else if (strcmp(key, "ticket") == 0)
+		bit = GV_APIREQ_Q_TICKET;
+	else if (strcmp(key, "seconds") == 0)
+		bit = GV_APIREQ_Q_SECONDS;
 	else
 		bit = 0;
 	if (!(bit & q->allowed))
@@ -335,6 +339,25 @@ int gv_apireq_query_add(struct gv_apireq_query *q, const char *key, const char *
 		else
 			ret = gv_err_set(err, EINVAL, "query 'force' must be 1, 0, true or false");
 		break;
+	case GV_APIREQ_Q_TICKET:
+		ret = 0;
+		if (value && strlen(value) == GV_APIREQ_TICKET_LEN &&
+		    strspn(value, "0123456789abcdef") == GV_APIREQ_TICKET_LEN)
+			memcpy(q->ticket, value, GV_APIREQ_TICKET_LEN + 1);
+		else
+			q->bad_ticket = true;
+		break;
+	case GV_APIREQ_Q_SECONDS: {
+		int64_t n = 0;
+
+		ret = parse_since(value, &n, NULL);
+		if (ret || n < 1 || n > GV_APIREQ_SECONDS_MAX)
+			ret = gv_err_set(err, EINVAL, "query 'seconds' must be 1 to %d",
+					 GV_APIREQ_SECONDS_MAX);
+		else
+			q->seconds = (int)n;
+		break;
+	}
 	default:
 		ret = gv_apireq_gpu_ref(value, &idx, err);
 		if (!ret)

@@ -82,6 +82,7 @@ struct req_ctx {
 	size_t len, cap;
 	bool too_large;
 	uint64_t since; /* when the request arrived (gv_proc_now_ticks) */
+	bool is_file;	/* the answer is a console file (may be cached) */
 };
 
 static uint64_t now_ns(void)
@@ -314,8 +315,50 @@ static void head_of(struct gvd_listener *l, struct MHD_Connection *c, const char
 		in->auth = auth;
 		in->auth_len = alen;
 	}
+	auth = NULL;
+	alen = 0;
+	if (MHD_lookup_connection_value_n(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_COOKIE,
+					  strlen(MHD_HTTP_HEADER_COOKIE), &auth, &alen) == MHD_YES) {
+		in->cookie = auth;
+		in->cookie_len = alen;
+	}
+	auth = NULL;
+	alen = 0;
+	in->console_header =
+		MHD_lookup_connection_value_n(c, MHD_HEADER_KIND, "X-Gpuvisor-Console",
+					      strlen("X-Gpuvisor-Console"), &auth,
+					      &alen) == MHD_YES &&
+		alen == 1 && auth[0] == '1';
 	in->bad_head = head_hides_bytes(c, method, version, ctx, in->head_len);
 	peer_of(c, l->tcp, ctx->since, &in->peer);
+}
+
+/* The target as the log may show it: its path only. A query is written
+ * "?(redacted)": the one of /ui/login is a one-time ticket, and no other
+ * is worth the risk of a secret pasted into one. */
+static void target_for_log(const struct req_ctx *ctx, char *out, size_t cap)
+{
+	const char *t = ctx->target ? ctx->target : "";
+	size_t i, n = strcspn(t, "?");
+
+	snprintf(out, cap, "%.*s%s", (int)(n > 200 ? 200 : n), t, t[n] ? "?(redacted)" : "");
+	/* bytes a terminal or a log reader would take for something else */
+	for (i = 0; out[i]; i++)
+		if ((unsigned char)out[i] < 0x20 || (unsigned char)out[i] >= 0x7f)
+			out[i] = '?';
+}
+
+/* Headers on every answer (docs/api.md, "Console"): what the browser may
+ * load and run for a page of ours, and that no answer is sniffed, framed or
+ * sent on as a referrer. */
+static void security_headers(struct MHD_Response *resp)
+{
+	MHD_add_response_header(resp, "Content-Security-Policy",
+				"default-src 'self'; script-src 'self'; style-src 'self'; "
+				"img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
+				"base-uri 'none'; form-action 'self'");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
 }
 
 static enum MHD_Result send_resp(struct gvd_listener *l, struct MHD_Connection *c,
@@ -325,11 +368,22 @@ static enum MHD_Result send_resp(struct gvd_listener *l, struct MHD_Connection *
 	struct MHD_Response *resp;
 	enum MHD_Result ok;
 	char *text;
+	size_t len;
+	char shown[256];
 	const char *ctype = "application/json";
 
-	if (r->text) {
+	if (r->file) {
+		text = r->file;
+		len = r->file_len;
+		r->file = NULL;
+		ctype = r->file_type;
+	} else if (r->status == 204 || r->status == 303) {
+		text = NULL;
+		len = 0;
+	} else if (r->text) {
 		text = r->text;
 		r->text = NULL;
+		len = strlen(text);
 		ctype = "text/plain; version=0.0.4; charset=utf-8";
 	} else {
 		text = r->json ? json_dumps(r->json, JSON_COMPACT) : NULL;
@@ -345,25 +399,44 @@ static enum MHD_Result send_resp(struct gvd_listener *l, struct MHD_Connection *
 			r->status = 500;
 			text = strdup("{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}\n");
 		}
+		if (!text)
+			return MHD_NO;
+		len = strlen(text);
 	}
-	if (!text)
-		return MHD_NO;
-	resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	if (text)
+		resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	else
+		resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 	if (!resp) {
 		free(text);
 		return MHD_NO;
 	}
-	MHD_add_response_header(resp, "Content-Type", ctype);
+	if (len > 0)
+		MHD_add_response_header(resp, "Content-Type", ctype);
 	MHD_add_response_header(resp, "Connection", "close");
+	security_headers(resp);
+	if (!ctx->is_file)
+		MHD_add_response_header(resp, "Cache-Control", "no-store");
 	if (r->allow[0])
 		MHD_add_response_header(resp, "Allow", r->allow);
 	if (r->status == 401)
 		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer");
+	if (r->location[0])
+		MHD_add_response_header(resp, "Location", r->location);
+	if (r->set_cookie[0])
+		MHD_add_response_header(resp, "Set-Cookie", r->set_cookie);
 	ok = MHD_queue_response(c, (unsigned int)r->status, resp);
 	MHD_destroy_response(resp);
 	if (ok == MHD_YES)
 		gvd_metrics_count(&d->metrics, method, r->status);
-	gvd_log(GVD_LOG_DEBUG, "%s -> %d", method, r->status);
+	/* the method word may be any bytes: only a known one is shown */
+	target_for_log(ctx, shown, sizeof(shown));
+	gvd_log(GVD_LOG_DEBUG, "%s %s -> %d",
+		strspn(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == strlen(method) &&
+				strlen(method) < 10
+			? method
+			: "(method)",
+		shown, r->status);
 	return ok;
 }
 
@@ -422,11 +495,13 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 	in.body_too_large = ctx->too_large;
 	conn_set(l, ctx->conn, true);
 	gvd_http_serve(l->d, &in, &r);
+	ctx->is_file = r.file != NULL;
 answer:
 	ok = send_resp(l, c, ctx, method, &r);
 	conn_set(l, ctx->conn, false);
 	json_decref(r.json);
 	free(r.text);
+	free(r.file);
 	return ok;
 }
 

@@ -3,14 +3,28 @@
 #define GPUVISORD_API_H
 
 #include "daemon.h"
+#include "gpuvisor/console_auth.h"
 
 #define GVD_MAX_SEGS 6
 /* Request line + headers, bytes: more is 431 (docs/api.md, "Limits"). */
 #define GVD_HEAD_MAX 8192
 
+/* How a request was let in (request.c, docs/api.md "Authentication"). */
+enum gvd_auth {
+	GVD_AUTH_NONE = 0, /* a route that needs none (static files, login) */
+	GVD_AUTH_LOCAL,	   /* the Unix socket */
+	GVD_AUTH_BEARER,   /* TCP with the bearer token */
+	GVD_AUTH_COOKIE,   /* TCP with a console session cookie */
+};
+
 struct gvd_req {
 	struct gvd *d;
 	const char *method;
+	const char *target; /* the raw target as sent (path?query) */
+	size_t target_len;
+	enum gvd_auth auth;
+	/* the request's valid console session (its gv_session cookie), "" none */
+	char session[GV_CONSOLE_SECRET_HEX + 1];
 	const char *seg[GVD_MAX_SEGS];
 	int n_seg;
 	const char *body;
@@ -24,6 +38,15 @@ struct gvd_resp {
 	json_t *json; /* owned */
 	char *text;   /* owned; text/plain (metrics) */
 	char allow[64];
+	/* a static file of the console: owned bytes and their type (no
+	 * Cache-Control: no-store, which every API answer has) */
+	char *file;
+	size_t file_len;
+	const char *file_type;
+	/* 303 and its Location (a path of ours); empty body */
+	char location[64];
+	/* "gv_session=<id>; HttpOnly; ..." to set, or one that clears it */
+	char set_cookie[160];
 };
 
 /* One request as a transport hands it to the request layer (request.c).
@@ -35,6 +58,9 @@ struct gvd_http_in {
 	bool tcp;		 /* needs the bearer token */
 	const char *auth;	 /* Authorization value, NUL-terminated at auth_len; or NULL */
 	size_t auth_len;
+	const char *cookie;	 /* Cookie value (NUL-terminated at cookie_len); or NULL */
+	size_t cookie_len;
+	bool console_header;	 /* "X-Gpuvisor-Console: 1" came (the CSRF guard) */
 	bool bad_head;		 /* the transport found bytes it hides (a NUL in a line) */
 	size_t head_len;	 /* request line + headers, bytes as received */
 	const char *body;
@@ -89,6 +115,20 @@ void gvd_route_migration_start(struct gvd_req *q, struct gvd_resp *r);
 void gvd_route_migration(struct gvd_req *q, struct gvd_resp *r);
 void gvd_route_migration_cancel(struct gvd_req *q, struct gvd_resp *r);
 void gvd_route_migration_progress(struct gvd_req *q, struct gvd_resp *r);
+/* routes_session.c: console sessions and tickets */
+void gvd_route_session_get(struct gvd_req *q, struct gvd_resp *r);
+void gvd_route_session_login(struct gvd_req *q, struct gvd_resp *r);
+void gvd_route_session_logout(struct gvd_req *q, struct gvd_resp *r);
+void gvd_route_session_ticket(struct gvd_req *q, struct gvd_resp *r);
+void gvd_route_ui_login(struct gvd_req *q, struct gvd_resp *r);
+/* routes_ui.c: the console's static files */
+void gvd_route_root(struct gvd_req *q, struct gvd_resp *r);
+void gvd_route_ui_index(struct gvd_req *q, struct gvd_resp *r);
+void gvd_route_ui_file(struct gvd_req *q, struct gvd_resp *r);
+/* routes_history.c */
+void gvd_route_history(struct gvd_req *q, struct gvd_resp *r);
+/* Sets a 303 to location (a constant path of ours). */
+void gvd_resp_redirect(struct gvd_resp *r, const char *location);
 /* routes_sched.c */
 void gvd_route_gpu_sched(struct gvd_req *q, struct gvd_resp *r);
 void gvd_route_gpu_sched_set(struct gvd_req *q, struct gvd_resp *r);

@@ -37,6 +37,9 @@ struct gvd_opts {
 	unsigned request_timeout_s;
 	/* the group given the socket and the files workloads use; "" none */
 	const char *group;
+	/* the console's static files (--console-dir; default: installed or
+	 * build tree share/gpuvisor/console) */
+	const char *console_dir;
 };
 
 #define GVD_METRIC_SLOTS 64
@@ -75,6 +78,10 @@ struct gvd {
 	struct gvd_sched_gpu sched[GV_NODE_MAX_GPUS];
 	char token[80]; /* TCP bearer token; "" without --listen */
 	char listen_addr[80]; /* the TCP address actually bound (port 0 resolved) */
+	struct gv_console_auth *console; /* console sessions and tickets */
+	/* the console directory, opened at start (-1: none; /ui answers 404) */
+	int console_fd;
+	struct gvd_history *history; /* history.c */
 	/* Serialises every state change and every backend call. */
 	pthread_mutex_t lock;
 	/* instances held by an operation in flight (busy.c); "" = free */
@@ -284,6 +291,18 @@ void gvd_tenant_sock(struct gvd *d, const char *id, char out[PATH_MAX]);
  * device nodes). {"env":{..}, "mounts":[{"host","container","rw"}],
  * "devices":[{"path"}]}; NULL with err set. Caller holds d->lock. */
 json_t *gvd_instance_edits(struct gvd *d, const struct gv_store_inst *in, struct gv_err *err);
+
+/* history.c: what the node looked like once a second (GET /v1/history),
+ * a ring of GVD_HISTORY_MAX samples in memory. */
+#define GVD_HISTORY_MAX 600
+struct gvd_history;
+int gvd_history_new(struct gvd_history **out, struct gv_err *err);
+void gvd_history_free(struct gvd_history *h);
+/* Takes one sample now (liveness thread; caller holds d->lock). */
+void gvd_history_sample(struct gvd *d);
+/* The samples of the last `seconds` (at most that many), oldest first:
+ * a new array, NULL on ENOMEM. Caller holds d->lock. */
+json_t *gvd_history_json(struct gvd *d, int seconds);
 
 /* reconcile.c: makes the store agree with the hardware at start. */
 int gvd_reconcile(struct gvd *d, struct gv_err *err);

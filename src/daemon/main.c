@@ -1,5 +1,6 @@
 /* gpuvisord: the node daemon (options, start-up, shutdown). */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -10,11 +11,28 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "gpuvisor/console_auth.h"
 #include "migration.h"
 
 #define DEFAULT_SOCKET "/run/gpuvisor/api.sock"
 #define DEFAULT_STATE_DIR "/var/lib/gpuvisor"
 #define DEFAULT_SIM_SPEC "h100-80gb:1"
+
+/* The console's files: the build tree's copy for a daemon run from the
+ * build tree (as default_lib_dir below), else the installed one. */
+static const char *default_console_dir(void)
+{
+	static char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	size_t bl = strlen(GV_BUILD_DIR);
+
+	if (n > 0) {
+		exe[n] = '\0';
+		if (strncmp(exe, GV_BUILD_DIR, bl) == 0 && exe[bl] == '/')
+			return GV_BUILD_DIR "/share/gpuvisor/console";
+	}
+	return GV_DATADIR "/console";
+}
 
 static void usage(FILE *f)
 {
@@ -34,8 +52,9 @@ static void usage(FILE *f)
 		"  --log-level L       error | warning | info | debug (default info)\n"
 		"  --group NAME        group given the socket, the state files and the files\n"
 		"                      workloads use (default gpuvisor, when it exists)\n"
-		"  --request-timeout S deadline of one API request, seconds (default 30)\n",
-		gv_catalog_default_path());
+		"  --request-timeout S deadline of one API request, seconds (default 30)\n"
+		"  --console-dir DIR   the web console's files, served on /ui/ (default %s)\n",
+		gv_catalog_default_path(), default_console_dir());
 }
 
 static const char *default_lib_dir(void)
@@ -68,6 +87,7 @@ static int parse_args(int argc, char **argv, struct gvd_opts *o)
 		{ "log-level", required_argument, NULL, 'v' },
 		{ "group", required_argument, NULL, 'g' },
 		{ "request-timeout", required_argument, NULL, 't' },
+		{ "console-dir", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -92,6 +112,7 @@ static int parse_args(int argc, char **argv, struct gvd_opts *o)
 		case 'l': o->listen = optarg; break;
 		case 'L': o->lib_dir = optarg; break;
 		case 'g': o->group = optarg; break;
+		case 'C': o->console_dir = optarg; break;
 		case 't': {
 			char *end;
 			unsigned long v = strtoul(optarg, &end, 10);
@@ -271,6 +292,28 @@ static int share_state_files(struct gvd *d, struct gv_err *err)
 	return 0;
 }
 
+/* Console sessions, the history ring, and the directory of the console's
+ * files: a directory given with --console-dir must be there; a missing
+ * default one only leaves /ui/ answering 404 (a build without it). */
+static int console_open(struct gvd *d, struct gv_err *err)
+{
+	const char *dir = d->o.console_dir ? d->o.console_dir : default_console_dir();
+	int ret;
+
+	ret = gv_console_auth_new(NULL, NULL, NULL, &d->console, err);
+	if (!ret)
+		ret = gvd_history_new(&d->history, err);
+	if (ret)
+		return ret;
+	d->console_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d->console_fd < 0 && d->o.console_dir)
+		return gv_err_set(err, errno, "--console-dir %s: %s", dir, strerror(errno));
+	if (d->console_fd < 0)
+		gvd_log(GVD_LOG_WARN, "no console files in %s (%s): /ui/ answers 404", dir,
+			strerror(errno));
+	return 0;
+}
+
 static char state_dir_abs[PATH_MAX], run_dir_abs[PATH_MAX], lib_dir_abs[PATH_MAX],
 	socket_abs[PATH_MAX];
 
@@ -286,6 +329,7 @@ int main(int argc, char **argv)
 	char dir[PATH_MAX], *slash;
 
 	memset(&d, 0, sizeof(d));
+	d.console_fd = -1;
 	if (parse_args(argc, argv, &d.o))
 		return 2;
 	gvd_log_set_level(d.o.log_level);
@@ -407,6 +451,9 @@ int main(int argc, char **argv)
 		if (ret)
 			goto out;
 	}
+	ret = console_open(&d, &err);
+	if (ret)
+		goto out;
 
 	pthread_mutex_lock(&d.lock);
 	ret = gvd_reconcile(&d, &err);
@@ -459,6 +506,10 @@ out:
 	gv_store_close(d.st);
 	gv_backend_free(d.be);
 	gv_catalog_free(d.cat);
+	gvd_history_free(d.history);
+	gv_console_auth_free(d.console);
+	if (d.console_fd >= 0)
+		close(d.console_fd);
 	if (lock_fd >= 0)
 		close(lock_fd);
 	if (ret) {

@@ -80,20 +80,56 @@ static json_t *starts_json(uint32_t mask)
 	return a;
 }
 
+/* Why a create of profile name on GPU g would be refused now: the
+ * placement code's own message (what POST /v1/instances would answer),
+ * or null when it would be placed. */
+static json_t *reason_json(const struct gvd_view *v, int g, const char *name)
+{
+	struct gv_place_req pr = { .profile = name, .gpu = g, .start = -1 };
+	struct gv_place_result res;
+	struct gv_err err = { 0 };
+
+	if (gv_place(&v->node, &pr, &res, &err) == 0)
+		return json_null();
+	return json_string(err.msg);
+}
+
+/* The start slots where an instance of MIG profile hp could still go on
+ * GPU g (in MIG mode; none in another mode). */
+static json_t *free_starts_json(const struct gvd_view *v, int g, const struct gv_profile *hp)
+{
+	const struct gv_place_gpu *pg = &v->pg[g];
+	json_t *a = json_array();
+	int s;
+
+	for (s = 0; a && s < GV_MIG_MAX_SLOTS && v->mode[g] == GV_MODE_MIG && pg->model; s++)
+		if ((hp->start_mask & (1u << s)) &&
+		    gv_place_mig_check(pg->model, pg->insts, pg->n_insts, hp, s, NULL) == 0)
+			json_array_append_new(a, json_integer(s));
+	return a;
+}
+
 static json_t *profile_json(const struct gvd_view *v, int g, const struct gv_profile *p)
 {
 	bool mig = p->kind == GV_PROFILE_MIG || p->kind == GV_PROFILE_MIG_VGPU;
 	const struct gv_profile *hp = p->kind == GV_PROFILE_MIG_VGPU && p->mig ? p->mig : p;
 	int freec = gv_place_free_count(&v->pg[g], p, v->node.mixed_size);
+	json_t *o;
 
-	return json_pack("{s:i, s:s, s:s, s:I, s:i, s:o, s:i, s:o, s:o, s:o}", "gpu", g, "name",
-			 p->name, "kind", gv_profile_kind_name(p->kind), "fb_mib",
-			 (json_int_t)p->fb_mib, "max", p->max_count, "max_mixed",
-			 int_or_null(p->max_mixed, p->kind == GV_PROFILE_TIMESLICE), "free",
-			 freec < 0 ? 0 : freec, "compute_slices",
-			 int_or_null(hp->compute_slices, mig), "mem_slices",
-			 int_or_null(hp->mem_slices, mig), "starts",
-			 mig ? starts_json(hp->start_mask) : json_null());
+	o = json_pack("{s:i, s:s, s:s, s:I, s:i, s:o, s:i, s:o, s:o, s:o}", "gpu", g, "name",
+		      p->name, "kind", gv_profile_kind_name(p->kind), "fb_mib",
+		      (json_int_t)p->fb_mib, "max", p->max_count, "max_mixed",
+		      int_or_null(p->max_mixed, p->kind == GV_PROFILE_TIMESLICE), "free",
+		      freec < 0 ? 0 : freec, "compute_slices", int_or_null(hp->compute_slices, mig),
+		      "mem_slices", int_or_null(hp->mem_slices, mig), "starts",
+		      mig ? starts_json(hp->start_mask) : json_null());
+	if (o && (json_object_set_new(o, "reason",
+				      freec > 0 ? json_null() : reason_json(v, g, p->name)) < 0 ||
+		  (mig && json_object_set_new(o, "free_starts", free_starts_json(v, g, hp)) < 0))) {
+		json_decref(o);
+		o = NULL;
+	}
+	return o;
 }
 
 void gvd_route_profiles(struct gvd_req *q, struct gvd_resp *r)
@@ -126,16 +162,20 @@ void gvd_route_profiles(struct gvd_req *q, struct gvd_resp *r)
 			json_array_append_new(arr, profile_json(&v, g, &m->profiles[i]));
 			has_pt |= m->profiles[i].kind == GV_PROFILE_PASSTHROUGH;
 		}
-		if (!has_pt) /* every GPU can be passed through whole */
+		if (!has_pt) { /* every GPU can be passed through whole */
+			bool fits = v.mode[g] == GV_MODE_PASSTHROUGH && v.pg[g].n_insts == 0;
+
 			json_array_append_new(
-				arr, json_pack("{s:i, s:s, s:s, s:I, s:i, s:n, s:i, s:n, s:n, s:n}",
+				arr, json_pack("{s:i, s:s, s:s, s:I, s:i, s:n, s:i, s:n, s:n, s:n, "
+					       "s:o}",
 					       "gpu", g, "name", "passthrough", "kind",
 					       "passthrough", "fb_mib",
 					       (json_int_t)v.hw.gpus[g].mem_mib, "max", 1,
-					       "max_mixed", "free",
-					       v.mode[g] == GV_MODE_PASSTHROUGH &&
-						       v.pg[g].n_insts == 0,
-					       "compute_slices", "mem_slices", "starts"));
+					       "max_mixed", "free", fits, "compute_slices",
+					       "mem_slices", "starts", "reason",
+					       fits ? json_null()
+						    : reason_json(&v, g, "passthrough")));
+		}
 	}
 	gvd_resp_json(r, 200, arr ? json_pack("{s:o}", "profiles", arr) : NULL);
 out:

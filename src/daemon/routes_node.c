@@ -9,11 +9,15 @@ void gvd_route_node(struct gvd_req *q, struct gvd_resp *r)
 {
 	struct gvd *d = q->d;
 
+	/* listen: the TCP address bound (port 0 resolved; a wildcard address
+	 * stays as it is: gpuvisor ui makes it the loopback one) */
 	gvd_resp_json(r, 200,
-		      json_pack("{s:s, s:s, s:b, s:s, s:s, s:s, s:s}", "backend",
+		      json_pack("{s:s, s:s, s:b, s:s, s:s, s:s, s:s, s:o}", "backend",
 				d->be->ops->name, "catalog", d->o.catalog_path, "mixed_size",
 				d->o.mixed_size, "state_dir", d->o.state_dir, "run_dir",
-				d->o.run_dir, "lib_dir", d->o.lib_dir, "version", GV_VERSION));
+				d->o.run_dir, "lib_dir", d->o.lib_dir, "version", GV_VERSION,
+				"listen",
+				d->listen_addr[0] ? json_string(d->listen_addr) : json_null()));
 }
 
 void gvd_route_events(struct gvd_req *q, struct gvd_resp *r)

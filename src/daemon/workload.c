@@ -530,6 +530,7 @@ static void *liveness_main(void *arg)
 		reclaim_dead_charges(d);
 		gvd_tenant_sync(d); /* instances a migration or a restart made */
 		gvd_partition_check(d);
+		gvd_history_sample(d);
 		pthread_mutex_unlock(&d->lock);
 	}
 	return NULL;

@@ -136,7 +136,8 @@ static void check_query(char *qs)
 	struct gv_err err = { 0 };
 	char *save = NULL, *pair, *eq;
 
-	gv_apireq_query_init(&q, GV_APIREQ_Q_SINCE | GV_APIREQ_Q_FORCE | GV_APIREQ_Q_GPU);
+	gv_apireq_query_init(&q, GV_APIREQ_Q_SINCE | GV_APIREQ_Q_FORCE | GV_APIREQ_Q_GPU |
+				     GV_APIREQ_Q_TICKET | GV_APIREQ_Q_SECONDS);
 	for (pair = strtok_r(qs, "&", &save); pair; pair = strtok_r(NULL, "&", &save)) {
 		eq = strchr(pair, '=');
 		if (eq)
@@ -147,7 +148,8 @@ static void check_query(char *qs)
 			break;
 		}
 	}
-	if (q.since < 0)
+	if (q.since < 0 || q.seconds < 0 || q.seconds > GV_APIREQ_SECONDS_MAX ||
+	    (q.ticket[0] && strlen(q.ticket) != GV_APIREQ_TICKET_LEN))
 		abort();
 }
 

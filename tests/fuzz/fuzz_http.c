@@ -8,15 +8,19 @@
  *
  * FLAGS is one byte: bit 0 TCP (the token below is then needed), bit 1 the
  * transport saw a hidden byte in the head, bit 2 the body was over the
- * limit. Missing parts are empty; an empty AUTH is no header.
+ * limit, bit 3 AUTH is the Cookie header instead of Authorization, bit 4
+ * "X-Gpuvisor-Console: 1" came. Missing parts are empty; an empty AUTH is
+ * no header. The console's files are the build tree's.
  *
  * Besides not crashing (ASan, UBSan), it checks the contract of every
- * answer: a status 200-599, JSON or (metrics) text, an error as
+ * answer: a status 200-599, JSON, (metrics) text, a console file, or no
+ * body at all for 204 and 303 (with a Location for 303), an error as
  * {"error":{"code","message"}} with the code word of its status, valid
  * UTF-8 (json_dumps refuses anything else), and never a 500 "out of
  * memory". State carries over between inputs (instances, modes), as in a
  * running daemon. */
 #define _XOPEN_SOURCE 700
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -102,6 +106,14 @@ static int setup(void)
 		return -1;
 	}
 	gvd_sched_sync(&d, &err);
+	d.console_fd = open(GV_BUILD_DIR "/share/gpuvisor/console", O_RDONLY | O_DIRECTORY);
+	if (gv_console_auth_new(NULL, NULL, NULL, &d.console, &err) != 0 ||
+	    gvd_history_new(&d.history, &err) != 0) {
+		fprintf(stderr, "fuzz_http: setup: %s\n", err.msg);
+		return -1;
+	}
+	/* one sample, so that /v1/history has something to show */
+	gvd_history_sample(&d);
 	return 0;
 }
 
@@ -126,7 +138,19 @@ static void check(const struct gvd_resp *r)
 	json_t *err, *code, *msg;
 	char *text;
 
-	if (r->status < 200 || r->status > 599 || !!r->json == !!r->text)
+	if (r->status < 200 || r->status > 599)
+		abort();
+	if (r->status == 204 || r->status == 303) {
+		if (r->json || r->text || r->file || (r->status == 303 && !r->location[0]))
+			abort();
+		return;
+	}
+	if (r->file) {
+		if (r->json || r->text || !r->file_type || r->status != 200)
+			abort();
+		return;
+	}
+	if (!!r->json == !!r->text)
 		abort();
 	if (r->text)
 		return;
@@ -175,22 +199,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	in.bad_head = data[0] & 2;
 	in.body_too_large = data[0] & 4;
 	in.head_len = mlen + tlen + alen + 32;
-	if (alen) {
+	if (alen && (data[0] & 8)) {
+		in.cookie = auth;
+		in.cookie_len = alen;
+	} else if (alen) {
 		in.auth = auth;
 		in.auth_len = alen;
 	}
+	in.console_header = data[0] & 16;
 	in.body = blen ? body : NULL;
 	in.body_len = blen;
 	if (gvd_http_refuse_early(&d, &in, &r)) {
 		check(&r);
 		json_decref(r.json);
 		free(r.text);
+		free(r.file);
 		r = (struct gvd_resp){ .status = 500 };
 	}
 	gvd_http_serve(&d, &in, &r);
 	check(&r);
 	json_decref(r.json);
 	free(r.text);
+	free(r.file);
 out:
 	free(method);
 	free(target);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make install's layout (cmake --install with DESTDIR, as `make install
-# DESTDIR=...` does): FHS paths, the shim's own directory with real files
+# DESTDIR=...` does): FHS paths, the web console's files (served from there), the shim's own directory with real files
 # only (libcuda.so.1 with that SONAME, the migration plugin beside it), the
 # systemd unit naming the installed daemon; and a daemon run from the
 # staged tree describes workloads with installed paths only (nothing of the
@@ -18,7 +18,7 @@ for f in bin/gpuvisor sbin/gpuvisord libexec/gpuvisor/gpuvisor-ckpt \
 	"$libdir/gpuvisor/shim/libcuda.so.1" "$libdir/gpuvisor/shim/libgpuvisor-mig.so" \
 	"$libdir/gpuvisor/shim/libnvidia-ml.so.1" "$libdir/gpuvisor/libnvmlsim.so" \
 	"$libdir/gpuvisor/libcudasim.so" share/gpuvisor/catalog.json \
-	lib/systemd/system/gpuvisord.service; do
+	share/gpuvisor/console/index.html lib/systemd/system/gpuvisord.service; do
 	[ -f "$root/$f" ] || fail "not installed: $prefix/$f"
 done
 expect_eq "$(find "$root/$libdir/gpuvisor/shim" -type l | wc -l)" 0 "links in the shim directory"
@@ -31,7 +31,13 @@ expect_contains "$unit" "WantedBy=multi-user.target" "unit"
 
 step "a daemon from the staged tree names installed paths only"
 gv_start_daemon --sim l40s:1 --lib-dir "$root/$libdir/gpuvisor" \
-	--catalog "$root/share/gpuvisor/catalog.json"
+	--catalog "$root/share/gpuvisor/catalog.json" --listen 127.0.0.1:0 \
+	--console-dir "$root/share/gpuvisor/console"
+expect_api 200 GET /v1/node
+code=$(curl -s -o "$T/index.html" -w '%{http_code}' "http://$(jout .listen)/ui/")
+expect_eq "$code" 200 "the installed console's /ui/"
+cmp -s "$T/index.html" "$root/share/gpuvisor/console/index.html" ||
+	fail "/ui/ is not the installed index.html"
 expect_ok gv mode 0 timeslice
 gv_create --profile l40s-12c --gpu 0
 expect_api 200 GET "/v1/instances/$GV_ID/env"

@@ -383,6 +383,39 @@ static void test_query(void **state)
 	assert_int_equal(gv_apireq_query_add(&q, NULL, "x", &err), -EINVAL);
 	gv_apireq_query_init(&q, 0);
 	assert_int_equal(gv_apireq_query_add(&q, "gpu", "0", &err), -EINVAL);
+
+	/* history: seconds 1..600 */
+	gv_apireq_query_init(&q, GV_APIREQ_Q_SECONDS);
+	assert_int_equal(gv_apireq_query_add(&q, "seconds", "600", &err), 0);
+	assert_int_equal(q.seconds, 600);
+	gv_apireq_query_init(&q, GV_APIREQ_Q_SECONDS);
+	assert_int_equal(gv_apireq_query_add(&q, "seconds", "1", &err), 0);
+	assert_int_equal(q.seconds, 1);
+	gv_apireq_query_init(&q, GV_APIREQ_Q_SECONDS);
+	assert_int_equal(gv_apireq_query_add(&q, "seconds", "0", &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "'seconds' must be 1 to 600"));
+	assert_int_equal(gv_apireq_query_add(&q, "seconds", "601", &err), -EINVAL);
+	assert_int_equal(gv_apireq_query_add(&q, "seconds", "-5", &err), -EINVAL);
+	assert_int_equal(gv_apireq_query_add(&q, "seconds", NULL, &err), -EINVAL);
+	assert_int_equal(q.seconds, 0);
+	assert_int_equal(q.seen, 0);
+
+	/* the console's login link: a malformed ticket is kept as none */
+	gv_apireq_query_init(&q, GV_APIREQ_Q_TICKET);
+	assert_int_equal(gv_apireq_query_add(&q, "ticket",
+					     "0123456789abcdef0123456789abcdef"
+					     "0123456789abcdef0123456789abcdef",
+					     &err),
+			 0);
+	assert_int_equal(strlen(q.ticket), 64);
+	assert_false(q.bad_ticket);
+	gv_apireq_query_init(&q, GV_APIREQ_Q_TICKET);
+	assert_int_equal(gv_apireq_query_add(&q, "ticket", "ABC", &err), 0);
+	assert_string_equal(q.ticket, "");
+	assert_true(q.bad_ticket);
+	gv_apireq_query_init(&q, GV_APIREQ_Q_SINCE);
+	assert_int_equal(gv_apireq_query_add(&q, "ticket", "x", &err), -EINVAL);
+	assert_int_equal(gv_apireq_query_add(&q, "seconds", "5", &err), -EINVAL);
 }
 
 static void test_gpu_ref(void **state)
