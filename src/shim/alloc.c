@@ -8,9 +8,15 @@
  * enqueued; memory a pool keeps cached after frees is not charged. A VMM
  * handle is uncharged at cuMemRelease even if a mapping still holds it.
  *
+ * cuMemAlloc_v2 of $GPUVISOR_BULK_MIN bytes and more is made as bulk
+ * (bulk.c: exportable VMM memory), with the partition or without it; with
+ * it, charged and tracked like any linear allocation. Its frees go to
+ * bulk.c.
+ *
  * Arguments the shim cannot charge for (NULL out-pointers) go straight to
  * the driver, so the caller gets the driver's own error.
  */
+#include "bulk.h"
 #include "shim_internal.h"
 
 #include <errno.h>
@@ -45,7 +51,10 @@ static CUresult gv_linear_done(CUresult r, uint64_t ptr, uint64_t bytes, CUconte
 		rc = gv_track_add(GV_TRACK_DPTR, ptr, bytes, ctx);
 	}
 	if (rc < 0) {
-		GV_REAL(cuMemFree_v2)((CUdeviceptr)ptr);
+		if (gv_bulk_owns(ptr))
+			(void)gv_bulk_free(ptr);
+		else
+			GV_REAL(cuMemFree_v2)((CUdeviceptr)ptr);
 		gv_part_uncharge(bytes);
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	}
@@ -78,11 +87,21 @@ GV_EXPORT CUresult CUDAAPI cuMemAlloc_v2(CUdeviceptr *dptr, size_t bytesize)
 	CUresult r;
 
 	GV_ENTER();
-	if (GV_PART_OFF() || !dptr)
+	if (GV_NESTED() || !dptr)
 		return GV_REAL(cuMemAlloc_v2)(dptr, bytesize);
 	ctx = gv_shim_current_ctx();
+	/* bulk when it can be made; the driver's own memory otherwise (no
+	 * context: the driver's error; a driver without exportable VMM) */
+	if (!gv_part_on()) {
+		if (ctx && gv_bulk_wanted(bytesize) &&
+		    gv_bulk_alloc(dptr, bytesize, ctx) == CUDA_SUCCESS)
+			return CUDA_SUCCESS;
+		return GV_REAL(cuMemAlloc_v2)(dptr, bytesize);
+	}
 	if ((r = gv_part_charge(bytesize)) != CUDA_SUCCESS)
 		return r;
+	if (ctx && gv_bulk_wanted(bytesize) && gv_bulk_alloc(dptr, bytesize, ctx) == CUDA_SUCCESS)
+		return gv_linear_done(CUDA_SUCCESS, *dptr, bytesize, ctx);
 	r = GV_REAL(cuMemAlloc_v2)(dptr, bytesize);
 	return gv_linear_done(r, r == CUDA_SUCCESS ? *dptr : 0, bytesize, ctx);
 }
@@ -218,9 +237,11 @@ GV_EXPORT CUresult CUDAAPI cuMemFree_v2(CUdeviceptr dptr)
 	struct gv_untrack u;
 
 	GV_ENTER();
-	if (GV_PART_OFF())
+	if (GV_NESTED() || (!gv_part_on() && !gv_bulk_owns(dptr)))
 		return GV_REAL(cuMemFree_v2)(dptr);
 	u = gv_untrack_begin(GV_TRACK_DPTR, dptr);
+	if (gv_bulk_owns(dptr))
+		return gv_untrack_end(gv_bulk_free(dptr), GV_TRACK_DPTR, dptr, &u);
 	return gv_untrack_end(GV_REAL(cuMemFree_v2)(dptr), GV_TRACK_DPTR, dptr, &u);
 }
 
@@ -235,14 +256,26 @@ GV_EXPORT CUresult CUDAAPI cuMemFree(CUdeviceptr_v1 dptr)
 	return gv_untrack_end(GV_REAL(cuMemFree)(dptr), GV_TRACK_DPTR, dptr, &u);
 }
 
+/* A stream-ordered free of bulk: the memory must stay until the work
+ * queued before the free on hStream is done, so that work is waited for,
+ * then the bulk goes at once. */
+static CUresult gv_bulk_free_async(CUdeviceptr dptr, CUstream hStream)
+{
+	CUresult r = GV_REAL(cuStreamSynchronize)(hStream);
+
+	return r == CUDA_SUCCESS ? gv_bulk_free(dptr) : r;
+}
+
 GV_EXPORT CUresult CUDAAPI cuMemFreeAsync(CUdeviceptr dptr, CUstream hStream)
 {
 	struct gv_untrack u;
 
 	GV_ENTER();
-	if (GV_PART_OFF())
+	if (GV_NESTED() || (!gv_part_on() && !gv_bulk_owns(dptr)))
 		return GV_REAL(cuMemFreeAsync)(dptr, hStream);
 	u = gv_untrack_begin(GV_TRACK_DPTR, dptr);
+	if (gv_bulk_owns(dptr))
+		return gv_untrack_end(gv_bulk_free_async(dptr, hStream), GV_TRACK_DPTR, dptr, &u);
 	return gv_untrack_end(GV_REAL(cuMemFreeAsync)(dptr, hStream), GV_TRACK_DPTR, dptr, &u);
 }
 
@@ -251,9 +284,11 @@ GV_EXPORT CUresult CUDAAPI cuMemFreeAsync_ptsz(CUdeviceptr dptr, CUstream hStrea
 	struct gv_untrack u;
 
 	GV_ENTER();
-	if (GV_PART_OFF())
+	if (GV_NESTED() || (!gv_part_on() && !gv_bulk_owns(dptr)))
 		return GV_REAL(cuMemFreeAsync_ptsz)(dptr, hStream);
 	u = gv_untrack_begin(GV_TRACK_DPTR, dptr);
+	if (gv_bulk_owns(dptr))
+		return gv_untrack_end(gv_bulk_free_async(dptr, hStream), GV_TRACK_DPTR, dptr, &u);
 	return gv_untrack_end(GV_REAL(cuMemFreeAsync_ptsz)(dptr, hStream), GV_TRACK_DPTR, dptr,
 			      &u);
 }

@@ -21,6 +21,7 @@
  * cuDevicePrimaryCtxReset) frees everything allocated in it, so the shim
  * uncharges those allocations too.
  */
+#include "bulk.h"
 #include "shim_internal.h"
 
 #include <pthread.h>
@@ -115,9 +116,11 @@ static bool gv_overhead_cached(CUdevice dev, uint64_t *bytes)
 	return true;
 }
 
-/* Everything a gone context held goes back to the partition. */
+/* Everything a gone context held goes back to the partition; its bulk
+ * memory is released, as the driver frees its linear memory. */
 static void gv_ctx_gone(CUcontext ctx, uint64_t overhead)
 {
+	gv_bulk_ctx_gone(ctx);
 	gv_part_uncharge(overhead + gv_track_remove_ctx(ctx));
 }
 
@@ -184,8 +187,12 @@ GV_CTX_CREATE(cuCtxCreate_v4,
                                                                                              \
 		GV_ENTER();                                                                  \
 		gv_gate_ctx_forget(ctx);                                                     \
-		if (GV_PART_OFF())                                                           \
-			return GV_REAL(name)(ctx);                                           \
+		if (GV_PART_OFF()) {                                                         \
+			r = GV_REAL(name)(ctx);                                              \
+			if (r == CUDA_SUCCESS && !GV_NESTED())                               \
+				gv_bulk_ctx_gone(ctx);                                       \
+			return r;                                                            \
+		}                                                                            \
 		pthread_mutex_lock(&gv_ctx_lock);                                            \
 		had = gv_track_remove(GV_TRACK_CTX, (uintptr_t)ctx, &oh, NULL) == 0;         \
 		r = GV_REAL(name)(ctx);                                                      \
@@ -268,12 +275,18 @@ static void gv_prim_gone(CUdevice dev, bool release)
 		CUresult r;                                                                  \
                                                                                              \
 		GV_ENTER();                                                                  \
-		if (GV_PART_OFF() || dev < 0 || dev >= GV_MAX_DEVICES)                       \
-			return GV_REAL(name)(dev);                                           \
+		if (GV_PART_OFF() || dev < 0 || dev >= GV_MAX_DEVICES) {                     \
+			r = GV_REAL(name)(dev);                                              \
+			if (r == CUDA_SUCCESS && !GV_NESTED())                               \
+				gv_bulk_prim_gone(dev, !(release));                          \
+			return r;                                                            \
+		}                                                                            \
 		pthread_mutex_lock(&gv_ctx_lock);                                            \
 		r = GV_REAL(name)(dev);                                                      \
-		if (r == CUDA_SUCCESS)                                                       \
+		if (r == CUDA_SUCCESS) {                                                     \
 			gv_prim_gone(dev, release);                                          \
+			gv_bulk_prim_gone(dev, !(release));                                  \
+		}                                                                            \
 		pthread_mutex_unlock(&gv_ctx_lock);                                          \
 		return r;                                                                    \
 	}

@@ -7,6 +7,7 @@
  * an intercepted call is one acquire load of gv_ready.
  */
 #include "shim_internal.h"
+#include "bulk.h"
 #include "mig_internal.h" /* gv_mig_init */
 
 #include <pthread.h>
@@ -25,6 +26,7 @@ static void gv_init_once(void)
 	gv_shim_resolve();
 	gv_part_init();
 	gv_mig_init();
+	gv_bulk_init();
 	gv_gate_init();
 	gv_tenant_register();
 	atomic_store_explicit(&gv_ready, true, memory_order_release);

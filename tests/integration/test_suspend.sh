@@ -4,7 +4,8 @@
 # with plain `gpuvisor run` (no --migratable):
 #   prepare: five simulated H100s: two timeslice instances on gpu 0, MIG on
 #            gpu 1, passthrough on gpus 2 and 3, a timeslice one on gpu 4;
-#            gv-infer (1 GiB of weights) runs on one, a run never suspended
+#            gv-infer (1 GiB of weights, bulk memory: exportable VMM) runs on
+#            one (timeslice, then passthrough), a run never suspended
 #            gives the reference checksum;
 #   check:   suspended, it makes no progress, `list` says suspended, the
 #            simulated GPU's memory is free for other processes (cuMemGetInfo
@@ -58,6 +59,11 @@ held "$id" "$T/wl.out"
 wait_until 20 has_workload || fail "gv-infer never registered"
 big_enough() { [ "$(mem_used)" -ge "$GIB" ]; }
 wait_until 30 big_enough || fail "gv-infer never charged its weights: $(mem_used)"
+# its weights are bulk (docs/shim.md "Bulk memory"): exportable VMM memory,
+# which the simulator keeps in a memfd named gpuvisor-sim-vmm
+wl_bulk() { grep -q gpuvisor-sim-vmm "/proc/$1/maps"; }
+wl_bulk "$(gv_instance_field "$id" '.workload.pid')" ||
+	fail "gv-infer's weights are not bulk memory on a timeslice instance"
 free_before=$(sim_free)
 expect_ok gv suspend "$id"
 expect_contains "$GV_OUT" "workload suspended"
@@ -118,6 +124,8 @@ wait_until 20 pt_has || fail "gv-infer never registered on $pt1"
 # gpu 2 holds the weights: at least 1 GiB less free than gpu 3
 pt_charged() { [ "$(sim_free 2)" -le $(($(sim_free 3) - GIB)) ]; }
 wait_until 30 pt_charged || fail "gv-infer never used gpu 2: $(sim_free 2) / $(sim_free 3)"
+wl_bulk "$(gv_instance_field "$pt1" '.workload.pid')" ||
+	fail "gv-infer's weights are not bulk memory on a passthrough instance"
 expect_ok gv suspend "$pt1"
 expect_ok gv resume "$pt1" --to "$pt2"
 expect_eq "$(gv_instance_field "$pt2" '.workload.state')" running "running on $pt2"

@@ -13,14 +13,17 @@ echo "real driver: $real"
 [ -n "$real" ] || { echo "no libcuda.so.1 on this machine"; exit 1; }
 fail=0
 
+# runtest NAME LIMIT [ARGS...]
 runtest() {
-	echo "== shim.$1 (limit $2)"
+	t=$1 l=$2
+	shift 2
+	echo "== shim.$t (limit $l) $*"
 	if GPUVISOR_REAL_LIBCUDA="$real" LD_LIBRARY_PATH="$b/lib/shim" GPUVISOR_SHIM_DEBUG=1 \
-		timeout 120 sh tests/shim/run-test.sh "$b/tests/shim/gv-shim-acct" "$2" \
-		"$b/tests/shim/test_shim_$1"; then
-		echo "PASS $1"
+		timeout 120 sh tests/shim/run-test.sh "$b/tests/shim/gv-shim-acct" "$l" \
+		"$b/tests/shim/test_shim_$t" "$@"; then
+		echo "PASS $t"
 	else
-		echo "FAIL $1"
+		echo "FAIL $t"
 		fail=1
 	fi
 }
@@ -32,6 +35,11 @@ runtest limit 4294967296
 runtest meminfo 4294967296
 runtest instances none
 runtest kill 4294967296
+# bulk memory as gpuvisor runs a workload (docs/shim.md "Bulk memory")
+export GPUVISOR_INSTANCE=i-1
+runtest bulk 4294967296 on
+runtest bulk none on
+unset GPUVISOR_INSTANCE
 
 for wl in infer train; do
 	d=$(timeout 120 env -u LD_LIBRARY_PATH "$b/bin/gv-$wl" 2>&1 | grep '^checksum:')
