@@ -3,8 +3,13 @@
  * With $GPUVISOR_SCHED (the GPU's scheduler segment) and $GPUVISOR_INSTANCE
  * (this process's timeslice instance) set, the process attaches to the
  * segment at start-up and every work-submitting entry point passes
- * gv_sched_gate() before it forwards. Without them gv_gate_on stays false
- * and gv_shim_submit_gate() is one predictable branch.
+ * gv_sched_gate() before it forwards. Without them (and without the hold
+ * below) gv_gate_on stays false and a submission is one predictable
+ * branch (GV_SUBMIT_FN).
+ *
+ * The hold (hold.c, for the bulk control socket) rides on the same path:
+ * with it on, gv_gate_init turns gv_gate_on on even without a segment, and
+ * gv_gate_wait records the context and counts the submission there.
  *
  * The drain callback the scheduler runs at the end of a slice must wait for
  * everything this process submitted. The gate records the context current
@@ -92,7 +97,7 @@ static void gv_gate_drop_locked(unsigned i)
 }
 
 /* The scheduler's sync callback: an application thread inside the gate or
- * the client's watchdog thread. */
+ * the client's watchdog thread; also the hold's stop (gv_gate_sync_all). */
 static int gv_gate_drain(void *arg)
 {
 	int rc = 0;
@@ -117,6 +122,11 @@ static int gv_gate_drain(void *arg)
 	}
 	pthread_mutex_unlock(&gv_gate_lock);
 	return rc;
+}
+
+int gv_gate_sync_all(void)
+{
+	return gv_gate_drain(NULL);
 }
 
 static void gv_gate_note_ctx(void)
@@ -263,20 +273,23 @@ void gv_gate_init(void)
 	const char *inst = getenv("GPUVISOR_INSTANCE");
 	struct gv_gate_ref *r = &gv_gate_refs[0];
 	struct gv_err err = { 0 };
+	bool sched = path && *path && inst && *inst;
 
 	gv_gate_switchable = gv_mig_on();
-	if (!path || !*path || !inst || !*inst)
+	if (!sched && !gv_hold_on)
 		return;
 	pthread_mutex_lock(&gv_gate_lock);
 	/* getenv strings may be freed by a later setenv: r keeps copies */
-	if (gv_gate_ref_set_locked(r, path, inst, &err) == 0)
+	if (!sched || gv_gate_ref_set_locked(r, path, inst, &err) == 0)
 		(void)gv_gate_hooks_locked(&err);
-	if (!err.msg[0])
+	if (sched && !err.msg[0])
 		(void)gv_gate_attach_or_report_locked(r);
 	pthread_mutex_unlock(&gv_gate_lock);
 	if (err.msg[0]) {
 		gv_shim_log(false, "time-slice gate disabled: %s", err.msg);
-		return;
+		if (!gv_hold_on)
+			return;
+		r->path[0] = '\0';
 	}
 	gv_gate_on = true;
 }
@@ -300,7 +313,7 @@ static struct gv_gate_ref *gv_gate_enter(void)
 	}
 }
 
-void gv_gate_wait(void)
+bool gv_gate_wait(void)
 {
 	struct gv_gate_ref *r;
 	struct gv_sched_client *c;
@@ -308,21 +321,30 @@ void gv_gate_wait(void)
 	/* migration's auto-converge sleep comes before the slice is taken,
 	 * never inside it (the migration wrappers skip theirs when gated) */
 	gv_mig_throttle_point();
-	r = gv_gate_enter();
-	c = atomic_load_explicit(&r->c, memory_order_acquire);
+	for (;;) {
+		r = gv_gate_enter();
+		c = atomic_load_explicit(&r->c, memory_order_acquire);
 
-	if (GV_UNLIKELY(!c) && r->path[0] &&
-	    !atomic_load_explicit(&r->failed, memory_order_relaxed)) {
-		pthread_mutex_lock(&gv_gate_lock);
-		c = gv_gate_attach_or_report_locked(r);
-		pthread_mutex_unlock(&gv_gate_lock);
+		if (GV_UNLIKELY(!c) && r->path[0] &&
+		    !atomic_load_explicit(&r->failed, memory_order_relaxed)) {
+			pthread_mutex_lock(&gv_gate_lock);
+			c = gv_gate_attach_or_report_locked(r);
+			pthread_mutex_unlock(&gv_gate_lock);
+		}
+		if (c || gv_hold_on)
+			gv_gate_note_ctx();
+		if (c)
+			(void)gv_sched_gate(c);
+		if (gv_gate_switchable)
+			atomic_fetch_sub(&r->users, 1);
+		/* held after the slice is taken: a thread that waited out a
+		 * stop takes its turn again rather than submit outside it */
+		if (!gv_hold_on)
+			return false;
+		if (gv_hold_try_enter())
+			return true;
+		gv_hold_wait_go();
 	}
-	if (c) {
-		gv_gate_note_ctx();
-		(void)gv_sched_gate(c);
-	}
-	if (gv_gate_switchable)
-		atomic_fetch_sub(&r->users, 1);
 }
 
 /* ------------------------------------------------- migration: gate_switch.h */

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "gv_shim_syms.h" /* generated: enum gv_sym */
+#include "gpuvisor/err.h"
 
 #define GV_EXPORT __attribute__((visibility("default")))
 #define GV_UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -151,32 +152,60 @@ void gv_ctx_reset_cache(void);
 
 /* --- gate.c: the time-slice gate (issue 4, docs/scheduler.md).
  * Every work-submitting entry point the shim intercepts (launch.c,
- * gated.c) calls gv_shim_submit_gate() before forwarding. Without a
- * scheduler segment ($GPUVISOR_SCHED + $GPUVISOR_INSTANCE) that is one
- * predictable branch on gv_gate_on, which is set once at init. */
+ * gated.c) is a GV_SUBMIT_FN: without a scheduler segment
+ * ($GPUVISOR_SCHED + $GPUVISOR_INSTANCE) and without the bulk control
+ * socket (the hold, hold.c) that is one predictable branch on gv_gate_on,
+ * which is set once at init. */
 extern bool gv_gate_on __attribute__((visibility("hidden")));
-/* Reads the environment and attaches to the segment (init.c). */
+/* Reads the environment and attaches to the segment; turns the gate path
+ * on for the hold too (init.c, after gv_bulk_init). */
 void gv_gate_init(void);
-/* Records the current context for the drain, then gv_sched_gate(). */
-void gv_gate_wait(void);
+/* Records the current context for the drain, then gv_sched_gate(); with
+ * the hold on, blocks while it is stopped and counts the submission:
+ * true when the caller must gv_hold_leave() once the driver returned. */
+bool gv_gate_wait(void);
 /* A context about to be destroyed: the drain must not touch it again. */
 void gv_gate_ctx_forget(CUcontext ctx);
+/* Synchronises every context recorded by the gate (the drain): 0, or -EIO
+ * when one failed. Real driver calls only. */
+int gv_gate_sync_all(void);
 
-static inline void gv_shim_submit_gate(void)
-{
-	if (GV_UNLIKELY(gv_gate_on))
-		gv_gate_wait();
-}
+/* --- hold.c: stopping every submission of the process (the bulk control
+ * socket's stop, bulkctl.c). */
+extern bool gv_hold_on __attribute__((visibility("hidden")));
+/* Turns the hold on; before gv_gate_init, before any thread submits. */
+void gv_hold_enable(void);
+/* Counts this thread in flight unless a stop is in force (false). */
+bool gv_hold_try_enter(void);
+/* Waits while a stop is in force. */
+void gv_hold_wait_go(void);
+/* Counts this thread in flight, waiting out a stop first; false (nothing
+ * counted) when the hold is off. */
+bool gv_hold_enter(void);
+/* Gives back one count of gv_hold_try_enter / gv_hold_enter. */
+void gv_hold_leave(void);
+/* Blocks new submissions, waits up to timeout_ms for those in flight and
+ * synchronises every recorded context; *ms is the time it took. On
+ * failure (-ETIMEDOUT, -EIO, -EBUSY when already stopped) nothing stays
+ * stopped and err says why. */
+int gv_hold_stop(uint64_t timeout_ms, double *ms, struct gv_err *err);
+/* Lets the submissions run again. */
+void gv_hold_go(void);
 
 /* Defines the exported entry point name(params) that passes the gate and
- * forwards args to the driver. Both ways out are tail calls, so without a
- * segment the entry point is a compare, a branch and the jump to the
- * driver (no registers saved around a call that does not happen). */
+ * forwards args to the driver. With the gate path off the entry point is
+ * a compare, a branch and the tail jump to the driver (no registers saved
+ * around a call that does not happen). */
 #define GV_SUBMIT_FN(name, params, args)                                                     \
 	__attribute__((noinline)) static CUresult gv_gated_##name params                     \
 	{                                                                                    \
-		gv_gate_wait();                                                              \
-		return GV_REAL(name) args;                                                   \
+		CUresult r_;                                                                 \
+                                                                                             \
+		if (!gv_gate_wait())                                                         \
+			return GV_REAL(name) args;                                           \
+		r_ = GV_REAL(name) args;                                                     \
+		gv_hold_leave();                                                             \
+		return r_;                                                                   \
 	}                                                                                    \
 	GV_EXPORT CUresult CUDAAPI name params                                               \
 	{                                                                                    \
