@@ -2,9 +2,11 @@
  *
  * Work-submission entry points other than the kernel launches
  * (launch.c): copies, memsets (asynchronous and synchronous: both run on
- * the device), graph launches, host functions and multi-device
- * cooperative launches. Each passes the time-slice gate, then forwards
- * to the real driver (GV_SUBMIT_FN, shim_internal.h). */
+ * the device), graph launches, host functions, multi-device
+ * cooperative launches, the legacy cuLaunchGrid and the stream memory
+ * writes (cuStreamWriteValue*, cuStreamBatchMemOp*). Each passes the
+ * gate (the time-slice gate, the hold), then forwards to the real
+ * driver (GV_SUBMIT_FN, shim_internal.h). */
 #include "shim_internal.h"
 
 GV_SUBMIT_FN(cuGraphLaunch, (CUgraphExec hGraph, CUstream hStream),
@@ -15,6 +17,12 @@ GV_SUBMIT_FN(cuGraphLaunch_ptsz, (CUgraphExec hGraphExec, CUstream hStream),
 
 GV_SUBMIT_FN(cuLaunchCooperativeKernelMultiDevice, (CUDA_LAUNCH_PARAMS *launchParamsList, unsigned int numDevices, unsigned int flags),
 	     (launchParamsList, numDevices, flags))
+
+GV_SUBMIT_FN(cuLaunchGrid, (CUfunction f, int grid_width, int grid_height),
+	     (f, grid_width, grid_height))
+
+GV_SUBMIT_FN(cuLaunchGridAsync, (CUfunction f, int grid_width, int grid_height, CUstream hStream),
+	     (f, grid_width, grid_height, hStream))
 
 GV_SUBMIT_FN(cuLaunchHostFunc, (CUstream hStream, CUhostFn fn, void *userData),
 	     (hStream, fn, userData))
@@ -333,3 +341,39 @@ GV_SUBMIT_FN(cuMemsetD8_v2, (CUdeviceptr dstDevice, unsigned char uc, size_t N),
 
 GV_SUBMIT_FN(cuMemsetD8_v2_ptds, (CUdeviceptr dstDevice, unsigned char uc, size_t N),
 	     (dstDevice, uc, N))
+
+GV_SUBMIT_FN(cuStreamBatchMemOp, (CUstream stream, unsigned int count, CUstreamBatchMemOpParams *paramArray, unsigned int flags),
+	     (stream, count, paramArray, flags))
+
+GV_SUBMIT_FN(cuStreamBatchMemOp_ptsz, (CUstream stream, unsigned int count, CUstreamBatchMemOpParams *paramArray, unsigned int flags),
+	     (stream, count, paramArray, flags))
+
+GV_SUBMIT_FN(cuStreamBatchMemOp_v2, (CUstream stream, unsigned int count, CUstreamBatchMemOpParams *paramArray, unsigned int flags),
+	     (stream, count, paramArray, flags))
+
+GV_SUBMIT_FN(cuStreamBatchMemOp_v2_ptsz, (CUstream stream, unsigned int count, CUstreamBatchMemOpParams *paramArray, unsigned int flags),
+	     (stream, count, paramArray, flags))
+
+GV_SUBMIT_FN(cuStreamWriteValue32, (CUstream stream, CUdeviceptr addr, cuuint32_t value, unsigned int flags),
+	     (stream, addr, value, flags))
+
+GV_SUBMIT_FN(cuStreamWriteValue32_ptsz, (CUstream stream, CUdeviceptr addr, cuuint32_t value, unsigned int flags),
+	     (stream, addr, value, flags))
+
+GV_SUBMIT_FN(cuStreamWriteValue32_v2, (CUstream stream, CUdeviceptr addr, cuuint32_t value, unsigned int flags),
+	     (stream, addr, value, flags))
+
+GV_SUBMIT_FN(cuStreamWriteValue32_v2_ptsz, (CUstream stream, CUdeviceptr addr, cuuint32_t value, unsigned int flags),
+	     (stream, addr, value, flags))
+
+GV_SUBMIT_FN(cuStreamWriteValue64, (CUstream stream, CUdeviceptr addr, cuuint64_t value, unsigned int flags),
+	     (stream, addr, value, flags))
+
+GV_SUBMIT_FN(cuStreamWriteValue64_ptsz, (CUstream stream, CUdeviceptr addr, cuuint64_t value, unsigned int flags),
+	     (stream, addr, value, flags))
+
+GV_SUBMIT_FN(cuStreamWriteValue64_v2, (CUstream stream, CUdeviceptr addr, cuuint64_t value, unsigned int flags),
+	     (stream, addr, value, flags))
+
+GV_SUBMIT_FN(cuStreamWriteValue64_v2_ptsz, (CUstream stream, CUdeviceptr addr, cuuint64_t value, unsigned int flags),
+	     (stream, addr, value, flags))

@@ -18,7 +18,9 @@ from cudah import prototypes, symbols
 
 def gated_names():
     return [n for n in symbols()
-            if n.startswith(("cuMemcpy", "cuMemset", "cuGraphLaunch", "cuLaunchHostFunc"))
+            if n.startswith(("cuMemcpy", "cuMemset", "cuGraphLaunch", "cuLaunchHostFunc",
+                             "cuStreamWriteValue", "cuStreamBatchMemOp",
+                             "cuLaunchGrid"))
             or n == "cuLaunchCooperativeKernelMultiDevice"]
 
 
@@ -29,9 +31,11 @@ def main():
                " *\n"
                " * Work-submission entry points other than the kernel launches\n"
                " * (launch.c): copies, memsets (asynchronous and synchronous: both run on\n"
-               " * the device), graph launches, host functions and multi-device\n"
-               " * cooperative launches. Each passes the time-slice gate, then forwards\n"
-               " * to the real driver (GV_SUBMIT_FN, shim_internal.h). */\n"
+               " * the device), graph launches, host functions, multi-device\n"
+               " * cooperative launches, the legacy cuLaunchGrid and the stream memory\n"
+               " * writes (cuStreamWriteValue*, cuStreamBatchMemOp*). Each passes the\n"
+               " * gate (the time-slice gate, the hold), then forwards to the real\n"
+               " * driver (GV_SUBMIT_FN, shim_internal.h). */\n"
                "#include \"shim_internal.h\"\n")
     for n in gated_names():
         if n not in protos:
