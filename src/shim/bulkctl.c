@@ -513,10 +513,12 @@ static void gv_ctl_dropped(void)
 		return;
 	lost = gv_bulk_unmapped();
 	if (lost) {
-		gv_shim_log(false,
-			    "the pre-copy helper went away while the bulk memory was released: "
-			    "%u allocations lost; the workload stays stopped",
-			    lost);
+		/* the contract's words (gpuvisord and people look for them),
+		 * hence not gv_shim_log's prefix */
+		fprintf(stderr,
+			"gpuvisor: the pre-copy helper went away while the bulk memory was "
+			"released: %u allocations lost\n",
+			lost);
 		return;
 	}
 	gv_hold_go();

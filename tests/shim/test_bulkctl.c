@@ -776,7 +776,7 @@ static int controller(const char *self)
 	CHECK(c >= 0);
 	CHECK_ANS(ctl(c, "{\"op\":\"hello\"}"), hello_of(w2.pid, "released"));
 	close(c);
-	CHECK(wl_stderr_has(&w2, "the pre-copy helper went away while the bulk memory was "
+	CHECK(wl_stderr_has(&w2, "gpuvisor: the pre-copy helper went away while the bulk memory was "
 				 "released: 2 allocations lost"));
 	wl_kill(&w2);
 	printf("bulkctl: ok\n");
