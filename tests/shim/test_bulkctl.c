@@ -18,6 +18,8 @@
  *                         stale socket replaced, a second live process
  *                         that leaves the socket to the first, and a peer
  *                         of another uid (when run as root).
+ *   test_shim_bulkctl ask SOCK REQUEST
+ *                         one request, its answer on stdout (bulkctl-ckpt.sh).
  *   test_shim_bulkctl work
  *                         the workload: two bulk allocations with a
  *                         pattern, a worker thread that keeps submitting,
@@ -776,10 +778,22 @@ static int controller(const char *self)
 	CHECK(c >= 0);
 	CHECK_ANS(ctl(c, "{\"op\":\"hello\"}"), hello_of(w2.pid, "released"));
 	close(c);
-	CHECK(wl_stderr_has(&w2, "gpuvisor: the pre-copy helper went away while the bulk memory was "
-				 "released: 2 allocations lost"));
+	CHECK(wl_stderr_has(&w2,
+			    "gpuvisor: the pre-copy helper went away while the bulk memory was "
+			    "released: 2 allocations lost"));
 	wl_kill(&w2);
 	printf("bulkctl: ok\n");
+	return 0;
+}
+
+/* One request on the socket at path; its answer on stdout. */
+static int ask(const char *path, const char *req)
+{
+	int c = ctl_connect(path);
+
+	CHECK(c >= 0);
+	printf("%s\n", ctl(c, req));
+	close(c);
 	return 0;
 }
 
@@ -788,5 +802,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (argc > 1 && !strcmp(argv[1], "work"))
 		return work();
+	if (argc > 3 && !strcmp(argv[1], "ask"))
+		return ask(argv[2], argv[3]);
 	return controller(argv[0]);
 }
