@@ -21,6 +21,10 @@
  *
  * Crash safety: SUSPENDING / RESUMING are stored before the helper runs; a
  * daemon restarted in between asks the driver (gvd_suspend_reconcile).
+ *
+ * A pre-copy of a workload that is not --migratable (gvd_workload_precopy,
+ * for a migration's row) runs `gpuvisor-ckpt precopy` the same way while
+ * the workload runs, and records the move as a resume --to does.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -691,16 +695,18 @@ int gvd_workload_move(struct gvd *d, const char *id, const struct gv_apireq_resu
 }
 
 /* settle() after a pre-copy helper that gave no answer: the workload was
- * RUNNING in the store throughout, so a driver that cannot be asked at all
- * (no helper) leaves it so rather than try to resume it. */
+ * RUNNING in the store throughout, so a driver that cannot be asked (no
+ * helper) or knows none of its processes leaves it so rather than try to
+ * resume it. */
 static enum gv_wl_state settle_precopy(struct gvd *d, pid_t pgid, struct gv_err *err)
 {
 	json_t *j = NULL;
 
 	gv_err_clear(err);
-	ckpt_run(d, "state", pgid, NULL, 0, NULL, 0, &j, err);
-	if (!j)
-		return GV_WL_RUNNING;
+	if (ckpt_run(d, "state", pgid, NULL, 0, NULL, 0, &j, err)) {
+		json_decref(j);
+		return GV_WL_RUNNING; /* nothing the driver holds */
+	}
 	json_decref(j);
 	return settle(d, pgid, GV_WL_RESUMING, NULL, 0, err);
 }
@@ -748,8 +754,8 @@ int gvd_workload_precopy(struct gvd *d, const char *id, const char *to, const st
 	struct gv_store_inst src[GV_APIREQ_SPAN_MAX], dst[GV_APIREQ_SPAN_MAX];
 	struct gv_apireq_resume req;
 	struct gv_err serr = { 0 }, store_err = { 0 };
-	char bulk[PATH_MAX], map[MAP_MAX], *mapv[1] = { map }, dl[24], rounds[16], mode[16],
-					   *extra[CKPT_EXTRA_MAX], why[GV_ERR_MSG_MAX];
+	char bulk[PATH_MAX], map[MAP_MAX], dl[24], rounds[16], mode[16], why[GV_ERR_MSG_MAX];
+	char *mapv[1] = { map }, *extra[CKPT_EXTRA_MAX];
 	bool remap[GV_APIREQ_SPAN_MAX] = { false }, moving = false, claimed = false, on_dst = false;
 	enum gv_wl_state end = GV_WL_RUNNING;
 	const char *state, *result;
