@@ -260,7 +260,8 @@ int gvd_workload_precopy(struct gvd *d, const char *id, const char *to, const st
  * workload runs on the row's destination (the move recorded, or done by
  * the helper: then recorded here); else *msg says where it is. A helper
  * the previous run left is waited for (60 s), then killed; a workload the
- * driver holds is restored where it was; *gone: the workload is. Without
+ * driver holds is restored where it was; *gone: the workload is, or its
+ * bulk memory was lost (the row fails rather than aborts). Without
  * d->lock. */
 bool gvd_precopy_found(struct gvd *d, const struct gv_store_mig *m, bool *gone, char *msg,
 		       size_t cap);

@@ -935,7 +935,7 @@ static int run_driver_precopy(struct gvd *d, struct gv_store_mig *m, const struc
 	static const char *const keys[] = {
 		"lock_ms", "checkpoint_ms", "restore_ms", "unlock_ms", "release_ms", "map_ms",
 		"stop_ms", "floor_ms",	    "hash_gbps",  "copy_gbps", "bulk_bytes", "bulk_regions",
-		"pids",	   "pairs",	    "note",	  NULL
+		"pids",	   "pairs",	    "note",	  "hash",      NULL
 	};
 	struct gvd_precopy o = { .mode = m->mode,
 				 .downtime_limit_ms = m->downtime_limit_ms,

@@ -711,6 +711,24 @@ static enum gv_wl_state settle_precopy(struct gvd *d, pid_t pgid, struct gv_err 
 	return settle(d, pgid, GV_WL_RESUMING, NULL, 0, err);
 }
 
+/* Whether the shim serving path says its bulk is released: after a helper
+ * that died between the release and the map, the bulk is lost (the helper
+ * held its only references) and the shim keeps the workload stopped. */
+static bool bulk_released(const char *path, pid_t owner)
+{
+	struct gv_err err = { 0 };
+	json_t *h = NULL;
+	const char *st;
+	bool yes;
+
+	if (gvd_ctl_hello(path, owner, 5000, &h, &err))
+		return false;
+	st = json_string_value(json_object_get(h, "state"));
+	yes = st && !strcmp(st, "released");
+	json_decref(h);
+	return yes;
+}
+
 /* Whether every bulk allocation the shim serving path lists is on the GPU
  * dev (the shim reads each one's device from its handle): after a helper
  * that died without an answer, where a workload moved across GPUs runs. */
@@ -756,7 +774,8 @@ int gvd_workload_precopy(struct gvd *d, const char *id, const char *to, const st
 	struct gv_err serr = { 0 }, store_err = { 0 };
 	char bulk[PATH_MAX], map[MAP_MAX], dl[24], rounds[16], mode[16], why[GV_ERR_MSG_MAX];
 	char *mapv[1] = { map }, *extra[CKPT_EXTRA_MAX];
-	bool remap[GV_APIREQ_SPAN_MAX] = { false }, moving = false, claimed = false, on_dst = false;
+	bool remap[GV_APIREQ_SPAN_MAX] = { false }, moving = false, claimed = false, on_dst = false,
+	     lost = false;
 	enum gv_wl_state end = GV_WL_RUNNING;
 	const char *state, *result;
 	json_t *j = NULL;
@@ -821,9 +840,20 @@ int gvd_workload_precopy(struct gvd *d, const char *id, const char *to, const st
 		 * driver says whether its processes run; restored where they
 		 * were if not. Across GPUs, the shim's bulk says which GPU. */
 		end = settle_precopy(d, src[0].wl_pgid, &serr);
-		on_dst = end == GV_WL_RUNNING && remap[0] &&
+		lost = bulk_released(bulk, src[0].wl_pid);
+		on_dst = !lost && end == GV_WL_RUNNING && remap[0] &&
 			 bulk_on(bulk, src[0].wl_pid, dst[0].device_uuid);
-		if (on_dst) {
+		if (lost) {
+			gvd_log(GVD_LOG_ERROR,
+				"%s: workload pid %d lost its GPU memory in a pre-copy: %s", id,
+				(int)src[0].wl_pid, why);
+			ret = gv_err_set(
+				err, EIO,
+				"%s; the workload's GPU memory is lost (the helper died while "
+				"it held the only references to its bulk memory): it stays "
+				"stopped on %s",
+				why[0] ? why : "the pre-copy helper gave no answer", src[0].id);
+		} else if (on_dst) {
 			gvd_log(GVD_LOG_WARN, "%s: %s; asked again, the workload runs on %s", id,
 				why, dst[0].id);
 			ret = 0;
@@ -974,6 +1004,18 @@ bool gvd_precopy_found(struct gvd *d, const struct gv_store_mig *m, bool *gone, 
 		kill(helper, SIGKILL);
 	}
 	end = settle_precopy(d, src.wl_pgid, &serr);
+	if (bulk_released(bulk, src.wl_pid)) {
+		gvd_log(GVD_LOG_ERROR,
+			"%s: workload pid %d lost its GPU memory in the pre-copy of "
+			"migration %s",
+			m->src, (int)m->pid, m->id);
+		snprintf(msg, cap,
+			 "the workload's GPU memory is lost (its bulk memory was "
+			 "released when the helper died): it stays stopped on %s",
+			 src.id);
+		*gone = true;
+		return false;
+	}
 	on_dst = end == GV_WL_RUNNING && have_dst && strcmp(src.device_uuid, dst.device_uuid) &&
 		 bulk_on(bulk, src.wl_pid, dst.device_uuid);
 	pthread_mutex_lock(&d->lock);

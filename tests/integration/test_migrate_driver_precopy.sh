@@ -16,10 +16,12 @@
 #            checksum is the reference's; a passthrough workload moved to
 #            another GPU (--to GPU, the memory follows); faults: no room on
 #            the destination GPU (another process holds its memory) and the
-#            helper exiting during the pre-copy (GPUVISOR_CKPT_FAULT=
-#            precopy-round): the migration fails, the workload stays on the
+#            helper killed before its pre-copy (GPUVISOR_CKPT_FAULT=
+#            precopy-start): the migration fails, the workload stays on the
 #            source, the destination it made is removed, and its checksum
-#            is still the reference's.
+#            is still the reference's; the helper killed after the shim
+#            released the bulk (after-release): the migration fails with
+#            the reason that the workload's GPU memory is lost.
 . "$(dirname "$0")/lib.sh"
 GV_SIM=h100-80gb:4
 export GPUVISOR_TEST_FAULTS=1
@@ -162,8 +164,8 @@ on_gpu 1 2 || fail "the workload's memory left gpu 1: $(sim_free 1) / $(sim_free
 kill "$hog" 2>/dev/null
 wait "$hog" 2>/dev/null
 
-step "faults: the helper exits during the pre-copy: the workload stays on the source"
-export GPUVISOR_CKPT_FAULT=precopy-round
+step "faults: the helper is killed before its pre-copy: the workload stays on the source"
+export GPUVISOR_CKPT_FAULT=precopy-start
 gv_restart_daemon
 n=$(gv list --json | jq '.instances | length')
 expect_rc 1 "" gv migrate "$pt" --to 2 --mode precopy
@@ -177,5 +179,20 @@ gv_restart_daemon
 release
 wait "$runner" || fail "gv-infer failed after the failed migrations: $(cat "$T/f.out")"
 expect_eq "$(checksum_of "$T/f.out")" "$want" "checksum after the failed migrations"
+
+step "faults: the helper killed while it holds the released bulk: the memory is lost, and said so"
+wait_until 10 unregistered "$pt" || fail "the finished workload is still registered on $pt"
+held "$pt" "$T/l.out"
+wait_until 20 registered "$pt" || fail "gv-infer never registered on $pt"
+wait_until 30 on_gpu 1 2 || fail "gv-infer never used gpu 1"
+export GPUVISOR_CKPT_FAULT=after-release
+gv_restart_daemon
+expect_rc 1 "GPU memory is lost" gv migrate "$pt" --to "$full" --mode precopy
+expect_eq "$(last_mig state)" failed "the row's state"
+expect_contains "$(last_mig error)" "lost" "the row's error"
+unset GPUVISOR_CKPT_FAULT
+gv_restart_daemon
+# the shim keeps it stopped (no submission runs on unmapped memory)
+expect_ok gv destroy "$pt" --force
 
 gv_done
