@@ -21,7 +21,9 @@
 #            source, the destination it made is removed, and its checksum
 #            is still the reference's; the helper killed after the shim
 #            released the bulk (after-release): the migration fails with
-#            the reason that the workload's GPU memory is lost.
+#            the reason that the workload's GPU memory is lost; gpuvisord
+#            killed -9 during a pre-copy to another GPU: its restart waits
+#            for the helper and finds the workload moved (completed).
 . "$(dirname "$0")/lib.sh"
 GV_SIM=h100-80gb:4
 export GPUVISOR_TEST_FAULTS=1
@@ -221,5 +223,28 @@ unset GPUVISOR_CKPT_FAULT
 gv_restart_daemon
 # the shim keeps it stopped (no submission runs on unmapped memory)
 expect_ok gv destroy "$pt" --force
+
+step "gpuvisord killed -9 during a pre-copy across GPUs: its restart finds the workload moved"
+gv_create --profile passthrough --gpu 1
+pt=$GV_ID
+held "$pt" "$T/k.out"
+wait_until 20 registered "$pt" || fail "gv-infer never registered on $pt"
+wait_until 30 on_gpu 1 2 || fail "gv-infer never used gpu 1"
+gv_bg_cli migrate "$pt" --to 2 --mode precopy
+helper_runs() { pgrep -f "gpuvisor-ckpt precopy" >/dev/null; }
+wait_until 30 helper_runs || fail "the pre-copy helper never started"
+gv_restart_daemon --kill9
+# the restart waited for the helper its previous run left, then asked
+expect_eq "$(last_mig state)" completed "the row after the restart: $(gv migrations --json)"
+expect_contains "$(last_mig error)" "found on the destination" "the row's note"
+moved=$(last_mig destination)
+expect_eq "$(gv_instance_field "$moved" '.gpu')" 2 "$moved is on gpu 2"
+expect_eq "$(gv_instance_field "$moved" '.workload.state')" running "running on $moved"
+listed "$pt" && fail "the source $pt was not destroyed"
+bl=$(bulk_list "$GV_RUN/ctl/$moved/bulk.sock") || fail "no answer on the bulk socket of $moved"
+expect_eq "$(jfield "$bl" '[.bulk[].device] | unique | join(",")')" "$(gv_gpu_field 2 .uuid)" "the bulk's GPU: $bl"
+release
+wait "$runner" || fail "gv-infer failed after the restart: $(cat "$T/k.out")"
+expect_eq "$(checksum_of "$T/k.out")" "$want" "checksum after a restart during the pre-copy"
 
 gv_done
