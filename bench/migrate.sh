@@ -19,57 +19,14 @@
 # Default size (2 GiB of weights) runs in about two minutes on two cores;
 # pass --weights-mib 8192 for a larger state (needs RAM for ~3 copies).
 set -u
-build=${1:?usage: bench/migrate.sh BUILD_DIR [--weights-mib N] ...}
-shift
-weights=2048 kv=8 step_ms=20 warm=50 limit=300
-while [ $# -gt 0 ]; do
-	case $1 in
-	--weights-mib) weights=$2; shift 2 ;;
-	--kv-mib) kv=$2; shift 2 ;;
-	--step-ms) step_ms=$2; shift 2 ;;
-	--warm-steps) warm=$2; shift 2 ;;
-	--downtime-limit) limit=$2; shift 2 ;;
-	*) echo "bench/migrate.sh: unknown option $1" >&2; exit 2 ;;
-	esac
-done
-build=$(cd "$build" && pwd) || exit 1
-for f in bin/gpuvisord bin/gpuvisor bin/gv-infer lib/shim/libcuda.so.1 lib/libcudasim.so; do
-	[ -e "$build/$f" ] || { echo "bench/migrate.sh: $build/$f is not built" >&2; exit 1; }
-done
-command -v jq >/dev/null || { echo "bench/migrate.sh: needs jq" >&2; exit 1; }
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/gv-bench-migrate.XXXXXX") || exit 1
-daemon= wl=
-cleanup() {
-	[ -n "$wl" ] && kill -TERM "$wl" 2>/dev/null && wait "$wl" 2>/dev/null
-	[ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-export GPUVISOR_SIM_SHM_DIR=$T/shm GPUVISOR_CATALOG=${GPUVISOR_CATALOG:-$(cd "$(dirname "$0")/.." && pwd)/data/catalog.json}
-mkdir -p "$GPUVISOR_SIM_SHM_DIR"
-gv() { "$build/bin/gpuvisor" --socket "$T/api.sock" "$@"; }
-now_ms() { date +%s%3N; }
-die() { echo "bench/migrate.sh: $*" >&2; tail -5 "$T/daemon.log" >&2; exit 1; }
-
-"$build/bin/gpuvisord" --socket "$T/api.sock" --state-dir "$T/state" --run-dir "$T/run" \
-	--sim h100-80gb:2 >"$T/daemon.log" 2>&1 &
-daemon=$!
-for _ in $(seq 100); do gv version >/dev/null 2>&1 && break; sleep 0.1; done
+bench=migrate.sh
+. "$(dirname "$0")/lib.sh"
+start_daemon h100-80gb:2
 gv mode 0 timeslice >/dev/null && gv mode 1 timeslice >/dev/null || die "cannot set timeslice mode"
 inst=$(gv create --profile h100-20c --gpu 0 --json | jq -r .id) || die "cannot create an instance"
 
 args=(--weights-mib "$weights" --kv-mib-per-step "$kv" --act-kib 1024 --steps 1000000
 	--step-ms "$step_ms" --verbose)
-step_of() { grep -o 'step [0-9]*:' "$1" 2>/dev/null | tail -1 | tr -dc 0-9; }
-wait_step() { # FILE STEP
-	while :; do
-		s=$(step_of "$1")
-		[ -n "$s" ] && [ "$s" -ge "$2" ] && return 0
-		kill -0 "$wl" 2>/dev/null || die "the workload died: $(tail -3 "$1")"
-		sleep 0.05
-	done
-}
 
 echo "gv-infer: ${weights} MiB of weights, KV cache +${kv} MiB per step, ${step_ms} ms per step"
 t0=$(now_ms)
@@ -85,7 +42,6 @@ migrate() { # INST TO MODE -> report JSON in $T/mig.json
 		die "migration failed: $(cat "$T/mig.json")"
 }
 r() { jq -r ".report.$1" "$T/mig.json"; }
-mib() { awk -v b="$1" 'BEGIN { printf "%.1f MiB", b / 1048576 }'; }
 show() { # LABEL
 	printf '%-13s stun %8.1f ms  total %8.1f ms  state %s  before stun %s  during stun %s  rounds %s (%s)\n' \
 		"$1" "$(r downtime_ms)" "$(r total_ms)" "$(mib "$(r bytes_total)")" \
