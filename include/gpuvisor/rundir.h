@@ -6,8 +6,10 @@
  *   sched/<gpu uuid>.sched      scheduler segment of a timeslice GPU (sched.h)
  *   tenant/<instance>/          the instance's tenant directory ...
  *   tenant/<instance>/tenant.sock   ... and the socket that serves it
- *   ctl/<instance>/             a migratable workload's control directory ...
- *   ctl/<instance>/shim.sock        ... and the socket its shim listens on
+ *   ctl/<instance>/             a workload's control directory (it follows the
+ *                               workload on a move through the driver) ...
+ *   ctl/<instance>/shim.sock        ... the socket a migratable shim listens on
+ *   ctl/<instance>/bulk.sock        ... and the one that serves its bulk memory
  *   driver/<soname>             links to the real driver's libraries
  *
  * The functions only build paths; they create nothing. */
@@ -24,6 +26,7 @@ enum gv_rundir_path {
 	GV_RUNDIR_TENANT_SOCK, /* tenant/<name>/tenant.sock (name required) */
 	GV_RUNDIR_CTL,	       /* ctl/<name>; name NULL: ctl */
 	GV_RUNDIR_CTL_SOCK,    /* ctl/<name>/shim.sock (name required) */
+	GV_RUNDIR_CTL_BULK,    /* ctl/<name>/bulk.sock (name required) */
 	GV_RUNDIR_DRIVER,      /* driver/<name>; name NULL: driver */
 };
 

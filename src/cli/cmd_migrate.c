@@ -109,9 +109,20 @@ static void gv_mig_print_report(const json_t *m)
 		printf("  total time       %.1f ms (setup %.1f ms, pre-copy %.1f ms)\n",
 		       gv_mig_num(r, "total_ms"), gv_mig_num(r, "setup_ms"),
 		       gv_mig_num(r, "precopy_ms"));
-		printf("  stun time        %.1f ms (expected %.1f ms, limit %.0f ms)\n",
+		printf("  stun time        %.1f ms (expected %.1f ms, limit %.0f ms",
 		       gv_mig_num(r, "downtime_ms"), gv_mig_num(r, "expected_downtime_ms"),
 		       gv_mig_num(r, "downtime_limit_ms"));
+		/* through the driver: the least this move's stun could have been
+		 * (the helper's rates and the driver's phases) */
+		if (json_is_number(json_object_get(r, "floor_ms")))
+			printf(", floor %.1f ms", gv_mig_num(r, "floor_ms"));
+		printf(")\n");
+		if (!strcmp(gv_json_str(r, "path", ""), "driver"))
+			printf("  driver           lock %.1f, checkpoint %.1f, restore %.1f, unlock "
+			       "%.1f, release %.1f, map %.1f ms\n",
+			       gv_mig_num(r, "lock_ms"), gv_mig_num(r, "checkpoint_ms"),
+			       gv_mig_num(r, "restore_ms"), gv_mig_num(r, "unlock_ms"),
+			       gv_mig_num(r, "release_ms"), gv_mig_num(r, "map_ms"));
 		printf("  state            %s in %lld regions\n", total,
 		       (long long)gv_mig_int(r, "regions"));
 		printf("  copied           %s before the stun, %s during it\n", pre, stun);

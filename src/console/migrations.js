@@ -55,7 +55,7 @@ function reportView(m, st) {
 	const r = st.report || {};
 	const sm = m.summary || {};
 	const v = (k) => (r[k] !== undefined && r[k] !== null ? r[k] : sm[k]);
-	return h('dl', { class: 'report' },
+	const dl = h('dl', { class: 'report' },
 		h('dt', { text: 'stun (downtime)' }), h('dd', { class: 'stun', text: ms(v('downtime_ms')) }),
 		h('dt', { text: 'expected downtime' }), h('dd', { text: ms(v('expected_downtime_ms')) }),
 		h('dt', { text: 'bytes before the stun' }), h('dd', { class: 'before', text: bytes(v('bytes_precopy')) }),
@@ -64,6 +64,17 @@ function reportView(m, st) {
 		h('dt', { text: 'total' }), h('dd', { text: ms(v('total_ms')) }),
 		h('dt', { text: 'stopped by' }), h('dd', { text: String(v('stop')) }),
 		h('dt', { text: 'throttle' }), h('dd', { text: `up to ${v('throttle_max_pct') || 0}%` }));
+	// through the driver: the least this stun could have been, and the
+	// driver's phases within it
+	if (v('path') === 'driver') {
+		dl.append(
+			h('dt', { text: 'stun floor' }), h('dd', { class: 'floor', text: ms(v('floor_ms')) }),
+			h('dt', { text: 'driver' }), h('dd', {
+				text: ['lock', 'checkpoint', 'restore', 'unlock', 'release', 'map']
+					.map((k) => `${k} ${ms(v(`${k}_ms`))}`).join(', '),
+			}));
+	}
+	return dl;
 }
 
 export async function renderMigrations(root, migrations, notify) {

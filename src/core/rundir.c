@@ -16,6 +16,7 @@ static const struct {
 	[GV_RUNDIR_TENANT_SOCK] = { "tenant", "/tenant.sock", 1 },
 	[GV_RUNDIR_CTL] = { "ctl", "", 0 },
 	[GV_RUNDIR_CTL_SOCK] = { "ctl", "/shim.sock", 1 },
+	[GV_RUNDIR_CTL_BULK] = { "ctl", "/bulk.sock", 1 },
 	[GV_RUNDIR_DRIVER] = { "driver", "", 0 },
 };
 

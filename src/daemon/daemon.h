@@ -240,6 +240,31 @@ int gvd_workload_resume(struct gvd *d, const char *id, const struct gv_apireq_re
  * "instance". Drops d->lock meanwhile, as above. */
 int gvd_workload_move(struct gvd *d, const char *id, const struct gv_apireq_resume *to,
 		      bool held, json_t **report, int *http, struct gv_err *err);
+/* Pre-copy of a workload that is not --migratable through the driver
+ * (docs/migration.md "The daemon's side"): gpuvisor-ckpt precopy moves its
+ * bulk with the engine while it runs and the rest with the driver's
+ * checkpoint at the stun; then the move is recorded as a resume --to's.
+ * For a migration's row, which holds id and to; under d->lock, dropped
+ * while the helper runs. 0: it runs on to (*out: the helper's answer plus
+ * "pairs"); else the reason, *fail the row's end and *out the helper's
+ * answer if any. */
+struct gvd_precopy {
+	const char *mode; /* "precopy" | "stopcopy" */
+	uint64_t downtime_limit_ms;
+	unsigned max_rounds; /* 0: the helper's default */
+};
+int gvd_workload_precopy(struct gvd *d, const char *id, const char *to, const struct gvd_precopy *o,
+			 json_t **out, enum gv_store_mig_state *fail, int *http,
+			 struct gv_err *err);
+/* At a restart, for a row of such a pre-copy left running: whether the
+ * workload runs on the row's destination (the move recorded, or done by
+ * the helper: then recorded here); else *msg says where it is. A helper
+ * the previous run left is waited for (60 s), then killed; a workload the
+ * driver holds is restored where it was; *gone: the workload is, or its
+ * bulk memory was lost (the row fails rather than aborts). Without
+ * d->lock. */
+bool gvd_precopy_found(struct gvd *d, const struct gv_store_mig *m, bool *gone, char *msg,
+		       size_t cap);
 const char *gvd_wl_state_name(enum gv_wl_state s);
 /* At start, after gvd_reconcile: settles workloads left half suspended or
  * half resumed by a daemon that stopped. */

@@ -14,6 +14,9 @@
  *            and, for a MIG instance, the /dev/nvidia-caps nodes of its
  *            GPU instance and compute instance. Never another GPU's.
  *
+ * GPUVISOR_BULK_CTL: <run-dir>/ctl/<instance>/bulk.sock, the socket the
+ * shim serves its bulk memory on (not mounted: see below).
+ *
  * Never the admin socket (docs/api.md, "Tenants"): the workload's way to
  * the daemon is its instance's tenant endpoint (tenant.c), mounted as a
  * directory.
@@ -270,6 +273,20 @@ json_t *gvd_instance_edits(struct gvd *d, const struct gv_store_inst *in, struct
 		goto oom;
 	gvd_tenant_sock(d, in->id, path);
 	json_object_set_new(env, "GPUVISOR_TENANT", json_string(path));
+	/* where the shim serves its bulk memory to the pre-copy helper
+	 * (docs/migration.md "The pre-copy design"). The directory is made
+	 * afresh for the workload's user at its registration (gvd_ctl_prepare)
+	 * and follows it on a move through the driver, so it is not mounted: a
+	 * container's shim finds no directory there and serves nothing (no
+	 * pre-copy on the driver path; --mode checkpoint still moves it). */
+	if (gv_rundir_path(d->o.run_dir, GV_RUNDIR_CTL_BULK, in->id, path, sizeof(path)) != 0) {
+		gv_err_set(err, ENAMETOOLONG,
+			   "the run directory's path is too long for %s's "
+			   "bulk control socket",
+			   in->id);
+		goto out;
+	}
+	json_object_set_new(env, "GPUVISOR_BULK_CTL", json_string(path));
 	if (d->sim) {
 		snprintf(path, sizeof(path), "%s/libcudasim.so", d->o.lib_dir);
 		if (set_path(env, mounts, "GPUVISOR_REAL_LIBCUDA", path, false) < 0 ||

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "gpuvisor/acct.h"
+#include "gpuvisor/rundir.h"
 #include "migration.h"
 
 #define GVD_MIG_MAX_RUNNING 16
@@ -178,22 +179,69 @@ static int gpu_of_inst(struct gvd *d, const struct gv_store_inst *in)
 	return g;
 }
 
-/* The migration (if any) that is moving instance id now. */
-/* Where the workload registered on inst listens: the socket it was given at
- * start, which a completed migration that brought it here recorded. */
-static void ctl_for(struct gvd *d, const struct gv_store_inst *in, char *out, size_t cap)
+/* Where the workload registered on inst listens: its ctl directory follows
+ * it on a move through the driver (gvd_ctl_move), so the directory of the
+ * instance it is on, unless the shim's own migration brought it there, the
+ * latest completed one with its pid (the shim keeps the socket it was given
+ * at start: the row recorded it) and that socket is still there (a move
+ * through the driver since then took its directory away). A row of the
+ * driver path records no socket. */
+void gvd_ctl_for(struct gvd *d, const struct gv_store_inst *in, char *out, size_t cap)
 {
 	struct gv_store_mig *arr = NULL;
+	struct stat st;
 	size_t n = 0, i;
+	const char *last = NULL;
 
 	gvd_ctl_path(d, in->id, out, cap);
 	if (gv_store_mig_list(d->st, &arr, &n, NULL) != 0)
 		return;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) /* oldest first: the last match is the latest */
 		if (arr[i].state == GV_MIGST_COMPLETED && strcmp(arr[i].dst, in->id) == 0 &&
 		    arr[i].pid == in->wl_pid)
-			snprintf(out, cap, "%s", arr[i].ctl);
+			last = arr[i].ctl;
+	if (last && last[0] && lstat(last, &st) == 0)
+		snprintf(out, cap, "%s", last);
 	gv_store_mig_list_free(arr, n);
+}
+
+void gvd_bulk_for(struct gvd *d, const struct gv_store_inst *in, char *out, size_t cap)
+{
+	char *slash;
+
+	gvd_ctl_for(d, in, out, cap);
+	slash = strrchr(out, '/');
+	if (slash && (size_t)(slash - out) + sizeof("/bulk.sock") <= cap)
+		snprintf(slash, cap - (size_t)(slash - out), "/bulk.sock");
+}
+
+int gvd_ctl_move(struct gvd *d, const struct gv_store_inst *src, const char *dst,
+		 struct gv_err *err)
+{
+	char from[PATH_MAX], to[PATH_MAX], stale[PATH_MAX + 64], *slash;
+	struct stat st;
+
+	gvd_ctl_for(d, src, from, sizeof(from));
+	slash = strrchr(from, '/');
+	if (slash)
+		*slash = '\0';
+	if (gv_rundir_path(d->o.run_dir, GV_RUNDIR_CTL, dst, to, sizeof(to)) != 0)
+		return gv_err_set(err, ENAMETOOLONG, "the ctl directory of %s: path too long", dst);
+	if (!strcmp(from, to))
+		return 0;
+	/* a leftover of an earlier workload of dst never serves this one */
+	if (remove_dir(to) != 0) {
+		snprintf(stale, sizeof(stale), "%s/ctl/.stale-%s-%lld", d->o.run_dir, dst,
+			 (long long)time(NULL));
+		if (rename(to, stale) != 0)
+			return gv_err_set(err, errno, "cannot clear %s: %s", to, strerror(errno));
+	}
+	if (stat(from, &st) != 0 && errno == ENOENT)
+		return 0; /* nothing to follow it (a span's other member) */
+	if (rename(from, to) != 0)
+		return gv_err_set(err, errno, "cannot move %s to %s: %s", from, to,
+				  strerror(errno));
+	return 0;
 }
 
 static const struct gv_model *model_of(const struct gvd_view *v, int g, const char **name)
@@ -221,10 +269,19 @@ static int same_model(const struct gvd_view *v, int gs, int gd, struct gv_err *e
 
 static void report_summary(json_t *o, const json_t *rep)
 {
-	static const char *const keys[] = { "total_ms", "downtime_ms", "expected_downtime_ms",
-					    "bytes_total", "bytes_precopy", "bytes_stun",
-					    "rounds", "stop", "auto_converge",
-					    "throttle_max_pct", NULL };
+	static const char *const keys[] = { "total_ms",
+					    "downtime_ms",
+					    "expected_downtime_ms",
+					    "bytes_total",
+					    "bytes_precopy",
+					    "bytes_stun",
+					    "rounds",
+					    "stop",
+					    "auto_converge",
+					    "throttle_max_pct",
+					    "path",
+					    "floor_ms",
+					    NULL };
 	json_t *s;
 	size_t i;
 
@@ -534,6 +591,26 @@ static void resolve(struct gvd *d, const char *id, enum gv_store_mig_state fail_
 		gv_store_mig_release(&m);
 		return;
 	}
+	if (!m.ctl[0] && strcmp(m.mode, "checkpoint")) {
+		/* a pre-copy through the driver: no shim to ask, the driver and
+		 * the workload's bulk say where it runs (suspend.c) */
+		char where[GV_STORE_MSG_MAX / 2];
+		bool gone;
+
+		on_dst = gvd_precopy_found(d, &m, &gone, where, sizeof(where));
+		pthread_mutex_lock(&d->lock);
+		if (on_dst) {
+			snprintf(msg, sizeof(msg), "%s; the workload was found on the destination",
+				 why);
+			finish_success(d, &m, NULL, msg);
+		} else {
+			snprintf(msg, sizeof(msg), "%s; %s", why, where);
+			finish_failure(d, &m, gone ? GV_MIGST_FAILED : fail_state, msg, NULL);
+		}
+		pthread_mutex_unlock(&d->lock);
+		gv_store_mig_release(&m);
+		return;
+	}
 	/* a shim that lost its daemon mid-copy aborts first: wait for it */
 	for (tries = 0; tries < 75; tries++) {
 		json_decref(h);
@@ -808,6 +885,94 @@ static int refuse(int *http, int status, int ret)
 	return ret;
 }
 
+/* --mode precopy|stopcopy of a workload that is not --migratable (why: the
+ * shim's hello failed, or said so): through the driver, if anything can
+ * move it and its shim serves its bulk. Under d->lock. */
+static int driver_check(struct gvd *d, const struct gv_migreq *req, const struct gv_store_inst *src,
+			const char *why, int *http, struct gv_err *err)
+{
+	char bulk[PATH_MAX];
+	struct stat st;
+
+	if (is_mig_kind(src->kind))
+		return refuse(
+			http, 409,
+			gv_err_set(err, ENOTSUP,
+				   "the workload of %s cannot be migrated: %s; and it runs in a "
+				   "MIG instance, which the CUDA driver's checkpoint does not "
+				   "support (start it with gpuvisor run --migratable)",
+				   src->id, why));
+	gvd_bulk_for(d, src, bulk, sizeof(bulk));
+	if (lstat(bulk, &st) != 0 || !S_ISSOCK(st.st_mode))
+		return refuse(
+			http, 409,
+			gv_err_set(err, EOPNOTSUPP,
+				   "the workload of %s cannot be migrated: %s; the workload has "
+				   "no bulk control socket (%s): use --mode checkpoint",
+				   src->id, why, bulk));
+	/* what only the migratable shim does */
+	if (req->auto_converge || req->inject[0])
+		return refuse(
+			http, 409,
+			gv_err_set(err, ENOTSUP,
+				   "the workload of %s is not --migratable (%s): its pre-copy "
+				   "runs through the driver, which has no %s",
+				   src->id, why,
+				   req->auto_converge ? "auto-converge (it cannot throttle "
+							"the workload)"
+						      : "injected faults (the helper's are "
+							"GPUVISOR_CKPT_FAULT)"));
+	return 0;
+}
+
+/* --mode precopy|stopcopy through the driver (gvd_workload_precopy), all
+ * within this request like --mode checkpoint. The report: the engine's
+ * (the helper's "report") with the driver's phases and what the helper
+ * measured beside it, and "path":"driver". */
+static int run_driver_precopy(struct gvd *d, struct gv_store_mig *m, const struct gv_migreq *req,
+			      int gpu, int *http, struct gv_err *err)
+{
+	static const char *const keys[] = {
+		"lock_ms", "checkpoint_ms", "restore_ms", "unlock_ms", "release_ms", "map_ms",
+		"stop_ms", "floor_ms",	    "hash_gbps",  "copy_gbps", "bulk_bytes", "bulk_regions",
+		"pids",	   "pairs",	    "note",	  "hash",      NULL
+	};
+	struct gvd_precopy o = { .mode = m->mode,
+				 .downtime_limit_ms = m->downtime_limit_ms,
+				 .max_rounds = req->max_rounds };
+	enum gv_store_mig_state fail = GV_MIGST_FAILED;
+	struct timespec t0, t1;
+	json_t *res = NULL, *rep;
+	int ret, i;
+
+	gvd_event(d, "migration.started", gpu, m->src,
+		  "%s: %s (pid %d) -> %s (%s, through the driver)", m->id, m->src, (int)m->pid,
+		  m->dst, m->mode);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ret = gvd_workload_precopy(d, m->src, m->dst, &o, &res, &fail, http, err);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	rep = json_is_object(json_object_get(res, "report"))
+		      ? json_deep_copy(json_object_get(res, "report"))
+		      : json_object();
+	for (i = 0; rep && keys[i]; i++)
+		if (json_object_get(res, keys[i]))
+			json_object_set(rep, keys[i], json_object_get(res, keys[i]));
+	if (rep) {
+		json_object_set_new(rep, "path", json_string("driver"));
+		if (!json_object_get(rep, "total_ms"))
+			json_object_set_new(rep, "total_ms",
+					    json_real((double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+						      (double)(t1.tv_nsec - t0.tv_nsec) / 1e6));
+	}
+	if (ret)
+		finish_failure(d, m, fail, err->msg, res ? rep : NULL);
+	else
+		finish_success(d, m, rep, json_string_value(json_object_get(res, "note")));
+	json_decref(rep);
+	json_decref(res);
+	return ret;
+}
+
 /* The end of the transaction that inserts a new migration row: the row
  * marked running from now and inserted when ret (what came before in the
  * transaction) is 0; the transaction committed or rolled back. */
@@ -918,7 +1083,7 @@ int gvd_mig_start(struct gvd *d, const struct gv_migreq *req, char *id_out, size
 	const char *dev, *why;
 	int ret, gs, gd = -1, i, chttp;
 	int64_t n;
-	bool have_view = false, row = false;
+	bool have_view = false, row = false, driver = false;
 
 	*http = 500;
 	memset(&m, 0, sizeof(m));
@@ -1028,19 +1193,25 @@ int gvd_mig_start(struct gvd *d, const struct gv_migreq *req, char *id_out, size
 		goto checked;
 	}
 	/* the shim decides whether it can move what the workload uses */
-	ctl_for(d, &src, ctl, sizeof(ctl));
+	gvd_ctl_for(d, &src, ctl, sizeof(ctl));
 	ret = gvd_ctl_hello(ctl, src.wl_pid, GVD_HELLO_MS, &h, err);
-	if (ret) {
-		gv_err_prefix(err, "the workload of %s cannot be migrated", src.id);
-		ret = refuse(http, 409, ret);
-		goto out;
-	}
-	if (!json_is_true(json_object_get(h, "migratable"))) {
+	if (ret || !json_is_true(json_object_get(h, "migratable"))) {
+		/* not --migratable: its bulk can be pre-copied by gpuvisor-ckpt
+		 * and the rest moved by the driver (the workload's bulk socket) */
+		char reason[GV_ERR_MSG_MAX];
+
 		why = json_string_value(json_object_get(h, "reason"));
-		ret = refuse(http, 409, gv_err_set(err, EOPNOTSUPP,
-						   "the workload of %s cannot be migrated: %s",
-						   src.id, why ? why : "(the shim gave no reason)"));
-		goto out;
+		snprintf(reason, sizeof(reason), "%s",
+			 ret   ? err->msg
+			 : why ? why
+			       : "(the shim gave no reason)");
+		ret = driver_check(d, req, &src, reason, http, err);
+		if (ret)
+			goto out;
+		driver = true;
+		dev = src.device_uuid;
+		ctl[0] = '\0'; /* a row of the driver path records no socket */
+		goto checked;
 	}
 	if (json_is_true(json_object_get(h, "migrating"))) {
 		ret = refuse(http, 409, gv_err_set(err, EBUSY,
@@ -1116,8 +1287,9 @@ checked:
 		goto out;
 	}
 
-	if (req->checkpoint) {
-		ret = run_checkpoint(d, &m, gs, http, err);
+	if (req->checkpoint || driver) {
+		ret = req->checkpoint ? run_checkpoint(d, &m, gs, http, err)
+				      : run_driver_precopy(d, &m, req, gs, http, err);
 		row = false; /* finished either way */
 		if (!ret) {
 			snprintf(id_out, cap, "%s", m.id);

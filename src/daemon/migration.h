@@ -35,6 +35,15 @@ int gvd_ctl_hello(const char *path, pid_t owner, int timeout_ms, json_t **out,
 /* <run-dir>/ctl/<instance>.sock: where a workload started on the instance
  * listens. */
 void gvd_ctl_path(struct gvd *d, const char *inst, char *out, size_t cap);
+/* Where the workload registered on in listens now (its shim's control
+ * socket) and where it serves its bulk memory (bulk.sock beside it). */
+void gvd_ctl_for(struct gvd *d, const struct gv_store_inst *in, char *out, size_t cap);
+void gvd_bulk_for(struct gvd *d, const struct gv_store_inst *in, char *out, size_t cap);
+/* A move through the driver: the workload's ctl directory (its sockets,
+ * bound, follow it) becomes ctl/<dst>; a leftover ctl/<dst> is removed
+ * first. 0 also when the source has none. Under d->lock. */
+int gvd_ctl_move(struct gvd *d, const struct gv_store_inst *src, const char *dst,
+		 struct gv_err *err);
 /* At a workload's registration: <run-dir>/ctl/<inst>/ afresh, owned by
  * pid's user, mode 0700, so that only that user (and root) can create the
  * control socket gpuvisord connects to (docs/api.md, "Tenants"). */

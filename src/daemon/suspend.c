@@ -21,20 +21,28 @@
  *
  * Crash safety: SUSPENDING / RESUMING are stored before the helper runs; a
  * daemon restarted in between asks the driver (gvd_suspend_reconcile).
+ *
+ * A pre-copy of a workload that is not --migratable (gvd_workload_precopy,
+ * for a migration's row) runs `gpuvisor-ckpt precopy` the same way while
+ * the workload runs, and records the move as a resume --to does.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "daemon.h"
+#include "migration.h"
 
 /* A lock waits for the workload's queued GPU work: a kernel that runs for
  * longer makes it time out, and the workload keeps running. */
@@ -43,7 +51,12 @@
  * (tests/gpu/ckpt-check.h200-580.159.04.txt) takes about a minute. */
 #define HELPER_DEADLINE_MS 300000
 #define HELPER_OUT_MAX 65536
+/* A restarted daemon waits this long for a pre-copy helper its previous
+ * run left (gvd_precopy_found) */
+#define HELPER_ORPHAN_WAIT_MS 60000
 #define MAP_MAX (2 * GV_STORE_UUID_MAX + 2)
+/* the verb's own options after the maps (ckpt_run) */
+#define CKPT_EXTRA_MAX 16
 
 static enum gv_wl_state settle(struct gvd *d, pid_t pgid, enum gv_wl_state was,
 			       char *const *maps, int n_maps, struct gv_err *err);
@@ -117,6 +130,13 @@ static void helper_env_free(struct gvd *d, char **env)
 	free(env);
 }
 
+static bool is_socket(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
 static int64_t mono_ms(void)
 {
 	struct timespec ts;
@@ -125,18 +145,19 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Runs gpuvisor-ckpt VERB PGID [--map OLD=NEW]... (maps: one per GPU of a
- * resume onto other GPUs); *out gets its JSON answer (also when it
+/* Runs gpuvisor-ckpt VERB PGID --timeout-ms N [--map OLD=NEW]... [EXTRA...]
+ * (maps: one per GPU of a resume onto other GPUs; extra: the verb's own
+ * options, e.g. --bulk SOCK); *out gets its JSON answer (also when it
  * reports a failure, which is then returned as -EIO with its message). */
 static int ckpt_run(struct gvd *d, const char *verb, pid_t pgid, char *const *maps, int n_maps,
-		    json_t **out, struct gv_err *err)
+		    char *const *extra, int n_extra, json_t **out, struct gv_err *err)
 {
 	static char opt_timeout[] = "--timeout-ms";
 	static char opt_map[] = "--map";
-	char path[PATH_MAX], pg[16], tmo[16], *argv[6 + 2 * GV_APIREQ_SPAN_MAX], **env = NULL,
-		*buf = NULL;
+	char path[PATH_MAX], pg[16], tmo[16], *argv[6 + 2 * GV_APIREQ_SPAN_MAX + CKPT_EXTRA_MAX],
+		**env = NULL, *buf = NULL;
 	size_t len = 0;
-	int fds[2] = { -1, -1 }, status = 0, ret = 0;
+	int fds[2] = { -1, -1 }, status = 0, ret = 0, k, i;
 	int64_t deadline = mono_ms() + HELPER_DEADLINE_MS;
 	json_t *j = NULL;
 	pid_t pid;
@@ -150,12 +171,15 @@ static int ckpt_run(struct gvd *d, const char *verb, pid_t pgid, char *const *ma
 	argv[2] = pg;
 	argv[3] = opt_timeout;
 	argv[4] = tmo;
+	k = 5;
 	/* one --map OLD=NEW per GPU of the workload (the driver's gpuPairs) */
-	for (int i = 0; i < n_maps && i < GV_APIREQ_SPAN_MAX; i++) {
-		argv[5 + 2 * i] = opt_map;
-		argv[6 + 2 * i] = maps[i];
+	for (i = 0; i < n_maps && i < GV_APIREQ_SPAN_MAX; i++) {
+		argv[k++] = opt_map;
+		argv[k++] = maps[i];
 	}
-	argv[5 + 2 * (n_maps < GV_APIREQ_SPAN_MAX ? n_maps : GV_APIREQ_SPAN_MAX)] = NULL;
+	for (i = 0; i < n_extra && i < CKPT_EXTRA_MAX; i++)
+		argv[k++] = extra[i];
+	argv[k] = NULL;
 	env = helper_env(d);
 	buf = malloc(HELPER_OUT_MAX + 1);
 	if (!buf || !env || pipe2(fds, O_CLOEXEC) != 0) {
@@ -332,7 +356,8 @@ static int check_dst(struct gvd *d, const struct gv_store_inst *src, const char 
 }
 
 /* After the driver restored the workload: it is the destinations' now,
- * member by member in the span's order (dst[0] owns the registration).
+ * member by member in the span's order (dst[0] owns the registration), and
+ * so are its ctl directories (gvd_ctl_move, per member pair).
  * A time-sliced workload (always on one instance) also moves its
  * accounting file and scheduler tenant: they exchange names with the
  * destination's, so that what its processes have mapped is the
@@ -357,8 +382,21 @@ static int move_workload(struct gvd *d, const struct gv_store_inst *src,
 	for (i = 0; !ret && i < n; i++)
 		ret = gv_store_inst_set_workload(d->st, src[i].id, 0, 0, 0, 0, err);
 	ret = gv_store_end(d->st, ret, err);
-	if (ret || n != 1 || src->kind != GV_PROFILE_TIMESLICE)
+	if (ret)
 		return ret;
+	/* its control sockets (bound, so they follow their directory) are
+	 * found at ctl/<the instance it is on> from now on */
+	for (i = 0; i < n; i++) {
+		struct gv_err cerr = { 0 };
+
+		if (gvd_ctl_move(d, &src[i], dst[i].id, &cerr))
+			gvd_log(GVD_LOG_ERROR,
+				"%s -> %s: %s (its bulk memory cannot be pre-copied "
+				"until it ends)",
+				src[i].id, dst[i].id, cerr.msg);
+	}
+	if (n != 1 || src->kind != GV_PROFILE_TIMESLICE)
+		return 0;
 	gvd_acct_path(d, src->id, a);
 	gvd_acct_path(d, dst->id, b);
 	if (renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE) != 0)
@@ -453,15 +491,17 @@ static int load_dst(struct gvd *d, const struct gv_store_inst *src, int n,
 static int change(struct gvd *d, const char *id, const struct gv_apireq_resume *to,
 		  bool suspend, bool held, json_t **report, int *http, struct gv_err *err)
 {
+	static char opt_bulk[] = "--bulk";
 	struct gv_store_inst src[GV_APIREQ_SPAN_MAX], dst[GV_APIREQ_SPAN_MAX];
 	struct gv_err store_err = { 0 };
-	char maps[GV_APIREQ_SPAN_MAX][MAP_MAX], *mapv[GV_APIREQ_SPAN_MAX];
+	char maps[GV_APIREQ_SPAN_MAX][MAP_MAX], *mapv[GV_APIREQ_SPAN_MAX], bulk[PATH_MAX],
+		*extra[2] = { NULL, NULL };
 	char ids[GV_APIREQ_SPAN_MAX * (GV_STORE_ID_MAX + 2)];
 	bool remap[GV_APIREQ_SPAN_MAX] = { false }, moving = false;
 	const struct gv_store_inst *now;
 	enum gv_wl_state end;
 	json_t *j = NULL, *span = NULL;
-	int ret, gpu = -1, n = 0, n_maps = 0, claimed = 0, i;
+	int ret, gpu = -1, n = 0, n_maps = 0, n_extra = 0, claimed = 0, i;
 
 	*report = NULL;
 	ret = load_src(d, id, suspend, held, src, &n, http, err);
@@ -490,11 +530,23 @@ static int change(struct gvd *d, const char *id, const struct gv_apireq_resume *
 			n_maps++;
 		}
 	id_list_str(src, n, ids, sizeof(ids));
+	/* bulk memory the workload holds from another process (after a
+	 * pre-copy) must become its own before the driver's checkpoint: the
+	 * helper asks the shim first (`own`, docs/migration.md) */
+	if (suspend) {
+		gvd_bulk_for(d, &src[0], bulk, sizeof(bulk));
+		if (is_socket(bulk)) {
+			extra[0] = opt_bulk;
+			extra[1] = bulk;
+			n_extra = 2;
+		}
+	}
 
 	/* the driver may take a minute: other requests go on meanwhile, and
 	 * see SUSPENDING / RESUMING and the claimed destinations */
 	pthread_mutex_unlock(&d->lock);
-	ret = ckpt_run(d, suspend ? "suspend" : "resume", src[0].wl_pgid, mapv, n_maps, &j, err);
+	ret = ckpt_run(d, suspend ? "suspend" : "resume", src[0].wl_pgid, mapv, n_maps, extra,
+		       n_extra, &j, err);
 	/* suspend undoes itself on failure; a failed resume leaves the driver's
 	 * checkpoint in place, to be resumed again (the driver has no rollback) */
 	end = suspend ? (ret ? GV_WL_RUNNING : GV_WL_SUSPENDED)
@@ -642,6 +694,345 @@ int gvd_workload_move(struct gvd *d, const char *id, const struct gv_apireq_resu
 	return 0;
 }
 
+/* settle() after a pre-copy helper that gave no answer: the workload was
+ * RUNNING in the store throughout, so a driver that cannot be asked (no
+ * helper) or knows none of its processes leaves it so rather than try to
+ * resume it. */
+static enum gv_wl_state settle_precopy(struct gvd *d, pid_t pgid, struct gv_err *err)
+{
+	json_t *j = NULL;
+
+	gv_err_clear(err);
+	if (ckpt_run(d, "state", pgid, NULL, 0, NULL, 0, &j, err)) {
+		json_decref(j);
+		return GV_WL_RUNNING; /* nothing the driver holds */
+	}
+	json_decref(j);
+	return settle(d, pgid, GV_WL_RESUMING, NULL, 0, err);
+}
+
+/* Whether the shim serving path says its bulk is released: after a helper
+ * that died between the release and the map, the bulk is lost (the helper
+ * held its only references) and the shim keeps the workload stopped. */
+static bool bulk_released(const char *path, pid_t owner)
+{
+	struct gv_err err = { 0 };
+	json_t *h = NULL;
+	const char *st;
+	bool yes;
+
+	if (gvd_ctl_hello(path, owner, 5000, &h, &err))
+		return false;
+	st = json_string_value(json_object_get(h, "state"));
+	yes = st && !strcmp(st, "released");
+	json_decref(h);
+	return yes;
+}
+
+/* Whether every bulk allocation the shim serving path lists is on the GPU
+ * dev (the shim reads each one's device from its handle): after a helper
+ * that died without an answer, where a workload moved across GPUs runs. */
+static bool bulk_on(const char *path, pid_t owner, const char *dev)
+{
+	struct gvd_ctl_buf b;
+	json_t *msg = json_pack("{s:s}", "op", "list"), *ans = NULL, *e;
+	struct gv_err err = { 0 };
+	atomic_bool stop = false;
+	bool yes = false;
+	size_t i;
+	int fd = -1;
+
+	gvd_ctl_buf_init(&b);
+	if (msg && gvd_ctl_connect(path, owner, &fd, &err) == 0 &&
+	    gvd_ctl_send(fd, msg, &err) == 0 &&
+	    gvd_ctl_recv(fd, &b, 5000, &stop, &ans, &err) == 0 &&
+	    json_is_true(json_object_get(ans, "ok")) &&
+	    json_array_size(json_object_get(ans, "bulk")) > 0) {
+		yes = true;
+		json_array_foreach(json_object_get(ans, "bulk"), i, e) {
+			const char *g = json_string_value(json_object_get(e, "device"));
+
+			if (!g || strcmp(g, dev))
+				yes = false;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	json_decref(msg);
+	json_decref(ans);
+	gvd_ctl_buf_free(&b);
+	return yes;
+}
+
+int gvd_workload_precopy(struct gvd *d, const char *id, const char *to, const struct gvd_precopy *o,
+			 json_t **out, enum gv_store_mig_state *fail, int *http, struct gv_err *err)
+{
+	static char o_bulk[] = "--bulk", o_dev[] = "--to-device", o_mode[] = "--mode",
+		    o_dl[] = "--downtime-limit-ms", o_rounds[] = "--max-rounds";
+	struct gv_store_inst src[GV_APIREQ_SPAN_MAX], dst[GV_APIREQ_SPAN_MAX];
+	struct gv_apireq_resume req;
+	struct gv_err serr = { 0 }, store_err = { 0 };
+	char bulk[PATH_MAX], map[MAP_MAX], dl[24], rounds[16], mode[16], why[GV_ERR_MSG_MAX];
+	char *mapv[1] = { map }, *extra[CKPT_EXTRA_MAX];
+	bool remap[GV_APIREQ_SPAN_MAX] = { false }, moving = false, claimed = false, on_dst = false,
+	     lost = false;
+	enum gv_wl_state end = GV_WL_RUNNING;
+	const char *state, *result;
+	json_t *j = NULL;
+	int ret, n = 0, n_extra = 0;
+
+	*out = NULL;
+	*fail = GV_MIGST_FAILED;
+	memset(&req, 0, sizeof(req));
+	ret = load_src(d, id, true, true, src, &n, http, err);
+	if (!ret && n != 1)
+		ret = gv_err_set(err, ENOTSUP,
+				 "the workload of %s is on several instances: it moves with --mode "
+				 "checkpoint",
+				 id);
+	snprintf(req.to[0], sizeof(req.to[0]), "%s", to);
+	req.n_to = 1;
+	if (!ret)
+		ret = load_dst(d, src, n, &req, true, dst, remap, &moving, http, err);
+	if (!ret && !moving)
+		ret = gv_err_set(err, EINVAL, "the destination is where the workload is");
+	if (!ret) {
+		gvd_bulk_for(d, &src[0], bulk, sizeof(bulk));
+		if (!is_socket(bulk))
+			ret = gv_err_set(err, ENOENT,
+					 "the workload has no bulk control socket (%s): use --mode "
+					 "checkpoint",
+					 bulk);
+	}
+	if (!ret)
+		ret = gvd_claim(d, dst[0].id, err);
+	if (ret)
+		goto out;
+	claimed = true;
+	*http = 409;
+	snprintf(mode, sizeof(mode), "%s", o->mode);
+	snprintf(dl, sizeof(dl), "%llu", (unsigned long long)o->downtime_limit_ms);
+	extra[n_extra++] = o_bulk;
+	extra[n_extra++] = bulk;
+	extra[n_extra++] = o_dev;
+	extra[n_extra++] = dst[0].device_uuid;
+	extra[n_extra++] = o_mode;
+	extra[n_extra++] = mode;
+	extra[n_extra++] = o_dl;
+	extra[n_extra++] = dl;
+	if (o->max_rounds) {
+		snprintf(rounds, sizeof(rounds), "%u", o->max_rounds);
+		extra[n_extra++] = o_rounds;
+		extra[n_extra++] = rounds;
+	}
+	snprintf(map, sizeof(map), "%s=%s", src[0].device_uuid, dst[0].device_uuid);
+
+	/* the workload runs on while its bulk is pre-copied: RUNNING in the
+	 * store, both instances held by the caller's row, no daemon lock */
+	pthread_mutex_unlock(&d->lock);
+	ret = ckpt_run(d, "precopy", src[0].wl_pgid, mapv, remap[0] ? 1 : 0, extra, n_extra, &j,
+		       err);
+	state = json_string_value(json_object_get(j, "state"));
+	result = json_string_value(json_object_get(json_object_get(j, "report"), "result"));
+	snprintf(why, sizeof(why), "%s", ret ? err->msg : "");
+	if (!state) {
+		/* no answer (it died, or was killed past its deadline): the
+		 * driver says whether its processes run; restored where they
+		 * were if not. Across GPUs, the shim's bulk says which GPU. */
+		end = settle_precopy(d, src[0].wl_pgid, &serr);
+		lost = bulk_released(bulk, src[0].wl_pid);
+		on_dst = !lost && end == GV_WL_RUNNING && remap[0] &&
+			 bulk_on(bulk, src[0].wl_pid, dst[0].device_uuid);
+		if (lost) {
+			gvd_log(GVD_LOG_ERROR,
+				"%s: workload pid %d lost its GPU memory in a pre-copy: %s", id,
+				(int)src[0].wl_pid, why);
+			ret = gv_err_set(
+				err, EIO,
+				"%s; the workload's GPU memory is lost (the helper died while "
+				"it held the only references to its bulk memory): it stays "
+				"stopped on %s",
+				why[0] ? why : "the pre-copy helper gave no answer", src[0].id);
+		} else if (on_dst) {
+			gvd_log(GVD_LOG_WARN, "%s: %s; asked again, the workload runs on %s", id,
+				why, dst[0].id);
+			ret = 0;
+			json_decref(j);
+			j = json_pack("{s:s}", "note", why);
+		} else {
+			ret = gv_err_set(
+				err, EIO,
+				"%s; asked again, the driver has the workload %s on %s%s%s",
+				why[0] ? why : "the pre-copy helper gave no answer",
+				gvd_wl_state_name(end), src[0].id, serr.msg[0] ? ": " : "",
+				serr.msg);
+		}
+	} else if (!strcmp(state, "destination")) {
+		on_dst = true; /* whatever else it says, the workload runs there */
+		if (ret)
+			json_object_set_new(j, "note", json_string(why));
+		ret = 0;
+	} else if (!strcmp(state, "source")) {
+		if (result && !strcmp(result, "aborted"))
+			*fail = GV_MIGST_ABORTED;
+		ret = gv_err_set(err, ret ? -ret : EIO, "%s; the workload runs on %s",
+				 why[0] ? why : "the pre-copy helper failed", src[0].id);
+	} else if (!strcmp(state, "checkpointed")) {
+		/* the driver holds it and the helper could not restore it: once
+		 * more, where it was */
+		end = settle(d, src[0].wl_pgid, GV_WL_RESUMING, NULL, 0, &serr);
+		ret = gv_err_set(err, EIO, "%s; the workload was left checkpointed: %s%s%s",
+				 why[0] ? why : "the pre-copy helper failed",
+				 end == GV_WL_RUNNING ? "restored on " : "it stays suspended on ",
+				 src[0].id, end == GV_WL_RUNNING ? "" : " (resume it)");
+	} else {
+		gvd_log(GVD_LOG_ERROR, "%s: workload pid %d lost its GPU memory in a pre-copy: %s",
+			id, (int)src[0].wl_pid, why);
+		ret = gv_err_set(
+			err, EIO,
+			"%s; the workload's GPU memory is lost (its bulk memory was released "
+			"and the helper holding it is gone): it stays stopped on %s",
+			why[0] ? why : "the pre-copy helper failed", src[0].id);
+	}
+	pthread_mutex_lock(&d->lock);
+	if (end != GV_WL_RUNNING && gv_store_inst_set_wl_state(d->st, src[0].id, end, &store_err))
+		gvd_log(GVD_LOG_ERROR, "%s: %s", src[0].id, store_err.msg);
+	if (on_dst && move_workload(d, src, dst, 1, &store_err))
+		gvd_log(GVD_LOG_ERROR,
+			"%s: the workload runs on %s but the state database "
+			"still has it on %s: %s",
+			dst[0].id, dst[0].id, src[0].id, store_err.msg);
+	if (j && on_dst) {
+		json_object_set_new(j, "pairs",
+				    json_pack("[{s:s, s:s, s:s, s:s}]", "from", src[0].id, "to",
+					      dst[0].id, "from_device", src[0].device_uuid,
+					      "to_device", dst[0].device_uuid));
+	}
+	*out = j;
+	j = NULL;
+out:
+	json_decref(j);
+	if (claimed)
+		gvd_unclaim(d, dst[0].id);
+	return ret;
+}
+
+/* The helper a gpuvisord that stopped left running on pgid's workload
+ * (`gpuvisor-ckpt precopy PGID ...`), or 0. */
+static pid_t find_helper(pid_t pgid)
+{
+	char path[64], buf[512], pg[16];
+	DIR *dp = opendir("/proc");
+	struct dirent *e;
+	pid_t found = 0;
+
+	if (!dp)
+		return 0;
+	snprintf(pg, sizeof(pg), "%d", (int)pgid);
+	while (!found && (e = readdir(dp))) {
+		const char *a0, *a1, *a2, *base;
+		ssize_t n;
+		int fd;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		/* argv[0] \0 argv[1] \0 argv[2] */
+		a0 = buf;
+		a1 = a0 + strlen(a0) + 1;
+		if (a1 >= buf + n)
+			continue;
+		a2 = a1 + strlen(a1) + 1;
+		if (a2 >= buf + n)
+			continue;
+		base = strrchr(a0, '/');
+		base = base ? base + 1 : a0;
+		if (!strcmp(base, "gpuvisor-ckpt") && !strcmp(a1, "precopy") && !strcmp(a2, pg))
+			found = (pid_t)atoi(e->d_name);
+	}
+	closedir(dp);
+	return found;
+}
+
+bool gvd_precopy_found(struct gvd *d, const struct gv_store_mig *m, bool *gone, char *msg,
+		       size_t cap)
+{
+	struct gv_store_inst src, dst;
+	struct gv_err serr = { 0 };
+	char bulk[PATH_MAX];
+	enum gv_wl_state end;
+	bool have_src, have_dst, on_dst = false;
+	int64_t until = mono_ms() + HELPER_ORPHAN_WAIT_MS;
+	pid_t helper;
+
+	*gone = false;
+	pthread_mutex_lock(&d->lock);
+	have_src = gv_store_inst_get(d->st, m->src, &src, NULL) == 0 && src.wl_pid == m->pid &&
+		   gvd_workload_alive(&src);
+	have_dst = m->dst[0] && gv_store_inst_get(d->st, m->dst, &dst, NULL) == 0;
+	if (have_src)
+		gvd_bulk_for(d, &src, bulk, sizeof(bulk));
+	pthread_mutex_unlock(&d->lock);
+	if (have_dst && dst.wl_pid == m->pid)
+		return true; /* the move was recorded */
+	if (!have_src) {
+		snprintf(msg, cap, "the workload (pid %d) is gone", (int)m->pid);
+		*gone = true;
+		return false;
+	}
+	/* the helper outlives the daemon (it is killed only past its
+	 * deadline): let it finish what it does, or end it while it still
+	 * pre-copies and the workload runs */
+	while ((helper = find_helper(src.wl_pgid)) > 0 && mono_ms() < until) {
+		struct timespec ts = { 0, 200 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+	}
+	if (helper > 0) {
+		gvd_log(GVD_LOG_WARN,
+			"%s: the pre-copy helper (pid %d) of migration %s still runs "
+			"after %d s: killed",
+			m->src, (int)helper, m->id, HELPER_ORPHAN_WAIT_MS / 1000);
+		kill(helper, SIGKILL);
+	}
+	end = settle_precopy(d, src.wl_pgid, &serr);
+	if (bulk_released(bulk, src.wl_pid)) {
+		gvd_log(GVD_LOG_ERROR,
+			"%s: workload pid %d lost its GPU memory in the pre-copy of "
+			"migration %s",
+			m->src, (int)m->pid, m->id);
+		snprintf(msg, cap,
+			 "the workload's GPU memory is lost (its bulk memory was "
+			 "released when the helper died): it stays stopped on %s",
+			 src.id);
+		*gone = true;
+		return false;
+	}
+	on_dst = end == GV_WL_RUNNING && have_dst && strcmp(src.device_uuid, dst.device_uuid) &&
+		 bulk_on(bulk, src.wl_pid, dst.device_uuid);
+	pthread_mutex_lock(&d->lock);
+	if (on_dst && move_workload(d, &src, &dst, 1, &serr))
+		gvd_log(GVD_LOG_ERROR,
+			"%s: the workload runs on %s but the state database "
+			"still has it on %s: %s",
+			dst.id, dst.id, src.id, serr.msg);
+	if (!on_dst && end != GV_WL_RUNNING &&
+	    gv_store_inst_set_wl_state(d->st, src.id, end, &serr))
+		gvd_log(GVD_LOG_ERROR, "%s: %s", src.id, serr.msg);
+	pthread_mutex_unlock(&d->lock);
+	snprintf(msg, cap, "the workload (pid %d) %s %s", (int)m->pid,
+		 end == GV_WL_RUNNING ? "runs on" : "stays suspended on", src.id);
+	return on_dst;
+}
+
 const char *gvd_wl_state_name(enum gv_wl_state s)
 {
 	switch (s) {
@@ -682,7 +1073,7 @@ static enum gv_wl_state settle(struct gvd *d, pid_t pgid, enum gv_wl_state was,
 	json_t *j = NULL;
 
 	gv_err_clear(err);
-	ckpt_run(d, "state", pgid, NULL, 0, &j, err);
+	ckpt_run(d, "state", pgid, NULL, 0, NULL, 0, &j, err);
 	if (j && all_states(j, "checkpointed") && was == GV_WL_SUSPENDING) {
 		end = GV_WL_SUSPENDED;
 	} else if (j && all_states(j, "running")) {
@@ -691,8 +1082,8 @@ static enum gv_wl_state settle(struct gvd *d, pid_t pgid, enum gv_wl_state was,
 		json_decref(j);
 		j = NULL;
 		gv_err_clear(err);
-		end = ckpt_run(d, "resume", pgid, maps, n_maps, &j, err) ? GV_WL_SUSPENDED
-									   : GV_WL_RUNNING;
+		end = ckpt_run(d, "resume", pgid, maps, n_maps, NULL, 0, &j, err) ? GV_WL_SUSPENDED
+										  : GV_WL_RUNNING;
 	}
 	json_decref(j);
 	return end;

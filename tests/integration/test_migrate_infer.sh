@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # gv-infer started with `gpuvisor run --migratable` on a timeslice instance
 # and migrated while it runs, by gpuvisord, to another H100 (pre-copy) and
-# back (stop-and-copy): the same checksum as a run never migrated; after
+# back (stop-and-copy), then with --mode checkpoint to another instance of
+# gpu 0 (its control socket follows it) and through its shim to gpu 1
+# again: the same checksum as a run never migrated; after
 # each move the GPU it left holds none of its memory, the destination's
 # accounting file is charged, the source instance and its file are gone.
 . "$(dirname "$0")/lib.sh"
@@ -36,9 +38,23 @@ holds_none "$B"
 back=$(wl_instance)
 expect_eq "$(gv_instance_field "$back" .gpu)" 0 "the workload's instance"
 
+step "through the driver and back through the shim: its control socket follows it"
+# a move through the driver renames the workload's ctl directory (with its
+# bound socket) to the destination's; the shim's own migration finds it there
+gv_create --profile h100-20c --gpu 0
+near=$GV_ID
+migrate_ok "$back" --to "$near" --mode checkpoint
+expect_eq "$(wl_instance)" "$near" "the workload's instance after --mode checkpoint"
+WL_CTL=$GV_RUN/ctl/$near/shim.sock
+[ -S "$WL_CTL" ] || fail "the control socket did not follow the workload to $near: $(ls -R "$GV_RUN/ctl")"
+on_device "$A"
+migrate_ok "$near" --to 1
+on_device "$B"
+expect_eq "$(gv_instance_field "$(wl_instance)" .gpu)" 1 "the workload's instance"
+
 step "the report is stored"
 expect_ok gv migrations --json
-expect_eq "$(jout '[.migrations[].state] | join(",")')" "completed,completed" "states"
+expect_eq "$(jout '[.migrations[].state] | join(",")')" "completed,completed,completed,completed" "states"
 m2=$(jout '.migrations[1].id')
 expect_api 200 GET "/v1/migrations/$m2"
 expect_eq "$(jout .report.result)" ok "report"

@@ -27,6 +27,7 @@ static void test_files_and_dirs(void **state)
 		{ GV_RUNDIR_TENANT_SOCK, "i-3", "/run/gv/tenant/i-3/tenant.sock" },
 		{ GV_RUNDIR_CTL, "i-4", "/run/gv/ctl/i-4" },
 		{ GV_RUNDIR_CTL_SOCK, "i-4", "/run/gv/ctl/i-4/shim.sock" },
+		{ GV_RUNDIR_CTL_BULK, "i-4", "/run/gv/ctl/i-4/bulk.sock" },
 		{ GV_RUNDIR_DRIVER, "libnvidia-ml.so.1", "/run/gv/driver/libnvidia-ml.so.1" },
 		{ GV_RUNDIR_DRIVER, NULL, "/run/gv/driver" },
 	};
@@ -50,6 +51,8 @@ static void test_refusals_leave_empty(void **state)
 	strcpy(out, "x");
 	assert_int_equal(gv_rundir_path("/r", GV_RUNDIR_TENANT_SOCK, NULL, out, sizeof(out)),
 			 -EINVAL);
+	assert_string_equal(out, "");
+	assert_int_equal(gv_rundir_path("/r", GV_RUNDIR_CTL_BULK, NULL, out, sizeof(out)), -EINVAL);
 	assert_string_equal(out, "");
 	assert_int_equal(gv_rundir_path("/r", (enum gv_rundir_path)99, "a", out, sizeof(out)),
 			 -EINVAL);
