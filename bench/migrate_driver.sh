@@ -18,7 +18,7 @@
 # measures; it never fails on a number (exit 1 only when it cannot run).
 set -u
 bench=migrate_driver.sh
-warm=30
+warm=30 kv=1
 . "$(dirname "$0")/lib.sh"
 start_daemon h100-80gb:1
 gv mode 0 timeslice >/dev/null || die "cannot set timeslice mode"

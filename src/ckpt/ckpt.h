@@ -64,6 +64,8 @@
 	  CUresult (*)(void *, CUdeviceptr, size_t, CUstream))                                   \
 	X(memcpy_htod_async, "cuMemcpyHtoDAsync_v2",                                             \
 	  CUresult (*)(CUdeviceptr, const void *, size_t, CUstream))                             \
+	X(memset_d8_async, "cuMemsetD8Async",                                                    \
+	  CUresult (*)(CUdeviceptr, unsigned char, size_t, CUstream))                            \
 	X(module_load_data, "cuModuleLoadData", CUresult (*)(CUmodule *, const void *))          \
 	X(module_get_function, "cuModuleGetFunction",                                            \
 	  CUresult (*)(CUfunction *, CUmodule, const char *))                                    \
