@@ -94,22 +94,28 @@ static struct pc_reg *reg_find(struct pc *pc, uint64_t id)
 	return NULL;
 }
 
-/* The ordinal of the GPU named by uuid ("GPU-..."), -1 when none. */
-static int dev_by_uuid(struct pc *pc, const char *uuid)
+/* The ordinal of the GPU with these UUID bytes, -1 when none. */
+static int dev_of(struct pc *pc, const CUuuid *want)
 {
-	CUuuid want, u;
+	CUuuid u;
 
-	if (ckpt_parse_uuid(uuid, &want))
-		return -1;
 	for (int i = 0; i < pc->ndev; i++) {
 		CUdevice dev;
 
 		if (pc->d.device_get(&dev, i) == CUDA_SUCCESS &&
 		    pc->d.device_get_uuid(&u, dev) == CUDA_SUCCESS &&
-		    !memcmp(u.bytes, want.bytes, sizeof(u.bytes)))
+		    !memcmp(u.bytes, want->bytes, sizeof(u.bytes)))
 			return i;
 	}
 	return -1;
+}
+
+/* The ordinal of the GPU named by uuid ("GPU-..."), -1 when none. */
+static int dev_by_uuid(struct pc *pc, const char *uuid)
+{
+	CUuuid want;
+
+	return ckpt_parse_uuid(uuid, &want) ? -1 : dev_of(pc, &want);
 }
 
 /* dev's primary context, current on this thread, with a stream and (where
@@ -254,6 +260,20 @@ static int shim_map(struct pc *pc, bool dst, struct gv_err *err)
 	return rc;
 }
 
+/* Where the memory of the workload's GPU uuid (this process's ordinal
+ * sdev) goes: the --map pair that names it (a workload on several GPUs
+ * moves each to its own), else --to-device, else its own GPU. */
+static int dst_dev(struct pc *pc, const char *uuid, int sdev)
+{
+	CUuuid u;
+
+	if (ckpt_parse_uuid(uuid, &u) == 0)
+		for (unsigned i = 0; i < pc->n_pairs; i++)
+			if (!memcmp(pc->pairs[i].oldUuid.bytes, u.bytes, sizeof(u.bytes)))
+				return dev_of(pc, &pc->pairs[i].newUuid);
+	return pc->to_dev >= 0 ? pc->to_dev : sdev;
+}
+
 /* ------------------------------------------------- the engine's endpoint */
 
 static int list_regions(void *ctx, struct gv_mig_region *out, size_t cap, size_t *count,
@@ -309,7 +329,15 @@ static int list_regions(void *ctx, struct gv_mig_region *out, size_t cap, size_t
 			r->id = (uint64_t)id;
 			r->size = (uint64_t)size;
 			r->sdev = sdev;
-			r->ddev = pc->to_dev >= 0 ? pc->to_dev : sdev;
+			r->ddev = dst_dev(pc, uuid, sdev);
+			if (r->ddev < 0) {
+				pc->n--;
+				json_decref(ans);
+				return gv_err_set(err, ENODEV,
+						  "the destination of the workload's GPU %s is not "
+						  "visible to the helper",
+						  uuid);
+			}
 			r->src_fd = -1;
 		}
 		if (k < cap) {

@@ -73,6 +73,7 @@ struct gvd {
 	char sched_dir[PATH_MAX]; /* <run-dir>/sched */
 	char tenant_dir[PATH_MAX]; /* <run-dir>/tenant: one directory per instance */
 	struct gvd_tenants *tenants; /* tenant.c */
+	struct gvd_mig_runs *mig_runs; /* migration.c: the migrations followed now */
 	/* instances found over their partition (gvd_partition_check) */
 	char over[64][GV_STORE_ID_MAX];
 	int n_over;
@@ -244,6 +245,8 @@ int gvd_workload_move(struct gvd *d, const char *id, const struct gv_apireq_resu
  * (docs/migration.md "The daemon's side"): gpuvisor-ckpt precopy moves its
  * bulk with the engine while it runs and the rest with the driver's
  * checkpoint at the stun; then the move is recorded as a resume --to's.
+ * A workload on several instances moves each member to its own (to, in
+ * the span's order), all in one helper run.
  * For a migration's row, which holds id and to; under d->lock, dropped
  * while the helper runs. 0: it runs on to (*out: the helper's answer plus
  * "pairs"); else the reason, *fail the row's end and *out the helper's
@@ -253,9 +256,9 @@ struct gvd_precopy {
 	uint64_t downtime_limit_ms;
 	unsigned max_rounds; /* 0: the helper's default */
 };
-int gvd_workload_precopy(struct gvd *d, const char *id, const char *to, const struct gvd_precopy *o,
-			 json_t **out, enum gv_store_mig_state *fail, int *http,
-			 struct gv_err *err);
+int gvd_workload_precopy(struct gvd *d, const char *id, const struct gv_apireq_resume *to,
+			 const struct gvd_precopy *o, json_t **out, enum gv_store_mig_state *fail,
+			 int *http, struct gv_err *err);
 /* At a restart, for a row of such a pre-copy left running: whether the
  * workload runs on the row's destination (the move recorded, or done by
  * the helper: then recorded here); else *msg says where it is. A helper

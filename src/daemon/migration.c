@@ -45,8 +45,19 @@ struct gvd_mig_run {
 	int fd; /* control connection while the thread follows it; -1 otherwise */
 };
 
-/* guarded by d->lock */
-static struct gvd_mig_run runs[GVD_MIG_MAX_RUNNING];
+/* The migrations this daemon follows now (d->mig_runs), guarded by
+ * d->lock; made at the first use, freed by gvd_mig_shutdown. */
+struct gvd_mig_runs {
+	struct gvd_mig_run r[GVD_MIG_MAX_RUNNING];
+};
+
+/* d's table, NULL only when it cannot be made. Under d->lock. */
+static struct gvd_mig_run *runs_of(struct gvd *d)
+{
+	if (!d->mig_runs)
+		d->mig_runs = calloc(1, sizeof(*d->mig_runs));
+	return d->mig_runs ? d->mig_runs->r : NULL;
+}
 
 void gvd_ctl_path(struct gvd *d, const char *inst, char *out, size_t cap)
 {
@@ -145,11 +156,12 @@ json_t *gvd_mig_env(struct gvd *d, const struct gv_store_inst *in)
 	return o ? o : json_null();
 }
 
-static void reap_runs(void)
+static void reap_runs(struct gvd *d)
 {
+	struct gvd_mig_run *runs = runs_of(d);
 	size_t i;
 
-	for (i = 0; i < GVD_MIG_MAX_RUNNING; i++) {
+	for (i = 0; runs && i < GVD_MIG_MAX_RUNNING; i++) {
 		if (runs[i].used && runs[i].finished) {
 			pthread_join(runs[i].th, NULL);
 			memset(&runs[i], 0, sizeof(runs[i]));
@@ -157,11 +169,12 @@ static void reap_runs(void)
 	}
 }
 
-static struct gvd_mig_run *run_find(const char *id)
+static struct gvd_mig_run *run_find(struct gvd *d, const char *id)
 {
+	struct gvd_mig_run *runs = runs_of(d);
 	size_t i;
 
-	for (i = 0; i < GVD_MIG_MAX_RUNNING; i++)
+	for (i = 0; runs && i < GVD_MIG_MAX_RUNNING; i++)
 		if (runs[i].used && !runs[i].finished && strcmp(runs[i].id, id) == 0)
 			return &runs[i];
 	return NULL;
@@ -941,15 +954,18 @@ static int run_driver_precopy(struct gvd *d, struct gv_store_mig *m, const struc
 				 .downtime_limit_ms = m->downtime_limit_ms,
 				 .max_rounds = req->max_rounds };
 	enum gv_store_mig_state fail = GV_MIGST_FAILED;
+	char srcs[GV_APIREQ_SPAN_MAX][GV_STORE_ID_MAX];
+	struct gv_apireq_resume to;
 	struct timespec t0, t1;
 	json_t *res = NULL, *rep;
 	int ret, i;
 
+	span_pairs(m, srcs, &to);
 	gvd_event(d, "migration.started", gpu, m->src,
-		  "%s: %s (pid %d) -> %s (%s, through the driver)", m->id, m->src, (int)m->pid,
-		  m->dst, m->mode);
+		  "%s: %s (pid %d) -> %s%s%s (%s, through the driver)", m->id, m->src, (int)m->pid,
+		  m->dst, m->more[0] ? "; " : "", m->more, m->mode);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ret = gvd_workload_precopy(d, m->src, m->dst, &o, &res, &fail, http, err);
+	ret = gvd_workload_precopy(d, m->src, &to, &o, &res, &fail, http, err);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	rep = json_is_object(json_object_get(res, "report"))
 		      ? json_deep_copy(json_object_get(res, "report"))
@@ -985,9 +1001,9 @@ static int row_insert_end(struct gvd *d, struct gv_store_mig *m, int ret, struct
 	return gv_store_end(d->st, ret, err);
 }
 
-/* A workload on several instances (a span): --mode checkpoint only, one
- * destination instance per member in the span's order, all moved in one
- * driver run (gvd_workload_move). The row names the first pair as src/dst
+/* A workload on several instances (a span): one destination instance per
+ * member in the span's order, all moved in one driver run
+ * (gvd_workload_move; with --mode precopy|stopcopy gvd_workload_precopy). The row names the first pair as src/dst
  * and the others in "more"; it owns every instance named until it ends. */
 static int start_span(struct gvd *d, const struct gv_migreq *req, const struct gv_store_inst *in,
 		      char *id_out, size_t cap, int *http, struct gv_err *err)
@@ -1000,16 +1016,16 @@ static int start_span(struct gvd *d, const struct gv_migreq *req, const struct g
 	struct gvd_view v;
 
 	memset(&m, 0, sizeof(m));
-	if (!req->checkpoint)
-		return refuse(http, 409,
-			      gv_err_set(err, ENOTSUP,
-					 "the workload of %s is on several instances: it moves with "
-					 "--mode checkpoint (the driver carries all its GPUs "
-					 "together)",
-					 in->id));
 	ret = gvd_span_load(d, in->id, mem, &n, err);
 	if (ret)
 		return refuse(http, 500, ret);
+	/* a span is never --migratable (the shim's engine moves one device):
+	 * pre-copy through the driver, its bulk from the owner's shim */
+	if (!req->checkpoint) {
+		ret = driver_check(d, req, &mem[0], "it is on several instances", http, err);
+		if (ret)
+			return ret;
+	}
 	memcpy(ids[0], req->to, sizeof(ids[0]));
 	memcpy(ids[1], req->more, sizeof(req->more));
 	if (req->n_more + 1 != n)
@@ -1051,7 +1067,8 @@ static int start_span(struct gvd *d, const struct gv_migreq *req, const struct g
 	snprintf(m.src, sizeof(m.src), "%s", mem[0].id);
 	snprintf(m.dst, sizeof(m.dst), "%s", ids[0]);
 	snprintf(m.src_device, sizeof(m.src_device), "%s", mem[0].device_uuid);
-	snprintf(m.mode, sizeof(m.mode), "checkpoint");
+	snprintf(m.mode, sizeof(m.mode), "%s",
+		 req->checkpoint ? "checkpoint" : gv_mig_mode_name(req->mode));
 	m.downtime_limit_ms = req->downtime_limit_ms;
 	m.pid = mem[0].wl_pid;
 	ret = row_insert_end(d, &m, ret, err);
@@ -1061,7 +1078,8 @@ static int start_span(struct gvd *d, const struct gv_migreq *req, const struct g
 		gs = gvd_view_gpu_by_uuid(&v, mem[0].gpu_uuid);
 		gvd_view_free(&v);
 	}
-	ret = run_checkpoint(d, &m, gs, http, err);
+	ret = req->checkpoint ? run_checkpoint(d, &m, gs, http, err)
+			      : run_driver_precopy(d, &m, req, gs, http, err);
 	if (!ret) {
 		snprintf(id_out, cap, "%s", m.id);
 		*http = 202;
@@ -1076,7 +1094,7 @@ int gvd_mig_start(struct gvd *d, const struct gv_migreq *req, char *id_out, size
 	struct gv_store_mig m;
 	struct gv_apireq_create cr;
 	struct gvd_view v;
-	struct gvd_mig_run *r = NULL;
+	struct gvd_mig_run *r = NULL, *runs;
 	struct mig_arg *a = NULL;
 	char other[GV_STORE_ID_MAX], ctl[PATH_MAX];
 	json_t *h = NULL;
@@ -1087,7 +1105,7 @@ int gvd_mig_start(struct gvd *d, const struct gv_migreq *req, char *id_out, size
 
 	*http = 500;
 	memset(&m, 0, sizeof(m));
-	reap_runs();
+	reap_runs(d);
 	ret = gv_store_inst_get(d->st, req->instance, &src, err);
 	if (ret)
 		return refuse(http, ret == -ENOENT ? 404 : 500, ret);
@@ -1222,6 +1240,11 @@ int gvd_mig_start(struct gvd *d, const struct gv_migreq *req, char *id_out, size
 	dev = json_string_value(json_object_get(h, "device"));
 
 checked:
+	runs = runs_of(d);
+	if (!runs) {
+		ret = gv_err_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
 	for (i = 0; i < GVD_MIG_MAX_RUNNING && runs[i].used; i++)
 		;
 	if (i == GVD_MIG_MAX_RUNNING) {
@@ -1344,7 +1367,7 @@ int gvd_mig_cancel(struct gvd *d, const char *id, int *http, struct gv_err *err)
 	if (ret)
 		return refuse(http, ret == -ENOENT ? 404 : 500, ret);
 	gv_store_mig_release(&m);
-	r = run_find(id);
+	r = run_find(d, id);
 	if (!r || m.state != GV_MIGST_RUNNING)
 		return refuse(http, 409, gv_err_set(err, EALREADY,
 						    "migration %s is %s: nothing to cancel", id,
@@ -1385,10 +1408,15 @@ void gvd_mig_recover(struct gvd *d)
 
 void gvd_mig_shutdown(struct gvd *d)
 {
-	struct gvd_mig_run copy[GVD_MIG_MAX_RUNNING];
+	struct gvd_mig_run copy[GVD_MIG_MAX_RUNNING], *runs;
 	size_t i;
 
 	pthread_mutex_lock(&d->lock);
+	runs = d->mig_runs ? d->mig_runs->r : NULL;
+	if (!runs) {
+		pthread_mutex_unlock(&d->lock);
+		return;
+	}
 	memcpy(copy, runs, sizeof(copy));
 	for (i = 0; i < GVD_MIG_MAX_RUNNING; i++)
 		if (runs[i].used && runs[i].fd >= 0)
@@ -1398,6 +1426,7 @@ void gvd_mig_shutdown(struct gvd *d)
 		if (copy[i].used)
 			pthread_join(copy[i].th, NULL);
 	pthread_mutex_lock(&d->lock);
-	memset(runs, 0, sizeof(runs));
+	free(d->mig_runs);
+	d->mig_runs = NULL;
 	pthread_mutex_unlock(&d->lock);
 }

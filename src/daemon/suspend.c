@@ -730,9 +730,10 @@ static bool bulk_released(const char *path, pid_t owner)
 }
 
 /* Whether every bulk allocation the shim serving path lists is on the GPU
- * dev (the shim reads each one's device from its handle): after a helper
- * that died without an answer, where a workload moved across GPUs runs. */
-static bool bulk_on(const char *path, pid_t owner, const char *dev)
+ * of one of the n instances dst (the shim reads each one's device from its
+ * handle): after a helper that died without an answer, where a workload
+ * moved across GPUs runs. */
+static bool bulk_on(const char *path, pid_t owner, const struct gv_store_inst *dst, int n)
 {
 	struct gvd_ctl_buf b;
 	json_t *msg = json_pack("{s:s}", "op", "list"), *ans = NULL, *e;
@@ -751,8 +752,11 @@ static bool bulk_on(const char *path, pid_t owner, const char *dev)
 		yes = true;
 		json_array_foreach(json_object_get(ans, "bulk"), i, e) {
 			const char *g = json_string_value(json_object_get(e, "device"));
+			int k = 0;
 
-			if (!g || strcmp(g, dev))
+			while (g && k < n && strcmp(g, dst[k].device_uuid))
+				k++;
+			if (!g || k == n)
 				yes = false;
 		}
 	}
@@ -764,36 +768,28 @@ static bool bulk_on(const char *path, pid_t owner, const char *dev)
 	return yes;
 }
 
-int gvd_workload_precopy(struct gvd *d, const char *id, const char *to, const struct gvd_precopy *o,
-			 json_t **out, enum gv_store_mig_state *fail, int *http, struct gv_err *err)
+int gvd_workload_precopy(struct gvd *d, const char *id, const struct gv_apireq_resume *to,
+			 const struct gvd_precopy *o, json_t **out, enum gv_store_mig_state *fail,
+			 int *http, struct gv_err *err)
 {
 	static char o_bulk[] = "--bulk", o_dev[] = "--to-device", o_mode[] = "--mode",
 		    o_dl[] = "--downtime-limit-ms", o_rounds[] = "--max-rounds";
 	struct gv_store_inst src[GV_APIREQ_SPAN_MAX], dst[GV_APIREQ_SPAN_MAX];
-	struct gv_apireq_resume req;
 	struct gv_err serr = { 0 }, store_err = { 0 };
-	char bulk[PATH_MAX], map[MAP_MAX], dl[24], rounds[16], mode[16], why[GV_ERR_MSG_MAX];
-	char *mapv[1] = { map }, *extra[CKPT_EXTRA_MAX];
-	bool remap[GV_APIREQ_SPAN_MAX] = { false }, moving = false, claimed = false, on_dst = false,
-	     lost = false;
+	char bulk[PATH_MAX], maps[GV_APIREQ_SPAN_MAX][MAP_MAX], dl[24], rounds[16], mode[16],
+		why[GV_ERR_MSG_MAX];
+	char *mapv[GV_APIREQ_SPAN_MAX], *extra[CKPT_EXTRA_MAX];
+	bool remap[GV_APIREQ_SPAN_MAX] = { false }, moving = false, on_dst = false, lost = false;
 	enum gv_wl_state end = GV_WL_RUNNING;
 	const char *state, *result;
 	json_t *j = NULL;
-	int ret, n = 0, n_extra = 0;
+	int ret, n = 0, n_extra = 0, n_maps = 0, claimed = 0, i;
 
 	*out = NULL;
 	*fail = GV_MIGST_FAILED;
-	memset(&req, 0, sizeof(req));
 	ret = load_src(d, id, true, true, src, &n, http, err);
-	if (!ret && n != 1)
-		ret = gv_err_set(err, ENOTSUP,
-				 "the workload of %s is on several instances: it moves with --mode "
-				 "checkpoint",
-				 id);
-	snprintf(req.to[0], sizeof(req.to[0]), "%s", to);
-	req.n_to = 1;
 	if (!ret)
-		ret = load_dst(d, src, n, &req, true, dst, remap, &moving, http, err);
+		ret = load_dst(d, src, n, to, true, dst, remap, &moving, http, err);
 	if (!ret && !moving)
 		ret = gv_err_set(err, EINVAL, "the destination is where the workload is");
 	if (!ret) {
@@ -804,18 +800,24 @@ int gvd_workload_precopy(struct gvd *d, const char *id, const char *to, const st
 					 "checkpoint",
 					 bulk);
 	}
-	if (!ret)
-		ret = gvd_claim(d, dst[0].id, err);
+	for (i = 0; !ret && i < n; i++) {
+		ret = gvd_claim(d, dst[i].id, err);
+		if (!ret)
+			claimed++;
+	}
 	if (ret)
 		goto out;
-	claimed = true;
 	*http = 409;
 	snprintf(mode, sizeof(mode), "%s", o->mode);
 	snprintf(dl, sizeof(dl), "%llu", (unsigned long long)o->downtime_limit_ms);
 	extra[n_extra++] = o_bulk;
 	extra[n_extra++] = bulk;
-	extra[n_extra++] = o_dev;
-	extra[n_extra++] = dst[0].device_uuid;
+	/* one GPU: its memory goes to the destination's GPU (the same one
+	 * between two timeslice instances); several: each by its --map */
+	if (n == 1) {
+		extra[n_extra++] = o_dev;
+		extra[n_extra++] = dst[0].device_uuid;
+	}
 	extra[n_extra++] = o_mode;
 	extra[n_extra++] = mode;
 	extra[n_extra++] = o_dl;
@@ -825,13 +827,18 @@ int gvd_workload_precopy(struct gvd *d, const char *id, const char *to, const st
 		extra[n_extra++] = o_rounds;
 		extra[n_extra++] = rounds;
 	}
-	snprintf(map, sizeof(map), "%s=%s", src[0].device_uuid, dst[0].device_uuid);
+	for (i = 0; i < n; i++)
+		if (remap[i]) {
+			snprintf(maps[n_maps], MAP_MAX, "%s=%s", src[i].device_uuid,
+				 dst[i].device_uuid);
+			mapv[n_maps] = maps[n_maps];
+			n_maps++;
+		}
 
 	/* the workload runs on while its bulk is pre-copied: RUNNING in the
 	 * store, both instances held by the caller's row, no daemon lock */
 	pthread_mutex_unlock(&d->lock);
-	ret = ckpt_run(d, "precopy", src[0].wl_pgid, mapv, remap[0] ? 1 : 0, extra, n_extra, &j,
-		       err);
+	ret = ckpt_run(d, "precopy", src[0].wl_pgid, mapv, n_maps, extra, n_extra, &j, err);
 	state = json_string_value(json_object_get(j, "state"));
 	result = json_string_value(json_object_get(json_object_get(j, "report"), "result"));
 	snprintf(why, sizeof(why), "%s", ret ? err->msg : "");
@@ -841,8 +848,8 @@ int gvd_workload_precopy(struct gvd *d, const char *id, const char *to, const st
 		 * were if not. Across GPUs, the shim's bulk says which GPU. */
 		end = settle_precopy(d, src[0].wl_pgid, &serr);
 		lost = bulk_released(bulk, src[0].wl_pid);
-		on_dst = !lost && end == GV_WL_RUNNING && remap[0] &&
-			 bulk_on(bulk, src[0].wl_pid, dst[0].device_uuid);
+		on_dst = !lost && end == GV_WL_RUNNING && n_maps &&
+			 bulk_on(bulk, src[0].wl_pid, dst, n);
 		if (lost) {
 			gvd_log(GVD_LOG_ERROR,
 				"%s: workload pid %d lost its GPU memory in a pre-copy: %s", id,
@@ -895,25 +902,31 @@ int gvd_workload_precopy(struct gvd *d, const char *id, const char *to, const st
 			why[0] ? why : "the pre-copy helper failed", src[0].id);
 	}
 	pthread_mutex_lock(&d->lock);
-	if (end != GV_WL_RUNNING && gv_store_inst_set_wl_state(d->st, src[0].id, end, &store_err))
-		gvd_log(GVD_LOG_ERROR, "%s: %s", src[0].id, store_err.msg);
-	if (on_dst && move_workload(d, src, dst, 1, &store_err))
+	for (i = 0; end != GV_WL_RUNNING && i < n; i++)
+		if (gv_store_inst_set_wl_state(d->st, src[i].id, end, &store_err))
+			gvd_log(GVD_LOG_ERROR, "%s: %s", src[i].id, store_err.msg);
+	if (on_dst && move_workload(d, src, dst, n, &store_err))
 		gvd_log(GVD_LOG_ERROR,
 			"%s: the workload runs on %s but the state database "
 			"still has it on %s: %s",
 			dst[0].id, dst[0].id, src[0].id, store_err.msg);
 	if (j && on_dst) {
-		json_object_set_new(j, "pairs",
-				    json_pack("[{s:s, s:s, s:s, s:s}]", "from", src[0].id, "to",
-					      dst[0].id, "from_device", src[0].device_uuid,
-					      "to_device", dst[0].device_uuid));
+		json_t *pairs = json_array();
+
+		for (i = 0; pairs && i < n; i++)
+			json_array_append_new(pairs,
+					      json_pack("{s:s, s:s, s:s, s:s}", "from", src[i].id,
+							"to", dst[i].id, "from_device",
+							src[i].device_uuid, "to_device",
+							dst[i].device_uuid));
+		json_object_set_new(j, "pairs", pairs);
 	}
 	*out = j;
 	j = NULL;
 out:
 	json_decref(j);
-	if (claimed)
-		gvd_unclaim(d, dst[0].id);
+	for (i = 0; i < claimed; i++)
+		gvd_unclaim(d, dst[i].id);
 	return ret;
 }
 
@@ -1017,7 +1030,7 @@ bool gvd_precopy_found(struct gvd *d, const struct gv_store_mig *m, bool *gone, 
 		return false;
 	}
 	on_dst = end == GV_WL_RUNNING && have_dst && strcmp(src.device_uuid, dst.device_uuid) &&
-		 bulk_on(bulk, src.wl_pid, dst.device_uuid);
+		 bulk_on(bulk, src.wl_pid, &dst, 1);
 	pthread_mutex_lock(&d->lock);
 	if (on_dst && move_workload(d, &src, &dst, 1, &serr))
 		gvd_log(GVD_LOG_ERROR,

@@ -17,7 +17,10 @@
 #            resumes where it was; the helper killed after the restore onto
 #            the destinations: it runs there; migrate --to i-3,i-4 --mode
 #            checkpoint moves all members in one request (its refusals
-#            first); gpuvisord killed -9 while it suspends the span: every
+#            first); migrate --mode precopy of the span to two GPUs and back
+#            (the driver path: each GPU's bulk pre-copied to its own
+#            destination; the suspend after it makes the bulk the
+#            workload's own first); gpuvisord killed -9 while it suspends the span: every
 #            member is found suspended after the restart; the workload
 #            killed while suspended clears every member; nothing stays held.
 . "$(dirname "$0")/lib.sh"
@@ -75,7 +78,7 @@ wait_until 30 holds 1 || fail "gv-multi never used gpu 1"
 expect_rc 1 "has a running workload" gv destroy "$p1"
 expect_rc 1 "has a running workload" gv destroy "$p0"
 expect_rc 1 "already has a workload" gv run --instance "$p1" -- true
-expect_rc 1 "moves with --mode checkpoint" gv migrate "$p0" --to "$p2,$p3"
+expect_rc 1 "which has no auto-converge" gv migrate "$p0" --to "$p2,$p3" --auto-converge
 expect_rc 1 "give one destination instance for each" gv migrate "$p0" --to "$p2" --mode checkpoint
 expect_rc 1 "is not an instance" gv migrate "$p0" --to 2,3 --mode checkpoint
 expect_rc 1 "is not the model of gpu" gv migrate "$p0" --to "$p2,$p4" --mode checkpoint
@@ -212,6 +215,34 @@ holds 2 || fail "gpu 2 does not hold the workload: $(used 2)"
 holds 3 || fail "gpu 3 does not hold the workload: $(used 3)"
 empty 0 || fail "gpu 0 still holds $(used 0) bytes"
 empty 1 || fail "gpu 1 still holds $(used 1) bytes"
+p0=$p2 p1=$p3
+
+step "migrate --mode precopy (the bulk pre-copied, the rest by the driver): the span moves to GPUs 0 and 1 and back to 2 and 3"
+gv_create --profile passthrough --gpu 0
+q0=$GV_ID
+gv_create --profile passthrough --gpu 1
+q1=$GV_ID
+expect_ok gv migrate "$p0" --to "$q0,$q1" --mode precopy --json
+expect_eq "$(jout .state)" completed "the pre-copy completed"
+expect_eq "$(jout .report.path)" driver "through the driver"
+expect_eq "$(jout '[.report.pairs[] | .from + ">" + .to] | join(",")')" "$p0>$q0,$p1>$q1" \
+	"the report lists every pair"
+[ "$(jout '.report.bytes_precopy')" -ge "$GIB" ] ||
+	fail "the two GPUs' weights were not pre-copied: $(jout .report)"
+expect_eq "$(span_of "$q1")" "$q0,$q1" "the span is on $q0,$q1"
+expect_eq "$(state_of "$q0"),$(state_of "$q1")" "running,running" "running there"
+gone_pc() { ! gv list --json | jq -e --arg a "$p0" --arg b "$p1" \
+	'.instances[] | select(.id == $a or .id == $b)' >/dev/null; }
+wait_until 10 gone_pc || fail "the sources were not destroyed: $(gv list)"
+empty 2 || fail "gpu 2 still holds $(used 2) bytes"
+empty 3 || fail "gpu 3 still holds $(used 3) bytes"
+gv_create --profile passthrough --gpu 2
+p2=$GV_ID
+gv_create --profile passthrough --gpu 3
+p3=$GV_ID
+expect_ok gv migrate "$q1" --to "$p2,$p3" --mode precopy --json
+expect_eq "$(jout .state)" completed "the pre-copy back completed"
+expect_eq "$(span_of "$p2")" "$p2,$p3" "the span is back on $p2,$p3"
 p0=$p2 p1=$p3
 
 step "gpuvisord killed -9 while it suspends the span: after the restart every member is suspended"
