@@ -415,6 +415,19 @@ static int move_workload(struct gvd *d, const struct gv_store_inst *src,
 	return 0;
 }
 
+/* Which GPU went where, member by member, for a report (new reference). */
+static json_t *pairs_json(const struct gv_store_inst *src, const struct gv_store_inst *dst, int n)
+{
+	json_t *pairs = json_array();
+
+	for (int i = 0; pairs && i < n; i++)
+		json_array_append_new(pairs, json_pack("{s:s, s:s, s:s, s:s}", "from", src[i].id,
+						       "to", dst[i].id, "from_device",
+						       src[i].device_uuid, "to_device",
+						       dst[i].device_uuid));
+	return pairs;
+}
+
 /* "i-1, i-2" into out. */
 static void id_list_str(const struct gv_store_inst *in, int n, char *out, size_t cap)
 {
@@ -624,17 +637,8 @@ static int change(struct gvd *d, const char *id, const struct gv_apireq_resume *
 			json_array_append_new(span, json_string(now[i].id));
 		json_object_set_new(j, "span", span);
 	}
-	if (moving) {
-		json_t *pairs = json_array();
-
-		for (i = 0; pairs && i < n; i++)
-			json_array_append_new(pairs,
-					      json_pack("{s:s, s:s, s:s, s:s}", "from", src[i].id,
-							"to", dst[i].id, "from_device",
-							src[i].device_uuid, "to_device",
-							dst[i].device_uuid));
-		json_object_set_new(j, "pairs", pairs);
-	}
+	if (moving)
+		json_object_set_new(j, "pairs", pairs_json(src, dst, n));
 	*report = j;
 	j = NULL;
 out:
@@ -910,17 +914,8 @@ int gvd_workload_precopy(struct gvd *d, const char *id, const struct gv_apireq_r
 			"%s: the workload runs on %s but the state database "
 			"still has it on %s: %s",
 			dst[0].id, dst[0].id, src[0].id, store_err.msg);
-	if (j && on_dst) {
-		json_t *pairs = json_array();
-
-		for (i = 0; pairs && i < n; i++)
-			json_array_append_new(pairs,
-					      json_pack("{s:s, s:s, s:s, s:s}", "from", src[i].id,
-							"to", dst[i].id, "from_device",
-							src[i].device_uuid, "to_device",
-							dst[i].device_uuid));
-		json_object_set_new(j, "pairs", pairs);
-	}
+	if (j && on_dst)
+		json_object_set_new(j, "pairs", pairs_json(src, dst, n));
 	*out = j;
 	j = NULL;
 out:
