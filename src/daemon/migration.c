@@ -61,7 +61,7 @@ static struct gvd_mig_run *runs_of(struct gvd *d)
 
 void gvd_ctl_path(struct gvd *d, const char *inst, char *out, size_t cap)
 {
-	snprintf(out, cap, "%s/ctl/%s/shim.sock", d->o.run_dir, inst);
+	gv_rundir_path(d->o.run_dir, GV_RUNDIR_CTL_SOCK, inst, out, cap);
 }
 
 /* Empties and removes dir (one level: a workload's socket and whatever its
@@ -80,23 +80,36 @@ static int remove_dir(const char *dir)
 	return rmdir(dir) == 0 || errno == ENOENT ? 0 : -errno;
 }
 
+/* dir (the ctl directory of inst) gone: removed, or, where a file in it
+ * cannot be, renamed aside; a previous workload's directory (its user may
+ * have left anything in it) never serves the next one. */
+static int clear_dir(struct gvd *d, const char *dir, const char *inst, struct gv_err *err)
+{
+	char stale[PATH_MAX + 64];
+
+	if (remove_dir(dir) == 0)
+		return 0;
+	snprintf(stale, sizeof(stale), "%s/ctl/.stale-%s-%lld", d->o.run_dir, inst,
+		 (long long)time(NULL));
+	if (rename(dir, stale) != 0)
+		return gv_err_set(err, errno, "cannot clear %s: %s", dir, strerror(errno));
+	return 0;
+}
+
 int gvd_ctl_prepare(struct gvd *d, const char *inst, pid_t pid, struct gv_err *err)
 {
-	char dir[PATH_MAX], proc[64], stale[PATH_MAX + 64];
+	char dir[PATH_MAX], proc[64];
 	struct stat st;
+	int ret;
 
 	snprintf(proc, sizeof(proc), "/proc/%d", (int)pid);
 	if (stat(proc, &st) != 0)
 		return gv_err_set(err, errno, "process %d: %s", (int)pid, strerror(errno));
-	snprintf(dir, sizeof(dir), "%s/ctl/%s", d->o.run_dir, inst);
-	/* a previous workload's directory (its user may have left anything in
-	 * it) never serves the next one */
-	if (remove_dir(dir) != 0) {
-		snprintf(stale, sizeof(stale), "%s/ctl/.stale-%s-%lld", d->o.run_dir, inst,
-			 (long long)time(NULL));
-		if (rename(dir, stale) != 0)
-			return gv_err_set(err, errno, "cannot clear %s: %s", dir, strerror(errno));
-	}
+	if (gv_rundir_path(d->o.run_dir, GV_RUNDIR_CTL, inst, dir, sizeof(dir)) != 0)
+		return gv_err_set(err, ENAMETOOLONG, "the ctl directory of %s: path too long", inst);
+	ret = clear_dir(d, dir, inst, err);
+	if (ret)
+		return ret;
 	if (mkdir(dir, 0700) != 0)
 		return gv_err_set(err, errno, "cannot create %s: %s", dir, strerror(errno));
 	if (chown(dir, st.st_uid, st.st_gid) != 0 || chmod(dir, 0700) != 0) {
@@ -111,14 +124,10 @@ int gvd_ctl_prepare(struct gvd *d, const char *inst, pid_t pid, struct gv_err *e
 
 static int same_model(const struct gvd_view *v, int gs, int gd, struct gv_err *err);
 
-static bool is_mig_kind(enum gv_profile_kind k)
-{
-	return k == GV_PROFILE_MIG || k == GV_PROFILE_MIG_VGPU;
-}
 
 json_t *gvd_mig_env(struct gvd *d, const struct gv_store_inst *in)
 {
-	char path[PATH_MAX], vis[4096];
+	char path[PATH_MAX], dir[PATH_MAX], vis[4096];
 	struct gvd_view v;
 	size_t len, i;
 	int gs, g;
@@ -130,7 +139,7 @@ json_t *gvd_mig_env(struct gvd *d, const struct gv_store_inst *in)
 		for (g = 0; gs >= 0 && g < v.hw.n_gpus; g++) {
 			if (same_model(&v, gs, g, NULL) != 0)
 				continue;
-			if (is_mig_kind(in->kind)) {
+			if (gv_profile_kind_is_mig(in->kind)) {
 				/* MIG devices the driver can see: instances of this
 				 * profile that exist now */
 				for (i = 0; i < v.n_insts; i++)
@@ -149,10 +158,10 @@ json_t *gvd_mig_env(struct gvd *d, const struct gv_store_inst *in)
 		gvd_view_free(&v);
 	}
 	gvd_ctl_path(d, in->id, path, sizeof(path));
-	o = json_pack("{s:{s:s, s:s, s:s}, s:[{s:s++, s:s++}]}", "env", "GPUVISOR_CTL", path,
+	gv_rundir_path(d->o.run_dir, GV_RUNDIR_CTL, in->id, dir, sizeof(dir));
+	o = json_pack("{s:{s:s, s:s, s:s}, s:[{s:s, s:s}]}", "env", "GPUVISOR_CTL", path,
 		      "GPUVISOR_DEVICE", in->device_uuid, "CUDA_VISIBLE_DEVICES", vis, "mounts",
-		      "host", d->o.run_dir, "/ctl/", in->id, "container", d->o.run_dir, "/ctl/",
-		      in->id);
+		      "host", dir, "container", dir);
 	return o ? o : json_null();
 }
 
@@ -231,8 +240,9 @@ void gvd_bulk_for(struct gvd *d, const struct gv_store_inst *in, char *out, size
 int gvd_ctl_move(struct gvd *d, const struct gv_store_inst *src, const char *dst,
 		 struct gv_err *err)
 {
-	char from[PATH_MAX], to[PATH_MAX], stale[PATH_MAX + 64], *slash;
+	char from[PATH_MAX], to[PATH_MAX], *slash;
 	struct stat st;
+	int ret;
 
 	gvd_ctl_for(d, src, from, sizeof(from));
 	slash = strrchr(from, '/');
@@ -242,13 +252,9 @@ int gvd_ctl_move(struct gvd *d, const struct gv_store_inst *src, const char *dst
 		return gv_err_set(err, ENAMETOOLONG, "the ctl directory of %s: path too long", dst);
 	if (!strcmp(from, to))
 		return 0;
-	/* a leftover of an earlier workload of dst never serves this one */
-	if (remove_dir(to) != 0) {
-		snprintf(stale, sizeof(stale), "%s/ctl/.stale-%s-%lld", d->o.run_dir, dst,
-			 (long long)time(NULL));
-		if (rename(to, stale) != 0)
-			return gv_err_set(err, errno, "cannot clear %s: %s", to, strerror(errno));
-	}
+	ret = clear_dir(d, to, dst, err);
+	if (ret)
+		return ret;
 	if (stat(from, &st) != 0 && errno == ENOENT)
 		return 0; /* nothing to follow it (a span's other member) */
 	if (rename(from, to) != 0)
@@ -907,7 +913,7 @@ static int driver_check(struct gvd *d, const struct gv_migreq *req, const struct
 	char bulk[PATH_MAX];
 	struct stat st;
 
-	if (is_mig_kind(src->kind))
+	if (gv_profile_kind_is_mig(src->kind))
 		return refuse(
 			http, 409,
 			gv_err_set(err, ENOTSUP,
@@ -1184,7 +1190,7 @@ int gvd_mig_start(struct gvd *d, const struct gv_migreq *req, char *id_out, size
 	}
 	/* a MIG device exists for the driver only if it was listed when the
 	 * workload started (gvd_mig_env) */
-	if (is_mig_kind(src.kind) && !req->checkpoint &&
+	if (gv_profile_kind_is_mig(src.kind) && !req->checkpoint &&
 	    (strncmp(req->to, "i-", 2) != 0 || dst.created > src.wl_since)) {
 		ret = refuse(http, 409,
 			     gv_err_set(err, EXDEV,
@@ -1389,7 +1395,7 @@ void gvd_mig_recover(struct gvd *d)
 	/* only the daemon writes here (it makes each registered workload a
 	 * directory of its own, gvd_ctl_prepare); anyone may pass through to
 	 * the one it was given, nobody but root lists them */
-	snprintf(dir, sizeof(dir), "%s/ctl", d->o.run_dir);
+	gv_rundir_path(d->o.run_dir, GV_RUNDIR_CTL, NULL, dir, sizeof(dir));
 	if (gvd_mkdir_p(dir, 0711, NULL) == 0 && chmod(dir, 0711) != 0)
 		gvd_log(GVD_LOG_WARN, "cannot chmod %s: %s", dir, strerror(errno));
 	pthread_mutex_lock(&d->lock);
