@@ -11,10 +11,7 @@
 #include "mig_internal.h" /* gv_mig_init */
 
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
-#include <stdio.h>
-#include <stdlib.h>
 
 __thread unsigned gv_shim_depth __attribute__((tls_model("initial-exec")));
 
@@ -46,21 +43,4 @@ void gv_shim_ensure_init(void)
 __attribute__((constructor)) static void gv_shim_ctor(void)
 {
 	gv_shim_init();
-}
-
-void gv_shim_log(bool debug, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	if (debug) {
-		const char *d = getenv("GPUVISOR_SHIM_DEBUG");
-
-		if (!d || !*d || (d[0] == '0' && !d[1]))
-			return;
-	}
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "gpuvisor-cuda: %s\n", msg);
 }
