@@ -262,7 +262,7 @@ static int src_hash(void *ctx, uint64_t id, uint64_t cs, uint64_t first, uint64_
 
 	if (rc)
 		return rc;
-	gv_mig_ep_poll(ep);
+	ep->host->poll(ep);
 	return pass(ep, false, id, cs, first, count, out, err);
 }
 
@@ -274,7 +274,7 @@ static int copy(void *ctx, uint64_t id, uint64_t cs, uint64_t first, uint64_t co
 
 	if (rc)
 		return rc;
-	gv_mig_ep_poll(ep);
+	ep->host->poll(ep);
 	return pass(ep, true, id, cs, first, count, out, err);
 }
 
@@ -429,10 +429,10 @@ static int switch_over(void *ctx, struct gv_err *err)
 	int rc = 0;
 	CUresult cr;
 
-	gv_mig_ep_poll(ep);
+	ep->host->poll(ep);
 	if (ep->cancel)
 		return gv_err_set(err, ECONNRESET, "the daemon's connection dropped");
-	rc = gv_mig_ep_acct_prepare(ep, err);
+	rc = ep->host->acct_prepare(ep, err);
 	if (rc)
 		return rc;
 	pthread_mutex_lock(&gv_mobj_lock);
@@ -509,7 +509,7 @@ objs:
 	}
 	pthread_mutex_unlock(&gv_mobj_lock);
 	if (!rc)
-		gv_mig_ep_acct_commit(ep);
+		ep->host->acct_commit(ep);
 	MREAL(cuCtxSetCurrent)(ep->sctx);
 	return rc;
 }
@@ -570,7 +570,9 @@ static void hashk_close(struct gv_mig_ep *ep)
 
 static void progress(void *ctx, const struct gv_mig_progress *p)
 {
-	gv_mig_ep_progress(ctx, p);
+	struct gv_mig_ep *ep = ctx;
+
+	ep->host->progress(ep, p);
 }
 
 const struct gv_mig_ops gv_mig_shim_ops = {

@@ -10,8 +10,26 @@
 
 struct gv_acct;
 struct gv_hashk;
+struct gv_mig_ep;
+
+/* What the endpoint asks of the host that made it (mig_host.c: the daemon's
+ * connection, the progress relay, the destination accounting file): a
+ * table, so that the endpoint never calls its host by name and the two
+ * files do not call each other in a loop. */
+struct gv_mig_ep_host {
+	/* sets ep->cancel when the daemon's connection dropped */
+	void (*poll)(struct gv_mig_ep *ep);
+	void (*progress)(struct gv_mig_ep *ep, const struct gv_mig_progress *p);
+	/* at the switch (stunned): prepare charges the destination
+	 * accounting file for what this process holds now (anything
+	 * allocated since the start), before anything changes; commit, once
+	 * switched, makes it the partition and uncharges the source */
+	int (*acct_prepare)(struct gv_mig_ep *ep, struct gv_err *err);
+	void (*acct_commit)(struct gv_mig_ep *ep);
+};
 
 struct gv_mig_ep {
+	const struct gv_mig_ep_host *host;
 	char to[GV_MIGCTL_UUID_MAX];
 	char inject[GV_MIGCTL_INJECT_MAX]; /* honoured with GPUVISOR_TEST_FAULTS=1 */
 	bool injected;
@@ -40,14 +58,5 @@ extern const struct gv_mig_ops gv_mig_shim_ops;
  * model or size. */
 int gv_mig_ep_open(struct gv_mig_ep *ep, struct gv_err *err);
 void gv_mig_ep_close(struct gv_mig_ep *ep, bool switched);
-/* mig_host.c: sets ep->cancel when the daemon's connection dropped. */
-void gv_mig_ep_poll(struct gv_mig_ep *ep);
-void gv_mig_ep_progress(struct gv_mig_ep *ep, const struct gv_mig_progress *p);
-/* mig_host.c, at the switch (stunned): prepare charges the destination
- * accounting file for what this process holds now (anything allocated
- * since the start), before anything changes; commit, once switched, makes
- * it the partition and uncharges the source. */
-int gv_mig_ep_acct_prepare(struct gv_mig_ep *ep, struct gv_err *err);
-void gv_mig_ep_acct_commit(struct gv_mig_ep *ep);
 
 #endif

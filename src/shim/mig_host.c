@@ -31,7 +31,7 @@
 struct host_ep {
 	struct gv_mig_ep ep;
 	bool gate_prepared; /* gv_gate_switch_prepare succeeded */
-	bool switched;	    /* gv_mig_ep_acct_commit ran */
+	bool switched;	    /* host_acct_commit ran */
 };
 
 static struct host_ep *host_ep_of(struct gv_mig_ep *ep)
@@ -47,7 +47,7 @@ static void unlink_sock(void)
 		unlink(sock_path);
 }
 
-void gv_mig_ep_poll(struct gv_mig_ep *ep)
+static void host_poll(struct gv_mig_ep *ep)
 {
 	struct pollfd p = { .fd = ep->fd, .events = POLLIN | POLLRDHUP };
 	char c;
@@ -63,9 +63,9 @@ void gv_mig_ep_poll(struct gv_mig_ep *ep)
 		atomic_store(&ep->cancel, 1);
 }
 
-void gv_mig_ep_progress(struct gv_mig_ep *ep, const struct gv_mig_progress *p)
+static void host_progress(struct gv_mig_ep *ep, const struct gv_mig_progress *p)
 {
-	gv_mig_ep_poll(ep);
+	host_poll(ep);
 	if (ep->progress)
 		ep->progress(ep->progress_arg, p);
 }
@@ -84,7 +84,7 @@ static uint64_t my_bytes(void)
 	return b;
 }
 
-int gv_mig_ep_acct_prepare(struct gv_mig_ep *ep, struct gv_err *err)
+static int host_acct_prepare(struct gv_mig_ep *ep, struct gv_err *err)
 {
 	uint64_t now;
 
@@ -104,7 +104,7 @@ int gv_mig_ep_acct_prepare(struct gv_mig_ep *ep, struct gv_err *err)
 
 /* Also moves the time-slice gate: this is the one call the endpoint makes
  * once the switch succeeded, with the workload still stunned. */
-void gv_mig_ep_acct_commit(struct gv_mig_ep *ep)
+static void host_acct_commit(struct gv_mig_ep *ep)
 {
 	struct host_ep *h = host_ep_of(ep);
 	struct gv_acct *old;
@@ -121,6 +121,13 @@ void gv_mig_ep_acct_commit(struct gv_mig_ep *ep)
 	}
 	ep->dacct = NULL; /* the partition's now */
 }
+
+static const struct gv_mig_ep_host host_ops = {
+	.poll = host_poll,
+	.progress = host_progress,
+	.acct_prepare = host_acct_prepare,
+	.acct_commit = host_acct_commit,
+};
 
 static const char *host_taint(void)
 {
@@ -165,6 +172,7 @@ static void *host_open(const struct gv_mig_ep_args *a, struct gv_err *err)
 		gv_err_set(err, ENOMEM, "out of memory");
 		return NULL;
 	}
+	ep->host = &host_ops;
 	ep->fd = a->fd;
 	ep->progress = a->progress;
 	ep->progress_arg = a->progress_arg;
