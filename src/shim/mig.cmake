@@ -4,7 +4,7 @@
 # lack jansson or xxhash), so it depends on libc only: the chunk hash is
 # compiled in with xxhash inline (XXH_INLINE_ALL), and everything that needs
 # jansson (control thread, engine, report) is the plugin libgpuvisor-mig.so
-# next to it, dlopened in migration mode only (mig_plugin.h).
+# next to it, dlopened in migration mode only (plugin/mig_plugin.h).
 add_custom_command(
   OUTPUT ${GV_SHIM_GEN}/gv_mig_refuse.c
   COMMAND ${CMAKE_COMMAND} -E make_directory ${GV_SHIM_GEN}
@@ -26,9 +26,10 @@ target_sources(gpuvisor-cuda PRIVATE
 set_source_files_properties(${CMAKE_SOURCE_DIR}/src/core/chunkhash.c
   TARGET_DIRECTORY gpuvisor-cuda PROPERTIES COMPILE_DEFINITIONS XXH_INLINE_ALL)
 
-# The plugin: the control thread, the engine and the JSON (mig_plugin.h).
+# The plugin (plugin/, as CRIU keeps plugins/): the control thread, the
+# engine and the JSON (plugin/mig_plugin.h, the whole interface).
 add_library(gpuvisor-mig SHARED
-  ${CMAKE_CURRENT_SOURCE_DIR}/mig_ctl.c ${CMAKE_SOURCE_DIR}/src/core/migrate.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/plugin/mig_ctl.c ${CMAKE_SOURCE_DIR}/src/core/migrate.c
   ${CMAKE_SOURCE_DIR}/src/core/migctl.c ${CMAKE_SOURCE_DIR}/src/core/chunkhash.c
   ${CMAKE_SOURCE_DIR}/src/core/jsonfield.c ${CMAKE_SOURCE_DIR}/src/core/err.c)
 set_target_properties(gpuvisor-mig PROPERTIES

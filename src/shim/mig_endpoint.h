@@ -1,5 +1,5 @@
 /* libgpuvisor-cuda, migration mode: one migration's endpoint state, shared
- * by the endpoint (mig_endpoint.c) and the control thread (mig_ctl.c). */
+ * by the endpoint (mig_endpoint.c) and the control thread (plugin/mig_ctl.c). */
 #ifndef GV_MIG_ENDPOINT_H
 #define GV_MIG_ENDPOINT_H
 

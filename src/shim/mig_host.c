@@ -2,7 +2,7 @@
  *
  * At the first successful cuInit the shim creates the control socket
  * ($GPUVISOR_CTL: AF_UNIX stream, mode 0600, removed at exit) and hands it
- * to the migration plugin (libgpuvisor-mig.so, mig_plugin.h), which it
+ * to the migration plugin (libgpuvisor-mig.so, plugin/mig_plugin.h), which it
  * loads from the directory of the shim's real file. This file lends the
  * plugin what it needs (struct gv_mig_host) and holds the parts of an
  * endpoint that are not CUDA calls: the destination accounting file, the
@@ -11,7 +11,7 @@
  */
 #include "gate_switch.h"
 #include "mig_endpoint.h"
-#include "mig_plugin.h"
+#include "plugin/mig_plugin.h"
 
 #include <errno.h>
 #include <poll.h>

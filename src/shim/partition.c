@@ -93,7 +93,7 @@ void gv_part_info(uint64_t *free_bytes, uint64_t *total_bytes)
 	*free_bytes = used >= limit ? 0 : limit - used;
 }
 
-/* Migration mode (mig_ctl.c, declared in mig_internal.h): the accounting
+/* Migration mode (plugin/mig_ctl.c, declared in mig_internal.h): the accounting
  * file in use, and the switch to the destination instance's file, made
  * while the workload is stunned. */
 struct gv_acct *gv_part_acct(void)
