@@ -696,7 +696,11 @@ void gv_bulkctl_start(void)
 			    "process's bulk is carried by the driver's checkpoint",
 			    gv_ctl_path);
 	else if (rc < 0)
-		gv_shim_log(false,
+		/* no directory: this process does not see gpuvisord's run
+		 * directory (a container's workload, which pre-copy does not
+		 * serve yet: said under debug only, as gpuvisord refuses
+		 * --mode precopy with the reason) */
+		gv_shim_log(rc == -ENOENT,
 			    "bulk control socket not served (no pre-copy of this "
 			    "process's bulk): %s",
 			    err.msg);
