@@ -14,7 +14,6 @@
  * source, or gone -> the failure path. The daemon lock is never held while
  * the shim copies: the thread takes it only to record progress and at the
  * end. */
-#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -57,69 +56,6 @@ static struct gvd_mig_run *runs_of(struct gvd *d)
 	if (!d->mig_runs)
 		d->mig_runs = calloc(1, sizeof(*d->mig_runs));
 	return d->mig_runs ? d->mig_runs->r : NULL;
-}
-
-void gvd_ctl_path(struct gvd *d, const char *inst, char *out, size_t cap)
-{
-	gv_rundir_path(d->o.run_dir, GV_RUNDIR_CTL_SOCK, inst, out, cap);
-}
-
-/* Empties and removes dir (one level: a workload's socket and whatever its
- * user put beside it); 0 when it is gone. */
-static int remove_dir(const char *dir)
-{
-	DIR *dp = opendir(dir);
-	struct dirent *e;
-
-	if (!dp)
-		return errno == ENOENT ? 0 : -errno;
-	while ((e = readdir(dp)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			unlinkat(dirfd(dp), e->d_name, 0);
-	closedir(dp);
-	return rmdir(dir) == 0 || errno == ENOENT ? 0 : -errno;
-}
-
-/* dir (the ctl directory of inst) gone: removed, or, where a file in it
- * cannot be, renamed aside; a previous workload's directory (its user may
- * have left anything in it) never serves the next one. */
-static int clear_dir(struct gvd *d, const char *dir, const char *inst, struct gv_err *err)
-{
-	char stale[PATH_MAX + 64];
-
-	if (remove_dir(dir) == 0)
-		return 0;
-	snprintf(stale, sizeof(stale), "%s/ctl/.stale-%s-%lld", d->o.run_dir, inst,
-		 (long long)time(NULL));
-	if (rename(dir, stale) != 0)
-		return gv_err_set(err, errno, "cannot clear %s: %s", dir, strerror(errno));
-	return 0;
-}
-
-int gvd_ctl_prepare(struct gvd *d, const char *inst, pid_t pid, struct gv_err *err)
-{
-	char dir[PATH_MAX], proc[64];
-	struct stat st;
-	int ret;
-
-	snprintf(proc, sizeof(proc), "/proc/%d", (int)pid);
-	if (stat(proc, &st) != 0)
-		return gv_err_set(err, errno, "process %d: %s", (int)pid, strerror(errno));
-	if (gv_rundir_path(d->o.run_dir, GV_RUNDIR_CTL, inst, dir, sizeof(dir)) != 0)
-		return gv_err_set(err, ENAMETOOLONG, "the ctl directory of %s: path too long", inst);
-	ret = clear_dir(d, dir, inst, err);
-	if (ret)
-		return ret;
-	if (mkdir(dir, 0700) != 0)
-		return gv_err_set(err, errno, "cannot create %s: %s", dir, strerror(errno));
-	if (chown(dir, st.st_uid, st.st_gid) != 0 || chmod(dir, 0700) != 0) {
-		int e = errno;
-
-		rmdir(dir);
-		return gv_err_set(err, e, "cannot give %s to uid %u: %s", dir, (unsigned)st.st_uid,
-				  strerror(e));
-	}
-	return 0;
 }
 
 static int same_model(const struct gvd_view *v, int gs, int gd, struct gv_err *err);
@@ -199,68 +135,6 @@ static int gpu_of_inst(struct gvd *d, const struct gv_store_inst *in)
 	g = gvd_view_gpu_by_uuid(&v, in->gpu_uuid);
 	gvd_view_free(&v);
 	return g;
-}
-
-/* Where the workload registered on inst listens: its ctl directory follows
- * it on a move through the driver (gvd_ctl_move), so the directory of the
- * instance it is on, unless the shim's own migration brought it there, the
- * latest completed one with its pid (the shim keeps the socket it was given
- * at start: the row recorded it) and that socket is still there (a move
- * through the driver since then took its directory away). A row of the
- * driver path records no socket. */
-void gvd_ctl_for(struct gvd *d, const struct gv_store_inst *in, char *out, size_t cap)
-{
-	struct gv_store_mig *arr = NULL;
-	struct stat st;
-	size_t n = 0, i;
-	const char *last = NULL;
-
-	gvd_ctl_path(d, in->id, out, cap);
-	if (gv_store_mig_list(d->st, &arr, &n, NULL) != 0)
-		return;
-	for (i = 0; i < n; i++) /* oldest first: the last match is the latest */
-		if (arr[i].state == GV_MIGST_COMPLETED && strcmp(arr[i].dst, in->id) == 0 &&
-		    arr[i].pid == in->wl_pid)
-			last = arr[i].ctl;
-	if (last && last[0] && lstat(last, &st) == 0)
-		snprintf(out, cap, "%s", last);
-	gv_store_mig_list_free(arr, n);
-}
-
-void gvd_bulk_for(struct gvd *d, const struct gv_store_inst *in, char *out, size_t cap)
-{
-	char *slash;
-
-	gvd_ctl_for(d, in, out, cap);
-	slash = strrchr(out, '/');
-	if (slash && (size_t)(slash - out) + sizeof("/bulk.sock") <= cap)
-		snprintf(slash, cap - (size_t)(slash - out), "/bulk.sock");
-}
-
-int gvd_ctl_move(struct gvd *d, const struct gv_store_inst *src, const char *dst,
-		 struct gv_err *err)
-{
-	char from[PATH_MAX], to[PATH_MAX], *slash;
-	struct stat st;
-	int ret;
-
-	gvd_ctl_for(d, src, from, sizeof(from));
-	slash = strrchr(from, '/');
-	if (slash)
-		*slash = '\0';
-	if (gv_rundir_path(d->o.run_dir, GV_RUNDIR_CTL, dst, to, sizeof(to)) != 0)
-		return gv_err_set(err, ENAMETOOLONG, "the ctl directory of %s: path too long", dst);
-	if (!strcmp(from, to))
-		return 0;
-	ret = clear_dir(d, to, dst, err);
-	if (ret)
-		return ret;
-	if (stat(from, &st) != 0 && errno == ENOENT)
-		return 0; /* nothing to follow it (a span's other member) */
-	if (rename(from, to) != 0)
-		return gv_err_set(err, errno, "cannot move %s to %s: %s", from, to,
-				  strerror(errno));
-	return 0;
 }
 
 static const struct gv_model *model_of(const struct gvd_view *v, int g, const char **name)

@@ -11,25 +11,9 @@
 #include <stddef.h>
 
 #include "ctl.h"
+#include "ctldir.h"
 #include "daemon.h"
 #include "gpuvisor/migreq.h"
-
-/* <run-dir>/ctl/<instance>.sock: where a workload started on the instance
- * listens. */
-void gvd_ctl_path(struct gvd *d, const char *inst, char *out, size_t cap);
-/* Where the workload registered on in listens now (its shim's control
- * socket) and where it serves its bulk memory (bulk.sock beside it). */
-void gvd_ctl_for(struct gvd *d, const struct gv_store_inst *in, char *out, size_t cap);
-void gvd_bulk_for(struct gvd *d, const struct gv_store_inst *in, char *out, size_t cap);
-/* A move through the driver: the workload's ctl directory (its sockets,
- * bound, follow it) becomes ctl/<dst>; a leftover ctl/<dst> is removed
- * first. 0 also when the source has none. Under d->lock. */
-int gvd_ctl_move(struct gvd *d, const struct gv_store_inst *src, const char *dst,
-		 struct gv_err *err);
-/* At a workload's registration: <run-dir>/ctl/<inst>/ afresh, owned by
- * pid's user, mode 0700, so that only that user (and root) can create the
- * control socket gpuvisord connects to (docs/api.md, "Tenants"). */
-int gvd_ctl_prepare(struct gvd *d, const char *inst, pid_t pid, struct gv_err *err);
 
 /* migration.c; callers hold d->lock unless said otherwise. */
 /* What a workload needs to be migratable, merged into its env by `gpuvisor

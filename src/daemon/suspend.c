@@ -42,7 +42,8 @@
 #include <unistd.h>
 
 #include "daemon.h"
-#include "migration.h"
+#include "ctldir.h"
+#include "ctl.h"
 
 /* A lock waits for the workload's queued GPU work: a kernel that runs for
  * longer makes it time out, and the workload keeps running. */

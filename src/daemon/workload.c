@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
-#include "migration.h"
+#include "ctldir.h"
 #include "gpuvisor/acct.h"
 #include "gpuvisor/proc.h"
 
