@@ -209,6 +209,9 @@ int gvd_span_load(struct gvd *d, const char *id, struct gv_store_inst *out, int 
 		  struct gv_err *err);
 /* Clears every workload whose process group is gone (caller holds lock). */
 void gvd_workload_sweep(struct gvd *d);
+/* Gives back the charges of processes that are gone, in every instance's
+ * and (simulated node) every device's accounting file. Under d->lock. */
+void gvd_workload_reclaim_charges(struct gvd *d);
 
 /* What holds an instance (busy.c), under d->lock. gvd_busy: -EBUSY with
  * the reason when a running migration owns id or an operation in flight
@@ -272,9 +275,9 @@ const char *gvd_wl_state_name(enum gv_wl_state s);
 /* At start, after gvd_reconcile: settles workloads left half suspended or
  * half resumed by a daemon that stopped. */
 void gvd_suspend_reconcile(struct gvd *d);
-/* The liveness thread: about once a second, gvd_workload_sweep and the
- * return of dead processes' charges in every instance's and (simulated
- * node) every device's accounting file. */
+/* liveness.c: the liveness thread, about once a second: gvd_workload_sweep,
+ * gvd_workload_reclaim_charges, gvd_tenant_sync, gvd_partition_check and
+ * gvd_history_sample. */
 int gvd_liveness_start(struct gvd *d, pthread_t *th);
 
 /* sched.c: scheduler segments of timeslice GPUs (caller holds d->lock). */

@@ -193,3 +193,14 @@ json_t *gvd_json_instance(struct gvd *d, const struct gvd_view *v, const struct 
 	}
 	return o;
 }
+
+const char *gvd_wl_state_name(enum gv_wl_state s)
+{
+	switch (s) {
+	case GV_WL_RUNNING: return "running";
+	case GV_WL_SUSPENDING: return "suspending";
+	case GV_WL_SUSPENDED: return "suspended";
+	case GV_WL_RESUMING: return "resuming";
+	}
+	return "unknown";
+}

@@ -1042,17 +1042,6 @@ bool gvd_precopy_found(struct gvd *d, const struct gv_store_mig *m, bool *gone, 
 	return on_dst;
 }
 
-const char *gvd_wl_state_name(enum gv_wl_state s)
-{
-	switch (s) {
-	case GV_WL_RUNNING: return "running";
-	case GV_WL_SUSPENDING: return "suspending";
-	case GV_WL_SUSPENDED: return "suspended";
-	case GV_WL_RESUMING: return "resuming";
-	}
-	return "unknown";
-}
-
 /* Every state the helper reports for the group equals want. */
 static bool all_states(json_t *j, const char *want)
 {

@@ -427,7 +427,7 @@ static void reclaim_file(const char *path)
  * zombie), when its slots still look alive. This sweep is what makes
  * sure they go back: at most one liveness period after the process is
  * gone. Caller holds d->lock (the backend is queried). */
-static void reclaim_dead_charges(struct gvd *d)
+void gvd_workload_reclaim_charges(struct gvd *d)
 {
 	struct gv_store_inst *arr = NULL;
 	struct gv_node_desc hw;
@@ -512,33 +512,4 @@ void gvd_partition_check(struct gvd *d)
 		}
 	}
 	free(arr);
-}
-
-static void *liveness_main(void *arg)
-{
-	struct gvd *d = arg;
-	struct timespec ts = { .tv_sec = 0, .tv_nsec = 100 * 1000 * 1000 };
-	int tick = 0;
-
-	while (!atomic_load(&d->stopping)) {
-		nanosleep(&ts, NULL);
-		if (++tick < 10)
-			continue;
-		tick = 0;
-		pthread_mutex_lock(&d->lock);
-		gvd_workload_sweep(d);
-		reclaim_dead_charges(d);
-		gvd_tenant_sync(d); /* instances a migration or a restart made */
-		gvd_partition_check(d);
-		gvd_history_sample(d);
-		pthread_mutex_unlock(&d->lock);
-	}
-	return NULL;
-}
-
-int gvd_liveness_start(struct gvd *d, pthread_t *th)
-{
-	int rc = pthread_create(th, NULL, liveness_main, d);
-
-	return rc ? -rc : 0;
 }

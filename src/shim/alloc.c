@@ -81,6 +81,16 @@ CUresult gv_untrack_end(CUresult r, enum gv_track_kind kind, uint64_t key,
 	return r;
 }
 
+/* bytes as bulk memory (bulk.c) on ctx's device; the process's first one
+ * starts the bulk control socket. False: made as plain linear memory. */
+static bool gv_alloc_bulk(CUdeviceptr *dptr, uint64_t bytes, CUcontext ctx)
+{
+	if (gv_bulk_alloc(dptr, bytes, ctx) != CUDA_SUCCESS)
+		return false;
+	gv_bulkctl_start();
+	return true;
+}
+
 GV_EXPORT CUresult CUDAAPI cuMemAlloc_v2(CUdeviceptr *dptr, size_t bytesize)
 {
 	CUcontext ctx;
@@ -93,14 +103,13 @@ GV_EXPORT CUresult CUDAAPI cuMemAlloc_v2(CUdeviceptr *dptr, size_t bytesize)
 	/* bulk when it can be made; the driver's own memory otherwise (no
 	 * context: the driver's error; a driver without exportable VMM) */
 	if (!gv_part_on()) {
-		if (ctx && gv_bulk_wanted(bytesize) &&
-		    gv_bulk_alloc(dptr, bytesize, ctx) == CUDA_SUCCESS)
+		if (ctx && gv_bulk_wanted(bytesize) && gv_alloc_bulk(dptr, bytesize, ctx))
 			return CUDA_SUCCESS;
 		return GV_REAL(cuMemAlloc_v2)(dptr, bytesize);
 	}
 	if ((r = gv_part_charge(bytesize)) != CUDA_SUCCESS)
 		return r;
-	if (ctx && gv_bulk_wanted(bytesize) && gv_bulk_alloc(dptr, bytesize, ctx) == CUDA_SUCCESS)
+	if (ctx && gv_bulk_wanted(bytesize) && gv_alloc_bulk(dptr, bytesize, ctx))
 		return gv_linear_done(CUDA_SUCCESS, *dptr, bytesize, ctx);
 	r = GV_REAL(cuMemAlloc_v2)(dptr, bytesize);
 	return gv_linear_done(r, r == CUDA_SUCCESS ? *dptr : 0, bytesize, ctx);

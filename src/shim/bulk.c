@@ -107,8 +107,11 @@ void gv_bulk_init(void)
 		return;
 	}
 	gv_bulk_read_min();
-	if (gv_bulk_min)
-		gv_bulkctl_init();
+}
+
+bool gv_bulk_on(void)
+{
+	return gv_bulk_min != 0;
 }
 
 bool gv_bulk_wanted(uint64_t bytes)
@@ -281,8 +284,6 @@ CUresult gv_bulk_alloc(CUdeviceptr *dptr, uint64_t bytes, CUcontext ctx)
 out:
 	if (held)
 		gv_hold_leave();
-	if (r == CUDA_SUCCESS)
-		gv_bulkctl_start();
 	return r;
 }
 

@@ -13,6 +13,8 @@
 void gv_bulk_init(void);
 /* True when an allocation of bytes is made as bulk. */
 bool gv_bulk_wanted(uint64_t bytes);
+/* Whether this process makes bulk at all (set once by gv_bulk_init). */
+bool gv_bulk_on(void);
 /* Makes bytes of bulk on the device of ctx (the current context) and
  * writes its address to *dptr; charges nothing (the caller does). On
  * failure nothing is held and *dptr is untouched. */
@@ -36,11 +38,15 @@ void gv_bulk_prim_gone(CUdevice dev, bool reset);
 
 /* --- the bulk control socket (bulkctl.c) */
 
+/* The table's operations are bulk.c's; the socket (bulkctl.c) calls them
+ * and bulk.c calls nothing of it: the shim's start-up (init.c) and the
+ * allocation path (alloc.c) start the socket. */
+
 /* Binds $GPUVISOR_BULK_CTL at the first bulk allocation of the process
- * (cheap once done; nothing when the socket is off). */
+ * (cheap once done; nothing when the socket is off). alloc.c. */
 void gv_bulkctl_start(void);
 /* Reads $GPUVISOR_BULK_CTL and turns the hold on when it is set; called
- * by gv_bulk_init when the bulk is on. */
+ * by gv_shim_init when the bulk is on. */
 void gv_bulkctl_init(void);
 
 #define GV_BULK_MAP_MAX 64

@@ -19,6 +19,11 @@
  * A thread that is already counted (the driver calling an exported name
  * of its own from inside a submission lands here again) is counted again
  * without blocking: it must finish for the stop to complete.
+ *
+ * gate.c and this file call each other: the gate counts every submission
+ * here (gv_hold_try_enter, gv_hold_wait_go), and a stop drains through the
+ * gate's set of contexts (gv_gate_sync_all), which the gate owns for its
+ * own drain. One submission path, split in two files by concern.
  */
 #include "shim_internal.h"
 

@@ -24,6 +24,8 @@ static void gv_init_once(void)
 	gv_part_init();
 	gv_mig_init();
 	gv_bulk_init();
+	if (gv_bulk_on())
+		gv_bulkctl_init();
 	gv_gate_init();
 	gv_tenant_register();
 	atomic_store_explicit(&gv_ready, true, memory_order_release);

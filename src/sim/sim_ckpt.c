@@ -40,6 +40,10 @@
  * gpuPairs, on others of the same model, and refills the memory at the same
  * addresses. docs/simulator.md ("Checkpoint") has the rules and where this
  * differs from the driver.
+ *
+ * sim_init.c starts this controller at cuInit (sim_ckpt_start), and this
+ * file uses its device identities and cuInit for a restore: the one loop
+ * between the two, the start-up's.
  */
 #include <errno.h>
 #include <fcntl.h>

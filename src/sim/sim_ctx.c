@@ -12,6 +12,13 @@
  * will remain current to those threads, and attempting to access ctx from
  * those threads will result in the error
  * ::CUDA_ERROR_CONTEXT_IS_DESTROYED").
+ *
+ * Two-way calls by design: streams, events, modules and memory ask this
+ * file about their context (valid, current, its sticky error), and at a
+ * context's end this file asks each of them to tear down what the context
+ * owns (sim_*_ctx_teardown, sim_stream_free). That ownership is the only
+ * loop between this file and sim_stream.c, sim_event.c, sim_module.c and
+ * sim_mem.c.
  */
 #include <stdatomic.h>
 #include <stdlib.h>

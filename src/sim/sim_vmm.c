@@ -20,6 +20,11 @@
  * (SIM_VA_BASE, SIM_VA_SIZE) managed by the first-fit allocator; mapping
  * places the memfd there with MAP_FIXED and unmapping puts PROT_NONE
  * anonymous memory back.
+ *
+ * With sim_mem.c, calls go both ways: a mapping is registered in its
+ * address registry (sim_mem_register), and the registry, when it frees or
+ * looks up an address, asks this file about reservations (sim_vmm_reap,
+ * sim_vmm_resv_find). One address space, two kinds of memory.
  */
 #include <errno.h>
 #include <fcntl.h>
