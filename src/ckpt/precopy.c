@@ -67,7 +67,8 @@ struct pc {
 	CUcontext ctx[PC_MAX_DEV];
 	CUstream st[PC_MAX_DEV];
 	struct gv_hashk *hk[PC_MAX_DEV];
-	bool hk_off; /* the kernel did not load somewhere: the CPU hashes */
+	bool hk_off;  /* the kernel did not load somewhere: the CPU hashes */
+	bool hk_used; /* a hash came from the kernel (the answer's "hash") */
 	unsigned char *stage;
 	size_t stage_len;
 
@@ -493,8 +494,10 @@ static int hash_side(struct pc *pc, struct pc_reg *r, bool dst, uint64_t cs, uin
 	if (!pc->hk_off && pc->hk[dev]) {
 		rc = gv_hashk_range(pc->hk[dev], pc->st[dev], va, r->size, cs, first, count, out,
 				    err);
-		if (rc != -ENOTSUP)
+		if (rc != -ENOTSUP) {
+			pc->hk_used |= rc == 0;
 			return rc;
+		}
 		rc = 0;
 	}
 	rc = stage_for(pc, cs, err);
@@ -830,7 +833,7 @@ out:
 			bytes += pc.r[i].size;
 		json_object_set_new(o, "bulk_bytes", json_integer((json_int_t)bytes));
 		json_object_set_new(o, "bulk_regions", json_integer((json_int_t)pc.n));
-		json_object_set_new(o, "hash", json_string(pc.hk_off || !pc.ndev ? "cpu" : "gpu"));
+		json_object_set_new(o, "hash", json_string(pc.hk_used ? "gpu" : "cpu"));
 		if (rep && rep->result != GV_MIG_NONE) {
 			json_object_set_new(o, "floor_ms", json_real(floor_ms(&pc, rep)));
 			json_object_set_new(o, "hash_gbps", json_real(rate_gbps(rep->hash_rate_bps)));
