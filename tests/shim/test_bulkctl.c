@@ -140,12 +140,24 @@ static int work(void)
 		} else if (!strcmp(cmd, "count\n")) {
 			printf("%llu\n", (unsigned long long)atomic_load(&work_count));
 		} else if (!strcmp(cmd, "fork\n")) {
-			pid_t c = fork();
+			/* the child's fork handlers have run once it writes:
+			 * the answer must not race them */
+			int p[2];
+			char x;
+			pid_t c;
 
+			CHECK(pipe(p) == 0);
+			c = fork();
 			CHECK(c >= 0);
-			if (c == 0)
+			if (c == 0) {
+				close(p[0]);
+				CHECK(write(p[1], "x", 1) == 1);
 				for (;;)
 					pause();
+			}
+			close(p[1]);
+			CHECK(read(p[0], &x, 1) == 1);
+			close(p[0]);
 			printf("%ld\n", (long)c);
 		} else {
 			fprintf(stderr, "work: unknown command %s", cmd);
