@@ -60,13 +60,13 @@ static int load(struct api *a, const char *label, const char *path)
 		return -1;
 	}
 	a->label = label;
-#define SYM(field, name)                                                                     \
-	do {                                                                                 \
-		*(void **)&a->field = dlsym(h, name);                                        \
-		if (!a->field) {                                                             \
-			fprintf(stderr, "%s lacks %s\n", path, name);                        \
-			return -1;                                                           \
-		}                                                                            \
+#define SYM(field, name)                                              \
+	do {                                                          \
+		*(void **)&a->field = dlsym(h, name);                 \
+		if (!a->field) {                                      \
+			fprintf(stderr, "%s lacks %s\n", path, name); \
+			return -1;                                    \
+		}                                                     \
 	} while (0)
 	SYM(init, "cuInit");
 	SYM(ctx_create, "cuCtxCreate_v2");
@@ -120,8 +120,8 @@ static int run(const struct api *a, long n, const char *module, const char *func
 	    a->module_get_function(&fn, mod, function) == CUDA_SUCCESS &&
 	    a->mem_alloc(&p, 4096) == CUDA_SUCCESS) {
 		/* the sample kernel gv_count: one thread adds to a counter */
-		struct gv_count_args ka = {.counter = (unsigned *)(uintptr_t)p, .add = 1};
-		void *args[] = {&ka};
+		struct gv_count_args ka = { .counter = (unsigned *)(uintptr_t)p, .add = 1 };
+		void *args[] = { &ka };
 
 		for (int i = 0; i < 100; i++)
 			a->launch(fn, 1, 1, 1, 1, 1, 1, 0, NULL, args, NULL);
@@ -163,7 +163,7 @@ static void row(const char *what, double direct, double shim)
 int main(int argc, char **argv)
 {
 	char dir[] = "/tmp/gv-bench.XXXXXX", acct[64];
-	struct gv_err err = {0};
+	struct gv_err err = { 0 };
 	struct api direct, shim;
 	struct result rd, rs;
 	long n = argc > 3 ? atol(argv[3]) : 200000;
@@ -190,7 +190,7 @@ int main(int argc, char **argv)
 		goto out;
 	/* alternate the two paths and keep each one's best of GV_REPS runs: on a
 	 * shared machine the minimum is the least disturbed measurement */
-	rd = (struct result){1e30, 1e30, 1e30};
+	rd = (struct result){ 1e30, 1e30, 1e30 };
 	rs = rd;
 	for (int rep = 0; rep < GV_REPS; rep++) {
 		struct result d, s;

@@ -95,7 +95,8 @@ int main(int argc, char **argv)
 	WL_CHECK(&w, cuMemAlloc(&act[0], act_bytes));
 	WL_CHECK(&w, cuMemAlloc(&act[1], act_bytes));
 	{
-		struct gv_fill_args a = { (unsigned *)(uintptr_t)weights, weights_mib * MIB / 4, 1 };
+		struct gv_fill_args a = { (unsigned *)(uintptr_t)weights, weights_mib * MIB / 4,
+					  1 };
 		struct gv_fill_args b = { (unsigned *)(uintptr_t)act[0], act_bytes / 4, 2 };
 
 		wl_launch_1d(&w, f_fill, a.n, &a);

@@ -112,9 +112,10 @@ int main(int argc, char **argv)
 		WL_CHECK(&d->w, cuMemAlloc(&d->act[0], act_bytes));
 		WL_CHECK(&d->w, cuMemAlloc(&d->act[1], act_bytes));
 		WL_CHECK(&d->w, cuMemAlloc(&d->halo, act_bytes));
-		a = (struct gv_fill_args){ (unsigned *)(uintptr_t)d->weights,
-					   weights_mib * MIB / 4, 100 + i };
-		b = (struct gv_fill_args){ (unsigned *)(uintptr_t)d->act[0], act_bytes / 4, 200 + i };
+		a = (struct gv_fill_args){ (unsigned *)(uintptr_t)d->weights, weights_mib * MIB / 4,
+					   100 + i };
+		b = (struct gv_fill_args){ (unsigned *)(uintptr_t)d->act[0], act_bytes / 4,
+					   200 + i };
 		wl_launch_1d(&d->w, d->f_fill, a.n, &a);
 		wl_launch_1d(&d->w, d->f_fill, b.n, &b);
 		WL_CHECK(&d->w, cuStreamSynchronize(d->w.stream));
@@ -136,15 +137,15 @@ int main(int argc, char **argv)
 		/* every device's activations to the next device's halo */
 		for (unsigned i = 0; i < n_dev; i++) {
 			use(&dv[i]);
-			WL_CHECK(&dv[i].w, cuMemcpyDtoH(host + i * act_bytes, dv[i].act[s % 2],
-							act_bytes));
+			WL_CHECK(&dv[i].w,
+				 cuMemcpyDtoH(host + i * act_bytes, dv[i].act[s % 2], act_bytes));
 		}
 		for (unsigned i = 0; i < n_dev; i++) {
 			unsigned from = (unsigned)((i + n_dev - 1) % n_dev);
 
 			use(&dv[i]);
-			WL_CHECK(&dv[i].w, cuMemcpyHtoD(dv[i].halo, host + from * act_bytes,
-							act_bytes));
+			WL_CHECK(&dv[i].w,
+				 cuMemcpyHtoD(dv[i].halo, host + from * act_bytes, act_bytes));
 		}
 		for (unsigned i = 0; i < n_dev; i++) {
 			struct dev *d = &dv[i];

@@ -127,8 +127,9 @@ static int parse(struct spin *s, int argc, char **argv)
 		i++;
 	}
 	if (!s->kernel_us || !s->depth || !s->procs || (!s->seconds && !s->max_kernels)) {
-		fprintf(stderr, "%s: --kernel-us, --depth, --procs and one of --seconds/--kernels must "
-				"be positive\n",
+		fprintf(stderr,
+			"%s: --kernel-us, --depth, --procs and one of --seconds/--kernels must "
+			"be positive\n",
 			s->w.prog);
 		return 2;
 	}
@@ -137,8 +138,9 @@ static int parse(struct spin *s, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	struct spin s = { .w = { .prog = "gv-spin" }, .kernel_us = 1000, .seconds = 2, .depth = 2,
-			  .procs = 1 };
+	struct spin s = {
+		.w = { .prog = "gv-spin" }, .kernel_us = 1000, .seconds = 2, .depth = 2, .procs = 1
+	};
 	pid_t kids[16];
 	unsigned long long nkids = 0;
 	unsigned long long i, t_start, deadline;

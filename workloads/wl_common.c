@@ -135,8 +135,8 @@ void wl_launch_1d(const struct wl *w, CUfunction f, unsigned long long n, void *
 		fprintf(stderr, "%s: grid too large\n", w->prog);
 		exit(1);
 	}
-	WL_CHECK(w, cuLaunchKernel(f, (unsigned)grid, 1, 1, block, 1, 1, 0, w->stream, params,
-				   NULL));
+	WL_CHECK(w,
+		 cuLaunchKernel(f, (unsigned)grid, 1, 1, block, 1, 1, 0, w->stream, params, NULL));
 }
 
 void *wl_hash_new(void)

@@ -44,8 +44,8 @@
 #include "gpuvisor/err.h"
 
 #define GV_ACCT_MAGIC 0x54434341u /* "ACCT" little-endian */
-#define GV_ACCT_VERSION 2u /* 2: slots record the PID namespace */
-#define GV_ACCT_SLOTS 1024 /* processes that may hold charges at once */
+#define GV_ACCT_VERSION 2u	  /* 2: slots record the PID namespace */
+#define GV_ACCT_SLOTS 1024	  /* processes that may hold charges at once */
 
 struct gv_acct;
 

@@ -52,43 +52,43 @@ enum gv_advise_workload {
 
 struct gv_advise_req {
 	enum gv_advise_workload workload;
-	uint64_t memory_mib;	/* GPU memory the workload needs, >= 1 */
-	bool trusted;		/* tenants on the node trust each other */
+	uint64_t memory_mib; /* GPU memory the workload needs, >= 1 */
+	bool trusted;	     /* tenants on the node trust each other */
 	bool latency_sensitive;
-	int replicas;		/* 1..GV_ADVISE_REPLICAS_MAX */
-	int gpu;		/* index into the node's GPUs, -1: any */
+	int replicas; /* 1..GV_ADVISE_REPLICAS_MAX */
+	int gpu;      /* index into the node's GPUs, -1: any */
 };
 
 /* One replica's place. */
 struct gv_advise_slot {
-	int gpu;		/* index into the node's GPUs */
+	int gpu;		   /* index into the node's GPUs */
 	char profile[GV_NAME_MAX]; /* "passthrough", "3g.40gb", "h100-8c", "timeslice" */
 	enum gv_profile_kind kind;
-	int start;		/* MIG start slot, -1 otherwise */
-	uint64_t fb_mib;	/* framebuffer the instance gets */
-	int free_after;		/* more of profile that fit on gpu after it; -1: n/a */
+	int start;	 /* MIG start slot, -1 otherwise */
+	uint64_t fb_mib; /* framebuffer the instance gets */
+	int free_after;	 /* more of profile that fit on gpu after it; -1: n/a */
 };
 
 /* One way to run the workload: the recommendation or an alternative. */
 struct gv_advice_opt {
 	enum gv_mode mode;
-	char profile[GV_NAME_MAX];   /* the first replica's profile ("" when none fits) */
-	bool fits_now;		     /* every replica has a place (after the
+	char profile[GV_NAME_MAX]; /* the first replica's profile ("" when none fits) */
+	bool fits_now;		   /* every replica has a place (after the
 					mode changes in commands, if any) */
 	struct gv_advise_slot slots[GV_ADVISE_REPLICAS_MAX];
-	int n_slots;		     /* replicas placed */
+	int n_slots;			 /* replicas placed */
 	int mode_gpus[GV_NODE_MAX_GPUS]; /* GPUs to set to mode first */
 	int n_mode_gpus;
 	char reasons[GV_ADVISE_REASONS_MAX][GV_ADVISE_REASON_MAX];
 	int n_reasons;
 	char commands[GV_ADVISE_COMMANDS_MAX][GV_ADVISE_COMMAND_MAX];
-	int n_commands;		     /* only when fits_now */
+	int n_commands; /* only when fits_now */
 };
 
 struct gv_advice {
-	struct gv_advice_opt rec;    /* the recommendation */
+	struct gv_advice_opt rec; /* the recommendation */
 	struct gv_advice_opt alts[GV_ADVISE_ALT_MAX];
-	int n_alts;		     /* when rec does not fit now; or one that
+	int n_alts; /* when rec does not fit now; or one that
 					spreads fitting replicas over more GPUs */
 };
 

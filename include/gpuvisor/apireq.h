@@ -26,9 +26,9 @@
 struct gv_apireq_create {
 	char profile[GV_NAME_MAX];
 	char gpu[GV_APIREQ_GPU_MAX]; /* index ("0") or UUID; "" = any */
-	int placement;		      /* -1 = choose */
-	uint64_t framebuffer_mib;     /* 0 = not given */
-	bool spread;		      /* policy "spread" (default "pack") */
+	int placement;		     /* -1 = choose */
+	uint64_t framebuffer_mib;    /* 0 = not given */
+	bool spread;		     /* policy "spread" (default "pack") */
 	/* "owner": who asks, kept with the instance and shown in its events
 	 * (the Slurm plugin's "slurm:job:42"); printable ASCII with spaces,
 	 * 1..GV_APIREQ_OWNER_MAX-1 bytes; "" = not given */
@@ -89,10 +89,10 @@ int gv_apireq_weight_parse(const char *body, size_t len, uint32_t *out, struct g
 /* Query arguments. The caller says which keys a route takes; any other key,
  * a key given twice, or a bad value is refused. */
 enum {
-	GV_APIREQ_Q_SINCE = 1u << 0, /* events: since=SEQ (>= 0) */
-	GV_APIREQ_Q_FORCE = 1u << 1, /* destroy: force=1|0|true|false */
-	GV_APIREQ_Q_GPU = 1u << 2,   /* profiles: gpu=INDEX|UUID */
-	GV_APIREQ_Q_TICKET = 1u << 3, /* console login: ticket=HEX (64 lowercase hex) */
+	GV_APIREQ_Q_SINCE = 1u << 0,   /* events: since=SEQ (>= 0) */
+	GV_APIREQ_Q_FORCE = 1u << 1,   /* destroy: force=1|0|true|false */
+	GV_APIREQ_Q_GPU = 1u << 2,     /* profiles: gpu=INDEX|UUID */
+	GV_APIREQ_Q_TICKET = 1u << 3,  /* console login: ticket=HEX (64 lowercase hex) */
 	GV_APIREQ_Q_SECONDS = 1u << 4, /* history: seconds=1..GV_APIREQ_SECONDS_MAX */
 };
 

@@ -40,8 +40,7 @@ struct gv_backend {
  * NULL for a GPU the catalog does not match; a GPU instance whose profile the
  * catalog does not know is left out of mig[]; one without a compute instance
  * (made outside gpuvisor) is listed with an empty uuid. */
-int gv_backend_nvml_new(const struct gv_catalog *cat, struct gv_backend **out,
-			struct gv_err *err);
+int gv_backend_nvml_new(const struct gv_catalog *cat, struct gv_backend **out, struct gv_err *err);
 /* Simulated node: starts from desc unless state_path already holds a
  * simulated node (the "hardware" survives a daemon restart, as MIG instances
  * do on a real GPU); every change is saved to state_path (gv_node_save)

@@ -25,28 +25,29 @@ enum gv_mode {
 };
 
 enum gv_profile_kind {
-	GV_PROFILE_PASSTHROUGH = 0, /* the whole GPU ("passthrough", <board>-<full>c on a passthrough GPU) */
-	GV_PROFILE_TIMESLICE = 1,   /* time-sliced C-series vGPU: h100-8c */
-	GV_PROFILE_MIG = 2,	    /* a MIG GPU instance: 3g.40gb */
-	GV_PROFILE_MIG_VGPU = 3,    /* a C-series vGPU backed by a MIG instance: h100-3-40c */
+	GV_PROFILE_PASSTHROUGH =
+		0, /* the whole GPU ("passthrough", <board>-<full>c on a passthrough GPU) */
+	GV_PROFILE_TIMESLICE = 1, /* time-sliced C-series vGPU: h100-8c */
+	GV_PROFILE_MIG = 2,	  /* a MIG GPU instance: 3g.40gb */
+	GV_PROFILE_MIG_VGPU = 3,  /* a C-series vGPU backed by a MIG instance: h100-3-40c */
 };
 
 struct gv_profile {
 	char name[GV_NAME_MAX];
 	enum gv_profile_kind kind;
-	uint64_t fb_mib;	/* framebuffer the instance gets */
-	int max_count;		/* per GPU; time-sliced: equal-size mode */
-	int max_mixed;		/* time-sliced only: max per GPU in mixed-size mode */
+	uint64_t fb_mib; /* framebuffer the instance gets */
+	int max_count;	 /* per GPU; time-sliced: equal-size mode */
+	int max_mixed;	 /* time-sliced only: max per GPU in mixed-size mode */
 	/* MIG and MIG-backed profiles (0 otherwise) */
-	int mig_id;		/* nvidia-smi GPU instance profile id */
-	int mem_slices;		/* memory slices the instance spans */
-	int compute_slices;	/* compute (SM) slices it uses */
-	uint32_t start_mask;	/* bit s set: s is a valid start slot */
-	int sms;		/* SMs, when published (0 = unknown) */
-	bool media_ext;		/* +me profile */
+	int mig_id;	     /* nvidia-smi GPU instance profile id */
+	int mem_slices;	     /* memory slices the instance spans */
+	int compute_slices;  /* compute (SM) slices it uses */
+	uint32_t start_mask; /* bit s set: s is a valid start slot */
+	int sms;	     /* SMs, when published (0 = unknown) */
+	bool media_ext;	     /* +me profile */
 	/* MIG-backed vGPU: the MIG profile it lives in (NULL otherwise) */
 	const struct gv_profile *mig;
-	const char *source;	/* provenance note from the catalog, NULL if none */
+	const char *source; /* provenance note from the catalog, NULL if none */
 };
 
 struct gv_model {
@@ -54,21 +55,21 @@ struct gv_model {
 	char name[GV_NAME_MAX];	 /* marketing name as NVML reports it: "NVIDIA H100 80GB HBM3" */
 	char board[GV_NAME_MAX]; /* C-series prefix: "h100" -> h100-8c, h100-3-40c */
 	uint32_t pci_ids[GV_MODEL_MAX_PCI_IDS]; /* PCI device ids (0x2330); 0 terminates */
-	uint64_t mem_mib;	 /* total framebuffer */
+	uint64_t mem_mib;			/* total framebuffer */
 	int sms;
-	int mig_mem_slices;	 /* 8, 4 on A30; 0 when the model has no MIG */
-	int mig_compute_slices;	 /* 7, 4 on A30 */
+	int mig_mem_slices;		   /* 8, 4 on A30; 0 when the model has no MIG */
+	int mig_compute_slices;		   /* 7, 4 on A30 */
 	const struct gv_profile *profiles; /* all kinds, catalog order */
 	size_t n_profiles;
 	/* Added fields (all NUL-free strings owned by the catalog). The first
 	 * profile is always the synthetic "passthrough" (whole GPU, max 1). */
-	const char *const *aliases;	  /* other ids accepted by find_model */
+	const char *const *aliases; /* other ids accepted by find_model */
 	size_t n_aliases;
-	const char *const *names;	  /* every NVML name; names[0] == name */
+	const char *const *names; /* every NVML name; names[0] == name */
 	size_t n_names;
 	const char *const *board_aliases; /* other C-series prefixes ("h100xm") */
 	size_t n_board_aliases;
-	const char *source;		  /* provenance note, NULL if none */
+	const char *source; /* provenance note, NULL if none */
 };
 
 struct gv_catalog;

@@ -33,9 +33,8 @@ struct gv_chunk_hash gv_chunkhash_one(const void *data, size_t len);
 /* Hashes chunks [first, first + count) of the range base[0..len) into
  * out[0..count). Fails with EINVAL (nothing written) when chunk_size is 0 or
  * the chunks lie outside the range. */
-int gv_chunkhash_range(const void *base, uint64_t len, uint64_t chunk_size,
-		       uint64_t first, uint64_t count, struct gv_chunk_hash *out,
-		       struct gv_err *err);
+int gv_chunkhash_range(const void *base, uint64_t len, uint64_t chunk_size, uint64_t first,
+		       uint64_t count, struct gv_chunk_hash *out, struct gv_err *err);
 
 bool gv_chunkhash_equal(const struct gv_chunk_hash *a, const struct gv_chunk_hash *b);
 

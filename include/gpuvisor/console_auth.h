@@ -18,13 +18,13 @@
 
 #include "gpuvisor/err.h"
 
-#define GV_CONSOLE_SECRET_HEX 64	       /* a session id or ticket: 32 random bytes in hex */
-#define GV_CONSOLE_MAX_SESSIONS 64	       /* more: the least recently used one goes */
-#define GV_CONSOLE_IDLE_S (12 * 3600)	       /* a session unused this long is gone */
-#define GV_CONSOLE_MAX_TICKETS 16	       /* more: the oldest ticket goes */
-#define GV_CONSOLE_TICKET_TTL_S 60	       /* a ticket is good once, for this long */
+#define GV_CONSOLE_SECRET_HEX 64      /* a session id or ticket: 32 random bytes in hex */
+#define GV_CONSOLE_MAX_SESSIONS 64    /* more: the least recently used one goes */
+#define GV_CONSOLE_IDLE_S (12 * 3600) /* a session unused this long is gone */
+#define GV_CONSOLE_MAX_TICKETS 16     /* more: the oldest ticket goes */
+#define GV_CONSOLE_TICKET_TTL_S 60    /* a ticket is good once, for this long */
 #define GV_CONSOLE_COOKIE "gv_session"
-#define GV_CONSOLE_TOKEN_MAX 128	       /* a bearer token in a login body */
+#define GV_CONSOLE_TOKEN_MAX 128 /* a bearer token in a login body */
 
 /* Seconds on a clock that never goes back (CLOCK_MONOTONIC in the daemon). */
 typedef uint64_t (*gv_console_clock_fn)(void *arg);

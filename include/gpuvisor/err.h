@@ -23,8 +23,7 @@ int gv_err_set(struct gv_err *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* Prepends "context: " to an existing message (no-op when err is NULL). */
-void gv_err_prefix(struct gv_err *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void gv_err_prefix(struct gv_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 void gv_err_clear(struct gv_err *err);
 

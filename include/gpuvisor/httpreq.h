@@ -44,8 +44,7 @@ struct gv_http_target {
  * segment, key or value over its limit, a key outside [a-z0-9_], more than
  * GV_HTTP_MAX_ARGS arguments (400). A trailing '/' is tolerated; '+' in the
  * query is a space. */
-int gv_http_target_parse(const char *raw, size_t len, struct gv_http_target *t,
-			 struct gv_err *err);
+int gv_http_target_parse(const char *raw, size_t len, struct gv_http_target *t, struct gv_err *err);
 
 /* n bytes of s are well-formed UTF-8 (no overlongs, surrogates, > U+10FFFF). */
 bool gv_utf8_valid(const char *s, size_t n);

@@ -40,7 +40,10 @@ struct gv_sim_thread {
 #ifdef __CUDACC__
 
 #define GV_KERNEL(name, type, arg) extern "C" __global__ void name(type arg)
-#define GV_DEVICE_VAR(type, name) extern "C" { __device__ type name; }
+#define GV_DEVICE_VAR(type, name) \
+	extern "C" {              \
+	__device__ type name;     \
+	}
 #define GV_MODULE_ABI
 #define GV_TID_X threadIdx.x
 #define GV_TID_Y threadIdx.y
@@ -61,23 +64,23 @@ struct gv_sim_thread {
 
 #define GV_SIM_EXPORT __attribute__((visibility("default")))
 
-#define GV_KERNEL(name, type, arg)                                                             \
-	static void name##_gv_body(type arg, const struct gv_sim_thread *gv_t_);               \
-	GV_SIM_EXPORT extern const unsigned long long name##_gv_argsize;                       \
-	const unsigned long long name##_gv_argsize = sizeof(type);                            \
-	GV_SIM_EXPORT void name(void **gv_params_, const struct gv_sim_thread *gv_t_);         \
-	void name(void **gv_params_, const struct gv_sim_thread *gv_t_)                        \
-	{                                                                                      \
-		type gv_a_;                                                                    \
-		memcpy(&gv_a_, gv_params_[0], sizeof(gv_a_));                                  \
-		name##_gv_body(gv_a_, gv_t_);                                                  \
-	}                                                                                      \
+#define GV_KERNEL(name, type, arg)                                                     \
+	static void name##_gv_body(type arg, const struct gv_sim_thread *gv_t_);       \
+	GV_SIM_EXPORT extern const unsigned long long name##_gv_argsize;               \
+	const unsigned long long name##_gv_argsize = sizeof(type);                     \
+	GV_SIM_EXPORT void name(void **gv_params_, const struct gv_sim_thread *gv_t_); \
+	void name(void **gv_params_, const struct gv_sim_thread *gv_t_)                \
+	{                                                                              \
+		type gv_a_;                                                            \
+		memcpy(&gv_a_, gv_params_[0], sizeof(gv_a_));                          \
+		name##_gv_body(gv_a_, gv_t_);                                          \
+	}                                                                              \
 	static void name##_gv_body(type arg, const struct gv_sim_thread *gv_t_)
-#define GV_DEVICE_VAR(type, name)                                                              \
-	GV_SIM_EXPORT extern type name;                                                        \
+#define GV_DEVICE_VAR(type, name)       \
+	GV_SIM_EXPORT extern type name; \
 	type name
-#define GV_MODULE_ABI                                                                          \
-	GV_SIM_EXPORT extern const int gv_sim_module_abi;                                      \
+#define GV_MODULE_ABI                                     \
+	GV_SIM_EXPORT extern const int gv_sim_module_abi; \
 	const int gv_sim_module_abi = GV_SIM_MODULE_ABI;
 #define GV_TID_X (gv_t_->thread_idx.x)
 #define GV_TID_Y (gv_t_->thread_idx.y)

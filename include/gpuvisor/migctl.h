@@ -37,14 +37,14 @@ enum gv_migctl_op { GV_MIGCTL_HELLO = 1, GV_MIGCTL_MIGRATE = 2 };
 struct gv_migctl_req {
 	enum gv_migctl_op op;
 	char to[GV_MIGCTL_UUID_MAX];
-	char acct[GV_MIGCTL_PATH_MAX]; /* "": none */
-	char sched[GV_MIGCTL_PATH_MAX]; /* "": the destination is not timeslice */
+	char acct[GV_MIGCTL_PATH_MAX];	       /* "": none */
+	char sched[GV_MIGCTL_PATH_MAX];	       /* "": the destination is not timeslice */
 	char instance[GV_MIGCTL_INSTANCE_MAX]; /* "" exactly when sched is "" */
-	enum gv_mig_mode mode;	       /* default precopy */
-	uint64_t downtime_ms;	       /* default 300 */
-	unsigned max_rounds;	       /* 0: the engine's default */
-	bool auto_converge;	       /* default false (gv_mig_config.auto_converge) */
-	char inject[GV_MIGCTL_INJECT_MAX]; /* "": none */
+	enum gv_mig_mode mode;		       /* default precopy */
+	uint64_t downtime_ms;		       /* default 300 */
+	unsigned max_rounds;		       /* 0: the engine's default */
+	bool auto_converge;		       /* default false (gv_mig_config.auto_converge) */
+	char inject[GV_MIGCTL_INJECT_MAX];     /* "": none */
 };
 
 /* Parses one line (without its newline): 0, or -EINVAL with the reason.

@@ -32,8 +32,8 @@
 #include "gpuvisor/chunkhash.h"
 #include "gpuvisor/err.h"
 
-#define GV_MIG_CHUNK_MIN (64ull << 10)	 /* 64 KiB */
-#define GV_MIG_CHUNK_MAX (64ull << 20)	 /* 64 MiB: also the wire format's limit */
+#define GV_MIG_CHUNK_MIN (64ull << 10)	  /* 64 KiB */
+#define GV_MIG_CHUNK_MAX (64ull << 20)	  /* 64 MiB: also the wire format's limit */
 #define GV_MIG_CHUNK_DEFAULT (2ull << 20) /* 2 MiB: the VMM granularity */
 #define GV_MIG_ROUNDS_MAX 1000
 
@@ -50,11 +50,11 @@ enum gv_mig_result {
 
 /* Why pre-copy ended and the stun began. */
 enum gv_mig_stop {
-	GV_MIG_STOP_NONE = 0,	    /* did not get that far */
-	GV_MIG_STOP_CONVERGED = 1,  /* expected downtime <= limit */
+	GV_MIG_STOP_NONE = 0,	     /* did not get that far */
+	GV_MIG_STOP_CONVERGED = 1,   /* expected downtime <= limit */
 	GV_MIG_STOP_ROUND_LIMIT = 2, /* max_rounds pre-copy rounds done */
-	GV_MIG_STOP_STALLED = 3,    /* dirty set did not shrink for stall_rounds */
-	GV_MIG_STOP_STOPCOPY = 4,   /* mode stopcopy: no pre-copy at all */
+	GV_MIG_STOP_STALLED = 3,     /* dirty set did not shrink for stall_rounds */
+	GV_MIG_STOP_STOPCOPY = 4,    /* mode stopcopy: no pre-copy at all */
 };
 
 /* Engine phases, as seen by the progress callback and in abort reasons. */
@@ -97,8 +97,8 @@ struct gv_mig_ops {
 	 * buffer and calls again. Called before pre-copy, before each
 	 * pre-copy round (regions may appear and vanish while the workload
 	 * runs) and once after the stun (the authoritative list). */
-	int (*list_regions)(void *ctx, struct gv_mig_region *out, size_t cap,
-			    size_t *count, struct gv_err *err);
+	int (*list_regions)(void *ctx, struct gv_mig_region *out, size_t cap, size_t *count,
+			    struct gv_err *err);
 	/* Creates the destination region for source region id (size bytes).
 	 * On failure nothing must remain of it. */
 	int (*dst_create)(void *ctx, uint64_t id, uint64_t size, struct gv_err *err);
@@ -111,16 +111,16 @@ struct gv_mig_ops {
 	 * May run while the workload writes to the region. -ENOENT during
 	 * pre-copy means the workload freed the region since it was listed:
 	 * the engine drops it (same for copy); in the stun it is an error. */
-	int (*src_hash)(void *ctx, uint64_t id, uint64_t chunk_size, uint64_t first,
-			uint64_t count, struct gv_chunk_hash *out, struct gv_err *err);
+	int (*src_hash)(void *ctx, uint64_t id, uint64_t chunk_size, uint64_t first, uint64_t count,
+			struct gv_chunk_hash *out, struct gv_err *err);
 	/* Copies chunks [first, first + count) of region id from the source
 	 * to the destination. When out is not NULL, writes the hash of each
 	 * chunk's bytes as the destination now holds them (hash the
 	 * destination after the copy, or the staging buffer that was sent):
 	 * the engine relies on these for correctness. out is NULL when the
 	 * engine does not need them (stop-and-copy). */
-	int (*copy)(void *ctx, uint64_t id, uint64_t chunk_size, uint64_t first,
-		    uint64_t count, struct gv_chunk_hash *out, struct gv_err *err);
+	int (*copy)(void *ctx, uint64_t id, uint64_t chunk_size, uint64_t first, uint64_t count,
+		    struct gv_chunk_hash *out, struct gv_err *err);
 	/* Blocks the workload from writing to any region (block its API
 	 * calls, drain its queued work) and returns once it is quiet. On
 	 * failure the workload must be running as before. */
@@ -169,9 +169,9 @@ struct gv_mig_config {
 /* One pre-copy round. Round 1 copies everything without a hash pass. */
 struct gv_mig_round {
 	unsigned round;
-	uint64_t bytes_dirty;	 /* found dirty by this round's hash pass */
+	uint64_t bytes_dirty; /* found dirty by this round's hash pass */
 	uint64_t chunks_dirty;
-	uint64_t bytes_copied;	 /* 0 for the pass that decided to stun */
+	uint64_t bytes_copied; /* 0 for the pass that decided to stun */
 	uint64_t chunks_copied;
 	uint64_t hash_ns;	 /* time of the hash pass */
 	uint64_t copy_ns;	 /* time of the copies */
@@ -195,16 +195,16 @@ struct gv_mig_report {
 	uint64_t regions;     /* at the stun (or last listing) */
 	uint64_t bytes_total; /* state size at the stun (or last listing) */
 
-	uint64_t total_ns;    /* start to end of the engine run */
-	uint64_t setup_ns;    /* listing and creating destination regions */
-	uint64_t precopy_ns;  /* first copy to the stun */
-	uint64_t downtime_ns; /* stun call to resume return */
+	uint64_t total_ns;	       /* start to end of the engine run */
+	uint64_t setup_ns;	       /* listing and creating destination regions */
+	uint64_t precopy_ns;	       /* first copy to the stun */
+	uint64_t downtime_ns;	       /* stun call to resume return */
 	uint64_t expected_downtime_ns; /* estimate when the stun was decided */
 
 	uint64_t bytes_precopy; /* copied before the stun, all rounds */
 	uint64_t bytes_stun;	/* copied during the stun */
 	uint64_t chunks_stun;
-	uint64_t bytes_hashed;	/* source bytes hashed, all passes */
+	uint64_t bytes_hashed; /* source bytes hashed, all passes */
 
 	unsigned rounds;	 /* pre-copy rounds that copied */
 	uint64_t bandwidth_bps;	 /* copy bandwidth measured over all copies */
@@ -234,8 +234,8 @@ void gv_mig_report_free(struct gv_mig_report *r);
  * report, which the caller owns (from gv_mig_report_new, or zeroed), is reset
  * and filled in every case; err gets the abort reason. Callbacks run on the
  * calling thread, one at a time; one run per ctx at a time. */
-int gv_mig_run(const struct gv_mig_config *cfg, const struct gv_mig_ops *ops,
-	       void *ctx, struct gv_mig_report *report, struct gv_err *err);
+int gv_mig_run(const struct gv_mig_config *cfg, const struct gv_mig_ops *ops, void *ctx,
+	       struct gv_mig_report *report, struct gv_err *err);
 
 /* The report as a JSON object (new reference), NULL on allocation failure.
  * Times in ms (double) and ns, bytes and rates as integers, enums as names. */

@@ -34,11 +34,11 @@ struct gv_migreq {
 	char to[GV_MIGREQ_ID_MAX];
 	int n_more;
 	char more[GV_MIGREQ_SPAN_MAX - 1][GV_MIGREQ_ID_MAX];
-	enum gv_mig_mode mode;		  /* the engine's mode, unless checkpoint */
-	bool checkpoint;		  /* mode "checkpoint": the driver's checkpoint API */
+	enum gv_mig_mode mode; /* the engine's mode, unless checkpoint */
+	bool checkpoint;       /* mode "checkpoint": the driver's checkpoint API */
 	uint64_t downtime_limit_ms;
-	unsigned max_rounds;		  /* 0: the engine's default */
-	bool auto_converge;		  /* throttle a workload that outruns pre-copy */
+	unsigned max_rounds;		   /* 0: the engine's default */
+	bool auto_converge;		   /* throttle a workload that outruns pre-copy */
 	char inject[GV_MIGREQ_INJECT_MAX]; /* "": none */
 };
 

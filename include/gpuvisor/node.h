@@ -40,7 +40,7 @@
 #include "gpuvisor/catalog.h"
 #include "gpuvisor/err.h"
 
-#define GV_UUID_MAX 48	/* "GPU-" / "MIG-" + 36 + NUL */
+#define GV_UUID_MAX 48 /* "GPU-" / "MIG-" + 36 + NUL */
 #define GV_NODE_MAX_GPUS 16
 #define GV_NODE_MAX_MIG 8
 

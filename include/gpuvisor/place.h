@@ -18,7 +18,7 @@
 struct gv_place_inst {
 	const struct gv_profile *profile; /* NULL for a timeslice instance of an unknown model */
 	enum gv_profile_kind kind;
-	int start;		/* MIG: first memory slice; -1 otherwise */
+	int start; /* MIG: first memory slice; -1 otherwise */
 	uint64_t fb_mib;
 };
 
@@ -45,10 +45,10 @@ enum gv_place_policy {
 };
 
 struct gv_place_req {
-	const char *profile;	/* profile name, or "passthrough" */
-	int gpu;		/* index into node->gpus, -1: any */
-	int start;		/* MIG start slot, -1: choose */
-	uint64_t fb_mib;	/* timeslice on an unknown model: framebuffer (0: none given) */
+	const char *profile; /* profile name, or "passthrough" */
+	int gpu;	     /* index into node->gpus, -1: any */
+	int start;	     /* MIG start slot, -1: choose */
+	uint64_t fb_mib;     /* timeslice on an unknown model: framebuffer (0: none given) */
 	enum gv_place_policy policy;
 };
 
@@ -58,7 +58,7 @@ struct gv_place_result {
 	int gpu;			  /* index into node->gpus */
 	const struct gv_profile *profile; /* NULL for passthrough/timeslice on an unknown model */
 	enum gv_profile_kind kind;
-	int start;			  /* MIG start slot, -1 otherwise */
+	int start; /* MIG start slot, -1 otherwise */
 	uint64_t fb_mib;
 };
 
@@ -78,8 +78,7 @@ int gv_place_free_count(const struct gv_place_gpu *gpu, const struct gv_profile 
  * start, no overlap in memory slices, compute slices within the model's
  * limit, per-profile max count). 0 or -EINVAL/-ENOSPC with the reason.
  * The simulated node backend uses this to behave like NVML. */
-int gv_place_mig_check(const struct gv_model *model, const struct gv_place_inst *insts,
-		       int n_insts, const struct gv_profile *profile, int start,
-		       struct gv_err *err);
+int gv_place_mig_check(const struct gv_model *model, const struct gv_place_inst *insts, int n_insts,
+		       const struct gv_profile *profile, int start, struct gv_err *err);
 
 #endif

@@ -31,8 +31,8 @@
 
 #include "gpuvisor/err.h"
 
-#define GV_SCHED_MAX_TENANTS 32	   /* instances per GPU (H100 4c: 20) */
-#define GV_SCHED_MAX_CLIENTS 64	   /* attached processes per GPU, all tenants */
+#define GV_SCHED_MAX_TENANTS 32	    /* instances per GPU (H100 4c: 20) */
+#define GV_SCHED_MAX_CLIENTS 64	    /* attached processes per GPU, all tenants */
 #define GV_SCHED_INSTANCE_ID_MAX 64 /* including the terminating NUL */
 #define GV_SCHED_SLICE_MIN_US 1000
 #define GV_SCHED_SLICE_MAX_US 30000
@@ -53,8 +53,7 @@ struct gv_sched_client; /* one attached process (tenant side) */
 /* "best-effort", "equal-share", "fixed-share"; NULL for an unknown value. */
 const char *gv_sched_policy_name(enum gv_sched_policy policy);
 /* Inverse of gv_sched_policy_name; -EINVAL (message in err) otherwise. */
-int gv_sched_policy_from_name(const char *name, enum gv_sched_policy *out,
-			      struct gv_err *err);
+int gv_sched_policy_from_name(const char *name, enum gv_sched_policy *out, struct gv_err *err);
 
 /* Daemon: create the segment file at path with the given policy and slice
  * (GV_SCHED_SLICE_MIN_US..GV_SCHED_SLICE_MAX_US), or, when a valid segment
@@ -62,8 +61,8 @@ int gv_sched_policy_from_name(const char *name, enum gv_sched_policy *out,
  * figures, current holder and policy survive (policy and slice_us are then
  * only validated; change them with gv_sched_set_policy). A file of the
  * wrong size, magic or version is refused with -EPROTO, not overwritten. */
-int gv_sched_create(const char *path, enum gv_sched_policy policy,
-		    uint32_t slice_us, struct gv_sched **out, struct gv_err *err);
+int gv_sched_create(const char *path, enum gv_sched_policy policy, uint32_t slice_us,
+		    struct gv_sched **out, struct gv_err *err);
 /* Tenants, CLI: map an existing segment (-ENOENT when the daemon has not
  * created it). */
 int gv_sched_open(const char *path, struct gv_sched **out, struct gv_err *err);
@@ -73,8 +72,8 @@ void gv_sched_free(struct gv_sched *s);
 /* Requests a policy/slice change; it takes effect at the next handover
  * (within one slice plus the current kernel's overrun) and sleeping tenants
  * are woken so that an idle GPU re-decides at once. */
-int gv_sched_set_policy(struct gv_sched *s, enum gv_sched_policy policy,
-			uint32_t slice_us, struct gv_err *err);
+int gv_sched_set_policy(struct gv_sched *s, enum gv_sched_policy policy, uint32_t slice_us,
+			struct gv_err *err);
 
 /* Daemon: registers the timeslice instance instance_id, or updates its
  * weight/share when already registered (idempotent, so a restarted daemon
@@ -83,12 +82,11 @@ int gv_sched_set_policy(struct gv_sched *s, enum gv_sched_policy policy,
  * GV_SCHED_SHARE_FULL / (max count of the instance's profile); 0 means
  * "an equal part among the registered tenants". Returns the tenant slot
  * (>= 0) or -EINVAL / -ENOSPC. */
-int gv_sched_tenant_set(struct gv_sched *s, const char *instance_id,
-			uint32_t weight, uint32_t share_ppm, struct gv_err *err);
+int gv_sched_tenant_set(struct gv_sched *s, const char *instance_id, uint32_t weight,
+			uint32_t share_ppm, struct gv_err *err);
 /* Daemon: forgets instance_id; -EBUSY while a live process is attached,
  * -ENOENT when not registered. */
-int gv_sched_tenant_remove(struct gv_sched *s, const char *instance_id,
-			   struct gv_err *err);
+int gv_sched_tenant_remove(struct gv_sched *s, const char *instance_id, struct gv_err *err);
 /* Daemon: the tenants of instances a and b exchange names, so that the
  * processes attached to a's slot (and its history) are from now on
  * instance b's tenant and b's slot becomes a's (a workload resumed onto
@@ -101,17 +99,17 @@ struct gv_sched_tenant_stats {
 	int slot;
 	char instance_id[GV_SCHED_INSTANCE_ID_MAX];
 	uint32_t weight;
-	uint32_t share_ppm;	/* fixed-share entitlement after normalisation */
-	uint32_t procs;		/* live attached processes */
-	bool waiting;		/* some process of it waits at the gate */
-	bool holding;		/* it holds the slice now */
-	uint64_t used_ns;	/* GPU time held, overruns included */
-	uint64_t wait_ns;	/* time its processes spent waiting at the gate */
-	uint64_t slices;	/* slices taken */
-	uint64_t overruns;	/* slices that ran past their length */
-	uint64_t overrun_ns;	/* total time past the slice lengths */
-	uint64_t revocations;	/* slices taken from it while alive (stopped) */
-	uint32_t share_1s_ppm;	/* GPU time in the last second / that second */
+	uint32_t share_ppm;    /* fixed-share entitlement after normalisation */
+	uint32_t procs;	       /* live attached processes */
+	bool waiting;	       /* some process of it waits at the gate */
+	bool holding;	       /* it holds the slice now */
+	uint64_t used_ns;      /* GPU time held, overruns included */
+	uint64_t wait_ns;      /* time its processes spent waiting at the gate */
+	uint64_t slices;       /* slices taken */
+	uint64_t overruns;     /* slices that ran past their length */
+	uint64_t overrun_ns;   /* total time past the slice lengths */
+	uint64_t revocations;  /* slices taken from it while alive (stopped) */
+	uint32_t share_1s_ppm; /* GPU time in the last second / that second */
 };
 
 struct gv_sched_stats {
@@ -119,17 +117,16 @@ struct gv_sched_stats {
 	uint32_t slice_us;
 	enum gv_sched_policy policy_requested;
 	uint32_t slice_us_requested;
-	uint64_t handovers;	/* grants since the segment was created */
+	uint64_t handovers;	    /* grants since the segment was created */
 	uint64_t policy_applied_ns; /* CLOCK_MONOTONIC of the last applied change */
-	int holder_slot;	/* tenant slot holding the slice, -1 for none */
+	int holder_slot;	    /* tenant slot holding the slice, -1 for none */
 	size_t n_tenants;
 	struct gv_sched_tenant_stats tenants[GV_SCHED_MAX_TENANTS];
 };
 
 /* Figures for `gpuvisor top` and /metrics; lock-free reads, so figures of
  * different tenants may be a few microseconds apart. */
-int gv_sched_stats(struct gv_sched *s, struct gv_sched_stats *out,
-		   struct gv_err *err);
+int gv_sched_stats(struct gv_sched *s, struct gv_sched_stats *out, struct gv_err *err);
 
 /* Waits until every piece of work the calling process submitted has
  * finished (the shim synchronises its streams/contexts). Called at the end
@@ -149,7 +146,7 @@ typedef int (*gv_sched_sync_fn)(void *arg);
 struct gv_sched_attach_opts {
 	gv_sched_sync_fn sync; /* may be NULL: nothing to drain */
 	void *sync_arg;
-	unsigned flags;	/* GV_SCHED_NO_WATCHDOG */
+	unsigned flags; /* GV_SCHED_NO_WATCHDOG */
 };
 
 /* Shim: attaches the calling process to the registered tenant instance_id
@@ -159,8 +156,8 @@ struct gv_sched_attach_opts {
  * holds the process's liveness token in the segment. One client per
  * process; a forked child attaches for itself. */
 int gv_sched_attach(struct gv_sched *s, const char *instance_id,
-		    const struct gv_sched_attach_opts *opts,
-		    struct gv_sched_client **out, struct gv_err *err);
+		    const struct gv_sched_attach_opts *opts, struct gv_sched_client **out,
+		    struct gv_err *err);
 /* Gives the slice back (draining through the sync callback) when held,
  * stops the watchdog and frees the client slot. NULL is allowed. */
 void gv_sched_detach(struct gv_sched_client *c);
@@ -180,7 +177,6 @@ int gv_sched_yield(struct gv_sched_client *c);
 /* Testing hook: replaces CLOCK_MONOTONIC (in ns) for this handle and the
  * clients attached through it. Every process on a segment must use the
  * same time base. */
-void gv_sched_set_clock(struct gv_sched *s, uint64_t (*now_ns)(void *arg),
-			void *arg);
+void gv_sched_set_clock(struct gv_sched *s, uint64_t (*now_ns)(void *arg), void *arg);
 
 #endif

@@ -43,22 +43,22 @@ enum gv_wl_state {
 };
 
 struct gv_store_inst {
-	char id[GV_STORE_ID_MAX];		/* "i-3" */
+	char id[GV_STORE_ID_MAX]; /* "i-3" */
 	char gpu_uuid[GV_STORE_UUID_MAX];
-	char profile[GV_NAME_MAX];		/* catalog name, or "passthrough" */
+	char profile[GV_NAME_MAX]; /* catalog name, or "passthrough" */
 	enum gv_profile_kind kind;
-	int start;				/* MIG start slot, -1 otherwise */
+	int start; /* MIG start slot, -1 otherwise */
 	uint64_t fb_mib;
 	enum gv_inst_state state;
-	char device_uuid[GV_STORE_UUID_MAX];	/* GPU-/MIG- uuid; "" while creating a MIG instance */
-	int64_t created;			/* unix seconds */
+	char device_uuid[GV_STORE_UUID_MAX]; /* GPU-/MIG- uuid; "" while creating a MIG instance */
+	int64_t created;		     /* unix seconds */
 	/* workload: pid 0 means none */
 	pid_t wl_pid;
 	pid_t wl_pgid;
-	uint64_t wl_starttime;			/* /proc/<pid>/stat field 22, clock ticks */
-	int64_t wl_since;			/* unix seconds */
+	uint64_t wl_starttime; /* /proc/<pid>/stat field 22, clock ticks */
+	int64_t wl_since;      /* unix seconds */
 	enum gv_wl_state wl_state;
-	char owner[GV_STORE_OWNER_MAX];		/* who asked for it ("slurm:job:42"); "" none */
+	char owner[GV_STORE_OWNER_MAX]; /* who asked for it ("slurm:job:42"); "" none */
 	/* A workload on several instances (schema 6): every member records the
 	 * same workload (pid, group, state) and names the member that owns the
 	 * registration (the owner names itself); wl_span_pos is the member's
@@ -70,10 +70,10 @@ struct gv_store_inst {
 
 struct gv_store_event {
 	int64_t seq;
-	int64_t time;				/* unix seconds */
-	char kind[GV_STORE_KIND_MAX];		/* "instance.created" ... */
-	int gpu;				/* -1: none */
-	char instance[GV_STORE_ID_MAX];		/* "": none */
+	int64_t time;			/* unix seconds */
+	char kind[GV_STORE_KIND_MAX];	/* "instance.created" ... */
+	int gpu;			/* -1: none */
+	char instance[GV_STORE_ID_MAX]; /* "": none */
 	char message[GV_STORE_MSG_MAX];
 };
 
@@ -98,8 +98,7 @@ int gv_store_end(struct gv_store *st, int ret, struct gv_err *err);
 int gv_store_next_id(struct gv_store *st, const char *counter, int64_t *out, struct gv_err *err);
 
 /* Instances. -EEXIST when the id is taken, -ENOENT when it is unknown. */
-int gv_store_inst_insert(struct gv_store *st, const struct gv_store_inst *inst,
-			 struct gv_err *err);
+int gv_store_inst_insert(struct gv_store *st, const struct gv_store_inst *inst, struct gv_err *err);
 int gv_store_inst_get(struct gv_store *st, const char *id, struct gv_store_inst *out,
 		      struct gv_err *err);
 /* All instances ordered by creation (id counter); *out is malloc'd (NULL
@@ -166,25 +165,24 @@ enum gv_store_mig_state {
 /* RUNNING and SWITCHED: the migration owns its two instances. */
 bool gv_store_mig_state_active(enum gv_store_mig_state s);
 
-
 #define GV_STORE_CTL_MAX 128 /* AF_UNIX paths are at most 108 bytes */
 
 struct gv_store_mig {
-	char id[GV_STORE_ID_MAX];		/* "m-3" */
-	char src[GV_STORE_ID_MAX];		/* source instance */
-	char dst[GV_STORE_ID_MAX];		/* destination instance; "" until made */
-	bool dst_created;			/* made by the migration (destroyed on failure) */
+	char id[GV_STORE_ID_MAX];  /* "m-3" */
+	char src[GV_STORE_ID_MAX]; /* source instance */
+	char dst[GV_STORE_ID_MAX]; /* destination instance; "" until made */
+	bool dst_created;	   /* made by the migration (destroyed on failure) */
 	char src_device[GV_STORE_UUID_MAX];
 	char dst_device[GV_STORE_UUID_MAX];
-	char mode[16];				/* precopy | stopcopy */
+	char mode[16]; /* precopy | stopcopy */
 	uint64_t downtime_limit_ms;
-	pid_t pid;				/* the workload's process */
-	char ctl[GV_STORE_CTL_MAX];		/* its shim's control socket */
+	pid_t pid;		    /* the workload's process */
+	char ctl[GV_STORE_CTL_MAX]; /* its shim's control socket */
 	enum gv_store_mig_state state;
-	int64_t created, finished;		/* unix seconds; finished 0 while running */
-	char error[GV_STORE_MSG_MAX];		/* why it failed, or a note */
-	char *report;				/* JSON text or NULL (malloc'd) */
-	char *progress;				/* JSON array of progress objects or NULL */
+	int64_t created, finished;    /* unix seconds; finished 0 while running */
+	char error[GV_STORE_MSG_MAX]; /* why it failed, or a note */
+	char *report;		      /* JSON text or NULL (malloc'd) */
+	char *progress;		      /* JSON array of progress objects or NULL */
 	/* a workload on several instances (schema 6): the pairs of its members
 	 * after src -> dst, "SRC=DST,SRC=DST" in the span's order; "" none */
 	char more[GV_STORE_MSG_MAX];

@@ -98,9 +98,9 @@ struct gv_wire_frame {
 		struct {
 			uint64_t region;
 			uint64_t offset;
-			uint32_t len; /* 1..GV_WIRE_CHUNK_MAX */
+			uint32_t len;		   /* 1..GV_WIRE_CHUNK_MAX */
 			struct gv_chunk_hash hash; /* XXH3-128 of data */
-			const uint8_t *data; /* parse: points into the parsed buffer */
+			const uint8_t *data;	   /* parse: points into the parsed buffer */
 		} chunk;
 		struct {
 			uint32_t round; /* >= 1 */
@@ -111,7 +111,7 @@ struct gv_wire_frame {
 			uint64_t bytes_total;
 		} sw;
 		struct {
-			int32_t error; /* positive errno, 1..4095 */
+			int32_t error;		       /* positive errno, 1..4095 */
 			char msg[GV_WIRE_MSG_MAX + 1]; /* 0x20..0x7e */
 		} abort;
 	} u;
@@ -126,8 +126,8 @@ struct gv_wire_frame {
  *   -EPROTONOSUPPORT another version of the format
  * out and *used are untouched on -EINVAL. A chunk's data pointer points
  * into buf. */
-int gv_wire_parse_frame(const uint8_t *buf, size_t len, struct gv_wire_frame *out,
-			size_t *used, struct gv_err *err);
+int gv_wire_parse_frame(const uint8_t *buf, size_t len, struct gv_wire_frame *out, size_t *used,
+			struct gv_err *err);
 
 /* Size of the encoded frame, 0 if f is invalid. */
 size_t gv_wire_frame_size(const struct gv_wire_frame *f);
@@ -149,8 +149,8 @@ int gv_wire_nonce(uint8_t nonce[GV_WIRE_NONCE_SIZE], struct gv_err *err);
  * passes its own nonce as the peer nonce too. */
 int gv_wire_auth_mac(const void *token, size_t token_len, uint8_t role, const char *id,
 		     const uint8_t own_nonce[GV_WIRE_NONCE_SIZE],
-		     const uint8_t peer_nonce[GV_WIRE_NONCE_SIZE],
-		     uint8_t mac[GV_WIRE_MAC_SIZE], struct gv_err *err);
+		     const uint8_t peer_nonce[GV_WIRE_NONCE_SIZE], uint8_t mac[GV_WIRE_MAC_SIZE],
+		     struct gv_err *err);
 
 /* Checks a received MAC in constant time: 0, or EACCES. */
 int gv_wire_auth_check(const void *token, size_t token_len, uint8_t role, const char *id,

@@ -87,8 +87,7 @@ static int send_line(struct bulkc *c, const char *req, const int *fds, size_t n_
 		return ckpt_fail(-ENOMEM, "out of memory");
 	if (n_fds > BULKC_FDS_MAX) {
 		free(line);
-		return ckpt_fail(-E2BIG, "more than %d descriptors in one request",
-				 BULKC_FDS_MAX);
+		return ckpt_fail(-E2BIG, "more than %d descriptors in one request", BULKC_FDS_MAX);
 	}
 	memcpy(line, req, len);
 	line[len++] = '\n';
@@ -111,8 +110,10 @@ static int send_line(struct bulkc *c, const char *req, const int *fds, size_t n_
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
-			ret = ckpt_fail(-EPIPE, "the workload's shim closed its bulk control "
-						"connection (request %.60s)", req);
+			ret = ckpt_fail(-EPIPE,
+					"the workload's shim closed its bulk control "
+					"connection (request %.60s)",
+					req);
 			break;
 		}
 		off += (size_t)w;
@@ -133,7 +134,9 @@ static int read_line(struct bulkc *c, char **line, int *fds, size_t cap, size_t 
 			char b[CMSG_SPACE(sizeof(int) * BULKC_FDS_MAX)];
 		} u;
 		struct iovec iov;
-		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b,
+		struct msghdr m = { .msg_iov = &iov,
+				    .msg_iovlen = 1,
+				    .msg_control = u.b,
 				    .msg_controllen = sizeof(u.b) };
 		ssize_t r;
 
@@ -154,7 +157,8 @@ static int read_line(struct bulkc *c, char **line, int *fds, size_t cap, size_t 
 			char *b;
 
 			if (ncap > BULKC_LINE_MAX)
-				return ckpt_fail(-E2BIG, "the shim's answer is longer than %u bytes",
+				return ckpt_fail(-E2BIG,
+						 "the shim's answer is longer than %u bytes",
 						 BULKC_LINE_MAX);
 			b = realloc(c->buf, ncap);
 			if (!b)
@@ -260,8 +264,9 @@ int ckpt_bulk_own(const char *path, int pgid, unsigned timeout_ms, double *ms)
 		char why[sizeof(ckpt_err)];
 
 		snprintf(why, sizeof(why), "%s", ckpt_err);
-		ckpt_fail(ret, "before the checkpoint, the bulk memory a pre-copy moved must "
-			       "become the workload's own again: %s",
+		ckpt_fail(ret,
+			  "before the checkpoint, the bulk memory a pre-copy moved must "
+			  "become the workload's own again: %s",
 			  why);
 	} else
 		*ms = json_number_value(json_object_get(ans, "ms"));

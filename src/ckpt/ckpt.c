@@ -52,11 +52,10 @@ static void report(bool ok, const struct ckpt_drv *d, const int *pids, int n, co
 		json_object_set_new(o, "error", json_string(ckpt_err));
 	for (int i = 0; i < n; i++) {
 		json_array_append_new(jp, json_integer(pids[i]));
-		json_array_append_new(js, json_string(d->get_state &&
-								      d->get_state(pids[i], &s) ==
-									      CUDA_SUCCESS
-							      ? ckpt_state_name(s)
-							      : "gone"));
+		json_array_append_new(
+			js, json_string(d->get_state && d->get_state(pids[i], &s) == CUDA_SUCCESS
+						? ckpt_state_name(s)
+						: "gone"));
 	}
 	json_object_set_new(o, "pids", jp);
 	json_object_set_new(o, "states", js);
@@ -74,12 +73,13 @@ static void report(bool ok, const struct ckpt_drv *d, const int *pids, int n, co
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: gpuvisor-ckpt suspend PGID [--timeout-ms N] [--bulk SOCK]\n"
-			"       gpuvisor-ckpt resume PGID [--map GPU-OLD=GPU-NEW]...\n"
-			"       gpuvisor-ckpt state PGID\n"
-			"       gpuvisor-ckpt precopy PGID --bulk SOCK [--map GPU-OLD=GPU-NEW]...\n"
-			"                     [--to-device GPU-UUID] [--mode precopy|stopcopy]\n"
-			"                     [--downtime-limit-ms N] [--max-rounds N] [--timeout-ms N]\n");
+	fprintf(stderr,
+		"usage: gpuvisor-ckpt suspend PGID [--timeout-ms N] [--bulk SOCK]\n"
+		"       gpuvisor-ckpt resume PGID [--map GPU-OLD=GPU-NEW]...\n"
+		"       gpuvisor-ckpt state PGID\n"
+		"       gpuvisor-ckpt precopy PGID --bulk SOCK [--map GPU-OLD=GPU-NEW]...\n"
+		"                     [--to-device GPU-UUID] [--mode precopy|stopcopy]\n"
+		"                     [--downtime-limit-ms N] [--max-rounds N] [--timeout-ms N]\n");
 	return 2;
 }
 

@@ -15,14 +15,14 @@
 
 /* Every driver entry point the helper calls, resolved in one place
  * (ckpt_drv_load). X(field, symbol, type of the function). */
-#define CKPT_DRV_SYMS(X)                                                                         \
-	X(init, "cuInit", CUresult (*)(unsigned int))                                            \
-	X(error_name, "cuGetErrorName", CUresult (*)(CUresult, const char **))                   \
-	X(get_state, "cuCheckpointProcessGetState", CUresult (*)(int, CUprocessState *))         \
-	X(lock, "cuCheckpointProcessLock", CUresult (*)(int, CUcheckpointLockArgs *))            \
-	X(checkpoint, "cuCheckpointProcessCheckpoint",                                           \
-	  CUresult (*)(int, CUcheckpointCheckpointArgs *))                                       \
-	X(restore, "cuCheckpointProcessRestore", CUresult (*)(int, CUcheckpointRestoreArgs *))   \
+#define CKPT_DRV_SYMS(X)                                                                       \
+	X(init, "cuInit", CUresult (*)(unsigned int))                                          \
+	X(error_name, "cuGetErrorName", CUresult (*)(CUresult, const char **))                 \
+	X(get_state, "cuCheckpointProcessGetState", CUresult (*)(int, CUprocessState *))       \
+	X(lock, "cuCheckpointProcessLock", CUresult (*)(int, CUcheckpointLockArgs *))          \
+	X(checkpoint, "cuCheckpointProcessCheckpoint",                                         \
+	  CUresult (*)(int, CUcheckpointCheckpointArgs *))                                     \
+	X(restore, "cuCheckpointProcessRestore", CUresult (*)(int, CUcheckpointRestoreArgs *)) \
 	X(unlock, "cuCheckpointProcessUnlock", CUresult (*)(int, CUcheckpointUnlockArgs *))
 
 /* What the pre-copy verb needs besides: resolved only when it runs, so
@@ -97,8 +97,7 @@ const char *ckpt_ename(const struct ckpt_drv *d, CUresult r);
 
 /* Members of process group pgid the driver knows as CUDA processes
  * (GetState succeeds), with their states; never the helper itself. */
-int ckpt_group_pids(const struct ckpt_drv *d, int pgid, int *pids, CUprocessState *st,
-		    int *n_out);
+int ckpt_group_pids(const struct ckpt_drv *d, int pgid, int *pids, CUprocessState *st, int *n_out);
 const char *ckpt_state_name(CUprocessState s);
 double ckpt_now_ms(void);
 
@@ -114,8 +113,8 @@ int ckpt_suspend(const struct ckpt_drv *d, const int *pids, const CUprocessState
 /* Restores every checkpointed process (onto other GPUs with pairs), then
  * unlocks every locked one. A failed restore leaves the process
  * checkpointed (the driver has no rollback). ms[2] restore, ms[3] unlock. */
-int ckpt_resume(const struct ckpt_drv *d, const int *pids, int n,
-		const CUcheckpointGpuPair *pairs, unsigned n_pairs, double ms[4]);
+int ckpt_resume(const struct ckpt_drv *d, const int *pids, int n, const CUcheckpointGpuPair *pairs,
+		unsigned n_pairs, double ms[4]);
 
 /* "GPU-OLD=GPU-NEW" into a pair; "GPU-..." into the driver's bytes. */
 int ckpt_parse_pair(const char *arg, CUcheckpointGpuPair *p);
@@ -135,8 +134,8 @@ void bulkc_close(struct bulkc *c);
  * with the answer go to fds_out (up to cap; *n_out how many). An answer
  * with "ok":false is -EIO with its error in ckpt_err. */
 struct json_t;
-int bulkc_call(struct bulkc *c, const char *req, const int *fds, size_t n_fds,
-	       struct json_t **ans, int *fds_out, size_t cap, size_t *n_out);
+int bulkc_call(struct bulkc *c, const char *req, const int *fds, size_t n_fds, struct json_t **ans,
+	       int *fds_out, size_t cap, size_t *n_out);
 
 /* The pre-copy verb (precopy.c); argv after "precopy PGID". Prints the
  * answer itself; returns the exit code. */

@@ -60,8 +60,7 @@ int ckpt_drv_load(struct ckpt_drv *d, bool mem)
 	return 0;
 }
 
-int ckpt_group_pids(const struct ckpt_drv *d, int pgid, int *pids, CUprocessState *st,
-		    int *n_out)
+int ckpt_group_pids(const struct ckpt_drv *d, int pgid, int *pids, CUprocessState *st, int *n_out)
 {
 	DIR *dir = opendir("/proc");
 	struct dirent *e;
@@ -116,10 +115,14 @@ double ckpt_now_ms(void)
 const char *ckpt_state_name(CUprocessState s)
 {
 	switch (s) {
-	case CU_PROCESS_STATE_RUNNING: return "running";
-	case CU_PROCESS_STATE_LOCKED: return "locked";
-	case CU_PROCESS_STATE_CHECKPOINTED: return "checkpointed";
-	case CU_PROCESS_STATE_FAILED: return "failed";
+	case CU_PROCESS_STATE_RUNNING:
+		return "running";
+	case CU_PROCESS_STATE_LOCKED:
+		return "locked";
+	case CU_PROCESS_STATE_CHECKPOINTED:
+		return "checkpointed";
+	case CU_PROCESS_STATE_FAILED:
+		return "failed";
 	}
 	return "unknown";
 }
@@ -231,8 +234,8 @@ int ckpt_parse_pair(const char *arg, CUcheckpointGpuPair *p)
 	return 0;
 }
 
-int ckpt_resume(const struct ckpt_drv *d, const int *pids, int n,
-		const CUcheckpointGpuPair *pairs, unsigned n_pairs, double ms[4])
+int ckpt_resume(const struct ckpt_drv *d, const int *pids, int n, const CUcheckpointGpuPair *pairs,
+		unsigned n_pairs, double ms[4])
 {
 	CUcheckpointRestoreArgs ra;
 	CUcheckpointUnlockArgs ua;
@@ -256,13 +259,14 @@ int ckpt_resume(const struct ckpt_drv *d, const int *pids, int n,
 		if (r != CUDA_SUCCESS)
 			/* the driver has no rollback: the process stays
 			 * checkpointed and can be restored again later */
-			return ckpt_fail(-EIO, "the driver cannot restore process %d: %s%s", pids[i],
-					 ckpt_ename(d, r),
-					 r == CUDA_ERROR_OUT_OF_MEMORY ? " (no room on the GPU)"
-					 : r == CUDA_ERROR_INVALID_VALUE && n_pairs
-						 ? " (the GPUs named are not of the same kind, or do "
-						   "not name every GPU the process had)"
-						 : "");
+			return ckpt_fail(
+				-EIO, "the driver cannot restore process %d: %s%s", pids[i],
+				ckpt_ename(d, r),
+				r == CUDA_ERROR_OUT_OF_MEMORY ? " (no room on the GPU)"
+				: r == CUDA_ERROR_INVALID_VALUE && n_pairs
+					? " (the GPUs named are not of the same kind, or do "
+					  "not name every GPU the process had)"
+					: "");
 		restored++;
 	}
 	ms[2] = ckpt_now_ms() - t;

@@ -44,8 +44,8 @@
 
 struct pc_reg {
 	uint64_t id, size;
-	int sdev, ddev;	 /* this process's ordinals */
-	int src_fd;	 /* the shim's export: kept to map the source back */
+	int sdev, ddev; /* this process's ordinals */
+	int src_fd;	/* the shim's export: kept to map the source back */
 	CUmemGenericAllocationHandle sh, dh;
 	CUdeviceptr sva, dva;
 	bool smapped, dmade;
@@ -237,11 +237,13 @@ static int shim_map(struct pc *pc, bool dst, struct gv_err *err)
 			if (!r->smapped && !r->dmade)
 				continue; /* never imported: the shim still has it */
 			if (dst) {
-				if (pc->d.mem_export(&fd, r->dh, CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR,
+				if (pc->d.mem_export(&fd, r->dh,
+						     CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR,
 						     0) != CUDA_SUCCESS) {
-					rc = gv_err_set(err, EIO,
-							"cannot export the destination of region %" PRIu64,
-							r->id);
+					rc = gv_err_set(
+						err, EIO,
+						"cannot export the destination of region %" PRIu64,
+						r->id);
 					break;
 				}
 			} else {
@@ -377,7 +379,8 @@ static int src_import(struct pc *pc, struct pc_reg *r, struct gv_err *err)
 		goto out;
 	if (pc->d.mem_import(&r->sh, (void *)(uintptr_t)fd,
 			     CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR) != CUDA_SUCCESS) {
-		rc = gv_err_set(err, EIO, "cannot import region %" PRIu64 " of the workload", r->id);
+		rc = gv_err_set(err, EIO, "cannot import region %" PRIu64 " of the workload",
+				r->id);
 		goto out;
 	}
 	rc = map_here(pc, r->sh, r->size, r->sdev, &r->sva, err);
@@ -731,8 +734,8 @@ static double rate_gbps(uint64_t bps)
  * driver and the shim took to carry the rest. */
 static double floor_ms(const struct pc *pc, const struct gv_mig_report *rep)
 {
-	double f = pc->drv_ms[0] + pc->drv_ms[1] + pc->drv_ms[2] + pc->drv_ms[3] +
-		   pc->release_ms + pc->map_ms;
+	double f = pc->drv_ms[0] + pc->drv_ms[1] + pc->drv_ms[2] + pc->drv_ms[3] + pc->release_ms +
+		   pc->map_ms;
 
 	if (rep->hash_rate_bps && rep->mode == GV_MIG_PRECOPY)
 		f += (double)rep->bytes_total * 1e3 / (double)rep->hash_rate_bps;
@@ -836,12 +839,15 @@ out:
 		json_object_set_new(o, "hash", json_string(pc.hk_used ? "gpu" : "cpu"));
 		if (rep && rep->result != GV_MIG_NONE) {
 			json_object_set_new(o, "floor_ms", json_real(floor_ms(&pc, rep)));
-			json_object_set_new(o, "hash_gbps", json_real(rate_gbps(rep->hash_rate_bps)));
-			json_object_set_new(o, "copy_gbps", json_real(rate_gbps(rep->bandwidth_bps)));
+			json_object_set_new(o, "hash_gbps",
+					    json_real(rate_gbps(rep->hash_rate_bps)));
+			json_object_set_new(o, "copy_gbps",
+					    json_real(rate_gbps(rep->bandwidth_bps)));
 			json_object_set_new(o, "report", gv_mig_report_to_json(rep));
 		}
 		if (rc)
-			json_object_set_new(o, "error", json_string(err.msg[0] ? err.msg : ckpt_err));
+			json_object_set_new(o, "error",
+					    json_string(err.msg[0] ? err.msg : ckpt_err));
 	}
 	txt = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	printf("%s\n", txt ? txt : "{\"ok\":false,\"error\":\"out of memory\"}");

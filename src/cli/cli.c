@@ -64,9 +64,9 @@ int gv_cli_getopt(const struct gv_cli *cli, int argc, char **argv, const char *s
 int gv_cli_parse_flags(const struct gv_cli *cli, int argc, char **argv, bool *as_json)
 {
 	static const struct option with_json[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int rc;
 
@@ -88,7 +88,7 @@ int gv_cli_exit_for(int rc)
 
 struct gv_client *gv_cli_client(struct gv_cli *cli)
 {
-	struct gv_err err = {0};
+	struct gv_err err = { 0 };
 
 	if (!cli->client && gv_client_new(cli->socket, &cli->client, &err) < 0)
 		fprintf(stderr, "gpuvisor: %s\n", err.msg);
@@ -99,7 +99,7 @@ int gv_cli_call(struct gv_cli *cli, const char *method, const char *path, json_t
 		json_t **out)
 {
 	struct gv_client *c = gv_cli_client(cli);
-	struct gv_err err = {0};
+	struct gv_err err = { 0 };
 	int rc;
 
 	*out = NULL;

@@ -23,9 +23,9 @@ enum {
 struct gv_cmd;
 
 struct gv_cli {
-	const char *socket;	   /* daemon socket path */
-	const struct gv_cmd *cmd;  /* the subcommand being run */
-	struct gv_client *client;  /* created on first use by gv_cli_client() */
+	const char *socket;	  /* daemon socket path */
+	const struct gv_cmd *cmd; /* the subcommand being run */
+	struct gv_client *client; /* created on first use by gv_cli_client() */
 };
 
 typedef int (*gv_cmd_fn)(struct gv_cli *cli, int argc, char **argv);
@@ -35,10 +35,10 @@ typedef int (*gv_cmd_fn)(struct gv_cli *cli, int argc, char **argv);
  * builtin/ files do; main.c only lists them. */
 struct gv_cmd {
 	const char *name;
-	gv_cmd_fn run;	    /* returns the process exit code */
-	const char *usage;  /* "create --profile P [--gpu GPU] ..." */
-	const char *summary;/* one line for `gpuvisor help` */
-	const char *help;   /* options and examples for `gpuvisor help NAME` */
+	gv_cmd_fn run;	     /* returns the process exit code */
+	const char *usage;   /* "create --profile P [--gpu GPU] ..." */
+	const char *summary; /* one line for `gpuvisor help` */
+	const char *help;    /* options and examples for `gpuvisor help NAME` */
 };
 
 /* The subcommands: each cmd_*.c exports its own (name, handler, usage and

@@ -137,7 +137,7 @@ static int gv_client_http_error(long status, const char *body, struct gv_err *er
 int gv_client_call(struct gv_client *c, const char *method, const char *path, const json_t *body,
 		   json_t **out, long *status, struct gv_err *err)
 {
-	struct gv_buf buf = {0};
+	struct gv_buf buf = { 0 };
 	struct curl_slist *hdrs = NULL;
 	char *url = NULL, *payload = NULL;
 	char curl_err[CURL_ERROR_SIZE] = "";
@@ -212,8 +212,8 @@ int gv_client_call(struct gv_client *c, const char *method, const char *path, co
 	}
 	*out = json_loads(buf.data ? buf.data : "", 0, &jerr);
 	if (!*out)
-		rc = gv_err_set(err, EPROTO, "gpuvisord sent invalid JSON (%s) for %s %s", jerr.text,
-				method, path);
+		rc = gv_err_set(err, EPROTO, "gpuvisord sent invalid JSON (%s) for %s %s",
+				jerr.text, method, path);
 out:
 	/* the handle outlives this frame's error buffer and header list */
 	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, NULL);

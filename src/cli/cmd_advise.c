@@ -37,8 +37,8 @@ static void advise_summary(const json_t *o, char *buf, size_t len)
 			bool seen = false;
 
 			for (j = 0; j < i; j++)
-				seen |= json_integer_value(json_object_get(
-						json_array_get(reps, j), "gpu")) == g;
+				seen |= json_integer_value(json_object_get(json_array_get(reps, j),
+									   "gpu")) == g;
 			if (seen || off >= len)
 				continue;
 			off += (size_t)snprintf(buf + off, len - off, "%s%d", last >= 0 ? ", " : "",
@@ -62,8 +62,8 @@ static void advise_list(const char *title, const json_t *arr, const char *bullet
 
 static int advise_table(const json_t *o)
 {
-	static const char *const hdr[] = { ">REPLICA", ">GPU", "PROFILE", "KIND", ">SLOT",
-					   ">FRAMEBUFFER" };
+	static const char *const hdr[] = { ">REPLICA", ">GPU",	"PROFILE",
+					   "KIND",     ">SLOT", ">FRAMEBUFFER" };
 	const json_t *reps = json_object_get(o, "replicas"), *s;
 	struct gv_table *t = gv_table_new(sizeof(hdr) / sizeof(hdr[0]), hdr);
 	size_t i;
@@ -106,7 +106,7 @@ static int advise_print(const json_t *adv)
 	advise_summary(adv, line, sizeof(line));
 	printf("recommended: %s%s\n", line,
 	       json_is_true(json_object_get(adv, "fits_now")) ? " (fits now)"
-							       : " (does not fit now)");
+							      : " (does not fit now)");
 	rc = advise_table(adv);
 	advise_list("reasons:", json_object_get(adv, "reasons"), "  - ");
 	advise_list("to apply it:", json_object_get(adv, "commands"), "  ");
@@ -124,15 +124,15 @@ static int advise_print(const json_t *adv)
 static int advise_run(struct gv_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"workload", required_argument, NULL, 'w'},
-		{"memory", required_argument, NULL, 'm'},
-		{"untrusted", no_argument, NULL, 'u'},
-		{"latency-sensitive", no_argument, NULL, 'l'},
-		{"replicas", required_argument, NULL, 'r'},
-		{"gpu", required_argument, NULL, 'g'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{ "workload", required_argument, NULL, 'w' },
+		{ "memory", required_argument, NULL, 'm' },
+		{ "untrusted", no_argument, NULL, 'u' },
+		{ "latency-sensitive", no_argument, NULL, 'l' },
+		{ "replicas", required_argument, NULL, 'r' },
+		{ "gpu", required_argument, NULL, 'g' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *workload = NULL, *gpu = NULL;
 	uint64_t mem_mib = 0;
@@ -146,14 +146,16 @@ static int advise_run(struct gv_cli *cli, int argc, char **argv)
 			if (strcmp(optarg, "training") != 0 && strcmp(optarg, "inference") != 0 &&
 			    strcmp(optarg, "dev") != 0)
 				return gv_cli_usage_error(
-					cli, "--workload must be training, inference or dev, not '%s'",
+					cli,
+					"--workload must be training, inference or dev, not '%s'",
 					optarg);
 			workload = optarg;
 			break;
 		case 'm':
 			if (gv_parse_size_mib(optarg, &mem_mib) < 0)
 				return gv_cli_usage_error(
-					cli, "--memory needs a size like 20g or 512m, not '%s'", optarg);
+					cli, "--memory needs a size like 20g or 512m, not '%s'",
+					optarg);
 			break;
 		case 'u':
 			untrusted = true;
@@ -164,7 +166,8 @@ static int advise_run(struct gv_cli *cli, int argc, char **argv)
 		case 'r':
 			if (gv_parse_uint(optarg, &replicas) < 0 || replicas < 1 || replicas > 64)
 				return gv_cli_usage_error(
-					cli, "--replicas needs a number from 1 to 64, not '%s'", optarg);
+					cli, "--replicas needs a number from 1 to 64, not '%s'",
+					optarg);
 			break;
 		case 'g':
 			gpu = optarg;
@@ -176,9 +179,11 @@ static int advise_run(struct gv_cli *cli, int argc, char **argv)
 	if (optind < argc)
 		return gv_cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
 	if (!workload)
-		return gv_cli_usage_error(cli, "--workload is required (training, inference or dev)");
+		return gv_cli_usage_error(cli,
+					  "--workload is required (training, inference or dev)");
 	if (!mem_mib)
-		return gv_cli_usage_error(cli, "--memory is required (the GPU memory it needs, e.g. 20g)");
+		return gv_cli_usage_error(
+			cli, "--memory is required (the GPU memory it needs, e.g. 20g)");
 	if (gpu && !*gpu)
 		return gv_cli_usage_error(cli, "--gpu needs an index or a UUID");
 

@@ -27,7 +27,7 @@
 #define GV_CDI_KIND "gpuvisor.io/vgpu"
 #define GV_CDI_DEFAULT_OUTPUT "/var/run/cdi/gpuvisor.json"
 
-static const char *const gv_cdi_versions[] = {"0.5.0", "0.6.0", "0.7.0", "0.8.0"};
+static const char *const gv_cdi_versions[] = { "0.5.0", "0.6.0", "0.7.0", "0.8.0" };
 
 /* Adds (or upgrades to read-write) a bind mount of host at the same path. */
 static int gv_cdi_add_mount(json_t *mounts, const char *host, const char *container, bool rw)
@@ -40,9 +40,11 @@ static int gv_cdi_add_mount(json_t *mounts, const char *host, const char *contai
 	if (!container || !*container)
 		container = host;
 	json_array_foreach(mounts, i, m) {
-		if (strcmp(json_string_value(json_object_get(m, "containerPath")), container) == 0) {
+		if (strcmp(json_string_value(json_object_get(m, "containerPath")), container) ==
+		    0) {
 			if (rw)
-				json_array_set_new(json_object_get(m, "options"), 0, json_string("rw"));
+				json_array_set_new(json_object_get(m, "options"), 0,
+						   json_string("rw"));
 			return 0;
 		}
 	}
@@ -135,12 +137,14 @@ static json_t *gv_cdi_device(const char *id, const json_t *envresp)
 		const char *host = json_string_value(json_object_get(m, "host"));
 		struct stat st;
 
-		if (gv_cdi_add_mount(mounts, host, json_string_value(json_object_get(m, "container")),
+		if (gv_cdi_add_mount(mounts, host,
+				     json_string_value(json_object_get(m, "container")),
 				     json_is_true(json_object_get(m, "rw"))) < 0)
 			goto out;
 		if (host && stat(host, &st) < 0)
-			fprintf(stderr, "gpuvisor: warning: %s: %s does not exist on this host (%s)\n",
-				id, host, strerror(errno));
+			fprintf(stderr,
+				"gpuvisor: warning: %s: %s does not exist on this host (%s)\n", id,
+				host, strerror(errno));
 	}
 	json_array_foreach(ddevs, i, m) {
 		const char *path = json_string_value(json_object_get(m, "path"));
@@ -153,8 +157,8 @@ static json_t *gv_cdi_device(const char *id, const json_t *envresp)
 	if (!sorted)
 		goto out;
 	if (json_array_size(nodes))
-		dev = json_pack("{s:s, s:{s:O, s:O, s:O}}", "name", id, "containerEdits", "env", env,
-				"deviceNodes", nodes, "mounts", sorted);
+		dev = json_pack("{s:s, s:{s:O, s:O, s:O}}", "name", id, "containerEdits", "env",
+				env, "deviceNodes", nodes, "mounts", sorted);
 	else
 		dev = json_pack("{s:s, s:{s:O, s:O}}", "name", id, "containerEdits", "env", env,
 				"mounts", sorted);
@@ -225,10 +229,10 @@ out:
 static int cdi_run(struct gv_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"output", required_argument, NULL, 'o'},
-		{"cdi-version", required_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{ "output", required_argument, NULL, 'o' },
+		{ "cdi-version", required_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *output = GV_CDI_DEFAULT_OUTPUT, *version = "0.5.0";
 	json_t *list = NULL, *spec = NULL, *devices, *in;
@@ -262,8 +266,7 @@ static int cdi_run(struct gv_cli *cli, int argc, char **argv)
 	rc = gv_cli_call(cli, "GET", "/v1/instances", NULL, &list);
 	if (rc)
 		goto out;
-	spec = json_pack("{s:s, s:s, s:[]}", "cdiVersion", version, "kind", GV_CDI_KIND,
-			 "devices");
+	spec = json_pack("{s:s, s:s, s:[]}", "cdiVersion", version, "kind", GV_CDI_KIND, "devices");
 	if (!spec || !json_is_array(json_object_get(list, "instances"))) {
 		fprintf(stderr, "gpuvisor: gpuvisord's answer has no \"instances\" list\n");
 		rc = GV_EXIT_REFUSED;

@@ -6,14 +6,14 @@
 static int create_run(struct gv_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"profile", required_argument, NULL, 'p'},
-		{"gpu", required_argument, NULL, 'g'},
-		{"placement", required_argument, NULL, 'P'},
-		{"framebuffer", required_argument, NULL, 'f'},
-		{"spread", no_argument, NULL, 's'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{ "profile", required_argument, NULL, 'p' },
+		{ "gpu", required_argument, NULL, 'g' },
+		{ "placement", required_argument, NULL, 'P' },
+		{ "framebuffer", required_argument, NULL, 'f' },
+		{ "spread", no_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *profile = NULL, *gpu = NULL;
 	int placement = -1;
@@ -33,12 +33,14 @@ static int create_run(struct gv_cli *cli, int argc, char **argv)
 		case 'P':
 			if (gv_parse_uint(optarg, &placement) < 0)
 				return gv_cli_usage_error(
-					cli, "--placement needs a start slot number, not '%s'", optarg);
+					cli, "--placement needs a start slot number, not '%s'",
+					optarg);
 			break;
 		case 'f':
 			if (gv_parse_size_mib(optarg, &fb_mib) < 0)
 				return gv_cli_usage_error(
-					cli, "--framebuffer needs a size like 20g or 512m, not '%s'",
+					cli,
+					"--framebuffer needs a size like 20g or 512m, not '%s'",
 					optarg);
 			break;
 		case 's':
@@ -62,8 +64,10 @@ static int create_run(struct gv_cli *cli, int argc, char **argv)
 	body = json_object();
 	if (!body || json_object_set_new(body, "profile", json_string(profile)) < 0 ||
 	    (gpu && json_object_set_new(body, "gpu", json_string(gpu)) < 0) ||
-	    (placement >= 0 && json_object_set_new(body, "placement", json_integer(placement)) < 0) ||
-	    (fb_mib && json_object_set_new(body, "framebuffer_mib", json_integer((json_int_t)fb_mib)) < 0) ||
+	    (placement >= 0 &&
+	     json_object_set_new(body, "placement", json_integer(placement)) < 0) ||
+	    (fb_mib &&
+	     json_object_set_new(body, "framebuffer_mib", json_integer((json_int_t)fb_mib)) < 0) ||
 	    (spread && json_object_set_new(body, "policy", json_string("spread")) < 0)) {
 		fprintf(stderr, "gpuvisor: out of memory\n");
 		rc = GV_EXIT_REFUSED;

@@ -11,12 +11,12 @@
 static int events_run(struct gv_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"since", required_argument, NULL, 's'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{ "since", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const hdr[] = {">SEQ", "TIME", "KIND", ">GPU", "INSTANCE", "MESSAGE"};
+	static const char *const hdr[] = { ">SEQ", "TIME", "KIND", ">GPU", "INSTANCE", "MESSAGE" };
 	struct gv_table *t = NULL;
 	json_t *resp = NULL, *all = NULL, *events, *e;
 	char *path = NULL;
@@ -30,8 +30,8 @@ static int events_run(struct gv_cli *cli, int argc, char **argv)
 		switch (c) {
 		case 's':
 			if (gv_parse_uint(optarg, &since_arg) < 0)
-				return gv_cli_usage_error(cli, "--since needs a sequence number, not '%s'",
-							  optarg);
+				return gv_cli_usage_error(
+					cli, "--since needs a sequence number, not '%s'", optarg);
 			break;
 		default:
 			return rc;

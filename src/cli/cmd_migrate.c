@@ -45,8 +45,8 @@ static void gv_mig_print_progress(const json_t *p)
 	gv_mig_bytes(p, "dirty_rate_bps", rate, sizeof(rate));
 	gv_mig_bytes(p, "bandwidth_bps", bw, sizeof(bw));
 	if (!strcmp(phase, "stun"))
-		printf("stun: state %s, %s dirty, %s copied in all, copy %s/s", total, dirty, copied,
-		       bw);
+		printf("stun: state %s, %s dirty, %s copied in all, copy %s/s", total, dirty,
+		       copied, bw);
 	else
 		printf("round %lld (%s): state %s, %s dirty at %s/s, %s copied in all, copy %s/s, "
 		       "expected downtime %.1f ms",
@@ -134,7 +134,8 @@ static void gv_mig_print_report(const json_t *m)
 			printf("  warning          %s\n", gv_json_str(r, "warning", ""));
 	}
 	if (*gv_json_str(m, "error", ""))
-		printf("  %s %s\n", strcmp(state, "completed") ? "error           " : "note            ",
+		printf("  %s %s\n",
+		       strcmp(state, "completed") ? "error           " : "note            ",
 		       gv_json_str(m, "error", ""));
 }
 
@@ -158,17 +159,17 @@ static int gv_mig_get(struct gv_cli *cli, const char *id, json_int_t since, json
 static int migrate_run(struct gv_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"to", required_argument, NULL, 't'},
-		{"downtime-limit", required_argument, NULL, 'd'},
-		{"mode", required_argument, NULL, 'm'},
-		{"max-rounds", required_argument, NULL, 'r'},
-		{"auto-converge", no_argument, NULL, 'a'},
-		{"inject", required_argument, NULL, 'i'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{ "to", required_argument, NULL, 't' },
+		{ "downtime-limit", required_argument, NULL, 'd' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "max-rounds", required_argument, NULL, 'r' },
+		{ "auto-converge", no_argument, NULL, 'a' },
+		{ "inject", required_argument, NULL, 'i' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
-	const struct timespec tick = {0, GV_MIGRATE_POLL_MS * 1000000L};
+	const struct timespec tick = { 0, GV_MIGRATE_POLL_MS * 1000000L };
 	const char *to = NULL, *mode = NULL, *inject = NULL, *inst;
 	int downtime = -1, rounds = -1, c, rc;
 	bool as_json = false, auto_converge = false;
@@ -183,19 +184,25 @@ static int migrate_run(struct gv_cli *cli, int argc, char **argv)
 			break;
 		case 'd':
 			if (gv_parse_uint(optarg, &downtime) < 0 || downtime < 1)
-				return gv_cli_usage_error(cli, "--downtime-limit needs milliseconds (1 or "
-							  "more), not '%s'", optarg);
+				return gv_cli_usage_error(
+					cli,
+					"--downtime-limit needs milliseconds (1 or "
+					"more), not '%s'",
+					optarg);
 			break;
 		case 'm':
 			if (strcmp(optarg, "precopy") && strcmp(optarg, "stopcopy") &&
 			    strcmp(optarg, "checkpoint"))
-				return gv_cli_usage_error(cli, "--mode is precopy, stopcopy or "
-							  "checkpoint, not '%s'", optarg);
+				return gv_cli_usage_error(cli,
+							  "--mode is precopy, stopcopy or "
+							  "checkpoint, not '%s'",
+							  optarg);
 			mode = optarg;
 			break;
 		case 'r':
 			if (gv_parse_uint(optarg, &rounds) < 0 || rounds < 1)
-				return gv_cli_usage_error(cli, "--max-rounds needs a number (1 or more)");
+				return gv_cli_usage_error(
+					cli, "--max-rounds needs a number (1 or more)");
 			break;
 		case 'a':
 			auto_converge = true;

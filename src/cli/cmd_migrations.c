@@ -38,8 +38,10 @@ static void migrations_row(struct gv_table *t, const json_t *m)
 
 static int migrations_run(struct gv_cli *cli, int argc, char **argv)
 {
-	static const char *const hdr[] = {"ID", "STATE", "FROM", "TO", "MODE", ">TOTAL_MS",
-					  ">STUN_MS", ">THROTTLE", "CREATED", "ERROR"};
+	static const char *const hdr[] = {
+		"ID",	     "STATE",	 "FROM",      "TO",	 "MODE",
+		">TOTAL_MS", ">STUN_MS", ">THROTTLE", "CREATED", "ERROR"
+	};
 	static const struct gv_listing l = {
 		.path = "/v1/migrations",
 		.key = "migrations",

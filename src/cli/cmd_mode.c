@@ -7,10 +7,10 @@
 static int mode_run(struct gv_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const modes[] = {"passthrough", "timeslice", "mig"};
+	static const char *const modes[] = { "passthrough", "timeslice", "mig" };
 	json_t *body = NULL, *gpu = NULL;
 	char *path = NULL;
 	const char *mode;

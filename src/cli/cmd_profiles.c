@@ -30,13 +30,15 @@ static void gv_profiles_starts(const json_t *p, char *buf, size_t len)
 static int profiles_run(struct gv_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"gpu", required_argument, NULL, 'g'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{ "gpu", required_argument, NULL, 'g' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const hdr[] = {">GPU", "PROFILE", "KIND", ">FRAMEBUFFER", ">MAX", ">FREE",
-					  ">SLICES(CI/MEM)", "STARTS"};
+	static const char *const hdr[] = {
+		">GPU",	 "PROFILE",	    "KIND",  ">FRAMEBUFFER", ">MAX",
+		">FREE", ">SLICES(CI/MEM)", "STARTS"
+	};
 	struct gv_table *t = NULL;
 	json_t *resp = NULL, *profiles, *p;
 	const char *gpu = NULL;

@@ -27,7 +27,7 @@ extern char **environ;
  * there is none (never while a reaped group id could be reused) */
 static volatile sig_atomic_t gv_run_pgid;
 
-static const int gv_run_fwd_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+static const int gv_run_fwd_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 #define GV_RUN_N_FWD (sizeof(gv_run_fwd_signals) / sizeof(gv_run_fwd_signals[0]))
 
 static void gv_run_forward(int sig)
@@ -62,7 +62,8 @@ static char **gv_run_build_envp(const json_t *vars)
 
 	json_object_foreach((json_t *)vars, key, val) {
 		if (!json_is_string(val)) {
-			fprintf(stderr, "gpuvisor: gpuvisord sent a non-string value for %s\n", key);
+			fprintf(stderr, "gpuvisor: gpuvisord sent a non-string value for %s\n",
+				key);
 			return NULL;
 		}
 		if (strcmp(key, "LD_LIBRARY_PATH_PREPEND") == 0)
@@ -186,7 +187,7 @@ static bool gv_run_release(pid_t child, int go_w, int ex_r, int *exec_errno)
 /* Best effort: the daemon also clears a workload whose processes are gone. */
 static void gv_run_unregister(struct gv_cli *cli, const char *path)
 {
-	struct gv_err err = {0};
+	struct gv_err err = { 0 };
 	json_t *resp = NULL;
 	long status = 0;
 	int rc = gv_client_call(cli->client, "DELETE", path, NULL, &resp, &status, &err);
@@ -225,7 +226,8 @@ static int gv_run_split_ids(struct gv_cli *cli, char *list, char *ids[], int *n)
 	}
 	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		if (*n == GV_RUN_SPAN_MAX) {
-			gv_cli_usage_error(cli, "--instance: at most %d instances", GV_RUN_SPAN_MAX);
+			gv_cli_usage_error(cli, "--instance: at most %d instances",
+					   GV_RUN_SPAN_MAX);
 			return -1;
 		}
 		ids[(*n)++] = tok;
@@ -250,8 +252,8 @@ static int gv_run_merge_devices(json_t *first, json_t *const *others, int n)
 		return -1;
 	snprintf(all, sizeof(all), "%s", cvd);
 	for (i = 0; i < n; i++) {
-		const char *o = json_string_value(json_object_get(
-			json_object_get(others[i], "env"), "CUDA_VISIBLE_DEVICES"));
+		const char *o = json_string_value(
+			json_object_get(json_object_get(others[i], "env"), "CUDA_VISIBLE_DEVICES"));
 
 		if (!o || strlen(all) + strlen(o) + 2 > sizeof(all))
 			return -1;
@@ -264,16 +266,17 @@ static int gv_run_merge_devices(json_t *first, json_t *const *others, int n)
 static int run_run(struct gv_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"instance", required_argument, NULL, 'i'},
-		{"migratable", no_argument, NULL, 'm'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{ "instance", required_argument, NULL, 'i' },
+		{ "migratable", no_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *id = NULL;
-	char *wl_path = NULL, **envp = NULL, **cmd, *id_list = NULL, *ids[GV_RUN_SPAN_MAX] = {NULL};
-	json_t *resp = NULL, *body = NULL, *reg = NULL, *more[GV_RUN_SPAN_MAX] = {NULL};
+	char *wl_path = NULL, **envp = NULL, **cmd, *id_list = NULL,
+	     *ids[GV_RUN_SPAN_MAX] = { NULL };
+	json_t *resp = NULL, *body = NULL, *reg = NULL, *more[GV_RUN_SPAN_MAX] = { NULL };
 	int n_ids = 0;
-	int go[2] = {-1, -1}, ex[2] = {-1, -1};
+	int go[2] = { -1, -1 }, ex[2] = { -1, -1 };
 	struct sigaction sa, old_sa[GV_RUN_N_FWD];
 	sigset_t fwd, old_mask;
 	bool handlers = false, tty_fg = false, migratable = false;
@@ -297,7 +300,8 @@ static int run_run(struct gv_cli *cli, int argc, char **argv)
 	if (!id || !*id)
 		return gv_cli_usage_error(cli, "--instance is required (see gpuvisor list)");
 	if (optind >= argc)
-		return gv_cli_usage_error(cli, "which command? (gpuvisor run --instance ID -- CMD)");
+		return gv_cli_usage_error(cli,
+					  "which command? (gpuvisor run --instance ID -- CMD)");
 	cmd = &argv[optind];
 	id_list = strdup(id);
 	if (!id_list)
@@ -334,7 +338,8 @@ static int run_run(struct gv_cli *cli, int argc, char **argv)
 			goto out;
 	}
 	if (n_ids > 1 && gv_run_merge_devices(resp, more, n_ids - 1) != 0) {
-		fprintf(stderr, "gpuvisor: gpuvisord gave no CUDA_VISIBLE_DEVICES for an instance\n");
+		fprintf(stderr,
+			"gpuvisor: gpuvisord gave no CUDA_VISIBLE_DEVICES for an instance\n");
 		rc = GV_EXIT_REFUSED;
 		goto out;
 	}
@@ -403,7 +408,8 @@ static int run_run(struct gv_cli *cli, int argc, char **argv)
 		close(go[1]);
 		go[1] = -1;
 		kill(-child, SIGKILL);
-		fprintf(stderr, "gpuvisor: %s not started: its registration with gpuvisord failed\n",
+		fprintf(stderr,
+			"gpuvisor: %s not started: its registration with gpuvisord failed\n",
 			cmd[0]);
 	} else {
 		tty_fg = gv_run_release(child, go[1], ex[0], &exec_errno);

@@ -11,7 +11,7 @@
 
 #define GV_SCHED_MAX_WEIGHTS 32
 
-static const char *const gv_sched_policies[] = {"best-effort", "equal-share", "fixed-share"};
+static const char *const gv_sched_policies[] = { "best-effort", "equal-share", "fixed-share" };
 
 struct gv_sched_weight {
 	const char *id;
@@ -36,11 +36,12 @@ static uint64_t gv_sched_u64(const json_t *o, const char *key)
 
 static int gv_sched_print(const json_t *s)
 {
-	static const char *const hdr[] = {"INSTANCE", ">WEIGHT",  ">FIXED SHARE", ">LAST 1s",
-					  ">GPU TIME", ">WAITING", ">SLICES",	   ">OVERRUNS",
-					  ">REVOKED",  ">PROCS",   "NOW"};
+	static const char *const hdr[] = { "INSTANCE",	">WEIGHT",  ">FIXED SHARE", ">LAST 1s",
+					   ">GPU TIME", ">WAITING", ">SLICES",	    ">OVERRUNS",
+					   ">REVOKED",	">PROCS",   "NOW" };
 	const json_t *tenants = json_object_get(s, "tenants"), *t;
-	const char *pol = gv_json_str(s, "policy", "-"), *pif = gv_json_str(s, "policy_in_force", "-");
+	const char *pol = gv_json_str(s, "policy", "-"),
+		   *pif = gv_json_str(s, "policy_in_force", "-");
 	struct gv_table *tab;
 	char gpu[32], ms[32], msif[32];
 	size_t i;
@@ -70,7 +71,8 @@ static int gv_sched_print(const json_t *s)
 		gv_table_cell(tab, "%s", gv_json_str(t, "instance", "-"));
 		gv_table_cell(tab, "%" PRIu64, gv_sched_u64(t, "weight"));
 		gv_table_cell(tab, "%.1f%%", gv_sched_u64(t, "share_ppm") / 1e4);
-		gv_table_cell(tab, "%.1f%%", json_number_value(json_object_get(t, "share_last_s")) * 100);
+		gv_table_cell(tab, "%.1f%%",
+			      json_number_value(json_object_get(t, "share_last_s")) * 100);
 		gv_table_cell(tab, "%s", used);
 		gv_table_cell(tab, "%s", wait);
 		gv_table_cell(tab, "%" PRIu64, gv_sched_u64(t, "slices"));
@@ -101,12 +103,12 @@ static int gv_sched_parse_weight(struct gv_cli *cli, const char *arg, struct gv_
 static int sched_run(struct gv_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"policy", required_argument, NULL, 'p'},
-		{"slice-ms", required_argument, NULL, 's'},
-		{"weight", required_argument, NULL, 'w'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{ "policy", required_argument, NULL, 'p' },
+		{ "slice-ms", required_argument, NULL, 's' },
+		{ "weight", required_argument, NULL, 'w' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	struct gv_sched_weight weights[GV_SCHED_MAX_WEIGHTS];
 	const char *policy = NULL;
@@ -119,18 +121,21 @@ static int sched_run(struct gv_cli *cli, int argc, char **argv)
 	while ((c = gv_cli_getopt(cli, argc, argv, "h", opts, &as_json, &rc)) != -1) {
 		switch (c) {
 		case 'p':
-			for (k = 0; k < sizeof(gv_sched_policies) / sizeof(gv_sched_policies[0]); k++)
+			for (k = 0; k < sizeof(gv_sched_policies) / sizeof(gv_sched_policies[0]);
+			     k++)
 				if (strcmp(optarg, gv_sched_policies[k]) == 0)
 					break;
 			if (k == sizeof(gv_sched_policies) / sizeof(gv_sched_policies[0]))
 				return gv_cli_usage_error(
-					cli, "unknown policy '%s': best-effort, equal-share or fixed-share",
+					cli,
+					"unknown policy '%s': best-effort, equal-share or fixed-share",
 					optarg);
 			policy = optarg;
 			break;
 		case 's':
 			if (gv_parse_uint(optarg, &slice) != 0 || slice < 1 || slice > 30)
-				return gv_cli_usage_error(cli, "--slice-ms is 1 to 30, not '%s'", optarg);
+				return gv_cli_usage_error(cli, "--slice-ms is 1 to 30, not '%s'",
+							  optarg);
 			break;
 		case 'w':
 			if (n_w == GV_SCHED_MAX_WEIGHTS)
@@ -153,7 +158,8 @@ static int sched_run(struct gv_cli *cli, int argc, char **argv)
 		return GV_EXIT_REFUSED;
 
 	for (i = 0; i < n_w; i++) {
-		char *id = strndup(weights[i].id, (size_t)(strrchr(weights[i].id, '=') - weights[i].id));
+		char *id = strndup(weights[i].id,
+				   (size_t)(strrchr(weights[i].id, '=') - weights[i].id));
 		char *wpath = id ? gv_cli_path(cli, "/v1/instances/", id, "/weight") : NULL;
 
 		body = json_pack("{s:i}", "weight", weights[i].weight);

@@ -31,8 +31,7 @@ struct gv_sc_count {
 };
 
 /* Adds n to name's count in the table (appending it when new). */
-static int gv_sc_add(struct gv_sc_count *t, size_t *n, size_t cap, const char *name,
-		     long long k)
+static int gv_sc_add(struct gv_sc_count *t, size_t *n, size_t cap, const char *name, long long k)
 {
 	size_t i;
 
@@ -88,10 +87,10 @@ static long long gv_sc_capacity(const json_t *p, const json_t *insts, int gpu)
 static int slurm_conf_run(struct gv_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"profile", required_argument, NULL, 'p'},
-		{"node", required_argument, NULL, 'n'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{ "profile", required_argument, NULL, 'p' },
+		{ "node", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *want[GV_SC_MAX_PROFILES], *node = NULL;
 	struct gv_sc_count counts[128];

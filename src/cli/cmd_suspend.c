@@ -25,10 +25,10 @@ static const char *span_text(const json_t *resp, const char *fallback, char *out
 static int change(struct gv_cli *cli, int argc, char **argv, const char *verb)
 {
 	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"to", required_argument, NULL, 't'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{ "json", no_argument, NULL, 'j' },
+		{ "to", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	json_t *resp = NULL, *rep, *body = NULL;
 	char *path = NULL, suffix[16], ids[256];
@@ -38,13 +38,15 @@ static int change(struct gv_cli *cli, int argc, char **argv, const char *verb)
 
 	while ((c = gv_cli_getopt(cli, argc, argv, "h", opts, &as_json, &rc)) != -1) {
 		if (c != 't' || strcmp(verb, "resume"))
-			return c == 't' ? gv_cli_usage_error(cli, "--to is an option of resume") : rc;
+			return c == 't' ? gv_cli_usage_error(cli, "--to is an option of resume")
+					: rc;
 		to = optarg;
 	}
 	if (to && !*to)
 		return gv_cli_usage_error(cli, "--to needs an instance id");
 	if (argc - optind != 1 || !*argv[optind])
-		return gv_cli_usage_error(cli, "%s takes one instance id (see gpuvisor list)", verb);
+		return gv_cli_usage_error(cli, "%s takes one instance id (see gpuvisor list)",
+					  verb);
 	if (!gv_cli_client(cli))
 		return GV_EXIT_REFUSED;
 	snprintf(suffix, sizeof(suffix), "/%s", verb);
@@ -69,7 +71,8 @@ static int change(struct gv_cli *cli, int argc, char **argv, const char *verb)
 	if (!strcmp(verb, "suspend"))
 		printf("%s: workload suspended (lock %.0f ms, checkpoint %.0f ms): its GPU memory "
 		       "is in host memory\n",
-		       span_text(resp, argv[optind], ids, sizeof(ids)), json_number_value(json_object_get(rep, "lock_ms")),
+		       span_text(resp, argv[optind], ids, sizeof(ids)),
+		       json_number_value(json_object_get(rep, "lock_ms")),
 		       json_number_value(json_object_get(rep, "checkpoint_ms")));
 	else
 		printf("%s: workload running again (restore %.0f ms, unlock %.0f ms)\n",

@@ -101,7 +101,8 @@ static int gv_top_frame(struct gv_cli *cli, const char *gpu_ref, json_t **out)
 			bool shown = false;
 
 			json_array_foreach(gpus, k, t)
-				shown |= json_equal(json_object_get(t, "index"), json_object_get(in, "gpu"));
+				shown |= json_equal(json_object_get(t, "index"),
+						    json_object_get(in, "gpu"));
 			if (!shown)
 				continue;
 		}
@@ -109,21 +110,24 @@ static int gv_top_frame(struct gv_cli *cli, const char *gpu_ref, json_t **out)
 		json_array_foreach(json_object_get(s, "tenants"), k, t)
 			if (strcmp(gv_json_str(t, "instance", ""), gv_json_str(in, "id", "-")) == 0)
 				ten = t;
-		row = json_pack("{s:s, s:O, s:s, s:s, s:o, s:O, s:O}", "id", gv_json_str(in, "id", "-"),
-				"gpu", json_object_get(in, "gpu"), "profile",
-				gv_json_str(in, "profile", "-"), "kind", gv_json_str(in, "kind", "-"),
-				"policy", ten ? json_string(gv_json_str(s, "policy", "-")) : json_null(),
+		row = json_pack("{s:s, s:O, s:s, s:s, s:o, s:O, s:O}", "id",
+				gv_json_str(in, "id", "-"), "gpu", json_object_get(in, "gpu"),
+				"profile", gv_json_str(in, "profile", "-"), "kind",
+				gv_json_str(in, "kind", "-"), "policy",
+				ten ? json_string(gv_json_str(s, "policy", "-")) : json_null(),
 				"fb_mib", json_object_get(in, "fb_mib"), "mem_used_bytes",
 				json_object_get(in, "mem_used_bytes"));
 		if (!row)
 			continue;
-		json_object_set_new(row, "pid", json_is_object(wl)
-							? json_copy(json_object_get((json_t *)wl, "pid"))
-							: json_null());
+		json_object_set_new(row, "pid",
+				    json_is_object(wl)
+					    ? json_copy(json_object_get((json_t *)wl, "pid"))
+					    : json_null());
 		if (ten) {
-			static const char *const keys[] = {"weight",  "share_last_s", "gpu_time_ns",
-							   "wait_ns", "slices",	      "overruns",
-							   "processes"};
+			static const char *const keys[] = { "weight",	   "share_last_s",
+							    "gpu_time_ns", "wait_ns",
+							    "slices",	   "overruns",
+							    "processes" };
 
 			for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
 				json_object_set(row, keys[k], json_object_get(ten, keys[k]));
@@ -155,9 +159,9 @@ static void gv_top_fmt_ns(const json_t *o, const char *key, char *buf, size_t le
 
 static int gv_top_print(const json_t *frame, int interval_ms)
 {
-	static const char *const hdr[] = {"ID",	       ">GPU",	   "PROFILE", "POLICY",
-					  ">LAST 1s",  ">GPU TIME", ">WAITING", ">SLICES",
-					  ">OVERRUNS", ">MEM USED", ">FRAMEBUFFER", ">PID"};
+	static const char *const hdr[] = { "ID",	">GPU",	     "PROFILE",	     "POLICY",
+					   ">LAST 1s",	">GPU TIME", ">WAITING",     ">SLICES",
+					   ">OVERRUNS", ">MEM USED", ">FRAMEBUFFER", ">PID" };
 	const json_t *g, *in;
 	struct gv_table *t;
 	size_t i;
@@ -167,8 +171,9 @@ static int gv_top_print(const json_t *frame, int interval_ms)
 		char slice[32];
 
 		gv_json_int_text(g, "slice_ms", slice, sizeof(slice));
-		printf("gpu %" JSON_INTEGER_FORMAT " %s: %s", json_integer_value(json_object_get(g, "gpu")),
-		       gv_json_str(g, "model", "-"), gv_json_str(g, "mode", "-"));
+		printf("gpu %" JSON_INTEGER_FORMAT " %s: %s",
+		       json_integer_value(json_object_get(g, "gpu")), gv_json_str(g, "model", "-"),
+		       gv_json_str(g, "mode", "-"));
 		if (json_is_string(json_object_get(g, "policy")))
 			printf(", %s, slice %s ms", gv_json_str(g, "policy", "-"), slice);
 		printf("\n");
@@ -178,7 +183,8 @@ static int gv_top_print(const json_t *frame, int interval_ms)
 		return GV_EXIT_REFUSED;
 	json_array_foreach(json_object_get(frame, "instances"), i, in) {
 		const json_t *share = json_object_get(in, "share_last_s");
-		char gpu[32], used[32], wait[32], slices[32], over[32], mem[32] = "-", fb[32], pid[32];
+		char gpu[32], used[32], wait[32], slices[32], over[32], mem[32] = "-", fb[32],
+									pid[32];
 
 		gv_json_int_text(in, "gpu", gpu, sizeof(gpu));
 		gv_top_fmt_ns(in, "gpu_time_ns", used, sizeof(used));
@@ -187,8 +193,9 @@ static int gv_top_print(const json_t *frame, int interval_ms)
 		gv_json_int_text(in, "overruns", over, sizeof(over));
 		gv_json_int_text(in, "pid", pid, sizeof(pid));
 		if (json_is_integer(json_object_get(in, "mem_used_bytes")))
-			gv_fmt_bytes((uint64_t)json_integer_value(json_object_get(in, "mem_used_bytes")),
-				     mem, sizeof(mem));
+			gv_fmt_bytes(
+				(uint64_t)json_integer_value(json_object_get(in, "mem_used_bytes")),
+				mem, sizeof(mem));
 		gv_fmt_mib((uint64_t)json_integer_value(json_object_get(in, "fb_mib")), fb,
 			   sizeof(fb));
 		gv_table_row(t);
@@ -219,12 +226,12 @@ static int gv_top_print(const json_t *frame, int interval_ms)
 static int top_run(struct gv_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"gpu", required_argument, NULL, 'g'},
-		{"interval", required_argument, NULL, 'i'},
-		{"once", no_argument, NULL, 'o'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{ "gpu", required_argument, NULL, 'g' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "once", no_argument, NULL, 'o' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *gpu = NULL;
 	bool once = false, as_json = false, tty = isatty(STDOUT_FILENO);
@@ -238,11 +245,11 @@ static int top_run(struct gv_cli *cli, int argc, char **argv)
 			gpu = optarg;
 			break;
 		case 'i':
-			if (gv_parse_uint(optarg, &interval) != 0 || interval < GV_TOP_INTERVAL_MIN_MS ||
-			    interval > GV_TOP_INTERVAL_MAX_MS)
-				return gv_cli_usage_error(cli, "--interval is %d to %d ms, not '%s'",
-							  GV_TOP_INTERVAL_MIN_MS,
-							  GV_TOP_INTERVAL_MAX_MS, optarg);
+			if (gv_parse_uint(optarg, &interval) != 0 ||
+			    interval < GV_TOP_INTERVAL_MIN_MS || interval > GV_TOP_INTERVAL_MAX_MS)
+				return gv_cli_usage_error(
+					cli, "--interval is %d to %d ms, not '%s'",
+					GV_TOP_INTERVAL_MIN_MS, GV_TOP_INTERVAL_MAX_MS, optarg);
 			break;
 		case 'o':
 			once = true;
@@ -263,10 +270,10 @@ static int top_run(struct gv_cli *cli, int argc, char **argv)
 			return rc;
 		if (as_json) {
 			rc = once ? gv_cli_print_json(frame)
-				  : (json_dumpf(frame, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER) < 0 ||
-				     fputc('\n', stdout) == EOF)
-					  ? GV_EXIT_REFUSED
-					  : GV_EXIT_OK;
+			     : (json_dumpf(frame, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER) < 0 ||
+				fputc('\n', stdout) == EOF)
+				     ? GV_EXIT_REFUSED
+				     : GV_EXIT_OK;
 		} else {
 			if (tty && !once)
 				fputs("\033[H\033[2J", stdout);

@@ -60,9 +60,9 @@ static void open_url(const char *url)
 static int ui_run(struct gv_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"open", no_argument, NULL, 'o'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{ "open", no_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	json_t *node = NULL, *tk = NULL;
 	const char *listen, *ticket;

@@ -24,7 +24,8 @@ static void gv_env_drop_mounts(json_t *mounts, const char *sock)
 	if (!sock || !json_is_array(mounts))
 		return;
 	while (i < json_array_size(mounts)) {
-		const char *host = json_string_value(json_object_get(json_array_get(mounts, i), "host"));
+		const char *host =
+			json_string_value(json_object_get(json_array_get(mounts, i), "host"));
 
 		if (host && strcmp(host, sock) == 0)
 			json_array_remove(mounts, i);
@@ -80,8 +81,8 @@ static int gv_env_complete(struct gv_cli *cli, json_t *resp)
 			goto out;
 		}
 	}
-	if (json_array_append_new(mounts, json_pack("{s:s, s:s}", "host", catalog, "container",
-						     catalog)) < 0)
+	if (json_array_append_new(
+		    mounts, json_pack("{s:s, s:s}", "host", catalog, "container", catalog)) < 0)
 		rc = GV_EXIT_REFUSED;
 out:
 	json_decref(node);

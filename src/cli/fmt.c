@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *const gv_fmt_units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+static const char *const gv_fmt_units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
 #define GV_FMT_N_UNITS (sizeof(gv_fmt_units) / sizeof(gv_fmt_units[0]))
 
 /* v in units of gv_fmt_units[u], scaled up while it is 1024 or more */

@@ -27,26 +27,10 @@ static const struct gv_cmd gv_cmd_help = {
 
 /* In the order `gpuvisor help` lists them. */
 static const struct gv_cmd *const gv_cmds[] = {
-	&gv_cmd_gpus,
-	&gv_cmd_profiles,
-	&gv_cmd_create,
-	&gv_cmd_advise,
-	&gv_cmd_destroy,
-	&gv_cmd_list,
-	&gv_cmd_mode,
-	&gv_cmd_events,
-	&gv_cmd_run,
-	&gv_cmd_cdi,
-	&gv_cmd_sched,
-	&gv_cmd_top,
-	&gv_cmd_slurm_conf,
-	&gv_cmd_migrate,
-	&gv_cmd_migrations,
-	&gv_cmd_suspend,
-	&gv_cmd_resume,
-	&gv_cmd_ui,
-	&gv_cmd_version,
-	&gv_cmd_help,
+	&gv_cmd_gpus,	 &gv_cmd_profiles, &gv_cmd_create,     &gv_cmd_advise,	&gv_cmd_destroy,
+	&gv_cmd_list,	 &gv_cmd_mode,	   &gv_cmd_events,     &gv_cmd_run,	&gv_cmd_cdi,
+	&gv_cmd_sched,	 &gv_cmd_top,	   &gv_cmd_slurm_conf, &gv_cmd_migrate, &gv_cmd_migrations,
+	&gv_cmd_suspend, &gv_cmd_resume,   &gv_cmd_ui,	       &gv_cmd_version, &gv_cmd_help,
 };
 
 #define GV_N_CMDS (sizeof(gv_cmds) / sizeof(gv_cmds[0]))
@@ -106,12 +90,12 @@ static int help_run(struct gv_cli *cli, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"socket", required_argument, NULL, 's'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+		{ "socket", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
 	};
-	struct gv_cli cli = {0};
+	struct gv_cli cli = { 0 };
 	const char *env = getenv("GPUVISOR_SOCKET");
 	int c, rc;
 

@@ -37,10 +37,10 @@ struct acct_hdr {
 };
 
 struct acct_slot {
-	_Atomic uint64_t owner;	  /* pid | reclaimer pid << 32; 0 = free */
-	_Atomic uint64_t start;	  /* owner's start time (clock ticks) + 1; 0 = not yet known */
+	_Atomic uint64_t owner; /* pid | reclaimer pid << 32; 0 = free */
+	_Atomic uint64_t start; /* owner's start time (clock ticks) + 1; 0 = not yet known */
 	_Atomic uint64_t bytes;
-	_Atomic uint64_t pidns;	  /* owner's PID namespace (inode); 0 = unknown; set before start */
+	_Atomic uint64_t pidns; /* owner's PID namespace (inode); 0 = unknown; set before start */
 };
 
 struct acct_file {
@@ -59,12 +59,12 @@ struct acct_limit {
 struct gv_acct {
 	struct acct_file *map;
 	const struct acct_limit *ro; /* NULL: the header's limit rules */
-	pthread_mutex_t lock; /* this process's slot lookup only; never shared */
-	pid_t slot_pid;	      /* process that found slot_idx (fork changes getpid) */
-	int slot_idx;	      /* -1: none yet */
+	pthread_mutex_t lock;	     /* this process's slot lookup only; never shared */
+	pid_t slot_pid;		     /* process that found slot_idx (fork changes getpid) */
+	int slot_idx;		     /* -1: none yet */
 };
 
-#define OWNER_PID(o) ((pid_t)((o) & 0xffffffffu))
+#define OWNER_PID(o) ((pid_t)((o)&0xffffffffu))
 #define OWNER_RECLAIMER(o) ((pid_t)((o) >> 32))
 #define OWNER_MAKE(pid, rec) (((uint64_t)(uint32_t)(rec) << 32) | (uint32_t)(pid))
 
@@ -212,9 +212,8 @@ static int map_fd(int fd, const char *path, struct gv_acct **out, struct gv_err 
 	if (a->map->hdr.magic != GV_ACCT_MAGIC || a->map->hdr.version != GV_ACCT_VERSION ||
 	    a->map->hdr.n_slots != GV_ACCT_SLOTS ||
 	    a->map->hdr.slot_size != sizeof(struct acct_slot)) {
-		rc = gv_err_set(err, EINVAL,
-				"%s: not a gpuvisor accounting file of version %u", path,
-				GV_ACCT_VERSION);
+		rc = gv_err_set(err, EINVAL, "%s: not a gpuvisor accounting file of version %u",
+				path, GV_ACCT_VERSION);
 		goto out;
 	}
 	pthread_mutex_init(&a->lock, NULL);

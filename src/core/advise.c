@@ -147,9 +147,8 @@ static bool pick_profile(const struct gv_place_gpu *g, enum gv_mode mode,
 		if (mode == GV_MODE_TIMESLICE &&
 		    (p->kind != GV_PROFILE_TIMESLICE || p->fb_mib >= m->mem_mib))
 			continue;
-		if (mode == GV_MODE_MIG &&
-		    (p->kind != GV_PROFILE_MIG || p->media_ext ||
-		     (!whole && p->mem_slices >= m->mig_mem_slices)))
+		if (mode == GV_MODE_MIG && (p->kind != GV_PROFILE_MIG || p->media_ext ||
+					    (!whole && p->mem_slices >= m->mig_mem_slices)))
 			continue;
 		if (!best || p->fb_mib < best->fb_mib ||
 		    (p->fb_mib == best->fb_mib && mode == GV_MODE_MIG &&
@@ -221,8 +220,9 @@ static int work_init(struct work *w, const struct gv_place_node *node, struct gv
 
 		if (src->n_insts < 0 || src->n_insts > WORK_INSTS_MAX - GV_ADVISE_REPLICAS_MAX ||
 		    (src->n_insts > 0 && !src->insts))
-			return gv_err_set(err, EOVERFLOW, "gpu %d: %d instances, advise takes at most %d",
-					  g, src->n_insts, WORK_INSTS_MAX - GV_ADVISE_REPLICAS_MAX);
+			return gv_err_set(err, EOVERFLOW,
+					  "gpu %d: %d instances, advise takes at most %d", g,
+					  src->n_insts, WORK_INSTS_MAX - GV_ADVISE_REPLICAS_MAX);
 		w->gpus[g] = *src;
 		w->gpus[g].index = g;
 		for (i = 0; i < src->n_insts; i++)
@@ -305,11 +305,11 @@ static int place_replica(struct work *w, enum gv_mode mode, const struct gv_advi
 							"%sgpu %d (%s) has no MIG", off ? "; " : "",
 							g, model_name(&w->gpus[g]));
 			else if (off < sizeof(why))
-				off += (size_t)snprintf(why + off, sizeof(why) - off,
-							"%sgpu %d (%s): no %s profile holds %llu MiB",
-							off ? "; " : "", g, model_name(&w->gpus[g]),
-							gv_mode_name(mode),
-							(unsigned long long)req->memory_mib);
+				off += (size_t)snprintf(
+					why + off, sizeof(why) - off,
+					"%sgpu %d (%s): no %s profile holds %llu MiB",
+					off ? "; " : "", g, model_name(&w->gpus[g]),
+					gv_mode_name(mode), (unsigned long long)req->memory_mib);
 			continue;
 		}
 		if (mode == GV_MODE_TIMESLICE)
@@ -322,8 +322,8 @@ static int place_replica(struct work *w, enum gv_mode mode, const struct gv_advi
 			if (min_count < 0 || w->replicas_on[g] < min_count)
 				min_count = w->replicas_on[g];
 		} else if (off < sizeof(why)) {
-			off += (size_t)snprintf(why + off, sizeof(why) - off, "%s%s", off ? "; " : "",
-						e.msg);
+			off += (size_t)snprintf(why + off, sizeof(why) - off, "%s%s",
+						off ? "; " : "", e.msg);
 		}
 	}
 	if (min_count < 0)
@@ -431,8 +431,8 @@ static bool plan(const struct work *base, enum gv_mode mode, bool switch_empty,
 				reason(o, "replica %d of %d has no place%s: %s", r + 1,
 				       req->replicas, switch_empty ? " even so" : " now", e.msg);
 			else
-				reason(o, "It has no place%s: %s", switch_empty ? " even so" : " now",
-				       e.msg);
+				reason(o, "It has no place%s: %s",
+				       switch_empty ? " even so" : " now", e.msg);
 			break;
 		}
 		work_add(w, &res);
@@ -484,12 +484,14 @@ static bool plan(const struct work *base, enum gv_mode mode, bool switch_empty,
 				n++;
 			}
 		if (n == 1)
-			reason(o, "All %d replicas are on gpu %s: a failure or reset of that GPU "
-				  "takes them all down.",
+			reason(o,
+			       "All %d replicas are on gpu %s: a failure or reset of that GPU "
+			       "takes them all down.",
 			       o->n_slots, gl);
 		else
-			reason(o, "%d replicas spread over %d GPUs (%s): a GPU's failure or reset "
-				  "takes down only the replicas on it.",
+			reason(o,
+			       "%d replicas spread over %d GPUs (%s): a GPU's failure or reset "
+			       "takes down only the replicas on it.",
 			       o->n_slots, n, gl);
 	}
 	for (k = 0; k < o->n_mode_gpus; k++) {
@@ -583,8 +585,9 @@ static void largest_share(const struct work *w, const struct gv_advise_req *req,
 		}
 		for (i = 0; i < m->n_profiles; i++) {
 			const struct gv_profile *p = &m->profiles[i];
-			bool share = (p->kind == GV_PROFILE_TIMESLICE && p->fb_mib < m->mem_mib) ||
-				     (p->kind == GV_PROFILE_MIG && p->mem_slices < m->mig_mem_slices);
+			bool share =
+				(p->kind == GV_PROFILE_TIMESLICE && p->fb_mib < m->mem_mib) ||
+				(p->kind == GV_PROFILE_MIG && p->mem_slices < m->mig_mem_slices);
 
 			if (share && p->fb_mib > best) {
 				best = p->fb_mib;
@@ -596,8 +599,8 @@ static void largest_share(const struct work *w, const struct gv_advise_req *req,
 }
 
 /* The table's choice, with its rule in words in *why. */
-static enum gv_mode choose_mode(const struct work *w, const struct gv_advise_req *req,
-				char *why, size_t len)
+static enum gv_mode choose_mode(const struct work *w, const struct gv_advise_req *req, char *why,
+				size_t len)
 {
 	bool any_share = false, any_mig = false;
 	char big[128];
@@ -675,12 +678,14 @@ static void profile_reason(struct gv_advice_opt *o, const struct work *w,
 	if (o->n_slots == 0 || s->kind == GV_PROFILE_PASSTHROUGH)
 		return;
 	if (pick_profile(g, o->mode, req, true, &k) && k.fb != s->fb_mib)
-		reason(o, "gpu %d shares its memory in equal sizes and already holds %llu MiB "
-			  "instances, so %s rather than %s.",
+		reason(o,
+		       "gpu %d shares its memory in equal sizes and already holds %llu MiB "
+		       "instances, so %s rather than %s.",
 		       s->gpu, (unsigned long long)s->fb_mib, s->profile, k.name);
 	else if (!g->model)
-		reason(o, "gpu %d's model is not in the catalog: it has no MIG, and time slicing "
-			  "there takes a partition of exactly %llu MiB.",
+		reason(o,
+		       "gpu %d's model is not in the catalog: it has no MIG, and time slicing "
+		       "there takes a partition of exactly %llu MiB.",
 		       s->gpu, (unsigned long long)s->fb_mib);
 	else
 		reason(o, "%s is the smallest %s profile of the %s with at least %llu MiB%s.",
@@ -753,9 +758,10 @@ int gv_advise(const struct gv_place_node *node, const struct gv_advise_req *req,
 		if (node->n_gpus == 0)
 			reason(o, "This node has no GPUs: nothing can run here.");
 		else
-			reason(o, "%llu MiB is more than the whole of any GPU considered (the "
-				  "largest has %llu MiB): no mode can give it; split the workload "
-				  "over several GPUs or run it on a node with larger ones.",
+			reason(o,
+			       "%llu MiB is more than the whole of any GPU considered (the "
+			       "largest has %llu MiB): no mode can give it; split the workload "
+			       "over several GPUs or run it on a node with larger ones.",
 			       (unsigned long long)req->memory_mib, (unsigned long long)biggest);
 		goto out;
 	}
@@ -780,8 +786,7 @@ int gv_advise(const struct gv_place_node *node, const struct gv_advise_req *req,
 		 * them over: that spread is an alternative */
 		struct gv_advice_opt *a = &out->alts[0];
 
-		if (plan(w, mode, true, req, a) && a->fits_now &&
-		    n_gpus_used(a) > n_gpus_used(o)) {
+		if (plan(w, mode, true, req, a) && a->fits_now && n_gpus_used(a) > n_gpus_used(o)) {
 			reason(a, "This spreads the replicas over %d GPUs instead of %d.",
 			       n_gpus_used(a), n_gpus_used(o));
 			out->n_alts = 1;

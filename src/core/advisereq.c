@@ -9,11 +9,10 @@
 #include "gpuvisor/apireq.h"
 #include "jsonfield_internal.h"
 
-static const char *const fields[] = { "workload", "memory_mib",	 "trusted", "latency_sensitive",
+static const char *const fields[] = { "workload", "memory_mib", "trusted", "latency_sensitive",
 				      "replicas", "gpu",	NULL };
 
-int gv_advisereq_parse(const char *body, size_t len, struct gv_advise_body *out,
-		       struct gv_err *err)
+int gv_advisereq_parse(const char *body, size_t len, struct gv_advise_body *out, struct gv_err *err)
 {
 	struct gv_advise_body b = { .req = { .trusted = true, .replicas = 1, .gpu = -1 } };
 	char workload[16];
@@ -27,8 +26,8 @@ int gv_advisereq_parse(const char *body, size_t len, struct gv_advise_body *out,
 		ret = gv_jf_only(root, fields, err);
 	if (ret)
 		goto out;
-	ret = gv_jf_text(root, "workload", GV_JF_REQUIRED | GV_JF_ASCII, workload,
-			 sizeof(workload), err);
+	ret = gv_jf_text(root, "workload", GV_JF_REQUIRED | GV_JF_ASCII, workload, sizeof(workload),
+			 err);
 	/* a string of the wrong length or bytes gets the same words as a wrong word */
 	if ((ret && json_is_string(json_object_get(root, "workload"))) ||
 	    (!ret && gv_advise_workload_parse(workload, &b.req.workload)))

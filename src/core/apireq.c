@@ -45,8 +45,8 @@ bad:
 int gv_apireq_create_parse(const char *body, size_t len, struct gv_apireq_create *out,
 			   struct gv_err *err)
 {
-	static const char *const fields[] = { "profile", "gpu", "placement", "framebuffer_mib",
-					      "policy", "owner", NULL };
+	static const char *const fields[] = { "profile", "gpu",	  "placement", "framebuffer_mib",
+					      "policy",	 "owner", NULL };
 	struct gv_apireq_create r = { .placement = -1 };
 	char policy[16] = "";
 	json_t *root = NULL, *gpu;
@@ -60,7 +60,8 @@ int gv_apireq_create_parse(const char *body, size_t len, struct gv_apireq_create
 		return ret;
 	ret = gv_jf_only(root, fields, err);
 	if (!ret)
-		ret = gv_jf_text(root, "profile", GV_JF_REQUIRED, r.profile, sizeof(r.profile), err);
+		ret = gv_jf_text(root, "profile", GV_JF_REQUIRED, r.profile, sizeof(r.profile),
+				 err);
 	if (ret)
 		goto out;
 	gpu = json_object_get(root, "gpu");
@@ -239,7 +240,8 @@ int gv_apireq_sched_parse(const char *body, size_t len, struct gv_apireq_sched *
 		int p;
 
 		ret = -EINVAL;
-		for (p = GV_SCHED_BEST_EFFORT; json_is_string(pol) && p <= GV_SCHED_FIXED_SHARE; p++)
+		for (p = GV_SCHED_BEST_EFFORT; json_is_string(pol) && p <= GV_SCHED_FIXED_SHARE;
+		     p++)
 			if (strcmp(json_string_value(pol), gv_sched_policy_name(p)) == 0 &&
 			    strlen(gv_sched_policy_name(p)) == json_string_length(pol)) {
 				r.policy = (enum gv_sched_policy)p;
@@ -247,9 +249,10 @@ int gv_apireq_sched_parse(const char *body, size_t len, struct gv_apireq_sched *
 				break;
 			}
 		if (ret) {
-			ret = gv_err_set(err, EINVAL,
-					 "field 'policy' must be \"best-effort\", \"equal-share\" or "
-					 "\"fixed-share\"");
+			ret = gv_err_set(
+				err, EINVAL,
+				"field 'policy' must be \"best-effort\", \"equal-share\" or "
+				"\"fixed-share\"");
 			goto out;
 		}
 		r.has_policy = true;
@@ -299,7 +302,8 @@ static int parse_since(const char *v, int64_t *out, struct gv_err *err)
 	*out = n;
 	return 0;
 bad:
-	return gv_err_set(err, EINVAL, "query 'since' must be an event sequence number (0 or more)");
+	return gv_err_set(err, EINVAL,
+			  "query 'since' must be an event sequence number (0 or more)");
 }
 
 int gv_apireq_query_add(struct gv_apireq_query *q, const char *key, const char *value,

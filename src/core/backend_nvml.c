@@ -235,8 +235,7 @@ static int cmp_mig(const void *a, const void *b)
 /* Fills g->mig from the GPU instances NVML reports. A GPU instance whose
  * profile the catalog does not know is left out (nvml_probe shows it); one
  * without a compute instance has an empty uuid. */
-static int nvml_mig_list(struct nvml_backend *n, int gpu, struct gv_gpu_info *g,
-			 struct gv_err *err)
+static int nvml_mig_list(struct nvml_backend *n, int gpu, struct gv_gpu_info *g, struct gv_err *err)
 {
 	struct nvml_mig_dev devs[NVML_MIG_DEV_MAX];
 	unsigned int seen_ids[GV_NVML_GI_PROFILE_PROBE_MAX];
@@ -290,8 +289,7 @@ static int nvml_mig_list(struct nvml_backend *n, int gpu, struct gv_gpu_info *g,
 	return 0;
 }
 
-static int nvml_gpu_info(struct nvml_backend *n, int gpu, struct gv_gpu_info *g,
-			 struct gv_err *err)
+static int nvml_gpu_info(struct nvml_backend *n, int gpu, struct gv_gpu_info *g, struct gv_err *err)
 {
 	char buf[GV_NVML_UUID_BUF];
 	struct gv_nvml_memory mem;
@@ -372,9 +370,10 @@ static int nvml_set_mig_mode(struct gv_backend *be, int gpu, bool on, struct gv_
 		if ((rc = nvml_gpu_info(n, gpu, &g, err)) < 0)
 			return rc;
 		if (g.n_mig > 0)
-			return gv_err_set(err, EBUSY,
-					  "GPU %d still has %d MIG instance(s): destroy them before turning MIG mode off",
-					  gpu, g.n_mig);
+			return gv_err_set(
+				err, EBUSY,
+				"GPU %d still has %d MIG instance(s): destroy them before turning MIG mode off",
+				gpu, g.n_mig);
 	}
 	r = n->fn.device_set_mig_mode(n->dev[gpu], on ? GV_NVML_MIG_ENABLE : GV_NVML_MIG_DISABLE,
 				      &activation);
@@ -392,14 +391,14 @@ static int nvml_set_mig_mode(struct gv_backend *be, int gpu, bool on, struct gv_
 
 /* Finds NVML's profile index and info for a catalog MIG profile. */
 static int find_gi_profile(struct nvml_backend *n, int gpu, const struct gv_model *m,
-			   const struct gv_profile *profile, struct gv_nvml_gi_profile_info_v2 *info,
-			   struct gv_err *err)
+			   const struct gv_profile *profile,
+			   struct gv_nvml_gi_profile_info_v2 *info, struct gv_err *err)
 {
 	for (unsigned int idx = 0; idx < GV_NVML_GI_PROFILE_PROBE_MAX; idx++)
 		if (gi_profile_info(n, gpu, idx, info) && map_profile(m, idx, info) == profile)
 			return 0;
-	return gv_err_set(err, EINVAL, "GPU %d: the driver offers no MIG profile matching %s",
-			  gpu, profile->name);
+	return gv_err_set(err, EINVAL, "GPU %d: the driver offers no MIG profile matching %s", gpu,
+			  profile->name);
 }
 
 static int nvml_mig_create(struct gv_backend *be, int gpu, const struct gv_profile *profile,
@@ -443,8 +442,7 @@ static int nvml_mig_create(struct gv_backend *be, int gpu, const struct gv_profi
 	if (count > NVML_PLACEMENTS_MAX)
 		return gv_err_set(err, EIO, "GPU %d: %u placements for %s", gpu, count,
 				  profile->name);
-	r = n->fn.device_get_gpu_instance_possible_placements_v2(n->dev[gpu], info.id, pl,
-								 &count);
+	r = n->fn.device_get_gpu_instance_possible_placements_v2(n->dev[gpu], info.id, pl, &count);
 	if (r != GV_NVML_SUCCESS)
 		return nvml_fail(n, r, err, "nvmlDeviceGetGpuInstancePossiblePlacements_v2");
 	for (unsigned int k = 0; k < count; k++) {
@@ -644,8 +642,7 @@ out:
 	return rc;
 }
 
-int gv_backend_nvml_new(const struct gv_catalog *cat, struct gv_backend **out,
-			struct gv_err *err)
+int gv_backend_nvml_new(const struct gv_catalog *cat, struct gv_backend **out, struct gv_err *err)
 {
 	return nvml_new(cat, NULL, out, err);
 }
@@ -683,14 +680,15 @@ int gv_nvml_print_profiles(struct gv_backend *be, int gpu, FILE *f, struct gv_er
 		if (!gi_profile_info(n, gpu, idx, &info))
 			continue;
 		p = map_profile(g.model, idx, &info);
-		fprintf(f, "  profile index %2u: id %2u %-22s compute slices %u, %llu MB, %u SMs, max %u -> catalog %s\n",
+		fprintf(f,
+			"  profile index %2u: id %2u %-22s compute slices %u, %llu MB, %u SMs, max %u -> catalog %s\n",
 			idx, info.id, info.name, info.slice_count, info.memory_size_mb,
 			info.multiprocessor_count, info.instance_count, p ? p->name : "(none)");
-		r = n->fn.device_get_gpu_instance_possible_placements_v2(n->dev[gpu], info.id,
-									 NULL, &count);
+		r = n->fn.device_get_gpu_instance_possible_placements_v2(n->dev[gpu], info.id, NULL,
+									 &count);
 		if (r == GV_NVML_SUCCESS && count <= NVML_PLACEMENTS_MAX)
-			r = n->fn.device_get_gpu_instance_possible_placements_v2(n->dev[gpu],
-										 info.id, pl, &count);
+			r = n->fn.device_get_gpu_instance_possible_placements_v2(
+				n->dev[gpu], info.id, pl, &count);
 		if (r != GV_NVML_SUCCESS) {
 			fprintf(f, "    placements: %s\n", nvml_str(n, r));
 		} else {
@@ -702,11 +700,13 @@ int gv_nvml_print_profiles(struct gv_backend *be, int gpu, FILE *f, struct gv_er
 				uint32_t mask = 0;
 				bool size_ok = true;
 
-				for (unsigned int k = 0; k < count && k < NVML_PLACEMENTS_MAX; k++) {
+				for (unsigned int k = 0; k < count && k < NVML_PLACEMENTS_MAX;
+				     k++) {
 					mask |= pl[k].start < 32 ? 1u << pl[k].start : 0;
 					size_ok = size_ok && (int)pl[k].size == p->mem_slices;
 				}
-				fprintf(f, "    catalog %s: start mask 0x%02x %s, %d memory slices %s, %llu MiB\n",
+				fprintf(f,
+					"    catalog %s: start mask 0x%02x %s, %d memory slices %s, %llu MiB\n",
 					p->name, p->start_mask,
 					mask == p->start_mask ? "(matches)" : "(DIFFERS)",
 					p->mem_slices, size_ok ? "(matches)" : "(DIFFERS)",

@@ -76,9 +76,10 @@ static int sim_set_mig_mode(struct gv_backend *be, int gpu, bool on, struct gv_e
 		return gv_err_set(err, EIO, "GPU %d: injected failure of set_mig_mode call %ld",
 				  gpu, s->calls[SIM_OP_SET_MIG_MODE]);
 	if (!on && g->n_mig > 0)
-		return gv_err_set(err, EBUSY,
-				  "GPU %d still has %d MIG instance(s): destroy them before turning MIG mode off",
-				  gpu, g->n_mig);
+		return gv_err_set(
+			err, EBUSY,
+			"GPU %d still has %d MIG instance(s): destroy them before turning MIG mode off",
+			gpu, g->n_mig);
 	if (g->mig_mode == on)
 		return 0;
 	g->mig_mode = on;
@@ -156,8 +157,7 @@ static int sim_mig_create(struct gv_backend *be, int gpu, const struct gv_profil
 	return 0;
 }
 
-static int sim_mig_destroy(struct gv_backend *be, int gpu, const char *mig_uuid,
-			   struct gv_err *err)
+static int sim_mig_destroy(struct gv_backend *be, int gpu, const char *mig_uuid, struct gv_err *err)
 {
 	struct sim_backend *s = to_sim(be);
 	struct gv_gpu_info *g;
@@ -174,15 +174,14 @@ static int sim_mig_destroy(struct gv_backend *be, int gpu, const char *mig_uuid,
 		return gv_err_set(err, ENOENT, "GPU %d has no MIG instance %s", gpu,
 				  mig_uuid ? mig_uuid : "(null)");
 	if (sim_fault(s, SIM_OP_MIG_DESTROY))
-		return gv_err_set(err, EIO, "GPU %d: injected failure of mig_destroy call %ld",
-				  gpu, s->calls[SIM_OP_MIG_DESTROY]);
+		return gv_err_set(err, EIO, "GPU %d: injected failure of mig_destroy call %ld", gpu,
+				  s->calls[SIM_OP_MIG_DESTROY]);
 	saved = g->mig[at];
 	memmove(&g->mig[at], &g->mig[at + 1], (size_t)(g->n_mig - at - 1) * sizeof(g->mig[0]));
 	g->n_mig--;
 	rc = sim_persist(s, err);
 	if (rc < 0) {
-		memmove(&g->mig[at + 1], &g->mig[at],
-			(size_t)(g->n_mig - at) * sizeof(g->mig[0]));
+		memmove(&g->mig[at + 1], &g->mig[at], (size_t)(g->n_mig - at) * sizeof(g->mig[0]));
 		g->mig[at] = saved;
 		g->n_mig++;
 	}
@@ -231,9 +230,10 @@ static int parse_fail_env(struct sim_backend *s, const char *v, struct gv_err *e
 	}
 	return 0;
 bad:
-	return gv_err_set(err, EINVAL,
-			  "GPUVISOR_SIM_FAIL='%s': expected op:N[,op:N...] with op mig_create, mig_destroy or set_mig_mode and N >= 1",
-			  v);
+	return gv_err_set(
+		err, EINVAL,
+		"GPUVISOR_SIM_FAIL='%s': expected op:N[,op:N...] with op mig_create, mig_destroy or set_mig_mode and N >= 1",
+		v);
 }
 
 static bool same_gpus(const struct gv_node_desc *a, const struct gv_node_desc *b, int *which)
@@ -280,9 +280,10 @@ int gv_backend_sim_new(const struct gv_catalog *cat, const struct gv_node_desc *
 	env = getenv("GPUVISOR_SIM_CRASH");
 	if (env && *env) {
 		if (strcmp(env, "mig_create_after") != 0) {
-			rc = gv_err_set(err, EINVAL,
-					"GPUVISOR_SIM_CRASH='%s': the only crash point is mig_create_after",
-					env);
+			rc = gv_err_set(
+				err, EINVAL,
+				"GPUVISOR_SIM_CRASH='%s': the only crash point is mig_create_after",
+				env);
 			goto out;
 		}
 		s->crash_after_create = true;
@@ -307,17 +308,20 @@ int gv_backend_sim_new(const struct gv_catalog *cat, const struct gv_node_desc *
 		}
 		if (desc && !same_gpus(&s->node, desc, &which)) {
 			if (which < 0)
-				rc = gv_err_set(err, EEXIST,
-						"simulated node state %s has %d GPU(s), the description %d: remove the file to start from the description",
-						state_path, s->node.n_gpus, desc->n_gpus);
+				rc = gv_err_set(
+					err, EEXIST,
+					"simulated node state %s has %d GPU(s), the description %d: remove the file to start from the description",
+					state_path, s->node.n_gpus, desc->n_gpus);
 			else
-				rc = gv_err_set(err, EEXIST,
-						"simulated node state %s differs from the description at GPU %d (%s %s vs %s %s): remove the file to start from the description",
-						state_path, which,
-						s->node.gpus[which].model ? s->node.gpus[which].model->id : "?",
-						s->node.gpus[which].uuid,
-						desc->gpus[which].model ? desc->gpus[which].model->id : "?",
-						desc->gpus[which].uuid);
+				rc = gv_err_set(
+					err, EEXIST,
+					"simulated node state %s differs from the description at GPU %d (%s %s vs %s %s): remove the file to start from the description",
+					state_path, which,
+					s->node.gpus[which].model ? s->node.gpus[which].model->id
+								  : "?",
+					s->node.gpus[which].uuid,
+					desc->gpus[which].model ? desc->gpus[which].model->id : "?",
+					desc->gpus[which].uuid);
 			goto out;
 		}
 	} else {
@@ -328,8 +332,8 @@ int gv_backend_sim_new(const struct gv_catalog *cat, const struct gv_node_desc *
 			goto out;
 		}
 		if (desc->n_gpus < 1 || desc->n_gpus > GV_NODE_MAX_GPUS) {
-			rc = gv_err_set(err, EINVAL, "simulated node: %d GPUs (1..%d)", desc->n_gpus,
-					GV_NODE_MAX_GPUS);
+			rc = gv_err_set(err, EINVAL, "simulated node: %d GPUs (1..%d)",
+					desc->n_gpus, GV_NODE_MAX_GPUS);
 			goto out;
 		}
 		s->node = *desc;

@@ -38,8 +38,8 @@ struct gv_catalog {
 #define AT(where) (&(const struct gv_jf_at){ GV_JF_QUOTED, (where) })
 
 /* A string member: not empty, no NUL inside, shorter than GV_NAME_MAX * 16. */
-static int get_str(json_t *obj, const char *key, bool required, const char **out,
-		   const char *where, struct gv_err *err)
+static int get_str(json_t *obj, const char *key, bool required, const char **out, const char *where,
+		   struct gv_err *err)
 {
 	int rc = gv_jf_at_str(obj, key, required, out, AT(where), err);
 	size_t n;
@@ -60,12 +60,13 @@ static int check_name(const char *s, const char *key, const char *where, struct 
 	size_t i;
 
 	if (strlen(s) >= GV_NAME_MAX)
-		return gv_err_set(err, EINVAL, "%s: \"%s\" is longer than %d characters", where, key,
-				  GV_NAME_MAX - 1);
+		return gv_err_set(err, EINVAL, "%s: \"%s\" is longer than %d characters", where,
+				  key, GV_NAME_MAX - 1);
 	for (i = 0; s[i]; i++)
 		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
-			return gv_err_set(err, EINVAL, "%s: \"%s\" has a space or non-ASCII character",
-					  where, key);
+			return gv_err_set(err, EINVAL,
+					  "%s: \"%s\" has a space or non-ASCII character", where,
+					  key);
 	return 0;
 }
 
@@ -111,9 +112,10 @@ static int get_strv(json_t *obj, const char *key, bool required, char ***out, si
 		if (!json_is_string(v) || json_string_length(v) == 0 ||
 		    json_string_length(v) >= GV_NAME_MAX ||
 		    strlen(json_string_value(v)) != json_string_length(v)) {
-			rc = gv_err_set(err, EINVAL,
-					"%s: \"%s\"[%zu] must be a non-empty string shorter than %d",
-					where, key, i, GV_NAME_MAX);
+			rc = gv_err_set(
+				err, EINVAL,
+				"%s: \"%s\"[%zu] must be a non-empty string shorter than %d", where,
+				key, i, GV_NAME_MAX);
 			goto out;
 		}
 		s = json_string_value(v);
@@ -141,17 +143,17 @@ out:
 
 /* ---- profiles ----------------------------------------------------------- */
 
-static const char *const mig_keys[] = { "name", "id", "memory_mib", "mem_slices",
-					"compute_slices", "starts", "max", "sms",
-					"media_ext", "source", NULL };
+static const char *const mig_keys[] = { "name",		  "id",	    "memory_mib", "mem_slices",
+					"compute_slices", "starts", "max",	  "sms",
+					"media_ext",	  "source", NULL };
 static const char *const ts_keys[] = { "name", "fb_mib", "max", "max_mixed", "source", NULL };
 static const char *const mv_keys[] = { "name", "mig", "max", "source", NULL };
 
 /* What every profile object starts with: an object, a "name" (check_name)
  * and no key outside keys. Sets p->name, and w to "<where> <name>", the
  * place the profile's other members are named by. */
-static int profile_head(json_t *o, const char *const *keys, const char *where,
-			struct gv_profile *p, char *w, size_t wcap, struct gv_err *err)
+static int profile_head(json_t *o, const char *const *keys, const char *where, struct gv_profile *p,
+			char *w, size_t wcap, struct gv_err *err)
 {
 	const char *name;
 	int rc;
@@ -200,26 +202,29 @@ static int parse_mig_profile(json_t *o, const struct gv_model *m, struct gv_prof
 			long long s;
 
 			if (!json_is_integer(v))
-				return gv_err_set(err, EINVAL, "%s: \"starts\"[%zu] must be an integer",
-						  w, i);
+				return gv_err_set(err, EINVAL,
+						  "%s: \"starts\"[%zu] must be an integer", w, i);
 			s = json_integer_value(v);
 			if (s < 0 || s >= m->mig_mem_slices)
-				return gv_err_set(err, EINVAL,
-						  "%s: \"starts\": slot %lld is beyond the %d memory slices",
-						  w, s, m->mig_mem_slices);
+				return gv_err_set(
+					err, EINVAL,
+					"%s: \"starts\": slot %lld is beyond the %d memory slices",
+					w, s, m->mig_mem_slices);
 			if (s + ms > m->mig_mem_slices)
-				return gv_err_set(err, EINVAL,
-						  "%s: \"starts\": slot %lld + %lld memory slices exceeds %d",
-						  w, s, ms, m->mig_mem_slices);
+				return gv_err_set(
+					err, EINVAL,
+					"%s: \"starts\": slot %lld + %lld memory slices exceeds %d",
+					w, s, ms, m->mig_mem_slices);
 			if (p->start_mask & (1u << s))
-				return gv_err_set(err, EINVAL, "%s: \"starts\" lists slot %lld twice",
-						  w, s);
+				return gv_err_set(err, EINVAL,
+						  "%s: \"starts\" lists slot %lld twice", w, s);
 			p->start_mask |= 1u << s;
 		}
 		if (max * ms > m->mig_mem_slices)
-			return gv_err_set(err, EINVAL,
-					  "%s: \"max\" %lld instances of %lld memory slices exceed %d",
-					  w, max, ms, m->mig_mem_slices);
+			return gv_err_set(
+				err, EINVAL,
+				"%s: \"max\" %lld instances of %lld memory slices exceed %d", w,
+				max, ms, m->mig_mem_slices);
 	}
 	p->kind = GV_PROFILE_MIG;
 	p->mig_id = (int)id;
@@ -280,7 +285,8 @@ static int parse_mv_profile(json_t *o, struct gv_profile *all, size_t n_before,
 		if (all[i].kind == GV_PROFILE_MIG && strcasecmp(all[i].name, mig) == 0)
 			base = &all[i];
 	if (!base)
-		return gv_err_set(err, EINVAL, "%s: \"mig\" refers to \"%s\", not a MIG profile of this model",
+		return gv_err_set(err, EINVAL,
+				  "%s: \"mig\" refers to \"%s\", not a MIG profile of this model",
 				  w, mig);
 	max = base->max_count;
 	if ((rc = gv_jf_at_int(o, "max", false, 1, base->max_count, &max, NULL, AT(w), err)) < 0)
@@ -303,10 +309,11 @@ static int parse_mv_profile(json_t *o, struct gv_profile *all, size_t n_before,
 
 /* ---- models ------------------------------------------------------------- */
 
-static const char *const model_keys[] = { "id", "aliases", "names", "board", "board_aliases",
-					  "pci_ids", "memory_mib", "sms", "mig", "mig_profiles",
-					  "timeslice_profiles", "mig_vgpu_profiles", "source",
-					  NULL };
+static const char *const model_keys[] = {
+	"id",	      "aliases", "names", "board",	  "board_aliases",	"pci_ids",
+	"memory_mib", "sms",	 "mig",	  "mig_profiles", "timeslice_profiles", "mig_vgpu_profiles",
+	"source",     NULL
+};
 static const char *const geom_keys[] = { "mem_slices", "compute_slices", "source", NULL };
 
 static void model_clear(struct cat_model *cm)
@@ -344,7 +351,8 @@ static int parse_pci_ids(json_t *o, struct gv_model *m, const char *where, struc
 		errno = 0;
 		id = strtoul(s + 2, &end, 16);
 		if (errno || *end || id == 0 || id > 0xffff)
-			return gv_err_set(err, EINVAL, "%s: \"pci_ids\"[%zu] \"%s\" is not a PCI device id",
+			return gv_err_set(err, EINVAL,
+					  "%s: \"pci_ids\"[%zu] \"%s\" is not a PCI device id",
 					  where, i, s);
 		m->pci_ids[i] = (uint32_t)id;
 	}
@@ -389,12 +397,12 @@ static int parse_model(json_t *o, size_t idx, struct cat_model *cm, struct gv_er
 	    (rc = get_strv(o, "board_aliases", false, &cm->board_aliases, &m->n_board_aliases,
 			   where, err)) < 0 ||
 	    (rc = parse_pci_ids(o, m, where, err)) < 0 ||
-	    (rc = gv_jf_at_int(o, "memory_mib", true, 1, 1LL << 40, &mem, NULL, AT(where),
-			       err)) < 0 ||
+	    (rc = gv_jf_at_int(o, "memory_mib", true, 1, 1LL << 40, &mem, NULL, AT(where), err)) <
+		    0 ||
 	    (rc = gv_jf_at_int(o, "sms", true, 1, 100000, &sms, NULL, AT(where), err)) < 0 ||
 	    (rc = get_str(o, "source", false, &src, where, err)) < 0 ||
-	    (rc = gv_jf_at_member(o, "mig_profiles", JSON_ARRAY, false, AT(where), &migs,
-				  err)) < 0 ||
+	    (rc = gv_jf_at_member(o, "mig_profiles", JSON_ARRAY, false, AT(where), &migs, err)) <
+		    0 ||
 	    (rc = gv_jf_at_member(o, "timeslice_profiles", JSON_ARRAY, false, AT(where), &tss,
 				  err)) < 0 ||
 	    (rc = gv_jf_at_member(o, "mig_vgpu_profiles", JSON_ARRAY, false, AT(where), &mvs,
@@ -434,8 +442,10 @@ static int parse_model(json_t *o, size_t idx, struct cat_model *cm, struct gv_er
 		m->mig_mem_slices = (int)gm;
 		m->mig_compute_slices = (int)gc;
 	}
-	if (!m->mig_mem_slices && ((migs && json_array_size(migs)) || (mvs && json_array_size(mvs))))
-		return gv_err_set(err, EINVAL, "%s: has MIG profiles but no \"mig\" geometry", where);
+	if (!m->mig_mem_slices &&
+	    ((migs && json_array_size(migs)) || (mvs && json_array_size(mvs))))
+		return gv_err_set(err, EINVAL, "%s: has MIG profiles but no \"mig\" geometry",
+				  where);
 
 	n = 1 + json_array_size(migs) + json_array_size(tss) + json_array_size(mvs);
 	cm->profiles = calloc(n, sizeof(*cm->profiles));
@@ -465,10 +475,11 @@ static int parse_model(json_t *o, size_t idx, struct cat_model *cm, struct gv_er
 			return rc;
 		for (j = 1; j < k; j++)
 			if (cm->profiles[j].mig_id == cm->profiles[k].mig_id)
-				return gv_err_set(err, EINVAL,
-						  "%s: mig profile %s: \"id\" %d is also the id of %s",
-						  where, cm->profiles[k].name, cm->profiles[k].mig_id,
-						  cm->profiles[j].name);
+				return gv_err_set(
+					err, EINVAL,
+					"%s: mig profile %s: \"id\" %d is also the id of %s", where,
+					cm->profiles[k].name, cm->profiles[k].mig_id,
+					cm->profiles[j].name);
 		k++;
 	}
 	snprintf(w, sizeof(w), "%s: timeslice profile", where);
@@ -518,30 +529,35 @@ static int check_unique(const struct gv_catalog *cat, size_t k, struct gv_err *e
 		const struct gv_model *o = &cat->models[i].pub;
 
 		if (model_has_key(o, m->id))
-			return gv_err_set(err, EINVAL, "catalog: model %s: id is already used by model %s",
+			return gv_err_set(err, EINVAL,
+					  "catalog: model %s: id is already used by model %s",
 					  m->id, o->id);
 		for (a = 0; a < m->n_aliases; a++)
 			if (model_has_key(o, m->aliases[a]))
-				return gv_err_set(err, EINVAL,
-						  "catalog: model %s: alias \"%s\" is already used by model %s",
-						  m->id, m->aliases[a], o->id);
+				return gv_err_set(
+					err, EINVAL,
+					"catalog: model %s: alias \"%s\" is already used by model %s",
+					m->id, m->aliases[a], o->id);
 		for (a = 0; a < m->n_names; a++)
 			for (j = 0; j < o->n_names; j++)
 				if (strcasecmp(m->names[a], o->names[j]) == 0)
-					return gv_err_set(err, EINVAL,
-							  "catalog: model %s: name \"%s\" is already used by model %s",
-							  m->id, m->names[a], o->id);
+					return gv_err_set(
+						err, EINVAL,
+						"catalog: model %s: name \"%s\" is already used by model %s",
+						m->id, m->names[a], o->id);
 		for (a = 0; m->pci_ids[a]; a++)
 			for (j = 0; o->pci_ids[j]; j++)
 				if (m->pci_ids[a] == o->pci_ids[j])
-					return gv_err_set(err, EINVAL,
-							  "catalog: model %s: pci id 0x%04x is already used by model %s",
-							  m->id, m->pci_ids[a], o->id);
+					return gv_err_set(
+						err, EINVAL,
+						"catalog: model %s: pci id 0x%04x is already used by model %s",
+						m->id, m->pci_ids[a], o->id);
 	}
 	for (a = 0; a < m->n_aliases; a++)
 		if (strcasecmp(m->aliases[a], m->id) == 0)
-			return gv_err_set(err, EINVAL, "catalog: model %s: alias \"%s\" repeats the id",
-					  m->id, m->aliases[a]);
+			return gv_err_set(err, EINVAL,
+					  "catalog: model %s: alias \"%s\" repeats the id", m->id,
+					  m->aliases[a]);
 	return 0;
 }
 
@@ -573,14 +589,15 @@ int gv_catalog_parse(const char *buf, size_t len, struct gv_catalog **out, struc
 	}
 	if ((rc = gv_jf_at_only(root, top_keys, AT("catalog"), err)) < 0 ||
 	    (rc = get_str(root, "format", true, &fmt, "catalog", err)) < 0 ||
-	    (rc = gv_jf_at_int(root, "version", true, 1, 1, &version, NULL, AT("catalog"),
-			       err)) < 0 ||
+	    (rc = gv_jf_at_int(root, "version", true, 1, 1, &version, NULL, AT("catalog"), err)) <
+		    0 ||
 	    (rc = get_str(root, "source", false, &src, "catalog", err)) < 0 ||
-	    (rc = gv_jf_at_member(root, "models", JSON_ARRAY, true, AT("catalog"), &models,
-				  err)) < 0)
+	    (rc = gv_jf_at_member(root, "models", JSON_ARRAY, true, AT("catalog"), &models, err)) <
+		    0)
 		goto out;
 	if (strcmp(fmt, "gpuvisor-catalog") != 0) {
-		rc = gv_err_set(err, EINVAL, "catalog: \"format\" is \"%s\", expected \"gpuvisor-catalog\"",
+		rc = gv_err_set(err, EINVAL,
+				"catalog: \"format\" is \"%s\", expected \"gpuvisor-catalog\"",
 				fmt);
 		goto out;
 	}
@@ -864,8 +881,7 @@ const char *gv_mode_name(enum gv_mode mode)
 
 int gv_mode_parse(const char *s, enum gv_mode *out)
 {
-	static const enum gv_mode modes[] = { GV_MODE_PASSTHROUGH, GV_MODE_TIMESLICE,
-					      GV_MODE_MIG };
+	static const enum gv_mode modes[] = { GV_MODE_PASSTHROUGH, GV_MODE_TIMESLICE, GV_MODE_MIG };
 	size_t i;
 
 	if (!s || !out)

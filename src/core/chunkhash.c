@@ -31,9 +31,8 @@ struct gv_chunk_hash gv_chunkhash_one(const void *data, size_t len)
 	return r;
 }
 
-int gv_chunkhash_range(const void *base, uint64_t len, uint64_t chunk_size,
-		       uint64_t first, uint64_t count, struct gv_chunk_hash *out,
-		       struct gv_err *err)
+int gv_chunkhash_range(const void *base, uint64_t len, uint64_t chunk_size, uint64_t first,
+		       uint64_t count, struct gv_chunk_hash *out, struct gv_err *err)
 {
 	uint64_t n;
 
@@ -43,8 +42,7 @@ int gv_chunkhash_range(const void *base, uint64_t len, uint64_t chunk_size,
 	if (first > n || count > n - first)
 		return gv_err_set(err, EINVAL,
 				  "chunks %llu..%llu lie outside a range of %llu chunks",
-				  (unsigned long long)first,
-				  (unsigned long long)(first + count),
+				  (unsigned long long)first, (unsigned long long)(first + count),
 				  (unsigned long long)n);
 	if (count > 0 && (!base || !out))
 		return gv_err_set(err, EINVAL, "chunk hash needs a buffer and an output");

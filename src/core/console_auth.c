@@ -14,8 +14,8 @@
 
 struct entry {
 	char id[GV_CONSOLE_SECRET_HEX + 1]; /* "" = free slot */
-	uint64_t made;			     /* clock seconds */
-	uint64_t used;			     /* last use (sessions) */
+	uint64_t made;			    /* clock seconds */
+	uint64_t used;			    /* last use (sessions) */
 };
 
 struct gv_console_auth {
@@ -270,7 +270,8 @@ int gv_console_cookie_find(const char *h, size_t len, const char **val, size_t *
 			;
 		for (ve = semi; ve > v && ve[-1] == ' '; ve--)
 			;
-		if ((size_t)(ke - k) == sizeof(name) - 1 && memcmp(k, name, sizeof(name) - 1) == 0) {
+		if ((size_t)(ke - k) == sizeof(name) - 1 &&
+		    memcmp(k, name, sizeof(name) - 1) == 0) {
 			if (found || (size_t)(ve - v) != GV_CONSOLE_SECRET_HEX ||
 			    !is_hex_lower(v, (size_t)(ve - v))) {
 				*val = NULL;

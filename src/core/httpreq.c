@@ -153,8 +153,7 @@ static int bad_bytes(int rc, const char *what, int index, struct gv_err *err)
 			  what, index);
 }
 
-int gv_http_target_parse(const char *raw, size_t len, struct gv_http_target *t,
-			 struct gv_err *err)
+int gv_http_target_parse(const char *raw, size_t len, struct gv_http_target *t, struct gv_err *err)
 {
 	const char *q, *end = raw + len, *p, *s;
 	size_t path_len, o = 0, dl;
@@ -219,8 +218,8 @@ int gv_http_target_parse(const char *raw, size_t len, struct gv_http_target *t,
 			return gv_err_set(err, EINVAL, "query key %d is empty or over %d bytes",
 					  t->n_arg + 1, GV_HTTP_KEY_MAX);
 		for (i = 0; i < kl; i++)
-			if (!((key[i] >= 'a' && key[i] <= 'z') || (key[i] >= '0' && key[i] <= '9') ||
-			      key[i] == '_'))
+			if (!((key[i] >= 'a' && key[i] <= 'z') ||
+			      (key[i] >= '0' && key[i] <= '9') || key[i] == '_'))
 				return gv_err_set(err, EINVAL,
 						  "query key %d has a byte outside [a-z0-9_]",
 						  t->n_arg + 1);

@@ -19,8 +19,8 @@ int gv_jf_load(const char *body, size_t len, size_t max, json_t **out, struct gv
 		return gv_err_set(err, EINVAL, "request body is empty; a JSON object is expected");
 	root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (!root)
-		return gv_err_set(err, EINVAL, "malformed JSON at line %d column %d: %s",
-				  jerr.line, jerr.column, jerr.text);
+		return gv_err_set(err, EINVAL, "malformed JSON at line %d column %d: %s", jerr.line,
+				  jerr.column, jerr.text);
 	if (!json_is_object(root)) {
 		json_decref(root);
 		return gv_err_set(err, EINVAL, "request body must be a JSON object");
@@ -140,8 +140,8 @@ static int integer(json_t *o, const char *key, unsigned flags, json_int_t *x, bo
 	return 1;
 }
 
-int gv_jf_uint(json_t *o, const char *key, unsigned flags, uint64_t lo, uint64_t hi,
-	       uint64_t *out, bool *present, struct gv_err *err)
+int gv_jf_uint(json_t *o, const char *key, unsigned flags, uint64_t lo, uint64_t hi, uint64_t *out,
+	       bool *present, struct gv_err *err)
 {
 	json_int_t x = 0;
 	int ret = integer(o, key, flags, &x, present, err);
@@ -193,16 +193,17 @@ int gv_jf_text_list(json_t *root, const char *key, bool one_ok, int max, char *i
 		return ret;
 	}
 	if (!json_is_array(v))
-		return gv_err_set(err, EINVAL, one_ok ? "field '%s' must be an instance id or an "
-							 "array of them"
-						       : "field '%s' must be an array of instance ids",
+		return gv_err_set(err, EINVAL,
+				  one_ok ? "field '%s' must be an instance id or an "
+					   "array of them"
+					 : "field '%s' must be an array of instance ids",
 				  key);
 	if (json_array_size(v) == 0 || json_array_size(v) > (size_t)max)
 		return gv_err_set(err, EINVAL, "field '%s' must name 1 to %d instances", key, max);
 	tmp = json_object();
 	if (!tmp)
 		return gv_err_set(err, ENOMEM, "out of memory");
-	json_array_foreach (v, i, e) {
+	json_array_foreach(v, i, e) {
 		/* one element as the member key: the getter's checks and words */
 		json_object_set(tmp, key, e);
 		ret = gv_jf_text(tmp, key, GV_JF_REQUIRED | GV_JF_ASCII, ids + i * cap, cap, err);

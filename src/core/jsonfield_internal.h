@@ -61,8 +61,8 @@ int gv_jf_bool(json_t *o, const char *key, unsigned flags, bool *out, struct gv_
  * lo and hi"). *out is written only when the member is given and valid;
  * *present (may be NULL) tells whether it was. Flags: GV_JF_REQUIRED,
  * GV_JF_NULL_ABSENT. */
-int gv_jf_uint(json_t *o, const char *key, unsigned flags, uint64_t lo, uint64_t hi,
-	       uint64_t *out, bool *present, struct gv_err *err);
+int gv_jf_uint(json_t *o, const char *key, unsigned flags, uint64_t lo, uint64_t hi, uint64_t *out,
+	       bool *present, struct gv_err *err);
 int gv_jf_int(json_t *o, const char *key, unsigned flags, long long lo, long long hi,
 	      long long *out, bool *present, struct gv_err *err);
 

@@ -15,12 +15,10 @@
 
 int gv_migctl_parse(const char *line, size_t len, struct gv_migctl_req *out, struct gv_err *err)
 {
-	static const char *const migrate_fields[] = { "op",	      "to",
-						      "acct",	      "sched",
-						      "instance",      "mode",
-						      "downtime_ms",   "max_rounds",
-						      "auto_converge", "inject",
-						      NULL };
+	static const char *const migrate_fields[] = { "op",	     "to",	   "acct",
+						      "sched",	     "instance",   "mode",
+						      "downtime_ms", "max_rounds", "auto_converge",
+						      "inject",	     NULL };
 	char op[16], mode[16];
 	json_t *root = NULL;
 	uint64_t rounds = 0;
@@ -73,15 +71,16 @@ int gv_migctl_parse(const char *line, size_t len, struct gv_migctl_req *out, str
 	if (!ret && mode[0])
 		ret = gv_mig_mode_parse(mode, &out->mode, err);
 	if (!ret)
-		ret = gv_jf_uint(root, "downtime_ms", GV_JF_NULL_ABSENT, 1, 600000, &out->downtime_ms,
-				 NULL, err);
+		ret = gv_jf_uint(root, "downtime_ms", GV_JF_NULL_ABSENT, 1, 600000,
+				 &out->downtime_ms, NULL, err);
 	if (!ret)
-		ret = gv_jf_uint(root, "max_rounds", GV_JF_NULL_ABSENT, 1, GV_MIG_ROUNDS_MAX, &rounds,
-				 NULL, err);
+		ret = gv_jf_uint(root, "max_rounds", GV_JF_NULL_ABSENT, 1, GV_MIG_ROUNDS_MAX,
+				 &rounds, NULL, err);
 	if (!ret)
 		out->max_rounds = (unsigned)rounds;
 	if (!ret)
-		ret = gv_jf_bool(root, "auto_converge", GV_JF_NULL_ABSENT, &out->auto_converge, err);
+		ret = gv_jf_bool(root, "auto_converge", GV_JF_NULL_ABSENT, &out->auto_converge,
+				 err);
 	if (!ret)
 		ret = gv_jf_text(root, "inject", ID, out->inject, sizeof(out->inject), err);
 out:

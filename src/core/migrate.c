@@ -108,8 +108,8 @@ static void add_warning(struct mig *m, const char *what, const struct gv_err *e)
 
 	if (n + 2 >= sizeof(m->rep->warning))
 		return;
-	snprintf(m->rep->warning + n, sizeof(m->rep->warning) - n, "%s%s: %s",
-		 n ? "; " : "", what, e->msg[0] ? e->msg : "failed");
+	snprintf(m->rep->warning + n, sizeof(m->rep->warning) - n, "%s%s: %s", n ? "; " : "", what,
+		 e->msg[0] ? e->msg : "failed");
 }
 
 static int check_cancel(const struct mig *m, struct gv_err *err)
@@ -169,7 +169,8 @@ static int fetch_list(struct mig *m, size_t *count, struct gv_err *err)
 			struct gv_mig_region *p = realloc(m->list, cap * sizeof(*p));
 
 			if (!p)
-				return gv_err_set(err, ENOMEM, "listing source regions: out of memory");
+				return gv_err_set(err, ENOMEM,
+						  "listing source regions: out of memory");
 			m->list = p;
 			m->listcap = cap;
 		}
@@ -236,8 +237,7 @@ static int reconcile(struct mig *m, struct gv_err *err)
 		if (rc < 0) {
 			reg_fini(&next[k]);
 			gv_err_prefix(err, "creating destination region %llu (%llu bytes)",
-				      (unsigned long long)src->id,
-				      (unsigned long long)src->size);
+				      (unsigned long long)src->id, (unsigned long long)src->size);
 			goto out;
 		}
 		k++;
@@ -395,17 +395,16 @@ static int copy_dirty(struct mig *m, bool hashes, bool verify, uint64_t *bytes_o
 			}
 			if (rc < 0) {
 				gv_err_prefix(err, "copying region %llu chunks %llu..%llu",
-					      (unsigned long long)r->id,
-					      (unsigned long long)first,
+					      (unsigned long long)r->id, (unsigned long long)first,
 					      (unsigned long long)(first + cnt - 1));
 				goto out;
 			}
 			for (uint64_t x = first; x < c; x++) {
 				if (verify && !gv_chunkhash_equal(&r->dst[x], &r->cur[x])) {
-					rc = gv_err_set(err, EIO,
-							"region %llu chunk %llu: destination differs from the frozen source after the copy",
-							(unsigned long long)r->id,
-							(unsigned long long)x);
+					rc = gv_err_set(
+						err, EIO,
+						"region %llu chunk %llu: destination differs from the frozen source after the copy",
+						(unsigned long long)r->id, (unsigned long long)x);
 					goto out;
 				}
 				r->have[x] = hashes;
@@ -652,8 +651,8 @@ static int stun_and_switch(struct mig *m, uint64_t *t_stun, struct gv_err *err)
 
 static bool ops_complete(const struct gv_mig_ops *o)
 {
-	return o && o->list_regions && o->dst_create && o->dst_destroy && o->src_hash &&
-	       o->copy && o->stun && o->switch_over && o->resume && o->src_release;
+	return o && o->list_regions && o->dst_create && o->dst_destroy && o->src_hash && o->copy &&
+	       o->stun && o->switch_over && o->resume && o->src_release;
 }
 
 /* Setup, pre-copy, stun and switch: 0 once the destination is live (the
@@ -683,8 +682,8 @@ static int migrate(struct mig *m, uint64_t t0, uint64_t *t_stun, struct gv_err *
 	return stun_and_switch(m, t_stun, why);
 }
 
-int gv_mig_run(const struct gv_mig_config *cfg, const struct gv_mig_ops *ops,
-	       void *ctx, struct gv_mig_report *report, struct gv_err *err)
+int gv_mig_run(const struct gv_mig_config *cfg, const struct gv_mig_ops *ops, void *ctx,
+	       struct gv_mig_report *report, struct gv_err *err)
 {
 	struct mig m = { 0 };
 	struct gv_err why = { 0 }, rel = { 0 };
@@ -764,19 +763,18 @@ int gv_mig_config_check(const struct gv_mig_config *cfg, struct gv_err *err)
 		return gv_err_set(err, EINVAL, "unknown migration mode %d", (int)cfg->mode);
 	if (cfg->chunk_size < GV_MIG_CHUNK_MIN || cfg->chunk_size > GV_MIG_CHUNK_MAX ||
 	    (cfg->chunk_size & (cfg->chunk_size - 1)))
-		return gv_err_set(err, EINVAL,
-				  "chunk size %llu is not a power of two between %llu and %llu bytes",
-				  (unsigned long long)cfg->chunk_size, GV_MIG_CHUNK_MIN,
-				  GV_MIG_CHUNK_MAX);
+		return gv_err_set(
+			err, EINVAL,
+			"chunk size %llu is not a power of two between %llu and %llu bytes",
+			(unsigned long long)cfg->chunk_size, GV_MIG_CHUNK_MIN, GV_MIG_CHUNK_MAX);
 	if (cfg->mode == GV_MIG_PRECOPY &&
 	    (cfg->max_rounds < 1 || cfg->max_rounds > GV_MIG_ROUNDS_MAX))
 		return gv_err_set(err, EINVAL, "max rounds %u is not between 1 and %d",
 				  cfg->max_rounds, GV_MIG_ROUNDS_MAX);
 	if (cfg->max_copy_chunks < 1)
 		return gv_err_set(err, EINVAL, "max chunks per copy must be at least 1");
-	if (cfg->auto_converge &&
-	    (cfg->throttle_initial < 1 || cfg->throttle_max > 99 ||
-	     cfg->throttle_initial > cfg->throttle_max))
+	if (cfg->auto_converge && (cfg->throttle_initial < 1 || cfg->throttle_max > 99 ||
+				   cfg->throttle_initial > cfg->throttle_max))
 		return gv_err_set(err, EINVAL,
 				  "throttle %u%% start, %u%% max: need 1 <= start <= max <= 99",
 				  cfg->throttle_initial, cfg->throttle_max);
@@ -871,19 +869,13 @@ json_t *gv_mig_report_to_json(const struct gv_mig_report *r)
 	json_t *o, *rounds;
 	bool ok = false;
 
-	o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f}",
-		      "mode", gv_mig_mode_name(r->mode),
-		      "result", gv_mig_result_name(r->result),
-		      "stop", gv_mig_stop_name(r->stop),
-		      "chunk_size", (json_int_t)r->chunk_size,
-		      "regions", (json_int_t)r->regions,
-		      "bytes_total", (json_int_t)r->bytes_total,
-		      "rounds", (json_int_t)r->rounds,
-		      "total_ms", ms(r->total_ns),
-		      "setup_ms", ms(r->setup_ns),
-		      "precopy_ms", ms(r->precopy_ns),
-		      "downtime_ms", ms(r->downtime_ns),
-		      "expected_downtime_ms", ms(r->expected_downtime_ns),
+	o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f}", "mode",
+		      gv_mig_mode_name(r->mode), "result", gv_mig_result_name(r->result), "stop",
+		      gv_mig_stop_name(r->stop), "chunk_size", (json_int_t)r->chunk_size, "regions",
+		      (json_int_t)r->regions, "bytes_total", (json_int_t)r->bytes_total, "rounds",
+		      (json_int_t)r->rounds, "total_ms", ms(r->total_ns), "setup_ms",
+		      ms(r->setup_ns), "precopy_ms", ms(r->precopy_ns), "downtime_ms",
+		      ms(r->downtime_ns), "expected_downtime_ms", ms(r->expected_downtime_ns),
 		      "downtime_limit_ms", ms(r->downtime_limit_ns));
 	if (!o)
 		goto out;
@@ -905,17 +897,13 @@ json_t *gv_mig_report_to_json(const struct gv_mig_report *r)
 	for (size_t i = 0; i < r->nround; i++) {
 		const struct gv_mig_round *d = &r->round[i];
 		json_t *e = json_pack(
-			"{s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:I, s:f, s:I}",
-			"round", (json_int_t)d->round,
-			"bytes_dirty", (json_int_t)d->bytes_dirty,
-			"chunks_dirty", (json_int_t)d->chunks_dirty,
-			"bytes_copied", (json_int_t)d->bytes_copied,
-			"chunks_copied", (json_int_t)d->chunks_copied,
-			"hash_ms", ms(d->hash_ns),
-			"copy_ms", ms(d->copy_ns),
-			"dirty_rate_bps", (json_int_t)d->dirty_rate_bps,
-			"expected_downtime_ms", ms(d->expected_downtime_ns),
-			"throttle_pct", (json_int_t)d->throttle_pct);
+			"{s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:I, s:f, s:I}", "round",
+			(json_int_t)d->round, "bytes_dirty", (json_int_t)d->bytes_dirty,
+			"chunks_dirty", (json_int_t)d->chunks_dirty, "bytes_copied",
+			(json_int_t)d->bytes_copied, "chunks_copied", (json_int_t)d->chunks_copied,
+			"hash_ms", ms(d->hash_ns), "copy_ms", ms(d->copy_ns), "dirty_rate_bps",
+			(json_int_t)d->dirty_rate_bps, "expected_downtime_ms",
+			ms(d->expected_downtime_ns), "throttle_pct", (json_int_t)d->throttle_pct);
 
 		if (json_array_append_new(rounds, e) < 0)
 			goto out;
@@ -939,14 +927,11 @@ out:
 
 json_t *gv_mig_progress_to_json(const struct gv_mig_progress *p)
 {
-	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:I}",
-			 "phase", gv_mig_phase_name(p->phase),
-			 "round", (json_int_t)p->round,
-			 "bytes_total", (json_int_t)p->bytes_total,
-			 "bytes_copied", (json_int_t)p->bytes_copied,
-			 "bytes_dirty", (json_int_t)p->bytes_dirty,
-			 "dirty_rate_bps", (json_int_t)p->dirty_rate_bps,
-			 "bandwidth_bps", (json_int_t)p->bandwidth_bps,
-			 "expected_downtime_ms", ms(p->expected_downtime_ns),
-			 "throttle_pct", (json_int_t)p->throttle_pct);
+	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:I}", "phase",
+			 gv_mig_phase_name(p->phase), "round", (json_int_t)p->round, "bytes_total",
+			 (json_int_t)p->bytes_total, "bytes_copied", (json_int_t)p->bytes_copied,
+			 "bytes_dirty", (json_int_t)p->bytes_dirty, "dirty_rate_bps",
+			 (json_int_t)p->dirty_rate_bps, "bandwidth_bps",
+			 (json_int_t)p->bandwidth_bps, "expected_downtime_ms",
+			 ms(p->expected_downtime_ns), "throttle_pct", (json_int_t)p->throttle_pct);
 }

@@ -8,8 +8,9 @@
 #include "gpuvisor/apireq.h"
 #include "jsonfield_internal.h"
 
-static const char *const fields[] = { "instance", "to", "mode", "downtime_limit_ms",
-				      "max_rounds", "auto_converge", "inject", NULL };
+static const char *const fields[] = {
+	"instance", "to", "mode", "downtime_limit_ms", "max_rounds", "auto_converge", "inject", NULL
+};
 
 /* The string members: null is absent; printable ASCII without spaces. */
 #define TEXT (GV_JF_NULL_ABSENT | GV_JF_ASCII)
@@ -60,11 +61,13 @@ int gv_migreq_parse(const char *body, size_t len, struct gv_migreq *out, struct 
 		ret = gv_jf_uint(root, "downtime_limit_ms", GV_JF_NULL_ABSENT, 1,
 				 GV_MIGREQ_DOWNTIME_MAX_MS, &out->downtime_limit_ms, NULL, err);
 	if (!ret)
-		ret = gv_jf_uint(root, "max_rounds", GV_JF_NULL_ABSENT, 1, 1000, &rounds, NULL, err);
+		ret = gv_jf_uint(root, "max_rounds", GV_JF_NULL_ABSENT, 1, 1000, &rounds, NULL,
+				 err);
 	if (!ret)
 		out->max_rounds = (unsigned)rounds;
 	if (!ret)
-		ret = gv_jf_bool(root, "auto_converge", GV_JF_NULL_ABSENT, &out->auto_converge, err);
+		ret = gv_jf_bool(root, "auto_converge", GV_JF_NULL_ABSENT, &out->auto_converge,
+				 err);
 	if (!ret)
 		ret = gv_jf_text(root, "inject", TEXT, out->inject, sizeof(out->inject), err);
 out:

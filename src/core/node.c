@@ -35,9 +35,9 @@ void gv_uuid_make(char out[GV_UUID_MAX], const char *prefix, const char *seed)
 	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
 	b[8] = (unsigned char)((b[8] & 0x0f) | 0x80);
 	snprintf(out, GV_UUID_MAX,
-		 "%s%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 prefix, b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
-		 b[11], b[12], b[13], b[14], b[15]);
+		 "%s%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", prefix,
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+		 b[13], b[14], b[15]);
 }
 
 /* prefix followed by 8-4-4-4-12 hex digits; normalises to lowercase. */
@@ -127,8 +127,8 @@ static int mig_layout_check(const struct gv_gpu_info *g, const struct gv_profile
 	return gv_place_mig_check(g->model, insts, g->n_mig, p, start, err);
 }
 
-static int parse_mig(struct gv_node_desc *n, struct gv_gpu_info *g, json_t *jm,
-		     const char *path, struct gv_err *err)
+static int parse_mig(struct gv_node_desc *n, struct gv_gpu_info *g, json_t *jm, const char *path,
+		     struct gv_err *err)
 {
 	static const char *const keys[] = { "profile", "start", "uuid", NULL };
 	const struct gv_jf_at at = { GV_JF_PATH, path };
@@ -174,10 +174,16 @@ static int parse_mig(struct gv_node_desc *n, struct gv_gpu_info *g, json_t *jm,
 		return rc;
 	if (s) {
 		if (strlen(s) >= GV_UUID_MAX)
-			return gv_err_set(err, EINVAL, "%s.uuid: not a MIG UUID (MIG-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", path);
+			return gv_err_set(
+				err, EINVAL,
+				"%s.uuid: not a MIG UUID (MIG-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
+				path);
 		snprintf(mi->uuid, sizeof(mi->uuid), "%s", s);
 		if (!uuid_valid(mi->uuid, "MIG-"))
-			return gv_err_set(err, EINVAL, "%s.uuid: '%s' is not a MIG UUID (MIG-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", path, s);
+			return gv_err_set(
+				err, EINVAL,
+				"%s.uuid: '%s' is not a MIG UUID (MIG-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
+				path, s);
 	} else {
 		mig_default_uuid(mi, g->uuid, ++n->mig_serial);
 	}
@@ -187,11 +193,11 @@ static int parse_mig(struct gv_node_desc *n, struct gv_gpu_info *g, json_t *jm,
 	return 0;
 }
 
-static int parse_gpu(const struct gv_catalog *cat, struct gv_node_desc *n, json_t *jg,
-		     int index, struct gv_err *err)
+static int parse_gpu(const struct gv_catalog *cat, struct gv_node_desc *n, json_t *jg, int index,
+		     struct gv_err *err)
 {
-	static const char *const keys[] = { "model", "uuid", "mem_mib", "mig_mode",
-					    "mig_instances", NULL };
+	static const char *const keys[] = { "model",	"uuid",		 "mem_mib",
+					    "mig_mode", "mig_instances", NULL };
 	struct gv_gpu_info *g = &n->gpus[index];
 	char path[64], mpath[96];
 	const struct gv_model *m;
@@ -218,10 +224,16 @@ static int parse_gpu(const struct gv_catalog *cat, struct gv_node_desc *n, json_
 		return rc;
 	if (s) {
 		if (strlen(s) >= GV_UUID_MAX)
-			return gv_err_set(err, EINVAL, "%s.uuid: not a GPU UUID (GPU-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", path);
+			return gv_err_set(
+				err, EINVAL,
+				"%s.uuid: not a GPU UUID (GPU-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
+				path);
 		snprintf(g->uuid, sizeof(g->uuid), "%s", s);
 		if (!uuid_valid(g->uuid, "GPU-"))
-			return gv_err_set(err, EINVAL, "%s.uuid: '%s' is not a GPU UUID (GPU-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", path, s);
+			return gv_err_set(
+				err, EINVAL,
+				"%s.uuid: '%s' is not a GPU UUID (GPU-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
+				path, s);
 	} else {
 		gpu_default_uuid(g, n->seed);
 	}
@@ -250,9 +262,10 @@ static int parse_gpu(const struct gv_catalog *cat, struct gv_node_desc *n, json_
 		json_t *jm;
 
 		if (json_array_size(v) > 0 && !g->mig_mode)
-			return gv_err_set(err, EINVAL,
-					  "%s.mig_instances: the GPU is not in MIG mode (\"mig_mode\": true)",
-					  path);
+			return gv_err_set(
+				err, EINVAL,
+				"%s.mig_instances: the GPU is not in MIG mode (\"mig_mode\": true)",
+				path);
 		json_array_foreach(v, i, jm) {
 			snprintf(mpath, sizeof(mpath), "%s.mig_instances[%zu]", path, i);
 			if ((rc = parse_mig(n, g, jm, mpath, err)) < 0)
@@ -289,8 +302,8 @@ int gv_node_parse(const struct gv_catalog *cat, const char *buf, size_t len,
 	}
 	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
-		rc = gv_err_set(err, EINVAL, "node description: line %d column %d: %s",
-				jerr.line, jerr.column, jerr.text);
+		rc = gv_err_set(err, EINVAL, "node description: line %d column %d: %s", jerr.line,
+				jerr.column, jerr.text);
 		goto out;
 	}
 	if (!json_is_object(root)) {
@@ -412,9 +425,10 @@ int gv_node_from_spec(const struct gv_catalog *cat, const char *spec, struct gv_
 		colon = memchr(p, ':', ilen);
 		mlen = colon ? (size_t)(colon - p) : ilen;
 		if (mlen == 0) {
-			rc = gv_err_set(err, EINVAL,
-					"node spec '%s': item %d has no model (expected model[:count], e.g. h100-80gb:2)",
-					spec, item);
+			rc = gv_err_set(
+				err, EINVAL,
+				"node spec '%s': item %d has no model (expected model[:count], e.g. h100-80gb:2)",
+				spec, item);
 			goto out;
 		}
 		if (mlen >= sizeof(model)) {
@@ -445,8 +459,9 @@ int gv_node_from_spec(const struct gv_catalog *cat, const char *spec, struct gv_
 		}
 		m = gv_catalog_find_model(cat, model);
 		if (!m) {
-			rc = gv_err_set(err, EINVAL, "node spec '%s': model '%s' is not in the catalog",
-					spec, model);
+			rc = gv_err_set(err, EINVAL,
+					"node spec '%s': model '%s' is not in the catalog", spec,
+					model);
 			goto out;
 		}
 		if (n->n_gpus + count > GV_NODE_MAX_GPUS) {
@@ -481,9 +496,9 @@ static json_t *node_to_json(const struct gv_node_desc *node, struct gv_err *err)
 	if (ok)
 		ok = json_object_set_new(root, "version", json_integer(1)) == 0 &&
 		     json_object_set(root, "gpus", gpus) == 0 &&
-		     json_object_set_new(root, "seed",
-					 json_string(node->seed[0] ? node->seed
-								   : GV_NODE_DEFAULT_SEED)) == 0 &&
+		     json_object_set_new(
+			     root, "seed",
+			     json_string(node->seed[0] ? node->seed : GV_NODE_DEFAULT_SEED)) == 0 &&
 		     json_object_set_new(root, "mig_serial",
 					 json_integer((json_int_t)node->mig_serial)) == 0;
 	for (int i = 0; ok && i < node->n_gpus; i++) {
@@ -491,8 +506,10 @@ static json_t *node_to_json(const struct gv_node_desc *node, struct gv_err *err)
 		json_t *jg, *migs;
 
 		if (!g->model) {
-			gv_err_set(err, EINVAL, "gpu %d (%s) has no catalog model: cannot be saved as a node description",
-				   i, g->name);
+			gv_err_set(
+				err, EINVAL,
+				"gpu %d (%s) has no catalog model: cannot be saved as a node description",
+				i, g->name);
 			json_decref(gpus);
 			json_decref(root);
 			return NULL;
@@ -503,10 +520,10 @@ static json_t *node_to_json(const struct gv_node_desc *node, struct gv_err *err)
 		ok = jg && migs && json_object_set(jg, "mig_instances", migs) == 0 &&
 		     json_array_append(gpus, jg) == 0;
 		for (int j = 0; ok && j < g->n_mig; j++)
-			ok = json_array_append_new(
-				     migs, json_pack("{s:s, s:i, s:s}", "profile",
-						     g->mig[j].profile->name, "start",
-						     g->mig[j].start, "uuid", g->mig[j].uuid)) == 0;
+			ok = json_array_append_new(migs, json_pack("{s:s, s:i, s:s}", "profile",
+								   g->mig[j].profile->name, "start",
+								   g->mig[j].start, "uuid",
+								   g->mig[j].uuid)) == 0;
 		json_decref(migs);
 		json_decref(jg);
 	}

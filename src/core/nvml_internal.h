@@ -62,13 +62,13 @@ struct gv_nvml_memory {
 
 /* nvmlPciInfo_t as returned by nvmlDeviceGetPciInfo_v3 */
 struct gv_nvml_pci_info {
-	char bus_id_legacy[16];	  /* NVML_DEVICE_PCI_BUS_ID_BUFFER_V2_SIZE */
+	char bus_id_legacy[16]; /* NVML_DEVICE_PCI_BUS_ID_BUFFER_V2_SIZE */
 	unsigned int domain;
 	unsigned int bus;
 	unsigned int device;
 	unsigned int pci_device_id; /* device id << 16 | vendor id */
 	unsigned int pci_subsystem_id;
-	char bus_id[32];	  /* NVML_DEVICE_PCI_BUS_ID_BUFFER_SIZE */
+	char bus_id[32]; /* NVML_DEVICE_PCI_BUS_ID_BUFFER_SIZE */
 };
 
 /* nvmlGpuInstancePlacement_t: memory slices [start, start + size) */
@@ -118,12 +118,15 @@ struct gv_nvml_ci_profile_info_v2 {
 };
 
 /* NVML_STRUCT_VERSION: the struct's size with the version in the top byte */
-#define GV_NVML_STRUCT_VERSION(type, ver) ((unsigned int)(sizeof(type) | ((unsigned int)(ver) << 24)))
+#define GV_NVML_STRUCT_VERSION(type, ver) \
+	((unsigned int)(sizeof(type) | ((unsigned int)(ver) << 24)))
 
 _Static_assert(sizeof(struct gv_nvml_pci_info) == 68, "nvmlPciInfo_t layout");
-_Static_assert(sizeof(struct gv_nvml_gi_profile_info_v2) == 152, "nvmlGpuInstanceProfileInfo_v2_t layout");
+_Static_assert(sizeof(struct gv_nvml_gi_profile_info_v2) == 152,
+	       "nvmlGpuInstanceProfileInfo_v2_t layout");
 _Static_assert(sizeof(struct gv_nvml_gi_info) == 24, "nvmlGpuInstanceInfo_t layout");
-_Static_assert(sizeof(struct gv_nvml_ci_profile_info_v2) == 136, "nvmlComputeInstanceProfileInfo_v2_t layout");
+_Static_assert(sizeof(struct gv_nvml_ci_profile_info_v2) == 136,
+	       "nvmlComputeInstanceProfileInfo_v2_t layout");
 
 /* The entry points, resolved once by name into this table. */
 struct gv_nvml_fns {
@@ -139,9 +142,10 @@ struct gv_nvml_fns {
 	gv_nvml_ret (*device_get_mig_mode)(gv_nvml_device, unsigned int *, unsigned int *);
 	gv_nvml_ret (*device_set_mig_mode)(gv_nvml_device, unsigned int, gv_nvml_ret *);
 	gv_nvml_ret (*device_get_gpu_instance_profile_info_v)(gv_nvml_device, unsigned int,
-							       struct gv_nvml_gi_profile_info_v2 *);
-	gv_nvml_ret (*device_get_gpu_instance_possible_placements_v2)(
-		gv_nvml_device, unsigned int, struct gv_nvml_gi_placement *, unsigned int *);
+							      struct gv_nvml_gi_profile_info_v2 *);
+	gv_nvml_ret (*device_get_gpu_instance_possible_placements_v2)(gv_nvml_device, unsigned int,
+								      struct gv_nvml_gi_placement *,
+								      unsigned int *);
 	gv_nvml_ret (*device_create_gpu_instance_with_placement)(
 		gv_nvml_device, unsigned int, const struct gv_nvml_gi_placement *,
 		gv_nvml_gpu_instance *);
@@ -154,15 +158,14 @@ struct gv_nvml_fns {
 		gv_nvml_gpu_instance, unsigned int, unsigned int,
 		struct gv_nvml_ci_profile_info_v2 *);
 	gv_nvml_ret (*gpu_instance_create_compute_instance)(gv_nvml_gpu_instance, unsigned int,
-							     gv_nvml_compute_instance *);
-	gv_nvml_ret (*gpu_instance_get_compute_instance_by_id)(gv_nvml_gpu_instance,
-								unsigned int,
-								gv_nvml_compute_instance *);
+							    gv_nvml_compute_instance *);
+	gv_nvml_ret (*gpu_instance_get_compute_instance_by_id)(gv_nvml_gpu_instance, unsigned int,
+							       gv_nvml_compute_instance *);
 	gv_nvml_ret (*compute_instance_destroy)(gv_nvml_compute_instance);
 	gv_nvml_ret (*gpu_instance_destroy)(gv_nvml_gpu_instance);
 	gv_nvml_ret (*device_get_max_mig_device_count)(gv_nvml_device, unsigned int *);
 	gv_nvml_ret (*device_get_mig_device_handle_by_index)(gv_nvml_device, unsigned int,
-							      gv_nvml_device *);
+							     gv_nvml_device *);
 	gv_nvml_ret (*device_get_gpu_instance_id)(gv_nvml_device, unsigned int *);
 	gv_nvml_ret (*device_get_compute_instance_id)(gv_nvml_device, unsigned int *);
 };

@@ -20,9 +20,9 @@ struct mig_state {
 	int n_insts;
 	const struct gv_profile *xp[MIG_EXTRA_MAX];
 	int n_x;
-	uint32_t used;	/* memory slices in use */
-	int compute;	/* compute slices in use */
-	int media;	/* +me instances */
+	uint32_t used; /* memory slices in use */
+	int compute;   /* compute slices in use */
+	int media;     /* +me instances */
 };
 
 enum mig_fit {
@@ -246,8 +246,9 @@ static int mig_explain(const struct mig_state *st, const struct gv_profile *p, i
 		return gv_err_set(err, ENOSPC, "%d %s already, the most a GPU takes is %d", exact,
 				  p->name, p->max_count);
 	case FIT_BASE_MAX:
-		return gv_err_set(err, ENOSPC, "%d %s instances already, the most a GPU takes is %d",
-				  base, mig_base(p)->name, mig_base(p)->max_count);
+		return gv_err_set(err, ENOSPC,
+				  "%d %s instances already, the most a GPU takes is %d", base,
+				  mig_base(p)->name, mig_base(p)->max_count);
 	case FIT_MEDIA:
 		return gv_err_set(err, ENOSPC,
 				  "%s needs the media extensions and another +me instance has them",
@@ -267,9 +268,8 @@ static int mig_explain(const struct mig_state *st, const struct gv_profile *p, i
 	return gv_err_set(err, EINVAL, "internal: unknown MIG fit %d", (int)fit);
 }
 
-int gv_place_mig_check(const struct gv_model *model, const struct gv_place_inst *insts,
-		       int n_insts, const struct gv_profile *profile, int start,
-		       struct gv_err *err)
+int gv_place_mig_check(const struct gv_model *model, const struct gv_place_inst *insts, int n_insts,
+		       const struct gv_profile *profile, int start, struct gv_err *err)
 {
 	struct mig_state st;
 
@@ -277,7 +277,8 @@ int gv_place_mig_check(const struct gv_model *model, const struct gv_place_inst 
 		return gv_err_set(err, EINVAL, "%s is not a MIG profile",
 				  profile ? profile->name : "(null)");
 	if (!mig_capable(model))
-		return gv_err_set(err, EINVAL, "%s has no MIG", model ? model->id : "unknown model");
+		return gv_err_set(err, EINVAL, "%s has no MIG",
+				  model ? model->id : "unknown model");
 	if (n_insts < 0 || (n_insts > 0 && !insts))
 		return gv_err_set(err, EINVAL, "bad instance list");
 	mig_state_init(&st, model, insts, n_insts);
@@ -302,7 +303,8 @@ static int mig_score_order(const struct gv_model *m, const struct gv_profile **o
 			const struct gv_profile *q = out[j - 1];
 
 			if (q->mem_slices > p->mem_slices ||
-			    (q->mem_slices == p->mem_slices && q->compute_slices >= p->compute_slices))
+			    (q->mem_slices == p->mem_slices &&
+			     q->compute_slices >= p->compute_slices))
 				break;
 			out[j] = q;
 		}
@@ -392,11 +394,11 @@ static void mig_explain_full(const struct mig_state *st, const struct gv_profile
 /* ---- timeslice ---------------------------------------------------------- */
 
 struct ts_state {
-	uint64_t cap;	   /* memory timeslice instances may use */
-	uint64_t used;	   /* framebuffer already given out */
-	int n;		   /* timeslice instances */
-	uint64_t size;	   /* framebuffer of the first one (equal-size mode) */
-	bool mixed_sizes;  /* instances of different sizes present */
+	uint64_t cap;	  /* memory timeslice instances may use */
+	uint64_t used;	  /* framebuffer already given out */
+	int n;		  /* timeslice instances */
+	uint64_t size;	  /* framebuffer of the first one (equal-size mode) */
+	bool mixed_sizes; /* instances of different sizes present */
 };
 
 /* Known models are sized against the catalog's framebuffer (the profiles'
@@ -445,8 +447,7 @@ static int ts_free(const struct gv_place_gpu *g, const struct gv_profile *p, uin
 		return 0;
 	}
 	if (!mixed && t.n > 0 && t.size != fb) {
-		snprintf(why, len,
-			 "equal-size mode: it has %llu MiB instances, %s is %llu MiB",
+		snprintf(why, len, "equal-size mode: it has %llu MiB instances, %s is %llu MiB",
 			 (unsigned long long)t.size, name, (unsigned long long)fb);
 		return 0;
 	}
@@ -463,7 +464,8 @@ static int ts_free(const struct gv_place_gpu *g, const struct gv_profile *p, uin
 	if (n_mem == 0) {
 		snprintf(why, len, "%llu of %llu MiB given out%s, %s needs %llu MiB",
 			 (unsigned long long)t.used, (unsigned long long)t.cap,
-			 g->reserve_mib ? " (after the reserve)" : "", name, (unsigned long long)fb);
+			 g->reserve_mib ? " (after the reserve)" : "", name,
+			 (unsigned long long)fb);
 		return 0;
 	}
 	return n_max < n_mem ? n_max : n_mem;
@@ -487,8 +489,7 @@ int gv_place_free_count(const struct gv_place_gpu *gpu, const struct gv_profile 
 		return 0;
 	switch (gpu->mode) {
 	case GV_MODE_PASSTHROUGH:
-		if (profile->kind == GV_PROFILE_PASSTHROUGH ||
-		    is_full_size(gpu->model, profile))
+		if (profile->kind == GV_PROFILE_PASSTHROUGH || is_full_size(gpu->model, profile))
 			return gpu->n_insts == 0 ? 1 : 0;
 		return 0;
 	case GV_MODE_TIMESLICE:
@@ -512,9 +513,9 @@ int gv_place_free_count(const struct gv_place_gpu *gpu, const struct gv_profile 
 
 enum try_rc {
 	TRY_OK = 0,
-	TRY_FULL,	/* the profile exists here but does not fit now */
-	TRY_UNKNOWN,	/* the profile does not exist on this GPU's model */
-	TRY_NEVER,	/* explicit start never valid for the profile */
+	TRY_FULL,    /* the profile exists here but does not fit now */
+	TRY_UNKNOWN, /* the profile does not exist on this GPU's model */
+	TRY_NEVER,   /* explicit start never valid for the profile */
 };
 
 struct fill {
@@ -580,8 +581,8 @@ static int try_gpu(const struct gv_place_gpu *g, const struct gv_place_req *req,
 	res->gpu = -1;
 	res->start = -1;
 	/* On a known model only "timeslice" with a size may bypass the catalog. */
-	if (!p && !want_pt && m && !(want_ts && req->fb_mib &&
-				    strcasecmp(req->profile, "timeslice") == 0)) {
+	if (!p && !want_pt && m &&
+	    !(want_ts && req->fb_mib && strcasecmp(req->profile, "timeslice") == 0)) {
 		snprintf(why, len, "%s has no profile %s", m->id, req->profile);
 		return TRY_UNKNOWN;
 	}
@@ -607,7 +608,8 @@ static int try_gpu(const struct gv_place_gpu *g, const struct gv_place_req *req,
 			return TRY_FULL;
 		}
 		if (g->n_insts > 0) {
-			snprintf(why, len, "passthrough needs the whole GPU and it has %d instance%s",
+			snprintf(why, len,
+				 "passthrough needs the whole GPU and it has %d instance%s",
 				 g->n_insts, g->n_insts == 1 ? "" : "s");
 			return TRY_FULL;
 		}

@@ -143,13 +143,15 @@ int gv_proc_group_kill(pid_t pgid, uint64_t leader_start, int sig, struct gv_err
 	 * process if it is still alive after the reads */
 	pfd = pidfd_open_(pgid);
 	if (pfd < 0 && errno == ESRCH)
-		return gv_err_set(err, ESRCH, "process %d, the leader of the workload's group, is gone",
+		return gv_err_set(err, ESRCH,
+				  "process %d, the leader of the workload's group, is gone",
 				  (int)pgid);
 	if (pfd < 0 && errno != ENOSYS)
 		return gv_err_set(err, errno, "pidfd_open(%d): %s", (int)pgid, strerror(errno));
 	ret = gv_proc_stat_read(pgid, &st);
 	if (ret) {
-		ret = gv_err_set(err, ESRCH, "process %d, the leader of the workload's group, is gone",
+		ret = gv_err_set(err, ESRCH,
+				 "process %d, the leader of the workload's group, is gone",
 				 (int)pgid);
 		goto out;
 	}
@@ -162,7 +164,8 @@ int gv_proc_group_kill(pid_t pgid, uint64_t leader_start, int sig, struct gv_err
 		goto out;
 	}
 	if (st.pgid != pgid) {
-		ret = gv_err_set(err, ESRCH, "process %d no longer leads process group %d (now in %d)",
+		ret = gv_err_set(err, ESRCH,
+				 "process %d no longer leads process group %d (now in %d)",
 				 (int)pgid, (int)pgid, (int)st.pgid);
 		goto out;
 	}
@@ -182,7 +185,8 @@ int gv_proc_group_kill(pid_t pgid, uint64_t leader_start, int sig, struct gv_err
 		int e = errno;
 
 		ret = e == ESRCH ? gv_err_set(err, ESRCH, "process group %d is gone", (int)pgid)
-				 : gv_err_set(err, e, "kill(-%d, %d): %s", (int)pgid, sig, strerror(e));
+				 : gv_err_set(err, e, "kill(-%d, %d): %s", (int)pgid, sig,
+					      strerror(e));
 		goto out;
 	}
 	ret = 0;

@@ -37,7 +37,6 @@
 
 #include "sched_internal.h"
 
-
 /* How long past a lease's deadline a waiter waits before it checks whether
  * the holder's process is still alive, and how often it re-checks a live
  * holder that overruns (a long kernel being drained). */
@@ -71,9 +70,9 @@ struct gv_sched_client {
 	/* under mtx */
 	pthread_mutex_t mtx;
 	pthread_cond_t cond;
-	uint64_t start; /* our slice began (pickup or extension) */
+	uint64_t start;	      /* our slice began (pickup or extension) */
 	_Atomic uint64_t len; /* written under mtx, read by the watchdog too */
-	bool try_pending; /* try_gate left a want registered */
+	bool try_pending;     /* try_gate left a want registered */
 	bool has_watchdog;
 	bool wd_live; /* the watchdog holds the liveness mutex (attach waits) */
 	_Atomic bool stop;
@@ -99,8 +98,7 @@ uint64_t gv_sched_now(const struct gv_sched *s)
 	return s->now_fn ? s->now_fn(s->now_arg) : gv_sched_mono_ns();
 }
 
-void gv_sched_set_clock(struct gv_sched *s, uint64_t (*now_ns)(void *arg),
-			void *arg)
+void gv_sched_set_clock(struct gv_sched *s, uint64_t (*now_ns)(void *arg), void *arg)
 {
 	if (!s)
 		return;
@@ -198,12 +196,10 @@ static bool policy_pending(struct gv_sched_seg *g)
 	return LDA(g->policy_req) != gv_sched_policy_word(LD(g->policy), LD(g->slice_us));
 }
 
-static int validate_seg(const struct gv_sched_seg *g, const char *path,
-			struct gv_err *err)
+static int validate_seg(const struct gv_sched_seg *g, const char *path, struct gv_err *err)
 {
-	if (g->magic != GV_SCHED_MAGIC || g->version != GV_SCHED_VERSION ||
-	    g->size != sizeof(*g) || g->max_tenants != GV_SCHED_MAX_TENANTS ||
-	    g->max_clients != GV_SCHED_MAX_CLIENTS)
+	if (g->magic != GV_SCHED_MAGIC || g->version != GV_SCHED_VERSION || g->size != sizeof(*g) ||
+	    g->max_tenants != GV_SCHED_MAX_TENANTS || g->max_clients != GV_SCHED_MAX_CLIENTS)
 		return gv_err_set(err, EPROTO,
 				  "%s is not a gpuvisor scheduler segment of "
 				  "version %u",
@@ -211,18 +207,15 @@ static int validate_seg(const struct gv_sched_seg *g, const char *path,
 	return 0;
 }
 
-int gv_sched_map_fd(int fd, const char *path, struct gv_sched **out,
-		  struct gv_err *err)
+int gv_sched_map_fd(int fd, const char *path, struct gv_sched **out, struct gv_err *err)
 {
 	struct gv_sched *s = NULL;
 	void *m;
 	int ret;
 
-	m = mmap(NULL, sizeof(struct gv_sched_seg), PROT_READ | PROT_WRITE,
-		 MAP_SHARED, fd, 0);
+	m = mmap(NULL, sizeof(struct gv_sched_seg), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (m == MAP_FAILED)
-		return gv_err_set(err, errno, "cannot map %s: %s", path,
-				  strerror(errno));
+		return gv_err_set(err, errno, "cannot map %s: %s", path, strerror(errno));
 	s = calloc(1, sizeof(*s));
 	if (!s) {
 		ret = gv_err_set(err, ENOMEM, "out of memory");
@@ -236,8 +229,7 @@ out:
 	return ret;
 }
 
-int gv_sched_open(const char *path, struct gv_sched **out,
-		  struct gv_err *err)
+int gv_sched_open(const char *path, struct gv_sched **out, struct gv_err *err)
 {
 	struct stat st;
 	int fd = -1, ret;
@@ -248,8 +240,8 @@ int gv_sched_open(const char *path, struct gv_sched **out,
 		return gv_err_set(err, EINVAL, "gv_sched_open: NULL argument");
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
-		ret = gv_err_set(err, errno, "cannot open scheduler segment %s: %s",
-				 path, strerror(errno));
+		ret = gv_err_set(err, errno, "cannot open scheduler segment %s: %s", path,
+				 strerror(errno));
 		goto out;
 	}
 	if (fstat(fd, &st) < 0 || (size_t)st.st_size != sizeof(struct gv_sched_seg)) {
@@ -290,8 +282,7 @@ int gv_sched_find_tenant(struct gv_sched_seg *g, const char *id)
 {
 	for (int t = 0; t < GV_SCHED_MAX_TENANTS; t++)
 		if (LDA(g->tenants[t].state) == GV_SLOT_ACTIVE &&
-		    strncmp(g->tenants[t].instance_id, id,
-			    GV_SCHED_INSTANCE_ID_MAX) == 0)
+		    strncmp(g->tenants[t].instance_id, id, GV_SCHED_INSTANCE_ID_MAX) == 0)
 			return t;
 	return -1;
 }
@@ -308,8 +299,8 @@ static uint32_t wanting_mask(struct gv_sched_seg *g, int skip)
 		struct gv_sched_client_rec *r = &g->clients[k];
 		int t;
 
-		if (k == skip || LDA(r->state) != GV_SLOT_ACTIVE ||
-		    atomic_load(&r->want) == 0 || LD(r->stalled))
+		if (k == skip || LDA(r->state) != GV_SLOT_ACTIVE || atomic_load(&r->want) == 0 ||
+		    LD(r->stalled))
 			continue;
 		t = LD(r->tenant);
 		if (t >= 0 && t < GV_SCHED_MAX_TENANTS)
@@ -344,8 +335,7 @@ static int choose_client(struct gv_sched_seg *g, int t, int self)
 
 /* Publishing replaces our lease word by CAS: if somebody revoked our lease
  * meanwhile (we were stopped for a long time), our decision is dropped. */
-static void publish_grant(struct gv_sched_seg *g, uint64_t lease, uint64_t now,
-			  int k, uint64_t len)
+static void publish_grant(struct gv_sched_seg *g, uint64_t lease, uint64_t now, int k, uint64_t len)
 {
 	uint64_t gen = LD(g->generation) + 1;
 	int t = LD(g->clients[k].tenant);
@@ -360,14 +350,12 @@ static void publish_grant(struct gv_sched_seg *g, uint64_t lease, uint64_t now,
 	ST(g->idle_until, 0);
 	ST(g->last_tenant, t);
 	ST(g->tenants[t].rr_client, (uint32_t)k);
-	if (!atomic_compare_exchange_strong(&g->holder, &lease,
-					    GV_SCHED_H_MAKE(k, gen, false)))
+	if (!atomic_compare_exchange_strong(&g->holder, &lease, GV_SCHED_H_MAKE(k, gen, false)))
 		return;
 	gv_sched_poke(&g->clients[k]);
 }
 
-static void publish_none(struct gv_sched_seg *g, uint64_t lease,
-			 uint64_t wake_at)
+static void publish_none(struct gv_sched_seg *g, uint64_t lease, uint64_t wake_at)
 {
 	if (atomic_load(&g->holder) != lease)
 		return;
@@ -381,8 +369,8 @@ static void publish_none(struct gv_sched_seg *g, uint64_t lease,
 
 /* The decider's step: choose who runs next and publish it. Called with the
  * lease held by this process (its slice, or a CAS claim) and c->mtx held. */
-static void decide(struct gv_sched_client *c, uint64_t lease, uint64_t now,
-		   int prev, bool self_wants)
+static void decide(struct gv_sched_client *c, uint64_t lease, uint64_t now, int prev,
+		   bool self_wants)
 {
 	struct gv_sched_seg *g = c->g;
 
@@ -422,15 +410,14 @@ static uint64_t claim(struct gv_sched_client *c, uint64_t h, uint64_t now)
 
 /* We hold the lease (lease) over a dead client's (h): charge what it
  * held, free it, decide. */
-static void takeover(struct gv_sched_client *c, uint64_t h, uint64_t lease,
-		     uint64_t now)
+static void takeover(struct gv_sched_client *c, uint64_t h, uint64_t lease, uint64_t now)
 {
 	struct gv_sched_seg *g = c->g;
 	int k = GV_SCHED_H_IDX(h), t = LD(g->clients[k].tenant);
 	uint64_t start = LD(g->hold_start);
 
-	if (!(h & GV_SCHED_H_DECIDING) && start != 0 && start < now &&
-	    t >= 0 && t < GV_SCHED_MAX_TENANTS) {
+	if (!(h & GV_SCHED_H_DECIDING) && start != 0 && start < now && t >= 0 &&
+	    t < GV_SCHED_MAX_TENANTS) {
 		gv_sched_charge(g, t, start, now);
 		gv_sched_finish_slice(g, t, now - start, LD(g->hold_len));
 	}
@@ -441,15 +428,14 @@ static void takeover(struct gv_sched_client *c, uint64_t h, uint64_t lease,
 /* We hold the lease over a live client's that is far past its deadline:
  * charge it up to now and leave it out of decisions until it runs its
  * gate again (it is stopped, or drains a very long kernel). */
-static void revoke_lease(struct gv_sched_client *c, uint64_t h, uint64_t lease,
-		   uint64_t now)
+static void revoke_lease(struct gv_sched_client *c, uint64_t h, uint64_t lease, uint64_t now)
 {
 	struct gv_sched_seg *g = c->g;
 	int k = GV_SCHED_H_IDX(h), t = LD(g->clients[k].tenant);
 	uint64_t start = LD(g->hold_start);
 
-	if (!(h & GV_SCHED_H_DECIDING) && start != 0 && start < now &&
-	    t >= 0 && t < GV_SCHED_MAX_TENANTS) {
+	if (!(h & GV_SCHED_H_DECIDING) && start != 0 && start < now && t >= 0 &&
+	    t < GV_SCHED_MAX_TENANTS) {
 		gv_sched_charge(g, t, start, now);
 		gv_sched_finish_slice(g, t, now - start, LD(g->hold_len));
 	}
@@ -487,8 +473,7 @@ static void pickup(struct gv_sched_client *c, uint64_t h, uint64_t now)
 
 /* Ends our slice at `now` (c->mtx held, the lease is ours): keep it for a
  * new slice when nobody else wants it, else drain, charge and hand over. */
-static void end_slice(struct gv_sched_client *c, uint64_t now, bool caller_wants,
-		      bool release)
+static void end_slice(struct gv_sched_client *c, uint64_t now, bool caller_wants, bool release)
 {
 	struct gv_sched_seg *g = c->g;
 	uint64_t lease = LD(c->my_word);
@@ -499,9 +484,8 @@ static void end_slice(struct gv_sched_client *c, uint64_t now, bool caller_wants
 	ST(c->deadline, 0); /* stop admitting before anything else */
 	if (atomic_load(&g->holder) != lease)
 		return; /* revoked while we were stopped: nothing is ours */
-	self_wants = !release &&
-		     (caller_wants || atomic_exchange(&c->active, 0) ||
-		      atomic_load(&c->rec->want) > 0);
+	self_wants = !release && (caller_wants || atomic_exchange(&c->active, 0) ||
+				  atomic_load(&c->rec->want) > 0);
 	gv_sched_charge(g, t, c->start, now);
 	/* charged up to now: a revoker (see revoke_lease) or the figures
 	 * count the rest from here, not twice */
@@ -552,8 +536,7 @@ static bool eligible_estimate(struct gv_sched_seg *g, int t, uint64_t now)
 	if (LD(g->policy) != GV_SCHED_FIXED_SHARE)
 		return true;
 	if (now > last)
-		c += (int64_t)((now - last) * gv_sched_fixed_rate(g, t) /
-			       GV_SCHED_SHARE_FULL);
+		c += (int64_t)((now - last) * gv_sched_fixed_rate(g, t) / GV_SCHED_SHARE_FULL);
 	return c >= (int64_t)LD(g->slice_us) * 1000;
 }
 
@@ -592,9 +575,8 @@ static int gate_slow(struct gv_sched_client *c, bool block)
 		if (k < 0) {
 			uint64_t idle = LD(g->idle_until);
 
-			if (!decided_none &&
-			    (now >= idle || policy_pending(g) ||
-			     eligible_estimate(g, c->tenant, now))) {
+			if (!decided_none && (now >= idle || policy_pending(g) ||
+					      eligible_estimate(g, c->tenant, now))) {
 				uint64_t lease = claim(c, h, now);
 
 				if (lease) {
@@ -605,8 +587,7 @@ static int gate_slow(struct gv_sched_client *c, bool block)
 			}
 			/* nobody eligible yet (fixed share) or we just decided
 			 * so: sleep until the next eligibility, never spin */
-			timeout = idle > now ? idle - now
-					     : (uint64_t)LD(g->slice_us) * 1000u;
+			timeout = idle > now ? idle - now : (uint64_t)LD(g->slice_us) * 1000u;
 			decided_none = false;
 		} else {
 			dl = LD(g->hold_deadline);
@@ -731,16 +712,15 @@ static void release_liveness(struct gv_sched_client *c)
 	pthread_mutex_unlock(&c->rec->live);
 }
 
-static void futex_wait_local(_Atomic uint32_t *word, uint32_t seen,
-			     uint64_t timeout_ns)
+static void futex_wait_local(_Atomic uint32_t *word, uint32_t seen, uint64_t timeout_ns)
 {
 	struct timespec ts = {
 		.tv_sec = (time_t)(timeout_ns / 1000000000ull),
 		.tv_nsec = (long)(timeout_ns % 1000000000ull),
 	};
 
-	syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT_PRIVATE, seen,
-		timeout_ns ? &ts : NULL, NULL, 0);
+	syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT_PRIVATE, seen, timeout_ns ? &ts : NULL,
+		NULL, 0);
 }
 
 /* Ends our slice on time even when no application thread calls the gate
@@ -777,8 +757,7 @@ static void *watchdog_main(void *arg)
 			}
 			dl = LD(c->deadline);
 			now = gv_sched_mono_ns();
-			if (atomic_load(&c->g->holder) == LD(c->my_word) && dl != 0 &&
-			    now >= dl)
+			if (atomic_load(&c->g->holder) == LD(c->my_word) && dl != 0 && now >= dl)
 				end_slice(c, now, false, false);
 			pthread_mutex_unlock(&c->mtx);
 		} else {
@@ -799,8 +778,8 @@ static void wd_kick(struct gv_sched_client *c, bool force)
 {
 	atomic_fetch_add(&c->wd_seq, 1);
 	if (force || atomic_load(&c->wd_idle))
-		syscall(SYS_futex, (uint32_t *)&c->wd_seq, FUTEX_WAKE_PRIVATE,
-			INT_MAX, NULL, NULL, 0);
+		syscall(SYS_futex, (uint32_t *)&c->wd_seq, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL,
+			0);
 }
 
 static int claim_client_slot(struct gv_sched_seg *g)
@@ -812,8 +791,8 @@ static int claim_client_slot(struct gv_sched_seg *g)
 			if (pass == 1 && LDA(g->clients[k].state) == GV_SLOT_ACTIVE &&
 			    !gv_sched_client_alive(g, k))
 				gv_sched_free_dead_client(g, k);
-			if (atomic_compare_exchange_strong(&g->clients[k].state,
-							   &expect, GV_SLOT_CLAIMING))
+			if (atomic_compare_exchange_strong(&g->clients[k].state, &expect,
+							   GV_SLOT_CLAIMING))
 				return k;
 		}
 	}
@@ -821,8 +800,8 @@ static int claim_client_slot(struct gv_sched_seg *g)
 }
 
 int gv_sched_attach(struct gv_sched *s, const char *instance_id,
-		    const struct gv_sched_attach_opts *opts,
-		    struct gv_sched_client **out, struct gv_err *err)
+		    const struct gv_sched_attach_opts *opts, struct gv_sched_client **out,
+		    struct gv_err *err)
 {
 	struct gv_sched_client *c = NULL;
 	pthread_condattr_t ca;

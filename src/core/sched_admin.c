@@ -17,17 +17,13 @@
 
 #include "sched_internal.h"
 
-static int check_policy(enum gv_sched_policy policy, uint32_t slice_us,
-			struct gv_err *err)
+static int check_policy(enum gv_sched_policy policy, uint32_t slice_us, struct gv_err *err)
 {
 	if (!gv_sched_policy_name(policy))
-		return gv_err_set(err, EINVAL, "unknown scheduling policy %d",
-				  (int)policy);
+		return gv_err_set(err, EINVAL, "unknown scheduling policy %d", (int)policy);
 	if (slice_us < GV_SCHED_SLICE_MIN_US || slice_us > GV_SCHED_SLICE_MAX_US)
-		return gv_err_set(err, EINVAL,
-				  "time slice %u us is outside %u-%u us (1-30 ms)",
-				  slice_us, GV_SCHED_SLICE_MIN_US,
-				  GV_SCHED_SLICE_MAX_US);
+		return gv_err_set(err, EINVAL, "time slice %u us is outside %u-%u us (1-30 ms)",
+				  slice_us, GV_SCHED_SLICE_MIN_US, GV_SCHED_SLICE_MAX_US);
 	return 0;
 }
 
@@ -44,12 +40,10 @@ const char *gv_sched_policy_name(enum gv_sched_policy policy)
 	return NULL;
 }
 
-int gv_sched_policy_from_name(const char *name, enum gv_sched_policy *out,
-			      struct gv_err *err)
+int gv_sched_policy_from_name(const char *name, enum gv_sched_policy *out, struct gv_err *err)
 {
-	static const enum gv_sched_policy all[] = {
-		GV_SCHED_BEST_EFFORT, GV_SCHED_EQUAL_SHARE, GV_SCHED_FIXED_SHARE
-	};
+	static const enum gv_sched_policy all[] = { GV_SCHED_BEST_EFFORT, GV_SCHED_EQUAL_SHARE,
+						    GV_SCHED_FIXED_SHARE };
 
 	for (size_t i = 0; name && i < sizeof(all) / sizeof(all[0]); i++) {
 		if (strcmp(name, gv_sched_policy_name(all[i])) == 0) {
@@ -64,8 +58,8 @@ int gv_sched_policy_from_name(const char *name, enum gv_sched_policy *out,
 			  name ? name : "(null)");
 }
 
-int gv_sched_create(const char *path, enum gv_sched_policy policy,
-		    uint32_t slice_us, struct gv_sched **out, struct gv_err *err)
+int gv_sched_create(const char *path, enum gv_sched_policy policy, uint32_t slice_us,
+		    struct gv_sched **out, struct gv_err *err)
 {
 	char tmp[PATH_MAX];
 	struct gv_sched *s = NULL;
@@ -91,18 +85,15 @@ int gv_sched_create(const char *path, enum gv_sched_policy policy,
 	}
 	/* build the segment under a temporary name and rename it into place,
 	 * so that a tenant never maps a half-initialised segment */
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >=
-	    (int)sizeof(tmp))
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
 		return gv_err_set(err, ENAMETOOLONG, "path too long: %s", path);
 	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0660);
 	if (fd < 0)
-		return gv_err_set(err, errno, "cannot create %s: %s", tmp,
-				  strerror(errno));
+		return gv_err_set(err, errno, "cannot create %s: %s", tmp, strerror(errno));
 	/* tenants map it read-write: the daemon's group, as the accounting
 	 * files (a umask must not take that away) */
 	if (fchmod(fd, 0660) < 0 || ftruncate(fd, sizeof(struct gv_sched_seg)) < 0) {
-		ret = gv_err_set(err, errno, "cannot size %s: %s", tmp,
-				 strerror(errno));
+		ret = gv_err_set(err, errno, "cannot size %s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	ret = gv_sched_map_fd(fd, tmp, &s, err);
@@ -133,8 +124,7 @@ int gv_sched_create(const char *path, enum gv_sched_policy policy,
 	}
 	atomic_thread_fence(memory_order_seq_cst);
 	if (rename(tmp, path) < 0) {
-		ret = gv_err_set(err, errno, "cannot create %s: %s", path,
-				 strerror(errno));
+		ret = gv_err_set(err, errno, "cannot create %s: %s", path, strerror(errno));
 		goto out;
 	}
 	*out = s;
@@ -151,8 +141,8 @@ out:
 	return ret;
 }
 
-int gv_sched_set_policy(struct gv_sched *s, enum gv_sched_policy policy,
-			uint32_t slice_us, struct gv_err *err)
+int gv_sched_set_policy(struct gv_sched *s, enum gv_sched_policy policy, uint32_t slice_us,
+			struct gv_err *err)
 {
 	int ret;
 
@@ -183,8 +173,8 @@ static bool valid_instance_id(const char *id)
 	return true;
 }
 
-int gv_sched_tenant_set(struct gv_sched *s, const char *instance_id,
-			uint32_t weight, uint32_t share_ppm, struct gv_err *err)
+int gv_sched_tenant_set(struct gv_sched *s, const char *instance_id, uint32_t weight,
+			uint32_t share_ppm, struct gv_err *err)
 {
 	struct gv_sched_seg *g;
 	struct gv_sched_tenant_rec *r;
@@ -201,8 +191,7 @@ int gv_sched_tenant_set(struct gv_sched *s, const char *instance_id,
 		return gv_err_set(err, EINVAL, "weight %u is outside %d-%d", weight,
 				  GV_SCHED_WEIGHT_MIN, GV_SCHED_WEIGHT_MAX);
 	if (share_ppm > GV_SCHED_SHARE_FULL)
-		return gv_err_set(err, EINVAL,
-				  "share %u ppm is more than the whole GPU (%u)",
+		return gv_err_set(err, EINVAL, "share %u ppm is more than the whole GPU (%u)",
 				  share_ppm, GV_SCHED_SHARE_FULL);
 	g = s->g;
 	t = gv_sched_find_tenant(g, instance_id);
@@ -215,8 +204,7 @@ int gv_sched_tenant_set(struct gv_sched *s, const char *instance_id,
 		if (LDA(g->tenants[t].state) == GV_SLOT_FREE)
 			break;
 	if (t == GV_SCHED_MAX_TENANTS)
-		return gv_err_set(err, ENOSPC,
-				  "the scheduler segment already has %d tenants",
+		return gv_err_set(err, ENOSPC, "the scheduler segment already has %d tenants",
 				  GV_SCHED_MAX_TENANTS);
 	r = &g->tenants[t];
 	/* the daemon is the only writer of tenant slots: plain reset */
@@ -241,8 +229,7 @@ int gv_sched_tenant_set(struct gv_sched *s, const char *instance_id,
 	return t;
 }
 
-int gv_sched_tenant_remove(struct gv_sched *s, const char *instance_id,
-			   struct gv_err *err)
+int gv_sched_tenant_remove(struct gv_sched *s, const char *instance_id, struct gv_err *err)
 {
 	struct gv_sched_seg *g;
 	int t;
@@ -252,12 +239,10 @@ int gv_sched_tenant_remove(struct gv_sched *s, const char *instance_id,
 	g = s->g;
 	t = gv_sched_find_tenant(g, instance_id);
 	if (t < 0)
-		return gv_err_set(err, ENOENT,
-				  "instance %s is not registered with the scheduler",
+		return gv_err_set(err, ENOENT, "instance %s is not registered with the scheduler",
 				  instance_id);
 	for (int k = 0; k < GV_SCHED_MAX_CLIENTS; k++) {
-		if (LDA(g->clients[k].state) != GV_SLOT_ACTIVE ||
-		    LD(g->clients[k].tenant) != t)
+		if (LDA(g->clients[k].state) != GV_SLOT_ACTIVE || LD(g->clients[k].tenant) != t)
 			continue;
 		if (gv_sched_client_alive(g, k))
 			return gv_err_set(err, EBUSY,
@@ -302,8 +287,7 @@ uint32_t gv_sched_share_1s(const struct gv_sched_seg *g, int t, uint64_t now)
 	uint64_t h;
 	int k;
 
-	from = e >= GV_SCHED_BUCKETS - 1 ? (e - (GV_SCHED_BUCKETS - 1)) * GV_SCHED_BUCKET_NS
-					 : 0;
+	from = e >= GV_SCHED_BUCKETS - 1 ? (e - (GV_SCHED_BUCKETS - 1)) * GV_SCHED_BUCKET_NS : 0;
 	for (int i = 0; i < GV_SCHED_BUCKETS; i++) {
 		uint64_t be = LD(r->bucket_epoch[i]);
 
@@ -313,8 +297,7 @@ uint32_t gv_sched_share_1s(const struct gv_sched_seg *g, int t, uint64_t now)
 	/* the slice in progress is charged only when it ends */
 	h = LDA(g->holder);
 	k = GV_SCHED_H_IDX(h);
-	if (k >= 0 && !(h & GV_SCHED_H_DECIDING) &&
-	    LD(g->clients[k].tenant) == t) {
+	if (k >= 0 && !(h & GV_SCHED_H_DECIDING) && LD(g->clients[k].tenant) == t) {
 		uint64_t start = LD(g->hold_start);
 
 		if (start != 0 && start < now)
@@ -328,8 +311,7 @@ uint32_t gv_sched_share_1s(const struct gv_sched_seg *g, int t, uint64_t now)
 	return (uint32_t)(sum * GV_SCHED_SHARE_FULL / window);
 }
 
-int gv_sched_stats(struct gv_sched *s, struct gv_sched_stats *out,
-		   struct gv_err *err)
+int gv_sched_stats(struct gv_sched *s, struct gv_sched_stats *out, struct gv_err *err)
 {
 	struct gv_sched_seg *g;
 	uint64_t now, h, req;
@@ -389,4 +371,3 @@ int gv_sched_stats(struct gv_sched *s, struct gv_sched_stats *out,
 	}
 	return 0;
 }
-

@@ -27,18 +27,17 @@
 
 #define GV_SCHED_MAGIC 0x44484353u /* "SCHD" */
 #define GV_SCHED_VERSION 2u
-#define GV_SCHED_BUCKETS 10		   /* ring of the last second */
-#define GV_SCHED_BUCKET_NS 100000000ull	   /* 100 ms */
-#define GV_SCHED_VTIME_SCALE 100ull	   /* vtime += ns * SCALE / weight */
+#define GV_SCHED_BUCKETS 10		/* ring of the last second */
+#define GV_SCHED_BUCKET_NS 100000000ull /* 100 ms */
+#define GV_SCHED_VTIME_SCALE 100ull	/* vtime += ns * SCALE / weight */
 
 /* holder word: bits 0-6 client index + 1 (0: nobody), bit 7 "deciding"
  * (a claim without a slice), bits 8-63 the grant token. */
 #define GV_SCHED_H_IDX(h) ((int)((h)&0x7f) - 1)
 #define GV_SCHED_H_DECIDING 0x80ull
 #define GV_SCHED_H_TOKEN(h) ((h) >> 8)
-#define GV_SCHED_H_MAKE(idx, token, deciding)                                  \
-	(((uint64_t)(token) << 8) | ((deciding) ? GV_SCHED_H_DECIDING : 0) |      \
-	 (uint64_t)((idx) + 1))
+#define GV_SCHED_H_MAKE(idx, token, deciding) \
+	(((uint64_t)(token) << 8) | ((deciding) ? GV_SCHED_H_DECIDING : 0) | (uint64_t)((idx) + 1))
 
 enum { GV_SLOT_FREE = 0, GV_SLOT_CLAIMING = 1, GV_SLOT_ACTIVE = 2 };
 
@@ -46,7 +45,7 @@ struct gv_sched_tenant_rec {
 	_Atomic uint32_t state; /* FREE or ACTIVE; daemon */
 	_Atomic uint32_t weight;
 	_Atomic uint32_t share_ppm;
-	_Atomic uint32_t rr_client; /* last client granted (RR inside a tenant) */
+	_Atomic uint32_t rr_client;		    /* last client granted (RR inside a tenant) */
 	char instance_id[GV_SCHED_INSTANCE_ID_MAX]; /* set before state=ACTIVE */
 	/* decider */
 	_Atomic uint64_t used_ns;
@@ -54,7 +53,7 @@ struct gv_sched_tenant_rec {
 	_Atomic uint64_t overruns;
 	_Atomic uint64_t overrun_ns;
 	_Atomic uint64_t revocations;
-	_Atomic uint64_t vtime;	 /* equal share: weighted service */
+	_Atomic uint64_t vtime;	   /* equal share: weighted service */
 	_Atomic int64_t credit_ns; /* fixed share: entitlement not yet used */
 	_Atomic uint64_t bucket_epoch[GV_SCHED_BUCKETS];
 	_Atomic uint64_t bucket_ns[GV_SCHED_BUCKETS];
@@ -63,11 +62,11 @@ struct gv_sched_tenant_rec {
 };
 
 struct gv_sched_client_rec {
-	_Atomic uint32_t state;	 /* FREE, CLAIMING, ACTIVE */
-	_Atomic uint32_t wake;	 /* futex word: bumped when granted */
+	_Atomic uint32_t state; /* FREE, CLAIMING, ACTIVE */
+	_Atomic uint32_t wake;	/* futex word: bumped when granted */
 	_Atomic int32_t tenant;
-	_Atomic int32_t pid;	 /* as the process sees itself (messages only) */
-	_Atomic uint32_t want;	 /* threads of it inside the gate's slow path */
+	_Atomic int32_t pid;	  /* as the process sees itself (messages only) */
+	_Atomic uint32_t want;	  /* threads of it inside the gate's slow path */
 	_Atomic uint32_t stalled; /* revoked while alive: skipped until it runs */
 	_Atomic uint64_t want_since;
 	/* process-shared robust mutex, locked by the client's watchdog thread
@@ -85,20 +84,20 @@ struct gv_sched_seg {
 	uint32_t reserved0;
 	_Atomic uint64_t holder;
 	/* written by the decider before publishing holder (release) */
-	_Atomic uint64_t hold_granted; /* when the grant was published */
-	_Atomic uint64_t hold_len;     /* slice length of the grant */
-	_Atomic uint64_t hold_start;   /* set by the grantee when it picks up */
+	_Atomic uint64_t hold_granted;	/* when the grant was published */
+	_Atomic uint64_t hold_len;	/* slice length of the grant */
+	_Atomic uint64_t hold_start;	/* set by the grantee when it picks up */
 	_Atomic uint64_t hold_deadline; /* liveness horizon for waiters */
-	_Atomic uint64_t idle_until;   /* fixed share: next time someone is eligible */
-	_Atomic uint64_t generation;   /* grants so far; token source */
-	_Atomic int32_t last_tenant;   /* round robin position */
-	_Atomic uint32_t policy;       /* in force */
+	_Atomic uint64_t idle_until;	/* fixed share: next time someone is eligible */
+	_Atomic uint64_t generation;	/* grants so far; token source */
+	_Atomic int32_t last_tenant;	/* round robin position */
+	_Atomic uint32_t policy;	/* in force */
 	_Atomic uint32_t slice_us;
 	_Atomic uint32_t reserved1;
-	_Atomic uint64_t policy_req;   /* (policy << 32) | slice_us */
+	_Atomic uint64_t policy_req; /* (policy << 32) | slice_us */
 	_Atomic uint64_t policy_applied_ns;
-	_Atomic uint64_t last_accrue;  /* fixed share credit accrual time */
-	_Atomic uint64_t vclock;       /* equal share: floor for returning tenants */
+	_Atomic uint64_t last_accrue; /* fixed share credit accrual time */
+	_Atomic uint64_t vclock;      /* equal share: floor for returning tenants */
 	struct gv_sched_tenant_rec tenants[GV_SCHED_MAX_TENANTS];
 	struct gv_sched_client_rec clients[GV_SCHED_MAX_CLIENTS];
 };
@@ -116,8 +115,7 @@ void gv_sched_accrue(struct gv_sched_seg *g, uint64_t now);
 /* Charges [from, to) of GPU time to tenant t (used, vtime, credit, ring). */
 void gv_sched_charge(struct gv_sched_seg *g, int t, uint64_t from, uint64_t to);
 /* Ends one slice of t that lasted `held` ns against its length `len`. */
-void gv_sched_finish_slice(struct gv_sched_seg *g, int t, uint64_t held,
-			   uint64_t len);
+void gv_sched_finish_slice(struct gv_sched_seg *g, int t, uint64_t held, uint64_t len);
 /* Tenant t keeps the slice without a decision (nobody else wants it): the
  * equal-share floor follows its virtual time, as a decision would. */
 void gv_sched_note_alone(struct gv_sched_seg *g, int t);
@@ -133,8 +131,8 @@ struct gv_sched_pick {
  * `wanting` (bit t = tenant t). prev is the tenant whose slice just ended
  * (-1 if none): round robin starts after it. Updates the equal-share vclock
  * floor of returning tenants (a tenant cannot bank time while idle). */
-struct gv_sched_pick gv_sched_pick(struct gv_sched_seg *g, uint64_t now,
-				   uint32_t wanting, int prev);
+struct gv_sched_pick gv_sched_pick(struct gv_sched_seg *g, uint64_t now, uint32_t wanting,
+				   int prev);
 
 /* ---- segment helpers (sched.c), for sched_admin.c and the tests ---- */
 

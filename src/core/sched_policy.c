@@ -10,8 +10,7 @@
 
 static bool tenant_ready(const struct gv_sched_seg *g, int t)
 {
-	return atomic_load_explicit(&g->tenants[t].state, memory_order_acquire) ==
-	       GV_SLOT_ACTIVE;
+	return atomic_load_explicit(&g->tenants[t].state, memory_order_acquire) == GV_SLOT_ACTIVE;
 }
 
 static uint32_t tenant_weight(const struct gv_sched_seg *g, int t)
@@ -107,8 +106,7 @@ void gv_sched_accrue(struct gv_sched_seg *g, uint64_t now)
 		if (!tenant_ready(g, t))
 			continue;
 		c = LD(g->tenants[t].credit_ns) +
-		    (int64_t)((now - last) * gv_sched_fixed_rate(g, t) /
-			      GV_SCHED_SHARE_FULL);
+		    (int64_t)((now - last) * gv_sched_fixed_rate(g, t) / GV_SCHED_SHARE_FULL);
 		ST(g->tenants[t].credit_ns, c > cap ? cap : c);
 	}
 	ST(g->last_accrue, now);
@@ -142,8 +140,7 @@ void gv_sched_charge(struct gv_sched_seg *g, int t, uint64_t from, uint64_t to)
 	}
 }
 
-void gv_sched_finish_slice(struct gv_sched_seg *g, int t, uint64_t held,
-			   uint64_t len)
+void gv_sched_finish_slice(struct gv_sched_seg *g, int t, uint64_t held, uint64_t len)
 {
 	struct gv_sched_tenant_rec *r;
 
@@ -193,8 +190,7 @@ static int rr_first(uint32_t set, int prev)
 	return -1;
 }
 
-static struct gv_sched_pick pick_equal(struct gv_sched_seg *g, uint32_t wanting,
-				       int prev)
+static struct gv_sched_pick pick_equal(struct gv_sched_seg *g, uint32_t wanting, int prev)
 {
 	struct gv_sched_pick p = { .tenant = -1 };
 	uint64_t floor = LD(g->vclock), best = UINT64_MAX;
@@ -205,8 +201,7 @@ static struct gv_sched_pick pick_equal(struct gv_sched_seg *g, uint32_t wanting,
 	 * a decision point (its thread was not back at the gate yet, e.g. on
 	 * a loaded CPU) keeps what it is owed. */
 	for (int t = 0; t < GV_SCHED_MAX_TENANTS; t++) {
-		uint64_t allow = 2 * slice_ns(g) * GV_SCHED_VTIME_SCALE /
-				 tenant_weight(g, t);
+		uint64_t allow = 2 * slice_ns(g) * GV_SCHED_VTIME_SCALE / tenant_weight(g, t);
 
 		if ((wanting & (1u << t)) && LD(g->tenants[t].vtime) + allow < floor)
 			ST(g->tenants[t].vtime, floor - allow);
@@ -231,8 +226,8 @@ static struct gv_sched_pick pick_equal(struct gv_sched_seg *g, uint32_t wanting,
 	return p;
 }
 
-static struct gv_sched_pick pick_fixed(struct gv_sched_seg *g, uint64_t now,
-				       uint32_t wanting, int prev)
+static struct gv_sched_pick pick_fixed(struct gv_sched_seg *g, uint64_t now, uint32_t wanting,
+				       int prev)
 {
 	struct gv_sched_pick p = { .tenant = -1 };
 	uint64_t len = slice_ns(g);
@@ -256,9 +251,9 @@ static struct gv_sched_pick pick_fixed(struct gv_sched_seg *g, uint64_t now,
 		}
 		rate = gv_sched_fixed_rate(g, t);
 		if (rate > 0) {
-			uint64_t at = now + ((uint64_t)((int64_t)len - c) *
-						     GV_SCHED_SHARE_FULL +
-					     rate - 1) / rate;
+			uint64_t at =
+				now + ((uint64_t)((int64_t)len - c) * GV_SCHED_SHARE_FULL + rate -
+				       1) / rate;
 
 			if (p.wake_at == 0 || at < p.wake_at)
 				p.wake_at = at;
@@ -271,8 +266,7 @@ static struct gv_sched_pick pick_fixed(struct gv_sched_seg *g, uint64_t now,
 	return p;
 }
 
-struct gv_sched_pick gv_sched_pick(struct gv_sched_seg *g, uint64_t now,
-				   uint32_t wanting, int prev)
+struct gv_sched_pick gv_sched_pick(struct gv_sched_seg *g, uint64_t now, uint32_t wanting, int prev)
 {
 	struct gv_sched_pick p = { .tenant = -1 };
 	uint32_t ready = 0;

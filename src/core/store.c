@@ -57,10 +57,10 @@ _Static_assert(N_MIGRATIONS == GV_STORE_SCHEMA_VERSION, "one migration per schem
 static int db_fail(struct gv_store *st, struct gv_err *err, int rc, const char *what)
 {
 	int code = (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) ? EBUSY
-		   : rc == SQLITE_CONSTRAINT			 ? EEXIST
-		   : rc == SQLITE_FULL				 ? ENOSPC
-		   : rc == SQLITE_NOMEM				 ? ENOMEM
-								 : EIO;
+		   : rc == SQLITE_CONSTRAINT		      ? EEXIST
+		   : rc == SQLITE_FULL			      ? ENOSPC
+		   : rc == SQLITE_NOMEM			      ? ENOMEM
+							      : EIO;
 
 	return gv_err_set(err, code, "state database: %s: %s", what,
 			  st && st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
@@ -150,10 +150,11 @@ static int migrate(struct gv_store *st, struct gv_err *err)
 	if (ret)
 		goto out;
 	if (ver > GV_STORE_SCHEMA_VERSION) {
-		ret = gv_err_set(err, EPROTO,
-				 "state database has schema version %d; this gpuvisor knows up to %d "
-				 "(written by a newer gpuvisord?)",
-				 ver, GV_STORE_SCHEMA_VERSION);
+		ret = gv_err_set(
+			err, EPROTO,
+			"state database has schema version %d; this gpuvisor knows up to %d "
+			"(written by a newer gpuvisord?)",
+			ver, GV_STORE_SCHEMA_VERSION);
 		goto out;
 	}
 	for (; ver < GV_STORE_SCHEMA_VERSION; ver++) {
@@ -182,7 +183,8 @@ int gv_store_open(const char *path, struct gv_store **out, struct gv_err *err)
 	if (!st)
 		return gv_err_set(err, ENOMEM, "out of memory");
 	rc = sqlite3_open_v2(path, &st->db,
-			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+			     NULL);
 	if (rc != SQLITE_OK) {
 		ret = gv_err_set(err, EIO, "cannot open state database %s: %s", path,
 				 st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
@@ -312,7 +314,7 @@ static void copy_col(char *dst, size_t cap, sqlite3_stmt *s, int col)
 	snprintf(dst, cap, "%s", t ? (const char *)t : "");
 }
 
-#define INST_COLS                                                                    \
+#define INST_COLS                                                                           \
 	"id, gpu_uuid, profile, kind, start, fb_mib, state, device_uuid, created, wl_pid, " \
 	"wl_pgid, wl_starttime, wl_since, wl_state, owner, wl_span, wl_span_pos"
 
@@ -355,11 +357,12 @@ int gv_store_inst_insert(struct gv_store *st, const struct gv_store_inst *in, st
 
 	if (!in->id[0] || !in->gpu_uuid[0] || !in->profile[0])
 		return gv_err_set(err, EINVAL, "instance needs an id, a GPU and a profile");
-	ret = prepare(st,
-		      "INSERT INTO instances(seq, " INST_COLS ") "
-		      "VALUES(?14, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?15, ?16, "
-		      "?17, ?18)",
-		      &s, err);
+	ret = prepare(
+		st,
+		"INSERT INTO instances(seq, " INST_COLS ") "
+		"VALUES(?14, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?15, ?16, "
+		"?17, ?18)",
+		&s, err);
 	if (ret)
 		return ret;
 	sqlite3_bind_text(s, 1, in->id, -1, SQLITE_STATIC);
@@ -438,10 +441,11 @@ int gv_store_inst_set_state(struct gv_store *st, const char *id, enum gv_inst_st
 			    const char *device_uuid, struct gv_err *err)
 {
 	sqlite3_stmt *s = NULL;
-	int ret = prepare(st,
-			  "UPDATE instances SET state = ?2, device_uuid = COALESCE(?3, device_uuid) "
-			  "WHERE id = ?1",
-			  &s, err);
+	int ret =
+		prepare(st,
+			"UPDATE instances SET state = ?2, device_uuid = COALESCE(?3, device_uuid) "
+			"WHERE id = ?1",
+			&s, err);
 
 	if (ret)
 		return ret;
@@ -460,10 +464,11 @@ int gv_store_inst_set_workload(struct gv_store *st, const char *id, pid_t pid, p
 			       uint64_t starttime, int64_t since, struct gv_err *err)
 {
 	sqlite3_stmt *s = NULL;
-	int ret = prepare(st,
-			  "UPDATE instances SET wl_pid = ?2, wl_pgid = ?3, wl_starttime = ?4, "
-			  "wl_since = ?5, wl_state = 0, wl_span = '', wl_span_pos = 0 WHERE id = ?1",
-			  &s, err);
+	int ret =
+		prepare(st,
+			"UPDATE instances SET wl_pid = ?2, wl_pgid = ?3, wl_starttime = ?4, "
+			"wl_since = ?5, wl_state = 0, wl_span = '', wl_span_pos = 0 WHERE id = ?1",
+			&s, err);
 
 	if (ret)
 		return ret;
@@ -631,13 +636,15 @@ int gv_store_gpu_set_sched(struct gv_store *st, const char *uuid, const char *po
 	int ret;
 
 	if (!uuid || !uuid[0] || !policy || !policy[0] || slice_us == 0)
-		return gv_err_set(err, EINVAL, "scheduler settings need a GPU, a policy and a slice");
+		return gv_err_set(err, EINVAL,
+				  "scheduler settings need a GPU, a policy and a slice");
 	/* a GPU without a stored mode is in passthrough (gvd_gpu_mode) */
-	ret = prepare(st,
-		      "INSERT INTO gpus(uuid, mode, sched_policy, sched_slice_us) "
-		      "VALUES(?1, 'passthrough', ?2, ?3) ON CONFLICT(uuid) DO UPDATE SET "
-		      "sched_policy = excluded.sched_policy, sched_slice_us = excluded.sched_slice_us",
-		      &s, err);
+	ret = prepare(
+		st,
+		"INSERT INTO gpus(uuid, mode, sched_policy, sched_slice_us) "
+		"VALUES(?1, 'passthrough', ?2, ?3) ON CONFLICT(uuid) DO UPDATE SET "
+		"sched_policy = excluded.sched_policy, sched_slice_us = excluded.sched_slice_us",
+		&s, err);
 	if (ret)
 		return ret;
 	sqlite3_bind_text(s, 1, uuid, -1, SQLITE_STATIC);
@@ -648,8 +655,7 @@ int gv_store_gpu_set_sched(struct gv_store *st, const char *uuid, const char *po
 	return ret;
 }
 
-int gv_store_inst_get_weight(struct gv_store *st, const char *id, uint32_t *out,
-			     struct gv_err *err)
+int gv_store_inst_get_weight(struct gv_store *st, const char *id, uint32_t *out, struct gv_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc, ret = prepare(st, "SELECT sched_weight FROM instances WHERE id = ?1", &s, err);
@@ -663,8 +669,8 @@ int gv_store_inst_get_weight(struct gv_store *st, const char *id, uint32_t *out,
 		int64_t w = sqlite3_column_int64(s, 0);
 
 		if (w < 1 || w > UINT32_MAX)
-			ret = gv_err_set(err, EIO, "state database: instance %s has weight %lld", id,
-					 (long long)w);
+			ret = gv_err_set(err, EIO, "state database: instance %s has weight %lld",
+					 id, (long long)w);
 		else
 			*out = (uint32_t)w;
 	} else if (rc == SQLITE_DONE) {
@@ -793,7 +799,7 @@ const char *gv_inst_state_name(enum gv_inst_state s)
 	return "unknown";
 }
 
-#define MIG_COLS                                                                           \
+#define MIG_COLS                                                                                 \
 	"id, src, dst, dst_created, src_device, dst_device, mode, downtime_limit_ms, pid, ctl, " \
 	"state, created, finished, error, report, progress, more"
 
@@ -888,13 +894,14 @@ int gv_store_mig_insert(struct gv_store *st, const struct gv_store_mig *m, struc
 int gv_store_mig_update(struct gv_store *st, const struct gv_store_mig *m, struct gv_err *err)
 {
 	sqlite3_stmt *s = NULL;
-	int rc, ret = prepare(st,
-			      "UPDATE migrations SET dst = ?3, dst_created = ?4, src_device = ?5, "
-			      "dst_device = ?6, mode = ?7, downtime_limit_ms = ?8, pid = ?9, ctl = ?10, "
-			      "state = ?11, finished = ?13, error = ?14, report = ?15, progress = ?16, "
-			      "more = ?18 "
-			      "WHERE id = ?1 AND src = ?2 AND created = ?12",
-			      &s, err);
+	int rc, ret = prepare(
+			st,
+			"UPDATE migrations SET dst = ?3, dst_created = ?4, src_device = ?5, "
+			"dst_device = ?6, mode = ?7, downtime_limit_ms = ?8, pid = ?9, ctl = ?10, "
+			"state = ?11, finished = ?13, error = ?14, report = ?15, progress = ?16, "
+			"more = ?18 "
+			"WHERE id = ?1 AND src = ?2 AND created = ?12",
+			&s, err);
 
 	if (ret)
 		return ret;
@@ -929,8 +936,7 @@ int gv_store_mig_get(struct gv_store *st, const char *id, struct gv_store_mig *o
 	return ret;
 }
 
-int gv_store_mig_list(struct gv_store *st, struct gv_store_mig **out, size_t *n,
-		      struct gv_err *err)
+int gv_store_mig_list(struct gv_store *st, struct gv_store_mig **out, size_t *n, struct gv_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	void *arr;

@@ -148,9 +148,10 @@ static int payload_parse(enum gv_wire_type type, const uint8_t *p, size_t n,
 		if (!all_zero(p + 2, 6))
 			return gv_err_set(err, EINVAL, "hello frame has nonzero reserved bytes");
 		if (!text_ok(p + HELLO_FIXED, idlen, 1, GV_WIRE_ID_MAX, 0x21))
-			return gv_err_set(err, EINVAL,
-					  "hello frame id must be 1 to %d printable characters without spaces",
-					  GV_WIRE_ID_MAX);
+			return gv_err_set(
+				err, EINVAL,
+				"hello frame id must be 1 to %d printable characters without spaces",
+				GV_WIRE_ID_MAX);
 		f->u.hello.role = p[0];
 		memcpy(f->u.hello.nonce, p + 8, GV_WIRE_NONCE_SIZE);
 		memcpy(f->u.hello.id, p + HELLO_FIXED, idlen);
@@ -172,10 +173,11 @@ static int payload_parse(enum gv_wire_type type, const uint8_t *p, size_t n,
 			return gv_err_set(err, EINVAL, "region %llu has size 0",
 					  (unsigned long long)f->u.region.id);
 		if (!chunk_size_ok(f->u.region.chunk_size))
-			return gv_err_set(err, EINVAL,
-					  "region %llu has chunk size %llu (not a power of two from 64 KiB to 64 MiB)",
-					  (unsigned long long)f->u.region.id,
-					  (unsigned long long)f->u.region.chunk_size);
+			return gv_err_set(
+				err, EINVAL,
+				"region %llu has chunk size %llu (not a power of two from 64 KiB to 64 MiB)",
+				(unsigned long long)f->u.region.id,
+				(unsigned long long)f->u.region.chunk_size);
 		return 0;
 	case GV_WIRE_REGION_FREE:
 		if (n != REGION_FREE_SIZE)
@@ -201,10 +203,10 @@ static int payload_parse(enum gv_wire_type type, const uint8_t *p, size_t n,
 		h = gv_chunkhash_one(p + GV_WIRE_CHUNK_FIXED, (size_t)len);
 		f->u.chunk.hash = gv_chunkhash_from_bytes(p + 24);
 		if (!gv_chunkhash_equal(&h, &f->u.chunk.hash))
-			return gv_err_set(err, EINVAL,
-					  "chunk of region %llu at offset %llu does not match its hash",
-					  (unsigned long long)get64(p),
-					  (unsigned long long)get64(p + 8));
+			return gv_err_set(
+				err, EINVAL,
+				"chunk of region %llu at offset %llu does not match its hash",
+				(unsigned long long)get64(p), (unsigned long long)get64(p + 8));
 		f->u.chunk.region = get64(p);
 		f->u.chunk.offset = get64(p + 8);
 		f->u.chunk.len = (uint32_t)len;
@@ -241,18 +243,20 @@ static int payload_parse(enum gv_wire_type type, const uint8_t *p, size_t n,
 		e = (int32_t)get32(p);
 		mlen = get16(p + 4);
 		if (n != ABORT_FIXED + mlen)
-			return gv_err_set(err, EINVAL,
-					  "abort frame of %zu bytes does not hold its %zu-byte reason",
-					  n, mlen);
+			return gv_err_set(
+				err, EINVAL,
+				"abort frame of %zu bytes does not hold its %zu-byte reason", n,
+				mlen);
 		if (e < 1 || e > ERRNO_MAX)
 			return gv_err_set(err, EINVAL, "abort frame has error %d (not an errno)",
 					  (int)e);
 		if (get16(p + 6) != 0)
 			return gv_err_set(err, EINVAL, "abort frame has nonzero reserved bytes");
 		if (!text_ok(p + ABORT_FIXED, mlen, 0, GV_WIRE_MSG_MAX, 0x20))
-			return gv_err_set(err, EINVAL,
-					  "abort frame reason must be at most %d printable characters",
-					  GV_WIRE_MSG_MAX);
+			return gv_err_set(
+				err, EINVAL,
+				"abort frame reason must be at most %d printable characters",
+				GV_WIRE_MSG_MAX);
 		f->u.abort.error = e;
 		memcpy(f->u.abort.msg, p + ABORT_FIXED, mlen);
 		f->u.abort.msg[mlen] = '\0';
@@ -262,8 +266,8 @@ static int payload_parse(enum gv_wire_type type, const uint8_t *p, size_t n,
 	return gv_err_set(err, EINVAL, "%s frame has %zu payload bytes", tn, n);
 }
 
-int gv_wire_parse_frame(const uint8_t *buf, size_t len, struct gv_wire_frame *out,
-			size_t *used, struct gv_err *err)
+int gv_wire_parse_frame(const uint8_t *buf, size_t len, struct gv_wire_frame *out, size_t *used,
+			struct gv_err *err)
 {
 	struct gv_wire_frame f;
 	size_t plen, have = len < 4 ? len : 4;
@@ -278,8 +282,8 @@ int gv_wire_parse_frame(const uint8_t *buf, size_t len, struct gv_wire_frame *ou
 		return gv_err_set(err, EINVAL, "not a gpuvisor migration frame (bad magic)");
 	if (len > 4 && buf[4] != GV_WIRE_VERSION)
 		return gv_err_set(err, EPROTONOSUPPORT,
-				  "migration stream version %u, this gpuvisor speaks %d",
-				  buf[4], GV_WIRE_VERSION);
+				  "migration stream version %u, this gpuvisor speaks %d", buf[4],
+				  GV_WIRE_VERSION);
 	if (len > 5 && (buf[5] < GV_WIRE_HELLO || buf[5] > GV_WIRE_ABORT))
 		return gv_err_set(err, EINVAL, "unknown frame type %u", buf[5]);
 	if (len < GV_WIRE_HDR_SIZE) {
@@ -464,8 +468,8 @@ int gv_wire_nonce(uint8_t nonce[GV_WIRE_NONCE_SIZE], struct gv_err *err)
 
 int gv_wire_auth_mac(const void *token, size_t token_len, uint8_t role, const char *id,
 		     const uint8_t own_nonce[GV_WIRE_NONCE_SIZE],
-		     const uint8_t peer_nonce[GV_WIRE_NONCE_SIZE],
-		     uint8_t mac[GV_WIRE_MAC_SIZE], struct gv_err *err)
+		     const uint8_t peer_nonce[GV_WIRE_NONCE_SIZE], uint8_t mac[GV_WIRE_MAC_SIZE],
+		     struct gv_err *err)
 {
 	static const char label[] = "gpuvisor-migrate-v1";
 	uint8_t secret[SECRET_SIZE];
@@ -537,8 +541,16 @@ struct wire_region {
 	uint64_t chunk_size;
 };
 
-enum stream_state { ST_START, ST_HELLO, ST_BODY, ST_STUNNED, ST_SWITCHED, ST_ENDED, ST_ABORTED,
-		    ST_BROKEN };
+enum stream_state {
+	ST_START,
+	ST_HELLO,
+	ST_BODY,
+	ST_STUNNED,
+	ST_SWITCHED,
+	ST_ENDED,
+	ST_ABORTED,
+	ST_BROKEN
+};
 
 struct gv_wire_stream {
 	enum stream_state state;
@@ -584,8 +596,7 @@ bool gv_wire_stream_complete(const struct gv_wire_stream *s)
 	return s && s->state == ST_ENDED;
 }
 
-static int stream_add(struct gv_wire_stream *s, const struct gv_wire_frame *f,
-		      struct gv_err *err)
+static int stream_add(struct gv_wire_stream *s, const struct gv_wire_frame *f, struct gv_err *err)
 {
 	size_t pos = 0;
 
@@ -612,8 +623,7 @@ static int stream_add(struct gv_wire_stream *s, const struct gv_wire_frame *f,
 	return 0;
 }
 
-static int stream_body(struct gv_wire_stream *s, const struct gv_wire_frame *f,
-		       struct gv_err *err)
+static int stream_body(struct gv_wire_stream *s, const struct gv_wire_frame *f, struct gv_err *err)
 {
 	struct wire_region *r;
 
@@ -640,18 +650,18 @@ static int stream_body(struct gv_wire_stream *s, const struct gv_wire_frame *f,
 		if (want > r->chunk_size)
 			want = r->chunk_size;
 		if (off % r->chunk_size || want == 0 || f->u.chunk.len != want)
-			return gv_err_set(err, EPROTO,
-					  "chunk of region %llu at offset %llu, %u bytes, is not one whole chunk of it",
-					  (unsigned long long)r->id, (unsigned long long)off,
-					  f->u.chunk.len);
+			return gv_err_set(
+				err, EPROTO,
+				"chunk of region %llu at offset %llu, %u bytes, is not one whole chunk of it",
+				(unsigned long long)r->id, (unsigned long long)off, f->u.chunk.len);
 		return 0;
 	}
 	case GV_WIRE_ROUND:
 		if (s->state != ST_BODY)
 			return gv_err_set(err, EPROTO, "round marker after the stun");
 		if (f->u.round.round <= s->last_round)
-			return gv_err_set(err, EPROTO, "round %u after round %u",
-					  f->u.round.round, s->last_round);
+			return gv_err_set(err, EPROTO, "round %u after round %u", f->u.round.round,
+					  s->last_round);
 		s->last_round = f->u.round.round;
 		return 0;
 	case GV_WIRE_STUN:
@@ -663,21 +673,20 @@ static int stream_body(struct gv_wire_stream *s, const struct gv_wire_frame *f,
 		if (s->state != ST_STUNNED)
 			return gv_err_set(err, EPROTO, "switch marker before the stun");
 		if (f->u.sw.regions != s->nreg || f->u.sw.bytes_total != s->bytes_total)
-			return gv_err_set(err, EPROTO,
-					  "switch marker says %llu regions of %llu bytes, the stream declared %zu of %llu",
-					  (unsigned long long)f->u.sw.regions,
-					  (unsigned long long)f->u.sw.bytes_total, s->nreg,
-					  (unsigned long long)s->bytes_total);
+			return gv_err_set(
+				err, EPROTO,
+				"switch marker says %llu regions of %llu bytes, the stream declared %zu of %llu",
+				(unsigned long long)f->u.sw.regions,
+				(unsigned long long)f->u.sw.bytes_total, s->nreg,
+				(unsigned long long)s->bytes_total);
 		s->state = ST_SWITCHED;
 		return 0;
 	default:
-		return gv_err_set(err, EPROTO, "%s frame out of place",
-				  gv_wire_type_name(f->type));
+		return gv_err_set(err, EPROTO, "%s frame out of place", gv_wire_type_name(f->type));
 	}
 }
 
-static int stream_step(struct gv_wire_stream *s, const struct gv_wire_frame *f,
-		       struct gv_err *err)
+static int stream_step(struct gv_wire_stream *s, const struct gv_wire_frame *f, struct gv_err *err)
 {
 	int rc;
 

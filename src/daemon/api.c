@@ -46,7 +46,7 @@
 struct gvd_conn {
 	struct gvd_conn *prev, *next;
 	int fd;
-	uid_t uid; /* the peer's (Unix socket; 0 on TCP) */
+	uid_t uid;	   /* the peer's (Unix socket; 0 on TCP) */
 	uint64_t phase_ns; /* accepted, or its answer queued: the deadline counts from here */
 	bool busy;	   /* a route handler runs for it: no deadline meanwhile */
 	bool shut;	   /* shut down: by the watchdog, or refused */
@@ -318,17 +318,17 @@ static void head_of(struct gvd_listener *l, struct MHD_Connection *c, const char
 	auth = NULL;
 	alen = 0;
 	if (MHD_lookup_connection_value_n(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_COOKIE,
-					  strlen(MHD_HTTP_HEADER_COOKIE), &auth, &alen) == MHD_YES) {
+					  strlen(MHD_HTTP_HEADER_COOKIE), &auth,
+					  &alen) == MHD_YES) {
 		in->cookie = auth;
 		in->cookie_len = alen;
 	}
 	auth = NULL;
 	alen = 0;
-	in->console_header =
-		MHD_lookup_connection_value_n(c, MHD_HEADER_KIND, "X-Gpuvisor-Console",
-					      strlen("X-Gpuvisor-Console"), &auth,
-					      &alen) == MHD_YES &&
-		alen == 1 && auth[0] == '1';
+	in->console_header = MHD_lookup_connection_value_n(c, MHD_HEADER_KIND, "X-Gpuvisor-Console",
+							   strlen("X-Gpuvisor-Console"), &auth,
+							   &alen) == MHD_YES &&
+			     alen == 1 && auth[0] == '1';
 	in->bad_head = head_hides_bytes(c, method, version, ctx, in->head_len);
 	peer_of(c, l->tcp, ctx->since, &in->peer);
 }
@@ -397,7 +397,8 @@ static enum MHD_Result send_resp(struct gvd_listener *l, struct MHD_Connection *
 			}
 		} else {
 			r->status = 500;
-			text = strdup("{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}\n");
+			text = strdup(
+				"{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}\n");
 		}
 		if (!text)
 			return MHD_NO;
@@ -571,7 +572,8 @@ static void *watchdog(void *arg)
 				continue;
 			pthread_mutex_lock(&ls[i]->lock);
 			for (conn = ls[i]->conns; conn; conn = conn->next) {
-				if (conn->busy || conn->shut || now - conn->phase_ns < h->deadline_ns)
+				if (conn->busy || conn->shut ||
+				    now - conn->phase_ns < h->deadline_ns)
 					continue;
 				/* MHD sees the end of the stream and closes it */
 				shutdown(conn->fd, SHUT_RDWR);
@@ -586,7 +588,8 @@ static void *watchdog(void *arg)
 
 static int tcp_listen(const char *spec, int *fd_out, struct gv_err *err)
 {
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+	struct addrinfo hints = { .ai_family = AF_UNSPEC,
+				  .ai_socktype = SOCK_STREAM,
 				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
 	struct addrinfo *ai = NULL;
 	char host[256];
@@ -709,7 +712,8 @@ int gvd_http_start(struct gvd *d, int unix_fd, struct gvd_http **out, struct gv_
 		h->tcp_l.mhd = start_mhd(&h->tcp_l, tfd);
 		if (!h->tcp_l.mhd) {
 			close(tfd);
-			ret = gv_err_set(err, EIO, "cannot start the HTTP server on %s", d->o.listen);
+			ret = gv_err_set(err, EIO, "cannot start the HTTP server on %s",
+					 d->o.listen);
 			goto out;
 		}
 	}

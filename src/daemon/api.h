@@ -52,20 +52,20 @@ struct gvd_resp {
 /* One request as a transport hands it to the request layer (request.c).
  * Every pointer is to bytes the transport owns for the call. */
 struct gvd_http_in {
-	const char *method;	 /* NUL-terminated */
-	const char *target;	 /* the raw request target as sent: path?query */
-	size_t target_len;	 /* may exceed GV_HTTP_TARGET_MAX (then target may be "") */
-	bool tcp;		 /* needs the bearer token */
-	const char *auth;	 /* Authorization value, NUL-terminated at auth_len; or NULL */
+	const char *method; /* NUL-terminated */
+	const char *target; /* the raw request target as sent: path?query */
+	size_t target_len;  /* may exceed GV_HTTP_TARGET_MAX (then target may be "") */
+	bool tcp;	    /* needs the bearer token */
+	const char *auth;   /* Authorization value, NUL-terminated at auth_len; or NULL */
 	size_t auth_len;
-	const char *cookie;	 /* Cookie value (NUL-terminated at cookie_len); or NULL */
+	const char *cookie; /* Cookie value (NUL-terminated at cookie_len); or NULL */
 	size_t cookie_len;
-	bool console_header;	 /* "X-Gpuvisor-Console: 1" came (the CSRF guard) */
-	bool bad_head;		 /* the transport found bytes it hides (a NUL in a line) */
-	size_t head_len;	 /* request line + headers, bytes as received */
+	bool console_header; /* "X-Gpuvisor-Console: 1" came (the CSRF guard) */
+	bool bad_head;	     /* the transport found bytes it hides (a NUL in a line) */
+	size_t head_len;     /* request line + headers, bytes as received */
 	const char *body;
 	size_t body_len;
-	bool body_too_large;	 /* more than GV_APIREQ_MAX_BODY came (and was dropped) */
+	bool body_too_large; /* more than GV_APIREQ_MAX_BODY came (and was dropped) */
 	struct gvd_peer peer;
 };
 

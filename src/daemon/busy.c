@@ -32,8 +32,7 @@ static bool more_names(const char *more, const char *inst)
 	return false;
 }
 
-int gvd_mig_active_for(struct gvd *d, const char *inst, char *mid, size_t cap,
-		       struct gv_err *err)
+int gvd_mig_active_for(struct gvd *d, const char *inst, char *mid, size_t cap, struct gv_err *err)
 {
 	struct gv_store_mig *arr = NULL;
 	size_t n = 0, i;

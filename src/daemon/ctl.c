@@ -34,8 +34,8 @@ int gvd_ctl_connect(const char *path, pid_t owner, int *fd_out, struct gv_err *e
 		int e = errno;
 
 		close(fd);
-		return gv_err_set(err, e, "cannot reach the workload's control socket %s: %s",
-				  path, strerror(e));
+		return gv_err_set(err, e, "cannot reach the workload's control socket %s: %s", path,
+				  strerror(e));
 	}
 	/* the ctl directory is writable by every workload: only the
 	 * workload's own process group may answer for it */
@@ -118,8 +118,9 @@ static int take_line(struct gvd_ctl_buf *b, json_t **out, struct gv_err *err)
 	b->len -= ll + 1;
 	if (!j || !json_is_object(j)) {
 		json_decref(j);
-		return gv_err_set(err, EPROTO, "control socket: the shim sent a line that is not a "
-						"JSON object");
+		return gv_err_set(err, EPROTO,
+				  "control socket: the shim sent a line that is not a "
+				  "JSON object");
 	}
 	*out = j;
 	return 0;
@@ -146,7 +147,8 @@ int gvd_ctl_recv(int fd, struct gvd_ctl_buf *b, int timeout_ms, const atomic_boo
 		now = mono_ms();
 		if (now >= deadline)
 			return gv_err_set(err, ETIMEDOUT,
-					  "the workload's shim did not answer within %d ms", timeout_ms);
+					  "the workload's shim did not answer within %d ms",
+					  timeout_ms);
 		pr = poll(&p, 1, (int)(deadline - now < 200 ? deadline - now : 200));
 		if (pr < 0 && errno != EINTR)
 			return gv_err_set(err, errno, "control socket: poll: %s", strerror(errno));
@@ -167,14 +169,14 @@ int gvd_ctl_recv(int fd, struct gvd_ctl_buf *b, int timeout_ms, const atomic_boo
 		if (n < 0)
 			return gv_err_set(err, errno, "control socket: %s", strerror(errno));
 		if (n == 0)
-			return gv_err_set(err, EPIPE, "the workload's shim closed the control "
-						      "connection (did the workload exit?)");
+			return gv_err_set(err, EPIPE,
+					  "the workload's shim closed the control "
+					  "connection (did the workload exit?)");
 		b->len += (size_t)n;
 	}
 }
 
-int gvd_ctl_hello(const char *path, pid_t owner, int timeout_ms, json_t **out,
-		  struct gv_err *err)
+int gvd_ctl_hello(const char *path, pid_t owner, int timeout_ms, json_t **out, struct gv_err *err)
 {
 	struct gvd_ctl_buf b;
 	json_t *msg = json_pack("{s:s}", "op", "hello"), *ok;

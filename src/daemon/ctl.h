@@ -28,7 +28,6 @@ int gvd_ctl_send(int fd, const json_t *msg, struct gv_err *err);
 int gvd_ctl_recv(int fd, struct gvd_ctl_buf *b, int timeout_ms, const atomic_bool *stop,
 		 json_t **out, struct gv_err *err);
 /* {"op":"hello"} on a fresh connection: the answer (ok:true) or an error. */
-int gvd_ctl_hello(const char *path, pid_t owner, int timeout_ms, json_t **out,
-		  struct gv_err *err);
+int gvd_ctl_hello(const char *path, pid_t owner, int timeout_ms, json_t **out, struct gv_err *err);
 
 #endif

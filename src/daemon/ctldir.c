@@ -60,7 +60,8 @@ int gvd_ctl_prepare(struct gvd *d, const char *inst, pid_t pid, struct gv_err *e
 	if (stat(proc, &st) != 0)
 		return gv_err_set(err, errno, "process %d: %s", (int)pid, strerror(errno));
 	if (gv_rundir_path(d->o.run_dir, GV_RUNDIR_CTL, inst, dir, sizeof(dir)) != 0)
-		return gv_err_set(err, ENAMETOOLONG, "the ctl directory of %s: path too long", inst);
+		return gv_err_set(err, ENAMETOOLONG, "the ctl directory of %s: path too long",
+				  inst);
 	ret = clear_dir(d, dir, inst, err);
 	if (ret)
 		return ret;

@@ -70,16 +70,16 @@ struct gvd {
 	char db_path[PATH_MAX];
 	char sim_node_path[PATH_MAX];
 	char acct_dir[PATH_MAX];
-	char sched_dir[PATH_MAX]; /* <run-dir>/sched */
-	char tenant_dir[PATH_MAX]; /* <run-dir>/tenant: one directory per instance */
-	struct gvd_tenants *tenants; /* tenant.c */
+	char sched_dir[PATH_MAX];      /* <run-dir>/sched */
+	char tenant_dir[PATH_MAX];     /* <run-dir>/tenant: one directory per instance */
+	struct gvd_tenants *tenants;   /* tenant.c */
 	struct gvd_mig_runs *mig_runs; /* migration.c: the migrations followed now */
 	/* instances found over their partition (gvd_partition_check) */
 	char over[64][GV_STORE_ID_MAX];
 	int n_over;
 	struct gvd_sched_gpu sched[GV_NODE_MAX_GPUS];
-	char token[80]; /* TCP bearer token; "" without --listen */
-	char listen_addr[80]; /* the TCP address actually bound (port 0 resolved) */
+	char token[80];			 /* TCP bearer token; "" without --listen */
+	char listen_addr[80];		 /* the TCP address actually bound (port 0 resolved) */
 	struct gv_console_auth *console; /* console sessions and tickets */
 	/* the console directory, opened at start (-1: none; /ui answers 404) */
 	int console_fd;
@@ -116,7 +116,7 @@ struct gvd_view {
 	struct gv_node_desc hw;
 	struct gv_store_inst *insts;
 	size_t n_insts;
-	int *gpu_of;	 /* per store instance: GPU index, -1 when the GPU is gone */
+	int *gpu_of; /* per store instance: GPU index, -1 when the GPU is gone */
 	enum gv_mode mode[GV_NODE_MAX_GPUS];
 	struct gv_place_gpu pg[GV_NODE_MAX_GPUS];
 	struct gv_place_inst *pinsts;
@@ -166,8 +166,7 @@ int gvd_instance_create(struct gvd *d, const struct gv_apireq_create *req,
  * owns. NULL id: a fresh one, as gvd_instance_create. */
 int gvd_instance_create_as(struct gvd *d, const struct gv_apireq_create *req, const char *id,
 			   struct gv_store_inst *out, int *http, struct gv_err *err);
-int gvd_instance_destroy(struct gvd *d, const char *id, bool force, int *http,
-			 struct gv_err *err);
+int gvd_instance_destroy(struct gvd *d, const char *id, bool force, int *http, struct gv_err *err);
 int gvd_gpu_set_mode(struct gvd *d, const char *ref, enum gv_mode mode, int *gpu_out, int *http,
 		     struct gv_err *err);
 
@@ -176,10 +175,10 @@ int gvd_gpu_set_mode(struct gvd *d, const char *ref, enum gv_mode mode, int *gpu
 
 /* Who sent a request, as far as the transport tells (api.c). */
 struct gvd_peer {
-	bool local;	     /* Unix socket whose SO_PEERCRED answered; false on TCP */
-	pid_t pid;	     /* the process that connected (local only) */
+	bool local; /* Unix socket whose SO_PEERCRED answered; false on TCP */
+	pid_t pid;  /* the process that connected (local only) */
 	uid_t uid;
-	uint64_t since;	     /* when the request arrived, in /proc starttime ticks:
+	uint64_t since; /* when the request arrived, in /proc starttime ticks:
 			      * the process that connected started before */
 };
 
@@ -219,8 +218,7 @@ void gvd_workload_reclaim_charges(struct gvd *d);
  * running migration owns inst, 0 when none, or a negative errno.
  * gvd_claim_check: -EBUSY when id is claimed. */
 int gvd_busy(struct gvd *d, const char *id, struct gv_err *err);
-int gvd_mig_active_for(struct gvd *d, const char *inst, char *mid, size_t cap,
-		       struct gv_err *err);
+int gvd_mig_active_for(struct gvd *d, const char *inst, char *mid, size_t cap, struct gv_err *err);
 bool gvd_claimed(const struct gvd *d, const char *id);
 int gvd_claim(struct gvd *d, const char *id, struct gv_err *err);
 void gvd_unclaim(struct gvd *d, const char *id);
@@ -242,8 +240,8 @@ int gvd_workload_resume(struct gvd *d, const char *id, const struct gv_apireq_re
  * a failed resume there resumes it where it was. held: the caller's
  * migration row owns id and to. *report: the four phases' times and
  * "instance". Drops d->lock meanwhile, as above. */
-int gvd_workload_move(struct gvd *d, const char *id, const struct gv_apireq_resume *to,
-		      bool held, json_t **report, int *http, struct gv_err *err);
+int gvd_workload_move(struct gvd *d, const char *id, const struct gv_apireq_resume *to, bool held,
+		      json_t **report, int *http, struct gv_err *err);
 /* Pre-copy of a workload that is not --migratable through the driver
  * (docs/migration.md "The daemon's side"): gpuvisor-ckpt precopy moves its
  * bulk with the engine while it runs and the rest with the driver's
@@ -296,8 +294,8 @@ uint32_t gvd_sched_share_ppm(struct gvd *d, const struct gv_gpu_info *g,
  * instances loses its segment. Errors are logged; the first is returned. */
 int gvd_sched_sync(struct gvd *d, struct gv_err *err);
 void gvd_sched_close_all(struct gvd *d);
-int gvd_sched_tenant_add(struct gvd *d, const struct gv_gpu_info *g,
-			 const struct gv_store_inst *in, struct gv_err *err);
+int gvd_sched_tenant_add(struct gvd *d, const struct gv_gpu_info *g, const struct gv_store_inst *in,
+			 struct gv_err *err);
 /* wait: retry a while when a process is still attached (a killed workload). */
 void gvd_sched_tenant_del(struct gvd *d, const char *gpu_uuid, const char *id, bool wait);
 /* Prometheus lines for the scheduler figures (malloc'd, NULL on ENOMEM). */

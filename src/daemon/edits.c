@@ -46,9 +46,14 @@
 /* The driver libraries a compute workload (and NVML callers) may load,
  * by SONAME: the CUDA driver, NVML, and what libcuda itself dlopens. */
 static const char *const driver_sonames[] = {
-	"libcuda.so.1",		     "libnvidia-ml.so.1",	"libnvidia-ptxjitcompiler.so.1",
-	"libnvidia-nvvm.so.4",	     "libcudadebugger.so.1",	"libnvidia-cfg.so.1",
-	"libnvidia-allocator.so.1",  "libnvidia-opencl.so.1",
+	"libcuda.so.1",
+	"libnvidia-ml.so.1",
+	"libnvidia-ptxjitcompiler.so.1",
+	"libnvidia-nvvm.so.4",
+	"libcudadebugger.so.1",
+	"libnvidia-cfg.so.1",
+	"libnvidia-allocator.so.1",
+	"libnvidia-opencl.so.1",
 };
 
 static int add_mount(json_t *mounts, const char *host, bool rw)
@@ -63,8 +68,8 @@ static int add_mount(json_t *mounts, const char *host, bool rw)
 			return 0;
 		}
 	}
-	return json_array_append_new(mounts, json_pack("{s:s, s:s, s:b}", "host", host,
-							"container", host, "rw", rw));
+	return json_array_append_new(
+		mounts, json_pack("{s:s, s:s, s:b}", "host", host, "container", host, "rw", rw));
 }
 
 /* env[key] = path, and path mounted at the same place. */
@@ -182,9 +187,10 @@ static int real_devices(struct gvd *d, const struct gv_store_inst *in, json_t *d
 			return gv_err_set(err, ENOMEM, "out of memory");
 		return 0;
 	}
-	return gv_err_set(err, ENOENT,
-			  "%s: no MIG capability nodes for %s (/proc/driver/nvidia-caps/mig-minors)",
-			  in->id, in->device_uuid);
+	return gv_err_set(
+		err, ENOENT,
+		"%s: no MIG capability nodes for %s (/proc/driver/nvidia-caps/mig-minors)", in->id,
+		in->device_uuid);
 }
 
 /* Driver libraries from the loader cache: mounted at their host paths,

@@ -109,11 +109,12 @@ static json_t *sample(struct gvd *d)
 				used[g] = (used[g] < 0 ? 0 : used[g]) + u;
 		}
 		json_array_append_new(
-			insts, json_pack("{s:s, s:o, s:o, s:o}", "id", in->id, "gpu",
-					 g >= 0 ? json_integer(g) : json_null(), "mem_used_bytes",
-					 u >= 0 ? json_integer(u) : json_null(), "share",
-					 in->kind == GV_PROFILE_TIMESLICE ? share_of(stats, g, in->id)
-									  : json_null()));
+			insts,
+			json_pack("{s:s, s:o, s:o, s:o}", "id", in->id, "gpu",
+				  g >= 0 ? json_integer(g) : json_null(), "mem_used_bytes",
+				  u >= 0 ? json_integer(u) : json_null(), "share",
+				  in->kind == GV_PROFILE_TIMESLICE ? share_of(stats, g, in->id)
+								   : json_null()));
 	}
 	for (g = 0; g < v.hw.n_gpus; g++)
 		json_array_append_new(

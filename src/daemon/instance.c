@@ -200,8 +200,7 @@ out:
 	return ret;
 }
 
-int gvd_instance_destroy(struct gvd *d, const char *id, bool force, int *http,
-			 struct gv_err *err)
+int gvd_instance_destroy(struct gvd *d, const char *id, bool force, int *http, struct gv_err *err)
 {
 	struct gv_store_inst in;
 	struct gvd_view v;
@@ -250,8 +249,9 @@ int gvd_instance_destroy(struct gvd *d, const char *id, bool force, int *http,
 				  "workload pid %d of %s was not killed: its group is gpuvisord's",
 				  (int)in.wl_pid, id);
 		} else if (gv_proc_group_kill(in.wl_pgid, in.wl_starttime, SIGKILL, &kerr) == 0) {
-			gvd_event(d, "workload.killed", gpu, id, "killed workload pid %d (group %d)",
-				  (int)in.wl_pid, (int)in.wl_pgid);
+			gvd_event(d, "workload.killed", gpu, id,
+				  "killed workload pid %d (group %d)", (int)in.wl_pid,
+				  (int)in.wl_pgid);
 		} else {
 			gvd_log(GVD_LOG_WARN, "workload of %s: nothing killed: %s", id, kerr.msg);
 			gvd_event(d, "workload.exited", gpu, id,
@@ -294,8 +294,8 @@ int gvd_instance_destroy(struct gvd *d, const char *id, bool force, int *http,
 		if (peak >= 0)
 			snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra),
 				 ", peak %lld bytes", (long long)peak);
-		gvd_event(d, "instance.destroyed", gpu, id, "destroyed %s on gpu %d%s%s", in.profile,
-			  gpu, extra, force ? " (forced)" : "");
+		gvd_event(d, "instance.destroyed", gpu, id, "destroyed %s on gpu %d%s%s",
+			  in.profile, gpu, extra, force ? " (forced)" : "");
 	}
 	ret = gv_store_end(d->st, ret, err);
 	if (!ret) {
@@ -338,13 +338,13 @@ int gvd_gpu_set_mode(struct gvd *d, const char *ref, enum gv_mode mode, int *gpu
 			continue;
 		n++;
 		if (len < sizeof(ids))
-			len += (size_t)snprintf(ids + len, sizeof(ids) - len, "%s%s", n > 1 ? ", " : "",
-						v.insts[i].id);
+			len += (size_t)snprintf(ids + len, sizeof(ids) - len, "%s%s",
+						n > 1 ? ", " : "", v.insts[i].id);
 	}
 	if (n > 0) {
 		*http = 409;
-		ret = gv_err_set(err, EBUSY, "gpu %d has %d instance%s (%s): destroy them first", gi,
-				 n, n == 1 ? "" : "s", ids);
+		ret = gv_err_set(err, EBUSY, "gpu %d has %d instance%s (%s): destroy them first",
+				 gi, n, n == 1 ? "" : "s", ids);
 		goto out;
 	}
 	if (mode == GV_MODE_MIG && !g->mig_capable) {

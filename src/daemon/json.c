@@ -135,12 +135,13 @@ json_t *gvd_json_gpu(struct gvd *d, const struct gvd_view *v, int gi)
 	return json_pack("{s:i, s:s, s:s, s:o, s:o, s:s, s:I, s:s, s:b, s:b, s:i, s:I, s:I, s:o}",
 			 "index", g->index, "uuid", g->uuid, "name", g->name, "model",
 			 g->model ? json_string(g->model->id) : json_null(), "matched_by",
-			 mb ? json_string(mb) : json_null(), "pci_bus_id", g->pci_bus_id,
-			 "mem_mib", (json_int_t)g->mem_mib, "mode", gv_mode_name(v->mode[gi]),
-			 "mig_capable", g->mig_capable, "mig_mode", g->mig_mode, "instances", n,
-			 "allocated_mib", (json_int_t)alloc, "free_mib",
+			 mb ? json_string(mb) : json_null(), "pci_bus_id", g->pci_bus_id, "mem_mib",
+			 (json_int_t)g->mem_mib, "mode", gv_mode_name(v->mode[gi]), "mig_capable",
+			 g->mig_capable, "mig_mode", g->mig_mode, "instances", n, "allocated_mib",
+			 (json_int_t)alloc, "free_mib",
 			 (json_int_t)(alloc < g->mem_mib ? g->mem_mib - alloc : 0), "mig_slots",
-			 (v->mode[gi] == GV_MODE_MIG && slots[0]) ? json_string(slots) : json_null());
+			 (v->mode[gi] == GV_MODE_MIG && slots[0]) ? json_string(slots)
+								  : json_null());
 }
 
 /* The instances a workload spans, in its order (the view's members of
@@ -181,8 +182,8 @@ json_t *gvd_json_instance(struct gvd *d, const struct gvd_view *v, const struct 
 		      "gpu", gpu >= 0 ? json_integer(gpu) : json_null(), "gpu_uuid", in->gpu_uuid,
 		      "profile", in->profile, "kind", gv_profile_kind_name(in->kind), "start",
 		      in->start >= 0 ? json_integer(in->start) : json_null(), "fb_mib",
-		      (json_int_t)in->fb_mib, "state", gv_inst_state_name(in->state),
-		      "device_uuid", in->device_uuid, "created", created, "mem_used_bytes",
+		      (json_int_t)in->fb_mib, "state", gv_inst_state_name(in->state), "device_uuid",
+		      in->device_uuid, "created", created, "mem_used_bytes",
 		      used >= 0 ? json_integer(used) : json_null(), "workload", wl);
 	if (o && (json_object_set_new(o, "mem_peak_bytes",
 				      peak >= 0 ? json_integer(peak) : json_null()) < 0 ||
@@ -197,10 +198,14 @@ json_t *gvd_json_instance(struct gvd *d, const struct gvd_view *v, const struct 
 const char *gvd_wl_state_name(enum gv_wl_state s)
 {
 	switch (s) {
-	case GV_WL_RUNNING: return "running";
-	case GV_WL_SUSPENDING: return "suspending";
-	case GV_WL_SUSPENDED: return "suspended";
-	case GV_WL_RESUMING: return "resuming";
+	case GV_WL_RUNNING:
+		return "running";
+	case GV_WL_SUSPENDING:
+		return "suspending";
+	case GV_WL_SUSPENDED:
+		return "suspended";
+	case GV_WL_RESUMING:
+		return "resuming";
 	}
 	return "unknown";
 }

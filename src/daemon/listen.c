@@ -86,8 +86,8 @@ int gvd_unix_listen(struct gvd *d, const char *path, int *fd_out, struct gv_err 
 
 	*fd_out = -1;
 	if (strlen(path) >= sizeof(sa.sun_path))
-		return gv_err_set(err, ENAMETOOLONG, "socket path %s is longer than %zu bytes", path,
-				  sizeof(sa.sun_path) - 1);
+		return gv_err_set(err, ENAMETOOLONG, "socket path %s is longer than %zu bytes",
+				  path, sizeof(sa.sun_path) - 1);
 	snprintf(dir, sizeof(dir), "%s", path);
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
@@ -103,8 +103,8 @@ int gvd_unix_listen(struct gvd *d, const char *path, int *fd_out, struct gv_err 
 	if (probe >= 0) {
 		if (connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
 			close(probe);
-			return gv_err_set(err, EADDRINUSE,
-					  "another gpuvisord is listening on %s", path);
+			return gv_err_set(err, EADDRINUSE, "another gpuvisord is listening on %s",
+					  path);
 		}
 		close(probe);
 	}
@@ -151,7 +151,8 @@ int gvd_state_lock(const char *state_dir, int *fd_out, struct gv_err *err)
 
 		close(fd);
 		if (e == EWOULDBLOCK)
-			return gv_err_set(err, EBUSY, "another gpuvisord uses the state directory %s",
+			return gv_err_set(err, EBUSY,
+					  "another gpuvisord uses the state directory %s",
 					  state_dir);
 		return gv_err_set(err, e, "cannot lock %s: %s", path, strerror(e));
 	}

@@ -95,24 +95,49 @@ static int parse_args(int argc, char **argv, struct gvd_opts *o)
 	o->request_timeout_s = 30;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 's': o->socket_path = optarg; break;
-		case 'd': o->state_dir = optarg; break;
-		case 'r': o->run_dir = optarg; break;
-		case 'c': o->catalog_path = optarg; break;
-		case 'b': o->backend = optarg; break;
-		case 'S': o->sim_spec = optarg; break;
-		case 'F': o->sim_file = optarg; break;
-		case 'm': o->mixed_size = true; break;
-		case 'l': o->listen = optarg; break;
-		case 'L': o->lib_dir = optarg; break;
-		case 'g': o->group = optarg; break;
-		case 'C': o->console_dir = optarg; break;
+		case 's':
+			o->socket_path = optarg;
+			break;
+		case 'd':
+			o->state_dir = optarg;
+			break;
+		case 'r':
+			o->run_dir = optarg;
+			break;
+		case 'c':
+			o->catalog_path = optarg;
+			break;
+		case 'b':
+			o->backend = optarg;
+			break;
+		case 'S':
+			o->sim_spec = optarg;
+			break;
+		case 'F':
+			o->sim_file = optarg;
+			break;
+		case 'm':
+			o->mixed_size = true;
+			break;
+		case 'l':
+			o->listen = optarg;
+			break;
+		case 'L':
+			o->lib_dir = optarg;
+			break;
+		case 'g':
+			o->group = optarg;
+			break;
+		case 'C':
+			o->console_dir = optarg;
+			break;
 		case 't': {
 			char *end;
 			unsigned long v = strtoul(optarg, &end, 10);
 
 			if (*optarg < '0' || *optarg > '9' || *end || v < 1 || v > 3600) {
-				fprintf(stderr, "gpuvisord: --request-timeout wants 1-3600 seconds\n");
+				fprintf(stderr,
+					"gpuvisord: --request-timeout wants 1-3600 seconds\n");
 				return -EINVAL;
 			}
 			o->request_timeout_s = (unsigned)v;
@@ -132,8 +157,12 @@ static int parse_args(int argc, char **argv, struct gvd_opts *o)
 				return -EINVAL;
 			}
 			break;
-		case 'h': usage(stdout); exit(0);
-		default: usage(stderr); return -EINVAL;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -EINVAL;
 		}
 	}
 	if (optind < argc) {
@@ -192,7 +221,8 @@ static int crash_points(struct gvd *d, struct gv_err *err)
 		return 0;
 	if (strcmp(env, "mig_dst_created") != 0)
 		return gv_err_set(err, EINVAL,
-				  "GPUVISORD_CRASH='%s': the only crash point is mig_dst_created", env);
+				  "GPUVISORD_CRASH='%s': the only crash point is mig_dst_created",
+				  env);
 	if (!d->sim)
 		return gv_err_set(err, EINVAL,
 				  "GPUVISORD_CRASH is for tests on a simulated node (--sim) only");

@@ -94,20 +94,23 @@ char *gvd_metrics_render(struct gvd *d)
 		return NULL;
 	b.p[0] = '\0';
 	if (gvd_view_load(d, &v, NULL) == 0) {
-		put(&b, "# HELP gpuvisor_instances Instances per GPU, labelled with the GPU's mode.\n"
-			"# TYPE gpuvisor_instances gauge\n");
+		put(&b,
+		    "# HELP gpuvisor_instances Instances per GPU, labelled with the GPU's mode.\n"
+		    "# TYPE gpuvisor_instances gauge\n");
 		for (g = 0; g < v.hw.n_gpus; g++) {
 			int n = 0;
 
 			for (i = 0; i < v.n_insts; i++)
 				n += v.gpu_of[i] == g;
 			for (m = GV_MODE_PASSTHROUGH; m <= GV_MODE_MIG; m++)
-				put(&b, "gpuvisor_instances{gpu=\"%d\",uuid=\"%s\",mode=\"%s\"} %d\n", g,
-				    v.hw.gpus[g].uuid, gv_mode_name((enum gv_mode)m),
+				put(&b,
+				    "gpuvisor_instances{gpu=\"%d\",uuid=\"%s\",mode=\"%s\"} %d\n",
+				    g, v.hw.gpus[g].uuid, gv_mode_name((enum gv_mode)m),
 				    v.mode[g] == (enum gv_mode)m ? n : 0);
 		}
-		put(&b, "# HELP gpuvisor_gpu_memory_allocated_bytes Framebuffer given to instances.\n"
-			"# TYPE gpuvisor_gpu_memory_allocated_bytes gauge\n");
+		put(&b,
+		    "# HELP gpuvisor_gpu_memory_allocated_bytes Framebuffer given to instances.\n"
+		    "# TYPE gpuvisor_gpu_memory_allocated_bytes gauge\n");
 		for (g = 0; g < v.hw.n_gpus; g++) {
 			uint64_t a = 0;
 
@@ -129,8 +132,9 @@ char *gvd_metrics_render(struct gvd *d)
 			int64_t used = gvd_acct_used(d, &v.insts[i]);
 
 			if (used >= 0)
-				put(&b, "gpuvisor_instance_memory_used_bytes{instance=\"%s\",gpu=\"%d\"} "
-					"%lld\n",
+				put(&b,
+				    "gpuvisor_instance_memory_used_bytes{instance=\"%s\",gpu=\"%d\"} "
+				    "%lld\n",
 				    v.insts[i].id, v.gpu_of[i], (long long)used);
 		}
 		put(&b, "# HELP gpuvisor_instance_over_partition 1 when a timeslice instance's "
@@ -138,8 +142,10 @@ char *gvd_metrics_render(struct gvd *d)
 			"# TYPE gpuvisor_instance_over_partition gauge\n");
 		for (i = 0; i < v.n_insts; i++)
 			if (v.insts[i].kind == GV_PROFILE_TIMESLICE)
-				put(&b, "gpuvisor_instance_over_partition{instance=\"%s\",gpu=\"%d\"} %d\n",
-				    v.insts[i].id, v.gpu_of[i], gvd_partition_over(d, v.insts[i].id));
+				put(&b,
+				    "gpuvisor_instance_over_partition{instance=\"%s\",gpu=\"%d\"} %d\n",
+				    v.insts[i].id, v.gpu_of[i],
+				    gvd_partition_over(d, v.insts[i].id));
 		{
 			char *sched = gvd_sched_metrics(d, &v);
 
@@ -156,13 +162,14 @@ char *gvd_metrics_render(struct gvd *d)
 		put(&b, "gpuvisor_api_requests_total{method=\"%s\",code=\"%d\"} %llu\n",
 		    d->metrics.req[i].method, d->metrics.req[i].code,
 		    (unsigned long long)d->metrics.req[i].count);
-	put(&b, "# HELP gpuvisor_api_errors_total API requests answered with a 4xx or 5xx.\n"
-		"# TYPE gpuvisor_api_errors_total counter\n"
-		"gpuvisor_api_errors_total %llu\n"
-		"# HELP gpuvisor_api_deadline_closed_total Connections shut down unanswered "
-		"because their request or answer took longer than the request deadline.\n"
-		"# TYPE gpuvisor_api_deadline_closed_total counter\n"
-		"gpuvisor_api_deadline_closed_total %llu\n",
+	put(&b,
+	    "# HELP gpuvisor_api_errors_total API requests answered with a 4xx or 5xx.\n"
+	    "# TYPE gpuvisor_api_errors_total counter\n"
+	    "gpuvisor_api_errors_total %llu\n"
+	    "# HELP gpuvisor_api_deadline_closed_total Connections shut down unanswered "
+	    "because their request or answer took longer than the request deadline.\n"
+	    "# TYPE gpuvisor_api_deadline_closed_total counter\n"
+	    "gpuvisor_api_deadline_closed_total %llu\n",
 	    (unsigned long long)d->metrics.errors, (unsigned long long)d->metrics.deadline_closed);
 	pthread_mutex_unlock(&d->metrics.lock);
 	if (b.oom) {

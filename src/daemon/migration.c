@@ -60,7 +60,6 @@ static struct gvd_mig_run *runs_of(struct gvd *d)
 
 static int same_model(const struct gvd_view *v, int gs, int gd, struct gv_err *err);
 
-
 json_t *gvd_mig_env(struct gvd *d, const struct gv_store_inst *in)
 {
 	char path[PATH_MAX], dir[PATH_MAX], vis[4096];
@@ -79,13 +78,16 @@ json_t *gvd_mig_env(struct gvd *d, const struct gv_store_inst *in)
 				/* MIG devices the driver can see: instances of this
 				 * profile that exist now */
 				for (i = 0; i < v.n_insts; i++)
-					if (v.gpu_of[i] == g && strcmp(v.insts[i].profile, in->profile) == 0 &&
+					if (v.gpu_of[i] == g &&
+					    strcmp(v.insts[i].profile, in->profile) == 0 &&
 					    v.insts[i].device_uuid[0] &&
 					    strcmp(v.insts[i].device_uuid, in->device_uuid) != 0 &&
 					    len + 1 + strlen(v.insts[i].device_uuid) < sizeof(vis))
-						len += (size_t)snprintf(vis + len, sizeof(vis) - len, ",%s",
+						len += (size_t)snprintf(vis + len,
+									sizeof(vis) - len, ",%s",
 									v.insts[i].device_uuid);
-			} else if (v.mode[g] != GV_MODE_MIG && strcmp(v.hw.gpus[g].uuid, in->device_uuid) &&
+			} else if (v.mode[g] != GV_MODE_MIG &&
+				   strcmp(v.hw.gpus[g].uuid, in->device_uuid) &&
 				   len + 1 + strlen(v.hw.gpus[g].uuid) < sizeof(vis)) {
 				len += (size_t)snprintf(vis + len, sizeof(vis) - len, ",%s",
 							v.hw.gpus[g].uuid);
@@ -139,8 +141,7 @@ static int gpu_of_inst(struct gvd *d, const struct gv_store_inst *in)
 
 static const struct gv_model *model_of(const struct gvd_view *v, int g, const char **name)
 {
-	*name = g >= 0 ? (v->hw.gpus[g].model ? v->hw.gpus[g].model->id : v->hw.gpus[g].name)
-		       : "?";
+	*name = g >= 0 ? (v->hw.gpus[g].model ? v->hw.gpus[g].model->id : v->hw.gpus[g].name) : "?";
 	return g >= 0 ? v->hw.gpus[g].model : NULL;
 }
 
@@ -151,7 +152,8 @@ static int same_model(const struct gvd_view *v, int gs, int gd, struct gv_err *e
 	const struct gv_model *ms = model_of(v, gs, &ns), *md = model_of(v, gd, &nd);
 
 	if (gs < 0 || gd < 0)
-		return gv_err_set(err, ENOENT, "the %s GPU is gone", gs < 0 ? "source" : "destination");
+		return gv_err_set(err, ENOENT, "the %s GPU is gone",
+				  gs < 0 ? "source" : "destination");
 	if (ms ? ms != md : strcmp(ns, nd) != 0)
 		return gv_err_set(err, EXDEV,
 				  "different GPU model: the workload runs on gpu %d (%s), the "
@@ -217,7 +219,6 @@ static void span_pairs(const struct gv_store_mig *m, char srcs[][GV_STORE_ID_MAX
 	to->n_to = n;
 }
 
-
 json_t *gvd_mig_json(const struct gv_store_mig *m, bool full)
 {
 	char created[32], finished[32];
@@ -228,11 +229,11 @@ json_t *gvd_mig_json(const struct gv_store_mig *m, bool full)
 	if (m->report)
 		rep = json_loads(m->report, 0, NULL);
 	o = json_pack("{s:s, s:s, s:o, s:s, s:o, s:s, s:I, s:s, s:s, s:o, s:o, s:i}", "id", m->id,
-		      "instance", m->src, "destination", m->dst[0] ? json_string(m->dst) : json_null(),
-		      "from_device", m->src_device, "to_device",
-		      m->dst_device[0] ? json_string(m->dst_device) : json_null(), "mode", m->mode,
-		      "downtime_limit_ms", (json_int_t)m->downtime_limit_ms, "state",
-		      gv_store_mig_state_name(m->state), "created", created, "finished",
+		      "instance", m->src, "destination",
+		      m->dst[0] ? json_string(m->dst) : json_null(), "from_device", m->src_device,
+		      "to_device", m->dst_device[0] ? json_string(m->dst_device) : json_null(),
+		      "mode", m->mode, "downtime_limit_ms", (json_int_t)m->downtime_limit_ms,
+		      "state", gv_store_mig_state_name(m->state), "created", created, "finished",
 		      m->finished ? json_string(finished) : json_null(), "error",
 		      m->error[0] ? json_string(m->error) : json_null(), "pid", (int)m->pid);
 	if (!o)
@@ -535,8 +536,8 @@ static void resolve(struct gvd *d, const char *id, enum gv_store_mig_state fail_
 		} else {
 			on_dst = charges_dst(d, &m);
 		}
-		snprintf(msg, sizeof(msg), "%s; the workload (pid %d) stayed on %s", why, (int)m.pid,
-			 m.src);
+		snprintf(msg, sizeof(msg), "%s; the workload (pid %d) stayed on %s", why,
+			 (int)m.pid, m.src);
 	}
 	if (on_dst) {
 		char note[GV_STORE_MSG_MAX];
@@ -569,8 +570,9 @@ static void append_progress(struct gvd *d, struct gv_store_mig *m, json_t *all, 
 		  "%s: round %lld (%s): %.1f of %.1f MiB copied, %.1f MiB dirty, expected "
 		  "downtime %.1f ms",
 		  m->id, (long long)json_integer_value(json_object_get(p, "round")),
-		  json_string_value(json_object_get(p, "phase")) ?
-			  json_string_value(json_object_get(p, "phase")) : "?",
+		  json_string_value(json_object_get(p, "phase"))
+			  ? json_string_value(json_object_get(p, "phase"))
+			  : "?",
 		  (double)json_integer_value(json_object_get(p, "bytes_copied")) / 1048576.0,
 		  (double)json_integer_value(json_object_get(p, "bytes_total")) / 1048576.0,
 		  (double)json_integer_value(json_object_get(p, "bytes_dirty")) / 1048576.0,
@@ -615,8 +617,8 @@ static void *mig_thread(void *arg)
 		goto resolve;
 	ts = dst.kind == GV_PROFILE_TIMESLICE;
 	gvd_acct_path(d, dst.id, acct);
-	msg = json_pack("{s:s, s:s, s:o, s:o, s:o, s:s, s:I, s:o, s:b, s:o}", "op", "migrate",
-			"to", m.dst_device, "acct", ts ? json_string(acct) : json_null(), "sched",
+	msg = json_pack("{s:s, s:s, s:o, s:o, s:o, s:s, s:I, s:o, s:b, s:o}", "op", "migrate", "to",
+			m.dst_device, "acct", ts ? json_string(acct) : json_null(), "sched",
 			sched[0] ? json_string(sched) : json_null(), "instance",
 			sched[0] ? json_string(dst.id) : json_null(), "mode", m.mode, "downtime_ms",
 			(json_int_t)m.downtime_limit_ms, "max_rounds",
@@ -679,8 +681,7 @@ static void *mig_thread(void *arg)
 		/* the request's auto_converge has no column (a schema change for one
 		 * flag): it is kept with the report, next to throttle_max_pct */
 		if (json_is_object(rep))
-			json_object_set_new(rep, "auto_converge",
-					    json_boolean(a->x.auto_converge));
+			json_object_set_new(rep, "auto_converge", json_boolean(a->x.auto_converge));
 
 		/* progress was saved into m; keep m as the current row */
 		if (gv_store_mig_get(d->st, id, &cur, NULL) == 0) {
@@ -693,8 +694,7 @@ static void *mig_thread(void *arg)
 			char why[GV_STORE_MSG_MAX];
 
 			snprintf(why, sizeof(why), "%s%s; the workload stays on %s",
-				 cancelled ? "cancelled: " : "", e ? e : "the shim refused",
-				 m.src);
+				 cancelled ? "cancelled: " : "", e ? e : "the shim refused", m.src);
 			finish_failure(d, &m, cancelled ? GV_MIGST_ABORTED : GV_MIGST_FAILED, why,
 				       json_is_object(rep) ? rep : NULL);
 		}
@@ -710,7 +710,9 @@ resolve:
 	cancelled = r->cancelled;
 	pthread_mutex_unlock(&d->lock);
 	resolve(d, id, cancelled ? GV_MIGST_ABORTED : GV_MIGST_FAILED,
-		cancelled ? "cancelled" : err.msg[0] ? err.msg : "the control connection failed");
+		cancelled    ? "cancelled"
+		: err.msg[0] ? err.msg
+			     : "the control connection failed");
 out:
 	gv_store_mig_release(&m);
 	json_decref(msg);
@@ -909,19 +911,21 @@ static int start_span(struct gvd *d, const struct gv_migreq *req, const struct g
 	memcpy(ids[0], req->to, sizeof(ids[0]));
 	memcpy(ids[1], req->more, sizeof(req->more));
 	if (req->n_more + 1 != n)
-		return refuse(http, 400,
-			      gv_err_set(err, EINVAL,
-					 "the workload of %s is on %d instance%s: give one destination "
-					 "instance for each, in the span's order (--to X,Y)",
-					 in->id, n, n == 1 ? "" : "s"));
+		return refuse(
+			http, 400,
+			gv_err_set(err, EINVAL,
+				   "the workload of %s is on %d instance%s: give one destination "
+				   "instance for each, in the span's order (--to X,Y)",
+				   in->id, n, n == 1 ? "" : "s"));
 	for (i = 0; i < n; i++) {
 		if (strncmp(ids[i], "i-", 2))
-			return refuse(http, 400,
-				      gv_err_set(err, EINVAL,
-						 "'%s' is not an instance: a workload on several "
-						 "instances moves to instances made beforehand, one "
-						 "per GPU",
-						 ids[i]));
+			return refuse(
+				http, 400,
+				gv_err_set(err, EINVAL,
+					   "'%s' is not an instance: a workload on several "
+					   "instances moves to instances made beforehand, one "
+					   "per GPU",
+					   ids[i]));
 		ret = gvd_mig_active_for(d, mem[i].id, other, sizeof(other), err);
 		if (!ret)
 			ret = gvd_mig_active_for(d, ids[i], other, sizeof(other), err);
@@ -929,16 +933,17 @@ static int start_span(struct gvd *d, const struct gv_migreq *req, const struct g
 			return ret;
 		if (ret > 0)
 			return refuse(http, 409,
-				      gv_err_set(err, EBUSY, "migration %s of %s or %s is still running",
-						 other, mem[i].id, ids[i]));
+				      gv_err_set(err, EBUSY,
+						 "migration %s of %s or %s is still running", other,
+						 mem[i].id, ids[i]));
 		ret = gv_store_inst_get(d->st, ids[i], &dst, err);
 		if (ret)
 			return refuse(http, ret == -ENOENT ? 404 : 500, ret);
 		if (i == 0)
 			snprintf(m.dst_device, sizeof(m.dst_device), "%s", dst.device_uuid);
 		else
-			snprintf(m.more + strlen(m.more), sizeof(m.more) - strlen(m.more), "%s%s=%s",
-				 i > 1 ? "," : "", mem[i].id, ids[i]);
+			snprintf(m.more + strlen(m.more), sizeof(m.more) - strlen(m.more),
+				 "%s%s=%s", i > 1 ? "," : "", mem[i].id, ids[i]);
 	}
 	ret = gv_store_begin(d->st, err);
 	if (!ret)
@@ -967,8 +972,8 @@ static int start_span(struct gvd *d, const struct gv_migreq *req, const struct g
 	return ret;
 }
 
-int gvd_mig_start(struct gvd *d, const struct gv_migreq *req, char *id_out, size_t cap,
-		  int *http, struct gv_err *err)
+int gvd_mig_start(struct gvd *d, const struct gv_migreq *req, char *id_out, size_t cap, int *http,
+		  struct gv_err *err)
 {
 	struct gv_store_inst src, dst;
 	struct gv_store_mig m;
@@ -993,18 +998,19 @@ int gvd_mig_start(struct gvd *d, const struct gv_migreq *req, char *id_out, size
 	if (ret < 0)
 		return ret;
 	if (ret > 0)
-		return refuse(http, 409, gv_err_set(err, EBUSY,
-						    "migration %s of %s is still running", other,
-						    src.id));
+		return refuse(http, 409,
+			      gv_err_set(err, EBUSY, "migration %s of %s is still running", other,
+					 src.id));
 	if (src.wl_pid <= 0 || !gvd_workload_alive(&src))
-		return refuse(http, 409, gv_err_set(err, ESRCH,
-						    "instance %s has no workload to migrate (start "
-						    "one with gpuvisor run --instance %s)",
-						    src.id, src.id));
+		return refuse(http, 409,
+			      gv_err_set(err, ESRCH,
+					 "instance %s has no workload to migrate (start "
+					 "one with gpuvisor run --instance %s)",
+					 src.id, src.id));
 	if (src.wl_state != GV_WL_RUNNING)
-		return refuse(http, 409, gv_err_set(err, EBUSY,
-						    "the workload of %s is %s: resume it first",
-						    src.id, gvd_wl_state_name(src.wl_state)));
+		return refuse(http, 409,
+			      gv_err_set(err, EBUSY, "the workload of %s is %s: resume it first",
+					 src.id, gvd_wl_state_name(src.wl_state)));
 	/* a workload on several GPUs moves as a whole through the driver */
 	if (src.wl_span[0] || req->n_more)
 		return start_span(d, req, &src, id_out, cap, http, err);
@@ -1020,31 +1026,34 @@ int gvd_mig_start(struct gvd *d, const struct gv_migreq *req, char *id_out, size
 			goto out;
 		}
 		if (strcmp(dst.id, src.id) == 0) {
-			ret = refuse(http, 400, gv_err_set(err, EINVAL,
-							   "the destination is the source (%s)",
-							   src.id));
+			ret = refuse(http, 400,
+				     gv_err_set(err, EINVAL, "the destination is the source (%s)",
+						src.id));
 			goto out;
 		}
 		if (strcmp(dst.profile, src.profile) != 0 || dst.fb_mib != src.fb_mib) {
-			ret = refuse(http, 400,
-				     gv_err_set(err, EINVAL,
-						"destination %s is a %s instance, the source a %s one: "
-						"migration needs the same profile",
-						dst.id, dst.profile, src.profile));
+			ret = refuse(
+				http, 400,
+				gv_err_set(err, EINVAL,
+					   "destination %s is a %s instance, the source a %s one: "
+					   "migration needs the same profile",
+					   dst.id, dst.profile, src.profile));
 			goto out;
 		}
 		if (dst.wl_pid > 0 && gvd_workload_alive(&dst)) {
-			ret = refuse(http, 409, gv_err_set(err, EBUSY,
-							   "destination %s has a workload (pid %d)",
-							   dst.id, (int)dst.wl_pid));
+			ret = refuse(http, 409,
+				     gv_err_set(err, EBUSY,
+						"destination %s has a workload (pid %d)", dst.id,
+						(int)dst.wl_pid));
 			goto out;
 		}
 		ret = gvd_mig_active_for(d, dst.id, other, sizeof(other), err);
 		if (ret > 0)
-			ret = refuse(http, 409, gv_err_set(err, EBUSY,
-							   "destination %s is part of running "
-							   "migration %s",
-							   dst.id, other));
+			ret = refuse(http, 409,
+				     gv_err_set(err, EBUSY,
+						"destination %s is part of running "
+						"migration %s",
+						dst.id, other));
 		if (!ret && gvd_claim_check(d, dst.id, err))
 			ret = refuse(http, 409, -EBUSY); /* a resume onto it is in flight */
 		if (ret)
@@ -1066,12 +1075,13 @@ int gvd_mig_start(struct gvd *d, const struct gv_migreq *req, char *id_out, size
 	 * workload started (gvd_mig_env) */
 	if (gv_profile_kind_is_mig(src.kind) && !req->checkpoint &&
 	    (strncmp(req->to, "i-", 2) != 0 || dst.created > src.wl_since)) {
-		ret = refuse(http, 409,
-			     gv_err_set(err, EXDEV,
-					"a MIG workload can move only to a %s instance that existed "
-					"when it started (its driver sees only the devices it was given "
-					"then): create one before starting it and give --to INSTANCE",
-					src.profile));
+		ret = refuse(
+			http, 409,
+			gv_err_set(err, EXDEV,
+				   "a MIG workload can move only to a %s instance that existed "
+				   "when it started (its driver sees only the devices it was given "
+				   "then): create one before starting it and give --to INSTANCE",
+				   src.profile));
 		goto out;
 	}
 
@@ -1079,11 +1089,12 @@ int gvd_mig_start(struct gvd *d, const struct gv_migreq *req, char *id_out, size
 		/* the driver decides; the refusals gvd_workload_move would give
 		 * are given before anything is made */
 		if (src.kind == GV_PROFILE_MIG || src.kind == GV_PROFILE_MIG_VGPU) {
-			ret = refuse(http, 409, gv_err_set(err, ENOTSUP,
-							   "the workload of %s runs in a MIG "
-							   "instance, which the CUDA driver's "
-							   "checkpoint does not support",
-							   src.id));
+			ret = refuse(http, 409,
+				     gv_err_set(err, ENOTSUP,
+						"the workload of %s runs in a MIG "
+						"instance, which the CUDA driver's "
+						"checkpoint does not support",
+						src.id));
 			goto out;
 		}
 		dev = src.device_uuid;
@@ -1112,9 +1123,9 @@ int gvd_mig_start(struct gvd *d, const struct gv_migreq *req, char *id_out, size
 		goto checked;
 	}
 	if (json_is_true(json_object_get(h, "migrating"))) {
-		ret = refuse(http, 409, gv_err_set(err, EBUSY,
-						   "the workload of %s is being migrated already",
-						   src.id));
+		ret = refuse(http, 409,
+			     gv_err_set(err, EBUSY, "the workload of %s is being migrated already",
+					src.id));
 		goto out;
 	}
 	dev = json_string_value(json_object_get(h, "device"));
@@ -1128,8 +1139,9 @@ checked:
 	for (i = 0; i < GVD_MIG_MAX_RUNNING && runs[i].used; i++)
 		;
 	if (i == GVD_MIG_MAX_RUNNING) {
-		ret = refuse(http, 409, gv_err_set(err, EBUSY, "%d migrations are running already",
-						   GVD_MIG_MAX_RUNNING));
+		ret = refuse(http, 409,
+			     gv_err_set(err, EBUSY, "%d migrations are running already",
+					GVD_MIG_MAX_RUNNING));
 		goto out;
 	}
 	r = &runs[i];
@@ -1249,9 +1261,9 @@ int gvd_mig_cancel(struct gvd *d, const char *id, int *http, struct gv_err *err)
 	gv_store_mig_release(&m);
 	r = run_find(d, id);
 	if (!r || m.state != GV_MIGST_RUNNING)
-		return refuse(http, 409, gv_err_set(err, EALREADY,
-						    "migration %s is %s: nothing to cancel", id,
-						    gv_store_mig_state_name(m.state)));
+		return refuse(http, 409,
+			      gv_err_set(err, EALREADY, "migration %s is %s: nothing to cancel", id,
+					 gv_store_mig_state_name(m.state)));
 	r->cancelled = true;
 	/* the shim aborts when its daemon hangs up before the switch */
 	if (r->fd >= 0)

@@ -25,8 +25,8 @@
 json_t *gvd_mig_env(struct gvd *d, const struct gv_store_inst *in);
 /* Validates, creates the destination and starts the migration thread;
  * *http is the status to answer with (202 and *id_out on success). */
-int gvd_mig_start(struct gvd *d, const struct gv_migreq *req, char *id_out, size_t cap,
-		  int *http, struct gv_err *err);
+int gvd_mig_start(struct gvd *d, const struct gv_migreq *req, char *id_out, size_t cap, int *http,
+		  struct gv_err *err);
 /* Asks the shim of a running migration's workload to stop it (before the
  * switch the workload stays where it was). */
 int gvd_mig_cancel(struct gvd *d, const char *id, int *http, struct gv_err *err);

@@ -93,13 +93,14 @@ static int fix_rows(struct gvd *d, struct gv_err *err)
 				if (ret)
 					break;
 			}
-			ret = drop_row(d, in, g,
-				       in->state == GV_INST_CREATING ? "instance.rolled_back"
-								     : "instance.destroyed",
-				       in->state == GV_INST_CREATING
-					       ? "creation interrupted by a daemon crash; rolled back"
-					       : "destruction interrupted by a daemon crash; finished",
-				       err);
+			ret = drop_row(
+				d, in, g,
+				in->state == GV_INST_CREATING ? "instance.rolled_back"
+							      : "instance.destroyed",
+				in->state == GV_INST_CREATING
+					? "creation interrupted by a daemon crash; rolled back"
+					: "destruction interrupted by a daemon crash; finished",
+				err);
 			break;
 		case GV_INST_READY:
 			if (!gi)

@@ -40,17 +40,36 @@ static const struct route routes[] = {
 	{ "GET", { "v1", "instances" }, 2, 0, false, gvd_route_instances, 0 },
 	{ "POST", { "v1", "instances" }, 2, 0, true, gvd_route_instance_create, 0 },
 	{ "GET", { "v1", "instances", "*" }, 3, 0, false, gvd_route_instance, 0 },
-	{ "DELETE", { "v1", "instances", "*" }, 3, GV_APIREQ_Q_FORCE, false,
-	  gvd_route_instance_destroy, 0 },
-	{ "POST", { "v1", "instances", "*", "workload" }, 4, 0, true, gvd_route_workload_attach,
+	{ "DELETE",
+	  { "v1", "instances", "*" },
+	  3,
+	  GV_APIREQ_Q_FORCE,
+	  false,
+	  gvd_route_instance_destroy,
 	  0 },
-	{ "DELETE", { "v1", "instances", "*", "workload" }, 4, 0, false,
-	  gvd_route_workload_detach, 0 },
+	{ "POST",
+	  { "v1", "instances", "*", "workload" },
+	  4,
+	  0,
+	  true,
+	  gvd_route_workload_attach,
+	  0 },
+	{ "DELETE",
+	  { "v1", "instances", "*", "workload" },
+	  4,
+	  0,
+	  false,
+	  gvd_route_workload_detach,
+	  0 },
 	{ "GET", { "v1", "instances", "*", "env" }, 4, 0, false, gvd_route_instance_env, 0 },
-	{ "POST", { "v1", "instances", "*", "suspend" }, 4, 0, false, gvd_route_workload_suspend,
+	{ "POST",
+	  { "v1", "instances", "*", "suspend" },
+	  4,
+	  0,
+	  false,
+	  gvd_route_workload_suspend,
 	  0 },
-	{ "POST", { "v1", "instances", "*", "resume" }, 4, 0, true, gvd_route_workload_resume,
-	  0 },
+	{ "POST", { "v1", "instances", "*", "resume" }, 4, 0, true, gvd_route_workload_resume, 0 },
 	{ "GET", { "v1", "gpus", "*", "sched" }, 4, 0, false, gvd_route_gpu_sched, 0 },
 	{ "PUT", { "v1", "gpus", "*", "sched" }, 4, 0, true, gvd_route_gpu_sched_set, 0 },
 	{ "PUT", { "v1", "instances", "*", "weight" }, 4, 0, true, gvd_route_instance_weight, 0 },
@@ -59,14 +78,24 @@ static const struct route routes[] = {
 	{ "POST", { "v1", "migrations" }, 2, 0, true, gvd_route_migration_start, 0 },
 	{ "GET", { "v1", "migrations", "*" }, 3, 0, false, gvd_route_migration, 0 },
 	{ "DELETE", { "v1", "migrations", "*" }, 3, 0, false, gvd_route_migration_cancel, 0 },
-	{ "GET", { "v1", "migrations", "*", "progress" }, 4, GV_APIREQ_Q_SINCE, false,
-	  gvd_route_migration_progress, 0 },
+	{ "GET",
+	  { "v1", "migrations", "*", "progress" },
+	  4,
+	  GV_APIREQ_Q_SINCE,
+	  false,
+	  gvd_route_migration_progress,
+	  0 },
 	{ "POST", { "v1", "advise" }, 2, 0, true, gvd_route_advise, 0 },
 	{ "GET", { "v1", "history" }, 2, GV_APIREQ_Q_SECONDS, false, gvd_route_history, 0 },
 	{ "GET", { "v1", "session" }, 2, 0, false, gvd_route_session_get, 0 },
 	{ "POST", { "v1", "session" }, 2, 0, true, gvd_route_session_login, R_OPEN },
 	{ "DELETE", { "v1", "session" }, 2, 0, false, gvd_route_session_logout, 0 },
-	{ "POST", { "v1", "session", "ticket" }, 3, 0, false, gvd_route_session_ticket,
+	{ "POST",
+	  { "v1", "session", "ticket" },
+	  3,
+	  0,
+	  false,
+	  gvd_route_session_ticket,
 	  R_NO_COOKIE },
 	{ "GET", { "metrics" }, 1, 0, false, gvd_route_metrics, 0 },
 	{ "GET", { 0 }, 0, 0, false, gvd_route_root, R_OPEN },
@@ -198,8 +227,8 @@ static enum gvd_auth auth_of(struct gvd *d, const struct gvd_http_in *in,
 
 /* The route for method and t: 0, or -ENOENT (no such path) or -EPERM (the
  * path is known, not with this method); allow lists the path's methods. */
-static int route_find(const char *method, const struct gv_http_target *t, char *allow,
-		      size_t cap, const struct route **out)
+static int route_find(const char *method, const struct gv_http_target *t, char *allow, size_t cap,
+		      const struct route **out)
 {
 	size_t i, alen = 0;
 	bool path_known = false;
@@ -211,8 +240,8 @@ static int route_find(const char *method, const struct gv_http_target *t, char *
 			continue;
 		path_known = true;
 		if (alen < cap && !strstr(allow, routes[i].method))
-			alen += (size_t)snprintf(allow + alen, cap - alen, "%s%s",
-						 alen ? ", " : "", routes[i].method);
+			alen += (size_t)snprintf(allow + alen, cap - alen, "%s%s", alen ? ", " : "",
+						 routes[i].method);
 		if (!*out && strcmp(routes[i].method, method) == 0)
 			*out = &routes[i];
 	}
@@ -249,8 +278,9 @@ bool gvd_http_refuse_early(struct gvd *d, const struct gvd_http_in *in, struct g
 	char session[GV_CONSOLE_SECRET_HEX + 1];
 
 	if (in->bad_head) {
-		gvd_resp_error(r, 400, "the request head has a NUL byte or a line libmicrohttpd "
-				       "could not take whole");
+		gvd_resp_error(r, 400,
+			       "the request head has a NUL byte or a line libmicrohttpd "
+			       "could not take whole");
 		return true;
 	}
 	if (in->head_len > GVD_HEAD_MAX) {
@@ -264,8 +294,9 @@ bool gvd_http_refuse_early(struct gvd *d, const struct gvd_http_in *in, struct g
 		return true;
 	}
 	if (auth_of(d, in, session) == GVD_AUTH_NONE && !route_open(in)) {
-		gvd_resp_error(r, 401, "missing or wrong bearer token (see <state-dir>/token) "
-				       "or console session");
+		gvd_resp_error(r, 401,
+			       "missing or wrong bearer token (see <state-dir>/token) "
+			       "or console session");
 		return true;
 	}
 	return false;
@@ -282,8 +313,11 @@ void gvd_resp_redirect(struct gvd_resp *r, const char *location)
 void gvd_http_serve(struct gvd *d, const struct gvd_http_in *in, struct gvd_resp *r)
 {
 	struct gv_http_target *t = NULL;
-	struct gvd_req q = { .d = d, .method = in->method, .peer = in->peer,
-			     .target = in->target, .target_len = in->target_len };
+	struct gvd_req q = { .d = d,
+			     .method = in->method,
+			     .peer = in->peer,
+			     .target = in->target,
+			     .target_len = in->target_len };
 	const struct route *rt = NULL;
 	struct gv_err err = { 0 };
 	int ret, s;
@@ -322,18 +356,21 @@ void gvd_http_serve(struct gvd *d, const struct gvd_http_in *in, struct gvd_resp
 		if (q.auth == GVD_AUTH_COOKIE)
 			q.auth = GVD_AUTH_NONE;
 	} else if (q.auth == GVD_AUTH_NONE) {
-		gvd_resp_error(r, 401, "missing or wrong bearer token (see <state-dir>/token) "
-				       "or console session");
+		gvd_resp_error(r, 401,
+			       "missing or wrong bearer token (see <state-dir>/token) "
+			       "or console session");
 		goto out;
 	} else if (q.auth == GVD_AUTH_COOKIE && (rt->flags & R_NO_COOKIE)) {
-		gvd_resp_error(r, 403, "a console session cannot do this: it needs the bearer "
-				       "token or the Unix socket");
+		gvd_resp_error(r, 403,
+			       "a console session cannot do this: it needs the bearer "
+			       "token or the Unix socket");
 		goto out;
 	} else if (q.auth == GVD_AUTH_COOKIE && strcmp(in->method, "GET") != 0 &&
 		   strcmp(in->method, "HEAD") != 0 && !in->console_header) {
 		/* a cross-site form or link can send the cookie but not a header */
-		gvd_resp_error(r, 403, "a console session's %s needs the header "
-				       "X-Gpuvisor-Console: 1",
+		gvd_resp_error(r, 403,
+			       "a console session's %s needs the header "
+			       "X-Gpuvisor-Console: 1",
 			       rt->method);
 		goto out;
 	}

@@ -31,13 +31,13 @@ static json_t *opt_json(const struct gv_advice_opt *o)
 	for (i = 0; slots && i < o->n_slots; i++) {
 		const struct gv_advise_slot *s = &o->slots[i];
 
-		json_array_append_new(
-			slots, json_pack("{s:i, s:i, s:s, s:s, s:o, s:I, s:o}", "replica", i + 1,
-					 "gpu", s->gpu, "profile", s->profile, "kind",
-					 gv_profile_kind_name(s->kind), "placement",
-					 int_or_null(s->start, s->start >= 0), "fb_mib",
-					 (json_int_t)s->fb_mib, "free_after",
-					 int_or_null(s->free_after, s->free_after >= 0)));
+		json_array_append_new(slots,
+				      json_pack("{s:i, s:i, s:s, s:s, s:o, s:I, s:o}", "replica",
+						i + 1, "gpu", s->gpu, "profile", s->profile, "kind",
+						gv_profile_kind_name(s->kind), "placement",
+						int_or_null(s->start, s->start >= 0), "fb_mib",
+						(json_int_t)s->fb_mib, "free_after",
+						int_or_null(s->free_after, s->free_after >= 0)));
 	}
 	for (i = 0; cmds && i < o->n_commands; i++)
 		json_array_append_new(cmds, json_string(o->commands[i]));
@@ -100,13 +100,13 @@ void gvd_route_advise(struct gvd_req *q, struct gvd_resp *r)
 		json_array_append_new(alts, opt_json(&adv->alts[i]));
 	/* set_new takes its value even when it fails */
 	if (body && json_object_set_new(body, "alternatives", alts) == 0 &&
-	    json_object_set_new(
-		    body, "request",
-		    json_pack("{s:s, s:I, s:b, s:b, s:i, s:o}", "workload",
-			      gv_advise_workload_name(b.req.workload), "memory_mib",
-			      (json_int_t)b.req.memory_mib, "trusted", b.req.trusted,
-			      "latency_sensitive", b.req.latency_sensitive, "replicas",
-			      b.req.replicas, "gpu", int_or_null(b.req.gpu, b.req.gpu >= 0))) == 0) {
+	    json_object_set_new(body, "request",
+				json_pack("{s:s, s:I, s:b, s:b, s:i, s:o}", "workload",
+					  gv_advise_workload_name(b.req.workload), "memory_mib",
+					  (json_int_t)b.req.memory_mib, "trusted", b.req.trusted,
+					  "latency_sensitive", b.req.latency_sensitive, "replicas",
+					  b.req.replicas, "gpu",
+					  int_or_null(b.req.gpu, b.req.gpu >= 0))) == 0) {
 		gvd_resp_json(r, 200, body);
 		body = NULL;
 	} else {

@@ -166,15 +166,14 @@ void gvd_route_profiles(struct gvd_req *q, struct gvd_resp *r)
 			bool fits = v.mode[g] == GV_MODE_PASSTHROUGH && v.pg[g].n_insts == 0;
 
 			json_array_append_new(
-				arr, json_pack("{s:i, s:s, s:s, s:I, s:i, s:n, s:i, s:n, s:n, s:n, "
-					       "s:o}",
-					       "gpu", g, "name", "passthrough", "kind",
-					       "passthrough", "fb_mib",
-					       (json_int_t)v.hw.gpus[g].mem_mib, "max", 1,
-					       "max_mixed", "free", fits, "compute_slices",
-					       "mem_slices", "starts", "reason",
-					       fits ? json_null()
-						    : reason_json(&v, g, "passthrough")));
+				arr,
+				json_pack("{s:i, s:s, s:s, s:I, s:i, s:n, s:i, s:n, s:n, s:n, "
+					  "s:o}",
+					  "gpu", g, "name", "passthrough", "kind", "passthrough",
+					  "fb_mib", (json_int_t)v.hw.gpus[g].mem_mib, "max", 1,
+					  "max_mixed", "free", fits, "compute_slices", "mem_slices",
+					  "starts", "reason",
+					  fits ? json_null() : reason_json(&v, g, "passthrough")));
 		}
 	}
 	gvd_resp_json(r, 200, arr ? json_pack("{s:o}", "profiles", arr) : NULL);

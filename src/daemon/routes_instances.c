@@ -161,10 +161,11 @@ static void workload_change(struct gvd_req *q, struct gvd_resp *r, bool suspend)
 		return;
 	}
 	/* the instance the workload is on now (a resume may have moved it) */
-	gvd_resp_json(r, 200, json_pack("{s:O, s:O*, s:s, s:o}", "instance",
-					json_object_get(report, "instance"), "span",
-					json_object_get(report, "span"), "workload",
-					suspend ? "suspended" : "running", "report", report));
+	gvd_resp_json(r, 200,
+		      json_pack("{s:O, s:O*, s:s, s:o}", "instance",
+				json_object_get(report, "instance"), "span",
+				json_object_get(report, "span"), "workload",
+				suspend ? "suspended" : "running", "report", report));
 }
 
 void gvd_route_workload_suspend(struct gvd_req *q, struct gvd_resp *r)

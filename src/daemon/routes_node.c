@@ -36,12 +36,13 @@ void gvd_route_events(struct gvd_req *q, struct gvd_resp *r)
 	for (i = 0; arr && i < n; i++) {
 		gvd_time_str(ev[i].time, t);
 		json_array_append_new(
-			arr, json_pack("{s:I, s:s, s:s, s:o, s:o, s:s}", "seq", (json_int_t)ev[i].seq,
-				       "time", t, "kind", ev[i].kind, "gpu",
-				       ev[i].gpu >= 0 ? json_integer(ev[i].gpu) : json_null(),
-				       "instance",
-				       ev[i].instance[0] ? json_string(ev[i].instance) : json_null(),
-				       "message", ev[i].message));
+			arr,
+			json_pack("{s:I, s:s, s:s, s:o, s:o, s:s}", "seq", (json_int_t)ev[i].seq,
+				  "time", t, "kind", ev[i].kind, "gpu",
+				  ev[i].gpu >= 0 ? json_integer(ev[i].gpu) : json_null(),
+				  "instance",
+				  ev[i].instance[0] ? json_string(ev[i].instance) : json_null(),
+				  "message", ev[i].message));
 	}
 	free(ev);
 	gvd_resp_json(r, 200, arr ? json_pack("{s:o}", "events", arr) : NULL);

@@ -9,8 +9,7 @@
 
 /* The GPU of the request's path, in timeslice mode with its segment open;
  * -1 with the response set otherwise. */
-static int sched_gpu(struct gvd_req *q, struct gvd_resp *r, struct gvd_view *v,
-		     struct gv_sched **s)
+static int sched_gpu(struct gvd_req *q, struct gvd_resp *r, struct gvd_view *v, struct gv_sched **s)
 {
 	struct gv_err err = { 0 };
 	int g;
@@ -220,8 +219,9 @@ void gvd_route_instance_weight(struct gvd_req *q, struct gvd_resp *r)
 	if (w != old)
 		gvd_event(d, "sched.weight", g, in.id, "%s: scheduler weight %u -> %u", in.id, old,
 			  w);
-	gvd_resp_json(r, 200, json_pack("{s:s, s:i, s:I}", "instance", in.id, "gpu", g, "weight",
-					(json_int_t)w));
+	gvd_resp_json(
+		r, 200,
+		json_pack("{s:s, s:i, s:I}", "instance", in.id, "gpu", g, "weight", (json_int_t)w));
 out:
 	gvd_view_free(&v);
 }

@@ -18,10 +18,11 @@ static void set_session_cookie(struct gvd_resp *r, const char *id)
 void gvd_route_session_get(struct gvd_req *q, struct gvd_resp *r)
 {
 	/* the request layer let in only an authenticated caller */
-	gvd_resp_json(r, 200, json_pack("{s:b, s:s}", "authenticated", 1, "by",
-					q->auth == GVD_AUTH_COOKIE   ? "session"
-					: q->auth == GVD_AUTH_BEARER ? "token"
-								     : "socket"));
+	gvd_resp_json(r, 200,
+		      json_pack("{s:b, s:s}", "authenticated", 1, "by",
+				q->auth == GVD_AUTH_COOKIE   ? "session"
+				: q->auth == GVD_AUTH_BEARER ? "token"
+							     : "socket"));
 }
 
 void gvd_route_session_login(struct gvd_req *q, struct gvd_resp *r)
@@ -58,8 +59,8 @@ void gvd_route_session_logout(struct gvd_req *q, struct gvd_resp *r)
 	if (q->session[0])
 		gv_console_session_end(q->d->console, q->session, strlen(q->session));
 	/* the browser forgets the cookie too */
-	snprintf(r->set_cookie, sizeof(r->set_cookie), GV_CONSOLE_COOKIE "=" COOKIE_ATTRS
-		 "; Max-Age=0");
+	snprintf(r->set_cookie, sizeof(r->set_cookie),
+		 GV_CONSOLE_COOKIE "=" COOKIE_ATTRS "; Max-Age=0");
 	r->status = 204;
 }
 
@@ -73,8 +74,8 @@ void gvd_route_session_ticket(struct gvd_req *q, struct gvd_resp *r)
 		gvd_resp_error(r, 500, "cannot make a ticket: %s", strerror(-ret));
 		return;
 	}
-	gvd_resp_json(r, 200, json_pack("{s:s, s:i}", "ticket", t, "expires_in",
-					GV_CONSOLE_TICKET_TTL_S));
+	gvd_resp_json(r, 200,
+		      json_pack("{s:s, s:i}", "ticket", t, "expires_in", GV_CONSOLE_TICKET_TTL_S));
 	explicit_bzero(t, sizeof(t));
 }
 
@@ -85,9 +86,8 @@ void gvd_route_ui_login(struct gvd_req *q, struct gvd_resp *r)
 	/* whatever the ticket, the page comes next: with a session it shows
 	 * the console, without one the login form */
 	gvd_resp_redirect(r, "/ui/");
-	if (!q->query.ticket[0] ||
-	    gv_console_ticket_redeem(q->d->console, q->query.ticket, strlen(q->query.ticket),
-				     id) != 0) {
+	if (!q->query.ticket[0] || gv_console_ticket_redeem(q->d->console, q->query.ticket,
+							    strlen(q->query.ticket), id) != 0) {
 		/* debug only: anyone can send these, a flood must not flood the log */
 		gvd_log(GVD_LOG_DEBUG, "console: a login link with an unknown, used or expired "
 				       "ticket");

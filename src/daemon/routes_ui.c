@@ -49,8 +49,7 @@ static void serve_file(struct gvd *d, const char *name, struct gvd_resp *r)
 	ssize_t n;
 	int fd = -1;
 
-	if (d->console_fd < 0 || !type || name[0] == '.' ||
-	    !gv_http_id_valid(name, strlen(name))) {
+	if (d->console_fd < 0 || !type || name[0] == '.' || !gv_http_id_valid(name, strlen(name))) {
 		gvd_resp_error(r, 404, "no such file");
 		return;
 	}

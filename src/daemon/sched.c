@@ -65,16 +65,18 @@ int gvd_sched_settings(struct gvd *d, const char *gpu_uuid, enum gv_sched_policy
 		return 0;
 	if (gv_sched_policy_from_name(name, policy, NULL) != 0 || us < GV_SCHED_SLICE_MIN_US ||
 	    us > GV_SCHED_SLICE_MAX_US) {
-		gvd_log(GVD_LOG_WARN, "gpu %s: stored scheduler settings '%s' %u us are invalid; "
-				      "using best-effort, 2 ms",
+		gvd_log(GVD_LOG_WARN,
+			"gpu %s: stored scheduler settings '%s' %u us are invalid; "
+			"using best-effort, 2 ms",
 			gpu_uuid, name, us);
 		*policy = GV_SCHED_BEST_EFFORT;
 		return 0;
 	}
 	*slice_us = us;
 	if (*policy == GV_SCHED_FIXED_SHARE && d->o.mixed_size) {
-		gvd_log(GVD_LOG_WARN, "gpu %s: fixed-share is not available in mixed-size mode; "
-				      "using equal-share",
+		gvd_log(GVD_LOG_WARN,
+			"gpu %s: fixed-share is not available in mixed-size mode; "
+			"using equal-share",
 			gpu_uuid);
 		*policy = GV_SCHED_EQUAL_SHARE;
 	}
@@ -127,7 +129,8 @@ static void drop_stale_tenants(struct gvd *d, struct gv_sched *s, const struct g
 			known = strcmp(v->insts[i].id, id) == 0 &&
 				v->insts[i].kind == GV_PROFILE_TIMESLICE;
 		if (!known && gv_sched_tenant_remove(s, id, NULL) == 0)
-			gvd_log(GVD_LOG_INFO, "scheduler: removed tenant %s of a gone instance", id);
+			gvd_log(GVD_LOG_INFO, "scheduler: removed tenant %s of a gone instance",
+				id);
 	}
 out:
 	free(st);
@@ -238,8 +241,8 @@ void gvd_sched_close_all(struct gvd *d)
 	}
 }
 
-int gvd_sched_tenant_add(struct gvd *d, const struct gv_gpu_info *g,
-			 const struct gv_store_inst *in, struct gv_err *err)
+int gvd_sched_tenant_add(struct gvd *d, const struct gv_gpu_info *g, const struct gv_store_inst *in,
+			 struct gv_err *err)
 {
 	struct gv_sched *s = gvd_sched_of(d, g->uuid);
 
@@ -250,7 +253,8 @@ int gvd_sched_tenant_add(struct gvd *d, const struct gv_gpu_info *g,
 
 		s = gvd_sched_of(d, g->uuid);
 		if (!s)
-			return ret ? ret : gv_err_set(err, EIO, "no scheduler segment for %s", g->uuid);
+			return ret ? ret
+				   : gv_err_set(err, EIO, "no scheduler segment for %s", g->uuid);
 	}
 	return tenant_set(d, s, g, in, err);
 }
@@ -312,8 +316,8 @@ char *gvd_sched_metrics(struct gvd *d, const struct gvd_view *v)
 	      f);
 	for (g = 0; g < v->hw.n_gpus; g++)
 		if (segs[g] && gv_sched_stats(segs[g], st, NULL) == 0)
-			fprintf(f, "gpuvisor_sched_info{gpu=\"%d\",uuid=\"%s\",policy=\"%s\"} 1\n", g,
-				v->hw.gpus[g].uuid, gv_sched_policy_name(st->policy_requested));
+			fprintf(f, "gpuvisor_sched_info{gpu=\"%d\",uuid=\"%s\",policy=\"%s\"} 1\n",
+				g, v->hw.gpus[g].uuid, gv_sched_policy_name(st->policy_requested));
 	fputs("# HELP gpuvisor_sched_slice_seconds Time slice length of a timeslice GPU.\n"
 	      "# TYPE gpuvisor_sched_slice_seconds gauge\n",
 	      f);
@@ -333,7 +337,7 @@ char *gvd_sched_metrics(struct gvd *d, const struct gvd_view *v)
 					     : k == 1 ? ts->share_1s_ppm / 1e6
 					     : k == 2 ? ts->wait_ns / 1e9
 					     : k == 3 ? (double)ts->slices
-							: (double)ts->overruns;
+						      : (double)ts->overruns;
 
 				fprintf(f, "%s{instance=\"%s\",gpu=\"%d\"} %.9g\n", m[k].name,
 					ts->instance_id, g, val);

@@ -59,8 +59,8 @@
 /* the verb's own options after the maps (ckpt_run) */
 #define CKPT_EXTRA_MAX 16
 
-static enum gv_wl_state settle(struct gvd *d, pid_t pgid, enum gv_wl_state was,
-			       char *const *maps, int n_maps, struct gv_err *err);
+static enum gv_wl_state settle(struct gvd *d, pid_t pgid, enum gv_wl_state was, char *const *maps,
+			       int n_maps, struct gv_err *err);
 
 static const char *helper_path(char out[PATH_MAX])
 {
@@ -209,10 +209,11 @@ static int ckpt_run(struct gvd *d, const char *verb, pid_t pgid, char *const *ma
 		if (left <= 0) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
-			ret = gv_err_set(err, ETIMEDOUT,
-					 "the CUDA driver did not answer within %d s (%s of process "
-					 "group %d); the workload may be left locked",
-					 HELPER_DEADLINE_MS / 1000, verb, (int)pgid);
+			ret = gv_err_set(
+				err, ETIMEDOUT,
+				"the CUDA driver did not answer within %d s (%s of process "
+				"group %d); the workload may be left locked",
+				HELPER_DEADLINE_MS / 1000, verb, (int)pgid);
 			goto out;
 		}
 		if (poll(&p, 1, (int)(left > 1000 ? 1000 : left)) < 0 && errno != EINTR)
@@ -342,8 +343,7 @@ static int check_dst(struct gvd *d, const struct gv_store_inst *src, const char 
 	gs = gvd_view_gpu_by_uuid(&v, src->gpu_uuid);
 	gd = gvd_view_gpu_by_uuid(&v, dst->gpu_uuid);
 	if (gs < 0 || gd < 0)
-		ret = gv_err_set(err, ENODEV, "the GPU of %s is gone",
-				 gs < 0 ? src->id : dst->id);
+		ret = gv_err_set(err, ENODEV, "the GPU of %s is gone", gs < 0 ? src->id : dst->id);
 	else if (strcmp(v.hw.gpus[gs].name, v.hw.gpus[gd].name) ||
 		 v.hw.gpus[gs].mem_mib != v.hw.gpus[gd].mem_mib)
 		ret = gv_err_set(err, EINVAL,
@@ -401,7 +401,8 @@ static int move_workload(struct gvd *d, const struct gv_store_inst *src,
 	gvd_acct_path(d, src->id, a);
 	gvd_acct_path(d, dst->id, b);
 	if (renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE) != 0)
-		gvd_log(GVD_LOG_ERROR, "%s -> %s: cannot exchange %s and %s: %s (the "
+		gvd_log(GVD_LOG_ERROR,
+			"%s -> %s: cannot exchange %s and %s: %s (the "
 			"destination shows the workload's memory under the source)",
 			src->id, dst->id, a, b, strerror(errno));
 	sc = gvd_sched_of(d, src->gpu_uuid);
@@ -422,10 +423,10 @@ static json_t *pairs_json(const struct gv_store_inst *src, const struct gv_store
 	json_t *pairs = json_array();
 
 	for (int i = 0; pairs && i < n; i++)
-		json_array_append_new(pairs, json_pack("{s:s, s:s, s:s, s:s}", "from", src[i].id,
-						       "to", dst[i].id, "from_device",
-						       src[i].device_uuid, "to_device",
-						       dst[i].device_uuid));
+		json_array_append_new(pairs,
+				      json_pack("{s:s, s:s, s:s, s:s}", "from", src[i].id, "to",
+						dst[i].id, "from_device", src[i].device_uuid,
+						"to_device", dst[i].device_uuid));
 	return pairs;
 }
 
@@ -502,8 +503,8 @@ static int load_dst(struct gvd *d, const struct gv_store_inst *src, int n,
  * the busy check would refuse them; the claims on them are taken all the
  * same. The whole span changes at once: one helper run over the
  * workload's process group, every member's state written together. */
-static int change(struct gvd *d, const char *id, const struct gv_apireq_resume *to,
-		  bool suspend, bool held, json_t **report, int *http, struct gv_err *err)
+static int change(struct gvd *d, const char *id, const struct gv_apireq_resume *to, bool suspend,
+		  bool held, json_t **report, int *http, struct gv_err *err)
 {
 	static char opt_bulk[] = "--bulk";
 	struct gv_store_inst src[GV_APIREQ_SPAN_MAX], dst[GV_APIREQ_SPAN_MAX];
@@ -579,8 +580,10 @@ static int change(struct gvd *d, const char *id, const struct gv_apireq_resume *
 			     n_maps, &serr);
 		if (!suspend && end == GV_WL_RUNNING) {
 			/* it runs, where it was asked to: the resume is done */
-			gvd_log(GVD_LOG_WARN, "%s: %s; asked again, the driver had the workload "
-				"restored: it runs", src[0].id, why);
+			gvd_log(GVD_LOG_WARN,
+				"%s: %s; asked again, the driver had the workload "
+				"restored: it runs",
+				src[0].id, why);
 			ret = 0;
 			j = json_pack("{s:s}", "note", why);
 		} else {
@@ -595,8 +598,10 @@ static int change(struct gvd *d, const char *id, const struct gv_apireq_resume *
 		if (gv_store_inst_set_wl_state(d->st, src[i].id, end, &store_err))
 			gvd_log(GVD_LOG_ERROR, "%s: %s", src[i].id, store_err.msg);
 	if (!ret && moving && move_workload(d, src, dst, n, &store_err))
-		gvd_log(GVD_LOG_ERROR, "%s: the workload runs on %s but the state database "
-			"still has it on %s: %s", dst[0].id, dst[0].id, src[0].id, store_err.msg);
+		gvd_log(GVD_LOG_ERROR,
+			"%s: the workload runs on %s but the state database "
+			"still has it on %s: %s",
+			dst[0].id, dst[0].id, src[0].id, store_err.msg);
 	now = moving && !ret ? dst : src;
 	{
 		struct gvd_view v;
@@ -661,8 +666,8 @@ int gvd_workload_resume(struct gvd *d, const char *id, const struct gv_apireq_re
 	return change(d, id, to, false, false, report, http, err);
 }
 
-int gvd_workload_move(struct gvd *d, const char *id, const struct gv_apireq_resume *to,
-		      bool held, json_t **report, int *http, struct gv_err *err)
+int gvd_workload_move(struct gvd *d, const char *id, const struct gv_apireq_resume *to, bool held,
+		      json_t **report, int *http, struct gv_err *err)
 {
 	struct gv_store_inst src[GV_APIREQ_SPAN_MAX], dst[GV_APIREQ_SPAN_MAX];
 	struct gv_err back_err = { 0 };
@@ -1050,7 +1055,7 @@ static bool all_states(json_t *j, const char *want)
 
 	if (!json_is_array(a) || json_array_size(a) == 0)
 		return false;
-	json_array_foreach (a, i, s)
+	json_array_foreach(a, i, s)
 		if (!json_is_string(s) || strcmp(json_string_value(s), want))
 			return false;
 	return true;
@@ -1064,8 +1069,8 @@ static bool all_states(json_t *j, const char *want)
  * when even that fails; maps: the --map pairs of a resume onto other GPUs,
  * so that the processes still checkpointed follow those already restored
  * there. Without d->lock (it runs the helper). */
-static enum gv_wl_state settle(struct gvd *d, pid_t pgid, enum gv_wl_state was,
-			       char *const *maps, int n_maps, struct gv_err *err)
+static enum gv_wl_state settle(struct gvd *d, pid_t pgid, enum gv_wl_state was, char *const *maps,
+			       int n_maps, struct gv_err *err)
 {
 	enum gv_wl_state end;
 	json_t *j = NULL;
@@ -1107,9 +1112,10 @@ void gvd_suspend_reconcile(struct gvd *d)
 		    !gvd_workload_alive(in) || (in->wl_span[0] && strcmp(in->wl_span, in->id)))
 			continue;
 		end = settle(d, in->wl_pgid, in->wl_state, NULL, 0, &err);
-		gvd_log(GVD_LOG_WARN, "%s: workload pid %d was %s when gpuvisord stopped; now %s%s%s",
-			in->id, (int)in->wl_pid, gvd_wl_state_name(in->wl_state),
-			gvd_wl_state_name(end), err.msg[0] ? ": " : "", err.msg);
+		gvd_log(GVD_LOG_WARN,
+			"%s: workload pid %d was %s when gpuvisord stopped; now %s%s%s", in->id,
+			(int)in->wl_pid, gvd_wl_state_name(in->wl_state), gvd_wl_state_name(end),
+			err.msg[0] ? ": " : "", err.msg);
 		gvd_event(d, "workload.reconciled", -1, in->id,
 			  "workload pid %d was %s when gpuvisord stopped; now %s", (int)in->wl_pid,
 			  gvd_wl_state_name(in->wl_state), gvd_wl_state_name(end));

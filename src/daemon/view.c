@@ -88,7 +88,8 @@ int gvd_view_load(struct gvd *d, struct gvd_view *v, struct gv_err *err)
 			if (v->gpu_of[i] != g)
 				continue;
 			pi = &v->pinsts[k++];
-			pi->profile = gi->model ? gv_model_find_profile(gi->model, in->profile) : NULL;
+			pi->profile =
+				gi->model ? gv_model_find_profile(gi->model, in->profile) : NULL;
 			pi->kind = in->kind;
 			pi->start = in->start;
 			pi->fb_mib = in->fb_mib;

@@ -96,16 +96,19 @@ static int check_with(struct gvd *d, const struct gv_store_inst *in,
 	if (req->n_with == 0)
 		return 0;
 	if (in->kind != GV_PROFILE_PASSTHROUGH)
-		return gv_err_set(err, ENOTSUP,
-				  "%s is a %s instance: a workload spans passthrough instances only "
-				  "(one whole GPU each; a time-sliced or MIG partition belongs to "
-				  "one instance)",
-				  in->id, gv_profile_kind_name(in->kind));
+		return gv_err_set(
+			err, ENOTSUP,
+			"%s is a %s instance: a workload spans passthrough instances only "
+			"(one whole GPU each; a time-sliced or MIG partition belongs to "
+			"one instance)",
+			in->id, gv_profile_kind_name(in->kind));
 	for (i = 0; i < req->n_with; i++) {
 		if (!strcmp(req->with[i], in->id)) {
 			*http = 400;
-			return gv_err_set(err, EINVAL, "%s is named twice (as the instance and in "
-						       "'with')", in->id);
+			return gv_err_set(err, EINVAL,
+					  "%s is named twice (as the instance and in "
+					  "'with')",
+					  in->id);
 		}
 		ret = gv_store_inst_get(d->st, req->with[i], &m, err);
 		if (ret) {
@@ -113,11 +116,12 @@ static int check_with(struct gvd *d, const struct gv_store_inst *in,
 			return ret;
 		}
 		if (m.kind != GV_PROFILE_PASSTHROUGH)
-			return gv_err_set(err, ENOTSUP,
-					  "%s is a %s instance: a workload spans passthrough instances "
-					  "only (one whole GPU each; a time-sliced or MIG partition "
-					  "belongs to one instance)",
-					  m.id, gv_profile_kind_name(m.kind));
+			return gv_err_set(
+				err, ENOTSUP,
+				"%s is a %s instance: a workload spans passthrough instances "
+				"only (one whole GPU each; a time-sliced or MIG partition "
+				"belongs to one instance)",
+				m.id, gv_profile_kind_name(m.kind));
 		if (m.state != GV_INST_READY)
 			return gv_err_set(err, EBUSY, "instance %s is not ready", m.id);
 		if (m.wl_pid > 0 && gvd_workload_alive(&m))
@@ -332,7 +336,8 @@ int gvd_span_load(struct gvd *d, const char *id, struct gv_store_inst *out, int 
 					if (found) {
 						ret = gv_err_set(err, EIO,
 								 "the span of %s has two members "
-								 "at place %d", owner, pos);
+								 "at place %d",
+								 owner, pos);
 						goto out;
 					}
 					out[k++] = arr[i];
@@ -344,8 +349,8 @@ int gvd_span_load(struct gvd *d, const char *id, struct gv_store_inst *out, int 
 		for (i = 0; i < cnt; i++)
 			if (!strcmp(arr[i].wl_span, owner) && arr[i].wl_pid > 0 &&
 			    arr[i].wl_span_pos >= k) {
-				ret = gv_err_set(err, EIO, "the span of %s has a gap before %s", owner,
-						 arr[i].id);
+				ret = gv_err_set(err, EIO, "the span of %s has a gap before %s",
+						 owner, arr[i].id);
 				goto out;
 			}
 	}
@@ -491,19 +496,22 @@ void gvd_partition_check(struct gvd *d)
 
 		if (used < 0)
 			continue;
-		if ((uint64_t)used > fb && !was && d->n_over < (int)(sizeof(d->over) / sizeof(d->over[0]))) {
+		if ((uint64_t)used > fb && !was &&
+		    d->n_over < (int)(sizeof(d->over) / sizeof(d->over[0]))) {
 			snprintf(d->over[d->n_over++], sizeof(d->over[0]), "%s", arr[i].id);
 			gvd_log(GVD_LOG_WARN, "%s uses %lld bytes, over its partition of %llu",
 				arr[i].id, (long long)used, (unsigned long long)fb);
-			gvd_event(d, "instance.over_partition", -1, arr[i].id,
-				  "%s uses %lld MiB, over its partition of %llu MiB (a tenant wrote "
-				  "its accounting file or bypassed the shim)",
-				  arr[i].id, (long long)(used >> 20),
-				  (unsigned long long)arr[i].fb_mib);
+			gvd_event(
+				d, "instance.over_partition", -1, arr[i].id,
+				"%s uses %lld MiB, over its partition of %llu MiB (a tenant wrote "
+				"its accounting file or bypassed the shim)",
+				arr[i].id, (long long)(used >> 20),
+				(unsigned long long)arr[i].fb_mib);
 		} else if ((uint64_t)used <= fb && was) {
 			for (k = 0; k < d->n_over; k++)
 				if (strcmp(d->over[k], arr[i].id) == 0) {
-					memmove(d->over[k], d->over[d->n_over - 1], sizeof(d->over[k]));
+					memmove(d->over[k], d->over[d->n_over - 1],
+						sizeof(d->over[k]));
 					d->n_over--;
 					break;
 				}

@@ -30,7 +30,7 @@
 
 #include "gpuvisor/acct.h"
 
-static bool gv_part_on;	     /* $GPUVISOR_ACCT named */
+static bool gv_part_on;		/* $GPUVISOR_ACCT named */
 static struct gv_acct *gv_acct; /* NULL when named but unusable */
 
 void gv_nvml_part_init(void)
@@ -194,8 +194,9 @@ GV_EXPORT gv_nvml_ret nvmlDeviceGetComputeRunningProcesses_v2(gv_nvml_device dev
 							      struct gv_nvml_process *infos)
 {
 	gv_nvml_init();
-	return gv_procs((gv_procs_fn)gv_nvml_real[GV_NVML_SYM_nvmlDeviceGetComputeRunningProcesses_v2],
-			sizeof(*infos), device, count, infos);
+	return gv_procs(
+		(gv_procs_fn)gv_nvml_real[GV_NVML_SYM_nvmlDeviceGetComputeRunningProcesses_v2],
+		sizeof(*infos), device, count, infos);
 }
 
 GV_EXPORT gv_nvml_ret nvmlDeviceGetComputeRunningProcesses_v3(gv_nvml_device device,
@@ -203,6 +204,7 @@ GV_EXPORT gv_nvml_ret nvmlDeviceGetComputeRunningProcesses_v3(gv_nvml_device dev
 							      struct gv_nvml_process *infos)
 {
 	gv_nvml_init();
-	return gv_procs((gv_procs_fn)gv_nvml_real[GV_NVML_SYM_nvmlDeviceGetComputeRunningProcesses_v3],
-			sizeof(*infos), device, count, infos);
+	return gv_procs(
+		(gv_procs_fn)gv_nvml_real[GV_NVML_SYM_nvmlDeviceGetComputeRunningProcesses_v3],
+		sizeof(*infos), device, count, infos);
 }

@@ -30,7 +30,7 @@ struct gv_nvml_memory_v2 {
 	unsigned long long total;
 	unsigned long long reserved; /* for the driver or firmware */
 	unsigned long long free;
-	unsigned long long used;     /* allocated, reserved not included */
+	unsigned long long used; /* allocated, reserved not included */
 };
 #define GV_NVML_MEMORY_V2 GV_NVML_STRUCT_VERSION(struct gv_nvml_memory_v2, 2)
 

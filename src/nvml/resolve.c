@@ -21,8 +21,14 @@
 /* As the CUDA shim's list (src/shim/resolve.c): Debian/Ubuntu multiarch,
  * Fedora/RHEL, generic, NVIDIA's container toolkit mount point, WSL. */
 static const char *const gv_nvml_dirs[] = {
-	"/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib64", "/lib64",
-	"/usr/lib", "/lib", "/usr/local/nvidia/lib64", "/usr/lib/wsl/lib",
+	"/usr/lib/x86_64-linux-gnu",
+	"/lib/x86_64-linux-gnu",
+	"/usr/lib64",
+	"/lib64",
+	"/usr/lib",
+	"/lib",
+	"/usr/local/nvidia/lib64",
+	"/usr/lib/wsl/lib",
 };
 
 static gv_nvml_ret gv_nvml_missing(void)

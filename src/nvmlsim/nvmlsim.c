@@ -57,11 +57,11 @@ struct nsim_dev {
 	char name[GV_NVML_NAME_BUF];
 	struct gv_nvml_pci_info pci;
 	unsigned long long total;
-	int index;		 /* NVML index of a GPU; -1 for a MIG device */
+	int index; /* NVML index of a GPU; -1 for a MIG device */
 	bool mig_capable, mig_mode;
-	struct nsim_dev *parent; /* a MIG device's GPU; NULL for a GPU */
+	struct nsim_dev *parent;   /* a MIG device's GPU; NULL for a GPU */
 	unsigned int gi_id, ci_id; /* MIG: NVML's ids when known */
-	char acct[PATH_MAX + 64]; /* libcudasim's accounting file for it */
+	char acct[PATH_MAX + 64];  /* libcudasim's accounting file for it */
 };
 
 static pthread_mutex_t nsim_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -157,8 +157,10 @@ static int nsim_load(void)
 			d->total = mi->profile->fb_mib * NSIM_MIB;
 			d->index = -1;
 			d->parent = &nsim_devs[i];
-			d->gi_id = mi->gi_id >= 0 ? (unsigned int)mi->gi_id : GV_NVML_NO_INSTANCE_ID;
-			d->ci_id = mi->ci_id >= 0 ? (unsigned int)mi->ci_id : GV_NVML_NO_INSTANCE_ID;
+			d->gi_id =
+				mi->gi_id >= 0 ? (unsigned int)mi->gi_id : GV_NVML_NO_INSTANCE_ID;
+			d->ci_id =
+				mi->ci_id >= 0 ? (unsigned int)mi->ci_id : GV_NVML_NO_INSTANCE_ID;
 			if (gv_acct_sim_path(node_path, mi->uuid, d->acct, sizeof(d->acct)) < 0) {
 				nsim_log("%s: accounting file path too long", mi->uuid);
 				rc = -ENAMETOOLONG;
@@ -236,13 +238,13 @@ static struct nsim_dev *nsim_dev_of(gv_nvml_device h)
 }
 
 /* The common prologue: NVML initialised and a valid handle. */
-#define NSIM_DEV(h, d)                                                                       \
-	do {                                                                                 \
-		if (!nsim_ready())                                                           \
-			return GV_NVML_ERROR_UNINITIALIZED;                                  \
-		(d) = nsim_dev_of(h);                                                        \
-		if (!(d))                                                                    \
-			return GV_NVML_ERROR_INVALID_ARGUMENT;                               \
+#define NSIM_DEV(h, d)                                         \
+	do {                                                   \
+		if (!nsim_ready())                             \
+			return GV_NVML_ERROR_UNINITIALIZED;    \
+		(d) = nsim_dev_of(h);                          \
+		if (!(d))                                      \
+			return GV_NVML_ERROR_INVALID_ARGUMENT; \
 	} while (0)
 
 static gv_nvml_ret nsim_str(const char *s, char *out, unsigned int length)
@@ -258,25 +260,44 @@ static gv_nvml_ret nsim_str(const char *s, char *out, unsigned int length)
 NSIM_API const char *nvmlErrorString(gv_nvml_ret result)
 {
 	switch (result) {
-	case GV_NVML_SUCCESS: return "Success";
-	case GV_NVML_ERROR_UNINITIALIZED: return "Uninitialized";
-	case GV_NVML_ERROR_INVALID_ARGUMENT: return "Invalid Argument";
-	case GV_NVML_ERROR_NOT_SUPPORTED: return "Not Supported";
-	case GV_NVML_ERROR_NO_PERMISSION: return "Insufficient Permissions";
-	case GV_NVML_ERROR_ALREADY_INITIALIZED: return "Already Initialized";
-	case GV_NVML_ERROR_NOT_FOUND: return "Not Found";
-	case GV_NVML_ERROR_INSUFFICIENT_SIZE: return "Insufficient Size";
-	case GV_NVML_ERROR_DRIVER_NOT_LOADED: return "Driver Not Loaded";
-	case GV_NVML_ERROR_TIMEOUT: return "Timeout";
-	case GV_NVML_ERROR_LIBRARY_NOT_FOUND: return "NVML Shared Library Not Found";
-	case GV_NVML_ERROR_FUNCTION_NOT_FOUND: return "Function Not Found";
-	case GV_NVML_ERROR_GPU_IS_LOST: return "GPU is lost";
-	case GV_NVML_ERROR_OPERATING_SYSTEM: return "The operating system has blocked the request";
-	case GV_NVML_ERROR_IN_USE: return "In use by another client";
-	case GV_NVML_ERROR_MEMORY: return "Insufficient Memory";
-	case GV_NVML_ERROR_NO_DATA: return "No data";
-	case GV_NVML_ERROR_ARGUMENT_VERSION_MISMATCH: return "Argument version mismatch";
-	default: return "Unknown Error";
+	case GV_NVML_SUCCESS:
+		return "Success";
+	case GV_NVML_ERROR_UNINITIALIZED:
+		return "Uninitialized";
+	case GV_NVML_ERROR_INVALID_ARGUMENT:
+		return "Invalid Argument";
+	case GV_NVML_ERROR_NOT_SUPPORTED:
+		return "Not Supported";
+	case GV_NVML_ERROR_NO_PERMISSION:
+		return "Insufficient Permissions";
+	case GV_NVML_ERROR_ALREADY_INITIALIZED:
+		return "Already Initialized";
+	case GV_NVML_ERROR_NOT_FOUND:
+		return "Not Found";
+	case GV_NVML_ERROR_INSUFFICIENT_SIZE:
+		return "Insufficient Size";
+	case GV_NVML_ERROR_DRIVER_NOT_LOADED:
+		return "Driver Not Loaded";
+	case GV_NVML_ERROR_TIMEOUT:
+		return "Timeout";
+	case GV_NVML_ERROR_LIBRARY_NOT_FOUND:
+		return "NVML Shared Library Not Found";
+	case GV_NVML_ERROR_FUNCTION_NOT_FOUND:
+		return "Function Not Found";
+	case GV_NVML_ERROR_GPU_IS_LOST:
+		return "GPU is lost";
+	case GV_NVML_ERROR_OPERATING_SYSTEM:
+		return "The operating system has blocked the request";
+	case GV_NVML_ERROR_IN_USE:
+		return "In use by another client";
+	case GV_NVML_ERROR_MEMORY:
+		return "Insufficient Memory";
+	case GV_NVML_ERROR_NO_DATA:
+		return "No data";
+	case GV_NVML_ERROR_ARGUMENT_VERSION_MISMATCH:
+		return "Argument version mismatch";
+	default:
+		return "Unknown Error";
 	}
 }
 

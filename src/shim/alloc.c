@@ -63,14 +63,14 @@ static CUresult gv_linear_done(CUresult r, uint64_t ptr, uint64_t bytes, CUconte
 
 struct gv_untrack gv_untrack_begin(enum gv_track_kind kind, uint64_t key)
 {
-	struct gv_untrack u = {0};
+	struct gv_untrack u = { 0 };
 
 	u.had = gv_track_remove(kind, key, &u.bytes, &u.ctx) == 0;
 	return u;
 }
 
 CUresult gv_untrack_end(CUresult r, enum gv_track_kind kind, uint64_t key,
-			       const struct gv_untrack *u)
+			const struct gv_untrack *u)
 {
 	if (!u->had)
 		return r;
@@ -168,8 +168,8 @@ GV_EXPORT CUresult CUDAAPI cuMemAllocPitch_v2(CUdeviceptr *dptr, size_t *pPitch,
 	if ((r = gv_part_charge(pre)) != CUDA_SUCCESS)
 		return r;
 	r = GV_REAL(cuMemAllocPitch_v2)(dptr, pPitch, WidthInBytes, Height, ElementSizeBytes);
-	r = gv_pitch_done(r, r == CUDA_SUCCESS ? *dptr : 0, r == CUDA_SUCCESS ? *pPitch : 0,
-			  Height, pre, ctx);
+	r = gv_pitch_done(r, r == CUDA_SUCCESS ? *dptr : 0, r == CUDA_SUCCESS ? *pPitch : 0, Height,
+			  pre, ctx);
 	if (r != CUDA_SUCCESS)
 		*dptr = 0;
 	return r;
@@ -191,15 +191,14 @@ GV_EXPORT CUresult CUDAAPI cuMemAllocPitch(CUdeviceptr_v1 *dptr, unsigned int *p
 	if ((r = gv_part_charge(pre)) != CUDA_SUCCESS)
 		return r;
 	r = GV_REAL(cuMemAllocPitch)(dptr, pPitch, WidthInBytes, Height, ElementSizeBytes);
-	r = gv_pitch_done(r, r == CUDA_SUCCESS ? *dptr : 0, r == CUDA_SUCCESS ? *pPitch : 0,
-			  Height, pre, ctx);
+	r = gv_pitch_done(r, r == CUDA_SUCCESS ? *dptr : 0, r == CUDA_SUCCESS ? *pPitch : 0, Height,
+			  pre, ctx);
 	if (r != CUDA_SUCCESS)
 		*dptr = 0;
 	return r;
 }
 
-GV_EXPORT CUresult CUDAAPI cuMemAllocManaged(CUdeviceptr *dptr, size_t bytesize,
-					     unsigned int flags)
+GV_EXPORT CUresult CUDAAPI cuMemAllocManaged(CUdeviceptr *dptr, size_t bytesize, unsigned int flags)
 {
 	CUcontext ctx;
 	CUresult r;
@@ -214,20 +213,20 @@ GV_EXPORT CUresult CUDAAPI cuMemAllocManaged(CUdeviceptr *dptr, size_t bytesize,
 	return gv_linear_done(r, r == CUDA_SUCCESS ? *dptr : 0, bytesize, ctx);
 }
 
-#define GV_ASYNC_ALLOC(name, params, args)                                                   \
-	GV_EXPORT CUresult CUDAAPI name params                                               \
-	{                                                                                    \
-		CUcontext ctx;                                                               \
-		CUresult r;                                                                  \
-                                                                                             \
-		GV_ENTER();                                                                  \
-		if (GV_PART_OFF() || !dptr)                                                  \
-			return GV_REAL(name) args;                                           \
-		ctx = gv_shim_current_ctx();                                                 \
-		if ((r = gv_part_charge(bytesize)) != CUDA_SUCCESS)                          \
-			return r;                                                            \
-		r = GV_REAL(name) args;                                                      \
-		return gv_linear_done(r, r == CUDA_SUCCESS ? *dptr : 0, bytesize, ctx);      \
+#define GV_ASYNC_ALLOC(name, params, args)                                              \
+	GV_EXPORT CUresult CUDAAPI name params                                          \
+	{                                                                               \
+		CUcontext ctx;                                                          \
+		CUresult r;                                                             \
+                                                                                        \
+		GV_ENTER();                                                             \
+		if (GV_PART_OFF() || !dptr)                                             \
+			return GV_REAL(name) args;                                      \
+		ctx = gv_shim_current_ctx();                                            \
+		if ((r = gv_part_charge(bytesize)) != CUDA_SUCCESS)                     \
+			return r;                                                       \
+		r = GV_REAL(name) args;                                                 \
+		return gv_linear_done(r, r == CUDA_SUCCESS ? *dptr : 0, bytesize, ctx); \
 	}
 
 GV_ASYNC_ALLOC(cuMemAllocAsync, (CUdeviceptr * dptr, size_t bytesize, CUstream hStream),
@@ -298,8 +297,7 @@ GV_EXPORT CUresult CUDAAPI cuMemFreeAsync_ptsz(CUdeviceptr dptr, CUstream hStrea
 	u = gv_untrack_begin(GV_TRACK_DPTR, dptr);
 	if (gv_bulk_owns(dptr))
 		return gv_untrack_end(gv_bulk_free_async(dptr, hStream), GV_TRACK_DPTR, dptr, &u);
-	return gv_untrack_end(GV_REAL(cuMemFreeAsync_ptsz)(dptr, hStream), GV_TRACK_DPTR, dptr,
-			      &u);
+	return gv_untrack_end(GV_REAL(cuMemFreeAsync_ptsz)(dptr, hStream), GV_TRACK_DPTR, dptr, &u);
 }
 
 /* Physical memory on the host (VMM pinned host allocations) is not device

@@ -134,8 +134,8 @@ static uint64_t gv_mipmap_bytes(const CUDA_ARRAY3D_DESCRIPTOR *d, unsigned int l
 }
 
 /* Charges bytes, runs the driver's create (r), and records the handle. */
-static CUresult gv_array_done(CUresult r, enum gv_track_kind kind, uint64_t handle,
-			      uint64_t bytes, CUcontext ctx)
+static CUresult gv_array_done(CUresult r, enum gv_track_kind kind, uint64_t handle, uint64_t bytes,
+			      CUcontext ctx)
 {
 	if (r != CUDA_SUCCESS) {
 		gv_part_uncharge(bytes);
@@ -154,24 +154,24 @@ static CUresult gv_array_done(CUresult r, enum gv_track_kind kind, uint64_t hand
 
 #define GV_NO_MEMORY_FLAGS (CUDA_ARRAY3D_SPARSE | CUDA_ARRAY3D_DEFERRED_MAPPING)
 
-#define GV_ARRAY_CREATE(name, desc_t, bytes_expr)                                            \
-	GV_EXPORT CUresult CUDAAPI name(CUarray *pHandle, const desc_t *d)                   \
-	{                                                                                    \
-		uint64_t bytes;                                                              \
-		CUcontext ctx;                                                               \
-		CUresult r;                                                                  \
-                                                                                             \
-		GV_ENTER();                                                                  \
-		if (GV_PART_OFF() || !pHandle || !d)                                         \
-			return GV_REAL(name)(pHandle, d);                                    \
-		bytes = (bytes_expr);                                                        \
-		if (!bytes)                                                                  \
-			return GV_REAL(name)(pHandle, d);                                    \
-		ctx = gv_shim_current_ctx();                                                 \
-		if ((r = gv_part_charge(bytes)) != CUDA_SUCCESS)                             \
-			return r;                                                            \
-		r = GV_REAL(name)(pHandle, d);                                               \
-		return gv_array_done(r, GV_TRACK_ARRAY,                                      \
+#define GV_ARRAY_CREATE(name, desc_t, bytes_expr)                                              \
+	GV_EXPORT CUresult CUDAAPI name(CUarray *pHandle, const desc_t *d)                     \
+	{                                                                                      \
+		uint64_t bytes;                                                                \
+		CUcontext ctx;                                                                 \
+		CUresult r;                                                                    \
+                                                                                               \
+		GV_ENTER();                                                                    \
+		if (GV_PART_OFF() || !pHandle || !d)                                           \
+			return GV_REAL(name)(pHandle, d);                                      \
+		bytes = (bytes_expr);                                                          \
+		if (!bytes)                                                                    \
+			return GV_REAL(name)(pHandle, d);                                      \
+		ctx = gv_shim_current_ctx();                                                   \
+		if ((r = gv_part_charge(bytes)) != CUDA_SUCCESS)                               \
+			return r;                                                              \
+		r = GV_REAL(name)(pHandle, d);                                                 \
+		return gv_array_done(r, GV_TRACK_ARRAY,                                        \
 				     r == CUDA_SUCCESS ? (uintptr_t)*pHandle : 0, bytes, ctx); \
 	}
 
@@ -182,13 +182,11 @@ GV_ARRAY_CREATE(cuArrayCreate, CUDA_ARRAY_DESCRIPTOR_v1,
 GV_ARRAY_CREATE(cuArray3DCreate_v2, CUDA_ARRAY3D_DESCRIPTOR,
 		(d->Flags & GV_NO_MEMORY_FLAGS)
 			? 0
-			: gv_array_bytes(d->Format, d->NumChannels, d->Width, d->Height,
-					 d->Depth))
+			: gv_array_bytes(d->Format, d->NumChannels, d->Width, d->Height, d->Depth))
 GV_ARRAY_CREATE(cuArray3DCreate, CUDA_ARRAY3D_DESCRIPTOR_v1,
 		(d->Flags & GV_NO_MEMORY_FLAGS)
 			? 0
-			: gv_array_bytes(d->Format, d->NumChannels, d->Width, d->Height,
-					 d->Depth))
+			: gv_array_bytes(d->Format, d->NumChannels, d->Width, d->Height, d->Depth))
 
 GV_EXPORT CUresult CUDAAPI cuMipmappedArrayCreate(CUmipmappedArray *pHandle,
 						  const CUDA_ARRAY3D_DESCRIPTOR *d,
@@ -206,8 +204,8 @@ GV_EXPORT CUresult CUDAAPI cuMipmappedArrayCreate(CUmipmappedArray *pHandle,
 	if ((r = gv_part_charge(bytes)) != CUDA_SUCCESS)
 		return r;
 	r = GV_REAL(cuMipmappedArrayCreate)(pHandle, d, numMipmapLevels);
-	return gv_array_done(r, GV_TRACK_MIPMAP, r == CUDA_SUCCESS ? (uintptr_t)*pHandle : 0,
-			     bytes, ctx);
+	return gv_array_done(r, GV_TRACK_MIPMAP, r == CUDA_SUCCESS ? (uintptr_t)*pHandle : 0, bytes,
+			     ctx);
 }
 
 GV_EXPORT CUresult CUDAAPI cuArrayDestroy(CUarray hArray)
@@ -231,6 +229,6 @@ GV_EXPORT CUresult CUDAAPI cuMipmappedArrayDestroy(CUmipmappedArray hMipmappedAr
 	if (GV_PART_OFF())
 		return GV_REAL(cuMipmappedArrayDestroy)(hMipmappedArray);
 	u = gv_untrack_begin(GV_TRACK_MIPMAP, key);
-	return gv_untrack_end(GV_REAL(cuMipmappedArrayDestroy)(hMipmappedArray),
-			      GV_TRACK_MIPMAP, key, &u);
+	return gv_untrack_end(GV_REAL(cuMipmappedArrayDestroy)(hMipmappedArray), GV_TRACK_MIPMAP,
+			      key, &u);
 }

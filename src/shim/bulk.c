@@ -60,15 +60,15 @@
 struct gv_bulk_ent {
 	uint64_t id;
 	CUdeviceptr base;
-	uint64_t bytes;	  /* asked for: what the workload is told and charged */
-	uint64_t rsize;	  /* reserved and mapped: bytes rounded to the granularity */
+	uint64_t bytes; /* asked for: what the workload is told and charged */
+	uint64_t rsize; /* reserved and mapped: bytes rounded to the granularity */
 	CUmemGenericAllocationHandle handle;
 	CUdevice dev;
-	CUcontext ctx;	  /* current at the allocation: the memory ends with it */
-	bool prim;	  /* ctx is dev's primary context */
-	bool mapped;	  /* false once released by the control, until mapped again */
-	bool foreign;	  /* handle imported from fd, memory another process made */
-	int fd;		  /* foreign: the descriptor it came from, kept; else -1 */
+	CUcontext ctx; /* current at the allocation: the memory ends with it */
+	bool prim;     /* ctx is dev's primary context */
+	bool mapped;   /* false once released by the control, until mapped again */
+	bool foreign;  /* handle imported from fd, memory another process made */
+	int fd;	       /* foreign: the descriptor it came from, kept; else -1 */
 };
 
 static pthread_mutex_t gv_bulk_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -88,9 +88,10 @@ static void gv_bulk_read_min(void)
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (errno || *end || s[0] == '-' || s[0] == '+') {
-		gv_shim_log(false,
-			    "GPUVISOR_BULK_MIN=%s is not a number of bytes; the default %llu is used",
-			    s, GV_BULK_DEFAULT_MIN);
+		gv_shim_log(
+			false,
+			"GPUVISOR_BULK_MIN=%s is not a number of bytes; the default %llu is used",
+			s, GV_BULK_DEFAULT_MIN);
 		return;
 	}
 	gv_bulk_min = v;
@@ -424,9 +425,13 @@ ssize_t gv_bulk_list(struct gv_bulk_info **out)
 	for (ssize_t i = 0; i < n; i++) {
 		const struct gv_bulk_ent *e = &gv_bulk_tab[i];
 
-		v[i] = (struct gv_bulk_info){ .id = e->id, .base = e->base, .size = e->rsize,
-					      .bytes = e->bytes, .dev = e->dev,
-					      .foreign = e->foreign, .mapped = e->mapped };
+		v[i] = (struct gv_bulk_info){ .id = e->id,
+					      .base = e->base,
+					      .size = e->rsize,
+					      .bytes = e->bytes,
+					      .dev = e->dev,
+					      .foreign = e->foreign,
+					      .mapped = e->mapped };
 	}
 	pthread_mutex_unlock(&gv_bulk_lock);
 	*out = v;
@@ -466,10 +471,11 @@ int gv_bulk_export(const uint64_t *ids, size_t n, int *fds, struct gv_err *err)
 			}
 			continue;
 		}
-		r = GV_REAL(cuMemExportToShareableHandle)(&fds[done], e->handle,
-							  CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR, 0);
+		r = GV_REAL(cuMemExportToShareableHandle)(
+			&fds[done], e->handle, CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR, 0);
 		if (r != CUDA_SUCCESS) {
-			ret = gv_err_set(err, EIO, "bulk allocation %llu: "
+			ret = gv_err_set(err, EIO,
+					 "bulk allocation %llu: "
 					 "cuMemExportToShareableHandle: CUresult %d",
 					 (unsigned long long)e->id, (int)r);
 			break;
@@ -557,8 +563,7 @@ static CUresult gv_bulk_map_one(const struct gv_bulk_ent *e, int fd,
 	return CUDA_SUCCESS;
 }
 
-int gv_bulk_map(const uint64_t *ids, const int *fds, size_t n, unsigned *left,
-		struct gv_err *err)
+int gv_bulk_map(const uint64_t *ids, const int *fds, size_t n, unsigned *left, struct gv_err *err)
 {
 	CUmemGenericAllocationHandle h[GV_BULK_MAP_MAX];
 	ssize_t at[GV_BULK_MAP_MAX];
@@ -583,11 +588,12 @@ int gv_bulk_map(const uint64_t *ids, const int *fds, size_t n, unsigned *left,
 		}
 	}
 	for (; done < n; done++) {
-		CUresult r = gv_bulk_map_one(&gv_bulk_tab[at[done]], fds[done], &h[done],
-					     &dev[done]);
+		CUresult r =
+			gv_bulk_map_one(&gv_bulk_tab[at[done]], fds[done], &h[done], &dev[done]);
 
 		if (r != CUDA_SUCCESS) {
-			ret = gv_err_set(err, EIO, "bulk allocation %llu: the descriptor does not "
+			ret = gv_err_set(err, EIO,
+					 "bulk allocation %llu: the descriptor does not "
 					 "import and map at its base (CUresult %d)",
 					 (unsigned long long)ids[done], (int)r);
 			goto out;
@@ -690,7 +696,8 @@ int gv_bulk_own(unsigned *owned, struct gv_err *err)
 		if (!e->foreign || !e->mapped)
 			continue;
 		if ((r = GV_REAL(cuCtxPushCurrent_v2)(e->ctx)) != CUDA_SUCCESS) {
-			ret = gv_err_set(err, EIO, "bulk allocation %llu: its context cannot "
+			ret = gv_err_set(err, EIO,
+					 "bulk allocation %llu: its context cannot "
 					 "be made current (CUresult %d)",
 					 (unsigned long long)e->id, (int)r);
 			break;
@@ -698,7 +705,8 @@ int gv_bulk_own(unsigned *owned, struct gv_err *err)
 		r = gv_bulk_own_one(e);
 		(void)GV_REAL(cuCtxPopCurrent_v2)(&popped);
 		if (r != CUDA_SUCCESS)
-			ret = gv_err_set(err, EIO, "bulk allocation %llu: not copied into memory "
+			ret = gv_err_set(err, EIO,
+					 "bulk allocation %llu: not copied into memory "
 					 "of the workload's own (CUresult %d)",
 					 (unsigned long long)e->id, (int)r);
 		else

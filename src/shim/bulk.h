@@ -52,13 +52,13 @@ void gv_bulkctl_init(void);
 #define GV_BULK_MAP_MAX 64
 
 struct gv_bulk_info {
-	uint64_t id;	  /* from 1, never reused in the process */
+	uint64_t id; /* from 1, never reused in the process */
 	CUdeviceptr base;
-	uint64_t size;	  /* reserved and mapped: rounded to the granularity */
-	uint64_t bytes;	  /* asked for */
-	CUdevice dev;	  /* the memory's device */
-	bool foreign;	  /* memory another process made, mapped by gv_bulk_map */
-	bool mapped;	  /* false: released */
+	uint64_t size;	/* reserved and mapped: rounded to the granularity */
+	uint64_t bytes; /* asked for */
+	CUdevice dev;	/* the memory's device */
+	bool foreign;	/* memory another process made, mapped by gv_bulk_map */
+	bool mapped;	/* false: released */
 };
 
 /* A copy of the table in *out (the caller frees it; NULL when empty):
@@ -79,8 +79,7 @@ unsigned gv_bulk_unmapped(void);
  * the entries become foreign and keep the fds. All or nothing: on failure
  * nothing changed and the fds stay the caller's. *left: entries still
  * unmapped after it. */
-int gv_bulk_map(const uint64_t *ids, const int *fds, size_t n, unsigned *left,
-		struct gv_err *err);
+int gv_bulk_map(const uint64_t *ids, const int *fds, size_t n, unsigned *left, struct gv_err *err);
 /* The workload stopped, nothing unmapped: every foreign entry gets memory
  * of this process's own at its base with the same contents, and the import
  * and its fd go. *owned counts those moved; on failure the entry that

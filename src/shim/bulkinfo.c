@@ -30,8 +30,8 @@ GV_EXPORT CUresult CUDAAPI cuMemGetAddressRange_v2(CUdeviceptr *pbase, size_t *p
 }
 
 /* Rewrites one attribute the driver answered for a bulk pointer. */
-static void gv_bulk_attr(CUpointer_attribute attr, void *data, CUdeviceptr base,
-			 uint64_t bytes, CUcontext ctx)
+static void gv_bulk_attr(CUpointer_attribute attr, void *data, CUdeviceptr base, uint64_t bytes,
+			 CUcontext ctx)
 {
 	switch (attr) {
 	case CU_POINTER_ATTRIBUTE_RANGE_START_ADDR:
@@ -58,8 +58,7 @@ GV_EXPORT CUresult CUDAAPI cuPointerGetAttribute(void *data, CUpointer_attribute
 
 	GV_ENTER();
 	r = GV_REAL(cuPointerGetAttribute)(data, attribute, ptr);
-	if (r == CUDA_SUCCESS && !GV_NESTED() && data &&
-	    gv_bulk_range(ptr, &base, &bytes, &ctx))
+	if (r == CUDA_SUCCESS && !GV_NESTED() && data && gv_bulk_range(ptr, &base, &bytes, &ctx))
 		gv_bulk_attr(attribute, data, base, bytes, ctx);
 	return r;
 }

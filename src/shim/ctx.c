@@ -31,8 +31,8 @@
 #define GV_MEASURE_TRIALS 5
 
 struct gv_prim {
-	int refs;	/* retains seen by the shim */
-	bool charged;	/* overhead charged (false after a reset) */
+	int refs;     /* retains seen by the shim */
+	bool charged; /* overhead charged (false after a reset) */
 	CUcontext ctx;
 };
 
@@ -126,47 +126,46 @@ static void gv_ctx_gone(CUcontext ctx, uint64_t overhead)
 
 /* Charges a context created by create() (which returns the driver's result
  * and writes *pctx), destroying it again when the charge fails. */
-#define GV_CTX_CREATE(name, params, args)                                                    \
-	GV_EXPORT CUresult CUDAAPI name params                                               \
-	{                                                                                    \
-		uint64_t oh = 0;                                                             \
-		bool known;                                                                  \
-		CUresult r;                                                                  \
-                                                                                             \
-		GV_ENTER();                                                                  \
-		if (GV_PART_OFF() || !pctx)                                                  \
-			return GV_REAL(name) args;                                           \
-		pthread_mutex_lock(&gv_ctx_lock);                                            \
-		known = gv_overhead_cached(dev, &oh);                                        \
-		if (known && (r = gv_part_charge(oh)) != CUDA_SUCCESS)                       \
-			goto out;                                                            \
-		r = GV_REAL(name) args;                                                      \
-		if (r != CUDA_SUCCESS) {                                                     \
-			if (known)                                                           \
-				gv_part_uncharge(oh);                                        \
-			goto out;                                                            \
-		}                                                                            \
-		if (!known) {                                                                \
-			oh = gv_overhead_of(dev, *pctx);                                     \
-			if ((r = gv_part_charge(oh)) != CUDA_SUCCESS) {                      \
-				GV_REAL(cuCtxDestroy_v2)(*pctx);                             \
-				*pctx = NULL;                                                \
-				goto out;                                                    \
-			}                                                                    \
-		}                                                                            \
-		if (gv_track_add(GV_TRACK_CTX, (uintptr_t)*pctx, oh, NULL) < 0) {            \
-			GV_REAL(cuCtxDestroy_v2)(*pctx);                                     \
-			*pctx = NULL;                                                        \
-			gv_part_uncharge(oh);                                                \
-			r = CUDA_ERROR_OUT_OF_MEMORY;                                        \
-		}                                                                            \
-	out:                                                                                 \
-		pthread_mutex_unlock(&gv_ctx_lock);                                          \
-		return r;                                                                    \
+#define GV_CTX_CREATE(name, params, args)                                         \
+	GV_EXPORT CUresult CUDAAPI name params                                    \
+	{                                                                         \
+		uint64_t oh = 0;                                                  \
+		bool known;                                                       \
+		CUresult r;                                                       \
+                                                                                  \
+		GV_ENTER();                                                       \
+		if (GV_PART_OFF() || !pctx)                                       \
+			return GV_REAL(name) args;                                \
+		pthread_mutex_lock(&gv_ctx_lock);                                 \
+		known = gv_overhead_cached(dev, &oh);                             \
+		if (known && (r = gv_part_charge(oh)) != CUDA_SUCCESS)            \
+			goto out;                                                 \
+		r = GV_REAL(name) args;                                           \
+		if (r != CUDA_SUCCESS) {                                          \
+			if (known)                                                \
+				gv_part_uncharge(oh);                             \
+			goto out;                                                 \
+		}                                                                 \
+		if (!known) {                                                     \
+			oh = gv_overhead_of(dev, *pctx);                          \
+			if ((r = gv_part_charge(oh)) != CUDA_SUCCESS) {           \
+				GV_REAL(cuCtxDestroy_v2)(*pctx);                  \
+				*pctx = NULL;                                     \
+				goto out;                                         \
+			}                                                         \
+		}                                                                 \
+		if (gv_track_add(GV_TRACK_CTX, (uintptr_t)*pctx, oh, NULL) < 0) { \
+			GV_REAL(cuCtxDestroy_v2)(*pctx);                          \
+			*pctx = NULL;                                             \
+			gv_part_uncharge(oh);                                     \
+			r = CUDA_ERROR_OUT_OF_MEMORY;                             \
+		}                                                                 \
+out:                                                                              \
+		pthread_mutex_unlock(&gv_ctx_lock);                               \
+		return r;                                                         \
 	}
 
-GV_CTX_CREATE(cuCtxCreate, (CUcontext * pctx, unsigned int flags, CUdevice dev),
-	      (pctx, flags, dev))
+GV_CTX_CREATE(cuCtxCreate, (CUcontext * pctx, unsigned int flags, CUdevice dev), (pctx, flags, dev))
 GV_CTX_CREATE(cuCtxCreate_v2, (CUcontext * pctx, unsigned int flags, CUdevice dev),
 	      (pctx, flags, dev))
 GV_CTX_CREATE(cuCtxCreate_v3,
@@ -178,30 +177,30 @@ GV_CTX_CREATE(cuCtxCreate_v4,
 	       CUdevice dev),
 	      (pctx, ctxCreateParams, flags, dev))
 
-#define GV_CTX_DESTROY(name)                                                                 \
-	GV_EXPORT CUresult CUDAAPI name(CUcontext ctx)                                       \
-	{                                                                                    \
-		uint64_t oh = 0;                                                             \
-		bool had;                                                                    \
-		CUresult r;                                                                  \
-                                                                                             \
-		GV_ENTER();                                                                  \
-		gv_gate_ctx_forget(ctx);                                                     \
-		if (GV_PART_OFF()) {                                                         \
-			r = GV_REAL(name)(ctx);                                              \
-			if (r == CUDA_SUCCESS && !GV_NESTED())                               \
-				gv_bulk_ctx_gone(ctx);                                       \
-			return r;                                                            \
-		}                                                                            \
-		pthread_mutex_lock(&gv_ctx_lock);                                            \
-		had = gv_track_remove(GV_TRACK_CTX, (uintptr_t)ctx, &oh, NULL) == 0;         \
-		r = GV_REAL(name)(ctx);                                                      \
-		if (r == CUDA_SUCCESS)                                                       \
-			gv_ctx_gone(ctx, had ? oh : 0);                                      \
-		else if (had)                                                                \
-			(void)gv_track_add(GV_TRACK_CTX, (uintptr_t)ctx, oh, NULL);          \
-		pthread_mutex_unlock(&gv_ctx_lock);                                          \
-		return r;                                                                    \
+#define GV_CTX_DESTROY(name)                                                         \
+	GV_EXPORT CUresult CUDAAPI name(CUcontext ctx)                               \
+	{                                                                            \
+		uint64_t oh = 0;                                                     \
+		bool had;                                                            \
+		CUresult r;                                                          \
+                                                                                     \
+		GV_ENTER();                                                          \
+		gv_gate_ctx_forget(ctx);                                             \
+		if (GV_PART_OFF()) {                                                 \
+			r = GV_REAL(name)(ctx);                                      \
+			if (r == CUDA_SUCCESS && !GV_NESTED())                       \
+				gv_bulk_ctx_gone(ctx);                               \
+			return r;                                                    \
+		}                                                                    \
+		pthread_mutex_lock(&gv_ctx_lock);                                    \
+		had = gv_track_remove(GV_TRACK_CTX, (uintptr_t)ctx, &oh, NULL) == 0; \
+		r = GV_REAL(name)(ctx);                                              \
+		if (r == CUDA_SUCCESS)                                               \
+			gv_ctx_gone(ctx, had ? oh : 0);                              \
+		else if (had)                                                        \
+			(void)gv_track_add(GV_TRACK_CTX, (uintptr_t)ctx, oh, NULL);  \
+		pthread_mutex_unlock(&gv_ctx_lock);                                  \
+		return r;                                                            \
 	}
 
 GV_CTX_DESTROY(cuCtxDestroy)
@@ -269,26 +268,26 @@ static void gv_prim_gone(CUdevice dev, bool release)
 	}
 }
 
-#define GV_PRIM_RELEASE(name, release)                                                       \
-	GV_EXPORT CUresult CUDAAPI name(CUdevice dev)                                        \
-	{                                                                                    \
-		CUresult r;                                                                  \
-                                                                                             \
-		GV_ENTER();                                                                  \
-		if (GV_PART_OFF() || dev < 0 || dev >= GV_MAX_DEVICES) {                     \
-			r = GV_REAL(name)(dev);                                              \
-			if (r == CUDA_SUCCESS && !GV_NESTED())                               \
-				gv_bulk_prim_gone(dev, !(release));                          \
-			return r;                                                            \
-		}                                                                            \
-		pthread_mutex_lock(&gv_ctx_lock);                                            \
-		r = GV_REAL(name)(dev);                                                      \
-		if (r == CUDA_SUCCESS) {                                                     \
-			gv_prim_gone(dev, release);                                          \
-			gv_bulk_prim_gone(dev, !(release));                                  \
-		}                                                                            \
-		pthread_mutex_unlock(&gv_ctx_lock);                                          \
-		return r;                                                                    \
+#define GV_PRIM_RELEASE(name, release)                                   \
+	GV_EXPORT CUresult CUDAAPI name(CUdevice dev)                    \
+	{                                                                \
+		CUresult r;                                              \
+                                                                         \
+		GV_ENTER();                                              \
+		if (GV_PART_OFF() || dev < 0 || dev >= GV_MAX_DEVICES) { \
+			r = GV_REAL(name)(dev);                          \
+			if (r == CUDA_SUCCESS && !GV_NESTED())           \
+				gv_bulk_prim_gone(dev, !(release));      \
+			return r;                                        \
+		}                                                        \
+		pthread_mutex_lock(&gv_ctx_lock);                        \
+		r = GV_REAL(name)(dev);                                  \
+		if (r == CUDA_SUCCESS) {                                 \
+			gv_prim_gone(dev, release);                      \
+			gv_bulk_prim_gone(dev, !(release));              \
+		}                                                        \
+		pthread_mutex_unlock(&gv_ctx_lock);                      \
+		return r;                                                \
 	}
 
 GV_PRIM_RELEASE(cuDevicePrimaryCtxRelease, true)

@@ -146,8 +146,9 @@ static void gv_gate_note_ctx(void)
 		if (gv_gate_nctx < GV_GATE_MAX_CTX)
 			gv_gate_ctx[gv_gate_nctx++] = ctx;
 		else
-			gv_shim_log(false, "time-slice gate: more than %d contexts; the "
-					   "newest are not drained at handover",
+			gv_shim_log(false,
+				    "time-slice gate: more than %d contexts; the "
+				    "newest are not drained at handover",
 				    GV_GATE_MAX_CTX);
 	}
 	pthread_mutex_unlock(&gv_gate_lock);
@@ -249,8 +250,10 @@ static int gv_gate_ref_set_locked(struct gv_gate_ref *r, const char *path, const
 	if (!gated)
 		return 0;
 	if (strlen(path) >= sizeof(r->path) || strlen(instance) >= sizeof(r->instance))
-		return gv_err_set(err, ENAMETOOLONG, "scheduler segment %.64s or instance %.64s: "
-				  "name too long", path, instance);
+		return gv_err_set(err, ENAMETOOLONG,
+				  "scheduler segment %.64s or instance %.64s: "
+				  "name too long",
+				  path, instance);
 	memcpy(r->path, path, strlen(path) + 1);
 	memcpy(r->instance, instance, strlen(instance) + 1);
 	return 0;
@@ -351,8 +354,7 @@ bool gv_gate_wait(void)
 
 static struct gv_gate_ref *gv_gate_spare(void)
 {
-	return atomic_load(&gv_gate_cur) == &gv_gate_refs[0] ? &gv_gate_refs[1]
-							      : &gv_gate_refs[0];
+	return atomic_load(&gv_gate_cur) == &gv_gate_refs[0] ? &gv_gate_refs[1] : &gv_gate_refs[0];
 }
 
 /* Detaches r's client and unmaps its segment (not under gv_gate_lock: the
@@ -433,8 +435,9 @@ void gv_gate_switch_end(bool committed)
 		waited++;
 	}
 	if (atomic_load(&r->users) > 0) {
-		gv_shim_log(false, "time-slice gate: a thread is still waiting at the gate of "
-				   "instance %s after %d s; it stays attached",
+		gv_shim_log(false,
+			    "time-slice gate: a thread is still waiting at the gate of "
+			    "instance %s after %d s; it stays attached",
 			    r->instance, GV_GATE_RETIRE_WAIT_MS / 1000);
 		return;
 	}

@@ -9,13 +9,12 @@
  * driver (GV_SUBMIT_FN, shim_internal.h). */
 #include "shim_internal.h"
 
-GV_SUBMIT_FN(cuGraphLaunch, (CUgraphExec hGraph, CUstream hStream),
-	     (hGraph, hStream))
+GV_SUBMIT_FN(cuGraphLaunch, (CUgraphExec hGraph, CUstream hStream), (hGraph, hStream))
 
-GV_SUBMIT_FN(cuGraphLaunch_ptsz, (CUgraphExec hGraphExec, CUstream hStream),
-	     (hGraphExec, hStream))
+GV_SUBMIT_FN(cuGraphLaunch_ptsz, (CUgraphExec hGraphExec, CUstream hStream), (hGraphExec, hStream))
 
-GV_SUBMIT_FN(cuLaunchCooperativeKernelMultiDevice, (CUDA_LAUNCH_PARAMS *launchParamsList, unsigned int numDevices, unsigned int flags),
+GV_SUBMIT_FN(cuLaunchCooperativeKernelMultiDevice,
+	     (CUDA_LAUNCH_PARAMS * launchParamsList, unsigned int numDevices, unsigned int flags),
 	     (launchParamsList, numDevices, flags))
 
 GV_SUBMIT_FN(cuLaunchGrid, (CUfunction f, int grid_width, int grid_height),
@@ -30,62 +29,57 @@ GV_SUBMIT_FN(cuLaunchHostFunc, (CUstream hStream, CUhostFn fn, void *userData),
 GV_SUBMIT_FN(cuLaunchHostFunc_ptsz, (CUstream hStream, CUhostFn fn, void *userData),
 	     (hStream, fn, userData))
 
-GV_SUBMIT_FN(cuMemcpy, (CUdeviceptr dst, CUdeviceptr src, size_t ByteCount),
-	     (dst, src, ByteCount))
+GV_SUBMIT_FN(cuMemcpy, (CUdeviceptr dst, CUdeviceptr src, size_t ByteCount), (dst, src, ByteCount))
 
-GV_SUBMIT_FN(cuMemcpy2D, (const CUDA_MEMCPY2D_v1 *pCopy),
-	     (pCopy))
+GV_SUBMIT_FN(cuMemcpy2D, (const CUDA_MEMCPY2D_v1 *pCopy), (pCopy))
 
-GV_SUBMIT_FN(cuMemcpy2DAsync, (const CUDA_MEMCPY2D_v1 *pCopy, CUstream hStream),
-	     (pCopy, hStream))
+GV_SUBMIT_FN(cuMemcpy2DAsync, (const CUDA_MEMCPY2D_v1 *pCopy, CUstream hStream), (pCopy, hStream))
 
-GV_SUBMIT_FN(cuMemcpy2DAsync_v2, (const CUDA_MEMCPY2D *pCopy, CUstream hStream),
-	     (pCopy, hStream))
+GV_SUBMIT_FN(cuMemcpy2DAsync_v2, (const CUDA_MEMCPY2D *pCopy, CUstream hStream), (pCopy, hStream))
 
 GV_SUBMIT_FN(cuMemcpy2DAsync_v2_ptsz, (const CUDA_MEMCPY2D *pCopy, CUstream hStream),
 	     (pCopy, hStream))
 
-GV_SUBMIT_FN(cuMemcpy2DUnaligned, (const CUDA_MEMCPY2D_v1 *pCopy),
-	     (pCopy))
+GV_SUBMIT_FN(cuMemcpy2DUnaligned, (const CUDA_MEMCPY2D_v1 *pCopy), (pCopy))
 
-GV_SUBMIT_FN(cuMemcpy2DUnaligned_v2, (const CUDA_MEMCPY2D *pCopy),
-	     (pCopy))
+GV_SUBMIT_FN(cuMemcpy2DUnaligned_v2, (const CUDA_MEMCPY2D *pCopy), (pCopy))
 
-GV_SUBMIT_FN(cuMemcpy2DUnaligned_v2_ptds, (const CUDA_MEMCPY2D *pCopy),
-	     (pCopy))
+GV_SUBMIT_FN(cuMemcpy2DUnaligned_v2_ptds, (const CUDA_MEMCPY2D *pCopy), (pCopy))
 
-GV_SUBMIT_FN(cuMemcpy2D_v2, (const CUDA_MEMCPY2D *pCopy),
-	     (pCopy))
+GV_SUBMIT_FN(cuMemcpy2D_v2, (const CUDA_MEMCPY2D *pCopy), (pCopy))
 
-GV_SUBMIT_FN(cuMemcpy2D_v2_ptds, (const CUDA_MEMCPY2D *pCopy),
-	     (pCopy))
+GV_SUBMIT_FN(cuMemcpy2D_v2_ptds, (const CUDA_MEMCPY2D *pCopy), (pCopy))
 
-GV_SUBMIT_FN(cuMemcpy3D, (const CUDA_MEMCPY3D_v1 *pCopy),
-	     (pCopy))
+GV_SUBMIT_FN(cuMemcpy3D, (const CUDA_MEMCPY3D_v1 *pCopy), (pCopy))
 
-GV_SUBMIT_FN(cuMemcpy3DAsync, (const CUDA_MEMCPY3D_v1 *pCopy, CUstream hStream),
-	     (pCopy, hStream))
+GV_SUBMIT_FN(cuMemcpy3DAsync, (const CUDA_MEMCPY3D_v1 *pCopy, CUstream hStream), (pCopy, hStream))
 
-GV_SUBMIT_FN(cuMemcpy3DAsync_v2, (const CUDA_MEMCPY3D *pCopy, CUstream hStream),
-	     (pCopy, hStream))
+GV_SUBMIT_FN(cuMemcpy3DAsync_v2, (const CUDA_MEMCPY3D *pCopy, CUstream hStream), (pCopy, hStream))
 
 GV_SUBMIT_FN(cuMemcpy3DAsync_v2_ptsz, (const CUDA_MEMCPY3D *pCopy, CUstream hStream),
 	     (pCopy, hStream))
 
-GV_SUBMIT_FN(cuMemcpy3DBatchAsync, (size_t numOps, CUDA_MEMCPY3D_BATCH_OP *opList, size_t *failIdx, unsigned long long flags, CUstream hStream),
+GV_SUBMIT_FN(cuMemcpy3DBatchAsync,
+	     (size_t numOps, CUDA_MEMCPY3D_BATCH_OP *opList, size_t *failIdx,
+	      unsigned long long flags, CUstream hStream),
 	     (numOps, opList, failIdx, flags, hStream))
 
-GV_SUBMIT_FN(cuMemcpy3DBatchAsync_ptsz, (size_t numOps, CUDA_MEMCPY3D_BATCH_OP *opList, size_t *failIdx, unsigned long long flags, CUstream hStream),
+GV_SUBMIT_FN(cuMemcpy3DBatchAsync_ptsz,
+	     (size_t numOps, CUDA_MEMCPY3D_BATCH_OP *opList, size_t *failIdx,
+	      unsigned long long flags, CUstream hStream),
 	     (numOps, opList, failIdx, flags, hStream))
 
-GV_SUBMIT_FN(cuMemcpy3DBatchAsync_v2, (size_t numOps, CUDA_MEMCPY3D_BATCH_OP *opList, unsigned long long flags, CUstream hStream),
+GV_SUBMIT_FN(cuMemcpy3DBatchAsync_v2,
+	     (size_t numOps, CUDA_MEMCPY3D_BATCH_OP *opList, unsigned long long flags,
+	      CUstream hStream),
 	     (numOps, opList, flags, hStream))
 
-GV_SUBMIT_FN(cuMemcpy3DBatchAsync_v2_ptsz, (size_t numOps, CUDA_MEMCPY3D_BATCH_OP *opList, unsigned long long flags, CUstream hStream),
+GV_SUBMIT_FN(cuMemcpy3DBatchAsync_v2_ptsz,
+	     (size_t numOps, CUDA_MEMCPY3D_BATCH_OP *opList, unsigned long long flags,
+	      CUstream hStream),
 	     (numOps, opList, flags, hStream))
 
-GV_SUBMIT_FN(cuMemcpy3DPeer, (const CUDA_MEMCPY3D_PEER *pCopy),
-	     (pCopy))
+GV_SUBMIT_FN(cuMemcpy3DPeer, (const CUDA_MEMCPY3D_PEER *pCopy), (pCopy))
 
 GV_SUBMIT_FN(cuMemcpy3DPeerAsync, (const CUDA_MEMCPY3D_PEER *pCopy, CUstream hStream),
 	     (pCopy, hStream))
@@ -93,88 +87,123 @@ GV_SUBMIT_FN(cuMemcpy3DPeerAsync, (const CUDA_MEMCPY3D_PEER *pCopy, CUstream hSt
 GV_SUBMIT_FN(cuMemcpy3DPeerAsync_ptsz, (const CUDA_MEMCPY3D_PEER *pCopy, CUstream hStream),
 	     (pCopy, hStream))
 
-GV_SUBMIT_FN(cuMemcpy3DPeer_ptds, (const CUDA_MEMCPY3D_PEER *pCopy),
-	     (pCopy))
+GV_SUBMIT_FN(cuMemcpy3DPeer_ptds, (const CUDA_MEMCPY3D_PEER *pCopy), (pCopy))
 
-GV_SUBMIT_FN(cuMemcpy3D_v2, (const CUDA_MEMCPY3D *pCopy),
-	     (pCopy))
+GV_SUBMIT_FN(cuMemcpy3D_v2, (const CUDA_MEMCPY3D *pCopy), (pCopy))
 
-GV_SUBMIT_FN(cuMemcpy3D_v2_ptds, (const CUDA_MEMCPY3D *pCopy),
-	     (pCopy))
+GV_SUBMIT_FN(cuMemcpy3D_v2_ptds, (const CUDA_MEMCPY3D *pCopy), (pCopy))
 
 GV_SUBMIT_FN(cuMemcpyAsync, (CUdeviceptr dst, CUdeviceptr src, size_t ByteCount, CUstream hStream),
 	     (dst, src, ByteCount, hStream))
 
-GV_SUBMIT_FN(cuMemcpyAsync_ptsz, (CUdeviceptr dst, CUdeviceptr src, size_t ByteCount, CUstream hStream),
+GV_SUBMIT_FN(cuMemcpyAsync_ptsz,
+	     (CUdeviceptr dst, CUdeviceptr src, size_t ByteCount, CUstream hStream),
 	     (dst, src, ByteCount, hStream))
 
-GV_SUBMIT_FN(cuMemcpyAtoA, (CUarray dstArray, unsigned int dstOffset, CUarray srcArray, unsigned int srcOffset, unsigned int ByteCount),
+GV_SUBMIT_FN(cuMemcpyAtoA,
+	     (CUarray dstArray, unsigned int dstOffset, CUarray srcArray, unsigned int srcOffset,
+	      unsigned int ByteCount),
 	     (dstArray, dstOffset, srcArray, srcOffset, ByteCount))
 
-GV_SUBMIT_FN(cuMemcpyAtoA_v2, (CUarray dstArray, size_t dstOffset, CUarray srcArray, size_t srcOffset, size_t ByteCount),
+GV_SUBMIT_FN(cuMemcpyAtoA_v2,
+	     (CUarray dstArray, size_t dstOffset, CUarray srcArray, size_t srcOffset,
+	      size_t ByteCount),
 	     (dstArray, dstOffset, srcArray, srcOffset, ByteCount))
 
-GV_SUBMIT_FN(cuMemcpyAtoA_v2_ptds, (CUarray dstArray, size_t dstOffset, CUarray srcArray, size_t srcOffset, size_t ByteCount),
+GV_SUBMIT_FN(cuMemcpyAtoA_v2_ptds,
+	     (CUarray dstArray, size_t dstOffset, CUarray srcArray, size_t srcOffset,
+	      size_t ByteCount),
 	     (dstArray, dstOffset, srcArray, srcOffset, ByteCount))
 
-GV_SUBMIT_FN(cuMemcpyAtoD, (CUdeviceptr_v1 dstDevice, CUarray srcArray, unsigned int srcOffset, unsigned int ByteCount),
+GV_SUBMIT_FN(cuMemcpyAtoD,
+	     (CUdeviceptr_v1 dstDevice, CUarray srcArray, unsigned int srcOffset,
+	      unsigned int ByteCount),
 	     (dstDevice, srcArray, srcOffset, ByteCount))
 
-GV_SUBMIT_FN(cuMemcpyAtoD_v2, (CUdeviceptr dstDevice, CUarray srcArray, size_t srcOffset, size_t ByteCount),
+GV_SUBMIT_FN(cuMemcpyAtoD_v2,
+	     (CUdeviceptr dstDevice, CUarray srcArray, size_t srcOffset, size_t ByteCount),
 	     (dstDevice, srcArray, srcOffset, ByteCount))
 
-GV_SUBMIT_FN(cuMemcpyAtoD_v2_ptds, (CUdeviceptr dstDevice, CUarray srcArray, size_t srcOffset, size_t ByteCount),
+GV_SUBMIT_FN(cuMemcpyAtoD_v2_ptds,
+	     (CUdeviceptr dstDevice, CUarray srcArray, size_t srcOffset, size_t ByteCount),
 	     (dstDevice, srcArray, srcOffset, ByteCount))
 
-GV_SUBMIT_FN(cuMemcpyAtoH, (void *dstHost, CUarray srcArray, unsigned int srcOffset, unsigned int ByteCount),
+GV_SUBMIT_FN(cuMemcpyAtoH,
+	     (void *dstHost, CUarray srcArray, unsigned int srcOffset, unsigned int ByteCount),
 	     (dstHost, srcArray, srcOffset, ByteCount))
 
-GV_SUBMIT_FN(cuMemcpyAtoHAsync, (void *dstHost, CUarray srcArray, unsigned int srcOffset, unsigned int ByteCount, CUstream hStream),
+GV_SUBMIT_FN(cuMemcpyAtoHAsync,
+	     (void *dstHost, CUarray srcArray, unsigned int srcOffset, unsigned int ByteCount,
+	      CUstream hStream),
 	     (dstHost, srcArray, srcOffset, ByteCount, hStream))
 
-GV_SUBMIT_FN(cuMemcpyAtoHAsync_v2, (void *dstHost, CUarray srcArray, size_t srcOffset, size_t ByteCount, CUstream hStream),
+GV_SUBMIT_FN(cuMemcpyAtoHAsync_v2,
+	     (void *dstHost, CUarray srcArray, size_t srcOffset, size_t ByteCount,
+	      CUstream hStream),
 	     (dstHost, srcArray, srcOffset, ByteCount, hStream))
 
-GV_SUBMIT_FN(cuMemcpyAtoHAsync_v2_ptsz, (void *dstHost, CUarray srcArray, size_t srcOffset, size_t ByteCount, CUstream hStream),
+GV_SUBMIT_FN(cuMemcpyAtoHAsync_v2_ptsz,
+	     (void *dstHost, CUarray srcArray, size_t srcOffset, size_t ByteCount,
+	      CUstream hStream),
 	     (dstHost, srcArray, srcOffset, ByteCount, hStream))
 
 GV_SUBMIT_FN(cuMemcpyAtoH_v2, (void *dstHost, CUarray srcArray, size_t srcOffset, size_t ByteCount),
 	     (dstHost, srcArray, srcOffset, ByteCount))
 
-GV_SUBMIT_FN(cuMemcpyAtoH_v2_ptds, (void *dstHost, CUarray srcArray, size_t srcOffset, size_t ByteCount),
+GV_SUBMIT_FN(cuMemcpyAtoH_v2_ptds,
+	     (void *dstHost, CUarray srcArray, size_t srcOffset, size_t ByteCount),
 	     (dstHost, srcArray, srcOffset, ByteCount))
 
-GV_SUBMIT_FN(cuMemcpyBatchAsync, (CUdeviceptr *dsts, CUdeviceptr *srcs, size_t *sizes, size_t count, CUmemcpyAttributes *attrs, size_t *attrsIdxs, size_t numAttrs, size_t *failIdx, CUstream hStream),
+GV_SUBMIT_FN(cuMemcpyBatchAsync,
+	     (CUdeviceptr * dsts, CUdeviceptr *srcs, size_t *sizes, size_t count,
+	      CUmemcpyAttributes *attrs, size_t *attrsIdxs, size_t numAttrs, size_t *failIdx,
+	      CUstream hStream),
 	     (dsts, srcs, sizes, count, attrs, attrsIdxs, numAttrs, failIdx, hStream))
 
-GV_SUBMIT_FN(cuMemcpyBatchAsync_ptsz, (CUdeviceptr *dsts, CUdeviceptr *srcs, size_t *sizes, size_t count, CUmemcpyAttributes *attrs, size_t *attrsIdxs, size_t numAttrs, size_t *failIdx, CUstream hStream),
+GV_SUBMIT_FN(cuMemcpyBatchAsync_ptsz,
+	     (CUdeviceptr * dsts, CUdeviceptr *srcs, size_t *sizes, size_t count,
+	      CUmemcpyAttributes *attrs, size_t *attrsIdxs, size_t numAttrs, size_t *failIdx,
+	      CUstream hStream),
 	     (dsts, srcs, sizes, count, attrs, attrsIdxs, numAttrs, failIdx, hStream))
 
-GV_SUBMIT_FN(cuMemcpyBatchAsync_v2, (CUdeviceptr *dsts, CUdeviceptr *srcs, size_t *sizes, size_t count, CUmemcpyAttributes *attrs, size_t *attrsIdxs, size_t numAttrs, CUstream hStream),
+GV_SUBMIT_FN(cuMemcpyBatchAsync_v2,
+	     (CUdeviceptr * dsts, CUdeviceptr *srcs, size_t *sizes, size_t count,
+	      CUmemcpyAttributes *attrs, size_t *attrsIdxs, size_t numAttrs, CUstream hStream),
 	     (dsts, srcs, sizes, count, attrs, attrsIdxs, numAttrs, hStream))
 
-GV_SUBMIT_FN(cuMemcpyBatchAsync_v2_ptsz, (CUdeviceptr *dsts, CUdeviceptr *srcs, size_t *sizes, size_t count, CUmemcpyAttributes *attrs, size_t *attrsIdxs, size_t numAttrs, CUstream hStream),
+GV_SUBMIT_FN(cuMemcpyBatchAsync_v2_ptsz,
+	     (CUdeviceptr * dsts, CUdeviceptr *srcs, size_t *sizes, size_t count,
+	      CUmemcpyAttributes *attrs, size_t *attrsIdxs, size_t numAttrs, CUstream hStream),
 	     (dsts, srcs, sizes, count, attrs, attrsIdxs, numAttrs, hStream))
 
-GV_SUBMIT_FN(cuMemcpyDtoA, (CUarray dstArray, unsigned int dstOffset, CUdeviceptr_v1 srcDevice, unsigned int ByteCount),
+GV_SUBMIT_FN(cuMemcpyDtoA,
+	     (CUarray dstArray, unsigned int dstOffset, CUdeviceptr_v1 srcDevice,
+	      unsigned int ByteCount),
 	     (dstArray, dstOffset, srcDevice, ByteCount))
 
-GV_SUBMIT_FN(cuMemcpyDtoA_v2, (CUarray dstArray, size_t dstOffset, CUdeviceptr srcDevice, size_t ByteCount),
+GV_SUBMIT_FN(cuMemcpyDtoA_v2,
+	     (CUarray dstArray, size_t dstOffset, CUdeviceptr srcDevice, size_t ByteCount),
 	     (dstArray, dstOffset, srcDevice, ByteCount))
 
-GV_SUBMIT_FN(cuMemcpyDtoA_v2_ptds, (CUarray dstArray, size_t dstOffset, CUdeviceptr srcDevice, size_t ByteCount),
+GV_SUBMIT_FN(cuMemcpyDtoA_v2_ptds,
+	     (CUarray dstArray, size_t dstOffset, CUdeviceptr srcDevice, size_t ByteCount),
 	     (dstArray, dstOffset, srcDevice, ByteCount))
 
-GV_SUBMIT_FN(cuMemcpyDtoD, (CUdeviceptr_v1 dstDevice, CUdeviceptr_v1 srcDevice, unsigned int ByteCount),
+GV_SUBMIT_FN(cuMemcpyDtoD,
+	     (CUdeviceptr_v1 dstDevice, CUdeviceptr_v1 srcDevice, unsigned int ByteCount),
 	     (dstDevice, srcDevice, ByteCount))
 
-GV_SUBMIT_FN(cuMemcpyDtoDAsync, (CUdeviceptr_v1 dstDevice, CUdeviceptr_v1 srcDevice, unsigned int ByteCount, CUstream hStream),
+GV_SUBMIT_FN(cuMemcpyDtoDAsync,
+	     (CUdeviceptr_v1 dstDevice, CUdeviceptr_v1 srcDevice, unsigned int ByteCount,
+	      CUstream hStream),
 	     (dstDevice, srcDevice, ByteCount, hStream))
 
-GV_SUBMIT_FN(cuMemcpyDtoDAsync_v2, (CUdeviceptr dstDevice, CUdeviceptr srcDevice, size_t ByteCount, CUstream hStream),
+GV_SUBMIT_FN(cuMemcpyDtoDAsync_v2,
+	     (CUdeviceptr dstDevice, CUdeviceptr srcDevice, size_t ByteCount, CUstream hStream),
 	     (dstDevice, srcDevice, ByteCount, hStream))
 
-GV_SUBMIT_FN(cuMemcpyDtoDAsync_v2_ptsz, (CUdeviceptr dstDevice, CUdeviceptr srcDevice, size_t ByteCount, CUstream hStream),
+GV_SUBMIT_FN(cuMemcpyDtoDAsync_v2_ptsz,
+	     (CUdeviceptr dstDevice, CUdeviceptr srcDevice, size_t ByteCount, CUstream hStream),
 	     (dstDevice, srcDevice, ByteCount, hStream))
 
 GV_SUBMIT_FN(cuMemcpyDtoD_v2, (CUdeviceptr dstDevice, CUdeviceptr srcDevice, size_t ByteCount),
@@ -186,13 +215,16 @@ GV_SUBMIT_FN(cuMemcpyDtoD_v2_ptds, (CUdeviceptr dstDevice, CUdeviceptr srcDevice
 GV_SUBMIT_FN(cuMemcpyDtoH, (void *dstHost, CUdeviceptr_v1 srcDevice, unsigned int ByteCount),
 	     (dstHost, srcDevice, ByteCount))
 
-GV_SUBMIT_FN(cuMemcpyDtoHAsync, (void *dstHost, CUdeviceptr_v1 srcDevice, unsigned int ByteCount, CUstream hStream),
+GV_SUBMIT_FN(cuMemcpyDtoHAsync,
+	     (void *dstHost, CUdeviceptr_v1 srcDevice, unsigned int ByteCount, CUstream hStream),
 	     (dstHost, srcDevice, ByteCount, hStream))
 
-GV_SUBMIT_FN(cuMemcpyDtoHAsync_v2, (void *dstHost, CUdeviceptr srcDevice, size_t ByteCount, CUstream hStream),
+GV_SUBMIT_FN(cuMemcpyDtoHAsync_v2,
+	     (void *dstHost, CUdeviceptr srcDevice, size_t ByteCount, CUstream hStream),
 	     (dstHost, srcDevice, ByteCount, hStream))
 
-GV_SUBMIT_FN(cuMemcpyDtoHAsync_v2_ptsz, (void *dstHost, CUdeviceptr srcDevice, size_t ByteCount, CUstream hStream),
+GV_SUBMIT_FN(cuMemcpyDtoHAsync_v2_ptsz,
+	     (void *dstHost, CUdeviceptr srcDevice, size_t ByteCount, CUstream hStream),
 	     (dstHost, srcDevice, ByteCount, hStream))
 
 GV_SUBMIT_FN(cuMemcpyDtoH_v2, (void *dstHost, CUdeviceptr srcDevice, size_t ByteCount),
@@ -201,34 +233,48 @@ GV_SUBMIT_FN(cuMemcpyDtoH_v2, (void *dstHost, CUdeviceptr srcDevice, size_t Byte
 GV_SUBMIT_FN(cuMemcpyDtoH_v2_ptds, (void *dstHost, CUdeviceptr srcDevice, size_t ByteCount),
 	     (dstHost, srcDevice, ByteCount))
 
-GV_SUBMIT_FN(cuMemcpyHtoA, (CUarray dstArray, unsigned int dstOffset, const void *srcHost, unsigned int ByteCount),
+GV_SUBMIT_FN(cuMemcpyHtoA,
+	     (CUarray dstArray, unsigned int dstOffset, const void *srcHost,
+	      unsigned int ByteCount),
 	     (dstArray, dstOffset, srcHost, ByteCount))
 
-GV_SUBMIT_FN(cuMemcpyHtoAAsync, (CUarray dstArray, unsigned int dstOffset, const void *srcHost, unsigned int ByteCount, CUstream hStream),
+GV_SUBMIT_FN(cuMemcpyHtoAAsync,
+	     (CUarray dstArray, unsigned int dstOffset, const void *srcHost, unsigned int ByteCount,
+	      CUstream hStream),
 	     (dstArray, dstOffset, srcHost, ByteCount, hStream))
 
-GV_SUBMIT_FN(cuMemcpyHtoAAsync_v2, (CUarray dstArray, size_t dstOffset, const void *srcHost, size_t ByteCount, CUstream hStream),
+GV_SUBMIT_FN(cuMemcpyHtoAAsync_v2,
+	     (CUarray dstArray, size_t dstOffset, const void *srcHost, size_t ByteCount,
+	      CUstream hStream),
 	     (dstArray, dstOffset, srcHost, ByteCount, hStream))
 
-GV_SUBMIT_FN(cuMemcpyHtoAAsync_v2_ptsz, (CUarray dstArray, size_t dstOffset, const void *srcHost, size_t ByteCount, CUstream hStream),
+GV_SUBMIT_FN(cuMemcpyHtoAAsync_v2_ptsz,
+	     (CUarray dstArray, size_t dstOffset, const void *srcHost, size_t ByteCount,
+	      CUstream hStream),
 	     (dstArray, dstOffset, srcHost, ByteCount, hStream))
 
-GV_SUBMIT_FN(cuMemcpyHtoA_v2, (CUarray dstArray, size_t dstOffset, const void *srcHost, size_t ByteCount),
+GV_SUBMIT_FN(cuMemcpyHtoA_v2,
+	     (CUarray dstArray, size_t dstOffset, const void *srcHost, size_t ByteCount),
 	     (dstArray, dstOffset, srcHost, ByteCount))
 
-GV_SUBMIT_FN(cuMemcpyHtoA_v2_ptds, (CUarray dstArray, size_t dstOffset, const void *srcHost, size_t ByteCount),
+GV_SUBMIT_FN(cuMemcpyHtoA_v2_ptds,
+	     (CUarray dstArray, size_t dstOffset, const void *srcHost, size_t ByteCount),
 	     (dstArray, dstOffset, srcHost, ByteCount))
 
 GV_SUBMIT_FN(cuMemcpyHtoD, (CUdeviceptr_v1 dstDevice, const void *srcHost, unsigned int ByteCount),
 	     (dstDevice, srcHost, ByteCount))
 
-GV_SUBMIT_FN(cuMemcpyHtoDAsync, (CUdeviceptr_v1 dstDevice, const void *srcHost, unsigned int ByteCount, CUstream hStream),
+GV_SUBMIT_FN(cuMemcpyHtoDAsync,
+	     (CUdeviceptr_v1 dstDevice, const void *srcHost, unsigned int ByteCount,
+	      CUstream hStream),
 	     (dstDevice, srcHost, ByteCount, hStream))
 
-GV_SUBMIT_FN(cuMemcpyHtoDAsync_v2, (CUdeviceptr dstDevice, const void *srcHost, size_t ByteCount, CUstream hStream),
+GV_SUBMIT_FN(cuMemcpyHtoDAsync_v2,
+	     (CUdeviceptr dstDevice, const void *srcHost, size_t ByteCount, CUstream hStream),
 	     (dstDevice, srcHost, ByteCount, hStream))
 
-GV_SUBMIT_FN(cuMemcpyHtoDAsync_v2_ptsz, (CUdeviceptr dstDevice, const void *srcHost, size_t ByteCount, CUstream hStream),
+GV_SUBMIT_FN(cuMemcpyHtoDAsync_v2_ptsz,
+	     (CUdeviceptr dstDevice, const void *srcHost, size_t ByteCount, CUstream hStream),
 	     (dstDevice, srcHost, ByteCount, hStream))
 
 GV_SUBMIT_FN(cuMemcpyHtoD_v2, (CUdeviceptr dstDevice, const void *srcHost, size_t ByteCount),
@@ -237,16 +283,24 @@ GV_SUBMIT_FN(cuMemcpyHtoD_v2, (CUdeviceptr dstDevice, const void *srcHost, size_
 GV_SUBMIT_FN(cuMemcpyHtoD_v2_ptds, (CUdeviceptr dstDevice, const void *srcHost, size_t ByteCount),
 	     (dstDevice, srcHost, ByteCount))
 
-GV_SUBMIT_FN(cuMemcpyPeer, (CUdeviceptr dstDevice, CUcontext dstContext, CUdeviceptr srcDevice, CUcontext srcContext, size_t ByteCount),
+GV_SUBMIT_FN(cuMemcpyPeer,
+	     (CUdeviceptr dstDevice, CUcontext dstContext, CUdeviceptr srcDevice,
+	      CUcontext srcContext, size_t ByteCount),
 	     (dstDevice, dstContext, srcDevice, srcContext, ByteCount))
 
-GV_SUBMIT_FN(cuMemcpyPeerAsync, (CUdeviceptr dstDevice, CUcontext dstContext, CUdeviceptr srcDevice, CUcontext srcContext, size_t ByteCount, CUstream hStream),
+GV_SUBMIT_FN(cuMemcpyPeerAsync,
+	     (CUdeviceptr dstDevice, CUcontext dstContext, CUdeviceptr srcDevice,
+	      CUcontext srcContext, size_t ByteCount, CUstream hStream),
 	     (dstDevice, dstContext, srcDevice, srcContext, ByteCount, hStream))
 
-GV_SUBMIT_FN(cuMemcpyPeerAsync_ptsz, (CUdeviceptr dstDevice, CUcontext dstContext, CUdeviceptr srcDevice, CUcontext srcContext, size_t ByteCount, CUstream hStream),
+GV_SUBMIT_FN(cuMemcpyPeerAsync_ptsz,
+	     (CUdeviceptr dstDevice, CUcontext dstContext, CUdeviceptr srcDevice,
+	      CUcontext srcContext, size_t ByteCount, CUstream hStream),
 	     (dstDevice, dstContext, srcDevice, srcContext, ByteCount, hStream))
 
-GV_SUBMIT_FN(cuMemcpyPeer_ptds, (CUdeviceptr dstDevice, CUcontext dstContext, CUdeviceptr srcDevice, CUcontext srcContext, size_t ByteCount),
+GV_SUBMIT_FN(cuMemcpyPeer_ptds,
+	     (CUdeviceptr dstDevice, CUcontext dstContext, CUdeviceptr srcDevice,
+	      CUcontext srcContext, size_t ByteCount),
 	     (dstDevice, dstContext, srcDevice, srcContext, ByteCount))
 
 GV_SUBMIT_FN(cuMemcpy_ptds, (CUdeviceptr dst, CUdeviceptr src, size_t ByteCount),
@@ -255,10 +309,12 @@ GV_SUBMIT_FN(cuMemcpy_ptds, (CUdeviceptr dst, CUdeviceptr src, size_t ByteCount)
 GV_SUBMIT_FN(cuMemsetD16, (CUdeviceptr_v1 dstDevice, unsigned short us, unsigned int N),
 	     (dstDevice, us, N))
 
-GV_SUBMIT_FN(cuMemsetD16Async, (CUdeviceptr dstDevice, unsigned short us, size_t N, CUstream hStream),
+GV_SUBMIT_FN(cuMemsetD16Async,
+	     (CUdeviceptr dstDevice, unsigned short us, size_t N, CUstream hStream),
 	     (dstDevice, us, N, hStream))
 
-GV_SUBMIT_FN(cuMemsetD16Async_ptsz, (CUdeviceptr dstDevice, unsigned short us, size_t N, CUstream hStream),
+GV_SUBMIT_FN(cuMemsetD16Async_ptsz,
+	     (CUdeviceptr dstDevice, unsigned short us, size_t N, CUstream hStream),
 	     (dstDevice, us, N, hStream))
 
 GV_SUBMIT_FN(cuMemsetD16_v2, (CUdeviceptr dstDevice, unsigned short us, size_t N),
@@ -267,49 +323,77 @@ GV_SUBMIT_FN(cuMemsetD16_v2, (CUdeviceptr dstDevice, unsigned short us, size_t N
 GV_SUBMIT_FN(cuMemsetD16_v2_ptds, (CUdeviceptr dstDevice, unsigned short us, size_t N),
 	     (dstDevice, us, N))
 
-GV_SUBMIT_FN(cuMemsetD2D16, (CUdeviceptr_v1 dstDevice, unsigned int dstPitch, unsigned short us, unsigned int Width, unsigned int Height),
+GV_SUBMIT_FN(cuMemsetD2D16,
+	     (CUdeviceptr_v1 dstDevice, unsigned int dstPitch, unsigned short us,
+	      unsigned int Width, unsigned int Height),
 	     (dstDevice, dstPitch, us, Width, Height))
 
-GV_SUBMIT_FN(cuMemsetD2D16Async, (CUdeviceptr dstDevice, size_t dstPitch, unsigned short us, size_t Width, size_t Height, CUstream hStream),
+GV_SUBMIT_FN(cuMemsetD2D16Async,
+	     (CUdeviceptr dstDevice, size_t dstPitch, unsigned short us, size_t Width,
+	      size_t Height, CUstream hStream),
 	     (dstDevice, dstPitch, us, Width, Height, hStream))
 
-GV_SUBMIT_FN(cuMemsetD2D16Async_ptsz, (CUdeviceptr dstDevice, size_t dstPitch, unsigned short us, size_t Width, size_t Height, CUstream hStream),
+GV_SUBMIT_FN(cuMemsetD2D16Async_ptsz,
+	     (CUdeviceptr dstDevice, size_t dstPitch, unsigned short us, size_t Width,
+	      size_t Height, CUstream hStream),
 	     (dstDevice, dstPitch, us, Width, Height, hStream))
 
-GV_SUBMIT_FN(cuMemsetD2D16_v2, (CUdeviceptr dstDevice, size_t dstPitch, unsigned short us, size_t Width, size_t Height),
+GV_SUBMIT_FN(cuMemsetD2D16_v2,
+	     (CUdeviceptr dstDevice, size_t dstPitch, unsigned short us, size_t Width,
+	      size_t Height),
 	     (dstDevice, dstPitch, us, Width, Height))
 
-GV_SUBMIT_FN(cuMemsetD2D16_v2_ptds, (CUdeviceptr dstDevice, size_t dstPitch, unsigned short us, size_t Width, size_t Height),
+GV_SUBMIT_FN(cuMemsetD2D16_v2_ptds,
+	     (CUdeviceptr dstDevice, size_t dstPitch, unsigned short us, size_t Width,
+	      size_t Height),
 	     (dstDevice, dstPitch, us, Width, Height))
 
-GV_SUBMIT_FN(cuMemsetD2D32, (CUdeviceptr_v1 dstDevice, unsigned int dstPitch, unsigned int ui, unsigned int Width, unsigned int Height),
+GV_SUBMIT_FN(cuMemsetD2D32,
+	     (CUdeviceptr_v1 dstDevice, unsigned int dstPitch, unsigned int ui, unsigned int Width,
+	      unsigned int Height),
 	     (dstDevice, dstPitch, ui, Width, Height))
 
-GV_SUBMIT_FN(cuMemsetD2D32Async, (CUdeviceptr dstDevice, size_t dstPitch, unsigned int ui, size_t Width, size_t Height, CUstream hStream),
+GV_SUBMIT_FN(cuMemsetD2D32Async,
+	     (CUdeviceptr dstDevice, size_t dstPitch, unsigned int ui, size_t Width, size_t Height,
+	      CUstream hStream),
 	     (dstDevice, dstPitch, ui, Width, Height, hStream))
 
-GV_SUBMIT_FN(cuMemsetD2D32Async_ptsz, (CUdeviceptr dstDevice, size_t dstPitch, unsigned int ui, size_t Width, size_t Height, CUstream hStream),
+GV_SUBMIT_FN(cuMemsetD2D32Async_ptsz,
+	     (CUdeviceptr dstDevice, size_t dstPitch, unsigned int ui, size_t Width, size_t Height,
+	      CUstream hStream),
 	     (dstDevice, dstPitch, ui, Width, Height, hStream))
 
-GV_SUBMIT_FN(cuMemsetD2D32_v2, (CUdeviceptr dstDevice, size_t dstPitch, unsigned int ui, size_t Width, size_t Height),
+GV_SUBMIT_FN(cuMemsetD2D32_v2,
+	     (CUdeviceptr dstDevice, size_t dstPitch, unsigned int ui, size_t Width, size_t Height),
 	     (dstDevice, dstPitch, ui, Width, Height))
 
-GV_SUBMIT_FN(cuMemsetD2D32_v2_ptds, (CUdeviceptr dstDevice, size_t dstPitch, unsigned int ui, size_t Width, size_t Height),
+GV_SUBMIT_FN(cuMemsetD2D32_v2_ptds,
+	     (CUdeviceptr dstDevice, size_t dstPitch, unsigned int ui, size_t Width, size_t Height),
 	     (dstDevice, dstPitch, ui, Width, Height))
 
-GV_SUBMIT_FN(cuMemsetD2D8, (CUdeviceptr_v1 dstDevice, unsigned int dstPitch, unsigned char uc, unsigned int Width, unsigned int Height),
+GV_SUBMIT_FN(cuMemsetD2D8,
+	     (CUdeviceptr_v1 dstDevice, unsigned int dstPitch, unsigned char uc, unsigned int Width,
+	      unsigned int Height),
 	     (dstDevice, dstPitch, uc, Width, Height))
 
-GV_SUBMIT_FN(cuMemsetD2D8Async, (CUdeviceptr dstDevice, size_t dstPitch, unsigned char uc, size_t Width, size_t Height, CUstream hStream),
+GV_SUBMIT_FN(cuMemsetD2D8Async,
+	     (CUdeviceptr dstDevice, size_t dstPitch, unsigned char uc, size_t Width, size_t Height,
+	      CUstream hStream),
 	     (dstDevice, dstPitch, uc, Width, Height, hStream))
 
-GV_SUBMIT_FN(cuMemsetD2D8Async_ptsz, (CUdeviceptr dstDevice, size_t dstPitch, unsigned char uc, size_t Width, size_t Height, CUstream hStream),
+GV_SUBMIT_FN(cuMemsetD2D8Async_ptsz,
+	     (CUdeviceptr dstDevice, size_t dstPitch, unsigned char uc, size_t Width, size_t Height,
+	      CUstream hStream),
 	     (dstDevice, dstPitch, uc, Width, Height, hStream))
 
-GV_SUBMIT_FN(cuMemsetD2D8_v2, (CUdeviceptr dstDevice, size_t dstPitch, unsigned char uc, size_t Width, size_t Height),
+GV_SUBMIT_FN(cuMemsetD2D8_v2,
+	     (CUdeviceptr dstDevice, size_t dstPitch, unsigned char uc, size_t Width,
+	      size_t Height),
 	     (dstDevice, dstPitch, uc, Width, Height))
 
-GV_SUBMIT_FN(cuMemsetD2D8_v2_ptds, (CUdeviceptr dstDevice, size_t dstPitch, unsigned char uc, size_t Width, size_t Height),
+GV_SUBMIT_FN(cuMemsetD2D8_v2_ptds,
+	     (CUdeviceptr dstDevice, size_t dstPitch, unsigned char uc, size_t Width,
+	      size_t Height),
 	     (dstDevice, dstPitch, uc, Width, Height))
 
 GV_SUBMIT_FN(cuMemsetD32, (CUdeviceptr_v1 dstDevice, unsigned int ui, unsigned int N),
@@ -318,11 +402,11 @@ GV_SUBMIT_FN(cuMemsetD32, (CUdeviceptr_v1 dstDevice, unsigned int ui, unsigned i
 GV_SUBMIT_FN(cuMemsetD32Async, (CUdeviceptr dstDevice, unsigned int ui, size_t N, CUstream hStream),
 	     (dstDevice, ui, N, hStream))
 
-GV_SUBMIT_FN(cuMemsetD32Async_ptsz, (CUdeviceptr dstDevice, unsigned int ui, size_t N, CUstream hStream),
+GV_SUBMIT_FN(cuMemsetD32Async_ptsz,
+	     (CUdeviceptr dstDevice, unsigned int ui, size_t N, CUstream hStream),
 	     (dstDevice, ui, N, hStream))
 
-GV_SUBMIT_FN(cuMemsetD32_v2, (CUdeviceptr dstDevice, unsigned int ui, size_t N),
-	     (dstDevice, ui, N))
+GV_SUBMIT_FN(cuMemsetD32_v2, (CUdeviceptr dstDevice, unsigned int ui, size_t N), (dstDevice, ui, N))
 
 GV_SUBMIT_FN(cuMemsetD32_v2_ptds, (CUdeviceptr dstDevice, unsigned int ui, size_t N),
 	     (dstDevice, ui, N))
@@ -333,47 +417,63 @@ GV_SUBMIT_FN(cuMemsetD8, (CUdeviceptr_v1 dstDevice, unsigned char uc, unsigned i
 GV_SUBMIT_FN(cuMemsetD8Async, (CUdeviceptr dstDevice, unsigned char uc, size_t N, CUstream hStream),
 	     (dstDevice, uc, N, hStream))
 
-GV_SUBMIT_FN(cuMemsetD8Async_ptsz, (CUdeviceptr dstDevice, unsigned char uc, size_t N, CUstream hStream),
+GV_SUBMIT_FN(cuMemsetD8Async_ptsz,
+	     (CUdeviceptr dstDevice, unsigned char uc, size_t N, CUstream hStream),
 	     (dstDevice, uc, N, hStream))
 
-GV_SUBMIT_FN(cuMemsetD8_v2, (CUdeviceptr dstDevice, unsigned char uc, size_t N),
-	     (dstDevice, uc, N))
+GV_SUBMIT_FN(cuMemsetD8_v2, (CUdeviceptr dstDevice, unsigned char uc, size_t N), (dstDevice, uc, N))
 
 GV_SUBMIT_FN(cuMemsetD8_v2_ptds, (CUdeviceptr dstDevice, unsigned char uc, size_t N),
 	     (dstDevice, uc, N))
 
-GV_SUBMIT_FN(cuStreamBatchMemOp, (CUstream stream, unsigned int count, CUstreamBatchMemOpParams *paramArray, unsigned int flags),
+GV_SUBMIT_FN(cuStreamBatchMemOp,
+	     (CUstream stream, unsigned int count, CUstreamBatchMemOpParams *paramArray,
+	      unsigned int flags),
 	     (stream, count, paramArray, flags))
 
-GV_SUBMIT_FN(cuStreamBatchMemOp_ptsz, (CUstream stream, unsigned int count, CUstreamBatchMemOpParams *paramArray, unsigned int flags),
+GV_SUBMIT_FN(cuStreamBatchMemOp_ptsz,
+	     (CUstream stream, unsigned int count, CUstreamBatchMemOpParams *paramArray,
+	      unsigned int flags),
 	     (stream, count, paramArray, flags))
 
-GV_SUBMIT_FN(cuStreamBatchMemOp_v2, (CUstream stream, unsigned int count, CUstreamBatchMemOpParams *paramArray, unsigned int flags),
+GV_SUBMIT_FN(cuStreamBatchMemOp_v2,
+	     (CUstream stream, unsigned int count, CUstreamBatchMemOpParams *paramArray,
+	      unsigned int flags),
 	     (stream, count, paramArray, flags))
 
-GV_SUBMIT_FN(cuStreamBatchMemOp_v2_ptsz, (CUstream stream, unsigned int count, CUstreamBatchMemOpParams *paramArray, unsigned int flags),
+GV_SUBMIT_FN(cuStreamBatchMemOp_v2_ptsz,
+	     (CUstream stream, unsigned int count, CUstreamBatchMemOpParams *paramArray,
+	      unsigned int flags),
 	     (stream, count, paramArray, flags))
 
-GV_SUBMIT_FN(cuStreamWriteValue32, (CUstream stream, CUdeviceptr addr, cuuint32_t value, unsigned int flags),
+GV_SUBMIT_FN(cuStreamWriteValue32,
+	     (CUstream stream, CUdeviceptr addr, cuuint32_t value, unsigned int flags),
 	     (stream, addr, value, flags))
 
-GV_SUBMIT_FN(cuStreamWriteValue32_ptsz, (CUstream stream, CUdeviceptr addr, cuuint32_t value, unsigned int flags),
+GV_SUBMIT_FN(cuStreamWriteValue32_ptsz,
+	     (CUstream stream, CUdeviceptr addr, cuuint32_t value, unsigned int flags),
 	     (stream, addr, value, flags))
 
-GV_SUBMIT_FN(cuStreamWriteValue32_v2, (CUstream stream, CUdeviceptr addr, cuuint32_t value, unsigned int flags),
+GV_SUBMIT_FN(cuStreamWriteValue32_v2,
+	     (CUstream stream, CUdeviceptr addr, cuuint32_t value, unsigned int flags),
 	     (stream, addr, value, flags))
 
-GV_SUBMIT_FN(cuStreamWriteValue32_v2_ptsz, (CUstream stream, CUdeviceptr addr, cuuint32_t value, unsigned int flags),
+GV_SUBMIT_FN(cuStreamWriteValue32_v2_ptsz,
+	     (CUstream stream, CUdeviceptr addr, cuuint32_t value, unsigned int flags),
 	     (stream, addr, value, flags))
 
-GV_SUBMIT_FN(cuStreamWriteValue64, (CUstream stream, CUdeviceptr addr, cuuint64_t value, unsigned int flags),
+GV_SUBMIT_FN(cuStreamWriteValue64,
+	     (CUstream stream, CUdeviceptr addr, cuuint64_t value, unsigned int flags),
 	     (stream, addr, value, flags))
 
-GV_SUBMIT_FN(cuStreamWriteValue64_ptsz, (CUstream stream, CUdeviceptr addr, cuuint64_t value, unsigned int flags),
+GV_SUBMIT_FN(cuStreamWriteValue64_ptsz,
+	     (CUstream stream, CUdeviceptr addr, cuuint64_t value, unsigned int flags),
 	     (stream, addr, value, flags))
 
-GV_SUBMIT_FN(cuStreamWriteValue64_v2, (CUstream stream, CUdeviceptr addr, cuuint64_t value, unsigned int flags),
+GV_SUBMIT_FN(cuStreamWriteValue64_v2,
+	     (CUstream stream, CUdeviceptr addr, cuuint64_t value, unsigned int flags),
 	     (stream, addr, value, flags))
 
-GV_SUBMIT_FN(cuStreamWriteValue64_v2_ptsz, (CUstream stream, CUdeviceptr addr, cuuint64_t value, unsigned int flags),
+GV_SUBMIT_FN(cuStreamWriteValue64_v2_ptsz,
+	     (CUstream stream, CUdeviceptr addr, cuuint64_t value, unsigned int flags),
 	     (stream, addr, value, flags))

@@ -55,8 +55,8 @@ int gv_hashk_new(const struct gv_hashk_drv *drv, struct gv_hashk **out, struct g
 	r = drv->module_load_data(&k->mod, gv_hashk_image);
 	if (r != CUDA_SUCCESS) {
 		k->mod = NULL;
-		rc = gv_err_set(err, ENOTSUP, "the driver cannot load the hash kernel (CUDA error %d)",
-				(int)r);
+		rc = gv_err_set(err, ENOTSUP,
+				"the driver cannot load the hash kernel (CUDA error %d)", (int)r);
 		goto out;
 	}
 	r = drv->module_get_function(&k->fn, k->mod, "gv_hashk_chunks");
@@ -64,7 +64,8 @@ int gv_hashk_new(const struct gv_hashk_drv *drv, struct gv_hashk **out, struct g
 		r = drv->mem_alloc(&k->out, GV_HASHK_BATCH * sizeof(struct gv_chunk_hash));
 	if (r != CUDA_SUCCESS) {
 		k->out = 0;
-		rc = gv_err_set(err, EIO, "setting up the hash kernel failed (CUDA error %d)", (int)r);
+		rc = gv_err_set(err, EIO, "setting up the hash kernel failed (CUDA error %d)",
+				(int)r);
 		goto out;
 	}
 	*out = k;
@@ -95,15 +96,16 @@ static int host_chunk(struct gv_hashk *k, CUstream s, CUdeviceptr p, uint64_t n,
 	if (r == CUDA_SUCCESS)
 		r = k->drv.stream_synchronize(s);
 	if (r != CUDA_SUCCESS)
-		return gv_err_set(err, EIO, "copying a short chunk to the host failed (CUDA error %d)",
+		return gv_err_set(err, EIO,
+				  "copying a short chunk to the host failed (CUDA error %d)",
 				  (int)r);
 	*out = gv_chunkhash_one(buf, (size_t)n);
 	return 0;
 }
 
 int gv_hashk_range(struct gv_hashk *k, CUstream s, CUdeviceptr base, uint64_t len,
-		   uint64_t chunk_size, uint64_t first, uint64_t count,
-		   struct gv_chunk_hash *out, struct gv_err *err)
+		   uint64_t chunk_size, uint64_t first, uint64_t count, struct gv_chunk_hash *out,
+		   struct gv_err *err)
 {
 	struct gv_hashk_args a;
 	void *params[] = { &a };
@@ -128,8 +130,8 @@ int gv_hashk_range(struct gv_hashk *k, CUstream s, CUdeviceptr base, uint64_t le
 	a.out = k->out;
 	memcpy(a.secret, XXH3_kSecret, sizeof(a.secret));
 	for (uint64_t done = 0; done < kcount && r == CUDA_SUCCESS;) {
-		unsigned batch = kcount - done < GV_HASHK_BATCH ? (unsigned)(kcount - done) :
-								   GV_HASHK_BATCH;
+		unsigned batch =
+			kcount - done < GV_HASHK_BATCH ? (unsigned)(kcount - done) : GV_HASHK_BATCH;
 
 		a.first = first + done;
 		/* the stream orders this launch after the previous batch's copy */

@@ -16,7 +16,7 @@
 #define GV_HASHK_SEG 64
 
 extern "C" __global__ void __launch_bounds__(GV_HASHK_THREADS)
-gv_hashk_chunks(struct gv_hashk_args a)
+	gv_hashk_chunks(struct gv_hashk_args a)
 {
 	__shared__ uint64_t sec[GV_XXH3_SECRET_WORDS];
 	__shared__ uint64_t delta[GV_HASHK_SEG][8];

@@ -26,9 +26,9 @@ struct gv_hashk_drv {
 	CUresult (*module_load_data)(CUmodule *m, const void *image);
 	CUresult (*module_get_function)(CUfunction *f, CUmodule m, const char *name);
 	CUresult (*module_unload)(CUmodule m);
-	CUresult (*launch_kernel)(CUfunction f, unsigned gx, unsigned gy, unsigned gz,
-				  unsigned bx, unsigned by, unsigned bz, unsigned shmem,
-				  CUstream s, void **params, void **extra);
+	CUresult (*launch_kernel)(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
+				  unsigned by, unsigned bz, unsigned shmem, CUstream s,
+				  void **params, void **extra);
 	CUresult (*mem_alloc)(CUdeviceptr *p, size_t n);
 	CUresult (*mem_free)(CUdeviceptr p);
 	CUresult (*memcpy_dtoh_async)(void *dst, CUdeviceptr src, size_t n, CUstream s);
@@ -51,7 +51,7 @@ void gv_hashk_free(struct gv_hashk *k);
  * written) when base or chunk_size is not a multiple of 8: hash those on
  * the CPU. Chunks of 240 bytes or less are hashed on the host after a copy. */
 int gv_hashk_range(struct gv_hashk *k, CUstream s, CUdeviceptr base, uint64_t len,
-		   uint64_t chunk_size, uint64_t first, uint64_t count,
-		   struct gv_chunk_hash *out, struct gv_err *err);
+		   uint64_t chunk_size, uint64_t first, uint64_t count, struct gv_chunk_hash *out,
+		   struct gv_err *err);
 
 #endif

@@ -36,9 +36,9 @@
 #define GV_XXH3_SECRET_LEN 192
 #define GV_XXH3_SECRET_WORDS (GV_XXH3_SECRET_LEN / 8)
 #define GV_XXH3_STRIPE 64
-#define GV_XXH3_BLOCK 1024		      /* 16 stripes */
+#define GV_XXH3_BLOCK 1024			/* 16 stripes */
 #define GV_XXH3_BLOCK_WORDS (GV_XXH3_BLOCK / 8) /* 128 */
-#define GV_XXH3_MIDSIZE_MAX 240		      /* longer inputs take this path */
+#define GV_XXH3_MIDSIZE_MAX 240			/* longer inputs take this path */
 /* The kernel's layout: a warp of 32 threads reads a block as 4 rounds of 32
  * consecutive words; thread j always holds lane j % 8. */
 #define GV_XXH3_WARP 32

@@ -29,13 +29,13 @@
 
 #include "gpuvisor/acct.h"
 
-#define CK(call, what)                                                                        \
-	do {                                                                                 \
-		CUresult r_ = (call);                                                        \
-		if (r_ != CUDA_SUCCESS) {                                                    \
+#define CK(call, what)                                                                         \
+	do {                                                                                   \
+		CUresult r_ = (call);                                                          \
+		if (r_ != CUDA_SUCCESS) {                                                      \
 			rc = gv_err_set(err, EIO, "%s failed (CUDA error %d)", what, (int)r_); \
-			goto out;                                                            \
-		}                                                                            \
+			goto out;                                                              \
+		}                                                                              \
 	} while (0)
 
 /* Test faults ($GPUVISOR_TEST_FAULTS=1, "inject" of a migrate request),
@@ -115,7 +115,8 @@ static int dst_create(void *ctx, uint64_t id, uint64_t size, struct gv_err *err)
 		goto out;
 	}
 	if (r->dh) {
-		rc = gv_err_set(err, EEXIST, "region %llu has a destination", (unsigned long long)id);
+		rc = gv_err_set(err, EEXIST, "region %llu has a destination",
+				(unsigned long long)id);
 		goto out;
 	}
 	CK(gv_mig_phys_new(ep->ddev, size, &h, &va), "cuMemCreate on the destination");
@@ -156,8 +157,8 @@ static uint64_t clen(uint64_t size, uint64_t cs, uint64_t i)
 }
 
 /* The GPU path of pass(): -ENOTSUP sends the caller to the CPU path. */
-static int gpu_pass(struct gv_mig_ep *ep, struct gv_mreg *r, bool send, uint64_t cs,
-		    uint64_t first, uint64_t count, struct gv_chunk_hash *out, struct gv_err *err)
+static int gpu_pass(struct gv_mig_ep *ep, struct gv_mreg *r, bool send, uint64_t cs, uint64_t first,
+		    uint64_t count, struct gv_chunk_hash *out, struct gv_err *err)
 {
 	uint64_t off = first * cs, n = 0;
 	CUresult cr;
@@ -183,15 +184,17 @@ static int gpu_pass(struct gv_mig_ep *ep, struct gv_mreg *r, bool send, uint64_t
 	cr = MREAL(cuMemcpyDtoDAsync_v2)(r->dva + off, r->va + off, n, ep->dstream);
 	if (cr == CUDA_ERROR_INVALID_VALUE || cr == CUDA_ERROR_NOT_SUPPORTED) {
 		/* refused up front: copy through the host from now on */
-		gv_shim_log(false, "migration: device-to-device copy refused (CUDA error %d); "
-				   "copying through the host", (int)cr);
+		gv_shim_log(false,
+			    "migration: device-to-device copy refused (CUDA error %d); "
+			    "copying through the host",
+			    (int)cr);
 		ep->no_d2d = true;
 		return -ENOTSUP;
 	}
 	CK(cr, "copy to the destination");
 	if (out)
-		rc = gv_hashk_range(ep->hk_dst, ep->dstream, r->dva, r->size, cs, first, count,
-				    out, err);
+		rc = gv_hashk_range(ep->hk_dst, ep->dstream, r->dva, r->size, cs, first, count, out,
+				    err);
 	else
 		CK(MREAL(cuStreamSynchronize)(ep->dstream), "copy to the destination");
 out:
@@ -338,7 +341,8 @@ static CUresult remake(struct gv_mig_ep *ep, struct gv_mobj *o)
 				return CUDA_SUCCESS; /* released: bound again at the next retain */
 			/* the application's flags (scheduling, ...) go with it */
 			if (MREAL(cuDevicePrimaryCtxGetState)(ep->sdev, &flags, &active) ==
-			    CUDA_SUCCESS && ep->ddev != ep->sdev)
+				    CUDA_SUCCESS &&
+			    ep->ddev != ep->sdev)
 				MREAL(cuDevicePrimaryCtxSetFlags_v2)(ep->ddev, flags);
 			r = MREAL(cuDevicePrimaryCtxRetain)((CUcontext *)&o->next_real, ep->ddev);
 		} else {
@@ -415,8 +419,8 @@ static void unmake_next(struct gv_mig_ep *ep)
 		last = last->next;
 	for (struct gv_mobj *o = last; o; o = o->prev) {
 		if (o->kind != GV_MOBJ_CTX)
-			MREAL(cuCtxSetCurrent)(o->ctx && o->ctx->next_real ?
-						       (CUcontext)o->ctx->next_real : ep->dctx);
+			MREAL(cuCtxSetCurrent)
+		(o->ctx && o->ctx->next_real ? (CUcontext)o->ctx->next_real : ep->dctx);
 		unmake(o, o->next_real, ep->ddev);
 		o->next_real = NULL;
 	}
@@ -439,11 +443,13 @@ static int switch_over(void *ctx, struct gv_err *err)
 	for (struct gv_mobj *o = gv_mobj_head; o; o = o->next) {
 		cr = remake(ep, o);
 		if (cr != CUDA_SUCCESS) {
-			rc = gv_err_set(err, EIO, "recreating a %s on the destination failed (CUDA error %d)",
-					o->kind == GV_MOBJ_CTX ? "context" :
-					o->kind == GV_MOBJ_MOD ? "module" :
-					o->kind == GV_MOBJ_FUNC ? "function" :
-					o->kind == GV_MOBJ_STREAM ? "stream" : "event",
+			rc = gv_err_set(err, EIO,
+					"recreating a %s on the destination failed (CUDA error %d)",
+					o->kind == GV_MOBJ_CTX	    ? "context"
+					: o->kind == GV_MOBJ_MOD    ? "module"
+					: o->kind == GV_MOBJ_FUNC   ? "function"
+					: o->kind == GV_MOBJ_STREAM ? "stream"
+								    : "event",
 					(int)cr);
 			goto objs;
 		}
@@ -546,8 +552,8 @@ static int src_release(void *ctx, struct gv_err *err)
 		;
 	for (struct gv_mobj *o = last; o; o = o->prev) {
 		if (o->kind != GV_MOBJ_CTX)
-			MREAL(cuCtxSetCurrent)(o->ctx && o->ctx->old_real ?
-						       (CUcontext)o->ctx->old_real : ep->sctx);
+			MREAL(cuCtxSetCurrent)
+		(o->ctx && o->ctx->old_real ? (CUcontext)o->ctx->old_real : ep->sctx);
 		unmake(o, o->old_real, ep->sdev);
 		o->old_real = NULL;
 	}
@@ -625,7 +631,8 @@ int gv_mig_ep_open(struct gv_mig_ep *ep, struct gv_err *err)
 	if (ep->ddev < 0)
 		return gv_err_set(err, ENODEV,
 				  "device %s is not visible to the workload's driver (it must "
-				  "be in its CUDA_VISIBLE_DEVICES)", ep->to);
+				  "be in its CUDA_VISIBLE_DEVICES)",
+				  ep->to);
 	/* the same device is allowed: two timeslice instances of one GPU (the
 	 * memory moves to fresh physical memory, the partition changes) */
 	{
@@ -637,10 +644,11 @@ int gv_mig_ep_open(struct gv_mig_ep *ep, struct gv_err *err)
 		MREAL(cuDeviceTotalMem_v2)(&ta, ep->sdev);
 		MREAL(cuDeviceTotalMem_v2)(&tb, ep->ddev);
 		if (strcmp(a, b) || ta != tb)
-			return gv_err_set(err, EINVAL,
-					  "the destination is another model or size (%s, %zu bytes) "
-					  "than the source (%s, %zu bytes)",
-					  b, tb, a, ta);
+			return gv_err_set(
+				err, EINVAL,
+				"the destination is another model or size (%s, %zu bytes) "
+				"than the source (%s, %zu bytes)",
+				b, tb, a, ta);
 	}
 	CK(MREAL(cuDevicePrimaryCtxRetain)(&ep->sctx, ep->sdev), "retaining the source context");
 	if (MREAL(cuDevicePrimaryCtxRetain)(&ep->dctx, ep->ddev) != CUDA_SUCCESS) {

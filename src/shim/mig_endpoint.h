@@ -35,7 +35,7 @@ struct gv_mig_ep {
 	bool injected;
 	unsigned listings; /* list_regions calls: the pre-copy round */
 	bool stunned;
-	int sdev, ddev;	   /* real ordinals */
+	int sdev, ddev; /* real ordinals */
 	CUcontext sctx, dctx;
 	CUstream sstream, dstream;
 	void *stage;
@@ -43,9 +43,9 @@ struct gv_mig_ep {
 	/* the hash kernel in each context (hashk.h); both NULL: hash on the
 	 * CPU through the staging buffer */
 	struct gv_hashk *hk_src, *hk_dst;
-	bool no_d2d; /* the driver refused a device copy: copy through the host */
-	int fd;		   /* the daemon's connection */
-	atomic_int cancel; /* the connection dropped */
+	bool no_d2d;	       /* the driver refused a device copy: copy through the host */
+	int fd;		       /* the daemon's connection */
+	atomic_int cancel;     /* the connection dropped */
 	struct gv_acct *dacct; /* destination accounting file, or NULL */
 	uint64_t dcharged;     /* bytes charged to it */
 	void (*progress)(void *arg, const struct gv_mig_progress *p);

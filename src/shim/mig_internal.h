@@ -59,24 +59,24 @@ enum gv_mobj_kind { GV_MOBJ_CTX = 1, GV_MOBJ_MOD, GV_MOBJ_FUNC, GV_MOBJ_STREAM, 
 
 struct gv_mobj {
 	enum gv_mobj_kind kind;
-	void *real;		/* the driver object in use */
-	void *next_real;	/* made by switch_over, not yet committed */
-	void *old_real;		/* the source object, destroyed by src_release */
-	struct gv_mobj *ctx;	/* owning context (modules, streams, events) */
-	struct gv_mobj *mod;	/* FUNC: its module */
+	void *real;		     /* the driver object in use */
+	void *next_real;	     /* made by switch_over, not yet committed */
+	void *old_real;		     /* the source object, destroyed by src_release */
+	struct gv_mobj *ctx;	     /* owning context (modules, streams, events) */
+	struct gv_mobj *mod;	     /* FUNC: its module */
 	struct gv_mobj *prev, *next; /* all live objects, creation order */
 	/* CTX */
 	bool primary;
-	unsigned flags;		/* CTX, STREAM, EVENT */
-	unsigned refs;		/* CTX primary: application retains */
+	unsigned flags; /* CTX, STREAM, EVENT */
+	unsigned refs;	/* CTX primary: application retains */
 	/* STREAM */
 	int priority;
 	unsigned long long stream_id; /* first cuStreamGetId answer (0: not asked) */
 	/* EVENT */
 	bool recorded;
 	/* MOD */
-	char *path;		/* cuModuleLoad */
-	void *image;		/* cuModuleLoadData*: a copy */
+	char *path;  /* cuModuleLoad */
+	void *image; /* cuModuleLoadData*: a copy */
 	size_t image_len;
 	/* FUNC */
 	char *name;
@@ -105,7 +105,7 @@ void gv_mig_forget_ctx(struct gv_mobj *c);
 
 /* --- device mapping: the application sees device 0 only, the driver sees
  * the source first and the candidate destinations after it. */
-extern atomic_int gv_mig_dev;	/* real ordinal of the device in use */
+extern atomic_int gv_mig_dev;	 /* real ordinal of the device in use */
 extern char gv_mig_dev_uuid[96]; /* its UUID as the daemon names it */
 /* app ordinal -> real, -1 when not 0. */
 int gv_mig_dev_real(CUdevice app);
@@ -118,15 +118,15 @@ void gv_mig_uuid_str(const CUuuid *u, const char *prefix, char *out, size_t len)
 
 struct gv_mreg {
 	uint64_t id;
-	CUdeviceptr va;		/* the application's range */
-	uint64_t size;		/* multiple of GV_MIG_GRAN */
+	CUdeviceptr va;			 /* the application's range */
+	uint64_t size;			 /* multiple of GV_MIG_GRAN */
 	CUmemGenericAllocationHandle h;	 /* physical memory mapped at va */
 	CUmemGenericAllocationHandle dh; /* destination (0: none) */
-	CUdeviceptr dva;	/* destination mapped here for the copies */
+	CUdeviceptr dva;		 /* destination mapped here for the copies */
 	CUmemGenericAllocationHandle oh; /* source after the switch */
-	CUdeviceptr odva;	/* staging range to free after the switch */
-	bool slab;		/* sub-allocated in 256-byte units */
-	unsigned live;		/* slab: live allocations */
+	CUdeviceptr odva;		 /* staging range to free after the switch */
+	bool slab;			 /* sub-allocated in 256-byte units */
+	unsigned live;			 /* slab: live allocations */
 	uint64_t bits[GV_MIG_GRAN / 256 / 64];
 	struct gv_mreg *prev, *next;
 };
@@ -142,8 +142,7 @@ CUresult gv_mig_free(CUdeviceptr dptr);
 CUresult gv_mig_range(CUdeviceptr p, CUdeviceptr *base, size_t *size);
 /* Physical memory of size bytes on real device dev, mapped at a new range
  * with read-write access for dev. */
-CUresult gv_mig_phys_new(int dev, uint64_t size, CUmemGenericAllocationHandle *h,
-			 CUdeviceptr *va);
+CUresult gv_mig_phys_new(int dev, uint64_t size, CUmemGenericAllocationHandle *h, CUdeviceptr *va);
 CUresult gv_mig_map(CUdeviceptr va, uint64_t size, CUmemGenericAllocationHandle h, int dev);
 
 /* --- mig_throttle.c: auto-converge (struct gv_mig_ops.throttle). While
@@ -180,8 +179,7 @@ struct gv_mig_thr {
  * returns the debt, i.e. how long to sleep now. A new epoch (the throttle
  * was switched on again after 0) or a first call starts the account at
  * now_ns, owing nothing. pct 0 returns 0 and changes nothing. */
-uint64_t gv_mig_throttle_due(struct gv_mig_thr *t, unsigned pct, unsigned epoch,
-			     uint64_t now_ns);
+uint64_t gv_mig_throttle_due(struct gv_mig_thr *t, unsigned pct, unsigned epoch, uint64_t now_ns);
 /* Pure: the thread slept slept_ns and it is now now_ns. */
 void gv_mig_throttle_slept(struct gv_mig_thr *t, uint64_t slept_ns, uint64_t now_ns);
 

@@ -77,8 +77,7 @@ CUresult gv_mig_map(CUdeviceptr va, uint64_t size, CUmemGenericAllocationHandle 
 	return r;
 }
 
-CUresult gv_mig_phys_new(int dev, uint64_t size, CUmemGenericAllocationHandle *h,
-			 CUdeviceptr *va)
+CUresult gv_mig_phys_new(int dev, uint64_t size, CUmemGenericAllocationHandle *h, CUdeviceptr *va)
 {
 	CUmemAllocationProp prop = { 0 };
 	CUresult r;

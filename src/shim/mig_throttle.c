@@ -38,8 +38,7 @@ int gv_mig_throttle(void *ctx, unsigned pct)
 	return 0;
 }
 
-uint64_t gv_mig_throttle_due(struct gv_mig_thr *t, unsigned pct, unsigned epoch,
-			     uint64_t now_ns)
+uint64_t gv_mig_throttle_due(struct gv_mig_thr *t, unsigned pct, unsigned epoch, uint64_t now_ns)
 {
 	uint64_t ran;
 
@@ -85,8 +84,8 @@ void gv_mig_throttle_wait(void)
 	uint64_t start = mono_ns(), now = start;
 	uint64_t due = gv_mig_throttle_due(&thr, pct, atomic_load(&throttle_epoch), start);
 
-	while (due > now - start && atomic_load_explicit(&gv_mig_throttle_pct,
-							 memory_order_relaxed)) {
+	while (due > now - start &&
+	       atomic_load_explicit(&gv_mig_throttle_pct, memory_order_relaxed)) {
 		uint64_t left = due - (now - start), ns = left < SLICE_NS ? left : SLICE_NS;
 		struct timespec ts = { (time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull) };
 

@@ -18,11 +18,11 @@
 #include <string.h>
 
 #define IN() gv_mig_enter()
-#define OUT(r)                                                                               \
-	do {                                                                                 \
-		CUresult r_ = (r);                                                           \
-		gv_mig_leave();                                                              \
-		return r_;                                                                   \
+#define OUT(r)                     \
+	do {                       \
+		CUresult r_ = (r); \
+		gv_mig_leave();    \
+		return r_;         \
 	} while (0)
 #define STREAM(s) ((CUstream)gv_mobj_real((s), GV_MOBJ_STREAM))
 #define EVENT(e) ((CUevent)gv_mobj_real((e), GV_MOBJ_EVENT))
@@ -31,26 +31,26 @@
 /* Work submissions (launches, copies, sets) pay the auto-converge throttle
  * first (mig_throttle.c), outside the gate; a time-sliced process paid it
  * already, before its slice was taken (gate.c). */
-#define SUBMIT()                                                                             \
-	do {                                                                                 \
-		if (!gv_gate_on)                                                             \
-			gv_mig_throttle_point();                                             \
-		gv_mig_enter();                                                              \
+#define SUBMIT()                                 \
+	do {                                     \
+		if (!gv_gate_on)                 \
+			gv_mig_throttle_point(); \
+		gv_mig_enter();                  \
 	} while (0)
 /* A submission whose wrapper only translates handles: w_name(params)
  * passes the throttle and the gate and forwards args to the driver. */
-#define SUBMIT_FWD(name, params, args)                                                       \
-	static CUresult w_##name params                                                      \
-	{                                                                                    \
-		SUBMIT();                                                                    \
-		OUT(MREAL(name) args);                                                       \
+#define SUBMIT_FWD(name, params, args)  \
+	static CUresult w_##name params \
+	{                               \
+		SUBMIT();               \
+		OUT(MREAL(name) args);  \
 	}
 /* The same for an entry point and its per-thread-default-stream variant
  * pt (_ptsz/_ptds): same handles, translated the same way, each to its own
  * driver entry point (for pt a NULL stream is the calling thread's default
  * stream, not the legacy one). */
-#define SUBMIT_FWD_PT(name, pt, params, args)                                                \
-	SUBMIT_FWD(name, params, args)                                                       \
+#define SUBMIT_FWD_PT(name, pt, params, args) \
+	SUBMIT_FWD(name, params, args)        \
 	SUBMIT_FWD(pt, params, args)
 
 /* --- init and devices */
@@ -259,8 +259,7 @@ static CUresult w_cuCtxCreate_v2(CUcontext *pctx, unsigned flags, CUdevice d)
 	OUT(ctx_made(pctx, c, flags));
 }
 
-static CUresult w_cuCtxCreate_v4(CUcontext *pctx, CUctxCreateParams *p, unsigned flags,
-				 CUdevice d)
+static CUresult w_cuCtxCreate_v4(CUcontext *pctx, CUctxCreateParams *p, unsigned flags, CUdevice d)
 {
 	CUcontext c;
 	CUresult r;
@@ -548,8 +547,7 @@ static CUresult w_cuModuleGetGlobal_v2(CUdeviceptr *dp, size_t *bytes, CUmodule 
 {
 	IN();
 	gv_mig_taint("the workload took a module global's address with cuModuleGetGlobal");
-	OUT(MREAL(cuModuleGetGlobal_v2)(dp, bytes, (CUmodule)gv_mobj_real(hm, GV_MOBJ_MOD),
-					name));
+	OUT(MREAL(cuModuleGetGlobal_v2)(dp, bytes, (CUmodule)gv_mobj_real(hm, GV_MOBJ_MOD), name));
 }
 
 SUBMIT_FWD_PT(cuLaunchKernel, cuLaunchKernel_ptsz,
@@ -720,8 +718,7 @@ static CUresult w_cuMemAllocPitch_v2(CUdeviceptr *p, size_t *pitch, size_t w, si
 	CUresult r;
 
 	IN();
-	if (!p || !pitch || !w || !h || (elem != 4 && elem != 8 && elem != 16) ||
-	    !gv_mig_cur_ctx())
+	if (!p || !pitch || !w || !h || (elem != 4 && elem != 8 && elem != 16) || !gv_mig_cur_ctx())
 		OUT(MREAL(cuMemAllocPitch_v2)(p, pitch, w, h, elem));
 	pt = (w + 511) / 512 * 512;
 	r = gv_mig_alloc(p, gv_mul_sat(pt, h));
@@ -860,9 +857,8 @@ static CUresult w_cuMemHostGetDevicePointer_v2(CUdeviceptr *p, void *h, unsigned
 	OUT(MREAL(cuMemHostGetDevicePointer_v2)(p, h, flags));
 }
 
-static CUresult w_cuLibraryLoadData(CUlibrary *lib, const void *code, CUjit_option *jo,
-				    void **jv, unsigned njo, CUlibraryOption *lo, void **lv,
-				    unsigned nlo)
+static CUresult w_cuLibraryLoadData(CUlibrary *lib, const void *code, CUjit_option *jo, void **jv,
+				    unsigned njo, CUlibraryOption *lo, void **lv, unsigned nlo)
 {
 	IN();
 	TAINTED("the library API (cuLibraryLoadData)");
@@ -917,55 +913,44 @@ static CUresult w_legacy_cuMemGetAddressRange(void)
 
 /* --- copies and sets: no handles, but they write device memory */
 
-SUBMIT_FWD_PT(cuMemcpyHtoD_v2, cuMemcpyHtoD_v2_ptds,
-	      (CUdeviceptr d, const void *s, size_t n),
+SUBMIT_FWD_PT(cuMemcpyHtoD_v2, cuMemcpyHtoD_v2_ptds, (CUdeviceptr d, const void *s, size_t n),
 	      (d, s, n))
 
 SUBMIT_FWD_PT(cuMemcpyDtoH_v2, cuMemcpyDtoH_v2_ptds, (void *d, CUdeviceptr s, size_t n), (d, s, n))
 
-SUBMIT_FWD_PT(cuMemcpyDtoD_v2, cuMemcpyDtoD_v2_ptds,
-	      (CUdeviceptr d, CUdeviceptr s, size_t n),
+SUBMIT_FWD_PT(cuMemcpyDtoD_v2, cuMemcpyDtoD_v2_ptds, (CUdeviceptr d, CUdeviceptr s, size_t n),
 	      (d, s, n))
 
 SUBMIT_FWD_PT(cuMemcpy, cuMemcpy_ptds, (CUdeviceptr d, CUdeviceptr s, size_t n), (d, s, n))
 
 SUBMIT_FWD_PT(cuMemcpyHtoDAsync_v2, cuMemcpyHtoDAsync_v2_ptsz,
-	      (CUdeviceptr d, const void *s, size_t n, CUstream st),
-	      (d, s, n, STREAM(st)))
+	      (CUdeviceptr d, const void *s, size_t n, CUstream st), (d, s, n, STREAM(st)))
 
 SUBMIT_FWD_PT(cuMemcpyDtoHAsync_v2, cuMemcpyDtoHAsync_v2_ptsz,
-	      (void *d, CUdeviceptr s, size_t n, CUstream st),
-	      (d, s, n, STREAM(st)))
+	      (void *d, CUdeviceptr s, size_t n, CUstream st), (d, s, n, STREAM(st)))
 
 SUBMIT_FWD_PT(cuMemcpyDtoDAsync_v2, cuMemcpyDtoDAsync_v2_ptsz,
-	      (CUdeviceptr d, CUdeviceptr s, size_t n, CUstream st),
-	      (d, s, n, STREAM(st)))
+	      (CUdeviceptr d, CUdeviceptr s, size_t n, CUstream st), (d, s, n, STREAM(st)))
 
 SUBMIT_FWD_PT(cuMemcpyAsync, cuMemcpyAsync_ptsz,
-	      (CUdeviceptr d, CUdeviceptr s, size_t n, CUstream st),
-	      (d, s, n, STREAM(st)))
+	      (CUdeviceptr d, CUdeviceptr s, size_t n, CUstream st), (d, s, n, STREAM(st)))
 
-SUBMIT_FWD_PT(cuMemsetD8_v2, cuMemsetD8_v2_ptds,
-	      (CUdeviceptr d, unsigned char v, size_t n),
+SUBMIT_FWD_PT(cuMemsetD8_v2, cuMemsetD8_v2_ptds, (CUdeviceptr d, unsigned char v, size_t n),
 	      (d, v, n))
 
-SUBMIT_FWD_PT(cuMemsetD16_v2, cuMemsetD16_v2_ptds,
-	      (CUdeviceptr d, unsigned short v, size_t n),
+SUBMIT_FWD_PT(cuMemsetD16_v2, cuMemsetD16_v2_ptds, (CUdeviceptr d, unsigned short v, size_t n),
 	      (d, v, n))
 
 SUBMIT_FWD_PT(cuMemsetD32_v2, cuMemsetD32_v2_ptds, (CUdeviceptr d, unsigned v, size_t n), (d, v, n))
 
 SUBMIT_FWD_PT(cuMemsetD8Async, cuMemsetD8Async_ptsz,
-	      (CUdeviceptr d, unsigned char v, size_t n, CUstream st),
-	      (d, v, n, STREAM(st)))
+	      (CUdeviceptr d, unsigned char v, size_t n, CUstream st), (d, v, n, STREAM(st)))
 
 SUBMIT_FWD_PT(cuMemsetD16Async, cuMemsetD16Async_ptsz,
-	      (CUdeviceptr d, unsigned short v, size_t n, CUstream st),
-	      (d, v, n, STREAM(st)))
+	      (CUdeviceptr d, unsigned short v, size_t n, CUstream st), (d, v, n, STREAM(st)))
 
 SUBMIT_FWD_PT(cuMemsetD32Async, cuMemsetD32Async_ptsz,
-	      (CUdeviceptr d, unsigned v, size_t n, CUstream st),
-	      (d, v, n, STREAM(st)))
+	      (CUdeviceptr d, unsigned v, size_t n, CUstream st), (d, v, n, STREAM(st)))
 
 /* --- per-thread default stream: the _ptsz/_ptds variants take the same
  * handles as their plain versions, translated the same way, and go to the
@@ -1056,53 +1041,52 @@ static CUresult refuse_why(int sym, const char *why)
 	return CUDA_ERROR_NOT_SUPPORTED;
 }
 
-#define ARRAYS(p)                                                                            \
-	((p) && ((p)->srcMemoryType == CU_MEMORYTYPE_ARRAY ||                                \
-		 (p)->dstMemoryType == CU_MEMORYTYPE_ARRAY))
-#define NO_ARRAYS(p, name)                                                                   \
-	do {                                                                                 \
-		if (ARRAYS(p))                                                               \
-			return refuse_why(GV_SYM_##name, "a copy from or to a CUDA array");  \
+#define ARRAYS(p) \
+	((p) &&   \
+	 ((p)->srcMemoryType == CU_MEMORYTYPE_ARRAY || (p)->dstMemoryType == CU_MEMORYTYPE_ARRAY))
+#define NO_ARRAYS(p, name)                                                                  \
+	do {                                                                                \
+		if (ARRAYS(p))                                                              \
+			return refuse_why(GV_SYM_##name, "a copy from or to a CUDA array"); \
 	} while (0)
 
 /* A 2-D/3-D copy of linear memory and its per-thread variant (p is the
  * copy's descriptor): arrays refused, otherwise as SUBMIT_FWD_PT. */
-#define COPY_FWD(name, params, args)                                                         \
-	static CUresult w_##name params                                                      \
-	{                                                                                    \
-		NO_ARRAYS(p, name);                                                          \
-		SUBMIT();                                                                    \
-		OUT(MREAL(name) args);                                                       \
+#define COPY_FWD(name, params, args)    \
+	static CUresult w_##name params \
+	{                               \
+		NO_ARRAYS(p, name);     \
+		SUBMIT();               \
+		OUT(MREAL(name) args);  \
 	}
-#define COPY_PT(name, pt, params, args)                                                      \
-	COPY_FWD(name, params, args)                                                         \
+#define COPY_PT(name, pt, params, args) \
+	COPY_FWD(name, params, args)    \
 	COPY_FWD(pt, params, args)
 
 COPY_PT(cuMemcpy2D_v2, cuMemcpy2D_v2_ptds, (const CUDA_MEMCPY2D *p), (p))
 
 COPY_PT(cuMemcpy2DUnaligned_v2, cuMemcpy2DUnaligned_v2_ptds, (const CUDA_MEMCPY2D *p), (p))
 
-COPY_PT(cuMemcpy2DAsync_v2, cuMemcpy2DAsync_v2_ptsz,
-	(const CUDA_MEMCPY2D *p, CUstream s), (p, STREAM(s)))
+COPY_PT(cuMemcpy2DAsync_v2, cuMemcpy2DAsync_v2_ptsz, (const CUDA_MEMCPY2D *p, CUstream s),
+	(p, STREAM(s)))
 
 COPY_PT(cuMemcpy3D_v2, cuMemcpy3D_v2_ptds, (const CUDA_MEMCPY3D *p), (p))
 
-COPY_PT(cuMemcpy3DAsync_v2, cuMemcpy3DAsync_v2_ptsz,
-	(const CUDA_MEMCPY3D *p, CUstream s), (p, STREAM(s)))
+COPY_PT(cuMemcpy3DAsync_v2, cuMemcpy3DAsync_v2_ptsz, (const CUDA_MEMCPY3D *p, CUstream s),
+	(p, STREAM(s)))
 
 /* One wrapper per 2-D set: (pointer, pitch, value, width, height[, stream]). */
-#define SET2D(name, T)                                                                       \
-	static CUresult w_##name(CUdeviceptr d, size_t pitch, T v, size_t w, size_t h)       \
-	{                                                                                    \
-		SUBMIT();                                                                    \
-		OUT(MREAL(name)(d, pitch, v, w, h));                                         \
+#define SET2D(name, T)                                                                 \
+	static CUresult w_##name(CUdeviceptr d, size_t pitch, T v, size_t w, size_t h) \
+	{                                                                              \
+		SUBMIT();                                                              \
+		OUT(MREAL(name)(d, pitch, v, w, h));                                   \
 	}
-#define SET2D_ASYNC(name, T)                                                                 \
-	static CUresult w_##name(CUdeviceptr d, size_t pitch, T v, size_t w, size_t h,       \
-				 CUstream s)                                                 \
-	{                                                                                    \
-		SUBMIT();                                                                    \
-		OUT(MREAL(name)(d, pitch, v, w, h, STREAM(s)));                              \
+#define SET2D_ASYNC(name, T)                                                                       \
+	static CUresult w_##name(CUdeviceptr d, size_t pitch, T v, size_t w, size_t h, CUstream s) \
+	{                                                                                          \
+		SUBMIT();                                                                          \
+		OUT(MREAL(name)(d, pitch, v, w, h, STREAM(s)));                                    \
 	}
 SET2D(cuMemsetD2D8_v2, unsigned char)
 SET2D(cuMemsetD2D8_v2_ptds, unsigned char)
@@ -1217,8 +1201,7 @@ static CUresult w_cuLaunchKernelEx_ptsz(const CUlaunchConfig *c, CUfunction f, v
 	return launch_ex(c, f, params, extra, true);
 }
 
-SUBMIT_FWD_PT(cuLaunchHostFunc, cuLaunchHostFunc_ptsz,
-	      (CUstream s, CUhostFn fn, void *data),
+SUBMIT_FWD_PT(cuLaunchHostFunc, cuLaunchHostFunc_ptsz, (CUstream s, CUhostFn fn, void *data),
 	      (STREAM(s), fn, data))
 
 /* --- stream queries: answers in the application's terms (its context
@@ -1421,7 +1404,10 @@ struct gv_mig_wrap_ent {
 	void *fn;
 };
 
-#define W(name) { GV_SYM_##name, (void *)w_##name }
+#define W(name)                                 \
+	{                                       \
+		GV_SYM_##name, (void *)w_##name \
+	}
 const struct gv_mig_wrap_ent gv_mig_wrap_tab[] = {
 	W(cuInit),
 	W(cuDeviceGetCount),

@@ -28,14 +28,13 @@ static atomic_bool gv_nospc_logged;
 void gv_part_init(void)
 {
 	const char *path = getenv("GPUVISOR_ACCT"), *limit;
-	struct gv_err err = {0};
+	struct gv_err err = { 0 };
 
 	if (!path || !*path)
 		return;
 	gv_part_enabled = true;
 	if (gv_acct_open(path, &gv_acct, &err) < 0) {
-		gv_shim_log(false, "GPUVISOR_ACCT: %s; every device allocation will fail",
-			    err.msg);
+		gv_shim_log(false, "GPUVISOR_ACCT: %s; every device allocation will fail", err.msg);
 		return;
 	}
 	/* the limit the tenant cannot write ($GPUVISOR_LIMIT, acct.h): when

@@ -19,8 +19,8 @@ static void gv_map_pfn(void **pfn)
 		*pfn = gv_shim_hook[i];
 }
 
-GV_EXPORT CUresult CUDAAPI cuGetProcAddress_v2(const char *symbol, void **pfn,
-					       int cudaVersion, cuuint64_t flags,
+GV_EXPORT CUresult CUDAAPI cuGetProcAddress_v2(const char *symbol, void **pfn, int cudaVersion,
+					       cuuint64_t flags,
 					       CUdriverProcAddressQueryResult *symbolStatus)
 {
 	CUresult r;

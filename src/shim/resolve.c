@@ -24,8 +24,14 @@
  * multiarch, Fedora/RHEL, the generic ones, NVIDIA's container toolkit
  * mount point and WSL. */
 static const char *const gv_driver_dirs[] = {
-	"/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib64", "/lib64",
-	"/usr/lib", "/lib", "/usr/local/nvidia/lib64", "/usr/lib/wsl/lib",
+	"/usr/lib/x86_64-linux-gnu",
+	"/lib/x86_64-linux-gnu",
+	"/usr/lib64",
+	"/lib64",
+	"/usr/lib",
+	"/lib",
+	"/usr/local/nvidia/lib64",
+	"/usr/lib/wsl/lib",
 };
 
 struct gv_rev {

@@ -83,7 +83,9 @@ static inline void gv_shim_leave(const unsigned *prev)
 	gv_shim_depth = *prev;
 }
 
-#define GV_ENTER()                                                                           	gv_shim_ensure_init();                                                               	const unsigned gv_nested_ __attribute__((cleanup(gv_shim_leave))) = gv_shim_enter()
+#define GV_ENTER()             \
+	gv_shim_ensure_init(); \
+	const unsigned gv_nested_ __attribute__((cleanup(gv_shim_leave))) = gv_shim_enter()
 #define GV_NESTED() (gv_nested_ != 0)
 #define GV_PART_OFF() (GV_NESTED() || !gv_part_on())
 
@@ -103,11 +105,11 @@ uint64_t gv_part_limit(void);
 /* --- track.c: what each live allocation charged */
 
 enum gv_track_kind {
-	GV_TRACK_DPTR,	   /* linear memory: cuMemAlloc*, pitch, managed, async */
-	GV_TRACK_VMM,	   /* cuMemCreate physical memory handle */
-	GV_TRACK_ARRAY,	   /* CUarray */
-	GV_TRACK_MIPMAP,   /* CUmipmappedArray */
-	GV_TRACK_CTX,	   /* a context's own reservation */
+	GV_TRACK_DPTR,	 /* linear memory: cuMemAlloc*, pitch, managed, async */
+	GV_TRACK_VMM,	 /* cuMemCreate physical memory handle */
+	GV_TRACK_ARRAY,	 /* CUarray */
+	GV_TRACK_MIPMAP, /* CUmipmappedArray */
+	GV_TRACK_CTX,	 /* a context's own reservation */
 };
 
 /* Records that key (of kind) charged bytes, made while ctx was current
@@ -196,22 +198,22 @@ void gv_hold_go(void);
  * forwards args to the driver. With the gate path off the entry point is
  * a compare, a branch and the tail jump to the driver (no registers saved
  * around a call that does not happen). */
-#define GV_SUBMIT_FN(name, params, args)                                                     \
-	__attribute__((noinline)) static CUresult gv_gated_##name params                     \
-	{                                                                                    \
-		CUresult r_;                                                                 \
-                                                                                             \
-		if (!gv_gate_wait())                                                         \
-			return GV_REAL(name) args;                                           \
-		r_ = GV_REAL(name) args;                                                     \
-		gv_hold_leave();                                                             \
-		return r_;                                                                   \
-	}                                                                                    \
-	GV_EXPORT CUresult CUDAAPI name params                                               \
-	{                                                                                    \
-		if (GV_UNLIKELY(gv_gate_on))                                                 \
-			return gv_gated_##name args;                                         \
-		return GV_REAL(name) args;                                                   \
+#define GV_SUBMIT_FN(name, params, args)                                 \
+	__attribute__((noinline)) static CUresult gv_gated_##name params \
+	{                                                                \
+		CUresult r_;                                             \
+                                                                         \
+		if (!gv_gate_wait())                                     \
+			return GV_REAL(name) args;                       \
+		r_ = GV_REAL(name) args;                                 \
+		gv_hold_leave();                                         \
+		return r_;                                               \
+	}                                                                \
+	GV_EXPORT CUresult CUDAAPI name params                           \
+	{                                                                \
+		if (GV_UNLIKELY(gv_gate_on))                             \
+			return gv_gated_##name args;                     \
+		return GV_REAL(name) args;                               \
 	}
 
 #endif

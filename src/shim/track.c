@@ -60,7 +60,7 @@ int gv_track_add(enum gv_track_kind kind, uint64_t key, uint64_t bytes, CUcontex
 
 int gv_track_remove(enum gv_track_kind kind, uint64_t key, uint64_t *bytes, CUcontext *ctx)
 {
-	struct gv_track_ent probe = {.key = key, .kind = (int)kind}, *e = NULL, **slot;
+	struct gv_track_ent probe = { .key = key, .kind = (int)kind }, *e = NULL, **slot;
 
 	pthread_mutex_lock(&gv_track_lock);
 	slot = tfind(&probe, &gv_track_root, gv_track_cmp);
@@ -108,7 +108,7 @@ static void gv_track_visit(const void *node, VISIT which, void *arg)
 
 uint64_t gv_track_remove_ctx(CUcontext ctx)
 {
-	struct gv_ctx_sweep s = {.ctx = ctx};
+	struct gv_ctx_sweep s = { .ctx = ctx };
 	uint64_t bytes = 0;
 
 	if (!ctx)

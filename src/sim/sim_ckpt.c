@@ -168,9 +168,9 @@ struct saved_range {
 	void *buf;
 	struct saved_range *next;
 };
-static struct saved_range *ck_saved;		  /* device-heap contents */
-static uint64_t ck_bytes[GV_NODE_MAX_GPUS];	  /* charge given back, per ordinal */
-static uint64_t ck_kept[GV_NODE_MAX_GPUS];	  /* charge kept: memory others hold */
+static struct saved_range *ck_saved;	    /* device-heap contents */
+static uint64_t ck_bytes[GV_NODE_MAX_GPUS]; /* charge given back, per ordinal */
+static uint64_t ck_kept[GV_NODE_MAX_GPUS];  /* charge kept: memory others hold */
 
 static void saved_free(void)
 {
@@ -620,8 +620,7 @@ void sim_ckpt_start(void)
 		close(dirfd);
 	return;
 fail:
-	fprintf(stderr, "libcudasim: no checkpoint endpoint (%s): %s\n", ck_path,
-		strerror(errno));
+	fprintf(stderr, "libcudasim: no checkpoint endpoint (%s): %s\n", ck_path, strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	if (dirfd >= 0)

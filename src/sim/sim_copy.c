@@ -73,8 +73,8 @@ static CUresult check_side(uintptr_t p, size_t n, enum side side)
 	return CUDA_ERROR_INVALID_VALUE;
 }
 
-static CUresult copy(uintptr_t dst, enum side ds, uintptr_t src, enum side ss, size_t n,
-		     CUstream h, bool pt, bool async)
+static CUresult copy(uintptr_t dst, enum side ds, uintptr_t src, enum side ss, size_t n, CUstream h,
+		     bool pt, bool async)
 {
 	struct sim_stream *s;
 	struct sim_op *op;
@@ -111,8 +111,7 @@ SIM_API CUresult cuMemcpyHtoD_v2(CUdeviceptr dstDevice, const void *srcHost, siz
 		    false);
 }
 
-SIM_API CUresult cuMemcpyHtoD_v2_ptds(CUdeviceptr dstDevice, const void *srcHost,
-				      size_t ByteCount)
+SIM_API CUresult cuMemcpyHtoD_v2_ptds(CUdeviceptr dstDevice, const void *srcHost, size_t ByteCount)
 {
 	return copy(dstDevice, SIDE_DEV, (uintptr_t)srcHost, SIDE_HOST, ByteCount, NULL, true,
 		    false);
@@ -151,8 +150,8 @@ SIM_API CUresult cuMemcpy_ptds(CUdeviceptr dst, CUdeviceptr src, size_t ByteCoun
 	return copy(dst, SIDE_ANY, src, SIDE_ANY, ByteCount, NULL, true, false);
 }
 
-SIM_API CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr dstDevice, const void *srcHost,
-				      size_t ByteCount, CUstream hStream)
+SIM_API CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr dstDevice, const void *srcHost, size_t ByteCount,
+				      CUstream hStream)
 {
 	return copy(dstDevice, SIDE_DEV, (uintptr_t)srcHost, SIDE_HOST, ByteCount, hStream, false,
 		    true);
@@ -172,8 +171,8 @@ SIM_API CUresult cuMemcpyDtoHAsync_v2(void *dstHost, CUdeviceptr srcDevice, size
 		    true);
 }
 
-SIM_API CUresult cuMemcpyDtoHAsync_v2_ptsz(void *dstHost, CUdeviceptr srcDevice,
-					   size_t ByteCount, CUstream hStream)
+SIM_API CUresult cuMemcpyDtoHAsync_v2_ptsz(void *dstHost, CUdeviceptr srcDevice, size_t ByteCount,
+					   CUstream hStream)
 {
 	return copy((uintptr_t)dstHost, SIDE_HOST, srcDevice, SIDE_DEV, ByteCount, hStream, true,
 		    true);
@@ -191,8 +190,7 @@ SIM_API CUresult cuMemcpyDtoDAsync_v2_ptsz(CUdeviceptr dstDevice, CUdeviceptr sr
 	return copy(dstDevice, SIDE_DEV, srcDevice, SIDE_DEV, ByteCount, hStream, true, true);
 }
 
-SIM_API CUresult cuMemcpyAsync(CUdeviceptr dst, CUdeviceptr src, size_t ByteCount,
-			       CUstream hStream)
+SIM_API CUresult cuMemcpyAsync(CUdeviceptr dst, CUdeviceptr src, size_t ByteCount, CUstream hStream)
 {
 	return copy(dst, SIDE_ANY, src, SIDE_ANY, ByteCount, hStream, false, true);
 }
@@ -277,11 +275,19 @@ static CUresult rect_side(const struct rect_side *sd, size_t w, size_t h, size_t
 	struct sim_alloc a;
 
 	switch (sd->type) {
-	case CU_MEMORYTYPE_HOST: *side = SIDE_HOST; break;
-	case CU_MEMORYTYPE_DEVICE: *side = SIDE_DEV; break;
-	case CU_MEMORYTYPE_UNIFIED: *side = SIDE_ANY; break;
-	case CU_MEMORYTYPE_ARRAY: return CUDA_ERROR_INVALID_HANDLE;
-	default: return CUDA_ERROR_INVALID_VALUE;
+	case CU_MEMORYTYPE_HOST:
+		*side = SIDE_HOST;
+		break;
+	case CU_MEMORYTYPE_DEVICE:
+		*side = SIDE_DEV;
+		break;
+	case CU_MEMORYTYPE_UNIFIED:
+		*side = SIDE_ANY;
+		break;
+	case CU_MEMORYTYPE_ARRAY:
+		return CUDA_ERROR_INVALID_HANDLE;
+	default:
+		return CUDA_ERROR_INVALID_VALUE;
 	}
 	if ((h > 1 || d > 1) && (__builtin_add_overflow(sd->x, w, &t) || sd->pitch < t))
 		return CUDA_ERROR_INVALID_VALUE;
@@ -358,11 +364,19 @@ static CUresult copy2d(const CUDA_MEMCPY2D *p, CUstream h, bool pt, bool async)
 	d = (struct rect_side){ p->dstMemoryType,
 				p->dstMemoryType == CU_MEMORYTYPE_HOST ? (uintptr_t)p->dstHost
 								       : p->dstDevice,
-				p->dstXInBytes, p->dstY, 0, p->dstPitch, 1 };
+				p->dstXInBytes,
+				p->dstY,
+				0,
+				p->dstPitch,
+				1 };
 	s = (struct rect_side){ p->srcMemoryType,
 				p->srcMemoryType == CU_MEMORYTYPE_HOST ? (uintptr_t)p->srcHost
 								       : p->srcDevice,
-				p->srcXInBytes, p->srcY, 0, p->srcPitch, 1 };
+				p->srcXInBytes,
+				p->srcY,
+				0,
+				p->srcPitch,
+				1 };
 	return rect_copy(&d, &s, p->WidthInBytes, p->Height, 1, h, pt, async);
 }
 
@@ -373,14 +387,24 @@ static CUresult copy3d(const CUDA_MEMCPY3D *p, CUstream h, bool pt, bool async)
 	if (!p || p->reserved0 || p->reserved1 || p->srcLOD || p->dstLOD)
 		return sim_check_init() != CUDA_SUCCESS ? sim_check_init()
 							: CUDA_ERROR_INVALID_VALUE;
-	d = (struct rect_side){ p->dstMemoryType,
-				p->dstMemoryType == CU_MEMORYTYPE_HOST ? (uintptr_t)p->dstHost
-								       : p->dstDevice,
-				p->dstXInBytes, p->dstY, p->dstZ, p->dstPitch, p->dstHeight };
-	s = (struct rect_side){ p->srcMemoryType,
-				p->srcMemoryType == CU_MEMORYTYPE_HOST ? (uintptr_t)p->srcHost
-								       : p->srcDevice,
-				p->srcXInBytes, p->srcY, p->srcZ, p->srcPitch, p->srcHeight };
+	d = (struct rect_side){
+		p->dstMemoryType,
+		p->dstMemoryType == CU_MEMORYTYPE_HOST ? (uintptr_t)p->dstHost : p->dstDevice,
+		p->dstXInBytes,
+		p->dstY,
+		p->dstZ,
+		p->dstPitch,
+		p->dstHeight
+	};
+	s = (struct rect_side){
+		p->srcMemoryType,
+		p->srcMemoryType == CU_MEMORYTYPE_HOST ? (uintptr_t)p->srcHost : p->srcDevice,
+		p->srcXInBytes,
+		p->srcY,
+		p->srcZ,
+		p->srcPitch,
+		p->srcHeight
+	};
 	return rect_copy(&d, &s, p->WidthInBytes, p->Height, p->Depth, h, pt, async);
 }
 
@@ -556,8 +580,8 @@ static void run_set2d(struct sim_op *op)
 	}
 }
 
-static CUresult set2d(CUdeviceptr dst, size_t pitch, uint32_t val, size_t elem, size_t w,
-		      size_t h, CUstream hs, bool pt, bool async)
+static CUresult set2d(CUdeviceptr dst, size_t pitch, uint32_t val, size_t elem, size_t w, size_t h,
+		      CUstream hs, bool pt, bool async)
 {
 	struct sim_stream *s;
 	struct sim_op *op;
@@ -597,17 +621,17 @@ static CUresult set2d(CUdeviceptr dst, size_t pitch, uint32_t val, size_t elem, 
 
 /* The twelve 2-D sets: element type T of size N bytes; PT: the per-thread
  * default stream variant. */
-#define SIM_SET2D(name, T, N, PT)                                                             \
-	SIM_API CUresult name(CUdeviceptr dstDevice, size_t dstPitch, T v, size_t Width,     \
-			      size_t Height)                                                 \
-	{                                                                                    \
-		return set2d(dstDevice, dstPitch, v, N, Width, Height, NULL, PT, false);     \
+#define SIM_SET2D(name, T, N, PT)                                                        \
+	SIM_API CUresult name(CUdeviceptr dstDevice, size_t dstPitch, T v, size_t Width, \
+			      size_t Height)                                             \
+	{                                                                                \
+		return set2d(dstDevice, dstPitch, v, N, Width, Height, NULL, PT, false); \
 	}
-#define SIM_SET2D_ASYNC(name, T, N, PT)                                                       \
-	SIM_API CUresult name(CUdeviceptr dstDevice, size_t dstPitch, T v, size_t Width,     \
-			      size_t Height, CUstream hStream)                               \
-	{                                                                                    \
-		return set2d(dstDevice, dstPitch, v, N, Width, Height, hStream, PT, true);   \
+#define SIM_SET2D_ASYNC(name, T, N, PT)                                                    \
+	SIM_API CUresult name(CUdeviceptr dstDevice, size_t dstPitch, T v, size_t Width,   \
+			      size_t Height, CUstream hStream)                             \
+	{                                                                                  \
+		return set2d(dstDevice, dstPitch, v, N, Width, Height, hStream, PT, true); \
 	}
 
 SIM_SET2D(cuMemsetD2D8_v2, unsigned char, 1, false)

@@ -212,7 +212,8 @@ CUresult sim_ctx_require_any(struct sim_ctx **out)
 	if (*out)
 		return CUDA_SUCCESS;
 	/* a created context destroyed by another thread (see the top) */
-	if (tls_depth > 0 && !tls_stack[tls_depth - 1]->primary && ctx_known(tls_stack[tls_depth - 1]))
+	if (tls_depth > 0 && !tls_stack[tls_depth - 1]->primary &&
+	    ctx_known(tls_stack[tls_depth - 1]))
 		return CUDA_ERROR_CONTEXT_IS_DESTROYED;
 	return CUDA_ERROR_INVALID_CONTEXT;
 }

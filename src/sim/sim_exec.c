@@ -34,7 +34,7 @@
 struct sim_exec {
 	uint32_t magic;
 	uint32_t version;
-	pthread_mutex_t mtx; /* robust, process-shared; held while a kernel runs */
+	pthread_mutex_t mtx;	  /* robust, process-shared; held while a kernel runs */
 	_Atomic uint64_t kernels; /* kernels run on the device, all processes */
 };
 
@@ -113,8 +113,9 @@ void sim_exec_open(struct sim_dev *d, const char *acct_path)
 	d->exec = e;
 	return;
 fail:
-	fprintf(stderr, "libcudasim: %s: no device-wide execution lock (%s); kernels of "
-			"different processes may overlap\n",
+	fprintf(stderr,
+		"libcudasim: %s: no device-wide execution lock (%s); kernels of "
+		"different processes may overlap\n",
 		d->uuid, acct_path);
 }
 

@@ -28,7 +28,7 @@
 #define SIM_EXPORT_VERSION 1u
 #define SIM_EXPORT_HDR_SIZE 4096u /* the contents start one page in */
 #define SIM_EXPORT_GRANULARITY (2ull * 1024 * 1024)
-#define SIM_EXPORT_POSIX_FD 1u	  /* CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR */
+#define SIM_EXPORT_POSIX_FD 1u /* CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR */
 
 enum { SIM_EXPORT_LOCK_FD = 0, SIM_EXPORT_LOCK_IMPORT = 1 };
 
@@ -36,10 +36,10 @@ enum { SIM_EXPORT_LOCK_FD = 0, SIM_EXPORT_LOCK_IMPORT = 1 };
 struct sim_export_hdr {
 	uint32_t magic;
 	uint32_t version;
-	uint64_t size;		/* bytes of contents after the header */
-	uint8_t dev_uuid[16];	/* the device's CUuuid */
-	uint32_t handle_types;	/* CUmemAllocationProp.requestedHandleTypes */
-	uint32_t creator_pid;	/* informational */
+	uint64_t size;	       /* bytes of contents after the header */
+	uint8_t dev_uuid[16];  /* the device's CUuuid */
+	uint32_t handle_types; /* CUmemAllocationProp.requestedHandleTypes */
+	uint32_t creator_pid;  /* informational */
 };
 
 /* Validates the first len bytes of a descriptor of file_size bytes: 0 and

@@ -229,7 +229,8 @@ static int dev_setup(struct sim_dev *d, int ordinal, const struct cand *c, const
 	mem = MAP_FAILED;
 	if (SIM_FIXED_ADDRESSES)
 		mem = mmap(want, d->total, PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1,
+			   0);
 	if (mem == MAP_FAILED)
 		mem = mmap(NULL, d->total, PROT_READ | PROT_WRITE,
 			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -309,7 +310,8 @@ static CUresult sim_setup(void)
 			sim_log("GPUVISOR_SIM_NODE: %s", err.msg);
 			goto out;
 		}
-	} else if (gv_node_from_spec(cat, models && *models ? models : "h100-80gb", node, &err) < 0) {
+	} else if (gv_node_from_spec(cat, models && *models ? models : "h100-80gb", node, &err) <
+		   0) {
 		sim_log("GPUVISOR_SIM_MODELS: %s", err.msg);
 		goto out;
 	}
@@ -469,8 +471,7 @@ int sim_dev_ident_probe(const CUuuid *u, struct sim_dev_ident *out)
 				c = (struct cand){ g, &g->mig[j] };
 		}
 	}
-	rc = c.gpu ? dev_ident_setup(out, &c, node_path && *node_path ? node_path : NULL)
-		   : -ENOENT;
+	rc = c.gpu ? dev_ident_setup(out, &c, node_path && *node_path ? node_path : NULL) : -ENOENT;
 out:
 	free(node);
 	gv_catalog_free(cat);

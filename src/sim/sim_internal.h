@@ -86,15 +86,15 @@ struct sim_dev {
 	int sms;
 	int cc_major, cc_minor;
 	bool is_mig;
-	char model[64];		/* catalog model id ("h100-80gb"); "" when unknown */
-	void *mem;		/* MAP_NORESERVE reservation of total bytes */
+	char model[64]; /* catalog model id ("h100-80gb"); "" when unknown */
+	void *mem;	/* MAP_NORESERVE reservation of total bytes */
 	struct sim_heap heap;
 	struct gv_acct *acct;
-	pthread_mutex_t lock;	/* primary context state */
+	pthread_mutex_t lock; /* primary context state */
 	struct sim_ctx *primary;
 	unsigned primary_flags;
-	struct sim_pool pool;	/* the default memory pool */
-	struct sim_exec *exec;	/* device-wide execution lock (sim_exec.c), or NULL */
+	struct sim_pool pool;  /* the default memory pool */
+	struct sim_exec *exec; /* device-wide execution lock (sim_exec.c), or NULL */
 };
 
 struct sim_state {
@@ -171,7 +171,7 @@ static inline void sim_gate(void)
 int sim_gate_enter(void);
 void sim_gate_leave(int *token);
 /* Declares a counted section lasting to the end of the enclosing block. */
-#define SIM_GATE_SECTION()                                                                     \
+#define SIM_GATE_SECTION() \
 	int sim_gate_token_ __attribute__((cleanup(sim_gate_leave), unused)) = sim_gate_enter()
 /* Starts the process's control endpoint (after a successful cuInit). */
 void sim_ckpt_start(void);
@@ -183,7 +183,7 @@ struct sim_ctx {
 	uint32_t magic;
 	bool live;
 	bool primary;
-	int refs;		/* primary: retain count */
+	int refs; /* primary: retain count */
 	struct sim_dev *dev;
 	unsigned flags;
 	unsigned long long id;
@@ -265,22 +265,47 @@ struct sim_op {
 	 * stream-ordered frees give memory back); other work is skipped */
 	bool always;
 	union {
-		struct { void *dst; const void *src; size_t n; } copy;
-		struct { void *dst; uint32_t val; size_t elem, n; } set;
+		struct {
+			void *dst;
+			const void *src;
+			size_t n;
+		} copy;
+		struct {
+			void *dst;
+			uint32_t val;
+			size_t elem, n;
+		} set;
 		struct { /* 2-D set: h rows of n elements, pitch bytes apart */
-			char *dst; uint32_t val; size_t elem, n, h, pitch;
+			char *dst;
+			uint32_t val;
+			size_t elem, n, h, pitch;
 		} set2d;
 		struct { /* 3-D copy: depth slices of height rows of width bytes */
-			char *dst; const char *src; size_t width, height, depth;
+			char *dst;
+			const char *src;
+			size_t width, height, depth;
 			size_t dpitch, spitch, dslice, sslice;
 		} rect;
-		struct { struct sim_rec *rec; } ev;
-		struct { CUhostFn fn; void *data; } host;
-		struct { CUstreamCallback fn; void *data; struct sim_stream *s; } cb;
-		struct { struct sim_dev *dev; uintptr_t ptr; size_t charged; } free;
+		struct {
+			struct sim_rec *rec;
+		} ev;
+		struct {
+			CUhostFn fn;
+			void *data;
+		} host;
+		struct {
+			CUstreamCallback fn;
+			void *data;
+			struct sim_stream *s;
+		} cb;
+		struct {
+			struct sim_dev *dev;
+			uintptr_t ptr;
+			size_t charged;
+		} free;
 		struct {
 			void (*fn)(void **, const void *);
-			void *args;	/* copied arguments, owned */
+			void *args;	     /* copied arguments, owned */
 			struct sim_dev *dev; /* whose execution engine it occupies */
 			struct sim_ctx *ctx; /* faulted when the kernel faults */
 			unsigned grid[3], block[3];
@@ -302,9 +327,9 @@ struct sim_stream {
 	pthread_cond_t cond;
 	struct sim_op *head, *tail;
 	uint64_t submitted, completed;
-	struct sim_seq *seq; /* completed, for waiters that outlive the stream */
-	bool stop;	     /* sim_stream_free: finish the queue, then exit */
-	bool destroyed;	     /* cuStreamDestroy: finish the queue, then free itself */
+	struct sim_seq *seq;	 /* completed, for waiters that outlive the stream */
+	bool stop;		 /* sim_stream_free: finish the queue, then exit */
+	bool destroyed;		 /* cuStreamDestroy: finish the queue, then free itself */
 	struct sim_stream *next; /* in ctx->streams */
 };
 
@@ -346,17 +371,17 @@ CUresult sim_event_record(CUevent h, CUstream hs, bool per_thread_default);
 enum sim_mem_kind {
 	SIM_MEM_DEVICE = 1,
 	SIM_MEM_MANAGED,
-	SIM_MEM_ASYNC,	     /* stream-ordered allocation (pool) */
-	SIM_MEM_HOST,	     /* cuMemAllocHost / cuMemHostAlloc */
-	SIM_MEM_HOST_REG,    /* cuMemHostRegister */
-	SIM_MEM_VMM,	     /* a mapped VMM range */
-	SIM_MEM_GLOBAL,	     /* a module global */
+	SIM_MEM_ASYNC,	  /* stream-ordered allocation (pool) */
+	SIM_MEM_HOST,	  /* cuMemAllocHost / cuMemHostAlloc */
+	SIM_MEM_HOST_REG, /* cuMemHostRegister */
+	SIM_MEM_VMM,	  /* a mapped VMM range */
+	SIM_MEM_GLOBAL,	  /* a module global */
 };
 
 struct sim_alloc {
 	uintptr_t start;
-	size_t size;	     /* as requested */
-	size_t charged;	     /* bytes charged to the device */
+	size_t size;	/* as requested */
+	size_t charged; /* bytes charged to the device */
 	enum sim_mem_kind kind;
 	struct sim_ctx *ctx; /* NULL: not owned by a context */
 	struct sim_dev *dev;

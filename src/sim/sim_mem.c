@@ -261,7 +261,8 @@ void sim_mem_ctx_teardown(struct sim_ctx *c)
 
 		pthread_mutex_lock(&mem_lock);
 		for (struct sim_alloc *p = mem_reg; p; p = p->next)
-			if (p->ctx == c && (p->kind == SIM_MEM_DEVICE || p->kind == SIM_MEM_MANAGED)) {
+			if (p->ctx == c &&
+			    (p->kind == SIM_MEM_DEVICE || p->kind == SIM_MEM_MANAGED)) {
 				a = *p;
 				found = true;
 				break;
@@ -501,15 +502,17 @@ SIM_API CUresult cuMemAllocFromPoolAsync(CUdeviceptr *dptr, size_t bytesize, CUm
 					 CUstream hStream)
 {
 	if (!pool)
-		return sim_check_init() != CUDA_SUCCESS ? sim_check_init() : CUDA_ERROR_INVALID_VALUE;
+		return sim_check_init() != CUDA_SUCCESS ? sim_check_init()
+							: CUDA_ERROR_INVALID_VALUE;
 	return alloc_async(dptr, bytesize, (struct sim_pool *)pool, hStream, false);
 }
 
-SIM_API CUresult cuMemAllocFromPoolAsync_ptsz(CUdeviceptr *dptr, size_t bytesize,
-					      CUmemoryPool pool, CUstream hStream)
+SIM_API CUresult cuMemAllocFromPoolAsync_ptsz(CUdeviceptr *dptr, size_t bytesize, CUmemoryPool pool,
+					      CUstream hStream)
 {
 	if (!pool)
-		return sim_check_init() != CUDA_SUCCESS ? sim_check_init() : CUDA_ERROR_INVALID_VALUE;
+		return sim_check_init() != CUDA_SUCCESS ? sim_check_init()
+							: CUDA_ERROR_INVALID_VALUE;
 	return alloc_async(dptr, bytesize, (struct sim_pool *)pool, hStream, true);
 }
 
@@ -570,7 +573,8 @@ SIM_API CUresult cuMemPoolTrimTo(CUmemoryPool pool, size_t minBytesToKeep)
 		return rc;
 	/* freed pool memory goes back at once: nothing is ever cached */
 	(void)minBytesToKeep;
-	return pool && pool_valid((struct sim_pool *)pool) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+	return pool && pool_valid((struct sim_pool *)pool) ? CUDA_SUCCESS
+							   : CUDA_ERROR_INVALID_VALUE;
 }
 
 SIM_API CUresult cuMemPoolSetAttribute(CUmemoryPool pool, CUmemPool_attribute attr, void *value)
@@ -641,7 +645,8 @@ static CUresult ptr_attr(CUpointer_attribute attr, void *data, const struct sim_
 		return CUDA_ERROR_INVALID_VALUE;
 	switch (attr) {
 	case CU_POINTER_ATTRIBUTE_CONTEXT:
-		*(CUcontext *)data = known && a->ctx && sim_ctx_valid(a->ctx) ? (CUcontext)a->ctx : NULL;
+		*(CUcontext *)data =
+			known && a->ctx && sim_ctx_valid(a->ctx) ? (CUcontext)a->ctx : NULL;
 		break;
 	case CU_POINTER_ATTRIBUTE_MEMORY_TYPE:
 		*(unsigned *)data = !known ? 0
@@ -699,8 +704,9 @@ static CUresult ptr_attr(CUpointer_attribute attr, void *data, const struct sim_
 		*(int *)data = known && accessible(a);
 		break;
 	case CU_POINTER_ATTRIBUTE_ACCESS_FLAGS:
-		*(unsigned *)data = known && accessible(a) ? CU_POINTER_ATTRIBUTE_ACCESS_FLAG_READWRITE
-							   : CU_POINTER_ATTRIBUTE_ACCESS_FLAG_NONE;
+		*(unsigned *)data = known && accessible(a)
+					    ? CU_POINTER_ATTRIBUTE_ACCESS_FLAG_READWRITE
+					    : CU_POINTER_ATTRIBUTE_ACCESS_FLAG_NONE;
 		break;
 	case CU_POINTER_ATTRIBUTE_MEMPOOL_HANDLE:
 		*(CUmemoryPool *)data =
@@ -746,9 +752,8 @@ SIM_API CUresult cuPointerGetAttribute(void *data, CUpointer_attribute attribute
 	return ptr_attr(attribute, data, &a, true);
 }
 
-SIM_API CUresult cuPointerGetAttributes(unsigned int numAttributes,
-					CUpointer_attribute *attributes, void **data,
-					CUdeviceptr ptr)
+SIM_API CUresult cuPointerGetAttributes(unsigned int numAttributes, CUpointer_attribute *attributes,
+					void **data, CUdeviceptr ptr)
 {
 	struct sim_alloc a = { 0 };
 	CUresult rc = sim_check_init();

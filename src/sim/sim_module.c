@@ -187,7 +187,8 @@ SIM_API CUresult cuModuleLoadDataEx(CUmodule *module, const void *image, unsigne
 				    CUjit_option *options, void **optionValues)
 {
 	if (numOptions && (!options || !optionValues))
-		return sim_check_init() != CUDA_SUCCESS ? sim_check_init() : CUDA_ERROR_INVALID_VALUE;
+		return sim_check_init() != CUDA_SUCCESS ? sim_check_init()
+							: CUDA_ERROR_INVALID_VALUE;
 	return load_data(module, image);
 }
 
@@ -496,7 +497,8 @@ static int run_grid(sim_kernel_fn fn, void *args, const unsigned *g, const unsig
 				for (unsigned tz = 0; tz < b[2]; tz++)
 					for (unsigned ty = 0; ty < b[1]; ty++)
 						for (unsigned tx = 0; tx < b[0]; tx++) {
-							t.thread_idx = (struct gv_dim3){ tx, ty, tz };
+							t.thread_idx =
+								(struct gv_dim3){ tx, ty, tz };
 							fn(params, &t);
 						}
 			}
@@ -644,8 +646,8 @@ static CUevent attr_event(const CUlaunchAttribute *a)
  * kernel: the simulator runs a kernel's blocks in order and does not
  * overlap the next kernel, so the event fires when the whole kernel has
  * completed, which both attributes allow. */
-static CUresult launch_ex(const CUlaunchConfig *config, CUfunction f, void **params,
-			  void **extra, bool pt)
+static CUresult launch_ex(const CUlaunchConfig *config, CUfunction f, void **params, void **extra,
+			  bool pt)
 {
 	unsigned g[3], b[3];
 	CUresult rc = sim_check_init();
@@ -678,8 +680,8 @@ static CUresult launch_ex(const CUlaunchConfig *config, CUfunction f, void **par
 	return rc;
 }
 
-SIM_API CUresult cuLaunchKernelEx(const CUlaunchConfig *config, CUfunction f,
-				  void **kernelParams, void **extra)
+SIM_API CUresult cuLaunchKernelEx(const CUlaunchConfig *config, CUfunction f, void **kernelParams,
+				  void **extra)
 {
 	return launch_ex(config, f, kernelParams, extra, false);
 }
@@ -701,14 +703,24 @@ SIM_API CUresult cuFuncGetAttribute(int *pi, CUfunction_attribute attrib, CUfunc
 	if (!func_find(hfunc))
 		return CUDA_ERROR_INVALID_HANDLE;
 	switch (attrib) {
-	case CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK: *pi = 1024; break;
-	case CU_FUNC_ATTRIBUTE_NUM_REGS: *pi = 32; break;
+	case CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK:
+		*pi = 1024;
+		break;
+	case CU_FUNC_ATTRIBUTE_NUM_REGS:
+		*pi = 32;
+		break;
 	case CU_FUNC_ATTRIBUTE_PTX_VERSION:
-	case CU_FUNC_ATTRIBUTE_BINARY_VERSION: *pi = 80; break;
+	case CU_FUNC_ATTRIBUTE_BINARY_VERSION:
+		*pi = 80;
+		break;
 	case CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES:
 	case CU_FUNC_ATTRIBUTE_CONST_SIZE_BYTES:
-	case CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES: *pi = 0; break;
-	case CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES: *pi = 49152; break;
+	case CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES:
+		*pi = 0;
+		break;
+	case CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES:
+		*pi = 49152;
+		break;
 	default:
 		if ((int)attrib < 0 || attrib >= CU_FUNC_ATTRIBUTE_MAX)
 			return CUDA_ERROR_INVALID_VALUE;

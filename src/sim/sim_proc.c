@@ -73,8 +73,7 @@ SIM_API CUresult cuGetProcAddress_v2(const char *symbol, void **pfn, int cudaVer
 	return lookup(symbol, pfn, cudaVersion, flags, symbolStatus, CUDA_SUCCESS);
 }
 
-SIM_API CUresult cuGetProcAddress(const char *symbol, void **pfn, int cudaVersion,
-				  cuuint64_t flags)
+SIM_API CUresult cuGetProcAddress(const char *symbol, void **pfn, int cudaVersion, cuuint64_t flags)
 {
 	return lookup(symbol, pfn, cudaVersion, flags, NULL, CUDA_ERROR_NOT_FOUND);
 }

@@ -131,7 +131,8 @@ static bool deps_wait(const struct sim_dep *d, unsigned n, const struct timespec
 		while (d[i].seq->done < d[i].upto) {
 			if (!deadline) {
 				pthread_cond_wait(&seq_cond, &seq_lock);
-			} else if (pthread_cond_timedwait(&seq_cond, &seq_lock, deadline) == ETIMEDOUT) {
+			} else if (pthread_cond_timedwait(&seq_cond, &seq_lock, deadline) ==
+				   ETIMEDOUT) {
 				met = d[i].seq->done >= d[i].upto;
 				break;
 			}
@@ -442,7 +443,8 @@ static struct sim_stream *per_thread_stream(struct sim_ctx *c)
 	int slot = -1;
 
 	for (int i = 0; i < PT_MAX; i++) {
-		if (pt_streams[i].ctx == c && pt_streams[i].ctx_id == c->id && stream_valid(pt_streams[i].s))
+		if (pt_streams[i].ctx == c && pt_streams[i].ctx_id == c->id &&
+		    stream_valid(pt_streams[i].s))
 			return pt_streams[i].s;
 		if (slot < 0 && (!pt_streams[i].ctx || !sim_ctx_valid(pt_streams[i].ctx) ||
 				 pt_streams[i].ctx_id != pt_streams[i].ctx->id))

@@ -57,7 +57,7 @@ struct vmm_handle {
 	bool shareable; /* created here with a POSIX fd handle type: can be exported */
 	bool imported;	/* from cuMemImportFromShareableHandle */
 	bool charged;	/* size is charged to dev by this process (not imported) */
-	off_t data_off;	/* where the contents start in fd (the export header) */
+	off_t data_off; /* where the contents start in fd (the export header) */
 	void *saved;	/* contents while checkpointed */
 	int ck_action;	/* enum vmm_ckpt_action decided at the checkpoint */
 	int ck_newfd;	/* restore: the fresh copy's memfd (VMM_CKPT_COPY), or -1 */
@@ -137,8 +137,7 @@ static CUresult check_prop(const CUmemAllocationProp *prop, struct sim_dev **dev
 	return *dev ? CUDA_SUCCESS : CUDA_ERROR_INVALID_DEVICE;
 }
 
-SIM_API CUresult cuMemGetAllocationGranularity(size_t *granularity,
-					       const CUmemAllocationProp *prop,
+SIM_API CUresult cuMemGetAllocationGranularity(size_t *granularity, const CUmemAllocationProp *prop,
 					       CUmemAllocationGranularity_flags option)
 {
 	struct sim_dev *d;
@@ -184,8 +183,7 @@ static void handle_unref_locked(struct vmm_handle *h)
 			break;
 		}
 	/* no memory to remember a lingering one: its charge goes back now */
-	if (h->charged && h->shareable && sim_export_held_elsewhere(h->fd) &&
-	    linger_add(h) == 0) {
+	if (h->charged && h->shareable && sim_export_held_elsewhere(h->fd) && linger_add(h) == 0) {
 		free(h);
 		return;
 	}
@@ -727,8 +725,8 @@ SIM_API CUresult cuMemSetAccess(CUdeviceptr ptr, size_t size, const CUmemAccessD
 	}
 	for (struct vmm_map *m = maps; m; m = m->next) {
 		int prot = access == CU_MEM_ACCESS_FLAGS_PROT_READWRITE ? PROT_READ | PROT_WRITE
-			   : access == CU_MEM_ACCESS_FLAGS_PROT_READ	    ? PROT_READ
-									    : PROT_NONE;
+			   : access == CU_MEM_ACCESS_FLAGS_PROT_READ	? PROT_READ
+									: PROT_NONE;
 
 		if (!(m->start >= p && m->start - p < size))
 			continue;
@@ -806,8 +804,8 @@ enum vmm_origin {
 #define ANY (-1)
 static const struct vmm_ckpt_rule {
 	enum vmm_origin origin;
-	int mapped;	     /* 0, 1 or ANY */
-	int held_elsewhere;  /* 0, 1 or ANY */
+	int mapped;	    /* 0, 1 or ANY */
+	int held_elsewhere; /* 0, 1 or ANY */
 	enum vmm_ckpt_action action;
 } vmm_ckpt_policy[] = {
 	/* "vmm-private": carried like any memory */
@@ -829,7 +827,7 @@ static const struct vmm_ckpt_rule {
 
 static enum vmm_ckpt_action vmm_ckpt_action(const struct vmm_handle *h)
 {
-	enum vmm_origin o = h->imported ? VMM_IMPORTED
+	enum vmm_origin o = h->imported	   ? VMM_IMPORTED
 			    : h->shareable ? VMM_EXPORTABLE
 					   : VMM_PRIVATE;
 	int mapped = h->refs > h->urefs; /* refs: handle references + mappings */

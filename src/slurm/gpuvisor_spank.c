@@ -87,14 +87,14 @@ struct gv_spank_inst {
 };
 
 /* One slurmstepd (or srun, sbatch, slurmd) per process: plain statics. */
-static char g_vgpu[1024];		  /* --vgpu's value, "" when not asked */
+static char g_vgpu[1024]; /* --vgpu's value, "" when not asked */
 static char g_socket_tmpl[PATH_MAX] = GV_SPANK_DEFAULT_SOCKET;
-static char g_socket[108];		  /* the daemon's socket for this node */
+static char g_socket[108]; /* the daemon's socket for this node */
 static char g_owner[GV_VGPU_OWNER_MAX];
 static struct gv_spank_inst g_inst[GV_VGPU_MAX];
 static int g_n_inst;
 static char g_fail[GV_ERR_MSG_MAX + 64]; /* why this step cannot run; "" when it can */
-static char g_registered[32];		  /* instance whose workload is this step's group */
+static char g_registered[32];		 /* instance whose workload is this step's group */
 static pid_t g_pgid;
 static pthread_t g_watcher;
 static bool g_watching;
@@ -136,7 +136,8 @@ static int gv_spank_args(int ac, char **av)
 		if (strncmp(av[i], "socket=", 7) == 0) {
 			snprintf(g_socket_tmpl, sizeof(g_socket_tmpl), "%s", av[i] + 7);
 		} else {
-			slurm_error("gpuvisor: unknown plugin argument '%s' (plugstack.conf)", av[i]);
+			slurm_error("gpuvisor: unknown plugin argument '%s' (plugstack.conf)",
+				    av[i]);
 			return -1;
 		}
 	}
@@ -147,8 +148,8 @@ static int gv_spank_args(int ac, char **av)
  * in SLURMD_NODENAME. */
 static int gv_spank_resolve_socket(struct gv_err *err)
 {
-	return gv_vgpu_socket(g_socket_tmpl, getenv("SLURMD_NODENAME"), g_socket,
-			      sizeof(g_socket), err);
+	return gv_vgpu_socket(g_socket_tmpl, getenv("SLURMD_NODENAME"), g_socket, sizeof(g_socket),
+			      err);
 }
 
 static int gv_spank_call(struct gv_client *c, const char *method, const char *path,
@@ -267,7 +268,8 @@ static int gv_spank_acquire(struct gv_client *c, struct gv_err *err)
 	} else {
 		for (i = 0; i < n; i++) {
 			body = json_pack("{s:s, s:s}", "profile", names[i], "owner", g_owner);
-			rc = body ? gv_spank_call(c, "POST", "/v1/instances", body, &resp, NULL, err)
+			rc = body ? gv_spank_call(c, "POST", "/v1/instances", body, &resp, NULL,
+						  err)
 				  : gv_err_set(err, ENOMEM, "out of memory");
 			json_decref(body);
 			body = NULL;
@@ -600,7 +602,8 @@ static int gv_spank_give_back(struct gv_client *c, struct gv_err *err)
 		for (k = 0; k < json_array_size(arr); k++) {
 			json_t *o = json_array_get(arr, k);
 
-			if (strcmp(json_string_value(json_object_get(o, "id")) ?: "", ids[i]) == 0) {
+			if (strcmp(json_string_value(json_object_get(o, "id")) ?: "", ids[i]) ==
+			    0) {
 				peak = json_object_get(o, "mem_peak_bytes");
 				profile = json_string_value(json_object_get(o, "profile")) ?: "?";
 			}

@@ -26,10 +26,11 @@ int gv_vgpu_parse(const char *arg, char names[GV_VGPU_MAX][GV_VGPU_NAME_MAX], in
 
 		while (p[len] && p[len] != ',') {
 			if (!name_char_ok(p[len]))
-				return gv_err_set(err, EINVAL,
-						  "--vgpu=%s: a profile name has only letters, digits, "
-						  "'.', '_' and '-'",
-						  arg);
+				return gv_err_set(
+					err, EINVAL,
+					"--vgpu=%s: a profile name has only letters, digits, "
+					"'.', '_' and '-'",
+					arg);
 			len++;
 		}
 		if (len == 0)
@@ -55,8 +56,7 @@ void gv_vgpu_owner(uint32_t job_id, char out[GV_VGPU_OWNER_MAX])
 	snprintf(out, GV_VGPU_OWNER_MAX, "slurm:job:%" PRIu32, job_id);
 }
 
-int gv_vgpu_socket(const char *tmpl, const char *node, char *out, size_t cap,
-		   struct gv_err *err)
+int gv_vgpu_socket(const char *tmpl, const char *node, char *out, size_t cap, struct gv_err *err)
 {
 	size_t len = 0;
 	const char *p;
@@ -79,7 +79,8 @@ int gv_vgpu_socket(const char *tmpl, const char *node, char *out, size_t cap,
 				p++;
 			} else {
 				return gv_err_set(err, EINVAL,
-						  "socket=%s: only %%n and %%%% may follow %%", tmpl);
+						  "socket=%s: only %%n and %%%% may follow %%",
+						  tmpl);
 			}
 		}
 		if (len + alen >= cap)

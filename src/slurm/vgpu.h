@@ -11,9 +11,9 @@
 
 #include "gpuvisor/err.h"
 
-#define GV_VGPU_MAX 8		/* profiles in one --vgpu */
-#define GV_VGPU_NAME_MAX 64	/* one profile name, NUL included */
-#define GV_VGPU_OWNER_MAX 64	/* "slurm:job:4294967295", NUL included */
+#define GV_VGPU_MAX 8	     /* profiles in one --vgpu */
+#define GV_VGPU_NAME_MAX 64  /* one profile name, NUL included */
+#define GV_VGPU_OWNER_MAX 64 /* "slurm:job:4294967295", NUL included */
 
 /* Splits "h100-20c,h100-20c" into its profiles. Each name is 1..63 bytes
  * of [A-Za-z0-9._-]; 1..GV_VGPU_MAX names. -EINVAL with the reason
@@ -29,8 +29,7 @@ void gv_vgpu_owner(uint32_t job_id, char out[GV_VGPU_OWNER_MAX]);
  * host, each with its own gpuvisord), "%%" by "%". -ENAMETOOLONG when the
  * result does not fit in cap (a Unix socket path is at most 107 bytes),
  * -EINVAL for "%n" without a node name or another "%" sequence. */
-int gv_vgpu_socket(const char *tmpl, const char *node, char *out, size_t cap,
-		   struct gv_err *err);
+int gv_vgpu_socket(const char *tmpl, const char *node, char *out, size_t cap, struct gv_err *err);
 
 /* The ids, in the daemon's order, of the instances of a GET /v1/instances
  * answer whose "owner" is owner; at most max. Returns how many (>= 0). */

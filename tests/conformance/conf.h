@@ -36,14 +36,15 @@ struct conf_case {
 
 void conf_register(struct conf_case *c);
 
-#define CASE_F(name, flags_, docstr)                                                           \
-	static void case_##name(const void *arg);                                              \
-	static struct conf_case case_reg_##name = { #name, docstr, case_##name, NULL, flags_,  \
-						    NULL };                                    \
-	__attribute__((constructor)) static void case_ctor_##name(void)                        \
-	{                                                                                      \
-		conf_register(&case_reg_##name);                                               \
-	}                                                                                      \
+#define CASE_F(name, flags_, docstr)                                    \
+	static void case_##name(const void *arg);                       \
+	static struct conf_case case_reg_##name = {                     \
+		#name, docstr, case_##name, NULL, flags_, NULL          \
+	};                                                              \
+	__attribute__((constructor)) static void case_ctor_##name(void) \
+	{                                                               \
+		conf_register(&case_reg_##name);                        \
+	}                                                               \
 	static void case_##name(const void *arg __attribute__((unused)))
 #define CASE(name, docstr) CASE_F(name, 0, docstr)
 
@@ -56,7 +57,7 @@ struct conf_kernels {
 /* The harness's state for the in-process cases. */
 struct conf_state {
 	CUdevice dev;
-	CUcontext ctx;	/* device 0's primary context, retained */
+	CUcontext ctx;	       /* device 0's primary context, retained */
 	struct conf_kernels k; /* loaded in ctx */
 	const char *module_path;
 	int ndev;
@@ -72,15 +73,15 @@ void conf_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #define EXPECT_RC(expr, want) conf_expect_rc((expr), (want), #expr, #want, __FILE__, __LINE__)
 #define EXPECT(cond) conf_expect(!!(cond), #cond, __FILE__, __LINE__)
-#define REQUIRE_RC(expr, want)                                                                 \
-	do {                                                                                   \
-		if (!EXPECT_RC(expr, want))                                                    \
-			return;                                                                \
+#define REQUIRE_RC(expr, want)              \
+	do {                                \
+		if (!EXPECT_RC(expr, want)) \
+			return;             \
 	} while (0)
-#define REQUIRE(cond)                                                                          \
-	do {                                                                                   \
-		if (!EXPECT(cond))                                                             \
-			return;                                                                \
+#define REQUIRE(cond)              \
+	do {                       \
+		if (!EXPECT(cond)) \
+			return;    \
 	} while (0)
 #define OK(expr) REQUIRE_RC(expr, CUDA_SUCCESS)
 

@@ -18,7 +18,8 @@ static void *proc(const char *name)
 	return fn;
 }
 
-CASE_F(ckpt_state_running, CONF_ISOLATED, "cuCheckpointProcessGetState: a process using CUDA normally is CU_PROCESS_STATE_RUNNING")
+CASE_F(ckpt_state_running, CONF_ISOLATED,
+       "cuCheckpointProcessGetState: a process using CUDA normally is CU_PROCESS_STATE_RUNNING")
 {
 	get_state_fn f = (get_state_fn)proc("cuCheckpointProcessGetState");
 	CUprocessState s = CU_PROCESS_STATE_FAILED;
@@ -32,7 +33,8 @@ CASE_F(ckpt_state_running, CONF_ISOLATED, "cuCheckpointProcessGetState: a proces
 	EXPECT_RC(f((int)getpid(), NULL), CUDA_ERROR_INVALID_VALUE);
 }
 
-CASE_F(ckpt_restore_tid, CONF_ISOLATED, "cuCheckpointProcessGetRestoreThreadId: the id of the process's restore thread (a thread of it: > 0)")
+CASE_F(ckpt_restore_tid, CONF_ISOLATED,
+       "cuCheckpointProcessGetRestoreThreadId: the id of the process's restore thread (a thread of it: > 0)")
 {
 	get_tid_fn f = (get_tid_fn)proc("cuCheckpointProcessGetRestoreThreadId");
 	int tid = 0;
@@ -45,7 +47,8 @@ CASE_F(ckpt_restore_tid, CONF_ISOLATED, "cuCheckpointProcessGetRestoreThreadId: 
 	EXPECT(tid > 0);
 }
 
-CASE(procaddr_found, "cuGetProcAddress: a driver entry point by name and version (CU_GET_PROC_ADDRESS_SUCCESS)")
+CASE(procaddr_found,
+     "cuGetProcAddress: a driver entry point by name and version (CU_GET_PROC_ADDRESS_SUCCESS)")
 {
 	void *fn = NULL;
 	CUdriverProcAddressQueryResult st = CU_GET_PROC_ADDRESS_SYMBOL_NOT_FOUND;
@@ -54,11 +57,13 @@ CASE(procaddr_found, "cuGetProcAddress: a driver entry point by name and version
 	EXPECT(fn != NULL && st == CU_GET_PROC_ADDRESS_SUCCESS);
 }
 
-CASE(procaddr_not_found, "cuGetProcAddress: an unknown name gives CU_GET_PROC_ADDRESS_SYMBOL_NOT_FOUND in symbolStatus")
+CASE(procaddr_not_found,
+     "cuGetProcAddress: an unknown name gives CU_GET_PROC_ADDRESS_SYMBOL_NOT_FOUND in symbolStatus")
 {
 	void *fn = (void *)1;
 	CUdriverProcAddressQueryResult st = CU_GET_PROC_ADDRESS_SUCCESS;
-	CUresult rc = cuGetProcAddress("cuNoSuchFunction", &fn, 12000, CU_GET_PROC_ADDRESS_DEFAULT, &st);
+	CUresult rc =
+		cuGetProcAddress("cuNoSuchFunction", &fn, 12000, CU_GET_PROC_ADDRESS_DEFAULT, &st);
 
 	EXPECT(rc == CUDA_SUCCESS || rc == CUDA_ERROR_NOT_FOUND);
 	EXPECT(st == CU_GET_PROC_ADDRESS_SYMBOL_NOT_FOUND);

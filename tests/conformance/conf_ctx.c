@@ -3,7 +3,8 @@
 
 #include "conf.h"
 
-CASE(ctx_create_current, "cuCtxCreate: \"The context is created with a usage count of 1 ... and is made current to the calling thread\"")
+CASE(ctx_create_current,
+     "cuCtxCreate: \"The context is created with a usage count of 1 ... and is made current to the calling thread\"")
 {
 	CUcontext c = NULL, cur = NULL;
 
@@ -20,7 +21,8 @@ CASE(ctx_create_bad_device, "cuCtxCreate: an invalid device is CUDA_ERROR_INVALI
 	EXPECT_RC(cuCtxCreate(&c, NULL, 0, conf.ndev + 7), CUDA_ERROR_INVALID_DEVICE);
 }
 
-CASE(ctx_create_bad_flags, "cuCtxCreate: flags outside CU_CTX_FLAGS_MASK are CUDA_ERROR_INVALID_VALUE")
+CASE(ctx_create_bad_flags,
+     "cuCtxCreate: flags outside CU_CTX_FLAGS_MASK are CUDA_ERROR_INVALID_VALUE")
 {
 	CUcontext c = NULL;
 
@@ -59,7 +61,8 @@ CASE(ctx_ids_unique, "cuCtxGetId: \"a unique ID ... unique for the duration of t
 	OK(cuCtxDestroy(c));
 }
 
-CASE(ctx_push_pop_order, "cuCtxPushCurrent/cuCtxPopCurrent: a stack per thread; pop returns the context pushed last")
+CASE(ctx_push_pop_order,
+     "cuCtxPushCurrent/cuCtxPopCurrent: a stack per thread; pop returns the context pushed last")
 {
 	CUcontext a, b, p = NULL, cur = NULL;
 
@@ -112,7 +115,8 @@ static void no_ctx_calls(void *arg)
 	EXPECT_RC(cuCtxSynchronize(), CUDA_ERROR_INVALID_CONTEXT);
 }
 
-CASE(ctx_new_thread_none, "contexts are per thread: a new thread has no current context (cuCtxGetCurrent gives NULL; calls that need one give CUDA_ERROR_INVALID_CONTEXT)")
+CASE(ctx_new_thread_none,
+     "contexts are per thread: a new thread has no current context (cuCtxGetCurrent gives NULL; calls that need one give CUDA_ERROR_INVALID_CONTEXT)")
 {
 	conf_on_thread(no_ctx_calls, NULL);
 }
@@ -129,7 +133,8 @@ static void set_and_use(void *arg)
 	OK(cuMemFree(p));
 }
 
-CASE(ctx_current_other_thread, "cuCtxSetCurrent: a context can be current to several threads at once")
+CASE(ctx_current_other_thread,
+     "cuCtxSetCurrent: a context can be current to several threads at once")
 {
 	CUcontext cur = NULL;
 
@@ -138,7 +143,8 @@ CASE(ctx_current_other_thread, "cuCtxSetCurrent: a context can be current to sev
 	EXPECT(cur == conf.ctx);
 }
 
-CASE(ctx_set_current_null, "cuCtxSetCurrent: \"If ctx is NULL then this will be equivalent to popping the top of the calling CPU thread's CUDA context stack\"")
+CASE(ctx_set_current_null,
+     "cuCtxSetCurrent: \"If ctx is NULL then this will be equivalent to popping the top of the calling CPU thread's CUDA context stack\"")
 {
 	CUcontext c, cur = (CUcontext)1;
 
@@ -149,7 +155,8 @@ CASE(ctx_set_current_null, "cuCtxSetCurrent: \"If ctx is NULL then this will be 
 	OK(cuCtxDestroy(c));
 }
 
-CASE(ctx_destroy_pops, "cuCtxDestroy: \"If ctx is current to the calling thread then ctx will also be popped from the current thread's context stack\"")
+CASE(ctx_destroy_pops,
+     "cuCtxDestroy: \"If ctx is current to the calling thread then ctx will also be popped from the current thread's context stack\"")
 {
 	CUcontext c, cur = NULL;
 
@@ -179,7 +186,8 @@ static void destroyer(void *arg)
 	OK(cuCtxDestroy(o->c));
 }
 
-CASE(ctx_destroyed_by_other_thread, "cuCtxDestroy: \"If ctx is current to other threads, then ctx will remain current to those threads, and attempting to access ctx from those threads will result in the error CUDA_ERROR_CONTEXT_IS_DESTROYED\"")
+CASE(ctx_destroyed_by_other_thread,
+     "cuCtxDestroy: \"If ctx is current to other threads, then ctx will remain current to those threads, and attempting to access ctx from those threads will result in the error CUDA_ERROR_CONTEXT_IS_DESTROYED\"")
 {
 	struct other o;
 	CUcontext cur = NULL, p;
@@ -194,7 +202,8 @@ CASE(ctx_destroyed_by_other_thread, "cuCtxDestroy: \"If ctx is current to other 
 	cuCtxPopCurrent(&p);
 }
 
-CASE(ctx_synchronize, "cuCtxSynchronize: \"Blocks until the device has completed all preceding requested tasks\"")
+CASE(ctx_synchronize,
+     "cuCtxSynchronize: \"Blocks until the device has completed all preceding requested tasks\"")
 {
 	CUdeviceptr w;
 	unsigned long long when[2] = { 0, 0 };
@@ -211,7 +220,8 @@ CASE(ctx_synchronize, "cuCtxSynchronize: \"Blocks until the device has completed
 	OK(cuMemFree(w));
 }
 
-CASE(ctx_priority_range, "cuCtxGetStreamPriorityRange: leastPriority >= greatestPriority (lower numbers are higher priorities); NULL pointers allowed")
+CASE(ctx_priority_range,
+     "cuCtxGetStreamPriorityRange: leastPriority >= greatestPriority (lower numbers are higher priorities); NULL pointers allowed")
 {
 	int least = 99, greatest = 99;
 
@@ -220,7 +230,8 @@ CASE(ctx_priority_range, "cuCtxGetStreamPriorityRange: leastPriority >= greatest
 	OK(cuCtxGetStreamPriorityRange(NULL, NULL));
 }
 
-CASE(ctx_api_version, "cuCtxGetApiVersion: the API version the context was created with (3020 or later)")
+CASE(ctx_api_version,
+     "cuCtxGetApiVersion: the API version the context was created with (3020 or later)")
 {
 	unsigned v = 0;
 
@@ -228,7 +239,8 @@ CASE(ctx_api_version, "cuCtxGetApiVersion: the API version the context was creat
 	EXPECT(v >= 3020);
 }
 
-CASE(ctx_two_contexts_memory, "contexts of one device each own their allocations: freeing a context frees them")
+CASE(ctx_two_contexts_memory,
+     "contexts of one device each own their allocations: freeing a context frees them")
 {
 	CUcontext c;
 	CUdeviceptr p;
@@ -246,7 +258,8 @@ CASE(ctx_two_contexts_memory, "contexts of one device each own their allocations
 
 /* ---- primary contexts ---- */
 
-CASE(primary_retain_same, "cuDevicePrimaryCtxRetain: \"Retains the primary context on the device\"; every retain gives the same context")
+CASE(primary_retain_same,
+     "cuDevicePrimaryCtxRetain: \"Retains the primary context on the device\"; every retain gives the same context")
 {
 	CUcontext a = NULL;
 
@@ -266,7 +279,8 @@ static void retain_not_current(void *arg)
 	OK(cuDevicePrimaryCtxRelease(conf.dev));
 }
 
-CASE(primary_retain_not_pushed, "cuDevicePrimaryCtxRetain: \"Unlike cuCtxCreate() the newly retained context is not pushed onto the stack\"")
+CASE(primary_retain_not_pushed,
+     "cuDevicePrimaryCtxRetain: \"Unlike cuCtxCreate() the newly retained context is not pushed onto the stack\"")
 {
 	conf_on_thread(retain_not_current, NULL);
 }

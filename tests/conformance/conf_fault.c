@@ -13,15 +13,18 @@
  * device encountered a load or store instruction on an invalid memory
  * address. This leaves the process in an inconsistent state and any
  * further CUDA work will return the same error." */
-#define ILLEGAL "CUDA_ERROR_ILLEGAL_ADDRESS: a kernel's store to an invalid address; \"any further CUDA work will return the same error\""
+#define ILLEGAL \
+	"CUDA_ERROR_ILLEGAL_ADDRESS: a kernel's store to an invalid address; \"any further CUDA work will return the same error\""
 
-CASE_F(fault_null_ctx_sync, CONF_ISOLATED, ILLEGAL " — a store through NULL: cuCtxSynchronize reports it, the process lives")
+CASE_F(fault_null_ctx_sync, CONF_ISOLATED,
+       ILLEGAL " — a store through NULL: cuCtxSynchronize reports it, the process lives")
 {
 	OK(conf_count(NULL, NULL, 0, 1));
 	EXPECT_RC(cuCtxSynchronize(), CUDA_ERROR_ILLEGAL_ADDRESS);
 }
 
-CASE_F(fault_null_stream_sync, CONF_ISOLATED, ILLEGAL " — cuStreamSynchronize of the launch's stream reports it")
+CASE_F(fault_null_stream_sync, CONF_ISOLATED,
+       ILLEGAL " — cuStreamSynchronize of the launch's stream reports it")
 {
 	CUstream s;
 
@@ -30,7 +33,8 @@ CASE_F(fault_null_stream_sync, CONF_ISOLATED, ILLEGAL " — cuStreamSynchronize 
 	EXPECT_RC(cuStreamSynchronize(s), CUDA_ERROR_ILLEGAL_ADDRESS);
 }
 
-CASE_F(fault_sticky_alloc, CONF_ISOLATED, ILLEGAL " — after it, cuMemAlloc in the context fails with it")
+CASE_F(fault_sticky_alloc, CONF_ISOLATED,
+       ILLEGAL " — after it, cuMemAlloc in the context fails with it")
 {
 	CUdeviceptr p;
 
@@ -39,7 +43,8 @@ CASE_F(fault_sticky_alloc, CONF_ISOLATED, ILLEGAL " — after it, cuMemAlloc in 
 	EXPECT_RC(cuMemAlloc(&p, 16), CUDA_ERROR_ILLEGAL_ADDRESS);
 }
 
-CASE_F(fault_sticky_launch, CONF_ISOLATED, ILLEGAL " — after it, a launch or a synchronous copy fails with it")
+CASE_F(fault_sticky_launch, CONF_ISOLATED,
+       ILLEGAL " — after it, a launch or a synchronous copy fails with it")
 {
 	CUdeviceptr p;
 	unsigned v = 1;
@@ -51,7 +56,9 @@ CASE_F(fault_sticky_launch, CONF_ISOLATED, ILLEGAL " — after it, a launch or a
 	EXPECT_RC(cuMemcpyHtoD(p, &v, 4), CUDA_ERROR_ILLEGAL_ADDRESS);
 }
 
-CASE_F(fault_sticky_streams, CONF_ISOLATED, ILLEGAL " — after it, synchronizing any stream of the context and creating streams and events fail with it")
+CASE_F(fault_sticky_streams, CONF_ISOLATED,
+       ILLEGAL
+       " — after it, synchronizing any stream of the context and creating streams and events fail with it")
 {
 	CUstream s, t;
 	CUevent e;
@@ -64,7 +71,9 @@ CASE_F(fault_sticky_streams, CONF_ISOLATED, ILLEGAL " — after it, synchronizin
 	EXPECT_RC(cuEventCreate(&e, 0), CUDA_ERROR_ILLEGAL_ADDRESS);
 }
 
-CASE_F(fault_launch_returns, CONF_ISOLATED, ILLEGAL " — the faulting launch itself returns CUDA_SUCCESS (launches are asynchronous; the error comes at synchronization)")
+CASE_F(fault_launch_returns, CONF_ISOLATED,
+       ILLEGAL
+       " — the faulting launch itself returns CUDA_SUCCESS (launches are asynchronous; the error comes at synchronization)")
 {
 	CUstream s;
 
@@ -73,7 +82,8 @@ CASE_F(fault_launch_returns, CONF_ISOLATED, ILLEGAL " — the faulting launch it
 	EXPECT_RC(cuStreamSynchronize(s), CUDA_ERROR_ILLEGAL_ADDRESS);
 }
 
-CASE_F(fault_event_sync, CONF_ISOLATED, ILLEGAL " — cuEventSynchronize of an event recorded after the faulting kernel reports it")
+CASE_F(fault_event_sync, CONF_ISOLATED,
+       ILLEGAL " — cuEventSynchronize of an event recorded after the faulting kernel reports it")
 {
 	CUstream s;
 	CUevent e;
@@ -89,7 +99,8 @@ CASE_F(fault_event_sync, CONF_ISOLATED, ILLEGAL " — cuEventSynchronize of an e
 	EXPECT_RC(cuEventSynchronize(e), CUDA_ERROR_ILLEGAL_ADDRESS);
 }
 
-CASE_F(fault_unmapped_vmm, CONF_ISOLATED, ILLEGAL " — a store to a reserved but unmapped VMM address")
+CASE_F(fault_unmapped_vmm, CONF_ISOLATED,
+       ILLEGAL " — a store to a reserved but unmapped VMM address")
 {
 	CUmemAllocationProp p;
 	CUdeviceptr va;
@@ -105,7 +116,9 @@ CASE_F(fault_unmapped_vmm, CONF_ISOLATED, ILLEGAL " — a store to a reserved bu
 	EXPECT_RC(cuCtxSynchronize(), CUDA_ERROR_ILLEGAL_ADDRESS);
 }
 
-CASE_F(fault_other_context_ok, CONF_ISOLATED, ILLEGAL " — the process keeps running and calls that are not CUDA work (cuGetErrorName) still work")
+CASE_F(fault_other_context_ok, CONF_ISOLATED,
+       ILLEGAL
+       " — the process keeps running and calls that are not CUDA work (cuGetErrorName) still work")
 {
 	const char *n = NULL;
 
@@ -115,7 +128,8 @@ CASE_F(fault_other_context_ok, CONF_ISOLATED, ILLEGAL " — the process keeps ru
 	EXPECT(n && !strcmp(n, "CUDA_ERROR_ILLEGAL_ADDRESS"));
 }
 
-CASE_F(fault_host_segv_untouched, CONF_ISOLATED, "a fault in host code is not the driver's: after a kernel fault was caught, a SIGSEGV of the process's own code still ends it (checked in a grandchild; under ASan its report ends it)")
+CASE_F(fault_host_segv_untouched, CONF_ISOLATED,
+       "a fault in host code is not the driver's: after a kernel fault was caught, a SIGSEGV of the process's own code still ends it (checked in a grandchild; under ASan its report ends it)")
 {
 	pid_t pid;
 	int st = 0;

@@ -7,7 +7,8 @@
 
 #define MIB (1024ull * 1024ull)
 
-CASE(mem_alloc_zero, "cuMemAlloc: \"If bytesize is 0, cuMemAlloc() returns CUDA_ERROR_INVALID_VALUE\"")
+CASE(mem_alloc_zero,
+     "cuMemAlloc: \"If bytesize is 0, cuMemAlloc() returns CUDA_ERROR_INVALID_VALUE\"")
 {
 	CUdeviceptr p;
 
@@ -19,7 +20,8 @@ CASE(mem_alloc_null_ptr, "cuMemAlloc: a NULL dptr is CUDA_ERROR_INVALID_VALUE")
 	EXPECT_RC(cuMemAlloc(NULL, 16), CUDA_ERROR_INVALID_VALUE);
 }
 
-CASE(mem_alloc_aligned, "cuMemAlloc: \"The allocated memory is suitably aligned for any kind of variable\" (256 bytes or more)")
+CASE(mem_alloc_aligned,
+     "cuMemAlloc: \"The allocated memory is suitably aligned for any kind of variable\" (256 bytes or more)")
 {
 	CUdeviceptr p[4];
 
@@ -40,7 +42,8 @@ CASE(mem_alloc_too_big, "cuMemAlloc: more than the device has is CUDA_ERROR_OUT_
 	EXPECT_RC(cuMemAlloc(&p, total * 2), CUDA_ERROR_OUT_OF_MEMORY);
 }
 
-CASE(mem_free_twice, "cuMemFree: a pointer that is not (or no longer) an allocation is CUDA_ERROR_INVALID_VALUE")
+CASE(mem_free_twice,
+     "cuMemFree: a pointer that is not (or no longer) an allocation is CUDA_ERROR_INVALID_VALUE")
 {
 	CUdeviceptr p;
 
@@ -49,7 +52,8 @@ CASE(mem_free_twice, "cuMemFree: a pointer that is not (or no longer) an allocat
 	EXPECT_RC(cuMemFree(p), CUDA_ERROR_INVALID_VALUE);
 }
 
-CASE(mem_free_interior, "cuMemFree: \"Frees the memory space pointed to by dptr, which must have been returned by a previous call to cuMemAlloc\": an interior pointer is CUDA_ERROR_INVALID_VALUE")
+CASE(mem_free_interior,
+     "cuMemFree: \"Frees the memory space pointed to by dptr, which must have been returned by a previous call to cuMemAlloc\": an interior pointer is CUDA_ERROR_INVALID_VALUE")
 {
 	CUdeviceptr p;
 
@@ -58,7 +62,8 @@ CASE(mem_free_interior, "cuMemFree: \"Frees the memory space pointed to by dptr,
 	OK(cuMemFree(p));
 }
 
-CASE(mem_get_info, "cuMemGetInfo: free <= total, total = the device's memory, an allocation lowers free")
+CASE(mem_get_info,
+     "cuMemGetInfo: free <= total, total = the device's memory, an allocation lowers free")
 {
 	size_t f0, t0, f1, t1, dt;
 	CUdeviceptr p;
@@ -107,7 +112,8 @@ CASE(mem_dtod, "cuMemcpyDtoD: device to device copy")
 	OK(cuMemFree(b));
 }
 
-CASE(mem_memcpy_unified, "cuMemcpy: with unified addressing the direction is inferred from the pointers")
+CASE(mem_memcpy_unified,
+     "cuMemcpy: with unified addressing the direction is inferred from the pointers")
 {
 	unsigned v[16], w[16];
 	CUdeviceptr a;
@@ -121,7 +127,8 @@ CASE(mem_memcpy_unified, "cuMemcpy: with unified addressing the direction is inf
 	OK(cuMemFree(a));
 }
 
-CASE(mem_copy_out_of_range, "cuMemcpyHtoD: a range past the end of the allocation is CUDA_ERROR_INVALID_VALUE")
+CASE(mem_copy_out_of_range,
+     "cuMemcpyHtoD: a range past the end of the allocation is CUDA_ERROR_INVALID_VALUE")
 {
 	unsigned char buf[512] = { 0 };
 	CUdeviceptr a;
@@ -131,7 +138,8 @@ CASE(mem_copy_out_of_range, "cuMemcpyHtoD: a range past the end of the allocatio
 	OK(cuMemFree(a));
 }
 
-CASE(mem_memset_d8, "cuMemsetD8: \"Sets the memory range of N 8-bit values to the specified value uc\"")
+CASE(mem_memset_d8,
+     "cuMemsetD8: \"Sets the memory range of N 8-bit values to the specified value uc\"")
 {
 	unsigned char b[100];
 	CUdeviceptr a;
@@ -173,7 +181,8 @@ CASE(mem_memset_d32, "cuMemsetD32: N 32-bit values")
 	OK(cuMemFree(a));
 }
 
-CASE(mem_memset_d32_misaligned, "cuMemsetD32: dstDevice must be 4-byte aligned (CUDA_ERROR_INVALID_VALUE otherwise)")
+CASE(mem_memset_d32_misaligned,
+     "cuMemsetD32: dstDevice must be 4-byte aligned (CUDA_ERROR_INVALID_VALUE otherwise)")
 {
 	CUdeviceptr a;
 
@@ -198,7 +207,8 @@ CASE(mem_memset_async, "cuMemsetD32Async: done when the stream is synchronized")
 	OK(cuStreamDestroy(s));
 }
 
-CASE(mem_pitch, "cuMemAllocPitch: the pitch is at least WidthInBytes; ElementSizeBytes must be 4, 8 or 16")
+CASE(mem_pitch,
+     "cuMemAllocPitch: the pitch is at least WidthInBytes; ElementSizeBytes must be 4, 8 or 16")
 {
 	CUdeviceptr a;
 	size_t pitch = 0;
@@ -209,7 +219,8 @@ CASE(mem_pitch, "cuMemAllocPitch: the pitch is at least WidthInBytes; ElementSiz
 	EXPECT_RC(cuMemAllocPitch(&a, &pitch, 100, 10, 3), CUDA_ERROR_INVALID_VALUE);
 }
 
-CASE(mem_address_range, "cuMemGetAddressRange: the base and size of the allocation that contains dptr")
+CASE(mem_address_range,
+     "cuMemGetAddressRange: the base and size of the allocation that contains dptr")
 {
 	CUdeviceptr a, base = 0;
 	size_t size = 0;
@@ -238,7 +249,8 @@ CASE(mem_host_alloc, "cuMemAllocHost: page-locked host memory, usable by the hos
 	OK(cuMemFreeHost(h));
 }
 
-CASE(mem_host_alloc_mapped, "cuMemHostAlloc(CU_MEMHOSTALLOC_DEVICEMAP) + cuMemHostGetDevicePointer: the device address of the host memory (equal to it with unified addressing)")
+CASE(mem_host_alloc_mapped,
+     "cuMemHostAlloc(CU_MEMHOSTALLOC_DEVICEMAP) + cuMemHostGetDevicePointer: the device address of the host memory (equal to it with unified addressing)")
 {
 	void *h = NULL;
 	CUdeviceptr d = 0;
@@ -249,7 +261,8 @@ CASE(mem_host_alloc_mapped, "cuMemHostAlloc(CU_MEMHOSTALLOC_DEVICEMAP) + cuMemHo
 	OK(cuMemFreeHost(h));
 }
 
-CASE(mem_host_register, "cuMemHostRegister: page-locks an existing range; cuMemHostUnregister undoes it; the range's memory type is host")
+CASE(mem_host_register,
+     "cuMemHostRegister: page-locks an existing range; cuMemHostUnregister undoes it; the range's memory type is host")
 {
 	void *h = aligned_alloc(4096, 8192);
 	unsigned t = 0;
@@ -283,7 +296,8 @@ CASE(mem_managed, "cuMemAllocManaged: memory the host and device can both access
 
 /* ---- pointer attributes ---- */
 
-CASE(ptr_type_device, "cuPointerGetAttribute(CU_POINTER_ATTRIBUTE_MEMORY_TYPE): CU_MEMORYTYPE_DEVICE for cuMemAlloc memory")
+CASE(ptr_type_device,
+     "cuPointerGetAttribute(CU_POINTER_ATTRIBUTE_MEMORY_TYPE): CU_MEMORYTYPE_DEVICE for cuMemAlloc memory")
 {
 	CUdeviceptr a;
 	unsigned t = 0;
@@ -294,7 +308,8 @@ CASE(ptr_type_device, "cuPointerGetAttribute(CU_POINTER_ATTRIBUTE_MEMORY_TYPE): 
 	OK(cuMemFree(a));
 }
 
-CASE(ptr_type_host, "cuPointerGetAttribute(CU_POINTER_ATTRIBUTE_MEMORY_TYPE): CU_MEMORYTYPE_HOST for cuMemAllocHost memory")
+CASE(ptr_type_host,
+     "cuPointerGetAttribute(CU_POINTER_ATTRIBUTE_MEMORY_TYPE): CU_MEMORYTYPE_HOST for cuMemAllocHost memory")
 {
 	void *h;
 	unsigned t = 0;
@@ -327,7 +342,8 @@ CASE(ptr_ordinal, "CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL: the device of the alloca
 	OK(cuMemFree(a));
 }
 
-CASE(ptr_range, "CU_POINTER_ATTRIBUTE_RANGE_START_ADDR / RANGE_SIZE of an interior pointer: the allocation's start and size")
+CASE(ptr_range,
+     "CU_POINTER_ATTRIBUTE_RANGE_START_ADDR / RANGE_SIZE of an interior pointer: the allocation's start and size")
 {
 	CUdeviceptr a, start = 0;
 	size_t size = 0;
@@ -339,7 +355,8 @@ CASE(ptr_range, "CU_POINTER_ATTRIBUTE_RANGE_START_ADDR / RANGE_SIZE of an interi
 	OK(cuMemFree(a));
 }
 
-CASE(ptr_buffer_id_unique, "CU_POINTER_ATTRIBUTE_BUFFER_ID: \"A process-wide unique ID for an allocated memory region\"")
+CASE(ptr_buffer_id_unique,
+     "CU_POINTER_ATTRIBUTE_BUFFER_ID: \"A process-wide unique ID for an allocated memory region\"")
 {
 	CUdeviceptr a, b;
 	unsigned long long ia = 0, ib = 0;
@@ -353,30 +370,35 @@ CASE(ptr_buffer_id_unique, "CU_POINTER_ATTRIBUTE_BUFFER_ID: \"A process-wide uni
 	OK(cuMemFree(b));
 }
 
-CASE(ptr_unknown_attributes, "cuPointerGetAttributes: \"Unlike cuPointerGetAttribute, this function will not return an error when the ptr encountered is not a valid CUDA pointer. Instead, the attributes are assigned default NULL values and CUDA_SUCCESS is returned\"")
+CASE(ptr_unknown_attributes,
+     "cuPointerGetAttributes: \"Unlike cuPointerGetAttribute, this function will not return an error when the ptr encountered is not a valid CUDA pointer. Instead, the attributes are assigned default NULL values and CUDA_SUCCESS is returned\"")
 {
 	int x = 0;
 	CUcontext c = (CUcontext)1;
 	unsigned t = 99;
-	CUpointer_attribute at[] = { CU_POINTER_ATTRIBUTE_CONTEXT, CU_POINTER_ATTRIBUTE_MEMORY_TYPE };
+	CUpointer_attribute at[] = { CU_POINTER_ATTRIBUTE_CONTEXT,
+				     CU_POINTER_ATTRIBUTE_MEMORY_TYPE };
 	void *data[] = { &c, &t };
 
 	OK(cuPointerGetAttributes(2, at, data, (CUdeviceptr)(uintptr_t)&x));
 	EXPECT(c == NULL && t == 0);
 }
 
-CASE(ptr_unknown_single, "cuPointerGetAttribute: a pointer CUDA does not know is an error (CUDA_ERROR_INVALID_VALUE)")
+CASE(ptr_unknown_single,
+     "cuPointerGetAttribute: a pointer CUDA does not know is an error (CUDA_ERROR_INVALID_VALUE)")
 {
 	int x = 0;
 	unsigned t;
 
-	EXPECT_RC(cuPointerGetAttribute(&t, CU_POINTER_ATTRIBUTE_MEMORY_TYPE, (CUdeviceptr)(uintptr_t)&x),
+	EXPECT_RC(cuPointerGetAttribute(&t, CU_POINTER_ATTRIBUTE_MEMORY_TYPE,
+					(CUdeviceptr)(uintptr_t)&x),
 		  CUDA_ERROR_INVALID_VALUE);
 }
 
 /* ---- stream-ordered allocation and pools ---- */
 
-CASE(pool_alloc_async, "cuMemAllocAsync / cuMemFreeAsync: stream-ordered memory usable by work queued after it on the stream")
+CASE(pool_alloc_async,
+     "cuMemAllocAsync / cuMemFreeAsync: stream-ordered memory usable by work queued after it on the stream")
 {
 	CUstream s;
 	CUdeviceptr p = 0;
@@ -392,7 +414,8 @@ CASE(pool_alloc_async, "cuMemAllocAsync / cuMemFreeAsync: stream-ordered memory 
 	OK(cuStreamDestroy(s));
 }
 
-CASE(pool_mempool_attr, "CU_POINTER_ATTRIBUTE_MEMPOOL_HANDLE: the pool of a stream-ordered allocation (the device's default pool)")
+CASE(pool_mempool_attr,
+     "CU_POINTER_ATTRIBUTE_MEMPOOL_HANDLE: the pool of a stream-ordered allocation (the device's default pool)")
 {
 	CUdeviceptr p;
 	CUmemoryPool pool = NULL, def = NULL;
@@ -417,7 +440,8 @@ CASE(pool_from_pool, "cuMemAllocFromPoolAsync: allocation from a given pool")
 	OK(cuStreamSynchronize(NULL));
 }
 
-CASE(pool_release_threshold, "cuMemPoolSetAttribute / GetAttribute(CU_MEMPOOL_ATTR_RELEASE_THRESHOLD): the value set is read back")
+CASE(pool_release_threshold,
+     "cuMemPoolSetAttribute / GetAttribute(CU_MEMPOOL_ATTR_RELEASE_THRESHOLD): the value set is read back")
 {
 	CUmemoryPool def;
 	cuuint64_t v = 1 * MIB, r = 0, old = 0;
@@ -438,7 +462,8 @@ CASE(pool_trim, "cuMemPoolTrimTo: releases unused pool memory; succeeds on the d
 	OK(cuMemPoolTrimTo(def, 0));
 }
 
-CASE(pool_used_mem, "CU_MEMPOOL_ATTR_USED_MEM_CURRENT: grows by at least the size of a live allocation from the pool")
+CASE(pool_used_mem,
+     "CU_MEMPOOL_ATTR_USED_MEM_CURRENT: grows by at least the size of a live allocation from the pool")
 {
 	CUmemoryPool def;
 	cuuint64_t u0 = 0, u1 = 0;
@@ -454,7 +479,8 @@ CASE(pool_used_mem, "CU_MEMPOOL_ATTR_USED_MEM_CURRENT: grows by at least the siz
 	OK(cuStreamSynchronize(NULL));
 }
 
-CASE(pool_free_async_other_stream, "cuMemFreeAsync on another stream than the allocation's, ordered with an event: allowed")
+CASE(pool_free_async_other_stream,
+     "cuMemFreeAsync on another stream than the allocation's, ordered with an event: allowed")
 {
 	CUstream a, b;
 	CUevent e;

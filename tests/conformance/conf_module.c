@@ -12,14 +12,16 @@ CASE(module_missing_file, "cuModuleLoad: a file that does not exist is CUDA_ERRO
 	EXPECT_RC(cuModuleLoad(&m, "/nonexistent/conformance.fatbin"), CUDA_ERROR_FILE_NOT_FOUND);
 }
 
-CASE(module_function_missing, "cuModuleGetFunction: \"If no function of that name exists, cuModuleGetFunction() returns CUDA_ERROR_NOT_FOUND\"")
+CASE(module_function_missing,
+     "cuModuleGetFunction: \"If no function of that name exists, cuModuleGetFunction() returns CUDA_ERROR_NOT_FOUND\"")
 {
 	CUfunction f;
 
 	EXPECT_RC(cuModuleGetFunction(&f, conf.k.mod, "no_such_kernel"), CUDA_ERROR_NOT_FOUND);
 }
 
-CASE(module_global, "cuModuleGetGlobal: the device address and size of a module's __device__ variable, usable in copies")
+CASE(module_global,
+     "cuModuleGetGlobal: the device address and size of a module's __device__ variable, usable in copies")
 {
 	CUdeviceptr g = 0;
 	size_t sz = 0;
@@ -46,7 +48,8 @@ CASE(module_two_loads, "two loads of one image are two modules with their own gl
 	OK(cuModuleUnload(k2.mod));
 }
 
-CASE(module_unload_twice, "cuModuleUnload of an unloaded module is an error (CUDA_ERROR_INVALID_HANDLE)")
+CASE(module_unload_twice,
+     "cuModuleUnload of an unloaded module is an error (CUDA_ERROR_INVALID_HANDLE)")
 {
 	struct conf_kernels k2;
 
@@ -55,7 +58,8 @@ CASE(module_unload_twice, "cuModuleUnload of an unloaded module is an error (CUD
 	EXPECT_RC(cuModuleUnload(k2.mod), CUDA_ERROR_INVALID_HANDLE);
 }
 
-CASE(launch_fill, "cuLaunchKernel: every thread of the grid runs (gv_fill writes one element per thread)")
+CASE(launch_fill,
+     "cuLaunchKernel: every thread of the grid runs (gv_fill writes one element per thread)")
 {
 	enum { N = 10000 };
 	unsigned *h = malloc(N * sizeof(unsigned));
@@ -73,7 +77,8 @@ CASE(launch_fill, "cuLaunchKernel: every thread of the grid runs (gv_fill writes
 	free(h);
 }
 
-CASE(launch_params_copied, "cuLaunchKernel: kernelParams are copied at launch (the host's argument may change right after)")
+CASE(launch_params_copied,
+     "cuLaunchKernel: kernelParams are copied at launch (the host's argument may change right after)")
 {
 	CUdeviceptr c;
 	struct gv_count_args a;
@@ -96,7 +101,8 @@ CASE(launch_params_copied, "cuLaunchKernel: kernelParams are copied at launch (t
 	OK(cuStreamDestroy(s));
 }
 
-CASE(launch_extra_buffer, "cuLaunchKernel: arguments through extra (CU_LAUNCH_PARAM_BUFFER_POINTER / _SIZE / _END)")
+CASE(launch_extra_buffer,
+     "cuLaunchKernel: arguments through extra (CU_LAUNCH_PARAM_BUFFER_POINTER / _SIZE / _END)")
 {
 	CUdeviceptr c;
 	struct gv_count_args a;
@@ -127,13 +133,15 @@ static CUresult launch_dims(unsigned gx, unsigned gy, unsigned gz, unsigned bx, 
 	return cuLaunchKernel(conf.k.count, gx, gy, gz, bx, by, bz, shmem, NULL, params, NULL);
 }
 
-CASE(launch_block_too_big, "cuLaunchKernel: more than MAX_THREADS_PER_BLOCK threads per block is CUDA_ERROR_INVALID_VALUE")
+CASE(launch_block_too_big,
+     "cuLaunchKernel: more than MAX_THREADS_PER_BLOCK threads per block is CUDA_ERROR_INVALID_VALUE")
 {
 	EXPECT_RC(launch_dims(1, 1, 1, 1024, 2, 1, 0), CUDA_ERROR_INVALID_VALUE);
 	EXPECT_RC(launch_dims(1, 1, 1, 2048, 1, 1, 0), CUDA_ERROR_INVALID_VALUE);
 }
 
-CASE(launch_block_z_too_big, "cuLaunchKernel: blockDimZ above MAX_BLOCK_DIM_Z (64) is CUDA_ERROR_INVALID_VALUE")
+CASE(launch_block_z_too_big,
+     "cuLaunchKernel: blockDimZ above MAX_BLOCK_DIM_Z (64) is CUDA_ERROR_INVALID_VALUE")
 {
 	EXPECT_RC(launch_dims(1, 1, 1, 1, 1, 65, 0), CUDA_ERROR_INVALID_VALUE);
 }
@@ -144,12 +152,14 @@ CASE(launch_grid_zero, "cuLaunchKernel: a zero grid or block dimension is CUDA_E
 	EXPECT_RC(launch_dims(1, 1, 1, 0, 1, 1, 0), CUDA_ERROR_INVALID_VALUE);
 }
 
-CASE(launch_grid_y_too_big, "cuLaunchKernel: gridDimY above MAX_GRID_DIM_Y (65535) is CUDA_ERROR_INVALID_VALUE")
+CASE(launch_grid_y_too_big,
+     "cuLaunchKernel: gridDimY above MAX_GRID_DIM_Y (65535) is CUDA_ERROR_INVALID_VALUE")
 {
 	EXPECT_RC(launch_dims(1, 65536, 1, 1, 1, 1, 0), CUDA_ERROR_INVALID_VALUE);
 }
 
-CASE(launch_shmem_too_big, "cuLaunchKernel: dynamic shared memory above the function's limit (48 KiB without opt-in) is an error")
+CASE(launch_shmem_too_big,
+     "cuLaunchKernel: dynamic shared memory above the function's limit (48 KiB without opt-in) is an error")
 {
 	CUresult rc = launch_dims(1, 1, 1, 1, 1, 1, 1u << 20);
 
@@ -187,7 +197,8 @@ CASE(launch_ex, "cuLaunchKernelEx: the launch described by a CUlaunchConfig")
 	OK(cuMemFree(c));
 }
 
-CASE(func_attribute, "cuFuncGetAttribute(CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK): at least 1, at most the device's 1024")
+CASE(func_attribute,
+     "cuFuncGetAttribute(CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK): at least 1, at most the device's 1024")
 {
 	int v = 0;
 
@@ -195,7 +206,8 @@ CASE(func_attribute, "cuFuncGetAttribute(CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK
 	EXPECT(v >= 1 && v <= 1024);
 }
 
-CASE(launch_other_context_module, "a module belongs to its context: a second context loads its own copy and launches from it")
+CASE(launch_other_context_module,
+     "a module belongs to its context: a second context loads its own copy and launches from it")
 {
 	CUcontext c, p;
 	struct conf_kernels k2;

@@ -26,7 +26,8 @@ static void when_get(CUdeviceptr w, int i, unsigned long long out[2])
 	cuMemcpyDtoH(out, w + 16ull * i, 16);
 }
 
-CASE(stream_create_flags, "cuStreamCreate / cuStreamGetFlags: the flags given (CU_STREAM_DEFAULT or CU_STREAM_NON_BLOCKING)")
+CASE(stream_create_flags,
+     "cuStreamCreate / cuStreamGetFlags: the flags given (CU_STREAM_DEFAULT or CU_STREAM_NON_BLOCKING)")
 {
 	CUstream a, b;
 	unsigned fa = 9, fb = 9;
@@ -47,7 +48,8 @@ CASE(stream_create_bad_flags, "cuStreamCreate: other flags are CUDA_ERROR_INVALI
 	EXPECT_RC(cuStreamCreate(&a, 0x40), CUDA_ERROR_INVALID_VALUE);
 }
 
-CASE(stream_priority_clamped, "cuStreamCreateWithPriority: \"If the specified priority is outside the numerical range returned by cuCtxGetStreamPriorityRange, it will automatically be clamped to the lowest or the highest number in the range\"")
+CASE(stream_priority_clamped,
+     "cuStreamCreateWithPriority: \"If the specified priority is outside the numerical range returned by cuCtxGetStreamPriorityRange, it will automatically be clamped to the lowest or the highest number in the range\"")
 {
 	int least, greatest, p = 99;
 	CUstream s;
@@ -88,7 +90,8 @@ CASE(stream_ids_unique, "cuStreamGetId: a unique id per stream")
 	OK(cuStreamDestroy(b));
 }
 
-CASE(stream_query_idle_busy, "cuStreamQuery: CUDA_SUCCESS when all work is done, CUDA_ERROR_NOT_READY while some is not")
+CASE(stream_query_idle_busy,
+     "cuStreamQuery: CUDA_SUCCESS when all work is done, CUDA_ERROR_NOT_READY while some is not")
 {
 	CUstream s;
 	CUdeviceptr w = when_buf(1);
@@ -103,7 +106,8 @@ CASE(stream_query_idle_busy, "cuStreamQuery: CUDA_SUCCESS when all work is done,
 	OK(cuMemFree(w));
 }
 
-CASE(stream_launch_async, "kernel launches are asynchronous: cuLaunchKernel returns before the kernel completes")
+CASE(stream_launch_async,
+     "kernel launches are asynchronous: cuLaunchKernel returns before the kernel completes")
 {
 	CUstream s;
 	CUdeviceptr w = when_buf(1);
@@ -119,7 +123,8 @@ CASE(stream_launch_async, "kernel launches are asynchronous: cuLaunchKernel retu
 	OK(cuMemFree(w));
 }
 
-CASE(stream_in_order, "work on one stream runs in issue order: a kernel starts after the previous one ended")
+CASE(stream_in_order,
+     "work on one stream runs in issue order: a kernel starts after the previous one ended")
 {
 	CUstream s;
 	CUdeviceptr w = when_buf(2);
@@ -136,7 +141,8 @@ CASE(stream_in_order, "work on one stream runs in issue order: a kernel starts a
 	OK(cuMemFree(w));
 }
 
-CASE(legacy_waits_for_blocking, "legacy default stream: \"waits on all blocking streams\" — its work starts after earlier work of blocking streams")
+CASE(legacy_waits_for_blocking,
+     "legacy default stream: \"waits on all blocking streams\" — its work starts after earlier work of blocking streams")
 {
 	CUstream s;
 	CUdeviceptr w = when_buf(2);
@@ -153,7 +159,8 @@ CASE(legacy_waits_for_blocking, "legacy default stream: \"waits on all blocking 
 	OK(cuMemFree(w));
 }
 
-CASE(blocking_waits_for_legacy, "blocking streams \"wait on the legacy default stream\": work queued after legacy work starts after it")
+CASE(blocking_waits_for_legacy,
+     "blocking streams \"wait on the legacy default stream\": work queued after legacy work starts after it")
 {
 	CUstream s;
 	CUdeviceptr w = when_buf(2);
@@ -170,7 +177,8 @@ CASE(blocking_waits_for_legacy, "blocking streams \"wait on the legacy default s
 	OK(cuMemFree(w));
 }
 
-CASE(legacy_async_host, "asynchronous work on the legacy stream returns at once even while a blocking stream is busy (the ordering is the device's, not the host's)")
+CASE(legacy_async_host,
+     "asynchronous work on the legacy stream returns at once even while a blocking stream is busy (the ordering is the device's, not the host's)")
 {
 	CUstream s;
 	CUdeviceptr w = when_buf(2);
@@ -190,7 +198,8 @@ CASE(legacy_async_host, "asynchronous work on the legacy stream returns at once 
 	OK(cuMemFree(w));
 }
 
-CASE(blocking_async_host, "asynchronous work on a blocking stream returns at once while the legacy stream is busy")
+CASE(blocking_async_host,
+     "asynchronous work on a blocking stream returns at once while the legacy stream is busy")
 {
 	CUstream s;
 	CUdeviceptr w = when_buf(2);
@@ -209,7 +218,8 @@ CASE(blocking_async_host, "asynchronous work on a blocking stream returns at onc
 	OK(cuMemFree(w));
 }
 
-CASE(nonblocking_exempt, "CU_STREAM_NON_BLOCKING: \"Work running in the created stream may run concurrently with work in stream 0 (the NULL stream), and the created stream should perform no implicit synchronization with stream 0\"")
+CASE(nonblocking_exempt,
+     "CU_STREAM_NON_BLOCKING: \"Work running in the created stream may run concurrently with work in stream 0 (the NULL stream), and the created stream should perform no implicit synchronization with stream 0\"")
 {
 	CUstream nb;
 	CUevent e;
@@ -229,7 +239,8 @@ CASE(nonblocking_exempt, "CU_STREAM_NON_BLOCKING: \"Work running in the created 
 	OK(cuMemFree(w));
 }
 
-CASE(per_thread_stream, "CU_STREAM_PER_THREAD: the calling thread's default stream, usable like any stream")
+CASE(per_thread_stream,
+     "CU_STREAM_PER_THREAD: the calling thread's default stream, usable like any stream")
 {
 	CUdeviceptr w = when_buf(1);
 	unsigned v = 0;
@@ -242,7 +253,8 @@ CASE(per_thread_stream, "CU_STREAM_PER_THREAD: the calling thread's default stre
 	OK(cuMemFree(w));
 }
 
-CASE(per_thread_blocking, "the per-thread default stream \"is not a non-blocking stream and will synchronize with the legacy default stream\"")
+CASE(per_thread_blocking,
+     "the per-thread default stream \"is not a non-blocking stream and will synchronize with the legacy default stream\"")
 {
 	CUdeviceptr w = when_buf(2);
 	unsigned long long a[2], b[2];
@@ -256,7 +268,8 @@ CASE(per_thread_blocking, "the per-thread default stream \"is not a non-blocking
 	OK(cuMemFree(w));
 }
 
-CASE(stream_destroy_returns, "cuStreamDestroy: \"In case the device is still doing work in the stream hStream when cuStreamDestroy() is called, the function will return immediately and the resources associated with hStream will be released automatically once the device has completed all work in hStream\"")
+CASE(stream_destroy_returns,
+     "cuStreamDestroy: \"In case the device is still doing work in the stream hStream when cuStreamDestroy() is called, the function will return immediately and the resources associated with hStream will be released automatically once the device has completed all work in hStream\"")
 {
 	CUstream s;
 	CUevent e;
@@ -281,7 +294,8 @@ CASE(stream_destroy_returns, "cuStreamDestroy: \"In case the device is still doi
 	OK(cuMemFree(w));
 }
 
-CASE(stream_destroy_ctx_sync, "work of a destroyed stream is still the context's: cuCtxSynchronize waits for it")
+CASE(stream_destroy_ctx_sync,
+     "work of a destroyed stream is still the context's: cuCtxSynchronize waits for it")
 {
 	CUstream s;
 	CUdeviceptr w = when_buf(1);
@@ -296,7 +310,8 @@ CASE(stream_destroy_ctx_sync, "work of a destroyed stream is still the context's
 	OK(cuMemFree(w));
 }
 
-CASE(stream_sync_legacy_handle, "cuStreamSynchronize(CU_STREAM_LEGACY) and (NULL) name the legacy default stream")
+CASE(stream_sync_legacy_handle,
+     "cuStreamSynchronize(CU_STREAM_LEGACY) and (NULL) name the legacy default stream")
 {
 	OK(cuStreamSynchronize(NULL));
 	OK(cuStreamSynchronize(CU_STREAM_LEGACY));
@@ -314,7 +329,8 @@ static void CUDA_CB host_note(void *p)
 		atomic_store(&host_order[i], (int)(intptr_t)p);
 }
 
-CASE(host_func_order, "cuLaunchHostFunc: the host function runs after the work queued before it and before the work after it")
+CASE(host_func_order,
+     "cuLaunchHostFunc: the host function runs after the work queued before it and before the work after it")
 {
 	CUstream s;
 	CUdeviceptr w = when_buf(1);
@@ -341,7 +357,8 @@ static void CUDA_CB cb_note(CUstream s, CUresult st, void *p)
 	host_note(p);
 }
 
-CASE(callback_flags, "cuStreamAddCallback: \"flags - Reserved for future use, must be 0\" (CUDA_ERROR_INVALID_VALUE otherwise); the callback runs in stream order")
+CASE(callback_flags,
+     "cuStreamAddCallback: \"flags - Reserved for future use, must be 0\" (CUDA_ERROR_INVALID_VALUE otherwise); the callback runs in stream order")
 {
 	CUstream s;
 
@@ -366,7 +383,8 @@ CASE(event_query_unrecorded, "cuEventQuery: an event never recorded is complete 
 	OK(cuEventDestroy(e));
 }
 
-CASE(event_create_flags, "cuEventCreate: CU_EVENT_INTERPROCESS requires CU_EVENT_DISABLE_TIMING; unknown flags are CUDA_ERROR_INVALID_VALUE")
+CASE(event_create_flags,
+     "cuEventCreate: CU_EVENT_INTERPROCESS requires CU_EVENT_DISABLE_TIMING; unknown flags are CUDA_ERROR_INVALID_VALUE")
 {
 	CUevent e;
 
@@ -376,7 +394,8 @@ CASE(event_create_flags, "cuEventCreate: CU_EVENT_INTERPROCESS requires CU_EVENT
 	OK(cuEventDestroy(e));
 }
 
-CASE(event_pending, "cuEventQuery: CUDA_ERROR_NOT_READY until the work before the record completes; cuEventSynchronize waits for it")
+CASE(event_pending,
+     "cuEventQuery: CUDA_ERROR_NOT_READY until the work before the record completes; cuEventSynchronize waits for it")
 {
 	CUstream s;
 	CUevent e;
@@ -394,7 +413,8 @@ CASE(event_pending, "cuEventQuery: CUDA_ERROR_NOT_READY until the work before th
 	OK(cuMemFree(w));
 }
 
-CASE(event_record_other_context, "cuEventRecord: \"hEvent and hStream must be from the same context otherwise CUDA_ERROR_INVALID_HANDLE is returned\"")
+CASE(event_record_other_context,
+     "cuEventRecord: \"hEvent and hStream must be from the same context otherwise CUDA_ERROR_INVALID_HANDLE is returned\"")
 {
 	CUcontext c, p;
 	CUstream s;
@@ -410,7 +430,8 @@ CASE(event_record_other_context, "cuEventRecord: \"hEvent and hStream must be fr
 	OK(cuCtxDestroy(c));
 }
 
-CASE(event_wait_other_context, "cuStreamWaitEvent: \"The event may be from a different context or device than hStream\"")
+CASE(event_wait_other_context,
+     "cuStreamWaitEvent: \"The event may be from a different context or device than hStream\"")
 {
 	CUcontext c, p;
 	CUstream s, s2;
@@ -434,7 +455,8 @@ CASE(event_wait_other_context, "cuStreamWaitEvent: \"The event may be from a dif
 	OK(cuMemFree(w));
 }
 
-CASE(event_wait_orders, "cuStreamWaitEvent: \"all future work submitted to hStream will wait until hEvent reports completion\"")
+CASE(event_wait_orders,
+     "cuStreamWaitEvent: \"all future work submitted to hStream will wait until hEvent reports completion\"")
 {
 	CUstream a, b;
 	CUevent e;
@@ -458,7 +480,8 @@ CASE(event_wait_orders, "cuStreamWaitEvent: \"all future work submitted to hStre
 	OK(cuMemFree(w));
 }
 
-CASE(event_wait_host_async, "cuStreamWaitEvent is asynchronous: it returns before the event completes")
+CASE(event_wait_host_async,
+     "cuStreamWaitEvent is asynchronous: it returns before the event completes")
 {
 	CUstream a, b;
 	CUevent e;
@@ -482,7 +505,8 @@ CASE(event_wait_host_async, "cuStreamWaitEvent is asynchronous: it returns befor
 	OK(cuMemFree(w));
 }
 
-CASE(event_wait_survives_rerecord, "cuStreamWaitEvent waits for the record current at call time; a later cuEventRecord \"will overwrite any existing state\" but does not release the earlier wait")
+CASE(event_wait_survives_rerecord,
+     "cuStreamWaitEvent waits for the record current at call time; a later cuEventRecord \"will overwrite any existing state\" but does not release the earlier wait")
 {
 	CUstream a, b, c;
 	CUevent e, done;
@@ -499,7 +523,7 @@ CASE(event_wait_survives_rerecord, "cuStreamWaitEvent waits for the record curre
 	OK(cuStreamWaitEvent(b, e, 0)); /* b waits for record 1 */
 	OK(cuMemsetD32Async(w + 16, 1, 1, b));
 	OK(cuEventRecord(done, b));
-	OK(cuEventRecord(e, c)); /* record 2: on an idle stream */
+	OK(cuEventRecord(e, c));   /* record 2: on an idle stream */
 	OK(cuEventSynchronize(e)); /* record 2 is done at once */
 	usleep(50 * 1000);	   /* time for b to run, were it released */
 	qb = cuEventQuery(done);
@@ -518,7 +542,8 @@ CASE(event_wait_survives_rerecord, "cuStreamWaitEvent waits for the record curre
 	OK(cuMemFree(w));
 }
 
-CASE(event_query_latest_record, "cuEventQuery reports the latest record: a re-record on an idle stream is complete while the earlier one is still pending")
+CASE(event_query_latest_record,
+     "cuEventQuery reports the latest record: a re-record on an idle stream is complete while the earlier one is still pending")
 {
 	CUstream a, c;
 	CUevent e;
@@ -541,7 +566,8 @@ CASE(event_query_latest_record, "cuEventQuery reports the latest record: a re-re
 	OK(cuMemFree(w));
 }
 
-CASE(elapsed_basic, "cuEventElapsedTime: milliseconds between two completed records (about the kernel's time between them)")
+CASE(elapsed_basic,
+     "cuEventElapsedTime: milliseconds between two completed records (about the kernel's time between them)")
 {
 	CUstream s;
 	CUevent a, b;
@@ -563,7 +589,8 @@ CASE(elapsed_basic, "cuEventElapsedTime: milliseconds between two completed reco
 	OK(cuMemFree(w));
 }
 
-CASE(elapsed_not_ready, "cuEventElapsedTime: \"If cuEventRecord() has been called on both events but one or both of them has not yet been completed ... CUDA_ERROR_NOT_READY is returned\"")
+CASE(elapsed_not_ready,
+     "cuEventElapsedTime: \"If cuEventRecord() has been called on both events but one or both of them has not yet been completed ... CUDA_ERROR_NOT_READY is returned\"")
 {
 	CUstream s;
 	CUevent a, b;
@@ -584,7 +611,8 @@ CASE(elapsed_not_ready, "cuEventElapsedTime: \"If cuEventRecord() has been calle
 	OK(cuMemFree(w));
 }
 
-CASE(elapsed_unrecorded, "cuEventElapsedTime: \"If cuEventRecord() has not been called on either event then CUDA_ERROR_INVALID_HANDLE is returned\"")
+CASE(elapsed_unrecorded,
+     "cuEventElapsedTime: \"If cuEventRecord() has not been called on either event then CUDA_ERROR_INVALID_HANDLE is returned\"")
 {
 	CUevent a, b;
 	float ms;
@@ -596,7 +624,8 @@ CASE(elapsed_unrecorded, "cuEventElapsedTime: \"If cuEventRecord() has not been 
 	OK(cuEventDestroy(b));
 }
 
-CASE(elapsed_disable_timing, "cuEventElapsedTime: \"If either event was created with the CU_EVENT_DISABLE_TIMING flag, then this function will return CUDA_ERROR_INVALID_HANDLE\"")
+CASE(elapsed_disable_timing,
+     "cuEventElapsedTime: \"If either event was created with the CU_EVENT_DISABLE_TIMING flag, then this function will return CUDA_ERROR_INVALID_HANDLE\"")
 {
 	CUevent a, b;
 	float ms;
@@ -611,7 +640,8 @@ CASE(elapsed_disable_timing, "cuEventElapsedTime: \"If either event was created 
 	OK(cuEventDestroy(b));
 }
 
-CASE(elapsed_latest_record, "cuEventElapsedTime uses the events' latest records: an earlier record completing later does not change the result")
+CASE(elapsed_latest_record,
+     "cuEventElapsedTime uses the events' latest records: an earlier record completing later does not change the result")
 {
 	CUstream a, c;
 	CUevent start, end;
@@ -662,7 +692,8 @@ CASE(elapsed_negative, "cuEventElapsedTime of (later, earlier) is negative")
 	OK(cuMemFree(w));
 }
 
-CASE(event_destroy_pending, "cuEventDestroy: \"In case hEvent has been recorded but has not yet been completed ... the call will return immediately\" and waits on it still complete")
+CASE(event_destroy_pending,
+     "cuEventDestroy: \"In case hEvent has been recorded but has not yet been completed ... the call will return immediately\" and waits on it still complete")
 {
 	CUstream a, b;
 	CUevent e;
@@ -689,7 +720,8 @@ CASE(event_destroy_pending, "cuEventDestroy: \"In case hEvent has been recorded 
 	OK(cuMemFree(w));
 }
 
-CASE(event_record_with_flags, "cuEventRecordWithFlags: flags other than CU_EVENT_RECORD_DEFAULT / CU_EVENT_RECORD_EXTERNAL are CUDA_ERROR_INVALID_VALUE")
+CASE(event_record_with_flags,
+     "cuEventRecordWithFlags: flags other than CU_EVENT_RECORD_DEFAULT / CU_EVENT_RECORD_EXTERNAL are CUDA_ERROR_INVALID_VALUE")
 {
 	CUevent e;
 

@@ -35,7 +35,8 @@ static CUmemAccessDesc rw(void)
 	return d;
 }
 
-CASE(vmm_granularity, "cuMemGetAllocationGranularity: a power of two; RECOMMENDED is a multiple of MINIMUM")
+CASE(vmm_granularity,
+     "cuMemGetAllocationGranularity: a power of two; RECOMMENDED is a multiple of MINIMUM")
 {
 	CUmemAllocationProp p = prop();
 	size_t g = 0, r = 0;
@@ -45,7 +46,8 @@ CASE(vmm_granularity, "cuMemGetAllocationGranularity: a power of two; RECOMMENDE
 	EXPECT(g && !(g & (g - 1)) && r && r % g == 0);
 }
 
-CASE(vmm_create_unaligned, "cuMemCreate: size must be a multiple of the granularity (CUDA_ERROR_INVALID_VALUE otherwise)")
+CASE(vmm_create_unaligned,
+     "cuMemCreate: size must be a multiple of the granularity (CUDA_ERROR_INVALID_VALUE otherwise)")
 {
 	CUmemAllocationProp p = prop();
 	CUmemGenericAllocationHandle h;
@@ -53,7 +55,8 @@ CASE(vmm_create_unaligned, "cuMemCreate: size must be a multiple of the granular
 	EXPECT_RC(cuMemCreate(&h, gran() + 1, &p, 0), CUDA_ERROR_INVALID_VALUE);
 }
 
-CASE(vmm_map_copy, "cuMemCreate + cuMemAddressReserve + cuMemMap + cuMemSetAccess: the range is device memory for copies and kernels")
+CASE(vmm_map_copy,
+     "cuMemCreate + cuMemAddressReserve + cuMemMap + cuMemSetAccess: the range is device memory for copies and kernels")
 {
 	CUmemAllocationProp p = prop();
 	CUmemAccessDesc d = rw();
@@ -76,7 +79,8 @@ CASE(vmm_map_copy, "cuMemCreate + cuMemAddressReserve + cuMemMap + cuMemSetAcces
 	OK(cuMemAddressFree(va, g));
 }
 
-CASE(vmm_range_is_reservation, "CU_POINTER_ATTRIBUTE_RANGE_START_ADDR / RANGE_SIZE (\"the address range for this requested pointer\") give the reservation; MAPPING_BASE_ADDR / MAPPING_SIZE (\"the actual underlying mapping that the pointer belongs to\") the mapping")
+CASE(vmm_range_is_reservation,
+     "CU_POINTER_ATTRIBUTE_RANGE_START_ADDR / RANGE_SIZE (\"the address range for this requested pointer\") give the reservation; MAPPING_BASE_ADDR / MAPPING_SIZE (\"the actual underlying mapping that the pointer belongs to\") the mapping")
 {
 	CUmemAllocationProp p = prop();
 	CUmemAccessDesc d = rw();
@@ -124,7 +128,8 @@ CASE(vmm_get_access, "cuMemGetAccess: the access set with cuMemSetAccess")
 	OK(cuMemAddressFree(va, g));
 }
 
-CASE(vmm_retain_handle, "cuMemRetainAllocationHandle: the handle of a mapped address (to be released once more)")
+CASE(vmm_retain_handle,
+     "cuMemRetainAllocationHandle: the handle of a mapped address (to be released once more)")
 {
 	CUmemAllocationProp p = prop(), q;
 	CUmemGenericAllocationHandle h, h2 = 0;
@@ -145,7 +150,8 @@ CASE(vmm_retain_handle, "cuMemRetainAllocationHandle: the handle of a mapped add
 	OK(cuMemAddressFree(va, g));
 }
 
-CASE(vmm_release_while_mapped, "cuMemRelease: \"The memory allocation will be freed when all outstanding mappings to the memory are unmapped\": a released handle's mapping stays usable")
+CASE(vmm_release_while_mapped,
+     "cuMemRelease: \"The memory allocation will be freed when all outstanding mappings to the memory are unmapped\": a released handle's mapping stays usable")
 {
 	CUmemAllocationProp p = prop();
 	CUmemAccessDesc d = rw();
@@ -192,7 +198,8 @@ CASE(vmm_two_mappings, "one allocation mapped at two addresses: both see the sam
 	OK(cuMemAddressFree(b, g));
 }
 
-CASE(vmm_memgetinfo, "cuMemCreate allocates physical memory: cuMemGetInfo's free drops by at least its size until it is released and unmapped")
+CASE(vmm_memgetinfo,
+     "cuMemCreate allocates physical memory: cuMemGetInfo's free drops by at least its size until it is released and unmapped")
 {
 	CUmemAllocationProp p = prop();
 	CUmemGenericAllocationHandle h;

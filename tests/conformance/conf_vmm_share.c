@@ -78,7 +78,8 @@ static size_t free_now(void)
 	return f;
 }
 
-CASE(vmm_share_attr_posix_fd, "CU_DEVICE_ATTRIBUTE_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR_SUPPORTED: \"Device supports exporting memory to a posix file descriptor with cuMemExportToShareableHandle, if requested via cuMemCreate\" (1 on Linux)")
+CASE(vmm_share_attr_posix_fd,
+     "CU_DEVICE_ATTRIBUTE_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR_SUPPORTED: \"Device supports exporting memory to a posix file descriptor with cuMemExportToShareableHandle, if requested via cuMemCreate\" (1 on Linux)")
 {
 	int v = -1;
 
@@ -87,7 +88,8 @@ CASE(vmm_share_attr_posix_fd, "CU_DEVICE_ATTRIBUTE_HANDLE_TYPE_POSIX_FILE_DESCRI
 	EXPECT(v == 1);
 }
 
-CASE(vmm_share_roundtrip, "cuMemExportToShareableHandle + cuMemImportFromShareableHandle: the imported handle maps the same memory (a write through either mapping is read through the other)")
+CASE(vmm_share_roundtrip,
+     "cuMemExportToShareableHandle + cuMemImportFromShareableHandle: the imported handle maps the same memory (a write through either mapping is read through the other)")
 {
 	CUmemAllocationProp p = sprop(true);
 	CUmemGenericAllocationHandle h, h2;
@@ -99,7 +101,8 @@ CASE(vmm_share_roundtrip, "cuMemExportToShareableHandle + cuMemImportFromShareab
 	OK(cuMemCreate(&h, g, &p, 0));
 	OK(cuMemExportToShareableHandle(&fd, h, CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR, 0));
 	EXPECT(fd >= 0);
-	OK(cuMemImportFromShareableHandle(&h2, fd_arg(fd), CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR));
+	OK(cuMemImportFromShareableHandle(&h2, fd_arg(fd),
+					  CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR));
 	a = map_rw(h, g);
 	b = map_rw(h2, g);
 	REQUIRE(a && b && a != b);
@@ -116,7 +119,8 @@ CASE(vmm_share_roundtrip, "cuMemExportToShareableHandle + cuMemImportFromShareab
 	close(fd);
 }
 
-CASE(vmm_share_import_props, "cuMemGetAllocationPropertiesFromHandle on an imported handle: a pinned allocation on the exporting device that allows POSIX fd export")
+CASE(vmm_share_import_props,
+     "cuMemGetAllocationPropertiesFromHandle on an imported handle: a pinned allocation on the exporting device that allows POSIX fd export")
 {
 	CUmemAllocationProp p = sprop(true), q;
 	CUmemGenericAllocationHandle h, h2;
@@ -125,7 +129,8 @@ CASE(vmm_share_import_props, "cuMemGetAllocationPropertiesFromHandle on an impor
 
 	OK(cuMemCreate(&h, g, &p, 0));
 	OK(cuMemExportToShareableHandle(&fd, h, CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR, 0));
-	OK(cuMemImportFromShareableHandle(&h2, fd_arg(fd), CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR));
+	OK(cuMemImportFromShareableHandle(&h2, fd_arg(fd),
+					  CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR));
 	memset(&q, 0, sizeof(q));
 	OK(cuMemGetAllocationPropertiesFromHandle(&q, h2));
 	EXPECT(q.type == CU_MEM_ALLOCATION_TYPE_PINNED);
@@ -136,7 +141,8 @@ CASE(vmm_share_import_props, "cuMemGetAllocationPropertiesFromHandle on an impor
 	close(fd);
 }
 
-CASE(vmm_share_charged_once, "an imported and mapped allocation is the same memory: cuMemGetInfo's free drops once, by its size, not again per import or mapping")
+CASE(vmm_share_charged_once,
+     "an imported and mapped allocation is the same memory: cuMemGetInfo's free drops once, by its size, not again per import or mapping")
 {
 	CUmemAllocationProp p = sprop(true);
 	CUmemGenericAllocationHandle h, h2;
@@ -149,7 +155,8 @@ CASE(vmm_share_charged_once, "an imported and mapped allocation is the same memo
 	f1 = free_now();
 	EXPECT(f1 + n <= f0 + f0 / 100);
 	OK(cuMemExportToShareableHandle(&fd, h, CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR, 0));
-	OK(cuMemImportFromShareableHandle(&h2, fd_arg(fd), CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR));
+	OK(cuMemImportFromShareableHandle(&h2, fd_arg(fd),
+					  CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR));
 	a = map_rw(h, n);
 	b = map_rw(h2, n);
 	REQUIRE(a && b);
@@ -165,7 +172,8 @@ CASE(vmm_share_charged_once, "an imported and mapped allocation is the same memo
 	EXPECT(f3 >= f1 + n - g);
 }
 
-CASE(vmm_share_fd_keeps_memory, "\"Once all shareable handles are closed and the allocation is released, the allocated memory referenced will be released\": released with its fd open, the memory stays (and imports with its contents); closing the fd frees it")
+CASE(vmm_share_fd_keeps_memory,
+     "\"Once all shareable handles are closed and the allocation is released, the allocated memory referenced will be released\": released with its fd open, the memory stays (and imports with its contents); closing the fd frees it")
 {
 	CUmemAllocationProp p = sprop(true);
 	CUmemGenericAllocationHandle h, h2;
@@ -185,7 +193,8 @@ CASE(vmm_share_fd_keeps_memory, "\"Once all shareable handles are closed and the
 	f1 = free_now();
 	if (!EXPECT(f1 + n <= f0 + f0 / 100))
 		conf_note("free %zu before, %zu released with the fd open", f0, f1);
-	OK(cuMemImportFromShareableHandle(&h2, fd_arg(fd), CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR));
+	OK(cuMemImportFromShareableHandle(&h2, fd_arg(fd),
+					  CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR));
 	a = map_rw(h2, n);
 	REQUIRE(a);
 	OK(cuMemcpyDtoH(&r, a + n - 64, sizeof(r)));
@@ -197,7 +206,8 @@ CASE(vmm_share_fd_keeps_memory, "\"Once all shareable handles are closed and the
 	EXPECT(f2 >= f1 + n - g);
 }
 
-CASE(vmm_share_export_twice, "cuMemExportToShareableHandle: every call gives a descriptor of its own; each imports the allocation")
+CASE(vmm_share_export_twice,
+     "cuMemExportToShareableHandle: every call gives a descriptor of its own; each imports the allocation")
 {
 	CUmemAllocationProp p = sprop(true);
 	CUmemGenericAllocationHandle h, h2, h3;
@@ -208,8 +218,10 @@ CASE(vmm_share_export_twice, "cuMemExportToShareableHandle: every call gives a d
 	OK(cuMemExportToShareableHandle(&fd1, h, CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR, 0));
 	OK(cuMemExportToShareableHandle(&fd2, h, CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR, 0));
 	EXPECT(fd1 >= 0 && fd2 >= 0 && fd1 != fd2);
-	OK(cuMemImportFromShareableHandle(&h2, fd_arg(fd1), CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR));
-	OK(cuMemImportFromShareableHandle(&h3, fd_arg(fd2), CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR));
+	OK(cuMemImportFromShareableHandle(&h2, fd_arg(fd1),
+					  CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR));
+	OK(cuMemImportFromShareableHandle(&h3, fd_arg(fd2),
+					  CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR));
 	OK(cuMemRelease(h3));
 	OK(cuMemRelease(h2));
 	OK(cuMemRelease(h));
@@ -217,7 +229,8 @@ CASE(vmm_share_export_twice, "cuMemExportToShareableHandle: every call gives a d
 	close(fd2);
 }
 
-CASE(vmm_share_export_not_requested, "cuMemExportToShareableHandle: a handle type not requested at cuMemCreate cannot be exported (CUDA_ERROR_INVALID_VALUE)")
+CASE(vmm_share_export_not_requested,
+     "cuMemExportToShareableHandle: a handle type not requested at cuMemCreate cannot be exported (CUDA_ERROR_INVALID_VALUE)")
 {
 	CUmemAllocationProp p = sprop(false);
 	CUmemGenericAllocationHandle h;
@@ -229,7 +242,8 @@ CASE(vmm_share_export_not_requested, "cuMemExportToShareableHandle: a handle typ
 	OK(cuMemRelease(h));
 }
 
-CASE(vmm_share_export_flags, "cuMemExportToShareableHandle: \"flags - Reserved, must be zero\" (CUDA_ERROR_INVALID_VALUE otherwise)")
+CASE(vmm_share_export_flags,
+     "cuMemExportToShareableHandle: \"flags - Reserved, must be zero\" (CUDA_ERROR_INVALID_VALUE otherwise)")
 {
 	CUmemAllocationProp p = sprop(true);
 	CUmemGenericAllocationHandle h;
@@ -238,22 +252,26 @@ CASE(vmm_share_export_flags, "cuMemExportToShareableHandle: \"flags - Reserved, 
 	OK(cuMemCreate(&h, sgran(), &p, 0));
 	EXPECT_RC(cuMemExportToShareableHandle(&fd, h, CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR, 1),
 		  CUDA_ERROR_INVALID_VALUE);
-	EXPECT_RC(cuMemExportToShareableHandle(NULL, h, CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR, 0),
-		  CUDA_ERROR_INVALID_VALUE);
+	EXPECT_RC(
+		cuMemExportToShareableHandle(NULL, h, CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR, 0),
+		CUDA_ERROR_INVALID_VALUE);
 	OK(cuMemRelease(h));
 }
 
-CASE(vmm_share_import_bad_fd, "cuMemImportFromShareableHandle: a descriptor that is not open, or open on something that is no exported allocation, imports nothing (an error, not CUDA_SUCCESS)")
+CASE(vmm_share_import_bad_fd,
+     "cuMemImportFromShareableHandle: a descriptor that is not open, or open on something that is no exported allocation, imports nothing (an error, not CUDA_SUCCESS)")
 {
 	CUmemGenericAllocationHandle h = 0;
 	int pfd[2] = { -1, -1 }, mfd;
 	CUresult r;
 
-	r = cuMemImportFromShareableHandle(&h, fd_arg(1000000), CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR);
+	r = cuMemImportFromShareableHandle(&h, fd_arg(1000000),
+					   CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR);
 	if (!EXPECT(r != CUDA_SUCCESS))
 		cuMemRelease(h);
 	REQUIRE(pipe(pfd) == 0);
-	r = cuMemImportFromShareableHandle(&h, fd_arg(pfd[0]), CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR);
+	r = cuMemImportFromShareableHandle(&h, fd_arg(pfd[0]),
+					   CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR);
 	if (!EXPECT(r != CUDA_SUCCESS))
 		cuMemRelease(h);
 	close(pfd[0]);
@@ -262,7 +280,8 @@ CASE(vmm_share_import_bad_fd, "cuMemImportFromShareableHandle: a descriptor that
 	mfd = memfd_create("not-an-export", MFD_CLOEXEC);
 	REQUIRE(mfd >= 0);
 	REQUIRE(ftruncate(mfd, (off_t)(sgran() + 4096)) == 0);
-	r = cuMemImportFromShareableHandle(&h, fd_arg(mfd), CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR);
+	r = cuMemImportFromShareableHandle(&h, fd_arg(mfd),
+					   CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR);
 	if (!EXPECT(r != CUDA_SUCCESS))
 		cuMemRelease(h);
 	close(mfd);

@@ -270,7 +270,8 @@ int main(int argc, char **argv)
 				continue;
 			if (pass == 1 && !conf.ctx && setup() < 0)
 				return 1;
-			ok = (c->flags & (CONF_ISOLATED | CONF_NOINIT)) ? run_child(c) : run_here(c);
+			ok = (c->flags & (CONF_ISOLATED | CONF_NOINIT)) ? run_child(c)
+									: run_here(c);
 			if (pass == 1)
 				reset_current();
 			printf("%s %s — %s\n", ok ? "ok  " : "FAIL", c->id, c->doc);

@@ -21,8 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (b.req.memory_mib < 1 || b.req.memory_mib > GV_ADVISE_MEMORY_MAX_MIB ||
 		    b.req.replicas < 1 || b.req.replicas > GV_ADVISE_REPLICAS_MAX ||
 		    b.req.gpu != -1 ||
-		    (b.req.workload != GV_ADVISE_TRAINING && b.req.workload != GV_ADVISE_INFERENCE &&
-		     b.req.workload != GV_ADVISE_DEV) ||
+		    (b.req.workload != GV_ADVISE_TRAINING &&
+		     b.req.workload != GV_ADVISE_INFERENCE && b.req.workload != GV_ADVISE_DEV) ||
 		    memchr(b.gpu, '\0', sizeof(b.gpu)) == NULL ||
 		    (b.gpu[0] && gv_apireq_gpu_ref(b.gpu, &idx, NULL) != 0))
 			abort();

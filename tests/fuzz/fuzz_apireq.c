@@ -137,7 +137,7 @@ static void check_query(char *qs)
 	char *save = NULL, *pair, *eq;
 
 	gv_apireq_query_init(&q, GV_APIREQ_Q_SINCE | GV_APIREQ_Q_FORCE | GV_APIREQ_Q_GPU |
-				     GV_APIREQ_Q_TICKET | GV_APIREQ_Q_SECONDS);
+					 GV_APIREQ_Q_TICKET | GV_APIREQ_Q_SECONDS);
 	for (pair = strtok_r(qs, "&", &save); pair; pair = strtok_r(NULL, "&", &save)) {
 		eq = strchr(pair, '=');
 		if (eq)
@@ -166,8 +166,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!buf)
 		return 0;
 	memcpy(buf, data + 1, len);
-	switch (data[0] == 'c' ? 0 : data[0] == 'm' ? 1 : data[0] == 'w' ? 2 : data[0] == 'q' ? 3 :
-		data[0] == 's' ? 4 : data[0] == 'W' ? 5 : data[0] == 'r' ? 6 : data[0] % 7) {
+	switch (data[0] == 'c'	 ? 0
+		: data[0] == 'm' ? 1
+		: data[0] == 'w' ? 2
+		: data[0] == 'q' ? 3
+		: data[0] == 's' ? 4
+		: data[0] == 'W' ? 5
+		: data[0] == 'r' ? 6
+				 : data[0] % 7) {
 	case 0:
 		check_create(buf, len);
 		break;

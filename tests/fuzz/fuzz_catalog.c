@@ -33,13 +33,15 @@ static void check_model(const struct gv_model *m)
 		if (p->kind == GV_PROFILE_MIG || p->kind == GV_PROFILE_MIG_VGPU) {
 			for (s = 0; s < 32; s++)
 				if ((p->start_mask & (1u << s)) &&
-				    (s >= m->mig_mem_slices || s + p->mem_slices > m->mig_mem_slices))
+				    (s >= m->mig_mem_slices ||
+				     s + p->mem_slices > m->mig_mem_slices))
 					abort();
 		}
 		g.model = m;
 		g.mem_mib = m->mem_mib;
-		g.mode = p->kind == GV_PROFILE_TIMESLICE ? GV_MODE_TIMESLICE :
-			 p->kind == GV_PROFILE_PASSTHROUGH ? GV_MODE_PASSTHROUGH : GV_MODE_MIG;
+		g.mode = p->kind == GV_PROFILE_TIMESLICE     ? GV_MODE_TIMESLICE
+			 : p->kind == GV_PROFILE_PASSTHROUGH ? GV_MODE_PASSTHROUGH
+							     : GV_MODE_MIG;
 		if (gv_place(&node, &req, &res, NULL) == 0 &&
 		    (res.gpu != 0 || gv_place_free_count(&g, p, false) < 1))
 			abort();

@@ -24,8 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (r.op != GV_MIGCTL_MIGRATE && r.op != GV_MIGCTL_HELLO)
 			abort();
-	} else if (ret != -EINVAL || !err.msg[0] || r.op || r.to[0] ||
-		   r.auto_converge) {
+	} else if (ret != -EINVAL || !err.msg[0] || r.op || r.to[0] || r.auto_converge) {
 		abort();
 	}
 	return 0;

@@ -24,7 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (r.n_more < 0 || r.n_more > GV_MIGREQ_SPAN_MAX - 1)
 			abort();
 		for (int i = 0; i < r.n_more; i++)
-			if (!r.more[i][0] || strnlen(r.more[i], GV_MIGREQ_ID_MAX) == GV_MIGREQ_ID_MAX)
+			if (!r.more[i][0] ||
+			    strnlen(r.more[i], GV_MIGREQ_ID_MAX) == GV_MIGREQ_ID_MAX)
 				abort();
 	} else if ((ret != -EINVAL && ret != -E2BIG) || !err.msg[0] || r.instance[0] ||
 		   r.auto_converge) {

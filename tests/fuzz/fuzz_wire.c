@@ -71,8 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			break;
 		}
-		if (used < GV_WIRE_HDR_SIZE || used > size - off ||
-		    used != gv_wire_frame_size(&f))
+		if (used < GV_WIRE_HDR_SIZE || used > size - off || used != gv_wire_frame_size(&f))
 			abort();
 		free(copy);
 		copy = malloc(used);

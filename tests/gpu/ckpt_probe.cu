@@ -68,12 +68,11 @@ static void die(const char *fmt, ...)
 		if (r_ != CUDA_SUCCESS)                                            \
 			die("%s:%d %s: %s", __FILE__, __LINE__, #call, ename(r_)); \
 	} while (0)
-#define CKR(call)                                                                    \
-	do {                                                                         \
-		cudaError_t e_ = (call);                                             \
-		if (e_ != cudaSuccess)                                               \
-			die("%s:%d %s: %s", __FILE__, __LINE__, #call,               \
-			    cudaGetErrorName(e_));                                   \
+#define CKR(call)                                                                             \
+	do {                                                                                  \
+		cudaError_t e_ = (call);                                                      \
+		if (e_ != cudaSuccess)                                                        \
+			die("%s:%d %s: %s", __FILE__, __LINE__, #call, cudaGetErrorName(e_)); \
 	} while (0)
 
 /* ---- kernels: fill with a seeded pattern, count mismatches ---- */
@@ -332,8 +331,8 @@ static double rt_step(struct rt *r, float *ms)
 	CKR(cudaEventRecord(r->e0, r->s));
 	CKR(cudaGraphLaunch(r->g, r->s));
 #ifndef GV_NO_CUBLAS
-	if (cublasSgemm(r->blas, CUBLAS_OP_N, CUBLAS_OP_N, r->n, r->n, r->n, &one, r->a, r->n,
-			r->b, r->n, &zero, r->c, r->n) != CUBLAS_STATUS_SUCCESS)
+	if (cublasSgemm(r->blas, CUBLAS_OP_N, CUBLAS_OP_N, r->n, r->n, r->n, &one, r->a, r->n, r->b,
+			r->n, &zero, r->c, r->n) != CUBLAS_STATUS_SUCCESS)
 		die("cublasSgemm");
 #else
 	(void)one;
@@ -392,8 +391,8 @@ static int target(const char *name, int s, size_t mib)
 	if (!msg || strncmp(msg, "pre", 3))
 		die("expected pre, got %s", msg ? msg : "EOF");
 	/* before the lock: what the design does to the bulk (the shim would) */
-	if (!strcmp(name, "vmm-unmapped") || !strcmp(name, "design") ||
-	    !strcmp(name, "runtime") || !strcmp(name, "helper-reads")) {
+	if (!strcmp(name, "vmm-unmapped") || !strcmp(name, "design") || !strcmp(name, "runtime") ||
+	    !strcmp(name, "helper-reads")) {
 		vmm_drop(&v); /* the reservation stays */
 	} else if (!strcmp(name, "import-held") || !strcmp(name, "import-mapped")) {
 		vmm_drop(&v);
@@ -429,9 +428,9 @@ static int target(const char *name, int s, size_t mib)
 		} else {
 			CUdeviceptr again = 0;
 			CUresult rr = cuMemAddressReserve(&again, v.size, 0, v.va, 0);
-			snprintf(out, sizeof(out),
-				 "remap_same_va=%s reserve_again_at_hint=%s(%s)", ename(cr),
-				 ename(rr), again == v.va ? "same address" : "other address");
+			snprintf(out, sizeof(out), "remap_same_va=%s reserve_again_at_hint=%s(%s)",
+				 ename(cr), ename(rr),
+				 again == v.va ? "same address" : "other address");
 		}
 	} else if (!strcmp(name, "design") || !strcmp(name, "runtime") ||
 		   !strcmp(name, "helper-reads")) {
@@ -444,11 +443,11 @@ static int target(const char *name, int s, size_t mib)
 		if (cr != CUDA_SUCCESS) {
 			snprintf(out, sizeof(out), "import_and_map_after_restore=%s", ename(cr));
 		} else {
-			long long bad = verify(v.va, v.size,
-					       !strcmp(name, "helper-reads") ? 1 : 4);
-			int n = snprintf(out, sizeof(out),
-					 "import_and_map_after_restore=ok (%.2f ms) bulk_bad_words=%lld",
-					 t1 - t0, bad);
+			long long bad = verify(v.va, v.size, !strcmp(name, "helper-reads") ? 1 : 4);
+			int n = snprintf(
+				out, sizeof(out),
+				"import_and_map_after_restore=ok (%.2f ms) bulk_bad_words=%lld",
+				t1 - t0, bad);
 			if (!strcmp(name, "runtime")) {
 				sum1 = rt_step(&r, &ms);
 				/* x is 0 at first; each replay of the graph makes
@@ -460,7 +459,8 @@ static int target(const char *name, int s, size_t mib)
 				want = sum0 + (1.40625 - 1.25) * w;
 				snprintf(out + n, sizeof(out) - n,
 					 " runtime_step_after=%s graph_gemm_ms=%.3f",
-					 fabs(sum1 - want) <= 1e-9 * fabs(want) ? "ok" : "FAIL", ms);
+					 fabs(sum1 - want) <= 1e-9 * fabs(want) ? "ok" : "FAIL",
+					 ms);
 			}
 		}
 	} else if (!strcmp(name, "import-held") || !strcmp(name, "import-mapped")) {
@@ -655,8 +655,8 @@ static int scenario(const char *name, size_t mib, const char *relies)
 	say(sv[0], fd, "post");
 	msg = hear(sv[0], NULL);
 	printf("  target after: %s\n", msg ? msg : "(died)");
-	if (!msg || strstr(msg, "FAIL") || (strstr(msg, "bad_words=") &&
-					    !strstr(msg, "bad_words=0")))
+	if (!msg || strstr(msg, "FAIL") ||
+	    (strstr(msg, "bad_words=") && !strstr(msg, "bad_words=0")))
 		ret = relies ? 1 : 0;
 reap:
 	close(sv[0]);
@@ -704,8 +704,8 @@ int main(int argc, char **argv)
 		mib = strtoull(argv[1], NULL, 10);
 	cuDeviceGetName(name, sizeof(name), dev);
 	cuDriverGetVersion(&drv);
-	printf("ckpt_probe: %s, driver API %d, bulk %zu MiB, granularity %zu KiB\n", name, drv,
-	       mib, gran(0) >> 10);
+	printf("ckpt_probe: %s, driver API %d, bulk %zu MiB, granularity %zu KiB\n", name, drv, mib,
+	       gran(0) >> 10);
 
 	/* the driver carries plain allocations; the checkpoint-mode baseline */
 	fail |= scenario("alloc", 256, NULL);
@@ -726,10 +726,12 @@ int main(int argc, char **argv)
 		fail |= scenario("import-held", mib, NULL);
 		fail |= scenario("import-mapped", mib, NULL);
 	}
-	fail |= scenario("helper-reads", mib,
-			 "a helper reads the target's live bulk; the target maps it again after restore");
-	fail |= scenario("runtime", mib,
-			 "a CUDA-runtime program (stream, events, graph, cuBLAS) with its bulk moved by us");
+	fail |= scenario(
+		"helper-reads", mib,
+		"a helper reads the target's live bulk; the target maps it again after restore");
+	fail |= scenario(
+		"runtime", mib,
+		"a CUDA-runtime program (stream, events, graph, cuBLAS) with its bulk moved by us");
 	printf("\nckpt_probe: %s\n", fail ? "FAIL" : "PASS");
 	return fail;
 }

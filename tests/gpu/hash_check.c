@@ -30,14 +30,13 @@
 #define CHUNK (2ull << 20)
 #define REPS 5
 
-#define CK(call)                                                                              \
-	do {                                                                                 \
-		CUresult r_ = (call);                                                        \
-		if (r_ != CUDA_SUCCESS) {                                                    \
-			fprintf(stderr, "hash-check: %s failed: CUDA error %d\n", #call,     \
-				(int)r_);                                                    \
-			exit(2);                                                             \
-		}                                                                            \
+#define CK(call)                                                                                   \
+	do {                                                                                       \
+		CUresult r_ = (call);                                                              \
+		if (r_ != CUDA_SUCCESS) {                                                          \
+			fprintf(stderr, "hash-check: %s failed: CUDA error %d\n", #call, (int)r_); \
+			exit(2);                                                                   \
+		}                                                                                  \
 	} while (0)
 
 static double now_s(void)
@@ -107,15 +106,20 @@ out:
 int main(int argc, char **argv)
 {
 	static const uint64_t sizes[][2] = {
-		{ 64ull << 20, CHUNK },		   { (64ull << 20) - 1000, CHUNK },
-		{ (64ull << 20) + 200, CHUNK },	   { 64ull << 20, 64 << 10 },
-		{ (16ull << 20) + 8, 1 << 20 },	   { 1 << 20, 4104 },
-		{ 100000, 232 },		   { 1000, 1000 },
+		{ 64ull << 20, CHUNK },
+		{ (64ull << 20) - 1000, CHUNK },
+		{ (64ull << 20) + 200, CHUNK },
+		{ 64ull << 20, 64 << 10 },
+		{ (16ull << 20) + 8, 1 << 20 },
+		{ 1 << 20, 4104 },
+		{ 100000, 232 },
+		{ 1000, 1000 },
 		{ 241, 1 << 20 },
 		/* more chunks than one launch takes: the output buffer reused */
 		{ 64ull << 20, 4104 },
 		/* 64 full blocks and a tail slot alone in the next segment */
-		{ 65600, 1 << 20 },		   { 66560, 1 << 20 },
+		{ 65600, 1 << 20 },
+		{ 66560, 1 << 20 },
 	};
 	const struct gv_hashk_drv drv = {
 		.module_load_data = cuModuleLoadData,
@@ -202,8 +206,9 @@ int main(int argc, char **argv)
 		/* the engine's copy calls: 32 chunks at a time */
 		t = now_s();
 		for (uint64_t c = 0; c < nchunks; c += 32)
-			if (gv_hashk_range(k, s, a, big, CHUNK, c, nchunks - c < 32 ? nchunks - c : 32,
-					   hs + c, &err) != 0) {
+			if (gv_hashk_range(k, s, a, big, CHUNK, c,
+					   nchunks - c < 32 ? nchunks - c : 32, hs + c,
+					   &err) != 0) {
 				printf("FAIL: %s\n", err.msg);
 				return 1;
 			}

@@ -49,7 +49,8 @@ static void print_node(const struct gv_node_desc *n)
 		       g->n_mig);
 		for (int k = 0; k < g->n_mig; k++)
 			printf("  MIG %-12s start %d (UUID: %s)\n", g->mig[k].profile->name,
-			       g->mig[k].start, g->mig[k].uuid[0] ? g->mig[k].uuid : "none: no compute instance");
+			       g->mig[k].start,
+			       g->mig[k].uuid[0] ? g->mig[k].uuid : "none: no compute instance");
 	}
 }
 
@@ -60,8 +61,8 @@ static void check_node(const struct gv_node_desc *n)
 
 		check(strncmp(g->uuid, "GPU-", 4) == 0 && strlen(g->uuid) == 40,
 		      "UUID is GPU- and 36 characters", i);
-		check(g->pci_bus_id[0] != '\0' && g->pci_device_id != 0, "PCI bus and device id read",
-		      i);
+		check(g->pci_bus_id[0] != '\0' && g->pci_device_id != 0,
+		      "PCI bus and device id read", i);
 		check(g->model != NULL, "matched a catalog model", i);
 		if (g->model) {
 			bool id_known = false;
@@ -165,14 +166,16 @@ int main(int argc, char **argv)
 				print_node(n);
 				for (int k = 0; k < n->gpus[cycle_gpu].n_mig; k++)
 					listed = listed ||
-						 (strcmp(n->gpus[cycle_gpu].mig[k].uuid, uuid) == 0 &&
+						 (strcmp(n->gpus[cycle_gpu].mig[k].uuid, uuid) ==
+							  0 &&
 						  n->gpus[cycle_gpu].mig[k].start == cycle_start &&
 						  n->gpus[cycle_gpu].mig[k].profile == p);
 			}
 			check(listed, "the new MIG instance is listed with its profile and start",
 			      cycle_gpu);
 			rc = be->ops->mig_destroy(be, cycle_gpu, uuid, &err);
-			printf("mig_destroy(%d, %s): %d %s\n", cycle_gpu, uuid, rc, rc ? err.msg : "");
+			printf("mig_destroy(%d, %s): %d %s\n", cycle_gpu, uuid, rc,
+			       rc ? err.msg : "");
 			failures += rc != 0;
 		} else {
 			failures++;

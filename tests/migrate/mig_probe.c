@@ -29,13 +29,13 @@
 
 #include "gv_kernels.h"
 
-#define CK(call)                                                                             \
-	do {                                                                                 \
-		CUresult r_ = (call);                                                        \
-		if (r_ != CUDA_SUCCESS) {                                                    \
-			fprintf(stderr, "%s: %d\n", #call, (int)r_);                         \
-			return 1;                                                            \
-		}                                                                            \
+#define CK(call)                                                     \
+	do {                                                         \
+		CUresult r_ = (call);                                \
+		if (r_ != CUDA_SUCCESS) {                            \
+			fprintf(stderr, "%s: %d\n", #call, (int)r_); \
+			return 1;                                    \
+		}                                                    \
 	} while (0)
 
 #define NSMALL 1000
@@ -112,17 +112,17 @@ static int suballoc(void)
 	return 0;
 }
 
-#define PW 400u	 /* bytes per row of the pitched buffer */
-#define PH 16u	 /* its rows */
-#define HP 512u	 /* host pitch */
+#define PW 400u	   /* bytes per row of the pitched buffer */
+#define PH 16u	   /* its rows */
+#define HP 512u	   /* host pitch */
 #define NLIN 4096u /* unsigned of the linear buffer */
 
-#define EXPECT(cond)                                                                         \
-	do {                                                                                 \
-		if (!(cond)) {                                                               \
-			fprintf(stderr, "line %d: expected %s\n", __LINE__, #cond);          \
-			return 1;                                                            \
-		}                                                                            \
+#define EXPECT(cond)                                                                \
+	do {                                                                        \
+		if (!(cond)) {                                                      \
+			fprintf(stderr, "line %d: expected %s\n", __LINE__, #cond); \
+			return 1;                                                   \
+		}                                                                   \
 	} while (0)
 
 static unsigned char pat(unsigned x, unsigned y)
@@ -194,8 +194,7 @@ static int ptsz_check(struct ptsz_state *p, unsigned counter_want, unsigned seed
 
 	/* pitched: the pattern in the rectangle, 0xEE past it in each row */
 	memset(back, 0, sizeof(back));
-	c = rect(CU_MEMORYTYPE_DEVICE, NULL, p->pitched, p->pitch, CU_MEMORYTYPE_HOST, back, 0,
-		 HP);
+	c = rect(CU_MEMORYTYPE_DEVICE, NULL, p->pitched, p->pitch, CU_MEMORYTYPE_HOST, back, 0, HP);
 	c.WidthInBytes = p->pitch;
 	CK(cuMemcpy2D_v2(&c));
 	for (unsigned y = 0; y < PH; y++)
@@ -269,8 +268,7 @@ static int ptsz(void)
 		for (unsigned x = 0; x < HP; x++)
 			p.host[y * HP + x] = pat(x, y);
 	CK(cuMemsetD2D8_v2_ptds(p.pitched, p.pitch, 0xEE, p.pitch, PH));
-	c = rect(CU_MEMORYTYPE_HOST, p.host, 0, HP, CU_MEMORYTYPE_DEVICE, NULL, p.pitched,
-		 p.pitch);
+	c = rect(CU_MEMORYTYPE_HOST, p.host, 0, HP, CU_MEMORYTYPE_DEVICE, NULL, p.pitched, p.pitch);
 	CK(cuMemcpy2DAsync_v2_ptsz(&c, NULL));
 	/* its rows 2.. to copy3d (pitch PW), then 8 bytes of each row set */
 	memset(&c3, 0, sizeof(c3));
@@ -391,7 +389,8 @@ int main(int argc, char **argv)
 		if (r != CUDA_SUCCESS || q != CU_GET_PROC_ADDRESS_SUCCESS ||
 		    ((CUresult(*)(CUstream, CUstreamCallback, void *, unsigned))(void *)create)(
 			    s, callback, NULL, 0) != CUDA_ERROR_NOT_SUPPORTED) {
-			fprintf(stderr, "cuStreamAddCallback through cuGetProcAddress was not refused\n");
+			fprintf(stderr,
+				"cuStreamAddCallback through cuGetProcAddress was not refused\n");
 			return 1;
 		}
 		CK(cuDevicePrimaryCtxRelease_v2(dev));

@@ -28,14 +28,14 @@
 
 static int failures;
 
-#define CHECK(cond, ...)                                                                     \
-	do {                                                                                 \
-		if (!(cond)) {                                                               \
-			printf("nvml-query: FAIL %s: ", #cond);                              \
-			printf(__VA_ARGS__);                                                 \
-			printf("\n");                                                        \
-			failures++;                                                          \
-		}                                                                            \
+#define CHECK(cond, ...)                                        \
+	do {                                                    \
+		if (!(cond)) {                                  \
+			printf("nvml-query: FAIL %s: ", #cond); \
+			printf(__VA_ARGS__);                    \
+			printf("\n");                           \
+			failures++;                             \
+		}                                               \
 	} while (0)
 
 static void query_processes(unsigned int i, gv_nvml_device h)

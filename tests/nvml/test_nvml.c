@@ -32,14 +32,14 @@
 
 static int failures;
 
-#define CHECK(cond, ...)                                                                     \
-	do {                                                                                 \
-		if (!(cond)) {                                                               \
-			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);      \
-			fprintf(stderr, __VA_ARGS__);                                        \
-			fprintf(stderr, "\n");                                               \
-			failures++;                                                          \
-		}                                                                            \
+#define CHECK(cond, ...)                                                                \
+	do {                                                                            \
+		if (!(cond)) {                                                          \
+			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+			fprintf(stderr, __VA_ARGS__);                                   \
+			fprintf(stderr, "\n");                                          \
+			failures++;                                                     \
+		}                                                                       \
 	} while (0)
 
 typedef gv_nvml_ret (*str_fn)(char *, unsigned int);
@@ -73,8 +73,8 @@ static void test_forward(void *sim)
 	r = nvmlSystemGetDriverVersion(mine, 2);
 	CHECK(r == GV_NVML_ERROR_INSUFFICIENT_SIZE, "short buffer: %s", nvmlErrorString(r));
 	/* intercepted names forward unchanged outside an instance */
-	CHECK(nvmlDeviceGetCount_v2(&n) == GV_NVML_SUCCESS && sim_count(&n_sim) == 0 &&
-		      n == 2 && n_sim == 2,
+	CHECK(nvmlDeviceGetCount_v2(&n) == GV_NVML_SUCCESS && sim_count(&n_sim) == 0 && n == 2 &&
+		      n_sim == 2,
 	      "count %u, simulator's %u", n, n_sim);
 	CHECK(nvmlDeviceGetCount_v2(NULL) == GV_NVML_ERROR_INVALID_ARGUMENT, "count(NULL)");
 	CHECK(nvmlDeviceGetHandleByIndex_v2(1, &h) == GV_NVML_SUCCESS, "index 1");
@@ -82,8 +82,7 @@ static void test_forward(void *sim)
 	CHECK(temp != NULL, "the interposer does not export nvmlDeviceGetTemperature");
 	if (temp) {
 		r = temp(h, 0, &t);
-		CHECK(r == GV_NVML_ERROR_FUNCTION_NOT_FOUND, "temperature: %s",
-		      nvmlErrorString(r));
+		CHECK(r == GV_NVML_ERROR_FUNCTION_NOT_FOUND, "temperature: %s", nvmlErrorString(r));
 	}
 	CHECK(nvmlShutdown() == GV_NVML_SUCCESS, "shutdown");
 	CHECK(nvmlShutdown() == GV_NVML_ERROR_UNINITIALIZED, "second shutdown");
@@ -130,8 +129,7 @@ static void test_instance(void)
 	CHECK(r == GV_NVML_ERROR_NOT_FOUND, "other GPU by bus id: %s", nvmlErrorString(r));
 	CHECK(nvmlDeviceGetPciInfo_v3(h, &pci) == GV_NVML_SUCCESS, "pci info (forwarded)");
 	r = nvmlDeviceGetHandleByPciBusId_v2(pci.bus_id, &h2);
-	CHECK(r == GV_NVML_SUCCESS && h2 == h, "own bus id %s: %s", pci.bus_id,
-	      nvmlErrorString(r));
+	CHECK(r == GV_NVML_SUCCESS && h2 == h, "own bus id %s: %s", pci.bus_id, nvmlErrorString(r));
 	CHECK(nvmlDeviceGetHandleByUUID(NULL, &h2) == GV_NVML_ERROR_INVALID_ARGUMENT,
 	      "NULL UUID: the real library's error");
 
@@ -143,12 +141,11 @@ static void test_instance(void)
 	r = nvmlDeviceGetMemoryInfo_v2(h, &m2);
 	CHECK(r == GV_NVML_SUCCESS && m2.total == 256 * MIB && m2.used == 48 * MIB &&
 		      m2.free == 208 * MIB && m2.reserved == 0,
-	      "memory_v2 %s: total %llu used %llu free %llu", nvmlErrorString(r), m2.total,
-	      m2.used, m2.free);
+	      "memory_v2 %s: total %llu used %llu free %llu", nvmlErrorString(r), m2.total, m2.used,
+	      m2.free);
 	m2.version = 1;
 	r = nvmlDeviceGetMemoryInfo_v2(h, &m2);
-	CHECK(r == GV_NVML_ERROR_ARGUMENT_VERSION_MISMATCH, "bad version: %s",
-	      nvmlErrorString(r));
+	CHECK(r == GV_NVML_ERROR_ARGUMENT_VERSION_MISMATCH, "bad version: %s", nvmlErrorString(r));
 	CHECK(nvmlDeviceGetMemoryInfo(h, NULL) == GV_NVML_ERROR_INVALID_ARGUMENT, "NULL memory");
 	/* this process charges the instance but has no simulated context: the
 	 * simulator lists no process, so neither does the instance */

@@ -42,8 +42,8 @@ struct kid {
 	_Atomic uint64_t gate_ns; /* time spent inside gv_sched_gate */
 	_Atomic uint64_t max_gate_ns;
 	_Atomic uint64_t last_start;
-	_Atomic uint32_t in_kernel; /* futex word (--busy) */
-	_Atomic uint64_t q_end;	    /* when its queued work ends on the device */
+	_Atomic uint32_t in_kernel;    /* futex word (--busy) */
+	_Atomic uint64_t q_end;	       /* when its queued work ends on the device */
 	_Atomic uint64_t dev_total_ns; /* all its device time */
 	int tenant;
 	_Atomic int ready;
@@ -105,8 +105,7 @@ static int drain(void *arg)
 
 	if (busy_kernels) {
 		while (atomic_load(&k->in_kernel))
-			syscall(SYS_futex, (uint32_t *)&k->in_kernel, FUTEX_WAIT, 1,
-				NULL, NULL, 0);
+			syscall(SYS_futex, (uint32_t *)&k->in_kernel, FUTEX_WAIT, 1, NULL, NULL, 0);
 		return 0;
 	}
 	sleep_until(atomic_load(&k->q_end));
@@ -180,8 +179,8 @@ static void tenant_main(int i, const char *id, uint64_t kernel_ns)
 	_exit(0);
 }
 
-static struct gv_sched *setup(enum gv_sched_policy policy, uint32_t slice_us,
-			      int ntenants, const uint32_t *share_ppm)
+static struct gv_sched *setup(enum gv_sched_policy policy, uint32_t slice_us, int ntenants,
+			      const uint32_t *share_ppm)
 {
 	struct gv_sched *s = NULL;
 	struct gv_err err = { 0 };
@@ -202,8 +201,7 @@ static struct gv_sched *setup(enum gv_sched_policy policy, uint32_t slice_us,
 		if (gv_sched_tenant_set(s, id, 1, share_ppm ? share_ppm[t] : 0, &err) != t)
 			die("tenant_set", &err);
 	}
-	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
-		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sh == MAP_FAILED)
 		die("mmap", NULL);
 	return s;
@@ -260,8 +258,7 @@ static void teardown(struct gv_sched *s)
 
 static double frac(int i, int w)
 {
-	return (double)atomic_load(&sh->kid[i].dev_ns[w]) /
-	       (double)(sh->w[w].to - sh->w[w].from);
+	return (double)atomic_load(&sh->kid[i].dev_ns[w]) / (double)(sh->w[w].to - sh->w[w].from);
 }
 
 static double share_of_busy(int i, int n, int w)
@@ -275,8 +272,7 @@ static double share_of_busy(int i, int n, int w)
 
 static void check(bool ok, const char *fmt, double got, double lo, double hi)
 {
-	printf("  %-40s %.4f  (allowed %.4f .. %.4f)  %s\n", fmt, got, lo, hi,
-	       ok ? "ok" : "FAIL");
+	printf("  %-40s %.4f  (allowed %.4f .. %.4f)  %s\n", fmt, got, lo, hi, ok ? "ok" : "FAIL");
 	if (!ok)
 		failures++;
 }
@@ -298,13 +294,12 @@ static void print_stats(struct gv_sched *s)
 		if (atomic_load(&sh->kid[i].max_gate_ns) / 1e6 > starved_ms)
 			starved_ms = atomic_load(&sh->kid[i].max_gate_ns) / 1e6;
 	for (int i = 0; i < nkids; i++)
-		printf("  process %d: %llu kernels, %.1f ms in the gate (longest %.2f ms)\n",
-		       i, (unsigned long long)atomic_load(&sh->kid[i].kernels),
+		printf("  process %d: %llu kernels, %.1f ms in the gate (longest %.2f ms)\n", i,
+		       (unsigned long long)atomic_load(&sh->kid[i].kernels),
 		       atomic_load(&sh->kid[i].gate_ns) / 1e6,
 		       atomic_load(&sh->kid[i].max_gate_ns) / 1e6);
-	printf("  policy %s slice %u us, %llu handovers\n",
-	       gv_sched_policy_name(st.policy), st.slice_us,
-	       (unsigned long long)st.handovers);
+	printf("  policy %s slice %u us, %llu handovers\n", gv_sched_policy_name(st.policy),
+	       st.slice_us, (unsigned long long)st.handovers);
 	min_eff = 1.0;
 	for (size_t i = 0; i < st.n_tenants; i++) {
 		struct gv_sched_tenant_stats *t = &st.tenants[i];
@@ -316,12 +311,10 @@ static void print_stats(struct gv_sched *s)
 		if (t->used_ns > 0 && (double)dev / (double)t->used_ns < min_eff)
 			min_eff = (double)dev / (double)t->used_ns;
 
-
 		printf("  %-3s used %7.1f ms  last 1s %5.1f%%  wait %7.1f ms  "
 		       "slices %5llu  overruns %4llu  revoked %llu  procs %u\n",
-		       t->instance_id, t->used_ns / 1e6, t->share_1s_ppm / 1e4,
-		       t->wait_ns / 1e6, (unsigned long long)t->slices,
-		       (unsigned long long)t->overruns,
+		       t->instance_id, t->used_ns / 1e6, t->share_1s_ppm / 1e4, t->wait_ns / 1e6,
+		       (unsigned long long)t->slices, (unsigned long long)t->overruns,
 		       (unsigned long long)t->revocations, t->procs);
 	}
 }
@@ -366,8 +359,8 @@ static void scenario_procs(void)
 	set_windows(base, win, 1);
 	spawn_as(3, kern, tenant_of);
 	sleep_until(base + win[0][1] + 50 * MS);
-	range("share of t0 (two processes)",
-	      share_of_busy(0, 3, 0) + share_of_busy(1, 3, 0), 0.475, 0.525);
+	range("share of t0 (two processes)", share_of_busy(0, 3, 0) + share_of_busy(1, 3, 0), 0.475,
+	      0.525);
 	range("share of t1 (one process)", share_of_busy(2, 3, 0), 0.475, 0.525);
 	range("t0 process 2 of 2 gets turns", share_of_busy(1, 3, 0), 0.1, 0.5);
 	print_stats(s);
@@ -494,8 +487,7 @@ static void scenario_kill(void)
 	sleep_until(sh->w[1].to + 50 * MS);
 	range("t1 share after the kill", share_of_busy(1, 3, 1), 0.475, 0.525);
 	range("t2 share after the kill", share_of_busy(2, 3, 1), 0.475, 0.525);
-	range("busy time after the kill",
-	      frac(1, 1) + frac(2, 1), 0.5, 1.0);
+	range("busy time after the kill", frac(1, 1) + frac(2, 1), 0.5, 1.0);
 	if (gv_sched_stats(s, &st, &err) < 0)
 		die("stats", &err);
 	range("live processes of t0 after the kill", st.tenants[0].procs, 0, 0);
@@ -574,10 +566,9 @@ static void scenario_policy(void)
 	if (gv_sched_stats(s, &st, &err) < 0)
 		die("stats", &err);
 	range("fixed share before the change", frac(0, 0), 0.15, 0.25 * 1.05);
-	range("policy in force (1 = best effort)",
-	      st.policy == GV_SCHED_BEST_EFFORT, 1, 1);
-	range("seconds from request to effect",
-	      (double)(st.policy_applied_ns - t_change) / 1e9, 0, 1.0);
+	range("policy in force (1 = best effort)", st.policy == GV_SCHED_BEST_EFFORT, 1, 1);
+	range("seconds from request to effect", (double)(st.policy_applied_ns - t_change) / 1e9, 0,
+	      1.0);
 	range("best effort share after the change", frac(0, 1), 0.75, 1.0);
 	print_stats(s);
 	teardown(s);
@@ -601,8 +592,7 @@ static void bench(void)
 	t0 = now_ns();
 	for (int i = 0; i < calls; i++)
 		gv_sched_gate(c);
-	printf("gate fast path: %.1f ns per call\n",
-	       (double)(now_ns() - t0) / calls);
+	printf("gate fast path: %.1f ns per call\n", (double)(now_ns() - t0) / calls);
 	/* one tenant alone, 20 us kernels: throughput with the gate / without,
 	 * in alternating rounds so that other load on the machine hits both */
 	for (int round = 0; round < 10; round++) {
@@ -687,8 +677,9 @@ int main(int argc, char **argv)
 		starved_ms = 0;
 		min_eff = 1.0;
 		if (run(sc) < 0) {
-			fprintf(stderr, "usage: %s equal2|equal3|procs|fixed_lone|"
-					"best_lone|greedy|kill|stop|policy|bench [--busy]\n",
+			fprintf(stderr,
+				"usage: %s equal2|equal3|procs|fixed_lone|"
+				"best_lone|greedy|kill|stop|policy|bench [--busy]\n",
 				argv[0]);
 			return 2;
 		}

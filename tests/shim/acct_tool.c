@@ -8,7 +8,7 @@
 
 int main(int argc, char **argv)
 {
-	struct gv_err err = {0};
+	struct gv_err err = { 0 };
 	unsigned long long limit;
 	char *end;
 

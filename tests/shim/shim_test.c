@@ -77,7 +77,7 @@ uint64_t gvt_total(void)
 static struct gv_acct *gvt_open(const char *path)
 {
 	struct gv_acct *a = NULL;
-	struct gv_err err = {0};
+	struct gv_err err = { 0 };
 
 	if (gv_acct_open(path, &a, &err) < 0)
 		fprintf(stderr, "gv_acct_open %s: %s\n", path, err.msg);
@@ -118,7 +118,7 @@ uint64_t gvt_limit(void)
 
 void gvt_acct_create(const char *path, uint64_t limit)
 {
-	struct gv_err err = {0};
+	struct gv_err err = { 0 };
 
 	if (gv_acct_create(path, limit, &err) < 0) {
 		fprintf(stderr, "gv_acct_create %s: %s\n", path, err.msg);

@@ -13,34 +13,32 @@
 #include <stdlib.h>
 #include <sys/types.h>
 
-#define CHECK(cond)                                                                          \
-	do {                                                                                 \
-		if (!(cond)) {                                                               \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__,    \
-				#cond);                                                      \
-			exit(1);                                                             \
-		}                                                                            \
+#define CHECK(cond)                                                                              \
+	do {                                                                                     \
+		if (!(cond)) {                                                                   \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+			exit(1);                                                                 \
+		}                                                                                \
 	} while (0)
 
-#define CHECK_EQ_U64(a, b)                                                                   \
-	do {                                                                                 \
-		uint64_t a_ = (a), b_ = (b);                                                 \
-		if (a_ != b_) {                                                              \
-			fprintf(stderr, "%s:%d: %s == %llu, expected %s == %llu\n", __FILE__, \
-				__LINE__, #a, (unsigned long long)a_, #b,                    \
-				(unsigned long long)b_);                                     \
-			exit(1);                                                             \
-		}                                                                            \
+#define CHECK_EQ_U64(a, b)                                                                         \
+	do {                                                                                       \
+		uint64_t a_ = (a), b_ = (b);                                                       \
+		if (a_ != b_) {                                                                    \
+			fprintf(stderr, "%s:%d: %s == %llu, expected %s == %llu\n", __FILE__,      \
+				__LINE__, #a, (unsigned long long)a_, #b, (unsigned long long)b_); \
+			exit(1);                                                                   \
+		}                                                                                  \
 	} while (0)
 
-#define CHECK_CU(call, expect)                                                               \
-	do {                                                                                 \
-		CUresult r_ = (call), e_ = (expect);                                         \
-		if (r_ != e_) {                                                              \
-			fprintf(stderr, "%s:%d: %s returned %s, expected %s\n", __FILE__,    \
-				__LINE__, #call, gvt_err_name(r_), gvt_err_name(e_));        \
-			exit(1);                                                             \
-		}                                                                            \
+#define CHECK_CU(call, expect)                                                            \
+	do {                                                                              \
+		CUresult r_ = (call), e_ = (expect);                                      \
+		if (r_ != e_) {                                                           \
+			fprintf(stderr, "%s:%d: %s returned %s, expected %s\n", __FILE__, \
+				__LINE__, #call, gvt_err_name(r_), gvt_err_name(e_));     \
+			exit(1);                                                          \
+		}                                                                         \
 	} while (0)
 
 #define CHECK_OK(call) CHECK_CU(call, CUDA_SUCCESS)

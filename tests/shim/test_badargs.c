@@ -7,21 +7,21 @@
 #include <string.h>
 
 /* Same result and nothing charged; ANY: the driver may accept the call. */
-#define SAME_ANY(shim_call, real_call, may_succeed)                                          \
-	do {                                                                                 \
-		uint64_t u_ = gvt_used();                                                    \
-		CUresult rs_, rr_;                                                           \
-		fprintf(stderr, "%s\n", #shim_call);                                         \
-		rr_ = (real_call);                                                           \
-		fprintf(stderr, "  driver: %s\n", gvt_err_name(rr_));                        \
-		rs_ = (shim_call);                                                           \
-		if (rs_ != rr_) {                                                            \
-			fprintf(stderr, "%s:%d: shim %s, driver %s: %s\n", __FILE__,         \
-				__LINE__, gvt_err_name(rs_), gvt_err_name(rr_), #shim_call); \
-			exit(1);                                                             \
-		}                                                                            \
-		CHECK((may_succeed) || rs_ != CUDA_SUCCESS);                                 \
-		CHECK_EQ_U64(gvt_used(), u_);                                                \
+#define SAME_ANY(shim_call, real_call, may_succeed)                                            \
+	do {                                                                                   \
+		uint64_t u_ = gvt_used();                                                      \
+		CUresult rs_, rr_;                                                             \
+		fprintf(stderr, "%s\n", #shim_call);                                           \
+		rr_ = (real_call);                                                             \
+		fprintf(stderr, "  driver: %s\n", gvt_err_name(rr_));                          \
+		rs_ = (shim_call);                                                             \
+		if (rs_ != rr_) {                                                              \
+			fprintf(stderr, "%s:%d: shim %s, driver %s: %s\n", __FILE__, __LINE__, \
+				gvt_err_name(rs_), gvt_err_name(rr_), #shim_call);             \
+			exit(1);                                                               \
+		}                                                                              \
+		CHECK((may_succeed) || rs_ != CUDA_SUCCESS);                                   \
+		CHECK_EQ_U64(gvt_used(), u_);                                                  \
 	} while (0)
 #define SAME(shim_call, real_call) SAME_ANY(shim_call, real_call, 0)
 
@@ -47,8 +47,9 @@ int main(void)
 	size_t pitch, sz;
 	CUmemAllocationProp prop;
 	CUmemGenericAllocationHandle h;
-	CUDA_ARRAY_DESCRIPTOR ad = {.Width = 16, .Height = 16, .Format = CU_AD_FORMAT_FLOAT,
-				    .NumChannels = 1};
+	CUDA_ARRAY_DESCRIPTOR ad = {
+		.Width = 16, .Height = 16, .Format = CU_AD_FORMAT_FLOAT, .NumChannels = 1
+	};
 	CUarray arr;
 
 	/* before cuInit / without a context */
@@ -64,7 +65,8 @@ int main(void)
 	SAME_ANY(cuMemGetInfo(NULL, &sz), REAL(cuMemGetInfo_v2)(NULL, &sz), 1);
 	SAME(cuMemAlloc(NULL, 16), REAL(cuMemAlloc_v2)(NULL, 16));
 	SAME(cuMemAlloc(&p, 0), REAL(cuMemAlloc_v2)(&p, 0));
-	SAME(cuMemAllocPitch(NULL, &pitch, 16, 16, 4), REAL(cuMemAllocPitch_v2)(NULL, &pitch, 16, 16, 4));
+	SAME(cuMemAllocPitch(NULL, &pitch, 16, 16, 4),
+	     REAL(cuMemAllocPitch_v2)(NULL, &pitch, 16, 16, 4));
 	SAME(cuMemAllocPitch(&p, NULL, 16, 16, 4), REAL(cuMemAllocPitch_v2)(&p, NULL, 16, 16, 4));
 	SAME(cuMemAllocManaged(NULL, 16, CU_MEM_ATTACH_GLOBAL),
 	     REAL(cuMemAllocManaged)(NULL, 16, CU_MEM_ATTACH_GLOBAL));
@@ -87,10 +89,11 @@ int main(void)
 	SAME(cuArray3DCreate(NULL, NULL), REAL(cuArray3DCreate_v2)(NULL, NULL));
 	SAME(cuMipmappedArrayCreate(NULL, NULL, 1), REAL(cuMipmappedArrayCreate)(NULL, NULL, 1));
 	SAME(cuCtxCreate(NULL, NULL, 0, 0), REAL(cuCtxCreate_v4)(NULL, NULL, 0, 0));
-	SAME(cuCtxCreate(&(CUcontext){0}, NULL, 0, 99), REAL(cuCtxCreate_v4)(&(CUcontext){0}, NULL, 0, 99));
+	SAME(cuCtxCreate(&(CUcontext){ 0 }, NULL, 0, 99),
+	     REAL(cuCtxCreate_v4)(&(CUcontext){ 0 }, NULL, 0, 99));
 	SAME(cuDevicePrimaryCtxRetain(NULL, 0), REAL(cuDevicePrimaryCtxRetain)(NULL, 0));
-	SAME(cuDevicePrimaryCtxRetain(&(CUcontext){0}, 99),
-	     REAL(cuDevicePrimaryCtxRetain)(&(CUcontext){0}, 99));
+	SAME(cuDevicePrimaryCtxRetain(&(CUcontext){ 0 }, 99),
+	     REAL(cuDevicePrimaryCtxRetain)(&(CUcontext){ 0 }, 99));
 	SAME(cuDevicePrimaryCtxRelease(99), REAL(cuDevicePrimaryCtxRelease_v2)(99));
 	SAME(cuDeviceTotalMem(NULL, 0), REAL(cuDeviceTotalMem_v2)(NULL, 0));
 	SAME(cuDeviceTotalMem(&sz, 99), REAL(cuDeviceTotalMem_v2)(&sz, 99));

@@ -38,7 +38,7 @@ int main(int argc, char **argv)
 {
 	const char *dir = getenv("GV_SHIM_TEST_DIR");
 	char a1[4096], a2[4096];
-	char *args[] = {argv[0], (char[]){"child"}, NULL};
+	char *args[] = { argv[0], (char[]){ "child" }, NULL };
 	int rd1, rd2, in1[2], in2[2], saved;
 	pid_t p1, p2;
 

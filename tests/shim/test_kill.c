@@ -36,8 +36,8 @@ static int next(void)
 
 int main(int argc, char **argv)
 {
-	char *hog_args[] = {argv[0], (char[]){"hog"}, NULL};
-	char *next_args[] = {argv[0], (char[]){"next"}, NULL};
+	char *hog_args[] = { argv[0], (char[]){ "hog" }, NULL };
+	char *next_args[] = { argv[0], (char[]){ "next" }, NULL };
 	uint64_t limit = gvt_limit(), held, got;
 	int rd;
 	pid_t pid;

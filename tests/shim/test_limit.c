@@ -13,7 +13,7 @@
 
 struct path {
 	const char *name; /* the driver entry point it exercises */
-	uint64_t bytes; /* what one allocation takes */
+	uint64_t bytes;	  /* what one allocation takes */
 	CUresult (*alloc)(uint64_t extra, uint64_t *handle);
 	CUresult (*release)(uint64_t handle);
 };
@@ -114,8 +114,10 @@ static CUresult f_vmm(uint64_t h)
 static CUresult a_array(uint64_t extra, uint64_t *h)
 {
 	CUDA_ARRAY_DESCRIPTOR d = {
-		.Width = 4096 + (extra ? 1 : 0), .Height = 64,
-		.Format = CU_AD_FORMAT_FLOAT, .NumChannels = 1,
+		.Width = 4096 + (extra ? 1 : 0),
+		.Height = 64,
+		.Format = CU_AD_FORMAT_FLOAT,
+		.NumChannels = 1,
 	};
 	CUarray a = NULL;
 	CUresult r = cuArrayCreate(&a, &d);
@@ -127,8 +129,11 @@ static CUresult a_array(uint64_t extra, uint64_t *h)
 static CUresult a_array3d(uint64_t extra, uint64_t *h)
 {
 	CUDA_ARRAY3D_DESCRIPTOR d = {
-		.Width = 256 + (extra ? 1 : 0), .Height = 64, .Depth = 16,
-		.Format = CU_AD_FORMAT_UNSIGNED_INT16, .NumChannels = 2,
+		.Width = 256 + (extra ? 1 : 0),
+		.Height = 64,
+		.Depth = 16,
+		.Format = CU_AD_FORMAT_UNSIGNED_INT16,
+		.NumChannels = 2,
 	};
 	CUarray a = NULL;
 	CUresult r = cuArray3DCreate(&a, &d);
@@ -145,8 +150,10 @@ static CUresult f_array(uint64_t h)
 static CUresult a_mipmap(uint64_t extra, uint64_t *h)
 {
 	CUDA_ARRAY3D_DESCRIPTOR d = {
-		.Width = 512 + (extra ? 2 : 0), .Height = 512,
-		.Format = CU_AD_FORMAT_FLOAT, .NumChannels = 1,
+		.Width = 512 + (extra ? 2 : 0),
+		.Height = 512,
+		.Format = CU_AD_FORMAT_FLOAT,
+		.NumChannels = 1,
 	};
 	CUmipmappedArray m = NULL;
 	CUresult r = cuMipmappedArrayCreate(&m, &d, 2);
@@ -204,15 +211,15 @@ int main(void)
 	size_t pitch;
 	CUdevice dev;
 	const struct path paths[] = {
-		{"cuMemAlloc_v2", T, a_linear, f_linear},
-		{"cuMemAllocPitch_v2", T, a_pitch, f_linear},
-		{"cuMemAllocManaged", T, a_managed, f_linear},
-		{"cuMemAllocAsync", T, a_async, f_async},
-		{"cuMemAllocFromPoolAsync", T, a_pool, f_async},
-		{"cuMemCreate", T, a_vmm, f_vmm},
-		{"cuArrayCreate_v2", ARRAY_BYTES, a_array, f_array},
-		{"cuArray3DCreate_v2", ARRAY_BYTES, a_array3d, f_array},
-		{"cuMipmappedArrayCreate", MIP_BYTES, a_mipmap, f_mipmap},
+		{ "cuMemAlloc_v2", T, a_linear, f_linear },
+		{ "cuMemAllocPitch_v2", T, a_pitch, f_linear },
+		{ "cuMemAllocManaged", T, a_managed, f_linear },
+		{ "cuMemAllocAsync", T, a_async, f_async },
+		{ "cuMemAllocFromPoolAsync", T, a_pool, f_async },
+		{ "cuMemCreate", T, a_vmm, f_vmm },
+		{ "cuArrayCreate_v2", ARRAY_BYTES, a_array, f_array },
+		{ "cuArray3DCreate_v2", ARRAY_BYTES, a_array3d, f_array },
+		{ "cuMipmappedArrayCreate", MIP_BYTES, a_mipmap, f_mipmap },
 	};
 
 	(void)ctx;

@@ -47,8 +47,7 @@ int main(int argc, char **argv)
 	CHECK_EQ_U64(gvt_used(), 0);
 	ctx = gvt_ctx();
 	oh = gvt_real_ctx_overhead();
-	fprintf(stderr, "context overhead reported by the driver: %llu\n",
-		(unsigned long long)oh);
+	fprintf(stderr, "context overhead reported by the driver: %llu\n", (unsigned long long)oh);
 	CHECK_EQ_U64(gvt_used(), oh);
 	CHECK_EQ_U64(gvt_total(), limit);
 	CHECK_EQ_U64(gvt_free(), limit - oh);
@@ -60,7 +59,7 @@ int main(int argc, char **argv)
 	/* a second process of the same instance (inherits GPUVISOR_ACCT) */
 	CHECK(pipe2(in, O_CLOEXEC) == 0);
 	{
-		char *args[] = {argv[0], (char[]){"child"}, NULL};
+		char *args[] = { argv[0], (char[]){ "child" }, NULL };
 		int saved = dup(STDIN_FILENO);
 
 		CHECK(saved >= 0 && dup2(in[0], STDIN_FILENO) >= 0);

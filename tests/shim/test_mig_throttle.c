@@ -195,9 +195,9 @@ static void test_wait(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_off_and_start), cmocka_unit_test(test_rates),
+		cmocka_unit_test(test_off_and_start),	 cmocka_unit_test(test_rates),
 		cmocka_unit_test(test_epoch_and_window), cmocka_unit_test(test_share),
-		cmocka_unit_test(test_rare_submitter), cmocka_unit_test(test_wait),
+		cmocka_unit_test(test_rare_submitter),	 cmocka_unit_test(test_wait),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -30,23 +30,23 @@ static inline void simtest_fail(void)
 
 #define OK(expr) EXPECT_RC(expr, CUDA_SUCCESS)
 
-#define EXPECT(cond)                                                                           \
-	do {                                                                                   \
-		if (!(cond)) {                                                                 \
-			fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #cond);    \
-			simtest_fail();                                                        \
-		}                                                                              \
+#define EXPECT(cond)                                                                        \
+	do {                                                                                \
+		if (!(cond)) {                                                              \
+			fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #cond); \
+			simtest_fail();                                                     \
+		}                                                                           \
 	} while (0)
 
 /* What the simulator guarantees and NVIDIA's driver does not, skipped by
  * SIMTEST_SOFT runs: an error code (not a crash) for garbage or stale
  * handles and NULL names, and host functions of different streams running
  * concurrently (the driver runs them on one thread). */
-#define SIM_ONLY(...)                                                                          \
-	do {                                                                                   \
-		if (!getenv("SIMTEST_SOFT")) {                                                 \
-			__VA_ARGS__;                                                           \
-		}                                                                              \
+#define SIM_ONLY(...)                          \
+	do {                                   \
+		if (!getenv("SIMTEST_SOFT")) { \
+			__VA_ARGS__;           \
+		}                              \
 	} while (0)
 
 #define MIB (1024ull * 1024ull)

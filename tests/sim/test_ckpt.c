@@ -236,7 +236,8 @@ static bool target_verify(const CUuuid *want, int n_dev)
 			struct gv_fill_args a2 = { (unsigned *)(uintptr_t)c, MIB / 4, 55 };
 			void *params[] = { &a2 };
 
-			OK(cuLaunchKernel(fn, MIB / 4 / 256, 1, 1, 256, 1, 1, 0, NULL, params, NULL));
+			OK(cuLaunchKernel(fn, MIB / 4 / 256, 1, 1, 256, 1, 1, 0, NULL, params,
+					  NULL));
 		}
 		OK(cuCtxSynchronize());
 		ok &= check_fill(c, MIB / 4, 55);
@@ -497,7 +498,7 @@ static void scenario_two(const char *self)
 	EXPECT(state_of(pid) == CU_PROCESS_STATE_CHECKPOINTED);
 	EXPECT(free_on(c0) == f0 + MAIN_CHARGE);
 	EXPECT(inaccessible(pid, in.a, NA));
-	EXPECT(inaccessible(pid, in.r, VMM));	       /* mapped */
+	EXPECT(inaccessible(pid, in.r, VMM));	    /* mapped */
 	EXPECT(inaccessible(pid, in.r + VMM, VMM)); /* reserved only */
 	EXPECT(inaccessible(pid, in.r2, VMM));
 	EXPECT_RC(cuCheckpointProcessCheckpoint(pid, NULL), CUDA_ERROR_ILLEGAL_STATE);

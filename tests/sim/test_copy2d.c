@@ -117,12 +117,14 @@ static void copies2d(void)
 	 * allocation, an array, no description; nothing to copy: success */
 	c = c2d(CU_MEMORYTYPE_HOST, host, 0, 30, 0, HP, CU_MEMORYTYPE_DEVICE, NULL, d, pitch);
 	EXPECT_RC(cuMemcpy2D_v2(&c), CUDA_ERROR_INVALID_VALUE);
-	c = c2d(CU_MEMORYTYPE_HOST, host, 0, 0, 0, HP, CU_MEMORYTYPE_DEVICE, NULL, d + pitch, pitch);
+	c = c2d(CU_MEMORYTYPE_HOST, host, 0, 0, 0, HP, CU_MEMORYTYPE_DEVICE, NULL, d + pitch,
+		pitch);
 	EXPECT_RC(cuMemcpy2D_v2(&c), CUDA_ERROR_INVALID_VALUE);
 	c = c2d(CU_MEMORYTYPE_HOST, host, 0, 0, 0, HP, CU_MEMORYTYPE_ARRAY, NULL, 0, pitch);
 	SIM_ONLY(EXPECT_RC(cuMemcpy2D_v2(&c), CUDA_ERROR_INVALID_HANDLE));
 	EXPECT_RC(cuMemcpy2D_v2(NULL), CUDA_ERROR_INVALID_VALUE);
-	c = c2d(CU_MEMORYTYPE_HOST, host, 0, 0, 0, HP, CU_MEMORYTYPE_DEVICE, NULL, d + pitch, pitch);
+	c = c2d(CU_MEMORYTYPE_HOST, host, 0, 0, 0, HP, CU_MEMORYTYPE_DEVICE, NULL, d + pitch,
+		pitch);
 	c.Height = 0;
 	OK(cuMemcpy2D_v2(&c));
 

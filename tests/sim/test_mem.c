@@ -33,8 +33,7 @@ static void alloc_free(void)
 	EXPECT(base == q && size == 3 * MIB);
 	OK(cuMemGetAddressRange(NULL, &size, p));
 	EXPECT(size == 1000);
-	EXPECT_RC(cuMemGetAddressRange(&base, &size, q + 3 * MIB + 4096),
-		  CUDA_ERROR_NOT_FOUND);
+	EXPECT_RC(cuMemGetAddressRange(&base, &size, q + 3 * MIB + 4096), CUDA_ERROR_NOT_FOUND);
 
 	/* freed memory is scrubbed before it is handed out again */
 	OK(cuMemsetD8(q, 0xab, 3 * MIB));
@@ -107,7 +106,8 @@ static void host_memory(void)
 	EXPECT(flags == CU_MEMHOSTALLOC_DEVICEMAP);
 	OK(cuMemHostGetDevicePointer(&d, h2, 0));
 	EXPECT(d == (CUdeviceptr)(uintptr_t)h2);
-	OK(cuPointerGetAttribute(&type, CU_POINTER_ATTRIBUTE_MEMORY_TYPE, (CUdeviceptr)(uintptr_t)h));
+	OK(cuPointerGetAttribute(&type, CU_POINTER_ATTRIBUTE_MEMORY_TYPE,
+				 (CUdeviceptr)(uintptr_t)h));
 	EXPECT(type == CU_MEMORYTYPE_HOST);
 	OK(cuMemAlloc(&dev, 4096));
 	memset(h, 0x5a, 4096);
@@ -221,7 +221,7 @@ static void async_alloc(void)
 	OK(cuMemFree(p)); /* cuMemFree accepts stream-ordered memory */
 	OK(cuMemPoolTrimTo(pool, 0));
 	SIM_ONLY(EXPECT_RC(cuMemAllocFromPoolAsync(&p, 4096, (CUmemoryPool)&v, st),
-		  CUDA_ERROR_INVALID_VALUE));
+			   CUDA_ERROR_INVALID_VALUE));
 	SIM_ONLY(EXPECT_RC(cuMemAllocAsync(&p, 16, (CUstream)&v), CUDA_ERROR_INVALID_HANDLE));
 	OK(cuStreamDestroy(st));
 	EXPECT(free_mem() == f0);

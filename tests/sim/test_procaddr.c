@@ -86,7 +86,8 @@ int main(void)
 	EXPECT(fn == NULL);
 	EXPECT_RC(cuGetProcAddress("cuInit", &fn, 13000, 0x100, &st), CUDA_ERROR_INVALID_VALUE);
 	SIM_ONLY(EXPECT_RC(cuGetProcAddress(NULL, &fn, 13000, 0, &st), CUDA_ERROR_INVALID_VALUE));
-	SIM_ONLY(EXPECT_RC(cuGetProcAddress("cuInit", NULL, 13000, 0, &st), CUDA_ERROR_INVALID_VALUE));
+	SIM_ONLY(EXPECT_RC(cuGetProcAddress("cuInit", NULL, 13000, 0, &st),
+			   CUDA_ERROR_INVALID_VALUE));
 	OK(cuGetProcAddress("cuInit", &fn, 13000, 0, NULL));
 	EXPECT(fn == sym("cuInit"));
 

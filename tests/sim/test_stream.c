@@ -7,7 +7,7 @@
 
 #include "simtest.h"
 
-static atomic_int gate;	 /* host functions wait for this */
+static atomic_int gate; /* host functions wait for this */
 static int order[16];
 static atomic_int n_order;
 

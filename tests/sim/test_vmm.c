@@ -56,7 +56,7 @@ int main(void)
 	EXPECT_RC(cuMemMap(va + 4096, 2 * gran, 0, h, 0), CUDA_ERROR_INVALID_VALUE);
 	EXPECT_RC(cuMemMap(va, 4 * gran, 0, h, 0), CUDA_ERROR_NOT_SUPPORTED); /* handle too small */
 	SIM_ONLY(EXPECT_RC(cuMemMap(va, gran, 0, (CUmemGenericAllocationHandle)12345, 0),
-		  CUDA_ERROR_INVALID_VALUE));
+			   CUDA_ERROR_INVALID_VALUE));
 	OK(cuMemMap(va, 2 * gran, 0, h, 0));
 	EXPECT_RC(cuMemMap(va + gran, gran, 0, h, 0), CUDA_ERROR_NOT_SUPPORTED); /* overlap */
 	EXPECT_RC(cuMemsetD32(va, 1, 4), CUDA_ERROR_INVALID_VALUE);
@@ -94,7 +94,7 @@ int main(void)
 	EXPECT_RC(cuMemRelease(h), CUDA_ERROR_INVALID_VALUE);
 	OK(cuMemcpyDtoH(buf, va, 4));
 	EXPECT(buf[0] == 0x11223344);
-	EXPECT_RC(cuMemUnmap(va, gran), CUDA_ERROR_INVALID_VALUE); /* half a mapping */
+	EXPECT_RC(cuMemUnmap(va, gran), CUDA_ERROR_INVALID_VALUE);	     /* half a mapping */
 	EXPECT_RC(cuMemAddressFree(va, 4 * gran), CUDA_ERROR_INVALID_VALUE); /* still mapped */
 	OK(cuMemUnmap(va, 2 * gran));
 	EXPECT_RC(cuMemcpyDtoH(buf, va, 4), CUDA_ERROR_INVALID_VALUE);
@@ -104,7 +104,8 @@ int main(void)
 	OK(cuMemGetInfo(&f1, &t));
 	EXPECT(f1 == f0);
 	OK(cuMemUnmap(va2, 2 * gran)); /* nothing mapped there: a no-op, as in the driver */
-	EXPECT_RC(cuMemUnmap(va2 + 64 * gran, 2 * gran), CUDA_ERROR_INVALID_VALUE); /* not reserved */
+	EXPECT_RC(cuMemUnmap(va2 + 64 * gran, 2 * gran),
+		  CUDA_ERROR_INVALID_VALUE); /* not reserved */
 
 	/* the address range can be reused */
 	OK(cuMemCreate(&h2, gran, &prop, 0));

@@ -72,7 +72,9 @@ static struct msg recv_msg(int s, int *fd)
 	struct msg m;
 	struct iovec iov = { &m, sizeof(m) };
 	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = cbuf,
 			     .msg_controllen = sizeof(cbuf) };
 	struct cmsghdr *c;
 
@@ -167,8 +169,9 @@ static int peer(int s)
 			x.fd = fd;
 			break;
 		case 'i':
-			r = cuMemImportFromShareableHandle(&x.h, (void *)(uintptr_t)x.fd,
-							   CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR);
+			r = cuMemImportFromShareableHandle(
+				&x.h, (void *)(uintptr_t)x.fd,
+				CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR);
 			break;
 		case 'm':
 			r = map_at(&x);
@@ -204,8 +207,8 @@ static int peer(int s)
 			v = x.va;
 			break;
 		case 'E':
-			r = cuMemExportToShareableHandle(&x.fd, x.h,
-							 CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR, 0);
+			r = cuMemExportToShareableHandle(
+				&x.fd, x.h, CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR, 0);
 			break;
 		case 'q':
 			return 0;
@@ -438,7 +441,8 @@ static void scenario_ckpt(const char *self)
 	{
 		int fd;
 
-		OK(cuMemExportToShareableHandle(&fd, x.h, CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR, 0));
+		OK(cuMemExportToShareableHandle(&fd, x.h, CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR,
+						0));
 		OK(ask('d', 0, 0, fd, NULL));
 		close(fd);
 	}

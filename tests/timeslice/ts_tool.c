@@ -123,7 +123,8 @@ static int cmd_create(int argc, char **argv)
 	int rc = 1;
 
 	if (argc < 4) {
-		fprintf(stderr, "usage: ts_tool create SEG POLICY SLICE_US ID[:SHARE_PPM[:WEIGHT]]...\n");
+		fprintf(stderr,
+			"usage: ts_tool create SEG POLICY SLICE_US ID[:SHARE_PPM[:WEIGHT]]...\n");
 		return 2;
 	}
 	if (gv_sched_policy_from_name(argv[1], &p, &err) < 0 ||
@@ -274,8 +275,8 @@ out:
 struct tenant {
 	const char *id;
 	unsigned kernel_us, depth;
-	unsigned procs; /* processes of the tenant (gv-spin --procs; 0 = 1) */
-	bool busy; /* runs gv-spin (else registered but idle) */
+	unsigned procs;	   /* processes of the tenant (gv-spin --procs; 0 = 1) */
+	bool busy;	   /* runs gv-spin (else registered but idle) */
 	bool unregistered; /* the daemon did not register it */
 	pid_t pid;
 	char trace[256];
@@ -295,11 +296,11 @@ struct run {
 	struct gv_sched *s;
 };
 
-static int failures;	  /* of checks on the scheduler's decisions (held time) */
-static int failures_cpu; /* of checks that also need the host to give the
+static int failures;	    /* of checks on the scheduler's decisions (held time) */
+static int failures_cpu;    /* of checks that also need the host to give the
 			  * tenants CPU (device time: the simulated GPU is a
 			  * CPU thread, its launches need the host) */
-static double last_error; /* |measured / intended - 1| of the last scenario */
+static double last_error;   /* |measured / intended - 1| of the last scenario */
 static char last_note[128]; /* what else the bench prints about it */
 
 /* Prints the check's line; a failed one counts in *count. */
@@ -338,8 +339,8 @@ static pid_t spawn_tenant(struct run *r, struct tenant *t)
 	char kus[32], dep[32], secs[32], start[32];
 	char o_k[] = "--kernel-us", o_d[] = "--depth", o_s[] = "--seconds", o_a[] = "--start-at",
 	     o_t[] = "--trace", o_p[] = "--procs", procs[16];
-	char *argv[] = { bin, o_k, kus, o_d, dep, o_s, secs, o_a, start, o_t, t->trace,
-			 o_p, procs, NULL };
+	char *argv[] = { bin, o_k,   kus, o_d,	    dep, o_s,	secs,
+			 o_a, start, o_t, t->trace, o_p, procs, NULL };
 	char *envp[] = { ld, real, shm, sched, inst, NULL };
 	pid_t pid;
 	posix_spawn_file_actions_t fa;
@@ -513,8 +514,8 @@ struct window {
 	uint64_t from, to;
 	uint64_t held0[MAXT], held1[MAXT];
 	uint64_t dev[MAXT];
-	double share[MAXT]; /* of the device time used in the window */
-	double frac[MAXT];  /* of the window */
+	double share[MAXT];	 /* of the device time used in the window */
+	double frac[MAXT];	 /* of the window */
 	double held_share[MAXT]; /* of the GPU time held (scheduler figures) */
 	double held_frac[MAXT];	 /* GPU time held / the window */
 };
@@ -581,8 +582,8 @@ static int holder(struct run *r)
 
 static void add(struct run *r, const char *id, unsigned kernel_us, unsigned depth, bool busy)
 {
-	r->t[r->n++] = (struct tenant){ .id = id, .kernel_us = kernel_us, .depth = depth,
-					.busy = busy };
+	r->t[r->n++] =
+		(struct tenant){ .id = id, .kernel_us = kernel_us, .depth = depth, .busy = busy };
 }
 
 static bool within(double v, double lo, double hi)
@@ -740,8 +741,8 @@ static double scenario(const char *name, const char *build)
 		 * gets at least its equal share of device time. */
 		last_error = fmax(fabs(w[0].held_share[0] / 0.5 - 1),
 				  fabs(w[0].held_share[1] / 0.5 - 1));
-		snprintf(last_note, sizeof(last_note),
-			 "  (device time: long %.3f, short %.3f)", w[0].share[1], w[0].share[0]);
+		snprintf(last_note, sizeof(last_note), "  (device time: long %.3f, short %.3f)",
+			 w[0].share[1], w[0].share[0]);
 		for (int i = 0; i < r.n; i++) {
 			check(within(w[0].held_share[i], 0.425, 0.575),
 			      "%s held %.3f of the GPU time (within 15%% of 0.5)", r.t[i].id,
@@ -772,7 +773,8 @@ static double scenario(const char *name, const char *build)
 	} else if (!strcmp(name, "best_lone")) {
 		last_error = 1 - w[0].frac[0];
 		check_cpu(w[0].held_frac[0] >= 0.95,
-			  "lone busy tenant held %.3f of the GPU's time (>= 0.95)", w[0].held_frac[0]);
+			  "lone busy tenant held %.3f of the GPU's time (>= 0.95)",
+			  w[0].held_frac[0]);
 		check_cpu(w[0].frac[0] >= 0.8, "and used %.3f of it on the device (>= 0.8)",
 			  w[0].frac[0]);
 	} else if (!strcmp(name, "kill")) {
@@ -799,8 +801,8 @@ static double scenario(const char *name, const char *build)
 					  r.t[i].id, w[0].share[i]);
 			}
 	} else if (!strcmp(name, "policy")) {
-		check(w[0].frac[0] <= 0.25 * 1.05, "fixed share: lone busy tenant used %.3f (<= 0.2625)",
-		      w[0].frac[0]);
+		check(w[0].frac[0] <= 0.25 * 1.05,
+		      "fixed share: lone busy tenant used %.3f (<= 0.2625)", w[0].frac[0]);
 		check_cpu(w[0].held_frac[0] <= 0.25 * 1.05, "and held %.3f (<= 0.2625)",
 			  w[0].held_frac[0]);
 		check(applied >= changed && applied - changed < SEC,
@@ -811,9 +813,9 @@ static double scenario(const char *name, const char *build)
 		      "allows 0.25)",
 		      w[1].held_frac[0]);
 		check_cpu(w[1].held_frac[0] >= 0.95 && w[1].frac[0] >= 0.8,
-		      "best effort from a second after the change: held %.3f (>= 0.95), "
-		      "used %.3f (>= 0.8)",
-		      w[1].held_frac[0], w[1].frac[0]);
+			  "best effort from a second after the change: held %.3f (>= 0.95), "
+			  "used %.3f (>= 0.8)",
+			  w[1].held_frac[0], w[1].frac[0]);
 	}
 	run_free(&r);
 	return eff;
@@ -826,7 +828,10 @@ static double throughput(const char *build, bool sched, enum gv_sched_policy p, 
 	double best = 0;
 
 	for (int k = 0; k < reps; k++) {
-		struct run r = { .build = build, .slice_us = 5000, .seconds = 3, .policy = p,
+		struct run r = { .build = build,
+				 .slice_us = 5000,
+				 .seconds = 3,
+				 .policy = p,
 				 .nosched = !sched };
 		uint64_t from, to, n = 0;
 
@@ -850,8 +855,7 @@ static double throughput(const char *build, bool sched, enum gv_sched_policy p, 
  * error of each policy, as ratios. Never fails on numbers. */
 static int cmd_bench(int argc, char **argv)
 {
-	static const char *const sc[] = { "equal2", "equal3", "greedy", "fixed_lone",
-					  "best_lone" };
+	static const char *const sc[] = { "equal2", "equal3", "greedy", "fixed_lone", "best_lone" };
 	static const char *const what[] = {
 		"equal share, 2 tenants: max |share/0.5 - 1|",
 		"equal share, 3 tenants: max |share/0.333 - 1|",

@@ -382,7 +382,8 @@ static void test_other_pid_namespace_not_reclaimed(void **state)
 			 * which the test needs to kill the namespace's init */
 			(void)!readlink("/proc/self", self, sizeof(self) - 1);
 			host_pid = atoi(self);
-			ok = getpid() == 1 && host_pid > 1 && gv_acct_open(f->path, &c, NULL) == 0 &&
+			ok = getpid() == 1 && host_pid > 1 &&
+			     gv_acct_open(f->path, &c, NULL) == 0 &&
 			     gv_acct_charge(c, 30 * MIB) == 0;
 			(void)!write(p[1], &ok, 1);
 			(void)!write(p[1], &host_pid, sizeof(host_pid));
@@ -541,8 +542,8 @@ static void test_parse_proc_stat(void **state)
 			 0);
 	assert_int_equal(st, 'S');
 	assert_int_equal(start, 987654);
-	assert_int_equal(gv_acct_parse_proc_stat("42 (z) Z 1 42 42 0 -1 4 0 0 0 0 0 0 0 0 20 0 1 0 5",
-						 &st, &start),
+	assert_int_equal(gv_acct_parse_proc_stat(
+				 "42 (z) Z 1 42 42 0 -1 4 0 0 0 0 0 0 0 0 20 0 1 0 5", &st, &start),
 			 0);
 	assert_int_equal(st, 'Z');
 	assert_int_equal(start, 5);

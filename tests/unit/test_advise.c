@@ -87,13 +87,15 @@ static void add_inst(struct tnode *t, int g, const char *profile, int start)
 	assert_non_null(in->profile);
 	in->kind = in->profile->kind;
 	in->start = start;
-	in->fb_mib = in->profile->kind == GV_PROFILE_PASSTHROUGH ? pg->mem_mib : in->profile->fb_mib;
+	in->fb_mib =
+		in->profile->kind == GV_PROFILE_PASSTHROUGH ? pg->mem_mib : in->profile->fb_mib;
 }
 
 static struct gv_advise_req req_of(enum gv_advise_workload w, uint64_t gib)
 {
-	struct gv_advise_req r = { .workload = w, .memory_mib = gib * 1024, .trusted = true,
-				   .replicas = 1, .gpu = -1 };
+	struct gv_advise_req r = {
+		.workload = w, .memory_mib = gib * 1024, .trusted = true, .replicas = 1, .gpu = -1
+	};
 	return r;
 }
 

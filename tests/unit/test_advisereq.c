@@ -56,7 +56,8 @@ static void test_full(void **state)
 	assert_string_equal(b.gpu, "GPU-0a1b");
 	assert_true(b.req.trusted);
 	assert_int_equal(b.req.replicas, 1);
-	assert_int_equal(parse("{\"workload\":\"dev\",\"memory_mib\":1,\"gpu\":null}", &b, &err), 0);
+	assert_int_equal(parse("{\"workload\":\"dev\",\"memory_mib\":1,\"gpu\":null}", &b, &err),
+			 0);
 	assert_string_equal(b.gpu, "");
 }
 
@@ -74,8 +75,8 @@ static void test_refusals(void **state)
 		{ "{\"workload\":\"training\"", "malformed JSON", -EINVAL },
 		{ "{\"memory_mib\":1}", "'workload' is required", -EINVAL },
 		{ "{\"workload\":\"training\"}", "'memory_mib' is required", -EINVAL },
-		{ "{\"workload\":\"batch\",\"memory_mib\":1}", "\"training\", \"inference\" or \"dev\"",
-		  -EINVAL },
+		{ "{\"workload\":\"batch\",\"memory_mib\":1}",
+		  "\"training\", \"inference\" or \"dev\"", -EINVAL },
 		{ "{\"workload\":\"a-very-long-workload-name\",\"memory_mib\":1}",
 		  "\"training\", \"inference\" or \"dev\"", -EINVAL },
 		{ "{\"workload\":7,\"memory_mib\":1}", "'workload' must be a string", -EINVAL },
@@ -83,18 +84,21 @@ static void test_refusals(void **state)
 		{ "{\"workload\":\"dev\",\"memory_mib\":-5}", "between 1 and", -EINVAL },
 		{ "{\"workload\":\"dev\",\"memory_mib\":1073741825}", "between 1 and 1073741824",
 		  -EINVAL },
-		{ "{\"workload\":\"dev\",\"memory_mib\":\"20G\"}", "'memory_mib' must be an integer",
-		  -EINVAL },
+		{ "{\"workload\":\"dev\",\"memory_mib\":\"20G\"}",
+		  "'memory_mib' must be an integer", -EINVAL },
 		{ "{\"workload\":\"dev\",\"memory_mib\":1.5}", "must be an integer", -EINVAL },
-		{ "{\"workload\":\"dev\",\"memory_mib\":1,\"trusted\":1}", "true or false", -EINVAL },
+		{ "{\"workload\":\"dev\",\"memory_mib\":1,\"trusted\":1}", "true or false",
+		  -EINVAL },
 		{ "{\"workload\":\"dev\",\"memory_mib\":1,\"latency_sensitive\":\"yes\"}",
 		  "true or false", -EINVAL },
 		{ "{\"workload\":\"dev\",\"memory_mib\":1,\"replicas\":0}", "between 1 and 64",
 		  -EINVAL },
 		{ "{\"workload\":\"dev\",\"memory_mib\":1,\"replicas\":65}", "between 1 and 64",
 		  -EINVAL },
-		{ "{\"workload\":\"dev\",\"memory_mib\":1,\"gpu\":-1}", "between 0 and 99", -EINVAL },
-		{ "{\"workload\":\"dev\",\"memory_mib\":1,\"gpu\":\"01\"}", "field 'gpu'", -EINVAL },
+		{ "{\"workload\":\"dev\",\"memory_mib\":1,\"gpu\":-1}", "between 0 and 99",
+		  -EINVAL },
+		{ "{\"workload\":\"dev\",\"memory_mib\":1,\"gpu\":\"01\"}", "field 'gpu'",
+		  -EINVAL },
 		{ "{\"workload\":\"dev\",\"memory_mib\":1,\"gpu\":true}", "index or a GPU UUID",
 		  -EINVAL },
 		{ "{\"workload\":\"dev\",\"memory_mib\":1,\"gpus\":1}", "unknown field 'gpus'",

@@ -42,15 +42,16 @@ static void test_create_full(void **state)
 	assert_int_equal(r.placement, 4);
 	assert_int_equal(r.framebuffer_mib, 8192);
 	assert_true(r.spread);
-	assert_int_equal(create("{\"profile\":\"x\",\"gpu\":\"GPU-0a1b-ff\",\"policy\":\"pack\"}",
-				&r, &err),
-			 0);
+	assert_int_equal(
+		create("{\"profile\":\"x\",\"gpu\":\"GPU-0a1b-ff\",\"policy\":\"pack\"}", &r, &err),
+		0);
 	assert_string_equal(r.gpu, "GPU-0a1b-ff");
 	assert_false(r.spread);
 	assert_int_equal(create(" {\"gpu\":\"0\", \"profile\":\"x\"} \n", &r, &err), 0);
 	assert_string_equal(r.gpu, "0");
 	assert_string_equal(r.owner, "");
-	assert_int_equal(create("{\"profile\":\"x\",\"owner\":\"slurm:job:42 step 0\"}", &r, &err), 0);
+	assert_int_equal(create("{\"profile\":\"x\",\"owner\":\"slurm:job:42 step 0\"}", &r, &err),
+			 0);
 	assert_string_equal(r.owner, "slurm:job:42 step 0");
 	assert_int_equal(create("{\"profile\":\"x\",\"owner\":null}", &r, &err), 0);
 	assert_string_equal(r.owner, "");
@@ -156,8 +157,9 @@ static void test_not_nul_terminated(void **state)
 static void test_mode(void **state)
 {
 	static const char *const bad[] = {
-		"{}", "{\"mode\":\"MIG\"}", "{\"mode\":\"vgpu\"}", "{\"mode\":1}",
-		"{\"mode\":\"mig\",\"x\":1}", "{\"mode\":\"\"}", "[\"mig\"]", "{\"mode\":\"mig\"",
+		"{}",		"{\"mode\":\"MIG\"}",	      "{\"mode\":\"vgpu\"}",
+		"{\"mode\":1}", "{\"mode\":\"mig\",\"x\":1}", "{\"mode\":\"\"}",
+		"[\"mig\"]",	"{\"mode\":\"mig\"",
 	};
 	enum gv_mode m = GV_MODE_MIG;
 	struct gv_err err = { 0 };
@@ -180,12 +182,22 @@ static void test_mode(void **state)
 static void test_workload(void **state)
 {
 	static const char *const bad[] = {
-		"{}", "{\"pid\":0}", "{\"pid\":1}", "{\"pid\":-5}", "{\"pid\":\"12\"}",
-		"{\"pid\":12.5}", "{\"pid\":4294967296}", "{\"pid\":12,\"x\":1}", "{\"pid\":null}",
+		"{}",
+		"{\"pid\":0}",
+		"{\"pid\":1}",
+		"{\"pid\":-5}",
+		"{\"pid\":\"12\"}",
+		"{\"pid\":12.5}",
+		"{\"pid\":4294967296}",
+		"{\"pid\":12,\"x\":1}",
+		"{\"pid\":null}",
 		/* with: an array of 1..7 distinct ids */
-		"{\"pid\":12,\"with\":\"i-2\"}", "{\"pid\":12,\"with\":[]}",
-		"{\"pid\":12,\"with\":[\"i-2\",\"i-2\"]}", "{\"pid\":12,\"with\":[\"i 2\"]}",
-		"{\"pid\":12,\"with\":[3]}", "{\"pid\":12,\"with\":[\"\"]}",
+		"{\"pid\":12,\"with\":\"i-2\"}",
+		"{\"pid\":12,\"with\":[]}",
+		"{\"pid\":12,\"with\":[\"i-2\",\"i-2\"]}",
+		"{\"pid\":12,\"with\":[\"i 2\"]}",
+		"{\"pid\":12,\"with\":[3]}",
+		"{\"pid\":12,\"with\":[\"\"]}",
 		"{\"pid\":12,\"with\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\"]}",
 		"{\"pid\":12,\"with\":[\"i-0123456789012345678901234567890\"]}",
 		"{\"pid\":12,\"with\":{}}",
@@ -216,18 +228,25 @@ static void test_workload(void **state)
 		assert_int_equal(w.n_with, 0);
 		assert_true(err.msg[0] != '\0');
 	}
-	assert_int_equal(gv_apireq_workload_parse("{\"pid\":12,\"with\":[\"i-2\",\"i-2\"]}", 31,
-						  &w, &err),
-			 -EINVAL);
+	assert_int_equal(
+		gv_apireq_workload_parse("{\"pid\":12,\"with\":[\"i-2\",\"i-2\"]}", 31, &w, &err),
+		-EINVAL);
 	assert_string_equal(err.msg, "field 'with' names i-2 twice");
 }
 
 static void test_resume(void **state)
 {
 	static const char *const bad[] = {
-		"{}x", "{\"to\":\"\"}", "{\"to\":\"i 2\"}", "{\"to\":3}", "{\"to\":\"i-2\",\"x\":1}",
-		"{\"to\":\"i-0123456789012345678901234567890\"}", "[]", "{\"to\":[]}",
-		"{\"to\":[\"i-3\",\"i-3\"]}", "{\"to\":[\"i-3\",null]}",
+		"{}x",
+		"{\"to\":\"\"}",
+		"{\"to\":\"i 2\"}",
+		"{\"to\":3}",
+		"{\"to\":\"i-2\",\"x\":1}",
+		"{\"to\":\"i-0123456789012345678901234567890\"}",
+		"[]",
+		"{\"to\":[]}",
+		"{\"to\":[\"i-3\",\"i-3\"]}",
+		"{\"to\":[\"i-3\",null]}",
 		"{\"to\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"i\"]}",
 	};
 	struct gv_err err = { 0 };
@@ -322,9 +341,16 @@ static void test_sched(void **state)
 static void test_weight(void **state)
 {
 	static const char *const bad[] = {
-		"{}", "{\"weight\":0}", "{\"weight\":101}", "{\"weight\":-1}",
-		"{\"weight\":\"2\"}", "{\"weight\":1.5}", "{\"weight\":2,\"x\":1}",
-		"{\"weight\":null}", "{\"weight\":2,\"weight\":3}", "[2]",
+		"{}",
+		"{\"weight\":0}",
+		"{\"weight\":101}",
+		"{\"weight\":-1}",
+		"{\"weight\":\"2\"}",
+		"{\"weight\":1.5}",
+		"{\"weight\":2,\"x\":1}",
+		"{\"weight\":null}",
+		"{\"weight\":2,\"weight\":3}",
+		"[2]",
 	};
 	struct gv_err err = { 0 };
 	uint32_t w = 0;
@@ -439,12 +465,17 @@ static void test_gpu_ref(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_create_minimal),	  cmocka_unit_test(test_create_full),
-		cmocka_unit_test(test_create_refusals),	  cmocka_unit_test(test_body_limit),
-		cmocka_unit_test(test_not_nul_terminated), cmocka_unit_test(test_mode),
-		cmocka_unit_test(test_workload),	  cmocka_unit_test(test_resume),
+		cmocka_unit_test(test_create_minimal),
+		cmocka_unit_test(test_create_full),
+		cmocka_unit_test(test_create_refusals),
+		cmocka_unit_test(test_body_limit),
+		cmocka_unit_test(test_not_nul_terminated),
+		cmocka_unit_test(test_mode),
+		cmocka_unit_test(test_workload),
+		cmocka_unit_test(test_resume),
 		cmocka_unit_test(test_query),
-		cmocka_unit_test(test_gpu_ref),		  cmocka_unit_test(test_sched),
+		cmocka_unit_test(test_gpu_ref),
+		cmocka_unit_test(test_sched),
 		cmocka_unit_test(test_weight),
 	};
 

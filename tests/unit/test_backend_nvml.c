@@ -57,9 +57,9 @@ static const struct fake_prof {
 	bool ok;
 	unsigned int id, slices, mem_mb, size, starts;
 } fprofs[GV_NVML_GI_PROFILE_PROBE_MAX] = {
-	[0] = { true, 19, 1, 9856, 1, 0x7f }, [1] = { true, 14, 2, 19968, 2, 0x15 },
-	[2] = { true, 9, 3, 40192, 4, 0x11 }, [3] = { true, 5, 4, 40192, 4, 0x01 },
-	[4] = { true, 0, 7, 80384, 8, 0x01 }, [7] = { true, 20, 1, 9856, 1, 0x7f },
+	[0] = { true, 19, 1, 9856, 1, 0x7f },  [1] = { true, 14, 2, 19968, 2, 0x15 },
+	[2] = { true, 9, 3, 40192, 4, 0x11 },  [3] = { true, 5, 4, 40192, 4, 0x01 },
+	[4] = { true, 0, 7, 80384, 8, 0x01 },  [7] = { true, 20, 1, 9856, 1, 0x7f },
 	[9] = { true, 99, 1, 19968, 2, 0x55 },
 };
 
@@ -71,13 +71,20 @@ static bool fail_ci_create, pending_reset, fail_init;
 static void fake_reset(void)
 {
 	memset(gpus, 0, sizeof(gpus));
-	gpus[0] = (struct fake_gpu){ .kind = H_GPU, .index = 0, .name = "NVIDIA H100 80GB HBM3",
+	gpus[0] = (struct fake_gpu){ .kind = H_GPU,
+				     .index = 0,
+				     .name = "NVIDIA H100 80GB HBM3",
 				     .uuid = "GPU-c08d91cb-e324-455c-81ba-7570956445bc",
-				     .bus_id = "00000000:1B:00.0", .pci_id = 0x233010de,
-				     .mem = 81559ULL << 20, .mig_capable = true };
-	gpus[1] = (struct fake_gpu){ .kind = H_GPU, .index = 1, .name = "NVIDIA L4",
+				     .bus_id = "00000000:1B:00.0",
+				     .pci_id = 0x233010de,
+				     .mem = 81559ULL << 20,
+				     .mig_capable = true };
+	gpus[1] = (struct fake_gpu){ .kind = H_GPU,
+				     .index = 1,
+				     .name = "NVIDIA L4",
 				     .uuid = "GPU-11111111-2222-4333-8444-555555555555",
-				     .bus_id = "00000000:3C:00.0", .pci_id = 0x27b810de,
+				     .bus_id = "00000000:3C:00.0",
+				     .pci_id = 0x27b810de,
 				     .mem = 23034ULL << 20 };
 	fake_count = 2;
 	inits = shutdowns = 0;
@@ -134,8 +141,10 @@ static gv_nvml_ret f_uuid(gv_nvml_device d, char *buf, unsigned int len)
 		snprintf(buf, len, "%s", ((struct fake_gpu *)d)->uuid);
 	else if (kind == H_MIG)
 		snprintf(buf, len, "MIG-%08x-0000-4000-8000-%012x",
-			 (unsigned)((struct fake_gi *)((char *)d - offsetof(struct fake_gi, mig)))->id,
-			 (unsigned)((struct fake_gi *)((char *)d - offsetof(struct fake_gi, mig)))->gpu->index);
+			 (unsigned)((struct fake_gi *)((char *)d - offsetof(struct fake_gi, mig)))
+				 ->id,
+			 (unsigned)((struct fake_gi *)((char *)d - offsetof(struct fake_gi, mig)))
+				 ->gpu->index);
 	else
 		return GV_NVML_ERROR_INVALID_ARGUMENT;
 	return GV_NVML_SUCCESS;
@@ -230,8 +239,8 @@ static gv_nvml_ret f_gi_prof(gv_nvml_device d, unsigned int idx,
 	return GV_NVML_SUCCESS;
 }
 
-static gv_nvml_ret f_placements(gv_nvml_device d, unsigned int id,
-				struct gv_nvml_gi_placement *pl, unsigned int *count)
+static gv_nvml_ret f_placements(gv_nvml_device d, unsigned int id, struct gv_nvml_gi_placement *pl,
+				unsigned int *count)
 {
 	const struct fake_prof *p = prof_by_id(id);
 	unsigned int n = 0;
@@ -275,8 +284,13 @@ static gv_nvml_ret f_create_gi(gv_nvml_device d, unsigned int id,
 	}
 	if (!free_gi)
 		return GV_NVML_ERROR_INSUFFICIENT_RESOURCES;
-	*free_gi = (struct fake_gi){ .kind = H_GI, .gpu = g, .used = true, .id = ++g->next_gi_id,
-				     .profile_id = id, .start = pl->start, .size = pl->size,
+	*free_gi = (struct fake_gi){ .kind = H_GI,
+				     .gpu = g,
+				     .used = true,
+				     .id = ++g->next_gi_id,
+				     .profile_id = id,
+				     .start = pl->start,
+				     .size = pl->size,
 				     .slices = p->slices };
 	free_gi->ci.kind = H_CI;
 	free_gi->ci.gi = free_gi;
@@ -564,9 +578,9 @@ static void test_mig_lifecycle(void **state)
 	assert_string_equal(n.gpus[0].mig[2].uuid, b);
 
 	assert_int_equal(be->ops->set_mig_mode(be, 0, false, &err), -EBUSY);
-	assert_int_equal(be->ops->mig_destroy(be, 0, "MIG-00000000-0000-4000-8000-000000000000",
-					      &err),
-			 -ENOENT);
+	assert_int_equal(
+		be->ops->mig_destroy(be, 0, "MIG-00000000-0000-4000-8000-000000000000", &err),
+		-ENOENT);
 	assert_int_equal(be->ops->mig_destroy(be, 1, a, &err), -ENOENT);
 	assert_int_equal(be->ops->mig_destroy(be, 0, a, &err), 0);
 	assert_int_equal(be->ops->mig_destroy(be, 0, b, &err), 0);

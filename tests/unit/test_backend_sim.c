@@ -96,7 +96,8 @@ static void test_state_survives_new_backend(void **state)
 	/* the file exists from the start */
 	assert_int_equal(access(path, F_OK), 0);
 	assert_int_equal(be->ops->set_mig_mode(be, 1, true, &err), 0);
-	assert_int_equal(be->ops->mig_create(be, 1, prof("h100-80gb", "3g.40gb"), 4, uuid, &err), 0);
+	assert_int_equal(be->ops->mig_create(be, 1, prof("h100-80gb", "3g.40gb"), 4, uuid, &err),
+			 0);
 	assert_int_equal(strncmp(uuid, "MIG-", 4), 0);
 	gv_backend_free(be);
 
@@ -167,7 +168,8 @@ static void test_mig_mode_rules(void **state)
 	assert_string_equal(uuid, "");
 	assert_int_equal(be->ops->set_mig_mode(be, 0, true, &err), 0);
 	assert_int_equal(be->ops->set_mig_mode(be, 0, true, &err), 0);
-	assert_int_equal(be->ops->mig_create(be, 0, prof("h100-80gb", "1g.10gb"), 0, uuid, &err), 0);
+	assert_int_equal(be->ops->mig_create(be, 0, prof("h100-80gb", "1g.10gb"), 0, uuid, &err),
+			 0);
 	assert_int_equal(be->ops->set_mig_mode(be, 0, false, &err), -EBUSY);
 	assert_non_null(strstr(err.msg, "MIG instance"));
 	query(be, &n);
@@ -225,9 +227,9 @@ static void test_mig_create_destroy_rules(void **state)
 	query(be, &n);
 	assert_int_equal(n.gpus[0].n_mig, 2);
 
-	assert_int_equal(be->ops->mig_destroy(be, 0, "MIG-00000000-0000-4000-8000-000000000000",
-					      &err),
-			 -ENOENT);
+	assert_int_equal(
+		be->ops->mig_destroy(be, 0, "MIG-00000000-0000-4000-8000-000000000000", &err),
+		-ENOENT);
 	assert_int_equal(be->ops->mig_destroy(be, 1, a, &err), -ENOENT);
 	assert_int_equal(be->ops->mig_destroy(be, 0, a, &err), 0);
 	assert_int_equal(be->ops->mig_destroy(be, 0, a, &err), -ENOENT);
@@ -349,7 +351,8 @@ static void test_failed_save_changes_nothing(void **state)
 	snprintf(path, sizeof(path), "%s/state.json", dir);
 	be = sim_from_spec("h100-80gb:1", path);
 	assert_int_equal(be->ops->set_mig_mode(be, 0, true, &err), 0);
-	assert_int_equal(be->ops->mig_create(be, 0, prof("h100-80gb", "1g.10gb"), 0, uuid, &err), 0);
+	assert_int_equal(be->ops->mig_create(be, 0, prof("h100-80gb", "1g.10gb"), 0, uuid, &err),
+			 0);
 	assert_int_equal(unlink(path), 0);
 	assert_int_equal(rmdir(dir), 0);
 	assert_int_equal(be->ops->mig_create(be, 0, prof("h100-80gb", "1g.10gb"), 1, uuid, &err),

@@ -51,9 +51,10 @@ static uint32_t mask_of(const int *starts, int n)
 
 static void test_every_model_loads(void **state)
 {
-	static const char *const ids[] = { "a100-40gb", "a100-80gb", "a30-24gb", "h100-80gb",
-					   "h100-80gb-pcie", "h100-nvl", "h200", "b200",
-					   "l4", "l40s" };
+	static const char *const ids[] = { "a100-40gb", "a100-80gb",	  "a30-24gb",
+					   "h100-80gb", "h100-80gb-pcie", "h100-nvl",
+					   "h200",	"b200",		  "l4",
+					   "l40s" };
 	struct gv_catalog *cat = load_real();
 	size_t i, j;
 
@@ -104,8 +105,8 @@ static void test_every_model_loads(void **state)
 static void test_published_values(void **state)
 {
 	static const int s1g[] = { 0, 1, 2, 3, 4, 5, 6 }, s1gd[] = { 0, 2, 4, 6 },
-			 s2g[] = { 0, 2, 4 }, s3g[] = { 0, 4 }, s0[] = { 0 }, sa30[] = { 0, 1, 2, 3 },
-			 sa30_2[] = { 0, 2 };
+			 s2g[] = { 0, 2, 4 }, s3g[] = { 0, 4 }, s0[] = { 0 },
+			 sa30[] = { 0, 1, 2, 3 }, sa30_2[] = { 0, 2 };
 	struct gv_catalog *cat = load_real();
 	const struct gv_model *a100 = gv_catalog_find_model(cat, "a100-40gb");
 	const struct gv_model *h100 = gv_catalog_find_model(cat, "h100-80gb");
@@ -184,8 +185,9 @@ static void test_find_model_and_profile(void **state)
 	assert_ptr_equal(gv_model_find_profile(h100, "h100xm-8c"),
 			 gv_model_find_profile(h100, "h100-8c"));
 	assert_non_null(gv_model_find_profile(h100, "H100-8C"));
-	assert_ptr_equal(gv_model_find_profile(gv_catalog_find_model(cat, "a100-40gb"), "grid_a100-8c"),
-			 gv_model_find_profile(gv_catalog_find_model(cat, "a100-40gb"), "a100-8c"));
+	assert_ptr_equal(
+		gv_model_find_profile(gv_catalog_find_model(cat, "a100-40gb"), "grid_a100-8c"),
+		gv_model_find_profile(gv_catalog_find_model(cat, "a100-40gb"), "a100-8c"));
 	assert_null(gv_model_find_profile(h100, "h100xm-7c"));
 	assert_null(gv_model_find_profile(h100, "a100-8c"));
 	assert_string_equal(gv_model_find_profile(h100, "passthrough")->name, "passthrough");
@@ -316,10 +318,22 @@ static json_t *mig0(json_t *r, size_t i)
 	return json_array_get(json_object_get(model0(r), "mig_profiles"), i);
 }
 
-static void m_top_key(json_t *r) { json_object_set_new(r, "extra", json_true()); }
-static void m_model_key(json_t *r) { json_object_set_new(model0(r), "memory", json_integer(1)); }
-static void m_mig_key(json_t *r) { json_object_set_new(mig0(r, 1), "slots", json_integer(1)); }
-static void m_mem_type(json_t *r) { json_object_set_new(model0(r), "memory_mib", json_string("40960")); }
+static void m_top_key(json_t *r)
+{
+	json_object_set_new(r, "extra", json_true());
+}
+static void m_model_key(json_t *r)
+{
+	json_object_set_new(model0(r), "memory", json_integer(1));
+}
+static void m_mig_key(json_t *r)
+{
+	json_object_set_new(mig0(r, 1), "slots", json_integer(1));
+}
+static void m_mem_type(json_t *r)
+{
+	json_object_set_new(model0(r), "memory_mib", json_string("40960"));
+}
 static void m_dup_profile(json_t *r)
 {
 	json_object_set_new(json_array_get(json_object_get(model0(r), "timeslice_profiles"), 0),
@@ -327,12 +341,14 @@ static void m_dup_profile(json_t *r)
 }
 static void m_dup_model(json_t *r)
 {
-	json_object_set_new(json_array_get(json_object_get(r, "models"), 1), "id", json_string("X"));
+	json_object_set_new(json_array_get(json_object_get(r, "models"), 1), "id",
+			    json_string("X"));
 }
 static void m_dup_pci(json_t *r)
 {
-	json_array_set_new(json_object_get(json_array_get(json_object_get(r, "models"), 1), "pci_ids"),
-			   0, json_string("0x1111"));
+	json_array_set_new(
+		json_object_get(json_array_get(json_object_get(r, "models"), 1), "pci_ids"), 0,
+		json_string("0x1111"));
 }
 static void m_start_beyond(json_t *r)
 {
@@ -351,18 +367,39 @@ static void m_missing_mig(json_t *r)
 	json_object_set_new(json_array_get(json_object_get(model0(r), "mig_vgpu_profiles"), 0),
 			    "mig", json_string("9g.99gb"));
 }
-static void m_slices_over(json_t *r) { json_object_set_new(mig0(r, 1), "mem_slices", json_integer(9)); }
-static void m_compute_over(json_t *r) { json_object_set_new(mig0(r, 1), "compute_slices", json_integer(8)); }
+static void m_slices_over(json_t *r)
+{
+	json_object_set_new(mig0(r, 1), "mem_slices", json_integer(9));
+}
+static void m_compute_over(json_t *r)
+{
+	json_object_set_new(mig0(r, 1), "compute_slices", json_integer(8));
+}
 static void m_mixed_over(json_t *r)
 {
 	json_object_set_new(json_array_get(json_object_get(model0(r), "timeslice_profiles"), 0),
 			    "max_mixed", json_integer(6));
 }
-static void m_no_geometry(json_t *r) { json_object_del(model0(r), "mig"); }
-static void m_bad_pci(json_t *r) { json_array_set_new(json_object_get(model0(r), "pci_ids"), 0, json_string("2330")); }
-static void m_empty_names(json_t *r) { json_object_set_new(model0(r), "names", json_array()); }
-static void m_format(json_t *r) { json_object_set_new(r, "format", json_string("other")); }
-static void m_version(json_t *r) { json_object_set_new(r, "version", json_integer(2)); }
+static void m_no_geometry(json_t *r)
+{
+	json_object_del(model0(r), "mig");
+}
+static void m_bad_pci(json_t *r)
+{
+	json_array_set_new(json_object_get(model0(r), "pci_ids"), 0, json_string("2330"));
+}
+static void m_empty_names(json_t *r)
+{
+	json_object_set_new(model0(r), "names", json_array());
+}
+static void m_format(json_t *r)
+{
+	json_object_set_new(r, "format", json_string("other"));
+}
+static void m_version(json_t *r)
+{
+	json_object_set_new(r, "version", json_integer(2));
+}
 static void m_fb_over(json_t *r)
 {
 	json_object_set_new(json_array_get(json_object_get(model0(r), "timeslice_profiles"), 0),
@@ -373,11 +410,26 @@ static void m_vgpu_max(json_t *r)
 	json_object_set_new(json_array_get(json_object_get(model0(r), "mig_vgpu_profiles"), 0),
 			    "max", json_integer(3));
 }
-static void m_media_type(json_t *r) { json_object_set_new(mig0(r, 0), "media_ext", json_integer(1)); }
-static void m_dup_mig_id(json_t *r) { json_object_set_new(mig0(r, 1), "id", json_integer(19)); }
-static void m_max_over(json_t *r) { json_object_set_new(mig0(r, 1), "max", json_integer(3)); }
-static void m_space_name(json_t *r) { json_object_set_new(mig0(r, 0), "name", json_string("1g 5gb")); }
-static void m_no_models(json_t *r) { json_object_set_new(r, "models", json_array()); }
+static void m_media_type(json_t *r)
+{
+	json_object_set_new(mig0(r, 0), "media_ext", json_integer(1));
+}
+static void m_dup_mig_id(json_t *r)
+{
+	json_object_set_new(mig0(r, 1), "id", json_integer(19));
+}
+static void m_max_over(json_t *r)
+{
+	json_object_set_new(mig0(r, 1), "max", json_integer(3));
+}
+static void m_space_name(json_t *r)
+{
+	json_object_set_new(mig0(r, 0), "name", json_string("1g 5gb"));
+}
+static void m_no_models(json_t *r)
+{
+	json_object_set_new(r, "models", json_array());
+}
 static void m_alias_clash(json_t *r)
 {
 	json_t *a = json_array();

@@ -95,8 +95,9 @@ static void test_every_short_length(void **state)
 /* Chunk sizes the migration uses (64 KiB .. 2 MiB) and odd ones. */
 static void test_chunk_lengths(void **state)
 {
-	static const uint64_t lens[] = { 64 << 10, (64 << 10) + 8, 1 << 20, (1 << 20) - 8,
-					 (2 << 20) - 1, 2 << 20, (2 << 20) + 1, (2 << 20) + 4100 };
+	static const uint64_t lens[] = { 64 << 10,	(64 << 10) + 8,	 1 << 20,
+					 (1 << 20) - 8, (2 << 20) - 1,	 2 << 20,
+					 (2 << 20) + 1, (2 << 20) + 4100 };
 	uint8_t *buf = random_buf((2 << 20) + 4100, 2);
 
 	(void)state;

@@ -52,12 +52,13 @@ static void test_migrate_full(void **state)
 	struct gv_err err = { 0 };
 
 	(void)state;
-	assert_int_equal(parse("{\"op\":\"migrate\",\"to\":\"GPU-2\",\"acct\":\"/run/a b/i-3.acct\","
-			       "\"sched\":\"/run/a b/GPU-2.sched\",\"instance\":\"i-3\","
-			       "\"mode\":\"stopcopy\",\"downtime_ms\":50,\"max_rounds\":4,"
-			       "\"auto_converge\":true,\"inject\":\"copy:round2\"}",
-			       &r, &err),
-			 0);
+	assert_int_equal(
+		parse("{\"op\":\"migrate\",\"to\":\"GPU-2\",\"acct\":\"/run/a b/i-3.acct\","
+		      "\"sched\":\"/run/a b/GPU-2.sched\",\"instance\":\"i-3\","
+		      "\"mode\":\"stopcopy\",\"downtime_ms\":50,\"max_rounds\":4,"
+		      "\"auto_converge\":true,\"inject\":\"copy:round2\"}",
+		      &r, &err),
+		0);
 	assert_string_equal(r.acct, "/run/a b/i-3.acct");
 	assert_string_equal(r.sched, "/run/a b/GPU-2.sched");
 	assert_string_equal(r.instance, "i-3");
@@ -98,17 +99,15 @@ static void test_auto_converge(void **state)
 	struct gv_err err = { 0 };
 
 	(void)state;
-	assert_int_equal(parse("{\"op\":\"migrate\",\"to\":\"GPU-1\",\"auto_converge\":true}",
-			       &r, &err),
-			 0);
+	assert_int_equal(
+		parse("{\"op\":\"migrate\",\"to\":\"GPU-1\",\"auto_converge\":true}", &r, &err), 0);
 	assert_true(r.auto_converge);
-	assert_int_equal(parse("{\"op\":\"migrate\",\"to\":\"GPU-1\",\"auto_converge\":false}",
-			       &r, &err),
-			 0);
+	assert_int_equal(
+		parse("{\"op\":\"migrate\",\"to\":\"GPU-1\",\"auto_converge\":false}", &r, &err),
+		0);
 	assert_false(r.auto_converge);
-	assert_int_equal(parse("{\"op\":\"migrate\",\"to\":\"GPU-1\",\"auto_converge\":null}",
-			       &r, &err),
-			 0);
+	assert_int_equal(
+		parse("{\"op\":\"migrate\",\"to\":\"GPU-1\",\"auto_converge\":null}", &r, &err), 0);
 	assert_false(r.auto_converge);
 	assert_string_equal(r.to, "GPU-1");
 }
@@ -151,10 +150,8 @@ static void test_refusals(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hello),
-		cmocka_unit_test(test_migrate_defaults),
-		cmocka_unit_test(test_migrate_full),
-		cmocka_unit_test(test_auto_converge),
+		cmocka_unit_test(test_hello),	     cmocka_unit_test(test_migrate_defaults),
+		cmocka_unit_test(test_migrate_full), cmocka_unit_test(test_auto_converge),
 		cmocka_unit_test(test_refusals),
 	};
 

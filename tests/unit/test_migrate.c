@@ -22,19 +22,28 @@
 #define MIB (1024ull * 1024ull)
 #define MAXR 100
 
-enum op { OP_NONE, OP_LIST, OP_CREATE, OP_HASH, OP_COPY, OP_STUN, OP_SWITCH,
-	  OP_RELEASE, OP_DESTROY };
+enum op {
+	OP_NONE,
+	OP_LIST,
+	OP_CREATE,
+	OP_HASH,
+	OP_COPY,
+	OP_STUN,
+	OP_SWITCH,
+	OP_RELEASE,
+	OP_DESTROY
+};
 
 struct fregion {
 	uint64_t id;
 	uint64_t size;
 	uint8_t *src;
-	uint8_t *shadow; /* what the workload wrote: the source must equal it */
-	uint8_t *dst;	 /* NULL until dst_create */
-	bool live;	 /* exists on the source */
-	bool on_dst;	 /* after the switch the workload uses dst */
-	int appear_pass; /* appears before this pass (0: from the start) */
-	int vanish_pass; /* vanishes before this pass (0: never) */
+	uint8_t *shadow;       /* what the workload wrote: the source must equal it */
+	uint8_t *dst;	       /* NULL until dst_create */
+	bool live;	       /* exists on the source */
+	bool on_dst;	       /* after the switch the workload uses dst */
+	int appear_pass;       /* appears before this pass (0: from the start) */
+	int vanish_pass;       /* vanishes before this pass (0: never) */
 	int vanish_after_list; /* freed right after being listed in this pass */
 	int vanish_after_hash; /* freed right after being hashed in this pass */
 	bool gone_late;	       /* freed while the engine still had it listed */
@@ -48,9 +57,9 @@ struct fake {
 	/* workload */
 	const unsigned *sched; /* chunks dirtied before pass p: sched[min(p, nsched)-1] */
 	int nsched;
-	uint64_t wchunk;       /* the workload's notion of a chunk for dirtying */
+	uint64_t wchunk; /* the workload's notion of a chunk for dirtying */
 	uint64_t rng;
-	bool aba;	       /* during copies before the stun: write, copy, write back */
+	bool aba; /* during copies before the stun: write, copy, write back */
 	/* clock */
 	bool sim;
 	uint64_t now;
@@ -913,9 +922,9 @@ static void test_regions_come_and_go(void **state)
 	f.sched = shrinking;
 	f.nsched = 7;
 	three_regions(&f);
-	fake_add(&f, 20, 1 * MIB, 2, 0); /* allocated before pass 2 */
+	fake_add(&f, 20, 1 * MIB, 2, 0);   /* allocated before pass 2 */
 	fake_add(&f, 21, 512 * KIB, 0, 3); /* freed before pass 3 */
-	f.r[0].resize_pass = 2; /* id 7 comes back with another size */
+	f.r[0].resize_pass = 2;		   /* id 7 comes back with another size */
 	f.r[0].resize_to = 3 * MIB + 5;
 	small_config(&cfg);
 	cfg.downtime_limit_ns = 1;
@@ -1020,11 +1029,11 @@ static void test_faults_abort_cleanly(void **state)
 	static const struct fault precopy[] = {
 		{ OP_CREATE, 0, false, GV_MIG_PHASE_SETUP, ENOSPC },
 		{ OP_LIST, 0, false, GV_MIG_PHASE_SETUP, EIO },
-		{ OP_COPY, 0, false, GV_MIG_PHASE_PRECOPY, EIO },   /* round 1 */
-		{ OP_HASH, 1, false, GV_MIG_PHASE_PRECOPY, EIO },   /* pass 1 */
-		{ OP_COPY, 2, false, GV_MIG_PHASE_PRECOPY, EIO },   /* round 3 */
+		{ OP_COPY, 0, false, GV_MIG_PHASE_PRECOPY, EIO }, /* round 1 */
+		{ OP_HASH, 1, false, GV_MIG_PHASE_PRECOPY, EIO }, /* pass 1 */
+		{ OP_COPY, 2, false, GV_MIG_PHASE_PRECOPY, EIO }, /* round 3 */
 		{ OP_LIST, 3, false, GV_MIG_PHASE_PRECOPY, EIO },
-		{ OP_STUN, 0, false, GV_MIG_PHASE_STUN, EBUSY },    /* refused */
+		{ OP_STUN, 0, false, GV_MIG_PHASE_STUN, EBUSY }, /* refused */
 		{ OP_LIST, 0, true, GV_MIG_PHASE_STUN, EIO },
 		{ OP_HASH, 0, true, GV_MIG_PHASE_STUN, EIO },
 		{ OP_COPY, 0, true, GV_MIG_PHASE_STUN, EIO },
@@ -1410,7 +1419,8 @@ static void test_many_regions(void **state)
 	f.sched = shrinking;
 	f.nsched = 7;
 	for (int i = 0; i < MAXR; i++)
-		fake_add(&f, 1000 - (uint64_t)i, i % 3 ? 128 * KIB : 64 * KIB + 8 * (uint64_t)i, 0, 0);
+		fake_add(&f, 1000 - (uint64_t)i, i % 3 ? 128 * KIB : 64 * KIB + 8 * (uint64_t)i, 0,
+			 0);
 	small_config(&cfg);
 	cfg.downtime_limit_ns = 1200 * 1000;
 	ops = fake_ops(true);

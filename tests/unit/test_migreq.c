@@ -51,13 +51,13 @@ static void test_full(void **state)
 	assert_true(r.auto_converge);
 	assert_string_equal(r.inject, "copy:round2");
 	assert_false(r.checkpoint);
-	assert_int_equal(parse("{\"instance\":\"i-1\",\"to\":\"i-4\",\"mode\":\"checkpoint\"}", &r,
-			       &err),
-			 0);
+	assert_int_equal(
+		parse("{\"instance\":\"i-1\",\"to\":\"i-4\",\"mode\":\"checkpoint\"}", &r, &err),
+		0);
 	assert_true(r.checkpoint);
-	assert_int_equal(parse("{\"instance\":\"i-1\",\"to\":\"i-4\",\"mode\":\"restart\"}", &r,
-			       &err),
-			 -EINVAL);
+	assert_int_equal(
+		parse("{\"instance\":\"i-1\",\"to\":\"i-4\",\"mode\":\"restart\"}", &r, &err),
+		-EINVAL);
 	assert_non_null(strstr(err.msg, "none of precopy, stopcopy and checkpoint"));
 	assert_false(r.checkpoint);
 	assert_int_equal(parse("{\"instance\":\"i-1\",\"to\":\"1\",\"auto_converge\":false,"
@@ -66,9 +66,8 @@ static void test_full(void **state)
 			 0);
 	assert_false(r.auto_converge);
 	assert_int_equal(r.max_rounds, 0);
-	assert_int_equal(parse("{\"instance\":\"i-1\",\"to\":\"1\",\"auto_converge\":null}", &r,
-			       &err),
-			 0);
+	assert_int_equal(
+		parse("{\"instance\":\"i-1\",\"to\":\"1\",\"auto_converge\":null}", &r, &err), 0);
 	assert_false(r.auto_converge);
 }
 
@@ -96,7 +95,9 @@ static void test_span(void **state)
 
 	(void)state;
 	assert_int_equal(parse("{\"instance\":\"i-1\",\"to\":[\"i-3\",\"i-4\"],"
-			       "\"mode\":\"checkpoint\"}", &r, &err), 0);
+			       "\"mode\":\"checkpoint\"}",
+			       &r, &err),
+			 0);
 	assert_string_equal(r.to, "i-3");
 	assert_int_equal(r.n_more, 1);
 	assert_string_equal(r.more[0], "i-4");
@@ -111,7 +112,8 @@ static void test_span(void **state)
 	refused("{\"instance\":\"i-1\",\"to\":[\"i-3\",\"\"]}", -EINVAL, "must not be empty");
 	refused("{\"instance\":\"i-1\",\"to\":[\"i-3\",4]}", -EINVAL, "must be a string");
 	refused("{\"instance\":\"i-1\",\"to\":[\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\","
-		"\"9\"]}", -EINVAL, "must name 1 to 8 instances");
+		"\"9\"]}",
+		-EINVAL, "must name 1 to 8 instances");
 }
 
 static void test_refusals(void **state)

@@ -94,9 +94,8 @@ static void test_parse_minimal_derives(void **state)
 
 	(void)state;
 	assert_non_null(m);
-	assert_int_equal(parse("{\"gpus\":[{\"model\":\"h100-80gb\"},{\"model\":\"l4\"}]}", &n,
-			       &err),
-			 0);
+	assert_int_equal(
+		parse("{\"gpus\":[{\"model\":\"h100-80gb\"},{\"model\":\"l4\"}]}", &n, &err), 0);
 	assert_int_equal(n.n_gpus, 2);
 	assert_ptr_equal(n.gpus[0].model, m);
 	assert_int_equal(n.gpus[0].index, 0);
@@ -178,18 +177,23 @@ static void test_parse_errors(void **state)
 		{ "{\"gpus\":{}}", "gpus: must be an array" },
 		{ "{\"gpus\":[]}", "gpus: a node has 1..16 GPUs, not 0" },
 		{ "{\"version\":2,\"gpus\":[{\"model\":\"l4\"}]}", "version: 2 is out of range" },
-		{ "{\"version\":\"1\",\"gpus\":[{\"model\":\"l4\"}]}", "version: must be an integer" },
+		{ "{\"version\":\"1\",\"gpus\":[{\"model\":\"l4\"}]}",
+		  "version: must be an integer" },
 		{ "{\"seed\":\"\",\"gpus\":[{\"model\":\"l4\"}]}", "seed: must be 1.." },
 		{ "{\"seed\":3,\"gpus\":[{\"model\":\"l4\"}]}", "seed: must be a string" },
-		{ "{\"mig_serial\":-1,\"gpus\":[{\"model\":\"l4\"}]}", "mig_serial: -1 is out of range" },
+		{ "{\"mig_serial\":-1,\"gpus\":[{\"model\":\"l4\"}]}",
+		  "mig_serial: -1 is out of range" },
 		{ "{\"gpus\":[3]}", "gpus[0]: must be an object" },
 		{ "{\"gpus\":[{}]}", "gpus[0].model: missing" },
 		{ "{\"gpus\":[{\"model\":5}]}", "gpus[0].model: must be a string" },
 		{ "{\"gpus\":[{\"model\":\"l4\"},{\"model\":\"h900\"}]}",
 		  "gpus[1].model: 'h900' is not in the catalog" },
-		{ "{\"gpus\":[{\"model\":\"l4\",\"mem_mib\":\"80\"}]}", "gpus[0].mem_mib: must be an integer" },
-		{ "{\"gpus\":[{\"model\":\"l4\",\"mem_mib\":0}]}", "gpus[0].mem_mib: 0 is out of range" },
-		{ "{\"gpus\":[{\"model\":\"l4\",\"mem_mib\":1.5}]}", "gpus[0].mem_mib: must be an integer" },
+		{ "{\"gpus\":[{\"model\":\"l4\",\"mem_mib\":\"80\"}]}",
+		  "gpus[0].mem_mib: must be an integer" },
+		{ "{\"gpus\":[{\"model\":\"l4\",\"mem_mib\":0}]}",
+		  "gpus[0].mem_mib: 0 is out of range" },
+		{ "{\"gpus\":[{\"model\":\"l4\",\"mem_mib\":1.5}]}",
+		  "gpus[0].mem_mib: must be an integer" },
 		{ "{\"gpus\":[{\"model\":\"l4\",\"uuid\":\"GPU-1234\"}]}",
 		  "gpus[0].uuid: 'GPU-1234' is not a GPU UUID" },
 		{ "{\"gpus\":[{\"model\":\"l4\",\"uuid\":\"MIG-c788539f-c1ea-4a36-8b4d-9b07d024b1bb\"}]}",
@@ -199,8 +203,10 @@ static void test_parse_errors(void **state)
 		{ "{\"gpus\":[{\"model\":\"l4\",\"uuid\":\"GPU-c788539f-c1ea-4a36-8b4d-9b07d024b1bb\"},"
 		  "{\"model\":\"l4\",\"uuid\":\"GPU-C788539F-c1ea-4a36-8b4d-9b07d024b1bb\"}]}",
 		  "gpus[1].uuid: GPU-c788539f-c1ea-4a36-8b4d-9b07d024b1bb is used twice" },
-		{ "{\"gpus\":[{\"model\":\"l4\",\"mig_mode\":\"yes\"}]}", "gpus[0].mig_mode: must be true or false" },
-		{ "{\"gpus\":[{\"model\":\"l4\",\"mig_mode\":true}]}", "gpus[0].mig_mode: l4 has no MIG" },
+		{ "{\"gpus\":[{\"model\":\"l4\",\"mig_mode\":\"yes\"}]}",
+		  "gpus[0].mig_mode: must be true or false" },
+		{ "{\"gpus\":[{\"model\":\"l4\",\"mig_mode\":true}]}",
+		  "gpus[0].mig_mode: l4 has no MIG" },
 		{ "{\"gpus\":[{\"model\":\"h100-80gb\",\"mig_instances\":[{\"profile\":\"1g.10gb\",\"start\":0}]}]}",
 		  "gpus[0].mig_instances: the GPU is not in MIG mode" },
 		{ "{\"gpus\":[{\"model\":\"h100-80gb\",\"mig_mode\":true,\"mig_instances\":{}}]}",
@@ -260,10 +266,11 @@ static void test_parse_mig_messages_name_the_profile(void **state)
 	struct gv_err err = { 0 };
 
 	(void)state;
-	assert_int_equal(parse("{\"gpus\":[{\"model\":\"h100-80gb\",\"mig_mode\":true,\"mig_instances\":"
-			       "[{\"profile\":\"3g.40gb\",\"start\":2}]}]}",
-			       &n, &err),
-			 -EINVAL);
+	assert_int_equal(
+		parse("{\"gpus\":[{\"model\":\"h100-80gb\",\"mig_mode\":true,\"mig_instances\":"
+		      "[{\"profile\":\"3g.40gb\",\"start\":2}]}]}",
+		      &n, &err),
+		-EINVAL);
 	assert_non_null(strstr(err.msg, "3g.40gb"));
 	assert_non_null(strstr(err.msg, "2"));
 }
@@ -281,7 +288,7 @@ static void test_too_many_gpus(void **state)
 	assert_int_equal(parse(json, &n, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "gpus: a node has 1..16 GPUs, not 17"));
 	/* 16 is fine */
-	strcpy(strrchr(json, ',') , "]}");
+	strcpy(strrchr(json, ','), "]}");
 	assert_int_equal(parse(json, &n, &err), 0);
 	assert_int_equal(n.n_gpus, 16);
 	assert_string_equal(n.gpus[15].pci_bus_id, "00000000:1F:00.0");

@@ -94,15 +94,22 @@ static const struct ref_prof ref_h100[] = {
 	{ "7g.80gb", 8, 7, st_0, 1, 1, 0 },
 };
 static const struct ref_prof ref_a30[] = {
-	{ "1g.6gb", 1, 1, st_a30_1g, 4, 4, 0 },	    { "1g.6gb+me", 1, 1, st_a30_1g, 4, 1, 1 },
-	{ "2g.12gb", 2, 2, st_a30_2g, 2, 2, 0 },    { "2g.12gb+me", 2, 2, st_a30_2g, 2, 1, 1 },
+	{ "1g.6gb", 1, 1, st_a30_1g, 4, 4, 0 },	 { "1g.6gb+me", 1, 1, st_a30_1g, 4, 1, 1 },
+	{ "2g.12gb", 2, 2, st_a30_2g, 2, 2, 0 }, { "2g.12gb+me", 2, 2, st_a30_2g, 2, 1, 1 },
 	{ "4g.24gb", 4, 4, st_0, 1, 1, 0 },
 };
-#define REF_8SLOT(g1, g2, g4, g8)                                                          \
-	{ { "1g." g1 "gb", 1, 1, st_1g, 7, 7, 0 },  { "1g." g1 "gb+me", 1, 1, st_1g, 7, 1, 1 }, \
-	  { "1g." g2 "gb", 2, 1, st_1gd, 4, 4, 0 }, { "2g." g2 "gb", 2, 2, st_2g, 3, 3, 0 },    \
-	  { "3g." g4 "gb", 4, 3, st_3g, 2, 2, 0 },  { "4g." g4 "gb", 4, 4, st_0, 1, 1, 0 },     \
-	  { "7g." g8 "gb", 8, 7, st_0, 1, 1, 0 } }
+#define REF_8SLOT(g1, g2, g4, g8)                                   \
+	{                                                           \
+		{ "1g." g1 "gb", 1, 1, st_1g, 7, 7, 0 },            \
+			{ "1g." g1 "gb+me", 1, 1, st_1g, 7, 1, 1 }, \
+			{ "1g." g2 "gb", 2, 1, st_1gd, 4, 4, 0 },   \
+			{ "2g." g2 "gb", 2, 2, st_2g, 3, 3, 0 },    \
+			{ "3g." g4 "gb", 4, 3, st_3g, 2, 2, 0 },    \
+			{ "4g." g4 "gb", 4, 4, st_0, 1, 1, 0 },     \
+		{                                                   \
+			"7g." g8 "gb", 8, 7, st_0, 1, 1, 0          \
+		}                                                   \
+	}
 /* mig.md: the other 8-slot parts have H100's shapes under their own names */
 static const struct ref_prof ref_nvl[] = REF_8SLOT("12", "24", "47", "94");
 static const struct ref_prof ref_h200[] = REF_8SLOT("18", "35", "71", "141");
@@ -275,9 +282,10 @@ static void enum_dfs(struct enum_ctx *c, struct ref_inst *set, int n, int from)
 		rc = gv_place_mig_check(c->m, insts, n, c->cp[set[n].p], set[n].start, &err);
 		c->checks++;
 		if ((rc == 0) != ok)
-			fail_msg("%s: adding %s@%d to a set of %d: gv_place_mig_check %d (%s), reference %s",
-				 c->m->id, c->cp[set[n].p]->name, set[n].start, n, rc, err.msg,
-				 ok ? "valid" : "invalid");
+			fail_msg(
+				"%s: adding %s@%d to a set of %d: gv_place_mig_check %d (%s), reference %s",
+				c->m->id, c->cp[set[n].p]->name, set[n].start, n, rc, err.msg,
+				ok ? "valid" : "invalid");
 		if (!ok) {
 			/* documented starts only, so a refusal here is "no room" */
 			assert_int_equal(rc, -ENOSPC);
@@ -287,7 +295,8 @@ static void enum_dfs(struct enum_ctx *c, struct ref_inst *set, int n, int from)
 		if (i < from)
 			continue;
 		{
-			struct gv_place_req req = { .profile = c->cp[set[n].p]->name, .gpu = 0,
+			struct gv_place_req req = { .profile = c->cp[set[n].p]->name,
+						    .gpu = 0,
 						    .start = set[n].start };
 			struct gv_place_result res;
 
@@ -430,17 +439,21 @@ static void layout(const char *id, const struct step *steps, int n, const char *
 
 static void test_documented_layouts(void **state)
 {
-	static const struct step seven_1g[] = { { "1g.5gb", -1 }, { "1g.5gb", -1 }, { "1g.5gb", -1 },
-						{ "1g.5gb", -1 }, { "1g.5gb", -1 }, { "1g.5gb", -1 },
+	static const struct step seven_1g[] = { { "1g.5gb", -1 }, { "1g.5gb", -1 },
+						{ "1g.5gb", -1 }, { "1g.5gb", -1 },
+						{ "1g.5gb", -1 }, { "1g.5gb", -1 },
 						{ "1g.5gb", -1 } };
 	static const struct step g4_g3[] = { { "4g.20gb", 0 }, { "3g.20gb", 4 } };
-	static const struct step g3_g2_g1_g1[] = { { "3g.20gb", -1 }, { "2g.10gb", -1 },
-						   { "1g.5gb", -1 }, { "1g.5gb", -1 } };
+	static const struct step g3_g2_g1_g1[] = {
+		{ "3g.20gb", -1 }, { "2g.10gb", -1 }, { "1g.5gb", -1 }, { "1g.5gb", -1 }
+	};
 	static const struct step two_3g[] = { { "3g.20gb", 0 }, { "3g.20gb", 4 } };
-	static const struct step three_2g_1g[] = { { "2g.10gb", 0 }, { "2g.10gb", 2 },
-						   { "2g.10gb", 4 }, { "1g.5gb", 6 } };
-	static const struct step four_1gd[] = { { "1g.10gb", 0 }, { "1g.10gb", 2 },
-						{ "1g.10gb", 4 }, { "1g.10gb", 6 } };
+	static const struct step three_2g_1g[] = {
+		{ "2g.10gb", 0 }, { "2g.10gb", 2 }, { "2g.10gb", 4 }, { "1g.5gb", 6 }
+	};
+	static const struct step four_1gd[] = {
+		{ "1g.10gb", 0 }, { "1g.10gb", 2 }, { "1g.10gb", 4 }, { "1g.10gb", 6 }
+	};
 	static const struct step full[] = { { "7g.40gb", -1 } };
 	static const struct step me[] = { { "1g.5gb+me", -1 } };
 	static const struct step h_seven[] = { { "1g.10gb", -1 }, { "1g.10gb", -1 },
@@ -448,12 +461,14 @@ static void test_documented_layouts(void **state)
 					       { "1g.10gb", -1 }, { "1g.10gb", -1 },
 					       { "1g.10gb", -1 } };
 	static const struct step h_g4_g3[] = { { "4g.40gb", 0 }, { "3g.40gb", 4 } };
-	static const struct step h_mixed[] = { { "3g.40gb", -1 }, { "2g.20gb", -1 },
-					       { "1g.10gb", -1 }, { "1g.10gb", -1 } };
+	static const struct step h_mixed[] = {
+		{ "3g.40gb", -1 }, { "2g.20gb", -1 }, { "1g.10gb", -1 }, { "1g.10gb", -1 }
+	};
 	static const struct step h_vgpu[] = { { "h100-3-40c", 0 }, { "3g.40gb", 4 } };
 	static const struct step a30_2x2g[] = { { "2g.12gb", -1 }, { "2g.12gb", -1 } };
-	static const struct step a30_4x1g[] = { { "1g.6gb", -1 }, { "1g.6gb", -1 },
-						{ "1g.6gb", -1 }, { "1g.6gb", -1 } };
+	static const struct step a30_4x1g[] = {
+		{ "1g.6gb", -1 }, { "1g.6gb", -1 }, { "1g.6gb", -1 }, { "1g.6gb", -1 }
+	};
 
 	(void)state;
 	layout("a100-40gb", seven_1g, 7, "1g.5gb");
@@ -589,8 +604,9 @@ static void test_explicit_refusals(void **state)
 	req.profile = "2g.20gb";
 	req.start = -1;
 	assert_int_equal(gv_place(&node, &req, &res, &err), -ENOSPC);
-	assert_string_equal(err.msg, "no GPU can take 2g.20gb: gpu 0 (mig): slots 0-5 used, 2g.20gb starts "
-				     "at 0, 2 or 4 and needs 2 slices");
+	assert_string_equal(err.msg,
+			    "no GPU can take 2g.20gb: gpu 0 (mig): slots 0-5 used, 2g.20gb starts "
+			    "at 0, 2 or 4 and needs 2 slices");
 	/* a MIG-backed vGPU uses up an instance of its MIG profile */
 	insts[0] = (struct gv_place_inst){ prof(m, "h100-3-40c"), GV_PROFILE_MIG_VGPU, 0, 40448 };
 	one_gpu(m, insts, 1, GV_MODE_MIG, &g, &node);
@@ -662,7 +678,8 @@ static void test_refusal_names_every_gpu(void **state)
 	assert_non_null(strstr(err.msg, "no GPU can take 4g.40gb: "));
 	assert_non_null(strstr(err.msg, "gpu 0 (mig): "));
 	assert_non_null(strstr(err.msg, "gpu 1 (timeslice): mode is timeslice"));
-	assert_non_null(strstr(err.msg, "gpu 2 (mig): slots 0-3 used, 4g.40gb starts at 0 and needs 4 slices"));
+	assert_non_null(strstr(
+		err.msg, "gpu 2 (mig): slots 0-3 used, 4g.40gb starts at 0 and needs 4 slices"));
 	assert_non_null(strstr(err.msg, "gpu 3 (mig): "));
 	req.profile = "3g.40gb";
 	assert_int_equal(gv_place(&node, &req, &res, &err), 0);
@@ -675,8 +692,8 @@ static void test_refusal_names_every_gpu(void **state)
 /* Places profile n times on one timeslice GPU; returns how many succeeded
  * before the first refusal (its message in err). */
 static int fill_ts(const struct gv_model *m, uint64_t mem, uint64_t reserve, bool mixed,
-		   struct gv_place_inst *insts, int *n_insts, const char *profile,
-		   uint64_t fb, int tries, struct gv_err *err)
+		   struct gv_place_inst *insts, int *n_insts, const char *profile, uint64_t fb,
+		   int tries, struct gv_err *err)
 {
 	struct gv_place_gpu g;
 	struct gv_place_node node;
@@ -691,9 +708,9 @@ static int fill_ts(const struct gv_model *m, uint64_t mem, uint64_t reserve, boo
 		g.mem_mib = mem;
 		g.reserve_mib = reserve;
 		node.mixed_size = mixed;
-		before = m && gv_model_find_profile(m, profile) ?
-				 gv_place_free_count(&g, gv_model_find_profile(m, profile), mixed) :
-				 -1;
+		before = m && gv_model_find_profile(m, profile)
+				 ? gv_place_free_count(&g, gv_model_find_profile(m, profile), mixed)
+				 : -1;
 		if (gv_place(&node, &req, &res, err) != 0) {
 			assert_true(before <= 0);
 			return i;
@@ -779,9 +796,11 @@ static void test_timeslice_unknown_model(void **state)
 	assert_int_equal(err.code, EINVAL);
 	/* on a known model a size only goes with the name "timeslice" */
 	n = 0;
-	assert_int_equal(fill_ts(model("l4"), 24576, 0, false, insts, &n, "timeslice", 6000, 9, &err), 4);
+	assert_int_equal(
+		fill_ts(model("l4"), 24576, 0, false, insts, &n, "timeslice", 6000, 9, &err), 4);
 	n = 0;
-	assert_int_equal(fill_ts(model("l4"), 24576, 0, false, insts, &n, "big-7c", 7000, 1, &err), 0);
+	assert_int_equal(fill_ts(model("l4"), 24576, 0, false, insts, &n, "big-7c", 7000, 1, &err),
+			 0);
 	assert_int_equal(err.code, EINVAL);
 }
 

@@ -185,14 +185,11 @@ static void test_create_open_validation(void **state)
 	(void)state;
 	fx_init(&f, GV_SCHED_EQUAL_SHARE, 2000);
 	snprintf(bad, sizeof(bad), "%s/other", f.dir);
-	assert_int_equal(gv_sched_create(bad, GV_SCHED_EQUAL_SHARE, 999, &s2, &err),
-			 -EINVAL);
+	assert_int_equal(gv_sched_create(bad, GV_SCHED_EQUAL_SHARE, 999, &s2, &err), -EINVAL);
 	assert_null(s2);
 	assert_non_null(strstr(err.msg, "1-30 ms"));
-	assert_int_equal(gv_sched_create(bad, GV_SCHED_EQUAL_SHARE, 30001, &s2, &err),
-			 -EINVAL);
-	assert_int_equal(gv_sched_create(bad, (enum gv_sched_policy)9, 2000, &s2, &err),
-			 -EINVAL);
+	assert_int_equal(gv_sched_create(bad, GV_SCHED_EQUAL_SHARE, 30001, &s2, &err), -EINVAL);
+	assert_int_equal(gv_sched_create(bad, (enum gv_sched_policy)9, 2000, &s2, &err), -EINVAL);
 	assert_int_equal(access(bad, F_OK), -1); /* refused: nothing created */
 	assert_int_equal(gv_sched_open(bad, &s2, &err), -ENOENT);
 	/* a file that is not a segment is refused, not overwritten */
@@ -201,8 +198,7 @@ static void test_create_open_validation(void **state)
 	assert_int_equal(write(fd, "hello", 5), 5);
 	close(fd);
 	assert_int_equal(gv_sched_open(bad, &s2, &err), -EPROTO);
-	assert_int_equal(gv_sched_create(bad, GV_SCHED_BEST_EFFORT, 2000, &s2, &err),
-			 -EPROTO);
+	assert_int_equal(gv_sched_create(bad, GV_SCHED_BEST_EFFORT, 2000, &s2, &err), -EPROTO);
 	unlink(bad);
 	/* set_policy validates and changes nothing on bad input */
 	assert_int_equal(gv_sched_set_policy(f.s, GV_SCHED_FIXED_SHARE, 0, &err), -EINVAL);
@@ -257,8 +253,7 @@ static void test_attach_rules(void **state)
 	assert_null(c);
 	assert_non_null(strstr(err.msg, "ghost"));
 	assert_int_equal(gv_sched_tenant_set(f.s, "t0", 1, 0, &err), 0);
-	while (n < GV_SCHED_MAX_CLIENTS &&
-	       gv_sched_attach(f.s, "t0", &o, &many[n], &err) == 0)
+	while (n < GV_SCHED_MAX_CLIENTS && gv_sched_attach(f.s, "t0", &o, &many[n], &err) == 0)
 		n++;
 	assert_int_equal(n, GV_SCHED_MAX_CLIENTS);
 	assert_int_equal(gv_sched_attach(f.s, "t0", &o, &c, &err), -ENOSPC);
@@ -385,8 +380,7 @@ static void test_equal_share_many_tenants(void **state)
 	}
 	simulate(&f, busy, k, 4000 * MS, got);
 	for (int i = 0; i < N; i++)
-		assert_near((double)got[i] / (double)sum(got, N), 1.0 / N, 0.05 / N,
-			    "share of 20");
+		assert_near((double)got[i] / (double)sum(got, N), 1.0 / N, 0.05 / N, "share of 20");
 	fx_free(&f);
 }
 
@@ -594,12 +588,10 @@ static void test_stats_figures(void **state)
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(st.tenants[i].procs, 1);
 		assert_near(st.tenants[i].share_1s_ppm / 1e6, 0.5, 0.03, "share 1s");
-		assert_near((double)st.tenants[i].used_ns / (3000.0 * MS), 0.5, 0.02,
-			    "used");
+		assert_near((double)st.tenants[i].used_ns / (3000.0 * MS), 0.5, 0.02, "used");
 		assert_true(st.tenants[i].slices > 500);
 		/* each waited about as long as the other ran */
-		assert_near((double)st.tenants[i].wait_ns / (3000.0 * MS), 0.5, 0.05,
-			    "wait");
+		assert_near((double)st.tenants[i].wait_ns / (3000.0 * MS), 0.5, 0.05, "wait");
 	}
 	assert_true(st.holder_slot == 0 || st.holder_slot == 1);
 	/* a second later with nobody running, the last-second share decays */
@@ -634,8 +626,7 @@ static void test_dead_holder_taken_over(void **state)
 		struct gv_sched_client *c = NULL;
 		struct gv_sched_attach_opts o = { .flags = GV_SCHED_NO_WATCHDOG };
 
-		if (gv_sched_attach(f.s, "victim", &o, &c, &err) != 0 ||
-		    gv_sched_try_gate(c) != 0)
+		if (gv_sched_attach(f.s, "victim", &o, &c, &err) != 0 || gv_sched_try_gate(c) != 0)
 			_exit(1);
 		_exit(0); /* dies holding the slice, never detaches */
 	}
@@ -662,7 +653,7 @@ static void test_dead_holder_taken_over(void **state)
 	assert_int_equal(gv_sched_stats(f.s, &st, &err), 0);
 	assert_int_equal(st.holder_slot, 1);
 	assert_int_equal(gv_sched_try_gate(f.c[0]), -EAGAIN); /* within its slice */
-	fake_now += 2 * MS + 2 * MS; /* past the deadline and the grace */
+	fake_now += 2 * MS + 2 * MS;			      /* past the deadline and the grace */
 	assert_int_equal(gv_sched_try_gate(f.c[0]), 0);
 	assert_int_equal(gv_sched_stats(f.s, &st, &err), 0);
 	assert_int_equal(st.holder_slot, 0);
@@ -809,8 +800,7 @@ static void test_idle_holder_gives_up_slice(void **state)
 	struct thr t = { 0 };
 	pthread_t th;
 	_Atomic int syncs_a = 0;
-	struct gv_sched_attach_opts oa = { .sync = count_sync_atomic,
-					   .sync_arg = &syncs_a };
+	struct gv_sched_attach_opts oa = { .sync = count_sync_atomic, .sync_arg = &syncs_a };
 	struct timespec t0, t1;
 
 	(void)state;

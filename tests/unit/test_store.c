@@ -85,26 +85,27 @@ static void test_migrate_from_v1(void **state)
 	unlink(f->path);
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(
-		sqlite3_exec(db,
-			     "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
-			     "CREATE TABLE gpus (uuid TEXT PRIMARY KEY, mode TEXT NOT NULL);"
-			     "CREATE TABLE instances ("
-			     " id TEXT PRIMARY KEY, seq INTEGER NOT NULL, gpu_uuid TEXT NOT NULL,"
-			     " profile TEXT NOT NULL, kind INTEGER NOT NULL, start INTEGER NOT NULL,"
-			     " fb_mib INTEGER NOT NULL, state INTEGER NOT NULL,"
-			     " device_uuid TEXT NOT NULL, created INTEGER NOT NULL,"
-			     " wl_pid INTEGER NOT NULL DEFAULT 0, wl_pgid INTEGER NOT NULL DEFAULT 0,"
-			     " wl_starttime INTEGER NOT NULL DEFAULT 0,"
-			     " wl_since INTEGER NOT NULL DEFAULT 0);"
-			     "CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-			     " time INTEGER NOT NULL, kind TEXT NOT NULL, gpu INTEGER,"
-			     " instance TEXT, message TEXT NOT NULL);"
-			     "INSERT INTO gpus VALUES('GPU-a', 'timeslice');"
-			     "INSERT INTO instances(id, seq, gpu_uuid, profile, kind, start, fb_mib,"
-			     " state, device_uuid, created) VALUES('i-4', 4, 'GPU-a', 'h100-20c',"
-			     " 1, -1, 20480, 1, 'GPU-a', 1700000000);"
-			     "PRAGMA user_version = 1;",
-			     NULL, NULL, NULL),
+		sqlite3_exec(
+			db,
+			"CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+			"CREATE TABLE gpus (uuid TEXT PRIMARY KEY, mode TEXT NOT NULL);"
+			"CREATE TABLE instances ("
+			" id TEXT PRIMARY KEY, seq INTEGER NOT NULL, gpu_uuid TEXT NOT NULL,"
+			" profile TEXT NOT NULL, kind INTEGER NOT NULL, start INTEGER NOT NULL,"
+			" fb_mib INTEGER NOT NULL, state INTEGER NOT NULL,"
+			" device_uuid TEXT NOT NULL, created INTEGER NOT NULL,"
+			" wl_pid INTEGER NOT NULL DEFAULT 0, wl_pgid INTEGER NOT NULL DEFAULT 0,"
+			" wl_starttime INTEGER NOT NULL DEFAULT 0,"
+			" wl_since INTEGER NOT NULL DEFAULT 0);"
+			"CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+			" time INTEGER NOT NULL, kind TEXT NOT NULL, gpu INTEGER,"
+			" instance TEXT, message TEXT NOT NULL);"
+			"INSERT INTO gpus VALUES('GPU-a', 'timeslice');"
+			"INSERT INTO instances(id, seq, gpu_uuid, profile, kind, start, fb_mib,"
+			" state, device_uuid, created) VALUES('i-4', 4, 'GPU-a', 'h100-20c',"
+			" 1, -1, 20480, 1, 'GPU-a', 1700000000);"
+			"PRAGMA user_version = 1;",
+			NULL, NULL, NULL),
 		SQLITE_OK);
 	sqlite3_close(db);
 	reopen(f);
@@ -132,10 +133,19 @@ static void test_migrate_from_v5_span(void **state)
 	struct gv_store_inst in;
 	sqlite3 *db;
 
-	assert_int_equal(gv_store_inst_insert(f->st, &(struct gv_store_inst){ .id = "i-2",
-				.gpu_uuid = "GPU-a", .profile = "passthrough", .start = -1,
-				.state = GV_INST_READY, .wl_pid = 4242, .wl_pgid = 4242,
-				.wl_starttime = 77, .wl_state = GV_WL_SUSPENDED }, NULL), 0);
+	assert_int_equal(
+		gv_store_inst_insert(f->st,
+				     &(struct gv_store_inst){ .id = "i-2",
+							      .gpu_uuid = "GPU-a",
+							      .profile = "passthrough",
+							      .start = -1,
+							      .state = GV_INST_READY,
+							      .wl_pid = 4242,
+							      .wl_pgid = 4242,
+							      .wl_starttime = 77,
+							      .wl_state = GV_WL_SUSPENDED },
+				     NULL),
+		0);
 	gv_store_close(f->st);
 	f->st = NULL;
 	/* back to what schema 5 had: no span columns */
@@ -246,7 +256,8 @@ static void test_open_bad_path(void **state)
 static void test_instance_crud(void **state)
 {
 	struct fx *f = *state;
-	struct gv_store_inst a = mk("i-1", "GPU-a", "3g.40gb", 4), b = mk("i-2", "GPU-b", "h100-8c", -1);
+	struct gv_store_inst a = mk("i-1", "GPU-a", "3g.40gb", 4),
+			     b = mk("i-2", "GPU-b", "h100-8c", -1);
 	struct gv_store_inst got, *arr = NULL;
 	struct gv_err err = { 0 };
 	size_t n = 0;
@@ -280,7 +291,8 @@ static void test_instance_crud(void **state)
 	assert_string_equal(got.device_uuid, "MIG-x");
 	assert_int_equal(got.state, GV_INST_DESTROYING);
 
-	assert_int_equal(gv_store_inst_set_workload(f->st, "i-2", 1234, 1200, 99, 1700000100, &err), 0);
+	assert_int_equal(gv_store_inst_set_workload(f->st, "i-2", 1234, 1200, 99, 1700000100, &err),
+			 0);
 	assert_int_equal(gv_store_inst_get(f->st, "i-2", &got, &err), 0);
 	assert_int_equal(got.wl_pid, 1234);
 	assert_int_equal(got.wl_pgid, 1200);
@@ -360,7 +372,8 @@ static void test_transactions(void **state)
 
 	assert_int_equal(gv_store_begin(f->st, &err), 0);
 	assert_int_equal(gv_store_inst_insert(f->st, &b, &err), 0);
-	assert_int_equal(gv_store_event_add(f->st, 5, "instance.created", 0, "i-2", "m", NULL, &err), 0);
+	assert_int_equal(
+		gv_store_event_add(f->st, 5, "instance.created", 0, "i-2", "m", NULL, &err), 0);
 	assert_int_equal(gv_store_commit(f->st, &err), 0);
 	assert_int_equal(gv_store_commit(f->st, &err), -EINVAL);
 	reopen(f);
@@ -429,8 +442,10 @@ static void test_events(void **state)
 	int64_t s1 = 0, s2 = 0, s3 = 0;
 
 	assert_int_equal(gv_store_event_add(f->st, 10, "gpu.mode", 0, NULL, "a", &s1, NULL), 0);
-	assert_int_equal(gv_store_event_add(f->st, 11, "instance.created", -1, "i-1", "b", &s2, NULL), 0);
-	assert_int_equal(gv_store_event_add(f->st, 12, "instance.destroyed", 2, "i-1", "c", &s3, NULL), 0);
+	assert_int_equal(
+		gv_store_event_add(f->st, 11, "instance.created", -1, "i-1", "b", &s2, NULL), 0);
+	assert_int_equal(
+		gv_store_event_add(f->st, 12, "instance.destroyed", 2, "i-1", "c", &s3, NULL), 0);
 	assert_true(s1 < s2 && s2 < s3);
 
 	assert_int_equal(gv_store_event_list(f->st, 0, 100, &ev, &n, NULL), 0);

@@ -239,8 +239,8 @@ static void test_incremental_input(void **state)
  * what refuses it. Layout from wire.h. */
 static void reseal(uint8_t *frame)
 {
-	uint32_t plen = (uint32_t)frame[8] | (uint32_t)frame[9] << 8 |
-			(uint32_t)frame[10] << 16 | (uint32_t)frame[11] << 24;
+	uint32_t plen = (uint32_t)frame[8] | (uint32_t)frame[9] << 8 | (uint32_t)frame[10] << 16 |
+			(uint32_t)frame[11] << 24;
 	uint64_t sum = XXH64(frame + GV_WIRE_HDR_SIZE, plen, XXH64(frame, 24, 0));
 
 	for (int i = 0; i < 8; i++)
@@ -553,29 +553,38 @@ static void test_auth(void **state)
 	assert_int_equal(gv_wire_nonce(nb, &err), 0);
 	assert_memory_not_equal(na, nb, GV_WIRE_NONCE_SIZE);
 	/* the sender proves the token over both nonces; the receiver checks */
-	assert_int_equal(gv_wire_auth_mac(token, tl, GV_WIRE_ROLE_SENDER, "m1", na, nb, mac, &err), 0);
-	assert_int_equal(gv_wire_auth_check(token, tl, GV_WIRE_ROLE_SENDER, "m1", na, nb, mac, &err), 0);
+	assert_int_equal(gv_wire_auth_mac(token, tl, GV_WIRE_ROLE_SENDER, "m1", na, nb, mac, &err),
+			 0);
+	assert_int_equal(
+		gv_wire_auth_check(token, tl, GV_WIRE_ROLE_SENDER, "m1", na, nb, mac, &err), 0);
 	/* deterministic */
-	assert_int_equal(gv_wire_auth_mac(token, tl, GV_WIRE_ROLE_SENDER, "m1", na, nb, mac2, &err), 0);
+	assert_int_equal(gv_wire_auth_mac(token, tl, GV_WIRE_ROLE_SENDER, "m1", na, nb, mac2, &err),
+			 0);
 	assert_memory_equal(mac, mac2, sizeof(mac));
 	/* anything different fails */
 	assert_int_equal(gv_wire_auth_check("0123456789abcdef-shared-tokeX", tl,
-					    GV_WIRE_ROLE_SENDER, "m1", na, nb, mac, &err), -EACCES);
+					    GV_WIRE_ROLE_SENDER, "m1", na, nb, mac, &err),
+			 -EACCES);
 	assert_non_null(strstr(err.msg, "authentication"));
-	assert_int_equal(gv_wire_auth_check(token, tl, GV_WIRE_ROLE_RECEIVER, "m1", na, nb, mac, &err),
-			 -EACCES);
-	assert_int_equal(gv_wire_auth_check(token, tl, GV_WIRE_ROLE_SENDER, "m2", na, nb, mac, &err),
-			 -EACCES);
-	assert_int_equal(gv_wire_auth_check(token, tl, GV_WIRE_ROLE_SENDER, "m1", nb, na, mac, &err),
-			 -EACCES);
+	assert_int_equal(
+		gv_wire_auth_check(token, tl, GV_WIRE_ROLE_RECEIVER, "m1", na, nb, mac, &err),
+		-EACCES);
+	assert_int_equal(
+		gv_wire_auth_check(token, tl, GV_WIRE_ROLE_SENDER, "m2", na, nb, mac, &err),
+		-EACCES);
+	assert_int_equal(
+		gv_wire_auth_check(token, tl, GV_WIRE_ROLE_SENDER, "m1", nb, na, mac, &err),
+		-EACCES);
 	mac[15] ^= 1;
-	assert_int_equal(gv_wire_auth_check(token, tl, GV_WIRE_ROLE_SENDER, "m1", na, nb, mac, &err),
-			 -EACCES);
+	assert_int_equal(
+		gv_wire_auth_check(token, tl, GV_WIRE_ROLE_SENDER, "m1", na, nb, mac, &err),
+		-EACCES);
 	/* weak tokens and bad ids are refused */
 	assert_int_equal(gv_wire_auth_mac("short", 5, GV_WIRE_ROLE_SENDER, "m1", na, nb, mac, &err),
 			 -EINVAL);
-	assert_int_equal(gv_wire_auth_mac(token, tl, GV_WIRE_ROLE_SENDER, "has space", na, nb, mac,
-					  &err), -EINVAL);
+	assert_int_equal(
+		gv_wire_auth_mac(token, tl, GV_WIRE_ROLE_SENDER, "has space", na, nb, mac, &err),
+		-EINVAL);
 	assert_int_equal(gv_wire_auth_mac(token, tl, GV_WIRE_ROLE_SENDER, NULL, na, nb, mac, &err),
 			 -EINVAL);
 }
@@ -616,8 +625,8 @@ static void seq_refused(const struct gv_wire_frame *fr, size_t at, uint64_t seq)
 		assert_int_equal(gv_wire_stream_check(s, &fr[i], &err), 0);
 	f.seq = seq;
 	assert_int_equal(gv_wire_stream_check(s, &f, &err), -EPROTO);
-	snprintf(want, sizeof(want), "frame %llu where frame %zu was due",
-		 (unsigned long long)seq, at);
+	snprintf(want, sizeof(want), "frame %llu where frame %zu was due", (unsigned long long)seq,
+		 at);
 	assert_string_equal(err.msg, want);
 	gv_wire_stream_free(s);
 }
@@ -865,8 +874,8 @@ static void s_progress(void *ctx, const struct gv_mig_progress *p)
 
 /* Receives the stream in pieces of odd sizes, as from a socket, checks
  * order, applies chunks. Returns true for a complete stream. */
-static bool receive(const uint8_t *stream, size_t len, uint8_t *dst[SREG],
-		    uint64_t size[SREG], int *aborted_errno)
+static bool receive(const uint8_t *stream, size_t len, uint8_t *dst[SREG], uint64_t size[SREG],
+		    int *aborted_errno)
 {
 	struct gv_wire_stream *st = gv_wire_stream_new();
 	uint8_t *buf = malloc(len + 1);
@@ -928,9 +937,16 @@ static void run_stream(int fail_copy_at)
 {
 	struct sender s;
 	struct gv_mig_ops ops = {
-		.list_regions = s_list, .dst_create = s_create, .dst_destroy = s_destroy,
-		.src_hash = s_hash, .copy = s_copy, .stun = s_stun, .switch_over = s_switch,
-		.resume = s_resume, .src_release = s_release, .aborted = s_aborted,
+		.list_regions = s_list,
+		.dst_create = s_create,
+		.dst_destroy = s_destroy,
+		.src_hash = s_hash,
+		.copy = s_copy,
+		.stun = s_stun,
+		.switch_over = s_switch,
+		.resume = s_resume,
+		.src_release = s_release,
+		.aborted = s_aborted,
 		.progress = s_progress,
 	};
 	struct gv_mig_config cfg;
@@ -959,7 +975,8 @@ static void run_stream(int fail_copy_at)
 	emit(&s, &hello);
 	assert_int_equal(gv_wire_auth_mac(token, sizeof(token) - 1, GV_WIRE_ROLE_FILE,
 					  "stream-test", hello.u.hello.nonce, hello.u.hello.nonce,
-					  auth.u.auth.mac, &err), 0);
+					  auth.u.auth.mac, &err),
+			 0);
 	emit(&s, &auth);
 
 	gv_mig_config_default(&cfg);

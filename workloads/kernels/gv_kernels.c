@@ -49,7 +49,8 @@ GV_KERNEL(gv_infer_step, struct gv_infer_step_args, a)
 		return;
 	acc = a.act_in[i];
 	for (k = 0; k < a.reads; k++) {
-		unsigned long long w = ((unsigned long long)i * a.reads + k * 7919ull + a.step) % a.w_n;
+		unsigned long long w =
+			((unsigned long long)i * a.reads + k * 7919ull + a.step) % a.w_n;
 
 		acc = acc * 31u + a.w[w];
 	}

@@ -56,8 +56,8 @@ static int send_json(int fd, json_t *o)
 
 static void send_error(int fd, const char *msg, json_t *report)
 {
-	send_json(fd, json_pack("{s:b, s:s, s:o}", "ok", 0, "error", msg,
-				"report", report ? report : json_null()));
+	send_json(fd, json_pack("{s:b, s:s, s:o}", "ok", 0, "error", msg, "report",
+				report ? report : json_null()));
 }
 
 static void progress(void *arg, const struct gv_mig_progress *p)
@@ -83,14 +83,18 @@ static void hello(int fd)
 	pthread_mutex_unlock(&run_lock);
 	send_json(fd, json_pack("{s:b, s:i, s:s, s:b, s:s?, s:I, s:I, s:b}", "ok", 1, "pid",
 				(int)getpid(), "device", dev, "migratable", !why, "reason", why,
-				"regions", (json_int_t)n, "bytes", (json_int_t)bytes,
-				"migrating", mig));
+				"regions", (json_int_t)n, "bytes", (json_int_t)bytes, "migrating",
+				mig));
 }
 
 static void migrate(int fd, const struct gv_migctl_req *req)
 {
-	struct gv_mig_ep_args args = { .to = req->to, .inject = "", .acct = req->acct,
-				       .sched = req->sched, .instance = req->instance, .fd = fd,
+	struct gv_mig_ep_args args = { .to = req->to,
+				       .inject = "",
+				       .acct = req->acct,
+				       .sched = req->sched,
+				       .instance = req->instance,
+				       .fd = fd,
 				       .progress = progress,
 				       .progress_arg = (void *)(intptr_t)fd };
 	struct gv_mig_config cfg;
@@ -136,8 +140,8 @@ static void migrate(int fd, const struct gv_migctl_req *req)
 	rc = gv_mig_run(&cfg, host->ops, ep, rep, &err);
 	host->ep_close(ep);
 	if (rc == 0)
-		send_json(fd, json_pack("{s:b, s:o}", "ok", 1, "report",
-					gv_mig_report_to_json(rep)));
+		send_json(fd,
+			  json_pack("{s:b, s:o}", "ok", 1, "report", gv_mig_report_to_json(rep)));
 	else
 		send_error(fd, err.msg, gv_mig_report_to_json(rep));
 	goto out;
@@ -230,8 +234,7 @@ static void *ctl_main(void *arg)
 
 int gv_mig_plugin_start(const struct gv_mig_host *h, int ls);
 
-__attribute__((visibility("default"))) int gv_mig_plugin_start(const struct gv_mig_host *h,
-							      int ls)
+__attribute__((visibility("default"))) int gv_mig_plugin_start(const struct gv_mig_host *h, int ls)
 {
 	pthread_attr_t attr;
 	pthread_t t;

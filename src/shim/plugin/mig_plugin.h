@@ -27,12 +27,12 @@ struct gv_mig_progress;
 #define GV_MIG_PLUGIN_ENTRY "gv_mig_plugin_start"
 
 struct gv_mig_ep_args {
-	const char *to;	    /* destination UUID */
-	const char *inject; /* test fault or "" (already filtered) */
-	const char *acct;   /* destination accounting file or "" */
-	const char *sched;  /* destination scheduler segment or "" (not timeslice) */
+	const char *to;	      /* destination UUID */
+	const char *inject;   /* test fault or "" (already filtered) */
+	const char *acct;     /* destination accounting file or "" */
+	const char *sched;    /* destination scheduler segment or "" (not timeslice) */
 	const char *instance; /* destination tenant on it, "" with sched "" */
-	int fd;		    /* the daemon's connection (polled for a drop) */
+	int fd;		      /* the daemon's connection (polled for a drop) */
 	void (*progress)(void *arg, const struct gv_mig_progress *p);
 	void *progress_arg;
 };
