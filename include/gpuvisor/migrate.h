@@ -163,7 +163,13 @@ struct gv_mig_config {
 	unsigned throttle_step;	    /* default 10 */
 	unsigned throttle_max;	    /* default 99 */
 	uint64_t max_copy_chunks;   /* chunks per copy call at most; default 32 */
-	const atomic_int *cancel;   /* optional: nonzero aborts before the switch */
+	/* What the stun costs beyond the chunks' final hash and dirty copy
+	 * (on the driver path: the driver's lock, checkpoint, restore and
+	 * unlock and the shim's stop, release and map), as the caller
+	 * estimates it: added to every expected_downtime, so the limit holds
+	 * for the whole stun. Default 0. */
+	uint64_t stun_fixed_ns;
+	const atomic_int *cancel; /* optional: nonzero aborts before the switch */
 };
 
 /* One pre-copy round. Round 1 copies everything without a hash pass. */
@@ -192,8 +198,9 @@ struct gv_mig_report {
 
 	uint64_t chunk_size;
 	uint64_t downtime_limit_ns;
-	uint64_t regions;     /* at the stun (or last listing) */
-	uint64_t bytes_total; /* state size at the stun (or last listing) */
+	uint64_t stun_fixed_ns; /* the config's, counted in every estimate */
+	uint64_t regions;	/* at the stun (or last listing) */
+	uint64_t bytes_total;	/* state size at the stun (or last listing) */
 
 	uint64_t total_ns;	       /* start to end of the engine run */
 	uint64_t setup_ns;	       /* listing and creating destination regions */

@@ -6,6 +6,12 @@
  *   gpuvisor-ckpt precopy PGID --bulk SOCK [--map GPU-OLD=GPU-NEW]...
  *       [--to-device GPU-UUID] [--mode precopy|stopcopy]
  *       [--downtime-limit-ms N] [--max-rounds N] [--timeout-ms N]
+ *       [--stun-fixed-ms N]
+ *
+ * --stun-fixed-ms: the caller's estimate of the stun's cost beyond the
+ * bulk's final hash and dirty copy (the driver's phases and the shim's
+ * stop, release and map, as measured in an earlier move), counted in the
+ * engine's expected downtime against the limit.
  *
  * The engine (migrate.h) drives an endpoint made of two halves: the
  * workload's shim over its bulk control socket (list, export, stop,
@@ -748,7 +754,8 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: gpuvisor-ckpt precopy PGID --bulk SOCK [--map GPU-OLD=GPU-NEW]...\n"
 			"           [--to-device GPU-UUID] [--mode precopy|stopcopy]\n"
-			"           [--downtime-limit-ms N] [--max-rounds N] [--timeout-ms N]\n");
+			"           [--downtime-limit-ms N] [--max-rounds N] [--timeout-ms N]\n"
+			"           [--stun-fixed-ms N]\n");
 	return 2;
 }
 
@@ -791,6 +798,10 @@ int ckpt_precopy_main(int pgid, int argc, char **argv)
 			if (parse_u(argv[a + 1], 3600000, &v))
 				return usage();
 			cfg.downtime_limit_ns = (uint64_t)v * 1000000;
+		} else if (!strcmp(argv[a], "--stun-fixed-ms")) {
+			if (parse_u(argv[a + 1], 3600000, &v))
+				return usage();
+			cfg.stun_fixed_ns = (uint64_t)v * 1000000;
 		} else if (!strcmp(argv[a], "--max-rounds")) {
 			if (parse_u(argv[a + 1], GV_MIG_ROUNDS_MAX, &v) || !v)
 				return usage();

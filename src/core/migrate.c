@@ -545,9 +545,11 @@ static int precopy(struct mig *m, struct gv_err *err)
 		rate = rate_bps(dirty, hash_t0 - t_prev);
 		t_prev = hash_t0;
 		/* The stun must hash everything once more and copy what is
-		 * dirty then: estimate both from the rates measured so far. */
+		 * dirty then: estimate both from the rates measured so far;
+		 * the rest of the stun is the caller's estimate. */
 		expected = time_ns(dirty, m->copy_bytes, m->copy_ns) +
-			   time_ns(m->bytes_total, rep->bytes_hashed, m->hash_ns);
+			   time_ns(m->bytes_total, rep->bytes_hashed, m->hash_ns) +
+			   cfg->stun_fixed_ns;
 		rd = new_round(m);
 		if (!rd)
 			return gv_err_set(err, ENOMEM, "out of memory for round statistics");
@@ -702,6 +704,7 @@ int gv_mig_run(const struct gv_mig_config *cfg, const struct gv_mig_ops *ops, vo
 	report->mode = cfg->mode;
 	report->chunk_size = cfg->chunk_size;
 	report->downtime_limit_ns = cfg->downtime_limit_ns;
+	report->stun_fixed_ns = cfg->stun_fixed_ns;
 	m.cfg = cfg;
 	m.ops = ops;
 	m.ctx = ctx;
@@ -883,6 +886,7 @@ json_t *gv_mig_report_to_json(const struct gv_mig_report *r)
 	/* json_object_set_new consumes rounds even when it fails */
 	if (json_object_set_new(o, "round_stats", rounds) < 0 ||
 	    json_object_set_new(o, "total_ns", JI(r->total_ns)) < 0 ||
+	    json_object_set_new(o, "stun_fixed_ms", json_real(ms(r->stun_fixed_ns))) < 0 ||
 	    json_object_set_new(o, "downtime_ns", JI(r->downtime_ns)) < 0 ||
 	    json_object_set_new(o, "bytes_precopy", JI(r->bytes_precopy)) < 0 ||
 	    json_object_set_new(o, "bytes_stun", JI(r->bytes_stun)) < 0 ||

@@ -255,7 +255,8 @@ int gvd_workload_move(struct gvd *d, const char *id, const struct gv_apireq_resu
 struct gvd_precopy {
 	const char *mode; /* "precopy" | "stopcopy" */
 	uint64_t downtime_limit_ms;
-	unsigned max_rounds; /* 0: the helper's default */
+	unsigned max_rounds;	/* 0: the helper's default */
+	uint64_t stun_fixed_ms; /* the stun beyond the bulk, estimated; 0 none */
 };
 int gvd_workload_precopy(struct gvd *d, const char *id, const struct gv_apireq_resume *to,
 			 const struct gvd_precopy *o, json_t **out, enum gv_store_mig_state *fail,

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "gpuvisor/acct.h"
+#include "gpuvisor/proc.h"
 #include "gpuvisor/rundir.h"
 #include "migration.h"
 
@@ -820,12 +821,62 @@ static int driver_check(struct gvd *d, const struct gv_migreq *req, const struct
 	return 0;
 }
 
+/* The stun's cost beyond the bulk's final hash and dirty copy in this
+ * process's last completed move through the driver with its bulk
+ * pre-copied (the driver's lock, checkpoint, restore and unlock, the
+ * shim's stop, release and map, from that move's report): the helper
+ * counts it in every expected downtime. A process that has not moved so
+ * yet has no estimate (0, from ""): its first move's estimate counts the
+ * bulk only (docs/migration.md). Rows of an earlier process with the same
+ * pid are told apart by their creation before this one started. */
+static uint64_t stun_fixed_estimate(struct gvd *d, pid_t pid, uint64_t starttime, char *from,
+				    size_t cap)
+{
+	static const char *const phases[] = { "lock_ms", "checkpoint_ms", "restore_ms", "unlock_ms",
+					      "stop_ms", "release_ms",	  "map_ms",	NULL };
+	struct gv_store_mig *rows = NULL;
+	int64_t born = 0;
+	uint64_t now, est = 0;
+	long tck = sysconf(_SC_CLK_TCK);
+	size_t n = 0, i;
+
+	from[0] = '\0';
+	if (starttime && tck > 0 && gv_proc_now_ticks(&now) == 0 && now >= starttime)
+		born = (int64_t)time(NULL) - (int64_t)((now - starttime) / (uint64_t)tck) - 1;
+	if (gv_store_mig_list(d->st, &rows, &n, NULL))
+		return 0;
+	for (i = n; i-- > 0;) {
+		const struct gv_store_mig *r = &rows[i];
+		double sum = 0;
+		json_t *j;
+
+		if (r->pid != pid || r->created < born || r->state != GV_MIGST_COMPLETED ||
+		    !r->report || (strcmp(r->mode, "precopy") && strcmp(r->mode, "stopcopy")))
+			continue;
+		j = json_loads(r->report, 0, NULL);
+		if (!j || !json_is_string(json_object_get(j, "path")) ||
+		    strcmp(json_string_value(json_object_get(j, "path")), "driver") ||
+		    !json_object_get(j, "bulk_bytes")) {
+			json_decref(j);
+			continue;
+		}
+		for (size_t k = 0; phases[k]; k++)
+			sum += json_number_value(json_object_get(j, phases[k]));
+		json_decref(j);
+		est = (uint64_t)(sum + 0.5);
+		snprintf(from, cap, "%s", r->id);
+		break;
+	}
+	gv_store_mig_list_free(rows, n);
+	return est;
+}
+
 /* --mode precopy|stopcopy through the driver (gvd_workload_precopy), all
  * within this request like --mode checkpoint. The report: the engine's
  * (the helper's "report") with the driver's phases and what the helper
  * measured beside it, and "path":"driver". */
 static int run_driver_precopy(struct gvd *d, struct gv_store_mig *m, const struct gv_migreq *req,
-			      int gpu, int *http, struct gv_err *err)
+			      uint64_t starttime, int gpu, int *http, struct gv_err *err)
 {
 	static const char *const keys[] = {
 		"lock_ms", "checkpoint_ms", "restore_ms", "unlock_ms", "release_ms", "map_ms",
@@ -836,13 +887,14 @@ static int run_driver_precopy(struct gvd *d, struct gv_store_mig *m, const struc
 				 .downtime_limit_ms = m->downtime_limit_ms,
 				 .max_rounds = req->max_rounds };
 	enum gv_store_mig_state fail = GV_MIGST_FAILED;
-	char srcs[GV_APIREQ_SPAN_MAX][GV_STORE_ID_MAX];
+	char srcs[GV_APIREQ_SPAN_MAX][GV_STORE_ID_MAX], from[GV_STORE_ID_MAX];
 	struct gv_apireq_resume to;
 	struct timespec t0, t1;
 	json_t *res = NULL, *rep;
 	int ret, i;
 
 	span_pairs(m, srcs, &to);
+	o.stun_fixed_ms = stun_fixed_estimate(d, m->pid, starttime, from, sizeof(from));
 	gvd_event(d, "migration.started", gpu, m->src,
 		  "%s: %s (pid %d) -> %s%s%s (%s, through the driver)", m->id, m->src, (int)m->pid,
 		  m->dst, m->more[0] ? "; " : "", m->more, m->mode);
@@ -857,6 +909,8 @@ static int run_driver_precopy(struct gvd *d, struct gv_store_mig *m, const struc
 			json_object_set(rep, keys[i], json_object_get(res, keys[i]));
 	if (rep) {
 		json_object_set_new(rep, "path", json_string("driver"));
+		if (from[0])
+			json_object_set_new(rep, "stun_fixed_from", json_string(from));
 		if (!json_object_get(rep, "total_ms"))
 			json_object_set_new(rep, "total_ms",
 					    json_real((double)(t1.tv_sec - t0.tv_sec) * 1e3 +
@@ -964,7 +1018,7 @@ static int start_span(struct gvd *d, const struct gv_migreq *req, const struct g
 		gvd_view_free(&v);
 	}
 	ret = req->checkpoint ? run_checkpoint(d, &m, gs, http, err)
-			      : run_driver_precopy(d, &m, req, gs, http, err);
+			      : run_driver_precopy(d, &m, req, mem[0].wl_starttime, gs, http, err);
 	if (!ret) {
 		snprintf(id_out, cap, "%s", m.id);
 		*http = 202;
@@ -1203,8 +1257,9 @@ checked:
 	}
 
 	if (req->checkpoint || driver) {
-		ret = req->checkpoint ? run_checkpoint(d, &m, gs, http, err)
-				      : run_driver_precopy(d, &m, req, gs, http, err);
+		ret = req->checkpoint
+			      ? run_checkpoint(d, &m, gs, http, err)
+			      : run_driver_precopy(d, &m, req, src.wl_starttime, gs, http, err);
 		row = false; /* finished either way */
 		if (!ret) {
 			snprintf(id_out, cap, "%s", m.id);

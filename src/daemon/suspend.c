@@ -783,11 +783,12 @@ int gvd_workload_precopy(struct gvd *d, const char *id, const struct gv_apireq_r
 			 int *http, struct gv_err *err)
 {
 	static char o_bulk[] = "--bulk", o_dev[] = "--to-device", o_mode[] = "--mode",
-		    o_dl[] = "--downtime-limit-ms", o_rounds[] = "--max-rounds";
+		    o_dl[] = "--downtime-limit-ms", o_rounds[] = "--max-rounds",
+		    o_fixed[] = "--stun-fixed-ms";
 	struct gv_store_inst src[GV_APIREQ_SPAN_MAX], dst[GV_APIREQ_SPAN_MAX];
 	struct gv_err serr = { 0 }, store_err = { 0 };
 	char bulk[PATH_MAX], maps[GV_APIREQ_SPAN_MAX][MAP_MAX], dl[24], rounds[16], mode[16],
-		why[GV_ERR_MSG_MAX];
+		fixed[24], why[GV_ERR_MSG_MAX];
 	char *mapv[GV_APIREQ_SPAN_MAX], *extra[CKPT_EXTRA_MAX];
 	bool remap[GV_APIREQ_SPAN_MAX] = { false }, moving = false, on_dst = false, lost = false;
 	enum gv_wl_state end = GV_WL_RUNNING;
@@ -836,6 +837,11 @@ int gvd_workload_precopy(struct gvd *d, const char *id, const struct gv_apireq_r
 		snprintf(rounds, sizeof(rounds), "%u", o->max_rounds);
 		extra[n_extra++] = o_rounds;
 		extra[n_extra++] = rounds;
+	}
+	if (o->stun_fixed_ms) {
+		snprintf(fixed, sizeof(fixed), "%llu", (unsigned long long)o->stun_fixed_ms);
+		extra[n_extra++] = o_fixed;
+		extra[n_extra++] = fixed;
 	}
 	for (i = 0; i < n; i++)
 		if (remap[i]) {

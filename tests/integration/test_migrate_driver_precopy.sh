@@ -11,7 +11,9 @@
 #            pre-copied to the other instance of its GPU: completed, the
 #            report's fields (path driver, bytes_precopy > 0, floor_ms > 0,
 #            the driver's phases), the source destroyed, the partition and
-#            the ctl directory on the destination; suspended and resumed
+#            the ctl directory on the destination; moved once more, its
+#            estimate counts the first move's driver phases (stun_fixed_ms,
+#            stun_fixed_from); suspended and resumed
 #            there (its bulk is the helper's memory now: `own` first); the
 #            checksum is the reference's; a passthrough workload moved to
 #            another GPU (--to GPU, the memory follows); faults: no room on
@@ -19,8 +21,12 @@
 #            helper killed before its pre-copy (GPUVISOR_CKPT_FAULT=
 #            precopy-start): the migration fails, the workload stays on the
 #            source, the destination it made is removed, and its checksum
-#            is still the reference's; the helper killed after the shim
-#            released the bulk (after-release): the migration fails with
+#            is still the reference's; the workload killed -9 during its
+#            pre-copy: the migration fails, the destination it made is
+#            removed, no GPU holds its memory or the helper's copies; the
+#            helper killed after the shim
+#            released the bulk (after-release) or after the driver restored
+#            it (after-restore-precopy): the migration fails with
 #            the reason that the workload's GPU memory is lost; gpuvisord
 #            killed -9 during a pre-copy to another GPU: its restart waits
 #            for the helper and finds the workload moved (completed).
@@ -86,6 +92,7 @@ wl_bulk "$(gv_instance_field "$id" '.workload.pid')" || fail "gv-infer's weights
 
 step "pre-copy to the other instance of its GPU"
 expect_ok gv migrate "$id" --to "$other" --mode precopy --json
+first_out=$GV_OUT
 expect_eq "$(jout .state)" completed "the migration completed"
 expect_eq "$(jout .report.path)" driver "the report's path"
 expect_eq "$(jout .report.mode)" precopy "the report's mode"
@@ -111,6 +118,12 @@ bl=$(bulk_list "$GV_RUN/ctl/$other/bulk.sock") || fail "no answer on the bulk so
 expect_eq "$(jfield "$bl" '[.bulk[].foreign] | all')" true "the moved bulk is foreign: $bl"
 expect_ok gv events --json
 expect_contains "$GV_OUT" "migration.completed"
+# its first move had no measured driver phases to count
+expect_eq "$(jfield "$first_out" .report.stun_fixed_ms)" 0 "the first move's driver estimate"
+expect_eq "$(jfield "$first_out" .report.stun_fixed_from)" null "the first move's estimate source"
+first=$(jfield "$first_out" .id)
+phases=$(jfield "$first_out" '.report | [.lock_ms, .checkpoint_ms, .restore_ms, .unlock_ms,
+	.stop_ms, .release_ms, .map_ms] | add | round')
 
 step "suspend and resume the moved workload: its bulk becomes its own first"
 id=$other
@@ -121,6 +134,22 @@ expect_eq "$(wl_state)" suspended "suspended after the move"
 	fail "the GPU's memory was not freed: free $free_before -> $(sim_free)"
 expect_ok gv resume "$id"
 expect_eq "$(wl_state)" running "running again"
+
+step "a second pre-copy counts the first's driver phases in its estimate"
+expect_ok gv migrate "$id" --to 0 --mode precopy --json
+expect_eq "$(jout .state)" completed "the second migration completed"
+expect_eq "$(jout .report.stun_fixed_from)" "$first" "the estimate's source"
+expect_eq "$(jout .report.stun_fixed_ms)" "$phases" "the estimate: the first move's phases"
+# (round 1 copies everything without a hash pass, so without an estimate)
+expect_eq "$(jout '.report as $r | [$r.round_stats[] | select(.round > 1) |
+	.expected_downtime_ms >= $r.stun_fixed_ms] | length > 0 and all')" \
+	true "every estimate counts the driver's phases: $GV_OUT"
+expect_eq "$(jout '.report.expected_downtime_ms >= .report.stun_fixed_ms')" true \
+	"the deciding estimate counts them: $GV_OUT"
+back=$(last_mig destination)
+wait_until 10 registered "$back" || fail "the workload is not on $back"
+wait_until 10 gone "$id" || fail "the source $id was not destroyed"
+
 release
 wait "$runner" || fail "gv-infer failed after the moves: $(cat "$T/ts.out")"
 expect_eq "$(checksum_of "$T/ts.out")" "$want" "checksum after pre-copy, suspend and resume"
@@ -155,6 +184,8 @@ expect_eq "$(checksum_of "$T/pt.out")" "$want" "checksum after moving to another
 unregistered() { ! registered "$1"; }
 wait_until 10 unregistered "$pt2" || fail "the finished workload is still registered on $pt2"
 expect_ok gv destroy "$pt2"
+
+helper_runs() { pgrep -f "gpuvisor-ckpt precopy" >/dev/null; }
 
 step "faults: no room on the destination GPU"
 gv_create --profile passthrough --gpu 1
@@ -209,20 +240,58 @@ release
 wait "$runner" || fail "gv-infer failed after the failed migrations: $(cat "$T/f.out")"
 expect_eq "$(checksum_of "$T/f.out")" "$want" "checksum after the failed migrations"
 
-step "faults: the helper killed while it holds the released bulk: the memory is lost, and said so"
+step "faults: the workload killed -9 during its pre-copy: failed, nothing left held"
 wait_until 10 unregistered "$pt" || fail "the finished workload is still registered on $pt"
-held "$pt" "$T/l.out"
+n=$(gv list --json | jq '.instances | length')
+held "$pt" "$T/w.out"
 wait_until 20 registered "$pt" || fail "gv-infer never registered on $pt"
 wait_until 30 on_gpu 1 2 || fail "gv-infer never used gpu 1"
-export GPUVISOR_CKPT_FAULT=after-release
-gv_restart_daemon
-expect_rc 1 "GPU memory is lost" gv migrate "$pt" --to "$full" --mode precopy
-expect_eq "$(last_mig state)" failed "the row's state"
-expect_contains "$(last_mig error)" "lost" "the row's error"
-unset GPUVISOR_CKPT_FAULT
-gv_restart_daemon
-# the shim keeps it stopped (no submission runs on unmapped memory)
-expect_ok gv destroy "$pt" --force
+wpid=$(gv_instance_field "$pt" '.workload.pid')
+free2=$(sim_free 2)
+gv_bg_cli migrate "$pt" --to 2 --mode precopy
+cli=$!
+wait_until 30 helper_runs || fail "the pre-copy helper never started"
+kill -9 "$wpid"
+wait "$cli" && fail "the migration of a killed workload succeeded"
+state=$(last_mig state)
+case "$state" in failed | aborted) ;; *) fail "the row is $state after the workload died: $(gv migrations --json)" ;; esac
+expect_eq "$(gv list --json | jq '.instances | length')" "$n" "the destination made on gpu 2 was removed"
+wait_until 10 unregistered "$pt" || fail "the killed workload is still registered on $pt"
+helper_gone() { ! helper_runs; }
+wait_until 10 helper_gone || fail "the pre-copy helper outlived the migration"
+# neither GPU holds anything of it: not the workload's memory, not the
+# helper's destination copies
+back_to() { [ "$(sim_free "$1")" -ge $(($2 - 64 * 1024 * 1024)) ]; }
+wait_until 10 back_to 1 "$idle1" || fail "gpu 1 still holds memory: $(sim_free 1), $idle1 idle"
+wait_until 10 back_to 2 "$free2" || fail "gpu 2 still holds memory: $(sim_free 2), $free2 before"
+expect_eq "$(gv_instance_field "$pt" '.mem_used_bytes // 0')" 0 "nothing charged on $pt"
+release
+wait "$runner" 2>/dev/null
+expect_ok gv destroy "$pt"
+
+# after-release: the shim has given its bulk up, the helper holds the only
+# references; after-restore-precopy: the driver has restored the workload,
+# but its bulk is not mapped again yet
+for fault in after-release after-restore-precopy; do
+	step "faults: the helper killed while it holds the released bulk ($fault): the memory is lost, and said so"
+	gv_create --profile passthrough --gpu 1
+	pt=$GV_ID
+	held "$pt" "$T/l.out"
+	wait_until 20 registered "$pt" || fail "gv-infer never registered on $pt"
+	wait_until 30 on_gpu 1 2 || fail "gv-infer never used gpu 1"
+	export GPUVISOR_CKPT_FAULT=$fault
+	gv_restart_daemon
+	expect_rc 1 "GPU memory is lost" gv migrate "$pt" --to "$full" --mode precopy
+	expect_eq "$(last_mig state)" failed "the row's state"
+	expect_contains "$(last_mig error)" "lost" "the row's error"
+	expect_eq "$(gv_instance_field "$full" '.workload // "none"')" none "$full has no workload"
+	unset GPUVISOR_CKPT_FAULT
+	gv_restart_daemon
+	# the shim keeps it stopped (no submission runs on unmapped memory)
+	expect_ok gv destroy "$pt" --force
+	release
+	wait "$runner" 2>/dev/null
+done
 
 step "gpuvisord killed -9 during a pre-copy across GPUs: its restart finds the workload moved"
 gv_create --profile passthrough --gpu 1
@@ -231,7 +300,6 @@ held "$pt" "$T/k.out"
 wait_until 20 registered "$pt" || fail "gv-infer never registered on $pt"
 wait_until 30 on_gpu 1 2 || fail "gv-infer never used gpu 1"
 gv_bg_cli migrate "$pt" --to 2 --mode precopy
-helper_runs() { pgrep -f "gpuvisor-ckpt precopy" >/dev/null; }
 wait_until 30 helper_runs || fail "the pre-copy helper never started"
 gv_restart_daemon --kill9
 # the restart waited for the helper its previous run left, then asked
