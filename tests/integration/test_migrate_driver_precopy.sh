@@ -11,11 +11,11 @@
 #            pre-copied to the other instance of its GPU: completed, the
 #            report's fields (path driver, bytes_precopy > 0, floor_ms > 0,
 #            the driver's phases), the source destroyed, the partition and
-#            the ctl directory on the destination; moved once more, its
-#            estimate counts the first move's driver phases (stun_fixed_ms,
-#            stun_fixed_from); suspended and resumed
-#            there (its bulk is the helper's memory now: `own` first); the
-#            checksum is the reference's; a passthrough workload moved to
+#            the ctl directory on the destination; suspended and resumed
+#            there (its bulk is the helper's memory now: `own` first); moved
+#            once more, its estimate counts the first move's driver phases
+#            (stun_fixed_ms, stun_fixed_from); the checksum is the
+#            reference's; a passthrough workload moved to
 #            another GPU (--to GPU, the memory follows); faults: no room on
 #            the destination GPU (another process holds its memory) and the
 #            helper killed before its pre-copy (GPUVISOR_CKPT_FAULT=
