@@ -261,15 +261,17 @@ struct gvd_precopy {
 int gvd_workload_precopy(struct gvd *d, const char *id, const struct gv_apireq_resume *to,
 			 const struct gvd_precopy *o, json_t **out, enum gv_store_mig_state *fail,
 			 int *http, struct gv_err *err);
-/* At a restart, for a row of such a pre-copy left running: whether the
- * workload runs on the row's destination (the move recorded, or done by
- * the helper: then recorded here); else *msg says where it is. A helper
- * the previous run left is waited for (60 s), then killed; a workload the
- * driver holds is restored where it was; *gone: the workload is, or its
- * bulk memory was lost (the row fails rather than aborts). Without
- * d->lock. */
-bool gvd_precopy_found(struct gvd *d, const struct gv_store_mig *m, bool *gone, char *msg,
-		       size_t cap);
+/* At a restart, for a row of such a pre-copy left running, with its pairs
+ * (srcs[i] -> to->to[i], a span's members in its order): whether the
+ * workload runs on the row's destinations (the move recorded, or done by
+ * the helper: then recorded here, every member); else *msg says where it
+ * is. A helper the previous run left is waited for (60 s), then killed; a
+ * workload the driver holds is restored where it was; *gone: the workload
+ * is, or its bulk memory was lost (the row fails rather than aborts).
+ * Without d->lock. */
+bool gvd_precopy_found(struct gvd *d, const struct gv_store_mig *m,
+		       const char srcs[][GV_STORE_ID_MAX], const struct gv_apireq_resume *to,
+		       bool *gone, char *msg, size_t cap);
 const char *gvd_wl_state_name(enum gv_wl_state s);
 /* At start, after gvd_reconcile: settles workloads left half suspended or
  * half resumed by a daemon that stopped. */

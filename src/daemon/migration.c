@@ -489,10 +489,12 @@ static void resolve(struct gvd *d, const char *id, enum gv_store_mig_state fail_
 	if (!m.ctl[0] && strcmp(m.mode, "checkpoint")) {
 		/* a pre-copy through the driver: no shim to ask, the driver and
 		 * the workload's bulk say where it runs (suspend.c) */
-		char where[GV_STORE_MSG_MAX / 2];
+		char where[GV_STORE_MSG_MAX / 2], srcs[GV_APIREQ_SPAN_MAX][GV_STORE_ID_MAX];
+		struct gv_apireq_resume to;
 		bool gone;
 
-		on_dst = gvd_precopy_found(d, &m, &gone, where, sizeof(where));
+		span_pairs(&m, srcs, &to);
+		on_dst = gvd_precopy_found(d, &m, srcs, &to, &gone, where, sizeof(where));
 		pthread_mutex_lock(&d->lock);
 		if (on_dst) {
 			snprintf(msg, sizeof(msg), "%s; the workload was found on the destination",

@@ -982,26 +982,34 @@ static pid_t find_helper(pid_t pgid)
 	return found;
 }
 
-bool gvd_precopy_found(struct gvd *d, const struct gv_store_mig *m, bool *gone, char *msg,
-		       size_t cap)
+bool gvd_precopy_found(struct gvd *d, const struct gv_store_mig *m,
+		       const char srcs[][GV_STORE_ID_MAX], const struct gv_apireq_resume *to,
+		       bool *gone, char *msg, size_t cap)
 {
-	struct gv_store_inst src, dst;
+	struct gv_store_inst src[GV_APIREQ_SPAN_MAX], dst[GV_APIREQ_SPAN_MAX];
 	struct gv_err serr = { 0 };
 	char bulk[PATH_MAX];
 	enum gv_wl_state end;
-	bool have_src, have_dst, on_dst = false;
+	bool have_src = true, have_dst = true, cross = true, on_dst = false;
 	int64_t until = mono_ms() + HELPER_ORPHAN_WAIT_MS;
+	int i, n = to->n_to;
 	pid_t helper;
 
 	*gone = false;
 	pthread_mutex_lock(&d->lock);
-	have_src = gv_store_inst_get(d->st, m->src, &src, NULL) == 0 && src.wl_pid == m->pid &&
-		   gvd_workload_alive(&src);
-	have_dst = m->dst[0] && gv_store_inst_get(d->st, m->dst, &dst, NULL) == 0;
+	/* every member of a span: they share the workload's pid */
+	for (i = 0; i < n; i++) {
+		have_src = have_src && gv_store_inst_get(d->st, srcs[i], &src[i], NULL) == 0 &&
+			   src[i].wl_pid == m->pid && gvd_workload_alive(&src[i]);
+		have_dst = have_dst && to->to[i][0] &&
+			   gv_store_inst_get(d->st, to->to[i], &dst[i], NULL) == 0;
+		cross = cross && have_src && have_dst &&
+			strcmp(src[i].device_uuid, dst[i].device_uuid) != 0;
+	}
 	if (have_src)
-		gvd_bulk_for(d, &src, bulk, sizeof(bulk));
+		gvd_bulk_for(d, &src[0], bulk, sizeof(bulk));
 	pthread_mutex_unlock(&d->lock);
-	if (have_dst && dst.wl_pid == m->pid)
+	if (have_dst && dst[0].wl_pid == m->pid)
 		return true; /* the move was recorded */
 	if (!have_src) {
 		snprintf(msg, cap, "the workload (pid %d) is gone", (int)m->pid);
@@ -1011,7 +1019,7 @@ bool gvd_precopy_found(struct gvd *d, const struct gv_store_mig *m, bool *gone, 
 	/* the helper outlives the daemon (it is killed only past its
 	 * deadline): let it finish what it does, or end it while it still
 	 * pre-copies and the workload runs */
-	while ((helper = find_helper(src.wl_pgid)) > 0 && mono_ms() < until) {
+	while ((helper = find_helper(src[0].wl_pgid)) > 0 && mono_ms() < until) {
 		struct timespec ts = { 0, 200 * 1000 * 1000 };
 
 		nanosleep(&ts, NULL);
@@ -1023,8 +1031,8 @@ bool gvd_precopy_found(struct gvd *d, const struct gv_store_mig *m, bool *gone, 
 			m->src, (int)helper, m->id, HELPER_ORPHAN_WAIT_MS / 1000);
 		kill(helper, SIGKILL);
 	}
-	end = settle_precopy(d, src.wl_pgid, &serr);
-	if (bulk_released(bulk, src.wl_pid)) {
+	end = settle_precopy(d, src[0].wl_pgid, &serr);
+	if (bulk_released(bulk, src[0].wl_pid)) {
 		gvd_log(GVD_LOG_ERROR,
 			"%s: workload pid %d lost its GPU memory in the pre-copy of "
 			"migration %s",
@@ -1032,24 +1040,26 @@ bool gvd_precopy_found(struct gvd *d, const struct gv_store_mig *m, bool *gone, 
 		snprintf(msg, cap,
 			 "the workload's GPU memory is lost (its bulk memory was "
 			 "released when the helper died): it stays stopped on %s",
-			 src.id);
+			 src[0].id);
 		*gone = true;
 		return false;
 	}
-	on_dst = end == GV_WL_RUNNING && have_dst && strcmp(src.device_uuid, dst.device_uuid) &&
-		 bulk_on(bulk, src.wl_pid, &dst, 1);
+	/* onto other GPUs, the bulk's GPUs say where the helper left it
+	 * (between two instances of one GPU they cannot: it stays where the
+	 * store has it, on the GPU where it runs either way) */
+	on_dst = end == GV_WL_RUNNING && cross && bulk_on(bulk, src[0].wl_pid, dst, n);
 	pthread_mutex_lock(&d->lock);
-	if (on_dst && move_workload(d, &src, &dst, 1, &serr))
+	if (on_dst && move_workload(d, src, dst, n, &serr))
 		gvd_log(GVD_LOG_ERROR,
 			"%s: the workload runs on %s but the state database "
 			"still has it on %s: %s",
-			dst.id, dst.id, src.id, serr.msg);
-	if (!on_dst && end != GV_WL_RUNNING &&
-	    gv_store_inst_set_wl_state(d->st, src.id, end, &serr))
-		gvd_log(GVD_LOG_ERROR, "%s: %s", src.id, serr.msg);
+			dst[0].id, dst[0].id, src[0].id, serr.msg);
+	for (i = 0; !on_dst && end != GV_WL_RUNNING && i < n; i++)
+		if (gv_store_inst_set_wl_state(d->st, src[i].id, end, &serr))
+			gvd_log(GVD_LOG_ERROR, "%s: %s", src[i].id, serr.msg);
 	pthread_mutex_unlock(&d->lock);
 	snprintf(msg, cap, "the workload (pid %d) %s %s", (int)m->pid,
-		 end == GV_WL_RUNNING ? "runs on" : "stays suspended on", src.id);
+		 end == GV_WL_RUNNING ? "runs on" : "stays suspended on", src[0].id);
 	return on_dst;
 }
 

@@ -20,7 +20,9 @@
 #            first); migrate --mode precopy of the span to two GPUs and back
 #            (the driver path: each GPU's bulk pre-copied to its own
 #            destination; the suspend after it makes the bulk the
-#            workload's own first); gpuvisord killed -9 while it suspends the span: every
+#            workload's own first), gpuvisord killed -9 during the move
+#            back: its restart records every member on its destination;
+#            gpuvisord killed -9 while it suspends the span: every
 #            member is found suspended after the restart; the workload
 #            killed while suspended clears every member; nothing stays held.
 . "$(dirname "$0")/lib.sh"
@@ -240,9 +242,20 @@ gv_create --profile passthrough --gpu 2
 p2=$GV_ID
 gv_create --profile passthrough --gpu 3
 p3=$GV_ID
-expect_ok gv migrate "$q1" --to "$p2,$p3" --mode precopy --json
-expect_eq "$(jout .state)" completed "the pre-copy back completed"
+# back with gpuvisord killed -9 while the helper pre-copies: its restart
+# waits for the helper and records every member on its destination
+gv_bg_cli migrate "$q1" --to "$p2,$p3" --mode precopy
+helper_runs() { pgrep -f "gpuvisor-ckpt precopy" >/dev/null; }
+wait_until 30 helper_runs || fail "the pre-copy helper never started"
+gv_restart_daemon --kill9
+expect_ok gv migrations --json
+expect_eq "$(jout '.migrations[-1].state')" completed "the pre-copy back, after the restart: $GV_OUT"
+expect_contains "$(jout '.migrations[-1].error')" "found on the destination" "the row's note"
 expect_eq "$(span_of "$p2")" "$p2,$p3" "the span is back on $p2,$p3"
+expect_eq "$(state_of "$p2"),$(state_of "$p3")" "running,running" "running there"
+gone_q() { ! gv list --json | jq -e --arg a "$q0" --arg b "$q1" \
+	'.instances[] | select(.id == $a or .id == $b)' >/dev/null; }
+wait_until 10 gone_q || fail "the sources were not destroyed: $(gv list)"
 p0=$p2 p1=$p3
 
 step "gpuvisord killed -9 while it suspends the span: after the restart every member is suspended"
