@@ -3,6 +3,8 @@
  * one answer line each, file descriptors attached with SCM_RIGHTS. */
 #include "ckpt.h"
 
+#include "gpuvisor/fdpass.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,12 +77,8 @@ void bulkc_close(struct bulkc *c)
 
 static int send_line(struct bulkc *c, const char *req, const int *fds, size_t n_fds)
 {
-	size_t len = strlen(req), off = 0;
+	size_t len = strlen(req);
 	char *line = malloc(len + 1);
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(int) * BULKC_FDS_MAX)];
-	} u;
 	int ret = 0;
 
 	if (!line)
@@ -91,33 +89,11 @@ static int send_line(struct bulkc *c, const char *req, const int *fds, size_t n_
 	}
 	memcpy(line, req, len);
 	line[len++] = '\n';
-	while (off < len) {
-		struct iovec iov = { .iov_base = line + off, .iov_len = len - off };
-		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
-		ssize_t w;
-
-		/* the descriptors ride on the line's first byte */
-		if (off == 0 && n_fds) {
-			memset(&u, 0, sizeof(u));
-			m.msg_control = u.b;
-			m.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
-			CMSG_FIRSTHDR(&m)->cmsg_level = SOL_SOCKET;
-			CMSG_FIRSTHDR(&m)->cmsg_type = SCM_RIGHTS;
-			CMSG_FIRSTHDR(&m)->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
-			memcpy(CMSG_DATA(CMSG_FIRSTHDR(&m)), fds, sizeof(int) * n_fds);
-		}
-		w = sendmsg(c->fd, &m, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			ret = ckpt_fail(-EPIPE,
-					"the workload's shim closed its bulk control "
-					"connection (request %.60s)",
-					req);
-			break;
-		}
-		off += (size_t)w;
-	}
+	if (gv_fdpass_send(c->fd, line, len, fds, n_fds) != 0)
+		ret = ckpt_fail(-EPIPE,
+				"the workload's shim closed its bulk control "
+				"connection (request %.60s)",
+				req);
 	free(line);
 	return ret;
 }
@@ -129,15 +105,6 @@ static int read_line(struct bulkc *c, char **line, int *fds, size_t cap, size_t 
 	*n_fds = 0;
 	for (;;) {
 		char *nl = c->len ? memchr(c->buf, '\n', c->len) : NULL;
-		union {
-			struct cmsghdr h;
-			char b[CMSG_SPACE(sizeof(int) * BULKC_FDS_MAX)];
-		} u;
-		struct iovec iov;
-		struct msghdr m = { .msg_iov = &iov,
-				    .msg_iovlen = 1,
-				    .msg_control = u.b,
-				    .msg_controllen = sizeof(u.b) };
 		ssize_t r;
 
 		if (nl) {
@@ -166,25 +133,10 @@ static int read_line(struct bulkc *c, char **line, int *fds, size_t cap, size_t 
 			c->buf = b;
 			c->cap = ncap;
 		}
-		iov.iov_base = c->buf + c->len;
-		iov.iov_len = c->cap - c->len;
-		r = recvmsg(c->fd, &m, MSG_CMSG_CLOEXEC);
-		if (r < 0 && errno == EINTR)
+		r = gv_fdpass_recv(c->fd, c->buf + c->len, c->cap - c->len, 0, fds, cap, n_fds,
+				   NULL);
+		if (r == -EINTR)
 			continue;
-		for (struct cmsghdr *h = r > 0 ? CMSG_FIRSTHDR(&m) : NULL; h;
-		     h = CMSG_NXTHDR(&m, h)) {
-			size_t k = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			int *got = (int *)CMSG_DATA(h);
-
-			if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
-				continue;
-			for (size_t i = 0; i < k; i++) {
-				if (*n_fds < cap)
-					fds[(*n_fds)++] = got[i];
-				else
-					close(got[i]);
-			}
-		}
 		if (r <= 0)
 			return ckpt_fail(-EPIPE, "the workload's shim closed its bulk control "
 						 "connection");

@@ -32,6 +32,8 @@
 #include "bulk.h"
 #include "bulkreq.h"
 
+#include "gpuvisor/fdpass.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -121,48 +123,12 @@ static void gv_sb_str(struct gv_sb *b, const char *s)
 	gv_sb_add(b, "\"");
 }
 
-/* Writes the whole line (and fds with its first byte): 0 or -errno. */
-static int gv_ctl_send(int fd, const char *s, size_t n, const int *fds, size_t nfds)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * GV_BULKREQ_IDS_MAX)];
-		struct cmsghdr align;
-	} u;
-	size_t off = 0;
-
-	while (off < n) {
-		struct iovec iov = { .iov_base = (char *)s + off, .iov_len = n - off };
-		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
-		ssize_t w;
-
-		if (off == 0 && nfds) {
-			struct cmsghdr *c;
-
-			memset(&u, 0, sizeof(u));
-			m.msg_control = u.buf;
-			m.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-			c = CMSG_FIRSTHDR(&m);
-			c->cmsg_level = SOL_SOCKET;
-			c->cmsg_type = SCM_RIGHTS;
-			c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-			memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
-		}
-		w = sendmsg(fd, &m, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? -errno : -EPIPE;
-		off += (size_t)w;
-	}
-	return 0;
-}
-
 static int gv_ctl_answer(int fd, struct gv_sb *b, const int *fds, size_t nfds)
 {
 	int rc;
 
 	gv_sb_add(b, "\n");
-	rc = b->oom ? -ENOMEM : gv_ctl_send(fd, b->p, b->n, fds, nfds);
+	rc = b->oom ? -ENOMEM : gv_fdpass_send(fd, b->p, b->n, fds, nfds);
 	free(b->p);
 	*b = (struct gv_sb){ 0 };
 	return rc;
@@ -432,54 +398,18 @@ static void gv_conn_reset(struct gv_conn *c)
 	c->truncated = false;
 }
 
-/* Collects the descriptors of one received message. */
-static void gv_conn_take_fds(struct gv_conn *c, struct msghdr *m)
-{
-	if (m->msg_flags & MSG_CTRUNC)
-		c->truncated = true;
-	for (struct cmsghdr *h = CMSG_FIRSTHDR(m); h; h = CMSG_NXTHDR(m, h)) {
-		size_t n;
-		int *p;
-
-		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
-			continue;
-		n = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		p = (int *)CMSG_DATA(h);
-		for (size_t i = 0; i < n; i++) {
-			int v;
-
-			memcpy(&v, p + i, sizeof(v));
-			if (c->nfds < GV_BULKREQ_IDS_MAX) {
-				c->fds[c->nfds++] = v;
-			} else {
-				close(v);
-				c->truncated = true;
-			}
-		}
-	}
-}
-
 /* Reads what is there and answers every complete line: 0, or negative
  * when the connection is over (closed, broken, or a line too long). */
 static int gv_conn_read(int fd, struct gv_conn *c)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * GV_BULKREQ_IDS_MAX)];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov = { .iov_base = c->buf + c->len, .iov_len = sizeof(c->buf) - c->len };
-	struct msghdr m = { .msg_iov = &iov,
-			    .msg_iovlen = 1,
-			    .msg_control = u.buf,
-			    .msg_controllen = sizeof(u.buf) };
-	ssize_t got = recvmsg(fd, &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	ssize_t got = gv_fdpass_recv(fd, c->buf + c->len, sizeof(c->buf) - c->len, MSG_DONTWAIT,
+				     c->fds, GV_BULKREQ_IDS_MAX, &c->nfds, &c->truncated);
 	char *nl;
 
-	if (got < 0 && (errno == EINTR || errno == EAGAIN))
+	if (got == -EINTR || got == -EAGAIN)
 		return 0;
 	if (got <= 0)
 		return -EPIPE;
-	gv_conn_take_fds(c, &m);
 	c->len += (size_t)got;
 	/* requests come one at a time (each waits for its answer), so the
 	 * descriptors received so far belong to the first line */

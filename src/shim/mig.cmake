@@ -31,12 +31,12 @@ set_source_files_properties(${CMAKE_SOURCE_DIR}/src/core/chunkhash.c
 add_library(gpuvisor-mig SHARED
   ${CMAKE_CURRENT_SOURCE_DIR}/plugin/mig_ctl.c ${CMAKE_SOURCE_DIR}/src/core/migrate.c
   ${CMAKE_SOURCE_DIR}/src/core/migctl.c ${CMAKE_SOURCE_DIR}/src/core/chunkhash.c
-  ${CMAKE_SOURCE_DIR}/src/core/jsonfield.c ${CMAKE_SOURCE_DIR}/src/core/err.c)
+  ${CMAKE_SOURCE_DIR}/src/core/jsonfield.c)
 set_target_properties(gpuvisor-mig PROPERTIES
   C_VISIBILITY_PRESET hidden
   LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/lib/shim)
 target_link_options(gpuvisor-mig PRIVATE -Wl,-Bsymbolic -Wl,-z,defs)
-target_link_libraries(gpuvisor-mig PRIVATE PkgConfig::JANSSON PkgConfig::XXHASH
+target_link_libraries(gpuvisor-mig PRIVATE gvbase PkgConfig::JANSSON PkgConfig::XXHASH
                       Threads::Threads)
 add_dependencies(gpuvisor-cuda gpuvisor-mig)
 # beside the shim's real file, where the shim looks for it (resolve.c)

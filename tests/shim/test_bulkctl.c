@@ -29,6 +29,8 @@
  */
 #include "shim_test.h"
 
+#include "gpuvisor/fdpass.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -289,61 +291,31 @@ static int ctl_connect(const char *path)
 
 static void ctl_send(int fd, const char *line, const int *fds, size_t nfds)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * 64)];
-		struct cmsghdr align;
-	} u;
 	char msg[4200];
-	struct iovec iov = { .iov_base = msg, .iov_len = 0 };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	int n = snprintf(msg, sizeof(msg), "%s\n", line);
 
-	iov.iov_len = (size_t)snprintf(msg, sizeof(msg), "%s\n", line);
-	if (nfds) {
-		struct cmsghdr *c;
-
-		memset(&u, 0, sizeof(u));
-		m.msg_control = u.buf;
-		m.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		c = CMSG_FIRSTHDR(&m);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
-	}
-	CHECK(sendmsg(fd, &m, MSG_NOSIGNAL) == (ssize_t)iov.iov_len);
+	CHECK(n > 0 && (size_t)n < sizeof(msg));
+	CHECK(gv_fdpass_send(fd, msg, (size_t)n, fds, nfds) == 0);
 }
 
-/* One answer line into ans, its descriptors into fds; false at EOF. */
+/* One answer line into ans, its descriptors into fds (64 at most); false
+ * at EOF. */
 static bool ctl_recv(int fd, char *ans, size_t cap, int *fds, size_t *nfds)
 {
 	size_t n = 0;
 
 	*nfds = 0;
 	for (;;) {
-		union {
-			char buf[CMSG_SPACE(sizeof(int) * 64)];
-			struct cmsghdr align;
-		} u;
-		char c;
-		struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-		struct msghdr m = { .msg_iov = &iov,
-				    .msg_iovlen = 1,
-				    .msg_control = u.buf,
-				    .msg_controllen = sizeof(u.buf) };
 		struct pollfd p = { .fd = fd, .events = POLLIN };
+		bool lost = false;
 		ssize_t got;
+		char c;
 
 		CHECK(poll(&p, 1, 3 * LONG_MS) == 1);
-		got = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
+		got = gv_fdpass_recv(fd, &c, 1, 0, fds, 64, nfds, &lost);
 		if (got <= 0)
 			return false;
-		for (struct cmsghdr *h = CMSG_FIRSTHDR(&m); h; h = CMSG_NXTHDR(&m, h)) {
-			size_t k = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-
-			CHECK(h->cmsg_type == SCM_RIGHTS && *nfds + k <= 64);
-			memcpy(fds + *nfds, CMSG_DATA(h), k * sizeof(int));
-			*nfds += k;
-		}
+		CHECK(!lost);
 		if (c == '\n')
 			break;
 		CHECK(n + 1 < cap);

@@ -32,6 +32,8 @@
 
 #include "simtest.h"
 
+#include "gpuvisor/fdpass.h"
+
 #define N (64 * MIB)
 #define CTX (16 * MIB) /* what a context charges (SIM_CTX_OVERHEAD) */
 
@@ -45,23 +47,8 @@ struct msg {
 static void send_msg(int s, char op, uint64_t a0, uint64_t a1, int fd)
 {
 	struct msg m = { op, { a0, a1, 0 } };
-	struct iovec iov = { &m, sizeof(m) };
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 
-	memset(cbuf, 0, sizeof(cbuf));
-	if (fd >= 0) {
-		struct cmsghdr *c;
-
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
-	if (sendmsg(s, &mh, 0) != (ssize_t)sizeof(m)) {
+	if (gv_fdpass_send(s, &m, sizeof(m), &fd, fd >= 0 ? 1 : 0) != 0) {
 		fprintf(stderr, "sendmsg failed\n");
 		exit(1);
 	}
@@ -70,23 +57,17 @@ static void send_msg(int s, char op, uint64_t a0, uint64_t a1, int fd)
 static struct msg recv_msg(int s, int *fd)
 {
 	struct msg m;
-	struct iovec iov = { &m, sizeof(m) };
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct msghdr mh = { .msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = cbuf,
-			     .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *c;
+	int got = -1;
+	size_t n = 0;
 
-	if (recvmsg(s, &mh, MSG_CMSG_CLOEXEC) != (ssize_t)sizeof(m)) {
+	if (gv_fdpass_recv(s, &m, sizeof(m), 0, &got, 1, &n, NULL) != (ssize_t)sizeof(m)) {
 		fprintf(stderr, "recvmsg failed (peer gone)\n");
 		exit(1);
 	}
 	if (fd)
-		*fd = -1;
-	c = CMSG_FIRSTHDR(&mh);
-	if (fd && c && c->cmsg_type == SCM_RIGHTS)
-		memcpy(fd, CMSG_DATA(c), sizeof(int));
+		*fd = n ? got : -1;
+	else if (n)
+		close(got);
 	return m;
 }
 

@@ -20,7 +20,7 @@
 
 #include <cmocka.h>
 
-#include "../../src/core/sched_internal.h"
+#include "../../src/base/sched_internal.h"
 #include "gpuvisor/sched.h"
 
 #define MS 1000000ull

@@ -1,7 +1,7 @@
 /* gpuvisor scheduler, the daemon's side: it creates a timeslice GPU's
  * segment, sets its policy, adds, removes and swaps tenants, and reads the
  * statistics. Tenant processes never call these; they map the segment and
- * pass the gate (sched.c, which the shim compiles on its own). Every write
+ * pass the gate (sched.c, which the shim links without this file). Every write
  * here is one the decider picks up at its next decision (sched_internal.h,
  * "Who writes what").
  */

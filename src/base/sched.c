@@ -1,9 +1,9 @@
 /* gpuvisor scheduler, the tenant's side: mapping the shared segment, the
  * gate, the handover and the liveness rules, and the helpers the daemon's
  * side (sched_admin.c: create, policy, tenants, statistics) shares. The
- * policy arithmetic lives in sched_policy.c. The shim compiles this file
- * and sched_policy.c into itself (src/shim/CMakeLists.txt), so it must not
- * need sched_admin.c.
+ * policy arithmetic lives in sched_policy.c. The shim takes this file and
+ * sched_policy.c from gvbase (src/base/CMakeLists.txt), so it must not
+ * need sched_admin.c (an archive member nothing calls stays out).
  *
  * Concurrency model (see also sched_internal.h and docs/scheduler.md):
  *  - The 64-bit `holder` word is a lease, not a lock: the client it names
