@@ -79,7 +79,8 @@ static int usage(void)
 		"       gpuvisor-ckpt state PGID\n"
 		"       gpuvisor-ckpt precopy PGID --bulk SOCK [--map GPU-OLD=GPU-NEW]...\n"
 		"                     [--to-device GPU-UUID] [--mode precopy|stopcopy]\n"
-		"                     [--downtime-limit-ms N] [--max-rounds N] [--timeout-ms N]\n");
+		"                     [--downtime-limit-ms N] [--max-rounds N] [--timeout-ms N]\n"
+		"                     [--stun-fixed-ms N] [--keep-fd N]\n");
 	return 2;
 }
 

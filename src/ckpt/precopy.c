@@ -6,7 +6,12 @@
  *   gpuvisor-ckpt precopy PGID --bulk SOCK [--map GPU-OLD=GPU-NEW]...
  *       [--to-device GPU-UUID] [--mode precopy|stopcopy]
  *       [--downtime-limit-ms N] [--max-rounds N] [--timeout-ms N]
- *       [--stun-fixed-ms N]
+ *       [--stun-fixed-ms N] [--keep-fd N]
+ *
+ * --keep-fd N: a SOCK_SEQPACKET socket on which the caller gets its own
+ * descriptors of the source regions before the release, and the phases
+ * "restoring" and "restored" of the driver's restore (keep_source): with
+ * them it can map the bulk back when this process dies in the switch.
  *
  * --stun-fixed-ms: the caller's estimate of the stun's cost beyond the
  * bulk's final hash and dirty copy (the driver's phases and the shim's
@@ -22,10 +27,11 @@
  * process's imports keep the source memory alive), every CUDA process of
  * the group is locked, checkpointed and restored (onto the destination GPU
  * with --map), then the shim maps the destination memory at the old
- * addresses. Until the shim has the destination mapped, this process holds
- * the only references to the source: a failure before that maps the
- * source back; a kill -9 of this process after the release loses the
- * workload's bulk (the answer of the daemon's settle says so).
+ * addresses. Until the shim has the destination mapped, this process and
+ * the caller (--keep-fd) hold the only references to the source: a failure
+ * before that maps the source back; after a kill -9 of this process the
+ * caller maps it back, and without --keep-fd the workload's bulk is lost
+ * (the daemon's settle says so).
  *
  * One JSON object on stdout (ckpt.h); exit 0 only when the workload runs
  * on the destination.
@@ -42,6 +48,7 @@
 #include <jansson.h>
 
 #include "gpuvisor/chunkhash.h"
+#include "gpuvisor/fdpass.h"
 #include "gpuvisor/migrate.h"
 #include "hashk.h"
 
@@ -79,6 +86,7 @@ struct pc {
 	size_t stage_len;
 
 	bool stopped, released, switched;
+	int keep;	   /* --keep-fd: the caller's copies of the source, or -1 */
 	const char *state; /* where the workload is: the answer's "state" */
 	int pids[CKPT_MAX_PIDS], npids;
 	double drv_ms[4], stop_ms, release_ms, map_ms;
@@ -598,6 +606,42 @@ static int stun(void *ctx, struct gv_err *err)
 
 /* After the release, nothing but this process holds the source: give it
  * back to the shim. */
+/* One message to the caller on the --keep-fd socket (SOCK_SEQPACKET: one
+ * message per send). The caller holds what it gets even if this process is
+ * killed before it reads (the socket's queue holds the descriptors): a
+ * failed send leaves the move as it would be without a caller's copies. */
+static void keep_send(struct pc *pc, const char *msg, const int *fds, size_t n)
+{
+	if (pc->keep >= 0 && gv_fdpass_send(pc->keep, msg, strlen(msg), fds, n) < 0) {
+		close(pc->keep);
+		pc->keep = -1;
+	}
+}
+
+/* Before the release: the caller gets its own descriptors of the source
+ * regions, {"keep":[ids]} in batches, so that a kill -9 of this process
+ * while it holds the only references (between the release and the map)
+ * does not lose the workload's bulk: the caller maps them back. */
+static void keep_source(struct pc *pc)
+{
+	for (size_t i = 0; pc->keep >= 0 && i < pc->n;) {
+		int fds[PC_BATCH];
+		size_t k = 0;
+		char msg[32 + PC_BATCH * 24], *p = msg;
+
+		p += sprintf(p, "{\"keep\":[");
+		for (; i < pc->n && k < PC_BATCH; i++) {
+			if (pc->r[i].src_fd < 0)
+				continue;
+			p += sprintf(p, "%s%" PRIu64, k ? "," : "", pc->r[i].id);
+			fds[k++] = pc->r[i].src_fd;
+		}
+		sprintf(p, "]}");
+		if (k)
+			keep_send(pc, msg, fds, k);
+	}
+}
+
 static void give_source_back(struct pc *pc, struct gv_err *err)
 {
 	struct gv_err e = { 0 };
@@ -625,6 +669,7 @@ static int switch_over(void *ctx, struct gv_err *err)
 		if (rc)
 			return rc;
 	}
+	keep_source(pc);
 	rc = shim_call(pc, "{\"op\":\"release\"}", NULL, 0, NULL, NULL, 0, NULL, err);
 	if (rc)
 		return rc;
@@ -643,7 +688,13 @@ static int switch_over(void *ctx, struct gv_err *err)
 		give_source_back(pc, err);
 		return rc;
 	}
+	/* the caller must know whether the processes may be on the
+	 * destination's GPUs, which "restoring" without "restored" leaves open */
+	keep_send(pc, "{\"phase\":\"restoring\"}", NULL, 0);
+	ckpt_fault_point("before-restore");
 	rc = ckpt_resume(&pc->d, pc->pids, pc->npids, pc->pairs, pc->n_pairs, pc->drv_ms);
+	if (!rc)
+		keep_send(pc, "{\"phase\":\"restored\"}", NULL, 0);
 	if (rc) {
 		char why[sizeof(ckpt_err)];
 
@@ -755,7 +806,7 @@ static int usage(void)
 	fprintf(stderr, "usage: gpuvisor-ckpt precopy PGID --bulk SOCK [--map GPU-OLD=GPU-NEW]...\n"
 			"           [--to-device GPU-UUID] [--mode precopy|stopcopy]\n"
 			"           [--downtime-limit-ms N] [--max-rounds N] [--timeout-ms N]\n"
-			"           [--stun-fixed-ms N]\n");
+			"           [--stun-fixed-ms N] [--keep-fd N]\n");
 	return 2;
 }
 
@@ -770,7 +821,9 @@ static int parse_u(const char *s, unsigned long max, unsigned long *out)
 
 int ckpt_precopy_main(int pgid, int argc, char **argv)
 {
-	struct pc pc = { .pgid = pgid, .timeout_ms = 30000, .to_dev = -1, .state = "source" };
+	struct pc pc = {
+		.pgid = pgid, .timeout_ms = 30000, .to_dev = -1, .keep = -1, .state = "source"
+	};
 	struct gv_mig_config cfg;
 	struct gv_mig_report *rep = gv_mig_report_new();
 	struct gv_err err = { 0 };
@@ -798,6 +851,10 @@ int ckpt_precopy_main(int pgid, int argc, char **argv)
 			if (parse_u(argv[a + 1], 3600000, &v))
 				return usage();
 			cfg.downtime_limit_ns = (uint64_t)v * 1000000;
+		} else if (!strcmp(argv[a], "--keep-fd")) {
+			if (parse_u(argv[a + 1], 1 << 20, &v) || v < 3)
+				return usage();
+			pc.keep = (int)v;
 		} else if (!strcmp(argv[a], "--stun-fixed-ms")) {
 			if (parse_u(argv[a + 1], 3600000, &v))
 				return usage();

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "gpuvisor/fdpass.h"
 
 #define CTL_LINE_MAX (64 * 1024)
 
@@ -54,29 +55,26 @@ int gvd_ctl_connect(const char *path, pid_t owner, int *fd_out, struct gv_err *e
 	return 0;
 }
 
-int gvd_ctl_send(int fd, const json_t *msg, struct gv_err *err)
+int gvd_ctl_send_fds(int fd, const json_t *msg, const int *fds, size_t n_fds, struct gv_err *err)
 {
 	char *text = json_dumps(msg, JSON_COMPACT);
-	size_t len, off = 0;
+	size_t len;
 	int ret = 0;
 
 	if (!text)
 		return gv_err_set(err, ENOMEM, "out of memory");
 	len = strlen(text);
 	text[len] = '\n'; /* replaces the NUL: sent as one line */
-	while (off < len + 1) {
-		ssize_t n = send(fd, text + off, len + 1 - off, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ret = gv_err_set(err, errno, "control socket: send: %s", strerror(errno));
-			break;
-		}
-		off += (size_t)n;
-	}
+	ret = gv_fdpass_send(fd, text, len + 1, fds, n_fds);
+	if (ret < 0)
+		gv_err_set(err, -ret, "control socket: send: %s", strerror(-ret));
 	free(text);
 	return ret;
+}
+
+int gvd_ctl_send(int fd, const json_t *msg, struct gv_err *err)
+{
+	return gvd_ctl_send_fds(fd, msg, NULL, 0, err);
 }
 
 static uint64_t mono_ms(void)

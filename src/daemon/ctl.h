@@ -23,6 +23,9 @@ void gvd_ctl_buf_free(struct gvd_ctl_buf *b);
 /* owner > 0: the peer must be in owner's process group (EPERM otherwise). */
 int gvd_ctl_connect(const char *path, pid_t owner, int *fd_out, struct gv_err *err);
 int gvd_ctl_send(int fd, const json_t *msg, struct gv_err *err);
+/* The same with n_fds descriptors attached (SCM_RIGHTS), for the shim's
+ * bulk control socket. */
+int gvd_ctl_send_fds(int fd, const json_t *msg, const int *fds, size_t n_fds, struct gv_err *err);
 /* Next line as a JSON object. -ETIMEDOUT after timeout_ms without one,
  * -EPIPE when the shim closed, -ECANCELED when *stop became true. */
 int gvd_ctl_recv(int fd, struct gvd_ctl_buf *b, int timeout_ms, const atomic_bool *stop,

@@ -44,6 +44,7 @@
 #include "daemon.h"
 #include "ctldir.h"
 #include "ctl.h"
+#include "keep.h"
 
 /* A lock waits for the workload's queued GPU work: a kernel that runs for
  * longer makes it time out, and the workload keeps running. */
@@ -58,6 +59,8 @@
 #define MAP_MAX (2 * GV_STORE_UUID_MAX + 2)
 /* the verb's own options after the maps (ckpt_run) */
 #define CKPT_EXTRA_MAX 16
+/* The descriptor number of the pre-copy helper's keep socket (keep.h) */
+#define KEEP_CHILD_FD 3
 
 static enum gv_wl_state settle(struct gvd *d, pid_t pgid, enum gv_wl_state was, char *const *maps,
 			       int n_maps, struct gv_err *err);
@@ -150,8 +153,21 @@ static int64_t mono_ms(void)
  * (maps: one per GPU of a resume onto other GPUs; extra: the verb's own
  * options, e.g. --bulk SOCK); *out gets its JSON answer (also when it
  * reports a failure, which is then returned as -EIO with its message). */
+static int ckpt_run_keep(struct gvd *d, const char *verb, pid_t pgid, char *const *maps, int n_maps,
+			 char *const *extra, int n_extra, int keep, json_t **out,
+			 struct gv_err *err);
+
 static int ckpt_run(struct gvd *d, const char *verb, pid_t pgid, char *const *maps, int n_maps,
 		    char *const *extra, int n_extra, json_t **out, struct gv_err *err)
+{
+	return ckpt_run_keep(d, verb, pgid, maps, n_maps, extra, n_extra, -1, out, err);
+}
+
+/* ckpt_run with keep >= 0 given to the helper as its descriptor
+ * KEEP_CHILD_FD (extra then names it: --keep-fd). */
+static int ckpt_run_keep(struct gvd *d, const char *verb, pid_t pgid, char *const *maps, int n_maps,
+			 char *const *extra, int n_extra, int keep, json_t **out,
+			 struct gv_err *err)
 {
 	static char opt_timeout[] = "--timeout-ms";
 	static char opt_map[] = "--map";
@@ -196,6 +212,10 @@ static int ckpt_run(struct gvd *d, const char *verb, pid_t pgid, char *const *ma
 	}
 	if (pid == 0) {
 		dup2(fds[1], STDOUT_FILENO);
+		/* dup2 onto itself would keep close-on-exec */
+		if (keep >= 0 && (keep == KEEP_CHILD_FD ? fcntl(keep, F_SETFD, 0)
+							: dup2(keep, KEEP_CHILD_FD)) < 0)
+			_exit(127);
 		execve(path, argv, env);
 		_exit(127);
 	}
@@ -778,17 +798,60 @@ static bool bulk_on(const char *path, pid_t owner, const struct gv_store_inst *d
 	return yes;
 }
 
+/* After a pre-copy helper that left the workload's bulk released (it died,
+ * or could not map it): the bulk mapped back from gpuvisord's copies
+ * (keep.h) at its old addresses, the processes first brought back to the
+ * source's GPUs when the helper's restore had put them on the
+ * destination's (maps: its --map pairs, none between two instances of one
+ * GPU). 0: the workload runs on src again, its data as of the stop. */
+static int keep_recover(struct gvd *d, const struct gv_store_inst *src,
+			const struct gv_store_inst *dst, int n, int n_maps, const char *bulk,
+			const struct gvd_keep *k, struct gv_err *err)
+{
+	char back[GV_APIREQ_SPAN_MAX][MAP_MAX], *backv[GV_APIREQ_SPAN_MAX];
+	json_t *j = NULL;
+	int ret, nb = 0;
+
+	if (!gvd_keep_usable(k))
+		return gv_err_set(err, ENOENT, "gpuvisord holds no copy of the source bulk");
+	if (n_maps && k->restoring && !k->restored)
+		return gv_err_set(err, EIO,
+				  "the helper died in the driver's restore onto the destination's "
+				  "GPUs: which GPUs the processes are on is not known");
+	if (n_maps && k->restored) {
+		for (int i = 0; i < n; i++)
+			if (strcmp(src[i].device_uuid, dst[i].device_uuid)) {
+				snprintf(back[nb], MAP_MAX, "%s=%s", dst[i].device_uuid,
+					 src[i].device_uuid);
+				backv[nb] = back[nb];
+				nb++;
+			}
+		ret = ckpt_run(d, "suspend", src[0].wl_pgid, NULL, 0, NULL, 0, &j, err);
+		json_decref(j);
+		j = NULL;
+		if (!ret)
+			ret = ckpt_run(d, "resume", src[0].wl_pgid, backv, nb, NULL, 0, &j, err);
+		json_decref(j);
+		if (ret) {
+			gv_err_prefix(err, "back to the source's GPUs: ");
+			return ret;
+		}
+	}
+	return gvd_keep_map_back(k, bulk, src[0].wl_pid, err);
+}
+
 int gvd_workload_precopy(struct gvd *d, const char *id, const struct gv_apireq_resume *to,
 			 const struct gvd_precopy *o, json_t **out, enum gv_store_mig_state *fail,
 			 int *http, struct gv_err *err)
 {
 	static char o_bulk[] = "--bulk", o_dev[] = "--to-device", o_mode[] = "--mode",
 		    o_dl[] = "--downtime-limit-ms", o_rounds[] = "--max-rounds",
-		    o_fixed[] = "--stun-fixed-ms";
+		    o_fixed[] = "--stun-fixed-ms", o_keep[] = "--keep-fd";
 	struct gv_store_inst src[GV_APIREQ_SPAN_MAX], dst[GV_APIREQ_SPAN_MAX];
-	struct gv_err serr = { 0 }, store_err = { 0 };
+	struct gv_err serr = { 0 }, store_err = { 0 }, kerr = { 0 };
+	struct gvd_keep keep = { .sock = -1, .child = -1 };
 	char bulk[PATH_MAX], maps[GV_APIREQ_SPAN_MAX][MAP_MAX], dl[24], rounds[16], mode[16],
-		fixed[24], why[GV_ERR_MSG_MAX];
+		fixed[24], keepfd[16], why[GV_ERR_MSG_MAX];
 	char *mapv[GV_APIREQ_SPAN_MAX], *extra[CKPT_EXTRA_MAX];
 	bool remap[GV_APIREQ_SPAN_MAX] = { false }, moving = false, on_dst = false, lost = false;
 	enum gv_wl_state end = GV_WL_RUNNING;
@@ -850,11 +913,22 @@ int gvd_workload_precopy(struct gvd *d, const char *id, const struct gv_apireq_r
 			mapv[n_maps] = maps[n_maps];
 			n_maps++;
 		}
+	/* without it the move runs as before: the helper alone holds the
+	 * released bulk */
+	if (gvd_keep_open(&keep, &kerr) == 0) {
+		snprintf(keepfd, sizeof(keepfd), "%d", KEEP_CHILD_FD);
+		extra[n_extra++] = o_keep;
+		extra[n_extra++] = keepfd;
+	} else {
+		gvd_log(GVD_LOG_WARN, "%s: %s", id, kerr.msg);
+	}
 
 	/* the workload runs on while its bulk is pre-copied: RUNNING in the
 	 * store, both instances held by the caller's row, no daemon lock */
 	pthread_mutex_unlock(&d->lock);
-	ret = ckpt_run(d, "precopy", src[0].wl_pgid, mapv, n_maps, extra, n_extra, &j, err);
+	ret = ckpt_run_keep(d, "precopy", src[0].wl_pgid, mapv, n_maps, extra, n_extra, keep.child,
+			    &j, err);
+	gvd_keep_collect(&keep);
 	state = json_string_value(json_object_get(j, "state"));
 	result = json_string_value(json_object_get(json_object_get(j, "report"), "result"));
 	snprintf(why, sizeof(why), "%s", ret ? err->msg : "");
@@ -866,16 +940,27 @@ int gvd_workload_precopy(struct gvd *d, const char *id, const struct gv_apireq_r
 		lost = bulk_released(bulk, src[0].wl_pid);
 		on_dst = !lost && end == GV_WL_RUNNING && n_maps &&
 			 bulk_on(bulk, src[0].wl_pid, dst, n);
-		if (lost) {
+		if (lost && keep_recover(d, src, dst, n, n_maps, bulk, &keep, &kerr) == 0) {
+			gvd_log(GVD_LOG_WARN,
+				"%s: %s; gpuvisord mapped its copy of the source bulk back", id,
+				why[0] ? why : "the pre-copy helper gave no answer");
+			end = GV_WL_RUNNING;
+			ret = gv_err_set(
+				err, EIO,
+				"%s; gpuvisord mapped its copy of the workload's bulk memory "
+				"back: the workload runs on %s",
+				why[0] ? why : "the pre-copy helper gave no answer", src[0].id);
+		} else if (lost) {
 			gvd_log(GVD_LOG_ERROR,
 				"%s: workload pid %d lost its GPU memory in a pre-copy: %s", id,
 				(int)src[0].wl_pid, why);
 			ret = gv_err_set(
 				err, EIO,
 				"%s; the workload's GPU memory is lost (the helper died while "
-				"it held the only references to its bulk memory): it stays "
+				"it held the only references to its bulk memory, %s): it stays "
 				"stopped on %s",
-				why[0] ? why : "the pre-copy helper gave no answer", src[0].id);
+				why[0] ? why : "the pre-copy helper gave no answer", kerr.msg,
+				src[0].id);
 		} else if (on_dst) {
 			gvd_log(GVD_LOG_WARN, "%s: %s; asked again, the workload runs on %s", id,
 				why, dst[0].id);
@@ -908,6 +993,14 @@ int gvd_workload_precopy(struct gvd *d, const char *id, const struct gv_apireq_r
 				 why[0] ? why : "the pre-copy helper failed",
 				 end == GV_WL_RUNNING ? "restored on " : "it stays suspended on ",
 				 src[0].id, end == GV_WL_RUNNING ? "" : " (resume it)");
+	} else if (keep_recover(d, src, dst, n, n_maps, bulk, &keep, &kerr) == 0) {
+		gvd_log(GVD_LOG_WARN, "%s: %s; gpuvisord mapped its copy of the source bulk back",
+			id, why);
+		ret = gv_err_set(
+			err, EIO,
+			"%s; gpuvisord mapped its copy of the workload's bulk memory back: "
+			"the workload runs on %s",
+			why[0] ? why : "the pre-copy helper failed", src[0].id);
 	} else {
 		gvd_log(GVD_LOG_ERROR, "%s: workload pid %d lost its GPU memory in a pre-copy: %s",
 			id, (int)src[0].wl_pid, why);
@@ -932,6 +1025,7 @@ int gvd_workload_precopy(struct gvd *d, const char *id, const struct gv_apireq_r
 	j = NULL;
 out:
 	json_decref(j);
+	gvd_keep_free(&keep);
 	for (i = 0; i < claimed; i++)
 		gvd_unclaim(d, dst[i].id);
 	return ret;

@@ -24,10 +24,13 @@
 #            is still the reference's; the workload killed -9 during its
 #            pre-copy: the migration fails, the destination it made is
 #            removed, no GPU holds its memory or the helper's copies; the
-#            helper killed after the shim
-#            released the bulk (after-release) or after the driver restored
-#            it (after-restore-precopy): the migration fails with
-#            the reason that the workload's GPU memory is lost; gpuvisord
+#            helper killed after the shim released the bulk (after-release)
+#            or after the driver restored it on the destination's GPU
+#            (after-restore-precopy): gpuvisord maps its copy of the source
+#            bulk back, the workload runs on the source with its data
+#            (checksum); killed when the restore may have begun
+#            (before-restore): the migration fails with the reason that the
+#            workload's GPU memory is lost; gpuvisord
 #            killed -9 during a pre-copy to another GPU: its restart waits
 #            for the helper and finds the workload moved (completed).
 . "$(dirname "$0")/lib.sh"
@@ -269,11 +272,16 @@ release
 wait "$runner" 2>/dev/null
 expect_ok gv destroy "$pt"
 
-# after-release: the shim has given its bulk up, the helper holds the only
-# references; after-restore-precopy: the driver has restored the workload,
-# but its bulk is not mapped again yet
-for fault in after-release after-restore-precopy; do
-	step "faults: the helper killed while it holds the released bulk ($fault): the memory is lost, and said so"
+# The helper killed -9 while it holds the released bulk, across GPUs:
+# after-release (before the driver's lock) and after-restore-precopy (the
+# processes restored on gpu 3, their bulk not mapped there yet): gpuvisord
+# maps its own copy of the source bulk back (--keep-fd), after bringing the
+# processes back to gpu 1 in the second case; the workload runs on and its
+# checksum is the reference's. before-restore: killed once the driver's
+# restore may have begun, where the processes are is not known: the memory
+# is lost, and said so.
+for fault in after-release after-restore-precopy before-restore; do
+	step "faults: the helper killed while it holds the released bulk ($fault)"
 	gv_create --profile passthrough --gpu 1
 	pt=$GV_ID
 	held "$pt" "$T/l.out"
@@ -281,16 +289,36 @@ for fault in after-release after-restore-precopy; do
 	wait_until 30 on_gpu 1 2 || fail "gv-infer never used gpu 1"
 	export GPUVISOR_CKPT_FAULT=$fault
 	gv_restart_daemon
-	expect_rc 1 "GPU memory is lost" gv migrate "$pt" --to "$full" --mode precopy
-	expect_eq "$(last_mig state)" failed "the row's state"
-	expect_contains "$(last_mig error)" "lost" "the row's error"
+	if [ "$fault" = before-restore ]; then
+		expect_rc 1 "GPU memory is lost" gv migrate "$pt" --to "$full" --mode precopy
+		expect_eq "$(last_mig state)" failed "the row's state"
+		expect_contains "$(last_mig error)" "lost" "the row's error"
+	else
+		expect_rc 1 "mapped its copy" gv migrate "$pt" --to "$full" --mode precopy
+		expect_eq "$(last_mig state)" failed "the row's state"
+		expect_contains "$(last_mig error)" "runs on $pt" "the row's error"
+		expect_eq "$(gv_instance_field "$pt" '.workload.state')" running "running on $pt"
+		# (after the round trip through gpu 3, libcudasim's per-process
+		# charge of the memory the restore left on gpu 1 is not where the
+		# memory is: a known gap of its accounting, not checked here)
+		[ "$fault" = after-restore-precopy ] || on_gpu 1 2 ||
+			fail "the workload's memory is not on gpu 1: $(sim_free 1) / $(sim_free 2)"
+	fi
 	expect_eq "$(gv_instance_field "$full" '.workload // "none"')" none "$full has no workload"
 	unset GPUVISOR_CKPT_FAULT
 	gv_restart_daemon
-	# the shim keeps it stopped (no submission runs on unmapped memory)
-	expect_ok gv destroy "$pt" --force
-	release
-	wait "$runner" 2>/dev/null
+	if [ "$fault" = before-restore ]; then
+		# the shim keeps it stopped (no submission runs on unmapped memory)
+		expect_ok gv destroy "$pt" --force
+		release
+		wait "$runner" 2>/dev/null
+	else
+		release
+		wait "$runner" || fail "gv-infer failed after the recovered move: $(cat "$T/l.out")"
+		expect_eq "$(checksum_of "$T/l.out")" "$want" "checksum after the recovered move ($fault)"
+		wait_until 10 unregistered "$pt" || fail "the finished workload is still registered on $pt"
+		expect_ok gv destroy "$pt"
+	fi
 done
 
 step "gpuvisord killed -9 during a pre-copy across GPUs: its restart finds the workload moved"
