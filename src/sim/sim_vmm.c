@@ -16,8 +16,7 @@
  * creator lets go first, the allocation "lingers" here, still charged,
  * until the others are gone too: reaped at this process's next VMM call or
  * cuMemGetInfo (the simulator has no way to hear a close elsewhere).
- * Imported handles charge nothing, but for an import of memory lingering
- * here: that handle takes the lingering charge over (linger_adopt_locked). Reserved addresses come from one PROT_NONE MAP_NORESERVE range
+ * Imported handles charge nothing. Reserved addresses come from one PROT_NONE MAP_NORESERVE range
  * (SIM_VA_BASE, SIM_VA_SIZE) managed by the first-fit allocator; mapping
  * places the memfd there with MAP_FIXED and unmapping puts PROT_NONE
  * anonymous memory back.
@@ -192,30 +191,6 @@ static void handle_unref_locked(struct vmm_handle *h)
 	if (h->charged)
 		sim_dev_uncharge(h->dev, h->size);
 	free(h);
-}
-
-/* An import of memory this process created and let go of (it lingers here,
- * charged for the others): the new handle takes the lingering charge over,
- * so that the memory stays charged while this process holds it again, and
- * lingers again if it lets go first once more. vmm_lock held. */
-static void linger_adopt_locked(struct vmm_handle *h)
-{
-	struct stat a, b;
-
-	if (fstat(h->fd, &a) < 0)
-		return;
-	for (struct vmm_linger **pp = &lingers; *pp; pp = &(*pp)->next) {
-		struct vmm_linger *l = *pp;
-
-		if (fstat(l->fd, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
-			continue;
-		*pp = l->next;
-		close(l->fd);
-		free(l);
-		h->charged = true;
-		h->shareable = true;
-		return;
-	}
 }
 
 /* Uncharges the lingering allocations nothing holds any more. vmm_lock held. */
@@ -439,11 +414,7 @@ SIM_API CUresult cuMemImportFromShareableHandle(CUmemGenericAllocationHandle *ha
 	h->imported = true;
 	h->data_off = SIM_EXPORT_HDR_SIZE;
 	h->ck_newfd = -1;
-	pthread_mutex_lock(&vmm_lock);
-	linger_adopt_locked(h);
-	h->next = handles;
-	handles = h;
-	pthread_mutex_unlock(&vmm_lock);
+	handle_add(h);
 	*handle = (CUmemGenericAllocationHandle)(uintptr_t)h;
 	return CUDA_SUCCESS;
 fail:
