@@ -125,9 +125,12 @@ static void gv_mig_print_report(const json_t *m)
 			       gv_mig_num(r, "release_ms"), gv_mig_num(r, "map_ms"));
 		/* the driver's and the shim's phases the estimate counted */
 		if (json_is_string(json_object_get(r, "stun_fixed_from")))
-			printf("  estimated        %.0f ms of driver phases, as measured in %s\n",
+			printf("  estimated        %.0f ms of driver phases, as measured in %s%s\n",
 			       gv_mig_num(r, "stun_fixed_ms"),
-			       gv_json_str(r, "stun_fixed_from", "?"));
+			       gv_json_str(r, "stun_fixed_from", "?"),
+			       json_is_true(json_object_get(r, "stun_fixed_other"))
+				       ? " (another process's move: this one's first)"
+				       : "");
 		printf("  state            %s in %lld regions\n", total,
 		       (long long)gv_mig_int(r, "regions"));
 		printf("  copied           %s before the stun, %s during it\n", pre, stun);

@@ -823,54 +823,84 @@ static int driver_check(struct gvd *d, const struct gv_migreq *req, const struct
 	return 0;
 }
 
-/* The stun's cost beyond the bulk's final hash and dirty copy in this
- * process's last completed move through the driver with its bulk
- * pre-copied (the driver's lock, checkpoint, restore and unlock, the
- * shim's stop, release and map, from that move's report): the helper
- * counts it in every expected downtime. A process that has not moved so
- * yet has no estimate (0, from ""): its first move's estimate counts the
- * bulk only (docs/migration.md). Rows of an earlier process with the same
- * pid are told apart by their creation before this one started. */
-static uint64_t stun_fixed_estimate(struct gvd *d, pid_t pid, uint64_t starttime, char *from,
-				    size_t cap)
+/* How many of the node's newest driver-path moves a first move looks at. */
+#define STUN_FIXED_OTHERS 16
+
+/* The driver's and the shim's phases (lock, checkpoint, restore, unlock,
+ * stop, release, map) in a completed pre-copy or stop-and-copy move through
+ * the driver, from its report; -1 for any other row. */
+static double stun_fixed_of(const struct gv_store_mig *r)
 {
 	static const char *const phases[] = { "lock_ms", "checkpoint_ms", "restore_ms", "unlock_ms",
 					      "stop_ms", "release_ms",	  "map_ms",	NULL };
+	const char *path;
+	double sum = 0;
+	json_t *j;
+
+	if (r->state != GV_MIGST_COMPLETED || !r->report ||
+	    (strcmp(r->mode, "precopy") && strcmp(r->mode, "stopcopy")))
+		return -1;
+	j = json_loads(r->report, 0, NULL);
+	path = json_string_value(json_object_get(j, "path"));
+	if (!path || strcmp(path, "driver") || !json_object_get(j, "bulk_bytes")) {
+		json_decref(j);
+		return -1;
+	}
+	for (size_t k = 0; phases[k]; k++)
+		sum += json_number_value(json_object_get(j, phases[k]));
+	json_decref(j);
+	return sum;
+}
+
+/* The stun's cost beyond the bulk's final hash and dirty copy, which the
+ * helper counts in every expected downtime: the driver's and the shim's
+ * phases of this process's last completed move through the driver with
+ * its bulk pre-copied. A process that has not moved so yet takes the least
+ * of the node's STUN_FIXED_OTHERS newest such moves of other processes
+ * (*other set): every process pays at least the driver's context, so the
+ * lightest is the closest guess that is not above its own; none on the
+ * node gives 0 and "" (its estimate counts the bulk only;
+ * docs/migration.md). Rows of an earlier process with the same pid are
+ * told apart by their creation before this one started. */
+static uint64_t stun_fixed_estimate(struct gvd *d, pid_t pid, uint64_t starttime, char *from,
+				    size_t cap, bool *other)
+{
 	struct gv_store_mig *rows = NULL;
 	int64_t born = 0;
-	uint64_t now, est = 0;
+	uint64_t now;
 	long tck = sysconf(_SC_CLK_TCK);
-	size_t n = 0, i;
+	double least = -1, own = -1;
+	size_t n = 0, i, seen = 0;
 
 	from[0] = '\0';
+	*other = false;
 	if (starttime && tck > 0 && gv_proc_now_ticks(&now) == 0 && now >= starttime)
 		born = (int64_t)time(NULL) - (int64_t)((now - starttime) / (uint64_t)tck) - 1;
 	if (gv_store_mig_list(d->st, &rows, &n, NULL))
 		return 0;
-	for (i = n; i-- > 0;) {
+	for (i = n; i-- > 0 && own < 0;) {
 		const struct gv_store_mig *r = &rows[i];
-		double sum = 0;
-		json_t *j;
+		bool mine = r->pid == pid && r->created >= born;
+		double sum;
 
-		if (r->pid != pid || r->created < born || r->state != GV_MIGST_COMPLETED ||
-		    !r->report || (strcmp(r->mode, "precopy") && strcmp(r->mode, "stopcopy")))
+		if (!mine && seen >= STUN_FIXED_OTHERS)
 			continue;
-		j = json_loads(r->report, 0, NULL);
-		if (!j || !json_is_string(json_object_get(j, "path")) ||
-		    strcmp(json_string_value(json_object_get(j, "path")), "driver") ||
-		    !json_object_get(j, "bulk_bytes")) {
-			json_decref(j);
+		sum = stun_fixed_of(r);
+		if (sum < 0)
 			continue;
+		if (mine) {
+			own = sum;
+			snprintf(from, cap, "%s", r->id);
+		} else if (seen++ == 0 || sum < least) {
+			least = sum;
+			snprintf(from, cap, "%s", r->id);
 		}
-		for (size_t k = 0; phases[k]; k++)
-			sum += json_number_value(json_object_get(j, phases[k]));
-		json_decref(j);
-		est = (uint64_t)(sum + 0.5);
-		snprintf(from, cap, "%s", r->id);
-		break;
 	}
 	gv_store_mig_list_free(rows, n);
-	return est;
+	if (own >= 0)
+		return (uint64_t)(own + 0.5);
+	*other = least >= 0;
+	return least >= 0 ? (uint64_t)(least + 0.5) : 0;
 }
 
 /* --mode precopy|stopcopy through the driver (gvd_workload_precopy), all
@@ -891,12 +921,13 @@ static int run_driver_precopy(struct gvd *d, struct gv_store_mig *m, const struc
 	enum gv_store_mig_state fail = GV_MIGST_FAILED;
 	char srcs[GV_APIREQ_SPAN_MAX][GV_STORE_ID_MAX], from[GV_STORE_ID_MAX];
 	struct gv_apireq_resume to;
+	bool other;
 	struct timespec t0, t1;
 	json_t *res = NULL, *rep;
 	int ret, i;
 
 	span_pairs(m, srcs, &to);
-	o.stun_fixed_ms = stun_fixed_estimate(d, m->pid, starttime, from, sizeof(from));
+	o.stun_fixed_ms = stun_fixed_estimate(d, m->pid, starttime, from, sizeof(from), &other);
 	gvd_event(d, "migration.started", gpu, m->src,
 		  "%s: %s (pid %d) -> %s%s%s (%s, through the driver)", m->id, m->src, (int)m->pid,
 		  m->dst, m->more[0] ? "; " : "", m->more, m->mode);
@@ -911,8 +942,10 @@ static int run_driver_precopy(struct gvd *d, struct gv_store_mig *m, const struc
 			json_object_set(rep, keys[i], json_object_get(res, keys[i]));
 	if (rep) {
 		json_object_set_new(rep, "path", json_string("driver"));
-		if (from[0])
+		if (from[0]) {
 			json_object_set_new(rep, "stun_fixed_from", json_string(from));
+			json_object_set_new(rep, "stun_fixed_other", json_boolean(other));
+		}
 		if (!json_object_get(rep, "total_ms"))
 			json_object_set_new(rep, "total_ms",
 					    json_real((double)(t1.tv_sec - t0.tv_sec) * 1e3 +

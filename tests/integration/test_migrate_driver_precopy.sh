@@ -16,7 +16,9 @@
 #            once more, its estimate counts the first move's driver phases
 #            (stun_fixed_ms, stun_fixed_from); the checksum is the
 #            reference's; a passthrough workload moved to
-#            another GPU (--to GPU, the memory follows); faults: no room on
+#            another GPU (--to GPU, the memory follows), its first move's
+#            estimate the least of the earlier moves' driver phases
+#            (stun_fixed_other); faults: no room on
 #            the destination GPU (another process holds its memory) and the
 #            helper killed before its pre-copy (GPUVISOR_CKPT_FAULT=
 #            precopy-start): the migration fails, the workload stays on the
@@ -141,6 +143,7 @@ expect_eq "$(wl_state)" running "running again"
 step "a second pre-copy counts the first's driver phases in its estimate"
 expect_ok gv migrate "$id" --to 0 --mode precopy --json
 expect_eq "$(jout .state)" completed "the second migration completed"
+second_out=$GV_OUT
 expect_eq "$(jout .report.stun_fixed_from)" "$first" "the estimate's source"
 expect_eq "$(jout .report.stun_fixed_ms)" "$phases" "the estimate: the first move's phases"
 # (round 1 copies everything without a hash pass, so without an estimate)
@@ -168,6 +171,15 @@ expect_ok gv migrate "$pt" --to 2 --mode precopy
 expect_contains "$GV_OUT" "completed"
 expect_contains "$GV_OUT" "floor"
 expect_contains "$GV_OUT" "driver           lock"
+# its first move: the least driver phases of the node's earlier moves
+expect_contains "$GV_OUT" "(another process's move: this one's first)"
+expect_api 200 GET "/v1/migrations/$(last_mig id)"
+expect_eq "$(jout .report.stun_fixed_other)" true "the estimate is another process's"
+least=$(printf '%s\n' "$first_out" "$second_out" | jq -s '[.[] | {id, ms: (.report |
+	[.lock_ms, .checkpoint_ms, .restore_ms, .unlock_ms, .stop_ms, .release_ms,
+	.map_ms] | add | round)}] | min_by(.ms)')
+expect_eq "$(jout .report.stun_fixed_from)" "$(jfield "$least" .id)" "the estimate's source"
+expect_eq "$(jout .report.stun_fixed_ms)" "$(jfield "$least" .ms)" "the estimate: the least of them"
 pt2=$(last_mig destination)
 expect_eq "$(gv_instance_field "$pt2" '.workload.state')" running "running on $pt2"
 expect_eq "$(gv_instance_field "$pt2" '.gpu')" 2 "$pt2 is on gpu 2"
