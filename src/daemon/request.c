@@ -4,7 +4,6 @@
  * routing, the body rule, and the error format of docs/api.md. api.c feeds
  * it from libmicrohttpd; tests/fuzz/fuzz_http.c calls it directly. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,77 +102,6 @@ static const struct route routes[] = {
 	{ "GET", { "ui", "login" }, 2, GV_APIREQ_Q_TICKET, false, gvd_route_ui_login, R_OPEN },
 	{ "GET", { "ui", "*" }, 2, 0, false, gvd_route_ui_file, R_OPEN },
 };
-
-const char *gvd_status_word(int status)
-{
-	switch (status) {
-	case 400:
-		return "bad_request";
-	case 401:
-		return "unauthorized";
-	case 403:
-		return "forbidden";
-	case 404:
-		return "not_found";
-	case 405:
-		return "method_not_allowed";
-	case 408:
-		return "timeout";
-	case 409:
-		return "conflict";
-	case 413:
-		return "too_large";
-	case 414:
-		return "uri_too_long";
-	case 431:
-		return "headers_too_large";
-	case 505:
-		return "http_version_not_supported";
-	default:
-		return status >= 400 && status < 500 ? "bad_request" : "internal";
-	}
-}
-
-void gvd_resp_json(struct gvd_resp *r, int status, json_t *body)
-{
-	json_decref(r->json);
-	r->status = status;
-	r->json = body;
-	if (!body)
-		gvd_resp_error(r, 500, "out of memory building the response");
-}
-
-static void resp_error_msg(struct gvd_resp *r, int status, const char *msg)
-{
-	char clean[GV_ERR_MSG_MAX];
-
-	/* a message may quote a value cut by a bounded format ("%.64s") in the
-	 * middle of a UTF-8 sequence; JSON strings must be valid UTF-8 */
-	snprintf(clean, sizeof(clean), "%s", msg);
-	gv_utf8_sanitize(clean);
-	json_decref(r->json);
-	r->status = status;
-	r->json = json_pack("{s:{s:s, s:s}}", "error", "code", gvd_status_word(status), "message",
-			    clean);
-}
-
-void gvd_resp_error(struct gvd_resp *r, int status, const char *fmt, ...)
-{
-	char msg[GV_ERR_MSG_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	resp_error_msg(r, status, msg);
-}
-
-void gvd_resp_fail(struct gvd_resp *r, int status, const struct gv_err *err)
-{
-	if (status < 400)
-		status = 500;
-	resp_error_msg(r, status, err->msg[0] ? err->msg : "internal error");
-}
 
 static bool path_matches(const struct route *rt, const struct gv_http_target *t)
 {
@@ -300,14 +228,6 @@ bool gvd_http_refuse_early(struct gvd *d, const struct gvd_http_in *in, struct g
 		return true;
 	}
 	return false;
-}
-
-void gvd_resp_redirect(struct gvd_resp *r, const char *location)
-{
-	json_decref(r->json);
-	r->json = NULL;
-	r->status = 303;
-	snprintf(r->location, sizeof(r->location), "%s", location);
 }
 
 void gvd_http_serve(struct gvd *d, const struct gvd_http_in *in, struct gvd_resp *r)

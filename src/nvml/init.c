@@ -2,13 +2,15 @@
  *
  * Runs from the library constructor, or earlier from whichever entry point
  * is called first (a lazy trampoline stub or an intercepted function);
- * pthread_once makes it run exactly once. */
+ * pthread_once makes it run exactly once.
+ *
+ * memory.c and instance.c call gv_nvml_init from their entry points (a
+ * program may call one before this library's constructor ran), and
+ * gv_nvml_init opens memory.c's partition: the one loop between files
+ * here, the start-up's. */
 #include "nvml_shim.h"
 
 #include <pthread.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
 
 static pthread_once_t gv_once = PTHREAD_ONCE_INIT;
 
@@ -26,21 +28,4 @@ void gv_nvml_init(void)
 __attribute__((constructor)) static void gv_nvml_ctor(void)
 {
 	gv_nvml_init();
-}
-
-void gv_nvml_log(bool debug, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	if (debug) {
-		const char *d = getenv("GPUVISOR_SHIM_DEBUG");
-
-		if (!d || !*d || (d[0] == '0' && !d[1]))
-			return;
-	}
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "gpuvisor-nvml: %s\n", msg);
 }

@@ -72,90 +72,6 @@
  * CUDA_ERROR_INVALID_VALUE, the other code listed. */
 #define SIM_CKPT_NOT_CUDA_RC CUDA_ERROR_NOT_INITIALIZED
 
-/* ---- the gate ---- */
-
-atomic_int sim_gate_closed;
-static atomic_int gate_active; /* counted sections in flight */
-static _Thread_local int gate_depth;
-static pthread_mutex_t gate_mtx = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
-
-void sim_gate_wait(void)
-{
-	/* a thread inside a section finishes it: the lock waits for it */
-	if (gate_depth > 0)
-		return;
-	pthread_mutex_lock(&gate_mtx);
-	while (atomic_load(&sim_gate_closed))
-		pthread_cond_wait(&gate_cv, &gate_mtx);
-	pthread_mutex_unlock(&gate_mtx);
-}
-
-static void gate_release_active(void)
-{
-	/* Dekker with the locker (store closed, load active): either it sees
-	 * our decrement or we see the gate closed and wake it */
-	if (atomic_fetch_sub(&gate_active, 1) == 1 && atomic_load(&sim_gate_closed)) {
-		pthread_mutex_lock(&gate_mtx);
-		pthread_cond_broadcast(&gate_cv);
-		pthread_mutex_unlock(&gate_mtx);
-	}
-}
-
-int sim_gate_enter(void)
-{
-	if (gate_depth++ > 0)
-		return 0;
-	for (;;) {
-		atomic_fetch_add(&gate_active, 1);
-		if (!atomic_load(&sim_gate_closed))
-			return 0;
-		/* closed meanwhile: step back out and wait for the unlock */
-		gate_depth--;
-		gate_release_active();
-		sim_gate_wait();
-		gate_depth++;
-	}
-}
-
-void sim_gate_leave(int *token)
-{
-	(void)token;
-	if (--gate_depth > 0)
-		return;
-	gate_release_active();
-}
-
-static void gate_open(void)
-{
-	pthread_mutex_lock(&gate_mtx);
-	atomic_store(&sim_gate_closed, 0);
-	pthread_cond_broadcast(&gate_cv);
-	pthread_mutex_unlock(&gate_mtx);
-}
-
-/* Closes the gate and waits until no section is in flight: true, or false
- * at the deadline (the gate is then open again). */
-static bool gate_close(const struct timespec *deadline)
-{
-	bool ok = true;
-
-	pthread_mutex_lock(&gate_mtx);
-	atomic_store(&sim_gate_closed, 1);
-	while (atomic_load(&gate_active) > 0) {
-		if (!deadline) {
-			pthread_cond_wait(&gate_cv, &gate_mtx);
-		} else if (pthread_cond_timedwait(&gate_cv, &gate_mtx, deadline) == ETIMEDOUT) {
-			ok = atomic_load(&gate_active) == 0;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&gate_mtx);
-	if (!ok)
-		gate_open();
-	return ok;
-}
-
 /* ---- the target's side: state and the four operations ----
  * All run on the control thread, one request at a time, so the state and
  * the saved memory need no lock of their own. */
@@ -199,11 +115,11 @@ static CUresult do_lock(unsigned timeout_ms)
 		}
 		deadline = &dl;
 	}
-	if (!gate_close(deadline))
+	if (!sim_gate_close(deadline))
 		return SIM_CKPT_LOCK_TIMEOUT_RC;
 	/* nothing can be queued any more; wait for what was */
 	if (!sim_ctx_wait_all_idle(deadline)) {
-		gate_open();
+		sim_gate_open();
 		return SIM_CKPT_LOCK_TIMEOUT_RC;
 	}
 	atomic_store(&ck_state, CU_PROCESS_STATE_LOCKED);
@@ -215,7 +131,7 @@ static CUresult do_unlock(void)
 	if (atomic_load(&ck_state) != CU_PROCESS_STATE_LOCKED)
 		return CUDA_ERROR_ILLEGAL_STATE;
 	atomic_store(&ck_state, CU_PROCESS_STATE_RUNNING);
-	gate_open();
+	sim_gate_open();
 	return CUDA_SUCCESS;
 }
 

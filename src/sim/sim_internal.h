@@ -108,7 +108,7 @@ extern struct sim_state sim_g;
 /* CUDA_ERROR_NOT_INITIALIZED before a successful cuInit. Every entry point
  * passes through here (directly or through sim_ctx_require /
  * sim_stream_resolve), so it is also where a locked process's calls block
- * (sim_gate, sim_ckpt.c). */
+ * (sim_gate, sim_gate.c). */
 CUresult sim_check_init(void);
 /* The device, or NULL (after init) when ordinal is out of range. */
 struct sim_dev *sim_dev_get(CUdevice d);
@@ -154,7 +154,7 @@ bool sim_exec_begin(struct sim_dev *d);
 void sim_exec_end(struct sim_dev *d, bool locked);
 void sim_exec_close(struct sim_exec *e);
 
-/* ---- the checkpoint gate and control channel (sim_ckpt.c) ----
+/* ---- the checkpoint gate (sim_gate.c) and control channel (sim_ckpt.c) ----
  * While a controller holds the process LOCKED (cuCheckpointProcessLock) the
  * gate is closed: sim_gate() (in sim_check_init) blocks every API call, and
  * the sections that change device state (allocation, mapping, module and
@@ -170,6 +170,11 @@ static inline void sim_gate(void)
 }
 int sim_gate_enter(void);
 void sim_gate_leave(int *token);
+/* The controller's side: close waits until no section is in flight and
+ * returns true, or false at the deadline (NULL: none), the gate then open
+ * again; open wakes every call waiting at the gate. */
+bool sim_gate_close(const struct timespec *deadline);
+void sim_gate_open(void);
 /* Declares a counted section lasting to the end of the enclosing block. */
 #define SIM_GATE_SECTION() \
 	int sim_gate_token_ __attribute__((cleanup(sim_gate_leave), unused)) = sim_gate_enter()
