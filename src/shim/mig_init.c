@@ -21,6 +21,7 @@ static pthread_mutex_t taint_lock = PTHREAD_MUTEX_INITIALIZER;
 static char taint_reason[256];
 static atomic_bool tainted;
 static atomic_uchar refused_logged[GV_SYM_COUNT];
+static atomic_uchar why_logged[GV_SYM_COUNT];
 
 /* mig_wrap.c */
 struct gv_mig_wrap_ent {
@@ -64,6 +65,17 @@ CUresult gv_mig_refuse(int sym)
 			    "%s is not supported in migration mode (GPUVISOR_CTL is set): "
 			    "CUDA_ERROR_NOT_SUPPORTED",
 			    gv_shim_names[sym]);
+	return CUDA_ERROR_NOT_SUPPORTED;
+}
+
+/* Logs why sym is refused, once per name; CUDA_ERROR_NOT_SUPPORTED. */
+CUresult gv_mig_refuse_why(int sym, const char *why)
+{
+	if (!atomic_exchange(&why_logged[sym], 1))
+		gv_shim_log(false,
+			    "%s: %s is not supported in migration mode (GPUVISOR_CTL is set): "
+			    "CUDA_ERROR_NOT_SUPPORTED",
+			    gv_shim_names[sym], why);
 	return CUDA_ERROR_NOT_SUPPORTED;
 }
 

@@ -34,6 +34,9 @@ extern const struct gv_mig_refuse_ent gv_mig_refuse_tab[];
 extern const size_t gv_mig_refuse_n;
 /* Logs the name once and returns CUDA_ERROR_NOT_SUPPORTED. */
 CUresult gv_mig_refuse(int sym);
+/* The same for a wrapped name refused for some arguments only (why: "a
+ * copy from or to a CUDA array"): logs the name and why, once per name. */
+CUresult gv_mig_refuse_why(int sym, const char *why);
 
 /* --- mig_init.c */
 bool gv_mig_on(void);

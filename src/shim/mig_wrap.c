@@ -8,50 +8,15 @@
  * sample workloads, the tests and a typical driver-API program do; every
  * other entry point that takes a handle or writes device memory is refused
  * (mig-refuse.txt), and the ones that make a workload unmovable are
- * forwarded after marking it non-migratable with the reason.
+ * forwarded after marking it non-migratable with the reason. The macros
+ * and the helpers the wrappers share are in mig_wrap_internal.h.
  */
-#include "mig_internal.h"
+#include "mig_wrap_internal.h"
 
 #include <elf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define IN() gv_mig_enter()
-#define OUT(r)                     \
-	do {                       \
-		CUresult r_ = (r); \
-		gv_mig_leave();    \
-		return r_;         \
-	} while (0)
-#define STREAM(s) ((CUstream)gv_mobj_real((s), GV_MOBJ_STREAM))
-#define EVENT(e) ((CUevent)gv_mobj_real((e), GV_MOBJ_EVENT))
-#define DEV(d) gv_mig_dev_real(d)
-#define FUNC(f) ((CUfunction)gv_mobj_real((f), GV_MOBJ_FUNC))
-/* Work submissions (launches, copies, sets) pay the auto-converge throttle
- * first (mig_throttle.c), outside the gate; a time-sliced process paid it
- * already, before its slice was taken (gate.c). */
-#define SUBMIT()                                 \
-	do {                                     \
-		if (!gv_gate_on)                 \
-			gv_mig_throttle_point(); \
-		gv_mig_enter();                  \
-	} while (0)
-/* A submission whose wrapper only translates handles: w_name(params)
- * passes the throttle and the gate and forwards args to the driver. */
-#define SUBMIT_FWD(name, params, args)  \
-	static CUresult w_##name params \
-	{                               \
-		SUBMIT();               \
-		OUT(MREAL(name) args);  \
-	}
-/* The same for an entry point and its per-thread-default-stream variant
- * pt (_ptsz/_ptds): same handles, translated the same way, each to its own
- * driver entry point (for pt a NULL stream is the calling thread's default
- * stream, not the legacy one). */
-#define SUBMIT_FWD_PT(name, pt, params, args) \
-	SUBMIT_FWD(name, params, args)        \
-	SUBMIT_FWD(pt, params, args)
 
 /* --- init and devices */
 
@@ -804,8 +769,6 @@ static CUresult w_cuMemCreate(CUmemGenericAllocationHandle *h, size_t size,
 
 /* --- memory the shim cannot move: forwarded, the workload marked */
 
-#define TAINTED(what) gv_mig_taint("the workload used %s, which the shim cannot move yet", what)
-
 static CUresult w_cuArrayCreate_v2(CUarray *a, const CUDA_ARRAY_DESCRIPTOR *d)
 {
 	IN();
@@ -977,7 +940,7 @@ static CUresult w_cuStreamWaitEvent_ptsz(CUstream s, CUevent e, unsigned flags)
 
 /* An event recorded once is recorded again on the destination at the
  * switch, so that it reads as complete there. */
-static CUresult event_recorded(CUevent e, CUresult r)
+CUresult gv_mig_event_recorded(CUevent e, CUresult r)
 {
 	struct gv_mobj *o = gv_mobj_find(e, GV_MOBJ_EVENT);
 
@@ -989,19 +952,20 @@ static CUresult event_recorded(CUevent e, CUresult r)
 static CUresult w_cuEventRecord_ptsz(CUevent e, CUstream s)
 {
 	IN();
-	OUT(event_recorded(e, MREAL(cuEventRecord_ptsz)(EVENT(e), STREAM(s))));
+	OUT(gv_mig_event_recorded(e, MREAL(cuEventRecord_ptsz)(EVENT(e), STREAM(s))));
 }
 
 static CUresult w_cuEventRecordWithFlags(CUevent e, CUstream s, unsigned flags)
 {
 	IN();
-	OUT(event_recorded(e, MREAL(cuEventRecordWithFlags)(EVENT(e), STREAM(s), flags)));
+	OUT(gv_mig_event_recorded(e, MREAL(cuEventRecordWithFlags)(EVENT(e), STREAM(s), flags)));
 }
 
 static CUresult w_cuEventRecordWithFlags_ptsz(CUevent e, CUstream s, unsigned flags)
 {
 	IN();
-	OUT(event_recorded(e, MREAL(cuEventRecordWithFlags_ptsz)(EVENT(e), STREAM(s), flags)));
+	OUT(gv_mig_event_recorded(e,
+				  MREAL(cuEventRecordWithFlags_ptsz)(EVENT(e), STREAM(s), flags)));
 }
 
 static CUresult w_cuMemAllocAsync_ptsz(CUdeviceptr *p, size_t n, CUstream s)
@@ -1028,26 +992,13 @@ static CUresult w_cuMemFreeAsync_ptsz(CUdeviceptr p, CUstream s)
  * makes the workload non-migratable). The legacy cuMemcpy2D / cuMemcpy3D
  * with 32-bit device pointers stay refused (mig-refuse.txt). */
 
-static atomic_uchar why_logged[GV_SYM_COUNT];
-
-/* Logs why sym is refused, once per name; CUDA_ERROR_NOT_SUPPORTED. */
-static CUresult refuse_why(int sym, const char *why)
-{
-	if (!atomic_exchange(&why_logged[sym], 1))
-		gv_shim_log(false,
-			    "%s: %s is not supported in migration mode (GPUVISOR_CTL is set): "
-			    "CUDA_ERROR_NOT_SUPPORTED",
-			    gv_shim_names[sym], why);
-	return CUDA_ERROR_NOT_SUPPORTED;
-}
-
 #define ARRAYS(p) \
 	((p) &&   \
 	 ((p)->srcMemoryType == CU_MEMORYTYPE_ARRAY || (p)->dstMemoryType == CU_MEMORYTYPE_ARRAY))
-#define NO_ARRAYS(p, name)                                                                  \
-	do {                                                                                \
-		if (ARRAYS(p))                                                              \
-			return refuse_why(GV_SYM_##name, "a copy from or to a CUDA array"); \
+#define NO_ARRAYS(p, name)                                                                         \
+	do {                                                                                       \
+		if (ARRAYS(p))                                                                     \
+			return gv_mig_refuse_why(GV_SYM_##name, "a copy from or to a CUDA array"); \
 	} while (0)
 
 /* A 2-D/3-D copy of linear memory and its per-thread variant (p is the
@@ -1154,7 +1105,8 @@ static CUresult launch_ex(const CUlaunchConfig *c, CUfunction f, void **params, 
 
 	for (unsigned i = 0; i < n; i++)
 		if (!attr_known(c->attrs[i].id))
-			return refuse_why(sym, "a launch attribute that is not a plain value");
+			return gv_mig_refuse_why(sym,
+						 "a launch attribute that is not a plain value");
 	if (n > LAUNCH_ATTRS_LOCAL) {
 		a = malloc(n * sizeof(*a));
 		if (!a)
@@ -1182,7 +1134,7 @@ static CUresult launch_ex(const CUlaunchConfig *c, CUfunction f, void **params, 
 
 		a[i] = c->attrs[i];
 		if ((e = attr_event(&a[i])))
-			event_recorded(*e, r);
+			gv_mig_event_recorded(*e, r);
 	}
 	if (a != local)
 		free(a);
@@ -1209,7 +1161,7 @@ SUBMIT_FWD_PT(cuLaunchHostFunc, cuLaunchHostFunc_ptsz, (CUstream s, CUhostFn fn,
  * recreated at a migration keeps it) */
 
 /* The shim context bound to driver context c; NULL if none. */
-static struct gv_mobj *ctx_of_real(CUcontext c)
+struct gv_mobj *gv_mig_ctx_of_real(CUcontext c)
 {
 	struct gv_mobj *o = NULL;
 
@@ -1232,7 +1184,7 @@ static CUresult stream_ctx(CUstream s, CUcontext *pctx, bool pt)
 		       : MREAL(cuStreamGetCtx)(STREAM(s), pctx));
 	r = pt ? MREAL(cuStreamGetCtx_ptsz)(STREAM(s), &c) : MREAL(cuStreamGetCtx)(STREAM(s), &c);
 	if (r == CUDA_SUCCESS) {
-		struct gv_mobj *o = ctx_of_real(c);
+		struct gv_mobj *o = gv_mig_ctx_of_real(c);
 
 		if (!o)
 			gv_mig_taint("cuStreamGetCtx returned a context the shim did not create");
@@ -1329,7 +1281,7 @@ static CUresult w_cuStreamGetDevice_ptsz(CUstream s, CUdevice *d)
 static void pointer_attr_app(CUpointer_attribute a, void *data)
 {
 	if (a == CU_POINTER_ATTRIBUTE_CONTEXT && *(CUcontext *)data) {
-		struct gv_mobj *o = ctx_of_real(*(CUcontext *)data);
+		struct gv_mobj *o = gv_mig_ctx_of_real(*(CUcontext *)data);
 
 		if (o)
 			*(CUcontext *)data = (CUcontext)o;
@@ -1404,10 +1356,6 @@ struct gv_mig_wrap_ent {
 	void *fn;
 };
 
-#define W(name)                                 \
-	{                                       \
-		GV_SYM_##name, (void *)w_##name \
-	}
 const struct gv_mig_wrap_ent gv_mig_wrap_tab[] = {
 	W(cuInit),
 	W(cuDeviceGetCount),
