@@ -23,14 +23,6 @@ static atomic_bool tainted;
 static atomic_uchar refused_logged[GV_SYM_COUNT];
 static atomic_uchar why_logged[GV_SYM_COUNT];
 
-/* mig_wrap.c */
-struct gv_mig_wrap_ent {
-	int sym;
-	void *fn;
-};
-extern const struct gv_mig_wrap_ent gv_mig_wrap_tab[];
-extern const size_t gv_mig_wrap_n;
-
 bool gv_mig_on(void)
 {
 	return gv_mig_enabled;
@@ -89,7 +81,8 @@ void gv_mig_init(void)
 	for (size_t i = 0; i < gv_mig_refuse_n; i++)
 		gv_shim_real[gv_mig_refuse_tab[i].sym] = gv_mig_refuse_tab[i].fn;
 	for (size_t i = 0; i < gv_mig_wrap_n; i++)
-		gv_shim_real[gv_mig_wrap_tab[i].sym] = gv_mig_wrap_tab[i].fn;
+		for (const struct gv_mig_wrap_ent *w = gv_mig_wrap_tab[i]; w->fn; w++)
+			gv_shim_real[w->sym] = w->fn;
 	gv_mig_enabled = true;
 	gv_shim_log(true, "migration mode: control socket %s", ctl);
 }

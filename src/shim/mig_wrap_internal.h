@@ -11,10 +11,21 @@
  * (mig-refuse.txt), and the ones that make a workload unmovable are
  * forwarded after marking it non-migratable with the reason.
  *
- * This header holds what the wrapper files share: the macros and the
- * helpers one family of wrappers lends another (the refusals with a reason
- * are mig_init.c's: gv_mig_refuse_why, beside gv_mig_refuse and
- * gv_mig_taint).
+ * The wrappers are split by API family, one file each, as the simulator's
+ * sim_*.c are: mig_wrap_device.c (init, devices, the entry point lookup),
+ * mig_wrap_ctx.c (contexts, the primary context, cuMemGetInfo),
+ * mig_wrap_module.c (modules, functions, globals, libraries),
+ * mig_wrap_stream.c (streams, events, stream queries), mig_wrap_mem.c
+ * (device memory, the kinds the shim cannot move, pointer attributes),
+ * mig_wrap_copy.c (copies and sets) and mig_wrap_launch.c (launches). A
+ * wrapper w_<name> is static to its family's file, which ends with its
+ * table gv_mig_wrap_<family>[] (W(name) rows, W_END last); mig_wrap.c
+ * lists the tables for mig_init.c, and update-mig-refuse.py reads the
+ * wrapped names from them. This header holds what the families share: the
+ * macros, the tables' declarations and the two helpers one family lends
+ * another. The families call each other one way only (launch -> stream ->
+ * ctx, mem -> ctx); the refusals with a reason are mig_init.c's
+ * (gv_mig_refuse_why), beside gv_mig_refuse and gv_mig_taint.
  */
 #ifndef GV_MIG_WRAP_INTERNAL_H
 #define GV_MIG_WRAP_INTERNAL_H
@@ -61,16 +72,31 @@
  * workload non-migratable. */
 #define TAINTED(what) gv_mig_taint("the workload used %s, which the shim cannot move yet", what)
 
-/* One row of the table: the wrapper w_name installed for name. */
+/* One row of a family's table: the wrapper w_name installed for name. */
 #define W(name)                                 \
 	{                                       \
 		GV_SYM_##name, (void *)w_##name \
 	}
-/* The shim context bound to driver context c; NULL if
+/* The row that ends a family's table. */
+#define W_END            \
+	{                \
+		-1, NULL \
+	}
+
+/* --- the families' tables (mig_wrap.c lists them) */
+extern const struct gv_mig_wrap_ent gv_mig_wrap_device[]; /* mig_wrap_device.c */
+extern const struct gv_mig_wrap_ent gv_mig_wrap_ctx[];	  /* mig_wrap_ctx.c */
+extern const struct gv_mig_wrap_ent gv_mig_wrap_module[]; /* mig_wrap_module.c */
+extern const struct gv_mig_wrap_ent gv_mig_wrap_stream[]; /* mig_wrap_stream.c */
+extern const struct gv_mig_wrap_ent gv_mig_wrap_mem[];	  /* mig_wrap_mem.c */
+extern const struct gv_mig_wrap_ent gv_mig_wrap_copy[];	  /* mig_wrap_copy.c */
+extern const struct gv_mig_wrap_ent gv_mig_wrap_launch[]; /* mig_wrap_launch.c */
+
+/* --- mig_wrap_ctx.c: the shim context bound to driver context c; NULL if
  * none (for the stream and pointer queries). */
 struct gv_mobj *gv_mig_ctx_of_real(CUcontext c);
 
-/* Marks event e recorded when r is CUDA_SUCCESS
+/* --- mig_wrap_stream.c: marks event e recorded when r is CUDA_SUCCESS
  * (the launches' events too); returns r. */
 CUresult gv_mig_event_recorded(CUevent e, CUresult r);
 
