@@ -19,7 +19,11 @@ add_custom_command(
 target_sources(gpuvisor-cuda PRIVATE
   ${CMAKE_CURRENT_SOURCE_DIR}/mig_init.c ${CMAKE_CURRENT_SOURCE_DIR}/mig_gate.c
   ${CMAKE_CURRENT_SOURCE_DIR}/mig_obj.c ${CMAKE_CURRENT_SOURCE_DIR}/mig_mem.c
-  ${CMAKE_CURRENT_SOURCE_DIR}/mig_wrap.c ${CMAKE_CURRENT_SOURCE_DIR}/mig_endpoint.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/mig_wrap.c ${CMAKE_CURRENT_SOURCE_DIR}/mig_wrap_device.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/mig_wrap_ctx.c ${CMAKE_CURRENT_SOURCE_DIR}/mig_wrap_module.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/mig_wrap_stream.c ${CMAKE_CURRENT_SOURCE_DIR}/mig_wrap_mem.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/mig_wrap_copy.c ${CMAKE_CURRENT_SOURCE_DIR}/mig_wrap_launch.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/mig_endpoint.c
   ${CMAKE_CURRENT_SOURCE_DIR}/mig_host.c ${CMAKE_CURRENT_SOURCE_DIR}/mig_throttle.c
   ${GV_SHIM_GEN}/gv_mig_refuse.c
   ${CMAKE_SOURCE_DIR}/src/core/chunkhash.c)

@@ -21,14 +21,7 @@ static pthread_mutex_t taint_lock = PTHREAD_MUTEX_INITIALIZER;
 static char taint_reason[256];
 static atomic_bool tainted;
 static atomic_uchar refused_logged[GV_SYM_COUNT];
-
-/* mig_wrap.c */
-struct gv_mig_wrap_ent {
-	int sym;
-	void *fn;
-};
-extern const struct gv_mig_wrap_ent gv_mig_wrap_tab[];
-extern const size_t gv_mig_wrap_n;
+static atomic_uchar why_logged[GV_SYM_COUNT];
 
 bool gv_mig_on(void)
 {
@@ -67,6 +60,17 @@ CUresult gv_mig_refuse(int sym)
 	return CUDA_ERROR_NOT_SUPPORTED;
 }
 
+/* Logs why sym is refused, once per name; CUDA_ERROR_NOT_SUPPORTED. */
+CUresult gv_mig_refuse_why(int sym, const char *why)
+{
+	if (!atomic_exchange(&why_logged[sym], 1))
+		gv_shim_log(false,
+			    "%s: %s is not supported in migration mode (GPUVISOR_CTL is set): "
+			    "CUDA_ERROR_NOT_SUPPORTED",
+			    gv_shim_names[sym], why);
+	return CUDA_ERROR_NOT_SUPPORTED;
+}
+
 void gv_mig_init(void)
 {
 	const char *ctl = getenv("GPUVISOR_CTL");
@@ -77,7 +81,8 @@ void gv_mig_init(void)
 	for (size_t i = 0; i < gv_mig_refuse_n; i++)
 		gv_shim_real[gv_mig_refuse_tab[i].sym] = gv_mig_refuse_tab[i].fn;
 	for (size_t i = 0; i < gv_mig_wrap_n; i++)
-		gv_shim_real[gv_mig_wrap_tab[i].sym] = gv_mig_wrap_tab[i].fn;
+		for (const struct gv_mig_wrap_ent *w = gv_mig_wrap_tab[i]; w->fn; w++)
+			gv_shim_real[w->sym] = w->fn;
 	gv_mig_enabled = true;
 	gv_shim_log(true, "migration mode: control socket %s", ctl);
 }

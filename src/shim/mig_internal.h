@@ -5,7 +5,8 @@
  * gv_mig_init() then returns at once and no slot changes. When it is on,
  * gv_mig_init() copies every resolved driver entry point into gv_mig_real
  * and points gv_shim_real[i] at
- *   - the migration layer's wrapper (mig_wrap.c) for the names it handles,
+ *   - the migration layer's wrapper (mig_wrap_*.c, one file per API family;
+ *     their tables are listed in mig_wrap.c) for the names it handles,
  *   - a refusing stub (CUDA_ERROR_NOT_SUPPORTED) for the other names that
  *     take a handle or write device memory (mig-refuse.txt),
  * so both the trampolines and the shim's own C functions (which forward
@@ -34,6 +35,19 @@ extern const struct gv_mig_refuse_ent gv_mig_refuse_tab[];
 extern const size_t gv_mig_refuse_n;
 /* Logs the name once and returns CUDA_ERROR_NOT_SUPPORTED. */
 CUresult gv_mig_refuse(int sym);
+/* The same for a wrapped name refused for some arguments only (why: "a
+ * copy from or to a CUDA array"): logs the name and why, once per name. */
+CUresult gv_mig_refuse_why(int sym, const char *why);
+
+/* The wrappers (mig_wrap_internal.h): each API family's table of
+ * { sym, wrapper } rows, ended by a row with fn NULL; mig_wrap.c lists the
+ * tables, mig_init.c installs them. */
+struct gv_mig_wrap_ent {
+	int sym;
+	void *fn;
+};
+extern const struct gv_mig_wrap_ent *const gv_mig_wrap_tab[];
+extern const size_t gv_mig_wrap_n;
 
 /* --- mig_init.c */
 bool gv_mig_on(void);

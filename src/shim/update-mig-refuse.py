@@ -10,8 +10,9 @@ CUfunction, CUstream, CUevent, CUdevice: the application sees device 0
 only), or when it writes device memory (cuMemcpy*, cuMemset*, cuLaunch*,
 cuGraphLaunch*): forwarding a shim handle to the driver would be wrong, and
 a write that bypasses the migration gate could land during the stun. The
-names the migration layer wraps (its table in mig_wrap.c: W(name) and
-{ GV_SYM_name, ... } entries) are left out: mig_init.c would install the
+names the migration layer wraps (the rows W(name) and { GV_SYM_name, ... }
+of the family tables gv_mig_wrap_<family>[] in mig_wrap_*.c that mig_wrap.c
+lists in gv_mig_wrap_tab[]) are left out: mig_init.c would install the
 wrapper over the stub anyway, and the list then reads as what is refused.
 Rerun it after adding a wrapper.
 
@@ -25,14 +26,25 @@ from cudah import HERE, prototypes, symbols
 
 HANDLE = re.compile(r"\b(CUcontext|CUmodule|CUfunction|CUstream|CUevent|CUdevice)\b")
 WRITES = ("cuMemcpy", "cuMemset", "cuLaunch", "cuGraphLaunch")
-WRAPPED = re.compile(r"^\s*(?:W\((cu\w+)\)|\{ GV_SYM_(cu\w+),)", re.M)
+# rows of a table, one a line or packed in columns (clang-format may pack a short one)
+WRAPPED = re.compile(r"\bW\((cu\w+)\)|\{ GV_SYM_(cu\w+),")
+FAMILY = re.compile(r"\bgv_mig_wrap_(\w+)\b")
+
+
+def table(text, name):
+    """The rows of table name[] = { ... }; in text."""
+    start = text.index(name + "[] = {") + len(name + "[] = {")
+    return text[start:text.index("};", start)]
 
 
 def wrapped():
     with open(os.path.join(HERE, "mig_wrap.c")) as f:
-        text = f.read()
-    tab = text[text.index("gv_mig_wrap_tab[] = {"):]
-    return {a or b for a, b in WRAPPED.findall(tab)}
+        families = FAMILY.findall(table(f.read(), "gv_mig_wrap_tab"))
+    names = set()
+    for fam in families:
+        with open(os.path.join(HERE, "mig_wrap_%s.c" % fam)) as f:
+            names |= {a or b for a, b in WRAPPED.findall(table(f.read(), "gv_mig_wrap_" + fam))}
+    return names
 
 
 def main():
