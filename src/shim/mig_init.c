@@ -6,6 +6,13 @@
  * refusing stub (mig_internal.h). The variable is removed from the
  * environment so that the workload's child processes do not listen on the
  * same control socket (one CUDA process per migratable workload).
+ *
+ * The tables this file installs point back into it: the generated
+ * refusing stubs (gen/gv_mig_refuse.c) return gv_mig_refuse(), and the
+ * wrappers (mig_wrap_*.c, listed in mig_wrap.c) use gv_mig_real, the
+ * device map and the taint kept here. That is a table of operations filled
+ * from this file's state, not two modules leaning on each other: the loop
+ * is by design.
  */
 #include "mig_internal.h"
 
