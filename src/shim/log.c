@@ -4,22 +4,14 @@
 #include "shim_internal.h"
 
 #include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
+
+#include "gpuvisor/preload.h"
 
 void gv_shim_log(bool debug, const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
 
-	if (debug) {
-		const char *d = getenv("GPUVISOR_SHIM_DEBUG");
-
-		if (!d || !*d || (d[0] == '0' && !d[1]))
-			return;
-	}
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	gv_preload_vlog("gpuvisor-cuda", debug, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "gpuvisor-cuda: %s\n", msg);
 }

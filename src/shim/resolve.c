@@ -17,22 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-/* Directories searched for the real libcuda.so.1, in order: Debian/Ubuntu
- * multiarch, Fedora/RHEL, the generic ones, NVIDIA's container toolkit
- * mount point and WSL. */
-static const char *const gv_driver_dirs[] = {
-	"/usr/lib/x86_64-linux-gnu",
-	"/lib/x86_64-linux-gnu",
-	"/usr/lib64",
-	"/lib64",
-	"/usr/lib",
-	"/lib",
-	"/usr/local/nvidia/lib64",
-	"/usr/lib/wsl/lib",
-};
+#include "gpuvisor/preload.h"
 
 struct gv_rev {
 	const void *fn;
@@ -47,61 +34,19 @@ static CUresult gv_shim_missing(void)
 	return CUDA_ERROR_NOT_FOUND;
 }
 
-/* Identity of the shim's own file, to never load ourselves as the driver. */
-static bool gv_self_id(struct stat *self)
-{
-	Dl_info info;
-
-	if (!dladdr((void *)&gv_shim_resolve, &info) || !info.dli_fname)
-		return false;
-	return stat(info.dli_fname, self) == 0;
-}
-
-static bool gv_is_self(const char *path, const struct stat *self, bool have_self)
-{
-	struct stat st;
-
-	if (stat(path, &st) != 0)
-		return false;
-	return have_self && st.st_dev == self->st_dev && st.st_ino == self->st_ino;
-}
-
 static void *gv_open_driver(void)
 {
-	const char *env = getenv("GPUVISOR_REAL_LIBCUDA");
-	struct stat self;
-	bool have_self = gv_self_id(&self);
-	char path[4096];
-	void *h;
+	static const struct gv_preload_real real = {
+		.who = "gpuvisor-cuda",
+		.env = "GPUVISOR_REAL_LIBCUDA",
+		.soname = "libcuda.so.1",
+		.self_is = "this shim, not a driver",
+		.found = "real driver",
+		.none = "every driver call returns CUDA_ERROR_NOT_FOUND",
+		.self = (const void *)&gv_shim_resolve,
+	};
 
-	if (env && *env) {
-		if (gv_is_self(env, &self, have_self)) {
-			gv_shim_log(false, "GPUVISOR_REAL_LIBCUDA=%s is this shim, not a driver",
-				    env);
-			return NULL;
-		}
-		h = dlopen(env, RTLD_NOW | RTLD_LOCAL);
-		if (!h)
-			gv_shim_log(false, "cannot load GPUVISOR_REAL_LIBCUDA=%s: %s", env,
-				    dlerror());
-		return h;
-	}
-	for (size_t i = 0; i < sizeof(gv_driver_dirs) / sizeof(gv_driver_dirs[0]); i++) {
-		struct stat st;
-
-		snprintf(path, sizeof(path), "%s/libcuda.so.1", gv_driver_dirs[i]);
-		if (stat(path, &st) != 0 || gv_is_self(path, &self, have_self))
-			continue;
-		h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-		if (h) {
-			gv_shim_log(true, "real driver: %s", path);
-			return h;
-		}
-		gv_shim_log(true, "cannot load %s: %s", path, dlerror());
-	}
-	gv_shim_log(false, "no real libcuda.so.1 found (set GPUVISOR_REAL_LIBCUDA); every "
-			   "driver call returns CUDA_ERROR_NOT_FOUND");
-	return NULL;
+	return gv_preload_open_real(&real);
 }
 
 static int gv_rev_cmp(const void *a, const void *b)
