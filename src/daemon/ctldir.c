@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -137,4 +139,57 @@ int gvd_ctl_move(struct gvd *d, const struct gv_store_inst *src, const char *dst
 		return gv_err_set(err, errno, "cannot move %s to %s: %s", from, to,
 				  strerror(errno));
 	return 0;
+}
+
+int gvd_bulk_bind(struct gvd *d, const struct gv_store_inst *in, uid_t uid, int *fd,
+		  struct gv_err *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char path[PATH_MAX];
+	struct stat st;
+	int s = -1, ret;
+
+	*fd = -1;
+	gvd_bulk_for(d, in, path, sizeof(path));
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return gv_err_set(err, ENAMETOOLONG, "the bulk socket's path is too long: %s",
+				  path);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return gv_err_set(err, errno, "socket: %s", strerror(errno));
+	/* a file there is a live process's socket (kept) or a dead one's
+	 * (replaced), as the shim decides for its own */
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			ret = gv_err_set(err, EEXIST, "%s exists and is not a socket", path);
+			goto out;
+		}
+		if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			ret = gv_err_set(err, EADDRINUSE,
+					 "another process of the workload serves %s", path);
+			goto out;
+		}
+		close(s);
+		s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (s < 0)
+			return gv_err_set(err, errno, "socket: %s", strerror(errno));
+		unlink(path);
+	}
+	if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		ret = gv_err_set(err, errno, "cannot bind %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (chown(path, uid, (gid_t)-1) != 0 || chmod(path, 0600) != 0) {
+		ret = gv_err_set(err, errno, "%s: %s", path, strerror(errno));
+		unlink(path);
+		goto out;
+	}
+	*fd = s;
+	s = -1;
+	ret = 0;
+out:
+	if (s >= 0)
+		close(s);
+	return ret;
 }

@@ -23,6 +23,18 @@ void gvd_bulk_for(struct gvd *d, const struct gv_store_inst *in, char *out, size
  * first. 0 also when the source has none. Under d->lock. */
 int gvd_ctl_move(struct gvd *d, const struct gv_store_inst *src, const char *dst,
 		 struct gv_err *err);
+/* For a workload that cannot reach the run directory (a container's: the
+ * directory is not among its mounts): a socket bound at in's bulk path
+ * (gvd_bulk_for) by gpuvisord, for the workload's shim, which listens and
+ * serves on it (src/shim/tenant.c). Not listening: the credentials a
+ * client sees (SO_PEERCRED) are those of the process that calls listen(),
+ * so the shim's, which gpuvisord checks against the workload. The socket
+ * file is the caller's uid's, mode 0600, as the shim makes its own. 0 and
+ * *fd, -EADDRINUSE when a live process already serves there (the
+ * workload's other process: kept, not replaced), or another negative
+ * errno with err set. */
+int gvd_bulk_bind(struct gvd *d, const struct gv_store_inst *in, uid_t uid, int *fd,
+		  struct gv_err *err);
 /* At a workload's registration: <run-dir>/ctl/<inst>/ afresh, owned by
  * pid's user, mode 0700, so that only that user (and root) can create the
  * control socket gpuvisord connects to (docs/api.md, "Tenants"). */

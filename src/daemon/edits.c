@@ -282,9 +282,9 @@ json_t *gvd_instance_edits(struct gvd *d, const struct gv_store_inst *in, struct
 	/* where the shim serves its bulk memory to the pre-copy helper
 	 * (docs/migration.md "The pre-copy design"). The directory is made
 	 * afresh for the workload's user at its registration (gvd_ctl_prepare)
-	 * and follows it on a move through the driver, so it is not mounted: a
-	 * container's shim finds no directory there and serves nothing (no
-	 * pre-copy on the driver path; --mode checkpoint still moves it). */
+	 * and follows it on a move through the driver, so it is not mounted:
+	 * a container's shim, which finds no directory there, asks its tenant
+	 * endpoint for a socket gpuvisord binds at this path ("bulk"). */
 	if (gv_rundir_path(d->o.run_dir, GV_RUNDIR_CTL_BULK, in->id, path, sizeof(path)) != 0) {
 		gv_err_set(err, ENAMETOOLONG,
 			   "the run directory's path is too long for %s's "

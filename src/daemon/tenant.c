@@ -11,6 +11,12 @@
  * closes the connection.
  *   "register\n" -> "ok <instance> <pgid>\n": the caller's process group
  *                   is the instance's workload (gvd_workload_attach_tenant)
+ *   "bulk\n"     -> "ok <instance>\n" with a descriptor attached (SCM_RIGHTS):
+ *                   a socket bound at the workload's bulk path, for a
+ *                   caller of the registered workload's process group whose
+ *                   shim cannot bind there itself (in a container the run
+ *                   directory is not mounted); its shim listens and
+ *                   serves on it (gvd_bulk_bind, src/shim/bulkctl.c)
  *   anything else, or a refusal -> "error <status> <message>\n"
  * A tenant endpoint can do nothing else: no listing, no other instance,
  * no pid of the caller's choosing.
@@ -31,7 +37,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "ctldir.h"
 #include "daemon.h"
+#include "gpuvisor/fdpass.h"
 #include "gpuvisor/proc.h"
 #include "gpuvisor/rundir.h"
 
@@ -185,6 +193,45 @@ static void reply(int fd, const char *fmt, ...)
 	}
 }
 
+/* "bulk": the bound socket for the shim of cred's process, which must
+ * belong to the workload registered on id (its process group, started
+ * after the workload's leader: not a recycled pid). */
+static void serve_bulk(struct gvd *d, const char *id, int c, const struct ucred *cred)
+{
+	struct gv_store_inst in;
+	struct gv_proc_stat ps;
+	struct gv_err err = { 0 };
+	char msg[PATH_MAX + 8];
+	int fd = -1, ret;
+
+	pthread_mutex_lock(&d->lock);
+	ret = gv_store_inst_get(d->st, id, &in, &err);
+	if (!ret && (!in.wl_pgid || gv_proc_stat_read(cred->pid, &ps) != 0 ||
+		     ps.pgid != in.wl_pgid || ps.starttime < in.wl_starttime))
+		ret = gv_err_set(&err, EPERM,
+				 "pid %d is not in the workload registered on %s (register first)",
+				 (int)cred->pid, id);
+	if (!ret)
+		ret = gvd_bulk_bind(d, &in, cred->uid, &fd, &err);
+	pthread_mutex_unlock(&d->lock);
+	if (ret) {
+		gvd_log(GVD_LOG_DEBUG, "%s: tenant endpoint: bulk for pid %d: %s", id,
+			(int)cred->pid, err.msg);
+		reply(c, "error %d %s\n",
+		      ret == -EPERM	   ? 403
+		      : ret == -EADDRINUSE ? 409
+		      : ret == -ENOENT	   ? 404
+					   : 500,
+		      err.msg);
+		return;
+	}
+	snprintf(msg, sizeof(msg), "ok %s\n", in.id);
+	if (gv_fdpass_send(c, msg, strlen(msg), &fd, 1) != 0)
+		gvd_log(GVD_LOG_INFO, "%s: tenant endpoint: pid %d left before its bulk socket", id,
+			(int)cred->pid);
+	close(fd);
+}
+
 /* Serves one connection on id's endpoint. */
 static void serve(struct gvd *d, const char *id, int c)
 {
@@ -214,12 +261,19 @@ static void serve(struct gvd *d, const char *id, int c)
 			break;
 	}
 	line[got] = '\0';
-	if (strcmp(line, "register\n") != 0) {
-		reply(c, "error 400 this endpoint of instance %s takes only \"register\"\n", id);
+	if (strcmp(line, "register\n") != 0 && strcmp(line, "bulk\n") != 0) {
+		reply(c,
+		      "error 400 this endpoint of instance %s takes only \"register\" and "
+		      "\"bulk\"\n",
+		      id);
 		return;
 	}
 	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &cl) != 0 || cred.pid <= 0) {
 		reply(c, "error 403 the kernel does not say who is asking\n");
+		return;
+	}
+	if (line[0] == 'b') {
+		serve_bulk(d, id, c, &cred);
 		return;
 	}
 	peer.pid = cred.pid;

@@ -5,6 +5,10 @@
  *
  * $GPUVISOR_BULK_CTL names the socket; gpuvisord sets it for every
  * workload, in a directory of its own made 0700 for the workload's uid.
+ * Where that directory is not in the process's view (a container's
+ * workload: the run directory is not mounted), gpuvisord binds the socket
+ * there and gives it through the tenant endpoint (gv_tenant_bulk_socket),
+ * and the shim listens on it; the rules below are the same.
  * Unset (or the bulk off): no socket, no hold, nothing here runs.
  *
  * The first process of the workload that makes a bulk allocation binds it
@@ -568,6 +572,23 @@ static int gv_ctl_bind(struct gv_err *err)
 	for (int tries = 0;; tries++) {
 		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
 			break;
+		if (errno == ENOENT) {
+			/* the directory is not in this process's view (a
+			 * container's): gpuvisord binds it and gives the socket */
+			close(fd);
+			rc = gv_tenant_bulk_socket(&fd, err);
+			if (rc)
+				return rc;
+			/* listening here makes the socket's credentials this
+			 * process's: the helper checks them */
+			if (listen(fd, 4) < 0) {
+				rc = gv_err_set(err, errno, "%s: listen: %s", gv_ctl_path,
+						strerror(errno));
+				close(fd);
+				return rc;
+			}
+			goto serve;
+		}
 		if (errno != EADDRINUSE || tries == 2) {
 			rc = gv_err_set(err, errno, "bind %s: %s", gv_ctl_path, strerror(errno));
 			goto fail;
@@ -583,6 +604,7 @@ static int gv_ctl_bind(struct gv_err *err)
 		rc = gv_err_set(err, errno, "%s: %s", gv_ctl_path, strerror(errno));
 		goto fail_bound;
 	}
+serve:
 	gv_ctl_lfd = fd;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old); /* signals stay the application's */
@@ -626,9 +648,9 @@ void gv_bulkctl_start(void)
 			    "process's bulk is carried by the driver's checkpoint",
 			    gv_ctl_path);
 	else if (rc < 0)
-		/* no directory: this process does not see gpuvisord's run
-		 * directory (a container's workload, which pre-copy does not
-		 * serve yet: said under debug only, as gpuvisord refuses
+		/* no directory and no tenant endpoint to ask: this process
+		 * does not see gpuvisord's run directory and was not started
+		 * by gpuvisor (said under debug only, as gpuvisord refuses
 		 * --mode precopy with the reason) */
 		gv_shim_log(rc == -ENOENT,
 			    "bulk control socket not served (no pre-copy of this "

@@ -37,6 +37,11 @@ extern void *const gv_shim_hook[GV_SYM_COUNT];
 /* --- tenant.c: registers the workload on its instance's tenant endpoint
  * ($GPUVISOR_TENANT) once, at start; best effort, at most 2 s. */
 void gv_tenant_register(void);
+/* A socket gpuvisord bound at this workload's bulk path (not listening),
+ * asked of the tenant endpoint ("bulk"): 0 and *fd; -EADDRINUSE when
+ * another process of the workload serves it; another negative errno with
+ * err set (no endpoint, not registered, refused). */
+int gv_tenant_bulk_socket(int *fd, struct gv_err *err);
 
 /* --- resolve.c: the only place that loads the driver and looks up symbols */
 

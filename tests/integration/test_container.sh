@@ -10,11 +10,14 @@
 #     partition, and NVML shows one GPU;
 #   - the workload is registered (tenant endpoint) and shown by list, and
 #     leaves when the container ends;
-#   - it moves to another instance while it runs (migrate --mode checkpoint)
-#     and ends with the checksum of a run outside;
+#   - it moves to another instance while it runs (migrate --mode checkpoint,
+#     then --mode precopy: gpuvisord binds its bulk socket and gives it
+#     through the tenant endpoint) and ends with the checksum of a run
+#     outside;
 #   - from inside, the admin socket is not there (no socket at all but the
 #     instance's tenant endpoint), and the tenant endpoint refuses every
-#     admin request (list, create, destroy, migrate, mode, sched, a pid):
+#     admin request (list, create, destroy, migrate, mode, sched, a pid) and
+#     a bulk socket for a process that is not the registered workload's:
 #     nothing changes on the node;
 #   - a container started after its instance was destroyed fails clearly;
 #     after a daemon restart the same container mount reaches the new
@@ -176,7 +179,7 @@ podman kill "gv-test-$$" >/dev/null 2>&1
 no_workload() { ! has_workload; }
 wait_until 30 no_workload || fail "the workload stayed after its container ended"
 
-step "from inside: no admin socket, and the tenant endpoint serves nothing but register"
+step "from inside: no admin socket, and the tenant endpoint serves nothing but its own workload"
 before=$(gv list --json | jq -S '[.instances[] | {id, profile, gpu_uuid}]')
 cat >"$root/opt/gv/probe.py" <<'EOF'
 import os, socket, sys
@@ -217,7 +220,9 @@ reqs = [b"GET /v1/instances HTTP/1.0\r\n\r\n",
         ("POST /v1/migrations HTTP/1.0\r\n\r\n{\"instance\":\"%s\",\"to\":\"1\"}" % sys.argv[2]).encode(),
         b"PUT /v1/gpus/0/mode HTTP/1.0\r\n\r\n{\"mode\":\"passthrough\"}",
         b"PUT /v1/gpus/0/sched HTTP/1.0\r\n\r\n{\"policy\":\"fixed-share\"}",
-        b"register 1\n", b"register\nregister\n", b"list\n"]
+        b"register 1\n", b"register\nregister\n", b"list\n",
+        # its bulk socket: only for a process of the registered workload
+        b"bulk\n"]
 for r in reqs:
     a = ask(r)
     print("refused:" if a.startswith("error ") else "ANSWERED:", a.strip())
@@ -228,7 +233,7 @@ probe=$GV_OUT
 printf '%s\n' "$probe"
 expect_eq "$(printf '%s\n' "$probe" | sed -n 's/^sockets: //p')" "$GV_RUN/tenant/$id/tenant.sock" \
 	"sockets reachable in the container"
-expect_eq "$(printf '%s\n' "$probe" | grep -c '^refused:')" 9 "admin requests refused"
+expect_eq "$(printf '%s\n' "$probe" | grep -c '^refused:')" 10 "admin requests refused"
 expect_not_contains "$probe" "ANSWERED:" "tenant endpoint"
 expect_contains "$probe" "own: ok $id " "its own registration"
 expect_eq "$(gv list --json | jq -S '[.instances[] | {id, profile, gpu_uuid}]')" "$before" \
@@ -296,6 +301,36 @@ wait "$runner" || fail "the container failed after the move: $(cat "$T/mig.out")
 expect_contains "$(cat "$T/mig.out")" "$want8" "checksum after the move"
 expect_not_contains "$(cat "$T/mig.out")" "gpuvisor-cuda:" "shim complaints"
 third_empty() { [ "$(gv_instance_field "$third" '.workload.pid // "null"')" = null ]; }
+wait_until 30 third_empty || fail "the workload stayed on $third after its container ended"
+expect_ok gv destroy "$third"
+rm -f "$spec"
+
+step "a container's workload is pre-copied to another instance while it runs"
+# its shim cannot bind its bulk socket (the run directory is not mounted):
+# the tenant endpoint gives it one that gpuvisord bound
+gv_create --profile l40s-12c --gpu 0
+src=$GV_ID
+gv_create --profile l40s-12c --gpu 0
+third=$GV_ID
+expect_ok gv cdi --output "$spec"
+gv_hold_bg "$T/pre.out" pod -i --name "gv-pre-$$" --device "gpuvisor.io/vgpu=$src" \
+	--rootfs "$root" /opt/gv/bin/gv-infer --steps 8 --hold --verbose
+holding() { grep -q "holding before the last step" "$T/pre.out"; }
+wait_until 120 holding || fail "the container's workload never held: $(cat "$T/pre.out")"
+wait_until 30 src_busy || fail "the container's workload never registered: $(gv list)"
+pid=$(gv_instance_field "$src" .workload.pid)
+[ -S "$GV_RUN/ctl/$src/bulk.sock" ] || fail "no bulk socket for the container's workload"
+expect_eq "$(stat -c %U:%a "$GV_RUN/ctl/$src/bulk.sock")" "$(stat -c %U "/proc/$pid"):600" \
+	"the bulk socket's owner and mode"
+expect_ok gv migrate "$src" --to "$third" --mode precopy --json
+expect_eq "$(jout .state)" completed "the pre-copy completed"
+expect_eq "$(jout .report.path)" driver "the report's path"
+expect_eq "$(jout '.report.bytes_precopy > 0')" true "bytes copied before the stun: $GV_OUT"
+expect_eq "$(gv_instance_field "$third" '.workload.pid // "none"')" "$pid" "workload on $third"
+release
+wait "$runner" || fail "the container failed after the pre-copy: $(cat "$T/pre.out")"
+expect_contains "$(cat "$T/pre.out")" "$want8" "checksum after the pre-copy"
+expect_not_contains "$(cat "$T/pre.out")" "gpuvisor-cuda:" "shim complaints"
 wait_until 30 third_empty || fail "the workload stayed on $third after its container ended"
 expect_ok gv destroy "$third"
 rm -f "$spec"

@@ -2,7 +2,9 @@
 # Who may register a workload (docs/api.md, "Workloads"): the requesting
 # process itself or one of its descendants, or root on the node; never over
 # TCP. A refusal is a 403 that changes nothing. A forced destroy signals
-# only the group it registered, never a process that took its place.
+# only the group it registered, never a process that took its place. The
+# tenant endpoint's bulk socket goes to the registered workload's processes
+# only, bound at its bulk path, and a live one is kept.
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" = 0 ] || skip "needs root (runs clients as another user)"
 command -v setpriv >/dev/null || skip "needs setpriv (util-linux)"
@@ -127,4 +129,47 @@ sleep 0.5
 kill -0 "$other" || fail "force destroy killed process $other, which is not the workload"
 expect_not_contains "$(api GET /v1/events | jq -r '.events[] | select(.kind == "workload.killed") | .message')" \
 	"pid $foreign " "killed-event for the dead workload"
+
+step "the tenant endpoint's bulk socket: for the registered workload's processes only"
+# what a container's shim asks when it cannot bind its bulk socket itself
+expect_api 201 POST /v1/instances '{"profile":"h100-20c"}'
+b=$(jout .id)
+cat >"$T/bulk.py" <<'EOF'
+import os, socket, stat, sys
+tenant, want = sys.argv[1], sys.argv[2]
+def ask(line):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(tenant)
+    s.sendall(line)
+    msg, fds, _, _ = socket.recv_fds(s, 4096, 1)
+    s.close()
+    return msg.decode().strip(), fds
+if sys.argv[3] == "foreign":
+    print("foreign:", ask(b"bulk\n")[0])
+    sys.exit(0)
+os.setsid()
+print("unregistered:", ask(b"bulk\n")[0])
+print("register:", ask(b"register\n")[0])
+msg, fds = ask(b"bulk\n")
+print("bulk:", msg, len(fds))
+l = socket.socket(fileno=fds[0])
+print("bound:", l.getsockname() == want, oct(stat.S_IMODE(os.stat(want).st_mode)))
+l.listen(4)
+print("again:", ask(b"bulk\n")[0])
+c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+c.connect(want)
+cred = c.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)
+print("served by:", int.from_bytes(cred[:4], "little") == os.getpid())
+EOF
+sock="$GV_RUN/tenant/$b/tenant.sock"
+expect_ok python3 "$T/bulk.py" "$sock" "$GV_RUN/ctl/$b/bulk.sock" member
+printf '%s\n' "$GV_OUT"
+expect_contains "$GV_OUT" "unregistered: error 403 " "bulk before registering"
+expect_contains "$GV_OUT" "register: ok $b " "registration"
+expect_contains "$GV_OUT" "bulk: ok $b 1" "the bound socket, passed"
+expect_contains "$GV_OUT" "bound: True 0o600" "bound at the bulk path, mode 0600"
+expect_contains "$GV_OUT" "again: error 409 " "a live socket is kept"
+expect_contains "$GV_OUT" "served by: True" "the listener's credentials"
+expect_ok python3 "$T/bulk.py" "$sock" "$GV_RUN/ctl/$b/bulk.sock" foreign
+expect_contains "$GV_OUT" "foreign: error 403 " "a process of another group"
 gv_done
