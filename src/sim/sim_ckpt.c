@@ -298,7 +298,15 @@ static CUresult do_restore(const CUcheckpointGpuPair *pairs, unsigned n_pairs)
 		sim_dev_ident_set(&sim_g.devs[i], &want[i]);
 		opened[i] = false; /* installed */
 	}
-	/* accounting files and engines of GPUs no device uses any more */
+	for (int i = 0; i < n; i++)
+		mprotect(sim_g.devs[i].mem, sim_g.devs[i].total, PROT_READ | PROT_WRITE);
+	for (struct saved_range *r = ck_saved; r; r = r->next)
+		memcpy((void *)r->start, r->buf, r->len);
+	saved_free();
+	sim_vmm_ckpt_restore();
+	/* accounting files and engines of GPUs no device uses any more; an
+	 * accounting file that memory lingering there is charged to stays
+	 * open (sim_vmm.c), as the memory stays on that GPU */
 	for (int i = 0; i < n; i++) {
 		bool acct_used = false, exec_used = false;
 
@@ -306,17 +314,15 @@ static CUresult do_restore(const CUcheckpointGpuPair *pairs, unsigned n_pairs)
 			acct_used |= sim_g.devs[k].acct == cur[i].acct;
 			exec_used |= sim_g.devs[k].exec == cur[i].exec;
 		}
-		if (!acct_used)
+		for (int k = 0; k < i; k++) { /* shared before: done at k */
+			acct_used |= cur[k].acct == cur[i].acct;
+			exec_used |= cur[k].exec == cur[i].exec;
+		}
+		if (!acct_used && !sim_vmm_keep_acct(cur[i].acct))
 			gv_acct_close(cur[i].acct);
 		if (!exec_used)
 			sim_exec_close(cur[i].exec);
 	}
-	for (int i = 0; i < n; i++)
-		mprotect(sim_g.devs[i].mem, sim_g.devs[i].total, PROT_READ | PROT_WRITE);
-	for (struct saved_range *r = ck_saved; r; r = r->next)
-		memcpy((void *)r->start, r->buf, r->len);
-	saved_free();
-	sim_vmm_ckpt_restore();
 	memset(ck_bytes, 0, sizeof(ck_bytes));
 	atomic_store(&ck_state, CU_PROCESS_STATE_LOCKED);
 	charged = 0;

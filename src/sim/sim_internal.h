@@ -434,6 +434,11 @@ void sim_vmm_ckpt_restore(void);
 /* Gives back the charge of exportable memory this process created and
  * released once nothing else holds it (sim_vmm.c). */
 void sim_vmm_reap(void);
+/* At a restore onto other GPUs, for the accounting handle of a GPU the
+ * process no longer uses: true when memory lingering there still needs it
+ * (sim_vmm.c then owns it and closes it with the last of that memory), false
+ * when the caller closes it. */
+bool sim_vmm_keep_acct(struct gv_acct *acct);
 
 /* ---- module (sim_module.c) ---- */
 /* ---- names (sim_error.c / sim_proc.c) ---- */

@@ -54,23 +54,35 @@ struct vmm_handle {
 	int refs;  /* handle references + 1 per mapping */
 	int urefs; /* handle references: cuMemCreate, cuMemRetainAllocationHandle */
 	CUmemAllocationProp prop;
-	bool shareable; /* created here with a POSIX fd handle type: can be exported */
-	bool imported;	/* from cuMemImportFromShareableHandle */
-	bool charged;	/* size is charged to dev by this process (not imported) */
-	off_t data_off; /* where the contents start in fd (the export header) */
-	void *saved;	/* contents while checkpointed */
-	int ck_action;	/* enum vmm_ckpt_action decided at the checkpoint */
-	int ck_newfd;	/* restore: the fresh copy's memfd (VMM_CKPT_COPY), or -1 */
+	bool shareable;		 /* created here with a POSIX fd handle type: can be exported */
+	bool imported;		 /* from cuMemImportFromShareableHandle */
+	bool charged;		 /* size is charged to dev by this process (not imported) */
+	off_t data_off;		 /* where the contents start in fd (the export header) */
+	void *saved;		 /* contents while checkpointed */
+	int ck_action;		 /* enum vmm_ckpt_action decided at the checkpoint */
+	int ck_newfd;		 /* restore: the fresh copy's memfd (VMM_CKPT_COPY), or -1 */
+	struct gv_acct *ck_acct; /* restore: where the original stays charged */
 	struct vmm_handle *next;
 };
 
 /* Exportable memory this process created and let go of while other
- * holders remain: still charged here until they are gone. */
+ * holders remain: still charged here until they are gone, to the
+ * accounting of the GPU it was made on (acct), which is no longer dev's
+ * after a restore onto another GPU (then this file keeps that handle open:
+ * sim_vmm_keep_acct). */
 struct vmm_linger {
 	struct sim_dev *dev;
+	struct gv_acct *acct;
 	size_t size;
 	int fd;
 	struct vmm_linger *next;
+};
+
+/* Accounting handles of GPUs this process left at a restore onto others,
+ * kept for the lingering memory charged there; closed with the last of it. */
+struct vmm_kept_acct {
+	struct gv_acct *acct;
+	struct vmm_kept_acct *next;
 };
 
 struct vmm_resv {
@@ -95,6 +107,7 @@ static struct vmm_handle *handles;
 static struct vmm_resv *resvs;
 static struct vmm_map *maps;
 static struct vmm_linger *lingers;
+static struct vmm_kept_acct *kept_accts;
 
 static void va_init(void)
 {
@@ -155,16 +168,17 @@ SIM_API CUresult cuMemGetAllocationGranularity(size_t *granularity, const CUmemA
 	return CUDA_SUCCESS;
 }
 
-/* Keeps h's memory (its fd, its charge to its device) on the lingers list,
- * for the other holders of an exported allocation. -ENOMEM when no list
- * entry could be made: the caller then lets the memory go. vmm_lock held. */
-static int linger_add(const struct vmm_handle *h)
+/* Keeps h's memory (its fd, its charge to acct) on the lingers list, for
+ * the other holders of an exported allocation. -ENOMEM when no list entry
+ * could be made: the caller then lets the memory go. vmm_lock held. */
+static int linger_add(const struct vmm_handle *h, struct gv_acct *acct)
 {
 	struct vmm_linger *l = calloc(1, sizeof(*l));
 
 	if (!l)
 		return -ENOMEM;
 	l->dev = h->dev;
+	l->acct = acct;
 	l->size = h->size;
 	l->fd = h->fd;
 	l->next = lingers;
@@ -183,7 +197,8 @@ static void handle_unref_locked(struct vmm_handle *h)
 			break;
 		}
 	/* no memory to remember a lingering one: its charge goes back now */
-	if (h->charged && h->shareable && sim_export_held_elsewhere(h->fd) && linger_add(h) == 0) {
+	if (h->charged && h->shareable && sim_export_held_elsewhere(h->fd) &&
+	    linger_add(h, h->dev->acct) == 0) {
 		free(h);
 		return;
 	}
@@ -193,7 +208,16 @@ static void handle_unref_locked(struct vmm_handle *h)
 	free(h);
 }
 
-/* Uncharges the lingering allocations nothing holds any more. vmm_lock held. */
+static bool acct_lingers(const struct gv_acct *acct)
+{
+	for (const struct vmm_linger *l = lingers; l; l = l->next)
+		if (l->acct == acct)
+			return true;
+	return false;
+}
+
+/* Uncharges the lingering allocations nothing holds any more, and closes
+ * the kept accounting handles none of them needs now. vmm_lock held. */
 static void reap_locked(void)
 {
 	for (struct vmm_linger **pp = &lingers; *pp;) {
@@ -205,9 +229,36 @@ static void reap_locked(void)
 		}
 		*pp = l->next;
 		close(l->fd);
-		sim_dev_uncharge(l->dev, l->size);
+		gv_acct_uncharge(l->acct, l->size);
 		free(l);
 	}
+	for (struct vmm_kept_acct **pp = &kept_accts; *pp;) {
+		struct vmm_kept_acct *k = *pp;
+
+		if (acct_lingers(k->acct)) {
+			pp = &k->next;
+			continue;
+		}
+		*pp = k->next;
+		gv_acct_close(k->acct);
+		free(k);
+	}
+}
+
+bool sim_vmm_keep_acct(struct gv_acct *acct)
+{
+	struct vmm_kept_acct *k;
+	bool kept = false;
+
+	pthread_mutex_lock(&vmm_lock);
+	if (acct_lingers(acct) && (k = calloc(1, sizeof(*k)))) {
+		k->acct = acct;
+		k->next = kept_accts;
+		kept_accts = k;
+		kept = true;
+	}
+	pthread_mutex_unlock(&vmm_lock);
+	return kept;
 }
 
 void sim_vmm_reap(void)
@@ -931,9 +982,11 @@ int sim_vmm_ckpt_save(uint64_t *kept)
 		else if (h->ck_action == VMM_CKPT_COPY)
 			kept[h->dev->ordinal] += h->size;
 	}
-	/* memory lingering here for others stays held, and charged */
+	/* memory lingering here for others stays held, and charged (what
+	 * lingers on a GPU the process left is not in its device's charge) */
 	for (struct vmm_linger *l = lingers; l; l = l->next)
-		kept[l->dev->ordinal] += l->size;
+		if (l->acct == l->dev->acct)
+			kept[l->dev->ordinal] += l->size;
 out:
 	pthread_mutex_unlock(&vmm_lock);
 	return rc;
@@ -950,6 +1003,7 @@ CUresult sim_vmm_ckpt_restore_prepare(uint64_t *again)
 		if (h->ck_action != VMM_CKPT_COPY || !h->saved)
 			continue;
 		h->ck_newfd = memfd_new(h->dev, h->size, true);
+		h->ck_acct = h->dev->acct; /* before the devices may change */
 		if (h->ck_newfd < 0)
 			rc = CUDA_ERROR_OUT_OF_MEMORY;
 		else
@@ -978,11 +1032,12 @@ void sim_vmm_ckpt_restore(void)
 	for (struct vmm_handle *h = handles; h; h = h->next) {
 		if (h->ck_newfd < 0)
 			continue;
-		/* the original stays with its other holders, charged here as
-		 * memory this process let go of; the handle owns the copy */
-		if (linger_add(h) < 0) {
+		/* the original stays with its other holders, charged where it
+		 * was made as memory this process let go of; the handle owns
+		 * the copy */
+		if (linger_add(h, h->ck_acct) < 0) {
 			close(h->fd);
-			sim_dev_uncharge(h->dev, h->size);
+			gv_acct_uncharge(h->ck_acct, h->size);
 		}
 		h->fd = h->ck_newfd;
 		h->ck_newfd = -1;

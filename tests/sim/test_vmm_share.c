@@ -17,9 +17,15 @@
  *                              refused; an exported fd kept open keeps the
  *                              memory while checkpointed and holds it twice
  *                              after the restore.
+ *   test_sim_vmm_share remap   the same kept fd across a restore onto the
+ *                              other GPU (gpuPairs): the original stays
+ *                              charged on the GPU the peer left until the
+ *                              fd is closed, the copy on the GPU it went
+ *                              to, and closing the fd takes nothing from
+ *                              that one.
  *
- * GPUVISOR_SIM_MODELS=h100-80gb:1 (one device, shared through the test's
- * accounting directory). */
+ * GPUVISOR_SIM_MODELS=h100-80gb:1 (remap: h100-80gb:2), the devices shared
+ * through the test's accounting directory. */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -487,6 +493,75 @@ static void scenario_ckpt(const char *self)
 	EXPECT(free_now() == f0 + CTX);
 }
 
+/* cuMemGetInfo's free on device dev, from a context of this process there */
+static size_t free_on(int dev)
+{
+	CUcontext c;
+	CUdevice d;
+	size_t f;
+
+	OK(cuDeviceGet(&d, dev));
+	OK(cuDevicePrimaryCtxRetain(&c, d));
+	OK(cuCtxSetCurrent(c));
+	f = free_now();
+	OK(cuDevicePrimaryCtxRelease(d));
+	return f;
+}
+
+static void scenario_remap(const char *self)
+{
+	CUcheckpointGpuPair pair;
+	CUcheckpointRestoreArgs ra;
+	CUdevice d;
+	CUcontext c1;
+	size_t f0, f1;
+	uint64_t v, va;
+
+	/* this process keeps a context on both devices: their charges stay */
+	OK(cuDeviceGet(&d, 1));
+	OK(cuDevicePrimaryCtxRetain(&c1, d));
+	/* the peer sees gpu 0 only, so that one pair names all its devices */
+	setenv("CUDA_VISIBLE_DEVICES", "0", 1);
+	spawn(self);
+	unsetenv("CUDA_VISIBLE_DEVICES");
+	peer_free();
+	f0 = free_on(0);
+	f1 = free_on(1);
+	OK(ask('C', 0x5a, 0, -1, &va));
+	ASK_OK('E', 0, 0);
+	EXPECT(free_on(0) == f0 - N);
+	memset(&pair, 0, sizeof(pair));
+	memset(&ra, 0, sizeof(ra));
+	OK(cuDeviceGet(&d, 0));
+	OK(cuDeviceGetUuid(&pair.oldUuid, d));
+	OK(cuDeviceGet(&d, 1));
+	OK(cuDeviceGetUuid(&pair.newUuid, d));
+	ra.gpuPairs = &pair;
+	ra.gpuPairsCount = 1;
+	OK(cuCheckpointProcessLock(ppid_, NULL));
+	OK(cuCheckpointProcessCheckpoint(ppid_, NULL));
+	OK(cuCheckpointProcessRestore(ppid_, &ra));
+	OK(cuCheckpointProcessUnlock(ppid_, NULL));
+	/* the original, which the peer's fd holds, stays on gpu 0; the
+	 * peer's context and the copy are on gpu 1 */
+	EXPECT(free_on(0) == f0 - N + CTX);
+	EXPECT(free_on(1) == f1 - N - CTX);
+	OK(ask('r', 0, 0, -1, &v));
+	EXPECT(v == 0x5a);
+	OK(ask('r', N - 4, 0, -1, &v));
+	EXPECT(v == 0x5a);
+	/* the fd closed, the original goes from gpu 0 at the peer's next
+	 * cuMemGetInfo; gpu 1 keeps the copy's charge */
+	ASK_OK('c', 0, 0);
+	peer_free();
+	EXPECT(free_on(0) == f0 + CTX);
+	EXPECT(free_on(1) == f1 - N - CTX);
+	stop_peer();
+	EXPECT(free_on(0) == f0 + CTX);
+	EXPECT(free_on(1) == f1);
+	OK(cuDevicePrimaryCtxRelease(d));
+}
+
 int main(int argc, char **argv)
 {
 	CUcontext ctx;
@@ -502,6 +577,8 @@ int main(int argc, char **argv)
 		scenario_share(argv[0]);
 	else if (!strcmp(argv[1], "ckpt"))
 		scenario_ckpt(argv[0]);
+	else if (!strcmp(argv[1], "remap"))
+		scenario_remap(argv[0]);
 	else
 		return 2;
 	printf("test_sim_vmm_share %s: ok\n", argv[1]);
