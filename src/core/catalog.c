@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "gpuvisor/buf.h"
 #include "jsonfield_internal.h"
 
 /* Per-model storage behind the public struct gv_model; string arrays and
@@ -629,8 +630,7 @@ out:
 int gv_catalog_load(const char *path, struct gv_catalog **out, struct gv_err *err)
 {
 	FILE *f = NULL;
-	char *buf = NULL;
-	size_t cap = 0, len = 0;
+	struct gv_buf buf = GV_BUF_INIT;
 	int rc;
 
 	if (out)
@@ -645,23 +645,17 @@ int gv_catalog_load(const char *path, struct gv_catalog **out, struct gv_err *er
 	for (;;) {
 		size_t got;
 
-		if (len == cap) {
-			char *nb;
-
-			if (cap >= (64u << 20)) {
-				rc = gv_err_set(err, EFBIG, "catalog %s: larger than 64 MiB", path);
-				goto out;
-			}
-			cap = cap ? cap * 2 : 65536;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				rc = gv_err_set(err, ENOMEM, "catalog %s: out of memory", path);
-				goto out;
-			}
-			buf = nb;
+		/* a file of 64 MiB or more is refused, at the first read past it */
+		if (buf.len >= (64u << 20)) {
+			rc = gv_err_set(err, EFBIG, "catalog %s: larger than 64 MiB", path);
+			goto out;
 		}
-		got = fread(buf + len, 1, cap - len, f);
-		len += got;
+		if (gv_buf_reserve(&buf, 65536) < 0) {
+			rc = gv_err_set(err, ENOMEM, "catalog %s: out of memory", path);
+			goto out;
+		}
+		got = fread(buf.data + buf.len, 1, buf.cap - buf.len - 1, f);
+		buf.len += got;
 		if (got == 0)
 			break;
 	}
@@ -669,13 +663,13 @@ int gv_catalog_load(const char *path, struct gv_catalog **out, struct gv_err *er
 		rc = gv_err_set(err, EIO, "catalog %s: read error", path);
 		goto out;
 	}
-	rc = gv_catalog_parse(buf, len, out, err);
+	rc = gv_catalog_parse(buf.data, buf.len, out, err);
 	if (rc < 0)
 		gv_err_prefix(err, "%s", path);
 out:
 	if (f)
 		fclose(f);
-	free(buf);
+	gv_buf_free(&buf);
 	return rc;
 }
 

@@ -85,19 +85,8 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-void gvd_ctl_buf_init(struct gvd_ctl_buf *b)
-{
-	memset(b, 0, sizeof(*b));
-}
-
-void gvd_ctl_buf_free(struct gvd_ctl_buf *b)
-{
-	free(b->data);
-	memset(b, 0, sizeof(*b));
-}
-
 /* Takes one complete line out of b, parsed; 1 when there is none yet. */
-static int take_line(struct gvd_ctl_buf *b, json_t **out, struct gv_err *err)
+static int take_line(struct gv_buf *b, json_t **out, struct gv_err *err)
 {
 	char *nl = b->len ? memchr(b->data, '\n', b->len) : NULL;
 	json_error_t jerr;
@@ -112,8 +101,7 @@ static int take_line(struct gvd_ctl_buf *b, json_t **out, struct gv_err *err)
 	}
 	ll = (size_t)(nl - b->data);
 	j = json_loadb(b->data, ll, JSON_REJECT_DUPLICATES, &jerr);
-	memmove(b->data, nl + 1, b->len - ll - 1);
-	b->len -= ll + 1;
+	gv_buf_consume(b, ll + 1);
 	if (!j || !json_is_object(j)) {
 		json_decref(j);
 		return gv_err_set(err, EPROTO,
@@ -124,8 +112,8 @@ static int take_line(struct gvd_ctl_buf *b, json_t **out, struct gv_err *err)
 	return 0;
 }
 
-int gvd_ctl_recv(int fd, struct gvd_ctl_buf *b, int timeout_ms, const atomic_bool *stop,
-		 json_t **out, struct gv_err *err)
+int gvd_ctl_recv(int fd, struct gv_buf *b, int timeout_ms, const atomic_bool *stop, json_t **out,
+		 struct gv_err *err)
 {
 	uint64_t deadline = mono_ms() + (uint64_t)timeout_ms;
 	int ret;
@@ -152,16 +140,10 @@ int gvd_ctl_recv(int fd, struct gvd_ctl_buf *b, int timeout_ms, const atomic_boo
 			return gv_err_set(err, errno, "control socket: poll: %s", strerror(errno));
 		if (pr <= 0)
 			continue;
-		if (b->cap - b->len < 4096) {
-			size_t cap = b->cap ? b->cap * 2 : 8192;
-			char *g = realloc(b->data, cap);
-
-			if (!g)
-				return gv_err_set(err, ENOMEM, "out of memory");
-			b->data = g;
-			b->cap = cap;
-		}
-		n = recv(fd, b->data + b->len, b->cap - b->len, 0);
+		if (gv_buf_reserve(b, 4096) < 0)
+			return gv_err_set(err, ENOMEM, "out of memory");
+		/* the last byte of the room stays for the buffer's '\0' */
+		n = recv(fd, b->data + b->len, b->cap - b->len - 1, 0);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n < 0)
@@ -176,12 +158,12 @@ int gvd_ctl_recv(int fd, struct gvd_ctl_buf *b, int timeout_ms, const atomic_boo
 
 int gvd_ctl_hello(const char *path, pid_t owner, int timeout_ms, json_t **out, struct gv_err *err)
 {
-	struct gvd_ctl_buf b;
+	struct gv_buf b;
 	json_t *msg = json_pack("{s:s}", "op", "hello"), *ok;
 	int fd = -1, ret;
 
 	*out = NULL;
-	gvd_ctl_buf_init(&b);
+	gv_buf_init(&b);
 	if (!msg)
 		return gv_err_set(err, ENOMEM, "out of memory");
 	ret = gvd_ctl_connect(path, owner, &fd, err);
@@ -203,6 +185,6 @@ int gvd_ctl_hello(const char *path, pid_t owner, int timeout_ms, json_t **out, s
 	if (fd >= 0)
 		close(fd);
 	json_decref(msg);
-	gvd_ctl_buf_free(&b);
+	gv_buf_free(&b);
 	return ret;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "gpuvisor/buf.h"
 
 void gvd_metrics_init(struct gvd_metrics *m)
 {
@@ -43,56 +44,35 @@ void gvd_metrics_deadline(struct gvd_metrics *m)
 	pthread_mutex_unlock(&m->lock);
 }
 
-struct buf {
-	char *p;
-	size_t len, cap;
+/* The exposition being built; oom once a piece could not be added, and the
+ * render then gives nothing rather than a truncated text. */
+struct out {
+	struct gv_buf b;
 	bool oom;
 };
 
-static void put(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-static void put(struct buf *b, const char *fmt, ...)
+static void put(struct out *o, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
-	if (b->oom)
+	if (o->oom)
 		return;
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->oom = true;
-			return;
-		}
-		if ((size_t)n < b->cap - b->len) {
-			b->len += (size_t)n;
-			return;
-		}
-		char *g = realloc(b->p, b->cap * 2 + (size_t)n);
-
-		if (!g) {
-			b->oom = true;
-			return;
-		}
-		b->p = g;
-		b->cap = b->cap * 2 + (size_t)n;
-	}
+	va_start(ap, fmt);
+	if (gv_buf_vappendf(&o->b, fmt, ap) < 0)
+		o->oom = true;
+	va_end(ap);
 }
 
 /* Caller holds d->lock. */
 char *gvd_metrics_render(struct gvd *d)
 {
-	struct buf b = { .cap = 4096 };
+	struct out b = { .b = GV_BUF_INIT };
 	struct gvd_view v;
 	size_t i;
 	int g, m;
 
-	b.p = malloc(b.cap);
-	if (!b.p)
-		return NULL;
-	b.p[0] = '\0';
 	if (gvd_view_load(d, &v, NULL) == 0) {
 		put(&b,
 		    "# HELP gpuvisor_instances Instances per GPU, labelled with the GPU's mode.\n"
@@ -173,8 +153,8 @@ char *gvd_metrics_render(struct gvd *d)
 	    (unsigned long long)d->metrics.errors, (unsigned long long)d->metrics.deadline_closed);
 	pthread_mutex_unlock(&d->metrics.lock);
 	if (b.oom) {
-		free(b.p);
+		gv_buf_free(&b.b);
 		return NULL;
 	}
-	return b.p;
+	return gv_buf_steal(&b.b);
 }

@@ -598,14 +598,14 @@ static void *mig_thread(void *arg)
 	struct gvd *d = r->d;
 	struct gv_store_mig m;
 	struct gv_err err = { 0 };
-	struct gvd_ctl_buf b;
+	struct gv_buf b;
 	char acct[PATH_MAX], sched[PATH_MAX] = "", id[GV_STORE_ID_MAX];
 	json_t *msg = NULL, *line = NULL, *all = json_array(), *fin = NULL;
 	struct gv_store_inst dst;
 	int fd = -1, ret;
 	bool cancelled, ts;
 
-	gvd_ctl_buf_init(&b);
+	gv_buf_init(&b);
 	snprintf(id, sizeof(id), "%s", r->id);
 	pthread_mutex_lock(&d->lock);
 	ret = gv_store_mig_get(d->st, id, &m, &err);
@@ -722,7 +722,7 @@ out:
 	json_decref(line);
 	json_decref(fin);
 	json_decref(all);
-	gvd_ctl_buf_free(&b);
+	gv_buf_free(&b);
 	free(a);
 	pthread_mutex_lock(&d->lock);
 	r->finished = true;

@@ -32,6 +32,7 @@
 #include "bulk.h"
 #include "bulkreq.h"
 
+#include "gpuvisor/buf.h"
 #include "gpuvisor/fdpass.h"
 
 #include <errno.h>
@@ -66,9 +67,10 @@ static bool gv_ctl_stopped; /* the server thread's */
 
 /* ------------------------------------------------------------- answers */
 
+/* An answer being built; oom once a piece could not be added (the answer
+ * is then not sent at all rather than cut short). */
 struct gv_sb {
-	char *p;
-	size_t n, cap;
+	struct gv_buf b;
 	bool oom;
 };
 
@@ -77,36 +79,13 @@ static void gv_sb_add(struct gv_sb *b, const char *fmt, ...) __attribute__((form
 static void gv_sb_add(struct gv_sb *b, const char *fmt, ...)
 {
 	va_list ap;
-	int need;
 
 	if (b->oom)
 		return;
-	for (;;) {
-		size_t room = b->cap - b->n;
-
-		va_start(ap, fmt);
-		need = vsnprintf(b->p ? b->p + b->n : NULL, room, fmt, ap);
-		va_end(ap);
-		if (need < 0) {
-			b->oom = true;
-			return;
-		}
-		if ((size_t)need < room) {
-			b->n += (size_t)need;
-			return;
-		}
-		{
-			size_t cap = (b->cap ? b->cap * 2 : 256) + (size_t)need;
-			char *p = realloc(b->p, cap);
-
-			if (!p) {
-				b->oom = true;
-				return;
-			}
-			b->p = p;
-			b->cap = cap;
-		}
-	}
+	va_start(ap, fmt);
+	if (gv_buf_vappendf(&b->b, fmt, ap) < 0)
+		b->oom = true;
+	va_end(ap);
 }
 
 /* s as a JSON string: quotes and backslashes escaped, control characters
@@ -128,9 +107,9 @@ static int gv_ctl_answer(int fd, struct gv_sb *b, const int *fds, size_t nfds)
 	int rc;
 
 	gv_sb_add(b, "\n");
-	rc = b->oom ? -ENOMEM : gv_fdpass_send(fd, b->p, b->n, fds, nfds);
-	free(b->p);
-	*b = (struct gv_sb){ 0 };
+	rc = b->oom ? -ENOMEM : gv_fdpass_send(fd, b->b.data, b->b.len, fds, nfds);
+	gv_buf_free(&b->b);
+	b->oom = false;
 	return rc;
 }
 
@@ -189,7 +168,7 @@ static int gv_ctl_list(int fd)
 	for (ssize_t i = 0; i < n; i++) {
 		if (gv_ctl_uuid(v[i].dev, uuid, sizeof(uuid)) < 0) {
 			free(v);
-			free(b.p);
+			gv_buf_free(&b.b);
 			return gv_ctl_fail(fd, "list", "the UUID of device %d is not known",
 					   (int)v[i].dev);
 		}
