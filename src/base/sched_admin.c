@@ -89,11 +89,11 @@ int gv_sched_create(const char *path, enum gv_sched_policy policy, uint32_t slic
 		return gv_err_set(err, ENAMETOOLONG, "path too long: %s", path);
 	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0660);
 	if (fd < 0)
-		return gv_err_set(err, errno, "cannot create %s: %s", tmp, strerror(errno));
+		return gv_err_sys(err, "cannot create %s", tmp);
 	/* tenants map it read-write: the daemon's group, as the accounting
 	 * files (a umask must not take that away) */
 	if (fchmod(fd, 0660) < 0 || ftruncate(fd, sizeof(struct gv_sched_seg)) < 0) {
-		ret = gv_err_set(err, errno, "cannot size %s: %s", tmp, strerror(errno));
+		ret = gv_err_sys(err, "cannot size %s", tmp);
 		goto out;
 	}
 	ret = gv_sched_map_fd(fd, tmp, &s, err);
@@ -124,7 +124,7 @@ int gv_sched_create(const char *path, enum gv_sched_policy policy, uint32_t slic
 	}
 	atomic_thread_fence(memory_order_seq_cst);
 	if (rename(tmp, path) < 0) {
-		ret = gv_err_set(err, errno, "cannot create %s: %s", path, strerror(errno));
+		ret = gv_err_sys(err, "cannot create %s", path);
 		goto out;
 	}
 	*out = s;

@@ -7,6 +7,7 @@
 #include <curl/curl.h>
 
 #include "gpuvisor/buf.h"
+#include "gpuvisor/xfuncs.h"
 
 /* A response larger than this is not something gpuvisord sends. */
 #define GV_CLIENT_MAX_BODY (64u << 20)
@@ -43,9 +44,9 @@ int gv_client_new(const char *socket_path, struct gv_client **out, struct gv_err
 	int rc = 0;
 
 	*out = NULL;
-	c = calloc(1, sizeof(*c));
+	c = gv_xcalloc(err, 1, sizeof(*c));
 	if (!c) {
-		rc = gv_err_set(err, ENOMEM, "out of memory");
+		rc = -ENOMEM;
 		goto out;
 	}
 	c->socket_path = strdup(socket_path);
@@ -140,9 +141,9 @@ int gv_client_call(struct gv_client *c, const char *method, const char *path, co
 	if (status)
 		*status = 0;
 	url_len = strlen("http://localhost") + strlen(path) + 1;
-	url = malloc(url_len);
+	url = gv_xmalloc(err, url_len);
 	if (!url) {
-		rc = gv_err_set(err, ENOMEM, "out of memory");
+		rc = -ENOMEM;
 		goto out;
 	}
 	snprintf(url, url_len, "http://localhost%s", path);

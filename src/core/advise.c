@@ -3,6 +3,7 @@
  * every "what fits" is gv_place() on a private copy of the snapshot, to
  * which each replica placed is added before the next one is asked for. */
 #include "gpuvisor/advise.h"
+#include "gpuvisor/xfuncs.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -738,9 +739,9 @@ int gv_advise(const struct gv_place_node *node, const struct gv_advise_req *req,
 	ret = check(node, req, err);
 	if (ret || !out)
 		return ret ? ret : gv_err_set(err, EINVAL, "advise: no output");
-	w = malloc(sizeof(*w));
+	w = gv_xmalloc(err, sizeof(*w));
 	if (!w)
-		return gv_err_set(err, ENOMEM, "out of memory");
+		return -ENOMEM;
 	ret = work_init(w, node, err);
 	if (ret)
 		goto out;

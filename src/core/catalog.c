@@ -639,7 +639,7 @@ int gv_catalog_load(const char *path, struct gv_catalog **out, struct gv_err *er
 		return gv_err_set(err, EINVAL, "catalog: no path");
 	f = fopen(path, "rb");
 	if (!f) {
-		rc = gv_err_set(err, errno, "catalog %s: %s", path, strerror(errno));
+		rc = gv_err_sys(err, "catalog %s", path);
 		goto out;
 	}
 	for (;;) {

@@ -1,5 +1,6 @@
 /* gv_store_: the daemon's SQLite state (see include/gpuvisor/store.h). */
 #include "gpuvisor/store.h"
+#include "gpuvisor/xfuncs.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -104,9 +105,9 @@ static int collect_rows(struct gv_store *st, sqlite3_stmt *s, size_t size,
 			void *grown;
 
 			cap = cap ? cap * 2 : 16;
-			grown = realloc(*arr, cap * size);
+			grown = gv_xrealloc(err, *arr, cap * size);
 			if (!grown) {
-				ret = gv_err_set(err, ENOMEM, "out of memory");
+				ret = -ENOMEM;
 				goto out;
 			}
 			*arr = grown;
@@ -179,9 +180,9 @@ int gv_store_open(const char *path, struct gv_store **out, struct gv_err *err)
 	int rc, ret = 0;
 
 	*out = NULL;
-	st = calloc(1, sizeof(*st));
+	st = gv_xcalloc(err, 1, sizeof(*st));
 	if (!st)
-		return gv_err_set(err, ENOMEM, "out of memory");
+		return -ENOMEM;
 	rc = sqlite3_open_v2(path, &st->db,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
 			     NULL);

@@ -459,7 +459,7 @@ int gv_wire_nonce(uint8_t nonce[GV_WIRE_NONCE_SIZE], struct gv_err *err)
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			return gv_err_set(err, errno, "getrandom: %s", strerror(errno));
+			return gv_err_sys(err, "getrandom");
 		}
 		got += (size_t)r;
 	}

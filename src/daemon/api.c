@@ -612,13 +612,13 @@ static int tcp_listen(const char *spec, int *fd_out, struct gv_err *err)
 		return gv_err_set(err, EINVAL, "--listen %s: %s", spec, gai_strerror(rc));
 	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		ret = gv_err_set(err, errno, "socket: %s", strerror(errno));
+		ret = gv_err_sys(err, "socket");
 		goto out;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	/* the kernel caps the backlog at net.core.somaxconn */
 	if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, LISTEN_BACKLOG) != 0)
-		ret = gv_err_set(err, errno, "cannot listen on %s: %s", spec, strerror(errno));
+		ret = gv_err_sys(err, "cannot listen on %s", spec);
 out:
 	freeaddrinfo(ai);
 	if (ret) {
@@ -682,7 +682,7 @@ int gvd_http_start(struct gvd *d, int unix_fd, struct gvd_http **out, struct gv_
 	*out = NULL;
 	if (!h) {
 		close(unix_fd);
-		return gv_err_set(err, ENOMEM, "out of memory");
+		return gv_err_nomem(err);
 	}
 	listener_init(&h->unix_l, d, false);
 	listener_init(&h->tcp_l, d, true);

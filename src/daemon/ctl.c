@@ -30,13 +30,13 @@ int gvd_ctl_connect(const char *path, pid_t owner, int *fd_out, struct gv_err *e
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return gv_err_set(err, errno, "socket: %s", strerror(errno));
+		return gv_err_sys(err, "socket");
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
 		int e = errno;
 
 		close(fd);
-		return gv_err_set(err, e, "cannot reach the workload's control socket %s: %s", path,
-				  strerror(e));
+		return gv_err_sys_code(err, e, "cannot reach the workload's control socket %s",
+				       path);
 	}
 	/* the ctl directory is writable by every workload: only the
 	 * workload's own process group may answer for it */
@@ -62,12 +62,12 @@ int gvd_ctl_send_fds(int fd, const json_t *msg, const int *fds, size_t n_fds, st
 	int ret = 0;
 
 	if (!text)
-		return gv_err_set(err, ENOMEM, "out of memory");
+		return gv_err_nomem(err);
 	len = strlen(text);
 	text[len] = '\n'; /* replaces the NUL: sent as one line */
 	ret = gv_fdpass_send(fd, text, len + 1, fds, n_fds);
 	if (ret < 0)
-		gv_err_set(err, -ret, "control socket: send: %s", strerror(-ret));
+		gv_err_sys_code(err, -ret, "control socket: send");
 	free(text);
 	return ret;
 }
@@ -137,17 +137,17 @@ int gvd_ctl_recv(int fd, struct gv_buf *b, int timeout_ms, const atomic_bool *st
 					  timeout_ms);
 		pr = poll(&p, 1, (int)(deadline - now < 200 ? deadline - now : 200));
 		if (pr < 0 && errno != EINTR)
-			return gv_err_set(err, errno, "control socket: poll: %s", strerror(errno));
+			return gv_err_sys(err, "control socket: poll");
 		if (pr <= 0)
 			continue;
 		if (gv_buf_reserve(b, 4096) < 0)
-			return gv_err_set(err, ENOMEM, "out of memory");
+			return gv_err_nomem(err);
 		/* the last byte of the room stays for the buffer's '\0' */
 		n = recv(fd, b->data + b->len, b->cap - b->len - 1, 0);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n < 0)
-			return gv_err_set(err, errno, "control socket: %s", strerror(errno));
+			return gv_err_sys(err, "control socket");
 		if (n == 0)
 			return gv_err_set(err, EPIPE,
 					  "the workload's shim closed the control "
@@ -165,7 +165,7 @@ int gvd_ctl_hello(const char *path, pid_t owner, int timeout_ms, json_t **out, s
 	*out = NULL;
 	gv_buf_init(&b);
 	if (!msg)
-		return gv_err_set(err, ENOMEM, "out of memory");
+		return gv_err_nomem(err);
 	ret = gvd_ctl_connect(path, owner, &fd, err);
 	if (!ret)
 		ret = gvd_ctl_send(fd, msg, err);

@@ -23,8 +23,7 @@ int gvd_keep_open(struct gvd_keep *k, struct gv_err *err)
 	memset(k, 0, sizeof(*k));
 	k->sock = k->child = -1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
-		return gv_err_set(err, errno, "cannot make the pre-copy's keep socket: %s",
-				  strerror(errno));
+		return gv_err_sys(err, "cannot make the pre-copy's keep socket");
 	k->sock = sv[0];
 	k->child = sv[1];
 	return 0;
@@ -120,7 +119,7 @@ static int call(int fd, struct gv_buf *b, json_t *req, const int *fds, size_t n,
 	int ret;
 
 	if (!req)
-		return gv_err_set(err, ENOMEM, "out of memory");
+		return gv_err_nomem(err);
 	ret = gvd_ctl_send_fds(fd, req, fds, n, err);
 	if (!ret)
 		ret = gvd_ctl_recv(fd, b, 10000, &stop, &ans, err);

@@ -28,6 +28,7 @@
 #include "gpuvisor/acct.h"
 #include "gpuvisor/proc.h"
 #include "gpuvisor/rundir.h"
+#include "gpuvisor/xfuncs.h"
 #include "migration.h"
 
 #define GVD_MIG_MAX_RUNNING 16
@@ -629,7 +630,7 @@ static void *mig_thread(void *arg)
 			"auto_converge", (int)a->x.auto_converge, "inject",
 			a->x.inject[0] ? json_string(a->x.inject) : json_null());
 	if (!msg) {
-		gv_err_set(&err, ENOMEM, "out of memory");
+		gv_err_nomem(&err);
 		goto resolve;
 	}
 	ret = gvd_ctl_connect(m.ctl, m.pid, &fd, &err);
@@ -1189,7 +1190,7 @@ int gvd_mig_start(struct gvd *d, const struct gv_migreq *req, char *id_out, size
 checked:
 	runs = runs_of(d);
 	if (!runs) {
-		ret = gv_err_set(err, ENOMEM, "out of memory");
+		ret = gv_err_nomem(err);
 		goto out;
 	}
 	for (i = 0; i < GVD_MIG_MAX_RUNNING && runs[i].used; i++)
@@ -1201,9 +1202,9 @@ checked:
 		goto out;
 	}
 	r = &runs[i];
-	a = calloc(1, sizeof(*a));
+	a = gv_xcalloc(err, 1, sizeof(*a));
 	if (!a) {
-		ret = gv_err_set(err, ENOMEM, "out of memory");
+		ret = -ENOMEM;
 		goto out;
 	}
 

@@ -206,8 +206,7 @@ static int ckpt_run_keep(struct gvd *d, const char *verb, pid_t pgid, char *cons
 	}
 	pid = fork();
 	if (pid < 0) {
-		ret = gv_err_set(err, errno, "cannot start the checkpoint helper: %s",
-				 strerror(errno));
+		ret = gv_err_sys(err, "cannot start the checkpoint helper");
 		goto out;
 	}
 	if (pid == 0) {

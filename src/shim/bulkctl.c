@@ -509,7 +509,7 @@ static bool gv_ctl_live(const struct sockaddr_un *sa, struct gv_err *err)
 	int rc, e;
 
 	if (fd < 0) {
-		gv_err_set(err, errno, "socket: %s", strerror(errno));
+		gv_err_sys(err, "socket");
 		return true;
 	}
 	rc = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
@@ -525,8 +525,7 @@ static bool gv_ctl_live(const struct sockaddr_un *sa, struct gv_err *err)
 		return true;
 	}
 	if (unlink(sa->sun_path) < 0 && errno != ENOENT) {
-		gv_err_set(err, errno, "cannot remove the stale %s: %s", sa->sun_path,
-			   strerror(errno));
+		gv_err_sys(err, "cannot remove the stale %s", sa->sun_path);
 		return true;
 	}
 	return false;
@@ -543,12 +542,12 @@ static int gv_ctl_bind(struct gv_err *err)
 	memcpy(sa.sun_path, gv_ctl_path, sizeof(sa.sun_path));
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return gv_err_set(err, errno, "socket: %s", strerror(errno));
+		return gv_err_sys(err, "socket");
 	for (int tries = 0;; tries++) {
 		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
 			break;
 		if (errno != EADDRINUSE || tries == 2) {
-			rc = gv_err_set(err, errno, "bind %s: %s", gv_ctl_path, strerror(errno));
+			rc = gv_err_sys(err, "bind %s", gv_ctl_path);
 			goto fail;
 		}
 		if (gv_ctl_live(&sa, err)) {
@@ -559,7 +558,7 @@ static int gv_ctl_bind(struct gv_err *err)
 	/* the directory (0700, the workload's) is the fence; this is the
 	 * file's own, as the contract says */
 	if (chmod(gv_ctl_path, 0600) < 0 || listen(fd, 4) < 0) {
-		rc = gv_err_set(err, errno, "%s: %s", gv_ctl_path, strerror(errno));
+		rc = gv_err_sys(err, "%s", gv_ctl_path);
 		goto fail_bound;
 	}
 	gv_ctl_lfd = fd;
@@ -572,7 +571,7 @@ static int gv_ctl_bind(struct gv_err *err)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
 		gv_ctl_lfd = -1;
-		rc = gv_err_set(err, rc, "cannot start its thread: %s", strerror(rc));
+		rc = gv_err_sys_code(err, rc, "cannot start its thread");
 		goto fail_bound;
 	}
 	gv_shim_log(true, "bulk control: serving %s", gv_ctl_path);
