@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "gpuvisor/buf.h"
+#include "gpuvisor/nametab.h"
 #include "jsonfield_internal.h"
 
 /* Per-model storage behind the public struct gv_model; string arrays and
@@ -860,49 +861,14 @@ const struct gv_profile *gv_model_find_profile(const struct gv_model *m, const c
 
 /* ---- names ------------------------------------------------------------------ */
 
-const char *gv_mode_name(enum gv_mode mode)
-{
-	switch (mode) {
-	case GV_MODE_PASSTHROUGH:
-		return "passthrough";
-	case GV_MODE_TIMESLICE:
-		return "timeslice";
-	case GV_MODE_MIG:
-		return "mig";
-	}
-	return "unknown";
-}
+/* The words of the API, the CLI and the state database alike. */
+GV_NAMETAB(gv_mode, enum gv_mode, "unknown", "unknown mode '%s': passthrough, timeslice or mig",
+	   { GV_MODE_PASSTHROUGH, "passthrough" }, { GV_MODE_TIMESLICE, "timeslice" },
+	   { GV_MODE_MIG, "mig" })
 
-int gv_mode_parse(const char *s, enum gv_mode *out)
-{
-	static const enum gv_mode modes[] = { GV_MODE_PASSTHROUGH, GV_MODE_TIMESLICE, GV_MODE_MIG };
-	size_t i;
-
-	if (!s || !out)
-		return -EINVAL;
-	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
-		if (strcasecmp(s, gv_mode_name(modes[i])) == 0) {
-			*out = modes[i];
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-const char *gv_profile_kind_name(enum gv_profile_kind kind)
-{
-	switch (kind) {
-	case GV_PROFILE_PASSTHROUGH:
-		return "passthrough";
-	case GV_PROFILE_TIMESLICE:
-		return "timeslice";
-	case GV_PROFILE_MIG:
-		return "mig";
-	case GV_PROFILE_MIG_VGPU:
-		return "mig-vgpu";
-	}
-	return "unknown";
-}
+GV_NAMETAB_NAME(gv_profile_kind, enum gv_profile_kind, "unknown",
+		{ GV_PROFILE_PASSTHROUGH, "passthrough" }, { GV_PROFILE_TIMESLICE, "timeslice" },
+		{ GV_PROFILE_MIG, "mig" }, { GV_PROFILE_MIG_VGPU, "mig-vgpu" })
 
 bool gv_profile_kind_is_mig(enum gv_profile_kind kind)
 {

@@ -145,15 +145,7 @@ static int parse_args(int argc, char **argv, struct gvd_opts *o)
 			break;
 		}
 		case 'v':
-			if (strcmp(optarg, "error") == 0)
-				o->log_level = GVD_LOG_ERROR;
-			else if (strcmp(optarg, "warning") == 0 || strcmp(optarg, "warn") == 0)
-				o->log_level = GVD_LOG_WARN;
-			else if (strcmp(optarg, "info") == 0)
-				o->log_level = GVD_LOG_INFO;
-			else if (strcmp(optarg, "debug") == 0)
-				o->log_level = GVD_LOG_DEBUG;
-			else {
+			if (gvd_log_level_parse(optarg, &o->log_level, NULL) < 0) {
 				fprintf(stderr, "gpuvisord: unknown log level '%s'\n", optarg);
 				return -EINVAL;
 			}

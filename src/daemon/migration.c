@@ -854,7 +854,7 @@ static uint64_t stun_fixed_estimate(struct gvd *d, pid_t pid, uint64_t starttime
 		json_t *j;
 
 		if (r->pid != pid || r->created < born || r->state != GV_MIGST_COMPLETED ||
-		    !r->report || (strcmp(r->mode, "precopy") && strcmp(r->mode, "stopcopy")))
+		    !r->report || gv_mig_mode_parse(r->mode, NULL, NULL) < 0)
 			continue;
 		j = json_loads(r->report, 0, NULL);
 		if (!j || !json_is_string(json_object_get(j, "path")) ||
