@@ -40,6 +40,11 @@ int gv_buf_appends(struct gv_buf *b, const char *s);
 int gv_buf_appendf(struct gv_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int gv_buf_vappendf(struct gv_buf *b, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
+/* The same for building a text without a check at every step: appends
+ * unless *rc already holds a failure, and keeps the first failure in *rc
+ * (start it at 0); returns *rc. */
+int gv_buf_putf(struct gv_buf *b, int *rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* Drops the first n bytes (all of them when n >= len), moving the rest to the
  * front: what a reader does with a line it has taken. */
 void gv_buf_consume(struct gv_buf *b, size_t n);

@@ -107,6 +107,18 @@ int gv_buf_appendf(struct gv_buf *b, const char *fmt, ...)
 	return rc;
 }
 
+int gv_buf_putf(struct gv_buf *b, int *rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (*rc < 0)
+		return *rc;
+	va_start(ap, fmt);
+	*rc = gv_buf_vappendf(b, fmt, ap);
+	va_end(ap);
+	return *rc;
+}
+
 void gv_buf_consume(struct gv_buf *b, size_t n)
 {
 	if (n >= b->len) {

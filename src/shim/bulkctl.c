@@ -67,26 +67,14 @@ static bool gv_ctl_stopped; /* the server thread's */
 
 /* ------------------------------------------------------------- answers */
 
-/* An answer being built; oom once a piece could not be added (the answer
- * is then not sent at all rather than cut short). */
+/* An answer being built; rc holds the first failure to add a piece (the
+ * answer is then not sent at all rather than cut short). */
 struct gv_sb {
 	struct gv_buf b;
-	bool oom;
+	int rc;
 };
 
-static void gv_sb_add(struct gv_sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void gv_sb_add(struct gv_sb *b, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (b->oom)
-		return;
-	va_start(ap, fmt);
-	if (gv_buf_vappendf(&b->b, fmt, ap) < 0)
-		b->oom = true;
-	va_end(ap);
-}
+#define gv_sb_add(sb, ...) gv_buf_putf(&(sb)->b, &(sb)->rc, __VA_ARGS__)
 
 /* s as a JSON string: quotes and backslashes escaped, control characters
  * dropped (the messages are the shim's own). */
@@ -107,9 +95,9 @@ static int gv_ctl_answer(int fd, struct gv_sb *b, const int *fds, size_t nfds)
 	int rc;
 
 	gv_sb_add(b, "\n");
-	rc = b->oom ? -ENOMEM : gv_fdpass_send(fd, b->b.data, b->b.len, fds, nfds);
+	rc = b->rc < 0 ? -ENOMEM : gv_fdpass_send(fd, b->b.data, b->b.len, fds, nfds);
 	gv_buf_free(&b->b);
-	b->oom = false;
+	b->rc = 0;
 	return rc;
 }
 

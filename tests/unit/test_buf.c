@@ -95,6 +95,22 @@ static void test_reserve_and_direct_write(void **state)
 	gv_buf_free(&b);
 }
 
+static void test_putf_keeps_the_first_failure(void **state)
+{
+	struct gv_buf b = GV_BUF_INIT;
+	int rc = 0;
+
+	(void)state;
+	assert_int_equal(gv_buf_putf(&b, &rc, "%s=%d", "a", 1), 0);
+	assert_int_equal(gv_buf_putf(&b, &rc, ";"), 0);
+	assert_string_equal(b.data, "a=1;");
+	/* after a failure nothing more is added */
+	rc = -ENOMEM;
+	assert_int_equal(gv_buf_putf(&b, &rc, "lost"), -ENOMEM);
+	assert_string_equal(b.data, "a=1;");
+	gv_buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -102,6 +118,7 @@ int main(void)
 		cmocka_unit_test(test_append_keeps_a_string),
 		cmocka_unit_test(test_appendf_grows),
 		cmocka_unit_test(test_reserve_and_direct_write),
+		cmocka_unit_test(test_putf_keeps_the_first_failure),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
