@@ -100,9 +100,10 @@ struct gv_advice {
 int gv_advise(const struct gv_place_node *node, const struct gv_advise_req *req,
 	      struct gv_advice *out, struct gv_err *err);
 
+/* "training", "inference" or "dev"; "?" for a value outside the enum. */
 const char *gv_advise_workload_name(enum gv_advise_workload w);
-/* "training", "inference" or "dev" (exactly); -EINVAL else. */
-int gv_advise_workload_parse(const char *s, enum gv_advise_workload *out);
+/* One of those names (exactly); -EINVAL (the reason in err) else. */
+int gv_advise_workload_parse(const char *s, enum gv_advise_workload *out, struct gv_err *err);
 
 /* POST /v1/advise body, parsed strictly (src/core/advisereq.c):
  *   {"workload":"training"|"inference"|"dev",   (required)

@@ -106,8 +106,12 @@ const struct gv_model *gv_catalog_match_ex(const struct gv_catalog *cat, uint32_
  * so is NVIDIA's "grid_" prefix ("grid_a100-8c"). */
 const struct gv_profile *gv_model_find_profile(const struct gv_model *m, const char *name);
 
+/* Names (gpuvisor/nametab.h): "passthrough", "timeslice", "mig"; "unknown"
+ * for a value outside the enum. parse takes a name exactly: 0, or -EINVAL
+ * with "unknown mode '<s>': passthrough, timeslice or mig" in err. */
 const char *gv_mode_name(enum gv_mode mode);
-int gv_mode_parse(const char *s, enum gv_mode *out);
+int gv_mode_parse(const char *s, enum gv_mode *out, struct gv_err *err);
+/* "passthrough", "timeslice", "mig", "mig-vgpu"; "unknown" otherwise. */
 const char *gv_profile_kind_name(enum gv_profile_kind kind);
 /* True for the kinds that occupy a hardware MIG instance (GV_PROFILE_MIG and
  * GV_PROFILE_MIG_VGPU). */

@@ -22,6 +22,19 @@ struct gv_err {
 int gv_err_set(struct gv_err *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Records "<message>: <strerror(errno)>" with errno as the code and returns
+ * -errno, for a failed system call: `return gv_err_sys(err, "cannot open %s",
+ * path)`. errno is read before anything can change it; 0 counts as EIO. */
+int gv_err_sys(struct gv_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The same for a code already taken out of errno or returned negated (the
+ * sign does not matter); 0 counts as EIO. */
+int gv_err_sys_code(struct gv_err *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Records "out of memory" (ENOMEM) and returns -ENOMEM. */
+int gv_err_nomem(struct gv_err *err);
+
 /* Prepends "context: " to an existing message (no-op when err is NULL). */
 void gv_err_prefix(struct gv_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

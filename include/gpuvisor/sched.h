@@ -53,7 +53,7 @@ struct gv_sched_client; /* one attached process (tenant side) */
 /* "best-effort", "equal-share", "fixed-share"; NULL for an unknown value. */
 const char *gv_sched_policy_name(enum gv_sched_policy policy);
 /* Inverse of gv_sched_policy_name; -EINVAL (message in err) otherwise. */
-int gv_sched_policy_from_name(const char *name, enum gv_sched_policy *out, struct gv_err *err);
+int gv_sched_policy_parse(const char *name, enum gv_sched_policy *out, struct gv_err *err);
 
 /* Daemon: create the segment file at path with the given policy and slice
  * (GV_SCHED_SLICE_MIN_US..GV_SCHED_SLICE_MAX_US), or, when a valid segment

@@ -8,6 +8,7 @@
  * them subtracts them from total, so they are given back exactly once.
  */
 #include "gpuvisor/acct.h"
+#include "gpuvisor/xfuncs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -196,16 +197,16 @@ static int map_fd(int fd, const char *path, struct gv_acct **out, struct gv_err 
 	int rc = 0;
 
 	if (fstat(fd, &st) < 0)
-		return gv_err_set(err, errno, "%s: %s", path, strerror(errno));
+		return gv_err_sys(err, "%s", path);
 	if ((size_t)st.st_size != sizeof(struct acct_file))
 		return gv_err_set(err, EINVAL, "%s: not a gpuvisor accounting file (size %lld)",
 				  path, (long long)st.st_size);
 	m = mmap(NULL, sizeof(struct acct_file), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (m == MAP_FAILED)
-		return gv_err_set(err, errno, "%s: mmap: %s", path, strerror(errno));
-	a = calloc(1, sizeof(*a));
+		return gv_err_sys(err, "%s: mmap", path);
+	a = gv_xcalloc(err, 1, sizeof(*a));
 	if (!a) {
-		rc = gv_err_set(err, ENOMEM, "out of memory");
+		rc = -ENOMEM;
 		goto out;
 	}
 	a->map = m;
@@ -238,18 +239,18 @@ int gv_acct_create(const char *path, uint64_t limit_bytes, struct gv_err *err)
 		return gv_err_set(err, EINVAL, "accounting file path is empty");
 	if (asprintf(&tmp, "%s.XXXXXX", path) < 0) {
 		tmp = NULL;
-		return gv_err_set(err, ENOMEM, "out of memory");
+		return gv_err_nomem(err);
 	}
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
-		rc = gv_err_set(err, errno, "%s: cannot create: %s", path, strerror(errno));
+		rc = gv_err_sys(err, "%s: cannot create", path);
 		free(tmp);
 		tmp = NULL;
 		goto out;
 	}
-	f = calloc(1, sizeof(*f));
+	f = gv_xcalloc(err, 1, sizeof(*f));
 	if (!f) {
-		rc = gv_err_set(err, ENOMEM, "out of memory");
+		rc = -ENOMEM;
 		goto out;
 	}
 	f->hdr.magic = GV_ACCT_MAGIC;
@@ -258,13 +259,12 @@ int gv_acct_create(const char *path, uint64_t limit_bytes, struct gv_err *err)
 	f->hdr.n_slots = GV_ACCT_SLOTS;
 	f->hdr.slot_size = sizeof(struct acct_slot);
 	if (write(fd, f, sizeof(*f)) != (ssize_t)sizeof(*f) || fchmod(fd, 0660) < 0) {
-		rc = gv_err_set(err, errno ? errno : EIO, "%s: cannot write: %s", path,
-				strerror(errno ? errno : EIO));
+		rc = gv_err_sys(err, "%s: cannot write", path);
 		goto out;
 	}
 	/* link() publishes the complete file, and refuses to replace one */
 	if (link(tmp, path) < 0) {
-		rc = gv_err_set(err, errno, "%s: %s", path, strerror(errno));
+		rc = gv_err_sys(err, "%s", path);
 		goto out;
 	}
 out:
@@ -288,7 +288,7 @@ int gv_acct_open(const char *path, struct gv_acct **out, struct gv_err *err)
 		return gv_err_set(err, EINVAL, "gv_acct_open: NULL argument");
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
-		return gv_err_set(err, errno, "%s: %s", path, strerror(errno));
+		return gv_err_sys(err, "%s", path);
 	rc = map_fd(fd, path, out, err);
 	close(fd);
 	return rc;
@@ -486,16 +486,15 @@ int gv_acct_limit_create(const char *path, uint64_t limit_bytes, struct gv_err *
 	if (!path || !*path)
 		return gv_err_set(err, EINVAL, "limit file path is empty");
 	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
-		return gv_err_set(err, ENOMEM, "out of memory");
+		return gv_err_nomem(err);
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
-		rc = gv_err_set(err, errno, "%s: cannot create: %s", path, strerror(errno));
+		rc = gv_err_sys(err, "%s: cannot create", path);
 		goto out;
 	}
 	if (write(fd, &l, sizeof(l)) != (ssize_t)sizeof(l) || fchmod(fd, 0644) < 0 ||
 	    rename(tmp, path) < 0) {
-		rc = gv_err_set(err, errno ? errno : EIO, "%s: cannot write: %s", path,
-				strerror(errno ? errno : EIO));
+		rc = gv_err_sys(err, "%s: cannot write", path);
 		unlink(tmp);
 	}
 out:
@@ -515,14 +514,14 @@ int gv_acct_use_limit_file(struct gv_acct *acct, const char *path, struct gv_err
 		return gv_err_set(err, EINVAL, "gv_acct_use_limit_file: NULL argument");
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return gv_err_set(err, errno, "%s: %s", path, strerror(errno));
+		return gv_err_sys(err, "%s", path);
 	if (fstat(fd, &st) < 0 || st.st_size != (off_t)sizeof(struct acct_limit)) {
 		rc = gv_err_set(err, EINVAL, "%s: not a limit file (size)", path);
 		goto out;
 	}
 	m = mmap(NULL, sizeof(struct acct_limit), PROT_READ, MAP_SHARED, fd, 0);
 	if (m == MAP_FAILED) {
-		rc = gv_err_set(err, errno, "%s: %s", path, strerror(errno));
+		rc = gv_err_sys(err, "%s", path);
 		goto out;
 	}
 	if (((const struct acct_limit *)m)->magic != GV_ACCT_LIMIT_MAGIC) {

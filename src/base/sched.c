@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "sched_internal.h"
+#include "gpuvisor/xfuncs.h"
 
 /* How long past a lease's deadline a waiter waits before it checks whether
  * the holder's process is still alive, and how often it re-checks a live
@@ -215,10 +216,10 @@ int gv_sched_map_fd(int fd, const char *path, struct gv_sched **out, struct gv_e
 
 	m = mmap(NULL, sizeof(struct gv_sched_seg), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (m == MAP_FAILED)
-		return gv_err_set(err, errno, "cannot map %s: %s", path, strerror(errno));
-	s = calloc(1, sizeof(*s));
+		return gv_err_sys(err, "cannot map %s", path);
+	s = gv_xcalloc(err, 1, sizeof(*s));
 	if (!s) {
-		ret = gv_err_set(err, ENOMEM, "out of memory");
+		ret = -ENOMEM;
 		goto out;
 	}
 	s->g = m;
@@ -240,8 +241,7 @@ int gv_sched_open(const char *path, struct gv_sched **out, struct gv_err *err)
 		return gv_err_set(err, EINVAL, "gv_sched_open: NULL argument");
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
-		ret = gv_err_set(err, errno, "cannot open scheduler segment %s: %s", path,
-				 strerror(errno));
+		ret = gv_err_sys(err, "cannot open scheduler segment %s", path);
 		goto out;
 	}
 	if (fstat(fd, &st) < 0 || (size_t)st.st_size != sizeof(struct gv_sched_seg)) {
@@ -817,9 +817,9 @@ int gv_sched_attach(struct gv_sched *s, const char *instance_id,
 				  "instance %s is not registered with the scheduler "
 				  "of this GPU",
 				  instance_id);
-	c = calloc(1, sizeof(*c));
+	c = gv_xcalloc(err, 1, sizeof(*c));
 	if (!c)
-		return gv_err_set(err, ENOMEM, "out of memory");
+		return -ENOMEM;
 	c->s = s;
 	c->g = s->g;
 	c->tenant = t;

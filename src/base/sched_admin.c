@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "sched_internal.h"
+#include "gpuvisor/nametab.h"
 
 static int check_policy(enum gv_sched_policy policy, uint32_t slice_us, struct gv_err *err)
 {
@@ -27,36 +28,10 @@ static int check_policy(enum gv_sched_policy policy, uint32_t slice_us, struct g
 	return 0;
 }
 
-const char *gv_sched_policy_name(enum gv_sched_policy policy)
-{
-	switch (policy) {
-	case GV_SCHED_BEST_EFFORT:
-		return "best-effort";
-	case GV_SCHED_EQUAL_SHARE:
-		return "equal-share";
-	case GV_SCHED_FIXED_SHARE:
-		return "fixed-share";
-	}
-	return NULL;
-}
-
-int gv_sched_policy_from_name(const char *name, enum gv_sched_policy *out, struct gv_err *err)
-{
-	static const enum gv_sched_policy all[] = { GV_SCHED_BEST_EFFORT, GV_SCHED_EQUAL_SHARE,
-						    GV_SCHED_FIXED_SHARE };
-
-	for (size_t i = 0; name && i < sizeof(all) / sizeof(all[0]); i++) {
-		if (strcmp(name, gv_sched_policy_name(all[i])) == 0) {
-			if (out)
-				*out = all[i];
-			return 0;
-		}
-	}
-	return gv_err_set(err, EINVAL,
-			  "unknown scheduling policy '%s' (best-effort, "
-			  "equal-share or fixed-share)",
-			  name ? name : "(null)");
-}
+GV_NAMETAB(gv_sched_policy, enum gv_sched_policy, NULL,
+	   "unknown scheduling policy '%s' (best-effort, equal-share or fixed-share)",
+	   { GV_SCHED_BEST_EFFORT, "best-effort" }, { GV_SCHED_EQUAL_SHARE, "equal-share" },
+	   { GV_SCHED_FIXED_SHARE, "fixed-share" })
 
 int gv_sched_create(const char *path, enum gv_sched_policy policy, uint32_t slice_us,
 		    struct gv_sched **out, struct gv_err *err)
@@ -89,11 +64,11 @@ int gv_sched_create(const char *path, enum gv_sched_policy policy, uint32_t slic
 		return gv_err_set(err, ENAMETOOLONG, "path too long: %s", path);
 	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0660);
 	if (fd < 0)
-		return gv_err_set(err, errno, "cannot create %s: %s", tmp, strerror(errno));
+		return gv_err_sys(err, "cannot create %s", tmp);
 	/* tenants map it read-write: the daemon's group, as the accounting
 	 * files (a umask must not take that away) */
 	if (fchmod(fd, 0660) < 0 || ftruncate(fd, sizeof(struct gv_sched_seg)) < 0) {
-		ret = gv_err_set(err, errno, "cannot size %s: %s", tmp, strerror(errno));
+		ret = gv_err_sys(err, "cannot size %s", tmp);
 		goto out;
 	}
 	ret = gv_sched_map_fd(fd, tmp, &s, err);
@@ -124,7 +99,7 @@ int gv_sched_create(const char *path, enum gv_sched_policy policy, uint32_t slic
 	}
 	atomic_thread_fence(memory_order_seq_cst);
 	if (rename(tmp, path) < 0) {
-		ret = gv_err_set(err, errno, "cannot create %s: %s", path, strerror(errno));
+		ret = gv_err_sys(err, "cannot create %s", path);
 		goto out;
 	}
 	*out = s;

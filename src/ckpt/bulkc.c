@@ -3,6 +3,7 @@
  * one answer line each, file descriptors attached with SCM_RIGHTS. */
 #include "ckpt.h"
 
+#include "gpuvisor/buf.h"
 #include "gpuvisor/fdpass.h"
 
 #include <errno.h>
@@ -19,8 +20,7 @@
 
 struct bulkc {
 	int fd;
-	char *buf; /* bytes read past the last answer's newline */
-	size_t len, cap;
+	struct gv_buf buf; /* bytes read past the last answer's newline */
 };
 
 int bulkc_open(const char *path, int pgid, struct bulkc **out)
@@ -71,7 +71,7 @@ void bulkc_close(struct bulkc *c)
 	if (!c)
 		return;
 	close(c->fd);
-	free(c->buf);
+	gv_buf_free(&c->buf);
 	free(c);
 }
 
@@ -104,43 +104,36 @@ static int read_line(struct bulkc *c, char **line, int *fds, size_t cap, size_t 
 {
 	*n_fds = 0;
 	for (;;) {
-		char *nl = c->len ? memchr(c->buf, '\n', c->len) : NULL;
+		char *nl = c->buf.len ? memchr(c->buf.data, '\n', c->buf.len) : NULL;
 		ssize_t r;
 
 		if (nl) {
-			size_t n = (size_t)(nl - c->buf);
+			size_t n = (size_t)(nl - c->buf.data);
 
 			*line = malloc(n + 1);
 			if (!*line)
 				return ckpt_fail(-ENOMEM, "out of memory");
-			memcpy(*line, c->buf, n);
+			memcpy(*line, c->buf.data, n);
 			(*line)[n] = '\0';
-			memmove(c->buf, nl + 1, c->len - n - 1);
-			c->len -= n + 1;
+			gv_buf_consume(&c->buf, n + 1);
 			return 0;
 		}
-		if (c->cap - c->len < 65536) {
-			size_t ncap = c->cap ? c->cap * 2 : 65536;
-			char *b;
-
-			if (ncap > BULKC_LINE_MAX)
-				return ckpt_fail(-E2BIG,
-						 "the shim's answer is longer than %u bytes",
-						 BULKC_LINE_MAX);
-			b = realloc(c->buf, ncap);
-			if (!b)
-				return ckpt_fail(-ENOMEM, "out of memory");
-			c->buf = b;
-			c->cap = ncap;
-		}
-		r = gv_fdpass_recv(c->fd, c->buf + c->len, c->cap - c->len, 0, fds, cap, n_fds,
-				   NULL);
+		/* each read gets 64 KiB of room at least; the buffer stays under
+		 * BULKC_LINE_MAX */
+		if (c->buf.len + 65536 >= BULKC_LINE_MAX)
+			return ckpt_fail(-E2BIG, "the shim's answer is longer than %u bytes",
+					 BULKC_LINE_MAX);
+		if (gv_buf_reserve(&c->buf, 65536) < 0)
+			return ckpt_fail(-ENOMEM, "out of memory");
+		/* the last byte of the room stays for the buffer's '\0' */
+		r = gv_fdpass_recv(c->fd, c->buf.data + c->buf.len, c->buf.cap - c->buf.len - 1, 0,
+				   fds, cap, n_fds, NULL);
 		if (r == -EINTR)
 			continue;
 		if (r <= 0)
 			return ckpt_fail(-EPIPE, "the workload's shim closed its bulk control "
 						 "connection");
-		c->len += (size_t)r;
+		c->buf.len += (size_t)r;
 	}
 }
 

@@ -2,6 +2,8 @@
  * checkpoint steps the verbs share (ckpt.h). */
 #include "ckpt.h"
 
+#include "gpuvisor/nametab.h"
+
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
@@ -112,20 +114,10 @@ double ckpt_now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-const char *ckpt_state_name(CUprocessState s)
-{
-	switch (s) {
-	case CU_PROCESS_STATE_RUNNING:
-		return "running";
-	case CU_PROCESS_STATE_LOCKED:
-		return "locked";
-	case CU_PROCESS_STATE_CHECKPOINTED:
-		return "checkpointed";
-	case CU_PROCESS_STATE_FAILED:
-		return "failed";
-	}
-	return "unknown";
-}
+GV_NAMETAB_NAME(ckpt_state, CUprocessState, "unknown", { CU_PROCESS_STATE_RUNNING, "running" },
+		{ CU_PROCESS_STATE_LOCKED, "locked" },
+		{ CU_PROCESS_STATE_CHECKPOINTED, "checkpointed" },
+		{ CU_PROCESS_STATE_FAILED, "failed" })
 
 void ckpt_fault_point(const char *where)
 {

@@ -50,6 +50,7 @@
 #include "gpuvisor/chunkhash.h"
 #include "gpuvisor/fdpass.h"
 #include "gpuvisor/migrate.h"
+#include "gpuvisor/xfuncs.h"
 #include "hashk.h"
 
 #define PC_MAX_DEV 64
@@ -332,11 +333,11 @@ static int list_regions(void *ctx, struct gv_mig_region *out, size_t cap, size_t
 			}
 			if (pc->n == pc->cap) {
 				size_t ncap = pc->cap ? pc->cap * 2 : 64;
-				struct pc_reg *t = realloc(pc->r, ncap * sizeof(*t));
+				struct pc_reg *t = gv_xrealloc(err, pc->r, ncap * sizeof(*t));
 
 				if (!t) {
 					json_decref(ans);
-					return gv_err_set(err, ENOMEM, "out of memory");
+					return -ENOMEM;
 				}
 				pc->r = t;
 				pc->cap = ncap;

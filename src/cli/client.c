@@ -6,6 +6,9 @@
 
 #include <curl/curl.h>
 
+#include "gpuvisor/buf.h"
+#include "gpuvisor/xfuncs.h"
+
 /* A response larger than this is not something gpuvisord sends. */
 #define GV_CLIENT_MAX_BODY (64u << 20)
 
@@ -14,37 +17,24 @@ struct gv_client {
 	char *socket_path;
 };
 
-struct gv_buf {
-	char *data;
-	size_t len;
-	size_t cap;
+/* The answer's body as curl hands it over; overflow once it passed
+ * GV_CLIENT_MAX_BODY (the transfer is then cut short). */
+struct gv_client_body {
+	struct gv_buf b;
 	int overflow;
 };
 
 static size_t gv_client_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
-	struct gv_buf *b = userdata;
+	struct gv_client_body *body = userdata;
 	size_t n = size * nmemb;
 
-	if (b->len + n + 1 > GV_CLIENT_MAX_BODY) {
-		b->overflow = 1;
+	if (body->b.len + n + 1 > GV_CLIENT_MAX_BODY) {
+		body->overflow = 1;
 		return 0;
 	}
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		char *p;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		p = realloc(b->data, cap);
-		if (!p)
-			return 0;
-		b->data = p;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, ptr, n);
-	b->len += n;
-	b->data[b->len] = '\0';
+	if (gv_buf_append(&body->b, ptr, n) < 0)
+		return 0;
 	return n;
 }
 
@@ -54,9 +44,9 @@ int gv_client_new(const char *socket_path, struct gv_client **out, struct gv_err
 	int rc = 0;
 
 	*out = NULL;
-	c = calloc(1, sizeof(*c));
+	c = gv_xcalloc(err, 1, sizeof(*c));
 	if (!c) {
-		rc = gv_err_set(err, ENOMEM, "out of memory");
+		rc = -ENOMEM;
 		goto out;
 	}
 	c->socket_path = strdup(socket_path);
@@ -137,7 +127,7 @@ static int gv_client_http_error(long status, const char *body, struct gv_err *er
 int gv_client_call(struct gv_client *c, const char *method, const char *path, const json_t *body,
 		   json_t **out, long *status, struct gv_err *err)
 {
-	struct gv_buf buf = { 0 };
+	struct gv_client_body buf = { .b = GV_BUF_INIT };
 	struct curl_slist *hdrs = NULL;
 	char *url = NULL, *payload = NULL;
 	char curl_err[CURL_ERROR_SIZE] = "";
@@ -151,9 +141,9 @@ int gv_client_call(struct gv_client *c, const char *method, const char *path, co
 	if (status)
 		*status = 0;
 	url_len = strlen("http://localhost") + strlen(path) + 1;
-	url = malloc(url_len);
+	url = gv_xmalloc(err, url_len);
 	if (!url) {
-		rc = gv_err_set(err, ENOMEM, "out of memory");
+		rc = -ENOMEM;
 		goto out;
 	}
 	snprintf(url, url_len, "http://localhost%s", path);
@@ -207,10 +197,10 @@ int gv_client_call(struct gv_client *c, const char *method, const char *path, co
 	if (status)
 		*status = http;
 	if (http < 200 || http >= 300) {
-		rc = gv_client_http_error(http, buf.data, err);
+		rc = gv_client_http_error(http, buf.b.data, err);
 		goto out;
 	}
-	*out = json_loads(buf.data ? buf.data : "", 0, &jerr);
+	*out = json_loads(buf.b.data ? buf.b.data : "", 0, &jerr);
 	if (!*out)
 		rc = gv_err_set(err, EPROTO, "gpuvisord sent invalid JSON (%s) for %s %s",
 				jerr.text, method, path);
@@ -221,6 +211,6 @@ out:
 	curl_slist_free_all(hdrs);
 	free(payload);
 	free(url);
-	free(buf.data);
+	gv_buf_free(&buf.b);
 	return rc;
 }

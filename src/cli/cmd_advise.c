@@ -4,6 +4,8 @@
 #include "cli.h"
 #include "table.h"
 
+#include "gpuvisor/advise.h"
+
 #include <string.h>
 
 /* "mig 3g.40gb on gpu 0 at slot 4" / "timeslice h100-8c x3 on gpus 0, 1" */
@@ -143,8 +145,7 @@ static int advise_run(struct gv_cli *cli, int argc, char **argv)
 	while ((c = gv_cli_getopt(cli, argc, argv, "+h", opts, &as_json, &rc)) != -1) {
 		switch (c) {
 		case 'w':
-			if (strcmp(optarg, "training") != 0 && strcmp(optarg, "inference") != 0 &&
-			    strcmp(optarg, "dev") != 0)
+			if (gv_advise_workload_parse(optarg, NULL, NULL) < 0)
 				return gv_cli_usage_error(
 					cli,
 					"--workload must be training, inference or dev, not '%s'",

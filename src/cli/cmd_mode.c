@@ -1,6 +1,8 @@
 /* gpuvisor mode GPU MODE: PUT /v1/gpus/GPU/mode. */
 #include "cli.h"
 
+#include "gpuvisor/catalog.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,11 +12,9 @@ static int mode_run(struct gv_cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const modes[] = { "passthrough", "timeslice", "mig" };
 	json_t *body = NULL, *gpu = NULL;
 	char *path = NULL;
 	const char *mode;
-	size_t i;
 	int rc;
 
 	if (gv_cli_getopt(cli, argc, argv, "h", opts, NULL, &rc) != -1)
@@ -22,10 +22,7 @@ static int mode_run(struct gv_cli *cli, int argc, char **argv)
 	if (argc - optind != 2)
 		return gv_cli_usage_error(cli, "mode takes a GPU and a mode");
 	mode = argv[optind + 1];
-	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
-		if (strcmp(mode, modes[i]) == 0)
-			break;
-	if (i == sizeof(modes) / sizeof(modes[0]))
+	if (gv_mode_parse(mode, NULL, NULL) < 0)
 		return gv_cli_usage_error(cli, "unknown mode '%s': passthrough, timeslice or mig",
 					  mode);
 	if (!*argv[optind])

@@ -5,13 +5,13 @@
 #include "cli.h"
 #include "table.h"
 
+#include "gpuvisor/sched.h"
+
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define GV_SCHED_MAX_WEIGHTS 32
-
-static const char *const gv_sched_policies[] = { "best-effort", "equal-share", "fixed-share" };
 
 struct gv_sched_weight {
 	const char *id;
@@ -116,16 +116,11 @@ static int sched_run(struct gv_cli *cli, int argc, char **argv)
 	char *path = NULL;
 	bool as_json = false;
 	int c, rc = GV_EXIT_OK, slice = -1, n_w = 0, i;
-	size_t k;
 
 	while ((c = gv_cli_getopt(cli, argc, argv, "h", opts, &as_json, &rc)) != -1) {
 		switch (c) {
 		case 'p':
-			for (k = 0; k < sizeof(gv_sched_policies) / sizeof(gv_sched_policies[0]);
-			     k++)
-				if (strcmp(optarg, gv_sched_policies[k]) == 0)
-					break;
-			if (k == sizeof(gv_sched_policies) / sizeof(gv_sched_policies[0]))
+			if (gv_sched_policy_parse(optarg, NULL, NULL) < 0)
 				return gv_cli_usage_error(
 					cli,
 					"unknown policy '%s': best-effort, equal-share or fixed-share",

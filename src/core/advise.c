@@ -3,6 +3,8 @@
  * every "what fits" is gv_place() on a private copy of the snapshot, to
  * which each replica placed is added before the next one is asked for. */
 #include "gpuvisor/advise.h"
+#include "gpuvisor/nametab.h"
+#include "gpuvisor/xfuncs.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -32,33 +34,10 @@ struct pick {
 	const struct gv_profile *p;
 };
 
-const char *gv_advise_workload_name(enum gv_advise_workload w)
-{
-	switch (w) {
-	case GV_ADVISE_TRAINING:
-		return "training";
-	case GV_ADVISE_INFERENCE:
-		return "inference";
-	case GV_ADVISE_DEV:
-		return "dev";
-	}
-	return "?";
-}
-
-int gv_advise_workload_parse(const char *s, enum gv_advise_workload *out)
-{
-	if (!s)
-		return -EINVAL;
-	if (!strcmp(s, "training"))
-		*out = GV_ADVISE_TRAINING;
-	else if (!strcmp(s, "inference"))
-		*out = GV_ADVISE_INFERENCE;
-	else if (!strcmp(s, "dev"))
-		*out = GV_ADVISE_DEV;
-	else
-		return -EINVAL;
-	return 0;
-}
+GV_NAMETAB(gv_advise_workload, enum gv_advise_workload, "?",
+	   "the workload must be training, inference or dev, not '%s'",
+	   { GV_ADVISE_TRAINING, "training" }, { GV_ADVISE_INFERENCE, "inference" },
+	   { GV_ADVISE_DEV, "dev" })
 
 static void reason(struct gv_advice_opt *o, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -738,9 +717,9 @@ int gv_advise(const struct gv_place_node *node, const struct gv_advise_req *req,
 	ret = check(node, req, err);
 	if (ret || !out)
 		return ret ? ret : gv_err_set(err, EINVAL, "advise: no output");
-	w = malloc(sizeof(*w));
+	w = gv_xmalloc(err, sizeof(*w));
 	if (!w)
-		return gv_err_set(err, ENOMEM, "out of memory");
+		return -ENOMEM;
 	ret = work_init(w, node, err);
 	if (ret)
 		goto out;

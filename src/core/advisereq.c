@@ -30,7 +30,7 @@ int gv_advisereq_parse(const char *body, size_t len, struct gv_advise_body *out,
 			 err);
 	/* a string of the wrong length or bytes gets the same words as a wrong word */
 	if ((ret && json_is_string(json_object_get(root, "workload"))) ||
-	    (!ret && gv_advise_workload_parse(workload, &b.req.workload)))
+	    (!ret && gv_advise_workload_parse(workload, &b.req.workload, NULL)))
 		ret = gv_err_set(err, EINVAL,
 				 "field 'workload' must be \"training\", \"inference\" or \"dev\"");
 	if (!ret)

@@ -135,13 +135,7 @@ int gv_apireq_mode_parse(const char *body, size_t len, enum gv_mode *out, struct
 				 "field 'mode' must be \"passthrough\", \"timeslice\" or \"mig\"");
 	if (ret)
 		goto out;
-	if (strcmp(mode, "passthrough") == 0)
-		*out = GV_MODE_PASSTHROUGH;
-	else if (strcmp(mode, "timeslice") == 0)
-		*out = GV_MODE_TIMESLICE;
-	else if (strcmp(mode, "mig") == 0)
-		*out = GV_MODE_MIG;
-	else
+	if (gv_mode_parse(mode, out, NULL) < 0)
 		ret = gv_err_set(err, EINVAL,
 				 "field 'mode' must be \"passthrough\", \"timeslice\" or \"mig\"");
 out:

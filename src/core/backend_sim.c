@@ -297,7 +297,7 @@ int gv_backend_sim_new(const struct gv_catalog *cat, const struct gv_node_desc *
 		if (stat(state_path, &st) == 0)
 			have_state = true;
 		else if (errno != ENOENT) {
-			rc = gv_err_set(err, errno, "%s: %s", state_path, strerror(errno));
+			rc = gv_err_sys(err, "%s", state_path);
 			goto out;
 		}
 	}

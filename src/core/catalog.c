@@ -12,6 +12,8 @@
 
 #include <jansson.h>
 
+#include "gpuvisor/buf.h"
+#include "gpuvisor/nametab.h"
 #include "jsonfield_internal.h"
 
 /* Per-model storage behind the public struct gv_model; string arrays and
@@ -629,8 +631,7 @@ out:
 int gv_catalog_load(const char *path, struct gv_catalog **out, struct gv_err *err)
 {
 	FILE *f = NULL;
-	char *buf = NULL;
-	size_t cap = 0, len = 0;
+	struct gv_buf buf = GV_BUF_INIT;
 	int rc;
 
 	if (out)
@@ -639,29 +640,23 @@ int gv_catalog_load(const char *path, struct gv_catalog **out, struct gv_err *er
 		return gv_err_set(err, EINVAL, "catalog: no path");
 	f = fopen(path, "rb");
 	if (!f) {
-		rc = gv_err_set(err, errno, "catalog %s: %s", path, strerror(errno));
+		rc = gv_err_sys(err, "catalog %s", path);
 		goto out;
 	}
 	for (;;) {
 		size_t got;
 
-		if (len == cap) {
-			char *nb;
-
-			if (cap >= (64u << 20)) {
-				rc = gv_err_set(err, EFBIG, "catalog %s: larger than 64 MiB", path);
-				goto out;
-			}
-			cap = cap ? cap * 2 : 65536;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				rc = gv_err_set(err, ENOMEM, "catalog %s: out of memory", path);
-				goto out;
-			}
-			buf = nb;
+		/* a file of 64 MiB or more is refused, at the first read past it */
+		if (buf.len >= (64u << 20)) {
+			rc = gv_err_set(err, EFBIG, "catalog %s: larger than 64 MiB", path);
+			goto out;
 		}
-		got = fread(buf + len, 1, cap - len, f);
-		len += got;
+		if (gv_buf_reserve(&buf, 65536) < 0) {
+			rc = gv_err_set(err, ENOMEM, "catalog %s: out of memory", path);
+			goto out;
+		}
+		got = fread(buf.data + buf.len, 1, buf.cap - buf.len - 1, f);
+		buf.len += got;
 		if (got == 0)
 			break;
 	}
@@ -669,13 +664,13 @@ int gv_catalog_load(const char *path, struct gv_catalog **out, struct gv_err *er
 		rc = gv_err_set(err, EIO, "catalog %s: read error", path);
 		goto out;
 	}
-	rc = gv_catalog_parse(buf, len, out, err);
+	rc = gv_catalog_parse(buf.data, buf.len, out, err);
 	if (rc < 0)
 		gv_err_prefix(err, "%s", path);
 out:
 	if (f)
 		fclose(f);
-	free(buf);
+	gv_buf_free(&buf);
 	return rc;
 }
 
@@ -866,49 +861,14 @@ const struct gv_profile *gv_model_find_profile(const struct gv_model *m, const c
 
 /* ---- names ------------------------------------------------------------------ */
 
-const char *gv_mode_name(enum gv_mode mode)
-{
-	switch (mode) {
-	case GV_MODE_PASSTHROUGH:
-		return "passthrough";
-	case GV_MODE_TIMESLICE:
-		return "timeslice";
-	case GV_MODE_MIG:
-		return "mig";
-	}
-	return "unknown";
-}
+/* The words of the API, the CLI and the state database alike. */
+GV_NAMETAB(gv_mode, enum gv_mode, "unknown", "unknown mode '%s': passthrough, timeslice or mig",
+	   { GV_MODE_PASSTHROUGH, "passthrough" }, { GV_MODE_TIMESLICE, "timeslice" },
+	   { GV_MODE_MIG, "mig" })
 
-int gv_mode_parse(const char *s, enum gv_mode *out)
-{
-	static const enum gv_mode modes[] = { GV_MODE_PASSTHROUGH, GV_MODE_TIMESLICE, GV_MODE_MIG };
-	size_t i;
-
-	if (!s || !out)
-		return -EINVAL;
-	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
-		if (strcasecmp(s, gv_mode_name(modes[i])) == 0) {
-			*out = modes[i];
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-const char *gv_profile_kind_name(enum gv_profile_kind kind)
-{
-	switch (kind) {
-	case GV_PROFILE_PASSTHROUGH:
-		return "passthrough";
-	case GV_PROFILE_TIMESLICE:
-		return "timeslice";
-	case GV_PROFILE_MIG:
-		return "mig";
-	case GV_PROFILE_MIG_VGPU:
-		return "mig-vgpu";
-	}
-	return "unknown";
-}
+GV_NAMETAB_NAME(gv_profile_kind, enum gv_profile_kind, "unknown",
+		{ GV_PROFILE_PASSTHROUGH, "passthrough" }, { GV_PROFILE_TIMESLICE, "timeslice" },
+		{ GV_PROFILE_MIG, "mig" }, { GV_PROFILE_MIG_VGPU, "mig-vgpu" })
 
 bool gv_profile_kind_is_mig(enum gv_profile_kind kind)
 {

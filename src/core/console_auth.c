@@ -1,5 +1,6 @@
 /* The console's sessions and tickets (include/gpuvisor/console_auth.h). */
 #include "gpuvisor/console_auth.h"
+#include "gpuvisor/xfuncs.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -45,11 +46,11 @@ static int os_random(void *buf, size_t n, void *arg)
 int gv_console_auth_new(gv_console_clock_fn clock, gv_console_random_fn rnd, void *arg,
 			struct gv_console_auth **out, struct gv_err *err)
 {
-	struct gv_console_auth *a = calloc(1, sizeof(*a));
+	struct gv_console_auth *a = gv_xcalloc(err, 1, sizeof(*a));
 
 	*out = NULL;
 	if (!a)
-		return gv_err_set(err, ENOMEM, "out of memory");
+		return -ENOMEM;
 	pthread_mutex_init(&a->lock, NULL);
 	a->clock = clock ? clock : mono_clock;
 	a->rnd = rnd ? rnd : os_random;

@@ -202,7 +202,7 @@ int gv_jf_text_list(json_t *root, const char *key, bool one_ok, int max, char *i
 		return gv_err_set(err, EINVAL, "field '%s' must name 1 to %d instances", key, max);
 	tmp = json_object();
 	if (!tmp)
-		return gv_err_set(err, ENOMEM, "out of memory");
+		return gv_err_nomem(err);
 	json_array_foreach(v, i, e) {
 		/* one element as the member key: the getter's checks and words */
 		json_object_set(tmp, key, e);

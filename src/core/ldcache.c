@@ -95,14 +95,14 @@ int gv_ldcache_lookup(const char *path, const char *soname, char *out, size_t ca
 		path = GV_LDCACHE_PATH;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return gv_err_set(err, errno, "%s: %s", path, strerror(errno));
+		return gv_err_sys(err, "%s", path);
 	if (fstat(fd, &st) < 0 || st.st_size <= 0) {
 		ret = gv_err_set(err, EINVAL, "%s: empty or unreadable", path);
 		goto out;
 	}
 	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (m == MAP_FAILED) {
-		ret = gv_err_set(err, errno, "%s: %s", path, strerror(errno));
+		ret = gv_err_sys(err, "%s", path);
 		goto out;
 	}
 	ret = gv_ldcache_find(m, (size_t)st.st_size, soname, out, cap, err);

@@ -2,6 +2,7 @@
  * abort. See include/gpuvisor/migrate.h for the contract and
  * docs/migration.md for the reasoning. */
 #include "gpuvisor/migrate.h"
+#include "gpuvisor/nametab.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -797,67 +798,22 @@ void gv_mig_report_free(struct gv_mig_report *r)
 	free(r);
 }
 
-const char *gv_mig_mode_name(enum gv_mig_mode m)
-{
-	return m == GV_MIG_STOPCOPY ? "stopcopy" : "precopy";
-}
+/* A value outside an enum gets the name of its default: precopy, none,
+ * none, done (what a report that never got that far says). */
+GV_NAMETAB(gv_mig_mode, enum gv_mig_mode, "precopy",
+	   "migration mode '%s' is neither precopy nor stopcopy", { GV_MIG_PRECOPY, "precopy" },
+	   { GV_MIG_STOPCOPY, "stopcopy" })
 
-int gv_mig_mode_parse(const char *s, enum gv_mig_mode *out, struct gv_err *err)
-{
-	if (s && strcmp(s, "precopy") == 0)
-		*out = GV_MIG_PRECOPY;
-	else if (s && strcmp(s, "stopcopy") == 0)
-		*out = GV_MIG_STOPCOPY;
-	else
-		return gv_err_set(err, EINVAL,
-				  "migration mode '%s' is neither precopy nor stopcopy",
-				  s ? s : "");
-	return 0;
-}
+GV_NAMETAB_NAME(gv_mig_result, enum gv_mig_result, "none", { GV_MIG_NONE, "none" },
+		{ GV_MIG_OK, "ok" }, { GV_MIG_ABORTED, "aborted" })
 
-const char *gv_mig_result_name(enum gv_mig_result r)
-{
-	switch (r) {
-	case GV_MIG_OK:
-		return "ok";
-	case GV_MIG_ABORTED:
-		return "aborted";
-	default:
-		return "none";
-	}
-}
+GV_NAMETAB_NAME(gv_mig_stop, enum gv_mig_stop, "none", { GV_MIG_STOP_NONE, "none" },
+		{ GV_MIG_STOP_CONVERGED, "converged" }, { GV_MIG_STOP_ROUND_LIMIT, "round-limit" },
+		{ GV_MIG_STOP_STALLED, "stalled" }, { GV_MIG_STOP_STOPCOPY, "stopcopy" })
 
-const char *gv_mig_stop_name(enum gv_mig_stop s)
-{
-	switch (s) {
-	case GV_MIG_STOP_CONVERGED:
-		return "converged";
-	case GV_MIG_STOP_ROUND_LIMIT:
-		return "round-limit";
-	case GV_MIG_STOP_STALLED:
-		return "stalled";
-	case GV_MIG_STOP_STOPCOPY:
-		return "stopcopy";
-	default:
-		return "none";
-	}
-}
-
-const char *gv_mig_phase_name(enum gv_mig_phase p)
-{
-	switch (p) {
-	case GV_MIG_PHASE_SETUP:
-		return "setup";
-	case GV_MIG_PHASE_PRECOPY:
-		return "precopy";
-	case GV_MIG_PHASE_STUN:
-		return "stun";
-	case GV_MIG_PHASE_SWITCH:
-		return "switch";
-	default:
-		return "done";
-	}
-}
+GV_NAMETAB_NAME(gv_mig_phase, enum gv_mig_phase, "done", { GV_MIG_PHASE_SETUP, "setup" },
+		{ GV_MIG_PHASE_PRECOPY, "precopy" }, { GV_MIG_PHASE_STUN, "stun" },
+		{ GV_MIG_PHASE_SWITCH, "switch" }, { GV_MIG_PHASE_DONE, "done" })
 
 static double ms(uint64_t ns)
 {

@@ -358,7 +358,7 @@ int gv_node_load(const struct gv_catalog *cat, const char *path, struct gv_node_
 		memset(out, 0, sizeof(*out));
 	f = fopen(path, "rb");
 	if (!f) {
-		rc = gv_err_set(err, errno, "%s: %s", path, strerror(errno));
+		rc = gv_err_sys(err, "%s", path);
 		goto out;
 	}
 	buf = malloc(NODE_FILE_MAX + 1);
@@ -576,25 +576,24 @@ int gv_node_save(const struct gv_node_desc *node, const char *path, struct gv_er
 	memcpy(tmp + plen, ".XXXXXX", 8);
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
-		rc = gv_err_set(err, errno, "%s: cannot create a temporary file: %s", path,
-				strerror(errno));
+		rc = gv_err_sys(err, "%s: cannot create a temporary file", path);
 		free(tmp);
 		tmp = NULL;
 		goto out;
 	}
 	if (fchmod(fd, 0640) != 0 || (rc = write_all(fd, text, strlen(text))) < 0 ||
 	    (rc = write_all(fd, "\n", 1)) < 0 || fsync(fd) != 0) {
-		rc = gv_err_set(err, errno, "%s: cannot write: %s", tmp, strerror(errno));
+		rc = gv_err_sys(err, "%s: cannot write", tmp);
 		goto out;
 	}
 	if (close(fd) != 0) {
 		fd = -1;
-		rc = gv_err_set(err, errno, "%s: cannot write: %s", tmp, strerror(errno));
+		rc = gv_err_sys(err, "%s: cannot write", tmp);
 		goto out;
 	}
 	fd = -1;
 	if (rename(tmp, path) != 0) {
-		rc = gv_err_set(err, errno, "%s: cannot replace: %s", path, strerror(errno));
+		rc = gv_err_sys(err, "%s: cannot replace", path);
 		goto out;
 	}
 	free(tmp);
@@ -609,8 +608,7 @@ int gv_node_save(const struct gv_node_desc *node, const char *path, struct gv_er
 			*slash = '\0';
 		dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dfd < 0 || fsync(dfd) != 0) {
-			rc = gv_err_set(err, errno, "%s: cannot sync its directory: %s", path,
-					strerror(errno));
+			rc = gv_err_sys(err, "%s: cannot sync its directory", path);
 			goto out;
 		}
 	}

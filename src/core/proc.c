@@ -147,7 +147,7 @@ int gv_proc_group_kill(pid_t pgid, uint64_t leader_start, int sig, struct gv_err
 				  "process %d, the leader of the workload's group, is gone",
 				  (int)pgid);
 	if (pfd < 0 && errno != ENOSYS)
-		return gv_err_set(err, errno, "pidfd_open(%d): %s", (int)pgid, strerror(errno));
+		return gv_err_sys(err, "pidfd_open(%d)", (int)pgid);
 	ret = gv_proc_stat_read(pgid, &st);
 	if (ret) {
 		ret = gv_err_set(err, ESRCH,
@@ -185,8 +185,7 @@ int gv_proc_group_kill(pid_t pgid, uint64_t leader_start, int sig, struct gv_err
 		int e = errno;
 
 		ret = e == ESRCH ? gv_err_set(err, ESRCH, "process group %d is gone", (int)pgid)
-				 : gv_err_set(err, e, "kill(-%d, %d): %s", (int)pgid, sig,
-					      strerror(e));
+				 : gv_err_sys_code(err, e, "kill(-%d, %d)", (int)pgid, sig);
 		goto out;
 	}
 	ret = 0;

@@ -1,5 +1,7 @@
 /* gv_store_: the daemon's SQLite state (see include/gpuvisor/store.h). */
 #include "gpuvisor/store.h"
+#include "gpuvisor/nametab.h"
+#include "gpuvisor/xfuncs.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -104,9 +106,9 @@ static int collect_rows(struct gv_store *st, sqlite3_stmt *s, size_t size,
 			void *grown;
 
 			cap = cap ? cap * 2 : 16;
-			grown = realloc(*arr, cap * size);
+			grown = gv_xrealloc(err, *arr, cap * size);
 			if (!grown) {
-				ret = gv_err_set(err, ENOMEM, "out of memory");
+				ret = -ENOMEM;
 				goto out;
 			}
 			*arr = grown;
@@ -179,9 +181,9 @@ int gv_store_open(const char *path, struct gv_store **out, struct gv_err *err)
 	int rc, ret = 0;
 
 	*out = NULL;
-	st = calloc(1, sizeof(*st));
+	st = gv_xcalloc(err, 1, sizeof(*st));
 	if (!st)
-		return gv_err_set(err, ENOMEM, "out of memory");
+		return -ENOMEM;
 	rc = sqlite3_open_v2(path, &st->db,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
 			     NULL);
@@ -553,15 +555,8 @@ int gv_store_gpu_get_mode(struct gv_store *st, const char *uuid, enum gv_mode *o
 	if (rc == SQLITE_ROW) {
 		const char *m = (const char *)sqlite3_column_text(s, 0);
 
-		/* names are fixed here rather than taken from the catalog
-		 * module so the store stays readable on its own */
-		if (m && strcmp(m, "passthrough") == 0)
-			*out = GV_MODE_PASSTHROUGH;
-		else if (m && strcmp(m, "timeslice") == 0)
-			*out = GV_MODE_TIMESLICE;
-		else if (m && strcmp(m, "mig") == 0)
-			*out = GV_MODE_MIG;
-		else
+		/* the mode's own names (gv_mode_name), as written below */
+		if (gv_mode_parse(m, out, NULL) < 0)
 			ret = gv_err_set(err, EIO, "state database: GPU %s has unknown mode '%s'",
 					 uuid, m ? m : "");
 	} else if (rc == SQLITE_DONE) {
@@ -576,7 +571,6 @@ int gv_store_gpu_get_mode(struct gv_store *st, const char *uuid, enum gv_mode *o
 int gv_store_gpu_set_mode(struct gv_store *st, const char *uuid, enum gv_mode mode,
 			  struct gv_err *err)
 {
-	static const char *const names[] = { "passthrough", "timeslice", "mig" };
 	sqlite3_stmt *s = NULL;
 	int ret;
 
@@ -589,7 +583,7 @@ int gv_store_gpu_set_mode(struct gv_store *st, const char *uuid, enum gv_mode mo
 	if (ret)
 		return ret;
 	sqlite3_bind_text(s, 1, uuid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, names[mode], -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, gv_mode_name(mode), -1, SQLITE_STATIC);
 	ret = step_done(st, s, false, "store GPU mode", uuid, err);
 	sqlite3_finalize(s);
 	return ret;
@@ -786,18 +780,8 @@ int gv_store_event_prune(struct gv_store *st, size_t keep, struct gv_err *err)
 	return ret;
 }
 
-const char *gv_inst_state_name(enum gv_inst_state s)
-{
-	switch (s) {
-	case GV_INST_CREATING:
-		return "creating";
-	case GV_INST_READY:
-		return "ready";
-	case GV_INST_DESTROYING:
-		return "destroying";
-	}
-	return "unknown";
-}
+GV_NAMETAB_NAME(gv_inst_state, enum gv_inst_state, "unknown", { GV_INST_CREATING, "creating" },
+		{ GV_INST_READY, "ready" }, { GV_INST_DESTROYING, "destroying" })
 
 #define MIG_COLS                                                                                 \
 	"id, src, dst, dst_created, src_device, dst_device, mode, downtime_limit_ms, pid, ctl, " \
@@ -993,18 +977,8 @@ void gv_store_mig_list_free(struct gv_store_mig *arr, size_t n)
 	free(arr);
 }
 
-const char *gv_store_mig_state_name(enum gv_store_mig_state s)
-{
-	switch (s) {
-	case GV_MIGST_RUNNING:
-	case GV_MIGST_SWITCHED:
-		return "running";
-	case GV_MIGST_COMPLETED:
-		return "completed";
-	case GV_MIGST_FAILED:
-		return "failed";
-	case GV_MIGST_ABORTED:
-		return "aborted";
-	}
-	return "unknown";
-}
+/* a switched migration is still running to its callers */
+GV_NAMETAB_NAME(gv_store_mig_state, enum gv_store_mig_state, "unknown",
+		{ GV_MIGST_RUNNING, "running" }, { GV_MIGST_SWITCHED, "running" },
+		{ GV_MIGST_COMPLETED, "completed" }, { GV_MIGST_FAILED, "failed" },
+		{ GV_MIGST_ABORTED, "aborted" })

@@ -2,6 +2,7 @@
  * order checker and the token MAC. Layouts: include/gpuvisor/wire.h and
  * docs/migration.md. */
 #include "gpuvisor/wire.h"
+#include "gpuvisor/nametab.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -97,32 +98,11 @@ static uint64_t frame_checksum(const uint8_t *hdr, const uint8_t *payload, size_
 	return XXH64(payload, plen, XXH64(hdr, 24, 0));
 }
 
-const char *gv_wire_type_name(enum gv_wire_type t)
-{
-	switch (t) {
-	case GV_WIRE_HELLO:
-		return "hello";
-	case GV_WIRE_AUTH:
-		return "auth";
-	case GV_WIRE_REGION:
-		return "region";
-	case GV_WIRE_REGION_FREE:
-		return "region-free";
-	case GV_WIRE_CHUNK:
-		return "chunk";
-	case GV_WIRE_ROUND:
-		return "round";
-	case GV_WIRE_STUN:
-		return "stun";
-	case GV_WIRE_SWITCH:
-		return "switch";
-	case GV_WIRE_END:
-		return "end";
-	case GV_WIRE_ABORT:
-		return "abort";
-	}
-	return "unknown";
-}
+GV_NAMETAB_NAME(gv_wire_type, enum gv_wire_type, "unknown", { GV_WIRE_HELLO, "hello" },
+		{ GV_WIRE_AUTH, "auth" }, { GV_WIRE_REGION, "region" },
+		{ GV_WIRE_REGION_FREE, "region-free" }, { GV_WIRE_CHUNK, "chunk" },
+		{ GV_WIRE_ROUND, "round" }, { GV_WIRE_STUN, "stun" }, { GV_WIRE_SWITCH, "switch" },
+		{ GV_WIRE_END, "end" }, { GV_WIRE_ABORT, "abort" })
 
 /* Payload rules shared by the parser (p = received payload) and the
  * encoder (f = frame to send): returns the expected payload length for the
@@ -459,7 +439,7 @@ int gv_wire_nonce(uint8_t nonce[GV_WIRE_NONCE_SIZE], struct gv_err *err)
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			return gv_err_set(err, errno, "getrandom: %s", strerror(errno));
+			return gv_err_sys(err, "getrandom");
 		}
 		got += (size_t)r;
 	}

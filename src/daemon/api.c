@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "gpuvisor/buf.h"
 #include "gpuvisor/httpreq.h"
 #include "gpuvisor/proc.h"
 
@@ -78,8 +79,7 @@ struct req_ctx {
 	size_t target_len;
 	const char *uri; /* MHD's buffer where the target was: for the head check */
 	bool started;
-	char *body;
-	size_t len, cap;
+	struct gv_buf body; /* what has come of the body; empty once too_large */
 	bool too_large;
 	uint64_t since; /* when the request arrived (gv_proc_now_ticks) */
 	bool is_file;	/* the answer is a console file (may be cached) */
@@ -361,6 +361,25 @@ static void security_headers(struct MHD_Response *resp)
 	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
 }
 
+/* json_dump_callback's sink: 0 or -1, as jansson wants. */
+static int dump_to_buf(const char *p, size_t n, void *data)
+{
+	return gv_buf_append(data, p, n) < 0 ? -1 : 0;
+}
+
+/* j as one compact line ending in a newline, or NULL (out of memory). */
+static char *json_line(const json_t *j)
+{
+	struct gv_buf b = GV_BUF_INIT;
+
+	if (json_dump_callback(j, dump_to_buf, &b, JSON_COMPACT) < 0 ||
+	    gv_buf_appends(&b, "\n") < 0) {
+		gv_buf_free(&b);
+		return NULL;
+	}
+	return gv_buf_steal(&b);
+}
+
 static enum MHD_Result send_resp(struct gvd_listener *l, struct MHD_Connection *c,
 				 struct req_ctx *ctx, const char *method, struct gvd_resp *r)
 {
@@ -386,16 +405,8 @@ static enum MHD_Result send_resp(struct gvd_listener *l, struct MHD_Connection *
 		len = strlen(text);
 		ctype = "text/plain; version=0.0.4; charset=utf-8";
 	} else {
-		text = r->json ? json_dumps(r->json, JSON_COMPACT) : NULL;
-		if (text) {
-			size_t n = strlen(text);
-			char *nl = realloc(text, n + 2);
-
-			if (nl) {
-				text = nl;
-				memcpy(text + n, "\n", 2);
-			}
-		} else {
+		text = r->json ? json_line(r->json) : NULL;
+		if (!text) {
 			r->status = 500;
 			text = strdup(
 				"{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}\n");
@@ -468,31 +479,18 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		/* an admitted caller keeps sending past the limit and gets its
 		 * 413 instead of a reset connection, but nothing is kept (the
 		 * deadline bounds how long) */
-		if (!ctx->too_large && ctx->len + *upload_size > GV_APIREQ_MAX_BODY) {
+		if (!ctx->too_large && ctx->body.len + *upload_size > GV_APIREQ_MAX_BODY) {
 			ctx->too_large = true;
-			free(ctx->body);
-			ctx->body = NULL;
+			gv_buf_free(&ctx->body);
 		}
-		if (!ctx->too_large) {
-			if (ctx->len + *upload_size + 1 > ctx->cap) {
-				size_t cap = ctx->len + *upload_size + 1;
-				char *g = realloc(ctx->body, cap);
-
-				if (!g)
-					return MHD_NO;
-				ctx->body = g;
-				ctx->cap = cap;
-			}
-			memcpy(ctx->body + ctx->len, upload, *upload_size);
-			ctx->len += *upload_size;
-			ctx->body[ctx->len] = '\0';
-		}
+		if (!ctx->too_large && gv_buf_append(&ctx->body, upload, *upload_size) < 0)
+			return MHD_NO;
 		*upload_size = 0;
 		return MHD_YES;
 	}
 	head_of(l, c, method, version, ctx, &in);
-	in.body = ctx->body;
-	in.body_len = ctx->len;
+	in.body = ctx->body.data;
+	in.body_len = ctx->body.len;
 	in.body_too_large = ctx->too_large;
 	conn_set(l, ctx->conn, true);
 	gvd_http_serve(l->d, &in, &r);
@@ -516,7 +514,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)toe;
 	if (ctx) {
 		free(ctx->target);
-		free(ctx->body);
+		gv_buf_free(&ctx->body);
 		free(ctx);
 		*con_cls = NULL;
 	}
@@ -614,13 +612,13 @@ static int tcp_listen(const char *spec, int *fd_out, struct gv_err *err)
 		return gv_err_set(err, EINVAL, "--listen %s: %s", spec, gai_strerror(rc));
 	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		ret = gv_err_set(err, errno, "socket: %s", strerror(errno));
+		ret = gv_err_sys(err, "socket");
 		goto out;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	/* the kernel caps the backlog at net.core.somaxconn */
 	if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, LISTEN_BACKLOG) != 0)
-		ret = gv_err_set(err, errno, "cannot listen on %s: %s", spec, strerror(errno));
+		ret = gv_err_sys(err, "cannot listen on %s", spec);
 out:
 	freeaddrinfo(ai);
 	if (ret) {
@@ -684,7 +682,7 @@ int gvd_http_start(struct gvd *d, int unix_fd, struct gvd_http **out, struct gv_
 	*out = NULL;
 	if (!h) {
 		close(unix_fd);
-		return gv_err_set(err, ENOMEM, "out of memory");
+		return gv_err_nomem(err);
 	}
 	listener_init(&h->unix_l, d, false);
 	listener_init(&h->tcp_l, d, true);

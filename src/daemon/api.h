@@ -78,7 +78,7 @@ void gvd_http_serve(struct gvd *d, const struct gvd_http_in *in, struct gvd_resp
  * reads any body. */
 bool gvd_http_refuse_early(struct gvd *d, const struct gvd_http_in *in, struct gvd_resp *r);
 /* The error code word of a status ("bad_request", ...). */
-const char *gvd_status_word(int status);
+const char *gvd_status_name(int status);
 
 typedef void (*gvd_route_fn)(struct gvd_req *q, struct gvd_resp *r);
 

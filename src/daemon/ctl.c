@@ -30,13 +30,13 @@ int gvd_ctl_connect(const char *path, pid_t owner, int *fd_out, struct gv_err *e
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return gv_err_set(err, errno, "socket: %s", strerror(errno));
+		return gv_err_sys(err, "socket");
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
 		int e = errno;
 
 		close(fd);
-		return gv_err_set(err, e, "cannot reach the workload's control socket %s: %s", path,
-				  strerror(e));
+		return gv_err_sys_code(err, e, "cannot reach the workload's control socket %s",
+				       path);
 	}
 	/* the ctl directory is writable by every workload: only the
 	 * workload's own process group may answer for it */
@@ -62,12 +62,12 @@ int gvd_ctl_send_fds(int fd, const json_t *msg, const int *fds, size_t n_fds, st
 	int ret = 0;
 
 	if (!text)
-		return gv_err_set(err, ENOMEM, "out of memory");
+		return gv_err_nomem(err);
 	len = strlen(text);
 	text[len] = '\n'; /* replaces the NUL: sent as one line */
 	ret = gv_fdpass_send(fd, text, len + 1, fds, n_fds);
 	if (ret < 0)
-		gv_err_set(err, -ret, "control socket: send: %s", strerror(-ret));
+		gv_err_sys_code(err, -ret, "control socket: send");
 	free(text);
 	return ret;
 }
@@ -85,19 +85,8 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-void gvd_ctl_buf_init(struct gvd_ctl_buf *b)
-{
-	memset(b, 0, sizeof(*b));
-}
-
-void gvd_ctl_buf_free(struct gvd_ctl_buf *b)
-{
-	free(b->data);
-	memset(b, 0, sizeof(*b));
-}
-
 /* Takes one complete line out of b, parsed; 1 when there is none yet. */
-static int take_line(struct gvd_ctl_buf *b, json_t **out, struct gv_err *err)
+static int take_line(struct gv_buf *b, json_t **out, struct gv_err *err)
 {
 	char *nl = b->len ? memchr(b->data, '\n', b->len) : NULL;
 	json_error_t jerr;
@@ -112,8 +101,7 @@ static int take_line(struct gvd_ctl_buf *b, json_t **out, struct gv_err *err)
 	}
 	ll = (size_t)(nl - b->data);
 	j = json_loadb(b->data, ll, JSON_REJECT_DUPLICATES, &jerr);
-	memmove(b->data, nl + 1, b->len - ll - 1);
-	b->len -= ll + 1;
+	gv_buf_consume(b, ll + 1);
 	if (!j || !json_is_object(j)) {
 		json_decref(j);
 		return gv_err_set(err, EPROTO,
@@ -124,8 +112,8 @@ static int take_line(struct gvd_ctl_buf *b, json_t **out, struct gv_err *err)
 	return 0;
 }
 
-int gvd_ctl_recv(int fd, struct gvd_ctl_buf *b, int timeout_ms, const atomic_bool *stop,
-		 json_t **out, struct gv_err *err)
+int gvd_ctl_recv(int fd, struct gv_buf *b, int timeout_ms, const atomic_bool *stop, json_t **out,
+		 struct gv_err *err)
 {
 	uint64_t deadline = mono_ms() + (uint64_t)timeout_ms;
 	int ret;
@@ -149,23 +137,17 @@ int gvd_ctl_recv(int fd, struct gvd_ctl_buf *b, int timeout_ms, const atomic_boo
 					  timeout_ms);
 		pr = poll(&p, 1, (int)(deadline - now < 200 ? deadline - now : 200));
 		if (pr < 0 && errno != EINTR)
-			return gv_err_set(err, errno, "control socket: poll: %s", strerror(errno));
+			return gv_err_sys(err, "control socket: poll");
 		if (pr <= 0)
 			continue;
-		if (b->cap - b->len < 4096) {
-			size_t cap = b->cap ? b->cap * 2 : 8192;
-			char *g = realloc(b->data, cap);
-
-			if (!g)
-				return gv_err_set(err, ENOMEM, "out of memory");
-			b->data = g;
-			b->cap = cap;
-		}
-		n = recv(fd, b->data + b->len, b->cap - b->len, 0);
+		if (gv_buf_reserve(b, 4096) < 0)
+			return gv_err_nomem(err);
+		/* the last byte of the room stays for the buffer's '\0' */
+		n = recv(fd, b->data + b->len, b->cap - b->len - 1, 0);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n < 0)
-			return gv_err_set(err, errno, "control socket: %s", strerror(errno));
+			return gv_err_sys(err, "control socket");
 		if (n == 0)
 			return gv_err_set(err, EPIPE,
 					  "the workload's shim closed the control "
@@ -176,14 +158,14 @@ int gvd_ctl_recv(int fd, struct gvd_ctl_buf *b, int timeout_ms, const atomic_boo
 
 int gvd_ctl_hello(const char *path, pid_t owner, int timeout_ms, json_t **out, struct gv_err *err)
 {
-	struct gvd_ctl_buf b;
+	struct gv_buf b;
 	json_t *msg = json_pack("{s:s}", "op", "hello"), *ok;
 	int fd = -1, ret;
 
 	*out = NULL;
-	gvd_ctl_buf_init(&b);
+	gv_buf_init(&b);
 	if (!msg)
-		return gv_err_set(err, ENOMEM, "out of memory");
+		return gv_err_nomem(err);
 	ret = gvd_ctl_connect(path, owner, &fd, err);
 	if (!ret)
 		ret = gvd_ctl_send(fd, msg, err);
@@ -203,6 +185,6 @@ int gvd_ctl_hello(const char *path, pid_t owner, int timeout_ms, json_t **out, s
 	if (fd >= 0)
 		close(fd);
 	json_decref(msg);
-	gvd_ctl_buf_free(&b);
+	gv_buf_free(&b);
 	return ret;
 }

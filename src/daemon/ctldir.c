@@ -48,7 +48,7 @@ static int clear_dir(struct gvd *d, const char *dir, const char *inst, struct gv
 	snprintf(stale, sizeof(stale), "%s/ctl/.stale-%s-%lld", d->o.run_dir, inst,
 		 (long long)time(NULL));
 	if (rename(dir, stale) != 0)
-		return gv_err_set(err, errno, "cannot clear %s: %s", dir, strerror(errno));
+		return gv_err_sys(err, "cannot clear %s", dir);
 	return 0;
 }
 
@@ -60,7 +60,7 @@ int gvd_ctl_prepare(struct gvd *d, const char *inst, pid_t pid, struct gv_err *e
 
 	snprintf(proc, sizeof(proc), "/proc/%d", (int)pid);
 	if (stat(proc, &st) != 0)
-		return gv_err_set(err, errno, "process %d: %s", (int)pid, strerror(errno));
+		return gv_err_sys(err, "process %d", (int)pid);
 	if (gv_rundir_path(d->o.run_dir, GV_RUNDIR_CTL, inst, dir, sizeof(dir)) != 0)
 		return gv_err_set(err, ENAMETOOLONG, "the ctl directory of %s: path too long",
 				  inst);
@@ -68,13 +68,13 @@ int gvd_ctl_prepare(struct gvd *d, const char *inst, pid_t pid, struct gv_err *e
 	if (ret)
 		return ret;
 	if (mkdir(dir, 0700) != 0)
-		return gv_err_set(err, errno, "cannot create %s: %s", dir, strerror(errno));
+		return gv_err_sys(err, "cannot create %s", dir);
 	if (chown(dir, st.st_uid, st.st_gid) != 0 || chmod(dir, 0700) != 0) {
 		int e = errno;
 
 		rmdir(dir);
-		return gv_err_set(err, e, "cannot give %s to uid %u: %s", dir, (unsigned)st.st_uid,
-				  strerror(e));
+		return gv_err_sys_code(err, e, "cannot give %s to uid %u", dir,
+				       (unsigned)st.st_uid);
 	}
 	return 0;
 }
@@ -136,8 +136,7 @@ int gvd_ctl_move(struct gvd *d, const struct gv_store_inst *src, const char *dst
 	if (stat(from, &st) != 0 && errno == ENOENT)
 		return 0; /* nothing to follow it (a span's other member) */
 	if (rename(from, to) != 0)
-		return gv_err_set(err, errno, "cannot move %s to %s: %s", from, to,
-				  strerror(errno));
+		return gv_err_sys(err, "cannot move %s to %s", from, to);
 	return 0;
 }
 

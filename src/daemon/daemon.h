@@ -107,6 +107,10 @@ struct gvd {
 };
 
 /* log.c */
+/* "error", "warning", "info", "debug"; parse also takes "warn" (-EINVAL
+ * with "unknown log level '<s>'" in err for any other word). */
+const char *gvd_log_level_name(enum gvd_log_level lvl);
+int gvd_log_level_parse(const char *s, enum gvd_log_level *out, struct gv_err *err);
 void gvd_log_set_level(enum gvd_log_level lvl);
 void gvd_log(enum gvd_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

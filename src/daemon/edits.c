@@ -160,10 +160,10 @@ static int real_devices(struct gvd *d, const struct gv_store_inst *in, json_t *d
 				  in->id, g->pci_bus_id);
 	for (i = 0; i < sizeof(common) / sizeof(common[0]); i++)
 		if (access(common[i], F_OK) == 0 && add_dev(devs, common[i]) < 0)
-			return gv_err_set(err, ENOMEM, "out of memory");
+			return gv_err_nomem(err);
 	snprintf(path, sizeof(path), "/dev/nvidia%d", minor);
 	if (add_dev(devs, path) < 0)
-		return gv_err_set(err, ENOMEM, "out of memory");
+		return gv_err_nomem(err);
 	if (in->kind != GV_PROFILE_MIG && in->kind != GV_PROFILE_MIG_VGPU)
 		return 0;
 	for (k = 0; k < g->n_mig; k++) {
@@ -181,10 +181,10 @@ static int real_devices(struct gvd *d, const struct gv_store_inst *in, json_t *d
 			break;
 		snprintf(path, sizeof(path), "/dev/nvidia-caps/nvidia-cap%d", gi_minor);
 		if (add_dev(devs, path) < 0)
-			return gv_err_set(err, ENOMEM, "out of memory");
+			return gv_err_nomem(err);
 		snprintf(path, sizeof(path), "/dev/nvidia-caps/nvidia-cap%d", ci_minor);
 		if (add_dev(devs, path) < 0)
-			return gv_err_set(err, ENOMEM, "out of memory");
+			return gv_err_nomem(err);
 		return 0;
 	}
 	return gv_err_set(
@@ -216,7 +216,7 @@ static int real_libraries(struct gvd *d, json_t *env, json_t *mounts, char linkd
 		    !realpath(found, real))
 			continue;
 		if (add_mount(mounts, real, false) < 0)
-			return gv_err_set(err, ENOMEM, "out of memory");
+			return gv_err_nomem(err);
 		if (strcmp(so, "libcuda.so.1") == 0)
 			json_object_set_new(env, "GPUVISOR_REAL_LIBCUDA", json_string(real));
 		if (strcmp(so, "libnvidia-ml.so.1") == 0)
@@ -229,7 +229,7 @@ static int real_libraries(struct gvd *d, json_t *env, json_t *mounts, char linkd
 		if (n < 0 || (size_t)n != strlen(real) || memcmp(cur, real, (size_t)n) != 0) {
 			unlink(link);
 			if (symlink(real, link) < 0)
-				return gv_err_set(err, errno, "%s: %s", link, strerror(errno));
+				return gv_err_sys(err, "%s", link);
 		}
 		gv_rundir_path(d->o.run_dir, GV_RUNDIR_DRIVER, NULL, linkdir, PATH_MAX);
 	}
@@ -243,7 +243,7 @@ json_t *gvd_instance_edits(struct gvd *d, const struct gv_store_inst *in, struct
 	int ret;
 
 	if (!env || !mounts || !devs) {
-		gv_err_set(err, ENOMEM, "out of memory");
+		gv_err_nomem(err);
 		goto out;
 	}
 	json_object_set_new(env, "CUDA_VISIBLE_DEVICES", json_string(in->device_uuid));
@@ -329,10 +329,10 @@ json_t *gvd_instance_edits(struct gvd *d, const struct gv_store_inst *in, struct
 	}
 	out = json_pack("{s:O, s:O, s:O}", "env", env, "mounts", mounts, "devices", devs);
 	if (!out)
-		gv_err_set(err, ENOMEM, "out of memory");
+		gv_err_nomem(err);
 	goto out;
 oom:
-	gv_err_set(err, ENOMEM, "out of memory");
+	gv_err_nomem(err);
 out:
 	json_decref(env);
 	json_decref(mounts);

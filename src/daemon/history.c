@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "daemon.h"
+#include "gpuvisor/xfuncs.h"
 
 struct gvd_history {
 	json_t *ring[GVD_HISTORY_MAX];
@@ -24,8 +25,8 @@ struct gvd_history {
 
 int gvd_history_new(struct gvd_history **out, struct gv_err *err)
 {
-	*out = calloc(1, sizeof(**out));
-	return *out ? 0 : gv_err_set(err, ENOMEM, "out of memory");
+	*out = gv_xcalloc(err, 1, sizeof(**out));
+	return *out ? 0 : -ENOMEM;
 }
 
 void gvd_history_free(struct gvd_history *h)

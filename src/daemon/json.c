@@ -6,6 +6,7 @@
 
 #include "daemon.h"
 #include "gpuvisor/acct.h"
+#include "gpuvisor/nametab.h"
 #include "gpuvisor/rundir.h"
 
 void gvd_time_str(int64_t t, char out[32])
@@ -195,17 +196,6 @@ json_t *gvd_json_instance(struct gvd *d, const struct gvd_view *v, const struct 
 	return o;
 }
 
-const char *gvd_wl_state_name(enum gv_wl_state s)
-{
-	switch (s) {
-	case GV_WL_RUNNING:
-		return "running";
-	case GV_WL_SUSPENDING:
-		return "suspending";
-	case GV_WL_SUSPENDED:
-		return "suspended";
-	case GV_WL_RESUMING:
-		return "resuming";
-	}
-	return "unknown";
-}
+GV_NAMETAB_NAME(gvd_wl_state, enum gv_wl_state, "unknown", { GV_WL_RUNNING, "running" },
+		{ GV_WL_SUSPENDING, "suspending" }, { GV_WL_SUSPENDED, "suspended" },
+		{ GV_WL_RESUMING, "resuming" })

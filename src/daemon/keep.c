@@ -23,8 +23,7 @@ int gvd_keep_open(struct gvd_keep *k, struct gv_err *err)
 	memset(k, 0, sizeof(*k));
 	k->sock = k->child = -1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
-		return gv_err_set(err, errno, "cannot make the pre-copy's keep socket: %s",
-				  strerror(errno));
+		return gv_err_sys(err, "cannot make the pre-copy's keep socket");
 	k->sock = sv[0];
 	k->child = sv[1];
 	return 0;
@@ -113,15 +112,14 @@ bool gvd_keep_usable(const struct gvd_keep *k)
 }
 
 /* One request on the bulk socket, its answer checked. */
-static int call(int fd, struct gvd_ctl_buf *b, json_t *req, const int *fds, size_t n,
-		struct gv_err *err)
+static int call(int fd, struct gv_buf *b, json_t *req, const int *fds, size_t n, struct gv_err *err)
 {
 	atomic_bool stop = false;
 	json_t *ans = NULL;
 	int ret;
 
 	if (!req)
-		return gv_err_set(err, ENOMEM, "out of memory");
+		return gv_err_nomem(err);
 	ret = gvd_ctl_send_fds(fd, req, fds, n, err);
 	if (!ret)
 		ret = gvd_ctl_recv(fd, b, 10000, &stop, &ans, err);
@@ -138,12 +136,12 @@ static int call(int fd, struct gvd_ctl_buf *b, json_t *req, const int *fds, size
 
 int gvd_keep_map_back(const struct gvd_keep *k, const char *path, pid_t owner, struct gv_err *err)
 {
-	struct gvd_ctl_buf b;
+	struct gv_buf b;
 	int fd = -1, ret;
 
 	if (!gvd_keep_usable(k))
 		return gv_err_set(err, ENOENT, "gpuvisord holds no copy of the source bulk");
-	gvd_ctl_buf_init(&b);
+	gv_buf_init(&b);
 	ret = gvd_ctl_connect(path, owner, &fd, err);
 	for (size_t i = 0; !ret && i < k->n; i += KEEP_BATCH) {
 		size_t n = k->n - i < KEEP_BATCH ? k->n - i : KEEP_BATCH;
@@ -158,7 +156,7 @@ int gvd_keep_map_back(const struct gvd_keep *k, const char *path, pid_t owner, s
 		ret = call(fd, &b, json_pack("{s:s}", "op", "go"), NULL, 0, err);
 	if (fd >= 0)
 		close(fd);
-	gvd_ctl_buf_free(&b);
+	gv_buf_free(&b);
 	return ret;
 }
 

@@ -27,8 +27,7 @@ int gvd_mkdir_p(const char *path, mode_t mode, struct gv_err *err)
 			continue;
 		tmp[i] = '\0';
 		if (mkdir(tmp, mode) != 0 && errno != EEXIST)
-			return gv_err_set(err, errno, "cannot create directory %s: %s", tmp,
-					  strerror(errno));
+			return gv_err_sys(err, "cannot create directory %s", tmp);
 		if (i < len)
 			tmp[i] = '/';
 	}
@@ -50,7 +49,7 @@ int gvd_group_share(struct gvd *d, const char *path, mode_t mode, struct gv_err 
 			strerror(errno));
 	/* chown clears the set-group-ID bit: the mode goes after it */
 	if (chmod(path, mode) != 0)
-		return gv_err_set(err, errno, "cannot chmod %s: %s", path, strerror(errno));
+		return gv_err_sys(err, "cannot chmod %s", path);
 	return 0;
 }
 
@@ -59,7 +58,7 @@ int gvd_dir_writable(const char *dir, const char *what, struct gv_err *err)
 	struct statvfs sv;
 
 	if (statvfs(dir, &sv) != 0)
-		return gv_err_set(err, errno, "%s %s: %s", what, dir, strerror(errno));
+		return gv_err_sys(err, "%s %s", what, dir);
 	if (sv.f_flag & ST_RDONLY)
 		return gv_err_set(err, EROFS, "%s %s is on a read-only filesystem", what, dir);
 	/* SQLite needs room for its write-ahead log and shared-memory index
@@ -111,9 +110,9 @@ int gvd_unix_listen(struct gvd *d, const char *path, int *fd_out, struct gv_err 
 	unlink(path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return gv_err_set(err, errno, "socket: %s", strerror(errno));
+		return gv_err_sys(err, "socket");
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		ret = gv_err_set(err, errno, "cannot bind %s: %s", path, strerror(errno));
+		ret = gv_err_sys(err, "cannot bind %s", path);
 		goto out;
 	}
 	/* without the group the socket keeps the daemon's own group (root's
@@ -124,7 +123,7 @@ int gvd_unix_listen(struct gvd *d, const char *path, int *fd_out, struct gv_err 
 	/* a burst of clients waits in the backlog rather than getting EAGAIN;
 	 * the kernel caps it at net.core.somaxconn */
 	if (listen(fd, 4096) != 0) {
-		ret = gv_err_set(err, errno, "cannot listen on %s: %s", path, strerror(errno));
+		ret = gv_err_sys(err, "cannot listen on %s", path);
 		goto out;
 	}
 out:
@@ -145,7 +144,7 @@ int gvd_state_lock(const char *state_dir, int *fd_out, struct gv_err *err)
 	snprintf(path, sizeof(path), "%s/gpuvisord.lock", state_dir);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return gv_err_set(err, errno, "cannot open %s: %s", path, strerror(errno));
+		return gv_err_sys(err, "cannot open %s", path);
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		int e = errno;
 
@@ -154,7 +153,7 @@ int gvd_state_lock(const char *state_dir, int *fd_out, struct gv_err *err)
 			return gv_err_set(err, EBUSY,
 					  "another gpuvisord uses the state directory %s",
 					  state_dir);
-		return gv_err_set(err, e, "cannot lock %s: %s", path, strerror(e));
+		return gv_err_sys_code(err, e, "cannot lock %s", path);
 	}
 	*fd_out = fd;
 	return 0;
@@ -176,7 +175,7 @@ int gvd_token_load(const char *state_dir, char *out, size_t cap, struct gv_err *
 		n = read(fd, out, cap - 1);
 		close(fd);
 		if (n < 0)
-			return gv_err_set(err, errno, "cannot read %s: %s", path, strerror(errno));
+			return gv_err_sys(err, "cannot read %s", path);
 		out[n] = '\0';
 		out[strcspn(out, "\r\n")] = '\0';
 		if (strlen(out) < 16)
@@ -185,7 +184,7 @@ int gvd_token_load(const char *state_dir, char *out, size_t cap, struct gv_err *
 		return 0;
 	}
 	if (errno != ENOENT)
-		return gv_err_set(err, errno, "cannot open %s: %s", path, strerror(errno));
+		return gv_err_sys(err, "cannot open %s", path);
 	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
 		return gv_err_set(err, EIO, "getrandom failed: %s", strerror(errno));
 	for (i = 0; i < sizeof(raw); i++)
@@ -193,13 +192,13 @@ int gvd_token_load(const char *state_dir, char *out, size_t cap, struct gv_err *
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return gv_err_set(err, errno, "cannot create %s: %s", tmp, strerror(errno));
+		return gv_err_sys(err, "cannot create %s", tmp);
 	if (fchmod(fd, 0600) != 0 || write(fd, out, strlen(out)) != (ssize_t)strlen(out) ||
 	    write(fd, "\n", 1) != 1 || fsync(fd) != 0)
-		ret = gv_err_set(err, errno, "cannot write %s: %s", tmp, strerror(errno));
+		ret = gv_err_sys(err, "cannot write %s", tmp);
 	close(fd);
 	if (!ret && rename(tmp, path) != 0)
-		ret = gv_err_set(err, errno, "cannot rename %s: %s", tmp, strerror(errno));
+		ret = gv_err_sys(err, "cannot rename %s", tmp);
 	if (ret)
 		unlink(tmp);
 	return ret;

@@ -3,8 +3,14 @@
 #include <stdio.h>
 
 #include "daemon.h"
+#include "gpuvisor/nametab.h"
 
 static enum gvd_log_level level = GVD_LOG_INFO;
+
+/* --log-level takes "warn" for "warning" too; a line says "warning". */
+GV_NAMETAB(gvd_log_level, enum gvd_log_level, "?", "unknown log level '%s'",
+	   { GVD_LOG_ERROR, "error" }, { GVD_LOG_WARN, "warning" }, { GVD_LOG_INFO, "info" },
+	   { GVD_LOG_DEBUG, "debug" }, { GVD_LOG_WARN, "warn" })
 
 void gvd_log_set_level(enum gvd_log_level lvl)
 {
@@ -13,7 +19,6 @@ void gvd_log_set_level(enum gvd_log_level lvl)
 
 void gvd_log(enum gvd_log_level lvl, const char *fmt, ...)
 {
-	static const char *const names[] = { "error", "warning", "info", "debug" };
 	char line[1024];
 	va_list ap;
 
@@ -23,5 +28,5 @@ void gvd_log(enum gvd_log_level lvl, const char *fmt, ...)
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	/* one fprintf per line so concurrent threads do not interleave */
-	fprintf(stderr, "gpuvisord: %s: %s\n", names[lvl], line);
+	fprintf(stderr, "gpuvisord: %s: %s\n", gvd_log_level_name(lvl), line);
 }

@@ -12,6 +12,7 @@
 
 #include "daemon.h"
 #include "gpuvisor/console_auth.h"
+#include "gpuvisor/xfuncs.h"
 #include "migration.h"
 
 #define DEFAULT_SOCKET "/run/gpuvisor/api.sock"
@@ -144,15 +145,7 @@ static int parse_args(int argc, char **argv, struct gvd_opts *o)
 			break;
 		}
 		case 'v':
-			if (strcmp(optarg, "error") == 0)
-				o->log_level = GVD_LOG_ERROR;
-			else if (strcmp(optarg, "warning") == 0 || strcmp(optarg, "warn") == 0)
-				o->log_level = GVD_LOG_WARN;
-			else if (strcmp(optarg, "info") == 0)
-				o->log_level = GVD_LOG_INFO;
-			else if (strcmp(optarg, "debug") == 0)
-				o->log_level = GVD_LOG_DEBUG;
-			else {
+			if (gvd_log_level_parse(optarg, &o->log_level, NULL) < 0) {
 				fprintf(stderr, "gpuvisord: unknown log level '%s'\n", optarg);
 				return -EINVAL;
 			}
@@ -188,7 +181,7 @@ static int abs_dir(const char *in, char *out, struct gv_err *err)
 	if (ret)
 		return ret;
 	if (!realpath(in, out))
-		return gv_err_set(err, errno, "%s: %s", in, strerror(errno));
+		return gv_err_sys(err, "%s", in);
 	return 0;
 }
 
@@ -249,9 +242,9 @@ static int open_backend(struct gvd *d, struct gv_err *err)
 			return gv_err_set(err, -ret, "--backend nvml: %s", nerr.msg);
 		snprintf(reason, sizeof(reason), "no NVIDIA GPU (%s); ", nerr.msg);
 	}
-	desc = calloc(1, sizeof(*desc));
+	desc = gv_xcalloc(err, 1, sizeof(*desc));
 	if (!desc)
-		return gv_err_set(err, ENOMEM, "out of memory");
+		return -ENOMEM;
 	if (d->o.sim_file) {
 		ret = gv_node_load(d->cat, d->o.sim_file, desc, err);
 		why = d->o.sim_file;
@@ -331,7 +324,7 @@ static int console_open(struct gvd *d, struct gv_err *err)
 		return ret;
 	d->console_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (d->console_fd < 0 && d->o.console_dir)
-		return gv_err_set(err, errno, "--console-dir %s: %s", dir, strerror(errno));
+		return gv_err_sys(err, "--console-dir %s", dir);
 	if (d->console_fd < 0)
 		gvd_log(GVD_LOG_WARN, "no console files in %s (%s): /ui/ answers 404", dir,
 			strerror(errno));
@@ -430,8 +423,7 @@ int main(int argc, char **argv)
 		 * whatever the daemon's umask; the files are 0644 and only the
 		 * daemon writes them */
 		if (!ret && chmod(limit_dir, 0755) != 0)
-			ret = gv_err_set(&err, errno, "cannot chmod %s: %s", limit_dir,
-					 strerror(errno));
+			ret = gv_err_sys(&err, "cannot chmod %s", limit_dir);
 		if (ret)
 			goto out;
 	}

@@ -1,10 +1,10 @@
 /* /metrics: Prometheus text exposition format 0.0.4. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "daemon.h"
+#include "gpuvisor/buf.h"
 
 void gvd_metrics_init(struct gvd_metrics *m)
 {
@@ -43,138 +43,111 @@ void gvd_metrics_deadline(struct gvd_metrics *m)
 	pthread_mutex_unlock(&m->lock);
 }
 
-struct buf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void put(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void put(struct buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (b->oom)
-		return;
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->oom = true;
-			return;
-		}
-		if ((size_t)n < b->cap - b->len) {
-			b->len += (size_t)n;
-			return;
-		}
-		char *g = realloc(b->p, b->cap * 2 + (size_t)n);
-
-		if (!g) {
-			b->oom = true;
-			return;
-		}
-		b->p = g;
-		b->cap = b->cap * 2 + (size_t)n;
-	}
-}
-
 /* Caller holds d->lock. */
 char *gvd_metrics_render(struct gvd *d)
 {
-	struct buf b = { .cap = 4096 };
+	/* rc: the first failure; the render then gives nothing rather than a
+	 * truncated exposition */
+	struct gv_buf b = GV_BUF_INIT;
 	struct gvd_view v;
 	size_t i;
-	int g, m;
+	int g, m, rc = 0;
 
-	b.p = malloc(b.cap);
-	if (!b.p)
-		return NULL;
-	b.p[0] = '\0';
 	if (gvd_view_load(d, &v, NULL) == 0) {
-		put(&b,
-		    "# HELP gpuvisor_instances Instances per GPU, labelled with the GPU's mode.\n"
-		    "# TYPE gpuvisor_instances gauge\n");
+		gv_buf_putf(
+			&b, &rc,
+			"# HELP gpuvisor_instances Instances per GPU, labelled with the GPU's mode.\n"
+			"# TYPE gpuvisor_instances gauge\n");
 		for (g = 0; g < v.hw.n_gpus; g++) {
 			int n = 0;
 
 			for (i = 0; i < v.n_insts; i++)
 				n += v.gpu_of[i] == g;
 			for (m = GV_MODE_PASSTHROUGH; m <= GV_MODE_MIG; m++)
-				put(&b,
-				    "gpuvisor_instances{gpu=\"%d\",uuid=\"%s\",mode=\"%s\"} %d\n",
-				    g, v.hw.gpus[g].uuid, gv_mode_name((enum gv_mode)m),
-				    v.mode[g] == (enum gv_mode)m ? n : 0);
+				gv_buf_putf(
+					&b, &rc,
+					"gpuvisor_instances{gpu=\"%d\",uuid=\"%s\",mode=\"%s\"} %d\n",
+					g, v.hw.gpus[g].uuid, gv_mode_name((enum gv_mode)m),
+					v.mode[g] == (enum gv_mode)m ? n : 0);
 		}
-		put(&b,
-		    "# HELP gpuvisor_gpu_memory_allocated_bytes Framebuffer given to instances.\n"
-		    "# TYPE gpuvisor_gpu_memory_allocated_bytes gauge\n");
+		gv_buf_putf(
+			&b, &rc,
+			"# HELP gpuvisor_gpu_memory_allocated_bytes Framebuffer given to instances.\n"
+			"# TYPE gpuvisor_gpu_memory_allocated_bytes gauge\n");
 		for (g = 0; g < v.hw.n_gpus; g++) {
 			uint64_t a = 0;
 
 			for (i = 0; i < v.n_insts; i++)
 				if (v.gpu_of[i] == g)
 					a += v.insts[i].fb_mib;
-			put(&b, "gpuvisor_gpu_memory_allocated_bytes{gpu=\"%d\"} %llu\n", g,
-			    (unsigned long long)(a * 1024 * 1024));
+			gv_buf_putf(&b, &rc,
+				    "gpuvisor_gpu_memory_allocated_bytes{gpu=\"%d\"} %llu\n", g,
+				    (unsigned long long)(a * 1024 * 1024));
 		}
-		put(&b, "# HELP gpuvisor_gpu_memory_total_bytes GPU framebuffer.\n"
-			"# TYPE gpuvisor_gpu_memory_total_bytes gauge\n");
+		gv_buf_putf(&b, &rc,
+			    "# HELP gpuvisor_gpu_memory_total_bytes GPU framebuffer.\n"
+			    "# TYPE gpuvisor_gpu_memory_total_bytes gauge\n");
 		for (g = 0; g < v.hw.n_gpus; g++)
-			put(&b, "gpuvisor_gpu_memory_total_bytes{gpu=\"%d\"} %llu\n", g,
-			    (unsigned long long)(v.hw.gpus[g].mem_mib * 1024 * 1024));
-		put(&b, "# HELP gpuvisor_instance_memory_used_bytes Memory charged by a timeslice "
+			gv_buf_putf(&b, &rc, "gpuvisor_gpu_memory_total_bytes{gpu=\"%d\"} %llu\n",
+				    g, (unsigned long long)(v.hw.gpus[g].mem_mib * 1024 * 1024));
+		gv_buf_putf(
+			&b, &rc,
+			"# HELP gpuvisor_instance_memory_used_bytes Memory charged by a timeslice "
 			"instance's processes.\n"
 			"# TYPE gpuvisor_instance_memory_used_bytes gauge\n");
 		for (i = 0; i < v.n_insts; i++) {
 			int64_t used = gvd_acct_used(d, &v.insts[i]);
 
 			if (used >= 0)
-				put(&b,
-				    "gpuvisor_instance_memory_used_bytes{instance=\"%s\",gpu=\"%d\"} "
-				    "%lld\n",
-				    v.insts[i].id, v.gpu_of[i], (long long)used);
+				gv_buf_putf(
+					&b, &rc,
+					"gpuvisor_instance_memory_used_bytes{instance=\"%s\",gpu=\"%d\"} "
+					"%lld\n",
+					v.insts[i].id, v.gpu_of[i], (long long)used);
 		}
-		put(&b, "# HELP gpuvisor_instance_over_partition 1 when a timeslice instance's "
-			"processes hold more than its partition (docs/shim.md).\n"
-			"# TYPE gpuvisor_instance_over_partition gauge\n");
+		gv_buf_putf(&b, &rc,
+			    "# HELP gpuvisor_instance_over_partition 1 when a timeslice instance's "
+			    "processes hold more than its partition (docs/shim.md).\n"
+			    "# TYPE gpuvisor_instance_over_partition gauge\n");
 		for (i = 0; i < v.n_insts; i++)
 			if (v.insts[i].kind == GV_PROFILE_TIMESLICE)
-				put(&b,
-				    "gpuvisor_instance_over_partition{instance=\"%s\",gpu=\"%d\"} %d\n",
-				    v.insts[i].id, v.gpu_of[i],
-				    gvd_partition_over(d, v.insts[i].id));
+				gv_buf_putf(
+					&b, &rc,
+					"gpuvisor_instance_over_partition{instance=\"%s\",gpu=\"%d\"} %d\n",
+					v.insts[i].id, v.gpu_of[i],
+					gvd_partition_over(d, v.insts[i].id));
 		{
 			char *sched = gvd_sched_metrics(d, &v);
 
 			if (sched)
-				put(&b, "%s", sched);
+				gv_buf_putf(&b, &rc, "%s", sched);
 			free(sched);
 		}
 		gvd_view_free(&v);
 	}
 	pthread_mutex_lock(&d->metrics.lock);
-	put(&b, "# HELP gpuvisor_api_requests_total API requests by method and status code.\n"
-		"# TYPE gpuvisor_api_requests_total counter\n");
+	gv_buf_putf(&b, &rc,
+		    "# HELP gpuvisor_api_requests_total API requests by method and status code.\n"
+		    "# TYPE gpuvisor_api_requests_total counter\n");
 	for (i = 0; i < (size_t)d->metrics.n_req; i++)
-		put(&b, "gpuvisor_api_requests_total{method=\"%s\",code=\"%d\"} %llu\n",
-		    d->metrics.req[i].method, d->metrics.req[i].code,
-		    (unsigned long long)d->metrics.req[i].count);
-	put(&b,
-	    "# HELP gpuvisor_api_errors_total API requests answered with a 4xx or 5xx.\n"
-	    "# TYPE gpuvisor_api_errors_total counter\n"
-	    "gpuvisor_api_errors_total %llu\n"
-	    "# HELP gpuvisor_api_deadline_closed_total Connections shut down unanswered "
-	    "because their request or answer took longer than the request deadline.\n"
-	    "# TYPE gpuvisor_api_deadline_closed_total counter\n"
-	    "gpuvisor_api_deadline_closed_total %llu\n",
-	    (unsigned long long)d->metrics.errors, (unsigned long long)d->metrics.deadline_closed);
+		gv_buf_putf(&b, &rc,
+			    "gpuvisor_api_requests_total{method=\"%s\",code=\"%d\"} %llu\n",
+			    d->metrics.req[i].method, d->metrics.req[i].code,
+			    (unsigned long long)d->metrics.req[i].count);
+	gv_buf_putf(&b, &rc,
+		    "# HELP gpuvisor_api_errors_total API requests answered with a 4xx or 5xx.\n"
+		    "# TYPE gpuvisor_api_errors_total counter\n"
+		    "gpuvisor_api_errors_total %llu\n"
+		    "# HELP gpuvisor_api_deadline_closed_total Connections shut down unanswered "
+		    "because their request or answer took longer than the request deadline.\n"
+		    "# TYPE gpuvisor_api_deadline_closed_total counter\n"
+		    "gpuvisor_api_deadline_closed_total %llu\n",
+		    (unsigned long long)d->metrics.errors,
+		    (unsigned long long)d->metrics.deadline_closed);
 	pthread_mutex_unlock(&d->metrics.lock);
-	if (b.oom) {
-		free(b.p);
+	if (rc < 0) {
+		gv_buf_free(&b);
 		return NULL;
 	}
-	return b.p;
+	return gv_buf_steal(&b);
 }

@@ -28,6 +28,7 @@
 #include "gpuvisor/acct.h"
 #include "gpuvisor/proc.h"
 #include "gpuvisor/rundir.h"
+#include "gpuvisor/xfuncs.h"
 #include "migration.h"
 
 #define GVD_MIG_MAX_RUNNING 16
@@ -598,14 +599,14 @@ static void *mig_thread(void *arg)
 	struct gvd *d = r->d;
 	struct gv_store_mig m;
 	struct gv_err err = { 0 };
-	struct gvd_ctl_buf b;
+	struct gv_buf b;
 	char acct[PATH_MAX], sched[PATH_MAX] = "", id[GV_STORE_ID_MAX];
 	json_t *msg = NULL, *line = NULL, *all = json_array(), *fin = NULL;
 	struct gv_store_inst dst;
 	int fd = -1, ret;
 	bool cancelled, ts;
 
-	gvd_ctl_buf_init(&b);
+	gv_buf_init(&b);
 	snprintf(id, sizeof(id), "%s", r->id);
 	pthread_mutex_lock(&d->lock);
 	ret = gv_store_mig_get(d->st, id, &m, &err);
@@ -629,7 +630,7 @@ static void *mig_thread(void *arg)
 			"auto_converge", (int)a->x.auto_converge, "inject",
 			a->x.inject[0] ? json_string(a->x.inject) : json_null());
 	if (!msg) {
-		gv_err_set(&err, ENOMEM, "out of memory");
+		gv_err_nomem(&err);
 		goto resolve;
 	}
 	ret = gvd_ctl_connect(m.ctl, m.pid, &fd, &err);
@@ -722,7 +723,7 @@ out:
 	json_decref(line);
 	json_decref(fin);
 	json_decref(all);
-	gvd_ctl_buf_free(&b);
+	gv_buf_free(&b);
 	free(a);
 	pthread_mutex_lock(&d->lock);
 	r->finished = true;
@@ -838,7 +839,7 @@ static double stun_fixed_of(const struct gv_store_mig *r)
 	json_t *j;
 
 	if (r->state != GV_MIGST_COMPLETED || !r->report ||
-	    (strcmp(r->mode, "precopy") && strcmp(r->mode, "stopcopy")))
+	    gv_mig_mode_parse(r->mode, NULL, NULL) < 0)
 		return -1;
 	j = json_loads(r->report, 0, NULL);
 	path = json_string_value(json_object_get(j, "path"));
@@ -1222,7 +1223,7 @@ int gvd_mig_start(struct gvd *d, const struct gv_migreq *req, char *id_out, size
 checked:
 	runs = runs_of(d);
 	if (!runs) {
-		ret = gv_err_set(err, ENOMEM, "out of memory");
+		ret = gv_err_nomem(err);
 		goto out;
 	}
 	for (i = 0; i < GVD_MIG_MAX_RUNNING && runs[i].used; i++)
@@ -1234,9 +1235,9 @@ checked:
 		goto out;
 	}
 	r = &runs[i];
-	a = calloc(1, sizeof(*a));
+	a = gv_xcalloc(err, 1, sizeof(*a));
 	if (!a) {
-		ret = gv_err_set(err, ENOMEM, "out of memory");
+		ret = -ENOMEM;
 		goto out;
 	}
 

@@ -8,35 +8,30 @@
 
 #include "api.h"
 #include "gpuvisor/httpreq.h"
+#include "gpuvisor/nametab.h"
 
-const char *gvd_status_word(int status)
+/* The statuses with a word of their own; any other takes its class's. */
+static const struct gv_nametab status_words[] = {
+	{ 400, "bad_request" },
+	{ 401, "unauthorized" },
+	{ 403, "forbidden" },
+	{ 404, "not_found" },
+	{ 405, "method_not_allowed" },
+	{ 408, "timeout" },
+	{ 409, "conflict" },
+	{ 413, "too_large" },
+	{ 414, "uri_too_long" },
+	{ 431, "headers_too_large" },
+	{ 505, "http_version_not_supported" },
+};
+
+const char *gvd_status_name(int status)
 {
-	switch (status) {
-	case 400:
-		return "bad_request";
-	case 401:
-		return "unauthorized";
-	case 403:
-		return "forbidden";
-	case 404:
-		return "not_found";
-	case 405:
-		return "method_not_allowed";
-	case 408:
-		return "timeout";
-	case 409:
-		return "conflict";
-	case 413:
-		return "too_large";
-	case 414:
-		return "uri_too_long";
-	case 431:
-		return "headers_too_large";
-	case 505:
-		return "http_version_not_supported";
-	default:
-		return status >= 400 && status < 500 ? "bad_request" : "internal";
-	}
+	const char *w = gv_nametab_name(status_words, GV_NAMETAB_N(status_words), status, NULL);
+
+	if (w)
+		return w;
+	return status >= 400 && status < 500 ? "bad_request" : "internal";
 }
 
 void gvd_resp_json(struct gvd_resp *r, int status, json_t *body)
@@ -58,7 +53,7 @@ static void resp_error_msg(struct gvd_resp *r, int status, const char *msg)
 	gv_utf8_sanitize(clean);
 	json_decref(r->json);
 	r->status = status;
-	r->json = json_pack("{s:{s:s, s:s}}", "error", "code", gvd_status_word(status), "message",
+	r->json = json_pack("{s:{s:s, s:s}}", "error", "code", gvd_status_name(status), "message",
 			    clean);
 }
 

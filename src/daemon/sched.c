@@ -63,7 +63,7 @@ int gvd_sched_settings(struct gvd *d, const char *gpu_uuid, enum gv_sched_policy
 	*slice_us = GV_SCHED_SLICE_DEFAULT_US;
 	if (gv_store_gpu_get_sched(d->st, gpu_uuid, name, sizeof(name), &us, &err) != 0)
 		return 0;
-	if (gv_sched_policy_from_name(name, policy, NULL) != 0 || us < GV_SCHED_SLICE_MIN_US ||
+	if (gv_sched_policy_parse(name, policy, NULL) != 0 || us < GV_SCHED_SLICE_MIN_US ||
 	    us > GV_SCHED_SLICE_MAX_US) {
 		gvd_log(GVD_LOG_WARN,
 			"gpu %s: stored scheduler settings '%s' %u us are invalid; "

@@ -206,8 +206,7 @@ static int ckpt_run_keep(struct gvd *d, const char *verb, pid_t pgid, char *cons
 	}
 	pid = fork();
 	if (pid < 0) {
-		ret = gv_err_set(err, errno, "cannot start the checkpoint helper: %s",
-				 strerror(errno));
+		ret = gv_err_sys(err, "cannot start the checkpoint helper");
 		goto out;
 	}
 	if (pid == 0) {
@@ -765,7 +764,7 @@ static bool bulk_released(const char *path, pid_t owner)
  * moved across GPUs runs. */
 static bool bulk_on(const char *path, pid_t owner, const struct gv_store_inst *dst, int n)
 {
-	struct gvd_ctl_buf b;
+	struct gv_buf b;
 	json_t *msg = json_pack("{s:s}", "op", "list"), *ans = NULL, *e;
 	struct gv_err err = { 0 };
 	atomic_bool stop = false;
@@ -773,7 +772,7 @@ static bool bulk_on(const char *path, pid_t owner, const struct gv_store_inst *d
 	size_t i;
 	int fd = -1;
 
-	gvd_ctl_buf_init(&b);
+	gv_buf_init(&b);
 	if (msg && gvd_ctl_connect(path, owner, &fd, &err) == 0 &&
 	    gvd_ctl_send(fd, msg, &err) == 0 &&
 	    gvd_ctl_recv(fd, &b, 5000, &stop, &ans, &err) == 0 &&
@@ -794,7 +793,7 @@ static bool bulk_on(const char *path, pid_t owner, const struct gv_store_inst *d
 		close(fd);
 	json_decref(msg);
 	json_decref(ans);
-	gvd_ctl_buf_free(&b);
+	gv_buf_free(&b);
 	return yes;
 }
 

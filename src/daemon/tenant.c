@@ -42,6 +42,7 @@
 #include "gpuvisor/fdpass.h"
 #include "gpuvisor/proc.h"
 #include "gpuvisor/rundir.h"
+#include "gpuvisor/xfuncs.h"
 
 #define GVD_TENANT_MAX 256
 
@@ -83,11 +84,11 @@ static int listen_at(const char *path, int *fd, struct gv_err *err)
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (s < 0)
-		return gv_err_set(err, errno, "socket: %s", strerror(errno));
+		return gv_err_sys(err, "socket");
 	unlink(path);
 	if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0666) < 0 ||
 	    listen(s, 16) < 0) {
-		ret = gv_err_set(err, errno, "%s: %s", path, strerror(errno));
+		ret = gv_err_sys(err, "%s", path);
 		close(s);
 		unlink(path);
 		return ret;
@@ -362,15 +363,15 @@ int gvd_tenant_start(struct gvd *d, struct gv_err *err)
 	gv_rundir_path(d->o.run_dir, GV_RUNDIR_TENANT, NULL, d->tenant_dir, sizeof(d->tenant_dir));
 	ret = gvd_mkdir_p(d->tenant_dir, 0755, err);
 	if (!ret && chmod(d->tenant_dir, 0755) != 0)
-		ret = gv_err_set(err, errno, "cannot chmod %s: %s", d->tenant_dir, strerror(errno));
+		ret = gv_err_sys(err, "cannot chmod %s", d->tenant_dir);
 	if (ret)
 		return ret;
-	t = calloc(1, sizeof(*t));
+	t = gv_xcalloc(err, 1, sizeof(*t));
 	if (!t)
-		return gv_err_set(err, ENOMEM, "out of memory");
+		return -ENOMEM;
 	pthread_mutex_init(&t->mu, NULL);
 	if (pipe2(t->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
-		ret = gv_err_set(err, errno, "pipe: %s", strerror(errno));
+		ret = gv_err_sys(err, "pipe");
 		free(t);
 		return ret;
 	}

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "gpuvisor/xfuncs.h"
 
 /* No framebuffer is held back from timeslice partitions: the catalog's
  * C-series sizes already leave the driver's reserve out. */
@@ -59,10 +60,10 @@ int gvd_view_load(struct gvd *d, struct gvd_view *v, struct gv_err *err)
 	ret = gv_store_inst_list(d->st, &v->insts, &v->n_insts, err);
 	if (ret)
 		goto out;
-	v->gpu_of = calloc(v->n_insts + 1, sizeof(*v->gpu_of));
-	v->pinsts = calloc(v->n_insts + 1, sizeof(*v->pinsts));
+	v->gpu_of = gv_xcalloc(err, v->n_insts + 1, sizeof(*v->gpu_of));
+	v->pinsts = gv_xcalloc(err, v->n_insts + 1, sizeof(*v->pinsts));
 	if (!v->gpu_of || !v->pinsts) {
-		ret = gv_err_set(err, ENOMEM, "out of memory");
+		ret = -ENOMEM;
 		goto out;
 	}
 	for (i = 0; i < v->n_insts; i++)

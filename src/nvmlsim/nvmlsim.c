@@ -44,6 +44,7 @@
 
 #include "gpuvisor/acct.h"
 #include "gpuvisor/catalog.h"
+#include "gpuvisor/nametab.h"
 #include "gpuvisor/node.h"
 #include "nvml_api.h"
 
@@ -257,48 +258,32 @@ static gv_nvml_ret nsim_str(const char *s, char *out, unsigned int length)
 	return GV_NVML_SUCCESS;
 }
 
+/* NVML's own words for its return codes; "Unknown Error" for any other. */
+static const struct gv_nametab nvml_error_strings[] = {
+	{ GV_NVML_SUCCESS, "Success" },
+	{ GV_NVML_ERROR_UNINITIALIZED, "Uninitialized" },
+	{ GV_NVML_ERROR_INVALID_ARGUMENT, "Invalid Argument" },
+	{ GV_NVML_ERROR_NOT_SUPPORTED, "Not Supported" },
+	{ GV_NVML_ERROR_NO_PERMISSION, "Insufficient Permissions" },
+	{ GV_NVML_ERROR_ALREADY_INITIALIZED, "Already Initialized" },
+	{ GV_NVML_ERROR_NOT_FOUND, "Not Found" },
+	{ GV_NVML_ERROR_INSUFFICIENT_SIZE, "Insufficient Size" },
+	{ GV_NVML_ERROR_DRIVER_NOT_LOADED, "Driver Not Loaded" },
+	{ GV_NVML_ERROR_TIMEOUT, "Timeout" },
+	{ GV_NVML_ERROR_LIBRARY_NOT_FOUND, "NVML Shared Library Not Found" },
+	{ GV_NVML_ERROR_FUNCTION_NOT_FOUND, "Function Not Found" },
+	{ GV_NVML_ERROR_GPU_IS_LOST, "GPU is lost" },
+	{ GV_NVML_ERROR_OPERATING_SYSTEM, "The operating system has blocked the request" },
+	{ GV_NVML_ERROR_IN_USE, "In use by another client" },
+	{ GV_NVML_ERROR_MEMORY, "Insufficient Memory" },
+	{ GV_NVML_ERROR_NO_DATA, "No data" },
+	{ GV_NVML_ERROR_ARGUMENT_VERSION_MISMATCH, "Argument version mismatch" },
+};
+
 NSIM_API const char *nvmlErrorString(gv_nvml_ret result)
 {
-	switch (result) {
-	case GV_NVML_SUCCESS:
-		return "Success";
-	case GV_NVML_ERROR_UNINITIALIZED:
-		return "Uninitialized";
-	case GV_NVML_ERROR_INVALID_ARGUMENT:
-		return "Invalid Argument";
-	case GV_NVML_ERROR_NOT_SUPPORTED:
-		return "Not Supported";
-	case GV_NVML_ERROR_NO_PERMISSION:
-		return "Insufficient Permissions";
-	case GV_NVML_ERROR_ALREADY_INITIALIZED:
-		return "Already Initialized";
-	case GV_NVML_ERROR_NOT_FOUND:
-		return "Not Found";
-	case GV_NVML_ERROR_INSUFFICIENT_SIZE:
-		return "Insufficient Size";
-	case GV_NVML_ERROR_DRIVER_NOT_LOADED:
-		return "Driver Not Loaded";
-	case GV_NVML_ERROR_TIMEOUT:
-		return "Timeout";
-	case GV_NVML_ERROR_LIBRARY_NOT_FOUND:
-		return "NVML Shared Library Not Found";
-	case GV_NVML_ERROR_FUNCTION_NOT_FOUND:
-		return "Function Not Found";
-	case GV_NVML_ERROR_GPU_IS_LOST:
-		return "GPU is lost";
-	case GV_NVML_ERROR_OPERATING_SYSTEM:
-		return "The operating system has blocked the request";
-	case GV_NVML_ERROR_IN_USE:
-		return "In use by another client";
-	case GV_NVML_ERROR_MEMORY:
-		return "Insufficient Memory";
-	case GV_NVML_ERROR_NO_DATA:
-		return "No data";
-	case GV_NVML_ERROR_ARGUMENT_VERSION_MISMATCH:
-		return "Argument version mismatch";
-	default:
-		return "Unknown Error";
-	}
+	return gv_nametab_name(nvml_error_strings, GV_NAMETAB_N(nvml_error_strings), (int)result,
+			       "Unknown Error");
 }
 
 NSIM_API gv_nvml_ret nvmlSystemGetDriverVersion(char *version, unsigned int length)

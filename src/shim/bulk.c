@@ -465,8 +465,8 @@ int gv_bulk_export(const uint64_t *ids, size_t n, int *fds, struct gv_err *err)
 		if (e->foreign) {
 			fds[done] = fcntl(e->fd, F_DUPFD_CLOEXEC, 0);
 			if (fds[done] < 0) {
-				ret = gv_err_set(err, errno, "bulk allocation %llu: dup: %s",
-						 (unsigned long long)e->id, strerror(errno));
+				ret = gv_err_sys(err, "bulk allocation %llu: dup",
+						 (unsigned long long)e->id);
 				break;
 			}
 			continue;

@@ -36,6 +36,7 @@
 #include "bulk.h"
 #include "bulkreq.h"
 
+#include "gpuvisor/buf.h"
 #include "gpuvisor/fdpass.h"
 
 #include <errno.h>
@@ -70,48 +71,14 @@ static bool gv_ctl_stopped; /* the server thread's */
 
 /* ------------------------------------------------------------- answers */
 
+/* An answer being built; rc holds the first failure to add a piece (the
+ * answer is then not sent at all rather than cut short). */
 struct gv_sb {
-	char *p;
-	size_t n, cap;
-	bool oom;
+	struct gv_buf b;
+	int rc;
 };
 
-static void gv_sb_add(struct gv_sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void gv_sb_add(struct gv_sb *b, const char *fmt, ...)
-{
-	va_list ap;
-	int need;
-
-	if (b->oom)
-		return;
-	for (;;) {
-		size_t room = b->cap - b->n;
-
-		va_start(ap, fmt);
-		need = vsnprintf(b->p ? b->p + b->n : NULL, room, fmt, ap);
-		va_end(ap);
-		if (need < 0) {
-			b->oom = true;
-			return;
-		}
-		if ((size_t)need < room) {
-			b->n += (size_t)need;
-			return;
-		}
-		{
-			size_t cap = (b->cap ? b->cap * 2 : 256) + (size_t)need;
-			char *p = realloc(b->p, cap);
-
-			if (!p) {
-				b->oom = true;
-				return;
-			}
-			b->p = p;
-			b->cap = cap;
-		}
-	}
-}
+#define gv_sb_add(sb, ...) gv_buf_putf(&(sb)->b, &(sb)->rc, __VA_ARGS__)
 
 /* s as a JSON string: quotes and backslashes escaped, control characters
  * dropped (the messages are the shim's own). */
@@ -132,9 +99,9 @@ static int gv_ctl_answer(int fd, struct gv_sb *b, const int *fds, size_t nfds)
 	int rc;
 
 	gv_sb_add(b, "\n");
-	rc = b->oom ? -ENOMEM : gv_fdpass_send(fd, b->p, b->n, fds, nfds);
-	free(b->p);
-	*b = (struct gv_sb){ 0 };
+	rc = b->rc < 0 ? -ENOMEM : gv_fdpass_send(fd, b->b.data, b->b.len, fds, nfds);
+	gv_buf_free(&b->b);
+	b->rc = 0;
 	return rc;
 }
 
@@ -193,7 +160,7 @@ static int gv_ctl_list(int fd)
 	for (ssize_t i = 0; i < n; i++) {
 		if (gv_ctl_uuid(v[i].dev, uuid, sizeof(uuid)) < 0) {
 			free(v);
-			free(b.p);
+			gv_buf_free(&b.b);
 			return gv_ctl_fail(fd, "list", "the UUID of device %d is not known",
 					   (int)v[i].dev);
 		}
@@ -534,7 +501,7 @@ static bool gv_ctl_live(const struct sockaddr_un *sa, struct gv_err *err)
 	int rc, e;
 
 	if (fd < 0) {
-		gv_err_set(err, errno, "socket: %s", strerror(errno));
+		gv_err_sys(err, "socket");
 		return true;
 	}
 	rc = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
@@ -550,8 +517,7 @@ static bool gv_ctl_live(const struct sockaddr_un *sa, struct gv_err *err)
 		return true;
 	}
 	if (unlink(sa->sun_path) < 0 && errno != ENOENT) {
-		gv_err_set(err, errno, "cannot remove the stale %s: %s", sa->sun_path,
-			   strerror(errno));
+		gv_err_sys(err, "cannot remove the stale %s", sa->sun_path);
 		return true;
 	}
 	return false;
@@ -568,7 +534,7 @@ static int gv_ctl_bind(struct gv_err *err)
 	memcpy(sa.sun_path, gv_ctl_path, sizeof(sa.sun_path));
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return gv_err_set(err, errno, "socket: %s", strerror(errno));
+		return gv_err_sys(err, "socket");
 	for (int tries = 0;; tries++) {
 		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
 			break;
@@ -590,7 +556,7 @@ static int gv_ctl_bind(struct gv_err *err)
 			goto serve;
 		}
 		if (errno != EADDRINUSE || tries == 2) {
-			rc = gv_err_set(err, errno, "bind %s: %s", gv_ctl_path, strerror(errno));
+			rc = gv_err_sys(err, "bind %s", gv_ctl_path);
 			goto fail;
 		}
 		if (gv_ctl_live(&sa, err)) {
@@ -601,7 +567,7 @@ static int gv_ctl_bind(struct gv_err *err)
 	/* the directory (0700, the workload's) is the fence; this is the
 	 * file's own, as the contract says */
 	if (chmod(gv_ctl_path, 0600) < 0 || listen(fd, 4) < 0) {
-		rc = gv_err_set(err, errno, "%s: %s", gv_ctl_path, strerror(errno));
+		rc = gv_err_sys(err, "%s", gv_ctl_path);
 		goto fail_bound;
 	}
 serve:
@@ -615,7 +581,7 @@ serve:
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
 		gv_ctl_lfd = -1;
-		rc = gv_err_set(err, rc, "cannot start its thread: %s", strerror(rc));
+		rc = gv_err_sys_code(err, rc, "cannot start its thread");
 		goto fail_bound;
 	}
 	gv_shim_log(true, "bulk control: serving %s", gv_ctl_path);

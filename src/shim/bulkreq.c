@@ -5,6 +5,8 @@
  * checked whole, and its fuzz target does (tests/fuzz/fuzz_bulkreq.c). */
 #include "bulkreq.h"
 
+#include "gpuvisor/nametab.h"
+
 #include <errno.h>
 #include <string.h>
 
@@ -12,20 +14,12 @@ struct gv_rd {
 	const char *p, *end;
 };
 
-static const char *const gv_bulkreq_names[] = {
-	[GV_BULKREQ_NONE] = "?",    [GV_BULKREQ_HELLO] = "hello",
-	[GV_BULKREQ_LIST] = "list", [GV_BULKREQ_EXPORT] = "export",
-	[GV_BULKREQ_STOP] = "stop", [GV_BULKREQ_RELEASE] = "release",
-	[GV_BULKREQ_MAP] = "map",   [GV_BULKREQ_GO] = "go",
-	[GV_BULKREQ_OWN] = "own",
-};
-
-const char *gv_bulkreq_op_name(enum gv_bulkreq_op op)
-{
-	if ((unsigned)op >= sizeof(gv_bulkreq_names) / sizeof(gv_bulkreq_names[0]))
-		return "?";
-	return gv_bulkreq_names[op];
-}
+/* GV_BULKREQ_NONE has no name a request may use: it is "?" as any value
+ * outside the enum. */
+GV_NAMETAB(gv_bulkreq_op, enum gv_bulkreq_op, "?", "unknown op '%s'", { GV_BULKREQ_HELLO, "hello" },
+	   { GV_BULKREQ_LIST, "list" }, { GV_BULKREQ_EXPORT, "export" },
+	   { GV_BULKREQ_STOP, "stop" }, { GV_BULKREQ_RELEASE, "release" },
+	   { GV_BULKREQ_MAP, "map" }, { GV_BULKREQ_GO, "go" }, { GV_BULKREQ_OWN, "own" })
 
 static void gv_rd_ws(struct gv_rd *rd)
 {
@@ -179,11 +173,8 @@ static int gv_bulkreq_check(struct gv_bulkreq *r, const char *op, bool has_ids, 
 
 	if (!op[0])
 		return gv_err_set(err, EINVAL, "field 'op' is required");
-	for (unsigned i = GV_BULKREQ_HELLO; i <= GV_BULKREQ_OWN; i++)
-		if (!strcmp(op, gv_bulkreq_names[i]))
-			r->op = (enum gv_bulkreq_op)i;
-	if (r->op == GV_BULKREQ_NONE)
-		return gv_err_set(err, EINVAL, "unknown op '%s'", op);
+	if (gv_bulkreq_op_parse(op, &r->op, err) < 0)
+		return -EINVAL;
 	wants_ids = r->op == GV_BULKREQ_EXPORT || r->op == GV_BULKREQ_MAP;
 	takes_to = r->op == GV_BULKREQ_STOP || r->op == GV_BULKREQ_OWN;
 	if (wants_ids && !has_ids)

@@ -47,6 +47,9 @@ struct gv_bulkreq {
 int gv_bulkreq_parse(const char *line, size_t len, struct gv_bulkreq *r, struct gv_err *err);
 
 /* The op's name ("?" for none). */
+/* The op's name ("?" for GV_BULKREQ_NONE and any other value), and the
+ * op of a name: 0, or -EINVAL with "unknown op '<s>'" in err. */
 const char *gv_bulkreq_op_name(enum gv_bulkreq_op op);
+int gv_bulkreq_op_parse(const char *s, enum gv_bulkreq_op *out, struct gv_err *err);
 
 #endif

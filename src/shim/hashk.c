@@ -10,6 +10,7 @@
 #include <xxhash.h>
 
 #include "hashk_xxh3.h"
+#include "gpuvisor/xfuncs.h"
 
 /* Generated from the fatbin nvcc made of hashk.cu (embed-fatbin.cmake);
  * length 0 when the build had no nvcc. */
@@ -46,9 +47,9 @@ int gv_hashk_new(const struct gv_hashk_drv *drv, struct gv_hashk **out, struct g
 		rc = gv_err_set(err, ENOTSUP, "built without nvcc: no hash kernel");
 		goto out;
 	}
-	k = calloc(1, sizeof(*k));
+	k = gv_xcalloc(err, 1, sizeof(*k));
 	if (!k) {
-		rc = gv_err_set(err, ENOMEM, "out of memory");
+		rc = -ENOMEM;
 		goto out;
 	}
 	k->drv = *drv;

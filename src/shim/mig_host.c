@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "gpuvisor/acct.h"
+#include "gpuvisor/xfuncs.h"
 
 #define PLUGIN "libgpuvisor-mig.so"
 
@@ -165,13 +166,11 @@ static void host_close(void *p)
 
 static void *host_open(const struct gv_mig_ep_args *a, struct gv_err *err)
 {
-	struct host_ep *h = calloc(1, sizeof(*h));
+	struct host_ep *h = gv_xcalloc(err, 1, sizeof(*h));
 	struct gv_mig_ep *ep = h ? &h->ep : NULL;
 
-	if (!h) {
-		gv_err_set(err, ENOMEM, "out of memory");
+	if (!h)
 		return NULL;
-	}
 	ep->host = &host_ops;
 	ep->fd = a->fd;
 	ep->progress = a->progress;

@@ -188,7 +188,7 @@ static int gv_spank_complete_env(struct gv_client *c, json_t *env, struct gv_err
 	catalog = json_string_value(json_object_get(node, "catalog"));
 	if (catalog && catalog[0] == '/' &&
 	    json_object_set_new(env, "GPUVISOR_CATALOG", json_string(catalog)) < 0)
-		rc = gv_err_set(err, ENOMEM, "out of memory");
+		rc = gv_err_nomem(err);
 out:
 	json_decref(node);
 	return rc;
@@ -270,7 +270,7 @@ static int gv_spank_acquire(struct gv_client *c, struct gv_err *err)
 			body = json_pack("{s:s, s:s}", "profile", names[i], "owner", g_owner);
 			rc = body ? gv_spank_call(c, "POST", "/v1/instances", body, &resp, NULL,
 						  err)
-				  : gv_err_set(err, ENOMEM, "out of memory");
+				  : gv_err_nomem(err);
 			json_decref(body);
 			body = NULL;
 			if (rc) {
@@ -459,8 +459,7 @@ int slurm_spank_task_post_fork(spank_t sp, int ac, char **av)
 		goto out;
 	snprintf(path, sizeof(path), "/v1/instances/%s/workload", g_inst[0].id);
 	body = json_pack("{s:i}", "pid", (int)pid);
-	rc = body ? gv_spank_call(c, "POST", path, body, NULL, &status, &err)
-		  : gv_err_set(&err, ENOMEM, "out of memory");
+	rc = body ? gv_spank_call(c, "POST", path, body, NULL, &status, &err) : gv_err_nomem(&err);
 	if (rc && status == 409) {
 		/* the job's batch script or a concurrent step holds it */
 		slurm_info("gpuvisor: %s: %s keeps its workload; this step runs in its "

@@ -165,7 +165,7 @@ static void check(const struct gvd_resp *r)
 	code = json_object_get(err, "code");
 	msg = json_object_get(err, "message");
 	if (!json_is_string(code) || !json_is_string(msg) ||
-	    strcmp(json_string_value(code), gvd_status_word(r->status)) != 0)
+	    strcmp(json_string_value(code), gvd_status_name(r->status)) != 0)
 		abort();
 	if (r->status == 500 && strstr(json_string_value(msg), "out of memory"))
 		abort();

@@ -127,7 +127,7 @@ static int cmd_create(int argc, char **argv)
 			"usage: ts_tool create SEG POLICY SLICE_US ID[:SHARE_PPM[:WEIGHT]]...\n");
 		return 2;
 	}
-	if (gv_sched_policy_from_name(argv[1], &p, &err) < 0 ||
+	if (gv_sched_policy_parse(argv[1], &p, &err) < 0 ||
 	    gv_sched_create(argv[0], p, (uint32_t)strtoul(argv[2], NULL, 10), &s, &err) < 0)
 		goto out;
 	for (int i = 3; i < argc; i++) {
@@ -164,7 +164,7 @@ static int cmd_policy(int argc, char **argv)
 		fprintf(stderr, "usage: ts_tool policy SEG POLICY SLICE_US\n");
 		return 2;
 	}
-	if (gv_sched_policy_from_name(argv[1], &p, &err) == 0 &&
+	if (gv_sched_policy_parse(argv[1], &p, &err) == 0 &&
 	    gv_sched_open(argv[0], &s, &err) == 0 &&
 	    gv_sched_set_policy(s, p, (uint32_t)strtoul(argv[2], NULL, 10), &err) == 0)
 		rc = 0;

@@ -237,18 +237,22 @@ static void test_match(void **state)
 static void test_mode_and_kind_names(void **state)
 {
 	enum gv_mode m = GV_MODE_MIG;
+	struct gv_err err = { 0 };
 
 	(void)state;
-	assert_int_equal(gv_mode_parse("passthrough", &m), 0);
+	assert_int_equal(gv_mode_parse("passthrough", &m, NULL), 0);
 	assert_int_equal(m, GV_MODE_PASSTHROUGH);
-	assert_int_equal(gv_mode_parse("TimeSlice", &m), 0);
+	assert_int_equal(gv_mode_parse("timeslice", &m, NULL), 0);
 	assert_int_equal(m, GV_MODE_TIMESLICE);
-	assert_int_equal(gv_mode_parse("mig", &m), 0);
+	assert_int_equal(gv_mode_parse("mig", &m, NULL), 0);
 	assert_int_equal(m, GV_MODE_MIG);
 	m = GV_MODE_TIMESLICE;
-	assert_int_equal(gv_mode_parse("vgpu", &m), -EINVAL);
+	assert_int_equal(gv_mode_parse("vgpu", &m, &err), -EINVAL);
+	assert_string_equal(err.msg, "unknown mode 'vgpu': passthrough, timeslice or mig");
 	assert_int_equal(m, GV_MODE_TIMESLICE);
-	assert_int_equal(gv_mode_parse(NULL, &m), -EINVAL);
+	/* exactly as the API, the CLI and the state database spell them */
+	assert_int_equal(gv_mode_parse("TimeSlice", &m, NULL), -EINVAL);
+	assert_int_equal(gv_mode_parse(NULL, &m, NULL), -EINVAL);
 	assert_string_equal(gv_mode_name(GV_MODE_PASSTHROUGH), "passthrough");
 	assert_string_equal(gv_mode_name(GV_MODE_TIMESLICE), "timeslice");
 	assert_string_equal(gv_mode_name(GV_MODE_MIG), "mig");

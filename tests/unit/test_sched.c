@@ -166,11 +166,11 @@ static void test_policy_names(void **state)
 	assert_string_equal(gv_sched_policy_name(GV_SCHED_EQUAL_SHARE), "equal-share");
 	assert_string_equal(gv_sched_policy_name(GV_SCHED_FIXED_SHARE), "fixed-share");
 	assert_null(gv_sched_policy_name((enum gv_sched_policy)7));
-	assert_int_equal(gv_sched_policy_from_name("fixed-share", &p, &err), 0);
+	assert_int_equal(gv_sched_policy_parse("fixed-share", &p, &err), 0);
 	assert_int_equal(p, GV_SCHED_FIXED_SHARE);
-	assert_int_equal(gv_sched_policy_from_name("fair", &p, &err), -EINVAL);
+	assert_int_equal(gv_sched_policy_parse("fair", &p, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "fair"));
-	assert_int_equal(gv_sched_policy_from_name(NULL, &p, &err), -EINVAL);
+	assert_int_equal(gv_sched_policy_parse(NULL, &p, &err), -EINVAL);
 }
 
 static void test_create_open_validation(void **state)

@@ -130,7 +130,7 @@ static void migrate(int fd, const struct gv_migctl_req *req)
 	cfg.chunk_size = GV_MIG_CHUNK_DEFAULT; /* the VMM granularity */
 	rep = gv_mig_report_new();
 	if (!rep) {
-		gv_err_set(&err, ENOMEM, "out of memory");
+		gv_err_nomem(&err);
 		goto fail;
 	}
 	ep = host->ep_open(&args, &err);
