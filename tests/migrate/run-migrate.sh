@@ -17,13 +17,15 @@
 # end the workload's own check runs (a checksum against a run that was
 # never migrated, or the probe's answers).
 #
-# Scenarios:
+# Scenarios (each that moves the workload leaves it on B, so that its
+# check runs on a device it was moved to):
 #   precopy         A -> B in pre-copy mode with instance accounting files
 #                   (the destination charged, the source uncharged), then
 #                   B -> A held 2 s (the "delay" test fault) while a second
-#                   connection sees it migrating and cannot start another
-#   stopcopy        A -> B -> A in stop-and-copy mode
-#   back_and_forth  20 migrations alternating A and B
+#                   connection sees it migrating and cannot start another,
+#                   then A -> B
+#   stopcopy        A -> B -> A -> B in stop-and-copy mode
+#   back_and_forth  21 migrations alternating A and B
 #   faults          an injected fault in each phase aborts, the workload
 #                   stays on A; then A -> B succeeds
 #   drop            the daemon's connection drops mid-migration: aborted,
@@ -266,13 +268,16 @@ acct() { # FILE: bytes the workload holds in FILE
 
 # --- the scenarios
 
+# The step counts leave the workload running through every request with
+# room to spare (infer.precopy, the longest, ends its moves near step 125
+# on an idle machine).
 sc_precopy() {
 	if acct_file "$dir/a.acct" $((1024 * 1024 * 1024)); then
 		acct_file "$dir/b.acct" $((1024 * 1024 * 1024))
-		start_wl 150 GPUVISOR_ACCT="$dir/a.acct"
+		start_wl 250 GPUVISOR_ACCT="$dir/a.acct"
 	else
 		echo "(no gv-shim-acct: the accounting files are not checked)"
-		start_wl 150
+		start_wl 250
 	fi
 	on "$A"
 	holds_some "$A"
@@ -303,29 +308,31 @@ sc_precopy() {
 	grep -q 'a migration is already running' "$dir/mig.out" || fail "wrong refusal: $(cat "$dir/mig.out")"
 	wait "$mig" || fail "the delayed migration failed: $(cat "$dir/mig1.out")"
 	moved "$B" "$A"
+	migrate "$B" precopy
+	moved "$A" "$B"
 }
 
 sc_stopcopy() {
 	start_wl 150
-	migrate "$B" stopcopy
-	grep -q '"stop":"stopcopy"' "$dir/mig.out" || fail "not stop-and-copy: $(cat "$dir/mig.out")"
-	moved "$A" "$B"
-	migrate "$A" stopcopy
-	grep -q '"stop":"stopcopy"' "$dir/mig.out" || fail "not stop-and-copy: $(cat "$dir/mig.out")"
-	moved "$B" "$A"
+	for to in "$B" "$A" "$B"; do
+		if [ "$to" = "$B" ]; then from=$A; else from=$B; fi
+		migrate "$to" stopcopy
+		grep -q '"stop":"stopcopy"' "$dir/mig.out" || fail "not stop-and-copy: $(cat "$dir/mig.out")"
+		moved "$from" "$to"
+	done
 }
 
 sc_back_and_forth() {
 	start_wl 600
 	n=0
-	while [ "$n" -lt 20 ]; do
+	while [ "$n" -lt 21 ]; do
 		if [ $((n % 2)) = 0 ]; then to=$B from=$A; else to=$A from=$B; fi
 		migrate "$to"
 		on "$to"
 		holds_none "$from"
 		n=$((n + 1))
 	done
-	echo "20 migrations done"
+	echo "21 migrations done"
 }
 
 sc_faults() {
