@@ -257,12 +257,8 @@ because() { # REASON: the last refusal gave REASON (or the workload's own)
 	fi
 }
 
-acct_file() { # FILE BYTES: an instance accounting file (false without the tool)
-	[ "$acct_tool" != none ] || return 1
-	"$acct_tool" "$1" "$2"
-}
-
-acct() { # FILE: bytes the workload holds in FILE
+acct() { # FILE: bytes the workload holds in FILE (an instance accounting
+	# file made by ACCT_TOOL, gv-shim-acct; "none" when it was not built)
 	"$ctl" acct "$1" "$wl_pid"
 }
 
@@ -272,8 +268,9 @@ acct() { # FILE: bytes the workload holds in FILE
 # room to spare (infer.precopy, the longest, ends its moves near step 125
 # on an idle machine).
 sc_precopy() {
-	if acct_file "$dir/a.acct" $((1024 * 1024 * 1024)); then
-		acct_file "$dir/b.acct" $((1024 * 1024 * 1024))
+	if [ "$acct_tool" != none ]; then
+		"$acct_tool" "$dir/a.acct" $((1024 * 1024 * 1024))
+		"$acct_tool" "$dir/b.acct" $((1024 * 1024 * 1024))
 		start_wl 250 GPUVISOR_ACCT="$dir/a.acct"
 	else
 		echo "(no gv-shim-acct: the accounting files are not checked)"
@@ -375,7 +372,8 @@ sc_drop() {
 
 sc_refuse() {
 	start_wl 150
-	if acct_file "$dir/tiny.acct" $((1024 * 1024)); then
+	if [ "$acct_tool" != none ]; then
+		"$acct_tool" "$dir/tiny.acct" $((1024 * 1024))
 		refused "destination too small" "$B" precopy - "$dir/tiny.acct"
 		because 'destination partition too small'
 		[ "$(acct "$dir/tiny.acct")" = 0 ] || fail "tiny partition charged"
@@ -386,7 +384,7 @@ sc_refuse() {
 	because 'GPU-cccccccc-0000-4000-8000-000000000003'
 	if [ -n "$wl_not_migratable" ]; then
 		refused "not migratable" "$B"
-		because -
+		because 'not migratable'
 	fi
 	on "$A"
 	holds_none "$B"
