@@ -26,7 +26,7 @@ wl_prepare() {
 }
 
 # M2 does not exist yet: refused; then it is created (the node file
-# replaced whole, as a driver's would change)
+# replaced whole, in one rename)
 wl_started() {
 	refused "not yet created" "$M2"
 	echo "{ \"version\": 1, \"gpus\": [ $late_gpu $late_one, $late_two ] } ] }" >"$node.new"
