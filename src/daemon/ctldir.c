@@ -156,7 +156,7 @@ int gvd_bulk_bind(struct gvd *d, const struct gv_store_inst *in, uid_t uid, int 
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
-		return gv_err_set(err, errno, "socket: %s", strerror(errno));
+		return gv_err_sys(err, "socket");
 	/* a file there is a live process's socket (kept) or a dead one's
 	 * (replaced), as the shim decides for its own */
 	if (lstat(path, &st) == 0) {
@@ -172,15 +172,15 @@ int gvd_bulk_bind(struct gvd *d, const struct gv_store_inst *in, uid_t uid, int 
 		close(s);
 		s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (s < 0)
-			return gv_err_set(err, errno, "socket: %s", strerror(errno));
+			return gv_err_sys(err, "socket");
 		unlink(path);
 	}
 	if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		ret = gv_err_set(err, errno, "cannot bind %s: %s", path, strerror(errno));
+		ret = gv_err_sys(err, "cannot bind %s", path);
 		goto out;
 	}
 	if (chown(path, uid, (gid_t)-1) != 0 || chmod(path, 0600) != 0) {
-		ret = gv_err_set(err, errno, "%s: %s", path, strerror(errno));
+		ret = gv_err_sys(err, "%s", path);
 		unlink(path);
 		goto out;
 	}

@@ -548,8 +548,7 @@ static int gv_ctl_bind(struct gv_err *err)
 			/* listening here makes the socket's credentials this
 			 * process's: the helper checks them */
 			if (listen(fd, 4) < 0) {
-				rc = gv_err_set(err, errno, "%s: listen: %s", gv_ctl_path,
-						strerror(errno));
+				rc = gv_err_sys(err, "%s: listen", gv_ctl_path);
 				close(fd);
 				return rc;
 			}

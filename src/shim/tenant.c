@@ -51,11 +51,11 @@ static int ask(const char *line, char *buf, size_t cap, int *fd, struct gv_err *
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
-		return gv_err_set(err, errno, "socket: %s", strerror(errno));
+		return gv_err_sys(err, "socket");
 	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		ret = gv_err_set(err, errno, "%s: %s", path, strerror(errno));
+		ret = gv_err_sys(err, "%s", path);
 		goto out;
 	}
 	if (send(s, line, strlen(line), MSG_NOSIGNAL) != (ssize_t)strlen(line)) {

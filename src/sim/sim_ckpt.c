@@ -47,6 +47,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -483,13 +484,28 @@ reply:
 	io_all(fd, &rs, sizeof(rs), true);
 }
 
+/* How often the control thread gives back the charge of exportable memory
+ * whose last holder elsewhere has let go (sim_vmm_reap): the driver frees
+ * such memory at the last close, which the simulator cannot hear. */
+#define CK_REAP_MS 100
+
 static void *ck_thread(void *arg)
 {
 	(void)arg;
 	atomic_store(&ck_tid, (int)gettid());
 	for (;;) {
-		int fd = accept4(ck_listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		struct pollfd pf = { .fd = ck_listen_fd, .events = POLLIN };
+		int fd, n = poll(&pf, 1, CK_REAP_MS);
 
+		if (n == 0) {
+			sim_vmm_reap();
+			continue;
+		}
+		if (n < 0 && errno != EINTR)
+			break;
+		if (n < 0)
+			continue;
+		fd = accept4(ck_listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;

@@ -236,8 +236,10 @@ expect_eq "$(state_of "$q0"),$(state_of "$q1")" "running,running" "running there
 gone_pc() { ! gv list --json | jq -e --arg a "$p0" --arg b "$p1" \
 	'.instances[] | select(.id == $a or .id == $b)' >/dev/null; }
 wait_until 10 gone_pc || fail "the sources were not destroyed: $(gv list)"
-empty 2 || fail "gpu 2 still holds $(used 2) bytes"
-empty 3 || fail "gpu 3 still holds $(used 3) bytes"
+# (the source bulk lingered while the helper and gpuvisord held it; the
+# simulator gives its charge back within 100 ms of the last close)
+wait_until 5 empty 2 || fail "gpu 2 still holds $(used 2) bytes"
+wait_until 5 empty 3 || fail "gpu 3 still holds $(used 3) bytes"
 gv_create --profile passthrough --gpu 2
 p2=$GV_ID
 gv_create --profile passthrough --gpu 3
