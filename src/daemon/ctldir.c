@@ -5,11 +5,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -144,44 +144,50 @@ int gvd_bulk_bind(struct gvd *d, const struct gv_store_inst *in, uid_t uid, int 
 		  struct gv_err *err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char path[PATH_MAX];
+	char path[PATH_MAX], name[GV_STORE_ID_MAX + 8];
 	struct stat st;
 	int s = -1, ret;
 
 	*fd = -1;
 	gvd_bulk_for(d, in, path, sizeof(path));
-	if (strlen(path) >= sizeof(sa.sun_path))
+	snprintf(name, sizeof(name), ".bulk-%s", in->id);
+	/* bound, given its mode and owner in ctl/ (gpuvisord's alone), then
+	 * renamed into the workload's directory: the workload's user can
+	 * replace names there, and a chown or chmod by name there could be
+	 * made to follow a link to any file */
+	if (gv_rundir_path(d->o.run_dir, GV_RUNDIR_CTL, name, sa.sun_path, sizeof(sa.sun_path)) ||
+	    strlen(path) >= sizeof(sa.sun_path))
 		return gv_err_set(err, ENAMETOOLONG, "the bulk socket's path is too long: %s",
 				  path);
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s < 0)
-		return gv_err_sys(err, "socket");
 	/* a file there is a live process's socket (kept) or a dead one's
 	 * (replaced), as the shim decides for its own */
 	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			ret = gv_err_set(err, EEXIST, "%s exists and is not a socket", path);
-			goto out;
-		}
-		if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-			ret = gv_err_set(err, EADDRINUSE,
-					 "another process of the workload serves %s", path);
-			goto out;
-		}
-		close(s);
+		struct sockaddr_un live = { .sun_family = AF_UNIX };
+
+		if (!S_ISSOCK(st.st_mode))
+			return gv_err_set(err, EEXIST, "%s exists and is not a socket", path);
+		memcpy(live.sun_path, path, strlen(path) + 1);
 		s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (s < 0)
 			return gv_err_sys(err, "socket");
-		unlink(path);
+		ret = connect(s, (struct sockaddr *)&live, sizeof(live));
+		close(s);
+		if (ret == 0)
+			return gv_err_set(err, EADDRINUSE,
+					  "another process of the workload serves %s", path);
 	}
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return gv_err_sys(err, "socket");
+	unlink(sa.sun_path);
 	if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		ret = gv_err_sys(err, "cannot bind %s", path);
+		ret = gv_err_sys(err, "cannot bind %s", sa.sun_path);
 		goto out;
 	}
-	if (chown(path, uid, (gid_t)-1) != 0 || chmod(path, 0600) != 0) {
+	if (chmod(sa.sun_path, 0600) != 0 || chown(sa.sun_path, uid, (gid_t)-1) != 0 ||
+	    rename(sa.sun_path, path) != 0) {
 		ret = gv_err_sys(err, "%s", path);
-		unlink(path);
+		unlink(sa.sun_path);
 		goto out;
 	}
 	*fd = s;

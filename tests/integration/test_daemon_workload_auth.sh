@@ -153,7 +153,8 @@ print("register:", ask(b"register\n")[0])
 msg, fds = ask(b"bulk\n")
 print("bulk:", msg, len(fds))
 l = socket.socket(fileno=fds[0])
-print("bound:", l.getsockname() == want, oct(stat.S_IMODE(os.stat(want).st_mode)))
+st = os.lstat(want)
+print("bound:", stat.S_ISSOCK(st.st_mode), oct(stat.S_IMODE(st.st_mode)), st.st_uid == os.getuid())
 l.listen(4)
 print("again:", ask(b"bulk\n")[0])
 c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -167,9 +168,31 @@ printf '%s\n' "$GV_OUT"
 expect_contains "$GV_OUT" "unregistered: error 403 " "bulk before registering"
 expect_contains "$GV_OUT" "register: ok $b " "registration"
 expect_contains "$GV_OUT" "bulk: ok $b 1" "the bound socket, passed"
-expect_contains "$GV_OUT" "bound: True 0o600" "bound at the bulk path, mode 0600"
+expect_contains "$GV_OUT" "bound: True 0o600 True" "a socket at the bulk path, mode 0600, the caller's"
 expect_contains "$GV_OUT" "again: error 409 " "a live socket is kept"
 expect_contains "$GV_OUT" "served by: True" "the listener's credentials"
+# a link planted there (the directory is the workload's user's) is not
+# followed: refused, its target untouched
+touch "$T/target"
+chmod 644 "$T/target"
+expect_ok python3 - "$sock" "$GV_RUN/ctl/$b/bulk.sock" "$T/target" <<'EOF'
+import os, socket, sys
+os.setsid()
+def ask(line):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sys.argv[1])
+    s.sendall(line)
+    out = s.recv(4096).decode().strip()
+    s.close()
+    return out
+print("register:", ask(b"register\n"))
+if os.path.lexists(sys.argv[2]):
+    os.unlink(sys.argv[2])
+os.symlink(sys.argv[3], sys.argv[2])
+print("bulk:", ask(b"bulk\n"))
+EOF
+expect_contains "$GV_OUT" "bulk: error " "a link at the bulk path"
+expect_eq "$(stat -c %a:%U "$T/target")" "644:$(id -un)" "the link's target"
 expect_ok python3 "$T/bulk.py" "$sock" "$GV_RUN/ctl/$b/bulk.sock" foreign
 expect_contains "$GV_OUT" "foreign: error 403 " "a process of another group"
 gv_done
