@@ -20,7 +20,8 @@ int gv_err_set(struct gv_err *err, int code, const char *fmt, ...)
 	return -code;
 }
 
-static int err_vsys(struct gv_err *err, int code, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static int err_vsys(struct gv_err *err, int code,
+							  const char *fmt, va_list ap)
 {
 	size_t n;
 	int w;
