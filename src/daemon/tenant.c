@@ -202,7 +202,7 @@ static void serve_bulk(struct gvd *d, const char *id, int c, const struct ucred 
 	struct gv_store_inst in;
 	struct gv_proc_stat ps;
 	struct gv_err err = { 0 };
-	char msg[PATH_MAX + 8];
+	char msg[GV_STORE_ID_MAX + 8];
 	int fd = -1, ret;
 
 	pthread_mutex_lock(&d->lock);

@@ -271,67 +271,54 @@ expect_ok gv cdi --output "$spec"
 expect_not_contains "$(jq -r '.devices[].name' "$spec")" "$id" "the rewritten spec"
 rm -f "$spec"
 
-step "a container's workload moves to another instance while it runs"
-# gv-infer --hold stops before its last step until its input ends, so the
-# move happens mid-run however slow the checks are, and the last step and
-# the checksum read the memory that went through the driver's checkpoint.
-# A completed migration destroys its source: instances of their own.
-gv_create --profile l40s-12c --gpu 0
-src=$GV_ID
-gv_create --profile l40s-12c --gpu 0
-third=$GV_ID
-expect_ok gv cdi --output "$spec"
+# A running container's workload moved to another instance, through the
+# driver's checkpoint, then with its bulk pre-copied: its shim cannot bind
+# its bulk socket (the run directory is not mounted), so the tenant
+# endpoint gives it one that gpuvisord bound. gv-infer --hold stops before
+# its last step until its input ends, so the move happens mid-run however
+# slow the checks are, and the last step and the checksum read the memory
+# that moved. A completed migration destroys its source: instances of
+# their own each time.
 expect_ok env LD_LIBRARY_PATH="$GV_BUILD_DIR/lib/sim" GPUVISOR_CATALOG="$GPUVISOR_CATALOG" \
 	"$GV_BIN_DIR/gv-infer" --steps 8
 want8=$(printf '%s\n' "$GV_OUT" | grep -o 'checksum: 0x[0-9a-f]*')
 [ -n "$want8" ] || fail "no checksum outside: $GV_OUT"
-gv_hold_bg "$T/mig.out" pod -i --name "gv-mig-$$" --device "gpuvisor.io/vgpu=$src" \
-	--rootfs "$root" /opt/gv/bin/gv-infer --steps 8 --hold --verbose
-holding() { grep -q "holding before the last step" "$T/mig.out"; }
-wait_until 120 holding || fail "the container's workload never held: $(cat "$T/mig.out")"
-src_busy() { [ "$(gv_instance_field "$src" '.workload.pid // "null"')" != null ]; }
-wait_until 30 src_busy || fail "the container's workload never registered: $(gv list)"
-pid=$(gv_instance_field "$src" .workload.pid)
-expect_ok gv migrate "$src" --to "$third" --mode checkpoint
-expect_eq "$(gv_instance_field "$third" '.workload.pid // "none"')" "$pid" "workload on $third"
-expect_eq "$(gv_instance_field "$third" '.workload.state')" running "its state"
-expect_not_contains "$(gv list --json | jq -r '.instances[].id')" "$src" "the source after the move"
-release
-wait "$runner" || fail "the container failed after the move: $(cat "$T/mig.out")"
-expect_contains "$(cat "$T/mig.out")" "$want8" "checksum after the move"
-expect_not_contains "$(cat "$T/mig.out")" "gpuvisor-cuda:" "shim complaints"
-third_empty() { [ "$(gv_instance_field "$third" '.workload.pid // "null"')" = null ]; }
-wait_until 30 third_empty || fail "the workload stayed on $third after its container ended"
-expect_ok gv destroy "$third"
-rm -f "$spec"
-
-step "a container's workload is pre-copied to another instance while it runs"
-# its shim cannot bind its bulk socket (the run directory is not mounted):
-# the tenant endpoint gives it one that gpuvisord bound
-gv_create --profile l40s-12c --gpu 0
-src=$GV_ID
-gv_create --profile l40s-12c --gpu 0
-third=$GV_ID
-expect_ok gv cdi --output "$spec"
-gv_hold_bg "$T/pre.out" pod -i --name "gv-pre-$$" --device "gpuvisor.io/vgpu=$src" \
-	--rootfs "$root" /opt/gv/bin/gv-infer --steps 8 --hold --verbose
-holding() { grep -q "holding before the last step" "$T/pre.out"; }
-wait_until 120 holding || fail "the container's workload never held: $(cat "$T/pre.out")"
-wait_until 30 src_busy || fail "the container's workload never registered: $(gv list)"
-pid=$(gv_instance_field "$src" .workload.pid)
-[ -S "$GV_RUN/ctl/$src/bulk.sock" ] || fail "no bulk socket for the container's workload"
-expect_eq "$(stat -c %U:%a "$GV_RUN/ctl/$src/bulk.sock")" "$(stat -c %U "/proc/$pid"):600" \
-	"the bulk socket's owner and mode"
-expect_ok gv migrate "$src" --to "$third" --mode precopy --json
-expect_eq "$(jout .state)" completed "the pre-copy completed"
-expect_eq "$(jout .report.path)" driver "the report's path"
-expect_eq "$(jout '.report.bytes_precopy > 0')" true "bytes copied before the stun: $GV_OUT"
-expect_eq "$(gv_instance_field "$third" '.workload.pid // "none"')" "$pid" "workload on $third"
-release
-wait "$runner" || fail "the container failed after the pre-copy: $(cat "$T/pre.out")"
-expect_contains "$(cat "$T/pre.out")" "$want8" "checksum after the pre-copy"
-expect_not_contains "$(cat "$T/pre.out")" "gpuvisor-cuda:" "shim complaints"
-wait_until 30 third_empty || fail "the workload stayed on $third after its container ended"
-expect_ok gv destroy "$third"
-rm -f "$spec"
+for mode in checkpoint precopy; do
+	step "a container's workload moves to another instance while it runs (--mode $mode)"
+	gv_create --profile l40s-12c --gpu 0
+	src=$GV_ID
+	gv_create --profile l40s-12c --gpu 0
+	third=$GV_ID
+	expect_ok gv cdi --output "$spec"
+	out=$T/mig-$mode.out
+	gv_hold_bg "$out" pod -i --name "gv-mig-$mode-$$" --device "gpuvisor.io/vgpu=$src" \
+		--rootfs "$root" /opt/gv/bin/gv-infer --steps 8 --hold --verbose
+	holding() { grep -q "holding before the last step" "$out"; }
+	wait_until 120 holding || fail "the container's workload never held: $(cat "$out")"
+	src_busy() { [ "$(gv_instance_field "$src" '.workload.pid // "null"')" != null ]; }
+	wait_until 30 src_busy || fail "the container's workload never registered: $(gv list)"
+	pid=$(gv_instance_field "$src" .workload.pid)
+	if [ "$mode" = precopy ]; then
+		[ -S "$GV_RUN/ctl/$src/bulk.sock" ] || fail "no bulk socket for the container's workload"
+		expect_eq "$(stat -c %U:%a "$GV_RUN/ctl/$src/bulk.sock")" \
+			"$(stat -c %U "/proc/$pid"):600" "the bulk socket's owner and mode"
+	fi
+	expect_ok gv migrate "$src" --to "$third" --mode "$mode" --json
+	expect_eq "$(jout .state)" completed "the move completed"
+	if [ "$mode" = precopy ]; then
+		expect_eq "$(jout .report.path)" driver "the report's path"
+		expect_eq "$(jout '.report.bytes_precopy > 0')" true "bytes copied before the stun: $GV_OUT"
+	fi
+	expect_eq "$(gv_instance_field "$third" '.workload.pid // "none"')" "$pid" "workload on $third"
+	expect_eq "$(gv_instance_field "$third" '.workload.state')" running "its state"
+	expect_not_contains "$(gv list --json | jq -r '.instances[].id')" "$src" "the source after the move"
+	release
+	wait "$runner" || fail "the container failed after the move: $(cat "$out")"
+	expect_contains "$(cat "$out")" "$want8" "checksum after the move"
+	expect_not_contains "$(cat "$out")" "gpuvisor-cuda:" "shim complaints"
+	third_empty() { [ "$(gv_instance_field "$third" '.workload.pid // "null"')" = null ]; }
+	wait_until 30 third_empty || fail "the workload stayed on $third after its container ended"
+	expect_ok gv destroy "$third"
+	rm -f "$spec"
+done
 gv_done
