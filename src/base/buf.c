@@ -1,3 +1,4 @@
+/* gv_buf: a growing byte buffer, always NUL-terminated (include/gpuvisor/buf.h). */
 #include "gpuvisor/buf.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* gv_err_: the one way a failure carries its message (include/gpuvisor/err.h). */
 #include "gpuvisor/err.h"
 
 #include <errno.h>

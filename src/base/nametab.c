@@ -1,3 +1,4 @@
+/* gv_nametab_: the lookups behind GV_NAMETAB (include/gpuvisor/nametab.h). */
 #include "gpuvisor/nametab.h"
 
 #include <string.h>

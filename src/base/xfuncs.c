@@ -1,3 +1,5 @@
+/* gv_x*: allocations that record "out of memory" in the caller's err where they
+ * fail (include/gpuvisor/xfuncs.h). */
 #include "gpuvisor/xfuncs.h"
 
 #include <errno.h>
